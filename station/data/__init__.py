@@ -1,0 +1,1 @@
+"""Reference data files (JSON) read by :mod:`station.refdata`; see README.md."""

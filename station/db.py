@@ -1,0 +1,108 @@
+"""SQLCipher engine for the station database.
+
+One file per station, encrypted with a raw 256-bit key (``x'…'`` form, so no
+key-derivation cost on each connection). Every connection gets the pragmas the
+design requires: WAL, ``synchronous=FULL`` (sites lose power; NORMAL can drop
+committed transactions) and foreign keys.
+
+Each connection also gets a tiny SQL function ``tt_ctx()`` that returns the
+write context the Python side set for it. Triggers on synced tables call it to
+refuse writes that do not come from a service unit of work (see
+``station/migrations/versions/0001_initial.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3.dbapi2 as sqlcipher
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.pool import QueuePool
+
+from station.errors import StoreError, WrongKey
+
+log = logging.getLogger(__name__)
+
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA temp_store=MEMORY",
+)
+
+
+class GuardState:
+    """Per-connection write context read by the ``tt_ctx()`` SQL function.
+
+    ``ctx`` is None (no synced writes allowed), a unit-of-work transaction id
+    (writes allowed once that transaction has written its outbox op), or
+    ``"pull"`` (the sync engine applying hub changes, which make no op).
+    """
+
+    __slots__ = ("ctx",)
+
+    def __init__(self) -> None:
+        self.ctx: str | None = None
+
+
+def _key_pragma(key: bytes) -> str:
+    return f"PRAGMA key = \"x'{key.hex()}'\""
+
+
+def open_raw(path: Path, key: bytes) -> sqlcipher.Connection:
+    """A bare DB-API connection with the key and pragmas (tools, backups, benchmarks)."""
+    conn = sqlcipher.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute(_key_pragma(key))
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher.DatabaseError:
+        conn.close()
+        raise WrongKey() from None
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
+    return conn
+
+
+def make_engine(path: Path, key: bytes, *, pool_size: int = 4) -> Engine:
+    def creator() -> Any:
+        conn = open_raw(path, key)
+        return conn
+
+    engine = create_engine(
+        "sqlite://",
+        creator=creator,
+        module=sqlcipher,
+        poolclass=QueuePool,
+        pool_size=pool_size,
+        max_overflow=4,
+        pool_pre_ping=False,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, record: Any) -> None:
+        state = GuardState()
+        record.info["tt_guard"] = state
+        dbapi_conn.create_function("tt_ctx", 0, lambda: state.ctx)
+
+    # pysqlite's own transaction handling is off (isolation_level=None); we issue
+    # BEGIN ourselves so SQLAlchemy's begin/commit map to real transactions.
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def guard(conn: Connection) -> GuardState:
+    state = conn.info.get("tt_guard")
+    if not isinstance(state, GuardState):  # pragma: no cover - engine always sets it
+        raise StoreError("store.no_guard")
+    return state
+
+
+def integrity_check(conn: Connection) -> list[str]:
+    rows = conn.exec_driver_sql("PRAGMA integrity_check").fetchall()
+    return [str(r[0]) for r in rows]

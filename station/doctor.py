@@ -1,0 +1,64 @@
+"""Health check of a station data directory (``tramtiem doctor``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from station import keys
+from station.audit import verify_chain
+from station.db import integrity_check
+from station.store import HEAD_REVISION, Station, current_revision
+
+
+def diagnose(st: Station) -> dict[str, Any]:
+    """Integrity, schema revision, outbox, audit chain. ``ok`` is False on any problem."""
+    report: dict[str, Any] = {"data_dir": str(st.data_dir), "site_code": st.site_code}
+    with st.read() as conn:
+        integrity = integrity_check(conn)
+        report["integrity"] = "ok" if integrity == ["ok"] else integrity[:20]
+        fk = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        report["foreign_key_violations"] = len(fk)
+        rev = current_revision(conn)
+        report["schema_revision"] = rev
+        report["schema_head"] = HEAD_REVISION
+        report["journal_mode"] = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+        report["synchronous"] = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
+            int(conn.exec_driver_sql("PRAGMA synchronous").scalar() or 0), "?"
+        )
+        states = dict(
+            conn.execute(text("SELECT state, count(*) FROM sync_outbox GROUP BY state")).all()
+        )
+        oldest = conn.execute(
+            text("SELECT min(recorded_at) FROM sync_outbox WHERE state IN ('pending', 'inflight')")
+        ).scalar()
+        report["outbox"] = {
+            "pending": int(states.get("pending", 0)) + int(states.get("inflight", 0)),
+            "acked": int(states.get("acked", 0)),
+            "rejected": int(states.get("rejected", 0)),
+            "conflict": int(states.get("conflict", 0)),
+            "oldest_pending_at": oldest,
+        }
+        chain = verify_chain(conn)
+        report["audit"] = {
+            "ok": chain.ok,
+            "entries": chain.entries,
+            "first_bad_seq": chain.first_bad_seq,
+        }
+        counts = {}
+        for table in ("person", "registration", "screening", "dose", "vaccine_lot", "app_user"):
+            counts[table] = int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+        report["counts"] = counts
+    report["keyring_backend"] = keys.backend_name()
+    report["db_size_bytes"] = sum(
+        p.stat().st_size for p in Path(st.data_dir).glob("station.db*") if p.is_file()
+    )
+    report["ok"] = bool(
+        report["integrity"] == "ok"
+        and report["foreign_key_violations"] == 0
+        and rev == HEAD_REVISION
+        and chain.ok
+    )
+    return report

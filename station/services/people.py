@@ -1,0 +1,384 @@
+"""Registering people, expected lists, check-in and demographic edits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from station.dto import PersonDTO, PersonInput, RegisterResult, RegistrationDTO
+from station.errors import DomainError, FieldIssue, NotFound, ValidationError
+from station.ids import uuid7
+from station.roles import require
+from station.services.common import (
+    PERSON_COLUMNS,
+    load_person,
+    person_dto,
+    registration_dto,
+    validate_person,
+)
+from station.store import Actor, Station, UnitOfWork
+
+IDENTITY_FIELDS = frozenset({"full_name", "birth", "sex", "id_type", "id_number", "old_id_number"})
+CONTACT_FIELDS = frozenset(
+    {"phone", "province_code", "ward_code", "address_line", "priority_group", "occupation", "bhyt"}
+)
+REG_COLUMNS = "id, person_id, site_code, day, source, status, queue_label, checked_in_at"
+
+
+def _existing_by_id_number(conn: Connection, id_number: str | None) -> str | None:
+    if not id_number:
+        return None
+    found = conn.execute(
+        text("SELECT id FROM person WHERE id_number = :n AND status = 'active' LIMIT 1"),
+        {"n": id_number},
+    ).scalar()
+    return str(found) if found else None
+
+
+def _next_queue_label(conn: Connection, site: str, day: str, letter: str) -> str:
+    # Each station of a site numbers its own queue with its letter, so two
+    # laptops working offline never hand out the same number.
+    n = conn.execute(
+        text(
+            "SELECT count(*) FROM registration WHERE site_code = :s AND day = :d "
+            "AND queue_label LIKE :p"
+        ),
+        {"s": site, "d": day, "p": f"{letter}%"},
+    ).scalar_one()
+    return f"{letter}{int(n) + 1}"
+
+
+def _station_letter(conn: Connection) -> str:
+    return str(conn.execute(text("SELECT station_letter FROM sync_state WHERE id = 1")).scalar_one())
+
+
+def _insert_person(uow: UnitOfWork, person_id: str, values: Mapping[str, Any], consent: bool) -> None:
+    row = dict(values)
+    row.update(
+        id=person_id,
+        status="active",
+        origin_site=uow.actor.site_code,
+        version=0,
+        consent_at=uow.now_iso if consent else None,
+        created_at=uow.now_iso,
+        updated_at=uow.now_iso,
+    )
+    cols = ", ".join(row)
+    params = ", ".join(f":{c}" for c in row)
+    uow.conn.execute(text(f"INSERT INTO person ({cols}) VALUES ({params})"), row)
+
+
+def _registration_row(
+    uow: UnitOfWork, person_id: str, day: str, source: str, status: str, queue_label: str | None
+) -> dict[str, Any]:
+    return {
+        "id": uuid7(),
+        "person_id": person_id,
+        "site_code": uow.actor.site_code,
+        "day": day,
+        "source": source,
+        "status": status,
+        "queue_label": queue_label,
+        "checked_in_at": uow.now_iso if status == "checked_in" else None,
+        "import_ref": None,
+        "version": 0,
+        "created_at": uow.now_iso,
+        "updated_at": uow.now_iso,
+    }
+
+
+def _insert_registration(uow: UnitOfWork, row: Mapping[str, Any]) -> None:
+    cols = ", ".join(row)
+    params = ", ".join(f":{c}" for c in row)
+    uow.conn.execute(text(f"INSERT INTO registration ({cols}) VALUES ({params})"), dict(row))
+
+
+def _public(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k not in ("name_fold", "birth_year")}
+
+
+def register_walk_in(
+    st: Station, actor: Actor, data: PersonInput, *, check_in: bool = True
+) -> RegisterResult:
+    """Register a person who walked in today; by default also checks them in."""
+    require(actor.role, "register")
+    with st.unit_of_work(actor) as uow:
+        values, warnings = validate_person(data, today=uow.today, walk_in=True)
+        existing = _existing_by_id_number(uow.conn, values["id_number"])
+        if existing:
+            raise DomainError("person.duplicate_id", person_id=existing)
+        person_id = uuid7()
+        day = uow.today.isoformat()
+        label = _next_queue_label(uow.conn, actor.site_code, day, _station_letter(uow.conn)) if check_in else None
+        reg = _registration_row(
+            uow, person_id, day, "walk_in", "checked_in" if check_in else "expected", label
+        )
+        op_id = uow.emit(
+            "register_person",
+            "person",
+            person_id,
+            {
+                "person": _public(values) | {"consent": data.consent},
+                "registration": {k: reg[k] for k in ("id", "day", "source", "status", "queue_label")},
+            },
+        )
+        _insert_person(uow, person_id, values, data.consent)
+        _insert_registration(uow, reg)
+        person = person_dto(load_person(uow.conn, person_id))
+    return RegisterResult(person, registration_dto(reg), op_id, tuple(warnings))
+
+
+def add_registration(
+    st: Station, actor: Actor, person_id: str, *, day: date | None = None, check_in: bool = False
+) -> RegistrationDTO:
+    """Register a known person (found by search) for a day at this site."""
+    require(actor.role, "register")
+    with st.unit_of_work(actor) as uow:
+        person = load_person(uow.conn, person_id)
+        the_day = (day or uow.today).isoformat()
+        if day is not None and day < uow.today:
+            raise ValidationError([FieldIssue("day", "day.past")])
+        dup = uow.conn.execute(
+            text(
+                f"SELECT {REG_COLUMNS} FROM registration WHERE person_id = :p AND site_code = :s "
+                "AND day = :d"
+            ),
+            {"p": person["id"], "s": actor.site_code, "d": the_day},
+        ).mappings().first()
+        if dup is not None:
+            raise DomainError("registration.exists", registration_id=dup["id"])
+        label = (
+            _next_queue_label(uow.conn, actor.site_code, the_day, _station_letter(uow.conn))
+            if check_in
+            else None
+        )
+        reg = _registration_row(
+            uow, person["id"], the_day, "walk_in" if check_in else "app",
+            "checked_in" if check_in else "expected", label,
+        )
+        uow.emit(
+            "add_registration",
+            "registration",
+            reg["id"],
+            {"registration": {k: reg[k] for k in ("id", "person_id", "day", "source", "status", "queue_label")}},
+        )
+        _insert_registration(uow, reg)
+    return registration_dto(reg)
+
+
+def add_expected(
+    st: Station,
+    actor: Actor,
+    people: Sequence[PersonInput],
+    *,
+    day: date,
+    source: str = "import",
+    import_ref: str | None = None,
+) -> list[RegisterResult]:
+    """Add a list of expected people for a day: all rows or none.
+
+    One transaction; one op per person (each person is its own intent for the hub).
+    Rows whose ID number already exists attach a registration to that person.
+    """
+    require(actor.role, "add_expected")
+    if source not in ("import", "app"):
+        raise ValidationError([FieldIssue("source", "source.invalid")])
+    all_issues: list[FieldIssue] = []
+    cleaned: list[tuple[dict[str, Any], list[FieldIssue], bool]] = []
+    with st.unit_of_work(actor, min_ops=1 if people else 0) as uow:
+        if day < uow.today:
+            raise ValidationError([FieldIssue("day", "day.past")])
+        for idx, data in enumerate(people):
+            try:
+                values, warnings = validate_person(data, today=uow.today, walk_in=False)
+                cleaned.append((values, warnings, data.consent))
+            except ValidationError as exc:
+                all_issues += [replace(i, field=f"rows[{idx}].{i.field}") for i in exc.issues]
+        if all_issues:
+            raise ValidationError(all_issues)
+        results: list[RegisterResult] = []
+        the_day = day.isoformat()
+        for values, warnings, consent in cleaned:
+            existing = _existing_by_id_number(uow.conn, values["id_number"])
+            person_id = existing or uuid7()
+            reg = _registration_row(uow, person_id, the_day, source, "expected", None)
+            reg["import_ref"] = import_ref
+            if existing:
+                clash = uow.conn.execute(
+                    text(
+                        "SELECT 1 FROM registration WHERE person_id = :p AND site_code = :s AND day = :d"
+                    ),
+                    {"p": existing, "s": actor.site_code, "d": the_day},
+                ).scalar()
+                if clash:
+                    continue  # already expected that day: importing twice adds nothing
+                op_id = uow.emit(
+                    "add_registration",
+                    "registration",
+                    reg["id"],
+                    {"registration": {k: reg[k] for k in ("id", "person_id", "day", "source", "status", "queue_label", "import_ref")}},
+                )
+            else:
+                op_id = uow.emit(
+                    "register_person",
+                    "person",
+                    person_id,
+                    {
+                        "person": _public(values) | {"consent": consent},
+                        "registration": {k: reg[k] for k in ("id", "day", "source", "status", "queue_label", "import_ref")},
+                    },
+                )
+                _insert_person(uow, person_id, values, consent)
+            _insert_registration(uow, reg)
+            person = person_dto(load_person(uow.conn, person_id))
+            results.append(RegisterResult(person, registration_dto(reg), op_id, tuple(warnings)))
+    return results
+
+
+def check_in(st: Station, actor: Actor, registration_id: str) -> RegistrationDTO:
+    """Mark an expected person as arrived and give a queue number."""
+    require(actor.role, "check_in")
+    with st.unit_of_work(actor) as uow:
+        row = uow.conn.execute(
+            text(f"SELECT {REG_COLUMNS}, version FROM registration WHERE id = :i"),
+            {"i": registration_id},
+        ).mappings().first()
+        if row is None:
+            raise NotFound("registration.not_found")
+        if row["site_code"] != actor.site_code:
+            raise DomainError("registration.other_site")
+        if row["day"] != uow.today.isoformat():
+            raise DomainError("registration.not_today", day=row["day"])
+        if row["status"] != "expected":
+            raise DomainError("registration.already_checked_in", status=row["status"])
+        label = _next_queue_label(uow.conn, actor.site_code, row["day"], _station_letter(uow.conn))
+        uow.emit(
+            "check_in",
+            "registration",
+            registration_id,
+            {"queue_label": label, "checked_in_at": uow.now_iso},
+            base_version=row["version"],
+        )
+        uow.conn.execute(
+            text(
+                "UPDATE registration SET status = 'checked_in', queue_label = :q, "
+                "checked_in_at = :t, updated_at = :t WHERE id = :i"
+            ),
+            {"q": label, "t": uow.now_iso, "i": registration_id},
+        )
+        new = uow.conn.execute(
+            text(f"SELECT {REG_COLUMNS} FROM registration WHERE id = :i"), {"i": registration_id}
+        ).mappings().one()
+    return registration_dto(new)
+
+
+def update_person(
+    st: Station,
+    actor: Actor,
+    person_id: str,
+    changes: Mapping[str, Any],
+    *,
+    base_version: int | None = None,
+) -> PersonDTO:
+    """Edit demographics. The op carries old and new values per field (3-way merge at the hub)."""
+    unknown = set(changes) - IDENTITY_FIELDS - CONTACT_FIELDS
+    if unknown:
+        raise ValidationError([FieldIssue(f, "field.not_editable") for f in sorted(unknown)])
+    if set(changes) & IDENTITY_FIELDS:
+        require(actor.role, "update_identity")
+    else:
+        require(actor.role, "update_contact")
+    with st.unit_of_work(actor) as uow:
+        current = load_person(uow.conn, person_id)
+        if current["status"] != "active":
+            raise DomainError("person.not_active", status=current["status"])
+        from station.rules.vietnam import PartialDate
+
+        merged = {k: current[k] for k in IDENTITY_FIELDS | CONTACT_FIELDS}
+        merged["birth"] = PartialDate.from_iso(current["birth"]).display()
+        merged.update(changes)
+        values, _warnings = validate_person(
+            PersonInput(**{k: v for k, v in merged.items() if v is not None or k != "id_type"}),
+            today=uow.today,
+            walk_in=False,
+        )
+        diff: dict[str, dict[str, Any]] = {}
+        for fld in changes:
+            new_val = values.get(fld)
+            if new_val != current[fld]:
+                diff[fld] = {"old": current[fld], "new": new_val}
+        if "id_type" in values and values["id_type"] != current["id_type"] and "id_type" not in diff:
+            diff["id_type"] = {"old": current["id_type"], "new": values["id_type"]}
+        if not diff:
+            raise DomainError("person.no_change")
+        if values["id_number"] and "id_number" in diff:
+            other = _existing_by_id_number(uow.conn, values["id_number"])
+            if other and other != current["id"]:
+                raise DomainError("person.duplicate_id", person_id=other)
+        uow.emit(
+            "update_person",
+            "person",
+            current["id"],
+            {"fields": diff},
+            base_version=base_version if base_version is not None else current["version"],
+        )
+        sets = {f: d["new"] for f, d in diff.items()}
+        if "full_name" in sets:
+            sets["name_fold"] = values["name_fold"]
+        if "birth" in sets:
+            sets["birth_year"] = values["birth_year"]
+        sets["updated_at"] = uow.now_iso
+        assignments = ", ".join(f"{c} = :{c}" for c in sets)
+        uow.conn.execute(
+            text(f"UPDATE person SET {assignments} WHERE id = :pid"), sets | {"pid": current["id"]}
+        )
+        return person_dto(load_person(uow.conn, current["id"]))
+
+
+def get_person(st: Station, person_id: str) -> PersonDTO:
+    with st.read() as conn:
+        return person_dto(load_person(conn, person_id))
+
+
+def registrations_for_day(
+    st: Station, day: date | None = None, *, status: str | None = None
+) -> list[tuple[RegistrationDTO, PersonDTO]]:
+    """Today's (or a day's) list at this site, with the people, in queue then name order."""
+    the_day = (day or st.today()).isoformat()
+    sql = (
+        f"SELECT r.id AS r_id, r.person_id, r.site_code, r.day, r.source, r.status AS r_status, "
+        f"r.queue_label, r.checked_in_at, {', '.join('p.' + c.strip() for c in PERSON_COLUMNS.split(','))} "
+        "FROM registration r JOIN person p ON p.id = r.person_id "
+        "WHERE r.site_code = :s AND r.day = :d"
+    )
+    params: dict[str, Any] = {"s": st.site_code, "d": the_day}
+    if status:
+        sql += " AND r.status = :st"
+        params["st"] = status
+    sql += " ORDER BY r.queue_label IS NULL, length(r.queue_label), r.queue_label, p.name_fold"
+    with st.read() as conn:
+        rows = conn.execute(text(sql), params).mappings().all()
+    out = []
+    for r in rows:
+        reg = RegistrationDTO(
+            id=r["r_id"], person_id=r["person_id"], site_code=r["site_code"], day=r["day"],
+            source=r["source"], status=r["r_status"], queue_label=r["queue_label"],
+            checked_in_at=r["checked_in_at"],
+        )
+        out.append((reg, person_dto(r)))
+    return out
+
+
+__all__ = [
+    "add_expected",
+    "add_registration",
+    "check_in",
+    "get_person",
+    "register_walk_in",
+    "registrations_for_day",
+    "update_person",
+]

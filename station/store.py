@@ -1,0 +1,430 @@
+"""Opening a station database from a data directory: the one public façade.
+
+A data directory holds ``station.json`` (non-secret identity: install id and
+site code), ``station.db`` (SQLCipher) and ``backups/``. The key lives in the
+OS keyring (:mod:`station.keys`). Opening checks the schema revision and, when
+it is behind, copies the file to ``backups/`` before running the Alembic
+migrations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from sqlalchemy import Connection, Engine, text
+
+from station import keys
+from station._build import BUILD_DATE
+from station.clock import HLC, Clock, iso, site_today, system_clock
+from station.db import guard, make_engine, open_raw
+from station.errors import DomainError, FieldIssue, StoreError, ValidationError
+from station.ids import uuid7
+
+log = logging.getLogger(__name__)
+
+HEAD_REVISION = "0002"
+GENESIS_HASH = "0" * 64
+SITE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
+# A wall clock this far behind the last op, or off from the hub, "looks wrong".
+CLOCK_TOLERANCE_MS = 5 * 60 * 1000
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("tramtiem", "TramTiem"))
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: a logged-in user (or the installer's ``system`` actor)."""
+
+    user_id: str | None
+    username: str
+    role: str
+    site_code: str
+    display_name: str = ""
+
+    @classmethod
+    def system(cls, site_code: str) -> Actor:
+        return cls(user_id=None, username="system", role="system", site_code=site_code)
+
+
+def _canonical(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def audit_hash(prev_hash: str, fields: list[Any]) -> str:
+    return hashlib.sha256((prev_hash + "|" + _canonical(fields)).encode()).hexdigest()
+
+
+class UnitOfWork:
+    """One service call: domain rows + outbox op(s) + audit entries, one transaction.
+
+    Ops must be emitted *before* the domain rows they cover: the guard triggers
+    refuse synced-table writes until the transaction has its outbox row.
+    """
+
+    def __init__(self, station: Station, conn: Connection, actor: Actor, now: datetime) -> None:
+        self.station = station
+        self.conn = conn
+        self.actor = actor
+        self.now = now
+        self.now_iso = iso(now)
+        self.today = site_today(lambda: now)
+        self.tx_id = uuid7()
+        self.op_ids: list[str] = []
+        self._hlc = HLC(station._hlc.wall_ms, station._hlc.counter)
+        self._audit_hash = station._audit_hash
+
+    def emit(
+        self,
+        op_type: str,
+        entity_type: str,
+        entity_id: str,
+        payload: dict[str, Any],
+        *,
+        base_version: int | None = None,
+        op_version: int = 1,
+    ) -> str:
+        op_id = uuid7()
+        hlc = self._hlc.tick(self.now)
+        self.conn.execute(
+            text(
+                "INSERT INTO sync_outbox (op_id, tx_id, op_type, op_version, entity_type, "
+                "entity_id, base_version, payload, hlc, recorded_at, user_id, state, attempts) "
+                "VALUES (:op_id, :tx_id, :op_type, :op_version, :entity_type, :entity_id, "
+                ":base_version, :payload, :hlc, :recorded_at, :user_id, 'pending', 0)"
+            ),
+            {
+                "op_id": op_id,
+                "tx_id": self.tx_id,
+                "op_type": op_type,
+                "op_version": op_version,
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "base_version": base_version,
+                "payload": _canonical(payload),
+                "hlc": hlc,
+                "recorded_at": self.now_iso,
+                "user_id": self.actor.user_id,
+            },
+        )
+        self.op_ids.append(op_id)
+        self.audit(op_type, entity_type, entity_id, op_id=op_id)
+        return op_id
+
+    def audit(
+        self,
+        action: str,
+        entity_type: str | None,
+        entity_id: str | None,
+        *,
+        op_id: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Append a hash-chained audit entry. ``detail`` must hold no personal data."""
+        det = _canonical(detail or {})
+        fields = [self.now_iso, self.actor.user_id, action, entity_type, entity_id, op_id, det]
+        h = audit_hash(self._audit_hash, fields)
+        self.conn.execute(
+            text(
+                "INSERT INTO audit_log (at, user_id, action, entity_type, entity_id, op_id, "
+                "detail, prev_hash, hash) VALUES (:at, :user_id, :action, :entity_type, "
+                ":entity_id, :op_id, :detail, :prev, :hash)"
+            ),
+            {
+                "at": self.now_iso,
+                "user_id": self.actor.user_id,
+                "action": action,
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "op_id": op_id,
+                "detail": det,
+                "prev": self._audit_hash,
+                "hash": h,
+            },
+        )
+        self._audit_hash = h
+
+
+class Station:
+    """An open station database. Thread-safe: reads in parallel, one writer at a time."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        engine: Engine,
+        meta: dict[str, Any],
+        clock: Clock,
+    ) -> None:
+        self.data_dir = data_dir
+        self.engine = engine
+        self.clock = clock
+        self.install_id: str = meta["install_id"]
+        self.site_code: str = meta["site_code"]
+        self._write_lock = threading.RLock()
+        self._hlc = HLC()
+        self._audit_hash = GENESIS_HASH
+        self._load_runtime_state()
+
+    # ---- lifecycle -----------------------------------------------------------------
+
+    def _load_runtime_state(self) -> None:
+        with self.engine.connect() as conn:
+            last = conn.execute(text("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")).scalar()
+            self._audit_hash = str(last) if last else GENESIS_HASH
+            hlc_rows = conn.execute(
+                text(
+                    "SELECT max(hlc) FROM sync_outbox UNION ALL "
+                    "SELECT hlc_last FROM sync_state WHERE id = 1"
+                )
+            ).fetchall()
+            best = max((str(r[0]) for r in hlc_rows if r[0]), default=None)
+            if best:
+                self._hlc = HLC.parse(best)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Station:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- access --------------------------------------------------------------------
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only unit of work (its own connection, one transaction)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def unit_of_work(self, actor: Actor, *, min_ops: int = 1) -> Iterator[UnitOfWork]:
+        """Open the single writer's transaction for one service call."""
+        with self._write_lock:
+            now = self.clock()
+            conn = self.engine.connect()
+            state = guard(conn)
+            try:
+                trans = conn.begin()
+                uow = UnitOfWork(self, conn, actor, now)
+                state.ctx = uow.tx_id
+                try:
+                    yield uow
+                    if len(uow.op_ids) < min_ops:
+                        raise StoreError("store.no_op_written")
+                except BaseException:
+                    trans.rollback()
+                    raise
+                trans.commit()
+                # Only after COMMIT do the in-memory chain heads move on.
+                self._hlc = uow._hlc
+                self._audit_hash = uow._audit_hash
+            finally:
+                state.ctx = None
+                conn.close()
+
+    @contextmanager
+    def pull_writer(self) -> Iterator[Connection]:
+        """A write transaction for applying hub changes (no outbox op is made)."""
+        with self._write_lock:
+            conn = self.engine.connect()
+            state = guard(conn)
+            try:
+                with conn.begin():
+                    state.ctx = "pull"
+                    yield conn
+            finally:
+                state.ctx = None
+                conn.close()
+
+    def today(self) -> date:
+        return site_today(self.clock)
+
+    def clock_issues(self, now: datetime | None = None) -> list[FieldIssue]:
+        """Reasons to believe the wall clock is wrong (empty when it looks right)."""
+        now = now or self.clock()
+        issues: list[FieldIssue] = []
+        if now.date() < date.fromisoformat(BUILD_DATE):
+            issues.append(FieldIssue("clock", "clock.before_build", {"build_date": BUILD_DATE}, "warning"))
+        now_ms = int(now.timestamp() * 1000)
+        if self._hlc.wall_ms and now_ms < self._hlc.wall_ms - CLOCK_TOLERANCE_MS:
+            behind = (self._hlc.wall_ms - now_ms) // 60000
+            issues.append(FieldIssue("clock", "clock.went_back", {"minutes": behind}, "warning"))
+        with self.engine.connect() as conn:
+            skew = conn.execute(text("SELECT clock_skew_ms FROM sync_state WHERE id = 1")).scalar()
+        if skew is not None and abs(int(skew)) > CLOCK_TOLERANCE_MS:
+            issues.append(
+                FieldIssue("clock", "clock.hub_skew", {"minutes": int(skew) // 60000}, "warning")
+            )
+        return issues
+
+    def sync_state(self) -> dict[str, Any]:
+        with self.read() as conn:
+            row = conn.execute(text("SELECT * FROM sync_state WHERE id = 1")).mappings().one()
+        return dict(row)
+
+
+# ---- opening -----------------------------------------------------------------------
+
+
+def _read_meta(data_dir: Path) -> dict[str, Any]:
+    path = data_dir / "station.json"
+    if not path.exists():
+        raise StoreError("store.not_initialised", data_dir=str(data_dir))
+    try:
+        meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise StoreError("store.bad_metadata", data_dir=str(data_dir)) from None
+    if not isinstance(meta.get("install_id"), str) or not isinstance(meta.get("site_code"), str):
+        raise StoreError("store.bad_metadata", data_dir=str(data_dir))
+    return meta
+
+
+def db_path(data_dir: Path) -> Path:
+    return data_dir / "station.db"
+
+
+def current_revision(conn: Connection) -> str | None:
+    exists = conn.execute(
+        text("SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'")
+    ).scalar()
+    if not exists:
+        return None
+    rev = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return str(rev) if rev else None
+
+
+def backup_file(data_dir: Path, key: bytes, label: str) -> Path:
+    """Copy the database (WAL checkpointed first) into ``backups/``; returns the copy."""
+    src = db_path(data_dir)
+    raw = open_raw(src, key)
+    try:
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()
+    dest_dir = data_dir / "backups"
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    dest = dest_dir / f"station-{label}-{stamp}.db"
+    n = 1
+    while dest.exists():
+        dest = dest_dir / f"station-{label}-{stamp}-{n}.db"
+        n += 1
+    shutil.copy2(src, dest)
+    return dest
+
+
+def _migrate(engine: Engine, target: str = "head") -> None:
+    # Imported lazily: alembic costs ~100 ms to import and is needed only on upgrade.
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", "station:migrations")
+    with engine.connect() as conn:
+        guard(conn).ctx = "migrate"
+        try:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, target)
+            conn.commit()
+        finally:
+            guard(conn).ctx = None
+
+
+def open_station(
+    data_dir: Path | str | None = None,
+    *,
+    clock: Clock = system_clock,
+    migrate: bool = True,
+) -> Station:
+    """Open the station in ``data_dir`` (default: the OS user-data dir).
+
+    Raises ``StoreError`` subclasses with codes: ``store.not_initialised``,
+    ``store.keyring_unavailable``, ``store.key_missing``, ``store.wrong_key``,
+    ``store.schema_newer`` (the file was written by a newer version).
+    """
+    ddir = Path(data_dir) if data_dir is not None else default_data_dir()
+    meta = _read_meta(ddir)
+    key = keys.load_key(meta["install_id"])
+    path = db_path(ddir)
+    if not path.exists():
+        raise StoreError("store.db_missing", data_dir=str(ddir))
+    engine = make_engine(path, key)
+    try:
+        with engine.connect() as conn:
+            rev = current_revision(conn)
+        if rev != HEAD_REVISION:
+            if rev is not None and rev > HEAD_REVISION:
+                raise StoreError("store.schema_newer", revision=rev, supported=HEAD_REVISION)
+            if not migrate:
+                raise StoreError("store.schema_old", revision=rev)
+            if rev is not None:
+                backup = backup_file(ddir, key, f"pre-{HEAD_REVISION}-from-{rev}")
+                log.info("backed up database before migration to %s", backup.name)
+            _migrate(engine)
+        return Station(ddir, engine, meta, clock)
+    except BaseException:
+        engine.dispose()
+        raise
+
+
+def init_station(
+    data_dir: Path | str,
+    site_code: str,
+    *,
+    clock: Clock = system_clock,
+    station_letter: str = "A",
+) -> Station:
+    """Create a new station: metadata file, key in the keyring, migrated database."""
+    issues: list[FieldIssue] = []
+    code = (site_code or "").strip().upper()
+    if not SITE_CODE_RE.match(code):
+        issues.append(FieldIssue("site_code", "site_code.invalid", {"pattern": SITE_CODE_RE.pattern}))
+    letter = (station_letter or "").strip().upper()
+    if not re.fullmatch(r"[A-Z]", letter):
+        issues.append(FieldIssue("station_letter", "station_letter.invalid"))
+    if issues:
+        raise ValidationError(issues)
+    ddir = Path(data_dir)
+    if (ddir / "station.json").exists() or db_path(ddir).exists():
+        raise DomainError("store.already_initialised", data_dir=str(ddir))
+    keys.check_backend()
+    ddir.mkdir(parents=True, exist_ok=True)
+    install_id = uuid7()
+    key = keys.create_key(install_id)
+    engine = make_engine(db_path(ddir), key)
+    try:
+        _migrate(engine)
+        with engine.connect() as conn, conn.begin():
+            conn.execute(
+                text(
+                    "INSERT INTO sync_state (id, station_id, site_code, station_letter, "
+                    "replica_epoch, pull_cursor) VALUES (1, :sid, :site, :letter, :epoch, 0)"
+                ),
+                {"sid": install_id, "site": code, "letter": letter, "epoch": uuid7()},
+            )
+            conn.execute(
+                text("INSERT INTO meta (key, value) VALUES ('created_at', :v), ('build', :b)"),
+                {"v": iso(clock()), "b": BUILD_DATE},
+            )
+    finally:
+        engine.dispose()
+    meta = {"format": 1, "install_id": install_id, "site_code": code, "created_at": iso(clock())}
+    tmp = ddir / "station.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    tmp.replace(ddir / "station.json")
+    return open_station(ddir, clock=clock)
