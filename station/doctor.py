@@ -28,7 +28,7 @@ def diagnose(st: Station) -> dict[str, Any]:
         report["synchronous"] = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
             int(conn.exec_driver_sql("PRAGMA synchronous").scalar() or 0), "?"
         )
-        states = dict(
+        states: dict[str, int] = dict(
             conn.execute(text("SELECT state, count(*) FROM sync_outbox GROUP BY state")).all()
         )
         oldest = conn.execute(

@@ -29,7 +29,7 @@ from station import keys
 from station._build import BUILD_DATE
 from station.clock import HLC, Clock, iso, site_today, system_clock
 from station.db import guard, make_engine, open_raw
-from station.errors import DomainError, FieldIssue, StoreError, ValidationError
+from station.errors import FieldIssue, StoreError, ValidationError
 from station.ids import uuid7
 
 log = logging.getLogger(__name__)
@@ -401,7 +401,7 @@ def init_station(
         raise ValidationError(issues)
     ddir = Path(data_dir)
     if (ddir / "station.json").exists() or db_path(ddir).exists():
-        raise DomainError("store.already_initialised", data_dir=str(ddir))
+        raise StoreError("store.already_initialised", data_dir=str(ddir))
     keys.check_backend()
     ddir.mkdir(parents=True, exist_ok=True)
     install_id = uuid7()

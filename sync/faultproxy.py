@@ -46,7 +46,8 @@ Limitations
   the connection is closed after the first response.  Framing understood:
   ``Content-Length``, ``chunked``, no-body statuses (1xx/204/304), responses to
   ``HEAD`` (detected from the first request bytes), and read-until-close.
-  Interim ``1xx`` responses are swallowed with the final one.  Upgrades
+  Interim ``1xx`` responses are held back with the final one (so a client
+  waiting on ``Expect: 100-continue`` only proceeds after its own timeout).  Upgrades
   (``101``), pipelining and HTTP/2 are not supported.  If the response is not
   complete within ``response_timeout_s`` the fault is applied to what arrived.
 * Only IPv4 loopback listening; TLS is relayed as opaque bytes (so only
@@ -209,7 +210,25 @@ def _chunked_end(buf: bytes, pos: int) -> int | None:
 
 
 class FaultProxy:
-    """Asyncio TCP proxy on 127.0.0.1 with seeded, per connection faults."""
+    """Asyncio TCP proxy on 127.0.0.1 with seeded, per connection faults.
+
+    Per accepted connection the proxy takes the next ``schedule`` entry if
+    any remain, else draws from the probabilities in the current ``Faults``.
+    Every connection consumes the same amount of the seeded RNG either way,
+    so the action sequence depends only on ``seed``, the schedule, the faults
+    and the number of connections accepted.
+
+    ``stats_snapshot()`` keys: ``connections``, ``active`` (open right now),
+    one per action (``pass``, ``reset``, ``blackhole``, ``truncate``,
+    ``drop_response``), ``upstream_errors`` (upstream refused/timed out; the
+    client is then reset), ``errors`` (peer vanished mid-relay, idle timeout),
+    ``bytes_up``/``bytes_down`` (bytes delivered by the proxy).
+
+    Timeouts keep every wait bounded: ``connect_timeout_s`` for the upstream
+    connect, ``idle_timeout_s`` for any single read or drain in a relay,
+    ``response_timeout_s`` for reading one whole response in
+    ``truncate``/``drop_response`` and ``blackhole_max_s`` for blackholes.
+    """
 
     def __init__(
         self,
@@ -252,7 +271,7 @@ class FaultProxy:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[object]] = set()
+        self._closing = False
         self._port: int | None = None
 
     # ----------------------------------------------------------- public API
@@ -297,6 +316,7 @@ class FaultProxy:
         if self._thread is not None:
             raise RuntimeError("FaultProxy already started")
         loop = asyncio.new_event_loop()
+        self._closing = False
         ready = threading.Event()
         errors: list[BaseException] = []
 
@@ -401,20 +421,34 @@ class FaultProxy:
         return max(0.0, ms) / 1000
 
     async def _shutdown(self, timeout: float) -> None:
+        self._closing = True
         if self._server is not None:
             self._server.close()
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks, timeout=timeout)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        # A connection accepted just before close() only reaches _handle a few
+        # loop iterations later; let it get there (it drops itself) instead of
+        # cancelling a task that never ran and so never closes its socket.
+        for _ in range(5):
+            await asyncio.sleep(0)
+        # Everything else on this private loop is ours: connection handlers,
+        # their pumps and accept helpers.  Repeat until none are left because
+        # cancelling one can, in principle, let another get scheduled.
+        me = asyncio.current_task()
+        while (others := [t for t in asyncio.all_tasks() if t is not me]) and (
+            remaining := deadline - loop.time()
+        ) > 0:
+            for task in others:
+                task.cancel()
+            await asyncio.wait(others, timeout=remaining)
 
     async def _handle(self, creader: asyncio.StreamReader, cwriter: asyncio.StreamWriter) -> None:
+        if self._closing:
+            # Accepted in the instant before stop(): not a connection to count.
+            _abort_with_rst(cwriter)
+            return
         # Decide before the first await so decisions follow accept order.
         conn = self._decide()
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
         uwriter: asyncio.StreamWriter | None = None
         try:
             if conn.action == "reset":
@@ -441,13 +475,16 @@ class FaultProxy:
         except (OSError, TimeoutError, EOFError):
             # Peers vanishing mid-relay is normal under fault injection.
             self._bump("errors")
+        except asyncio.CancelledError:
+            # Only stop() cancels handlers.  Ending normally instead of
+            # re-raising avoids a Python 3.11 streams bug: its done-callback
+            # calls task.exception() and logs the CancelledError as an error.
+            pass
         finally:
             for w in (cwriter, uwriter):
                 if w is not None and not w.transport.is_closing():
                     w.transport.abort()
             self._bump("active", -1)
-            if task is not None:
-                self._tasks.discard(task)
 
     async def _blackhole(
         self, creader: asyncio.StreamReader, cwriter: asyncio.StreamWriter, conn: _Conn

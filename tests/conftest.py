@@ -64,3 +64,13 @@ def clock() -> FakeClock:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "station"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real argon2id, with cheap parameters so tests do not spend seconds hashing."""
+    from argon2 import PasswordHasher
+
+    from station.services import admin
+
+    monkeypatch.setattr(admin, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

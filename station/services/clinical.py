@@ -48,7 +48,7 @@ DOSE_COLUMNS = (
 )
 
 
-def _dose_dto(row: Mapping[str, Any], warnings: tuple[FieldIssue, ...] = ()) -> DoseDTO:
+def _dose_dto(row: Mapping[Any, Any], warnings: tuple[FieldIssue, ...] = ()) -> DoseDTO:
     return DoseDTO(
         id=row["id"],
         person_id=row["person_id"],

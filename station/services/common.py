@@ -141,7 +141,7 @@ PERSON_COLUMNS = (
 )
 
 
-def person_dto(row: Mapping[str, Any]) -> PersonDTO:
+def person_dto(row: Mapping[Any, Any]) -> PersonDTO:
     birth = vn.PartialDate.from_iso(row["birth"])
     return PersonDTO(
         id=row["id"],
@@ -165,7 +165,7 @@ def person_dto(row: Mapping[str, Any]) -> PersonDTO:
     )
 
 
-def registration_dto(row: Mapping[str, Any]) -> RegistrationDTO:
+def registration_dto(row: Mapping[Any, Any]) -> RegistrationDTO:
     return RegistrationDTO(
         id=row["id"],
         person_id=row["person_id"],

@@ -215,7 +215,7 @@ def test_blackhole_times_out_and_stop_is_prompt(upstream: _Upstream) -> None:
         # so hold a raw connection open to prove stop() cuts held ones short.
         held = socket.create_connection(("127.0.0.1", proxy.port), timeout=CLIENT_TIMEOUT)
         held.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert _wait_for(lambda: proxy.stats_snapshot()["active"] == 1)
+        assert _wait_for(lambda: proxy.stats_snapshot()["connections"] == 2)
     finally:
         t0 = time.monotonic()
         proxy.stop()

@@ -1,0 +1,93 @@
+"""Shared helpers: in-memory keyring, timing statistics, progress and the JSON result line."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import keyring
+from keyring.backend import KeyringBackend
+
+_T0 = time.perf_counter()
+
+
+class MemoryKeyring(KeyringBackend):
+    """Process-local keyring (a copy of the one in tests/conftest.py; set explicitly)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.store.pop((service, username), None)
+
+
+def memory_keyring() -> MemoryKeyring:
+    """The active MemoryKeyring, installing one with ``keyring.set_keyring`` if needed."""
+    kr = keyring.get_keyring()
+    if isinstance(kr, MemoryKeyring):
+        return kr
+    kr = MemoryKeyring()
+    keyring.set_keyring(kr)
+    return kr
+
+
+def log(msg: str) -> None:
+    """Progress on stderr (stdout is reserved for the JSON result)."""
+    print(f"[{time.perf_counter() - _T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def percentile(values: Iterable[float], p: float) -> float:
+    """Linear-interpolated percentile (p in 0..100) of ``values``."""
+    xs = sorted(values)
+    if not xs:
+        return math.nan
+    k = (len(xs) - 1) * p / 100.0
+    lo = math.floor(k)
+    hi = math.ceil(k)
+    if lo == hi:
+        return xs[lo]
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    """p50/p95/p99/max/mean of milliseconds, rounded for the report."""
+    if not values:
+        return {"n": 0}
+    return {
+        "n": len(values),
+        "p50": r3(percentile(values, 50)),
+        "p95": r3(percentile(values, 95)),
+        "p99": r3(percentile(values, 99)),
+        "max": r3(max(values)),
+        "mean": r3(sum(values) / len(values)),
+    }
+
+
+def r3(x: float) -> float:
+    return round(x, 3)
+
+
+def time_ms(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Run ``fn`` once; (elapsed milliseconds, its result)."""
+    t = time.perf_counter_ns()
+    out = fn()
+    return (time.perf_counter_ns() - t) / 1e6, out
+
+
+def emit(result: dict[str, Any]) -> None:
+    """The one JSON object, as the last line of stdout."""
+    sys.stdout.flush()
+    print(json.dumps(result, ensure_ascii=False, sort_keys=False), flush=True)
