@@ -8,7 +8,7 @@ committed transactions) and foreign keys.
 Each connection also gets a tiny SQL function ``tt_ctx()`` that returns the
 write context the Python side set for it. Triggers on synced tables call it to
 refuse writes that do not come from a service unit of work (see
-``station/migrations/versions/0001_initial.py``).
+``station/migrations/versions/0001_initial_schema.py``).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ B-tree indexes by prefix. Folding loses distinctions (Đoàn and Doãn both fold
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -61,11 +62,15 @@ _PERSON_SELECT = (
 )
 
 
-def _rank_names(rows: list[Any], tokens: list[str]) -> dict[str, float]:
+def _rank_names(rows: list[Any], tokens: list[str], marked: set[str]) -> dict[str, float]:
     scores: dict[str, float] = {}
     for r in rows:
         words = r["name_fold"].split()
         score = 0.0
+        if marked:
+            # Typed with diacritics: "Đoàn" should come before "Doãn".
+            exact = set(unicodedata.normalize("NFC", r["full_name"]).lower().split())
+            score += 0.5 * len(marked & exact)
         for t in tokens:
             if t in words:
                 score += 2.0  # a whole word beats a prefix
@@ -101,7 +106,9 @@ def search(st: Station, query: str, *, limit: int = 20) -> list[PersonHit]:
             ),
             {"q": fts, "w": CANDIDATE_WINDOW},
         ).mappings().all()
-        scores = _rank_names(list(rows), tokens)
+        raw_words = set(unicodedata.normalize("NFC", q).lower().split())
+        marked = {w for w in raw_words if vn.fold(w) != w}
+        scores = _rank_names(list(rows), tokens, marked)
         ranked = sorted(rows, key=lambda r: (-scores[r["id"]], vn.given_name_sort_key(r["full_name"]), r["birth"]))
         return _hits(conn, list(ranked[:limit]), scores, "name")
 

@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -308,24 +307,44 @@ def current_revision(conn: Connection) -> str | None:
     return str(rev) if rev else None
 
 
-def backup_file(data_dir: Path, key: bytes, label: str) -> Path:
-    """Copy the database (WAL checkpointed first) into ``backups/``; returns the copy."""
-    src = db_path(data_dir)
-    raw = open_raw(src, key)
-    try:
-        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        raw.close()
+MAX_MIGRATION_BACKUPS = 5
+
+
+def backup_file(data_dir: Path, key: bytes, label: str, *, now: datetime | None = None) -> Path:
+    """Copy the database into ``backups/`` with SQLite's online backup API; returns the copy.
+
+    The backup API copies a consistent snapshot including what still sits in the
+    WAL, even while another connection holds a read transaction (a plain file
+    copy after a checkpoint would silently miss those pages). The copy is
+    encrypted with the same key.
+    """
     dest_dir = data_dir / "backups"
     dest_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    stamp = (now or datetime.now()).strftime("%Y%m%dT%H%M%S")
     dest = dest_dir / f"station-{label}-{stamp}.db"
     n = 1
     while dest.exists():
         dest = dest_dir / f"station-{label}-{stamp}-{n}.db"
         n += 1
-    shutil.copy2(src, dest)
+    src = open_raw(db_path(data_dir), key)
+    try:
+        out = open_raw(dest, key)
+        try:
+            src.backup(out)
+            out.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            out.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        finally:
+            out.close()
+    finally:
+        src.close()
     return dest
+
+
+def _prune_migration_backups(data_dir: Path, keep: int = MAX_MIGRATION_BACKUPS) -> None:
+    """Repeatedly failing migrations must not fill the disk with copies."""
+    copies = sorted((data_dir / "backups").glob("station-pre-*.db"), key=lambda p: p.stat().st_mtime)
+    for old in copies[:-keep]:
+        old.unlink(missing_ok=True)
 
 
 def _migrate(engine: Engine, target: str = "head") -> None:
@@ -373,8 +392,9 @@ def open_station(
             if not migrate:
                 raise StoreError("store.schema_old", revision=rev)
             if rev is not None:
-                backup = backup_file(ddir, key, f"pre-{HEAD_REVISION}-from-{rev}")
+                backup = backup_file(ddir, key, f"pre-{HEAD_REVISION}-from-{rev}", now=clock())
                 log.info("backed up database before migration to %s", backup.name)
+                _prune_migration_backups(ddir)
             _migrate(engine)
         return Station(ddir, engine, meta, clock)
     except BaseException:
