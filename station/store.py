@@ -253,7 +253,9 @@ class Station:
     def today(self) -> date:
         return site_today(self.clock)
 
-    def clock_issues(self, now: datetime | None = None) -> list[FieldIssue]:
+    def clock_issues(
+        self, now: datetime | None = None, conn: Connection | None = None
+    ) -> list[FieldIssue]:
         """Reasons to believe the wall clock is wrong (empty when it looks right)."""
         now = now or self.clock()
         issues: list[FieldIssue] = []
@@ -263,7 +265,10 @@ class Station:
         if self._hlc.wall_ms and now_ms < self._hlc.wall_ms - CLOCK_TOLERANCE_MS:
             behind = (self._hlc.wall_ms - now_ms) // 60000
             issues.append(FieldIssue("clock", "clock.went_back", {"minutes": behind}, "warning"))
-        with self.engine.connect() as conn:
+        if conn is None:
+            with self.engine.connect() as own:
+                skew = own.execute(text("SELECT clock_skew_ms FROM sync_state WHERE id = 1")).scalar()
+        else:
             skew = conn.execute(text("SELECT clock_skew_ms FROM sync_state WHERE id = 1")).scalar()
         if skew is not None and abs(int(skew)) > CLOCK_TOLERANCE_MS:
             issues.append(

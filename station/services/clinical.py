@@ -241,9 +241,9 @@ def record_dose(st: Station, actor: Actor, data: DoseInput) -> DoseDTO:
     dose number, lot expiring soon, late entry, a wall clock that looks wrong.
     """
     require(actor.role, "record_dose")
-    clock_warnings = st.clock_issues()
     with st.unit_of_work(actor) as uow:
         conn = uow.conn
+        clock_warnings = st.clock_issues(uow.now, conn)
         issues: list[FieldIssue] = []
         when, iss = _parse_administered(data.administered_at, uow.now)
         issues += iss
