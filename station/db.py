@@ -91,7 +91,13 @@ def make_engine(path: Path, key: bytes, *, pool_size: int = 4) -> Engine:
     # BEGIN ourselves so SQLAlchemy's begin/commit map to real transactions.
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # Writers take the write lock up front (IMMEDIATE): a deferred transaction
+        # that reads and then writes can fail with SQLITE_BUSY when another
+        # process writes in between, and the busy timeout cannot help it.
+        if conn.get_execution_options().get("tt_writer"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
 
     return engine
 

@@ -67,6 +67,19 @@ def audit_hash(prev_hash: str, fields: list[Any]) -> str:
     return hashlib.sha256((prev_hash + "|" + _canonical(fields)).encode()).hexdigest()
 
 
+def _chain_heads(conn: Connection) -> tuple[str, HLC]:
+    """The audit chain's last hash and the newest HLC (ops are appended in HLC order)."""
+    last = conn.execute(text("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")).scalar()
+    rows = conn.execute(
+        text(
+            "SELECT hlc FROM (SELECT hlc FROM sync_outbox ORDER BY op_seq DESC LIMIT 1) "
+            "UNION ALL SELECT hlc_last FROM sync_state WHERE id = 1"
+        )
+    ).fetchall()
+    best = max((str(r[0]) for r in rows if r[0]), default=None)
+    return (str(last) if last else GENESIS_HASH), (HLC.parse(best) if best else HLC())
+
+
 class UnitOfWork:
     """One service call: domain rows + outbox op(s) + audit entries, one transaction.
 
@@ -83,8 +96,9 @@ class UnitOfWork:
         self.today = site_today(lambda: now)
         self.tx_id = uuid7()
         self.op_ids: list[str] = []
-        self._hlc = HLC(station._hlc.wall_ms, station._hlc.counter)
-        self._audit_hash = station._audit_hash
+        # Chain heads are read inside this (IMMEDIATE) transaction, not taken from
+        # memory: another process may have written since this Station opened.
+        self._audit_hash, self._hlc = _chain_heads(conn)
 
     def emit(
         self,
@@ -181,17 +195,7 @@ class Station:
 
     def _load_runtime_state(self) -> None:
         with self.engine.connect() as conn:
-            last = conn.execute(text("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")).scalar()
-            self._audit_hash = str(last) if last else GENESIS_HASH
-            hlc_rows = conn.execute(
-                text(
-                    "SELECT max(hlc) FROM sync_outbox UNION ALL "
-                    "SELECT hlc_last FROM sync_state WHERE id = 1"
-                )
-            ).fetchall()
-            best = max((str(r[0]) for r in hlc_rows if r[0]), default=None)
-            if best:
-                self._hlc = HLC.parse(best)
+            self._audit_hash, self._hlc = _chain_heads(conn)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -215,7 +219,7 @@ class Station:
         """Open the single writer's transaction for one service call."""
         with self._write_lock:
             now = self.clock()
-            conn = self.engine.connect()
+            conn = self.engine.connect().execution_options(tt_writer=True)
             state = guard(conn)
             try:
                 trans = conn.begin()
@@ -240,7 +244,7 @@ class Station:
     def pull_writer(self) -> Iterator[Connection]:
         """A write transaction for applying hub changes (no outbox op is made)."""
         with self._write_lock:
-            conn = self.engine.connect()
+            conn = self.engine.connect().execution_options(tt_writer=True)
             state = guard(conn)
             try:
                 with conn.begin():

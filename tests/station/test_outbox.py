@@ -140,3 +140,21 @@ def test_audit_chain_detects_tampering(st, staff) -> None:
     with st.read() as conn:
         report = verify_chain(conn)
     assert not report.ok and report.first_bad_seq == 2
+
+
+def test_two_open_stations_keep_one_chain(st, staff, clock) -> None:
+    """The UI and a CLI command may have the same data directory open at once."""
+    from station.store import open_station
+
+    other = open_station(st.data_dir, clock=clock)
+    try:
+        rng = random.Random(3)
+        for i in range(6):
+            target = st if i % 2 == 0 else other
+            people.register_walk_in(target, staff.volunteer, fake_person(rng, st.today()))
+        with st.read() as conn:
+            assert verify_chain(conn).ok
+            hlcs = [r[0] for r in conn.execute(text("SELECT hlc FROM sync_outbox ORDER BY op_seq"))]
+        assert hlcs == sorted(hlcs) and len(set(hlcs)) == len(hlcs)
+    finally:
+        other.close()
