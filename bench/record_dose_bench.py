@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
+
 from bench._util import log, percentile, r3, summary, time_ms
 from bench.datagen import SITE_CODE, add_people, save_keyring
 from station import demo
@@ -122,9 +124,19 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
         clerk = actors["clerk"]
         dose_ms: list[float] = []
         raw_ms: list[float] = []
+        statements: list[str] = []
+
+        def count(_conn: Any, _cur: Any, sql: str, *_a: Any) -> None:
+            statements.append(sql)
+
+        # Statements per call are counted during the warm-up only (no listener when timed).
+        event.listen(st.engine, "before_cursor_execute", count)
         gc.collect()
         # Interleaved (dose, raw, dose, raw, ...) so both see the same machine noise.
         for i, pid in enumerate(pids):
+            if i == args.warmup:
+                event.remove(st.engine, "before_cursor_execute", count)
+                gc.collect()
             inp = DoseInput(person_id=pid, lot_id=lots[i % len(lots)])
             d, _ = time_ms(lambda inp=inp: clinical.record_dose(st, clerk, inp))
             r, _ = time_ms(raw_insert)
@@ -152,6 +164,7 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
         "raw_insert_p95_ms": r3(percentile(raw_ms, 95)),
         "ratio": round(ratio, 2),
         "excess_median_ms": r3(dose_med - raw_med),
+        "statements_per_call": round(len(statements) / max(1, args.warmup), 1),
         "record_dose": summary(dose_ms),
         "raw_insert": summary(raw_ms),
         "raw_pragmas": {"journal_mode": mode, "synchronous": sync},

@@ -92,7 +92,9 @@ def _measure(
             ms, hits = time_ms(lambda ph=ph: find_by_phone(st, ph))
             phone_ms.append(ms)
             misses += not hits
-    log(f"exact: id p95 {percentile(id_ms, 95):.3f} ms, phone p95 {percentile(phone_ms, 95):.3f} ms")
+    log(
+        f"exact: id p95 {percentile(id_ms, 95):.3f} ms, phone p95 {percentile(phone_ms, 95):.3f} ms"
+    )
 
     # ---- naive LIKE scan baseline (same queries, same st.read() connections) ---------
     step = max(1, len(queries) // max(1, args.scan_queries))
@@ -111,8 +113,14 @@ def _measure(
     # matches (diacritics-insensitive), so it is the fairer "no index" baseline.
     fold_qs = scan_qs[: max(1, len(scan_qs) // 3)]
     fold_ms = [time_ms(lambda q=q: _like(st, LIKE_FOLD_SQL, folded(q)))[0] for q in fold_qs]
-    log(f"LIKE scans done: full_name p95 {percentile(like_ms, 95):.1f} ms, "
-        f"name_fold p95 {percentile(fold_ms, 95):.1f} ms")
+    log(
+        f"LIKE scans done: full_name p95 {percentile(like_ms, 95):.1f} ms, "
+        f"name_fold p95 {percentile(fold_ms, 95):.1f} ms"
+    )
+
+    # ---- quality: does a whole-name search show that name in the top 20? -----------
+    names = [p.name_fold for p in sample]
+    found = sum(1 for nf in names if any(folded(h.full_name) == nf for h in search(st, nf)))
 
     ta_p95 = percentile(samples, 95)
     exact_p95 = percentile(id_ms + phone_ms, 95)
@@ -148,6 +156,7 @@ def _measure(
         "reps": args.reps,
         "queries_with_hits": round(hits_found / len(queries), 3),
         "exact_misses": misses,
+        "full_name_top20_rate": round(found / len(names), 3),
         "scan_queries": len(scan_qs),
         "type_ahead_by_tokens": {str(k): summary(v) for k, v in sorted(by_tokens.items())},
         "type_ahead_by_kind": {k: summary(v) for k, v in sorted(by_kind.items())},

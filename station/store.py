@@ -67,17 +67,35 @@ def audit_hash(prev_hash: str, fields: list[Any]) -> str:
     return hashlib.sha256((prev_hash + "|" + _canonical(fields)).encode()).hexdigest()
 
 
-def _chain_heads(conn: Connection) -> tuple[str, HLC]:
-    """The audit chain's last hash and the newest HLC (ops are appended in HLC order)."""
-    last = conn.execute(text("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")).scalar()
-    rows = conn.execute(
-        text(
-            "SELECT hlc FROM (SELECT hlc FROM sync_outbox ORDER BY op_seq DESC LIMIT 1) "
-            "UNION ALL SELECT hlc_last FROM sync_state WHERE id = 1"
-        )
-    ).fetchall()
-    best = max((str(r[0]) for r in rows if r[0]), default=None)
-    return (str(last) if last else GENESIS_HASH), (HLC.parse(best) if best else HLC())
+_HEADS_SQL = (
+    "SELECT (SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), "
+    "(SELECT hlc FROM sync_outbox ORDER BY op_seq DESC LIMIT 1), "
+    "(SELECT hlc_last FROM sync_state WHERE id = 1), "
+    "(SELECT clock_skew_ms FROM sync_state WHERE id = 1)"
+)
+_OUTBOX_SQL = (
+    "INSERT INTO sync_outbox (op_id, tx_id, op_type, op_version, entity_type, entity_id, "
+    "base_version, payload, hlc, recorded_at, user_id, state, attempts) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0)"
+)
+_AUDIT_SQL = (
+    "INSERT INTO audit_log (at, user_id, action, entity_type, entity_id, op_id, detail, "
+    "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _chain_heads(raw: Any) -> tuple[str, HLC, int | None]:
+    """Last audit hash, newest HLC (ops are appended in HLC order) and the hub clock skew.
+
+    One statement on the raw DB-API connection: this runs at the start of every write.
+    """
+    last, outbox_hlc, state_hlc, skew = raw.execute(_HEADS_SQL).fetchone()
+    best = max((str(h) for h in (outbox_hlc, state_hlc) if h), default=None)
+    return (
+        (str(last) if last else GENESIS_HASH),
+        (HLC.parse(best) if best else HLC()),
+        (int(skew) if skew is not None else None),
+    )
 
 
 class UnitOfWork:
@@ -96,9 +114,12 @@ class UnitOfWork:
         self.today = site_today(lambda: now)
         self.tx_id = uuid7()
         self.op_ids: list[str] = []
+        # The raw DB-API connection of this same transaction: the hot path of every
+        # service (outbox, audit, dose) skips SQLAlchemy's per-statement overhead.
+        self.raw: Any = conn.connection.driver_connection
         # Chain heads are read inside this (IMMEDIATE) transaction, not taken from
         # memory: another process may have written since this Station opened.
-        self._audit_hash, self._hlc = _chain_heads(conn)
+        self._audit_hash, self._hlc, self.clock_skew_ms = _chain_heads(self.raw)
 
     def emit(
         self,
@@ -112,26 +133,21 @@ class UnitOfWork:
     ) -> str:
         op_id = uuid7()
         hlc = self._hlc.tick(self.now)
-        self.conn.execute(
-            text(
-                "INSERT INTO sync_outbox (op_id, tx_id, op_type, op_version, entity_type, "
-                "entity_id, base_version, payload, hlc, recorded_at, user_id, state, attempts) "
-                "VALUES (:op_id, :tx_id, :op_type, :op_version, :entity_type, :entity_id, "
-                ":base_version, :payload, :hlc, :recorded_at, :user_id, 'pending', 0)"
+        self.raw.execute(
+            _OUTBOX_SQL,
+            (
+                op_id,
+                self.tx_id,
+                op_type,
+                op_version,
+                entity_type,
+                entity_id,
+                base_version,
+                _canonical(payload),
+                hlc,
+                self.now_iso,
+                self.actor.user_id,
             ),
-            {
-                "op_id": op_id,
-                "tx_id": self.tx_id,
-                "op_type": op_type,
-                "op_version": op_version,
-                "entity_type": entity_type,
-                "entity_id": entity_id,
-                "base_version": base_version,
-                "payload": _canonical(payload),
-                "hlc": hlc,
-                "recorded_at": self.now_iso,
-                "user_id": self.actor.user_id,
-            },
         )
         self.op_ids.append(op_id)
         self.audit(op_type, entity_type, entity_id, op_id=op_id)
@@ -150,23 +166,19 @@ class UnitOfWork:
         det = _canonical(detail or {})
         fields = [self.now_iso, self.actor.user_id, action, entity_type, entity_id, op_id, det]
         h = audit_hash(self._audit_hash, fields)
-        self.conn.execute(
-            text(
-                "INSERT INTO audit_log (at, user_id, action, entity_type, entity_id, op_id, "
-                "detail, prev_hash, hash) VALUES (:at, :user_id, :action, :entity_type, "
-                ":entity_id, :op_id, :detail, :prev, :hash)"
+        self.raw.execute(
+            _AUDIT_SQL,
+            (
+                self.now_iso,
+                self.actor.user_id,
+                action,
+                entity_type,
+                entity_id,
+                op_id,
+                det,
+                self._audit_hash,
+                h,
             ),
-            {
-                "at": self.now_iso,
-                "user_id": self.actor.user_id,
-                "action": action,
-                "entity_type": entity_type,
-                "entity_id": entity_id,
-                "op_id": op_id,
-                "detail": det,
-                "prev": self._audit_hash,
-                "hash": h,
-            },
         )
         self._audit_hash = h
 
@@ -195,7 +207,7 @@ class Station:
 
     def _load_runtime_state(self) -> None:
         with self.engine.connect() as conn:
-            self._audit_hash, self._hlc = _chain_heads(conn)
+            self._audit_hash, self._hlc, _skew = _chain_heads(conn.connection.driver_connection)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -258,7 +270,7 @@ class Station:
         return site_today(self.clock)
 
     def clock_issues(
-        self, now: datetime | None = None, conn: Connection | None = None
+        self, now: datetime | None = None, skew_ms: int | bool | None = False
     ) -> list[FieldIssue]:
         """Reasons to believe the wall clock is wrong (empty when it looks right)."""
         now = now or self.clock()
@@ -269,11 +281,11 @@ class Station:
         if self._hlc.wall_ms and now_ms < self._hlc.wall_ms - CLOCK_TOLERANCE_MS:
             behind = (self._hlc.wall_ms - now_ms) // 60000
             issues.append(FieldIssue("clock", "clock.went_back", {"minutes": behind}, "warning"))
-        if conn is None:
+        if skew_ms is False:  # not given: read it
             with self.engine.connect() as own:
                 skew = own.execute(text("SELECT clock_skew_ms FROM sync_state WHERE id = 1")).scalar()
         else:
-            skew = conn.execute(text("SELECT clock_skew_ms FROM sync_state WHERE id = 1")).scalar()
+            skew = skew_ms
         if skew is not None and abs(int(skew)) > CLOCK_TOLERANCE_MS:
             issues.append(
                 FieldIssue("clock", "clock.hub_skew", {"minutes": int(skew) // 60000}, "warning")

@@ -231,6 +231,37 @@ def _confirm(warnings: list[FieldIssue], confirmed: frozenset[str]) -> None:
         raise NeedsConfirmation(missing)
 
 
+_PERSON_SQL = (
+    "SELECT id, status FROM person WHERE id = "
+    "coalesce((SELECT to_id FROM person_redirect WHERE from_id = ?), ?)"
+)
+_LOT_SQL = (
+    "SELECT id, site_code, vaccine_code, lot_number, expiry, active FROM vaccine_lot WHERE id = ?"
+)
+_SCREENING_SQL = (
+    "SELECT id, outcome FROM screening WHERE person_id = ? AND site_code = ? AND day = ? "
+    "ORDER BY screened_at DESC LIMIT 1"
+)
+_HISTORY_SQL = (
+    "SELECT vaccine_code, dose_number, kind, day, voided FROM dose WHERE person_id = ? "
+    "ORDER BY administered_at"
+)
+_DOSE_FIELDS = (
+    "id", "person_id", "site_code", "vaccine_code", "lot_id", "lot_number", "dose_number",
+    "kind", "administered_at", "day", "recorded_at", "vaccinator_id", "screening_id",
+    "injection_site", "source", "observe_until", "observed_at", "voided", "void_reason",
+    "voided_by", "voided_at", "version",
+)
+_DOSE_INSERT_SQL = (
+    f"INSERT INTO dose ({', '.join(_DOSE_FIELDS)}) VALUES ({', '.join('?' for _ in _DOSE_FIELDS)})"
+)
+_DOSE_REG_SQL = (
+    "UPDATE registration SET status = 'vaccinated', updated_at = ? WHERE person_id = ? "
+    "AND site_code = ? AND day = ?"
+)
+_NOT_IN_PAYLOAD = frozenset({"version", "voided", "void_reason", "voided_by", "voided_at", "observed_at"})
+
+
 def record_dose(st: Station, actor: Actor, data: DoseInput) -> DoseDTO:
     """Record a dose given here now (or earlier today, confirmed by the clerk).
 
@@ -239,57 +270,57 @@ def record_dose(st: Station, actor: Actor, data: DoseInput) -> DoseDTO:
     ``administered_at``. Asks for confirmation (warnings, codes in
     ``data.confirm``): interval too short/long, mixing not allowed, unexpected
     dose number, lot expiring soon, late entry, a wall clock that looks wrong.
+
+    The clinic's hottest path: statements run on the transaction's raw DB-API
+    connection (``uow.raw``), each one prepared once by SQLite's statement cache.
     """
     require(actor.role, "record_dose")
+    issues: list[FieldIssue] = []
+    if data.injection_site not in INJECTION_SITES:
+        issues.append(FieldIssue("injection_site", "injection_site.invalid"))
+    if data.kind is not None and data.kind not in ("primary", "additional", "booster"):
+        issues.append(FieldIssue("kind", "dose.bad_kind"))
+    if not data.lot_id:
+        issues.append(FieldIssue("lot_id", "lot_id.required"))
     with st.unit_of_work(actor) as uow:
-        conn = uow.conn
-        clock_warnings = st.clock_issues(uow.now, conn)
-        issues: list[FieldIssue] = []
+        raw = uow.raw
         when, iss = _parse_administered(data.administered_at, uow.now)
         issues += iss
-        if data.injection_site not in INJECTION_SITES:
-            issues.append(FieldIssue("injection_site", "injection_site.invalid"))
-        if data.kind is not None and data.kind not in ("primary", "additional", "booster"):
-            issues.append(FieldIssue("kind", "dose.bad_kind"))
-        if not data.lot_id:
-            issues.append(FieldIssue("lot_id", "lot_id.required"))
         if issues:
             raise ValidationError(issues)
         assert when is not None
-        person = load_person(conn, data.person_id)
-        if person["status"] != "active":
-            raise DomainError("person.not_active", status=person["status"])
-        pid = person["id"]
+        clock_warnings = st.clock_issues(uow.now, uow.clock_skew_ms)
+        found = raw.execute(_PERSON_SQL, (data.person_id, data.person_id)).fetchone()
+        if found is not None and found[1] == "merged":
+            found = (load_person(uow.conn, data.person_id)["id"], "active")  # longer redirect chain
+        if found is None:
+            raise NotFound("person.not_found")
+        pid = found[0]
+        if found[1] != "active":
+            raise DomainError("person.not_active", status=found[1])
         day = to_site_time(when).date()
-        lot = conn.execute(
-            text(
-                "SELECT id, site_code, vaccine_code, lot_number, expiry, active FROM vaccine_lot "
-                "WHERE id = :i"
-            ),
-            {"i": data.lot_id},
-        ).mappings().first()
-        if lot is None or lot["site_code"] != actor.site_code:
+        day_iso = day.isoformat()
+        lot = raw.execute(_LOT_SQL, (data.lot_id,)).fetchone()
+        if lot is None or lot[1] != actor.site_code:
             raise ValidationError([FieldIssue("lot_id", "lot.not_found")])
-        if not lot["active"]:
+        lot_id, _site, lot_vaccine, lot_number, lot_expiry, lot_active = lot
+        if not lot_active:
             raise ValidationError([FieldIssue("lot_id", "lot.inactive")])
-        expiry = date.fromisoformat(lot["expiry"])
+        expiry = date.fromisoformat(lot_expiry)
         if expiry < day:
-            raise ValidationError([FieldIssue("lot_id", "lot.expired", {"expiry": lot["expiry"]})])
-        vaccine_code = data.vaccine_code or lot["vaccine_code"]
-        if vaccine_code != lot["vaccine_code"]:
+            raise ValidationError([FieldIssue("lot_id", "lot.expired", {"expiry": lot_expiry})])
+        vaccine_code = data.vaccine_code or lot_vaccine
+        if vaccine_code != lot_vaccine:
             raise ValidationError([FieldIssue("vaccine_code", "vaccine_code.lot_mismatch")])
-        scr = conn.execute(
-            text(
-                "SELECT id, outcome FROM screening WHERE person_id = :p AND site_code = :s "
-                "AND day = :d ORDER BY screened_at DESC LIMIT 1"
-            ),
-            {"p": pid, "s": actor.site_code, "d": day.isoformat()},
-        ).first()
+        scr = raw.execute(_SCREENING_SQL, (pid, actor.site_code, day_iso)).fetchone()
         if scr is None:
             raise DomainError("dose.screening_required")
         if scr[1] not in CLEARED_OUTCOMES:
             raise DomainError("dose.screening_not_cleared", outcome=scr[1])
-        history = _history(conn, pid)
+        history = [
+            schedule.PastDose(r[0], r[1], r[2], date.fromisoformat(r[3]), bool(r[4]))
+            for r in raw.execute(_HISTORY_SQL, (pid,))
+        ]
         suggestion = schedule.suggest_next(history, refdata.vaccine(vaccine_code).disease)
         dose_number = data.dose_number if data.dose_number is not None else suggestion.dose_number
         kind = data.kind or suggestion.kind
@@ -299,22 +330,21 @@ def record_dose(st: Station, actor: Actor, data: DoseInput) -> DoseDTO:
             raise ValidationError(errors)
         warnings = [c for c in checks if not c.is_error] + clock_warnings
         if (expiry - day).days <= EXPIRY_NEAR_DAYS:
-            warnings.append(FieldIssue("lot_id", "lot.expiry_near", {"expiry": lot["expiry"]}, "warning"))
+            warnings.append(FieldIssue("lot_id", "lot.expiry_near", {"expiry": lot_expiry}, "warning"))
         if day != uow.today:
             warnings.append(FieldIssue("administered_at", "administered_at.late_entry", {}, "warning"))
         _confirm(warnings, data.confirm)
-        dose_id = uuid7()
-        row = {
-            "id": dose_id,
+        row: dict[str, Any] = {
+            "id": uuid7(),
             "person_id": pid,
             "site_code": actor.site_code,
             "vaccine_code": vaccine_code,
-            "lot_id": lot["id"],
-            "lot_number": lot["lot_number"],
+            "lot_id": lot_id,
+            "lot_number": lot_number,
             "dose_number": dose_number,
             "kind": kind,
             "administered_at": iso(when),
-            "day": day.isoformat(),
+            "day": day_iso,
             "recorded_at": uow.now_iso,
             "vaccinator_id": actor.user_id,
             "screening_id": scr[0],
@@ -328,20 +358,11 @@ def record_dose(st: Station, actor: Actor, data: DoseInput) -> DoseDTO:
             "voided_at": None,
             "version": 0,
         }
-        payload = {k: row[k] for k in row if k not in ("version", "voided", "void_reason", "voided_by", "voided_at", "observed_at")}
+        payload = {k: v for k, v in row.items() if k not in _NOT_IN_PAYLOAD}
         payload["confirmed"] = sorted(w.code for w in warnings)
-        uow.emit("record_dose", "dose", dose_id, payload)
-        conn.execute(
-            text(f"INSERT INTO dose ({', '.join(row)}) VALUES ({', '.join(':' + c for c in row)})"),
-            row,
-        )
-        conn.execute(
-            text(
-                "UPDATE registration SET status = 'vaccinated', updated_at = :t WHERE person_id = :p "
-                "AND site_code = :s AND day = :d"
-            ),
-            {"t": uow.now_iso, "p": pid, "s": actor.site_code, "d": day.isoformat()},
-        )
+        uow.emit("record_dose", "dose", row["id"], payload)
+        raw.execute(_DOSE_INSERT_SQL, tuple(row[f] for f in _DOSE_FIELDS))
+        raw.execute(_DOSE_REG_SQL, (uow.now_iso, pid, actor.site_code, day_iso))
     return _dose_dto(row, tuple(warnings))
 
 

@@ -1,0 +1,407 @@
+"""Station-side access to the transactional outbox (``sync_outbox``).
+
+The services write ops (``UnitOfWork.emit``); this module is what the sync
+engine and the UI use afterwards: the next batch to send (in ``op_seq`` order,
+sized by bytes), the hub's answers recorded in one transaction, counts for the
+status bar, the rejected list for a supervisor, and the retention purge.
+
+States: ``pending`` (never sent, or sent without a known outcome and put back),
+``inflight`` (sent, outcome unknown), ``acked`` (applied or duplicate at the
+hub), ``rejected`` (the hub refused it; the queue moves on), ``conflict`` (the
+hub queued a review item; delivered all the same). Acked rows are kept for a
+retention window so a hub restored from backup can be refilled.
+
+All writes here run through ``Station.pull_writer`` (the sync engine's write
+transaction, under the station's single-writer lock). No function here logs
+payloads: they hold personal data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, text
+
+from station.clock import iso, parse_iso
+from station.store import Station
+
+log = logging.getLogger(__name__)
+
+UNACKED_STATES = ("pending", "inflight")
+# What each hub answer turns an op into.
+ACK_STATE = {
+    "applied": "acked",
+    "duplicate": "acked",
+    "rejected": "rejected",
+    "conflict_queued": "conflict",
+}
+DEFAULT_RETENTION_DAYS = 30
+_COLUMNS = (
+    "op_seq, op_id, op_type, op_version, entity_type, entity_id, base_version, payload, hlc, "
+    "recorded_at, user_id, state, attempts, last_error, ack_server_seq"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxOp:
+    """One op as stored; ``wire()`` gives the fields of ``sync.protocol.Op``."""
+
+    op_seq: int
+    op_id: str
+    op_type: str
+    op_version: int
+    entity_type: str
+    entity_id: str
+    base_version: int | None
+    payload: dict[str, Any]
+    hlc: str
+    recorded_at: str
+    user_id: str | None
+    state: str
+    attempts: int
+    size: int  # bytes of the op's JSON on the wire (before gzip): batches are sized by it
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "op_id": self.op_id,
+            "op_seq": self.op_seq,
+            "op_type": self.op_type,
+            "op_version": self.op_version,
+            "entity_type": self.entity_type,
+            "entity_id": self.entity_id,
+            "base_version": self.base_version,
+            "payload": self.payload,
+            "hlc": self.hlc,
+            "recorded_at": self.recorded_at,
+            "user_id": self.user_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """The hub's answer for one op (mirrors ``sync.protocol.OpResult``)."""
+
+    op_id: str
+    status: str  # applied | duplicate | rejected | conflict_queued
+    server_seq: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AckSummary:
+    acked: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    conflict: int = 0
+    unknown: int = 0  # answers for op ids this outbox does not hold (ignored)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxCounts:
+    pending: int
+    inflight: int
+    acked: int
+    rejected: int
+    conflict: int
+
+    @property
+    def waiting(self) -> int:
+        """Ops the hub has not answered yet (what "N chờ gửi" shows)."""
+        return self.pending + self.inflight
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedOp:
+    """A refused op for the supervisor's list: codes and ids only, no payload."""
+
+    op_seq: int
+    op_id: str
+    op_type: str
+    entity_type: str
+    entity_id: str
+    reason: str | None
+    recorded_at: str
+    user_id: str | None
+    attempts: int
+
+
+def _row_to_op(row: Any) -> OutboxOp:
+    payload = json.loads(row["payload"])
+    op = OutboxOp(
+        op_seq=int(row["op_seq"]),
+        op_id=row["op_id"],
+        op_type=row["op_type"],
+        op_version=int(row["op_version"]),
+        entity_type=row["entity_type"],
+        entity_id=row["entity_id"],
+        base_version=None if row["base_version"] is None else int(row["base_version"]),
+        payload=payload,
+        hlc=row["hlc"],
+        recorded_at=row["recorded_at"],
+        user_id=row["user_id"],
+        state=row["state"],
+        attempts=int(row["attempts"]),
+        size=0,
+    )
+    size = len(json.dumps(op.wire(), ensure_ascii=False, separators=(",", ":")).encode())
+    return dataclasses.replace(op, size=size)
+
+
+def next_batch(
+    st: Station,
+    *,
+    max_bytes: int,
+    max_ops: int,
+    from_seq: int | None = None,
+) -> list[OutboxOp]:
+    """The next ops to send, in ``op_seq`` order, at most ``max_bytes`` (but at least one op).
+
+    Normally only unanswered ops (pending/inflight). With ``from_seq`` (the hub
+    reported a gap: it expects an earlier op_seq than our first unanswered
+    one, e.g. after a hub restore) every op from there on is sent again,
+    answered or not, as long as retention still holds it: the hub's ledger
+    turns the ones it has into duplicates.
+    """
+    max_ops = max(1, max_ops)
+    if from_seq is None:
+        sql = (
+            f"SELECT {_COLUMNS} FROM sync_outbox WHERE state IN ('pending', 'inflight') "
+            "ORDER BY op_seq LIMIT :n"
+        )
+        params: dict[str, Any] = {"n": max_ops}
+    else:
+        sql = f"SELECT {_COLUMNS} FROM sync_outbox WHERE op_seq >= :s ORDER BY op_seq LIMIT :n"
+        params = {"s": from_seq, "n": max_ops}
+    out: list[OutboxOp] = []
+    total = 0
+    with st.read() as conn:
+        for row in conn.execute(text(sql), params).mappings():
+            op = _row_to_op(row)
+            if out and total + op.size > max_bytes:
+                break
+            out.append(op)
+            total += op.size
+    return out
+
+
+def first_unanswered_seq(st: Station) -> int | None:
+    with st.read() as conn:
+        v = conn.execute(
+            text("SELECT min(op_seq) FROM sync_outbox WHERE state IN ('pending', 'inflight')")
+        ).scalar()
+    return None if v is None else int(v)
+
+
+def min_seq(st: Station) -> int | None:
+    """The oldest op still held (older ones were purged after retention)."""
+    with st.read() as conn:
+        v = conn.execute(text("SELECT min(op_seq) FROM sync_outbox")).scalar()
+    return None if v is None else int(v)
+
+
+def mark_inflight(st: Station, op_ids: Sequence[str]) -> None:
+    """About to send: count the attempt. Answered ops resent after a gap keep their state."""
+    if not op_ids:
+        return
+    with st.pull_writer() as conn:
+        conn.execute(
+            text(
+                "UPDATE sync_outbox SET attempts = attempts + 1, "
+                "state = CASE WHEN state IN ('pending', 'inflight') THEN 'inflight' ELSE state END "
+                "WHERE op_id IN :ids"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {"ids": list(op_ids)},
+        )
+
+
+def mark_error(st: Station, op_ids: Sequence[str], code: str) -> None:
+    """The send failed without an answer: put the ops back to pending with the error code.
+
+    Only a code is stored (e.g. ``hub.timeout``), never a message that could echo data.
+    """
+    if not op_ids:
+        return
+    with st.pull_writer() as conn:
+        conn.execute(
+            text(
+                "UPDATE sync_outbox SET last_error = :e, "
+                "state = CASE WHEN state = 'inflight' THEN 'pending' ELSE state END "
+                "WHERE op_id IN :ids"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {"ids": list(op_ids), "e": code[:200]},
+        )
+
+
+def apply_acks(conn: Connection, acks: Iterable[Ack], *, now: datetime) -> AckSummary:
+    """Record answers on an open write connection (the caller owns the transaction)."""
+    counts = {"acked": 0, "duplicate": 0, "rejected": 0, "conflict": 0, "unknown": 0}
+    now_iso = iso(now)
+    for ack in acks:
+        state = ACK_STATE.get(ack.status)
+        if state is None:
+            counts["unknown"] += 1
+            continue
+        res = conn.execute(
+            text(
+                "UPDATE sync_outbox SET state = :st, ack_server_seq = :seq, ack_at = :at, "
+                "last_error = :err WHERE op_id = :id"
+            ),
+            {
+                "st": state,
+                "seq": ack.server_seq,
+                "at": now_iso,
+                "err": (ack.reason or None) if state in ("rejected", "conflict") else None,
+                "id": ack.op_id,
+            },
+        )
+        if res.rowcount == 0:
+            counts["unknown"] += 1
+        elif ack.status == "duplicate":
+            counts["duplicate"] += 1
+        elif state == "acked":
+            counts["acked"] += 1
+        else:
+            counts[state] += 1
+    return AckSummary(**counts)
+
+
+def record_acks(
+    st: Station, acks: Sequence[Ack], *, now: datetime, clock_skew_ms: int | None = None
+) -> AckSummary:
+    """Record a push response's answers in one transaction (with last_push_ok and the skew).
+
+    Also settles locally-kept edits (see :func:`station.replica.settle`) in the
+    same transaction, so a crash never leaves an op acked with its deferred hub
+    row forgotten.
+    """
+    from station import replica  # replica imports this module
+
+    with st.pull_writer() as conn:
+        summary = apply_acks(conn, acks, now=now)
+        replica.settle(conn, [a for a in acks if a.status in ACK_STATE], now=now)
+        replica.note_push(conn, now=now, clock_skew_ms=clock_skew_ms)
+    return summary
+
+
+def counts(st: Station) -> OutboxCounts:
+    with st.read() as conn:
+        rows: dict[str, int] = {
+            str(k): int(v)
+            for k, v in conn.execute(text("SELECT state, count(*) FROM sync_outbox GROUP BY state"))
+        }
+    return OutboxCounts(
+        pending=int(rows.get("pending", 0)),
+        inflight=int(rows.get("inflight", 0)),
+        acked=int(rows.get("acked", 0)),
+        rejected=int(rows.get("rejected", 0)),
+        conflict=int(rows.get("conflict", 0)),
+    )
+
+
+def unanswered_bytes(st: Station, *, limit: int = 100_000) -> int:
+    """Approximate bytes still to send (for the ETA); bounded scan."""
+    with st.read() as conn:
+        v = conn.execute(
+            text(
+                "SELECT coalesce(sum(length(payload) + 300), 0) FROM (SELECT payload FROM sync_outbox "
+                "WHERE state IN ('pending', 'inflight') ORDER BY op_seq LIMIT :n)"
+            ),
+            {"n": limit},
+        ).scalar_one()
+    return int(v)
+
+
+def oldest_pending_at(st: Station) -> str | None:
+    with st.read() as conn:
+        v = conn.execute(
+            text(
+                "SELECT recorded_at FROM sync_outbox WHERE state IN ('pending', 'inflight') "
+                "ORDER BY op_seq LIMIT 1"
+            )
+        ).scalar()
+    return None if v is None else str(v)
+
+
+def oldest_pending_age_s(st: Station, now: datetime | None = None) -> float | None:
+    """Seconds since the oldest unanswered op was recorded (None when nothing waits)."""
+    at = oldest_pending_at(st)
+    if at is None:
+        return None
+    return max(0.0, ((now or st.clock()) - parse_iso(at)).total_seconds())
+
+
+def purge_acked(
+    st: Station, *, older_than_days: int = DEFAULT_RETENTION_DAYS, now: datetime | None = None
+) -> int:
+    """Delete acked ops answered more than ``older_than_days`` ago; returns how many.
+
+    Only ``acked`` rows go: rejected and conflict rows stay for the supervisor,
+    and unanswered ops are never touched.
+    """
+    cutoff = iso((now or st.clock()) - timedelta(days=older_than_days))
+    with st.pull_writer() as conn:
+        res = conn.execute(
+            text("DELETE FROM sync_outbox WHERE state = 'acked' AND ack_at IS NOT NULL AND ack_at < :c"),
+            {"c": cutoff},
+        )
+    n = int(res.rowcount or 0)
+    if n:
+        log.info("purged %d acked outbox ops past retention", n)
+    return n
+
+
+def rejected(st: Station, *, limit: int = 500) -> list[RejectedOp]:
+    """Refused ops, newest first, for the supervisor's screen."""
+    with st.read() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT op_seq, op_id, op_type, entity_type, entity_id, last_error, recorded_at, "
+                "user_id, attempts FROM sync_outbox WHERE state = 'rejected' "
+                "ORDER BY op_seq DESC LIMIT :n"
+            ),
+            {"n": limit},
+        ).mappings().all()
+    return [
+        RejectedOp(
+            op_seq=int(r["op_seq"]),
+            op_id=r["op_id"],
+            op_type=r["op_type"],
+            entity_type=r["entity_type"],
+            entity_id=r["entity_id"],
+            reason=r["last_error"],
+            recorded_at=r["recorded_at"],
+            user_id=r["user_id"],
+            attempts=int(r["attempts"]),
+        )
+        for r in rows
+    ]
+
+
+__all__ = [
+    "ACK_STATE",
+    "DEFAULT_RETENTION_DAYS",
+    "Ack",
+    "AckSummary",
+    "OutboxCounts",
+    "OutboxOp",
+    "RejectedOp",
+    "apply_acks",
+    "counts",
+    "first_unanswered_seq",
+    "mark_error",
+    "mark_inflight",
+    "min_seq",
+    "next_batch",
+    "oldest_pending_age_s",
+    "oldest_pending_at",
+    "purge_acked",
+    "record_acks",
+    "rejected",
+    "unanswered_bytes",
+]
