@@ -11,6 +11,10 @@ number, never a clock.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -170,6 +174,31 @@ class TallyRequest(_Model):
     signature: str = Field(description="hex HMAC-SHA256 of the canonical rows with the station token")
 
 
+def token_hash(token: str) -> str:
+    """The hub stores only this (hex SHA-256 of the bearer token); it also keys tally HMACs."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def canonical_tally_rows(rows: Sequence[TallyRow]) -> bytes:
+    """The bytes a tally signature covers: rows as compact, key-sorted UTF-8 JSON, in order."""
+    data = [row.model_dump(mode="json") for row in rows]
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def tally_signature_with_key(key_hex: str, rows: Sequence[TallyRow]) -> str:
+    """HMAC-SHA256 (hex) of the canonical rows keyed with ``token_hash(token)``.
+
+    Keyed with the token's hash rather than the token itself because the hub
+    never stores tokens in the clear; the station knows both.
+    """
+    return hmac.new(key_hex.encode("ascii"), canonical_tally_rows(rows), hashlib.sha256).hexdigest()
+
+
+def tally_signature(token: str, rows: Sequence[TallyRow]) -> str:
+    """The ``TallyRequest.signature`` a station computes with its bearer token."""
+    return tally_signature_with_key(token_hash(token), rows)
+
+
 class TallyResponse(_Model):
     protocol_version: int = PROTOCOL_VERSION
     accepted: bool
@@ -220,6 +249,22 @@ class ReviewItem(_Model):
 
 class ReviewList(_Model):
     items: list[ReviewItem]
+
+
+ResolveAction = Literal["void_dose", "keep_both", "merge", "unmerge", "keep_current", "take_value"]
+
+
+class ResolveRequest(_Model):
+    """Body of ``POST /reviews/{id}/resolve``: the hub turns it into a ``resolve_review`` op.
+
+    ``params`` depend on the action: ``void_dose`` {"dose_id", "reason"};
+    ``merge`` {"from_id", "to_id"} (defaults from the review's candidates);
+    ``take_value`` {"field"} (takes the review's other value); others none.
+    """
+
+    action: ResolveAction
+    params: dict[str, Any] = Field(default_factory=dict)
+    user_id: str | None = Field(default=None, max_length=36)
 
 
 class Health(_Model):
