@@ -10,28 +10,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import keyring
-from keyring.backend import KeyringBackend
+
+from station.memkeyring import ProcessKeyring
 
 _T0 = time.perf_counter()
 
 
-class MemoryKeyring(KeyringBackend):
-    """Process-local keyring (a copy of the one in tests/conftest.py; set explicitly)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
+# The station's explicit process-local keyring (the same one tests and `tramtiem demo` use).
+MemoryKeyring = ProcessKeyring
 
 
 def memory_keyring() -> MemoryKeyring:

@@ -15,13 +15,13 @@ class ProcessKeyring(KeyringBackend):
 
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        self._store: dict[tuple[str, str], str] = {}
+        self.store: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
-        return self._store.get((service, username))
+        return self.store.get((service, username))
 
     def set_password(self, service: str, username: str, password: str) -> None:
-        self._store[(service, username)] = password
+        self.store[(service, username)] = password
 
     def delete_password(self, service: str, username: str) -> None:
-        self._store.pop((service, username), None)
+        self.store.pop((service, username), None)

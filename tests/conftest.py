@@ -12,26 +12,11 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
+from station.memkeyring import ProcessKeyring
 
-class MemoryKeyring(KeyringBackend):
-    """Process-local keyring for tests (priority irrelevant: set explicitly)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
+# Tests use the station's explicit process-local keyring.
+MemoryKeyring = ProcessKeyring
 
 
 @pytest.fixture(autouse=True)
