@@ -1,13 +1,240 @@
-"""The ``tramtiem-hub`` command. The hub server is not built yet (issue "Sync engine and hub")."""
+"""The ``tramtiem-hub`` command: serve, migrate and administer a hub.
+
+    tramtiem-hub serve [--host 127.0.0.1] [--port 8765] [--workers N]
+    tramtiem-hub migrate
+    tramtiem-hub site add CODE --name NAME [--province P]
+    tramtiem-hub enroll-code SITE [--ttl-hours 48]
+    tramtiem-hub station list | station revoke STATION_ID
+    tramtiem-hub review list [--site S] [--status open|resolved|all] [--json]
+    tramtiem-hub report [--site S] [--json]
+
+Every command takes ``--database-url URL`` (PostgreSQL: ``postgresql+psycopg://…``)
+or ``--data-dir D`` (a SQLite file ``D/hub.db``; default: the OS user-data dir).
+Errors print one line with a code to stderr and exit non-zero.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import os
+import re
 import sys
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from hub.db import Database, migrate, sqlite_url
+from hub.errors import HubError
+from hub.ingest import utc_now
+
+SITE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
+EXIT_USAGE = 2
+EXIT_ERROR = 1
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("tramtiem-hub", "TramTiem"))
+
+
+def database_url(args: argparse.Namespace) -> str:
+    if args.database_url:
+        return str(args.database_url)
+    env = os.environ.get("TRAMTIEM_HUB_DATABASE_URL")
+    if env:
+        return env
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return sqlite_url(data_dir / "hub.db")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in --data-dir)")
+    common.add_argument("--data-dir", help="directory for the SQLite hub.db")
+
+    p = argparse.ArgumentParser(prog="tramtiem-hub", description="Trạm Tiêm hub", parents=[common])
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    serve = sub.add_parser("serve", parents=[common], help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--workers", type=int, default=1)
+
+    sub.add_parser("migrate", parents=[common], help="create or upgrade the hub database")
+
+    site = sub.add_parser("site", parents=[common], help="manage sites")
+    site_sub = site.add_subparsers(dest="site_cmd", required=True)
+    add = site_sub.add_parser("add", parents=[common])
+    add.add_argument("code")
+    add.add_argument("--name", required=True)
+    add.add_argument("--province")
+
+    code = sub.add_parser("enroll-code", parents=[common], help="make a one-time enrollment code")
+    code.add_argument("site")
+    code.add_argument("--ttl-hours", type=float, default=48.0)
+
+    station = sub.add_parser("station", parents=[common], help="list or revoke stations")
+    st_sub = station.add_subparsers(dest="station_cmd", required=True)
+    st_sub.add_parser("list", parents=[common]).add_argument("--json", action="store_true")
+    st_sub.add_parser("revoke", parents=[common]).add_argument("station_id")
+
+    review = sub.add_parser("review", parents=[common], help="review items")
+    rv_sub = review.add_subparsers(dest="review_cmd", required=True)
+    rl = rv_sub.add_parser("list", parents=[common])
+    rl.add_argument("--site")
+    rl.add_argument("--status", choices=["open", "resolved", "all"], default="open")
+    rl.add_argument("--json", action="store_true")
+
+    report = sub.add_parser("report", parents=[common], help="given vs received per site")
+    report.add_argument("--site")
+    report.add_argument("--json", action="store_true")
+    return p
+
+
+def _print_table(rows: list[dict[str, Any]], cols: list[str]) -> None:
+    widths = {c: max([len(c)] + [len(str(r.get(c, ""))) for r in rows]) for c in cols}
+    print("  ".join(c.ljust(widths[c]) for c in cols))
+    for r in rows:
+        print(
+            "  ".join(
+                str(r.get(c, "") if r.get(c) is not None else "-").ljust(widths[c]) for c in cols
+            )
+        )
+
+
+def _serve(args: argparse.Namespace, url: str) -> int:
+    import uvicorn
+
+    migrate(url)
+    if args.workers > 1:
+        # Worker processes build the app from the environment (already migrated above).
+        os.environ["TRAMTIEM_HUB_DATABASE_URL"] = url
+        uvicorn.run(
+            "hub.app:app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+        )
+    else:
+        from hub.app import HubSettings, create_app
+
+        uvicorn.run(
+            create_app(HubSettings(database_url=url, migrate_on_start=False)),
+            host=args.host,
+            port=args.port,
+        )
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from hub import service
+
+    url = database_url(args)
+    if args.cmd == "serve":
+        return _serve(args, url)
+    migrate(url)  # every command works on a current schema
+    if args.cmd == "migrate":
+        print("hub database is up to date")
+        return 0
+    db = Database(url)
+    try:
+        if args.cmd == "site":
+            code = args.code.strip().upper()
+            if not SITE_CODE_RE.match(code):
+                raise HubError(400, "site.invalid_code", "site code: 2-32 of A-Z, 0-9 and '-'")
+            service.add_site(db, code, args.name.strip(), args.province, now=utc_now())
+            print(f"site {code} added")
+        elif args.cmd == "enroll-code":
+            if not 0 < args.ttl_hours <= 24 * 30:
+                raise HubError(400, "enroll.bad_ttl", "--ttl-hours must be between 0 and 720")
+            code = service.new_enrollment_code(
+                db, args.site.strip().upper(), ttl_hours=args.ttl_hours, now=utc_now()
+            )
+            print(code)
+        elif args.cmd == "station":
+            if args.station_cmd == "list":
+                rows = service.list_stations(db)
+                if args.json:
+                    print(json.dumps(rows, indent=2))
+                else:
+                    _print_table(
+                        rows, ["id", "site_code", "name", "revoked", "last_seen", "clock_skew_ms"]
+                    )
+            else:
+                service.revoke_station(db, args.station_id)
+                print(f"station {args.station_id} revoked")
+        elif args.cmd == "review":
+            status = None if args.status == "all" else args.status
+            items = service.list_reviews(db, args.site, status)
+            if args.json:
+                print(
+                    json.dumps(
+                        [i.model_dump(mode="json") for i in items], indent=2, ensure_ascii=False
+                    )
+                )
+            else:
+                # The table shows kinds and ids only; values (possibly personal) via --json.
+                _print_table(
+                    [
+                        {
+                            "id": i.id,
+                            "kind": i.kind,
+                            "priority": i.priority,
+                            "status": i.status,
+                            "entity": f"{i.entity_type}/{i.entity_id}",
+                            "sites": ",".join(i.site_codes),
+                            "created_at": i.created_at,
+                        }
+                        for i in items
+                    ],
+                    ["id", "kind", "priority", "status", "entity", "sites", "created_at"],
+                )
+        elif args.cmd == "report":
+            sites = [args.site.strip().upper()] if args.site else service.all_site_codes(db)
+            summaries = [service.site_summary(db, s).model_dump(mode="json") for s in sites]
+            if args.json:
+                print(json.dumps(summaries, indent=2))
+            else:
+                _print_table(
+                    summaries,
+                    [
+                        "site_code",
+                        "given",
+                        "received",
+                        "gap",
+                        "pending_at_stations",
+                        "oldest_pending_at",
+                        "last_contact",
+                        "stations",
+                    ],
+                )
+        return 0
+    finally:
+        db.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tramtiem-hub", description="Trạm Tiêm hub")
-    parser.parse_args(argv)
-    print("The hub is not available in this version.", file=sys.stderr)
-    return 2
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    args = _parser().parse_args(argv)
+    try:
+        return run(args)
+    except HubError as exc:
+        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:
+        # Database errors can quote data: name the kind only.
+        print(
+            f"error: {type(exc).__name__} (is the database reachable and the URL right?)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -429,8 +429,13 @@ def init_station(
     *,
     clock: Clock = system_clock,
     station_letter: str = "A",
+    install_id: str | None = None,
 ) -> Station:
-    """Create a new station: metadata file, key in the keyring, migrated database."""
+    """Create a new station: metadata file, key in the keyring, migrated database.
+
+    ``install_id`` is given when enrolling into an empty directory: the hub has
+    already bound the station token to that id.
+    """
     issues: list[FieldIssue] = []
     code = (site_code or "").strip().upper()
     if not SITE_CODE_RE.match(code):
@@ -445,7 +450,9 @@ def init_station(
         raise StoreError("store.already_initialised", data_dir=str(ddir))
     keys.check_backend()
     ddir.mkdir(parents=True, exist_ok=True)
-    install_id = uuid7()
+    if install_id is not None and not re.fullmatch(r"[0-9a-f-]{36}", install_id):
+        raise ValidationError([FieldIssue("install_id", "install_id.invalid")])
+    install_id = install_id or uuid7()
     key = keys.create_key(install_id)
     engine = make_engine(db_path(ddir), key)
     try:

@@ -171,7 +171,7 @@ class TallyRequest(_Model):
     rows: list[TallyRow] = Field(max_length=5000)
     outbox_pending: int = Field(ge=0)
     oldest_pending_at: str | None = None
-    signature: str = Field(description="hex HMAC-SHA256 of the canonical rows with the station token")
+    signature: str = Field(description="hex HMAC-SHA256 of the canonical rows, keyed with the token hash: see tally_signature()")
 
 
 def token_hash(token: str) -> str:

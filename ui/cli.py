@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from station import cli as station_cli
+from sync import cli as sync_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command")
     station_cli.register(sub)
+    sync_cli.register(sub)
     p = sub.add_parser("demo", help="try the station on throwaway demo data")
     p.add_argument("--data-dir", help="where to put the demo station (default: a new temp dir)")
     p.add_argument("--people", type=int, default=300)

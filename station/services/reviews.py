@@ -25,12 +25,12 @@ from station.store import Actor, Station
 # action does; the station refuses obvious mistakes early (offline) so they do
 # not turn into rejected ops later.
 ACTIONS: dict[str, frozenset[str]] = {
-    "possible_duplicate_person": frozenset({"merge", "not_duplicate"}),
     "possible_duplicate_dose": frozenset({"void_dose", "keep_both"}),
+    "possible_duplicate_person": frozenset({"merge", "keep_both"}),
+    "merged_person": frozenset({"unmerge", "keep_both"}),
     "field_conflict": frozenset({"keep_current", "take_value"}),
-    "edit_after_void": frozenset({"acknowledge", "unvoid"}),
-    "clock_skew": frozenset({"acknowledge"}),
-    "merged_person": frozenset({"acknowledge", "unmerge"}),
+    "edit_after_void": frozenset({"keep_both", "keep_current"}),
+    "clock_skew": frozenset({"keep_current", "keep_both"}),
 }
 _RESERVED = frozenset({"review_id", "action"})
 _MAX_PARAM_LEN = 500
@@ -95,9 +95,7 @@ def _check_params(params: dict[str, Any]) -> dict[str, Any]:
     issues: list[FieldIssue] = []
     clean: dict[str, Any] = {}
     for key, value in params.items():
-        if key in _RESERVED or not key.isidentifier():
-            issues.append(FieldIssue(key, "param.invalid"))
-        elif value is not None and not isinstance(value, str | int | bool):
+        if key in _RESERVED or not key.isidentifier() or (value is not None and not isinstance(value, str | int | bool)):
             issues.append(FieldIssue(key, "param.invalid"))
         elif isinstance(value, str) and len(value) > _MAX_PARAM_LEN:
             issues.append(FieldIssue(key, "param.too_long", {"max": _MAX_PARAM_LEN}))

@@ -1,0 +1,167 @@
+"""Hub database engines, sessions and migrations.
+
+PostgreSQL in production (``postgresql+psycopg://…``), a SQLite file for demos
+and tests. On SQLite every write transaction starts with ``BEGIN IMMEDIATE``
+(the pysqlite recipe: the driver's own transaction handling is switched off and
+SQLAlchemy's ``begin`` event emits the statement), so two concurrent pushes
+queue on the write lock instead of deadlocking when both try to upgrade a read
+lock. Reads use a second engine with plain deferred ``BEGIN`` so pulls never
+wait for pushes (WAL lets readers run beside the writer).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    # The hub's SQLite mode is for demos and tests; FULL still, since a demo
+    # hub on a laptop loses power like a station does.
+    "PRAGMA synchronous=FULL",
+    "PRAGMA busy_timeout=30000",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=8,
+        max_overflow=16,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite so our BEGIN is the only one.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        for pragma in SQLITE_PRAGMAS:
+            cur.execute(pragma)
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """The hub's engines and unit-of-work helpers. One per app (or CLI command)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.sqlite = is_sqlite(url)
+        if self.sqlite:
+            self.write_engine = _sqlite_engine(url, immediate=True)
+            self.read_engine = _sqlite_engine(url, immediate=False)
+        else:
+            self.write_engine = create_engine(
+                url, pool_size=10, max_overflow=20, pool_pre_ping=True
+            )
+            self.read_engine = self.write_engine
+        self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    def dispose(self) -> None:
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction: commits on success, rolls back on any exception."""
+        with self._write() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._read() as session, session.begin():
+            yield session
+
+    def run_write(self, fn: Callable[[Session], T], *, attempts: int = 5) -> T:
+        """Run ``fn`` in a write transaction, retrying transient conflicts.
+
+        PostgreSQL may abort one of two transactions that race for the same rows
+        (deadlock, serialization failure) or let the loser of an insert race hit a
+        unique violation; re-running the whole unit is the cure, and it is safe
+        because nothing committed.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.write() as session:
+                    return fn(session)
+            except (IntegrityError, OperationalError) as exc:
+                if attempt == attempts or not _transient(exc):
+                    raise
+                log.info(
+                    "retrying a write transaction after a transient conflict (%s)",
+                    type(exc.orig).__name__,
+                )
+                time.sleep(0.01 * attempt)
+        raise AssertionError("unreachable")
+
+
+def _transient(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True  # a concurrent insert of the same key: the retry sees it and answers duplicate
+    name = type(exc.orig).__name__
+    return name in {
+        "DeadlockDetected",
+        "SerializationFailure",
+        "LockNotAvailable",
+    } or "locked" in str(exc.orig)
+
+
+# ---- migrations ----------------------------------------------------------------------
+
+
+def migrate(url: str, target: str = "head") -> None:
+    """Bring the hub schema to ``target`` (Alembic, ``hub/migrations``)."""
+    from alembic import command
+    from alembic.config import Config
+
+    if is_sqlite(url):
+        path = make_url(url).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            if is_sqlite(url):
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            cfg = Config()
+            cfg.set_main_option("script_location", "hub:migrations")
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, target)
+    finally:
+        engine.dispose()
+
+
+def hub_epoch(session: Session) -> str:
+    return str(
+        session.execute(text("SELECT value FROM hub_meta WHERE key = 'hub_epoch'")).scalar_one()
+    )

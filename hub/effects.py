@@ -1,0 +1,398 @@
+"""What an op did, turned into change-log rows for the sites that should see it.
+
+An :class:`Effects` collects, during one op's transaction, the entities the op
+touched, the (person, site) relations it created and the review items it
+opened. :meth:`Effects.flush` then bumps each touched row's version, works out
+the scope sites, and numbers all the change rows with a single
+``UPDATE hub_clock SET seq = seq + n RETURNING seq`` at the very end of the
+transaction. That row lock is held until COMMIT, so a later transaction gets
+higher numbers only after this one is visible: change-log order is commit order
+and a puller reading below the committed head never skips a row.
+
+Scopes (DESIGN §5): registrations, screenings, lots and users go to their site;
+persons, doses, adverse events and redirects go to every site in
+``person_site`` for the person; review items to the sites they concern. When a
+person becomes relevant to a new site, that site also gets the backlog: the
+person row, merged persons' rows and redirects into it, all doses and adverse
+events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from hub.models import (
+    DOMAIN_MODELS,
+    HUB_ONLY_COLUMNS,
+    STATION_LACKS,
+    AdverseEvent,
+    Base,
+    ChangeLog,
+    Dose,
+    Person,
+    PersonRedirect,
+    PersonSite,
+    Registration,
+    ReviewItem,
+    ReviewSite,
+    Screening,
+)
+from station.ids import uuid7
+
+# Apply order at the station: parents before children (its foreign keys are on).
+ENTITY_ORDER = (
+    "person",
+    "vaccine_lot",
+    "app_user",
+    "registration",
+    "screening",
+    "dose",
+    "adverse_event",
+    "person_redirect",
+    "review",
+)
+SITE_SCOPED = frozenset({"registration", "screening", "vaccine_lot", "app_user"})
+MAX_REDIRECT_HOPS = 16
+
+
+def row_data(entity_type: str, row: Base) -> dict[str, Any]:
+    """The row as stations store it: station columns only."""
+    skip = HUB_ONLY_COLUMNS | STATION_LACKS.get(entity_type, frozenset())
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key not in skip}
+
+
+def review_data(item: ReviewItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "priority": item.priority,
+        "status": item.status,
+        "entity_type": item.entity_type,
+        "entity_id": item.entity_id,
+        "site_codes": list(item.site_codes),
+        "candidates": dict(item.candidates),
+        "created_at": item.created_at,
+        "resolution": dict(item.resolution) if item.resolution is not None else None,
+    }
+
+
+def person_sites(session: Session, person_id: str) -> list[str]:
+    rows = session.execute(
+        select(PersonSite.site_code)
+        .where(PersonSite.person_id == person_id)
+        .order_by(PersonSite.site_code)
+    ).scalars()
+    return list(rows)
+
+
+def resolve_person(session: Session, person_id: str) -> str:
+    """Follow merge redirects (bounded: a chain never loops, and merges flatten chains)."""
+    current = person_id
+    for _ in range(MAX_REDIRECT_HOPS):
+        nxt = session.execute(
+            select(PersonRedirect.to_id).where(PersonRedirect.from_id == current)
+        ).scalar()
+        if nxt is None:
+            return current
+        current = nxt
+    return current
+
+
+def _version(row: Base) -> int:
+    return int(getattr(row, "version", 0) or 0)
+
+
+@dataclass
+class _Entry:
+    scope: str
+    entity_type: str
+    entity_id: str
+    kind: str
+    row_version: int
+    data: dict[str, Any]
+
+
+@dataclass
+class Effects:
+    session: Session
+    origin_op_id: str | None
+    now: str
+    touched: dict[tuple[str, str], None] = field(default_factory=dict)
+    new_relations: list[tuple[str, str]] = field(default_factory=list)
+    # Redirects removed by an unmerge: (from_id, old to_id, version).
+    removed_redirects: list[tuple[str, str, int]] = field(default_factory=list)
+    # Extra sites that must hear about a row whose person changed (re-pointing).
+    extra_scopes: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+
+    def touch(self, entity_type: str, entity_id: str, *, also: set[str] | None = None) -> None:
+        self.touched[(entity_type, entity_id)] = None
+        if also:
+            self.extra_scopes.setdefault((entity_type, entity_id), set()).update(also)
+
+    def relate(self, person_id: str, site_code: str) -> bool:
+        """Make a person relevant to a site; a new relation sends that site the backlog."""
+        if (person_id, site_code) in self.new_relations:
+            return False
+        exists = self.session.get(PersonSite, (person_id, site_code))
+        if exists is not None:
+            return False
+        self.session.add(PersonSite(person_id=person_id, site_code=site_code))
+        self.session.flush()
+        self.new_relations.append((person_id, site_code))
+        return True
+
+    def review(
+        self,
+        kind: str,
+        priority: str,
+        entity_type: str,
+        entity_id: str,
+        site_codes: set[str] | list[str],
+        candidates: dict[str, Any],
+    ) -> str:
+        rid = uuid7()
+        sites = sorted(set(site_codes))
+        self.session.add(
+            ReviewItem(
+                id=rid,
+                kind=kind,
+                priority=priority,
+                status="open",
+                entity_type=entity_type,
+                entity_id=entity_id,
+                site_codes=sites,
+                candidates=candidates,
+                created_at=self.now,
+                resolution=None,
+                origin_op_id=self.origin_op_id,
+                version=0,
+            )
+        )
+        for site in sites:
+            self.session.add(ReviewSite(review_id=rid, site_code=site))
+        self.session.flush()
+        self.touch("review", rid)
+        return rid
+
+    # ---- flushing ------------------------------------------------------------------
+
+    def _load(self, entity_type: str, entity_id: str) -> Base | None:
+        if entity_type == "review":
+            return self.session.get(ReviewItem, entity_id)
+        return self.session.get(DOMAIN_MODELS[entity_type], entity_id)
+
+    def _scopes(self, entity_type: str, row: Base) -> set[str]:
+        if entity_type in SITE_SCOPED:
+            return {str(row.site_code)}  # type: ignore[attr-defined]
+        if entity_type == "person":
+            assert isinstance(row, Person)
+            return set(person_sites(self.session, row.id))
+        if entity_type in ("dose", "adverse_event"):
+            return set(person_sites(self.session, row.person_id))  # type: ignore[attr-defined]
+        if entity_type == "person_redirect":
+            assert isinstance(row, PersonRedirect)
+            return set(person_sites(self.session, row.to_id)) | set(
+                person_sites(self.session, row.from_id)
+            )
+        if entity_type == "review":
+            assert isinstance(row, ReviewItem)
+            return set(row.site_codes)
+        raise AssertionError(entity_type)
+
+    def _entry_data(self, entity_type: str, row: Base, scope: str) -> dict[str, Any]:
+        if entity_type == "review":
+            assert isinstance(row, ReviewItem)
+            return review_data(row)
+        data = row_data(entity_type, row)
+        if entity_type == "dose" and data["site_code"] != scope:
+            # Lots and screenings are site-scoped: another site never receives the
+            # rows these point at, and the station's foreign keys would refuse them.
+            # The lot number stays on the dose for the record.
+            data["lot_id"] = None
+            data["screening_id"] = None
+        return data
+
+    def _backlog(self, person_id: str) -> list[tuple[str, Base]]:
+        s = self.session
+        out: list[tuple[str, Base]] = []
+        person = s.get(Person, person_id)
+        if person is not None:
+            out.append(("person", person))
+        redirects = s.execute(
+            select(PersonRedirect).where(PersonRedirect.to_id == person_id)
+        ).scalars()
+        for red in redirects:
+            merged = s.get(Person, red.from_id)
+            if merged is not None:
+                out.append(("person", merged))
+            out.append(("person_redirect", red))
+        for dose in s.execute(
+            select(Dose).where(Dose.person_id == person_id).order_by(Dose.id)
+        ).scalars():
+            out.append(("dose", dose))
+        for ae in s.execute(
+            select(AdverseEvent)
+            .where(AdverseEvent.person_id == person_id)
+            .order_by(AdverseEvent.id)
+        ).scalars():
+            out.append(("adverse_event", ae))
+        return out
+
+    def flush(self) -> int | None:
+        """Write the change rows; returns the first server_seq, or None if nothing changed."""
+        s = self.session
+        s.flush()
+        entries: list[_Entry] = []
+        seen: set[tuple[str, str, str]] = set()
+        rows: list[tuple[str, str, Base]] = []
+        for etype, eid in self.touched:
+            row = self._load(etype, eid)
+            if row is None:
+                continue
+            setattr(row, "version", int(getattr(row, "version", 0) or 0) + 1)  # noqa: B010
+            rows.append((etype, eid, row))
+        s.flush()
+        # Backlog first within each entity type is not needed: a stable order by
+        # entity type keeps parents before children for every site.
+        for etype in ENTITY_ORDER:
+            for rtype, eid, row in rows:
+                if rtype != etype:
+                    continue
+                scopes = self._scopes(etype, row) | self.extra_scopes.get((etype, eid), set())
+                for scope in sorted(scopes):
+                    kind = "redirect" if etype == "person_redirect" else "upsert"
+                    entries.append(
+                        _Entry(
+                            scope,
+                            etype,
+                            eid,
+                            kind,
+                            _version(row),
+                            self._entry_data(etype, row, scope),
+                        )
+                    )
+                    seen.add((scope, etype, eid))
+            if etype == "person_redirect":
+                for from_id, to_id, version in self.removed_redirects:
+                    scopes = set(person_sites(s, from_id)) | set(person_sites(s, to_id))
+                    for scope in sorted(scopes):
+                        # A redirect whose to_id is null is a removal (unmerge).
+                        data = {"from_id": from_id, "to_id": None, "created_at": self.now}
+                        entries.append(_Entry(scope, etype, from_id, "redirect", version, data))
+                        seen.add((scope, etype, from_id))
+        for person_id, site in self.new_relations:
+            for etype, row in self._backlog(person_id):
+                eid = str(row.from_id if etype == "person_redirect" else row.id)  # type: ignore[attr-defined]
+                if (site, etype, eid) in seen:
+                    continue
+                seen.add((site, etype, eid))
+                kind = "redirect" if etype == "person_redirect" else "upsert"
+                entries.append(
+                    _Entry(
+                        site, etype, eid, kind, _version(row), self._entry_data(etype, row, site)
+                    )
+                )
+        if not entries:
+            return None
+        # The row lock taken here is held until COMMIT: see the module docstring.
+        last = int(
+            s.execute(
+                text("UPDATE hub_clock SET seq = seq + :n WHERE id = 1 RETURNING seq"),
+                {"n": len(entries)},
+            ).scalar_one()
+        )
+        first = last - len(entries) + 1
+        for i, e in enumerate(entries):
+            s.add(
+                ChangeLog(
+                    server_seq=first + i,
+                    scope=e.scope,
+                    entity_type=e.entity_type,
+                    entity_id=e.entity_id,
+                    kind=e.kind,
+                    row_version=e.row_version,
+                    data=e.data,
+                    origin_op_id=self.origin_op_id,
+                )
+            )
+        s.flush()
+        return first
+
+
+# ---- merges --------------------------------------------------------------------------
+
+REPOINTED: tuple[type[Registration] | type[Screening] | type[Dose] | type[AdverseEvent], ...] = (
+    Registration,
+    Screening,
+    Dose,
+    AdverseEvent,
+)
+_ETYPE = {
+    Registration: "registration",
+    Screening: "screening",
+    Dose: "dose",
+    AdverseEvent: "adverse_event",
+}
+
+
+def merge_person(fx: Effects, from_id: str, to_id: str) -> None:
+    """Merge ``from_id`` into ``to_id``: redirect, status 'merged', rows re-pointed, scopes joined."""
+    s = fx.session
+    loser = s.get(Person, from_id)
+    assert loser is not None
+    loser.status = "merged"
+    loser.updated_at = fx.now
+    fx.touch("person", from_id)
+    s.add(PersonRedirect(from_id=from_id, to_id=to_id, created_at=fx.now, version=0))
+    s.flush()
+    fx.touch("person_redirect", from_id)
+    # Flatten chains so every redirect points at a survivor in one hop.
+    for red in s.execute(select(PersonRedirect).where(PersonRedirect.to_id == from_id)).scalars():
+        red.to_id = to_id
+        fx.touch("person_redirect", red.from_id)
+    for model in REPOINTED:
+        rows: list[Any] = list(s.execute(select(model).where(model.person_id == from_id)).scalars())
+        for row in rows:
+            row.person_id = to_id
+            row.merged_from = row.merged_from or from_id
+            fx.touch(_ETYPE[model], row.id)
+    for site in person_sites(s, from_id):
+        fx.relate(to_id, site)
+
+
+def unmerge_person(fx: Effects, from_id: str) -> str | None:
+    """Undo a merge: remove the redirect, reactivate, move the re-pointed rows back."""
+    s = fx.session
+    red = s.get(PersonRedirect, from_id)
+    if red is None:
+        return None
+    to_id = red.to_id
+    fx.removed_redirects.append((from_id, to_id, int(red.version) + 1))
+    s.delete(red)
+    person = s.get(Person, from_id)
+    assert person is not None
+    person.status = "active"
+    person.updated_at = fx.now
+    fx.touch("person", from_id)
+    survivor_sites = set(person_sites(s, to_id))
+    for model in REPOINTED:
+        moved: list[Any] = list(
+            s.execute(select(model).where(model.merged_from == from_id)).scalars()
+        )
+        for row in moved:
+            row.person_id = from_id
+            row.merged_from = None
+            # Sites that saw the row under the survivor must see it move back.
+            fx.touch(
+                _ETYPE[model],
+                row.id,
+                also=survivor_sites if model in (Dose, AdverseEvent) else None,
+            )
+    for site in survivor_sites:
+        fx.relate(from_id, site)
+    s.flush()
+    return to_id

@@ -1,0 +1,1108 @@
+"""Applying pushed ops: the ledger, per-replica order, domain rules and DESIGN §6 conflicts.
+
+Each op runs in its own write transaction: ledger check, order check, the
+effect (inside a savepoint, so a rejection or a database refusal undoes only the
+effect), the ``applied_op`` row and the change-log rows commit together. A
+retried op therefore answers exactly what the first attempt committed.
+
+Rules as implemented (docs/protocol.md has the full table):
+
+* known ``op_id`` + same payload hash → ``duplicate`` with the stored result;
+  different hash → ``rejected`` ``op.id_reused``;
+* ``op_seq`` below the replica's next with an unknown ``op_id`` → HTTP 409
+  ``replica.regressed``; above it → stop and answer ``expected_next_op_seq``;
+* a rejected op is recorded and the replica moves on (the queue never blocks).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import DataError
+from sqlalchemy.orm import Session
+
+from hub.db import Database
+from hub.effects import Effects, merge_person, person_sites, resolve_person, unmerge_person
+from hub.errors import HubError, Rejected
+from hub.models import (
+    AdverseEvent,
+    AppliedOp,
+    AppUser,
+    Dose,
+    FieldMeta,
+    Person,
+    PersonRedirect,
+    PersonSite,
+    Registration,
+    Replica,
+    ReviewItem,
+    Screening,
+    Station,
+    VaccineLot,
+)
+from station.ids import uuid7
+from station.rules.vietnam import fold
+from sync.protocol import Op, OpResult, PushRequest
+
+log = logging.getLogger(__name__)
+
+SKEW_TOLERANCE_MS = 5 * 60 * 1000
+IDENTITY_FIELDS = frozenset({"full_name", "birth", "sex", "id_type", "id_number", "old_id_number"})
+CONTACT_FIELDS = frozenset(
+    {"phone", "province_code", "ward_code", "address_line", "priority_group", "occupation", "bhyt"}
+)
+BIRTH_RE = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
+DAY_RE = r"^\d{4}-\d{2}-\d{2}$"
+# Column widths of the person fields an update may carry (None: free text up to 1000).
+FIELD_MAX = {
+    "full_name": 200,
+    "birth": 10,
+    "sex": 1,
+    "id_type": 10,
+    "id_number": 20,
+    "old_id_number": 20,
+    "phone": 15,
+    "province_code": 4,
+    "ward_code": 8,
+    "address_line": 1000,
+    "occupation": 1000,
+    "bhyt": 20,
+}
+
+
+def payload_hash(op: Op) -> str:
+    """What makes two sends of an op "the same": everything but its position in a push."""
+    body = op.model_dump(mode="json", exclude={"op_seq"})
+    raw = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso_now(now: datetime) -> str:
+    return now.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+# ---- payload models (the station services' shapes; unknown keys ignored) ------------
+
+
+class _P(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+Id = Field(min_length=1, max_length=36)
+Ts = Field(min_length=1, max_length=40)
+OptTs = Field(default=None, max_length=40)
+
+
+class PersonP(_P):
+    full_name: str = Field(min_length=1, max_length=200)
+    birth: str = Field(pattern=BIRTH_RE.pattern)
+    sex: str | None = Field(default=None, max_length=1)
+    id_type: str | None = Field(default="none", max_length=10)
+    id_number: str | None = Field(default=None, max_length=20)
+    old_id_number: str | None = Field(default=None, max_length=20)
+    phone: str | None = Field(default=None, max_length=15)
+    province_code: str | None = Field(default=None, max_length=4)
+    ward_code: str | None = Field(default=None, max_length=8)
+    address_line: str | None = Field(default=None, max_length=1000)
+    priority_group: int | None = Field(default=None, ge=0, le=1000)
+    occupation: str | None = Field(default=None, max_length=1000)
+    bhyt: str | None = Field(default=None, max_length=20)
+    consent: bool = False
+
+
+class RegP(_P):
+    id: str = Id
+    person_id: str | None = Field(default=None, max_length=36)
+    day: str = Field(pattern=DAY_RE)
+    source: str = Field(max_length=10)
+    status: str = Field(max_length=12)
+    queue_label: str | None = Field(default=None, max_length=12)
+    import_ref: str | None = Field(default=None, max_length=64)
+
+
+class RegisterPersonP(_P):
+    person: PersonP
+    registration: RegP | None = None
+
+
+class AddRegistrationP(_P):
+    registration: RegP
+
+
+class FieldChange(_P):
+    old: str | int | None = None
+    new: str | int | None = None
+
+
+class UpdatePersonP(_P):
+    fields: dict[str, FieldChange] = Field(min_length=1, max_length=20)
+
+
+class CheckInP(_P):
+    queue_label: str | None = Field(default=None, max_length=12)
+    checked_in_at: str = Ts
+
+
+class ScreeningP(_P):
+    id: str = Id
+    person_id: str = Id
+    registration_id: str | None = Field(default=None, max_length=36)
+    site_code: str = Field(max_length=32)
+    day: str = Field(pattern=DAY_RE)
+    form_id: str = Field(max_length=32)
+    answers: str = Field(max_length=20000)
+    vitals: str = Field(max_length=5000)
+    suggested_outcome: str = Field(max_length=16)
+    outcome: str = Field(max_length=16)
+    override_reason: str | None = Field(default=None, max_length=1000)
+    screener_id: str = Field(default="", max_length=36)
+    screened_at: str = Ts
+    registration_status: str | None = Field(default=None, max_length=12)
+
+
+class DoseP(_P):
+    id: str = Id
+    person_id: str = Id
+    site_code: str = Field(max_length=32)
+    vaccine_code: str = Field(min_length=1, max_length=16)
+    lot_id: str | None = Field(default=None, max_length=36)
+    lot_number: str | None = Field(default=None, max_length=32)
+    dose_number: int = Field(ge=1, le=20)
+    kind: str = Field(max_length=12)
+    administered_at: str = Ts
+    day: str = Field(pattern=DAY_RE)
+    recorded_at: str = Ts
+    vaccinator_id: str | None = Field(default=None, max_length=36)
+    screening_id: str | None = Field(default=None, max_length=36)
+    injection_site: str | None = Field(default=None, max_length=16)
+    source: str = Field(default="site", max_length=10)
+    observe_until: str | None = OptTs
+
+
+class VoidP(_P):
+    reason: str = Field(min_length=1, max_length=1000)
+    voided_at: str = Ts
+
+
+class ObserveP(_P):
+    observed_at: str = Ts
+
+
+class AdverseP(_P):
+    id: str = Id
+    dose_id: str = Id
+    person_id: str | None = Field(default=None, max_length=36)
+    severity: str = Field(max_length=12)
+    description: str = Field(min_length=1, max_length=2000)
+    onset_at: str = Ts
+    recorded_by: str = Field(default="", max_length=36)
+    recorded_at: str = Ts
+
+
+class LotP(_P):
+    id: str = Id
+    site_code: str = Field(max_length=32)
+    vaccine_code: str = Field(min_length=1, max_length=16)
+    lot_number: str = Field(min_length=1, max_length=32)
+    expiry: str = Field(pattern=DAY_RE)
+    doses_received: int = Field(ge=0, le=10_000_000)
+    received_on: str = Field(pattern=DAY_RE)
+    active: int = Field(ge=0, le=1)
+    updated_at: str = Ts
+
+
+class UserP(_P):
+    id: str = Id
+    site_code: str = Field(max_length=32)
+    username: str = Field(min_length=1, max_length=32)
+    display_name: str = Field(min_length=1, max_length=200)
+    role: str = Field(max_length=12)
+    password_hash: str = Field(min_length=1, max_length=500)
+    active: int = Field(ge=0, le=1)
+    created_at: str | None = OptTs
+    updated_at: str = Ts
+
+
+class ResolveP(_P):
+    review_id: str = Id
+    action: str = Field(max_length=16)
+    params: dict[str, Any] | None = None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _parse(model: type[M], payload: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(payload)
+    except PydanticValidationError as exc:
+        # Locations and error types only: the inputs may be personal data.
+        fields = sorted({".".join(str(p) for p in e["loc"]) or "payload" for e in exc.errors()})
+        raise Rejected("payload.invalid", fields=fields[:20]) from None
+
+
+# ---- the op context ------------------------------------------------------------------
+
+
+@dataclass
+class Ctx:
+    session: Session
+    station: Station
+    op: Op
+    fx: Effects
+    skewed: bool
+
+    @property
+    def site(self) -> str:
+        return self.station.site_code
+
+    def require_person(self, person_id: str, reason: str) -> Person:
+        pid = resolve_person(self.session, person_id)
+        person = self.session.get(Person, pid)
+        if person is None:
+            raise Rejected(reason)
+        return person
+
+    def require_in_scope(self, person_id: str) -> None:
+        if self.session.get(PersonSite, (person_id, self.site)) is None:
+            raise Rejected("auth.cross_site")
+
+    def require_own_site(self, site_code: str) -> None:
+        if site_code != self.site:
+            raise Rejected("auth.cross_site")
+
+    def require_entity(self, value: str) -> None:
+        if value != self.op.entity_id:
+            raise Rejected("op.entity_mismatch")
+
+
+Outcome = tuple[str, dict[str, Any]]  # (ack status, detail)
+
+
+# ---- person ops ----------------------------------------------------------------------
+
+
+def _registration_row(ctx: Ctx, reg: RegP, person_id: str) -> Registration:
+    status = reg.status
+    return Registration(
+        id=reg.id,
+        person_id=person_id,
+        site_code=ctx.site,
+        day=reg.day,
+        source=reg.source,
+        status=status,
+        queue_label=reg.queue_label,
+        checked_in_at=ctx.op.recorded_at if status == "checked_in" else None,
+        import_ref=reg.import_ref,
+        version=0,
+        created_at=ctx.op.recorded_at,
+        updated_at=ctx.op.recorded_at,
+    )
+
+
+def _add_registration(ctx: Ctx, reg: RegP, person_id: str) -> None:
+    s = ctx.session
+    if s.get(Registration, reg.id) is not None:
+        raise Rejected("registration.exists")
+    survivor = resolve_person(s, person_id)
+    row = _registration_row(ctx, reg, survivor)
+    if survivor != person_id:
+        row.merged_from = person_id
+    s.add(row)
+    s.flush()
+    ctx.fx.touch("registration", reg.id)
+    ctx.fx.relate(survivor, ctx.site)
+
+
+def apply_register_person(ctx: Ctx) -> Outcome:
+    p = _parse(RegisterPersonP, ctx.op.payload)
+    s, pid, fx = ctx.session, ctx.op.entity_id, ctx.fx
+    if len(pid) > 36:
+        raise Rejected("payload.invalid", fields=["entity_id"])
+    if s.get(Person, pid) is not None:
+        raise Rejected("person.exists")
+    if p.registration is not None and s.get(Registration, p.registration.id) is not None:
+        raise Rejected("registration.exists")
+    v = p.person
+    birth_year = int(v.birth[:4])
+    person = Person(
+        id=pid,
+        full_name=v.full_name,
+        name_fold=fold(v.full_name),
+        birth=v.birth,
+        birth_year=birth_year,
+        sex=v.sex,
+        id_type=v.id_type or "none",
+        id_number=v.id_number or None,
+        old_id_number=v.old_id_number,
+        phone=v.phone,
+        province_code=v.province_code,
+        ward_code=v.ward_code,
+        address_line=v.address_line,
+        priority_group=v.priority_group,
+        occupation=v.occupation,
+        bhyt=v.bhyt,
+        status="active",
+        consent_at=ctx.op.recorded_at if v.consent else None,
+        origin_site=ctx.site,
+        version=0,
+        created_at=ctx.op.recorded_at,
+        updated_at=ctx.op.recorded_at,
+    )
+    # Look for an earlier person before inserting this one.
+    earlier: Person | None = None
+    if person.id_number:
+        earlier = s.execute(
+            select(Person)
+            .where(
+                Person.id_number == person.id_number, Person.status == "active", Person.id != pid
+            )
+            .order_by(Person.created_at, Person.id)
+            .limit(1)
+        ).scalar()
+    s.add(person)
+    s.flush()
+    fx.touch("person", pid)
+    fx.relate(pid, ctx.site)
+    if p.registration is not None:
+        _add_registration(ctx, p.registration, pid)
+    detail: dict[str, Any] = {}
+    if earlier is not None:
+        # Same ID number: the walk-in registered at two sites. Merge into the earlier
+        # person; the stations re-point on pull. Informational review (unmerge is an op).
+        merge_person(fx, pid, earlier.id)
+        sites = set(person_sites(s, earlier.id)) | set(person_sites(s, pid))
+        rid = fx.review(
+            "merged_person",
+            "low",
+            "person",
+            pid,
+            sites,
+            {"from_id": pid, "to_id": earlier.id, "reason": "same_id_number"},
+        )
+        detail = {"merged_into": earlier.id, "review_id": rid}
+    elif not person.id_number and person.phone:
+        twins = s.execute(
+            select(Person.id).where(
+                Person.name_fold == person.name_fold,
+                Person.birth == person.birth,
+                Person.phone == person.phone,
+                Person.status == "active",
+                Person.id != pid,
+            )
+        ).scalars()
+        others = sorted(twins)
+        if others:
+            sites = set(person_sites(s, pid))
+            for other in others:
+                sites |= set(person_sites(s, other))
+            rid = fx.review(
+                "possible_duplicate_person",
+                "low",
+                "person",
+                pid,
+                sites,
+                {"person_ids": [*others, pid], "match": ["name_fold", "birth", "phone"]},
+            )
+            detail = {"possible_duplicate_of": others, "review_id": rid}
+    return "applied", detail
+
+
+def apply_add_registration(ctx: Ctx) -> Outcome:
+    p = _parse(AddRegistrationP, ctx.op.payload)
+    ctx.require_entity(p.registration.id)
+    if not p.registration.person_id:
+        raise Rejected("payload.invalid", fields=["registration.person_id"])
+    ctx.require_person(p.registration.person_id, "registration.person_unknown")
+    _add_registration(ctx, p.registration, p.registration.person_id)
+    return "applied", {}
+
+
+def _set_person_field(ctx: Ctx, person: Person, fld: str, value: Any) -> None:
+    if fld == "priority_group" and value is not None:
+        value = int(value)
+    elif value is not None:
+        value = str(value)
+    setattr(person, fld, value)
+    if fld == "full_name" and value:
+        person.name_fold = fold(str(value))
+    if fld == "birth" and value:
+        person.birth_year = int(str(value)[:4])
+    person.updated_at = ctx.op.recorded_at
+    meta = ctx.session.get(FieldMeta, (person.id, fld))
+    if meta is None:
+        meta = FieldMeta(entity_id=person.id, field=fld)
+        ctx.session.add(meta)
+    meta.hlc = ctx.op.hlc
+    meta.op_id = ctx.op.op_id
+    meta.site_code = ctx.site
+    meta.skewed = 1 if ctx.skewed else 0
+    ctx.fx.touch("person", person.id)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return str(a) == str(b)
+
+
+def _check_field_value(fld: str, value: Any) -> None:
+    if fld not in IDENTITY_FIELDS | CONTACT_FIELDS:
+        raise Rejected("field.not_editable", field=fld)
+    if value is None:
+        if fld in ("full_name", "birth", "id_type"):
+            raise Rejected("payload.invalid", fields=[f"fields.{fld}.new"])
+        return
+    if fld == "priority_group":
+        if isinstance(value, bool) or not str(value).isdigit() or int(value) > 1000:
+            raise Rejected("payload.invalid", fields=[f"fields.{fld}.new"])
+        return
+    if (
+        not isinstance(value, str)
+        or len(value) > FIELD_MAX[fld]
+        or (fld == "full_name" and not value)
+    ):
+        raise Rejected("payload.invalid", fields=[f"fields.{fld}.new"])
+    if fld == "birth" and not BIRTH_RE.match(value):
+        raise Rejected("payload.invalid", fields=[f"fields.{fld}.new"])
+
+
+def apply_update_person(ctx: Ctx) -> Outcome:
+    p = _parse(UpdatePersonP, ctx.op.payload)
+    for fld, ch in p.fields.items():
+        _check_field_value(fld, ch.new)
+    s, fx = ctx.session, ctx.fx
+    person = ctx.require_person(ctx.op.entity_id, "person.unknown")
+    ctx.require_in_scope(person.id)
+    applied: list[str] = []
+    noop: list[str] = []
+    lww: list[dict[str, Any]] = []
+    queued: list[str] = []
+    sites = set(person_sites(s, person.id))
+    for fld, ch in sorted(p.fields.items()):
+        current = getattr(person, fld)
+        if _same(current, ch.new):
+            noop.append(fld)
+            continue
+        if fld == "id_number" and ch.new:
+            holder = s.execute(
+                select(Person.id).where(
+                    Person.id_number == ch.new, Person.status == "active", Person.id != person.id
+                )
+            ).scalar()
+            if holder is not None:
+                # Never move an ID number onto a second person silently: a supervisor decides.
+                fx.review(
+                    "field_conflict",
+                    "high",
+                    "person",
+                    person.id,
+                    sites | set(person_sites(s, holder)),
+                    {
+                        "field": fld,
+                        "current": current,
+                        "other": ch.new,
+                        "held_by": holder,
+                        "op_id": ctx.op.op_id,
+                    },
+                )
+                queued.append(fld)
+                continue
+        if _same(current, ch.old):
+            _set_person_field(ctx, person, fld, ch.new)
+            applied.append(fld)
+            continue
+        # Concurrent edit of the same field (the base differs from what the hub holds).
+        if fld in CONTACT_FIELDS:
+            meta = s.get(FieldMeta, (person.id, fld))
+            if ctx.skewed or meta is None or meta.skewed:
+                incoming_wins = True  # clock not trusted (or no rival write known): receive order
+            else:
+                incoming_wins = ctx.op.hlc > meta.hlc
+            kept, other = (ch.new, current) if incoming_wins else (current, ch.new)
+            if incoming_wins:
+                _set_person_field(ctx, person, fld, ch.new)
+            fx.review(
+                "field_conflict",
+                "low",
+                "person",
+                person.id,
+                sites,
+                {
+                    "field": fld,
+                    "current": kept,
+                    "other": other,
+                    "base": ch.old,
+                    "op_id": ctx.op.op_id,
+                    "rule": "lww_receive_order"
+                    if (ctx.skewed or meta is None or (meta and meta.skewed))
+                    else "lww_hlc",
+                },
+            )
+            lww.append({"field": fld, "won": incoming_wins})
+        else:
+            fx.review(
+                "field_conflict",
+                "high",
+                "person",
+                person.id,
+                sites,
+                {
+                    "field": fld,
+                    "current": current,
+                    "other": ch.new,
+                    "base": ch.old,
+                    "op_id": ctx.op.op_id,
+                },
+            )
+            queued.append(fld)
+    detail: dict[str, Any] = {"applied": applied, "noop": noop, "lww": lww, "queued": queued}
+    if person.id != ctx.op.entity_id:
+        detail["person_id"] = person.id
+    return ("conflict_queued" if queued else "applied"), detail
+
+
+# ---- registration and screening ------------------------------------------------------
+
+
+def apply_check_in(ctx: Ctx) -> Outcome:
+    p = _parse(CheckInP, ctx.op.payload)
+    reg = ctx.session.get(Registration, ctx.op.entity_id)
+    if reg is None:
+        raise Rejected("registration.unknown")
+    ctx.require_own_site(reg.site_code)
+    if reg.status != "expected":
+        return "applied", {"noop": True, "status": reg.status}
+    reg.status = "checked_in"
+    reg.queue_label = p.queue_label
+    reg.checked_in_at = p.checked_in_at
+    reg.updated_at = p.checked_in_at
+    ctx.fx.touch("registration", reg.id)
+    return "applied", {}
+
+
+def apply_record_screening(ctx: Ctx) -> Outcome:
+    p = _parse(ScreeningP, ctx.op.payload)
+    ctx.require_entity(p.id)
+    ctx.require_own_site(p.site_code)
+    s = ctx.session
+    if s.get(Screening, p.id) is not None:
+        raise Rejected("screening.exists")
+    person = ctx.require_person(p.person_id, "screening.person_unknown")
+    row = Screening(
+        **p.model_dump(exclude={"registration_status", "person_id"}),
+        person_id=person.id,
+        version=0,
+        merged_from=p.person_id if person.id != p.person_id else None,
+    )
+    s.add(row)
+    ctx.fx.touch("screening", p.id)
+    if p.registration_id and p.registration_status:
+        reg = s.get(Registration, p.registration_id)
+        if (
+            reg is not None
+            and reg.site_code == ctx.site
+            and reg.status not in ("vaccinated", "observed")
+        ):
+            reg.status = p.registration_status
+            reg.updated_at = p.screened_at
+            ctx.fx.touch("registration", reg.id)
+    ctx.fx.relate(person.id, ctx.site)
+    return "applied", {}
+
+
+# ---- doses ---------------------------------------------------------------------------
+
+
+def _series(vaccine_code: str) -> str:
+    from station import refdata
+
+    try:
+        return refdata.vaccine(vaccine_code).disease
+    except (KeyError, ValueError, LookupError):
+        return vaccine_code  # an unknown code is its own series
+
+
+def apply_record_dose(ctx: Ctx) -> Outcome:
+    p = _parse(DoseP, ctx.op.payload)
+    ctx.require_entity(p.id)
+    ctx.require_own_site(p.site_code)
+    s, fx = ctx.session, ctx.fx
+    if s.get(Dose, p.id) is not None:
+        raise Rejected("dose.exists")
+    person = ctx.require_person(p.person_id, "dose.person_unknown")
+    row = Dose(
+        **p.model_dump(exclude={"person_id"}),
+        person_id=person.id,
+        observed_at=None,
+        voided=0,
+        void_reason=None,
+        voided_by=None,
+        voided_at=None,
+        version=0,
+        merged_from=p.person_id if person.id != p.person_id else None,
+    )
+    # Possible duplicates: another valid dose, same series and number, or the same day.
+    series = _series(p.vaccine_code)
+    others = [
+        d.id
+        for d in s.execute(
+            select(Dose)
+            .where(Dose.person_id == person.id, Dose.voided == 0, Dose.id != p.id)
+            .order_by(Dose.id)
+        ).scalars()
+        if (d.dose_number == p.dose_number and _series(d.vaccine_code) == series) or d.day == p.day
+    ]
+    s.add(row)
+    s.flush()
+    fx.touch("dose", p.id)
+    fx.relate(person.id, ctx.site)
+    for reg in s.execute(
+        select(Registration).where(
+            Registration.person_id == person.id,
+            Registration.site_code == ctx.site,
+            Registration.day == p.day,
+        )
+    ).scalars():
+        if reg.status != "vaccinated":
+            reg.status = "vaccinated"
+            reg.updated_at = p.recorded_at
+            fx.touch("registration", reg.id)
+    detail: dict[str, Any] = {}
+    if person.id != p.person_id:
+        detail["person_id"] = person.id
+    if others:
+        rid = fx.review(
+            "possible_duplicate_dose",
+            "high",
+            "dose",
+            p.id,
+            set(person_sites(s, person.id)),
+            {"person_id": person.id, "dose_ids": [*others, p.id]},
+        )
+        detail |= {"possible_duplicate_of": others, "review_id": rid}
+    return "applied", detail
+
+
+def _require_dose(ctx: Ctx, reason: str = "dose.unknown") -> Dose:
+    dose = ctx.session.get(Dose, ctx.op.entity_id)
+    if dose is None:
+        raise Rejected(reason)
+    ctx.require_in_scope(dose.person_id)
+    return dose
+
+
+def _void(ctx: Ctx, dose: Dose, reason: str, voided_at: str) -> bool:
+    if dose.voided:
+        return False
+    dose.voided = 1
+    dose.void_reason = reason
+    dose.voided_by = ctx.op.user_id
+    dose.voided_at = voided_at
+    ctx.fx.touch("dose", dose.id)
+    return True
+
+
+def apply_void_dose(ctx: Ctx) -> Outcome:
+    p = _parse(VoidP, ctx.op.payload)
+    dose = _require_dose(ctx)
+    if not _void(ctx, dose, p.reason, p.voided_at):
+        return "applied", {"noop": True, "already_voided": True}
+    return "applied", {}
+
+
+def _flag_after_void(ctx: Ctx, dose: Dose, what: str, priority: str) -> str:
+    return ctx.fx.review(
+        "edit_after_void",
+        priority,
+        "dose",
+        dose.id,
+        set(person_sites(ctx.session, dose.person_id)),
+        {"dose_id": dose.id, "op_type": what, "op_id": ctx.op.op_id},
+    )
+
+
+def apply_end_observation(ctx: Ctx) -> Outcome:
+    p = _parse(ObserveP, ctx.op.payload)
+    dose = _require_dose(ctx)
+    if dose.observed_at:
+        return "applied", {"noop": True}
+    dose.observed_at = p.observed_at
+    ctx.fx.touch("dose", dose.id)
+    for reg in ctx.session.execute(
+        select(Registration).where(
+            Registration.person_id == dose.person_id,
+            Registration.site_code == dose.site_code,
+            Registration.day == dose.day,
+            Registration.status == "vaccinated",
+        )
+    ).scalars():
+        reg.status = "observed"
+        reg.updated_at = p.observed_at
+        ctx.fx.touch("registration", reg.id)
+    if dose.voided:
+        # Void wins for status; the edit is kept and a supervisor looks at it.
+        return "applied", {"review_id": _flag_after_void(ctx, dose, "end_observation", "low")}
+    return "applied", {}
+
+
+def apply_record_adverse_event(ctx: Ctx) -> Outcome:
+    p = _parse(AdverseP, ctx.op.payload)
+    ctx.require_entity(p.id)
+    s = ctx.session
+    if s.get(AdverseEvent, p.id) is not None:
+        raise Rejected("adverse_event.exists")
+    dose = s.get(Dose, p.dose_id)
+    if dose is None:
+        raise Rejected("adverse_event.dose_unknown")
+    ctx.require_in_scope(dose.person_id)
+    s.add(
+        AdverseEvent(
+            **p.model_dump(exclude={"person_id"}),
+            person_id=dose.person_id,
+            version=0,
+            merged_from=p.person_id if p.person_id and p.person_id != dose.person_id else None,
+        )
+    )
+    s.flush()
+    ctx.fx.touch("adverse_event", p.id)
+    if dose.voided:
+        # An adverse event matters clinically even on a voided dose: high priority.
+        return "applied", {"review_id": _flag_after_void(ctx, dose, "record_adverse_event", "high")}
+    return "applied", {}
+
+
+# ---- lots and users ------------------------------------------------------------------
+
+
+def apply_upsert_lot(ctx: Ctx) -> Outcome:
+    p = _parse(LotP, ctx.op.payload)
+    ctx.require_entity(p.id)
+    ctx.require_own_site(p.site_code)
+    lot = ctx.session.get(VaccineLot, p.id)
+    if lot is None:
+        ctx.session.add(VaccineLot(**p.model_dump(), version=0))
+    else:
+        ctx.require_own_site(lot.site_code)
+        for k, v in p.model_dump().items():
+            setattr(lot, k, v)
+    ctx.session.flush()
+    ctx.fx.touch("vaccine_lot", p.id)
+    return "applied", {}
+
+
+def apply_upsert_user(ctx: Ctx) -> Outcome:
+    p = _parse(UserP, ctx.op.payload)
+    ctx.require_entity(p.id)
+    ctx.require_own_site(p.site_code)
+    user = ctx.session.get(AppUser, p.id)
+    values = p.model_dump()
+    if user is None:
+        values["created_at"] = values["created_at"] or p.updated_at
+        ctx.session.add(AppUser(**values, version=0))
+    else:
+        ctx.require_own_site(user.site_code)
+        values.pop("created_at")
+        # The password hash travels so every station of the site can log the user in offline.
+        for k, v in values.items():
+            setattr(user, k, v)
+    ctx.session.flush()
+    ctx.fx.touch("app_user", p.id)
+    return "applied", {}
+
+
+# ---- review resolutions --------------------------------------------------------------
+
+ACTIONS_BY_KIND = {
+    "possible_duplicate_dose": {"void_dose", "keep_both"},
+    "possible_duplicate_person": {"merge", "keep_both"},
+    "merged_person": {"unmerge", "keep_both"},
+    "field_conflict": {"keep_current", "take_value"},
+    "edit_after_void": {"keep_both", "keep_current"},
+    "clock_skew": {"keep_current", "keep_both"},
+}
+
+
+def apply_resolve_review(ctx: Ctx) -> Outcome:
+    p = _parse(ResolveP, ctx.op.payload)
+    s, fx = ctx.session, ctx.fx
+    params = dict(p.params or {})
+    params |= {
+        k: v for k, v in ctx.op.payload.items() if k not in ("review_id", "action", "params")
+    }
+    item = s.get(ReviewItem, p.review_id)
+    if item is None:
+        raise Rejected("review.unknown")
+    if ctx.site not in item.site_codes:
+        raise Rejected("auth.cross_site")
+    if item.status == "resolved":
+        return "applied", {"noop": True, "already_resolved": True}
+    if p.action not in ACTIONS_BY_KIND.get(item.kind, set()):
+        raise Rejected("review.bad_action", kind=item.kind, action=p.action)
+    cand = dict(item.candidates)
+    effect: dict[str, Any] = {}
+    if p.action == "void_dose":
+        dose_id = params.get("dose_id")
+        if not isinstance(dose_id, str) or dose_id not in cand.get("dose_ids", []):
+            raise Rejected("review.bad_params", fields=["dose_id"])
+        dose = s.get(Dose, dose_id)
+        if dose is None:
+            raise Rejected("dose.unknown")
+        reason = params.get("reason")
+        reason = reason if isinstance(reason, str) and 0 < len(reason) <= 500 else "duplicate entry"
+        _void(ctx, dose, reason, ctx.op.recorded_at)
+        effect = {"voided": dose_id}
+    elif p.action == "merge":
+        ids = list(cand.get("person_ids", []))
+        from_id = params.get("from_id", ids[-1] if ids else None)
+        to_id = params.get("to_id", ids[0] if ids else None)
+        if (
+            not (isinstance(from_id, str) and isinstance(to_id, str))
+            or from_id == to_id
+            or from_id not in ids
+            or to_id not in ids
+        ):
+            raise Rejected("review.bad_params", fields=["from_id", "to_id"])
+        src, dst = s.get(Person, from_id), s.get(Person, to_id)
+        if src is None or dst is None or src.status != "active" or dst.status != "active":
+            raise Rejected("review.stale")
+        merge_person(fx, from_id, to_id)
+        effect = {"merged": from_id, "into": to_id}
+    elif p.action == "unmerge":
+        from_id = cand.get("from_id")
+        if not isinstance(from_id, str) or s.get(PersonRedirect, from_id) is None:
+            raise Rejected("review.stale")
+        effect = {"unmerged": from_id, "from": unmerge_person(fx, from_id)}
+    elif p.action == "take_value":
+        person = s.get(Person, item.entity_id)
+        fld = cand.get("field")
+        if (
+            person is None
+            or not isinstance(fld, str)
+            or fld not in IDENTITY_FIELDS | CONTACT_FIELDS
+        ):
+            raise Rejected("review.stale")
+        value = cand.get("other")
+        _check_field_value(fld, value)
+        _set_person_field(ctx, person, fld, value)
+        effect = {"field": fld}
+    item.status = "resolved"
+    item.resolution = {
+        "action": p.action,
+        "by": ctx.op.user_id,
+        "op_id": ctx.op.op_id,
+        "at": ctx.op.recorded_at,
+        "site_code": ctx.site,
+        "effect": effect,
+    }
+    fx.touch("review", item.id)
+    return "applied", {"review_id": item.id, **effect}
+
+
+APPLIERS: dict[str, Callable[[Ctx], Outcome]] = {
+    "register_person": apply_register_person,
+    "add_registration": apply_add_registration,
+    "update_person": apply_update_person,
+    "check_in": apply_check_in,
+    "record_screening": apply_record_screening,
+    "record_dose": apply_record_dose,
+    "void_dose": apply_void_dose,
+    "end_observation": apply_end_observation,
+    "record_adverse_event": apply_record_adverse_event,
+    "upsert_lot": apply_upsert_lot,
+    "upsert_user": apply_upsert_user,
+    "resolve_review": apply_resolve_review,
+}
+
+
+# ---- the push ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Gap:
+    expected: int
+
+
+def _stored(led: AppliedOp) -> OpResult:
+    r = dict(led.result)
+    return OpResult(
+        op_id=led.op_id,
+        status="duplicate",
+        server_seq=r.get("server_seq"),
+        reason=r.get("reason"),
+        detail=dict(r.get("detail") or {}) | {"original_status": led.status},
+    )
+
+
+def apply_op(session: Session, station: Station, op: Op, *, now: str, skewed: bool) -> OpResult:
+    """Apply one op's effect (no ledger or order checks) and return its result.
+
+    The effect runs in a savepoint: a rejection, or a value the database refuses,
+    undoes the effect alone and the op is acked ``rejected``.
+    """
+    fx = Effects(session, op.op_id, now)
+    ctx = Ctx(session, station, op, fx, skewed)
+    try:
+        with session.begin_nested():
+            status, detail = APPLIERS[op.op_type](ctx)
+            first = fx.flush()
+    except Rejected as rej:
+        return OpResult(op_id=op.op_id, status="rejected", reason=rej.reason, detail=rej.detail)
+    except DataError:
+        return OpResult(op_id=op.op_id, status="rejected", reason="payload.invalid", detail={})
+    return OpResult(op_id=op.op_id, status=status, server_seq=first, detail=detail)  # type: ignore[arg-type]
+
+
+def _record(
+    session: Session, station: Station, epoch: str, op: Op, digest: str, res: OpResult, now: str
+) -> None:
+    session.add(
+        AppliedOp(
+            op_id=op.op_id,
+            station_id=station.id,
+            replica_epoch=epoch,
+            op_seq=op.op_seq,
+            op_type=op.op_type,
+            payload_sha256=digest,
+            status=res.status,
+            result={"server_seq": res.server_seq, "reason": res.reason, "detail": res.detail},
+            received_at=now,
+        )
+    )
+
+
+def _one(session: Session, station_id: str, req: PushRequest, op: Op, now: str) -> OpResult | _Gap:
+    station = session.get(Station, station_id)
+    assert station is not None
+    skewed = station.clock_skew_ms is not None and abs(station.clock_skew_ms) > SKEW_TOLERANCE_MS
+    # Lock the replica row so two pushes of one replica take turns (PostgreSQL).
+    rep = session.get(Replica, (station_id, req.replica_epoch), with_for_update=True)
+    digest = payload_hash(op)
+    led = session.get(AppliedOp, op.op_id)
+    if led is not None:
+        if rep is None:
+            rep = Replica(
+                station_id=station_id,
+                epoch=req.replica_epoch,
+                next_op_seq=op.op_seq + 1,
+                created_at=now,
+            )
+            session.add(rep)
+        elif op.op_seq == rep.next_op_seq:
+            rep.next_op_seq += 1
+        if led.payload_sha256 != digest or led.station_id != station_id:
+            # An op id belongs to the station that made it, with the payload it had.
+            return OpResult(op_id=op.op_id, status="rejected", reason="op.id_reused")
+        return _stored(led)
+    if rep is None:
+        # A new replica (first contact, or a restored backup's new epoch) starts where it starts.
+        rep = Replica(
+            station_id=station_id, epoch=req.replica_epoch, next_op_seq=op.op_seq, created_at=now
+        )
+        session.add(rep)
+    if op.op_seq < rep.next_op_seq:
+        raise HubError(
+            409,
+            "replica.regressed",
+            "op_seq went backwards with a new op id: rotate the replica epoch",
+            expected_next_op_seq=rep.next_op_seq,
+        )
+    if op.op_seq > rep.next_op_seq:
+        return _Gap(rep.next_op_seq)
+    res = apply_op(session, station, op, now=now, skewed=skewed)
+    _record(session, station, req.replica_epoch, op, digest, res, now)
+    rep.next_op_seq = op.op_seq + 1
+    return res
+
+
+def process_push(
+    db: Database, station_id: str, req: PushRequest, *, now: str
+) -> tuple[list[OpResult], int]:
+    """Apply a push op by op (each its own transaction); returns (results, expected_next_op_seq)."""
+    results: list[OpResult] = []
+    ops = sorted(req.ops, key=lambda o: o.op_seq)
+    for op in ops:
+        out = db.run_write(lambda s, op=op: _one(s, station_id, req, op, now))  # type: ignore[misc]
+        if isinstance(out, _Gap):
+            return results, out.expected
+        results.append(out)
+        if out.status == "rejected":
+            log.info("op rejected: type=%s reason=%s", op.op_type, out.reason)
+    with db.read() as s:
+        rep = s.get(Replica, (station_id, req.replica_epoch))
+        expected = rep.next_op_seq if rep is not None else (ops[0].op_seq if ops else 1)
+    return results, expected
+
+
+def hub_origin_op(
+    db: Database,
+    station_id: str,
+    review_id: str,
+    action: str,
+    params: dict[str, Any],
+    user_id: str | None,
+    *,
+    now: str,
+) -> OpResult:
+    """A resolution made through the hub API: a ``resolve_review`` op of hub origin, ledgered."""
+    op = Op(
+        op_id=uuid7(),
+        op_seq=1,
+        op_type="resolve_review",
+        entity_type="review",
+        entity_id=review_id,
+        payload={"review_id": review_id, "action": action, "params": params},
+        hlc="",
+        recorded_at=now,
+        user_id=user_id,
+    )
+
+    def run(s: Session) -> OpResult:
+        station = s.get(Station, station_id)
+        assert station is not None
+        item = s.get(ReviewItem, review_id)
+        if item is None or station.site_code not in item.site_codes:
+            raise HubError(404, "review.not_found", "no such review item for this site")
+        res = apply_op(s, station, op, now=now, skewed=False)
+        _record(s, station, "hub", op, payload_hash(op), res, now)
+        return res
+
+    return db.run_write(run)
+
+
+def clock_skew_review(db: Database, station_id: str, skew_ms: int, *, now: str) -> None:
+    """Store the measured skew; open one ``clock_skew`` review the first time it is too large."""
+
+    def run(s: Session) -> None:
+        station = s.get(Station, station_id)
+        assert station is not None
+        station.clock_skew_ms = skew_ms
+        station.last_seen = now
+        if abs(skew_ms) > SKEW_TOLERANCE_MS and not station.skew_flagged:
+            station.skew_flagged = 1
+            fx = Effects(s, None, now)
+            fx.review(
+                "clock_skew",
+                "low",
+                "station",
+                station.id,
+                [station.site_code],
+                {"station_id": station.id, "clock_skew_ms": skew_ms},
+            )
+            fx.flush()
+
+    db.run_write(run)

@@ -1,0 +1,343 @@
+"""Typed SQLAlchemy models of the hub database.
+
+Two groups of tables:
+
+* sync bookkeeping: ``site``, ``station``, ``enrollment_code``, ``replica``,
+  ``applied_op`` (the idempotency ledger, written in the same transaction as
+  each op's effect), ``hub_clock`` (one row; its row lock numbers the change
+  log in commit order), ``change_log`` (the pull feed, one row per scope
+  site), ``person_site``, ``field_meta``, ``review_item``, ``station_tally``
+  and ``hub_meta``;
+* domain tables mirroring the station's synced tables column for column (the
+  station's ``version`` column *is* the hub row version), so a pulled row's
+  ``data`` can be written to the station as it is. Hub-only bookkeeping
+  columns are listed in :data:`HUB_ONLY_COLUMNS` and never leave the hub.
+
+No foreign keys between domain tables: the hub must accept a dose whose lot
+it has not seen yet (ops of different stations interleave) and re-point rows
+on merges without cascading surprises; the apply code checks what matters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Long enough for every id the protocol allows (Op.entity_id is at most 64).
+ID = String(64)
+TS = String(40)
+SITE = String(32)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# ---- sync bookkeeping ----------------------------------------------------------------
+
+
+class HubMeta(Base):
+    __tablename__ = "hub_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Site(Base):
+    __tablename__ = "site"
+    code: Mapped[str] = mapped_column(SITE, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    province_code: Mapped[str | None] = mapped_column(String(4))
+    created_at: Mapped[str] = mapped_column(TS)
+
+
+class Station(Base):
+    __tablename__ = "station"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    site_code: Mapped[str] = mapped_column(SITE, index=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    revoked: Mapped[int] = mapped_column(Integer, default=0)
+    enrolled_at: Mapped[str] = mapped_column(TS)
+    last_seen: Mapped[str | None] = mapped_column(TS)
+    clock_skew_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # Set once a clock_skew review item exists, so a skewed station is flagged once.
+    skew_flagged: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EnrollmentCode(Base):
+    __tablename__ = "enrollment_code"
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_code: Mapped[str] = mapped_column(SITE)
+    created_at: Mapped[str] = mapped_column(TS)
+    expires_at: Mapped[str] = mapped_column(TS)
+    used_at: Mapped[str | None] = mapped_column(TS)
+    used_by: Mapped[str | None] = mapped_column(String(36))
+
+
+class Replica(Base):
+    """A station's op stream: (station, epoch). Restoring a backup starts a new epoch."""
+
+    __tablename__ = "replica"
+    station_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    epoch: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_op_seq: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[str] = mapped_column(TS)
+
+
+class AppliedOp(Base):
+    __tablename__ = "applied_op"
+    op_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(36), index=True)
+    replica_epoch: Mapped[str] = mapped_column(String(64))
+    op_seq: Mapped[int] = mapped_column(BigInteger)
+    op_type: Mapped[str] = mapped_column(String(32))
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[str] = mapped_column(TS)
+
+
+class HubClock(Base):
+    """One row. ``UPDATE hub_clock SET seq = seq + n RETURNING seq`` numbers changes."""
+
+    __tablename__ = "hub_clock"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class ChangeLog(Base):
+    __tablename__ = "change_log"
+    server_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    scope: Mapped[str] = mapped_column(SITE)
+    entity_type: Mapped[str] = mapped_column(String(24))
+    entity_id: Mapped[str] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(String(12))
+    row_version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    origin_op_id: Mapped[str | None] = mapped_column(String(36))
+
+    __table_args__ = (Index("ix_change_scope_seq", "scope", "server_seq"),)
+
+
+class PersonSite(Base):
+    """Which sites a person is relevant to (registered, vaccinated, merged there)."""
+
+    __tablename__ = "person_site"
+    person_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    site_code: Mapped[str] = mapped_column(SITE, primary_key=True)
+
+
+class FieldMeta(Base):
+    """Who last wrote a person field and when (HLC), for last-writer-wins on contact fields."""
+
+    __tablename__ = "field_meta"
+    entity_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    field: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hlc: Mapped[str] = mapped_column(String(32))
+    op_id: Mapped[str] = mapped_column(String(36))
+    site_code: Mapped[str] = mapped_column(SITE)
+    # The writer's clock was off by more than the tolerance: its HLC cannot be trusted.
+    skewed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReviewItem(Base):
+    __tablename__ = "review_item"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    entity_type: Mapped[str] = mapped_column(String(24))
+    entity_id: Mapped[str] = mapped_column(ID)
+    site_codes: Mapped[list[str]] = mapped_column(JSON)
+    candidates: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[str] = mapped_column(TS)
+    resolution: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    origin_op_id: Mapped[str | None] = mapped_column(String(36))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_review_status", "status", "kind"),)
+
+
+class ReviewSite(Base):
+    """Index of review items by concerned site (the JSON list is not indexable everywhere)."""
+
+    __tablename__ = "review_site"
+    review_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    site_code: Mapped[str] = mapped_column(SITE, primary_key=True)
+
+
+class StationTally(Base):
+    __tablename__ = "station_tally"
+    station_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tally: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[str] = mapped_column(TS)
+
+
+# ---- domain tables (station column names) --------------------------------------------
+
+
+class Person(Base):
+    __tablename__ = "person"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    full_name: Mapped[str] = mapped_column(Text)
+    name_fold: Mapped[str] = mapped_column(Text)
+    birth: Mapped[str] = mapped_column(String(10))
+    birth_year: Mapped[int] = mapped_column(Integer)
+    sex: Mapped[str | None] = mapped_column(String(1))
+    id_type: Mapped[str] = mapped_column(String(10), default="none")
+    id_number: Mapped[str | None] = mapped_column(String(20), index=True)
+    old_id_number: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(15))
+    province_code: Mapped[str | None] = mapped_column(String(4))
+    ward_code: Mapped[str | None] = mapped_column(String(8))
+    address_line: Mapped[str | None] = mapped_column(Text)
+    priority_group: Mapped[int | None] = mapped_column(Integer)
+    occupation: Mapped[str | None] = mapped_column(Text)
+    bhyt: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    consent_at: Mapped[str | None] = mapped_column(TS)
+    origin_site: Mapped[str] = mapped_column(SITE)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[str] = mapped_column(TS)
+    updated_at: Mapped[str] = mapped_column(TS)
+
+    __table_args__ = (Index("ix_hub_person_dup", "name_fold", "birth"),)
+
+
+class Registration(Base):
+    __tablename__ = "registration"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ID, index=True)
+    site_code: Mapped[str] = mapped_column(SITE)
+    day: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(12))
+    queue_label: Mapped[str | None] = mapped_column(String(12))
+    checked_in_at: Mapped[str | None] = mapped_column(TS)
+    import_ref: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[str] = mapped_column(TS)
+    updated_at: Mapped[str] = mapped_column(TS)
+    # The person this row pointed at before a merge re-pointed it (for unmerge).
+    merged_from: Mapped[str | None] = mapped_column(ID)
+
+    __table_args__ = (Index("ix_hub_registration_site_day", "site_code", "day"),)
+
+
+class Screening(Base):
+    __tablename__ = "screening"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ID, index=True)
+    registration_id: Mapped[str | None] = mapped_column(ID)
+    site_code: Mapped[str] = mapped_column(SITE)
+    day: Mapped[str] = mapped_column(String(10))
+    form_id: Mapped[str] = mapped_column(String(32))
+    answers: Mapped[str] = mapped_column(Text)
+    vitals: Mapped[str] = mapped_column(Text)
+    suggested_outcome: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    screener_id: Mapped[str] = mapped_column(String(36))
+    screened_at: Mapped[str] = mapped_column(TS)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    merged_from: Mapped[str | None] = mapped_column(ID)
+
+
+class VaccineLot(Base):
+    __tablename__ = "vaccine_lot"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    site_code: Mapped[str] = mapped_column(SITE, index=True)
+    vaccine_code: Mapped[str] = mapped_column(String(16))
+    lot_number: Mapped[str] = mapped_column(String(32))
+    expiry: Mapped[str] = mapped_column(String(10))
+    doses_received: Mapped[int] = mapped_column(Integer)
+    received_on: Mapped[str] = mapped_column(String(10))
+    active: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[str] = mapped_column(TS)
+
+
+class Dose(Base):
+    """Append-only at the hub too: a void sets flags, nothing is deleted."""
+
+    __tablename__ = "dose"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ID, index=True)
+    site_code: Mapped[str] = mapped_column(SITE)
+    vaccine_code: Mapped[str] = mapped_column(String(16))
+    lot_id: Mapped[str | None] = mapped_column(ID)
+    lot_number: Mapped[str | None] = mapped_column(String(32))
+    dose_number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(12))
+    administered_at: Mapped[str] = mapped_column(TS)
+    day: Mapped[str] = mapped_column(String(10))
+    recorded_at: Mapped[str] = mapped_column(TS)
+    vaccinator_id: Mapped[str | None] = mapped_column(String(36))
+    screening_id: Mapped[str | None] = mapped_column(ID)
+    injection_site: Mapped[str | None] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(10))
+    observe_until: Mapped[str | None] = mapped_column(TS)
+    observed_at: Mapped[str | None] = mapped_column(TS)
+    voided: Mapped[int] = mapped_column(Integer, default=0)
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    voided_by: Mapped[str | None] = mapped_column(String(36))
+    voided_at: Mapped[str | None] = mapped_column(TS)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    merged_from: Mapped[str | None] = mapped_column(ID)
+
+    __table_args__ = (Index("ix_hub_dose_site_day", "site_code", "day"),)
+
+
+class AdverseEvent(Base):
+    __tablename__ = "adverse_event"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    dose_id: Mapped[str] = mapped_column(ID, index=True)
+    person_id: Mapped[str] = mapped_column(ID, index=True)
+    severity: Mapped[str] = mapped_column(String(12))
+    description: Mapped[str] = mapped_column(Text)
+    onset_at: Mapped[str] = mapped_column(TS)
+    recorded_by: Mapped[str] = mapped_column(String(36))
+    recorded_at: Mapped[str] = mapped_column(TS)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    merged_from: Mapped[str | None] = mapped_column(ID)
+
+
+class AppUser(Base):
+    __tablename__ = "app_user"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    site_code: Mapped[str] = mapped_column(SITE, index=True)
+    username: Mapped[str] = mapped_column(String(32))
+    display_name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(12))
+    password_hash: Mapped[str] = mapped_column(Text)
+    active: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[str] = mapped_column(TS)
+    updated_at: Mapped[str] = mapped_column(TS)
+
+
+class PersonRedirect(Base):
+    __tablename__ = "person_redirect"
+    from_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    to_id: Mapped[str] = mapped_column(ID, index=True)
+    created_at: Mapped[str] = mapped_column(TS)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+DOMAIN_MODELS: dict[str, type[Base]] = {
+    "person": Person,
+    "registration": Registration,
+    "screening": Screening,
+    "vaccine_lot": VaccineLot,
+    "dose": Dose,
+    "adverse_event": AdverseEvent,
+    "app_user": AppUser,
+    "person_redirect": PersonRedirect,
+}
+
+# Hub bookkeeping that must never reach a station (not station columns).
+HUB_ONLY_COLUMNS = frozenset({"merged_from"})
+# person_redirect has no version column at the station: its row version rides on the Change only.
+STATION_LACKS = {"person_redirect": frozenset({"version"})}

@@ -1,0 +1,60 @@
+"""Running a hub in-process on a loopback port (tests, demos, the station's sync tests).
+
+    with run_hub(HubSettings(database_url=...)) as hub:
+        requests.get(hub.url + "/sync/v1/health")
+
+Port 0 picks a free port; ``hub.url`` has the real one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import uvicorn
+from fastapi import FastAPI
+
+from hub.app import HubSettings, create_app
+
+
+@dataclass(frozen=True)
+class RunningHub:
+    url: str  # e.g. "http://127.0.0.1:43817" (no trailing slash, no API prefix)
+    port: int
+    app: FastAPI
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # a thread cannot own signals
+        pass
+
+
+@contextmanager
+def serve_app(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningHub]:
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="on", access_log=False
+    )
+    server = _Server(config)
+    thread = threading.Thread(target=server.run, name="hub-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the hub server did not start")
+        time.sleep(0.01)
+    sock_port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield RunningHub(url=f"http://{host}:{sock_port}", port=int(sock_port), app=app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextmanager
+def run_hub(settings: HubSettings, host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningHub]:
+    """Create the app over ``settings`` (migrating) and serve it on a background thread."""
+    with serve_app(create_app(settings), host, port) as hub:
+        yield hub

@@ -1,0 +1,365 @@
+"""Hub operations behind the API and the CLI: enrollment, auth, pull, tally, lookups, reports.
+
+Tokens and enrollment codes are stored as SHA-256 hashes only. Nothing here
+logs personal data: persons are referred to by id, never by name or number.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from hub.db import Database, hub_epoch
+from hub.effects import review_data, row_data
+from hub.errors import HubError
+from hub.models import (
+    ChangeLog,
+    Dose,
+    EnrollmentCode,
+    Person,
+    ReviewItem,
+    ReviewSite,
+    Site,
+    Station,
+    StationTally,
+)
+from sync.protocol import (
+    Change,
+    EnrollRequest,
+    EnrollResponse,
+    PersonLookupResponse,
+    PullResponse,
+    SiteSummary,
+    TallyRequest,
+    tally_signature_with_key,
+    token_hash,
+)
+from sync.protocol import (
+    ReviewItem as ReviewItemModel,
+)
+
+log = logging.getLogger(__name__)
+
+# Enrollment codes: no look-alike characters (0/O, 1/I/L), read aloud over a phone line.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def parse_ts(raw: str) -> datetime | None:
+    try:
+        dt = datetime.fromisoformat(raw)
+    except (TypeError, ValueError):
+        return None
+    if dt.tzinfo is None:
+        return None  # a clock reading without offset cannot be compared honestly
+    return dt
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+# ---- sites, codes and stations (CLI) -------------------------------------------------
+
+
+def add_site(db: Database, code: str, name: str, province: str | None, *, now: datetime) -> None:
+    with db.write() as s:
+        if s.get(Site, code) is not None:
+            raise HubError(409, "site.exists", "a site with this code exists")
+        s.add(Site(code=code, name=name, province_code=province, created_at=iso(now)))
+
+
+def new_enrollment_code(db: Database, site_code: str, *, ttl_hours: float, now: datetime) -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    with db.write() as s:
+        if s.get(Site, site_code) is None:
+            raise HubError(404, "site.not_found", "no such site")
+        s.add(
+            EnrollmentCode(
+                code_hash=token_hash(raw),
+                site_code=site_code,
+                created_at=iso(now),
+                expires_at=iso(now + timedelta(hours=ttl_hours)),
+            )
+        )
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def list_stations(db: Database) -> list[dict[str, Any]]:
+    with db.read() as s:
+        rows = s.execute(select(Station).order_by(Station.site_code, Station.enrolled_at)).scalars()
+        return [
+            {
+                "id": r.id,
+                "site_code": r.site_code,
+                "name": r.name,
+                "revoked": bool(r.revoked),
+                "enrolled_at": r.enrolled_at,
+                "last_seen": r.last_seen,
+                "clock_skew_ms": r.clock_skew_ms,
+            }
+            for r in rows
+        ]
+
+
+def revoke_station(db: Database, station_id: str) -> None:
+    with db.write() as s:
+        st = s.get(Station, station_id)
+        if st is None:
+            raise HubError(404, "station.not_found", "no such station")
+        st.revoked = 1
+
+
+# ---- enrollment and auth -------------------------------------------------------------
+
+
+def enroll(db: Database, req: EnrollRequest, *, now: datetime) -> EnrollResponse:
+    code_hash = token_hash(normalise_code(req.code))
+    token = secrets.token_urlsafe(32)
+    with db.write() as s:
+        code = s.get(EnrollmentCode, code_hash, with_for_update=True)
+        if code is None:
+            raise HubError(403, "enroll.invalid_code", "unknown enrollment code")
+        if code.used_at is not None:
+            raise HubError(403, "enroll.code_used", "this enrollment code was already used")
+        expires = parse_ts(code.expires_at)
+        if expires is None or expires <= now:
+            raise HubError(403, "enroll.code_expired", "this enrollment code has expired")
+        site = s.get(Site, code.site_code)
+        assert site is not None
+        existing = s.get(Station, req.station_id)
+        if existing is not None and existing.site_code != site.code:
+            # A laptop moves between sites only by a fresh install: its data belong to one site.
+            raise HubError(409, "enroll.other_site", "this station is enrolled at another site")
+        code.used_at = iso(now)
+        code.used_by = req.station_id
+        if existing is None:
+            s.add(
+                Station(
+                    id=req.station_id,
+                    site_code=site.code,
+                    name=req.station_name,
+                    token_hash=token_hash(token),
+                    revoked=0,
+                    enrolled_at=iso(now),
+                    skew_flagged=0,
+                )
+            )
+        else:
+            # Re-enrolling (a reinstalled laptop) replaces the token and lifts a revocation.
+            existing.token_hash = token_hash(token)
+            existing.revoked = 0
+            existing.name = req.station_name or existing.name
+        epoch = hub_epoch(s)
+    log.info("station enrolled at site %s", site.code)
+    return EnrollResponse(
+        station_id=req.station_id,
+        site_code=site.code,
+        site_name=site.name,
+        token=token,
+        hub_epoch=epoch,
+    )
+
+
+@dataclass(frozen=True)
+class Caller:
+    station_id: str
+    site_code: str
+    token_hash: str
+
+
+def authenticate(db: Database, authorization: str | None) -> Caller:
+    if not authorization:
+        raise HubError(401, "auth.missing_token", "Authorization: Bearer <token> is required")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HubError(401, "auth.invalid_token", "malformed Authorization header")
+    digest = token_hash(token.strip())
+    with db.read() as s:
+        st = s.execute(select(Station).where(Station.token_hash == digest)).scalar()
+        if st is None:
+            raise HubError(401, "auth.invalid_token", "unknown token")
+        if st.revoked:
+            raise HubError(403, "auth.revoked", "this station's access was revoked")
+        return Caller(st.id, st.site_code, digest)
+
+
+def touch_station(db: Database, station_id: str, *, now: datetime) -> None:
+    with db.write() as s:
+        st = s.get(Station, station_id)
+        if st is not None:
+            st.last_seen = iso(now)
+
+
+# ---- pull ----------------------------------------------------------------------------
+
+
+def pull(db: Database, caller: Caller, cursor: int, limit: int) -> PullResponse:
+    with db.read() as s:
+        # The committed head first, then rows at or below it: every number below the
+        # head belongs to a committed transaction (hub_clock's row lock), so
+        # answering `next_cursor = head` when the page is short skips nothing.
+        head = int(s.execute(text("SELECT seq FROM hub_clock WHERE id = 1")).scalar_one())
+        epoch = hub_epoch(s)
+        rows = list(
+            s.execute(
+                select(ChangeLog)
+                .where(
+                    ChangeLog.scope == caller.site_code,
+                    ChangeLog.server_seq > cursor,
+                    ChangeLog.server_seq <= head,
+                )
+                .order_by(ChangeLog.server_seq)
+                .limit(limit + 1)
+            ).scalars()
+        )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    changes = [
+        Change(
+            server_seq=r.server_seq,
+            entity_type=r.entity_type,  # type: ignore[arg-type]
+            entity_id=r.entity_id,
+            kind=r.kind,  # type: ignore[arg-type]
+            row_version=r.row_version,
+            data=r.data,
+        )
+        for r in rows
+    ]
+    if has_more:
+        next_cursor = rows[-1].server_seq
+    else:
+        # A cursor beyond the head means the hub was restored: stations refetch (see docs).
+        next_cursor = max(cursor, head) if cursor <= head else cursor
+    return PullResponse(
+        changes=changes, next_cursor=next_cursor, has_more=has_more, hub_epoch=epoch, head_seq=head
+    )
+
+
+# ---- tally and summary ---------------------------------------------------------------
+
+
+def record_tally(db: Database, caller: Caller, req: TallyRequest, *, now: datetime) -> None:
+    if req.station_id != caller.station_id:
+        raise HubError(403, "auth.station_mismatch", "station_id does not match the token")
+    expected = tally_signature_with_key(caller.token_hash, req.rows)
+    # Compare bytes: compare_digest refuses non-ASCII str (a garbage signature is just wrong).
+    if not hmac.compare_digest(expected.encode(), req.signature.lower().encode("utf-8")):
+        raise HubError(403, "tally.bad_signature", "the tally signature does not verify")
+    with db.write() as s:
+        row = s.get(StationTally, caller.station_id)
+        data = req.model_dump(mode="json")
+        if row is None:
+            s.add(StationTally(station_id=caller.station_id, tally=data, received_at=iso(now)))
+        else:
+            row.tally = data
+            row.received_at = iso(now)
+        st = s.get(Station, caller.station_id)
+        if st is not None:
+            st.last_seen = iso(now)
+
+
+def site_summary(db: Database, site_code: str) -> SiteSummary:
+    with db.read() as s:
+        if (
+            s.get(Site, site_code) is None
+            and not s.execute(
+                select(Station.id).where(Station.site_code == site_code).limit(1)
+            ).scalar()
+        ):
+            raise HubError(404, "site.not_found", "no such site")
+        stations = list(
+            s.execute(
+                select(Station).where(Station.site_code == site_code, Station.revoked == 0)
+            ).scalars()
+        )
+        given = pending = 0
+        oldest: str | None = None
+        for st in stations:
+            tally = s.get(StationTally, st.id)
+            if tally is None:
+                continue
+            rows = tally.tally.get("rows", [])
+            given += sum(int(r.get("entered", 0)) for r in rows)
+            pending += sum(int(r.get("pending", 0)) for r in rows)
+            at = tally.tally.get("oldest_pending_at")
+            if isinstance(at, str) and (oldest is None or at < oldest):
+                oldest = at
+        received = int(
+            s.execute(
+                select(func.count())
+                .select_from(Dose)
+                .where(Dose.site_code == site_code, Dose.voided == 0)
+            ).scalar_one()
+        )
+        seen = [st.last_seen for st in stations if st.last_seen]
+    return SiteSummary(
+        site_code=site_code,
+        given=given,
+        received=received,
+        gap=given - received,
+        pending_at_stations=pending,
+        oldest_pending_at=oldest,
+        last_contact=max(seen) if seen else None,
+        stations=len(stations),
+    )
+
+
+def all_site_codes(db: Database) -> list[str]:
+    with db.read() as s:
+        sites = set(s.execute(select(Site.code)).scalars()) | set(
+            s.execute(select(Station.site_code)).scalars()
+        )
+    return sorted(sites)
+
+
+# ---- lookups and reviews -------------------------------------------------------------
+
+
+def lookup_by_id_number(db: Database, id_number: str) -> PersonLookupResponse:
+    with db.read() as s:
+        person = s.execute(
+            select(Person)
+            .where(Person.id_number == id_number, Person.status == "active")
+            .order_by(Person.created_at, Person.id)
+            .limit(1)
+        ).scalar()
+        if person is None:
+            return PersonLookupResponse(found=False)
+        doses = s.execute(
+            select(Dose).where(Dose.person_id == person.id).order_by(Dose.administered_at)
+        ).scalars()
+        return PersonLookupResponse(
+            found=True,
+            person=row_data("person", person),
+            doses=[row_data("dose", d) for d in doses],
+        )
+
+
+def list_reviews(db: Database, site_code: str | None, status: str | None) -> list[ReviewItemModel]:
+    with db.read() as s:
+        q = select(ReviewItem).order_by(ReviewItem.created_at, ReviewItem.id)
+        if site_code is not None:
+            q = q.join(ReviewSite, ReviewSite.review_id == ReviewItem.id).where(
+                ReviewSite.site_code == site_code
+            )
+        if status is not None:
+            q = q.where(ReviewItem.status == status)
+        return [ReviewItemModel.model_validate(review_data(r)) for r in s.execute(q).scalars()]
+
+
+def review_session_check(s: Session, review_id: str, site_code: str) -> ReviewItem:
+    item = s.get(ReviewItem, review_id)
+    if item is None or site_code not in item.site_codes:
+        raise HubError(404, "review.not_found", "no such review item for this site")
+    return item

@@ -1,0 +1,258 @@
+"""A small typed client for the hub's sync API (``sync.protocol.API_PREFIX``).
+
+One ``requests.Session`` per client (keep-alive: a bad line pays the TCP and
+TLS handshakes once), a short connect timeout and a separate read timeout,
+gzip request bodies, and responses parsed into the protocol models.
+
+Exceptions (all subclasses of :class:`HubError`; every one carries a stable
+``code``, never personal data)::
+
+    HubError
+    ├── HubUnreachable     network error, timeout, 5xx, unreadable answer: retry later
+    │   └── HubTimeout     the request was sent and no (complete) answer came in time:
+    │                      the hub may have applied it (send the same op_ids again)
+    ├── HubRejected        4xx with an ErrorBody: retrying the same request will not help
+    │   └── ReplicaRegressed   409 ``replica.regressed``: rotate the replica epoch, re-push
+
+urllib3's ``Retry`` is deliberately not used: it does not retry POST by default,
+and the engine owns the retry policy (backoff, batch shrinking, the outbox).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from typing import Any, TypeVar
+
+import requests
+import urllib3
+from pydantic import BaseModel, ValidationError
+
+from sync.protocol import (
+    API_PREFIX,
+    TOKEN_HEADER,
+    EnrollRequest,
+    EnrollResponse,
+    ErrorBody,
+    Health,
+    PersonLookupResponse,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    ReviewList,
+    TallyRequest,
+    TallyResponse,
+)
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+DEFAULT_CONNECT_TIMEOUT_S = 5.0
+DEFAULT_READ_TIMEOUT_S = 30.0
+# Below this a gzip header costs more than it saves.
+GZIP_MIN_BYTES = 1024
+
+
+class HubError(Exception):
+    """Base of every client error: ``code`` is stable, ``status`` the HTTP status if any."""
+
+    def __init__(self, code: str, message: str = "", *, status: int | None = None) -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+class HubUnreachable(HubError):
+    """Transient: network down, connection refused/reset, timeout, 5xx, garbled answer."""
+
+
+class HubTimeout(HubUnreachable):
+    """No complete answer in time; the request may have been applied."""
+
+
+class HubRejected(HubError):
+    """The hub answered 4xx: the request as sent will not succeed by retrying."""
+
+    def __init__(
+        self, code: str, message: str = "", *, status: int | None = None, detail: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(code, message, status=status)
+        self.detail = detail or {}
+
+
+class ReplicaRegressed(HubRejected):
+    """409 ``replica.regressed``: this replica's op_seq went backwards (restored backup)."""
+
+
+class HubClient:
+    """``HubClient(base_url, token)``; use as a context manager or call :meth:`close`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
+        read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
+        gzip_requests: bool = True,
+        keep_alive: bool = True,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.connect_timeout_s = connect_timeout_s
+        self.read_timeout_s = read_timeout_s
+        self.gzip_requests = gzip_requests
+        self.keep_alive = keep_alive
+        self._session = session or requests.Session()
+        # Proxies from the environment must never see station traffic (tokens, data).
+        self._session.trust_env = False
+
+    # ---- lifecycle ---------------------------------------------------------------
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> HubClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- endpoints ---------------------------------------------------------------
+
+    def health(self) -> Health:
+        return self._call("GET", "/health", Health, auth=False)
+
+    def enroll(self, req: EnrollRequest) -> EnrollResponse:
+        return self._call("POST", "/enroll", EnrollResponse, body=req, auth=False)
+
+    def push(self, req: PushRequest, *, read_timeout_s: float | None = None) -> PushResponse:
+        return self._call("POST", "/push", PushResponse, body=req, read_timeout_s=read_timeout_s)
+
+    def pull(self, cursor: int, limit: int) -> PullResponse:
+        return self._call("GET", "/pull", PullResponse, params={"cursor": cursor, "limit": limit})
+
+    def tally(self, req: TallyRequest) -> TallyResponse:
+        return self._call("POST", "/tally", TallyResponse, body=req)
+
+    def person_by_id_number(self, id_number: str) -> PersonLookupResponse:
+        # The ID number travels in the path (the API's shape); it is never logged here.
+        return self._call("GET", f"/persons/by-id-number/{id_number}", PersonLookupResponse)
+
+    def reviews(self) -> ReviewList:
+        return self._call("GET", "/reviews", ReviewList)
+
+    # ---- plumbing ----------------------------------------------------------------
+
+    def _headers(self, auth: bool) -> dict[str, str]:
+        headers = {"Accept": "application/json", "Accept-Encoding": "gzip"}
+        if auth:
+            if not self.token:
+                raise HubRejected("auth.no_token", "this station has no hub token; enroll first")
+            headers[TOKEN_HEADER] = f"Bearer {self.token}"
+        if not self.keep_alive:
+            headers["Connection"] = "close"
+        return headers
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        model: type[M],
+        *,
+        body: BaseModel | None = None,
+        params: dict[str, Any] | None = None,
+        auth: bool = True,
+        read_timeout_s: float | None = None,
+    ) -> M:
+        url = f"{self.base_url}{API_PREFIX}{path}"
+        headers = self._headers(auth)
+        data: bytes | None = None
+        if body is not None:
+            data = body.model_dump_json().encode("utf-8")
+            headers["Content-Type"] = "application/json"
+            if self.gzip_requests and len(data) >= GZIP_MIN_BYTES:
+                # mtime=0: the same batch compresses to the same bytes (reproducible tests).
+                data = gzip.compress(data, compresslevel=6, mtime=0)
+                headers["Content-Encoding"] = "gzip"
+        timeout = (self.connect_timeout_s, read_timeout_s or self.read_timeout_s)
+        try:
+            resp = self._session.request(
+                method, url, data=data, params=params, headers=headers, timeout=timeout
+            )
+            content = resp.content  # read fully here: a cut body raises inside the try
+        except requests.exceptions.ConnectTimeout:
+            raise HubUnreachable("hub.connect_timeout") from None
+        except requests.exceptions.ReadTimeout:
+            raise HubTimeout("hub.timeout") from None
+        except requests.exceptions.ConnectionError as exc:
+            if _never_connected(exc):
+                raise HubUnreachable("hub.unreachable") from None
+            # The connection broke after it was made: the request may have been applied
+            # (a lost ack), so callers treat it like a timeout.
+            raise HubTimeout("hub.connection_lost") from None
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+            raise HubTimeout("hub.truncated") from None
+        except requests.exceptions.RequestException as exc:
+            raise HubUnreachable("hub.request_failed", type(exc).__name__) from None
+        status = resp.status_code
+        if status >= 500:
+            err = _error_body(content)
+            raise HubUnreachable(err.code if err else "hub.server_error", "", status=status)
+        if status >= 400:
+            err = _error_body(content)
+            code = err.code if err else f"http.{status}"
+            message = err.message if err else ""
+            detail = err.detail if err else {}
+            cls = ReplicaRegressed if (status == 409 and code == "replica.regressed") else HubRejected
+            raise cls(code, message, status=status, detail=detail)
+        try:
+            return model.model_validate_json(content)
+        except ValidationError:
+            # A cut or garbled body (proxy, captive portal): treat as no answer.
+            raise HubTimeout("hub.bad_response", "", status=status) from None
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """True when the TCP connection was never established (refused, DNS, no route)."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    for _ in range(8):  # walk the cause/args chain, bounded
+        if cur is None or id(cur) in seen:
+            return False
+        seen.add(id(cur))
+        if isinstance(cur, urllib3.exceptions.NewConnectionError | ConnectionRefusedError):
+            return True
+        reason = getattr(cur, "reason", None)
+        nxt = reason if isinstance(reason, BaseException) else None
+        if nxt is None and cur.args and isinstance(cur.args[0], BaseException):
+            nxt = cur.args[0]
+        cur = nxt or cur.__cause__ or cur.__context__
+    return False
+
+
+def _error_body(content: bytes) -> ErrorBody | None:
+    try:
+        raw = json.loads(content)
+    except ValueError:
+        return None
+    if isinstance(raw, dict) and "detail" in raw and isinstance(raw["detail"], dict) and "code" in raw["detail"]:
+        raw = raw["detail"]  # FastAPI's HTTPException wrapping
+    try:
+        return ErrorBody.model_validate(raw)
+    except ValidationError:
+        return None
+
+
+__all__ = [
+    "HubClient",
+    "HubError",
+    "HubRejected",
+    "HubTimeout",
+    "HubUnreachable",
+    "ReplicaRegressed",
+]

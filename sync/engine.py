@@ -1,0 +1,637 @@
+"""The background sync engine: tally, push until the outbox is empty, pull to the head.
+
+Usage::
+
+    engine = SyncEngine(station, lambda: HubClient(url, token), events=[on_event])
+    report = engine.run_once()        # one cycle, in the calling thread
+    engine.start(); ...; engine.stop()  # or a background thread with its own loop
+
+One cycle (DESIGN §5):
+
+1. probe ``/health`` (offline → stop here, retry later with backoff + jitter);
+2. send the signed tally (counts only) so the hub knows the true numbers first;
+3. push the outbox in ``op_seq`` order, in batches sized by bytes: shrunk after
+   timeouts, grown back after successes. Every per-op answer is recorded in one
+   transaction per batch: applied/duplicate → acked, rejected → rejected (the
+   queue moves on), conflict_queued → conflict (delivered). A gap answer
+   (``expected_next_op_seq`` below our first unanswered op: a restored hub)
+   resends from there; ``409 replica.regressed`` (we were restored) rotates the
+   replica epoch and re-pushes the same op_ids;
+4. pull pages until ``has_more`` is false, each page applied with the cursor in
+   one transaction; a new ``hub_epoch`` resets the cursor to 0 and pulls again;
+5. purge acked ops past retention; the watchdog flags a stalled queue.
+
+The engine uses the station's own connections per unit of work (``st.read()``
+and ``st.pull_writer()`` each take a fresh pooled connection) and never touches
+the UI's. Events are plain dataclasses delivered to callbacks (a Qt bridge in
+``ui/`` re-emits them as signals). Every loop is bounded in count and time.
+Logs carry counts and codes, never personal data.
+
+Crash points for the kill tests: ``TRAMTIEM_CRASH_AT=<name>[:<n>]`` makes the
+process ``os._exit(137)`` the n-th time it reaches ``<name>`` (see CRASH_POINTS).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from pydantic import ValidationError
+
+from station import outbox, replica, tally
+from station.clock import iso
+from station.ids import uuid7
+from station.store import HEAD_REVISION, Station
+from sync.client import (
+    HubClient,
+    HubError,
+    HubRejected,
+    HubTimeout,
+    HubUnreachable,
+    ReplicaRegressed,
+)
+from sync.protocol import (
+    MAX_BODY_BYTES,
+    MAX_OPS_PER_PUSH,
+    MAX_PULL_LIMIT,
+    Op,
+    PushRequest,
+    TallyRequest,
+    TallyRow,
+    tally_signature,
+)
+
+log = logging.getLogger(__name__)
+
+# ---- crash points ------------------------------------------------------------------------
+
+CRASH_ENV = "TRAMTIEM_CRASH_AT"
+CRASH_POINTS = (
+    "after_tally",
+    "after_push_send_before_ack_commit",
+    "after_ack_commit",
+    "mid_pull_apply",
+)
+_crash_hits: dict[str, int] = {}
+_crash_lock = threading.Lock()
+
+
+def crash_point(name: str) -> None:
+    """Die like ``kill -9`` here if ``TRAMTIEM_CRASH_AT`` names this point (no-op otherwise)."""
+    spec = os.environ.get(CRASH_ENV)
+    if not spec:
+        return
+    target, _, nth = spec.partition(":")
+    if target != name:
+        return
+    with _crash_lock:
+        _crash_hits[name] = _crash_hits.get(name, 0) + 1
+        hits = _crash_hits[name]
+    if hits >= (int(nth) if nth.isdigit() else 1):
+        os._exit(137)
+
+
+# ---- settings, events, report ----------------------------------------------------------
+
+EngineState = Literal["offline", "connecting", "pushing", "pulling", "idle", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSettings:
+    """Tunables; defaults suit a slow rural line."""
+
+    batch_bytes_initial: int = 256 * 1024
+    batch_bytes_min: int = 4 * 1024
+    batch_bytes_max: int = 2 * 1024 * 1024  # well under MAX_BODY_BYTES
+    batch_ops_max: int = 500
+    pull_limit: int = 500
+    interval_s: float = 30.0  # between cycles when everything is sent
+    backoff_base_s: float = 2.0
+    backoff_max_s: float = 300.0
+    max_transient_failures_per_cycle: int = 4
+    max_push_batches_per_cycle: int = 2000
+    max_pull_pages_per_cycle: int = 2000
+    cycle_time_budget_s: float = 900.0
+    stall_cycles: int = 5  # watchdog: online cycles without progress before "stalled"
+    retention_days: int = outbox.DEFAULT_RETENTION_DAYS
+    seed: int | None = None  # jitter RNG seed (tests)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncEvent:
+    """What the status bar shows. Counts and codes only."""
+
+    state: EngineState
+    pending: int = 0
+    oldest_pending_age_s: float | None = None
+    done: int = 0
+    total: int = 0
+    eta_s: float | None = None
+    last_success: str | None = None
+    last_error: str | None = None
+    rejected: int = 0
+    reviews: int = 0
+    stalled: bool = False
+    phase_detail: str = ""
+
+
+@dataclass(slots=True)
+class SyncReport:
+    """The outcome of one cycle."""
+
+    ok: bool = False
+    online: bool = False
+    error: str | None = None
+    tally_sent: bool = False
+    pushed: int = 0  # applied
+    duplicate: int = 0
+    rejected: int = 0
+    conflict: int = 0
+    batches: int = 0
+    pulled: int = 0  # changes applied
+    pull_pages: int = 0
+    parked: int = 0
+    refetched: bool = False
+    epoch_rotated: bool = False
+    pending_left: int = 0
+    cursor: int = 0
+    stalled: bool = False
+    duration_s: float = 0.0
+    timeouts: int = 0
+    batch_bytes: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def answered(self) -> int:
+        return self.pushed + self.duplicate + self.rejected + self.conflict
+
+
+Listener = Callable[[SyncEvent], None]
+ClientFactory = Callable[[], HubClient]
+
+
+class _CycleAbort(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class SyncEngine:
+    """See the module docstring. Thread-safe: one cycle runs at a time."""
+
+    def __init__(
+        self,
+        station: Station,
+        client_factory: ClientFactory,
+        *,
+        events: Listener | Iterable[Listener] | None = None,
+        settings: SyncSettings | None = None,
+        rng: random.Random | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.st = station
+        self.client_factory = client_factory
+        self.settings = settings or SyncSettings()
+        self.rng = rng or random.Random(self.settings.seed)
+        self._monotonic = monotonic
+        if events is None:
+            self._listeners: list[Listener] = []
+        elif callable(events):
+            self._listeners = [events]
+        else:
+            self._listeners = list(events)
+        self._batch_bytes = self.settings.batch_bytes_initial
+        self._cycle_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failures = 0
+        self._no_progress_cycles = 0
+        self._last_success: str | None = None
+        self._last_error: str | None = None
+        self.last_event: SyncEvent | None = None
+        self.last_report: SyncReport | None = None
+
+    # ---- listeners -----------------------------------------------------------------
+
+    def add_listener(self, cb: Listener) -> None:
+        self._listeners.append(cb)
+
+    def remove_listener(self, cb: Listener) -> None:
+        if cb in self._listeners:
+            self._listeners.remove(cb)
+
+    def _emit(
+        self,
+        state: EngineState,
+        *,
+        done: int = 0,
+        total: int = 0,
+        eta_s: float | None = None,
+        last_error: str | None = None,
+    ) -> None:
+        ev = replace(self.status(), state=state, done=done, total=total, eta_s=eta_s)
+        if last_error is not None or state == "idle":
+            ev = replace(ev, last_error=last_error)
+        self.last_event = ev
+        for cb in list(self._listeners):
+            try:
+                cb(ev)
+            except Exception:  # a broken listener must not stop sync
+                log.exception("sync event listener failed")
+
+    # ---- background thread ---------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="tramtiem-sync", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Ask the thread to stop after the current step; True if it ended within ``timeout``."""
+        self._stop.set()
+        self._wake.set()
+        t = self._thread
+        if t is None:
+            return True
+        t.join(timeout)
+        return not t.is_alive()
+
+    def trigger(self) -> None:
+        """Run the next cycle now (e.g. right after a local write, or "Sync now")."""
+        self._wake.set()
+
+    @property
+    def consecutive_failures(self) -> int:
+        return self._failures
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def backoff_delay(self, failures: int) -> float:
+        """Exponential backoff with jitter, bounded: in [d/2, d], d = min(max, base·2^(n-1))."""
+        if failures <= 0:
+            return self.settings.interval_s
+        d = min(self.settings.backoff_max_s, self.settings.backoff_base_s * 2.0 ** min(failures - 1, 20))
+        return float(d / 2 + self.rng.random() * d / 2)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                report = self.run_once()
+            except Exception:  # never let the thread die silently
+                log.exception("sync cycle crashed")
+                report = SyncReport(error="engine.crashed")
+            if self._stop.is_set():
+                break
+            if report.ok and report.pending_left == 0:
+                delay = self.settings.interval_s
+            elif report.ok:
+                delay = 0.5  # more to do (budget or new ops): go again soon
+            else:
+                delay = self.backoff_delay(self._failures)
+            self._wake.wait(delay)
+            self._wake.clear()
+
+    # ---- one cycle -------------------------------------------------------------------
+
+    def run_once(self) -> SyncReport:
+        with self._cycle_lock:
+            return self._run_cycle()
+
+    def _run_cycle(self) -> SyncReport:
+        report = SyncReport()
+        started = self._monotonic()
+        deadline = started + self.settings.cycle_time_budget_s
+        cursor_before = int(self.st.sync_state()["pull_cursor"])
+        self._emit("connecting")
+        client = self.client_factory()
+        try:
+            try:
+                client.health()
+            except HubError as exc:
+                report.error = exc.code
+                self._failures += 1
+                self._last_error = exc.code
+                return self._finish(report, started, cursor_before, "offline")
+            report.online = True
+            self._send_tally(client, report)
+            crash_point("after_tally")
+            self._push_all(client, report, deadline)
+            self._pull_all(client, report, deadline)
+            outbox.purge_acked(self.st, older_than_days=self.settings.retention_days)
+            report.ok = True
+            self._failures = 0
+            self._last_error = None
+            self._last_success = iso(self.st.clock())
+        except _CycleAbort as exc:
+            report.error = exc.code
+        except HubUnreachable as exc:
+            report.error = exc.code
+        except HubRejected as exc:
+            report.error = exc.code
+        finally:
+            client.close()
+        if not report.ok:
+            self._failures += 1
+            self._last_error = report.error
+        return self._finish(report, started, cursor_before, "idle" if report.ok else "error")
+
+    def _finish(self, report: SyncReport, started: float, cursor_before: int, state: EngineState) -> SyncReport:
+        counts = outbox.counts(self.st)
+        report.pending_left = counts.waiting
+        report.cursor = int(self.st.sync_state()["pull_cursor"])
+        report.batch_bytes = self._batch_bytes
+        # Watchdog (research §2.4): online, ops waiting, yet nothing answered and the
+        # cursor did not move — for K cycles in a row. Offline cycles do not count.
+        if report.online:
+            progress = report.answered > 0 or report.cursor != cursor_before
+            if report.pending_left > 0 and not progress:
+                self._no_progress_cycles += 1
+            else:
+                self._no_progress_cycles = 0
+        report.stalled = self._no_progress_cycles >= self.settings.stall_cycles
+        if report.stalled:
+            log.warning("sync stalled: %d ops waiting, no progress for %d cycles",
+                        report.pending_left, self._no_progress_cycles)
+        report.duration_s = self._monotonic() - started
+        self.last_report = report
+        self._emit(state, last_error=report.error if state != "idle" else None)
+        log.info(
+            "sync cycle %s: pushed=%d duplicate=%d rejected=%d conflict=%d pulled=%d pending=%d %.1fs",
+            "ok" if report.ok else f"failed ({report.error})", report.pushed, report.duplicate,
+            report.rejected, report.conflict, report.pulled, report.pending_left, report.duration_s,
+        )
+        return report
+
+    # ---- tally -----------------------------------------------------------------------
+
+    def _send_tally(self, client: HubClient, report: SyncReport) -> None:
+        t = tally.compute(self.st)
+        rows = [
+            TallyRow(
+                day=r.day, vaccine_code=r.vaccine_code, lot_number=r.lot_number,
+                entered=r.entered, pending=r.pending, acknowledged=r.acknowledged,
+            )
+            for r in t.rows
+        ]
+        req = TallyRequest(
+            station_id=self.st.install_id,
+            generated_at=t.generated_at,
+            rows=rows,
+            outbox_pending=t.outbox_pending,
+            oldest_pending_at=t.oldest_pending_at,
+            signature=tally_signature(client.token or "", rows),
+        )
+        try:
+            client.tally(req)
+            report.tally_sent = True
+        except HubRejected as exc:
+            # A refused tally must not hold back the records themselves.
+            report.errors.append(exc.code)
+            log.warning("tally refused by the hub: %s", exc.code)
+
+    # ---- push ------------------------------------------------------------------------
+
+    def _push_all(self, client: HubClient, report: SyncReport, deadline: float) -> None:
+        s = self.settings
+        total = outbox.counts(self.st).waiting
+        t0 = self._monotonic()
+        transient = 0
+        rotations = 0
+        no_answer_rounds = 0
+        resend_from: int | None = None
+        last_gap: int | None = None
+        same_gap = 0
+        op_cap = min(s.batch_ops_max, MAX_OPS_PER_PUSH)
+        for _ in range(s.max_push_batches_per_cycle):
+            if self._stop.is_set() or self._monotonic() > deadline:
+                return
+            batch = outbox.next_batch(
+                self.st, max_bytes=self._batch_bytes, max_ops=op_cap, from_seq=resend_from
+            )
+            if not batch:
+                if resend_from is None:
+                    return
+                resend_from = None
+                continue
+            ops, bad = self._wire_ops(batch)
+            if bad:
+                self._reject_locally(bad, report)
+                resend_from = None
+                continue
+            if not ops:
+                continue
+            state = self.st.sync_state()
+            req = PushRequest(
+                station_id=self.st.install_id,
+                replica_epoch=str(state["replica_epoch"]),
+                schema_version=HEAD_REVISION,
+                sent_at=iso(self.st.clock()),
+                ops=ops,
+            )
+            op_ids = [o.op_id for o in ops]
+            outbox.mark_inflight(self.st, op_ids)
+            self._emit("pushing", done=report.answered, total=total, eta_s=self._eta(report, total, t0))
+            try:
+                resp = client.push(req)
+            except ReplicaRegressed:
+                rotations += 1
+                if rotations > 2:
+                    raise _CycleAbort("push.replica_regressed_loop") from None
+                replica.rotate_replica_epoch(self.st, uuid7())
+                report.epoch_rotated = True
+                resend_from = None
+                continue
+            except HubTimeout as exc:
+                # Maybe applied (lost ack): the same op_ids go again; smaller batches
+                # get through a line that cannot carry the big one within the timeout.
+                outbox.mark_error(self.st, op_ids, exc.code)
+                report.timeouts += 1
+                self._batch_bytes = max(s.batch_bytes_min, self._batch_bytes // 2)
+                op_cap = max(1, min(op_cap, len(ops)) // 2) if len(ops) > 1 else 1
+                transient += 1
+                if transient >= s.max_transient_failures_per_cycle:
+                    raise
+                continue
+            except HubUnreachable as exc:
+                outbox.mark_error(self.st, op_ids, exc.code)
+                transient += 1
+                if transient >= s.max_transient_failures_per_cycle:
+                    raise
+                continue
+            except HubRejected as exc:
+                outbox.mark_error(self.st, op_ids, exc.code)
+                if exc.code in _GARBLED_CODES:
+                    # The body arrived damaged (a middlebox cut or mangled it): resend as is.
+                    transient += 1
+                    if transient >= s.max_transient_failures_per_cycle:
+                        raise
+                    continue
+                if exc.status in (413, 422) and exc.code not in _FATAL_CODES:
+                    # The request as a whole was refused: halve to find the culprit; a
+                    # single op refused this way is recorded as rejected so the queue moves.
+                    if len(ops) == 1:
+                        self._reject_locally([outbox.Ack(ops[0].op_id, "rejected", None, exc.code)], report)
+                        resend_from = None
+                    else:
+                        op_cap = max(1, len(ops) // 2)
+                        self._batch_bytes = max(s.batch_bytes_min, self._batch_bytes // 2)
+                    continue
+                raise
+            crash_point("after_push_send_before_ack_commit")
+            acks = [outbox.Ack(r.op_id, r.status, r.server_seq, r.reason) for r in resp.results]
+            res = outbox.record_acks(self.st, acks, now=self.st.clock(), clock_skew_ms=resp.clock_skew_ms)
+            crash_point("after_ack_commit")
+            report.batches += 1
+            report.pushed += res.acked
+            report.duplicate += res.duplicate
+            report.rejected += res.rejected
+            report.conflict += res.conflict
+            answered = res.acked + res.duplicate + res.rejected + res.conflict
+            # Put back sent ops the hub did not answer (it stopped at a gap).
+            unanswered = [o for o in op_ids if o not in {a.op_id for a in acks}]
+            if unanswered:
+                outbox.mark_error(self.st, unanswered, "push.not_answered")
+            transient = 0
+            if answered:
+                self._batch_bytes = min(s.batch_bytes_max, MAX_BODY_BYTES // 2, int(self._batch_bytes * 1.5) + 1)
+                op_cap = min(s.batch_ops_max, MAX_OPS_PER_PUSH, max(op_cap, 1) * 2)
+                no_answer_rounds = 0
+            else:
+                no_answer_rounds += 1
+                if no_answer_rounds >= 3:
+                    raise _CycleAbort("push.no_progress")
+            resend_from = self._gap(resp.expected_next_op_seq, report)
+            if resend_from is not None:
+                same_gap = same_gap + 1 if resend_from == last_gap else 1
+                last_gap = resend_from
+                if same_gap > 3:
+                    # Resending did not move the hub past this op_seq: stop, say so.
+                    raise _CycleAbort("push.gap_stuck")
+            self._emit("pushing", done=report.answered, total=total, eta_s=self._eta(report, total, t0))
+
+    def _reject_locally(self, acks: list[outbox.Ack], report: SyncReport) -> None:
+        """Record ops as rejected that the hub never ledgered (it could not even read them).
+
+        The hub would wait for their op_seq for ever (a gap), so this replica
+        continues under a new epoch: the hub starts a new replica at the first
+        op_seq it sees, and the refused ops stay visible to the supervisor.
+        """
+        res = outbox.record_acks(self.st, acks, now=self.st.clock())
+        report.rejected += res.rejected
+        replica.rotate_replica_epoch(self.st, uuid7())
+        report.epoch_rotated = True
+        log.warning("%d op(s) refused before the hub could read them; replica epoch rotated", len(acks))
+
+    def _gap(self, expected: int, report: SyncReport) -> int | None:
+        """Where to resend from when the hub expects an op_seq below our first unanswered one."""
+        first = outbox.first_unanswered_seq(self.st)
+        if first is None or expected >= first:
+            return None
+        held = outbox.min_seq(self.st)
+        if held is not None and expected >= held:
+            log.warning("hub expects op_seq %d, before our first unanswered %d: resending", expected, first)
+            return expected
+        # The hub lost ops we no longer hold (purged after retention): continue as a
+        # new replica so the hub takes the remaining ops; the lost ones are in its
+        # backups or gone — say so loudly.
+        log.error("hub expects op_seq %d, which this station purged; rotating replica epoch", expected)
+        replica.rotate_replica_epoch(self.st, uuid7())
+        report.epoch_rotated = True
+        report.errors.append("push.gap_unrecoverable")
+        return None
+
+    def _wire_ops(self, batch: list[outbox.OutboxOp]) -> tuple[list[Op], list[outbox.Ack]]:
+        ops: list[Op] = []
+        bad: list[outbox.Ack] = []
+        for o in batch:
+            try:
+                ops.append(Op.model_validate(o.wire()))
+            except ValidationError:
+                # An op the wire format cannot carry would block the queue forever.
+                bad.append(outbox.Ack(o.op_id, "rejected", None, "station.invalid_op"))
+        return ops, bad
+
+    def _eta(self, report: SyncReport, total: int, t0: float) -> float | None:
+        done = report.answered
+        elapsed = self._monotonic() - t0
+        if done <= 0 or elapsed <= 0:
+            return None
+        return max(0.0, (total - done) / (done / elapsed))
+
+    # ---- pull ------------------------------------------------------------------------
+
+    def _pull_all(self, client: HubClient, report: SyncReport, deadline: float) -> None:
+        s = self.settings
+        limit = max(1, min(s.pull_limit, MAX_PULL_LIMIT))
+        refetches = 0
+        for _ in range(s.max_pull_pages_per_cycle):
+            if self._stop.is_set() or self._monotonic() > deadline:
+                return
+            cursor = int(self.st.sync_state()["pull_cursor"])
+            page = client.pull(cursor, limit)
+            try:
+                res = replica.apply_page(self.st, page, from_cursor=cursor, hook=crash_point)
+            except replica.MustRefetch as exc:
+                refetches += 1
+                if refetches > 1:
+                    raise _CycleAbort("pull.refetch_loop") from None
+                replica.reset_for_refetch(self.st, exc.hub_epoch)
+                report.refetched = True
+                continue
+            except replica.StaleCursor:
+                continue
+            report.pull_pages += 1
+            report.pulled += res.applied + res.redirects + res.reviews
+            report.parked += res.parked
+            self._emit("pulling", done=res.next_cursor, total=page.head_seq)
+            if not page.has_more:
+                return
+
+    # ---- helpers for the CLI and tests ---------------------------------------------------
+
+    def status(self) -> SyncEvent:
+        """The current numbers without running a cycle."""
+        counts = outbox.counts(self.st)
+        return SyncEvent(
+            state=self.last_event.state if self.last_event else "idle",
+            pending=counts.waiting,
+            oldest_pending_age_s=outbox.oldest_pending_age_s(self.st),
+            last_success=self._last_success,
+            last_error=self._last_error,
+            rejected=counts.rejected,
+            reviews=replica.open_review_count(self.st),
+            stalled=self._no_progress_cycles >= self.settings.stall_cycles,
+        )
+
+
+# 400s that mean the bytes were damaged in transit, not that the ops are bad.
+_GARBLED_CODES = frozenset({"request.bad_encoding", "request.malformed_json"})
+# Refusals of the whole request that splitting cannot fix.
+_FATAL_CODES = frozenset(
+    {"auth.invalid_token", "auth.missing_token", "auth.no_token", "protocol.unsupported_version",
+     "station.unknown", "station.mismatch"}
+)
+
+
+__all__ = [
+    "CRASH_ENV",
+    "CRASH_POINTS",
+    "ClientFactory",
+    "EngineState",
+    "SyncEngine",
+    "SyncEvent",
+    "SyncReport",
+    "SyncSettings",
+    "crash_point",
+]
