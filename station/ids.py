@@ -35,3 +35,14 @@ def uuid7() -> str:
     value |= 0b10 << 62
     value |= rand_b
     return str(uuid.UUID(int=value))
+
+
+# Lots and users have natural keys at a site. Two offline stations of one site
+# that add the same lot (or username) must make the *same* entity, or the hub
+# would hold two rows that the stations' unique constraints cannot both accept.
+_NATURAL_NS = uuid.UUID("6f1d2c1e-8b7a-4f5e-9c3d-2a1b0c9d8e7f")
+
+
+def natural_id(kind: str, *parts: str) -> str:
+    """A deterministic UUID (v5) for an entity identified by a natural key."""
+    return str(uuid.uuid5(_NATURAL_NS, "|".join((kind, *parts))))

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from station import refdata
 from station.dto import LotDTO, LotInput, UserDTO, UserInput
 from station.errors import DomainError, FieldIssue, NotFound, PermissionDenied, ValidationError
-from station.ids import uuid7
+from station.ids import natural_id
 from station.roles import ROLES, require
 from station.rules import vietnam as vn
 from station.services.common import check_text
@@ -94,7 +94,7 @@ def upsert_lot(st: Station, actor: Actor, data: LotInput) -> LotDTO:
             ).scalar()
             if clash:
                 raise DomainError("lot.exists", lot_id=clash)
-            lot_id = uuid7()
+            lot_id = natural_id("lot", actor.site_code, str(data.vaccine_code), lot_number)
             uow.emit("upsert_lot", "vaccine_lot", lot_id, row | {"id": lot_id})
             uow.conn.execute(
                 text(
@@ -188,7 +188,7 @@ def create_user(st: Station, actor: Actor, data: UserInput) -> UserDTO:
         ).scalar()
         if clash:
             raise ValidationError([FieldIssue("username", "username.taken")])
-        uid = uuid7()
+        uid = natural_id("user", actor.site_code, username)
         row = {
             "id": uid,
             "site_code": actor.site_code,

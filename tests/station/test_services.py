@@ -377,3 +377,26 @@ def test_screening_bad_input(st, staff) -> None:
         clinical.record_screening(st, staff.screener, res.person.id, answers=ELIGIBLE_4355, outcome="maybe")
     assert err.value.fields == {"outcome"}
     assert counts(st) == before
+
+
+def test_same_lot_or_username_on_two_stations_is_one_entity(st, staff, tmp_path, clock) -> None:
+    """Two offline laptops of one site adding the same lot or user make the same entity id."""
+    from station.store import Actor, init_station
+
+    other = init_station(tmp_path / "second", st.site_code, clock=clock, station_letter="B")
+    try:
+        system = Actor.system(st.site_code)
+        a = admin.upsert_lot(st, staff.supervisor, LotInput("AZ", "abv5300", "30/06/2027", 100))
+        b = admin.upsert_lot(other, system, LotInput("AZ", "ABV5300", "30/06/2027", 120))
+        assert a.id == b.id
+        ua = admin.create_user(st, staff.admin, UserInput("yta.lan", "Y tá Lan", "clerk", "mat-khau-123"))
+        ub = admin.create_user(other, system, UserInput("YTA.LAN", "Y tá Lan", "clerk", "mat-khau-456"))
+        assert ua.id == ub.id
+        other_site = init_station(tmp_path / "third", "DN-OTHER-02", clock=clock)
+        try:
+            c = admin.upsert_lot(other_site, Actor.system("DN-OTHER-02"), LotInput("AZ", "ABV5300", "30/06/2027", 5))
+            assert c.id != a.id  # lots are per site
+        finally:
+            other_site.close()
+    finally:
+        other.close()
