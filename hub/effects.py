@@ -339,6 +339,17 @@ _ETYPE = {
 }
 
 
+def has_registration(s: Any, person_id: str, site_code: str, day: str) -> bool:
+    found = s.execute(
+        select(Registration.id).where(
+            Registration.person_id == person_id,
+            Registration.site_code == site_code,
+            Registration.day == day,
+        )
+    ).first()
+    return found is not None
+
+
 def merge_person(fx: Effects, from_id: str, to_id: str) -> None:
     """Merge ``from_id`` into ``to_id``: redirect, status 'merged', rows re-pointed, scopes joined."""
     s = fx.session
@@ -357,6 +368,11 @@ def merge_person(fx: Effects, from_id: str, to_id: str) -> None:
     for model in REPOINTED:
         rows: list[Any] = list(s.execute(select(model).where(model.person_id == from_id)).scalars())
         for row in rows:
+            if model is Registration and has_registration(s, to_id, row.site_code, row.day):
+                # The survivor is already registered there that day (two laptops of one
+                # site registered the same walk-in): this visit stays on the merged
+                # person, as stations require one registration per person, site and day.
+                continue
             row.person_id = to_id
             row.merged_from = row.merged_from or from_id
             fx.touch(_ETYPE[model], row.id)

@@ -32,7 +32,14 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from hub.db import Database
-from hub.effects import Effects, merge_person, person_sites, resolve_person, unmerge_person
+from hub.effects import (
+    Effects,
+    has_registration,
+    merge_person,
+    person_sites,
+    resolve_person,
+    unmerge_person,
+)
 from hub.errors import HubError, Rejected
 from hub.models import (
     AdverseEvent,
@@ -319,6 +326,8 @@ def _add_registration(ctx: Ctx, reg: RegP, person_id: str) -> None:
     if s.get(Registration, reg.id) is not None:
         raise Rejected("registration.exists")
     survivor = resolve_person(s, person_id)
+    if survivor != person_id and has_registration(s, survivor, ctx.site, reg.day):
+        survivor = person_id  # one registration per person, site and day: keep it on the merged one
     row = _registration_row(ctx, reg, survivor)
     if survivor != person_id:
         row.merged_from = person_id

@@ -258,3 +258,22 @@ def test_possible_duplicate_person_without_id_number(
     assert (
         hub.scalar("SELECT occupation FROM person WHERE id = :i", i=first.person.id) == "Nông dân"
     )
+
+
+def test_same_walk_in_on_two_laptops_of_one_site_keeps_one_registration_per_day(
+    hub: Hub, make_station: Callable[..., Sim]
+) -> None:
+    """Merging must not give the survivor two registrations at one site on one day."""
+    a = make_station(hub, SITE_A, letter="A")
+    b = make_station(hub, SITE_A, letter="B")
+    walk_in = person(id_number="075185999001", phone="0912999001")
+    ra = people.register_walk_in(a.st, a.staff.clerk, walk_in)
+    rb = people.register_walk_in(b.st, b.staff.clerk, walk_in)
+    a.push()
+    res = b.push()
+    merged = [r for r in res["results"] if r["detail"].get("merged_into")]
+    assert merged and merged[0]["detail"]["merged_into"] == ra.person.id
+    regs = a.pull() and a.seen("registration")
+    keys = [(r["person_id"], r["site_code"], r["day"]) for r in regs.values()]
+    assert len(keys) == len(set(keys)) == 2
+    assert {r["person_id"] for r in regs.values()} == {ra.person.id, rb.person.id}
