@@ -13,6 +13,7 @@ BENCHES = {
     "search": "bench.search_bench",
     "record_dose": "bench.record_dose_bench",
     "open": "bench.open_bench",
+    "ui_start": "bench.ui_start",
 }
 
 

@@ -7,7 +7,6 @@ without a display.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from station import cli as station_cli
 from sync import cli as sync_cli
@@ -17,8 +16,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tramtiem", description="Trạm Tiêm: offline-first vaccination station"
     )
+    # Its own dest: the subcommands' --data-dir defaults would overwrite a shared one.
+    parser.add_argument("--data-dir", dest="app_data_dir",
+                        help="start the window on this station data directory")
     sub = parser.add_subparsers(dest="command")
     station_cli.register(sub)
+    p = sub.add_parser("app", help="start the station window (the default without a command)")
+    p.add_argument("--data-dir", help="station data directory (default: the enrolled station)")
+    p.set_defaults(func=cmd_app)
     sync_cli.register(sub)
     p = sub.add_parser("demo", help="try the station on throwaway demo data")
     p.add_argument("--data-dir", help="where to put the demo station (default: a new temp dir)")
@@ -59,15 +64,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return station_cli.EXIT_OK
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    """The station window on the enrolled (default) or given data directory."""
+    from pathlib import Path
+
+    from ui.app import run
+
+    data_dir = args.data_dir or getattr(args, "app_data_dir", None)
+    return run(Path(data_dir) if data_dir else None)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        # The window (issue "The station app") is not built yet.
-        parser.print_help()
-        print("\nThe station window is not available in this version; use the commands above.",
-              file=sys.stderr)
-        return station_cli.EXIT_USAGE
+        args.data_dir = args.app_data_dir
+        return cmd_app(args)
+    if args.command == "app":
+        return cmd_app(args)
     return station_cli.run(args)
 
 

@@ -1,0 +1,154 @@
+"""Sync status through the bridge, review items resolved by a supervisor, the status bar."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from PySide6.QtCore import Qt
+from sqlalchemy import text
+
+from station.dto import PersonInput
+from station.services import people
+from station.store import Station
+from tests.ui.conftest import Keyboard, login, wait_idle
+from ui.app import StationApp
+from ui.bridge import (
+    ClockWarning,
+    EngineController,
+    LineStateChanged,
+    PendingChanged,
+    SyncProgress,
+    from_engine_event,
+)
+from ui.workspaces.sync import SyncWorkspace
+
+K = Qt.Key
+
+
+def test_supervisor_resolves_a_duplicate_from_the_sync_workspace(
+    qtbot, app: StationApp, kb: Keyboard, st: Station, staff
+):
+    a = people.register_walk_in(st, staff.volunteer, PersonInput(
+        full_name="Võ Thị Mai", birth="05/05/1960", sex="F", id_type="none", phone="0907778888",
+        priority_group=9)).person
+    b = people.register_walk_in(st, staff.volunteer, PersonInput(
+        full_name="Vo Thi Mai", birth="05/05/1960", sex="F", id_type="none", phone="0907778888",
+        priority_group=9), check_in=False).person
+    # Until the engine pulls real ones, a review item is mirrored as the engine will: pull_writer.
+    with st.pull_writer() as conn:
+        conn.execute(text(
+            "INSERT INTO conflict (id, kind, priority, entity_type, entity_id, status, candidates, created_at) "
+            "VALUES ('rv-1', 'possible_duplicate_person', 'high', 'person', :a, 'open', :c, :t)"),
+            {"a": a.id, "c": json.dumps({"person_ids": [a.id, b.id]}), "t": "2026-12-01T09:00:00+07:00"})
+    main = login(qtbot, app, kb, "giamsat")
+    assert app.poller is not None
+    app.poller.poll()
+    wait_idle(qtbot, app)
+    kb.key(K.Key_F6, main)
+    ws = main.workspaces["sync"]
+    assert isinstance(ws, SyncWorkspace) and main.current_workspace() is ws
+    assert ws.reviews_model.rowCount() == 1
+    ws.reviews_view.setFocus()  # selects the item
+    wait_idle(qtbot, app)
+    assert "Võ Thị Mai" in ws.review_detail.text() and "Vo Thi Mai" in ws.review_detail.text()
+    merge = ws.action_buttons["merge"]
+    assert merge.isVisible() and merge.isEnabled()
+    merge.setFocus()
+    kb.key(K.Key_Space, merge)
+    wait_idle(qtbot, app)
+    assert ws.reviews_model.rowCount() == 0
+    with st.read() as conn:
+        status = conn.execute(text("SELECT status FROM conflict WHERE id = 'rv-1'")).scalar()
+        op = conn.execute(text(
+            "SELECT payload FROM sync_outbox WHERE op_type = 'resolve_review'")).scalar()
+    assert status == "resolved"
+    payload = json.loads(op)
+    assert payload["action"] == "merge" and payload["to_id"] == a.id and payload["from_id"] == b.id
+
+
+def test_clerk_sees_reviews_but_cannot_resolve(qtbot, app: StationApp, kb: Keyboard, st: Station):
+    with st.pull_writer() as conn:
+        conn.execute(text(
+            "INSERT INTO conflict (id, kind, priority, entity_type, entity_id, status, candidates, created_at) "
+            "VALUES ('rv-2', 'possible_duplicate_dose', 'low', 'dose', 'd1', 'open', '{}', '2026-12-01T08:00:00+07:00')"))
+    main = login(qtbot, app, kb, "thuky")
+    assert app.poller is not None
+    app.poller.poll()
+    wait_idle(qtbot, app)
+    kb.key(K.Key_F6, main)
+    ws = main.workspaces["sync"]
+    assert isinstance(ws, SyncWorkspace)
+    ws.reviews_view.setFocus()
+    assert ws.action_buttons["void_dose"].isVisible()
+    assert not ws.action_buttons["void_dose"].isEnabled()
+
+
+def test_bridge_events_from_another_thread_reach_the_status_bar(qtbot, app: StationApp, kb: Keyboard, st: Station):
+    main = login(qtbot, app, kb, "thuky")
+    bar = main.statusBar()
+
+    def engine_thread() -> None:
+        app.bridge.feed(LineStateChanged("offline"))
+        app.bridge.feed(PendingChanged(12, "2026-12-01T08:40:00+07:00"))
+        app.bridge.feed(ClockWarning(()))
+
+    t = threading.Thread(target=engine_thread)
+    t.start()
+    t.join()
+    qtbot.waitUntil(lambda: app.bridge.snapshot.pending.count == 12, timeout=5000)
+    assert bar.line.property("state") == "offline"
+    assert "12" in bar.pending.text()
+    assert "20" in bar.pending.text()  # oldest waiting 20 min (clock at 09:00)
+    kb.key(K.Key_F6, main)
+    ws = main.workspaces["sync"]
+    assert isinstance(ws, SyncWorkspace)
+    assert ws.pending.text() == "12"
+    assert not ws.sync_btn.isEnabled()  # no engine attached: nothing to trigger
+    app.bridge.feed(SyncProgress(250, 1000, 90.0))
+    qtbot.waitUntil(lambda: ws.progress.value() == 250, timeout=5000)
+    assert ws.eta.text() == "01:30"
+
+
+class FakeEngineForTest:
+    """Stands in for sync.engine.SyncEngine in this test only (listener API + trigger)."""
+
+    def __init__(self) -> None:
+        self.listeners: list = []
+        self.triggered = 0
+
+    def add_listener(self, cb) -> None:
+        self.listeners.append(cb)
+
+    def remove_listener(self, cb) -> None:
+        self.listeners.remove(cb)
+
+    def trigger(self) -> None:
+        self.triggered += 1
+
+    def emit(self, **kw) -> None:
+        from types import SimpleNamespace
+
+        for cb in list(self.listeners):
+            cb(SimpleNamespace(**kw))
+
+
+def test_engine_adapter_maps_events_and_sync_now(qtbot, app: StationApp, kb: Keyboard, st: Station):
+    engine = FakeEngineForTest()
+    app.bridge.attach(EngineController(engine, st.clock))
+    main = login(qtbot, app, kb, "giamsat")
+    kb.key(K.Key_F6, main)
+    ws = main.workspaces["sync"]
+    assert isinstance(ws, SyncWorkspace)
+    assert ws.sync_btn.isEnabled()
+    kb.key(K.Key_R, ws, Qt.KeyboardModifier.ControlModifier)
+    assert engine.triggered == 1
+    engine.emit(state="pushing", pending=40, oldest_pending_age_s=600.0, done=10, total=50, eta_s=20.0,
+                last_success="2026-12-01T08:55:00+07:00", last_error=None)
+    qtbot.waitUntil(lambda: app.bridge.snapshot.line.state == "syncing", timeout=5000)
+    assert app.bridge.snapshot.pending.count == 40
+    assert app.bridge.snapshot.last_success == "2026-12-01T08:55:00+07:00"
+    evs = from_engine_event(type("E", (), {"state": "idle", "pending": 0, "done": 0, "total": 0})(), st.clock())
+    assert isinstance(evs[0], LineStateChanged) and evs[0].state == "online"
+    app.bridge.detach()
+    assert engine.listeners == []

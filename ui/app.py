@@ -1,0 +1,174 @@
+"""Composition root of the station app: builds the pieces, shows the login, swaps windows.
+
+Nothing here is global: the ``StationApp`` object owns the task manager, the
+sync bridge, the settings and the windows, and hands them down explicitly.
+The station file is opened on a worker thread while the login window is
+already on screen.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTranslator
+from PySide6.QtWidgets import QApplication
+
+from station.store import Actor, Station, default_data_dir, open_station
+from ui import i18n, theme
+from ui.bridge import SyncBridge, SyncController
+from ui.context import AppContext, Session
+from ui.login import LoginWindow
+from ui.main_window import MainWindow
+from ui.settings import UiSettings, load_settings, save_settings
+from ui.sync_local import LocalSyncPoller
+from ui.tasks import TaskManager
+
+log = logging.getLogger(__name__)
+
+
+class StationApp(QObject):
+    def __init__(
+        self,
+        qapp: QApplication,
+        data_dir: Path,
+        *,
+        station: Station | None = None,
+        controller: SyncController | None = None,
+        opener: Callable[[Path], Station] = open_station,
+    ) -> None:
+        super().__init__()
+        self.qapp = qapp
+        self.data_dir = Path(data_dir)
+        self._given_station = station
+        self._controller = controller
+        self._opener = opener
+        self.settings: UiSettings = load_settings(self.data_dir)
+        self.tasks = TaskManager(self)
+        self.bridge = SyncBridge(self)
+        self.translator: QTranslator | None = i18n.install(qapp, self.settings.language)
+        theme.apply(qapp)
+        self.station: Station | None = None
+        self.ctx: AppContext | None = None
+        self.poller: LocalSyncPoller | None = None
+        self.main: MainWindow | None = None
+        self.login = self._new_login()
+
+    # ---- start ------------------------------------------------------------------------------
+
+    def _new_login(self) -> LoginWindow:
+        win = LoginWindow(self.tasks)
+        win.panel.sig_logged_in.connect(self._logged_in)
+        return win
+
+    def start(self) -> None:
+        self.login.show()
+        if self._given_station is not None:
+            self._station_opened(self._given_station)
+            return
+        ddir, opener = self.data_dir, self._opener
+        self.tasks.read(lambda: opener(ddir), owner=self, on_ok=self._station_opened,
+                        on_err=self.login.station_failed, label="open-station")
+
+    def _station_opened(self, st: object) -> None:
+        assert isinstance(st, Station)
+        self.station = st
+        self.ctx = AppContext(st, self.tasks, self.bridge, self.data_dir, self.settings, self._save_settings)
+        if self._controller is not None:
+            self.bridge.attach(self._controller)
+        self.poller = LocalSyncPoller(st, self.tasks, self.bridge, self)
+        self.poller.start(hub_configured=bool(self.settings.hub_url))
+        self.login.station_ready(st)
+
+    # ---- sessions ---------------------------------------------------------------------------
+
+    def _logged_in(self, actor: object) -> None:
+        assert isinstance(actor, Actor)
+        self._open_main(Session(actor))
+        self.login.hide()
+
+    def _open_main(self, session: Session, workspace: str | None = None) -> None:
+        assert self.ctx is not None
+        self._close_main()
+        win = MainWindow(self.ctx, session)
+        win.sig_switch_user.connect(lambda a: self._open_main(Session(a)))
+        win.sig_logout.connect(self.logout)
+        self.main = win
+        if workspace:
+            win.show_workspace(workspace)
+        win.show()
+
+    def _close_main(self) -> None:
+        if self.main is not None:
+            self.main.detach()
+            self.main.hide()
+            self.main.deleteLater()
+            self.main = None
+
+    def logout(self) -> None:
+        self._close_main()
+        old = self.login
+        self.login = self._new_login()
+        old.deleteLater()
+        if self.station is not None:
+            self.login.station_ready(self.station)
+        self.login.show()
+
+    # ---- settings ---------------------------------------------------------------------------
+
+    def _save_settings(self, values: UiSettings) -> None:
+        save_settings(self.data_dir, values)
+        old = self.settings
+        self.settings = values
+        if self.ctx is not None:
+            self.ctx.settings = values
+        if self.main is not None:
+            self.main.idle.set_timeout_ms(values.idle_lock_minutes * 60_000)
+        if values.language != old.language:
+            self.translator = i18n.install(self.qapp, values.language, self.translator)
+            if self.main is not None:
+                # Rebuild the window so every text is in the new language.
+                self._open_main(self.main.session, self.main.current_key())
+
+    def shutdown(self) -> None:
+        if self.poller is not None:
+            self.poller.stop()
+        self._close_main()
+        self.login.hide()
+        self.tasks.shutdown()
+        if self.translator is not None:
+            self.qapp.removeTranslator(self.translator)
+        if self.station is not None and self._given_station is None:
+            self.station.close()
+
+
+def _setup_logging(data_dir: Path) -> None:
+    """One rotating log file in the data dir; never personal data (DESIGN §3.10)."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            data_dir / "tramtiem-ui.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    except OSError:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+
+
+def run(data_dir: Path | None = None, *, controller: SyncController | None = None) -> int:
+    """Start the window on a station data directory; returns the exit code."""
+    ddir = Path(data_dir) if data_dir is not None else default_data_dir()
+    _setup_logging(ddir)
+    i18n.compile_stale()  # development checkout only: the bundle ships current .qm files
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(qapp, QApplication)
+    qapp.setApplicationName("Trạm Tiêm")
+    app = StationApp(qapp, ddir, controller=controller)
+    app.start()
+    try:
+        return int(qapp.exec())
+    finally:
+        app.shutdown()

@@ -1,0 +1,267 @@
+"""Sync status for the UI: plain-Python events in, Qt signals out.
+
+The sync engine (``sync/engine.py``) and the local outbox poller publish the
+plain event objects below from any thread; :class:`SyncBridge` is the one place
+that turns them into Qt signals delivered in the GUI thread, and keeps the
+latest values in a :class:`SyncSnapshot` so a widget created later can show the
+current state at once.
+
+The events are defined here, next to the only consumer, because ``sync`` may
+not import ``ui``: whoever wires the real engine adapts its events to these in
+one function (see :meth:`SyncBridge.feed`), or moves these classes to
+``sync/events.py`` and imports them here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from station.errors import FieldIssue
+
+log = logging.getLogger(__name__)
+
+LineState = Literal["unknown", "unconfigured", "online", "offline", "syncing", "error"]
+
+
+# ---- events (plain Python; safe to build and publish from any thread) -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LineStateChanged:
+    state: LineState
+    detail_code: str | None = None  # e.g. "net.timeout"; mapped to text by ui.messages
+
+
+@dataclass(frozen=True, slots=True)
+class PendingChanged:
+    count: int
+    oldest_recorded_at: str | None  # ISO timestamp of the oldest unacknowledged op
+
+
+@dataclass(frozen=True, slots=True)
+class SyncProgress:
+    done: int
+    total: int
+    eta_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSucceeded:
+    at: str  # ISO timestamp of the last cycle that pushed and pulled without error
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedOp:
+    op_id: str
+    op_type: str
+    entity_type: str
+    recorded_at: str
+    reason_code: str
+    reason_params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OpsRejected:
+    items: tuple[RejectedOp, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItemView:
+    id: str
+    kind: str
+    priority: str
+    status: str
+    entity_type: str
+    entity_id: str
+    candidates: dict[str, Any]
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewsChanged:
+    items: tuple[ReviewItemView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClockWarning:
+    issues: tuple[FieldIssue, ...]  # empty: the clock looks right
+
+
+SyncEvent = (
+    LineStateChanged
+    | PendingChanged
+    | SyncProgress
+    | SyncSucceeded
+    | OpsRejected
+    | ReviewsChanged
+    | ClockWarning
+)
+
+
+class SyncController(Protocol):
+    """What the UI needs from a running sync engine (the embedded one or a real one).
+
+    ``sync_now`` must not block for the duration of a sync: it asks the engine's
+    own thread to start a cycle. Listeners may be called from any thread.
+    """
+
+    def sync_now(self) -> None: ...
+
+    def add_listener(self, callback: Callable[[object], None]) -> None: ...
+
+    def remove_listener(self, callback: Callable[[object], None]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSnapshot:
+    line: LineStateChanged = LineStateChanged("unknown")
+    pending: PendingChanged = PendingChanged(0, None)
+    progress: SyncProgress | None = None
+    last_success: str | None = None
+    rejected: tuple[RejectedOp, ...] = ()
+    reviews: tuple[ReviewItemView, ...] = ()
+    clock: tuple[FieldIssue, ...] = ()
+
+
+class SyncBridge(QObject):
+    """Re-emits sync events as Qt signals in the GUI thread. ``feed`` is thread-safe."""
+
+    sig_line_state_changed = Signal(object)  # LineStateChanged
+    sig_pending_changed = Signal(object)  # PendingChanged
+    sig_progress_changed = Signal(object)  # SyncProgress | None
+    sig_sync_succeeded = Signal(str)
+    sig_rejected_changed = Signal(object)  # tuple[RejectedOp, ...]
+    sig_reviews_changed = Signal(object)  # tuple[ReviewItemView, ...]
+    sig_clock_warning_changed = Signal(object)  # tuple[FieldIssue, ...]
+    sig_controller_changed = Signal(bool)
+    _sig_event = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.snapshot = SyncSnapshot()
+        self._controller: SyncController | None = None
+        self._sig_event.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
+
+    # ---- controller ---------------------------------------------------------------------
+
+    def attach(self, controller: SyncController) -> None:
+        self.detach()
+        self._controller = controller
+        controller.add_listener(self.feed)
+        self.sig_controller_changed.emit(True)
+
+    def detach(self) -> None:
+        if self._controller is not None:
+            self._controller.remove_listener(self.feed)
+            self._controller = None
+            self.sig_controller_changed.emit(False)
+
+    @property
+    def has_controller(self) -> bool:
+        return self._controller is not None
+
+    def request_sync(self) -> bool:
+        """Ask the engine for a cycle now; False when no engine is attached."""
+        if self._controller is None:
+            return False
+        self._controller.sync_now()
+        return True
+
+    # ---- events -------------------------------------------------------------------------
+
+    def feed(self, event: object) -> None:
+        """Publish one event; callable from any thread (delivery is queued)."""
+        self._sig_event.emit(event)
+
+    def _dispatch(self, event: object) -> None:
+        snap = self.snapshot
+        if isinstance(event, LineStateChanged):
+            self.snapshot = replace(snap, line=event)
+            self.sig_line_state_changed.emit(event)
+        elif isinstance(event, PendingChanged):
+            self.snapshot = replace(snap, pending=event)
+            self.sig_pending_changed.emit(event)
+        elif isinstance(event, SyncProgress):
+            finished = event.total > 0 and event.done >= event.total
+            self.snapshot = replace(snap, progress=None if finished else event)
+            self.sig_progress_changed.emit(self.snapshot.progress)
+        elif isinstance(event, SyncSucceeded):
+            self.snapshot = replace(snap, last_success=event.at)
+            self.sig_sync_succeeded.emit(event.at)
+        elif isinstance(event, OpsRejected):
+            self.snapshot = replace(snap, rejected=event.items)
+            self.sig_rejected_changed.emit(event.items)
+        elif isinstance(event, ReviewsChanged):
+            self.snapshot = replace(snap, reviews=event.items)
+            self.sig_reviews_changed.emit(event.items)
+        elif isinstance(event, ClockWarning):
+            self.snapshot = replace(snap, clock=event.issues)
+            self.sig_clock_warning_changed.emit(event.issues)
+        else:
+            log.debug("ignored sync event of type %s", type(event).__name__)
+
+
+# ---- adapting the sync engine's events --------------------------------------------------
+
+_ENGINE_LINE: dict[str, LineState] = {
+    "offline": "offline", "connecting": "syncing", "pushing": "syncing", "pulling": "syncing",
+    "idle": "online", "error": "error",
+}
+
+
+def from_engine_event(ev: object, now: datetime) -> list[object]:
+    """Bridge events for one ``sync.engine.SyncEvent`` (read by attribute name).
+
+    The lists of rejected ops and review items are not in the engine's event
+    (only counts); the local poller reads them from the station.
+    """
+    state = str(getattr(ev, "state", "unknown"))
+    error = getattr(ev, "last_error", None)
+    out: list[object] = [
+        LineStateChanged(_ENGINE_LINE.get(state, "unknown"), str(error) if error and state in ("error", "offline") else None)
+    ]
+    pending = getattr(ev, "pending", None)
+    if isinstance(pending, int):
+        age = getattr(ev, "oldest_pending_age_s", None)
+        oldest = (now - timedelta(seconds=float(age))).isoformat() if isinstance(age, int | float) else None
+        out.append(PendingChanged(pending, oldest))
+    done, total = getattr(ev, "done", 0), getattr(ev, "total", 0)
+    if isinstance(total, int) and isinstance(done, int):
+        eta = getattr(ev, "eta_s", None)
+        out.append(SyncProgress(done, total, float(eta) if isinstance(eta, int | float) else None))
+    last = getattr(ev, "last_success", None)
+    if isinstance(last, str) and last:
+        out.append(SyncSucceeded(last))
+    return out
+
+
+class EngineController:
+    """:class:`SyncController` over a sync engine (``trigger``/``add_listener``/``remove_listener``)."""
+
+    def __init__(self, engine: Any, clock: Callable[[], datetime]) -> None:
+        self._engine = engine
+        self._clock = clock
+        # Keyed by the callback itself: bound methods are new objects on each access but compare equal.
+        self._wrappers: dict[Callable[[object], None], Callable[[object], None]] = {}
+
+    def sync_now(self) -> None:
+        self._engine.trigger()
+
+    def add_listener(self, callback: Callable[[object], None]) -> None:
+        def wrapper(ev: object) -> None:
+            for out in from_engine_event(ev, self._clock()):
+                callback(out)
+
+        self._wrappers[callback] = wrapper
+        self._engine.add_listener(wrapper)
+
+    def remove_listener(self, callback: Callable[[object], None]) -> None:
+        wrapper = self._wrappers.pop(callback, None)
+        if wrapper is not None:
+            self._engine.remove_listener(wrapper)

@@ -1,0 +1,43 @@
+"""What every window and workspace is handed (injected, never global).
+
+``AppContext`` lives as long as the open station; ``Session`` as long as one
+login (the current lot is remembered per session, DESIGN "current lot
+remembered for the session").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from station.roles import can
+from station.store import Actor, Station
+from ui.bridge import SyncBridge
+from ui.settings import UiSettings
+from ui.tasks import TaskManager
+
+
+@dataclass
+class AppContext:
+    station: Station
+    tasks: TaskManager
+    bridge: SyncBridge
+    data_dir: Path
+    settings: UiSettings
+    save_settings: Callable[[UiSettings], None]
+
+    def now(self) -> datetime:
+        """The station's clock (injectable in tests), for countdowns and ages."""
+        return self.station.clock()
+
+
+@dataclass
+class Session:
+    actor: Actor
+    lot_id: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def can(self, action: str) -> bool:
+        return can(self.actor.role, action)

@@ -1,0 +1,2105 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="vi" sourcelanguage="en">
+<context>
+    <name>AdminWorkspace</name>
+    <message>
+        <source>Administration</source>
+        <translation>Quản trị</translation>
+    </message>
+    <message>
+        <source>Users</source>
+        <translation>Người dùng</translation>
+    </message>
+    <message>
+        <source>Vaccine lots</source>
+        <translation>Lô vắc xin</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>Cài đặt</translation>
+    </message>
+    <message>
+        <source>Admin</source>
+        <translation>Quản trị</translation>
+    </message>
+    <message>
+        <source>Ctrl+Tab</source>
+        <translation>Ctrl+Tab</translation>
+    </message>
+    <message>
+        <source>Next tab (users, lots, settings)</source>
+        <translation>Thẻ tiếp theo (người dùng, lô, cài đặt)</translation>
+    </message>
+    <message>
+        <source>Enter</source>
+        <translation>Enter</translation>
+    </message>
+    <message>
+        <source>Save the form you are in</source>
+        <translation>Lưu biểu mẫu đang nhập</translation>
+    </message>
+    <message>
+        <source>Create user</source>
+        <translation>Tạo người dùng</translation>
+    </message>
+    <message>
+        <source>Activate / deactivate selected</source>
+        <translation>Bật / tắt dòng đã chọn</translation>
+    </message>
+    <message>
+        <source>New user</source>
+        <translation>Người dùng mới</translation>
+    </message>
+    <message>
+        <source>User name</source>
+        <translation>Tên đăng nhập</translation>
+    </message>
+    <message>
+        <source>Full name</source>
+        <translation>Họ và tên</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>Vai trò</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>Mật khẩu</translation>
+    </message>
+    <message>
+        <source>User created.</source>
+        <translation>Đã tạo người dùng.</translation>
+    </message>
+    <message>
+        <source>User updated.</source>
+        <translation>Đã cập nhật người dùng.</translation>
+    </message>
+    <message>
+        <source>dd/mm/yyyy</source>
+        <translation>ngày/tháng/năm</translation>
+    </message>
+    <message>
+        <source>dd/mm/yyyy (empty: today)</source>
+        <translation>ngày/tháng/năm (để trống: hôm nay)</translation>
+    </message>
+    <message>
+        <source>Add lot</source>
+        <translation>Thêm lô</translation>
+    </message>
+    <message>
+        <source>Lot received</source>
+        <translation>Lô đã nhận</translation>
+    </message>
+    <message>
+        <source>Vaccine</source>
+        <translation>Vắc xin</translation>
+    </message>
+    <message>
+        <source>Lot number</source>
+        <translation>Số lô</translation>
+    </message>
+    <message>
+        <source>Expiry</source>
+        <translation>Hạn dùng</translation>
+    </message>
+    <message>
+        <source>Received on</source>
+        <translation>Ngày nhận</translation>
+    </message>
+    <message>
+        <source>Doses received</source>
+        <translation>Số liều nhận</translation>
+    </message>
+    <message>
+        <source>Lot saved.</source>
+        <translation>Đã lưu lô.</translation>
+    </message>
+    <message>
+        <source>min</source>
+        <translation>phút</translation>
+    </message>
+    <message>
+        <source>Save settings</source>
+        <translation>Lưu cài đặt</translation>
+    </message>
+    <message>
+        <source>A new language applies at once; the hub address is used by the next sync.</source>
+        <translation>Ngôn ngữ mới có hiệu lực ngay; địa chỉ máy chủ được dùng từ lần đồng bộ sau.</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Ngôn ngữ</translation>
+    </message>
+    <message>
+        <source>Lock after no use for</source>
+        <translation>Khóa màn hình sau khi không dùng</translation>
+    </message>
+    <message>
+        <source>Hub address</source>
+        <translation>Địa chỉ máy chủ</translation>
+    </message>
+    <message>
+        <source>Settings saved.</source>
+        <translation>Đã lưu cài đặt.</translation>
+    </message>
+</context>
+<context>
+    <name>AdverseEventDialog</name>
+    <message>
+        <source>Adverse event</source>
+        <translation>Phản ứng sau tiêm</translation>
+    </message>
+    <message>
+        <source>Adverse event after vaccination</source>
+        <translation>Phản ứng sau tiêm chủng</translation>
+    </message>
+    <message>
+        <source>What happened, what was done</source>
+        <translation>Diễn biến và xử trí</translation>
+    </message>
+    <message>
+        <source>Severity</source>
+        <translation>Mức độ</translation>
+    </message>
+    <message>
+        <source>Description</source>
+        <translation>Mô tả</translation>
+    </message>
+    <message>
+        <source>Onset (time today)</source>
+        <translation>Thời điểm xuất hiện (giờ hôm nay)</translation>
+    </message>
+    <message>
+        <source>Save (Ctrl+Enter)</source>
+        <translation>Lưu (Ctrl+Enter)</translation>
+    </message>
+    <message>
+        <source>Cancel (Esc)</source>
+        <translation>Hủy (Esc)</translation>
+    </message>
+</context>
+<context>
+    <name>ClearedModel</name>
+    <message>
+        <source>No.</source>
+        <translation>STT</translation>
+    </message>
+    <message>
+        <source>Full name</source>
+        <translation>Họ và tên</translation>
+    </message>
+    <message>
+        <source>Born</source>
+        <translation>Năm sinh</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>Giấy tờ</translation>
+    </message>
+</context>
+<context>
+    <name>ConfirmWarningsDialog</name>
+    <message>
+        <source>Please confirm</source>
+        <translation>Xin xác nhận</translation>
+    </message>
+    <message>
+        <source>Check before recording:</source>
+        <translation>Kiểm tra trước khi ghi:</translation>
+    </message>
+    <message>
+        <source>I have checked this and want to record anyway</source>
+        <translation>Tôi đã kiểm tra và vẫn muốn ghi</translation>
+    </message>
+    <message>
+        <source>Record anyway</source>
+        <translation>Vẫn ghi</translation>
+    </message>
+    <message>
+        <source>Cancel (Esc)</source>
+        <translation>Hủy (Esc)</translation>
+    </message>
+</context>
+<context>
+    <name>HelpOverlay</name>
+    <message>
+        <source>Press F1 or Esc to close</source>
+        <translation>Nhấn F1 hoặc Esc để đóng</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryModel</name>
+    <message>
+        <source>Dose</source>
+        <translation>Mũi</translation>
+    </message>
+    <message>
+        <source>Vaccine</source>
+        <translation>Vắc xin</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>Loại</translation>
+    </message>
+    <message>
+        <source>Date</source>
+        <translation>Ngày</translation>
+    </message>
+    <message>
+        <source>Lot</source>
+        <translation>Lô</translation>
+    </message>
+    <message>
+        <source>Where</source>
+        <translation>Nơi tiêm</translation>
+    </message>
+    <message>
+        <source>here</source>
+        <translation>tại đây</translation>
+    </message>
+    <message>
+        <source>elsewhere</source>
+        <translation>nơi khác</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Trạng thái</translation>
+    </message>
+    <message>
+        <source>VOIDED: {reason}</source>
+        <translation>ĐÃ HỦY: {reason}</translation>
+    </message>
+</context>
+<context>
+    <name>HitsModel</name>
+    <message>
+        <source>Full name</source>
+        <translation>Họ và tên</translation>
+    </message>
+    <message>
+        <source>Born</source>
+        <translation>Năm sinh</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>Giấy tờ</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>Điện thoại</translation>
+    </message>
+    <message>
+        <source>Last dose</source>
+        <translation>Mũi gần nhất</translation>
+    </message>
+    <message>
+        <source>Today</source>
+        <translation>Hôm nay</translation>
+    </message>
+    <message>
+        <source>dose {n} {vaccine} · {day}</source>
+        <translation>mũi {n} {vaccine} · {day}</translation>
+    </message>
+</context>
+<context>
+    <name>Labels</name>
+    <message>
+        <source>Expected</source>
+        <translation>Đã hẹn</translation>
+    </message>
+    <message>
+        <source>Checked in</source>
+        <translation>Đã đến</translation>
+    </message>
+    <message>
+        <source>Cleared</source>
+        <translation>Đủ điều kiện</translation>
+    </message>
+    <message>
+        <source>Deferred</source>
+        <translation>Hoãn tiêm</translation>
+    </message>
+    <message>
+        <source>Vaccinated</source>
+        <translation>Đã tiêm</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>Xong</translation>
+    </message>
+    <message>
+        <source>Volunteer</source>
+        <translation>Tình nguyện viên</translation>
+    </message>
+    <message>
+        <source>Clerk</source>
+        <translation>Thư ký tiêm</translation>
+    </message>
+    <message>
+        <source>Screening doctor</source>
+        <translation>Bác sĩ khám sàng lọc</translation>
+    </message>
+    <message>
+        <source>Supervisor</source>
+        <translation>Giám sát</translation>
+    </message>
+    <message>
+        <source>IT administrator</source>
+        <translation>Quản trị CNTT</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>Hệ thống</translation>
+    </message>
+    <message>
+        <source>primary</source>
+        <translation>cơ bản</translation>
+    </message>
+    <message>
+        <source>additional</source>
+        <translation>bổ sung</translation>
+    </message>
+    <message>
+        <source>booster</source>
+        <translation>nhắc lại</translation>
+    </message>
+    <message>
+        <source>Male</source>
+        <translation>Nam</translation>
+    </message>
+    <message>
+        <source>Female</source>
+        <translation>Nữ</translation>
+    </message>
+    <message>
+        <source>No reaction</source>
+        <translation>Không phản ứng</translation>
+    </message>
+    <message>
+        <source>Common reaction</source>
+        <translation>Phản ứng thông thường</translation>
+    </message>
+    <message>
+        <source>Serious reaction</source>
+        <translation>Tai biến nặng</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>Khác</translation>
+    </message>
+    <message>
+        <source>CCCD (12 digits)</source>
+        <translation>CCCD (12 số)</translation>
+    </message>
+    <message>
+        <source>CMND (9 digits)</source>
+        <translation>CMND (9 số)</translation>
+    </message>
+    <message>
+        <source>Passport</source>
+        <translation>Hộ chiếu</translation>
+    </message>
+    <message>
+        <source>No document</source>
+        <translation>Không có giấy tờ</translation>
+    </message>
+    <message>
+        <source>Walk-in</source>
+        <translation>Đến trực tiếp</translation>
+    </message>
+    <message>
+        <source>Pre-registered</source>
+        <translation>Đăng ký trước</translation>
+    </message>
+    <message>
+        <source>List</source>
+        <translation>Danh sách</translation>
+    </message>
+    <message>
+        <source>Line: ?</source>
+        <translation>Đường truyền: ?</translation>
+    </message>
+    <message>
+        <source>No hub set</source>
+        <translation>Chưa đặt máy chủ</translation>
+    </message>
+    <message>
+        <source>Online</source>
+        <translation>Có mạng</translation>
+    </message>
+    <message>
+        <source>Offline</source>
+        <translation>Mất mạng</translation>
+    </message>
+    <message>
+        <source>Syncing…</source>
+        <translation>Đang đồng bộ…</translation>
+    </message>
+    <message>
+        <source>Sync error</source>
+        <translation>Lỗi đồng bộ</translation>
+    </message>
+    <message>
+        <source>Possible duplicate person</source>
+        <translation>Có thể trùng người</translation>
+    </message>
+    <message>
+        <source>Possible duplicate dose</source>
+        <translation>Có thể trùng mũi tiêm</translation>
+    </message>
+    <message>
+        <source>Conflicting edits</source>
+        <translation>Sửa đổi xung đột</translation>
+    </message>
+    <message>
+        <source>Edit after void</source>
+        <translation>Sửa sau khi hủy</translation>
+    </message>
+    <message>
+        <source>Clock difference</source>
+        <translation>Lệch đồng hồ</translation>
+    </message>
+    <message>
+        <source>Merged person</source>
+        <translation>Người đã gộp</translation>
+    </message>
+    <message>
+        <source>Merge into one person</source>
+        <translation>Gộp thành một người</translation>
+    </message>
+    <message>
+        <source>Different people: keep both</source>
+        <translation>Hai người khác nhau: giữ cả hai</translation>
+    </message>
+    <message>
+        <source>Void one dose</source>
+        <translation>Hủy một mũi</translation>
+    </message>
+    <message>
+        <source>Keep the current value</source>
+        <translation>Giữ giá trị hiện tại</translation>
+    </message>
+    <message>
+        <source>Take the other value</source>
+        <translation>Lấy giá trị kia</translation>
+    </message>
+    <message>
+        <source>Undo the merge</source>
+        <translation>Tách lại</translation>
+    </message>
+    <message>
+        <source>High</source>
+        <translation>Cao</translation>
+    </message>
+    <message>
+        <source>Low</source>
+        <translation>Thấp</translation>
+    </message>
+    <message>
+        <source>Registration</source>
+        <translation>Đăng ký</translation>
+    </message>
+    <message>
+        <source>Registration for a day</source>
+        <translation>Đăng ký theo ngày</translation>
+    </message>
+    <message>
+        <source>Edit of a person</source>
+        <translation>Sửa thông tin người</translation>
+    </message>
+    <message>
+        <source>Check-in</source>
+        <translation>Tiếp đón</translation>
+    </message>
+    <message>
+        <source>Screening</source>
+        <translation>Khám sàng lọc</translation>
+    </message>
+    <message>
+        <source>Dose</source>
+        <translation>Mũi</translation>
+    </message>
+    <message>
+        <source>Void of a dose</source>
+        <translation>Hủy mũi tiêm</translation>
+    </message>
+    <message>
+        <source>End of observation</source>
+        <translation>Kết thúc theo dõi</translation>
+    </message>
+    <message>
+        <source>Adverse event</source>
+        <translation>Phản ứng sau tiêm</translation>
+    </message>
+    <message>
+        <source>Vaccine lot</source>
+        <translation>Lô vắc xin</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>Người dùng</translation>
+    </message>
+    <message>
+        <source>Review decision</source>
+        <translation>Quyết định xử lý</translation>
+    </message>
+</context>
+<context>
+    <name>LoginPanel</name>
+    <message>
+        <source>User name</source>
+        <translation>Tên đăng nhập</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>Mật khẩu</translation>
+    </message>
+    <message>
+        <source>Log in (Enter)</source>
+        <translation>Đăng nhập (Enter)</translation>
+    </message>
+</context>
+<context>
+    <name>LoginWindow</name>
+    <message>
+        <source>Trạm Tiêm — log in</source>
+        <translation>Trạm Tiêm — đăng nhập</translation>
+    </message>
+    <message>
+        <source>Trạm Tiêm</source>
+        <translation>Trạm Tiêm</translation>
+    </message>
+    <message>
+        <source>Vaccination station — works without the internet</source>
+        <translation>Điểm tiêm chủng — làm việc cả khi không có mạng</translation>
+    </message>
+    <message>
+        <source>Opening the station…</source>
+        <translation>Đang mở dữ liệu trạm…</translation>
+    </message>
+    <message>
+        <source>Site {site}</source>
+        <translation>Điểm tiêm {site}</translation>
+    </message>
+    <message>
+        <source>The station could not be opened</source>
+        <translation>Không mở được dữ liệu trạm</translation>
+    </message>
+</context>
+<context>
+    <name>LotsModel</name>
+    <message>
+        <source>Vaccine</source>
+        <translation>Vắc xin</translation>
+    </message>
+    <message>
+        <source>Lot</source>
+        <translation>Lô</translation>
+    </message>
+    <message>
+        <source>Expiry</source>
+        <translation>Hạn dùng</translation>
+    </message>
+    <message>
+        <source>Received</source>
+        <translation>Ngày nhận</translation>
+    </message>
+    <message>
+        <source>Doses received</source>
+        <translation>Số liều nhận</translation>
+    </message>
+    <message>
+        <source>Used</source>
+        <translation>Đã dùng</translation>
+    </message>
+    <message>
+        <source>Active</source>
+        <translation>Đang dùng</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>có</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>không</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Trạm Tiêm — {site}</source>
+        <translation>Trạm Tiêm — {site}</translation>
+    </message>
+    <message>
+        <source>Help (F1)</source>
+        <translation>Trợ giúp (F1)</translation>
+    </message>
+    <message>
+        <source>Lock (Ctrl+L)</source>
+        <translation>Khóa (Ctrl+L)</translation>
+    </message>
+    <message>
+        <source>Log out</source>
+        <translation>Đăng xuất</translation>
+    </message>
+    <message>
+        <source>Locked</source>
+        <translation>Đã khóa</translation>
+    </message>
+    <message>
+        <source>The screen locked after a pause. Enter your password to continue, or log in as another user.</source>
+        <translation>Màn hình tự khóa khi không dùng. Nhập mật khẩu để tiếp tục, hoặc đăng nhập bằng người dùng khác.</translation>
+    </message>
+    <message>
+        <source>Your role does not use this screen.</source>
+        <translation>Vai trò của bạn không dùng màn hình này.</translation>
+    </message>
+    <message>
+        <source>Card scanned, but your role has no reception screen.</source>
+        <translation>Đã quét thẻ, nhưng vai trò của bạn không có màn hình tiếp đón.</translation>
+    </message>
+    <message>
+        <source>F1</source>
+        <translation>F1</translation>
+    </message>
+    <message>
+        <source>Show or hide this help</source>
+        <translation>Hiện / ẩn trợ giúp này</translation>
+    </message>
+    <message>
+        <source>Ctrl+F</source>
+        <translation>Ctrl+F</translation>
+    </message>
+    <message>
+        <source>Search a person (reception)</source>
+        <translation>Tìm người (tiếp đón)</translation>
+    </message>
+    <message>
+        <source>Ctrl+L</source>
+        <translation>Ctrl+L</translation>
+    </message>
+    <message>
+        <source>Lock the screen</source>
+        <translation>Khóa màn hình</translation>
+    </message>
+    <message>
+        <source>Tab / Shift+Tab</source>
+        <translation>Tab / Shift+Tab</translation>
+    </message>
+    <message>
+        <source>Next / previous field</source>
+        <translation>Ô tiếp theo / ô trước</translation>
+    </message>
+    <message>
+        <source>Everywhere</source>
+        <translation>Mọi màn hình</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>Phím tắt</translation>
+    </message>
+</context>
+<context>
+    <name>Messages</name>
+    <message>
+        <source>Enter the full name.</source>
+        <translation>Nhập họ và tên.</translation>
+    </message>
+    <message>
+        <source>The name is too long (at most {max} characters).</source>
+        <translation>Tên quá dài (tối đa {max} ký tự).</translation>
+    </message>
+    <message>
+        <source>The name contains characters that are not letters.</source>
+        <translation>Tên có ký tự không phải chữ cái.</translation>
+    </message>
+    <message>
+        <source>The name is too short.</source>
+        <translation>Tên quá ngắn.</translation>
+    </message>
+    <message>
+        <source>Enter the date (dd/mm/yyyy).</source>
+        <translation>Nhập ngày (ngày/tháng/năm).</translation>
+    </message>
+    <message>
+        <source>Write the date as dd/mm/yyyy (or the year alone for a birth date).</source>
+        <translation>Ghi ngày theo dạng ngày/tháng/năm (ngày sinh có thể chỉ ghi năm).</translation>
+    </message>
+    <message>
+        <source>This date does not exist.</source>
+        <translation>Ngày này không có thật.</translation>
+    </message>
+    <message>
+        <source>The date is in the future.</source>
+        <translation>Ngày ở tương lai.</translation>
+    </message>
+    <message>
+        <source>The year must be {min_year} or later.</source>
+        <translation>Năm phải từ {min_year} trở về sau.</translation>
+    </message>
+    <message>
+        <source>Choose the sex.</source>
+        <translation>Chọn giới tính.</translation>
+    </message>
+    <message>
+        <source>Choose male or female.</source>
+        <translation>Chọn Nam hoặc Nữ.</translation>
+    </message>
+    <message>
+        <source>Enter the ID number (or choose “no document”).</source>
+        <translation>Nhập số giấy tờ (hoặc chọn “Không có giấy tờ”).</translation>
+    </message>
+    <message>
+        <source>A CCCD number has 12 digits (you typed {length}).</source>
+        <translation>Số CCCD có 12 chữ số (đã nhập {length}).</translation>
+    </message>
+    <message>
+        <source>A CMND number has 9 digits (you typed {length}).</source>
+        <translation>Số CMND có 9 chữ số (đã nhập {length}).</translation>
+    </message>
+    <message>
+        <source>A passport number has 6 to 12 letters and digits.</source>
+        <translation>Số hộ chiếu gồm 6 đến 12 chữ và số.</translation>
+    </message>
+    <message>
+        <source>“No document” is chosen: leave the number empty.</source>
+        <translation>Đã chọn “Không có giấy tờ”: để trống số.</translation>
+    </message>
+    <message>
+        <source>The first 3 digits are not a known province code: check the number.</source>
+        <translation>3 số đầu không phải mã tỉnh: kiểm tra lại số.</translation>
+    </message>
+    <message>
+        <source>The ID number does not match the century of birth: check both.</source>
+        <translation>Số giấy tờ không khớp thế kỷ sinh: kiểm tra cả hai.</translation>
+    </message>
+    <message>
+        <source>The ID number does not match the year of birth: check both.</source>
+        <translation>Số giấy tờ không khớp năm sinh: kiểm tra cả hai.</translation>
+    </message>
+    <message>
+        <source>The ID number does not match the sex: check both.</source>
+        <translation>Số giấy tờ không khớp giới tính: kiểm tra cả hai.</translation>
+    </message>
+    <message>
+        <source>Choose the kind of document.</source>
+        <translation>Chọn loại giấy tờ.</translation>
+    </message>
+    <message>
+        <source>Enter a mobile phone number.</source>
+        <translation>Nhập số điện thoại di động.</translation>
+    </message>
+    <message>
+        <source>A mobile number has 10 digits and starts with 03, 05, 07, 08 or 09.</source>
+        <translation>Số di động có 10 chữ số, bắt đầu bằng 03, 05, 07, 08 hoặc 09.</translation>
+    </message>
+    <message>
+        <source>The phone number is too long.</source>
+        <translation>Số điện thoại quá dài.</translation>
+    </message>
+    <message>
+        <source>This looks like a landline; enter a mobile number.</source>
+        <translation>Đây là số cố định; hãy nhập số di động.</translation>
+    </message>
+    <message>
+        <source>Old 11-digit number converted ({from} → {to}).</source>
+        <translation>Đã đổi số 11 chữ số cũ ({from} → {to}).</translation>
+    </message>
+    <message>
+        <source>Unusual prefix {prefix}: check the number.</source>
+        <translation>Đầu số {prefix} lạ: kiểm tra lại số.</translation>
+    </message>
+    <message>
+        <source>The health insurance number is not valid.</source>
+        <translation>Số thẻ BHYT không hợp lệ.</translation>
+    </message>
+    <message>
+        <source>Choose the priority group.</source>
+        <translation>Chọn nhóm ưu tiên.</translation>
+    </message>
+    <message>
+        <source>Choose the priority group from the list.</source>
+        <translation>Chọn nhóm ưu tiên trong danh sách.</translation>
+    </message>
+    <message>
+        <source>Priority groups are numbered {min} to {max}.</source>
+        <translation>Nhóm ưu tiên được đánh số từ {min} đến {max}.</translation>
+    </message>
+    <message>
+        <source>Choose the province from the list.</source>
+        <translation>Chọn tỉnh/thành trong danh sách.</translation>
+    </message>
+    <message>
+        <source>Choose the ward from the list.</source>
+        <translation>Chọn phường/xã trong danh sách.</translation>
+    </message>
+    <message>
+        <source>This ward is not in the chosen province.</source>
+        <translation>Phường/xã này không thuộc tỉnh/thành đã chọn.</translation>
+    </message>
+    <message>
+        <source>This is not a CCCD QR code (too few fields). Scan again.</source>
+        <translation>Đây không phải mã QR CCCD (thiếu trường). Quét lại.</translation>
+    </message>
+    <message>
+        <source>The scanned text is too long to be a CCCD QR code.</source>
+        <translation>Nội dung quét quá dài, không phải mã QR CCCD.</translation>
+    </message>
+    <message>
+        <source>The QR code has no valid 12-digit ID number. Scan again.</source>
+        <translation>Mã QR không có số CCCD 12 chữ số hợp lệ. Quét lại.</translation>
+    </message>
+    <message>
+        <source>The name in the QR code could not be read. Scan again or type it.</source>
+        <translation>Không đọc được họ tên trong mã QR. Quét lại hoặc nhập tay.</translation>
+    </message>
+    <message>
+        <source>The date of birth in the QR code could not be read.</source>
+        <translation>Không đọc được ngày sinh trong mã QR.</translation>
+    </message>
+    <message>
+        <source>The sex in the QR code could not be read.</source>
+        <translation>Không đọc được giới tính trong mã QR.</translation>
+    </message>
+    <message>
+        <source>The old ID number in the QR code was ignored.</source>
+        <translation>Đã bỏ qua số CMND cũ trong mã QR.</translation>
+    </message>
+    <message>
+        <source>The issue date in the QR code was ignored.</source>
+        <translation>Đã bỏ qua ngày cấp trong mã QR.</translation>
+    </message>
+    <message>
+        <source>A person with this ID number is already registered.</source>
+        <translation>Đã có người đăng ký với số giấy tờ này.</translation>
+    </message>
+    <message>
+        <source>This person was not found.</source>
+        <translation>Không tìm thấy người này.</translation>
+    </message>
+    <message>
+        <source>This record was merged or retired.</source>
+        <translation>Hồ sơ này đã được gộp hoặc ngừng dùng.</translation>
+    </message>
+    <message>
+        <source>Nothing was changed.</source>
+        <translation>Không có gì thay đổi.</translation>
+    </message>
+    <message>
+        <source>This field cannot be changed here.</source>
+        <translation>Không sửa được trường này ở đây.</translation>
+    </message>
+    <message>
+        <source>This person is already on today&apos;s list.</source>
+        <translation>Người này đã có trong danh sách hôm nay.</translation>
+    </message>
+    <message>
+        <source>The registration was not found.</source>
+        <translation>Không tìm thấy đăng ký.</translation>
+    </message>
+    <message>
+        <source>This registration belongs to another site.</source>
+        <translation>Đăng ký này thuộc điểm tiêm khác.</translation>
+    </message>
+    <message>
+        <source>This registration is for another day.</source>
+        <translation>Đăng ký này cho ngày khác.</translation>
+    </message>
+    <message>
+        <source>Already checked in.</source>
+        <translation>Đã tiếp đón rồi.</translation>
+    </message>
+    <message>
+        <source>The day is in the past.</source>
+        <translation>Ngày đã qua.</translation>
+    </message>
+    <message>
+        <source>Check the person in before screening.</source>
+        <translation>Tiếp đón người này trước khi khám sàng lọc.</translation>
+    </message>
+    <message>
+        <source>This person was already vaccinated today.</source>
+        <translation>Người này đã tiêm hôm nay.</translation>
+    </message>
+    <message>
+        <source>Answer this question.</source>
+        <translation>Trả lời câu hỏi này.</translation>
+    </message>
+    <message>
+        <source>Answer yes or no.</source>
+        <translation>Trả lời Có hoặc Không.</translation>
+    </message>
+    <message>
+        <source>Unknown question.</source>
+        <translation>Câu hỏi không có trong phiếu.</translation>
+    </message>
+    <message>
+        <source>Enter a number.</source>
+        <translation>Nhập một số.</translation>
+    </message>
+    <message>
+        <source>Check the value (expected {min} to {max}).</source>
+        <translation>Kiểm tra lại giá trị (thường từ {min} đến {max}).</translation>
+    </message>
+    <message>
+        <source>Choose the outcome.</source>
+        <translation>Chọn kết luận.</translation>
+    </message>
+    <message>
+        <source>Unknown screening form.</source>
+        <translation>Phiếu sàng lọc không có trong danh mục.</translation>
+    </message>
+    <message>
+        <source>Screening is required before the dose.</source>
+        <translation>Cần khám sàng lọc trước khi tiêm.</translation>
+    </message>
+    <message>
+        <source>The screening did not clear this person for vaccination.</source>
+        <translation>Kết quả sàng lọc không cho phép tiêm người này.</translation>
+    </message>
+    <message>
+        <source>Only {days} days since the last dose (minimum {min_days}).</source>
+        <translation>Mới {days} ngày từ mũi trước (tối thiểu {min_days}).</translation>
+    </message>
+    <message>
+        <source>{days} days since the last dose (recommended at most {max_days}).</source>
+        <translation>Đã {days} ngày từ mũi trước (khuyến cáo tối đa {max_days}).</translation>
+    </message>
+    <message>
+        <source>This vaccine is not an allowed mix with the earlier doses.</source>
+        <translation>Vắc xin này không được phối hợp với các mũi trước.</translation>
+    </message>
+    <message>
+        <source>Dose number differs from the history (expected dose {expected}).</source>
+        <translation>Số mũi khác với lịch sử (lẽ ra là mũi {expected}).</translation>
+    </message>
+    <message>
+        <source>This dose number is not possible.</source>
+        <translation>Số mũi này không hợp lệ.</translation>
+    </message>
+    <message>
+        <source>Unexpected kind of dose for this history.</source>
+        <translation>Loại mũi không phù hợp với lịch sử tiêm.</translation>
+    </message>
+    <message>
+        <source>A dose was already given on this day.</source>
+        <translation>Đã có một mũi tiêm trong ngày này.</translation>
+    </message>
+    <message>
+        <source>Choose primary, additional or booster.</source>
+        <translation>Chọn mũi cơ bản, bổ sung hoặc nhắc lại.</translation>
+    </message>
+    <message>
+        <source>Unknown vaccine.</source>
+        <translation>Vắc xin không có trong danh mục.</translation>
+    </message>
+    <message>
+        <source>The dose was not found.</source>
+        <translation>Không tìm thấy mũi tiêm.</translation>
+    </message>
+    <message>
+        <source>This dose is already voided.</source>
+        <translation>Mũi tiêm này đã bị hủy.</translation>
+    </message>
+    <message>
+        <source>This dose was voided.</source>
+        <translation>Mũi tiêm này đã bị hủy.</translation>
+    </message>
+    <message>
+        <source>The observation of this dose is already finished.</source>
+        <translation>Đã kết thúc theo dõi cho mũi tiêm này.</translation>
+    </message>
+    <message>
+        <source>The time of the dose is not valid.</source>
+        <translation>Giờ tiêm không hợp lệ.</translation>
+    </message>
+    <message>
+        <source>The time of the dose is in the future.</source>
+        <translation>Giờ tiêm ở tương lai.</translation>
+    </message>
+    <message>
+        <source>The time of the dose is before {build_date}: check the computer&apos;s clock.</source>
+        <translation>Giờ tiêm trước {build_date}: kiểm tra đồng hồ máy tính.</translation>
+    </message>
+    <message>
+        <source>The dose is entered on a later day.</source>
+        <translation>Mũi tiêm được nhập vào ngày sau.</translation>
+    </message>
+    <message>
+        <source>Choose the injection site.</source>
+        <translation>Chọn vị trí tiêm.</translation>
+    </message>
+    <message>
+        <source>Choose the vaccine lot for this session first (F8).</source>
+        <translation>Chọn lô vắc xin của buổi tiêm trước (F8).</translation>
+    </message>
+    <message>
+        <source>The lot was not found at this site.</source>
+        <translation>Không có lô này tại điểm tiêm.</translation>
+    </message>
+    <message>
+        <source>This lot is not active.</source>
+        <translation>Lô này đang ngừng dùng.</translation>
+    </message>
+    <message>
+        <source>This lot has expired ({expiry}).</source>
+        <translation>Lô đã hết hạn ({expiry}).</translation>
+    </message>
+    <message>
+        <source>This lot expires soon ({expiry}).</source>
+        <translation>Lô sắp hết hạn ({expiry}).</translation>
+    </message>
+    <message>
+        <source>This lot is already registered.</source>
+        <translation>Lô này đã được khai báo.</translation>
+    </message>
+    <message>
+        <source>The vaccine does not match the lot.</source>
+        <translation>Vắc xin không khớp với lô.</translation>
+    </message>
+    <message>
+        <source>Choose the vaccine.</source>
+        <translation>Chọn vắc xin.</translation>
+    </message>
+    <message>
+        <source>Enter the lot number.</source>
+        <translation>Nhập số lô.</translation>
+    </message>
+    <message>
+        <source>The lot number is too long (at most {max}).</source>
+        <translation>Số lô quá dài (tối đa {max}).</translation>
+    </message>
+    <message>
+        <source>Use letters, digits, “.”, “/” or “-” only.</source>
+        <translation>Chỉ dùng chữ, số, “.”, “/” hoặc “-”.</translation>
+    </message>
+    <message>
+        <source>Enter the number of doses received.</source>
+        <translation>Nhập số liều đã nhận.</translation>
+    </message>
+    <message>
+        <source>Enter a whole number.</source>
+        <translation>Nhập số nguyên.</translation>
+    </message>
+    <message>
+        <source>Enter a number from {min} to {max}.</source>
+        <translation>Nhập số từ {min} đến {max}.</translation>
+    </message>
+    <message>
+        <source>Choose the severity.</source>
+        <translation>Chọn mức độ.</translation>
+    </message>
+    <message>
+        <source>Write the time as HH:MM.</source>
+        <translation>Ghi giờ theo dạng GG:PP.</translation>
+    </message>
+    <message>
+        <source>The onset is in the future.</source>
+        <translation>Thời điểm xuất hiện ở tương lai.</translation>
+    </message>
+    <message>
+        <source>The onset is before the dose.</source>
+        <translation>Thời điểm xuất hiện trước giờ tiêm.</translation>
+    </message>
+    <message>
+        <source>Wrong user name or password.</source>
+        <translation>Sai tên đăng nhập hoặc mật khẩu.</translation>
+    </message>
+    <message>
+        <source>Too many attempts: wait {seconds} seconds.</source>
+        <translation>Thử quá nhiều lần: chờ {seconds} giây.</translation>
+    </message>
+    <message>
+        <source>Enter a user name.</source>
+        <translation>Nhập tên đăng nhập.</translation>
+    </message>
+    <message>
+        <source>3–32 lower-case letters, digits, “.”, “_” or “-”.</source>
+        <translation>3–32 ký tự: chữ thường không dấu, số, “.”, “_” hoặc “-”.</translation>
+    </message>
+    <message>
+        <source>This user name is taken.</source>
+        <translation>Tên đăng nhập đã có người dùng.</translation>
+    </message>
+    <message>
+        <source>Enter a password.</source>
+        <translation>Nhập mật khẩu.</translation>
+    </message>
+    <message>
+        <source>At least {min} characters.</source>
+        <translation>Ít nhất {min} ký tự.</translation>
+    </message>
+    <message>
+        <source>At most {max} characters.</source>
+        <translation>Tối đa {max} ký tự.</translation>
+    </message>
+    <message>
+        <source>The current password is wrong.</source>
+        <translation>Mật khẩu hiện tại không đúng.</translation>
+    </message>
+    <message>
+        <source>Choose a role.</source>
+        <translation>Chọn vai trò.</translation>
+    </message>
+    <message>
+        <source>The user was not found.</source>
+        <translation>Không tìm thấy người dùng.</translation>
+    </message>
+    <message>
+        <source>You cannot deactivate yourself.</source>
+        <translation>Bạn không thể tự khóa tài khoản của mình.</translation>
+    </message>
+    <message>
+        <source>Your role may not do this.</source>
+        <translation>Vai trò của bạn không được làm việc này.</translation>
+    </message>
+    <message>
+        <source>The computer&apos;s date is before {build_date}: set the clock.</source>
+        <translation>Ngày của máy tính trước {build_date}: hãy chỉnh đồng hồ.</translation>
+    </message>
+    <message>
+        <source>The computer&apos;s clock went back {minutes} minutes: check it.</source>
+        <translation>Đồng hồ máy tính bị lùi {minutes} phút: hãy kiểm tra.</translation>
+    </message>
+    <message>
+        <source>The computer&apos;s clock differs from the hub by {minutes} minutes.</source>
+        <translation>Đồng hồ máy tính lệch {minutes} phút so với máy chủ.</translation>
+    </message>
+    <message>
+        <source>This computer is not set up as a station yet (run “tramtiem init” or “tramtiem demo”).</source>
+        <translation>Máy này chưa được cài làm trạm (chạy “tramtiem init” hoặc “tramtiem demo”).</translation>
+    </message>
+    <message>
+        <source>The station database file is missing.</source>
+        <translation>Thiếu tệp cơ sở dữ liệu của trạm.</translation>
+    </message>
+    <message>
+        <source>The station&apos;s settings file is damaged.</source>
+        <translation>Tệp thông tin của trạm bị hỏng.</translation>
+    </message>
+    <message>
+        <source>The system keyring is not available.</source>
+        <translation>Không dùng được kho khóa của hệ thống.</translation>
+    </message>
+    <message>
+        <source>The database key is missing from the keyring (restore it with the recovery code).</source>
+        <translation>Kho khóa không có khóa của cơ sở dữ liệu (khôi phục bằng mã khôi phục).</translation>
+    </message>
+    <message>
+        <source>The database key does not open this database.</source>
+        <translation>Khóa không mở được cơ sở dữ liệu này.</translation>
+    </message>
+    <message>
+        <source>The database was written by a newer version of Trạm Tiêm.</source>
+        <translation>Cơ sở dữ liệu được ghi bởi phiên bản Trạm Tiêm mới hơn.</translation>
+    </message>
+    <message>
+        <source>The database needs an upgrade.</source>
+        <translation>Cơ sở dữ liệu cần được nâng cấp.</translation>
+    </message>
+    <message>
+        <source>Choose a language.</source>
+        <translation>Chọn ngôn ngữ.</translation>
+    </message>
+    <message>
+        <source>Between 1 and 120 minutes.</source>
+        <translation>Từ 1 đến 120 phút.</translation>
+    </message>
+    <message>
+        <source>Write the address as http://host:port or https://host.</source>
+        <translation>Ghi địa chỉ dạng http://máy:cổng hoặc https://máy.</translation>
+    </message>
+    <message>
+        <source>Refused by the hub.</source>
+        <translation>Máy chủ từ chối.</translation>
+    </message>
+    <message>
+        <source>This review item no longer exists.</source>
+        <translation>Mục cần xem xét này không còn nữa.</translation>
+    </message>
+    <message>
+        <source>This review item was already decided.</source>
+        <translation>Mục này đã được xử lý.</translation>
+    </message>
+    <message>
+        <source>This decision does not fit this kind of item.</source>
+        <translation>Quyết định này không phù hợp với loại mục.</translation>
+    </message>
+    <message>
+        <source>Invalid value.</source>
+        <translation>Giá trị không hợp lệ.</translation>
+    </message>
+    <message>
+        <source>Too long (at most {max} characters).</source>
+        <translation>Quá dài (tối đa {max} ký tự).</translation>
+    </message>
+    <message>
+        <source>Sync is not running on this station.</source>
+        <translation>Trạm này chưa chạy đồng bộ.</translation>
+    </message>
+    <message>
+        <source>Not found.</source>
+        <translation>Không tìm thấy.</translation>
+    </message>
+    <message>
+        <source>Something went wrong; the action was not saved. Try again.</source>
+        <translation>Có lỗi; thao tác chưa được lưu. Hãy thử lại.</translation>
+    </message>
+    <message>
+        <source>This field is required.</source>
+        <translation>Bắt buộc nhập.</translation>
+    </message>
+    <message>
+        <source>This value is not valid.</source>
+        <translation>Giá trị không hợp lệ.</translation>
+    </message>
+    <message>
+        <source>Too short (at least {min} characters).</source>
+        <translation>Quá ngắn (ít nhất {min} ký tự).</translation>
+    </message>
+    <message>
+        <source>Remove the characters &lt; &gt; {{ }} $ ` ; = \ |.</source>
+        <translation>Bỏ các ký tự &lt; &gt; {{ }} $ ` ; = \ |.</translation>
+    </message>
+</context>
+<context>
+    <name>ObservationWorkspace</name>
+    <message>
+        <source>Observation (30 minutes)</source>
+        <translation>Theo dõi sau tiêm (30 phút)</translation>
+    </message>
+    <message>
+        <source>Observation done (Enter)</source>
+        <translation>Xong theo dõi (Enter)</translation>
+    </message>
+    <message>
+        <source>Adverse event… (Ctrl+E)</source>
+        <translation>Phản ứng sau tiêm… (Ctrl+E)</translation>
+    </message>
+    <message>
+        <source>Observation</source>
+        <translation>Theo dõi</translation>
+    </message>
+    <message>
+        <source>↑ ↓</source>
+        <translation>↑ ↓</translation>
+    </message>
+    <message>
+        <source>Choose the person</source>
+        <translation>Chọn người</translation>
+    </message>
+    <message>
+        <source>Enter</source>
+        <translation>Enter</translation>
+    </message>
+    <message>
+        <source>Observation done: hand over the certificate</source>
+        <translation>Xong theo dõi: trao giấy xác nhận</translation>
+    </message>
+    <message>
+        <source>Ctrl+E</source>
+        <translation>Ctrl+E</translation>
+    </message>
+    <message>
+        <source>Record an adverse event</source>
+        <translation>Ghi phản ứng sau tiêm</translation>
+    </message>
+    <message numerus="yes">
+        <source>Under observation: %n</source>
+        <translation>
+            <numerusform>Đang theo dõi: %n</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Observation ended early for {name}.</source>
+        <translation>Kết thúc theo dõi sớm cho {name}.</translation>
+    </message>
+    <message>
+        <source>Observation done: {name} may leave.</source>
+        <translation>Xong theo dõi: {name} có thể về.</translation>
+    </message>
+    <message>
+        <source>Observation done</source>
+        <translation>Xong theo dõi</translation>
+    </message>
+    <message>
+        <source>Adverse event recorded. Inform the supervisor if it is serious.</source>
+        <translation>Đã ghi phản ứng sau tiêm. Báo giám sát nếu nặng.</translation>
+    </message>
+    <message>
+        <source>Adverse event recorded</source>
+        <translation>Đã ghi phản ứng sau tiêm</translation>
+    </message>
+</context>
+<context>
+    <name>QueueModel</name>
+    <message>
+        <source>No.</source>
+        <translation>STT</translation>
+    </message>
+    <message>
+        <source>Full name</source>
+        <translation>Họ và tên</translation>
+    </message>
+    <message>
+        <source>Born</source>
+        <translation>Năm sinh</translation>
+    </message>
+    <message>
+        <source>Arrived</source>
+        <translation>Giờ đến</translation>
+    </message>
+</context>
+<context>
+    <name>ReasonDialog</name>
+    <message>
+        <source>Cancel (Esc)</source>
+        <translation>Hủy (Esc)</translation>
+    </message>
+</context>
+<context>
+    <name>ReceptionWorkspace</name>
+    <message>
+        <source>Reception</source>
+        <translation>Tiếp đón</translation>
+    </message>
+    <message>
+        <source>Scanner ready: scan the QR code on the CCCD at any time</source>
+        <translation>Máy quét sẵn sàng: quét mã QR trên CCCD bất cứ lúc nào</translation>
+    </message>
+    <message>
+        <source>…or paste the QR text here and press Enter</source>
+        <translation>…hoặc dán nội dung mã QR vào đây rồi nhấn Enter</translation>
+    </message>
+    <message>
+        <source>Search (Ctrl+F): name with or without accents, phone, ID number</source>
+        <translation>Tìm (Ctrl+F): họ tên có dấu hoặc không dấu, số điện thoại, số giấy tờ</translation>
+    </message>
+    <message>
+        <source>Queue number</source>
+        <translation>Số thứ tự</translation>
+    </message>
+    <message>
+        <source>Check in (Enter)</source>
+        <translation>Tiếp đón (Enter)</translation>
+    </message>
+    <message>
+        <source>New walk-in (Ctrl+N)</source>
+        <translation>Đăng ký mới (Ctrl+N)</translation>
+    </message>
+    <message>
+        <source>Ctrl+F</source>
+        <translation>Ctrl+F</translation>
+    </message>
+    <message>
+        <source>Search by name, phone or ID</source>
+        <translation>Tìm theo tên, số điện thoại, số giấy tờ</translation>
+    </message>
+    <message>
+        <source>↓ then Enter</source>
+        <translation>↓ rồi Enter</translation>
+    </message>
+    <message>
+        <source>Choose a result and check the person in</source>
+        <translation>Chọn kết quả và tiếp đón người đó</translation>
+    </message>
+    <message>
+        <source>Ctrl+N</source>
+        <translation>Ctrl+N</translation>
+    </message>
+    <message>
+        <source>New walk-in registration</source>
+        <translation>Đăng ký người đến trực tiếp</translation>
+    </message>
+    <message>
+        <source>Scan</source>
+        <translation>Quét</translation>
+    </message>
+    <message>
+        <source>CCCD QR: finds the person or fills a new registration</source>
+        <translation>QR CCCD: tìm người hoặc điền sẵn đăng ký mới</translation>
+    </message>
+    <message>
+        <source>Esc</source>
+        <translation>Esc</translation>
+    </message>
+    <message>
+        <source>Close the form / clear the search</source>
+        <translation>Đóng biểu mẫu / xóa ô tìm</translation>
+    </message>
+    <message numerus="yes">
+        <source>Search results: %n</source>
+        <translation>
+            <numerusform>Kết quả tìm: %n</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Today: %n people</source>
+        <translation>
+            <numerusform>Hôm nay: %n người</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n not arrived yet</source>
+        <translation>
+            <numerusform>%n người chưa đến</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Nobody selected</source>
+        <translation>Chưa chọn ai</translation>
+    </message>
+    <message>
+        <source>Search, pick from today&apos;s list, or scan a CCCD.</source>
+        <translation>Tìm, chọn trong danh sách hôm nay, hoặc quét CCCD.</translation>
+    </message>
+    <message>
+        <source>Born {birth}</source>
+        <translation>Sinh {birth}</translation>
+    </message>
+    <message>
+        <source>ID {tail}</source>
+        <translation>Giấy tờ {tail}</translation>
+    </message>
+    <message>
+        <source>Phone …{tail}</source>
+        <translation>Điện thoại …{tail}</translation>
+    </message>
+    <message>
+        <source>Last dose: {text}</source>
+        <translation>Mũi gần nhất: {text}</translation>
+    </message>
+    <message>
+        <source>not on today&apos;s list</source>
+        <translation>chưa có trong danh sách hôm nay</translation>
+    </message>
+    <message>
+        <source>Today: {status}</source>
+        <translation>Hôm nay: {status}</translation>
+    </message>
+    <message>
+        <source>Add to today and check in (Enter)</source>
+        <translation>Thêm vào hôm nay và tiếp đón (Enter)</translation>
+    </message>
+    <message>
+        <source>Checked in. Queue number {label}: please go to screening.</source>
+        <translation>Đã tiếp đón. Số thứ tự {label}: mời sang bàn khám sàng lọc.</translation>
+    </message>
+    <message>
+        <source>Checked in: {label}</source>
+        <translation>Đã tiếp đón: {label}</translation>
+    </message>
+    <message>
+        <source>Card scanned: this person is already registered.</source>
+        <translation>Đã quét thẻ: người này đã có hồ sơ.</translation>
+    </message>
+</context>
+<context>
+    <name>RegistrationForm</name>
+    <message>
+        <source>New walk-in registration</source>
+        <translation>Đăng ký người đến trực tiếp</translation>
+    </message>
+    <message>
+        <source>As on the ID card</source>
+        <translation>Như trên giấy tờ</translation>
+    </message>
+    <message>
+        <source>dd/mm/yyyy or year</source>
+        <translation>ngày/tháng/năm hoặc năm</translation>
+    </message>
+    <message>
+        <source>Choose</source>
+        <translation>Chọn</translation>
+    </message>
+    <message>
+        <source>10 digits, e.g. 0912345678</source>
+        <translation>10 chữ số, ví dụ 0912345678</translation>
+    </message>
+    <message>
+        <source>Type the group number</source>
+        <translation>Gõ số nhóm</translation>
+    </message>
+    <message>
+        <source>Type to search</source>
+        <translation>Gõ để tìm</translation>
+    </message>
+    <message>
+        <source>Choose the province first</source>
+        <translation>Chọn tỉnh/thành trước</translation>
+    </message>
+    <message>
+        <source>House number, street, hamlet</source>
+        <translation>Số nhà, đường, ấp/khu phố</translation>
+    </message>
+    <message>
+        <source>The person was told how their data is used and agrees</source>
+        <translation>Người tiêm đã được thông báo cách dùng dữ liệu và đồng ý</translation>
+    </message>
+    <message>
+        <source>Full name</source>
+        <translation>Họ và tên</translation>
+    </message>
+    <message>
+        <source>Date of birth</source>
+        <translation>Ngày sinh</translation>
+    </message>
+    <message>
+        <source>Sex</source>
+        <translation>Giới tính</translation>
+    </message>
+    <message>
+        <source>Document</source>
+        <translation>Giấy tờ</translation>
+    </message>
+    <message>
+        <source>ID number</source>
+        <translation>Số giấy tờ</translation>
+    </message>
+    <message>
+        <source>Mobile phone</source>
+        <translation>Điện thoại di động</translation>
+    </message>
+    <message>
+        <source>Priority group</source>
+        <translation>Nhóm ưu tiên</translation>
+    </message>
+    <message>
+        <source>Province</source>
+        <translation>Tỉnh/thành</translation>
+    </message>
+    <message>
+        <source>Ward / commune</source>
+        <translation>Phường/xã</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>Địa chỉ</translation>
+    </message>
+    <message>
+        <source>Already registered? Choose the person (Enter), or save as new:</source>
+        <translation>Đã có hồ sơ? Chọn người (Enter), hoặc lưu thành người mới:</translation>
+    </message>
+    <message>
+        <source>Save and check in (Enter)</source>
+        <translation>Lưu và tiếp đón (Enter)</translation>
+    </message>
+    <message>
+        <source>Save as a new person (Ctrl+S)</source>
+        <translation>Lưu thành người mới (Ctrl+S)</translation>
+    </message>
+    <message>
+        <source>Cancel (Esc)</source>
+        <translation>Hủy (Esc)</translation>
+    </message>
+    <message>
+        <source>same ID number</source>
+        <translation>cùng số giấy tờ</translation>
+    </message>
+    <message>
+        <source>same name, birth date and phone</source>
+        <translation>cùng họ tên, ngày sinh và số điện thoại</translation>
+    </message>
+    <message>
+        <source>same name and birth date</source>
+        <translation>cùng họ tên và ngày sinh</translation>
+    </message>
+</context>
+<context>
+    <name>RejectedModel</name>
+    <message>
+        <source>Entered</source>
+        <translation>Nhập lúc</translation>
+    </message>
+    <message>
+        <source>What</source>
+        <translation>Nội dung</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>Lý do</translation>
+    </message>
+</context>
+<context>
+    <name>ReviewsModel</name>
+    <message>
+        <source>Priority</source>
+        <translation>Mức ưu tiên</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>Loại</translation>
+    </message>
+    <message>
+        <source>Since</source>
+        <translation>Từ lúc</translation>
+    </message>
+</context>
+<context>
+    <name>ScreeningWorkspace</name>
+    <message>
+        <source>Screening</source>
+        <translation>Khám sàng lọc</translation>
+    </message>
+    <message>
+        <source>Choose a person from the queue</source>
+        <translation>Chọn một người trong hàng chờ</translation>
+    </message>
+    <message>
+        <source>Questions (tick = yes)</source>
+        <translation>Câu hỏi (đánh dấu = Có)</translation>
+    </message>
+    <message>
+        <source>Which allergen?</source>
+        <translation>Dị nguyên nào?</translation>
+    </message>
+    <message>
+        <source>Vital signs (leave empty if not measured)</source>
+        <translation>Dấu hiệu sống (để trống nếu không đo)</translation>
+    </message>
+    <message>
+        <source>Reason for a different outcome (required)</source>
+        <translation>Lý do kết luận khác gợi ý (bắt buộc)</translation>
+    </message>
+    <message>
+        <source>Save screening (Ctrl+Enter)</source>
+        <translation>Lưu phiếu khám (Ctrl+Enter)</translation>
+    </message>
+    <message>
+        <source>Suggested</source>
+        <translation>Gợi ý</translation>
+    </message>
+    <message>
+        <source>Doctor&apos;s decision</source>
+        <translation>Kết luận của bác sĩ</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>Lý do</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>Nhiệt độ</translation>
+    </message>
+    <message>
+        <source>Pulse</source>
+        <translation>Mạch</translation>
+    </message>
+    <message>
+        <source>Blood pressure, systolic</source>
+        <translation>Huyết áp tâm thu</translation>
+    </message>
+    <message>
+        <source>Blood pressure, diastolic</source>
+        <translation>Huyết áp tâm trương</translation>
+    </message>
+    <message>
+        <source>Breathing rate</source>
+        <translation>Nhịp thở</translation>
+    </message>
+    <message>
+        <source>↑ ↓ then Enter</source>
+        <translation>↑ ↓ rồi Enter</translation>
+    </message>
+    <message>
+        <source>Choose the next person and start the form</source>
+        <translation>Chọn người tiếp theo và bắt đầu phiếu</translation>
+    </message>
+    <message>
+        <source>Space</source>
+        <translation>Dấu cách</translation>
+    </message>
+    <message>
+        <source>Tick / untick a question</source>
+        <translation>Đánh dấu / bỏ đánh dấu câu hỏi</translation>
+    </message>
+    <message>
+        <source>Ctrl+Enter</source>
+        <translation>Ctrl+Enter</translation>
+    </message>
+    <message>
+        <source>Save the screening</source>
+        <translation>Lưu phiếu khám sàng lọc</translation>
+    </message>
+    <message numerus="yes">
+        <source>Waiting for screening: %n</source>
+        <translation>
+            <numerusform>Chờ khám sàng lọc: %n</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Saved: {outcome}. Send the person to vaccination.</source>
+        <translation>Đã lưu: {outcome}. Mời sang bàn tiêm.</translation>
+    </message>
+    <message>
+        <source>Saved: {outcome}. The person is not vaccinated today.</source>
+        <translation>Đã lưu: {outcome}. Hôm nay không tiêm.</translation>
+    </message>
+    <message>
+        <source>Screening saved</source>
+        <translation>Đã lưu phiếu khám</translation>
+    </message>
+</context>
+<context>
+    <name>StationStatusBar</name>
+    <message numerus="yes">
+        <source>%n min</source>
+        <translation>
+            <numerusform>%n phút</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{h} h {m} min</source>
+        <translation>{h} giờ {m} phút</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n days</source>
+        <translation>
+            <numerusform>%n ngày</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Site {site}</source>
+        <translation>Điểm tiêm {site}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Waiting to send: %n</source>
+        <translation>
+            <numerusform>Chờ gửi: %n</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>(oldest {age})</source>
+        <translation>(lâu nhất {age})</translation>
+    </message>
+    <message>
+        <source>All sent</source>
+        <translation>Đã gửi hết</translation>
+    </message>
+    <message>
+        <source>Last sync {when}</source>
+        <translation>Đồng bộ lúc {when}</translation>
+    </message>
+    <message>
+        <source>Never synced</source>
+        <translation>Chưa đồng bộ lần nào</translation>
+    </message>
+</context>
+<context>
+    <name>SyncWorkspace</name>
+    <message>
+        <source>Sync with the hub</source>
+        <translation>Đồng bộ với máy chủ</translation>
+    </message>
+    <message>
+        <source>Sync now (Ctrl+R)</source>
+        <translation>Đồng bộ ngay (Ctrl+R)</translation>
+    </message>
+    <message>
+        <source>Line</source>
+        <translation>Đường truyền</translation>
+    </message>
+    <message>
+        <source>Waiting to send</source>
+        <translation>Chờ gửi</translation>
+    </message>
+    <message>
+        <source>Oldest waiting</source>
+        <translation>Chờ lâu nhất</translation>
+    </message>
+    <message>
+        <source>Last successful sync</source>
+        <translation>Lần đồng bộ thành công gần nhất</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>Tiến độ</translation>
+    </message>
+    <message>
+        <source>Time left</source>
+        <translation>Còn lại</translation>
+    </message>
+    <message>
+        <source>Refused by the hub</source>
+        <translation>Máy chủ từ chối</translation>
+    </message>
+    <message>
+        <source>Sync</source>
+        <translation>Đồng bộ</translation>
+    </message>
+    <message>
+        <source>Ctrl+R</source>
+        <translation>Ctrl+R</translation>
+    </message>
+    <message>
+        <source>Sync now</source>
+        <translation>Đồng bộ ngay</translation>
+    </message>
+    <message>
+        <source>↑ ↓ then a button</source>
+        <translation>↑ ↓ rồi chọn nút</translation>
+    </message>
+    <message>
+        <source>Choose a review item and decide</source>
+        <translation>Chọn mục cần xem xét và quyết định</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>chưa lần nào</translation>
+    </message>
+    <message>
+        <source>Sync started.</source>
+        <translation>Đã bắt đầu đồng bộ.</translation>
+    </message>
+    <message numerus="yes">
+        <source>To review: %n</source>
+        <translation>
+            <numerusform>Cần xem xét: %n</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Choose an item to see the details.</source>
+        <translation>Chọn một mục để xem chi tiết.</translation>
+    </message>
+    <message>
+        <source>A supervisor decides these items.</source>
+        <translation>Giám sát viên quyết định các mục này.</translation>
+    </message>
+    <message>
+        <source>• {name} · born {birth} · ID {id} · phone {phone}</source>
+        <translation>• {name} · sinh {birth} · giấy tờ {id} · điện thoại {phone}</translation>
+    </message>
+    <message>
+        <source>Void one dose</source>
+        <translation>Hủy một mũi</translation>
+    </message>
+    <message>
+        <source>Why is this dose void?</source>
+        <translation>Vì sao hủy mũi tiêm này?</translation>
+    </message>
+    <message>
+        <source>Void the dose</source>
+        <translation>Hủy mũi tiêm</translation>
+    </message>
+    <message>
+        <source>Decision saved; it will be sent to the hub.</source>
+        <translation>Đã lưu quyết định; sẽ gửi lên máy chủ.</translation>
+    </message>
+    <message>
+        <source>Review item resolved</source>
+        <translation>Đã xử lý mục cần xem xét</translation>
+    </message>
+</context>
+<context>
+    <name>TodayModel</name>
+    <message>
+        <source>No.</source>
+        <translation>STT</translation>
+    </message>
+    <message>
+        <source>Full name</source>
+        <translation>Họ và tên</translation>
+    </message>
+    <message>
+        <source>Born</source>
+        <translation>Năm sinh</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>Giấy tờ</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Trạng thái</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>Nguồn</translation>
+    </message>
+</context>
+<context>
+    <name>UsersModel</name>
+    <message>
+        <source>User name</source>
+        <translation>Tên đăng nhập</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Họ tên</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>Vai trò</translation>
+    </message>
+    <message>
+        <source>Active</source>
+        <translation>Đang dùng</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>có</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>không</translation>
+    </message>
+</context>
+<context>
+    <name>VaccinationWorkspace</name>
+    <message>
+        <source>Vaccination</source>
+        <translation>Tiêm chủng</translation>
+    </message>
+    <message>
+        <source>Lot in use (F8)</source>
+        <translation>Lô đang dùng (F8)</translation>
+    </message>
+    <message>
+        <source>Choose a person from the queue</source>
+        <translation>Chọn một người trong hàng chờ</translation>
+    </message>
+    <message>
+        <source>Record dose (Enter)</source>
+        <translation>Ghi mũi tiêm (Enter)</translation>
+    </message>
+    <message>
+        <source>Void selected dose… (Ctrl+Del)</source>
+        <translation>Hủy mũi đã chọn… (Ctrl+Del)</translation>
+    </message>
+    <message>
+        <source>Dose history</source>
+        <translation>Lịch sử tiêm</translation>
+    </message>
+    <message>
+        <source>F8</source>
+        <translation>F8</translation>
+    </message>
+    <message>
+        <source>Choose the lot in use for this session</source>
+        <translation>Chọn lô dùng trong buổi tiêm</translation>
+    </message>
+    <message>
+        <source>↑ ↓</source>
+        <translation>↑ ↓</translation>
+    </message>
+    <message>
+        <source>Choose the person</source>
+        <translation>Chọn người</translation>
+    </message>
+    <message>
+        <source>Enter</source>
+        <translation>Enter</translation>
+    </message>
+    <message>
+        <source>Record the suggested dose with the session lot</source>
+        <translation>Ghi mũi gợi ý với lô đang dùng</translation>
+    </message>
+    <message>
+        <source>Space, Enter</source>
+        <translation>Dấu cách, Enter</translation>
+    </message>
+    <message>
+        <source>In a warning: tick, then record anyway</source>
+        <translation>Khi có cảnh báo: đánh dấu, rồi vẫn ghi</translation>
+    </message>
+    <message>
+        <source>Ctrl+Del</source>
+        <translation>Ctrl+Del</translation>
+    </message>
+    <message>
+        <source>Void the selected dose (reason required)</source>
+        <translation>Hủy mũi đã chọn (bắt buộc ghi lý do)</translation>
+    </message>
+    <message>
+        <source>{vaccine} · lot {lot} · expires {expiry} · {left} left</source>
+        <translation>{vaccine} · lô {lot} · HSD {expiry} · còn {left}</translation>
+    </message>
+    <message>
+        <source>Choose the lot (F8)</source>
+        <translation>Chọn lô (F8)</translation>
+    </message>
+    <message numerus="yes">
+        <source>Cleared, waiting: %n</source>
+        <translation>
+            <numerusform>Đủ điều kiện, chờ tiêm: %n</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No further dose is due.</source>
+        <translation>Không cần tiêm thêm mũi nào.</translation>
+    </message>
+    <message>
+        <source>Suggested: dose {n}, {kind} — {vaccines}</source>
+        <translation>Gợi ý: mũi {n}, {kind} — {vaccines}</translation>
+    </message>
+    <message>
+        <source>from {day}</source>
+        <translation>từ {day}</translation>
+    </message>
+    <message>
+        <source>The lot in use ({vaccine}) is not a suggested vaccine.</source>
+        <translation>Lô đang dùng ({vaccine}) không phải vắc xin được gợi ý.</translation>
+    </message>
+    <message>
+        <source>Choose the lot in use first (F8).</source>
+        <translation>Chọn lô đang dùng trước (F8).</translation>
+    </message>
+    <message>
+        <source>Recorded: dose {n} {vaccine}, lot {lot}, at {time}. Observe until {until}.</source>
+        <translation>Đã ghi: mũi {n} {vaccine}, lô {lot}, lúc {time}. Theo dõi đến {until}.</translation>
+    </message>
+    <message>
+        <source>Dose recorded</source>
+        <translation>Đã ghi mũi tiêm</translation>
+    </message>
+    <message>
+        <source>Select a dose in the history first.</source>
+        <translation>Chọn một mũi trong lịch sử trước.</translation>
+    </message>
+    <message>
+        <source>Void this dose</source>
+        <translation>Hủy mũi tiêm này</translation>
+    </message>
+    <message>
+        <source>The dose stays in the record, marked void, with your reason. Why is it void?</source>
+        <translation>Mũi tiêm vẫn được lưu, đánh dấu đã hủy, kèm lý do. Vì sao hủy?</translation>
+    </message>
+    <message>
+        <source>Void the dose</source>
+        <translation>Hủy mũi tiêm</translation>
+    </message>
+    <message>
+        <source>The dose was voided.</source>
+        <translation>Đã hủy mũi tiêm.</translation>
+    </message>
+</context>
+<context>
+    <name>WatchModel</name>
+    <message>
+        <source>No.</source>
+        <translation>STT</translation>
+    </message>
+    <message>
+        <source>Full name</source>
+        <translation>Họ và tên</translation>
+    </message>
+    <message>
+        <source>Dose</source>
+        <translation>Mũi</translation>
+    </message>
+    <message>
+        <source>Given</source>
+        <translation>Giờ tiêm</translation>
+    </message>
+    <message>
+        <source>Time left</source>
+        <translation>Còn lại</translation>
+    </message>
+    <message>
+        <source>may leave</source>
+        <translation>có thể về</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,242 @@
+"""Error and warning codes from the core, as translated text. The one place that does it.
+
+The core raises codes with non-personal parameters (DESIGN §3.9); this module
+maps each code to an English source string marked for Qt Linguist
+(``QT_TRANSLATE_NOOP``) and translates it at display time, so switching the
+language needs no restart of this module. Parameters are inserted with
+``str.format``; translations keep the ``{placeholders}``.
+
+Codes of free-text fields are built by the core as ``<field>.<problem>``
+(``address_line.too_long``); those fall back to a message per ``<problem>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication
+
+from station.errors import (
+    FieldIssue,
+    NeedsConfirmation,
+    NotFound,
+    PermissionDenied,
+    StationError,
+    StoreError,
+    ValidationError,
+)
+from ui.i18n import QT_TRANSLATE_NOOP
+
+CTX = "Messages"
+
+MESSAGES: dict[str, str] = {
+    # names, dates, sex, ID numbers, phones
+    "name.required": QT_TRANSLATE_NOOP("Messages", "Enter the full name."),
+    "name.too_long": QT_TRANSLATE_NOOP("Messages", "The name is too long (at most {max} characters)."),
+    "name.invalid_chars": QT_TRANSLATE_NOOP("Messages", "The name contains characters that are not letters."),
+    "name.too_short": QT_TRANSLATE_NOOP("Messages", "The name is too short."),
+    "date.required": QT_TRANSLATE_NOOP("Messages", "Enter the date (dd/mm/yyyy)."),
+    "date.format": QT_TRANSLATE_NOOP("Messages", "Write the date as dd/mm/yyyy (or the year alone for a birth date)."),
+    "date.impossible": QT_TRANSLATE_NOOP("Messages", "This date does not exist."),
+    "date.future": QT_TRANSLATE_NOOP("Messages", "The date is in the future."),
+    "date.too_old": QT_TRANSLATE_NOOP("Messages", "The year must be {min_year} or later."),
+    "sex.required": QT_TRANSLATE_NOOP("Messages", "Choose the sex."),
+    "sex.invalid": QT_TRANSLATE_NOOP("Messages", "Choose male or female."),
+    "id.required": QT_TRANSLATE_NOOP("Messages", "Enter the ID number (or choose “no document”)."),
+    "id.cccd_format": QT_TRANSLATE_NOOP("Messages", "A CCCD number has 12 digits (you typed {length})."),
+    "id.cmnd_format": QT_TRANSLATE_NOOP("Messages", "A CMND number has 9 digits (you typed {length})."),
+    "id.passport_format": QT_TRANSLATE_NOOP("Messages", "A passport number has 6 to 12 letters and digits."),
+    "id.not_expected": QT_TRANSLATE_NOOP("Messages", "“No document” is chosen: leave the number empty."),
+    "id.province_unknown": QT_TRANSLATE_NOOP("Messages", "The first 3 digits are not a known province code: check the number."),
+    "id.century_mismatch": QT_TRANSLATE_NOOP("Messages", "The ID number does not match the century of birth: check both."),
+    "id.birth_year_mismatch": QT_TRANSLATE_NOOP("Messages", "The ID number does not match the year of birth: check both."),
+    "id.sex_mismatch": QT_TRANSLATE_NOOP("Messages", "The ID number does not match the sex: check both."),
+    "id_type.invalid": QT_TRANSLATE_NOOP("Messages", "Choose the kind of document."),
+    "phone.required": QT_TRANSLATE_NOOP("Messages", "Enter a mobile phone number."),
+    "phone.invalid": QT_TRANSLATE_NOOP("Messages", "A mobile number has 10 digits and starts with 03, 05, 07, 08 or 09."),
+    "phone.too_long": QT_TRANSLATE_NOOP("Messages", "The phone number is too long."),
+    "phone.landline": QT_TRANSLATE_NOOP("Messages", "This looks like a landline; enter a mobile number."),
+    "phone.legacy_converted": QT_TRANSLATE_NOOP("Messages", "Old 11-digit number converted ({from} → {to})."),
+    "phone.unknown_prefix": QT_TRANSLATE_NOOP("Messages", "Unusual prefix {prefix}: check the number."),
+    "bhyt.invalid": QT_TRANSLATE_NOOP("Messages", "The health insurance number is not valid."),
+    "priority_group.required": QT_TRANSLATE_NOOP("Messages", "Choose the priority group."),
+    "priority_group.invalid": QT_TRANSLATE_NOOP("Messages", "Choose the priority group from the list."),
+    "priority_group.unknown": QT_TRANSLATE_NOOP("Messages", "Priority groups are numbered {min} to {max}."),
+    "province_code.unknown": QT_TRANSLATE_NOOP("Messages", "Choose the province from the list."),
+    "ward_code.unknown": QT_TRANSLATE_NOOP("Messages", "Choose the ward from the list."),
+    "ward_code.not_in_province": QT_TRANSLATE_NOOP("Messages", "This ward is not in the chosen province."),
+    # CCCD QR
+    "qr.too_few_fields": QT_TRANSLATE_NOOP("Messages", "This is not a CCCD QR code (too few fields). Scan again."),
+    "qr.too_long": QT_TRANSLATE_NOOP("Messages", "The scanned text is too long to be a CCCD QR code."),
+    "qr.bad_id": QT_TRANSLATE_NOOP("Messages", "The QR code has no valid 12-digit ID number. Scan again."),
+    "qr.bad_name": QT_TRANSLATE_NOOP("Messages", "The name in the QR code could not be read. Scan again or type it."),
+    "qr.bad_birth": QT_TRANSLATE_NOOP("Messages", "The date of birth in the QR code could not be read."),
+    "qr.bad_sex": QT_TRANSLATE_NOOP("Messages", "The sex in the QR code could not be read."),
+    "qr.bad_old_id": QT_TRANSLATE_NOOP("Messages", "The old ID number in the QR code was ignored."),
+    "qr.bad_issue_date": QT_TRANSLATE_NOOP("Messages", "The issue date in the QR code was ignored."),
+    # people and registrations
+    "person.duplicate_id": QT_TRANSLATE_NOOP("Messages", "A person with this ID number is already registered."),
+    "person.not_found": QT_TRANSLATE_NOOP("Messages", "This person was not found."),
+    "person.not_active": QT_TRANSLATE_NOOP("Messages", "This record was merged or retired."),
+    "person.no_change": QT_TRANSLATE_NOOP("Messages", "Nothing was changed."),
+    "field.not_editable": QT_TRANSLATE_NOOP("Messages", "This field cannot be changed here."),
+    "registration.exists": QT_TRANSLATE_NOOP("Messages", "This person is already on today's list."),
+    "registration.not_found": QT_TRANSLATE_NOOP("Messages", "The registration was not found."),
+    "registration.other_site": QT_TRANSLATE_NOOP("Messages", "This registration belongs to another site."),
+    "registration.not_today": QT_TRANSLATE_NOOP("Messages", "This registration is for another day."),
+    "registration.already_checked_in": QT_TRANSLATE_NOOP("Messages", "Already checked in."),
+    "day.past": QT_TRANSLATE_NOOP("Messages", "The day is in the past."),
+    # screening
+    "screening.not_checked_in": QT_TRANSLATE_NOOP("Messages", "Check the person in before screening."),
+    "screening.already_vaccinated": QT_TRANSLATE_NOOP("Messages", "This person was already vaccinated today."),
+    "screening.unanswered": QT_TRANSLATE_NOOP("Messages", "Answer this question."),
+    "screening.invalid": QT_TRANSLATE_NOOP("Messages", "Answer yes or no."),
+    "screening.unknown_item": QT_TRANSLATE_NOOP("Messages", "Unknown question."),
+    "vitals.invalid": QT_TRANSLATE_NOOP("Messages", "Enter a number."),
+    "vitals.implausible": QT_TRANSLATE_NOOP("Messages", "Check the value (expected {min} to {max})."),
+    "outcome.invalid": QT_TRANSLATE_NOOP("Messages", "Choose the outcome."),
+    "form_id.unknown": QT_TRANSLATE_NOOP("Messages", "Unknown screening form."),
+    # doses
+    "dose.screening_required": QT_TRANSLATE_NOOP("Messages", "Screening is required before the dose."),
+    "dose.screening_not_cleared": QT_TRANSLATE_NOOP("Messages", "The screening did not clear this person for vaccination."),
+    "dose.interval_too_short": QT_TRANSLATE_NOOP("Messages", "Only {days} days since the last dose (minimum {min_days})."),
+    "dose.interval_too_long": QT_TRANSLATE_NOOP("Messages", "{days} days since the last dose (recommended at most {max_days})."),
+    "dose.mix_not_allowed": QT_TRANSLATE_NOOP("Messages", "This vaccine is not an allowed mix with the earlier doses."),
+    "dose.number_unexpected": QT_TRANSLATE_NOOP("Messages", "Dose number differs from the history (expected dose {expected})."),
+    "dose.number_invalid": QT_TRANSLATE_NOOP("Messages", "This dose number is not possible."),
+    "dose.kind_unexpected": QT_TRANSLATE_NOOP("Messages", "Unexpected kind of dose for this history."),
+    "dose.same_day": QT_TRANSLATE_NOOP("Messages", "A dose was already given on this day."),
+    "dose.bad_kind": QT_TRANSLATE_NOOP("Messages", "Choose primary, additional or booster."),
+    "dose.unknown_vaccine": QT_TRANSLATE_NOOP("Messages", "Unknown vaccine."),
+    "dose.not_found": QT_TRANSLATE_NOOP("Messages", "The dose was not found."),
+    "dose.already_voided": QT_TRANSLATE_NOOP("Messages", "This dose is already voided."),
+    "dose.voided": QT_TRANSLATE_NOOP("Messages", "This dose was voided."),
+    "dose.already_observed": QT_TRANSLATE_NOOP("Messages", "The observation of this dose is already finished."),
+    "administered_at.format": QT_TRANSLATE_NOOP("Messages", "The time of the dose is not valid."),
+    "administered_at.future": QT_TRANSLATE_NOOP("Messages", "The time of the dose is in the future."),
+    "administered_at.before_build": QT_TRANSLATE_NOOP("Messages", "The time of the dose is before {build_date}: check the computer's clock."),
+    "administered_at.late_entry": QT_TRANSLATE_NOOP("Messages", "The dose is entered on a later day."),
+    "injection_site.invalid": QT_TRANSLATE_NOOP("Messages", "Choose the injection site."),
+    "lot_id.required": QT_TRANSLATE_NOOP("Messages", "Choose the vaccine lot for this session first (F8)."),
+    "lot.not_found": QT_TRANSLATE_NOOP("Messages", "The lot was not found at this site."),
+    "lot.inactive": QT_TRANSLATE_NOOP("Messages", "This lot is not active."),
+    "lot.expired": QT_TRANSLATE_NOOP("Messages", "This lot has expired ({expiry})."),
+    "lot.expiry_near": QT_TRANSLATE_NOOP("Messages", "This lot expires soon ({expiry})."),
+    "lot.exists": QT_TRANSLATE_NOOP("Messages", "This lot is already registered."),
+    "vaccine_code.lot_mismatch": QT_TRANSLATE_NOOP("Messages", "The vaccine does not match the lot."),
+    "vaccine_code.unknown": QT_TRANSLATE_NOOP("Messages", "Choose the vaccine."),
+    "lot_number.required": QT_TRANSLATE_NOOP("Messages", "Enter the lot number."),
+    "lot_number.too_long": QT_TRANSLATE_NOOP("Messages", "The lot number is too long (at most {max})."),
+    "lot_number.invalid_chars": QT_TRANSLATE_NOOP("Messages", "Use letters, digits, “.”, “/” or “-” only."),
+    "doses_received.required": QT_TRANSLATE_NOOP("Messages", "Enter the number of doses received."),
+    "doses_received.invalid": QT_TRANSLATE_NOOP("Messages", "Enter a whole number."),
+    "doses_received.range": QT_TRANSLATE_NOOP("Messages", "Enter a number from {min} to {max}."),
+    # adverse events
+    "severity.invalid": QT_TRANSLATE_NOOP("Messages", "Choose the severity."),
+    "onset_at.format": QT_TRANSLATE_NOOP("Messages", "Write the time as HH:MM."),
+    "onset_at.future": QT_TRANSLATE_NOOP("Messages", "The onset is in the future."),
+    "onset_at.before_dose": QT_TRANSLATE_NOOP("Messages", "The onset is before the dose."),
+    # users, login
+    "login.failed": QT_TRANSLATE_NOOP("Messages", "Wrong user name or password."),
+    "login.locked": QT_TRANSLATE_NOOP("Messages", "Too many attempts: wait {seconds} seconds."),
+    "username.required": QT_TRANSLATE_NOOP("Messages", "Enter a user name."),
+    "username.invalid": QT_TRANSLATE_NOOP("Messages", "3–32 lower-case letters, digits, “.”, “_” or “-”."),
+    "username.taken": QT_TRANSLATE_NOOP("Messages", "This user name is taken."),
+    "password.required": QT_TRANSLATE_NOOP("Messages", "Enter a password."),
+    "password.too_short": QT_TRANSLATE_NOOP("Messages", "At least {min} characters."),
+    "password.too_long": QT_TRANSLATE_NOOP("Messages", "At most {max} characters."),
+    "password.wrong": QT_TRANSLATE_NOOP("Messages", "The current password is wrong."),
+    "role.invalid": QT_TRANSLATE_NOOP("Messages", "Choose a role."),
+    "user.not_found": QT_TRANSLATE_NOOP("Messages", "The user was not found."),
+    "user.cannot_deactivate_self": QT_TRANSLATE_NOOP("Messages", "You cannot deactivate yourself."),
+    "permission.denied": QT_TRANSLATE_NOOP("Messages", "Your role may not do this."),
+    # clock
+    "clock.before_build": QT_TRANSLATE_NOOP("Messages", "The computer's date is before {build_date}: set the clock."),
+    "clock.went_back": QT_TRANSLATE_NOOP("Messages", "The computer's clock went back {minutes} minutes: check it."),
+    "clock.hub_skew": QT_TRANSLATE_NOOP("Messages", "The computer's clock differs from the hub by {minutes} minutes."),
+    # store
+    "store.not_initialised": QT_TRANSLATE_NOOP("Messages", "This computer is not set up as a station yet (run “tramtiem init” or “tramtiem demo”)."),
+    "store.db_missing": QT_TRANSLATE_NOOP("Messages", "The station database file is missing."),
+    "store.bad_metadata": QT_TRANSLATE_NOOP("Messages", "The station's settings file is damaged."),
+    "store.keyring_unavailable": QT_TRANSLATE_NOOP("Messages", "The system keyring is not available."),
+    "store.key_missing": QT_TRANSLATE_NOOP("Messages", "The database key is missing from the keyring (restore it with the recovery code)."),
+    "store.wrong_key": QT_TRANSLATE_NOOP("Messages", "The database key does not open this database."),
+    "store.schema_newer": QT_TRANSLATE_NOOP("Messages", "The database was written by a newer version of Trạm Tiêm."),
+    "store.schema_old": QT_TRANSLATE_NOOP("Messages", "The database needs an upgrade."),
+    # settings and sync
+    "settings.language_invalid": QT_TRANSLATE_NOOP("Messages", "Choose a language."),
+    "settings.idle_range": QT_TRANSLATE_NOOP("Messages", "Between 1 and 120 minutes."),
+    "settings.hub_url_invalid": QT_TRANSLATE_NOOP("Messages", "Write the address as http://host:port or https://host."),
+    "sync.rejected": QT_TRANSLATE_NOOP("Messages", "Refused by the hub."),
+    "review.not_found": QT_TRANSLATE_NOOP("Messages", "This review item no longer exists."),
+    "review.not_open": QT_TRANSLATE_NOOP("Messages", "This review item was already decided."),
+    "review.bad_action": QT_TRANSLATE_NOOP("Messages", "This decision does not fit this kind of item."),
+    "param.invalid": QT_TRANSLATE_NOOP("Messages", "Invalid value."),
+    "param.too_long": QT_TRANSLATE_NOOP("Messages", "Too long (at most {max} characters)."),
+    "sync.not_running": QT_TRANSLATE_NOOP("Messages", "Sync is not running on this station."),
+    "not_found": QT_TRANSLATE_NOOP("Messages", "Not found."),
+    "internal": QT_TRANSLATE_NOOP("Messages", "Something went wrong; the action was not saved. Try again."),
+}
+
+# Generic texts for free-text fields: "<field>.<problem>".
+BY_PROBLEM: dict[str, str] = {
+    "required": QT_TRANSLATE_NOOP("Messages", "This field is required."),
+    "invalid": QT_TRANSLATE_NOOP("Messages", "This value is not valid."),
+    "too_long": QT_TRANSLATE_NOOP("Messages", "Too long (at most {max} characters)."),
+    "too_short": QT_TRANSLATE_NOOP("Messages", "Too short (at least {min} characters)."),
+    "invalid_chars": QT_TRANSLATE_NOOP("Messages", "Remove the characters < > {{ }} $ ` ; = \\ |."),
+}
+
+
+def _tr(source: str) -> str:
+    return QCoreApplication.translate(CTX, source)
+
+
+def _format(template: str, params: Mapping[str, Any]) -> str:
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        # A translation that lost a placeholder must not crash the window.
+        return template
+
+
+def text_for(code: str, params: Mapping[str, Any] | None = None) -> str:
+    """Translated text of a core code; the code itself when unknown (never empty)."""
+    params = params or {}
+    if code in MESSAGES:
+        return _format(_tr(MESSAGES[code]), params)
+    problem = code.rsplit(".", 1)[-1]
+    if problem in BY_PROBLEM:
+        return _format(_tr(BY_PROBLEM[problem]), params)
+    return code
+
+
+def issue_text(issue: FieldIssue) -> str:
+    return text_for(issue.code, issue.params)
+
+
+def error_text(exc: BaseException) -> str:
+    """One line for any error a task delivered."""
+    if isinstance(exc, ValidationError):
+        return " ".join(issue_text(i) for i in exc.issues)
+    if isinstance(exc, NeedsConfirmation):
+        return " ".join(issue_text(w) for w in exc.warnings)
+    if isinstance(exc, PermissionDenied):
+        return text_for("permission.denied")
+    if isinstance(exc, NotFound | StoreError | StationError):
+        return text_for(exc.code, exc.params)
+    return text_for("internal")
+
+
+def field_issues(exc: BaseException) -> dict[str, list[FieldIssue]]:
+    """Issues grouped by field (ValidationError and NeedsConfirmation)."""
+    issues: tuple[FieldIssue, ...] = ()
+    if isinstance(exc, ValidationError):
+        issues = exc.issues
+    elif isinstance(exc, NeedsConfirmation):
+        issues = exc.warnings
+    out: dict[str, list[FieldIssue]] = {}
+    for i in issues:
+        out.setdefault(i.field, []).append(i)
+    return out

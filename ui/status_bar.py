@@ -1,0 +1,96 @@
+"""The status bar on every screen: line, pending ops, last sync, clock, user, site."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from station.clock import parse_iso
+from ui import labels, messages
+from ui.bridge import LineStateChanged, PendingChanged, SyncBridge
+from ui.context import AppContext, Session
+
+AGE_REFRESH_MS = 30_000
+
+
+def age_text(since_iso: str | None, now: datetime) -> str:
+    """``5 min`` / ``2 h 10 min`` / ``3 days`` since an ISO timestamp."""
+    if not since_iso:
+        return ""
+    try:
+        minutes = max(0, int((now - parse_iso(since_iso)).total_seconds() // 60))
+    except ValueError:
+        return ""
+    # One context for every caller (status bar and Sync workspace).
+    if minutes < 60:
+        return QCoreApplication.translate("StationStatusBar", "%n min", "", minutes)
+    if minutes < 48 * 60:
+        text = QCoreApplication.translate("StationStatusBar", "{h} h {m} min")
+        return text.format(h=minutes // 60, m=minutes % 60)
+    return QCoreApplication.translate("StationStatusBar", "%n days", "", minutes // (24 * 60))
+
+
+class StationStatusBar(QStatusBar):
+    def __init__(self, ctx: AppContext, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setSizeGripEnabled(False)
+        self.line = QLabel(self)
+        self.pending = QLabel(self)
+        self.last_sync = QLabel(self)
+        self.clock = QLabel(self)
+        self.clock.setProperty("state", "warning")
+        self.clock.hide()
+        a = session.actor
+        self.user = QLabel(f"{a.display_name or a.username} · {labels.tr(labels.ROLE, a.role)}", self)
+        self.site = QLabel(self.tr("Site {site}").format(site=ctx.station.site_code), self)
+        for w in (self.line, self.pending, self.last_sync, self.clock):
+            self.addWidget(w)
+        self.addPermanentWidget(self.user)
+        self.addPermanentWidget(self.site)
+
+        bridge: SyncBridge = ctx.bridge
+        bridge.sig_line_state_changed.connect(lambda _e: self.refresh_status())
+        bridge.sig_pending_changed.connect(lambda _e: self.refresh_status())
+        bridge.sig_sync_succeeded.connect(lambda _e: self.refresh_status())
+        bridge.sig_clock_warning_changed.connect(lambda _e: self.refresh_status())
+        bridge.sig_progress_changed.connect(lambda _e: self.refresh_status())
+        self._timer = QTimer(self)
+        self._timer.setInterval(AGE_REFRESH_MS)
+        self._timer.timeout.connect(self.refresh_status)
+        self._timer.start()
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        snap = self.ctx.bridge.snapshot
+        line: LineStateChanged = snap.line
+        text = labels.tr(labels.LINE, line.state)
+        if snap.progress is not None and snap.progress.total:
+            text += f" {snap.progress.done}/{snap.progress.total}"
+        self.line.setText(text)
+        self.line.setProperty("state", line.state)
+        self.line.style().unpolish(self.line)
+        self.line.style().polish(self.line)
+        now = self.ctx.now()
+        p: PendingChanged = snap.pending
+        if p.count:
+            pending = self.tr("Waiting to send: %n", "", p.count)
+            age = age_text(p.oldest_recorded_at, now)
+            if age:
+                pending += " " + self.tr("(oldest {age})").format(age=age)
+        else:
+            pending = self.tr("All sent")
+        self.pending.setText(pending)
+        if snap.last_success:
+            self.last_sync.setText(
+                self.tr("Last sync {when}").format(when=labels.site_time(snap.last_success, "%d/%m %H:%M"))
+            )
+        else:
+            self.last_sync.setText(self.tr("Never synced"))
+        if snap.clock:
+            self.clock.setText("⚠ " + messages.issue_text(snap.clock[0]))
+            self.clock.show()
+        else:
+            self.clock.hide()

@@ -1,0 +1,132 @@
+"""What the station itself knows about sync, read from its own database.
+
+The outbox, the ``conflict`` mirror and ``sync_state`` are local, so the
+status bar can show the pending count, rejected ops, review items and clock
+warnings even while no sync engine is running (a fresh install, a stopped
+hub). :class:`LocalSyncPoller` reads them off the GUI thread every few seconds
+and feeds :class:`~ui.bridge.SyncBridge` with the same events the engine sends.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from PySide6.QtCore import QObject, QTimer
+from sqlalchemy import text
+
+from station.store import Station
+from ui import reviews_api
+from ui.bridge import (
+    ClockWarning,
+    LineStateChanged,
+    OpsRejected,
+    PendingChanged,
+    RejectedOp,
+    ReviewsChanged,
+    SyncBridge,
+    SyncSucceeded,
+)
+from ui.tasks import TaskManager
+
+log = logging.getLogger(__name__)
+
+POLL_MS = 5000
+MAX_REJECTED_SHOWN = 200
+
+
+def _reason(raw: str | None) -> tuple[str, dict[str, object]]:
+    """``last_error`` as the engine stores it: JSON {code, params} or a bare code."""
+    if not raw:
+        return "sync.rejected", {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return raw.strip()[:80], {}
+    if isinstance(data, dict):
+        params = data.get("params")
+        return str(data.get("code", "sync.rejected")), dict(params) if isinstance(params, dict) else {}
+    return "sync.rejected", {}
+
+
+def collect(st: Station) -> list[object]:
+    """One snapshot of the local sync facts as bridge events (worker thread)."""
+    with st.read() as conn:
+        pending = int(
+            conn.execute(
+                text("SELECT count(*) FROM sync_outbox WHERE state IN ('pending', 'inflight')")
+            ).scalar_one()
+        )
+        oldest = conn.execute(
+            text(
+                "SELECT recorded_at FROM sync_outbox WHERE state IN ('pending', 'inflight') "
+                "ORDER BY op_seq LIMIT 1"
+            )
+        ).scalar()
+        rejected_rows = conn.execute(
+            text(
+                "SELECT op_id, op_type, entity_type, recorded_at, last_error FROM sync_outbox "
+                "WHERE state = 'rejected' ORDER BY op_seq DESC LIMIT :n"
+            ),
+            {"n": MAX_REJECTED_SHOWN},
+        ).all()
+        state = conn.execute(
+            text("SELECT last_push_ok, last_pull_ok FROM sync_state WHERE id = 1")
+        ).first()
+    clock = st.clock_issues()
+    rejected = []
+    for r in rejected_rows:
+        code, params = _reason(r[4])
+        rejected.append(RejectedOp(r[0], r[1], r[2], r[3], code, params))
+    events: list[object] = [
+        PendingChanged(pending, str(oldest) if oldest else None),
+        OpsRejected(tuple(rejected)),
+        ReviewsChanged(reviews_api.list_open_reviews(st)),
+        ClockWarning(tuple(clock)),
+    ]
+    if state is not None and state[0] and state[1]:
+        # A cycle succeeded when both directions did; the older one is the honest figure.
+        events.append(SyncSucceeded(min(str(state[0]), str(state[1]))))
+    return events
+
+
+class LocalSyncPoller(QObject):
+    """Polls :func:`collect` through the task manager and feeds the bridge."""
+
+    def __init__(self, st: Station, tasks: TaskManager, bridge: SyncBridge, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._st = st
+        self._tasks = tasks
+        self._bridge = bridge
+        self._busy = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self.poll)
+
+    def start(self, hub_configured: bool) -> None:
+        if not self._bridge.has_controller:
+            self._bridge.feed(LineStateChanged("offline" if hub_configured else "unconfigured"))
+        self._timer.start()
+        self.poll()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def poll(self) -> None:
+        if self._busy:
+            return  # a slow disk must not pile up reads
+        self._busy = True
+        self._tasks.read(
+            lambda: collect(self._st), owner=self, on_ok=self._done, on_err=self._failed,
+            label="sync-status",
+        )
+
+    def _done(self, events: object) -> None:
+        self._busy = False
+        assert isinstance(events, list)
+        for ev in events:
+            self._bridge.feed(ev)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._busy = False
+        log.warning("local sync status unavailable: %s", type(exc).__name__)

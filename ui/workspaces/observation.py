@@ -1,0 +1,199 @@
+"""Observation: everyone vaccinated in the last 30 minutes, with the time left.
+
+The countdown ticks once a second from the station clock without touching the
+database; the list itself is reloaded from the core every 15 seconds and after
+each action.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from station.clock import parse_iso
+from station.dto import DoseDTO, PersonDTO, RegistrationDTO
+from station.services import clinical, people
+from station.store import Station
+from ui import labels, messages, theme
+from ui.context import AppContext, Session
+from ui.dialogs.adverse_event import AdverseEventDialog
+from ui.models.table import Column, RowsModel
+from ui.widgets.common import Banner, make_table, select_first, selected_row, shortcut
+from ui.workspaces.base import Workspace
+
+RELOAD_MS = 15_000
+TIME_LEFT_COLUMN = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Watched:
+    registration: RegistrationDTO
+    person: PersonDTO
+    dose: DoseDTO
+
+
+def load_watch_list(st: Station) -> list[Watched]:
+    """People vaccinated today at this site whose observation is not marked done (worker)."""
+    out = []
+    for reg, person in people.registrations_for_day(st, status="vaccinated"):
+        doses = [d for d in clinical.dose_history(st, person.id)
+                 if d.day == reg.day and d.source == "site" and not d.voided and d.observed_at is None]
+        if doses:
+            out.append(Watched(reg, person, doses[-1]))
+    out.sort(key=lambda w: w.dose.observe_until or "")
+    return out
+
+
+class WatchModel(RowsModel):
+    def __init__(self, ws: ObservationWorkspace, parent: QObject | None = None) -> None:
+        self._ws = ws
+        super().__init__(
+            [
+                Column(self.tr("No."), lambda w: w.registration.queue_label or "", bold=True),
+                Column(self.tr("Full name"), lambda w: w.person.full_name),
+                Column(self.tr("Dose"), lambda w: f"{w.dose.dose_number} · {labels.vaccine_name(w.dose.vaccine_code)}"),
+                Column(self.tr("Given"), lambda w: labels.site_time(w.dose.administered_at)),
+                Column(self.tr("Time left"), self._left, bold=True,
+                       color=lambda w: "#0b6e2e" if self._ws.seconds_left(w) <= 0 else "#b00020"),
+            ],
+            parent,
+        )
+
+    def _left(self, w: Watched) -> str:
+        left = self._ws.seconds_left(w)
+        return self.tr("may leave") if left <= 0 else labels.duration(left)
+
+
+class ObservationWorkspace(Workspace):
+    def __init__(self, ctx: AppContext, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, session, parent)
+        self.ae_dialog: AdverseEventDialog | None = None
+        title = QLabel(self.tr("Observation (30 minutes)"), self)
+        theme.set_role(title, "h1")
+        self.banner = Banner(self)
+        self.model = WatchModel(self, self)
+        self.view = make_table(self.model, self)
+        self.view.activated.connect(lambda _i: self.mark_done())
+        self.count = QLabel(self)
+        theme.set_role(self.count, "h2")
+        self.done_btn = QPushButton(self.tr("Observation done (Enter)"), self)
+        self.done_btn.setProperty("role", "primary")
+        self.done_btn.clicked.connect(self.mark_done)
+        self.ae_btn = QPushButton(self.tr("Adverse event… (Ctrl+E)"), self)
+        self.ae_btn.clicked.connect(self.record_event)
+        row = QHBoxLayout()
+        row.addWidget(self.done_btn)
+        row.addWidget(self.ae_btn)
+        row.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.addWidget(title)
+        lay.addWidget(self.banner)
+        lay.addWidget(self.count)
+        lay.addWidget(self.view, 1)
+        lay.addLayout(row)
+        self.ae_btn.setEnabled(session.can("record_adverse_event"))
+        shortcut("Ctrl+E", self, self.record_event, local=True)
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(lambda: self.model.refresh_column(TIME_LEFT_COLUMN))
+        self._reload = QTimer(self)
+        self._reload.setInterval(RELOAD_MS)
+        self._reload.timeout.connect(self.refresh)
+
+    def title(self) -> str:
+        return self.tr("Observation")
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        return [
+            (self.tr("↑ ↓"), self.tr("Choose the person")),
+            (self.tr("Enter"), self.tr("Observation done: hand over the certificate")),
+            (self.tr("Ctrl+E"), self.tr("Record an adverse event")),
+        ]
+
+    def activate(self) -> None:
+        self.refresh()
+        self._tick.start()
+        self._reload.start()
+        self.view.setFocus()
+
+    def seconds_left(self, w: Watched) -> float:
+        if not w.dose.observe_until:
+            return 0.0
+        return (parse_iso(w.dose.observe_until) - self.ctx.now()).total_seconds()
+
+    def refresh(self) -> None:
+        st = self.ctx.station
+        self.ctx.tasks.read(lambda: load_watch_list(st), owner=self, on_ok=self._loaded,
+                            on_err=self.banner.show_error, label="observation")
+
+    def _loaded(self, rows: object) -> None:
+        assert isinstance(rows, list)
+        current = selected_row(self.view)
+        self.model.set_rows(rows)
+        self.count.setText(self.tr("Under observation: %n", "", len(rows)))
+        if isinstance(current, Watched):
+            for r, w in enumerate(rows):
+                if w.dose.id == current.dose.id:
+                    self.view.selectRow(r)
+                    return
+        select_first(self.view)
+
+    def mark_done(self) -> None:
+        w = selected_row(self.view)
+        if not isinstance(w, Watched):
+            return
+        early = self.seconds_left(w) > 0
+        st, actor, dose_id = self.ctx.station, self.session.actor, w.dose.id
+        self.ctx.tasks.write(lambda: clinical.end_observation(st, actor, dose_id), owner=self,
+                             on_ok=lambda _d: self._done(w, early), on_err=self.banner.show_error,
+                             label="end-observation")
+
+    def _done(self, w: Watched, early: bool) -> None:
+        if early:
+            self.banner.show_message(
+                self.tr("Observation ended early for {name}.").format(name=w.person.full_name), "warning")
+        else:
+            self.banner.show_message(
+                self.tr("Observation done: {name} may leave.").format(name=w.person.full_name), "ok")
+        self.sig_status.emit(self.tr("Observation done"))
+        self.refresh()
+
+    def record_event(self) -> None:
+        w = selected_row(self.view)
+        if not isinstance(w, Watched) or not self.session.can("record_adverse_event"):
+            return
+        dialog = AdverseEventDialog(f"{w.person.full_name} · {w.person.birth_display}", self.ctx.now(), self)
+        self.ae_dialog = dialog
+
+        def done(code: int) -> None:
+            if code != AdverseEventDialog.DialogCode.Accepted:
+                self.ae_dialog = None
+                dialog.deleteLater()
+                return
+            severity, description, onset = dialog.values()
+            st, actor, dose_id = self.ctx.station, self.session.actor, w.dose.id
+
+            def failed(exc: BaseException) -> None:
+                # Keep what was typed: reopen the dialog with the errors next to the fields.
+                dialog.show_issues(messages.field_issues(exc))
+                if not messages.field_issues(exc):
+                    self.banner.show_error(exc)
+                dialog.open()
+
+            self.ctx.tasks.write(
+                lambda: clinical.record_adverse_event(st, actor, dose_id, severity=severity,
+                                                      description=description, onset_at=onset),
+                owner=self, on_ok=lambda _r: self._event_saved(dialog), on_err=failed,
+                label="adverse-event",
+            )
+
+        dialog.finished.connect(done)
+        dialog.open()
+
+    def _event_saved(self, dialog: AdverseEventDialog) -> None:
+        self.ae_dialog = None
+        dialog.deleteLater()
+        self.banner.show_message(self.tr("Adverse event recorded. Inform the supervisor if it is serious."), "warning")
+        self.sig_status.emit(self.tr("Adverse event recorded"))

@@ -1,0 +1,366 @@
+"""Screening: the queue of checked-in people and the versioned pre-vaccination form.
+
+The suggested outcome is recomputed on every change with the core's pure rule
+(``station.rules.screening.suggest_outcome``); the doctor's outcome follows it
+until the doctor picks another one, which then needs a reason.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from station import refdata
+from station.dto import PersonDTO, RegistrationDTO, ScreeningDTO
+from station.errors import FieldIssue
+from station.rules import screening as rules
+from station.services import clinical, people
+from ui import labels, messages, theme
+from ui.context import AppContext, Session
+from ui.models.table import Column, RowsModel
+from ui.widgets.common import Banner, FieldErrors, make_table, select_first, selected_row, shortcut
+from ui.workspaces.base import Workspace
+
+OUTCOME_COLOURS = {"eligible": "#0b6e2e", "caution": "#7a4a00", "defer": "#b00020",
+                   "hospital": "#b00020", "contraindicated": "#b00020"}
+
+
+class QueueModel(RowsModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(
+            [
+                Column(self.tr("No."), lambda r: r[0].queue_label or "", bold=True),
+                Column(self.tr("Full name"), lambda r: r[1].full_name),
+                Column(self.tr("Born"), lambda r: r[1].birth_display),
+                Column(self.tr("Arrived"), lambda r: labels.site_time(r[0].checked_in_at)),
+            ],
+            parent,
+        )
+
+
+class ScreeningWorkspace(Workspace):
+    def __init__(self, ctx: AppContext, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, session, parent)
+        self.form = refdata.default_screening_form()
+        self._outcome_touched = False
+        self._busy = False
+        self.errors = FieldErrors(self)
+
+        title = QLabel(self.tr("Screening"), self)
+        theme.set_role(title, "h1")
+        self.banner = Banner(self)
+        self.queue_model = QueueModel(self)
+        self.queue_view = make_table(self.queue_model, self)
+        self.queue_view.selectionModel().selectionChanged.connect(lambda *_a: self._selected())
+        self.queue_view.activated.connect(lambda _i: self._start_form())
+        self.queue_title = QLabel(self)
+        theme.set_role(self.queue_title, "h2")
+
+        self.person = QLabel(self.tr("Choose a person from the queue"), self)
+        theme.set_role(self.person, "h2")
+        self.person.setWordWrap(True)
+        form_title = self.form.title_vi if labels.is_vietnamese() else self.form.title_en
+        self.form_title = QLabel(form_title, self)
+        self.form_title.setWordWrap(True)
+        theme.set_role(self.form_title, "muted")
+
+        items_box = QGroupBox(self.tr("Questions (tick = yes)"), self)
+        il = QVBoxLayout(items_box)
+        il.setSpacing(3)
+        il.setContentsMargins(6, 4, 6, 4)
+        self.item_boxes: dict[str, QCheckBox] = {}
+        self.details: dict[str, QLineEdit] = {}
+        for item in self.form.items:
+            text = item.text_vi if labels.is_vietnamese() else item.text_en
+            box = QCheckBox(f"{item.id}. {text}", items_box)
+            box.toggled.connect(self._recompute)
+            self.item_boxes[item.id] = box
+            il.addWidget(box)
+            if item.needs_detail:
+                detail = QLineEdit(items_box)
+                detail.setPlaceholderText(self.tr("Which allergen?"))
+                detail.setEnabled(False)
+                box.toggled.connect(detail.setEnabled)
+                self.details[item.id] = detail
+                il.addWidget(detail)
+
+        vitals_box = QGroupBox(self.tr("Vital signs (leave empty if not measured)"), self)
+        vg = QGridLayout(vitals_box)
+        self.vitals: dict[str, QLineEdit] = {}
+        for i, rule in enumerate(self.form.vitals):
+            edit = QLineEdit(vitals_box)
+            edit.setMaximumWidth(90)
+            edit.textChanged.connect(self._recompute)
+            self.vitals[rule.name] = edit
+            field = f"vitals.{rule.name}"
+            cell = QVBoxLayout()
+            row = QHBoxLayout()
+            row.addWidget(edit)
+            row.addWidget(QLabel(rule.unit, vitals_box))
+            row.addStretch(1)
+            cell.addLayout(row)
+            cell.addWidget(self.errors.add(field, edit, vitals_box))
+            label = QLabel(self._vital_label(rule.name), vitals_box)
+            label.setBuddy(edit)
+            vg.addWidget(label, i // 2, (i % 2) * 2, Qt.AlignmentFlag.AlignTop)
+            vg.addLayout(cell, i // 2, (i % 2) * 2 + 1)
+
+        self.suggested = QLabel(self)
+        theme.set_role(self.suggested, "outcome")
+        self.outcome = QComboBox(self)
+        for code in refdata.screening_outcomes():
+            self.outcome.addItem(labels.outcome_name(code), code)
+        self.outcome.activated.connect(self._outcome_chosen)
+        self.reason = QLineEdit(self)
+        self.reason.setPlaceholderText(self.tr("Reason for a different outcome (required)"))
+        self.reason.setEnabled(False)
+        self.save_btn = QPushButton(self.tr("Save screening (Ctrl+Enter)"), self)
+        self.save_btn.setProperty("role", "primary")
+        self.save_btn.clicked.connect(self.save)
+
+        decision = QGridLayout()
+        decision.addWidget(QLabel(self.tr("Suggested"), self), 0, 0)
+        decision.addWidget(self.suggested, 0, 1)
+        decision.addWidget(QLabel(self.tr("Doctor's decision"), self), 1, 0)
+        decision.addWidget(self.outcome, 1, 1)
+        decision.addWidget(QLabel(self.tr("Reason"), self), 2, 0)
+        rcell = QVBoxLayout()
+        rcell.addWidget(self.reason)
+        rcell.addWidget(self.errors.add("override_reason", self.reason, self))
+        decision.addLayout(rcell, 2, 1)
+        decision.setColumnStretch(1, 1)
+
+        form_page = QWidget(self)
+        fl = QVBoxLayout(form_page)
+        fl.setContentsMargins(0, 0, 0, 0)
+        fl.addWidget(self.person)
+        fl.addWidget(self.form_title)
+        fl.addWidget(items_box)
+        fl.addWidget(vitals_box)
+        fl.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(form_page)
+        # The decision and Save stay in view whatever the form's length.
+        right = QWidget(self)
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(scroll, 1)
+        rl.addLayout(decision)
+        rl.addWidget(self.save_btn)
+        self.form_area = right
+
+        left = QWidget(self)
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.queue_title)
+        ll.addWidget(self.queue_view, 1)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 5)
+        split.setSizes([330, 830])
+        split.setChildrenCollapsible(False)
+        lay = QVBoxLayout(self)
+        lay.addWidget(title)
+        lay.addWidget(self.banner)
+        lay.addWidget(split, 1)
+
+        for seq in ("Ctrl+Return", "Ctrl+Enter", "Ctrl+S"):
+            shortcut(seq, self, self.save, local=True)
+        self._set_form_enabled(False)
+        self._recompute()
+
+    def _vital_label(self, name: str) -> str:
+        texts = {
+            "temperature": self.tr("Temperature"),
+            "pulse": self.tr("Pulse"),
+            "bp_systolic": self.tr("Blood pressure, systolic"),
+            "bp_diastolic": self.tr("Blood pressure, diastolic"),
+            "respiratory_rate": self.tr("Breathing rate"),
+        }
+        return texts.get(name, name)
+
+    # ---- workspace API -----------------------------------------------------------------
+
+    def title(self) -> str:
+        return self.tr("Screening")
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        return [
+            (self.tr("↑ ↓ then Enter"), self.tr("Choose the next person and start the form")),
+            (self.tr("Space"), self.tr("Tick / untick a question")),
+            (self.tr("Ctrl+Enter"), self.tr("Save the screening")),
+        ]
+
+    def activate(self) -> None:
+        self.refresh()
+        self.queue_view.setFocus()
+
+    def refresh(self) -> None:
+        st = self.ctx.station
+        self.ctx.tasks.read(
+            lambda: people.registrations_for_day(st, status="checked_in"), owner=self,
+            on_ok=self._loaded, on_err=self.banner.show_error, label="screening-queue",
+        )
+
+    def _loaded(self, rows: object) -> None:
+        assert isinstance(rows, list)
+        current = selected_row(self.queue_view)
+        self.queue_model.set_rows(rows)
+        self.queue_title.setText(self.tr("Waiting for screening: %n", "", len(rows)))
+        if isinstance(current, tuple):
+            for r, row in enumerate(rows):
+                if row[0].id == current[0].id:
+                    self.queue_view.selectRow(r)
+                    return
+        if not select_first(self.queue_view):
+            self._selected()
+
+    # ---- form -------------------------------------------------------------------------
+
+    def _set_form_enabled(self, on: bool) -> None:
+        self.form_area.setEnabled(on)
+
+    def _selected(self) -> None:
+        row = selected_row(self.queue_view)
+        if not isinstance(row, tuple):
+            self.person.setText(self.tr("Choose a person from the queue"))
+            self._set_form_enabled(False)
+            return
+        reg, person = row
+        assert isinstance(reg, RegistrationDTO) and isinstance(person, PersonDTO)
+        sex = labels.tr(labels.SEX, person.sex)
+        self.person.setText(f"{reg.queue_label or ''}  {person.full_name} · {person.birth_display} · {sex}")
+        self._reset_form()
+        self._set_form_enabled(True)
+
+    def _start_form(self) -> None:
+        if self.form_area.isEnabled():
+            first = next(iter(self.item_boxes.values()))
+            first.setFocus()
+
+    def _reset_form(self) -> None:
+        for box in self.item_boxes.values():
+            box.setChecked(False)
+        for edit in (*self.vitals.values(), *self.details.values(), self.reason):
+            edit.clear()
+        self._outcome_touched = False
+        self.errors.clear()
+        self.banner.clear_message()
+        self._recompute()
+
+    def answers(self) -> dict[str, bool]:
+        return {k: b.isChecked() for k, b in self.item_boxes.items()}
+
+    def _vital_values(self) -> tuple[dict[str, float | None], list[FieldIssue]]:
+        values: dict[str, float | None] = {}
+        issues: list[FieldIssue] = []
+        for name, edit in self.vitals.items():
+            text = edit.text().strip().replace(",", ".")
+            if not text:
+                values[name] = None
+                continue
+            try:
+                number = float(text)
+            except ValueError:
+                issues.append(FieldIssue(f"vitals.{name}", "vitals.invalid"))
+                continue
+            if not math.isfinite(number):
+                issues.append(FieldIssue(f"vitals.{name}", "vitals.invalid"))
+                continue
+            values[name] = number
+        issues += rules.check_answers(self.form, self.answers(), values)
+        return values, issues
+
+    def suggestion(self) -> str:
+        values, _ = self._vital_values()
+        return rules.suggest_outcome(self.form, self.answers(), values)
+
+    def _recompute(self) -> None:
+        values, issues = self._vital_values()
+        for name in self.vitals:
+            self.errors.set_issues(f"vitals.{name}", [i for i in issues if i.field == f"vitals.{name}"])
+        suggested = rules.suggest_outcome(self.form, self.answers(), values)
+        self.suggested.setText(labels.outcome_name(suggested))
+        colour = OUTCOME_COLOURS.get(suggested, "#111")
+        self.suggested.setStyleSheet(f"color: {colour}; border-color: {colour};")
+        if not self._outcome_touched:
+            self.outcome.setCurrentIndex(self.outcome.findData(suggested))
+        self._update_reason()
+
+    def _outcome_chosen(self, _index: int) -> None:
+        self._outcome_touched = True
+        self._update_reason()
+
+    def _update_reason(self) -> None:
+        differs = self.outcome.currentData() != self.suggestion()
+        self.reason.setEnabled(differs)
+        if not differs:
+            self.errors.clear("override_reason")
+
+    def save(self) -> None:
+        row = selected_row(self.queue_view)
+        if not isinstance(row, tuple) or self._busy:
+            return
+        _reg, person = row
+        values, issues = self._vital_values()
+        errors = [i for i in issues if i.is_error]
+        if errors:
+            for i in errors:
+                self.errors.set_issues(i.field, [i])
+            return
+        outcome = str(self.outcome.currentData())
+        reason = self.reason.text() if self.reason.isEnabled() else None
+        if reason is not None and len(reason.strip()) < 3:
+            self.errors.set_issues("override_reason", [FieldIssue("override_reason", "override_reason.required")])
+            self.reason.setFocus()
+            return
+        answers = self.answers()
+        details = {k: e.text() for k, e in self.details.items() if answers.get(k) and e.text().strip()}
+        st, actor, form_id = self.ctx.station, self.session.actor, self.form.id
+        self._busy = True
+        self.ctx.tasks.write(
+            lambda: clinical.record_screening(
+                st, actor, person.id, answers=answers, outcome=outcome, vitals=values,
+                form_id=form_id, override_reason=reason, details=details,
+            ),
+            owner=self, on_ok=self._saved, on_err=self._failed, label="screening",
+        )
+
+    def _saved(self, result: object) -> None:
+        self._busy = False
+        assert isinstance(result, ScreeningDTO)
+        cleared = result.outcome in ("eligible", "caution")
+        text = (self.tr("Saved: {outcome}. Send the person to vaccination.") if cleared
+                else self.tr("Saved: {outcome}. The person is not vaccinated today."))
+        self.banner.show_message(text.format(outcome=labels.outcome_name(result.outcome)),
+                                 "ok" if cleared else "warning")
+        self.sig_status.emit(self.tr("Screening saved"))
+        self.queue_view.clearSelection()
+        self.refresh()
+        self.queue_view.setFocus()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._busy = False
+        by_field = messages.field_issues(exc)
+        if by_field:
+            for field, issues in by_field.items():
+                self.errors.set_issues(field, issues)
+        self.banner.show_error(exc)
