@@ -25,6 +25,7 @@ from ui.login import LoginWindow
 from ui.main_window import MainWindow
 from ui.settings import UiSettings, load_settings, save_settings
 from ui.sync_local import LocalSyncPoller
+from ui.sync_wiring import RunningSync, start_sync
 from ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class StationApp(QObject):
         station: Station | None = None,
         controller: SyncController | None = None,
         opener: Callable[[Path], Station] = open_station,
+        start_engine: bool = True,
     ) -> None:
         super().__init__()
         self.qapp = qapp
@@ -46,6 +48,8 @@ class StationApp(QObject):
         self._given_station = station
         self._controller = controller
         self._opener = opener
+        self._start_engine = start_engine
+        self.sync: RunningSync | None = None
         self.settings: UiSettings = load_settings(self.data_dir)
         self.tasks = TaskManager(self)
         self.bridge = SyncBridge(self)
@@ -77,6 +81,11 @@ class StationApp(QObject):
         assert isinstance(st, Station)
         self.station = st
         self.ctx = AppContext(st, self.tasks, self.bridge, self.data_dir, self.settings, self._save_settings)
+        if self._controller is None and self._start_engine:
+            # An enrolled station syncs by itself in the background (its own thread).
+            self.sync = start_sync(st)
+            if self.sync is not None:
+                self._controller = self.sync.controller
         if self._controller is not None:
             self.bridge.attach(self._controller)
         self.poller = LocalSyncPoller(st, self.tasks, self.bridge, self)
@@ -136,6 +145,9 @@ class StationApp(QObject):
     def shutdown(self) -> None:
         if self.poller is not None:
             self.poller.stop()
+        self.bridge.detach()
+        if self.sync is not None:
+            self.sync.stop()
         self._close_main()
         self.login.hide()
         self.tasks.shutdown()

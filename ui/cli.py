@@ -29,39 +29,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="where to put the demo station (default: a new temp dir)")
     p.add_argument("--people", type=int, default=300)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--headless", action="store_true",
+                   help="no window: sync the demo data to the embedded hub once and report")
     p.set_defaults(func=cmd_demo)
     return parser
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """A throwaway station with demo data (the window arrives with the station app)."""
-    import tempfile
+    """A throwaway station with demo data and an embedded hub, in the window (or headless)."""
     from pathlib import Path
 
-    import keyring
+    from station.demo import DEMO_PASSWORD
+    from ui.sync_wiring import demo_station
 
-    from station.demo import DEMO_PASSWORD, generate
-    from station.doctor import diagnose
-    from station.memkeyring import ProcessKeyring
-    from station.store import init_station
+    ddir = Path(args.data_dir) if args.data_dir else None
+    with demo_station(people=args.people, seed=args.seed, data_dir=ddir) as demo:
+        print(f"Demo station in {demo.data_dir}: {demo.people} people, {demo.expected_today} "
+              f"expected today; embedded hub at {demo.hub_url}.")
+        print("Users (password " + repr(DEMO_PASSWORD) + "): admin, giamsat (supervisor), "
+              "thuky (clerk), bacsi (screener), tinhnguyen (volunteer)")
+        if args.headless:
+            return _sync_once(demo.data_dir)
+        from ui.app import run
 
-    # Demo data is throwaway: its key lives in this process only, chosen explicitly.
-    keyring.set_keyring(ProcessKeyring())
-    ddir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="tramtiem-demo-"))
-    st = init_station(ddir, "DN-DEMO-01")
+        return run(demo.data_dir)
+
+
+def _sync_once(data_dir: object) -> int:
+    """Headless demo: one sync cycle to the embedded hub, then a summary."""
+    from pathlib import Path
+
+    from station.store import open_station
+    from sync import cli as sync_cli
+    from sync.engine import SyncEngine
+
+    st = open_station(Path(str(data_dir)))
     try:
-        summary = generate(st, people_count=args.people, seed=args.seed)
-        report = diagnose(st)
+        report = SyncEngine(st, sync_cli.client_factory_for(st)).run_once()
     finally:
         st.close()
-    print(f"Demo station in {ddir}: {summary.people} people, {summary.expected_today} expected today, "
-          f"{summary.past_doses} past doses, {summary.lots} lots.")
-    print("Users (password " + repr(DEMO_PASSWORD) + "): "
-          + ", ".join(f"{u} ({r})" for u, r in summary.users.items()))
-    print(f"Database check: {'OK' if report['ok'] else 'PROBLEMS'}; "
-          f"{report['outbox']['pending']} ops waiting for the hub.")
-    print("The station window and the embedded hub are not part of this version yet.")
-    return station_cli.EXIT_OK
+    print(sync_cli.format_report(report))
+    return station_cli.EXIT_OK if report.ok else station_cli.EXIT_CHECK
 
 
 def cmd_app(args: argparse.Namespace) -> int:
