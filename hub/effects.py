@@ -141,6 +141,14 @@ class Effects:
         if exists is not None:
             return False
         self.session.add(PersonSite(person_id=person_id, site_code=site_code))
+        # The backlog sends the site the people merged into this one as well; they
+        # become relevant to it too, or their later changes (an unmerge, say) would
+        # never reach a station that holds them.
+        for loser in self.session.execute(
+            select(PersonRedirect.from_id).where(PersonRedirect.to_id == person_id)
+        ).scalars():
+            if self.session.get(PersonSite, (loser, site_code)) is None:
+                self.session.add(PersonSite(person_id=loser, site_code=site_code))
         self.session.flush()
         self.new_relations.append((person_id, site_code))
         return True

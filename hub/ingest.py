@@ -707,6 +707,44 @@ def apply_record_dose(ctx: Ctx) -> Outcome:
     return "applied", detail
 
 
+def _flag_duplicate_doses_after_merge(ctx: Ctx, person_id: str, moved: set[str]) -> list[str]:
+    """After a supervisor merge: doses that now collide (DESIGN §6) get a review.
+
+    Doses recorded after a merge are checked as they arrive (apply_record_dose);
+    a merge of two people who were both vaccinated must check what it brings
+    together: same series and dose number, or the same day, across the two.
+    """
+    s = ctx.session
+    doses = list(
+        s.execute(
+            select(Dose).where(Dose.person_id == person_id, Dose.voided == 0).order_by(Dose.id)
+        ).scalars()
+    )
+    groups: dict[tuple[str, str], list[str]] = {}
+    for d in doses:
+        groups.setdefault(("number", f"{_series(d.vaccine_code)}:{d.dose_number}"), []).append(d.id)
+        groups.setdefault(("day", d.day), []).append(d.id)
+    seen: set[tuple[str, ...]] = set()
+    out: list[str] = []
+    for ids in groups.values():
+        key = tuple(sorted(set(ids)))
+        mixes = any(i in moved for i in key) and any(i not in moved for i in key)
+        if len(key) < 2 or not mixes or key in seen:
+            continue
+        seen.add(key)
+        out.append(
+            ctx.fx.review(
+                "possible_duplicate_dose",
+                "high",
+                "dose",
+                key[-1],
+                set(person_sites(s, person_id)),
+                {"person_id": person_id, "dose_ids": list(key)},
+            )
+        )
+    return out
+
+
 def _require_dose(ctx: Ctx, reason: str = "dose.unknown") -> Dose:
     dose = ctx.session.get(Dose, ctx.op.entity_id)
     if dose is None:
@@ -889,8 +927,16 @@ def apply_resolve_review(ctx: Ctx) -> Outcome:
         src, dst = s.get(Person, from_id), s.get(Person, to_id)
         if src is None or dst is None or src.status != "active" or dst.status != "active":
             raise Rejected("review.stale")
+        moved = set(
+            s.execute(
+                select(Dose.id).where(Dose.person_id == from_id, Dose.voided == 0)
+            ).scalars()
+        )
         merge_person(fx, from_id, to_id)
         effect = {"merged": from_id, "into": to_id}
+        flagged = _flag_duplicate_doses_after_merge(ctx, to_id, moved)
+        if flagged:
+            effect["duplicate_dose_reviews"] = flagged
     elif p.action == "unmerge":
         from_id = cand.get("from_id")
         if not isinstance(from_id, str) or s.get(PersonRedirect, from_id) is None:
@@ -973,6 +1019,10 @@ def apply_op(session: Session, station: Station, op: Op, *, now: str, skewed: bo
         return OpResult(op_id=op.op_id, status="rejected", reason=rej.reason, detail=rej.detail)
     except DataError:
         return OpResult(op_id=op.op_id, status="rejected", reason="payload.invalid", detail={})
+    # Did the op change its own entity? A losing edit (LWW lost, identity held) only
+    # opens a review; the station must then keep the hub's row it already holds
+    # rather than wait for a newer one that will never come.
+    detail = dict(detail) | {"entity_changed": (op.entity_type, op.entity_id) in set(fx.touched)}
     return OpResult(op_id=op.op_id, status=status, server_seq=first, detail=detail)  # type: ignore[arg-type]
 
 

@@ -296,8 +296,10 @@ def _prepare_row(conn: Connection, table: str, ch: _Change) -> dict[str, Any]:
             row["name_fold"] = fold(str(row["full_name"]))
         if "birth" in row:
             row["birth_year"] = PartialDate.from_iso(str(row["birth"])).year
-    elif row.get("person_id"):
-        row["person_id"] = resolve_person(conn, str(row["person_id"]))
+    # Child rows keep the hub's person_id verbatim: the hub is authoritative about
+    # which person a row belongs to (after a merge it deliberately leaves a
+    # registration on the merged person when the survivor already has one there
+    # that day).
     return row
 
 
@@ -343,17 +345,31 @@ def _upsert(
 
 
 def _repoint(conn: Connection, loser: str, survivor: str) -> None:
+    """Re-point this station's own rows the hub has not sent back yet (version 0).
+
+    Rows the hub holds come back from it with their authoritative person_id, so
+    they are left alone here; only local rows waiting for their op's answer
+    follow the redirect now, so the UI shows them under the survivor.
+    """
     for table in PERSON_CHILDREN:
-        # OR IGNORE: a registration the survivor already has that day stays on the loser
-        # (the unique (person, site, day) rule); the hub's own rows will say which wins.
+        # OR IGNORE: a registration the survivor already has that day stays on the
+        # merged person, as the hub does (one registration per person, site and day).
         conn.execute(
-            text(f"UPDATE OR IGNORE {table} SET person_id = :to WHERE person_id = :frm"),
+            text(
+                f"UPDATE OR IGNORE {table} SET person_id = :to "
+                "WHERE person_id = :frm AND version = 0"
+            ),
             {"to": survivor, "frm": loser},
         )
 
 
 def _apply_redirect(conn: Connection, ch: _Change, now_iso: str) -> None:
     loser = str(ch.data.get("from_id") or ch.entity_id)
+    if ch.data.get("to_id") is None:
+        # An unmerge: the redirect is removed; the person's own row (status active)
+        # and the rows moved back arrive as ordinary changes.
+        conn.execute(text("DELETE FROM person_redirect WHERE from_id = :f"), {"f": loser})
+        return
     survivor = str(ch.data["to_id"])
     if loser == survivor:
         raise ValueError("redirect to itself")

@@ -489,7 +489,17 @@ class SyncEngine:
                     continue
                 raise
             crash_point("after_push_send_before_ack_commit")
-            acks = [outbox.Ack(r.op_id, r.status, r.server_seq, r.reason) for r in resp.results]
+            # The effect seq is kept only when the op changed its own entity (see
+            # station.replica.settle): a losing edit's seq is its review item's.
+            acks = [
+                outbox.Ack(
+                    r.op_id,
+                    r.status,
+                    r.server_seq if r.detail.get("entity_changed", True) else None,
+                    r.reason,
+                )
+                for r in resp.results
+            ]
             res = outbox.record_acks(self.st, acks, now=self.st.clock(), clock_skew_ms=resp.clock_skew_ms)
             crash_point("after_ack_commit")
             report.batches += 1
