@@ -14,6 +14,8 @@ BENCHES = {
     "record_dose": "bench.record_dose_bench",
     "open": "bench.open_bench",
     "ui_start": "bench.ui_start",
+    "import": "bench.import_bench",
+    "hub_push": "bench.hub_push",
 }
 
 

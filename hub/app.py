@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub import service
+from hub.dashboard import web as dashboard
 from hub.db import Database, hub_epoch, migrate
 from hub.errors import HubError
 from hub.ingest import clock_skew_review, hub_origin_op, process_push, utc_now
@@ -65,6 +66,7 @@ class HubSettings:
     migrate_on_start: bool = True
     max_body_bytes: int = MAX_BODY_BYTES
     clock: Callable[[], datetime] = field(default=utc_now)
+    dashboard_refresh_s: int = 30  # how often the dashboard page refetches its figures
 
 
 def _error(
@@ -424,6 +426,8 @@ def create_app(settings: HubSettings) -> FastAPI:
         if site_code != who.site_code:
             raise HubError(403, "auth.cross_site", "a station sees its own site only")
         return service.site_summary(db, site_code)
+
+    dashboard.install(app, db, settings)  # HTML for the committee, its own login
 
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(BodyMiddleware, max_bytes=settings.max_body_bytes)

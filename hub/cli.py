@@ -7,6 +7,9 @@
     tramtiem-hub station list | station revoke STATION_ID
     tramtiem-hub review list [--site S] [--status open|resolved|all] [--json]
     tramtiem-hub report [--site S] [--json]
+    tramtiem-hub import-bundle FILE [--json]
+    tramtiem-hub import-registrations FILE --site CODE --date D [--mapping M] [--commit]
+    tramtiem-hub dashboard-user | allocation | area ...   (see hub/dashboard/cli.py)
 
 Every command takes ``--database-url URL`` (PostgreSQL: ``postgresql+psycopg://…``)
 or ``--data-dir D`` (a SQLite file ``D/hub.db``; default: the OS user-data dir).
@@ -26,6 +29,8 @@ from typing import Any
 
 import platformdirs
 
+from hub import importer
+from hub.dashboard import cli as dashboard_cli
 from hub.db import Database, migrate, sqlite_url
 from hub.errors import HubError
 from hub.ingest import utc_now
@@ -88,9 +93,16 @@ def _parser() -> argparse.ArgumentParser:
     rl.add_argument("--status", choices=["open", "resolved", "all"], default="open")
     rl.add_argument("--json", action="store_true")
 
+    bundle = sub.add_parser("import-bundle", parents=[common],
+                            help="apply a station's sneakernet bundle (idempotent, like a push)")
+    bundle.add_argument("file")
+    bundle.add_argument("--json", action="store_true")
+
     report = sub.add_parser("report", parents=[common], help="given vs received per site")
     report.add_argument("--site")
     report.add_argument("--json", action="store_true")
+    dashboard_cli.register(sub, common)
+    importer.add_parser(sub, common)
     return p
 
 
@@ -142,6 +154,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     db = Database(url)
     try:
+        if args.cmd == "import-registrations":
+            return importer.run_cli(args, db)
+        if args.cmd in dashboard_cli.COMMANDS:
+            dashboard_cli.run(args, db)
+            return 0
         if args.cmd == "site":
             code = args.code.strip().upper()
             if not SITE_CODE_RE.match(code):
@@ -193,6 +210,14 @@ def run(args: argparse.Namespace) -> int:
                     ],
                     ["id", "kind", "priority", "status", "entity", "sites", "created_at"],
                 )
+        elif args.cmd == "import-bundle":
+            from hub.bundles import import_bundle_file
+
+            summary = import_bundle_file(db, Path(args.file)).as_dict()
+            if args.json:
+                print(json.dumps(summary, indent=2))
+            else:
+                print(", ".join(f"{k} {v}" for k, v in summary.items()))
         elif args.cmd == "report":
             sites = [args.site.strip().upper()] if args.site else service.all_site_codes(db)
             summaries = [service.site_summary(db, s).model_dump(mode="json") for s in sites]

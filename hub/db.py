@@ -51,6 +51,7 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         connect_args={"check_same_thread": False, "timeout": 30},
         pool_size=8,
         max_overflow=16,
+        hide_parameters=True,  # errors must not quote bound values (personal data)
     )
 
     @event.listens_for(engine, "connect")
@@ -80,7 +81,7 @@ class Database:
             self.read_engine = _sqlite_engine(url, immediate=False)
         else:
             self.write_engine = create_engine(
-                url, pool_size=10, max_overflow=20, pool_pre_ping=True
+                url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
             )
             self.read_engine = self.write_engine
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)

@@ -50,6 +50,10 @@ class Site(Base):
     name: Mapped[str] = mapped_column(Text)
     province_code: Mapped[str | None] = mapped_column(String(4))
     created_at: Mapped[str] = mapped_column(TS)
+    # Dashboard grouping below the province (0002): a commune/ward code of the 2025
+    # two-level scheme, or a local code for a former district; free text name.
+    area_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    area_name: Mapped[str | None] = mapped_column(Text)
 
 
 class Station(Base):
@@ -173,6 +177,45 @@ class StationTally(Base):
     station_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tally: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[str] = mapped_column(TS)
+
+
+# ---- dashboard (0002): committee logins, sessions, allocations -------------------------
+
+
+class DashboardUser(Base):
+    """A district/province committee login for the dashboard (never a station credential)."""
+
+    __tablename__ = "dashboard_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(10))  # province | district
+    scope_code: Mapped[str] = mapped_column(String(16))  # province code or site.area_code
+    active: Mapped[int] = mapped_column(Integer, default=1)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[str | None] = mapped_column(TS)
+    created_at: Mapped[str] = mapped_column(TS)
+    last_login_at: Mapped[str | None] = mapped_column(TS)
+
+
+class DashboardSession(Base):
+    """Server-side sessions, so logout and deactivation end them at once."""
+
+    __tablename__ = "dashboard_session"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    created_at: Mapped[str] = mapped_column(TS)
+    expires_at: Mapped[str] = mapped_column(TS)
+
+
+class Allocation(Base):
+    """Doses allocated to a site, an area or a province (the directive's denominator)."""
+
+    __tablename__ = "allocation"
+    level: Mapped[str] = mapped_column(String(10), primary_key=True)  # site | area | province
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    doses: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[str] = mapped_column(TS)
 
 
 # ---- domain tables (station column names) --------------------------------------------

@@ -79,6 +79,8 @@ def make_engine(path: Path, key: bytes, *, pool_size: int = 4) -> Engine:
         pool_size=pool_size,
         max_overflow=4,
         pool_pre_ping=False,
+        # SQL errors and SQL logging would otherwise quote the bound values (names, IDs).
+        hide_parameters=True,
     )
 
     @event.listens_for(engine, "connect")

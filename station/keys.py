@@ -94,7 +94,24 @@ def load_key(install_id: str) -> bytes:
 def store_key(install_id: str, key: bytes) -> None:
     """Put a known key into the keyring (restore on a new laptop)."""
     check_backend()
-    keyring.set_password(SERVICE, _username(install_id), key.hex())
+    try:
+        keyring.set_password(SERVICE, _username(install_id), key.hex())
+    except keyring.errors.KeyringError as exc:
+        raise KeyringUnavailable(backend=backend_name(), reason=type(exc).__name__) from None
+
+
+def token_user(install_id: str) -> str:
+    """Keyring user name of the station's hub token (written by ``tramtiem enroll``)."""
+    return f"station-token:{install_id}"
+
+
+def load_token(install_id: str) -> str | None:
+    """The hub bearer token, or None when this machine's keyring does not hold one."""
+    check_backend()
+    try:
+        return keyring.get_password(SERVICE, token_user(install_id))
+    except keyring.errors.KeyringError as exc:
+        raise KeyringUnavailable(backend=backend_name(), reason=type(exc).__name__) from None
 
 
 def delete_key(install_id: str) -> None:

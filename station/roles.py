@@ -30,10 +30,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # IT staff: set-up and stock, not clinical entry.
     "admin": frozenset(
         {"search", "view_person", "manage_lots", "manage_staff", "manage_admins", "add_expected",
-         "view_reports", "settings"}
+         "view_reports", "settings", "view_recovery_code"}
     ),
     # The installer's own actor (CLI init/demo): creates the first users and lots only.
-    "system": frozenset({"manage_lots", "manage_staff", "manage_admins"}),
+    "system": frozenset({"manage_lots", "manage_staff", "manage_admins", "view_recovery_code"}),
 }
 
 

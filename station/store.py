@@ -331,15 +331,22 @@ def current_revision(conn: Connection) -> str | None:
 MAX_MIGRATION_BACKUPS = 5
 
 
-def backup_file(data_dir: Path, key: bytes, label: str, *, now: datetime | None = None) -> Path:
-    """Copy the database into ``backups/`` with SQLite's online backup API; returns the copy.
+def backup_file(
+    data_dir: Path,
+    key: bytes,
+    label: str,
+    *,
+    now: datetime | None = None,
+    dest_dir: Path | None = None,
+) -> Path:
+    """Copy the database into ``backups/`` (or ``dest_dir``) with SQLite's online backup API.
 
     The backup API copies a consistent snapshot including what still sits in the
     WAL, even while another connection holds a read transaction (a plain file
     copy after a checkpoint would silently miss those pages). The copy is
-    encrypted with the same key.
+    encrypted with the same key. Returns the copy's path.
     """
-    dest_dir = data_dir / "backups"
+    dest_dir = dest_dir if dest_dir is not None else data_dir / "backups"
     dest_dir.mkdir(parents=True, exist_ok=True)
     stamp = (now or datetime.now()).strftime("%Y%m%dT%H%M%S")
     dest = dest_dir / f"station-{label}-{stamp}.db"

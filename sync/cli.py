@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ HUB_URL_KEY = "hub_url"
 
 
 def _token_user(install_id: str) -> str:
-    return f"station-token:{install_id}"
+    return keys.token_user(install_id)  # one name, shared with station-side tools
 
 
 def store_token(install_id: str, token: str) -> None:
@@ -77,44 +78,91 @@ def client_factory_for(st: Station, url: str | None = None, **client_kw: Any) ->
 # ---- enroll ------------------------------------------------------------------------------
 
 
-def cmd_enroll(args: argparse.Namespace) -> int:
-    ddir = Path(args.data_dir) if args.data_dir else default_data_dir()
+class EnrollFailed(Exception):
+    """Enrollment did not happen; ``code`` is stable, ``exit_code`` what the CLI returns."""
+
+    def __init__(self, code: str, message: str, exit_code: int = EXIT_HUB) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    station_id: str
+    site_code: str
+    site_name: str
+    created: bool  # the station was created here by this enrollment
+
+
+def enroll_station(
+    ddir: Path,
+    hub: str,
+    code: str,
+    *,
+    site_letter: str = "A",
+    name: str = "",
+    station_id: str | None = None,
+    create: bool = True,
+) -> Enrolled:
+    """Enroll the station in ``ddir`` (or a new one) with a one-time code; store token and URL.
+
+    An existing station (created by ``tramtiem init``/``provision``, or restored
+    from a backup on a new laptop) keeps its id: the hub re-binds it to a new
+    token (same site only). With ``create=False`` and no station here, nothing
+    is created locally (the setup wizard confirms the site first); the token is
+    stored under ``station_id`` all the same.
+    """
     exists = (ddir / "station.json").exists()
     keys.check_backend()  # fail before the one-time code is spent
     st: Station | None = open_station(ddir) if exists else None
     try:
-        station_id = st.install_id if st is not None else uuid7()
+        sid = st.install_id if st is not None else (station_id or uuid7())
         try:
-            with HubClient(args.hub) as client:
-                resp = client.enroll(
-                    EnrollRequest(code=args.code, station_id=station_id, station_name=args.name or "")
-                )
+            with HubClient(hub) as client:
+                resp = client.enroll(EnrollRequest(code=code, station_id=sid, station_name=name))
         except HubError as exc:
-            print(f"error: enrollment failed [{exc.code}] {exc.message}".rstrip(), file=sys.stderr)
-            return EXIT_HUB
-        if resp.station_id != station_id:
-            print("error: the hub answered for another station [enroll.station_mismatch]", file=sys.stderr)
-            return EXIT_HUB
-        if st is None:
-            st = init_station(
-                ddir, resp.site_code, station_letter=args.site_letter, install_id=station_id
+            raise EnrollFailed(exc.code, exc.message or "enrollment failed") from None
+        if resp.station_id != sid:
+            raise EnrollFailed("enroll.station_mismatch", "the hub answered for another station")
+        if st is None and create:
+            st = init_station(ddir, resp.site_code, station_letter=site_letter, install_id=sid)
+        elif st is not None and st.site_code != resp.site_code.upper():
+            raise EnrollFailed(
+                "enroll.site_mismatch",
+                f"this station belongs to site {st.site_code} but the code enrolls it at "
+                f"{resp.site_code}; ask the hub admin for a code for {st.site_code}",
+                EXIT_INPUT,
             )
-        elif st.site_code != resp.site_code.upper():
-            print(
-                f"error: this station belongs to site {st.site_code} but the code enrolls it at "
-                f"{resp.site_code} [enroll.site_mismatch]; ask the hub admin for a code for "
-                f"{st.site_code}",
-                file=sys.stderr,
-            )
-            return EXIT_INPUT
-        store_token(st.install_id, resp.token)
-        replica.set_meta(st, HUB_URL_KEY, args.hub.rstrip("/"))
-        replica.set_meta(st, "hub_site_name", resp.site_name)
-        print(f"enrolled station {st.install_id} at site {resp.site_code} ({resp.site_name}) with {args.hub}")
-        return EXIT_OK
+        store_token(sid, resp.token)
+        if st is not None:
+            replica.set_meta(st, HUB_URL_KEY, hub.rstrip("/"))
+            replica.set_meta(st, "hub_site_name", resp.site_name)
+        return Enrolled(sid, resp.site_code, resp.site_name, created=not exists and st is not None)
     finally:
         if st is not None:
             st.close()
+
+
+def provision_enroller(ddir: Path, hub: str, code: str, site_letter: str) -> str:
+    """``tramtiem provision``'s enrollment step (station.maintenance_cli cannot import sync)."""
+    res = enroll_station(ddir, hub, code, site_letter=site_letter)
+    return f"enrolled station {res.station_id} at site {res.site_code} ({res.site_name}) with {hub}"
+
+
+def cmd_enroll(args: argparse.Namespace) -> int:
+    ddir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    try:
+        res = enroll_station(ddir, args.hub, args.code, site_letter=args.site_letter, name=args.name or "")
+    except EnrollFailed as exc:
+        if exc.exit_code == EXIT_HUB and exc.code != "enroll.station_mismatch":
+            print(f"error: enrollment failed [{exc.code}] {exc.message}".rstrip(), file=sys.stderr)
+        else:
+            print(f"error: {exc.message} [{exc.code}]", file=sys.stderr)
+        return exc.exit_code
+    print(f"enrolled station {res.station_id} at site {res.site_code} ({res.site_name}) with {args.hub}")
+    return EXIT_OK
 
 
 # ---- sync --------------------------------------------------------------------------------
@@ -195,4 +243,15 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_sync)
 
 
-__all__ = ["client_factory_for", "format_report", "hub_url", "load_token", "register", "store_token"]
+__all__ = [
+    "EnrollFailed",
+    "Enrolled",
+    "client_factory_for",
+    "enroll_station",
+    "format_report",
+    "hub_url",
+    "load_token",
+    "provision_enroller",
+    "register",
+    "store_token",
+]

@@ -52,6 +52,15 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def no_leftover_log_handlers() -> Iterator[None]:
+    """A command run in-process installs log handlers on the root logger; drop them after."""
+    yield
+    from station import logsetup
+
+    logsetup.teardown()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Real argon2id, with cheap parameters so tests do not spend seconds hashing."""
     from argon2 import PasswordHasher

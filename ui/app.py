@@ -8,8 +8,8 @@ already on screen.
 
 from __future__ import annotations
 
+import gc
 import logging
-import logging.handlers
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +17,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTranslator
 from PySide6.QtWidgets import QApplication
 
+from station import logsetup
+from station.backup import BackupScheduler
 from station.store import Actor, Station, default_data_dir, open_station
 from ui import i18n, theme
 from ui.bridge import SyncBridge, SyncController
@@ -27,6 +29,7 @@ from ui.settings import UiSettings, load_settings, save_settings
 from ui.sync_local import LocalSyncPoller
 from ui.sync_wiring import RunningSync, start_sync
 from ui.tasks import TaskManager
+from ui.wizard import SetupWizard, needs_setup
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,8 @@ class StationApp(QObject):
         self.ctx: AppContext | None = None
         self.poller: LocalSyncPoller | None = None
         self.main: MainWindow | None = None
+        self.backups: BackupScheduler | None = None
+        self.wizard: SetupWizard | None = None
         self.login = self._new_login()
 
     # ---- start ------------------------------------------------------------------------------
@@ -69,6 +74,12 @@ class StationApp(QObject):
         return win
 
     def start(self) -> None:
+        if self._given_station is None and needs_setup(self.data_dir):
+            # First run (or an unfinished setup): the wizard, then the login.
+            self.wizard = SetupWizard(self.tasks, self.data_dir)
+            self.wizard.sig_finished.connect(self._setup_done)
+            self.wizard.show()
+            return
         self.login.show()
         if self._given_station is not None:
             self._station_opened(self._given_station)
@@ -77,9 +88,20 @@ class StationApp(QObject):
         self.tasks.read(lambda: opener(ddir), owner=self, on_ok=self._station_opened,
                         on_err=self.login.station_failed, label="open-station")
 
+    def _setup_done(self) -> None:
+        if self.wizard is not None:
+            self.wizard.hide()
+            self.wizard.deleteLater()
+            self.wizard = None
+        self.start()
+
     def _station_opened(self, st: object) -> None:
         assert isinstance(st, Station)
         self.station = st
+        if self._given_station is None:
+            # Rolling encrypted backups while the app runs, and one at exit (shutdown).
+            self.backups = BackupScheduler(st, interval_s=self.settings.backup_minutes * 60)
+            self.backups.start()
         self.ctx = AppContext(st, self.tasks, self.bridge, self.data_dir, self.settings, self._save_settings)
         if self._controller is None and self._start_engine:
             # An enrolled station syncs by itself in the background (its own thread).
@@ -98,6 +120,10 @@ class StationApp(QObject):
         assert isinstance(actor, Actor)
         self._open_main(Session(actor))
         self.login.hide()
+        # Long-lived objects made so far (Qt wrappers, reference data) leave the
+        # collector's view: full collections during a long sync otherwise pause
+        # the whole process, the GUI thread included, for hundreds of ms.
+        gc.freeze()
 
     def _open_main(self, session: Session, workspace: str | None = None) -> None:
         assert self.ctx is not None
@@ -150,7 +176,13 @@ class StationApp(QObject):
             self.sync.stop()
         self._close_main()
         self.login.hide()
-        self.tasks.shutdown()
+        if self.wizard is not None:
+            self.wizard.hide()
+        self.tasks.shutdown()  # first: a wizard step may still be writing
+        if self.wizard is not None:
+            self.wizard.close_station()
+        if self.backups is not None:
+            self.backups.stop(final=True)
         if self.translator is not None:
             self.qapp.removeTranslator(self.translator)
         if self.station is not None and self._given_station is None:
@@ -158,16 +190,8 @@ class StationApp(QObject):
 
 
 def _setup_logging(data_dir: Path) -> None:
-    """One rotating log file in the data dir; never personal data (DESIGN §3.10)."""
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            data_dir / "tramtiem-ui.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8")
-    except OSError:
-        handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger().addHandler(handler)
-    logging.getLogger().setLevel(logging.INFO)
+    """``<data dir>/logs/app.log``, rotating; never personal data (DESIGN §3.10, station.logsetup)."""
+    logsetup.setup(data_dir, "app")
 
 
 def run(data_dir: Path | None = None, *, controller: SyncController | None = None) -> int:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 
 from station import cli as station_cli
+from station import exchange_cli, maintenance_cli
 from sync import cli as sync_cli
+from ui import print_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,12 +21,16 @@ def build_parser() -> argparse.ArgumentParser:
     # Its own dest: the subcommands' --data-dir defaults would overwrite a shared one.
     parser.add_argument("--data-dir", dest="app_data_dir",
                         help="start the window on this station data directory")
+    parser.add_argument("--selftest", action="store_true",
+                        help="check this installation (temporary data only), print a JSON report")
     sub = parser.add_subparsers(dest="command")
     station_cli.register(sub)
     p = sub.add_parser("app", help="start the station window (the default without a command)")
     p.add_argument("--data-dir", help="station data directory (default: the enrolled station)")
     p.set_defaults(func=cmd_app)
     sync_cli.register(sub)
+    maintenance_cli.register(sub, enroll=sync_cli.provision_enroller)
+    exchange_cli.register(sub, render_pdf=print_cli.render_report_pdf)
     p = sub.add_parser("demo", help="try the station on throwaway demo data")
     p.add_argument("--data-dir", help="where to put the demo station (default: a new temp dir)")
     p.add_argument("--people", type=int, default=300)
@@ -85,12 +91,31 @@ def cmd_app(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.selftest:
+        from ui import selftest
+
+        return selftest.main()
     if args.command is None:
         args.data_dir = args.app_data_dir
         return cmd_app(args)
     if args.command == "app":
         return cmd_app(args)
+    _setup_command_logging(args)
     return station_cli.run(args)
+
+
+def _setup_command_logging(args: argparse.Namespace) -> None:
+    """Commands log to ``<data dir>/logs/``: ``sync`` to sync.log, the others to cli.log."""
+    if args.command == "demo":
+        return  # a throwaway directory; the demo window sets up its own log
+    from pathlib import Path
+
+    from station import logsetup
+    from station.store import default_data_dir
+
+    ddir = getattr(args, "data_dir", None)
+    logsetup.setup(Path(ddir) if ddir else default_data_dir(),
+                   "sync" if args.command == "sync" else "cli")
 
 
 if __name__ == "__main__":

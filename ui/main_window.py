@@ -41,6 +41,7 @@ from ui.workspaces.admin import AdminWorkspace
 from ui.workspaces.base import Workspace
 from ui.workspaces.observation import ObservationWorkspace
 from ui.workspaces.reception import ReceptionWorkspace
+from ui.workspaces.reports import ReportsWorkspace
 from ui.workspaces.screening import ScreeningWorkspace
 from ui.workspaces.sync import SyncWorkspace
 from ui.workspaces.vaccination import VaccinationWorkspace
@@ -63,6 +64,8 @@ SPECS: tuple[WorkspaceSpec, ...] = (
     WorkspaceSpec("sync", Qt.Key.Key_F6, SyncWorkspace, lambda r: r != "system"),
     WorkspaceSpec("admin", Qt.Key.Key_F7, AdminWorkspace,
                   lambda r: can(r, "manage_lots") or can(r, "manage_staff") or can(r, "settings")),
+    # F8 is taken (lot selection in vaccination).
+    WorkspaceSpec("reports", Qt.Key.Key_F9, ReportsWorkspace, lambda r: can(r, "view_reports")),
 )
 
 

@@ -20,6 +20,7 @@ FILE_NAME = "ui-settings.json"
 SETTINGS_VERSION = 1
 LANGUAGES = ("vi", "en")
 IDLE_MIN, IDLE_MAX = 1, 120
+BACKUP_MIN, BACKUP_MAX = 5, 240
 _HUB_RE = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(?::\d{1,5})?(?:/[\w\-./]*)?$")
 
 
@@ -30,6 +31,7 @@ class UiSettings:
     language: str = "vi"
     idle_lock_minutes: int = 5
     hub_url: str = ""
+    backup_minutes: int = 15  # automatic encrypted backups while the app runs (station.backup)
     version: int = SETTINGS_VERSION
 
 
@@ -42,6 +44,8 @@ def check(values: UiSettings) -> dict[str, str]:
         errors["idle_lock_minutes"] = "settings.idle_range"
     if values.hub_url and not _HUB_RE.match(values.hub_url):
         errors["hub_url"] = "settings.hub_url_invalid"
+    if not BACKUP_MIN <= values.backup_minutes <= BACKUP_MAX:
+        errors["backup_minutes"] = "settings.backup_range"
     return errors
 
 

@@ -52,11 +52,12 @@ class StationStatusBar(QStatusBar):
         self.addPermanentWidget(self.site)
 
         bridge: SyncBridge = ctx.bridge
-        bridge.sig_line_state_changed.connect(lambda _e: self.refresh_status())
-        bridge.sig_pending_changed.connect(lambda _e: self.refresh_status())
-        bridge.sig_sync_succeeded.connect(lambda _e: self.refresh_status())
-        bridge.sig_clock_warning_changed.connect(lambda _e: self.refresh_status())
-        bridge.sig_progress_changed.connect(lambda _e: self.refresh_status())
+        # Bound methods, not lambdas: Qt drops the connection when this bar is deleted.
+        bridge.sig_line_state_changed.connect(self.refresh_status)
+        bridge.sig_pending_changed.connect(self.refresh_status)
+        bridge.sig_sync_succeeded.connect(self.refresh_status)
+        bridge.sig_clock_warning_changed.connect(self.refresh_status)
+        bridge.sig_progress_changed.connect(self.refresh_status)
         self._timer = QTimer(self)
         self._timer.setInterval(AGE_REFRESH_MS)
         self._timer.timeout.connect(self.refresh_status)

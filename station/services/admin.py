@@ -28,7 +28,15 @@ PASSWORD_MAX = 128
 MAX_FAILURES = 5
 LOCKOUT_S = 60.0
 # A dummy hash so an unknown username costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+_dummy_hash: str | None = None
+
+
+def _dummy() -> str:
+    """Made on first use, not at import: every ``tramtiem`` command imports this module."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("not-a-real-password")
+    return _dummy_hash
 
 
 # ---- lots --------------------------------------------------------------------------
@@ -180,7 +188,48 @@ def create_user(st: Station, actor: Actor, data: UserInput) -> UserDTO:
         raise ValidationError(issues)
     assert data.role is not None and data.password is not None and display is not None
     _require_role_change(actor, data.role)
-    pw_hash = _hasher.hash(data.password)
+    return _insert_user(st, actor, username, display, data.role, _hasher.hash(data.password))
+
+
+def create_user_with_hash(
+    st: Station, actor: Actor, data: UserInput, password_hash: str
+) -> UserDTO:
+    """Create a login from an argon2 hash made elsewhere (a provisioning file).
+
+    Setting up a dozen laptops from one file must not put a plaintext password
+    in that file: IT staff hash it once (``tramtiem provision --hash-password``).
+    ``data.password`` is ignored.
+    """
+    issues: list[FieldIssue] = []
+    username = (data.username or "").strip().lower()
+    if not username:
+        issues.append(FieldIssue("username", "username.required"))
+    elif not USERNAME_RE.match(username):
+        issues.append(FieldIssue("username", "username.invalid"))
+    display, iss = check_text(data.display_name, field="display_name", max_len=100, required=True, min_len=2)
+    issues += iss
+    if data.role not in ROLES:
+        issues.append(FieldIssue("role", "role.invalid", {"allowed": list(ROLES)}))
+    if not password_hash.startswith("$argon2") or len(password_hash) > 512:
+        issues.append(FieldIssue("password_hash", "password_hash.invalid"))
+    if issues:
+        raise ValidationError(issues)
+    assert data.role is not None and display is not None
+    _require_role_change(actor, data.role)
+    return _insert_user(st, actor, username, display, data.role, password_hash)
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash with the station's parameters (for provisioning files)."""
+    issues = _check_password(password)
+    if issues:
+        raise ValidationError(issues)
+    return _hasher.hash(password)
+
+
+def _insert_user(
+    st: Station, actor: Actor, username: str, display: str, role: str, pw_hash: str
+) -> UserDTO:
     with st.unit_of_work(actor) as uow:
         clash = uow.conn.execute(
             text("SELECT 1 FROM app_user WHERE site_code = :s AND username = :u"),
@@ -194,7 +243,7 @@ def create_user(st: Station, actor: Actor, data: UserInput) -> UserDTO:
             "site_code": actor.site_code,
             "username": username,
             "display_name": display,
-            "role": data.role,
+            "role": role,
             "password_hash": pw_hash,
             "active": 1,
             "created_at": uow.now_iso,
@@ -209,7 +258,7 @@ def create_user(st: Station, actor: Actor, data: UserInput) -> UserDTO:
             ),
             row,
         )
-    return UserDTO(uid, username, display, data.role, True)
+    return UserDTO(uid, username, display, role, True)
 
 
 def _load_user(conn: object, user_id: str) -> dict[str, object]:
@@ -300,7 +349,7 @@ def login(st: Station, username: str | None, password: str | None) -> Actor:
         ).first()
     ok = False
     try:
-        _hasher.verify(row[4] if row else _DUMMY_HASH, password or "")
+        _hasher.verify(row[4] if row else _dummy(), password or "")
         ok = row is not None and bool(row[5])
     except (VerificationError, InvalidHashError):
         ok = False

@@ -510,7 +510,10 @@ def record_adverse_event(
                 raise ValidationError([FieldIssue("onset_at", "onset_at.format")]) from None
         if onset > uow.now + FUTURE_TOLERANCE:
             raise ValidationError([FieldIssue("onset_at", "onset_at.future")])
-        if onset < parse_iso(dose["administered_at"]):
+        # Onsets are entered to the minute: a reaction in the same minute as the dose
+        # (anaphylaxis can be that fast) must not read as "before the dose".
+        given = parse_iso(dose["administered_at"]).replace(second=0, microsecond=0)
+        if onset < given:
             raise ValidationError([FieldIssue("onset_at", "onset_at.before_dose")])
         ae_id = uuid7()
         row = {

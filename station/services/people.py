@@ -170,6 +170,44 @@ def add_registration(
     return registration_dto(reg)
 
 
+_PERSON_INSERT_COLS = (
+    "id", "full_name", "name_fold", "birth", "birth_year", "sex", "id_type", "id_number",
+    "old_id_number", "phone", "province_code", "ward_code", "address_line", "priority_group",
+    "occupation", "bhyt", "status", "origin_site", "version", "consent_at", "created_at",
+    "updated_at",
+)
+_PERSON_INSERT_SQL = (
+    f"INSERT INTO person ({', '.join(_PERSON_INSERT_COLS)}) "
+    f"VALUES ({', '.join('?' for _ in _PERSON_INSERT_COLS)})"
+)
+_REG_INSERT_COLS = (
+    "id", "person_id", "site_code", "day", "source", "status", "queue_label", "checked_in_at",
+    "import_ref", "version", "created_at", "updated_at",
+)
+_REG_INSERT_SQL = (
+    f"INSERT INTO registration ({', '.join(_REG_INSERT_COLS)}) "
+    f"VALUES ({', '.join('?' for _ in _REG_INSERT_COLS)})"
+)
+# SQLite's default limit on host parameters is 999 (older builds): stay well below it.
+_LOOKUP_CHUNK = 500
+
+
+def _active_ids_by_number(raw: Any, numbers: Sequence[str]) -> dict[str, str]:
+    """ID number -> an active person with it, for many numbers at once (chunked IN lists)."""
+    found: dict[str, str] = {}
+    unique = sorted(set(numbers))
+    for i in range(0, len(unique), _LOOKUP_CHUNK):
+        chunk = unique[i : i + _LOOKUP_CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        for number, pid in raw.execute(
+            f"SELECT id_number, id FROM person WHERE status = 'active' AND id_number IN ({marks})",
+            chunk,
+        ):
+            # Same choice as _existing_by_id_number: any one active holder of the number.
+            found.setdefault(str(number), str(pid))
+    return found
+
+
 def add_expected(
     st: Station,
     actor: Actor,
@@ -183,6 +221,10 @@ def add_expected(
 
     One transaction; one op per person (each person is its own intent for the hub).
     Rows whose ID number already exists attach a registration to that person.
+
+    Sized for district lists (50,000 rows in seconds): look-ups are batched before
+    the loop and the inserts run as prepared statements on the transaction's raw
+    DB-API connection, like ``record_dose``'s hot path.
     """
     require(actor.role, "add_expected")
     if source not in ("import", "app"):
@@ -201,28 +243,41 @@ def add_expected(
                 all_issues += [replace(i, field=f"rows[{idx}].{i.field}") for i in exc.issues]
         if all_issues:
             raise ValidationError(all_issues)
+        raw = uow.raw
         results: list[RegisterResult] = []
         the_day = day.isoformat()
+        # Batched look-ups; both maps grow as rows are added, so a number repeated
+        # within the list behaves exactly as if the rows came one call at a time.
+        by_number = _active_ids_by_number(
+            raw, [v["id_number"] for v, _w, _c in cleaned if v["id_number"]]
+        )
+        expected_today = {
+            str(r[0])
+            for r in raw.execute(
+                "SELECT person_id FROM registration WHERE site_code = ? AND day = ?",
+                (actor.site_code, the_day),
+            )
+        }
+        person_rows: list[tuple[Any, ...]] = []
+        reg_rows: list[tuple[Any, ...]] = []
+        reg_keys_new = ("id", "day", "source", "status", "queue_label", "import_ref")
+        reg_keys_add = ("id", "person_id", *reg_keys_new[1:])
         for values, warnings, consent in cleaned:
-            existing = _existing_by_id_number(uow.conn, values["id_number"])
+            number = values["id_number"]
+            existing = by_number.get(number) if number else None
+            if existing and existing in expected_today:
+                continue  # already expected that day: importing twice adds nothing
             person_id = existing or uuid7()
             reg = _registration_row(uow, person_id, the_day, source, "expected", None)
             reg["import_ref"] = import_ref
             if existing:
-                clash = uow.conn.execute(
-                    text(
-                        "SELECT 1 FROM registration WHERE person_id = :p AND site_code = :s AND day = :d"
-                    ),
-                    {"p": existing, "s": actor.site_code, "d": the_day},
-                ).scalar()
-                if clash:
-                    continue  # already expected that day: importing twice adds nothing
                 op_id = uow.emit(
                     "add_registration",
                     "registration",
                     reg["id"],
-                    {"registration": {k: reg[k] for k in ("id", "person_id", "day", "source", "status", "queue_label", "import_ref")}},
+                    {"registration": {k: reg[k] for k in reg_keys_add}},
                 )
+                person_row = load_person(uow.conn, existing)
             else:
                 op_id = uow.emit(
                     "register_person",
@@ -230,13 +285,32 @@ def add_expected(
                     person_id,
                     {
                         "person": _public(values) | {"consent": consent},
-                        "registration": {k: reg[k] for k in ("id", "day", "source", "status", "queue_label", "import_ref")},
+                        "registration": {k: reg[k] for k in reg_keys_new},
                     },
                 )
-                _insert_person(uow, person_id, values, consent)
-            _insert_registration(uow, reg)
-            person = person_dto(load_person(uow.conn, person_id))
-            results.append(RegisterResult(person, registration_dto(reg), op_id, tuple(warnings)))
+                person_row = dict(values)
+                person_row.update(
+                    id=person_id,
+                    status="active",
+                    origin_site=actor.site_code,
+                    version=0,
+                    consent_at=uow.now_iso if consent else None,
+                    created_at=uow.now_iso,
+                    updated_at=uow.now_iso,
+                )
+                person_rows.append(tuple(person_row[c] for c in _PERSON_INSERT_COLS))
+                if number:
+                    by_number[number] = person_id
+            reg_rows.append(tuple(reg[c] for c in _REG_INSERT_COLS))
+            expected_today.add(person_id)
+            results.append(
+                RegisterResult(person_dto(person_row), registration_dto(reg), op_id, tuple(warnings))
+            )
+        # Rows go in after their ops, still inside the transaction (the guard triggers
+        # only ask that the transaction has written its outbox rows first); one
+        # executemany per table saves a Python round trip per row.
+        raw.executemany(_PERSON_INSERT_SQL, person_rows)
+        raw.executemany(_REG_INSERT_SQL, reg_rows)
     return results
 
 

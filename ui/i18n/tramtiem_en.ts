@@ -302,6 +302,97 @@
     </message>
 </context>
 <context>
+    <name>ImportIssuesModel</name>
+    <message>
+        <source>Row</source>
+        <translation>Row</translation>
+    </message>
+    <message>
+        <source>file</source>
+        <translation>file</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>Result</translation>
+    </message>
+    <message>
+        <source>Column</source>
+        <translation>Column</translation>
+    </message>
+    <message>
+        <source>Problem</source>
+        <translation>Problem</translation>
+    </message>
+    <message>
+        <source>left out</source>
+        <translation>left out</translation>
+    </message>
+    <message>
+        <source>already on the list</source>
+        <translation>already on the list</translation>
+    </message>
+    <message>
+        <source>check</source>
+        <translation>check</translation>
+    </message>
+    <message>
+        <source>Full name</source>
+        <translation>Full name</translation>
+    </message>
+    <message>
+        <source>Date of birth</source>
+        <translation>Date of birth</translation>
+    </message>
+    <message>
+        <source>Sex</source>
+        <translation>Sex</translation>
+    </message>
+    <message>
+        <source>ID type</source>
+        <translation>ID type</translation>
+    </message>
+    <message>
+        <source>ID number</source>
+        <translation>ID number</translation>
+    </message>
+    <message>
+        <source>Old ID number</source>
+        <translation>Old ID number</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>Phone</translation>
+    </message>
+    <message>
+        <source>Priority group</source>
+        <translation>Priority group</translation>
+    </message>
+    <message>
+        <source>Province</source>
+        <translation>Province</translation>
+    </message>
+    <message>
+        <source>Ward</source>
+        <translation>Ward</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>Address</translation>
+    </message>
+    <message>
+        <source>Occupation</source>
+        <translation>Occupation</translation>
+    </message>
+    <message>
+        <source>Health insurance</source>
+        <translation>Health insurance</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>File</translation>
+    </message>
+</context>
+<context>
     <name>Labels</name>
     <message>
         <source>Expected</source>
@@ -1243,6 +1334,110 @@
         <translation>Not found.</translation>
     </message>
     <message>
+        <source>Already expected that day: this row adds nothing.</source>
+        <translation>Already expected that day: this row adds nothing.</translation>
+    </message>
+    <message>
+        <source>This value is not in the mapping's code list.</source>
+        <translation>This value is not in the mapping's code list.</translation>
+    </message>
+    <message>
+        <source>Same person as row {first_row} of the file.</source>
+        <translation>Same person as row {first_row} of the file.</translation>
+    </message>
+    <message>
+        <source>Excel had dropped the leading 0 of the ID number; it was put back.</source>
+        <translation>Excel had dropped the leading 0 of the ID number; it was put back.</translation>
+    </message>
+    <message>
+        <source>Excel had dropped the leading 0 of the phone number; it was put back.</source>
+        <translation>Excel had dropped the leading 0 of the phone number; it was put back.</translation>
+    </message>
+    <message>
+        <source>The file cannot be read (damaged, or not an Excel/CSV file).</source>
+        <translation>The file cannot be read (damaged, or not an Excel/CSV file).</translation>
+    </message>
+    <message>
+        <source>Use an .xlsx or .csv file.</source>
+        <translation>Use an .xlsx or .csv file.</translation>
+    </message>
+    <message>
+        <source>The file is too large (at most {max_mb} MB).</source>
+        <translation>The file is too large (at most {max_mb} MB).</translation>
+    </message>
+    <message>
+        <source>The file has too many rows (at most {max}).</source>
+        <translation>The file has too many rows (at most {max}).</translation>
+    </message>
+    <message>
+        <source>The workbook has no sheet named “{sheet}”.</source>
+        <translation>The workbook has no sheet named “{sheet}”.</translation>
+    </message>
+    <message>
+        <source>The file has no header row at row {row}.</source>
+        <translation>The file has no header row at row {row}.</translation>
+    </message>
+    <message>
+        <source>The column “{header}” is missing from the file.</source>
+        <translation>The column “{header}” is missing from the file.</translation>
+    </message>
+    <message>
+        <source>Most names look garbled: the file may be in an old Vietnamese font encoding (TCVN3/VNI). Convert it to Unicode first.</source>
+        <translation>Most names look garbled: the file may be in an old Vietnamese font encoding (TCVN3/VNI). Convert it to Unicode first.</translation>
+    </message>
+    <message>
+        <source>The first day is after the last day.</source>
+        <translation>The first day is after the last day.</translation>
+    </message>
+    <message>
+        <source>The mapping file is not valid.</source>
+        <translation>The mapping file is not valid.</translation>
+    </message>
+    <message>
+        <source>The mapping file cannot be read.</source>
+        <translation>The mapping file cannot be read.</translation>
+    </message>
+    <message>
+        <source>The mapping file is not JSON.</source>
+        <translation>The mapping file is not JSON.</translation>
+    </message>
+    <message>
+        <source>The mapping's header and start rows are not valid.</source>
+        <translation>The mapping's header and start rows are not valid.</translation>
+    </message>
+    <message>
+        <source>The mapping's date format is not valid.</source>
+        <translation>The mapping's date format is not valid.</translation>
+    </message>
+    <message>
+        <source>The mapping has no columns.</source>
+        <translation>The mapping has no columns.</translation>
+    </message>
+    <message>
+        <source>A column of the mapping has no header text.</source>
+        <translation>A column of the mapping has no header text.</translation>
+    </message>
+    <message>
+        <source>The mapping names an unknown field ({field}).</source>
+        <translation>The mapping names an unknown field ({field}).</translation>
+    </message>
+    <message>
+        <source>The mapping lists a field or header twice ({field}).</source>
+        <translation>The mapping lists a field or header twice ({field}).</translation>
+    </message>
+    <message>
+        <source>The mapping needs at least the name and date of birth columns.</source>
+        <translation>The mapping needs at least the name and date of birth columns.</translation>
+    </message>
+    <message>
+        <source>A code list of the mapping is not valid.</source>
+        <translation>A code list of the mapping is not valid.</translation>
+    </message>
+    <message>
+        <source>A code list of the mapping uses the same text twice ({field}).</source>
+        <translation>A code list of the mapping uses the same text twice ({field}).</translation>
+    </message>
+    <message>
         <source>Something went wrong; the action was not saved. Try again.</source>
         <translation>Something went wrong; the action was not saved. Try again.</translation>
     </message>
@@ -1278,6 +1473,10 @@
         <translation>Adverse event… (Ctrl+E)</translation>
     </message>
     <message>
+        <source>Print slip (Ctrl+P)</source>
+        <translation>Print slip (Ctrl+P)</translation>
+    </message>
+    <message>
         <source>Observation</source>
         <translation>Observation</translation>
     </message>
@@ -1305,6 +1504,14 @@
         <source>Record an adverse event</source>
         <translation>Record an adverse event</translation>
     </message>
+    <message>
+        <source>Ctrl+P</source>
+        <translation>Ctrl+P</translation>
+    </message>
+    <message>
+        <source>Print the confirmation slip of the person just done</source>
+        <translation>Print the confirmation slip of the person just done</translation>
+    </message>
     <message numerus="yes">
         <source>Under observation: %n</source>
         <translation>
@@ -1331,6 +1538,14 @@
     <message>
         <source>Adverse event recorded</source>
         <translation>Adverse event recorded</translation>
+    </message>
+    <message>
+        <source>The slip could not be written.</source>
+        <translation>The slip could not be written.</translation>
+    </message>
+    <message>
+        <source>Slip ready to print: {path}</source>
+        <translation>Slip ready to print: {path}</translation>
     </message>
 </context>
 <context>
@@ -1626,6 +1841,263 @@
     </message>
 </context>
 <context>
+    <name>ReportDosesModel</name>
+    <message>
+        <source>Vaccine</source>
+        <translation>Vaccine</translation>
+    </message>
+    <message>
+        <source>Dose</source>
+        <translation>Dose</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>Kind</translation>
+    </message>
+    <message>
+        <source>Priority group</source>
+        <translation>Priority group</translation>
+    </message>
+    <message>
+        <source>Doses</source>
+        <translation>Doses</translation>
+    </message>
+</context>
+<context>
+    <name>ReportLotsModel</name>
+    <message>
+        <source>Vaccine</source>
+        <translation>Vaccine</translation>
+    </message>
+    <message>
+        <source>Lot</source>
+        <translation>Lot</translation>
+    </message>
+    <message>
+        <source>Received</source>
+        <translation>Received</translation>
+    </message>
+    <message>
+        <source>Used that day</source>
+        <translation>Used that day</translation>
+    </message>
+    <message>
+        <source>Used to date</source>
+        <translation>Used to date</translation>
+    </message>
+    <message>
+        <source>Remaining</source>
+        <translation>Remaining</translation>
+    </message>
+</context>
+<context>
+    <name>ReportsWorkspace</name>
+    <message>
+        <source>Reports</source>
+        <translation>Reports</translation>
+    </message>
+    <message>
+        <source>Daily report</source>
+        <translation>Daily report</translation>
+    </message>
+    <message>
+        <source>Exchange</source>
+        <translation>Exchange</translation>
+    </message>
+    <message>
+        <source>Print PDF…</source>
+        <translation>Print PDF…</translation>
+    </message>
+    <message>
+        <source>Export Excel…</source>
+        <translation>Export Excel…</translation>
+    </message>
+    <message>
+        <source>Day:</source>
+        <translation>Day:</translation>
+    </message>
+    <message>
+        <source>Doses given</source>
+        <translation>Doses given</translation>
+    </message>
+    <message>
+        <source>People vaccinated</source>
+        <translation>People vaccinated</translation>
+    </message>
+    <message>
+        <source>Registered</source>
+        <translation>Registered</translation>
+    </message>
+    <message>
+        <source>Came</source>
+        <translation>Came</translation>
+    </message>
+    <message>
+        <source>Screened</source>
+        <translation>Screened</translation>
+    </message>
+    <message>
+        <source>Deferred</source>
+        <translation>Deferred</translation>
+    </message>
+    <message>
+        <source>Adverse events</source>
+        <translation>Adverse events</translation>
+    </message>
+    <message>
+        <source>Voided doses</source>
+        <translation>Voided doses</translation>
+    </message>
+    <message>
+        <source>Doses by vaccine, dose, kind and priority group</source>
+        <translation>Doses by vaccine, dose, kind and priority group</translation>
+    </message>
+    <message>
+        <source>Lots: doses used against doses received</source>
+        <translation>Lots: doses used against doses received</translation>
+    </message>
+    <message>
+        <source>Export for the national platform</source>
+        <translation>Export for the national platform</translation>
+    </message>
+    <message>
+        <source>built-in mapping (placeholder template)</source>
+        <translation>built-in mapping (placeholder template)</translation>
+    </message>
+    <message>
+        <source>Mapping file…</source>
+        <translation>Mapping file…</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>Export…</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>From</translation>
+    </message>
+    <message>
+        <source>to</source>
+        <translation>to</translation>
+    </message>
+    <message>
+        <source>The file holds personal data: keep it on the site's encrypted stick and delete it once uploaded.</source>
+        <translation>The file holds personal data: keep it on the site's encrypted stick and delete it once uploaded.</translation>
+    </message>
+    <message>
+        <source>Import pre-registrations</source>
+        <translation>Import pre-registrations</translation>
+    </message>
+    <message>
+        <source>an .xlsx or .csv list</source>
+        <translation>an .xlsx or .csv list</translation>
+    </message>
+    <message>
+        <source>Choose file…</source>
+        <translation>Choose file…</translation>
+    </message>
+    <message>
+        <source>Check the file</source>
+        <translation>Check the file</translation>
+    </message>
+    <message>
+        <source>Import all</source>
+        <translation>Import all</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>File</translation>
+    </message>
+    <message>
+        <source>Expected on</source>
+        <translation>Expected on</translation>
+    </message>
+    <message>
+        <source>Ctrl+Tab</source>
+        <translation>Ctrl+Tab</translation>
+    </message>
+    <message>
+        <source>Next tab (daily report, exchange)</source>
+        <translation>Next tab (daily report, exchange)</translation>
+    </message>
+    <message>
+        <source>Column mapping</source>
+        <translation>Column mapping</translation>
+    </message>
+    <message>
+        <source>Mapping (*.json)</source>
+        <translation>Mapping (*.json)</translation>
+    </message>
+    <message>
+        <source>Pre-registration list</source>
+        <translation>Pre-registration list</translation>
+    </message>
+    <message>
+        <source>Lists (*.xlsx *.csv)</source>
+        <translation>Lists (*.xlsx *.csv)</translation>
+    </message>
+    <message>
+        <source>Save the report as PDF</source>
+        <translation>Save the report as PDF</translation>
+    </message>
+    <message>
+        <source>The file could not be written.</source>
+        <translation>The file could not be written.</translation>
+    </message>
+    <message>
+        <source>Report saved: {path}</source>
+        <translation>Report saved: {path}</translation>
+    </message>
+    <message>
+        <source>Report saved</source>
+        <translation>Report saved</translation>
+    </message>
+    <message>
+        <source>Export the report to Excel</source>
+        <translation>Export the report to Excel</translation>
+    </message>
+    <message>
+        <source>Workbook saved: {path}</source>
+        <translation>Workbook saved: {path}</translation>
+    </message>
+    <message>
+        <source>Excel (*.xlsx);;CSV (*.csv)</source>
+        <translation>Excel (*.xlsx);;CSV (*.csv)</translation>
+    </message>
+    <message>
+        <source>Exported {n} doses to {path}.</source>
+        <translation>Exported {n} doses to {path}.</translation>
+    </message>
+    <message>
+        <source>Choose the file first.</source>
+        <translation>Choose the file first.</translation>
+    </message>
+    <message>
+        <source>{read} rows read: {new} new people, {known} already known, {there} already expected that day, {bad} rows left out.</source>
+        <translation>{read} rows read: {new} new people, {known} already known, {there} already expected that day, {bad} rows left out.</translation>
+    </message>
+    <message>
+        <source>Nothing is imported yet. {bad} rows have problems (listed below) and would be left out; fix the file and check again, or import the {good} good rows.</source>
+        <translation>Nothing is imported yet. {bad} rows have problems (listed below) and would be left out; fix the file and check again, or import the {good} good rows.</translation>
+    </message>
+    <message>
+        <source>Nothing is imported yet. All {n} rows can be imported.</source>
+        <translation>Nothing is imported yet. All {n} rows can be imported.</translation>
+    </message>
+    <message>
+        <source>Everyone in this file is already expected that day.</source>
+        <translation>Everyone in this file is already expected that day.</translation>
+    </message>
+    <message>
+        <source>Imported: {people} new people, {regs} registrations for {day}.</source>
+        <translation>Imported: {people} new people, {regs} registrations for {day}.</translation>
+    </message>
+    <message>
+        <source>Import done</source>
+        <translation>Import done</translation>
+    </message>
+</context>
+<context>
     <name>ReviewsModel</name>
     <message>
         <source>Priority</source>
@@ -1744,6 +2216,209 @@
     <message>
         <source>Screening saved</source>
         <translation>Screening saved</translation>
+    </message>
+</context>
+<context>
+    <name>SetupWizard</name>
+    <message>
+        <source>Trạm Tiêm — set up this laptop</source>
+        <translation>Trạm Tiêm — set up this laptop</translation>
+    </message>
+    <message>
+        <source>Set up this laptop as a vaccination station</source>
+        <translation>Set up this laptop as a vaccination station</translation>
+    </message>
+    <message>
+        <source>1. Connect to the hub</source>
+        <translation>1. Connect to the hub</translation>
+    </message>
+    <message>
+        <source>Type the hub address and the one-time code from the hub admin. You can type them without a connection; “Connect” needs the hub.</source>
+        <translation>Type the hub address and the one-time code from the hub admin. You can type them without a connection; “Connect” needs the hub.</translation>
+    </message>
+    <message>
+        <source>Hub address</source>
+        <translation>Hub address</translation>
+    </message>
+    <message>
+        <source>One-time code</source>
+        <translation>One-time code</translation>
+    </message>
+    <message>
+        <source>Station letter</source>
+        <translation>Station letter</translation>
+    </message>
+    <message>
+        <source>Laptop name (optional)</source>
+        <translation>Laptop name (optional)</translation>
+    </message>
+    <message>
+        <source>Load provisioning file…</source>
+        <translation>Load provisioning file…</translation>
+    </message>
+    <message>
+        <source>Connect (Enter)</source>
+        <translation>Connect (Enter)</translation>
+    </message>
+    <message>
+        <source>2. Check the site</source>
+        <translation>2. Check the site</translation>
+    </message>
+    <message>
+        <source>The hub enrolled this laptop at the site below. Is this your site?</source>
+        <translation>The hub enrolled this laptop at the site below. Is this your site?</translation>
+    </message>
+    <message>
+        <source>No, this is not my site</source>
+        <translation>No, this is not my site</translation>
+    </message>
+    <message>
+        <source>Yes, this is my site (Enter)</source>
+        <translation>Yes, this is my site (Enter)</translation>
+    </message>
+    <message>
+        <source>3. First administrator</source>
+        <translation>3. First administrator</translation>
+    </message>
+    <message>
+        <source>This account sets up users and vaccine lots at the site. Choose a password of at least 8 characters.</source>
+        <translation>This account sets up users and vaccine lots at the site. Choose a password of at least 8 characters.</translation>
+    </message>
+    <message>
+        <source>User name</source>
+        <translation>User name</translation>
+    </message>
+    <message>
+        <source>Full name</source>
+        <translation>Full name</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>Password</translation>
+    </message>
+    <message>
+        <source>Password again</source>
+        <translation>Password again</translation>
+    </message>
+    <message>
+        <source>Create the account (Enter)</source>
+        <translation>Create the account (Enter)</translation>
+    </message>
+    <message>
+        <source>4. Recovery code</source>
+        <translation>4. Recovery code</translation>
+    </message>
+    <message>
+        <source>If this laptop breaks, its data can be opened on another one only with this code and a backup. Print it or write it down, and keep it locked away at the site — never in the laptop bag.</source>
+        <translation>If this laptop breaks, its data can be opened on another one only with this code and a backup. Print it or write it down, and keep it locked away at the site — never in the laptop bag.</translation>
+    </message>
+    <message>
+        <source>Save as PDF to print…</source>
+        <translation>Save as PDF to print…</translation>
+    </message>
+    <message>
+        <source>I have printed or written down the recovery code</source>
+        <translation>I have printed or written down the recovery code</translation>
+    </message>
+    <message>
+        <source>Finish</source>
+        <translation>Finish</translation>
+    </message>
+    <message>
+        <source>{name} ({code})</source>
+        <translation>{name} ({code})</translation>
+    </message>
+    <message>
+        <source>The provisioning file is for site {expected}, but this code is for {actual}.</source>
+        <translation>The provisioning file is for site {expected}, but this code is for {actual}.</translation>
+    </message>
+    <message>
+        <source>Provisioning file loaded for site {site}.</source>
+        <translation>Provisioning file loaded for site {site}.</translation>
+    </message>
+    <message>
+        <source>Provisioning file</source>
+        <translation>Provisioning file</translation>
+    </message>
+    <message>
+        <source>Provisioning file (*.json)</source>
+        <translation>Provisioning file (*.json)</translation>
+    </message>
+    <message>
+        <source>The hub address starts with https:// (or http://).</source>
+        <translation>The hub address starts with https:// (or http://).</translation>
+    </message>
+    <message>
+        <source>Type the one-time code.</source>
+        <translation>Type the one-time code.</translation>
+    </message>
+    <message>
+        <source>The station letter is one letter, A to Z.</source>
+        <translation>The station letter is one letter, A to Z.</translation>
+    </message>
+    <message>
+        <source>Connecting to the hub…</source>
+        <translation>Connecting to the hub…</translation>
+    </message>
+    <message>
+        <source>The hub does not know this code. Check it, or ask for a new one.</source>
+        <translation>The hub does not know this code. Check it, or ask for a new one.</translation>
+    </message>
+    <message>
+        <source>This code was already used. Ask the hub admin for a new one.</source>
+        <translation>This code was already used. Ask the hub admin for a new one.</translation>
+    </message>
+    <message>
+        <source>This code has expired. Ask the hub admin for a new one.</source>
+        <translation>This code has expired. Ask the hub admin for a new one.</translation>
+    </message>
+    <message>
+        <source>This laptop is enrolled at another site. Ask for a code for that site.</source>
+        <translation>This laptop is enrolled at another site. Ask for a code for that site.</translation>
+    </message>
+    <message>
+        <source>This station belongs to another site than the code. Ask for a code for its site.</source>
+        <translation>This station belongs to another site than the code. Ask for a code for its site.</translation>
+    </message>
+    <message>
+        <source>The hub cannot be reached. Check the address and the connection; what you typed is kept, so you can continue here later.</source>
+        <translation>The hub cannot be reached. Check the address and the connection; what you typed is kept, so you can continue here later.</translation>
+    </message>
+    <message>
+        <source>The hub refused the enrollment ({code}).</source>
+        <translation>The hub refused the enrollment ({code}).</translation>
+    </message>
+    <message>
+        <source>Ask the hub admin for a one-time code for your site, then connect again.</source>
+        <translation>Ask the hub admin for a one-time code for your site, then connect again.</translation>
+    </message>
+    <message>
+        <source>The two passwords differ.</source>
+        <translation>The two passwords differ.</translation>
+    </message>
+    <message>
+        <source>Trạm Tiêm recovery code</source>
+        <translation>Trạm Tiêm recovery code</translation>
+    </message>
+    <message>
+        <source>Site: {site}</source>
+        <translation>Site: {site}</translation>
+    </message>
+    <message>
+        <source>Station: {sid}</source>
+        <translation>Station: {sid}</translation>
+    </message>
+    <message>
+        <source>With this code and a backup, this station's data can be opened on another laptop (tramtiem restore … --recovery-code). Keep this sheet locked away at the site.</source>
+        <translation>With this code and a backup, this station's data can be opened on another laptop (tramtiem restore … --recovery-code). Keep this sheet locked away at the site.</translation>
+    </message>
+    <message>
+        <source>Save the recovery code</source>
+        <translation>Save the recovery code</translation>
+    </message>
+    <message>
+        <source>Saved. Print it now and keep it locked away.</source>
+        <translation>Saved. Print it now and keep it locked away.</translation>
     </message>
 </context>
 <context>

@@ -303,6 +303,97 @@
     </message>
 </context>
 <context>
+    <name>ImportIssuesModel</name>
+    <message>
+        <source>Row</source>
+        <translation>Dòng</translation>
+    </message>
+    <message>
+        <source>file</source>
+        <translation>tệp</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>Kết quả</translation>
+    </message>
+    <message>
+        <source>Column</source>
+        <translation>Cột</translation>
+    </message>
+    <message>
+        <source>Problem</source>
+        <translation>Vấn đề</translation>
+    </message>
+    <message>
+        <source>left out</source>
+        <translation>bị loại</translation>
+    </message>
+    <message>
+        <source>already on the list</source>
+        <translation>đã có trong danh sách</translation>
+    </message>
+    <message>
+        <source>check</source>
+        <translation>cần kiểm tra</translation>
+    </message>
+    <message>
+        <source>Full name</source>
+        <translation>Họ và tên</translation>
+    </message>
+    <message>
+        <source>Date of birth</source>
+        <translation>Ngày sinh</translation>
+    </message>
+    <message>
+        <source>Sex</source>
+        <translation>Giới tính</translation>
+    </message>
+    <message>
+        <source>ID type</source>
+        <translation>Loại giấy tờ</translation>
+    </message>
+    <message>
+        <source>ID number</source>
+        <translation>Số giấy tờ</translation>
+    </message>
+    <message>
+        <source>Old ID number</source>
+        <translation>Số CMND cũ</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>Số điện thoại</translation>
+    </message>
+    <message>
+        <source>Priority group</source>
+        <translation>Nhóm đối tượng</translation>
+    </message>
+    <message>
+        <source>Province</source>
+        <translation>Tỉnh/thành</translation>
+    </message>
+    <message>
+        <source>Ward</source>
+        <translation>Xã/phường</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>Địa chỉ</translation>
+    </message>
+    <message>
+        <source>Occupation</source>
+        <translation>Nghề nghiệp</translation>
+    </message>
+    <message>
+        <source>Health insurance</source>
+        <translation>Thẻ BHYT</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>Tệp</translation>
+    </message>
+</context>
+<context>
     <name>Labels</name>
     <message>
         <source>Expected</source>
@@ -1244,6 +1335,110 @@
         <translation>Không tìm thấy.</translation>
     </message>
     <message>
+        <source>Already expected that day: this row adds nothing.</source>
+        <translation>Đã có trong danh sách ngày này: dòng này không thêm gì.</translation>
+    </message>
+    <message>
+        <source>This value is not in the mapping&apos;s code list.</source>
+        <translation>Giá trị này không có trong bảng mã của tệp ánh xạ.</translation>
+    </message>
+    <message>
+        <source>Same person as row {first_row} of the file.</source>
+        <translation>Trùng người với dòng {first_row} của tệp.</translation>
+    </message>
+    <message>
+        <source>Excel had dropped the leading 0 of the ID number; it was put back.</source>
+        <translation>Excel đã bỏ số 0 đầu của số giấy tờ; đã thêm lại.</translation>
+    </message>
+    <message>
+        <source>Excel had dropped the leading 0 of the phone number; it was put back.</source>
+        <translation>Excel đã bỏ số 0 đầu của số điện thoại; đã thêm lại.</translation>
+    </message>
+    <message>
+        <source>The file cannot be read (damaged, or not an Excel/CSV file).</source>
+        <translation>Không đọc được tệp (tệp hỏng, hoặc không phải tệp Excel/CSV).</translation>
+    </message>
+    <message>
+        <source>Use an .xlsx or .csv file.</source>
+        <translation>Hãy dùng tệp .xlsx hoặc .csv.</translation>
+    </message>
+    <message>
+        <source>The file is too large (at most {max_mb} MB).</source>
+        <translation>Tệp quá lớn (tối đa {max_mb} MB).</translation>
+    </message>
+    <message>
+        <source>The file has too many rows (at most {max}).</source>
+        <translation>Tệp có quá nhiều dòng (tối đa {max}).</translation>
+    </message>
+    <message>
+        <source>The workbook has no sheet named “{sheet}”.</source>
+        <translation>Tệp Excel không có trang tính tên “{sheet}”.</translation>
+    </message>
+    <message>
+        <source>The file has no header row at row {row}.</source>
+        <translation>Tệp không có dòng tiêu đề ở dòng {row}.</translation>
+    </message>
+    <message>
+        <source>The column “{header}” is missing from the file.</source>
+        <translation>Tệp thiếu cột “{header}”.</translation>
+    </message>
+    <message>
+        <source>Most names look garbled: the file may be in an old Vietnamese font encoding (TCVN3/VNI). Convert it to Unicode first.</source>
+        <translation>Phần lớn họ tên bị lỗi phông: tệp có thể dùng bảng mã cũ (TCVN3/VNI). Hãy chuyển sang Unicode trước.</translation>
+    </message>
+    <message>
+        <source>The first day is after the last day.</source>
+        <translation>Ngày bắt đầu sau ngày kết thúc.</translation>
+    </message>
+    <message>
+        <source>The mapping file is not valid.</source>
+        <translation>Tệp ánh xạ cột không hợp lệ.</translation>
+    </message>
+    <message>
+        <source>The mapping file cannot be read.</source>
+        <translation>Không đọc được tệp ánh xạ cột.</translation>
+    </message>
+    <message>
+        <source>The mapping file is not JSON.</source>
+        <translation>Tệp ánh xạ cột không phải JSON.</translation>
+    </message>
+    <message>
+        <source>The mapping&apos;s header and start rows are not valid.</source>
+        <translation>Dòng tiêu đề và dòng bắt đầu trong tệp ánh xạ không hợp lệ.</translation>
+    </message>
+    <message>
+        <source>The mapping&apos;s date format is not valid.</source>
+        <translation>Định dạng ngày trong tệp ánh xạ không hợp lệ.</translation>
+    </message>
+    <message>
+        <source>The mapping has no columns.</source>
+        <translation>Tệp ánh xạ không có cột nào.</translation>
+    </message>
+    <message>
+        <source>A column of the mapping has no header text.</source>
+        <translation>Một cột trong tệp ánh xạ không có tiêu đề.</translation>
+    </message>
+    <message>
+        <source>The mapping names an unknown field ({field}).</source>
+        <translation>Tệp ánh xạ có trường không xác định ({field}).</translation>
+    </message>
+    <message>
+        <source>The mapping lists a field or header twice ({field}).</source>
+        <translation>Tệp ánh xạ lặp lại một trường hoặc tiêu đề ({field}).</translation>
+    </message>
+    <message>
+        <source>The mapping needs at least the name and date of birth columns.</source>
+        <translation>Tệp ánh xạ cần ít nhất cột họ tên và ngày sinh.</translation>
+    </message>
+    <message>
+        <source>A code list of the mapping is not valid.</source>
+        <translation>Một bảng mã trong tệp ánh xạ không hợp lệ.</translation>
+    </message>
+    <message>
+        <source>A code list of the mapping uses the same text twice ({field}).</source>
+        <translation>Một bảng mã trong tệp ánh xạ dùng cùng một giá trị hai lần ({field}).</translation>
+    </message>
+    <message>
         <source>Something went wrong; the action was not saved. Try again.</source>
         <translation>Có lỗi; thao tác chưa được lưu. Hãy thử lại.</translation>
     </message>
@@ -1279,6 +1474,10 @@
         <translation>Phản ứng sau tiêm… (Ctrl+E)</translation>
     </message>
     <message>
+        <source>Print slip (Ctrl+P)</source>
+        <translation>In giấy xác nhận (Ctrl+P)</translation>
+    </message>
+    <message>
         <source>Observation</source>
         <translation>Theo dõi</translation>
     </message>
@@ -1306,6 +1505,14 @@
         <source>Record an adverse event</source>
         <translation>Ghi phản ứng sau tiêm</translation>
     </message>
+    <message>
+        <source>Ctrl+P</source>
+        <translation>Ctrl+P</translation>
+    </message>
+    <message>
+        <source>Print the confirmation slip of the person just done</source>
+        <translation>In giấy xác nhận đã tiêm cho người vừa theo dõi xong</translation>
+    </message>
     <message numerus="yes">
         <source>Under observation: %n</source>
         <translation>
@@ -1331,6 +1538,14 @@
     <message>
         <source>Adverse event recorded</source>
         <translation>Đã ghi phản ứng sau tiêm</translation>
+    </message>
+    <message>
+        <source>The slip could not be written.</source>
+        <translation>Không ghi được giấy xác nhận.</translation>
+    </message>
+    <message>
+        <source>Slip ready to print: {path}</source>
+        <translation>Giấy xác nhận sẵn sàng để in: {path}</translation>
     </message>
 </context>
 <context>
@@ -1623,6 +1838,263 @@
     </message>
 </context>
 <context>
+    <name>ReportDosesModel</name>
+    <message>
+        <source>Vaccine</source>
+        <translation>Vắc xin</translation>
+    </message>
+    <message>
+        <source>Dose</source>
+        <translation>Mũi</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>Loại mũi</translation>
+    </message>
+    <message>
+        <source>Priority group</source>
+        <translation>Nhóm đối tượng</translation>
+    </message>
+    <message>
+        <source>Doses</source>
+        <translation>Số mũi</translation>
+    </message>
+</context>
+<context>
+    <name>ReportLotsModel</name>
+    <message>
+        <source>Vaccine</source>
+        <translation>Vắc xin</translation>
+    </message>
+    <message>
+        <source>Lot</source>
+        <translation>Số lô</translation>
+    </message>
+    <message>
+        <source>Received</source>
+        <translation>Số liều nhận</translation>
+    </message>
+    <message>
+        <source>Used that day</source>
+        <translation>Dùng trong ngày</translation>
+    </message>
+    <message>
+        <source>Used to date</source>
+        <translation>Dùng lũy kế</translation>
+    </message>
+    <message>
+        <source>Remaining</source>
+        <translation>Còn lại</translation>
+    </message>
+</context>
+<context>
+    <name>ReportsWorkspace</name>
+    <message>
+        <source>Reports</source>
+        <translation>Báo cáo</translation>
+    </message>
+    <message>
+        <source>Daily report</source>
+        <translation>Báo cáo ngày</translation>
+    </message>
+    <message>
+        <source>Exchange</source>
+        <translation>Xuất/nhập dữ liệu</translation>
+    </message>
+    <message>
+        <source>Print PDF…</source>
+        <translation>In PDF…</translation>
+    </message>
+    <message>
+        <source>Export Excel…</source>
+        <translation>Xuất Excel…</translation>
+    </message>
+    <message>
+        <source>Day:</source>
+        <translation>Ngày:</translation>
+    </message>
+    <message>
+        <source>Doses given</source>
+        <translation>Số mũi đã tiêm</translation>
+    </message>
+    <message>
+        <source>People vaccinated</source>
+        <translation>Số người được tiêm</translation>
+    </message>
+    <message>
+        <source>Registered</source>
+        <translation>Đăng ký</translation>
+    </message>
+    <message>
+        <source>Came</source>
+        <translation>Đã đến</translation>
+    </message>
+    <message>
+        <source>Screened</source>
+        <translation>Đã khám sàng lọc</translation>
+    </message>
+    <message>
+        <source>Deferred</source>
+        <translation>Hoãn tiêm</translation>
+    </message>
+    <message>
+        <source>Adverse events</source>
+        <translation>Phản ứng sau tiêm</translation>
+    </message>
+    <message>
+        <source>Voided doses</source>
+        <translation>Mũi đã hủy</translation>
+    </message>
+    <message>
+        <source>Doses by vaccine, dose, kind and priority group</source>
+        <translation>Số mũi theo vắc xin, mũi, loại mũi và nhóm đối tượng</translation>
+    </message>
+    <message>
+        <source>Lots: doses used against doses received</source>
+        <translation>Lô vắc xin: số liều đã dùng so với số liều nhận</translation>
+    </message>
+    <message>
+        <source>Export for the national platform</source>
+        <translation>Xuất dữ liệu cho Nền tảng quốc gia</translation>
+    </message>
+    <message>
+        <source>built-in mapping (placeholder template)</source>
+        <translation>ánh xạ cột mặc định (mẫu tạm thời)</translation>
+    </message>
+    <message>
+        <source>Mapping file…</source>
+        <translation>Tệp ánh xạ cột…</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>Xuất…</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>Từ ngày</translation>
+    </message>
+    <message>
+        <source>to</source>
+        <translation>đến ngày</translation>
+    </message>
+    <message>
+        <source>The file holds personal data: keep it on the site&apos;s encrypted stick and delete it once uploaded.</source>
+        <translation>Tệp chứa dữ liệu cá nhân: chỉ lưu trên USB mã hóa của điểm tiêm và xóa sau khi đã tải lên.</translation>
+    </message>
+    <message>
+        <source>Import pre-registrations</source>
+        <translation>Nhập danh sách đăng ký trước</translation>
+    </message>
+    <message>
+        <source>an .xlsx or .csv list</source>
+        <translation>danh sách .xlsx hoặc .csv</translation>
+    </message>
+    <message>
+        <source>Choose file…</source>
+        <translation>Chọn tệp…</translation>
+    </message>
+    <message>
+        <source>Check the file</source>
+        <translation>Kiểm tra tệp</translation>
+    </message>
+    <message>
+        <source>Import all</source>
+        <translation>Nhập tất cả</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>Tệp</translation>
+    </message>
+    <message>
+        <source>Expected on</source>
+        <translation>Ngày hẹn tiêm</translation>
+    </message>
+    <message>
+        <source>Ctrl+Tab</source>
+        <translation>Ctrl+Tab</translation>
+    </message>
+    <message>
+        <source>Next tab (daily report, exchange)</source>
+        <translation>Thẻ tiếp theo (báo cáo ngày, xuất/nhập)</translation>
+    </message>
+    <message>
+        <source>Column mapping</source>
+        <translation>Tệp ánh xạ cột</translation>
+    </message>
+    <message>
+        <source>Mapping (*.json)</source>
+        <translation>Ánh xạ cột (*.json)</translation>
+    </message>
+    <message>
+        <source>Pre-registration list</source>
+        <translation>Danh sách đăng ký trước</translation>
+    </message>
+    <message>
+        <source>Lists (*.xlsx *.csv)</source>
+        <translation>Danh sách (*.xlsx *.csv)</translation>
+    </message>
+    <message>
+        <source>Save the report as PDF</source>
+        <translation>Lưu báo cáo dạng PDF</translation>
+    </message>
+    <message>
+        <source>The file could not be written.</source>
+        <translation>Không ghi được tệp.</translation>
+    </message>
+    <message>
+        <source>Report saved: {path}</source>
+        <translation>Đã lưu báo cáo: {path}</translation>
+    </message>
+    <message>
+        <source>Report saved</source>
+        <translation>Đã lưu báo cáo</translation>
+    </message>
+    <message>
+        <source>Export the report to Excel</source>
+        <translation>Xuất báo cáo ra Excel</translation>
+    </message>
+    <message>
+        <source>Workbook saved: {path}</source>
+        <translation>Đã lưu tệp Excel: {path}</translation>
+    </message>
+    <message>
+        <source>Excel (*.xlsx);;CSV (*.csv)</source>
+        <translation>Excel (*.xlsx);;CSV (*.csv)</translation>
+    </message>
+    <message>
+        <source>Exported {n} doses to {path}.</source>
+        <translation>Đã xuất {n} mũi tiêm vào {path}.</translation>
+    </message>
+    <message>
+        <source>Choose the file first.</source>
+        <translation>Hãy chọn tệp trước.</translation>
+    </message>
+    <message>
+        <source>{read} rows read: {new} new people, {known} already known, {there} already expected that day, {bad} rows left out.</source>
+        <translation>Đã đọc {read} dòng: {new} người mới, {known} người đã có hồ sơ, {there} người đã có trong danh sách ngày này, {bad} dòng bị loại.</translation>
+    </message>
+    <message>
+        <source>Nothing is imported yet. {bad} rows have problems (listed below) and would be left out; fix the file and check again, or import the {good} good rows.</source>
+        <translation>Chưa nhập gì. {bad} dòng có lỗi (liệt kê bên dưới) và sẽ bị loại; hãy sửa tệp rồi kiểm tra lại, hoặc nhập {good} dòng hợp lệ.</translation>
+    </message>
+    <message>
+        <source>Nothing is imported yet. All {n} rows can be imported.</source>
+        <translation>Chưa nhập gì. Có thể nhập cả {n} dòng.</translation>
+    </message>
+    <message>
+        <source>Everyone in this file is already expected that day.</source>
+        <translation>Mọi người trong tệp đã có trong danh sách ngày này.</translation>
+    </message>
+    <message>
+        <source>Imported: {people} new people, {regs} registrations for {day}.</source>
+        <translation>Đã nhập: {people} người mới, {regs} lượt đăng ký cho ngày {day}.</translation>
+    </message>
+    <message>
+        <source>Import done</source>
+        <translation>Đã nhập xong</translation>
+    </message>
+</context>
+<context>
     <name>ReviewsModel</name>
     <message>
         <source>Priority</source>
@@ -1740,6 +2212,209 @@
     <message>
         <source>Screening saved</source>
         <translation>Đã lưu phiếu khám</translation>
+    </message>
+</context>
+<context>
+    <name>SetupWizard</name>
+    <message>
+        <source>Trạm Tiêm — set up this laptop</source>
+        <translation>Trạm Tiêm — cài đặt máy này</translation>
+    </message>
+    <message>
+        <source>Set up this laptop as a vaccination station</source>
+        <translation>Cài đặt máy này làm trạm tiêm chủng</translation>
+    </message>
+    <message>
+        <source>1. Connect to the hub</source>
+        <translation>1. Kết nối máy chủ</translation>
+    </message>
+    <message>
+        <source>Type the hub address and the one-time code from the hub admin. You can type them without a connection; “Connect” needs the hub.</source>
+        <translation>Nhập địa chỉ máy chủ và mã dùng một lần do quản trị máy chủ cấp. Có thể nhập khi chưa có mạng; nút “Kết nối” cần máy chủ.</translation>
+    </message>
+    <message>
+        <source>Hub address</source>
+        <translation>Địa chỉ máy chủ</translation>
+    </message>
+    <message>
+        <source>One-time code</source>
+        <translation>Mã dùng một lần</translation>
+    </message>
+    <message>
+        <source>Station letter</source>
+        <translation>Chữ cái của trạm</translation>
+    </message>
+    <message>
+        <source>Laptop name (optional)</source>
+        <translation>Tên máy (không bắt buộc)</translation>
+    </message>
+    <message>
+        <source>Load provisioning file…</source>
+        <translation>Nạp tệp cấu hình…</translation>
+    </message>
+    <message>
+        <source>Connect (Enter)</source>
+        <translation>Kết nối (Enter)</translation>
+    </message>
+    <message>
+        <source>2. Check the site</source>
+        <translation>2. Kiểm tra điểm tiêm</translation>
+    </message>
+    <message>
+        <source>The hub enrolled this laptop at the site below. Is this your site?</source>
+        <translation>Máy chủ đã đăng ký máy này tại điểm tiêm dưới đây. Đây có đúng là điểm tiêm của bạn không?</translation>
+    </message>
+    <message>
+        <source>No, this is not my site</source>
+        <translation>Không, không phải điểm tiêm của tôi</translation>
+    </message>
+    <message>
+        <source>Yes, this is my site (Enter)</source>
+        <translation>Đúng, đây là điểm tiêm của tôi (Enter)</translation>
+    </message>
+    <message>
+        <source>3. First administrator</source>
+        <translation>3. Quản trị viên đầu tiên</translation>
+    </message>
+    <message>
+        <source>This account sets up users and vaccine lots at the site. Choose a password of at least 8 characters.</source>
+        <translation>Tài khoản này tạo người dùng và lô vắc xin tại điểm tiêm. Chọn mật khẩu ít nhất 8 ký tự.</translation>
+    </message>
+    <message>
+        <source>User name</source>
+        <translation>Tên đăng nhập</translation>
+    </message>
+    <message>
+        <source>Full name</source>
+        <translation>Họ và tên</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>Mật khẩu</translation>
+    </message>
+    <message>
+        <source>Password again</source>
+        <translation>Nhập lại mật khẩu</translation>
+    </message>
+    <message>
+        <source>Create the account (Enter)</source>
+        <translation>Tạo tài khoản (Enter)</translation>
+    </message>
+    <message>
+        <source>4. Recovery code</source>
+        <translation>4. Mã khôi phục</translation>
+    </message>
+    <message>
+        <source>If this laptop breaks, its data can be opened on another one only with this code and a backup. Print it or write it down, and keep it locked away at the site — never in the laptop bag.</source>
+        <translation>Nếu máy này hỏng, chỉ có thể mở dữ liệu trên máy khác bằng mã này và một bản sao lưu. Hãy in hoặc chép lại, cất khóa cẩn thận tại điểm tiêm — không để trong túi máy tính.</translation>
+    </message>
+    <message>
+        <source>Save as PDF to print…</source>
+        <translation>Lưu thành PDF để in…</translation>
+    </message>
+    <message>
+        <source>I have printed or written down the recovery code</source>
+        <translation>Tôi đã in hoặc chép lại mã khôi phục</translation>
+    </message>
+    <message>
+        <source>Finish</source>
+        <translation>Hoàn tất</translation>
+    </message>
+    <message>
+        <source>{name} ({code})</source>
+        <translation>{name} ({code})</translation>
+    </message>
+    <message>
+        <source>The provisioning file is for site {expected}, but this code is for {actual}.</source>
+        <translation>Tệp cấu hình dành cho điểm tiêm {expected}, nhưng mã này của điểm tiêm {actual}.</translation>
+    </message>
+    <message>
+        <source>Provisioning file loaded for site {site}.</source>
+        <translation>Đã nạp tệp cấu hình cho điểm tiêm {site}.</translation>
+    </message>
+    <message>
+        <source>Provisioning file</source>
+        <translation>Tệp cấu hình</translation>
+    </message>
+    <message>
+        <source>Provisioning file (*.json)</source>
+        <translation>Tệp cấu hình (*.json)</translation>
+    </message>
+    <message>
+        <source>The hub address starts with https:// (or http://).</source>
+        <translation>Địa chỉ máy chủ bắt đầu bằng https:// (hoặc http://).</translation>
+    </message>
+    <message>
+        <source>Type the one-time code.</source>
+        <translation>Nhập mã dùng một lần.</translation>
+    </message>
+    <message>
+        <source>The station letter is one letter, A to Z.</source>
+        <translation>Chữ cái của trạm là một chữ từ A đến Z.</translation>
+    </message>
+    <message>
+        <source>Connecting to the hub…</source>
+        <translation>Đang kết nối máy chủ…</translation>
+    </message>
+    <message>
+        <source>The hub does not know this code. Check it, or ask for a new one.</source>
+        <translation>Máy chủ không nhận ra mã này. Hãy kiểm tra lại hoặc xin mã mới.</translation>
+    </message>
+    <message>
+        <source>This code was already used. Ask the hub admin for a new one.</source>
+        <translation>Mã này đã được dùng. Hãy xin quản trị máy chủ một mã mới.</translation>
+    </message>
+    <message>
+        <source>This code has expired. Ask the hub admin for a new one.</source>
+        <translation>Mã này đã hết hạn. Hãy xin quản trị máy chủ một mã mới.</translation>
+    </message>
+    <message>
+        <source>This laptop is enrolled at another site. Ask for a code for that site.</source>
+        <translation>Máy này đã đăng ký ở một điểm tiêm khác. Hãy xin mã của điểm tiêm đó.</translation>
+    </message>
+    <message>
+        <source>This station belongs to another site than the code. Ask for a code for its site.</source>
+        <translation>Trạm này thuộc điểm tiêm khác với mã. Hãy xin mã của đúng điểm tiêm.</translation>
+    </message>
+    <message>
+        <source>The hub cannot be reached. Check the address and the connection; what you typed is kept, so you can continue here later.</source>
+        <translation>Không kết nối được máy chủ. Hãy kiểm tra địa chỉ và đường truyền; thông tin đã nhập được giữ lại để tiếp tục sau.</translation>
+    </message>
+    <message>
+        <source>The hub refused the enrollment ({code}).</source>
+        <translation>Máy chủ từ chối đăng ký ({code}).</translation>
+    </message>
+    <message>
+        <source>Ask the hub admin for a one-time code for your site, then connect again.</source>
+        <translation>Hãy xin quản trị máy chủ mã dùng một lần của điểm tiêm của bạn, rồi kết nối lại.</translation>
+    </message>
+    <message>
+        <source>The two passwords differ.</source>
+        <translation>Hai mật khẩu không giống nhau.</translation>
+    </message>
+    <message>
+        <source>Trạm Tiêm recovery code</source>
+        <translation>Mã khôi phục Trạm Tiêm</translation>
+    </message>
+    <message>
+        <source>Site: {site}</source>
+        <translation>Điểm tiêm: {site}</translation>
+    </message>
+    <message>
+        <source>Station: {sid}</source>
+        <translation>Trạm: {sid}</translation>
+    </message>
+    <message>
+        <source>With this code and a backup, this station&apos;s data can be opened on another laptop (tramtiem restore … --recovery-code). Keep this sheet locked away at the site.</source>
+        <translation>Với mã này và một bản sao lưu, có thể mở dữ liệu của trạm trên máy khác (tramtiem restore … --recovery-code). Hãy cất khóa tờ giấy này tại điểm tiêm.</translation>
+    </message>
+    <message>
+        <source>Save the recovery code</source>
+        <translation>Lưu mã khôi phục</translation>
+    </message>
+    <message>
+        <source>Saved. Print it now and keep it locked away.</source>
+        <translation>Đã lưu. Hãy in ngay và cất khóa cẩn thận.</translation>
     </message>
 </context>
 <context>

@@ -8,15 +8,17 @@ each action.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from station import reports
 from station.clock import parse_iso
 from station.dto import DoseDTO, PersonDTO, RegistrationDTO
 from station.services import clinical, people
 from station.store import Station
-from ui import labels, messages, theme
+from ui import labels, messages, printing, theme
 from ui.context import AppContext, Session
 from ui.dialogs.adverse_event import AdverseEventDialog
 from ui.models.table import Column, RowsModel
@@ -83,9 +85,17 @@ class ObservationWorkspace(Workspace):
         self.done_btn.clicked.connect(self.mark_done)
         self.ae_btn = QPushButton(self.tr("Adverse event… (Ctrl+E)"), self)
         self.ae_btn.clicked.connect(self.record_event)
+        # The certificate is handed over after observation: the slip of the person
+        # last marked done (vietnam.md §2.4, §2.8).
+        self.last_done: Watched | None = None
+        self.last_slip: Path | None = None
+        self.slip_btn = QPushButton(self.tr("Print slip (Ctrl+P)"), self)
+        self.slip_btn.setEnabled(False)
+        self.slip_btn.clicked.connect(self.print_slip)
         row = QHBoxLayout()
         row.addWidget(self.done_btn)
         row.addWidget(self.ae_btn)
+        row.addWidget(self.slip_btn)
         row.addStretch(1)
         lay = QVBoxLayout(self)
         lay.addWidget(title)
@@ -95,6 +105,7 @@ class ObservationWorkspace(Workspace):
         lay.addLayout(row)
         self.ae_btn.setEnabled(session.can("record_adverse_event"))
         shortcut("Ctrl+E", self, self.record_event, local=True)
+        shortcut("Ctrl+P", self, self.print_slip, local=True)
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(lambda: self.model.refresh_column(TIME_LEFT_COLUMN))
@@ -110,6 +121,7 @@ class ObservationWorkspace(Workspace):
             (self.tr("↑ ↓"), self.tr("Choose the person")),
             (self.tr("Enter"), self.tr("Observation done: hand over the certificate")),
             (self.tr("Ctrl+E"), self.tr("Record an adverse event")),
+            (self.tr("Ctrl+P"), self.tr("Print the confirmation slip of the person just done")),
         ]
 
     def activate(self) -> None:
@@ -151,6 +163,8 @@ class ObservationWorkspace(Workspace):
                              label="end-observation")
 
     def _done(self, w: Watched, early: bool) -> None:
+        self.last_done = w
+        self.slip_btn.setEnabled(True)
         if early:
             self.banner.show_message(
                 self.tr("Observation ended early for {name}.").format(name=w.person.full_name), "warning")
@@ -197,3 +211,25 @@ class ObservationWorkspace(Workspace):
         dialog.deleteLater()
         self.banner.show_message(self.tr("Adverse event recorded. Inform the supervisor if it is serious."), "warning")
         self.sig_status.emit(self.tr("Adverse event recorded"))
+
+    def print_slip(self) -> None:
+        w = self.last_done
+        if w is None:
+            return
+        st, pid = self.ctx.station, w.person.id
+        self.ctx.tasks.read(lambda: reports.slip_data(st, pid), owner=self, on_ok=self._slip_ready,
+                            on_err=self.banner.show_error, label="slip")
+
+    def _slip_ready(self, slip: object) -> None:
+        assert isinstance(slip, reports.SlipData)
+        # The file name carries the day and the queue number, never the person's name.
+        label = self.last_done.registration.queue_label if self.last_done else None
+        name = f"giay-xac-nhan-{slip.printed_on}-{label or slip.person.id[-6:]}.pdf"
+        try:
+            path = printing.print_slip_pdf(slip, printing.prints_dir() / name)
+        except OSError:
+            self.banner.show_message(self.tr("The slip could not be written."), "error")
+            return
+        self.last_slip = path
+        printing.open_pdf(path)
+        self.banner.show_message(self.tr("Slip ready to print: {path}").format(path=path), "ok")

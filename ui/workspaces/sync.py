@@ -169,8 +169,8 @@ class SyncWorkspace(Workspace):
         br = ctx.bridge
         for sig in (br.sig_line_state_changed, br.sig_pending_changed, br.sig_progress_changed,
                     br.sig_sync_succeeded, br.sig_clock_warning_changed, br.sig_controller_changed):
-            sig.connect(lambda *_a: self.refresh_status())
-        br.sig_rejected_changed.connect(lambda items: self.rejected_model.set_rows(items))
+            sig.connect(self.refresh_status)  # bound methods: dropped when this workspace is deleted
+        br.sig_rejected_changed.connect(self.rejected_model.set_rows)
         br.sig_reviews_changed.connect(self._reviews_changed)
         self.rejected_model.set_rows(br.snapshot.rejected)
         self._reviews_changed(br.snapshot.reviews)

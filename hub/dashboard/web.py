@@ -1,0 +1,270 @@
+"""The dashboard's HTTP routes (server-rendered HTML, Jinja2), mounted on the hub app.
+
+    GET  /dashboard              the page (303 to the login page without a session)
+    GET  /dashboard/fragment     the page's content, fetched every N seconds by the page
+    GET  /dashboard/data.json    the same numbers as JSON
+    GET  /dashboard/login        the form;  POST /dashboard/login   sign in
+    POST /dashboard/logout       sign out
+
+``?lang=en`` switches to English (Vietnamese by default). The routes are kept
+out of the OpenAPI document: that describes the station protocol only.
+
+CSRF: the login form carries an HMAC of a random value that is also set as a
+``SameSite=Strict`` cookie (double submit, so a foreign page cannot post a
+login), and any ``Origin`` header must be the hub's own. Logout needs a token
+derived from the session. Every page is sent with a strict Content-Security-
+Policy (inline script and style allowed only by nonce) and ``no-store``.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.concurrency import run_in_threadpool
+
+from hub.dashboard import auth, data, view
+from hub.db import Database
+
+if TYPE_CHECKING:
+    from hub.app import HubSettings
+
+log = logging.getLogger(__name__)
+
+BASE = "/dashboard"
+SESSION_COOKIE = "tt_dash"
+LOGIN_COOKIE = "tt_dash_login"
+LOGIN_FORM_MAX_AGE = 3600
+
+_env = Environment(
+    loader=PackageLoader("hub.dashboard", "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _lang(request: Request) -> view.Lang:
+    return "en" if request.query_params.get("lang") == "en" else "vi"
+
+
+def _q(lang: view.Lang) -> str:
+    return "?lang=en" if lang == "en" else ""
+
+
+def _secure(request: Request) -> bool:
+    # Behind a TLS terminator the hub should run with --proxy-headers so this is https.
+    return request.url.scheme == "https"
+
+
+def _headers(nonce: str) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
+            "img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+            "frame-ancestors 'none'"
+        ),
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",  # "no-referrer" makes Chromium post Origin: null
+    }
+
+
+def _set_cookie(request: Request, resp: Response, name: str, value: str, max_age: int) -> None:
+    resp.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=BASE,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+    )
+
+
+def _origin_ok(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True  # older browsers omit Origin on same-origin posts; the token still guards
+    host = request.headers.get("host", "")
+    return origin in (f"http://{host}", f"https://{host}")
+
+
+def install(app: FastAPI, db: Database, settings: HubSettings) -> None:
+    """Add the dashboard routes to the hub ``app``."""
+    clock: Callable[[], datetime] = settings.clock
+    refresh_s = max(1, int(settings.dashboard_refresh_s))
+    secret_box: list[bytes] = []
+
+    def secret() -> bytes:
+        if not secret_box:
+            secret_box.append(auth.load_secret(db))
+        return secret_box[0]
+
+    def render(name: str, lang: view.Lang, status: int = 200, **ctx: Any) -> HTMLResponse:
+        nonce = secrets.token_urlsafe(16)
+        html = _env.get_template(name).render(
+            lang=lang,
+            t=lambda key, **kw: view.t(lang, key, **kw),
+            q=_q(lang),
+            nonce=nonce,
+            base=BASE,
+            **ctx,
+        )
+        return HTMLResponse(html, status_code=status, headers=_headers(nonce))
+
+    def current_user(request: Request) -> tuple[auth.DashUser, str] | None:
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token or len(token) > 256:
+            return None
+        raw = auth.unsign(secret(), "session", token)
+        if raw is None:
+            return None
+        user = auth.session_user(db, raw, now=clock())
+        return (user, raw) if user else None
+
+    def content_ctx(user: auth.DashUser, lang: view.Lang) -> dict[str, Any]:
+        now = clock()
+        board = data.build(db, user.scope, now=now)
+        return {
+            "board": board,
+            "user": user,
+            "now": now,
+            "refresh_s": refresh_s,
+            "fmt_int": lambda n: view.fmt_int(n, lang),
+            "fmt_pct": lambda x: view.fmt_pct(x, lang),
+            "fmt_time": lambda dt, seconds=False: view.fmt_time(dt, lang, seconds=seconds),
+            "fmt_age": lambda dt: view.fmt_age(view.age_s(dt, now), lang),
+            "fmt_skew": lambda ms: view.fmt_skew(ms, lang),
+            "chart": view.chart_svg(board.days, lang),
+            "stale_after_s": 60 * 60,
+            "age_s": lambda dt: view.age_s(dt, now),
+        }
+
+    # ---- login / logout --------------------------------------------------------------
+
+    def login_page(request: Request, error: str | None = None, status: int = 200) -> HTMLResponse:
+        lang = _lang(request)
+        nonce_value = secrets.token_urlsafe(24)
+        resp = render(
+            "login.html",
+            lang,
+            status,
+            error=error,
+            csrf=auth.mac(secret(), "login-form", nonce_value),
+            max_failures=auth.MAX_FAILURES,
+            lock_minutes=auth.LOCK_MINUTES,
+        )
+        _set_cookie(request, resp, LOGIN_COOKIE, nonce_value, LOGIN_FORM_MAX_AGE)
+        return resp
+
+    @app.get(BASE + "/login", include_in_schema=False)
+    def get_login(request: Request) -> Response:
+        if current_user(request):
+            return RedirectResponse(BASE + _q(_lang(request)), status_code=303)
+        return login_page(request)
+
+    @app.post(BASE + "/login", include_in_schema=False)
+    async def post_login(request: Request) -> Response:
+        lang = _lang(request)
+        form = await _form(request)
+        cookie = request.cookies.get(LOGIN_COOKIE, "")
+        token = form.get("csrf", "")
+        if (
+            not _origin_ok(request)
+            or not cookie
+            or not auth.same(auth.mac(secret(), "login-form", cookie), token)
+        ):
+            return login_page(request, view.t(lang, "form_expired"), 403)
+        username = form.get("username", "")[:64]
+        password = form.get("password", "")[: auth.MAX_PASSWORD_LEN]
+        now = clock()
+        outcome, user_id = await run_in_threadpool(auth.login, db, username, password, now=now)
+        if outcome == "locked":
+            return login_page(request, view.t(lang, "locked", m=auth.LOCK_MINUTES), 429)
+        if outcome != "ok":
+            return login_page(request, view.t(lang, "bad_login"), 401)
+        raw = await run_in_threadpool(auth.new_session, db, user_id, now=now)
+        resp = RedirectResponse(BASE + _q(lang), status_code=303)
+        _set_cookie(
+            request,
+            resp,
+            SESSION_COOKIE,
+            auth.sign(secret(), "session", raw),
+            auth.SESSION_HOURS * 3600,
+        )
+        resp.delete_cookie(LOGIN_COOKIE, path=BASE, httponly=True, samesite="strict")
+        return resp
+
+    @app.post(BASE + "/logout", include_in_schema=False)
+    async def post_logout(request: Request) -> Response:
+        lang = _lang(request)
+        found = await run_in_threadpool(current_user, request)
+        form = await _form(request)
+        if found is not None:
+            _user, raw = found
+            if not _origin_ok(request) or not auth.same(
+                auth.mac(secret(), "logout", raw), form.get("csrf", "")
+            ):
+                return Response("forbidden", status_code=403, media_type="text/plain")
+            await run_in_threadpool(auth.end_session, db, raw)
+        resp = RedirectResponse(BASE + "/login" + _q(lang), status_code=303)
+        resp.delete_cookie(SESSION_COOKIE, path=BASE, httponly=True, samesite="strict")
+        return resp
+
+    # ---- pages -----------------------------------------------------------------------
+
+    @app.get(BASE, include_in_schema=False)
+    def page(request: Request) -> Response:
+        lang = _lang(request)
+        found = current_user(request)
+        if found is None:
+            return RedirectResponse(BASE + "/login" + _q(lang), status_code=303)
+        user, raw = found
+        return render(
+            "dashboard.html",
+            lang,
+            logout_csrf=auth.mac(secret(), "logout", raw),
+            **content_ctx(user, lang),
+        )
+
+    @app.get(BASE + "/fragment", include_in_schema=False)
+    def fragment(request: Request) -> Response:
+        lang = _lang(request)
+        found = current_user(request)
+        if found is None:
+            return Response("login required", status_code=401, media_type="text/plain")
+        resp = render("content.html", lang, **content_ctx(found[0], lang))
+        return resp
+
+    @app.get(BASE + "/data.json", include_in_schema=False)
+    def data_json(request: Request) -> Response:
+        found = current_user(request)
+        if found is None:
+            return JSONResponse(
+                {"code": "dashboard.login_required", "message": "login required", "detail": {}},
+                status_code=401,
+            )
+        board = data.build(db, found[0].scope, now=clock())
+        return JSONResponse(board.as_json(), headers={"Cache-Control": "no-store"})
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """An urlencoded form (no python-multipart dependency: three short fields only)."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return {}
+    body = await request.body()
+    try:
+        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=10)
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return {k: v[0] for k, v in parsed.items() if v}

@@ -1,0 +1,224 @@
+"""Pre-registration lists imported at the hub: ``tramtiem-hub import-registrations``.
+
+The district often holds the list (the app's registrations, an employer's roster)
+before the site does. Importing it at the hub puts the people on the site's list on
+every station of that site with their next pull, without a USB stick.
+
+Same file reading, mapping and row checks as the station (``station.exchange``), so
+one mapping file serves both and the report reads the same. The differences:
+
+* known people are found in the hub's database (ID number, active persons);
+* a commit applies one ``register_person`` (new person) or ``add_registration``
+  (known person) **op of hub origin** per row through the hub's own ingest
+  (``hub.ingest.apply_op``), so the person, the registration, the person-site link and
+  the ``change_log`` rows the stations pull are written exactly as for a pushed op,
+  with the ops ledgered in ``applied_op`` (station ``hub``);
+* all rows in **one** transaction: if any op is refused, nothing is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.db import Database
+from hub.errors import HubError
+from hub.ingest import apply_op, iso_now, payload_hash, utc_now
+from hub.models import AppliedOp, Person, Registration, Site, Station
+from station import exchange
+from station.clock import site_today
+from station.errors import ValidationError
+from station.ids import uuid7
+from sync.protocol import Op
+
+log = logging.getLogger(__name__)
+
+HUB_ORIGIN = "hub"  # the ledger's station id for ops made at the hub
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class HubImportResult:
+    site_code: str
+    day: str
+    people_added: int
+    registrations_added: int
+    skipped: int
+    first_server_seq: int | None
+
+
+def _state(
+    s: Session, site: str, day: str, numbers: list[str]
+) -> tuple[dict[str, str], set[str], set[tuple[str, str, str]]]:
+    """The hub's view: (ID number -> active person, people expected that day, no-ID keys)."""
+    known: dict[str, str] = {}
+    unique = sorted(set(numbers))
+    for i in range(0, len(unique), _CHUNK):
+        rows = s.execute(
+            select(Person.id_number, Person.id)
+            .where(Person.status == "active", Person.id_number.in_(unique[i : i + _CHUNK]))
+            .order_by(Person.created_at, Person.id)
+        ).all()
+        for number, pid in rows:
+            known.setdefault(str(number), str(pid))  # the earliest, as merges keep it
+    regs = s.execute(
+        select(Registration.person_id, Person.id_number, Person.name_fold, Person.birth, Person.phone)
+        .join(Person, Person.id == Registration.person_id)
+        .where(Registration.site_code == site, Registration.day == day)
+    ).all()
+    expected = {str(r[0]) for r in regs}
+    no_id = {(str(r[2]), str(r[3]), str(r[4] or "")) for r in regs if not r[1]}
+    return known, expected, no_id
+
+
+def _check_site(s: Session, site: str) -> None:
+    if s.get(Site, site) is None:
+        raise HubError(404, "site.not_found", "no such site")
+
+
+def dry_run(
+    db: Database,
+    site: str,
+    path: Path | str,
+    day: date,
+    mapping: exchange.ColumnMapping | None = None,
+    *,
+    today: date | None = None,
+) -> exchange.ImportPlan:
+    """Check a list for ``site`` and ``day`` against the hub's data; writes nothing."""
+    mapping = mapping or exchange.load_mapping()
+    today = today or site_today(utc_now)
+    if day < today:
+        raise HubError(400, "day.past", "the day is in the past")
+    try:
+        cf = exchange.check_file(path, mapping, today=today)
+    except ValidationError as exc:
+        codes = sorted({i.code for i in exc.issues})
+        raise HubError(400, codes[0], "the file cannot be imported: " + ", ".join(codes)) from None
+    with db.read() as s:
+        _check_site(s, site)
+        known, expected, no_id = _state(
+            s, site, day.isoformat(), [str(v["id_number"]) for _n, _p, v in cf.checked if v["id_number"]]
+        )
+    return exchange.make_plan(cf, day, mapping, known=known, expected=expected, no_id_expected=no_id)
+
+
+def _op(row: exchange.ImportRow, day: str, import_ref: str, now: str, person_id: str | None) -> Op:
+    reg_id = uuid7()
+    reg: dict[str, Any] = {"id": reg_id, "day": day, "source": "import", "status": "expected",
+                           "queue_label": None, "import_ref": import_ref[:64]}
+    if person_id is not None:
+        return Op(op_id=uuid7(), op_seq=row.row, op_type="add_registration",
+                  entity_type="registration", entity_id=reg_id,
+                  payload={"registration": reg | {"person_id": person_id}},
+                  hlc="", recorded_at=now, user_id=None)
+    # The same payload shape as people.add_expected at a station (name_fold and
+    # birth_year are derived again by whoever applies it).
+    person = {k: v for k, v in row.values.items() if k not in ("name_fold", "birth_year")}
+    return Op(op_id=uuid7(), op_seq=row.row, op_type="register_person", entity_type="person",
+              entity_id=uuid7(), payload={"person": person | {"consent": False}, "registration": reg},
+              hlc="", recorded_at=now, user_id=None)
+
+
+def commit(db: Database, site: str, plan: exchange.ImportPlan) -> HubImportResult:
+    """Apply every good row as a hub-origin op, in one transaction (all or nothing)."""
+    now = iso_now(utc_now())
+
+    def run(s: Session) -> HubImportResult:
+        _check_site(s, site)
+        rows = [r for r in plan.rows if r.status != "already_expected"]
+        # Look again inside the transaction: another import may have run since the dry run.
+        known, expected, no_id = _state(
+            s, site, plan.day, [str(r.values["id_number"]) for r in rows if r.values.get("id_number")]
+        )
+        # Not added to the session: it only tells the appliers which site this is for.
+        station = Station(id=HUB_ORIGIN, site_code=site, name="hub import", token_hash="",
+                          revoked=0, enrolled_at=now)
+        added_people = added_regs = skipped = 0
+        first: int | None = None
+        for r in rows:
+            number = r.values.get("id_number")
+            pid = known.get(str(number)) if number else None
+            if (pid is not None and pid in expected) or (
+                not number and exchange.no_id_key(r.values) in no_id
+            ):
+                skipped += 1
+                continue
+            op = _op(r, plan.day, plan.import_ref, now, pid)
+            res = apply_op(s, station, op, now=now, skewed=False)
+            if res.status not in ("applied", "conflict_queued"):
+                # One refusal undoes the whole import: never half a list.
+                raise HubError(422, "import.row_refused",
+                               f"row {r.row} was refused ({res.reason}); nothing was imported",
+                               row=r.row, reason=res.reason)
+            s.add(AppliedOp(op_id=op.op_id, station_id=HUB_ORIGIN, replica_epoch="import",
+                            op_seq=op.op_seq, op_type=op.op_type, payload_sha256=payload_hash(op),
+                            status=res.status,
+                            result={"server_seq": res.server_seq, "reason": res.reason,
+                                    "detail": res.detail},
+                            received_at=now))
+            if first is None:
+                first = res.server_seq
+            if op.op_type == "register_person":
+                added_people += 1
+                if number:
+                    known[str(number)] = op.entity_id
+                else:
+                    no_id.add(exchange.no_id_key(r.values))
+            added_regs += 1
+            expected.add(pid or op.entity_id)
+        return HubImportResult(site, plan.day, added_people, added_regs,
+                               skipped + (len(plan.rows) - len(rows)), first)
+
+    result = db.run_write(run)
+    log.info("hub import for %s on %s: %d registrations", site, plan.day, result.registrations_added)
+    return result
+
+
+# ---- the command ---------------------------------------------------------------------
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("import-registrations", parents=[common],
+                       help="check (and with --commit import) a site's pre-registration list")
+    p.add_argument("file", type=Path, help=".xlsx or .csv file")
+    p.add_argument("--site", required=True, help="site code the people are expected at")
+    p.add_argument("--date", required=True, help="the day, dd/mm/yyyy or yyyy-mm-dd")
+    p.add_argument("--mapping", help="column mapping JSON (default: the shipped placeholder)")
+    p.add_argument("--commit", action="store_true", help="import the good rows (all or nothing)")
+
+
+def run_cli(args: argparse.Namespace, db: Database) -> int:
+    """Dry run (prints the row report; exit 1 when rows are refused) or ``--commit``."""
+    from station.exchange_cli import format_plan, parse_day
+
+    try:
+        day = parse_day(args.date)
+        mapping = exchange.load_mapping(args.mapping)
+    except argparse.ArgumentTypeError as exc:
+        raise HubError(400, "param.invalid", str(exc)) from None
+    except ValidationError as exc:
+        raise HubError(400, sorted(exc.codes())[0], "the mapping file cannot be used") from None
+    site = args.site.strip().upper()
+    plan = dry_run(db, site, args.file, day, mapping)
+    for line in format_plan(plan):
+        print(line)
+    if not args.commit:
+        print("dry run: nothing was imported (add --commit to import the good rows)")
+        return 1 if plan.bad_rows else 0
+    res = commit(db, site, plan)
+    print(f"imported at the hub for {res.site_code}: {res.people_added} new people, "
+          f"{res.registrations_added} registrations for {res.day}; {res.skipped} already there"
+          + (f"; {len(plan.bad_rows)} refused rows left out" if plan.bad_rows else "")
+          + "; the site's stations get them on their next sync")
+    return 0
+
+
+__all__ = ["HubImportResult", "add_parser", "commit", "dry_run", "run_cli"]

@@ -1,0 +1,120 @@
+"""Build the station bundle: ``python packaging/build.py [--dist DIR] [--work DIR]``.
+
+Needs the packaging extra (``pip install -e .[packaging]``). Steps:
+
+1. stamp ``station/_build.py`` with today's date and the project version (a
+   dose cannot predate the software that records it, so the build date is a
+   floor for the station's clock checks), then restore the file afterwards,
+   even when the build fails;
+2. run PyInstaller on ``packaging/tramtiem.spec`` (one folder);
+3. print the bundle's path and size, and as the last line a JSON summary
+   (``{"bundle": ..., "executable": ..., "bytes": ..., "files": ..., "seconds": ...}``).
+
+PyInstaller builds for the platform it runs on: run this on Windows for the
+site laptops' bundle (see docs/packaging.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "packaging" / "tramtiem.spec"
+BUILD_PY = ROOT / "station" / "_build.py"
+NAME = "tramtiem"
+
+
+def project_version() -> str:
+    with open(ROOT / "pyproject.toml", "rb") as fh:
+        return str(tomllib.load(fh)["project"]["version"])
+
+
+def stamped(source: str, build_date: str, version: str) -> str:
+    """``_build.py`` with BUILD_DATE and VERSION replaced (everything else kept)."""
+    out, n_date = re.subn(r'^BUILD_DATE = ".*"$', f'BUILD_DATE = "{build_date}"', source, flags=re.M)
+    out, n_ver = re.subn(r'^VERSION = ".*"$', f'VERSION = "{version}"', out, flags=re.M)
+    if n_date != 1 or n_ver != 1:
+        raise SystemExit(f"{BUILD_PY} no longer has one BUILD_DATE and one VERSION line")
+    return out
+
+
+def executable(bundle: Path) -> Path:
+    # On Windows the console twin answers --selftest (the windowed exe has no stdout).
+    name = f"{NAME}-cli.exe" if sys.platform == "win32" else NAME
+    return bundle / name
+
+
+def dir_size(path: Path) -> tuple[int, int]:
+    total = files = 0
+    for p in path.rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            total += p.stat().st_size
+            files += 1
+    return total, files
+
+
+def build(dist: Path, work: Path, build_date: str, version: str, *, quiet: bool) -> Path:
+    work.mkdir(parents=True, exist_ok=True)
+    saved = work / "_build.py.orig"
+    if saved.exists():
+        # A previous build was killed before it could restore the file.
+        BUILD_PY.write_text(saved.read_text(encoding="utf-8"), encoding="utf-8")
+    original = BUILD_PY.read_text(encoding="utf-8")
+    saved.write_text(original, encoding="utf-8")
+    try:
+        new = stamped(original, build_date, version)
+        if new != original:  # an unchanged file is not rewritten: other runs may be reading it
+            BUILD_PY.write_text(new, encoding="utf-8")
+        cmd = [
+            sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean",
+            "--distpath", str(dist), "--workpath", str(work),
+            "--log-level", "WARN" if quiet else "INFO",
+            str(SPEC),
+        ]
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, check=False)
+        if proc.returncode != 0:
+            raise SystemExit(f"PyInstaller failed (exit {proc.returncode})")
+    finally:
+        if BUILD_PY.read_text(encoding="utf-8") != original:
+            BUILD_PY.write_text(original, encoding="utf-8")
+        saved.unlink(missing_ok=True)
+    return dist / NAME
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="output folder (default dist/)")
+    parser.add_argument("--work", type=Path, default=ROOT / "build" / "pyinstaller",
+                        help="PyInstaller's work folder (default build/pyinstaller)")
+    parser.add_argument("--build-date", default=datetime.now(UTC).date().isoformat(),
+                        help="date stamped into the bundle (default: today, UTC)")
+    parser.add_argument("--version", default=None, help="version (default: pyproject.toml)")
+    parser.add_argument("--quiet", action="store_true", help="PyInstaller warnings only")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    bundle = build(args.dist.resolve(), args.work.resolve(), args.build_date,
+                   args.version or project_version(), quiet=args.quiet)
+    exe = executable(bundle)
+    if not exe.exists():
+        raise SystemExit(f"the build finished but {exe} is missing")
+    size, files = dir_size(bundle)
+    seconds = time.monotonic() - started
+    print(f"bundle: {bundle} ({size / 1e6:.0f} MB in {files} files, built in {seconds:.0f}s)")
+    print(f"run:    {exe} --selftest")
+    print(json.dumps({"bundle": str(bundle), "executable": str(exe), "bytes": size,
+                      "files": files, "seconds": round(seconds, 1)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,13 @@
+"""Entry script of the bundle: the same ``tramtiem`` command as ``pip install`` gives."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+
+if __name__ == "__main__":
+    # uvicorn workers and any process pool re-run this script in a frozen build.
+    multiprocessing.freeze_support()
+    from ui.cli import main
+
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""The Linux bundle: build it with packaging/build.py, then run its ``--selftest``.
+
+This is the acceptance check "CI builds the Linux bundle and runs its
+--selftest from the bundle". It takes one to three minutes, so a local run may
+skip it with ``TRAMTIEM_SKIP_BUNDLE=1``; under CI (``CI=true``) it always runs
+and a missing PyInstaller is a failure, not a skip.
+
+The figures (bundle size, selftest wall time, bare start-up time) are printed
+to the terminal and written to ``build/bundle-report.json``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+sys.path.insert(0, str(ROOT / "packaging"))
+import build as packaging_build  # noqa: E402 - packaging/ is not a package
+
+sys.path.remove(str(ROOT / "packaging"))
+
+
+def _skip_reason() -> str | None:
+    if IN_CI:
+        return None
+    if os.environ.get("TRAMTIEM_SKIP_BUNDLE") == "1":
+        return "TRAMTIEM_SKIP_BUNDLE=1"
+    if importlib.util.find_spec("PyInstaller") is None:
+        return "PyInstaller is not installed (pip install -e .[packaging])"
+    return None
+
+
+def _bundle_env(tmp: Path) -> dict[str, str]:
+    """The bundle must not lean on this checkout or its venv: a bare environment."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "DISPLAY", "WAYLAND_DISPLAY",
+                        "PYTHON_KEYRING_BACKEND")}
+    env["HOME"] = str(tmp / "home")  # nothing written to the real user's dirs
+    env["XDG_DATA_HOME"] = str(tmp / "home" / "data")
+    env["TMPDIR"] = str(tmp / "tmp")
+    (tmp / "home").mkdir(exist_ok=True)
+    (tmp / "tmp").mkdir(exist_ok=True)
+    return env
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def test_stamped_rewrites_only_the_two_build_facts() -> None:
+    source = (ROOT / "station" / "_build.py").read_text(encoding="utf-8")
+    out = packaging_build.stamped(source, "2031-02-03", "9.8.7")
+    assert 'BUILD_DATE = "2031-02-03"' in out and 'VERSION = "9.8.7"' in out
+    assert out.replace("2031-02-03", "X").replace("9.8.7", "Y").count("\n") == source.count("\n")
+    assert packaging_build.stamped(out, *_current_facts()) == source
+
+
+def _current_facts() -> tuple[str, str]:
+    from station._build import BUILD_DATE, VERSION
+
+    return BUILD_DATE, VERSION
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_linux_bundle_builds_and_passes_its_selftest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    build_date, version = _current_facts()
+    build_py = ROOT / "station" / "_build.py"
+    before = build_py.read_bytes()
+    # The date stamped is the one already in the file: a test build leaves the
+    # checkout byte for byte as it was, even for test runs reading it meanwhile.
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "packaging" / "build.py"), "--quiet",
+         "--dist", str(tmp_path / "dist"), "--work", str(tmp_path / "work"),
+         "--build-date", build_date, "--version", version],
+        cwd=ROOT, capture_output=True, text=True, timeout=1100, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
+    assert build_py.read_bytes() == before
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    exe = Path(summary["executable"])
+    assert exe.is_file() and os.access(exe, os.X_OK)
+    bundle = Path(summary["bundle"])
+    # Nothing of the checkout's sources rides along beyond what the spec lists.
+    internal = bundle / "_internal"
+    assert sorted(p.name for p in (internal / "ui" / "i18n").iterdir()) == [
+        "tramtiem_en.qm", "tramtiem_vi.qm"]
+    assert (internal / "station" / "migrations" / "env.py").is_file()
+    assert (internal / "hub" / "migrations" / "env.py").is_file()
+    assert not list(internal.glob("keyrings*")), "keyrings.alt must not be bundled"
+    assert list(internal.glob("keyring-*.dist-info")), "keyring's entry points need its metadata"
+    assert not list(internal.glob("psycopg*"))
+
+    env = _bundle_env(tmp_path)
+    run_dir = tmp_path / "cwd"
+    run_dir.mkdir()
+
+    # Wall time depends on what else the machine runs; CPU time much less so.
+    cpu0, t0 = _children_cpu_s(), time.perf_counter()
+    help_proc = subprocess.run([str(exe), "--help"], cwd=run_dir, env=env, capture_output=True,
+                               text=True, timeout=120, check=False)
+    help_s, help_cpu = time.perf_counter() - t0, _children_cpu_s() - cpu0
+    assert help_proc.returncode == 0 and "--selftest" in help_proc.stdout
+
+    cpu0, t0 = _children_cpu_s(), time.perf_counter()
+    st = subprocess.run([str(exe), "--selftest"], cwd=run_dir, env=env, capture_output=True,
+                        text=True, timeout=300, check=False)
+    selftest_s, selftest_cpu = time.perf_counter() - t0, _children_cpu_s() - cpu0
+    assert st.returncode == 0, st.stdout[-4000:] + st.stderr[-4000:]
+    report: dict[str, Any] = json.loads(st.stdout)
+    assert report["ok"] and report["frozen"]
+    checks = report["checks"]
+    assert all(c["ok"] for c in checks.values()), checks
+    assert checks["window"]["png_bytes"] > 10_000
+    assert checks["window"]["today_rows"] > 0
+    assert checks["keyring"]["native"] == "keyring.backends.SecretService"
+    assert not checks["keyring"]["keyrings_alt"]
+    assert checks["sqlcipher"]["cipher_version"]
+    assert not list((tmp_path / "tmp").iterdir()), "the selftest left files behind"
+
+    # The embedded demo hub from the bundle: a real sync over HTTP on 127.0.0.1.
+    demo_dir = tmp_path / "demo"
+    demo = subprocess.run([str(exe), "demo", "--headless", "--people", "10", "--data-dir",
+                           str(demo_dir)], cwd=run_dir, env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
+    assert "sync ok" in demo.stdout and "pending left 0" in demo.stdout
+
+    figures = {
+        "bundle_mb": round(summary["bytes"] / 1e6, 1),
+        "bundle_files": summary["files"],
+        "build_s": summary["seconds"],
+        "start_help_s": round(help_s, 2),
+        "start_help_cpu_s": round(help_cpu, 2),
+        "selftest_wall_s": round(selftest_s, 2),
+        "selftest_cpu_s": round(selftest_cpu, 2),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "selftest_checks_ms": {k: v["ms"] for k, v in checks.items()},
+    }
+    out = ROOT / "build" / "bundle-report.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    with capsys.disabled():
+        print(
+            f"\nLinux bundle: {figures['bundle_mb']} MB in {figures['bundle_files']} files "
+            f"(built in {figures['build_s']:.0f}s); start to --help {help_s:.2f}s "
+            f"({help_cpu:.2f}s CPU); --selftest {selftest_s:.2f}s wall ({selftest_cpu:.2f}s CPU)"
+        )
+    shutil.rmtree(tmp_path / "work", ignore_errors=True)  # PyInstaller's cache is large

@@ -1,0 +1,329 @@
+"""Printing: the daily site report and the vaccination confirmation slip, as PDF.
+
+Both are HTML laid out by ``QTextDocument`` and written with ``QPdfWriter`` (A4,
+15 mm margins), so they print on any site printer from any PDF viewer and no
+printer driver is needed on the station.
+
+* The **daily report** takes its vocabulary from ``station.reports_xlsx.LABELS``: the
+  PDF and the Excel workbook must say the same thing in the same words (and the
+  CLI prints without a translator), in Vietnamese or English.
+* The **confirmation slip** follows the certificate of QĐ 3588/QĐ-BYT Phụ lục 4 as
+  replaced by QĐ 43/QĐ-BYT (vietnam.md §2.8): bilingual labels (the paper is always
+  Vietnamese *and* English, whatever the screen language, so these labels are fixed
+  text, not translations), 3 primary + 1 additional + 3 booster dose rows, the site,
+  and a signature and stamp area. Its QR code carries only a record reference
+  (``TT1:<person uuid>``): what the official QR encodes is unknown, and a reference
+  leaks nothing if the paper is lost.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import segno
+from PySide6.QtCore import QMarginsF, QSizeF, QUrl
+from PySide6.QtGui import QFont, QImage, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+
+from station import refdata
+from station.reports import DailyReport, SlipData
+from station.reports_xlsx import display_day, labels, outcome_label, vaccine_label
+
+MARGIN_MM = 15.0
+# A4 printable area at 96 px per inch: the document is laid out at screen scale and
+# the writer scales it to the page, so point sizes in the HTML mean points on paper.
+_PAGE_W_PX = (210.0 - 2 * MARGIN_MM) / 25.4 * 96
+_PAGE_H_PX = (297.0 - 2 * MARGIN_MM) / 25.4 * 96
+FONT_FAMILIES = ["DejaVu Sans", "Arial", "Segoe UI", "Noto Sans"]  # all carry Vietnamese
+
+_CSS = """
+body { font-size: 10pt; color: #000; }
+.muted { color: #444; }
+p.h { font-size: 11pt; margin-top: 12px; margin-bottom: 4px; }
+.en { color: #333; font-style: italic; }
+table.grid { border-collapse: collapse; }
+table.grid td, table.grid th { border: 1px solid #555; padding: 3px 5px; }
+table.grid th { background-color: #e8e8e8; font-weight: bold; }
+td.num { text-align: right; }
+"""
+
+
+def qr_image(payload: str, *, scale: int = 6) -> QImage:
+    """The QR of ``payload`` as an image (medium error correction survives a smudge)."""
+    import io
+
+    buf = io.BytesIO()
+    segno.make(payload, error="m", micro=False).save(buf, kind="png", scale=scale, border=2)
+    image = QImage()
+    image.loadFromData(buf.getvalue(), "PNG")
+    return image
+
+
+def _esc(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def write_pdf(body_html: str, path: Path | str, *, images: dict[str, QImage] | None = None,
+              title: str = "") -> Path:
+    """Lay out ``body_html`` on A4 pages and write the PDF; returns the path."""
+    out = Path(path)
+    writer = QPdfWriter(str(out))
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    writer.setPageMargins(QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM),
+                          QPageLayout.Unit.Millimeter)
+    writer.setResolution(300)
+    writer.setTitle(title)
+    writer.setCreator("Trạm Tiêm")
+    doc = QTextDocument()
+    font = QFont()
+    font.setFamilies(FONT_FAMILIES)
+    font.setPointSizeF(10)
+    doc.setDefaultFont(font)
+    doc.setDefaultStyleSheet(_CSS)
+    doc.setDocumentMargin(0)
+    for name, image in (images or {}).items():
+        doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), image)
+    doc.setHtml(body_html)
+    # A page size on the document makes print() paginate at this size without adding
+    # its own page numbers, which would sit on top of the slip's signature area.
+    doc.setPageSize(QSizeF(_PAGE_W_PX, _PAGE_H_PX))
+    doc.print_(writer)
+    return out
+
+
+# ---- the daily report ------------------------------------------------------------------
+
+
+def report_html(rep: DailyReport, lang: str = "vi") -> str:
+    L = labels(lang)
+    t = rep.totals
+    parts = [
+        f"<p align='center' style='margin:0'><span style='font-size:13pt'><b>{_esc(L['title'])}</b></span></p>",
+        f"<p class='muted' align='center'>{_esc(L['site'])}: <b>{_esc(rep.site_code)}</b> &nbsp;·&nbsp; "
+        f"{_esc(L['day'])}: <b>{display_day(rep.day)}</b> &nbsp;·&nbsp; "
+        f"{_esc(L['generated'])}: {_esc(rep.generated_at[:16].replace('T', ' '))}</p>",
+        "<table class='grid' width='100%' cellspacing='0'>",
+    ]
+    totals = [("doses", t.doses), ("people_vaccinated", t.people_vaccinated),
+              ("expected", t.expected), ("checked_in", t.checked_in), ("screened", t.screened),
+              ("cleared", t.cleared), ("deferred", t.deferred),
+              ("adverse_events", t.adverse_events), ("adverse_severe", t.adverse_severe),
+              ("doses_voided", t.doses_voided)]
+    # Two figures per line keeps the summary on a third of the page.
+    for i in range(0, len(totals), 2):
+        cells = "".join(
+            f"<td width='38%'>{_esc(L[k])}</td><td class='num' width='12%'><b>{v}</b></td>"
+            for k, v in totals[i : i + 2]
+        )
+        parts.append(f"<tr>{cells}</tr>")
+    parts.append("</table>")
+
+    parts.append(f"<p class='h'><b>{_esc(L['sheet_doses'])}</b></p>")
+    parts.append("<table class='grid' width='100%' cellspacing='0'><tr>"
+                 f"<th>{_esc(L['vaccine'])}</th><th>{_esc(L['dose_number'])}</th>"
+                 f"<th>{_esc(L['kind'])}</th><th>{_esc(L['group'])}</th>"
+                 f"<th>{_esc(L['count'])}</th></tr>")
+    for c in rep.doses:
+        group = c.priority_group if c.priority_group is not None else L["none_group"]
+        parts.append(f"<tr><td>{_esc(vaccine_label(c.vaccine_code, lang))}</td>"
+                     f"<td class='num'>{c.dose_number}</td><td>{_esc(L.get(c.kind, c.kind))}</td>"
+                     f"<td class='num'>{_esc(group)}</td><td class='num'>{c.count}</td></tr>")
+    parts.append(f"<tr><td colspan='4'><b>{_esc(L['total'])}</b></td>"
+                 f"<td class='num'><b>{t.doses}</b></td></tr></table>")
+
+    parts.append(f"<p class='h'><b>{_esc(L['sheet_lots'])}</b></p>")
+    lot_cols = (("vaccine", 24), ("lot_number", 11), ("expiry", 13), ("received", 12),
+                ("used_day", 12), ("used_to_date", 13), ("remaining", 15))
+    parts.append("<table class='grid' width='100%' cellspacing='0'><tr>"
+                 + "".join(f"<th width='{w}%'>{_esc(L[k])}</th>" for k, w in lot_cols)
+                 + "</tr>")
+    for lot in rep.lots:
+        parts.append(f"<tr><td>{_esc(vaccine_label(lot.vaccine_code, lang))}</td>"
+                     f"<td>{_esc(lot.lot_number)}</td><td>{display_day(lot.expiry)}</td>"
+                     f"<td class='num'>{lot.doses_received}</td><td class='num'>{lot.used_day}</td>"
+                     f"<td class='num'>{lot.used_to_date}</td><td class='num'>{lot.remaining}</td></tr>")
+    parts.append("</table>")
+
+    parts.append("<br/><table width='100%' cellspacing='0'><tr><td width='50%' valign='top'>")
+    parts.append(f"<p class='h'><b>{_esc(L['sheet_screening'])}</b></p>")
+    parts.append(f"<table class='grid' width='98%' cellspacing='0'><tr><th>{_esc(L['outcome'])}</th>"
+                 f"<th>{_esc(L['count'])}</th></tr>")
+    for o in rep.screening:
+        parts.append(f"<tr><td>{_esc(outcome_label(o.outcome, lang))}</td>"
+                     f"<td class='num'>{o.count}</td></tr>")
+    parts.append(f"<tr><td><b>{_esc(L['total'])}</b></td><td class='num'><b>{t.screened}</b></td></tr>")
+    parts.append("</table></td><td width='50%' valign='top'>")
+    parts.append(f"<p class='h'><b>{_esc(L['sheet_adverse'])}</b></p>")
+    parts.append(f"<table class='grid' width='100%' cellspacing='0'><tr><th>{_esc(L['severity'])}</th>"
+                 f"<th>{_esc(L['count'])}</th></tr>")
+    for a in rep.adverse:
+        parts.append(f"<tr><td>{_esc(L.get('sev_' + a.severity, a.severity))}</td>"
+                     f"<td class='num'>{a.count}</td></tr>")
+    parts.append(f"<tr><td><b>{_esc(L['total'])}</b></td>"
+                 f"<td class='num'><b>{t.adverse_events}</b></td></tr></table>")
+    parts.append("</td></tr></table>")
+
+    signer_l, signer_r = (("Người lập báo cáo", "Phụ trách cơ sở tiêm chủng") if lang == "vi"
+                          else ("Prepared by", "Head of the vaccination site"))
+    sign = "(ký, ghi rõ họ tên)" if lang == "vi" else "(signature and full name)"
+    parts.append("<br/><table width='100%' cellspacing='0'><tr>"
+                 f"<td width='50%' align='center'><b>{signer_l}</b><br/><i>{sign}</i><br/><br/><br/><br/></td>"
+                 f"<td width='50%' align='center'><b>{signer_r}</b><br/><i>{sign}</i><br/><br/><br/><br/></td>"
+                 "</tr></table>")
+    return "".join(parts)
+
+
+def print_report_pdf(rep: DailyReport, path: Path | str, lang: str = "vi") -> Path:
+    return write_pdf(report_html(rep, lang), path, title=labels(lang)["title"])
+
+
+# ---- the confirmation slip ----------------------------------------------------------------
+
+# Fixed bilingual text of the official certificate (not translated: both languages print).
+SLIP_TITLE = ("GIẤY XÁC NHẬN ĐÃ TIÊM VẮC XIN COVID-19", "CERTIFICATE OF COVID-19 VACCINATION")
+SLIP_STATE = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
+SLIP_FIELDS = {
+    "name": ("Họ và tên", "Full name"),
+    "birth": ("Ngày sinh", "Date of birth"),
+    "sex": ("Giới tính", "Sex"),
+    "id": ("Số CCCD/CMT/Hộ chiếu/ID", "ID/Passport number"),
+    "phone": ("Số điện thoại", "Phone number"),
+    "address": ("Địa chỉ", "Address"),
+    "dose": ("Mũi tiêm", "Dose"),
+    "date": ("Ngày tiêm", "Date"),
+    "vaccine": ("Tên vắc xin", "Vaccine"),
+    "lot": ("Số lô", "Lot number"),
+    "site": ("Cơ sở tiêm chủng", "Vaccination site"),
+    "ref": ("Mã tra cứu", "Record reference"),
+    "signer": ("XÁC NHẬN CỦA CƠ SỞ TIÊM CHỦNG", "CERTIFIED BY THE VACCINATION SITE"),
+    "stamp": ("(Ký tên, đóng dấu)", "(Signature and stamp)"),
+    "place_date": ("Ngày", "Date"),
+}
+SLIP_DOSE = {
+    "primary": ("Mũi cơ bản", "Primary dose"),
+    "additional": ("Mũi bổ sung", "Additional dose"),
+    "booster": ("Mũi nhắc lại", "Booster dose"),
+}
+SLIP_SEX = {"M": ("Nam", "Male"), "F": ("Nữ", "Female")}
+SLIP_ELSEWHERE = ("Nơi khác", "Elsewhere")
+QR_URL = "tramtiem://slip-qr"
+
+
+def _bi_order(pair: tuple[str, str], *, sep: str = " / ", first: int = 0) -> str:
+    """Both languages; the second in italics. ``first=1`` puts English first (a slip for
+    a foreign national), Vietnamese stays on the paper either way."""
+    a, b = pair[first], pair[1 - first]
+    return f"{_esc(a)}{sep}<span class='en'>{_esc(b)}</span>"
+
+
+def slip_html(slip: SlipData, *, site_name: str = "", lang: str = "vi") -> str:
+    first = 1 if lang == "en" else 0
+
+    def _bi(pair: tuple[str, str], *, sep: str = " / ") -> str:
+        return _bi_order(pair, sep=sep, first=first)
+
+    p = slip.person
+    F = SLIP_FIELDS
+    sex = SLIP_SEX.get(p.sex or "")
+    id_text = p.id_number or ""
+    parts = [
+        # Header: the state motto centred, the QR to the right (the paper's layout).
+        "<table width='100%' cellspacing='0'><tr>",
+        "<td width='22%'></td>",
+        f"<td width='56%' align='center'><b>{_esc(SLIP_STATE[0])}</b><br/>"
+        f"<u>{_esc(SLIP_STATE[1])}</u></td>",
+        f"<td width='22%' align='right'><img src='{QR_URL}' width='96' height='96'/></td>",
+        "</tr></table>",
+        f"<p align='center' style='margin-top:8px'><span style='font-size:15pt'><b>"
+        f"{_esc(SLIP_TITLE[first])}</b></span><br/><span class='en' style='font-size:11pt'>"
+        f"{_esc(SLIP_TITLE[1 - first])}</span></p>",
+        "<table width='100%' cellspacing='0' cellpadding='3'>",
+        f"<tr><td width='34%'>{_bi(F['name'])}:</td><td><b>{_esc(p.full_name.upper())}</b></td></tr>",
+        f"<tr><td>{_bi(F['birth'])}:</td><td>{_esc(p.birth_display)}</td></tr>",
+        f"<tr><td>{_bi(F['sex'])}:</td><td>{_bi(sex) if sex else ''}</td></tr>",
+        f"<tr><td>{_bi(F['id'])}:</td><td>{_esc(id_text)}</td></tr>",
+        f"<tr><td>{_bi(F['phone'])}:</td><td>{_esc(p.phone or '')}</td></tr>",
+        f"<tr><td>{_bi(F['address'])}:</td><td>{_esc(slip.address)}</td></tr>",
+        "</table><br/>",
+        "<table class='grid' width='100%' cellspacing='0'><tr>",
+        f"<th width='24%'>{_bi(F['dose'], sep='<br/>')}</th>",
+        f"<th width='16%'>{_bi(F['date'], sep='<br/>')}</th>",
+        f"<th width='30%'>{_bi(F['vaccine'], sep='<br/>')}</th>",
+        f"<th width='14%'>{_bi(F['lot'], sep='<br/>')}</th>",
+        f"<th width='16%'>{_bi(F['site'], sep='<br/>')}</th></tr>",
+    ]
+    for kind, n, dose in slip.rows:
+        label = SLIP_DOSE[kind]
+        # Rows are numbered as on the form: "Mũi cơ bản 1", "Mũi nhắc lại 2".
+        name = f"{_esc(label[first])} {n}<br/><span class='en'>{_esc(label[1 - first])} {n}</span>"
+        if dose is None:
+            parts.append(f"<tr><td>{name}</td><td></td><td></td><td></td><td></td></tr>")
+            continue
+        v = refdata.vaccines().get(dose.vaccine_code)
+        vname = v.name_vi if v else dose.vaccine_code
+        parts.append(f"<tr><td>{name}</td><td>{display_day(dose.day)}</td>"
+                     f"<td>{_esc(vname)}</td><td>{_esc(dose.lot_number or '')}</td>"
+                     f"<td>{_bi(SLIP_ELSEWHERE, sep='<br/>') if dose.elsewhere else _esc(dose.site_code)}"
+                     "</td></tr>")
+    site = f"{site_name} ({slip.site_code})" if site_name else slip.site_code
+    parts += [
+        "</table><br/>",
+        "<table width='100%' cellspacing='0'><tr>",
+        f"<td width='50%' valign='top'>{_bi(F['site'])}:<br/><b>{_esc(site)}</b><br/><br/>"
+        f"<span class='muted'>{_bi(F['ref'])}: {_esc(slip.qr_payload)}</span></td>",
+        f"<td width='50%' align='center' valign='top'><i>{_bi(F['place_date'])}: "
+        f"{display_day(slip.printed_on)}</i><br/><b>{_esc(F['signer'][first])}</b><br/>"
+        f"<span class='en'>{_esc(F['signer'][1 - first])}</span><br/><i>{_bi(F['stamp'])}</i>"
+        "<br/><br/><br/><br/><br/><br/></td>",
+        "</tr></table>",
+    ]
+    return "".join(parts)
+
+
+PRINTS_KEEP_SECONDS = 24 * 3600
+
+
+def prints_dir() -> Path:
+    """Where slips go before the viewer prints them: the user's temp folder, swept daily.
+
+    A slip holds a name, an ID number and a phone; it must not pile up on the laptop
+    (vietnam.md §5), so files older than a day are removed each time one is made.
+    """
+    import tempfile
+    import time
+
+    folder = Path(tempfile.gettempdir()) / "tramtiem-prints"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    cutoff = time.time() - PRINTS_KEEP_SECONDS
+    for old in folder.glob("*.pdf"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass  # open in a viewer on Windows: next time
+    return folder
+
+
+def open_pdf(path: Path) -> bool:
+    """Show the PDF in the system viewer (which prints it). Not on the offscreen platform:
+    there is no one to see it (tests, headless runs)."""
+    from PySide6.QtGui import QDesktopServices, QGuiApplication
+
+    if QGuiApplication.platformName() == "offscreen":
+        return False
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+def print_slip_pdf(slip: SlipData, path: Path | str, *, site_name: str = "", lang: str = "vi") -> Path:
+    return write_pdf(slip_html(slip, site_name=site_name, lang=lang), path,
+                     images={QR_URL: qr_image(slip.qr_payload)}, title=SLIP_TITLE[0])
+
+
+__all__ = [
+    "print_report_pdf",
+    "print_slip_pdf",
+    "qr_image",
+    "report_html",
+    "slip_html",
+    "write_pdf",
+]
