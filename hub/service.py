@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from hub.db import Database, hub_epoch
@@ -269,49 +269,34 @@ def record_tally(db: Database, caller: Caller, req: TallyRequest, *, now: dateti
             st.last_seen = iso(now)
 
 
-def site_summary(db: Database, site_code: str) -> SiteSummary:
+def site_summary(db: Database, site_code: str, *, now: datetime | None = None) -> SiteSummary:
+    """Given against received for one site: the dashboard's own numbers.
+
+    One computation serves the dashboard, ``tramtiem-hub report`` and the
+    station API, so they never disagree (doses copied from paper certificates
+    are not "received"; the gap is counted over the days the tallies cover).
+    """
+    # Imported here: the dashboard's data module imports this one.
+    from hub.dashboard.auth import Scope
+    from hub.dashboard.data import build
+
     with db.read() as s:
-        if (
-            s.get(Site, site_code) is None
-            and not s.execute(
-                select(Station.id).where(Station.site_code == site_code).limit(1)
-            ).scalar()
-        ):
+        if s.get(Site, site_code) is None:
             raise HubError(404, "site.not_found", "no such site")
-        stations = list(
-            s.execute(
-                select(Station).where(Station.site_code == site_code, Station.revoked == 0)
-            ).scalars()
-        )
-        given = pending = 0
-        oldest: str | None = None
-        for st in stations:
-            tally = s.get(StationTally, st.id)
-            if tally is None:
-                continue
-            rows = tally.tally.get("rows", [])
-            given += sum(int(r.get("entered", 0)) for r in rows)
-            pending += sum(int(r.get("pending", 0)) for r in rows)
-            at = tally.tally.get("oldest_pending_at")
-            if isinstance(at, str) and (oldest is None or at < oldest):
-                oldest = at
-        received = int(
-            s.execute(
-                select(func.count())
-                .select_from(Dose)
-                .where(Dose.site_code == site_code, Dose.voided == 0)
-            ).scalar_one()
-        )
-        seen = [st.last_seen for st in stations if st.last_seen]
+    board = build(db, Scope("site", site_code), now=now or datetime.now(UTC))
+    rows = [site for p in board.provinces for a in p.areas for site in a.sites]
+    if not rows:
+        raise HubError(404, "site.not_found", "no such site")
+    n = rows[0].n
     return SiteSummary(
         site_code=site_code,
-        given=given,
-        received=received,
-        gap=given - received,
-        pending_at_stations=pending,
-        oldest_pending_at=oldest,
-        last_contact=max(seen) if seen else None,
-        stations=len(stations),
+        given=n.given,
+        received=n.received,
+        gap=n.gap,
+        pending_at_stations=n.pending_doses,
+        oldest_pending_at=iso(n.oldest_pending_at) if n.oldest_pending_at else None,
+        last_contact=iso(n.last_contact) if n.last_contact else None,
+        stations=n.stations,
     )
 
 

@@ -44,7 +44,8 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 PROVINCE_RE = re.compile(r"^[0-9]{2}$")
 AREA_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,15}$")
 
-Role = Literal["province", "district"]
+# "site" is internal: the station API's own site summary uses the same numbers.
+Role = Literal["province", "district", "site"]
 Outcome = Literal["ok", "bad", "locked"]
 
 _hasher = PasswordHasher()

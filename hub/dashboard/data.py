@@ -202,6 +202,8 @@ def _sites_in(scope: Scope) -> Select[Any]:
     q = select(Site.code)
     if scope.role == "province":
         return q.where(Site.province_code == scope.code)
+    if scope.role == "site":
+        return q.where(Site.code == scope.code)
     return q.where(Site.area_code == scope.code)
 
 

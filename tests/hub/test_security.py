@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -236,7 +237,8 @@ def test_tally_signature_and_site_summary(
     s = hub.client.get(hub.api + f"/sites/{SITE_A}/summary", headers=a.headers).json()
     assert (s["given"], s["received"], s["gap"], s["pending_at_stations"]) == (2, 1, 1, 1)
     assert (
-        s["oldest_pending_at"] == "2026-12-01T09:30:00+07:00"
+        datetime.fromisoformat(s["oldest_pending_at"])
+        == datetime.fromisoformat("2026-12-01T09:30:00+07:00")
         and s["stations"] == 1
         and s["last_contact"]
     )
