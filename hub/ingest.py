@@ -993,10 +993,16 @@ class _Gap:
 
 
 def _stored(led: AppliedOp) -> OpResult:
+    """The answer to a retried op: the stored result, never a different verdict.
+
+    An op applied the first time is answered ``duplicate``; one refused or queued
+    for review keeps that status, or a lost answer would turn a refusal into an
+    acknowledgement at the station (and hide it from the supervisor).
+    """
     r = dict(led.result)
     return OpResult(
         op_id=led.op_id,
-        status="duplicate",
+        status="duplicate" if led.status in ("applied", "duplicate") else led.status,  # type: ignore[arg-type]
         server_seq=r.get("server_seq"),
         reason=r.get("reason"),
         detail=dict(r.get("detail") or {}) | {"original_status": led.status},

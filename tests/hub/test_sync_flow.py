@@ -113,9 +113,10 @@ def test_rejected_op_does_not_block_the_queue(hub: Hub, make_station: Callable[.
     assert statuses[idx] == "rejected" and r["results"][idx]["reason"] == "payload.invalid"
     assert statuses[idx + 1 :] == ["applied"] * (len(ops) - idx - 1)
     assert r["expected_next_op_seq"] == ops[-1]["op_seq"] + 1
-    # A retry answers the same rejection from the ledger.
+    # A retry answers the same rejection from the ledger (a lost answer must not
+    # turn it into an acknowledgement).
     again = a.post_push(bad[idx : idx + 1]).json()
-    assert again["results"][0]["status"] == "duplicate"
+    assert again["results"][0]["status"] == "rejected"
     assert again["results"][0]["reason"] == "payload.invalid"
     assert again["results"][0]["detail"]["original_status"] == "rejected"
 
