@@ -196,10 +196,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
     ddir = Path(args.data_dir) if args.data_dir else default_data_dir()
     st = open_station(ddir)
     try:
-        if args.hub:
-            replica.set_meta(st, HUB_URL_KEY, args.hub.rstrip("/"))
+        # --hub overrides the stored address for this run only (e.g. a hub reached
+        # through another route today); enrollment stores the lasting one.
         try:
-            factory = client_factory_for(st, args.hub)
+            factory = client_factory_for(st, args.hub.rstrip("/") if args.hub else None)
         except StoreError:
             print("error: this station is not enrolled; run: tramtiem enroll --hub URL --code CODE",
                   file=sys.stderr)
@@ -238,7 +238,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("sync", help="send waiting records to the hub and fetch changes")
     p.add_argument("--data-dir", help="data directory (default: the OS user-data dir)")
-    p.add_argument("--hub", help="hub base URL (default: the one stored at enrollment)")
+    p.add_argument("--hub", help="hub base URL for this run only (default: the one stored at enrollment)")
     p.add_argument("--once", action="store_true", help="one cycle, then exit (non-zero on failure)")
     p.set_defaults(func=cmd_sync)
 

@@ -98,7 +98,7 @@ class Writer:
         try:
             dose = clinical.record_dose(self.st, self.actor, data)
         except NeedsConfirmation as exc:
-            confirm = frozenset(i.code for i in exc.issues)
+            confirm = frozenset(w.code for w in exc.warnings)
             dose = clinical.record_dose(self.st, self.actor, replace(data, confirm=confirm))
         emit("COMMITTED dose", dose.id, self.op_of("record_dose", dose.id))
 
