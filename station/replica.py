@@ -43,6 +43,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from station.clock import iso
 from station.models import Base
 from station.rules.vietnam import PartialDate, fold
+from station.services.common import resolve_person_id
 from station.store import Station
 
 log = logging.getLogger(__name__)
@@ -272,17 +273,8 @@ def _deferred_key(etype: str, eid: str) -> str:
     return f"{DEFERRED_PREFIX}{etype}:{eid}"
 
 
-def resolve_person(conn: Connection, person_id: str) -> str:
-    """Follow merge redirects (bounded: a chain never loops)."""
-    current = person_id
-    for _ in range(16):
-        nxt = conn.execute(
-            text("SELECT to_id FROM person_redirect WHERE from_id = :i"), {"i": current}
-        ).scalar()
-        if nxt is None:
-            return current
-        current = str(nxt)
-    return current
+# Following merge redirects is the services' own helper (one definition).
+resolve_person = resolve_person_id
 
 
 def _prepare_row(conn: Connection, table: str, ch: _Change) -> dict[str, Any]:

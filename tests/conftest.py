@@ -9,9 +9,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keyring
 import pytest
+
+if TYPE_CHECKING:
+    from tests.pg import PgCluster
 
 from station.memkeyring import ProcessKeyring
 
@@ -68,3 +72,20 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     from station.services import admin
 
     monkeypatch.setattr(admin, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[PgCluster | None]:
+    """One throwaway PostgreSQL cluster for the whole run (hub and end-to-end tests).
+
+    In CI (``CI=true``) a missing PostgreSQL is an error, never a skip.
+    """
+    from tests.pg import PostgresUnavailable, in_ci, pg_cluster
+
+    try:
+        with pg_cluster() as cluster:
+            yield cluster
+    except PostgresUnavailable:
+        if in_ci():
+            raise  # CI must run the PostgreSQL tests, never skip them
+        yield None

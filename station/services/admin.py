@@ -171,8 +171,8 @@ def _require_role_change(actor: Actor, role: str) -> None:
         require(actor.role, "manage_admins")
 
 
-def create_user(st: Station, actor: Actor, data: UserInput) -> UserDTO:
-    """Create a login for this site. Admins may create any role; supervisors staff roles."""
+def _check_user_fields(data: UserInput) -> tuple[str, str | None, list[FieldIssue]]:
+    """Username, display name and role of a new user (the password is checked apart)."""
     issues: list[FieldIssue] = []
     username = (data.username or "").strip().lower()
     if not username:
@@ -183,6 +183,12 @@ def create_user(st: Station, actor: Actor, data: UserInput) -> UserDTO:
     issues += iss
     if data.role not in ROLES:
         issues.append(FieldIssue("role", "role.invalid", {"allowed": list(ROLES)}))
+    return username, display, issues
+
+
+def create_user(st: Station, actor: Actor, data: UserInput) -> UserDTO:
+    """Create a login for this site. Admins may create any role; supervisors staff roles."""
+    username, display, issues = _check_user_fields(data)
     issues += _check_password(data.password)
     if issues:
         raise ValidationError(issues)
@@ -200,16 +206,7 @@ def create_user_with_hash(
     in that file: IT staff hash it once (``tramtiem provision --hash-password``).
     ``data.password`` is ignored.
     """
-    issues: list[FieldIssue] = []
-    username = (data.username or "").strip().lower()
-    if not username:
-        issues.append(FieldIssue("username", "username.required"))
-    elif not USERNAME_RE.match(username):
-        issues.append(FieldIssue("username", "username.invalid"))
-    display, iss = check_text(data.display_name, field="display_name", max_len=100, required=True, min_len=2)
-    issues += iss
-    if data.role not in ROLES:
-        issues.append(FieldIssue("role", "role.invalid", {"allowed": list(ROLES)}))
+    username, display, issues = _check_user_fields(data)
     if not password_hash.startswith("$argon2") or len(password_hash) > 512:
         issues.append(FieldIssue("password_hash", "password_hash.invalid"))
     if issues:

@@ -11,20 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import Cluster
-from tests.pg import PgCluster, PostgresUnavailable, in_ci, pg_cluster
+from tests.pg import PgCluster
 
 BACKENDS = ["sqlite", "postgres"]
-
-
-@pytest.fixture(scope="session")
-def pg() -> Iterator[PgCluster | None]:
-    try:
-        with pg_cluster() as cluster:
-            yield cluster
-    except PostgresUnavailable:
-        if in_ci():
-            raise  # CI must run the PostgreSQL tests, never skip them
-        yield None
 
 
 @pytest.fixture(params=BACKENDS)

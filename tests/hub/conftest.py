@@ -28,20 +28,9 @@ from station.services import admin
 from station.store import Actor, Station, init_station
 from sync.protocol import API_PREFIX
 from tests.conftest import FakeClock
-from tests.pg import PgCluster, PostgresUnavailable, in_ci, pg_cluster
+from tests.pg import PgCluster
 
 PASSWORD = "mat-khau-123"
-
-
-@pytest.fixture(scope="session")
-def pg() -> Iterator[PgCluster | None]:
-    try:
-        with pg_cluster() as cluster:
-            yield cluster
-    except PostgresUnavailable:
-        if in_ci():
-            raise  # CI must run the PostgreSQL tests, never skip them
-        yield None
 
 
 def _url(backend: str, tmp_path: Path, pg: PgCluster | None) -> str:
