@@ -16,6 +16,10 @@ BENCHES = {
     "ui_start": "bench.ui_start",
     "import": "bench.import_bench",
     "hub_push": "bench.hub_push",
+    "sync_loopback": "bench.sync_loopback",
+    "sync_degraded": "bench.sync_degraded",
+    "hub_burst": "bench.hub_burst",
+    "bootstrap_pull": "bench.bootstrap_pull",
 }
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtCore import Qt
 
 from station.demo import fake_person
 from station.services import people
 from station.store import Station
 from tests.ui.conftest import Keyboard, login, wait_idle
+from tests.ui.sync_helpers import StallMeter
 from ui.app import StationApp
 from ui.settings import UiSettings, load_settings
 from ui.workspaces.admin import AdminWorkspace
@@ -72,20 +73,8 @@ def test_gui_event_loop_never_stalls_while_a_long_write_runs(qtbot, app: Station
     rows = [fake_person(rng, st.today()) for _ in range(12_000)]  # > 0.5 s of writing since add_expected got faster
     actor = staff.supervisor
     day = st.today()
-    gaps: list[float] = []
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.elapsed()]
-
-    def tick() -> None:
-        now = clock.elapsed()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(tick)
-    timer.start()
+    meter = StallMeter()
+    meter.start()
     started = time.monotonic()
     app.tasks.write(lambda: people.add_expected(st, actor, rows, day=day), label="import")
     # Searches keep running in the read pool at the same time, as a clerk would type.
@@ -94,14 +83,20 @@ def test_gui_event_loop_never_stalls_while_a_long_write_runs(qtbot, app: Station
     kb.type("nguyen van")
     wait_idle(qtbot, app)
     qtbot.wait(50)
-    timer.stop()
+    meter.stop()
     busy_s = time.monotonic() - started
-    worst = max(gaps)
-    print(f"longest event-loop stall: {worst:.0f} ms over {busy_s:.1f} s of background work")
+    print(
+        f"longest event-loop stall: {meter.worst_ms} ms over {busy_s:.1f} s of background work; "
+        f"the GUI thread's own: {meter.worst_own_ms()} ms; whole process paused at most "
+        f"{meter.worst_probe_ms()} ms"
+    )
     assert busy_s > 0.5, "the job was too short to say anything"
-    # Target 100 ms (reported above). The hard bound leaves room for a loaded 2-core CI
-    # machine while still failing for any blocking call: this import alone takes > 1 s.
-    assert worst <= 250
+    # Target 100 ms (reported above). A blocking call on the GUI thread shows in its own
+    # share, whatever the machine's load: this import alone takes over a second.
+    assert meter.worst_own_ms() <= 250, meter.where()
+    # Pauses of the whole process (descheduling on a loaded 2-core machine, full
+    # garbage collections) are reported; only gross ones fail here.
+    assert meter.worst_ms <= 1000, meter.where()
 
 
 def test_tramtiem_without_a_command_starts_the_app(monkeypatch, tmp_path):
