@@ -194,9 +194,26 @@ def _setup_logging(data_dir: Path) -> None:
     logsetup.setup(data_dir, "app")
 
 
+def no_display() -> bool:
+    """True on a Linux box with no X11/Wayland session and no explicit Qt platform."""
+    import os
+
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def run(data_dir: Path | None = None, *, controller: SyncController | None = None) -> int:
     """Start the window on a station data directory; returns the exit code."""
     ddir = Path(data_dir) if data_dir is not None else default_data_dir()
+    if no_display():
+        # Qt would abort the process ("could not connect to display") with no hint.
+        print(
+            "No display: the station window needs a graphical session. Headless, use "
+            "`tramtiem demo --headless`, the `tramtiem` commands, or set QT_QPA_PLATFORM=offscreen.",
+            file=sys.stderr,
+        )
+        return 2
     _setup_logging(ddir)
     i18n.compile_stale()  # development checkout only: the bundle ships current .qm files
     qapp = QApplication.instance() or QApplication(sys.argv[:1])

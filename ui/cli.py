@@ -7,6 +7,7 @@ without a display.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from station import cli as station_cli
 from station import exchange_cli, maintenance_cli
@@ -49,6 +50,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from ui.sync_wiring import demo_station
 
     ddir = Path(args.data_dir) if args.data_dir else None
+    if not args.headless:
+        from ui.app import no_display
+
+        if no_display():
+            print("No display for the window: running `tramtiem demo --headless` instead.",
+                  file=sys.stderr)
+            args.headless = True
     with demo_station(people=args.people, seed=args.seed, data_dir=ddir) as demo:
         print(f"Demo station in {demo.data_dir}: {demo.people} people, {demo.expected_today} "
               f"expected today; embedded hub at {demo.hub_url}.")
