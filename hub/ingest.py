@@ -1097,19 +1097,30 @@ def _one(session: Session, station_id: str, req: PushRequest, op: Op, now: str) 
 def process_push(
     db: Database, station_id: str, req: PushRequest, *, now: str
 ) -> tuple[list[OpResult], int]:
-    """Apply a push op by op (each its own transaction); returns (results, expected_next_op_seq)."""
-    results: list[OpResult] = []
+    """Apply a push in one transaction, each op's effect in its own savepoint.
+
+    One COMMIT per batch instead of per op (the commit was over a third of the
+    hub's time). Every answer still describes committed work: the results are
+    returned only after the batch commits; a transient conflict re-runs the whole
+    batch, and an error (e.g. ``replica.regressed``) leaves none of it applied,
+    so the station simply sends the same op ids again.
+    """
     ops = sorted(req.ops, key=lambda o: o.op_seq)
-    for op in ops:
-        out = db.run_write(lambda s, op=op: _one(s, station_id, req, op, now))  # type: ignore[misc]
-        if isinstance(out, _Gap):
-            return results, out.expected
-        results.append(out)
-        if out.status == "rejected":
-            log.info("op rejected: type=%s reason=%s", op.op_type, out.reason)
-    with db.read() as s:
+
+    def run(s: Session) -> tuple[list[OpResult], int]:
+        results: list[OpResult] = []
+        for op in ops:
+            out = _one(s, station_id, req, op, now)
+            if isinstance(out, _Gap):
+                return results, out.expected
+            results.append(out)
         rep = s.get(Replica, (station_id, req.replica_epoch))
-        expected = rep.next_op_seq if rep is not None else (ops[0].op_seq if ops else 1)
+        return results, (rep.next_op_seq if rep is not None else (ops[0].op_seq if ops else 1))
+
+    results, expected = db.run_write(run)
+    for res, op in zip(results, ops, strict=False):
+        if res.status == "rejected":
+            log.info("op rejected: type=%s reason=%s", op.op_type, res.reason)
     return results, expected
 
 
