@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import keyring
 
@@ -28,6 +31,21 @@ def memory_keyring() -> MemoryKeyring:
     kr = MemoryKeyring()
     keyring.set_keyring(kr)
     return kr
+
+
+T = TypeVar("T")
+
+
+def in_scratch_dir(prefix: str, keep: str | None, body: Callable[[Path], T]) -> T:
+    """Run ``body`` in a new temporary directory (under ``keep`` if given, and kept then)."""
+    base = Path(tempfile.mkdtemp(prefix=prefix, dir=keep))
+    try:
+        return body(base)
+    finally:
+        if keep is None:
+            shutil.rmtree(base, ignore_errors=True)
+        else:
+            log(f"kept {base}")
 
 
 def log(msg: str) -> None:

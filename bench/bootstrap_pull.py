@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
-import tempfile
 import time
 from contextlib import ExitStack
 from datetime import timedelta
@@ -29,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench._util import log, r3
+from bench._util import in_scratch_dir, log, r3
 
 NAME = "bootstrap_pull"
 HELP = "a new station pulls a site with 50,000 pre-registrations from the hub"
@@ -44,14 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    base = Path(tempfile.mkdtemp(prefix="bench-bootstrap-", dir=args.keep))
-    try:
-        return _run(base, args)
-    finally:
-        if args.keep is None:
-            shutil.rmtree(base, ignore_errors=True)
-        else:
-            log(f"kept {base}")
+    return in_scratch_dir("bench-bootstrap-", args.keep, lambda base: _run(base, args))
 
 
 def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import tempfile
 import threading
 import time
 from contextlib import ExitStack
@@ -35,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from bench._util import log, r3
+from bench._util import in_scratch_dir, log, r3
 
 NAME = "hub_burst"
 HELP = "M stations (50) push N ops (1,000) each at once to a PostgreSQL hub; lost/duplicated"
@@ -51,14 +49,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    base = Path(tempfile.mkdtemp(prefix="bench-hub-burst-", dir=args.keep))
-    try:
-        return _run(base, args)
-    finally:
-        if args.keep is None:
-            shutil.rmtree(base, ignore_errors=True)
-        else:
-            log(f"kept {base}")
+    return in_scratch_dir("bench-hub-burst-", args.keep, lambda base: _run(base, args))
 
 
 def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:

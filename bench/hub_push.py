@@ -24,11 +24,9 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -36,7 +34,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench._util import log
+from bench._util import in_scratch_dir, log
 
 NAME = "hub_push"
 HELP = "ops/s a hub process takes from M stations syncing at once over HTTP (SQLite or --postgres)"
@@ -48,8 +46,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stations", type=int, default=8, help="stations syncing at once (8)")
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the hub (1)")
-    p.add_argument("--postgres", action="store_true",
-                   help="a throwaway PostgreSQL cluster instead of SQLite (tests/pg.py)")
+    p.add_argument(
+        "--postgres",
+        action="store_true",
+        help="a throwaway PostgreSQL cluster instead of SQLite (tests/pg.py)",
+    )
     p.add_argument("--database-url", default=None, help="an existing hub database instead")
 
 
@@ -92,7 +93,7 @@ def _tree_cpu_s(root_pid: int) -> float | None:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         parents[int(entry.name)] = int(fields[1])
         times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
     tree = {root_pid}
@@ -118,25 +119,21 @@ def _campaign_morning(st: Any, people_count: int, seed: int) -> int:
     doses = 0
     while doses < people_count:
         try:
-            res = people.register_walk_in(st, actors["volunteer"], demo.fake_person(rng, st.today()))
+            res = people.register_walk_in(
+                st, actors["volunteer"], demo.fake_person(rng, st.today())
+            )
         except DomainError:
             continue  # a drawn ID number already exists
-        clinical.record_screening(st, actors["screener"], res.person.id, answers=ELIGIBLE,
-                                  outcome="eligible")
+        clinical.record_screening(
+            st, actors["screener"], res.person.id, answers=ELIGIBLE, outcome="eligible"
+        )
         clinical.record_dose(st, actors["clerk"], DoseInput(res.person.id, lots[doses % len(lots)]))
         doses += 1
     return doses
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    base = Path(tempfile.mkdtemp(prefix="bench-hub-push-", dir=args.keep))
-    try:
-        return _run(base, args)
-    finally:
-        if args.keep is None:
-            shutil.rmtree(base, ignore_errors=True)
-        else:
-            log(f"kept {base}")
+    return in_scratch_dir("bench-hub-push-", args.keep, lambda base: _run(base, args))
 
 
 def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -173,9 +170,24 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
         stack.callback(hub_log.close)
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(args.workers), "--database-url", url],
-            stdout=hub_log, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+            [
+                sys.executable,
+                "-m",
+                "hub.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--database-url",
+                url,
+            ],
+            stdout=hub_log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
         )
 
         def stop() -> None:
@@ -200,8 +212,11 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
                 code = service.new_enrollment_code(db, site, ttl_hours=1, now=utc_now())
                 st = init_station(base / f"station-{i}", site)
                 with HubClient(hub_url) as client:
-                    resp = client.enroll(EnrollRequest(code=code, station_id=st.install_id,
-                                                       station_name=f"bench {i}"))
+                    resp = client.enroll(
+                        EnrollRequest(
+                            code=code, station_id=st.install_id, station_name=f"bench {i}"
+                        )
+                    )
                 sync_cli.store_token(st.install_id, resp.token)
                 replica.set_meta(st, sync_cli.HUB_URL_KEY, hub_url)
                 doses += _campaign_morning(st, args.people, args.seed + i)
@@ -222,8 +237,10 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
             reports[i] = engine.run_once()
             spans[i] = (t0, time.perf_counter())
 
-        threads = [threading.Thread(target=one, args=(i,), name=f"station-{i}")
-                   for i in range(len(stations))]
+        threads = [
+            threading.Thread(target=one, args=(i,), name=f"station-{i}")
+            for i in range(len(stations))
+        ]
         hub_cpu0 = _tree_cpu_s(proc.pid)
         own0 = time.process_time()
         for t in threads:
@@ -256,8 +273,11 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
         "station_cycle_s": {"min": round(min(per_station), 2), "max": round(max(per_station), 2)},
         # CPU per op: the hub's processes (uvicorn workers; PostgreSQL's own backends are
         # not counted) and this process (the stations' side of the sync).
-        "hub_cpu_ms_per_op": (round((hub_cpu1 - hub_cpu0) * 1000 / pushed, 2)
-                              if hub_cpu0 is not None and hub_cpu1 is not None and pushed else None),
+        "hub_cpu_ms_per_op": (
+            round((hub_cpu1 - hub_cpu0) * 1000 / pushed, 2)
+            if hub_cpu0 is not None and hub_cpu1 is not None and pushed
+            else None
+        ),
         "stations_cpu_ms_per_op": round(client_cpu * 1000 / pushed, 2) if pushed else None,
         "cpus": os.cpu_count(),
         "load_avg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,

@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
-from bench._util import log, r3
+from bench._util import in_scratch_dir, log, r3
 
 NAME = "sync_degraded"
 HELP = "2,000 dose ops through the fault proxy: 256 kbit/s, 300 ms each way, 2% resets"
@@ -48,14 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    base = Path(tempfile.mkdtemp(prefix="bench-sync-degraded-", dir=args.keep))
-    try:
-        return _run(base, args)
-    finally:
-        if args.keep is None:
-            shutil.rmtree(base, ignore_errors=True)
-        else:
-            log(f"kept {base}")
+    return in_scratch_dir("bench-sync-degraded-", args.keep, lambda base: _run(base, args))
 
 
 def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:

@@ -28,13 +28,12 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench._util import log, r3
+from bench._util import in_scratch_dir, log, r3
 
 NAME = "sync_loopback"
 HELP = "one station drains 10,000 dose ops to a SQLite and a PostgreSQL hub over loopback HTTP"
@@ -232,14 +231,7 @@ def load() -> float | None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    base = Path(tempfile.mkdtemp(prefix="bench-sync-loopback-", dir=args.keep))
-    try:
-        return _run(base, args)
-    finally:
-        if args.keep is None:
-            shutil.rmtree(base, ignore_errors=True)
-        else:
-            log(f"kept {base}")
+    return in_scratch_dir("bench-sync-loopback-", args.keep, lambda base: _run(base, args))
 
 
 def _one_hub(base: Path, src: Path, backend: str, tag: str) -> dict[str, Any]:
