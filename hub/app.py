@@ -137,6 +137,11 @@ class BodyMiddleware:
         chunks: list[bytes] = []
         size = 0
         more = True
+        def too_large() -> JSONResponse:
+            return _error(
+                413, "request.too_large", "request body too large", {"max_bytes": self.max_bytes}
+            )
+
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
@@ -144,12 +149,7 @@ class BodyMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await _error(
-                    413,
-                    "request.too_large",
-                    "request body too large",
-                    {"max_bytes": self.max_bytes},
-                )(scope, receive, send)
+                await too_large()(scope, receive, send)
                 return
             chunks.append(chunk)
             more = bool(message.get("more_body", False))
@@ -166,12 +166,7 @@ class BodyMiddleware:
                 )
                 return
             if too_big:
-                await _error(
-                    413,
-                    "request.too_large",
-                    "request body too large",
-                    {"max_bytes": self.max_bytes},
-                )(scope, receive, send)
+                await too_large()(scope, receive, send)
                 return
         new_headers = [
             (k, v)
