@@ -19,14 +19,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
@@ -41,6 +38,7 @@ from hub.effects import (
     unmerge_person,
 )
 from hub.errors import HubError, Rejected
+from hub.fastpath import FastPathRefused, FastRun, Ledgered, fast_runs
 from hub.models import (
     AdverseEvent,
     AppliedOp,
@@ -57,6 +55,24 @@ from hub.models import (
     Station,
     VaccineLot,
 )
+from hub.payloads import (
+    BIRTH_RE,
+    AddRegistrationP,
+    AdverseP,
+    CheckInP,
+    DoseP,
+    LotP,
+    ObserveP,
+    RegisterPersonP,
+    RegP,
+    ResolveP,
+    ScreeningP,
+    UpdatePersonP,
+    UserP,
+    VoidP,
+    parse,
+    series,
+)
 from station.ids import uuid7
 from station.rules.vietnam import fold
 from sync.protocol import Op, OpResult, PushRequest
@@ -68,8 +84,6 @@ IDENTITY_FIELDS = frozenset({"full_name", "birth", "sex", "id_type", "id_number"
 CONTACT_FIELDS = frozenset(
     {"phone", "province_code", "ward_code", "address_line", "priority_group", "occupation", "bhyt"}
 )
-BIRTH_RE = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
-DAY_RE = r"^\d{4}-\d{2}-\d{2}$"
 # Column widths of the person fields an update may carry (None: free text up to 1000).
 FIELD_MAX = {
     "full_name": 200,
@@ -100,166 +114,6 @@ def utc_now() -> datetime:
 
 def iso_now(now: datetime) -> str:
     return now.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-# ---- payload models (the station services' shapes; unknown keys ignored) ------------
-
-
-class _P(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-Id = Field(min_length=1, max_length=36)
-Ts = Field(min_length=1, max_length=40)
-OptTs = Field(default=None, max_length=40)
-
-
-class PersonP(_P):
-    full_name: str = Field(min_length=1, max_length=200)
-    birth: str = Field(pattern=BIRTH_RE.pattern)
-    sex: str | None = Field(default=None, max_length=1)
-    id_type: str | None = Field(default="none", max_length=10)
-    id_number: str | None = Field(default=None, max_length=20)
-    old_id_number: str | None = Field(default=None, max_length=20)
-    phone: str | None = Field(default=None, max_length=15)
-    province_code: str | None = Field(default=None, max_length=4)
-    ward_code: str | None = Field(default=None, max_length=8)
-    address_line: str | None = Field(default=None, max_length=1000)
-    priority_group: int | None = Field(default=None, ge=0, le=1000)
-    occupation: str | None = Field(default=None, max_length=1000)
-    bhyt: str | None = Field(default=None, max_length=20)
-    consent: bool = False
-
-
-class RegP(_P):
-    id: str = Id
-    person_id: str | None = Field(default=None, max_length=36)
-    day: str = Field(pattern=DAY_RE)
-    source: str = Field(max_length=10)
-    status: str = Field(max_length=12)
-    queue_label: str | None = Field(default=None, max_length=12)
-    import_ref: str | None = Field(default=None, max_length=64)
-
-
-class RegisterPersonP(_P):
-    person: PersonP
-    registration: RegP | None = None
-
-
-class AddRegistrationP(_P):
-    registration: RegP
-
-
-class FieldChange(_P):
-    old: str | int | None = None
-    new: str | int | None = None
-
-
-class UpdatePersonP(_P):
-    fields: dict[str, FieldChange] = Field(min_length=1, max_length=20)
-
-
-class CheckInP(_P):
-    queue_label: str | None = Field(default=None, max_length=12)
-    checked_in_at: str = Ts
-
-
-class ScreeningP(_P):
-    id: str = Id
-    person_id: str = Id
-    registration_id: str | None = Field(default=None, max_length=36)
-    site_code: str = Field(max_length=32)
-    day: str = Field(pattern=DAY_RE)
-    form_id: str = Field(max_length=32)
-    answers: str = Field(max_length=20000)
-    vitals: str = Field(max_length=5000)
-    suggested_outcome: str = Field(max_length=16)
-    outcome: str = Field(max_length=16)
-    override_reason: str | None = Field(default=None, max_length=1000)
-    screener_id: str = Field(default="", max_length=36)
-    screened_at: str = Ts
-    registration_status: str | None = Field(default=None, max_length=12)
-
-
-class DoseP(_P):
-    id: str = Id
-    person_id: str = Id
-    site_code: str = Field(max_length=32)
-    vaccine_code: str = Field(min_length=1, max_length=16)
-    lot_id: str | None = Field(default=None, max_length=36)
-    lot_number: str | None = Field(default=None, max_length=32)
-    dose_number: int = Field(ge=1, le=20)
-    kind: str = Field(max_length=12)
-    administered_at: str = Ts
-    day: str = Field(pattern=DAY_RE)
-    recorded_at: str = Ts
-    vaccinator_id: str | None = Field(default=None, max_length=36)
-    screening_id: str | None = Field(default=None, max_length=36)
-    injection_site: str | None = Field(default=None, max_length=16)
-    source: str = Field(default="site", max_length=10)
-    observe_until: str | None = OptTs
-
-
-class VoidP(_P):
-    reason: str = Field(min_length=1, max_length=1000)
-    voided_at: str = Ts
-
-
-class ObserveP(_P):
-    observed_at: str = Ts
-
-
-class AdverseP(_P):
-    id: str = Id
-    dose_id: str = Id
-    person_id: str | None = Field(default=None, max_length=36)
-    severity: str = Field(max_length=12)
-    description: str = Field(min_length=1, max_length=2000)
-    onset_at: str = Ts
-    recorded_by: str = Field(default="", max_length=36)
-    recorded_at: str = Ts
-
-
-class LotP(_P):
-    id: str = Id
-    site_code: str = Field(max_length=32)
-    vaccine_code: str = Field(min_length=1, max_length=16)
-    lot_number: str = Field(min_length=1, max_length=32)
-    expiry: str = Field(pattern=DAY_RE)
-    doses_received: int = Field(ge=0, le=10_000_000)
-    received_on: str = Field(pattern=DAY_RE)
-    active: int = Field(ge=0, le=1)
-    updated_at: str = Ts
-
-
-class UserP(_P):
-    id: str = Id
-    site_code: str = Field(max_length=32)
-    username: str = Field(min_length=1, max_length=32)
-    display_name: str = Field(min_length=1, max_length=200)
-    role: str = Field(max_length=12)
-    password_hash: str = Field(min_length=1, max_length=500)
-    active: int = Field(ge=0, le=1)
-    created_at: str | None = OptTs
-    updated_at: str = Ts
-
-
-class ResolveP(_P):
-    review_id: str = Id
-    action: str = Field(max_length=16)
-    params: dict[str, Any] | None = None
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def _parse(model: type[M], payload: dict[str, Any]) -> M:
-    try:
-        return model.model_validate(payload)
-    except PydanticValidationError as exc:
-        # Locations and error types only: the inputs may be personal data.
-        fields = sorted({".".join(str(p) for p in e["loc"]) or "payload" for e in exc.errors()})
-        raise Rejected("payload.invalid", fields=fields[:20]) from None
 
 
 # ---- the op context ------------------------------------------------------------------
@@ -338,7 +192,7 @@ def _add_registration(ctx: Ctx, reg: RegP, person_id: str) -> None:
 
 
 def apply_register_person(ctx: Ctx) -> Outcome:
-    p = _parse(RegisterPersonP, ctx.op.payload)
+    p = parse(RegisterPersonP, ctx.op.payload)
     s, pid, fx = ctx.session, ctx.op.entity_id, ctx.fx
     if len(pid) > 36:
         raise Rejected("payload.invalid", fields=["entity_id"])
@@ -432,7 +286,7 @@ def apply_register_person(ctx: Ctx) -> Outcome:
 
 
 def apply_add_registration(ctx: Ctx) -> Outcome:
-    p = _parse(AddRegistrationP, ctx.op.payload)
+    p = parse(AddRegistrationP, ctx.op.payload)
     ctx.require_entity(p.registration.id)
     if not p.registration.person_id:
         raise Rejected("payload.invalid", fields=["registration.person_id"])
@@ -491,7 +345,7 @@ def _check_field_value(fld: str, value: Any) -> None:
 
 
 def apply_update_person(ctx: Ctx) -> Outcome:
-    p = _parse(UpdatePersonP, ctx.op.payload)
+    p = parse(UpdatePersonP, ctx.op.payload)
     for fld, ch in p.fields.items():
         _check_field_value(fld, ch.new)
     s, fx = ctx.session, ctx.fx
@@ -589,7 +443,7 @@ def apply_update_person(ctx: Ctx) -> Outcome:
 
 
 def apply_check_in(ctx: Ctx) -> Outcome:
-    p = _parse(CheckInP, ctx.op.payload)
+    p = parse(CheckInP, ctx.op.payload)
     reg = ctx.session.get(Registration, ctx.op.entity_id)
     if reg is None:
         raise Rejected("registration.unknown")
@@ -605,7 +459,7 @@ def apply_check_in(ctx: Ctx) -> Outcome:
 
 
 def apply_record_screening(ctx: Ctx) -> Outcome:
-    p = _parse(ScreeningP, ctx.op.payload)
+    p = parse(ScreeningP, ctx.op.payload)
     ctx.require_entity(p.id)
     ctx.require_own_site(p.site_code)
     s = ctx.session
@@ -637,17 +491,8 @@ def apply_record_screening(ctx: Ctx) -> Outcome:
 # ---- doses ---------------------------------------------------------------------------
 
 
-def _series(vaccine_code: str) -> str:
-    from station import refdata
-
-    try:
-        return refdata.vaccine(vaccine_code).disease
-    except (KeyError, ValueError, LookupError):
-        return vaccine_code  # an unknown code is its own series
-
-
 def apply_record_dose(ctx: Ctx) -> Outcome:
-    p = _parse(DoseP, ctx.op.payload)
+    p = parse(DoseP, ctx.op.payload)
     ctx.require_entity(p.id)
     ctx.require_own_site(p.site_code)
     s, fx = ctx.session, ctx.fx
@@ -666,7 +511,7 @@ def apply_record_dose(ctx: Ctx) -> Outcome:
         merged_from=p.person_id if person.id != p.person_id else None,
     )
     # Possible duplicates: another valid dose, same series and number, or the same day.
-    series = _series(p.vaccine_code)
+    want = series(p.vaccine_code)
     others = [
         d.id
         for d in s.execute(
@@ -674,7 +519,7 @@ def apply_record_dose(ctx: Ctx) -> Outcome:
             .where(Dose.person_id == person.id, Dose.voided == 0, Dose.id != p.id)
             .order_by(Dose.id)
         ).scalars()
-        if (d.dose_number == p.dose_number and _series(d.vaccine_code) == series) or d.day == p.day
+        if (d.dose_number == p.dose_number and series(d.vaccine_code) == want) or d.day == p.day
     ]
     s.add(row)
     s.flush()
@@ -722,7 +567,7 @@ def _flag_duplicate_doses_after_merge(ctx: Ctx, person_id: str, moved: set[str])
     )
     groups: dict[tuple[str, str], list[str]] = {}
     for d in doses:
-        groups.setdefault(("number", f"{_series(d.vaccine_code)}:{d.dose_number}"), []).append(d.id)
+        groups.setdefault(("number", f"{series(d.vaccine_code)}:{d.dose_number}"), []).append(d.id)
         groups.setdefault(("day", d.day), []).append(d.id)
     seen: set[tuple[str, ...]] = set()
     out: list[str] = []
@@ -765,7 +610,7 @@ def _void(ctx: Ctx, dose: Dose, reason: str, voided_at: str) -> bool:
 
 
 def apply_void_dose(ctx: Ctx) -> Outcome:
-    p = _parse(VoidP, ctx.op.payload)
+    p = parse(VoidP, ctx.op.payload)
     dose = _require_dose(ctx)
     if not _void(ctx, dose, p.reason, p.voided_at):
         return "applied", {"noop": True, "already_voided": True}
@@ -784,7 +629,7 @@ def _flag_after_void(ctx: Ctx, dose: Dose, what: str, priority: str) -> str:
 
 
 def apply_end_observation(ctx: Ctx) -> Outcome:
-    p = _parse(ObserveP, ctx.op.payload)
+    p = parse(ObserveP, ctx.op.payload)
     dose = _require_dose(ctx)
     if dose.observed_at:
         return "applied", {"noop": True}
@@ -808,7 +653,7 @@ def apply_end_observation(ctx: Ctx) -> Outcome:
 
 
 def apply_record_adverse_event(ctx: Ctx) -> Outcome:
-    p = _parse(AdverseP, ctx.op.payload)
+    p = parse(AdverseP, ctx.op.payload)
     ctx.require_entity(p.id)
     s = ctx.session
     if s.get(AdverseEvent, p.id) is not None:
@@ -837,7 +682,7 @@ def apply_record_adverse_event(ctx: Ctx) -> Outcome:
 
 
 def apply_upsert_lot(ctx: Ctx) -> Outcome:
-    p = _parse(LotP, ctx.op.payload)
+    p = parse(LotP, ctx.op.payload)
     ctx.require_entity(p.id)
     ctx.require_own_site(p.site_code)
     lot = ctx.session.get(VaccineLot, p.id)
@@ -853,7 +698,7 @@ def apply_upsert_lot(ctx: Ctx) -> Outcome:
 
 
 def apply_upsert_user(ctx: Ctx) -> Outcome:
-    p = _parse(UserP, ctx.op.payload)
+    p = parse(UserP, ctx.op.payload)
     ctx.require_entity(p.id)
     ctx.require_own_site(p.site_code)
     user = ctx.session.get(AppUser, p.id)
@@ -885,7 +730,7 @@ ACTIONS_BY_KIND = {
 
 
 def apply_resolve_review(ctx: Ctx) -> Outcome:
-    p = _parse(ResolveP, ctx.op.payload)
+    p = parse(ResolveP, ctx.op.payload)
     s, fx = ctx.session, ctx.fx
     params = dict(p.params or {})
     params |= {
@@ -987,12 +832,7 @@ APPLIERS: dict[str, Callable[[Ctx], Outcome]] = {
 # ---- the push ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Gap:
-    expected: int
-
-
-def _stored(led: AppliedOp) -> OpResult:
+def _stored(led: Ledgered) -> OpResult:
     """The answer to a retried op: the stored result, never a different verdict.
 
     An op applied the first time is answered ``duplicate``; one refused or queued
@@ -1034,7 +874,8 @@ def apply_op(session: Session, station: Station, op: Op, *, now: str, skewed: bo
 
 def _record(
     session: Session, station: Station, epoch: str, op: Op, digest: str, res: OpResult, now: str
-) -> None:
+) -> Ledgered:
+    result = {"server_seq": res.server_seq, "reason": res.reason, "detail": res.detail}
     session.add(
         AppliedOp(
             op_id=op.op_id,
@@ -1044,80 +885,134 @@ def _record(
             op_type=op.op_type,
             payload_sha256=digest,
             status=res.status,
-            result={"server_seq": res.server_seq, "reason": res.reason, "detail": res.detail},
+            result=result,
             received_at=now,
         )
     )
+    return Ledgered(op.op_id, station.id, digest, res.status, result)
 
 
-def _one(session: Session, station_id: str, req: PushRequest, op: Op, now: str) -> OpResult | _Gap:
-    station = session.get(Station, station_id)
+def _ledger_rows(session: Session, op_ids: list[str]) -> dict[str, Ledgered]:
+    """The ledger rows of a push's op ids: one ``IN (...)`` query per 500."""
+    found: dict[str, Ledgered] = {}
+    ids = sorted(set(op_ids))
+    for i in range(0, len(ids), 500):
+        for row in session.execute(
+            select(
+                AppliedOp.op_id,
+                AppliedOp.station_id,
+                AppliedOp.payload_sha256,
+                AppliedOp.status,
+                AppliedOp.result,
+            ).where(AppliedOp.op_id.in_(ids[i : i + 500]))
+        ):
+            found[row[0]] = Ledgered(row[0], row[1], row[2], row[3], dict(row[4]))
+    return found
+
+
+def _run_push(
+    s: Session, station_id: str, req: PushRequest, ops: list[Op], now: str, *, fast: bool
+) -> tuple[list[OpResult], int]:
+    """The push in one transaction: ledger and order checks per op, effects fast or op by op.
+
+    Ops in runs of new walk-ins, screenings and doses go through the batched
+    fast path (hub/fastpath.py) when their outcome is certain; every other op,
+    and every op of a run the fast path declines, through :func:`apply_op` in
+    its own savepoint after the buffered rows are written. Answers keep the ops'
+    order either way.
+    """
+    station = s.get(Station, station_id)
     assert station is not None
     skewed = station.clock_skew_ms is not None and abs(station.clock_skew_ms) > SKEW_TOLERANCE_MS
+    epoch = req.replica_epoch
     # Lock the replica row so two pushes of one replica take turns (PostgreSQL).
-    rep = session.get(Replica, (station_id, req.replica_epoch), with_for_update=True)
-    digest = payload_hash(op)
-    led = session.get(AppliedOp, op.op_id)
-    if led is not None:
+    rep = s.get(Replica, (station_id, epoch), with_for_update=True)
+    ledger = _ledger_rows(s, [op.op_id for op in ops])
+    runs = fast_runs(ops) if fast else [False] * len(ops)
+    results: list[OpResult | None] = []
+    run: FastRun | None = None  # the look-ups and buffers of the current run
+
+    def flush_run() -> None:
+        nonlocal run
+        if run is not None:
+            for index, res, led in run.flush():
+                results[index] = res
+                ledger[led.op_id] = led
+            run = None
+
+    for i, op in enumerate(ops):
+        digest = payload_hash(op)
+        if run is not None and op.op_id in run.pending_ids:
+            flush_run()  # the same op id twice in one push: answer from its ledger row
+        led = ledger.get(op.op_id)
+        if led is not None:
+            if rep is None:
+                rep = Replica(station_id=station_id, epoch=epoch, next_op_seq=op.op_seq + 1, created_at=now)
+                s.add(rep)
+            elif op.op_seq == rep.next_op_seq:
+                rep.next_op_seq += 1
+            if led.payload_sha256 != digest or led.station_id != station_id:
+                # An op id belongs to the station that made it, with the payload it had.
+                results.append(OpResult(op_id=op.op_id, status="rejected", reason="op.id_reused"))
+            else:
+                results.append(_stored(led))
+            continue
         if rep is None:
-            rep = Replica(
-                station_id=station_id,
-                epoch=req.replica_epoch,
-                next_op_seq=op.op_seq + 1,
-                created_at=now,
+            # A new replica (first contact, or a restored backup's new epoch) starts where it starts.
+            rep = Replica(station_id=station_id, epoch=epoch, next_op_seq=op.op_seq, created_at=now)
+            s.add(rep)
+        if op.op_seq < rep.next_op_seq:
+            raise HubError(
+                409,
+                "replica.regressed",
+                "op_seq went backwards with a new op id: rotate the replica epoch",
+                expected_next_op_seq=rep.next_op_seq,
             )
-            session.add(rep)
-        elif op.op_seq == rep.next_op_seq:
-            rep.next_op_seq += 1
-        if led.payload_sha256 != digest or led.station_id != station_id:
-            # An op id belongs to the station that made it, with the payload it had.
-            return OpResult(op_id=op.op_id, status="rejected", reason="op.id_reused")
-        return _stored(led)
-    if rep is None:
-        # A new replica (first contact, or a restored backup's new epoch) starts where it starts.
-        rep = Replica(
-            station_id=station_id, epoch=req.replica_epoch, next_op_seq=op.op_seq, created_at=now
-        )
-        session.add(rep)
-    if op.op_seq < rep.next_op_seq:
-        raise HubError(
-            409,
-            "replica.regressed",
-            "op_seq went backwards with a new op id: rotate the replica epoch",
-            expected_next_op_seq=rep.next_op_seq,
-        )
-    if op.op_seq > rep.next_op_seq:
-        return _Gap(rep.next_op_seq)
-    res = apply_op(session, station, op, now=now, skewed=skewed)
-    _record(session, station, req.replica_epoch, op, digest, res, now)
-    rep.next_op_seq = op.op_seq + 1
-    return res
+        if op.op_seq > rep.next_op_seq:
+            break  # a gap: answer what came before and the next expected op_seq
+        results.append(None)
+        done = False
+        if runs[i]:
+            if run is None:
+                end = i
+                while end < len(ops) and runs[end]:
+                    end += 1
+                run = FastRun(s, station.site_code, station_id, epoch, now)
+                run.load(ops[i:end])
+            done = run.try_apply(i, op, digest)
+        if not done:
+            flush_run()
+            res = apply_op(s, station, op, now=now, skewed=skewed)
+            ledger[op.op_id] = _record(s, station, epoch, op, digest, res, now)
+            results[i] = res
+        rep.next_op_seq = op.op_seq + 1
+        if run is not None and (i + 1 >= len(ops) or not runs[i + 1]):
+            flush_run()  # the run ends here
+    flush_run()
+    answered = [r for r in results if r is not None]
+    assert len(answered) == len(results)
+    expected = rep.next_op_seq if rep is not None else (ops[0].op_seq if ops else 1)
+    return answered, expected
 
 
 def process_push(
-    db: Database, station_id: str, req: PushRequest, *, now: str
+    db: Database, station_id: str, req: PushRequest, *, now: str, fast: bool = True
 ) -> tuple[list[OpResult], int]:
-    """Apply a push in one transaction, each op's effect in its own savepoint.
+    """Apply a push in one transaction (one COMMIT per batch, not per op).
 
-    One COMMIT per batch instead of per op (the commit was over a third of the
-    hub's time). Every answer still describes committed work: the results are
-    returned only after the batch commits; a transient conflict re-runs the whole
-    batch, and an error (e.g. ``replica.regressed``) leaves none of it applied,
-    so the station simply sends the same op ids again.
+    Every answer describes committed work: the results are returned only after
+    the batch commits; a transient conflict re-runs the whole batch, and an error
+    (e.g. ``replica.regressed``) leaves none of it applied, so the station simply
+    sends the same op ids again. If the database refuses a row the fast path
+    buffered, the whole push runs again op by op (``fast=False``), where each
+    op's savepoint turns such a refusal into that op's rejection.
     """
     ops = sorted(req.ops, key=lambda o: o.op_seq)
-
-    def run(s: Session) -> tuple[list[OpResult], int]:
-        results: list[OpResult] = []
-        for op in ops:
-            out = _one(s, station_id, req, op, now)
-            if isinstance(out, _Gap):
-                return results, out.expected
-            results.append(out)
-        rep = s.get(Replica, (station_id, req.replica_epoch))
-        return results, (rep.next_op_seq if rep is not None else (ops[0].op_seq if ops else 1))
-
-    results, expected = db.run_write(run)
+    try:
+        results, expected = db.run_write(lambda s: _run_push(s, station_id, req, ops, now, fast=fast))
+    except FastPathRefused:
+        log.info("push: the fast path was refused by the database; applying op by op")
+        results, expected = db.run_write(lambda s: _run_push(s, station_id, req, ops, now, fast=False))
     for res, op in zip(results, ops, strict=False):
         if res.status == "rejected":
             log.info("op rejected: type=%s reason=%s", op.op_type, res.reason)

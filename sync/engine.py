@@ -509,7 +509,8 @@ class SyncEngine:
             report.conflict += res.conflict
             answered = res.acked + res.duplicate + res.rejected + res.conflict
             # Put back sent ops the hub did not answer (it stopped at a gap).
-            unanswered = [o for o in op_ids if o not in {a.op_id for a in acks}]
+            acked_ids = {a.op_id for a in acks}
+            unanswered = [o for o in op_ids if o not in acked_ids]
             if unanswered:
                 outbox.mark_error(self.st, unanswered, "push.not_answered")
             transient = 0

@@ -1,0 +1,572 @@
+"""The fast path of a push: runs of new walk-ins, screenings and doses applied in bulk.
+
+A campaign day's outbox is almost all ``register_person``, ``record_screening``
+and ``record_dose`` ops for new rows with nothing to reconcile. Applied one by
+one through the ORM (hub/ingest.py) each costs a dozen statements; here a run
+of them costs a handful of ``IN (...)`` look-ups, then one multi-row INSERT
+per table, one ``UPDATE hub_clock`` numbering every change row of the run and
+one INSERT of those rows.
+
+The op-by-op appliers stay the reference. An op takes the fast path only when
+its outcome is certain from what was looked up and involves none of the
+reconciling rules: no redirect to follow, no merge, no possible duplicate, no
+new person-site relation with a backlog, nothing to refuse. Anything else goes
+to the appliers (the caller writes the buffered rows first, and reloads the
+look-ups after). The change rows, versions, answers and ledger rows the fast
+path writes are exactly those the appliers would write: the equivalence test
+(tests/hub/test_fastpath.py) runs the same pushes both ways and compares the
+databases.
+
+If the database still refuses a buffered write (a value it finds too long, a
+concurrent insert of the same key), :class:`FastPathRefused` is raised; the
+caller rolls the transaction back and runs the whole push op by op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, or_, select, text, update
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+
+from hub.errors import Rejected
+from hub.models import (
+    AppliedOp,
+    ChangeLog,
+    Dose,
+    Person,
+    PersonRedirect,
+    PersonSite,
+    Registration,
+    Screening,
+)
+from hub.payloads import DoseP, RegisterPersonP, ScreeningP, parse, series
+from station.rules.vietnam import fold
+from sync.protocol import Op, OpResult
+
+FAST_TYPES = frozenset({"register_person", "record_screening", "record_dose"})
+# Shorter runs are not worth the look-ups: the appliers take them.
+MIN_RUN = 2
+IN_CHUNK = 500
+
+_PERSON: Table = Person.__table__  # type: ignore[assignment]
+_REG: Table = Registration.__table__  # type: ignore[assignment]
+_SCR: Table = Screening.__table__  # type: ignore[assignment]
+_DOSE: Table = Dose.__table__  # type: ignore[assignment]
+_SITE: Table = PersonSite.__table__  # type: ignore[assignment]
+_LEDGER: Table = AppliedOp.__table__  # type: ignore[assignment]
+_CHANGES: Table = ChangeLog.__table__  # type: ignore[assignment]
+_REDIRECT: Table = PersonRedirect.__table__  # type: ignore[assignment]
+
+# Station columns of each table, in table order (hub-only ``merged_from`` never leaves).
+_COLS = {
+    name: [c.key for c in t.columns if c.key != "merged_from"]
+    for name, t in (("person", _PERSON), ("registration", _REG), ("screening", _SCR), ("dose", _DOSE))
+}
+
+
+class FastPathRefused(Exception):
+    """The database refused a buffered write: run the push op by op instead."""
+
+
+def fast_runs(ops: Sequence[Op]) -> list[bool]:
+    """For each op: does it sit in a run of fast-path op types long enough to batch?"""
+    out = [False] * len(ops)
+    i = 0
+    while i < len(ops):
+        j = i
+        while j < len(ops) and ops[j].op_type in FAST_TYPES:
+            j += 1
+        if j - i >= MIN_RUN:
+            out[i:j] = [True] * (j - i)
+        i = max(j, i + 1)
+    return out
+
+
+def _chunks(values: Iterable[str]) -> list[list[str]]:
+    vals = sorted(set(values))
+    return [vals[i : i + IN_CHUNK] for i in range(0, len(vals), IN_CHUNK)]
+
+
+@dataclass
+class _Entry:
+    scope: str
+    entity_type: str
+    entity_id: str
+    row_version: int
+    data: dict[str, Any]
+
+
+@dataclass
+class _Pending:
+    """An op applied by the fast path, answered once its change rows are numbered."""
+
+    index: int
+    op: Op
+    digest: str
+    entries: list[_Entry]
+    detail: dict[str, Any]
+
+
+@dataclass
+class Ledgered:
+    """A ledger row as the push loop needs it (looked up, or written by this push)."""
+
+    op_id: str
+    station_id: str
+    payload_sha256: str
+    status: str
+    result: dict[str, Any]
+
+
+@dataclass
+class FastRun:
+    """What the fast path knows about the rows a run of ops touches, and what it buffered."""
+
+    session: Session
+    site: str
+    station_id: str
+    epoch: str
+    now: str
+    persons: set[str] = field(default_factory=set)
+    redirected: set[str] = field(default_factory=set)  # persons with a redirect out
+    merged_into: set[str] = field(default_factory=set)  # persons with redirects in
+    sites: dict[str, set[str]] = field(default_factory=dict)
+    regs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    regs_of: dict[str, list[str]] = field(default_factory=dict)
+    screenings: set[str] = field(default_factory=set)
+    doses: dict[str, tuple[str, str, int, str, int]] = field(default_factory=dict)
+    doses_of: dict[str, list[str]] = field(default_factory=dict)
+    id_numbers: set[str] = field(default_factory=set)  # held by active persons
+    twins: set[tuple[str, str, str]] = field(default_factory=set)  # (name_fold, birth, phone)
+    # Buffers.
+    new_persons: list[dict[str, Any]] = field(default_factory=list)
+    new_regs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changed_regs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    new_screenings: list[dict[str, Any]] = field(default_factory=list)
+    new_doses: list[dict[str, Any]] = field(default_factory=list)
+    new_sites: list[dict[str, str]] = field(default_factory=list)
+    pending: list[_Pending] = field(default_factory=list)
+    pending_ids: set[str] = field(default_factory=set)
+
+    # ---- look-ups --------------------------------------------------------------------
+
+    def load(self, ops: Sequence[Op]) -> None:
+        """One ``IN (...)`` query per table for everything these ops can touch."""
+        s = self.session
+        pids: set[str] = set()
+        rids: set[str] = set()
+        sids: set[str] = set()
+        dids: set[str] = set()
+        numbers: set[str] = set()
+        phones: set[str] = set()
+        for op in ops:
+            pl = op.payload
+            if op.op_type == "register_person":
+                pids.add(op.entity_id)
+                person = _dict(pl.get("person"))
+                reg = _dict(pl.get("registration"))
+                if isinstance(reg.get("id"), str):
+                    rids.add(reg["id"])
+                if isinstance(person.get("id_number"), str) and person["id_number"]:
+                    numbers.add(person["id_number"])
+                elif isinstance(person.get("phone"), str) and person["phone"]:
+                    phones.add(person["phone"])
+            else:
+                if isinstance(pl.get("person_id"), str):
+                    pids.add(pl["person_id"])
+                if op.op_type == "record_screening":
+                    sids.add(op.entity_id)
+                    if isinstance(pl.get("registration_id"), str):
+                        rids.add(pl["registration_id"])
+                else:
+                    dids.add(op.entity_id)
+        for chunk in _chunks(pids):
+            self.persons.update(s.execute(select(_PERSON.c.id).where(_PERSON.c.id.in_(chunk))).scalars())
+            for frm, to in s.execute(
+                select(_REDIRECT.c.from_id, _REDIRECT.c.to_id).where(
+                    or_(_REDIRECT.c.from_id.in_(chunk), _REDIRECT.c.to_id.in_(chunk))
+                )
+            ):
+                self.redirected.add(frm)
+                self.merged_into.add(to)
+            for pid, site in s.execute(
+                select(_SITE.c.person_id, _SITE.c.site_code).where(_SITE.c.person_id.in_(chunk))
+            ):
+                self.sites.setdefault(pid, set()).add(site)
+            for m in s.execute(select(_REG).where(_REG.c.person_id.in_(chunk))).mappings():
+                self._keep_reg(dict(m))
+            for row in s.execute(
+                select(
+                    _DOSE.c.id,
+                    _DOSE.c.person_id,
+                    _DOSE.c.vaccine_code,
+                    _DOSE.c.dose_number,
+                    _DOSE.c.day,
+                    _DOSE.c.voided,
+                ).where(_DOSE.c.person_id.in_(chunk))
+            ):
+                self._keep_dose(row[0], row[1], row[2], row[3], row[4], row[5])
+        for chunk in _chunks(rids):
+            for m in s.execute(select(_REG).where(_REG.c.id.in_(chunk))).mappings():
+                self._keep_reg(dict(m))
+        for chunk in _chunks(sids):
+            self.screenings.update(s.execute(select(_SCR.c.id).where(_SCR.c.id.in_(chunk))).scalars())
+        for chunk in _chunks(dids):
+            for row in s.execute(
+                select(
+                    _DOSE.c.id,
+                    _DOSE.c.person_id,
+                    _DOSE.c.vaccine_code,
+                    _DOSE.c.dose_number,
+                    _DOSE.c.day,
+                    _DOSE.c.voided,
+                ).where(_DOSE.c.id.in_(chunk))
+            ):
+                self._keep_dose(row[0], row[1], row[2], row[3], row[4], row[5])
+        for chunk in _chunks(numbers):
+            self.id_numbers.update(
+                s.execute(
+                    select(_PERSON.c.id_number).where(
+                        _PERSON.c.id_number.in_(chunk), _PERSON.c.status == "active"
+                    )
+                ).scalars()
+            )
+        for chunk in _chunks(phones):
+            for nf, birth, phone in s.execute(
+                select(_PERSON.c.name_fold, _PERSON.c.birth, _PERSON.c.phone).where(
+                    _PERSON.c.phone.in_(chunk), _PERSON.c.status == "active"
+                )
+            ):
+                self.twins.add((nf, birth, phone))
+
+    def _keep_reg(self, row: dict[str, Any]) -> None:
+        if row["id"] in self.regs:
+            return
+        self.regs[row["id"]] = row
+        self.regs_of.setdefault(row["person_id"], []).append(row["id"])
+
+    def _keep_dose(self, did: str, pid: str, vaccine: str, number: int, day: str, voided: int) -> None:
+        if did in self.doses:
+            return
+        self.doses[did] = (pid, vaccine, int(number), day, int(voided))
+        self.doses_of.setdefault(pid, []).append(did)
+
+    # ---- the ops ---------------------------------------------------------------------
+
+    def try_apply(self, index: int, op: Op, digest: str) -> bool:
+        """Apply ``op`` into the buffers if its outcome is certain; False leaves nothing changed."""
+        try:
+            if op.op_type == "register_person":
+                pending = self._register_person(op)
+            elif op.op_type == "record_screening":
+                pending = self._record_screening(op)
+            elif op.op_type == "record_dose":
+                pending = self._record_dose(op)
+            else:
+                return False
+        except Rejected:
+            return False  # the appliers refuse it, with their exact reason
+        if pending is None:
+            return False
+        entries, detail = pending
+        self.pending.append(_Pending(index, op, digest, entries, detail))
+        self.pending_ids.add(op.op_id)
+        return True
+
+    def _known_person(self, pid: str) -> bool:
+        """A person the ops may refer to directly: exists, no redirect, already at this site."""
+        return (
+            pid in self.persons
+            and pid not in self.redirected
+            and self.site in self.sites.get(pid, ())
+        )
+
+    def _register_person(self, op: Op) -> tuple[list[_Entry], dict[str, Any]] | None:
+        p = parse(RegisterPersonP, op.payload)
+        pid, v, at = op.entity_id, p.person, op.recorded_at
+        if (
+            len(pid) > 36
+            or pid in self.persons
+            or pid in self.redirected
+            or pid in self.merged_into
+            or self.doses_of.get(pid)
+            or self.regs_of.get(pid)
+        ):
+            return None
+        reg = p.registration
+        if reg is not None and (reg.id in self.regs or len(reg.id) > 64):
+            return None
+        number = v.id_number or None
+        folded = fold(v.full_name)
+        if number is not None:
+            if number in self.id_numbers:
+                return None  # same ID number: a merge (the appliers)
+        elif v.phone and (folded, v.birth, v.phone) in self.twins:
+            return None  # a possible duplicate: a review (the appliers)
+        person = {
+            "id": pid,
+            "full_name": v.full_name,
+            "name_fold": folded,
+            "birth": v.birth,
+            "birth_year": int(v.birth[:4]),
+            "sex": v.sex,
+            "id_type": v.id_type or "none",
+            "id_number": number,
+            "old_id_number": v.old_id_number,
+            "phone": v.phone,
+            "province_code": v.province_code,
+            "ward_code": v.ward_code,
+            "address_line": v.address_line,
+            "priority_group": v.priority_group,
+            "occupation": v.occupation,
+            "bhyt": v.bhyt,
+            "status": "active",
+            "consent_at": at if v.consent else None,
+            "origin_site": self.site,
+            "version": 1,
+            "created_at": at,
+            "updated_at": at,
+        }
+        # Certain now: buffer it.
+        self.persons.add(pid)
+        self.new_persons.append(person)
+        if number is not None:
+            self.id_numbers.add(number)
+        if v.phone:
+            self.twins.add((folded, v.birth, v.phone))
+        scopes = self.sites.setdefault(pid, set())
+        if self.site not in scopes:
+            scopes.add(self.site)
+            self.new_sites.append({"person_id": pid, "site_code": self.site})
+        entries = [_Entry(sc, "person", pid, 1, _data("person", person)) for sc in sorted(scopes)]
+        if reg is not None:
+            row = {
+                "id": reg.id,
+                "person_id": pid,
+                "site_code": self.site,
+                "day": reg.day,
+                "source": reg.source,
+                "status": reg.status,
+                "queue_label": reg.queue_label,
+                "checked_in_at": at if reg.status == "checked_in" else None,
+                "import_ref": reg.import_ref,
+                "version": 1,
+                "created_at": at,
+                "updated_at": at,
+                "merged_from": None,
+            }
+            self._keep_reg(row)
+            self.new_regs[reg.id] = row
+            entries.append(_Entry(self.site, "registration", reg.id, 1, _data("registration", row)))
+        return entries, {}
+
+    def _record_screening(self, op: Op) -> tuple[list[_Entry], dict[str, Any]] | None:
+        p = parse(ScreeningP, op.payload)
+        if (
+            p.id != op.entity_id
+            or p.site_code != self.site
+            or p.id in self.screenings
+            or not self._known_person(p.person_id)
+        ):
+            return None
+        entries: list[_Entry] = []
+        if p.registration_id and p.registration_status:
+            reg = self.regs.get(p.registration_id)
+            if (
+                reg is not None
+                and reg["site_code"] == self.site
+                and reg["status"] not in ("vaccinated", "observed")
+            ):
+                reg["status"] = p.registration_status
+                reg["updated_at"] = p.screened_at
+                reg["version"] = int(reg["version"] or 0) + 1
+                self._dirty_reg(reg)
+                entries.append(
+                    _Entry(self.site, "registration", reg["id"], reg["version"], _data("registration", reg))
+                )
+        row = p.model_dump(exclude={"registration_status", "person_id"}) | {
+            "person_id": p.person_id,
+            "version": 1,
+            "merged_from": None,
+        }
+        self.screenings.add(p.id)
+        self.new_screenings.append(row)
+        entries.append(_Entry(self.site, "screening", p.id, 1, _data("screening", row)))
+        return entries, {}
+
+    def _record_dose(self, op: Op) -> tuple[list[_Entry], dict[str, Any]] | None:
+        p = parse(DoseP, op.payload)
+        pid = p.person_id
+        if (
+            p.id != op.entity_id
+            or p.site_code != self.site
+            or p.id in self.doses
+            or not self._known_person(pid)
+        ):
+            return None
+        want = series(p.vaccine_code)
+        for did in self.doses_of.get(pid, ()):
+            _, vaccine, number, day, voided = self.doses[did]
+            if not voided and ((number == p.dose_number and series(vaccine) == want) or day == p.day):
+                return None  # a possible duplicate dose: a review (the appliers)
+        regs = [
+            self.regs[r]
+            for r in self.regs_of.get(pid, ())
+            if self.regs[r]["site_code"] == self.site and self.regs[r]["day"] == p.day
+        ]
+        if len(regs) > 1:
+            return None  # the appliers' order of several registrations decides
+        entries: list[_Entry] = []
+        for reg in regs:
+            if reg["status"] != "vaccinated":
+                reg["status"] = "vaccinated"
+                reg["updated_at"] = p.recorded_at
+                reg["version"] = int(reg["version"] or 0) + 1
+                self._dirty_reg(reg)
+                entries.append(
+                    _Entry(self.site, "registration", reg["id"], reg["version"], _data("registration", reg))
+                )
+        row = p.model_dump(exclude={"person_id"}) | {
+            "person_id": pid,
+            "observed_at": None,
+            "voided": 0,
+            "void_reason": None,
+            "voided_by": None,
+            "voided_at": None,
+            "version": 1,
+            "merged_from": None,
+        }
+        self._keep_dose(p.id, pid, p.vaccine_code, p.dose_number, p.day, 0)
+        self.new_doses.append(row)
+        data = _data("dose", row)
+        for scope in sorted(self.sites.get(pid, ())):
+            if scope == p.site_code:
+                entries.append(_Entry(scope, "dose", p.id, 1, data))
+            else:
+                # Other sites never receive this site's lots and screenings (see Effects).
+                entries.append(_Entry(scope, "dose", p.id, 1, data | {"lot_id": None, "screening_id": None}))
+        return entries, {}
+
+    def _dirty_reg(self, reg: dict[str, Any]) -> None:
+        if reg["id"] not in self.new_regs:
+            self.changed_regs[reg["id"]] = reg
+
+    # ---- writing ---------------------------------------------------------------------
+
+    def flush(self) -> list[tuple[int, OpResult, Ledgered]]:
+        """Write the buffers; returns (op index, answer, ledger row) per fast-path op."""
+        if not self.pending:
+            return []
+        s = self.session
+        s.flush()  # the ORM's own pending writes (the replica row) go first
+        entries = [e for p in self.pending for e in p.entries]
+        try:
+            if self.new_persons:
+                s.execute(insert(_PERSON), self.new_persons)
+            if self.new_sites:
+                s.execute(insert(_SITE), self.new_sites)
+            if self.new_regs:
+                s.execute(insert(_REG), list(self.new_regs.values()))
+            if self.changed_regs:
+                s.execute(
+                    update(_REG)
+                    .where(_REG.c.id == bindparam("b_id"))
+                    .values(
+                        status=bindparam("b_status"),
+                        updated_at=bindparam("b_updated_at"),
+                        version=bindparam("b_version"),
+                    ),
+                    [
+                        {
+                            "b_id": r["id"],
+                            "b_status": r["status"],
+                            "b_updated_at": r["updated_at"],
+                            "b_version": r["version"],
+                        }
+                        for r in self.changed_regs.values()
+                    ],
+                )
+            if self.new_screenings:
+                s.execute(insert(_SCR), self.new_screenings)
+            if self.new_doses:
+                s.execute(insert(_DOSE), self.new_doses)
+            # Numbered last: the hub_clock row lock is held from here to COMMIT.
+            last = int(
+                s.execute(
+                    text("UPDATE hub_clock SET seq = seq + :n WHERE id = 1 RETURNING seq"),
+                    {"n": len(entries)},
+                ).scalar_one()
+            )
+            seq = last - len(entries) + 1
+            changes: list[dict[str, Any]] = []
+            out: list[tuple[int, OpResult, Ledgered]] = []
+            ledger: list[dict[str, Any]] = []
+            for p in self.pending:
+                first = seq
+                for e in p.entries:
+                    changes.append(
+                        {
+                            "server_seq": seq,
+                            "scope": e.scope,
+                            "entity_type": e.entity_type,
+                            "entity_id": e.entity_id,
+                            "kind": "upsert",
+                            "row_version": e.row_version,
+                            "data": e.data,
+                            "origin_op_id": p.op.op_id,
+                        }
+                    )
+                    seq += 1
+                detail = p.detail | {"entity_changed": True}
+                result = {"server_seq": first, "reason": None, "detail": detail}
+                ledger.append(
+                    {
+                        "op_id": p.op.op_id,
+                        "station_id": self.station_id,
+                        "replica_epoch": self.epoch,
+                        "op_seq": p.op.op_seq,
+                        "op_type": p.op.op_type,
+                        "payload_sha256": p.digest,
+                        "status": "applied",
+                        "result": result,
+                        "received_at": self.now,
+                    }
+                )
+                out.append(
+                    (
+                        p.index,
+                        OpResult(op_id=p.op.op_id, status="applied", server_seq=first, detail=detail),
+                        Ledgered(p.op.op_id, self.station_id, p.digest, "applied", result),
+                    )
+                )
+            s.execute(insert(_CHANGES), changes)
+            s.execute(insert(_LEDGER), ledger)
+        except (IntegrityError, DataError) as exc:
+            raise FastPathRefused(type(exc).__name__) from None
+        # Rows the appliers may read next were written behind the ORM's back.
+        s.expire_all()
+        self._clear_buffers()
+        return out
+
+    def _clear_buffers(self) -> None:
+        self.new_persons.clear()
+        self.new_regs.clear()
+        self.changed_regs.clear()
+        self.new_screenings.clear()
+        self.new_doses.clear()
+        self.new_sites.clear()
+        self.pending.clear()
+        self.pending_ids.clear()
+
+
+def _dict(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
+def _data(entity_type: str, row: dict[str, Any]) -> dict[str, Any]:
+    """The change row's ``data``: the station columns, as ``effects.row_data`` gives them."""
+    return {c: row.get(c) for c in _COLS[entity_type]}
