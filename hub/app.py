@@ -362,10 +362,15 @@ def create_app(settings: HubSettings) -> FastAPI:
         who: Auth,
         cursor: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = 500,
+        replica_epoch: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     ) -> PullResponse:
-        """Changes in the station's scope after ``cursor`` (a hub sequence number, never a clock)."""
+        """Changes in the station's scope after ``cursor`` (a hub sequence number, never a clock).
+
+        With ``replica_epoch`` (the station's current one), rows that merely echo
+        what that replica pushed (answered ``no_echo``) are left out.
+        """
         service.touch_station(db, who.station_id, now=clock())
-        return service.pull(db, who, cursor, limit)
+        return service.pull(db, who, cursor, limit, replica_epoch)
 
     @app.post(API_PREFIX + "/tally", response_model=TallyResponse, tags=["sync"])
     def tally(req: TallyRequest, who: Auth) -> TallyResponse:

@@ -17,6 +17,11 @@ path writes are exactly those the appliers would write: the equivalence test
 (tests/hub/test_fastpath.py) runs the same pushes both ways and compares the
 databases.
 
+The rows an op created exactly as sent (version 1, at the op's own site) are
+marked ``echo_for`` that replica, and the answer says ``no_echo``: the station
+already holds them, so its pull skips them (half the pull-back of a campaign
+day) and it numbers them version 1 itself when the answer arrives.
+
 If the database still refuses a buffered write (a value it finds too long, a
 concurrent insert of the same key), :class:`FastPathRefused` is raised; the
 caller rolls the transaction back and runs the whole push op by op.
@@ -66,6 +71,11 @@ _COLS = {
     name: [c.key for c in t.columns if c.key != "merged_from"]
     for name, t in (("person", _PERSON), ("registration", _REG), ("screening", _SCR), ("dose", _DOSE))
 }
+
+
+def echo_key(station_id: str, epoch: str) -> str:
+    """The replica a change row merely echoes (``change_log.echo_for``)."""
+    return f"{station_id}:{epoch}"
 
 
 class FastPathRefused(Exception):
@@ -504,6 +514,7 @@ class FastRun:
             seq = last - len(entries) + 1
             changes: list[dict[str, Any]] = []
             out: list[tuple[int, OpResult, Ledgered]] = []
+            echo = echo_key(self.station_id, self.epoch)
             ledger: list[dict[str, Any]] = []
             for p in self.pending:
                 first = seq
@@ -518,10 +529,12 @@ class FastRun:
                             "row_version": e.row_version,
                             "data": e.data,
                             "origin_op_id": p.op.op_id,
+                            # Version 1 at the op's own site: the row as the station wrote it.
+                            "echo_for": echo if e.row_version == 1 and e.scope == self.site else None,
                         }
                     )
                     seq += 1
-                detail = p.detail | {"entity_changed": True}
+                detail = p.detail | {"entity_changed": True, "no_echo": True}
                 result = {"server_seq": first, "reason": None, "detail": detail}
                 ledger.append(
                     {

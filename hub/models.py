@@ -121,6 +121,9 @@ class ChangeLog(Base):
     row_version: Mapped[int] = mapped_column(Integer)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     origin_op_id: Mapped[str | None] = mapped_column(String(36))
+    # "<station id>:<replica epoch>" when this row only echoes back what that replica
+    # sent (a row its op created as sent): a pull naming that replica skips it (0003).
+    echo_for: Mapped[str | None] = mapped_column(String(110))
 
     __table_args__ = (Index("ix_change_scope_seq", "scope", "server_seq"),)
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
 from hub.db import Database, hub_epoch
 from hub.effects import review_data, row_data
 from hub.errors import HubError
+from hub.fastpath import echo_key
 from hub.models import (
     ChangeLog,
     Dose,
@@ -204,13 +205,26 @@ def touch_station(db: Database, station_id: str, *, now: datetime) -> None:
 # ---- pull ----------------------------------------------------------------------------
 
 
-def pull(db: Database, caller: Caller, cursor: int, limit: int) -> PullResponse:
+def pull(
+    db: Database, caller: Caller, cursor: int, limit: int, replica_epoch: str | None = None
+) -> PullResponse:
     with db.read() as s:
         # The committed head first, then rows at or below it: every number below the
         # head belongs to a committed transaction (hub_clock's row lock), so
         # answering `next_cursor = head` when the page is short skips nothing.
         head = int(s.execute(text("SELECT seq FROM hub_clock WHERE id = 1")).scalar_one())
         epoch = hub_epoch(s)
+        # Rows that only echo what this replica sent (it holds them already) are skipped.
+        echo_filter = (
+            [
+                or_(
+                    ChangeLog.echo_for.is_(None),
+                    ChangeLog.echo_for != echo_key(caller.station_id, replica_epoch),
+                )
+            ]
+            if replica_epoch
+            else []
+        )
         rows = list(
             s.execute(
                 select(ChangeLog)
@@ -218,6 +232,7 @@ def pull(db: Database, caller: Caller, cursor: int, limit: int) -> PullResponse:
                     ChangeLog.scope == caller.site_code,
                     ChangeLog.server_seq > cursor,
                     ChangeLog.server_seq <= head,
+                    *echo_filter,
                 )
                 .order_by(ChangeLog.server_seq)
                 .limit(limit + 1)

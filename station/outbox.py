@@ -91,6 +91,8 @@ class Ack:
     status: str  # applied | duplicate | rejected | conflict_queued
     server_seq: int | None = None
     reason: str | None = None
+    # The hub will not send back the rows this op created (they are version 1 there).
+    no_echo: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,33 +244,84 @@ def apply_acks(conn: Connection, acks: Iterable[Ack], *, now: datetime) -> AckSu
     """Record answers on an open write connection (the caller owns the transaction)."""
     counts = {"acked": 0, "duplicate": 0, "rejected": 0, "conflict": 0, "unknown": 0}
     now_iso = iso(now)
-    for ack in acks:
-        state = ACK_STATE.get(ack.status)
-        if state is None:
+    acks = list(acks)
+    known = [(a, ACK_STATE[a.status]) for a in acks if a.status in ACK_STATE]
+    counts["unknown"] += len(acks) - len(known)
+    if not known:
+        return AckSummary(**counts)
+    ids = [a.op_id for a, _ in known]
+    present = {
+        str(r)
+        for i in range(0, len(ids), 500)
+        for r in conn.execute(
+            text("SELECT op_id FROM sync_outbox WHERE op_id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": ids[i : i + 500]},
+        ).scalars()
+    }
+    rows = []
+    for ack, state in known:
+        if ack.op_id not in present:
             counts["unknown"] += 1
             continue
-        res = conn.execute(
-            text(
-                "UPDATE sync_outbox SET state = :st, ack_server_seq = :seq, ack_at = :at, "
-                "last_error = :err WHERE op_id = :id"
-            ),
+        rows.append(
             {
                 "st": state,
                 "seq": ack.server_seq,
                 "at": now_iso,
                 "err": (ack.reason or None) if state in ("rejected", "conflict") else None,
                 "id": ack.op_id,
-            },
+            }
         )
-        if res.rowcount == 0:
-            counts["unknown"] += 1
-        elif ack.status == "duplicate":
+        if ack.status == "duplicate":
             counts["duplicate"] += 1
         elif state == "acked":
             counts["acked"] += 1
         else:
             counts[state] += 1
+    if rows:
+        conn.execute(
+            text(
+                "UPDATE sync_outbox SET state = :st, ack_server_seq = :seq, ack_at = :at, "
+                "last_error = :err WHERE op_id = :id"
+            ),
+            rows,
+        )
+    _number_unechoed(conn, [a.op_id for a, st in known if a.no_echo and st == "acked" and a.op_id in present])
     return AckSummary(**counts)
+
+
+# The rows an op creates, which the hub may answer ``no_echo`` for (hub/fastpath.py).
+_CREATES = {"register_person": "person", "record_screening": "screening", "record_dose": "dose"}
+
+
+def _number_unechoed(conn: Connection, op_ids: list[str]) -> None:
+    """Rows the hub will not send back: number them version 1, as the hub holds them.
+
+    Only rows still at version 0 (never pulled): a newer hub row that arrived
+    first keeps its number.
+    """
+    if not op_ids:
+        return
+    by_table: dict[str, list[dict[str, str]]] = {}
+    for i in range(0, len(op_ids), 500):
+        for op_type, entity_id, payload in conn.execute(
+            text("SELECT op_type, entity_id, payload FROM sync_outbox WHERE op_id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": op_ids[i : i + 500]},
+        ):
+            table = _CREATES.get(str(op_type))
+            if table is None:
+                continue
+            by_table.setdefault(table, []).append({"id": str(entity_id)})
+            if op_type == "register_person":
+                reg = (json.loads(payload) or {}).get("registration") or {}
+                if reg.get("id"):
+                    by_table.setdefault("registration", []).append({"id": str(reg["id"])})
+    for table, keys in by_table.items():
+        conn.execute(text(f"UPDATE {table} SET version = 1 WHERE id = :id AND version = 0"), keys)
 
 
 def record_acks(

@@ -133,8 +133,11 @@ class HubClient:
     def push(self, req: PushRequest, *, read_timeout_s: float | None = None) -> PushResponse:
         return self._call("POST", "/push", PushResponse, body=req, read_timeout_s=read_timeout_s)
 
-    def pull(self, cursor: int, limit: int) -> PullResponse:
-        return self._call("GET", "/pull", PullResponse, params={"cursor": cursor, "limit": limit})
+    def pull(self, cursor: int, limit: int, replica_epoch: str | None = None) -> PullResponse:
+        params: dict[str, Any] = {"cursor": cursor, "limit": limit}
+        if replica_epoch:
+            params["replica_epoch"] = replica_epoch
+        return self._call("GET", "/pull", PullResponse, params=params)
 
     def tally(self, req: TallyRequest) -> TallyResponse:
         return self._call("POST", "/tally", TallyResponse, body=req)

@@ -497,6 +497,7 @@ class SyncEngine:
                     r.status,
                     r.server_seq if r.detail.get("entity_changed", True) else None,
                     r.reason,
+                    no_echo=r.detail.get("no_echo") is True,
                 )
                 for r in resp.results
             ]
@@ -589,8 +590,10 @@ class SyncEngine:
         for _ in range(s.max_pull_pages_per_cycle):
             if self._stop.is_set() or self._monotonic() > deadline:
                 return
-            cursor = int(self.st.sync_state()["pull_cursor"])
-            page = client.pull(cursor, limit)
+            state = self.st.sync_state()
+            cursor = int(state["pull_cursor"])
+            # Naming our replica lets the hub leave out rows we pushed ourselves (no_echo).
+            page = client.pull(cursor, limit, replica_epoch=str(state["replica_epoch"]))
             try:
                 res = replica.apply_page(self.st, page, from_cursor=cursor, hook=crash_point)
             except replica.MustRefetch as exc:

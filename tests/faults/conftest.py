@@ -11,22 +11,23 @@ from __future__ import annotations
 
 import json
 import random
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
-from hub import service
+from hub import importer, service
 from hub.app import HubSettings
 from hub.db import Database
 from hub.ingest import payload_hash, utc_now
 from hub.server import RunningHub, run_hub
-from station import outbox
+from station import exchange, outbox
 from station.audit import verify_chain
 from station.clock import HLC, iso
 from station.db import integrity_check
@@ -93,6 +94,31 @@ class Hub:
 
     def enrollment_code(self, site: str) -> str:
         return service.new_enrollment_code(self.db, site, ttl_hours=1, now=utc_now())
+
+    def import_list(self, site: str, persons: list[PersonInput], day: date) -> int:
+        """The district imports a list for ``site`` and ``day`` at the hub (hub/importer.py)."""
+        m = exchange.load_mapping()
+        values = [
+            {
+                "row_no": n,
+                "full_name": p.full_name,
+                "birth": p.birth,
+                "sex": m.encode("sex", p.sex),
+                "id_type": m.encode("id_type", p.id_type),
+                "id_number": p.id_number,
+                "phone": p.phone,
+                "province_code": p.province_code,
+                "ward_code": p.ward_code,
+                "address_line": p.address_line,
+                "priority_group": m.encode("priority_group", p.priority_group),
+            }
+            for n, p in enumerate(persons, start=1)
+        ]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "list.csv"
+            exchange.write_table(path, m, [[v.get(c.field) for c in m.columns] for v in values])
+            plan = importer.dry_run(self.db, site, path, day, m)
+            return importer.commit(self.db, site, plan).registrations_added
 
     def enroll(self, site: str, station_id: str) -> str:
         """Enroll ``station_id`` at ``site`` directly (not through any proxy); returns the token."""

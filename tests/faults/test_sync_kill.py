@@ -40,6 +40,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import keyring
@@ -73,10 +74,11 @@ MAX_ITERATIONS = 120
 TIME_BUDGET_S = 230.0
 PROC_TIMEOUT_S = 60.0
 # Before a ``:2`` point: enough waiting for two push batches (the engine starts
-# at 256 KiB) and two pull pages (500 changes; an imported person is a person
-# and a registration).
+# at 256 KiB) and two pull pages (500 changes; a person imported at the hub is a
+# person and a registration).
 BIG_PENDING_BYTES = 300 * 1024
 BIG_PENDING_OPS = 260
+BIG_HUB_LIST = 260  # person + registration each: > 500 changes to pull
 
 
 @dataclass
@@ -206,7 +208,7 @@ class KillLoop:
 
     def write_some(self, big: bool) -> None:
         if big:
-            # Enough for two push batches and two pull pages in the next run.
+            # Enough for two push batches in the next run...
             for _ in range(20):
                 if (
                     self.pending_bytes() > BIG_PENDING_BYTES
@@ -214,6 +216,13 @@ class KillLoop:
                 ):
                     break
                 self.wl.expected(50, long_text=True)
+            # ... and two pull pages: the station's own rows are not sent back to it
+            # (no_echo), so the district imports a list for the site at the hub.
+            self.hub.import_list(
+                self.st.site_code,
+                [self.wl.person_input() for _ in range(BIG_HUB_LIST)],
+                self.st.today() + timedelta(days=1),
+            )
         for _ in range(self.rng.randint(1, 4)):
             self.wl.step()
         if self.rng.random() < 0.4:

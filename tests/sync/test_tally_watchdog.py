@@ -38,7 +38,7 @@ class _BrokenPush(HubClient):
     def push(self, req, *, read_timeout_s=None):  # type: ignore[no-untyped-def]
         raise HubUnreachable("hub.server_error", status=503)
 
-    def pull(self, cursor: int, limit: int) -> PullResponse:
+    def pull(self, cursor: int, limit: int, replica_epoch: str | None = None) -> PullResponse:
         return PullResponse(changes=[], next_cursor=cursor, has_more=False, hub_epoch="e", head_seq=cursor)
 
 
