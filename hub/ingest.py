@@ -911,7 +911,14 @@ def _ledger_rows(session: Session, op_ids: list[str]) -> dict[str, Ledgered]:
 
 
 def _run_push(
-    s: Session, station_id: str, req: PushRequest, ops: list[Op], now: str, *, fast: bool
+    s: Session,
+    station_id: str,
+    req: PushRequest,
+    ops: list[Op],
+    now: str,
+    *,
+    fast: bool,
+    skew_ms: int | None,
 ) -> tuple[list[OpResult], int]:
     """The push in one transaction: ledger and order checks per op, effects fast or op by op.
 
@@ -923,6 +930,8 @@ def _run_push(
     """
     station = s.get(Station, station_id)
     assert station is not None
+    if skew_ms is not None:
+        note_clock_skew(s, station, skew_ms, now=now)
     skewed = station.clock_skew_ms is not None and abs(station.clock_skew_ms) > SKEW_TOLERANCE_MS
     epoch = req.replica_epoch
     # Lock the replica row so two pushes of one replica take turns (PostgreSQL).
@@ -996,7 +1005,13 @@ def _run_push(
 
 
 def process_push(
-    db: Database, station_id: str, req: PushRequest, *, now: str, fast: bool = True
+    db: Database,
+    station_id: str,
+    req: PushRequest,
+    *,
+    now: str,
+    fast: bool = True,
+    skew_ms: int | None = None,
 ) -> tuple[list[OpResult], int]:
     """Apply a push in one transaction (one COMMIT per batch, not per op).
 
@@ -1006,13 +1021,20 @@ def process_push(
     sends the same op ids again. If the database refuses a row the fast path
     buffered, the whole push runs again op by op (``fast=False``), where each
     op's savepoint turns such a refusal into that op's rejection.
+
+    ``skew_ms`` (station clock minus hub clock, measured on this request) is
+    stored in the same transaction (:func:`note_clock_skew`).
     """
     ops = sorted(req.ops, key=lambda o: o.op_seq)
     try:
-        results, expected = db.run_write(lambda s: _run_push(s, station_id, req, ops, now, fast=fast))
+        results, expected = db.run_write(
+            lambda s: _run_push(s, station_id, req, ops, now, fast=fast, skew_ms=skew_ms)
+        )
     except FastPathRefused:
         log.info("push: the fast path was refused by the database; applying op by op")
-        results, expected = db.run_write(lambda s: _run_push(s, station_id, req, ops, now, fast=False))
+        results, expected = db.run_write(
+            lambda s: _run_push(s, station_id, req, ops, now, fast=False, skew_ms=skew_ms)
+        )
     for res, op in zip(results, ops, strict=False):
         if res.status == "rejected":
             log.info("op rejected: type=%s reason=%s", op.op_type, res.reason)
@@ -1055,25 +1077,19 @@ def hub_origin_op(
     return db.run_write(run)
 
 
-def clock_skew_review(db: Database, station_id: str, skew_ms: int, *, now: str) -> None:
+def note_clock_skew(s: Session, station: Station, skew_ms: int, *, now: str) -> None:
     """Store the measured skew; open one ``clock_skew`` review the first time it is too large."""
-
-    def run(s: Session) -> None:
-        station = s.get(Station, station_id)
-        assert station is not None
-        station.clock_skew_ms = skew_ms
-        station.last_seen = now
-        if abs(skew_ms) > SKEW_TOLERANCE_MS and not station.skew_flagged:
-            station.skew_flagged = 1
-            fx = Effects(s, None, now)
-            fx.review(
-                "clock_skew",
-                "low",
-                "station",
-                station.id,
-                [station.site_code],
-                {"station_id": station.id, "clock_skew_ms": skew_ms},
-            )
-            fx.flush()
-
-    db.run_write(run)
+    station.clock_skew_ms = skew_ms
+    station.last_seen = now
+    if abs(skew_ms) > SKEW_TOLERANCE_MS and not station.skew_flagged:
+        station.skew_flagged = 1
+        fx = Effects(s, None, now)
+        fx.review(
+            "clock_skew",
+            "low",
+            "station",
+            station.id,
+            [station.site_code],
+            {"station_id": station.id, "clock_skew_ms": skew_ms},
+        )
+        fx.flush()

@@ -146,6 +146,19 @@ def test_bad_bodies(hub: Hub, make_station: Callable[..., Sim]) -> None:
     huge = a.body(a.outbox())
     huge["ops"][0]["op_seq"] = 2**80
     error(hub.client.post(url, json=huge, headers=a.headers), 422, "request.invalid")
+    # Inside a payload too, and whatever the body's encoding (the hub's quick scan of
+    # the raw JSON must send these to the full check, never to the database).
+    for bad in ('"a\\u0000b"', '"\\ud800"', "NaN", "Infinity", str(2**70)):
+        marked = a.body(a.outbox())
+        marked["ops"][0]["payload"]["display_name"] = "a@b"
+        raw = json.dumps(marked).replace('"a@b"', bad).encode()
+        assert bad.encode() in raw
+        error(hub.client.post(url, content=raw, headers=h), 422, "request.invalid")
+        error(
+            hub.client.post(url, content=gzip.compress(raw), headers=h | {"Content-Encoding": "gzip"}),
+            422,
+            "request.invalid",
+        )
     error(
         hub.client.post(url, json=a.body([], protocol_version=99), headers=a.headers),
         400,
