@@ -496,9 +496,10 @@ def _try_apply(
 # ---- the fast path: runs of plain upserts, written in bulk ---------------------------------
 #
 # Nearly every change in a page is a plain upsert of a row with no local edit
-# pending (a bootstrap, the pull-back after a push). Consecutive such changes,
-# each row at most once, form a *run*, written on the transaction's raw DB-API
-# connection inside one savepoint: one version lookup per table, then
+# pending (a bootstrap, the pull-back after a push). Consecutive such changes
+# form a *run*, written on the transaction's raw DB-API connection inside one
+# savepoint: one version lookup per table, each row written once (a row sent
+# several times ends as the changes one after the other would leave it), then
 # ``executemany`` updates and inserts per table and column set, parents' tables
 # before children's. Everything else (redirects, reviews, rows with kept local
 # edits or a deferred hub row, a survivor person arriving after its redirect)
@@ -539,7 +540,12 @@ def _redirected_to(raw: Any, ids: list[str]) -> set[str]:
 
 
 def _write_run(raw: Any, run: Sequence[_Change], now_iso: str) -> tuple[int, int]:
-    """Write a run of plain upserts (each row at most once); returns (applied, stale)."""
+    """Write a run of plain upserts; returns (applied, stale), counted as _upsert would.
+
+    A row sent more than once in the run is written once, as the changes applied
+    one after the other would leave it: a change no newer than the row as it
+    stands by then is stale, a newer one overlays its columns.
+    """
     by_table: dict[str, list[tuple[int, _Change]]] = {}
     for i, ch in enumerate(run):
         by_table.setdefault(ENTITY_TABLE[ch.entity_type], []).append((i, ch))
@@ -549,28 +555,37 @@ def _write_run(raw: Any, run: Sequence[_Change], now_iso: str) -> tuple[int, int
         if not items:
             continue
         current = _current_versions(raw, table, [ch.entity_id for _, ch in items])
-        updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-        inserts: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        # id -> [is_insert, row]; the row's "version" is the newest applied so far.
+        rows: dict[str, tuple[bool, dict[str, Any]]] = {}
         born: dict[str, int] = {}
         for i, ch in items:
+            eid = ch.entity_id
+            seen = rows.get(eid)
+            cur = seen[1]["version"] if seen is not None else current.get(eid)
+            if cur is not None and cur >= ch.row_version:
+                stale += 1
+                continue
             row = _prepare_row(table, ch)
-            cur = current.get(ch.entity_id)
-            if cur is not None:
-                if cur >= ch.row_version:
-                    stale += 1
-                    continue
-                del row["id"]
-                updates.setdefault(tuple(row), []).append((*row.values(), ch.entity_id))
+            if seen is not None:
+                seen[1].update(row)
             else:
-                _fill_for_insert(table, row, now_iso)
-                inserts.setdefault(tuple(row), []).append(tuple(row.values()))
-                if table == "person":
-                    born[ch.entity_id] = i
+                rows[eid] = (cur is None, row)
+                if cur is None and table == "person":
+                    born[eid] = i
             applied += 1
         if born:
             survivors = _redirected_to(raw, list(born))
             if survivors:
                 raise _SurvivorsArrive(sorted(born[p] for p in survivors))
+        updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        inserts: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for eid, (is_insert, row) in rows.items():
+            if is_insert:
+                _fill_for_insert(table, row, now_iso)
+                inserts.setdefault(tuple(row), []).append(tuple(row.values()))
+            else:
+                del row["id"]
+                updates.setdefault(tuple(row), []).append((*row.values(), eid))
         for cols, params in updates.items():
             sets = ", ".join(f"{c} = ?" for c in cols)
             raw.executemany(f"UPDATE {table} SET {sets} WHERE id = ?", params)
@@ -602,19 +617,13 @@ class _PageApplier:
 
     def apply(self, changes: Sequence[_Change]) -> None:
         run: list[_Change] = []
-        seen: set[tuple[str, str]] = set()
         for ch in changes:
-            if not self._plain(ch):
+            if self._plain(ch):
+                run.append(ch)
+            else:
                 self._run(run)
-                run, seen = [], set()
+                run = []
                 self._one(ch)
-                continue
-            key = (ch.entity_type, ch.entity_id)
-            if key in seen:  # the same row again: written after the first, as sent
-                self._run(run)
-                run, seen = [], set()
-            run.append(ch)
-            seen.add(key)
         self._run(run)
 
     def _plain(self, ch: _Change) -> bool:

@@ -217,7 +217,7 @@ def _mixed_pages() -> tuple[list[Any], str, str]:
     """Pages mixing everything: inserts, updates, stale rows, repeats, orphans, bad rows,
     a redirect and its late survivor, a review, a child sent before its parent."""
     a, a_ids = people_page(1, 30)
-    b, _ = people_page(100, 30)
+    b, b_ids = people_page(100, 30)
     late_parent, orphan, bad, survivor, review = new_id(), new_id(), new_id(), new_id(), new_id()
     loser = a_ids[2][0]
     p1 = [
@@ -241,10 +241,14 @@ def _mixed_pages() -> tuple[list[Any], str, str]:
         change(200, "person", a_ids[5][0], person_row(a_ids[5][0], full_name="Lê Thị Năm", birth="1990")),
         change(201, "registration", a_ids[5][1], reg_row(a_ids[5][1], a_ids[5][0], status="checked_in", queue_label="A-001")),
         *b[10:30],
+        # Rows sent again within the page, the last ones partial: their columns overlay.
+        change(203, "registration", b_ids[6][1], {"id": b_ids[6][1], "person_id": b_ids[6][0], "status": "checked_in", "queue_label": "B-007"}),
+        change(204, "person", b_ids[7][0], {"id": b_ids[7][0], "phone": "0900000204", "full_name": "Lê Văn Bảy"}),
+        change(205, "person", b_ids[7][0], person_row(b_ids[7][0], phone="0900000205"), version=199),  # stale by then
         change(202, "person", survivor, person_row(survivor, id_number="075080000202")),
         *b[30:],
     ]
-    return [page(p1, next_cursor=80), page(p2, next_cursor=202)], loser, survivor
+    return [page(p1, next_cursor=80), page(p2, next_cursor=205)], loser, survivor
 
 
 def _apply_all(st: Station, pages: list[Any]) -> list[replica.ApplyReport]:
@@ -269,13 +273,17 @@ def test_bulk_and_per_change_paths_leave_the_same_database(st, clock, tmp_path: 
         assert a["person_redirect"] == [(loser, survivor)]
         assert row(st, "person", loser)["status"] == "merged"
         assert row(st, "person", pages[0].changes[6].entity_id)["phone"] == "0900000072"
-        assert [r.next_cursor for r in bulk] == [80, 202]
+        assert [r.next_cursor for r in bulk] == [80, 205]
         # The orphan dose was applied once its parent arrived in the same page; both paths
         # count the rest alike.
         assert [(r.stale, r.kept_local, r.redirects, r.reviews) for r in bulk] == [
             (r.stale, r.kept_local, r.redirects, r.reviews) for r in one_by_one
         ]
         assert row(st, "dose", pages[0].changes[20].entity_id) is not None
+        partial = pages[1].changes[28].entity_id
+        assert row(st, "registration", partial)["status"] == "checked_in" and row(st, "registration", partial)["day"] == "2026-12-02"
+        p = row(st, "person", pages[1].changes[29].entity_id)
+        assert p["phone"] == "0900000204" and p["name_fold"] == "le van bay" and p["birth"] == "1980-05-02"
     finally:
         other.close()
 
