@@ -62,6 +62,7 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
     from station.store import init_station
     from sync import cli as sync_cli
     from sync.client import HubClient
+    from sync.engine import SyncSettings
 
     cheap_hasher()
     with ExitStack() as stack:
@@ -95,9 +96,10 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
         # Baseline: the same pages fetched raw (no station-side apply).
         client = HubClient(hub_url, sync_cli.load_token(st.install_id))
         stack.callback(client.close)
+        limit = SyncSettings().pull_limit  # the engine's page size: the same pages
         t, cursor, pages, changes = time.perf_counter(), 0, 0, 0
         while True:
-            page = client.pull(cursor, 500)
+            page = client.pull(cursor, limit)
             pages += 1
             changes += len(page.changes)
             if not page.changes or cursor == page.next_cursor:

@@ -179,6 +179,12 @@ class Protection:
         self.fields.setdefault(key, set()).update(fields)
         self.ops.setdefault(key, set()).add(op_id)
 
+    def touches(self, etype: str, eid: str, person_id: str | None) -> bool:
+        """Whether :meth:`for_row` may keep anything of this row (cheap: no sets built)."""
+        if (etype, eid) in self.fields:
+            return True
+        return etype == "registration" and bool(person_id) and person_id in self.reg_status_persons
+
     def for_row(self, etype: str, eid: str, person_id: str | None) -> tuple[set[str], set[str]]:
         key = (etype, eid)
         fields = set(self.fields.get(key, ()))
@@ -277,7 +283,7 @@ def _deferred_key(etype: str, eid: str) -> str:
 resolve_person = resolve_person_id
 
 
-def _prepare_row(conn: Connection, table: str, ch: _Change) -> dict[str, Any]:
+def _prepare_row(table: str, ch: _Change) -> dict[str, Any]:
     cols = _COLS[table]
     row = {c: ch.data[c] for c in cols if c in ch.data}
     row["id"] = ch.entity_id
@@ -295,6 +301,15 @@ def _prepare_row(conn: Connection, table: str, ch: _Change) -> dict[str, Any]:
     return row
 
 
+def _fill_for_insert(table: str, row: dict[str, Any], now_iso: str) -> None:
+    """NOT NULL columns a hub row may omit: defaults, and the timestamps as of now."""
+    for c, v in _INSERT_DEFAULTS.get(table, {}).items():
+        row.setdefault(c, v)
+    for c in _TIMESTAMP_COLUMNS:
+        if c in _COLS[table]:
+            row.setdefault(c, now_iso)
+
+
 def _upsert(
     conn: Connection,
     ch: _Change,
@@ -305,7 +320,7 @@ def _upsert(
 ) -> str:
     """Write one entity row; returns 'applied', 'stale' or 'kept' (nothing written)."""
     table = ENTITY_TABLE[ch.entity_type]
-    row = _prepare_row(conn, table, ch)
+    row = _prepare_row(table, ch)
     current = conn.execute(
         text(f"SELECT version FROM {table} WHERE id = :i"), {"i": ch.entity_id}
     ).scalar()
@@ -319,11 +334,7 @@ def _upsert(
         assignments = ", ".join(f"{c} = :{c}" for c in sets)
         conn.execute(text(f"UPDATE {table} SET {assignments} WHERE id = :id"), sets | {"id": ch.entity_id})
         return "applied"
-    for c, v in _INSERT_DEFAULTS.get(table, {}).items():
-        row.setdefault(c, v)
-    for c in _TIMESTAMP_COLUMNS:
-        if c in _COLS[table]:
-            row.setdefault(c, now_iso)
+    _fill_for_insert(table, row, now_iso)
     cols = ", ".join(row)
     conn.execute(text(f"INSERT INTO {table} ({cols}) VALUES ({', '.join(':' + c for c in row)})"), row)
     if table == "person":
@@ -482,6 +493,186 @@ def _try_apply(
     return None
 
 
+# ---- the fast path: runs of plain upserts, written in bulk ---------------------------------
+#
+# Nearly every change in a page is a plain upsert of a row with no local edit
+# pending (a bootstrap, the pull-back after a push). Consecutive such changes
+# form a *run*, written on the transaction's raw DB-API connection inside one
+# savepoint: one version lookup per table, each row written once (a row sent
+# several times ends as the changes one after the other would leave it), then
+# ``executemany`` updates and inserts per table and column set, parents' tables
+# before children's. Everything else (redirects, reviews, rows with kept local
+# edits or a deferred hub row, a survivor person arriving after its redirect)
+# goes through the per-change path above, in page order. When a run fails (a
+# parent outside this station's scope, a malformed row), its savepoint is rolled
+# back and the run is split until the failing changes are applied one by one by
+# the per-change path, which parks them exactly as before.
+
+# The hub's apply order: parents' tables before children's (foreign keys are on).
+_TABLE_ORDER = (
+    "person", "vaccine_lot", "app_user", "registration", "screening", "dose", "adverse_event",
+)
+_PER_CHANGE_BELOW = 8  # a failing run this short is applied change by change
+
+
+class _SurvivorsArrive(Exception):
+    """New person rows that redirects point to: the per-change path re-points for them."""
+
+    def __init__(self, indexes: list[int]) -> None:
+        super().__init__(len(indexes))
+        self.indexes = indexes  # positions in the run, ascending
+
+
+def _current_versions(raw: Any, table: str, ids: list[str]) -> dict[str, int]:
+    cur = raw.execute(
+        f"SELECT id, version FROM {table} WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps(ids),),
+    )
+    return {str(i): int(v) for i, v in cur}
+
+
+def _redirected_to(raw: Any, ids: list[str]) -> set[str]:
+    cur = raw.execute(
+        "SELECT DISTINCT to_id FROM person_redirect WHERE to_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(ids),),
+    )
+    return {str(r[0]) for r in cur}
+
+
+def _write_run(raw: Any, run: Sequence[_Change], now_iso: str) -> tuple[int, int]:
+    """Write a run of plain upserts; returns (applied, stale), counted as _upsert would.
+
+    A row sent more than once in the run is written once, as the changes applied
+    one after the other would leave it: a change no newer than the row as it
+    stands by then is stale, a newer one overlays its columns.
+    """
+    by_table: dict[str, list[tuple[int, _Change]]] = {}
+    for i, ch in enumerate(run):
+        by_table.setdefault(ENTITY_TABLE[ch.entity_type], []).append((i, ch))
+    applied = stale = 0
+    for table in _TABLE_ORDER:
+        items = by_table.get(table)
+        if not items:
+            continue
+        current = _current_versions(raw, table, [ch.entity_id for _, ch in items])
+        # id -> [is_insert, row]; the row's "version" is the newest applied so far.
+        rows: dict[str, tuple[bool, dict[str, Any]]] = {}
+        born: dict[str, int] = {}
+        for i, ch in items:
+            eid = ch.entity_id
+            seen = rows.get(eid)
+            cur = seen[1]["version"] if seen is not None else current.get(eid)
+            if cur is not None and cur >= ch.row_version:
+                stale += 1
+                continue
+            row = _prepare_row(table, ch)
+            if seen is not None:
+                seen[1].update(row)
+            else:
+                rows[eid] = (cur is None, row)
+                if cur is None and table == "person":
+                    born[eid] = i
+            applied += 1
+        if born:
+            survivors = _redirected_to(raw, list(born))
+            if survivors:
+                raise _SurvivorsArrive(sorted(born[p] for p in survivors))
+        updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        inserts: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for eid, (is_insert, row) in rows.items():
+            if is_insert:
+                _fill_for_insert(table, row, now_iso)
+                inserts.setdefault(tuple(row), []).append(tuple(row.values()))
+            else:
+                del row["id"]
+                updates.setdefault(tuple(row), []).append((*row.values(), eid))
+        for cols, params in updates.items():
+            sets = ", ".join(f"{c} = ?" for c in cols)
+            raw.executemany(f"UPDATE {table} SET {sets} WHERE id = ?", params)
+        for cols, params in inserts.items():
+            marks = ", ".join("?" * len(cols))
+            raw.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", params)
+    return applied, stale
+
+
+def _deferred_keys(raw: Any) -> frozenset[str]:
+    # A key range rather than LIKE, so the primary key index is used.
+    cur = raw.execute(
+        "SELECT key FROM meta WHERE key >= ? AND key < ?",
+        (DEFERRED_PREFIX, DEFERRED_PREFIX[:-1] + chr(ord(DEFERRED_PREFIX[-1]) + 1)),
+    )
+    return frozenset(str(r[0]) for r in cur)
+
+
+@dataclass(slots=True)
+class _PageApplier:
+    """Applies a page's changes in order: runs in bulk, the rest change by change."""
+
+    conn: Connection
+    raw: Any  # the DB-API connection of ``conn`` (same transaction, same pull context)
+    prot: Protection
+    deferred: frozenset[str]
+    now_iso: str
+    report: ApplyReport
+
+    def apply(self, changes: Sequence[_Change]) -> None:
+        run: list[_Change] = []
+        for ch in changes:
+            if self._plain(ch):
+                run.append(ch)
+            else:
+                self._run(run)
+                run = []
+                self._one(ch)
+        self._run(run)
+
+    def _plain(self, ch: _Change) -> bool:
+        """An upsert with nothing local to keep: the bulk path writes it as _upsert would."""
+        if ch.kind == "redirect" or ch.entity_type not in ENTITY_TABLE:
+            return False
+        person_id = ch.data.get("person_id") if ch.entity_type == "registration" else None
+        if self.prot.touches(ch.entity_type, ch.entity_id, str(person_id) if person_id else None):
+            return False
+        return not self.deferred or _deferred_key(ch.entity_type, ch.entity_id) not in self.deferred
+
+    def _one(self, ch: _Change) -> None:
+        err = _try_apply(self.conn, ch, self.prot, self.now_iso, self.report)
+        if err is not None:
+            _park(self.conn, ch, err)
+            self.report.parked += 1
+
+    def _run(self, run: Sequence[_Change]) -> None:
+        if not run:
+            return
+        sp = self.conn.begin_nested()
+        try:
+            applied, stale = _write_run(self.raw, run, self.now_iso)
+        except _SurvivorsArrive as exc:
+            sp.rollback()
+            start = 0
+            for i in exc.indexes:  # a loop, not recursion: a page may hold many of them
+                self._run(run[start:i])
+                self._one(run[i])
+                start = i + 1
+            self._run(run[start:])
+            return
+        except Exception as exc:
+            sp.rollback()
+            # Counts and the error class only: the message could quote row values.
+            log.debug("pull: a run of %d change(s) failed (%s); applying it in parts", len(run), type(exc).__name__)
+            if len(run) < _PER_CHANGE_BELOW:
+                for ch in run:
+                    self._one(ch)
+            else:
+                mid = len(run) // 2
+                self._run(run[:mid])
+                self._run(run[mid:])
+            return
+        sp.commit()
+        self.report.applied += applied
+        self.report.stale += stale
+
+
 # ---- the page ------------------------------------------------------------------------
 
 
@@ -518,17 +709,14 @@ def apply_page(
         if cursor != from_cursor:
             raise StaleCursor()
         prot = compute_protection(conn)
+        raw = conn.connection.driver_connection
+        applier = _PageApplier(conn, raw, prot, _deferred_keys(raw), now_iso, report)
         changes = [_Change.of(c) for c in page.changes]
         half = len(changes) // 2
-        for i, ch in enumerate(changes):
-            if hook is not None and i == half:
-                hook("mid_pull_apply")
-            err = _try_apply(conn, ch, prot, now_iso, report)
-            if err is not None:
-                _park(conn, ch, err)
-                report.parked += 1
-        if hook is not None and not changes:
+        applier.apply(changes[:half])
+        if hook is not None:
             hook("mid_pull_apply")
+        applier.apply(changes[half:])
         report.unparked = _retry_parked(conn, prot, now_iso, report)
         new_cursor = max(cursor, int(page.next_cursor))
         conn.execute(

@@ -110,7 +110,10 @@ class SyncSettings:
     batch_bytes_min: int = 4 * 1024
     batch_bytes_max: int = 2 * 1024 * 1024  # well under MAX_BODY_BYTES
     batch_ops_max: int = 500
-    pull_limit: int = 500
+    # Changes per pull page (the hub allows up to MAX_PULL_LIMIT). 1,000 halves the
+    # round trips and commits of 500 (a bootstrap ~10% faster); a page is ~60 KB
+    # gzipped, a few seconds on a 256 kbit/s line, and ~30 ms of write lock here.
+    pull_limit: int = 1000
     interval_s: float = 30.0  # between cycles when everything is sent
     backoff_base_s: float = 2.0
     backoff_max_s: float = 300.0
