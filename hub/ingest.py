@@ -103,7 +103,20 @@ FIELD_MAX = {
 
 def payload_hash(op: Op) -> str:
     """What makes two sends of an op "the same": everything but its position in a push."""
-    body = op.model_dump(mode="json", exclude={"op_seq"})
+    # The fields of ``op.model_dump(mode="json", exclude={"op_seq"})``, built by hand:
+    # the same JSON (the payload arrived as JSON), a fifth of the time.
+    body = {
+        "op_id": op.op_id,
+        "op_type": op.op_type,
+        "op_version": op.op_version,
+        "entity_type": op.entity_type,
+        "entity_id": op.entity_id,
+        "base_version": op.base_version,
+        "payload": op.payload,
+        "hlc": op.hlc,
+        "recorded_at": op.recorded_at,
+        "user_id": op.user_id,
+    }
     raw = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 

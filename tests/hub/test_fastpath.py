@@ -31,7 +31,7 @@ from sqlalchemy import select
 from hub import effects, service
 from hub.db import Database, migrate
 from hub.fastpath import FastRun
-from hub.ingest import process_push, utc_now
+from hub.ingest import payload_hash, process_push, utc_now
 from hub.models import Base, Station
 from sync.protocol import Op, PushRequest
 from tests.pg import PgCluster
@@ -395,3 +395,15 @@ def test_fast_path_writes_what_the_appliers_write(
         fast_db.dispose()
         slow_db.dispose()
 
+
+
+def test_payload_hash_is_the_ops_json_without_its_position() -> None:
+    """The ledger's hash: every field of the op but op_seq (a field added to Op must count)."""
+    schedule, _ = _schedule(1)
+    for _sid, req, _now in schedule[:10]:
+        for op in req.ops:
+            body = op.model_dump(mode="json", exclude={"op_seq"})
+            raw = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            assert payload_hash(op) == hashlib.sha256(raw.encode("utf-8")).hexdigest()
+            moved = op.model_copy(update={"op_seq": op.op_seq + 7})
+            assert payload_hash(moved) == payload_hash(op)
