@@ -4,7 +4,9 @@ Setup (not timed): a SQLite hub in its own process; a station built as in
 ``sync_loopback`` (walk-in + screening + dose per person: ``--ops N`` builds
 ``ceil(N / 3)`` persons); a :class:`sync.faultproxy.FaultProxy` in front of the
 hub with 300 ms added each way, 32,000 bytes/s each way (256 kbit/s) and a 2%
-chance per connection of a reset.
+chance per connection of a reset. The station keeps its connection alive, so a
+run uses one or two connections: ``--no-keep-alive`` opens one per request
+(each with its own 2% draw), ``--reset-prob 0.2`` makes resets common.
 
 Timed: ``SyncEngine.run_once`` until the outbox is drained, through the proxy
 (the pull-back of the site's changes and the tally are in the time too).
@@ -43,6 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ops", type=int, default=DEFAULT_OPS, help="ops to drain (2,000)")
     p.add_argument("--latency-ms", type=float, default=300.0)
     p.add_argument("--reset-prob", type=float, default=0.02)
+    p.add_argument(
+        "--no-keep-alive", action="store_true", help="a new connection (and fault draw) per request"
+    )
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -88,7 +93,10 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
             Faults(latency_ms=args.latency_ms, bandwidth_bps=LINK_BPS, reset_prob=args.reset_prob)
         )
         log(f"proxy at {proxy.url}; {payload_bytes} payload bytes to send")
-        res = drain(st, proxy.url, max_cycles=500)
+        # Keep-alive (the default) puts the whole run on one or two connections, and the
+        # proxy draws its fault per connection; --no-keep-alive makes every request a
+        # new connection with its own draw (a line whose NAT forgets idle connections).
+        res = drain(st, proxy.url, max_cycles=500, client_kw={"keep_alive": not args.no_keep_alive})
         stats = proxy.stats_snapshot()
     secs = res["seconds"]
     wire = stats["bytes_up"] + stats["bytes_down"]
@@ -112,6 +120,7 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
             "latency_ms": args.latency_ms,
             "bandwidth_Bps": LINK_BPS,
             "reset_prob": args.reset_prob,
+            "keep_alive": not args.no_keep_alive,
         },
         "cpus": os.cpu_count(),
         "load_avg_1m": load(),

@@ -169,12 +169,20 @@ def build_station(path: Path, site: str, ops: int, seed: int) -> tuple[int, int]
         st.close()
 
 
-def drain(st: Any, hub_url: str, *, settings: Any = None, max_cycles: int = 50) -> dict[str, Any]:
+def drain(
+    st: Any,
+    hub_url: str,
+    *,
+    settings: Any = None,
+    max_cycles: int = 50,
+    client_kw: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """``run_once`` until the outbox is empty; totals of the reports and the wall time."""
     from sync import cli as sync_cli
     from sync.engine import SyncEngine
 
-    engine = SyncEngine(st, sync_cli.client_factory_for(st, hub_url), settings=settings)
+    factory = sync_cli.client_factory_for(st, hub_url, **(client_kw or {}))
+    engine = SyncEngine(st, factory, settings=settings)
     tot = {
         "pushed": 0,
         "duplicate": 0,

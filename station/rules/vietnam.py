@@ -125,6 +125,19 @@ _HYPHENS = "-‐‑‒–—"
 _FOLD_PUNCT = str.maketrans(dict.fromkeys(_APOSTROPHES + _HYPHENS + ".,", " "))
 
 
+class _StripMarks(dict[int, str | None]):
+    """``str.translate`` table dropping combining marks (category Mn), filled as seen."""
+
+    def __missing__(self, code: int) -> str | None:
+        ch = chr(code)
+        out = None if unicodedata.category(ch) == "Mn" else ch
+        self[code] = out
+        return out
+
+
+_STRIP_MARKS = _StripMarks()
+
+
 def fold(text: str) -> str:
     """Search form: lowercase ASCII-ish text without diacritics.
 
@@ -132,8 +145,7 @@ def fold(text: str) -> str:
     (``"Hoà"`` / ``"Hòa"``) fold to the same string.
     """
     s = unicodedata.normalize("NFD", unicodedata.normalize("NFC", text).lower())
-    s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
-    s = unicodedata.normalize("NFC", s.translate(_D_MAP))
+    s = unicodedata.normalize("NFC", s.translate(_STRIP_MARKS).translate(_D_MAP))
     return " ".join(s.translate(_FOLD_PUNCT).split())
 
 
