@@ -171,6 +171,7 @@ def next_batch(
     max_bytes: int,
     max_ops: int,
     from_seq: int | None = None,
+    after_seq: int | None = None,
 ) -> list[OutboxOp]:
     """The next ops to send, in ``op_seq`` order, at most ``max_bytes`` (but at least one op).
 
@@ -178,15 +179,16 @@ def next_batch(
     reported a gap: it expects an earlier op_seq than our first unanswered
     one, e.g. after a hub restore) every op from there on is sent again,
     answered or not, as long as retention still holds it: the hub's ledger
-    turns the ones it has into duplicates.
+    turns the ones it has into duplicates. With ``after_seq`` only unanswered
+    ops after that op_seq (the batch after the one in flight).
     """
     max_ops = max(1, max_ops)
     if from_seq is None:
         sql = (
             f"SELECT {_COLUMNS} FROM sync_outbox WHERE state IN ('pending', 'inflight') "
-            "ORDER BY op_seq LIMIT :n"
+            "AND op_seq > :a ORDER BY op_seq LIMIT :n"
         )
-        params: dict[str, Any] = {"n": max_ops}
+        params: dict[str, Any] = {"n": max_ops, "a": -1 if after_seq is None else after_seq}
     else:
         sql = f"SELECT {_COLUMNS} FROM sync_outbox WHERE op_seq >= :s ORDER BY op_seq LIMIT :n"
         params = {"s": from_seq, "n": max_ops}

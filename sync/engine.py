@@ -39,6 +39,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -406,6 +407,16 @@ class SyncEngine:
     # ---- push ------------------------------------------------------------------------
 
     def _push_all(self, client: HubClient, report: SyncReport, deadline: float) -> None:
+        """Push until the outbox is empty, one batch in flight at a time.
+
+        While a batch is in flight (the hub is working), this thread prepares the
+        next one and records the previous batch's answers: once a batch came back
+        clean (every op answered, no gap) the next is sent before those answers
+        are committed. Order at the hub is unchanged (one request at a time); a
+        crash between the two leaves the earlier ops ``inflight``, and the ledger
+        answers ``duplicate`` when they go again. Any other outcome drops the
+        prepared batch and records at once, as before.
+        """
         s = self.settings
         total = outbox.counts(self.st).waiting
         t0 = self._monotonic()
@@ -416,124 +427,187 @@ class SyncEngine:
         last_gap: int | None = None
         same_gap = 0
         op_cap = min(s.batch_ops_max, MAX_OPS_PER_PUSH)
-        for _ in range(s.max_push_batches_per_cycle):
-            if self._stop.is_set() or self._monotonic() > deadline:
-                return
-            batch = outbox.next_batch(
-                self.st, max_bytes=self._batch_bytes, max_ops=op_cap, from_seq=resend_from
-            )
-            if not batch:
-                if resend_from is None:
-                    return
-                resend_from = None
-                continue
-            ops, bad = self._wire_ops(batch)
-            if bad:
-                self._reject_locally(bad, report)
-                resend_from = None
-                continue
-            if not ops:
-                continue
-            state = self.st.sync_state()
-            req = PushRequest(
-                station_id=self.st.install_id,
-                replica_epoch=str(state["replica_epoch"]),
-                schema_version=HEAD_REVISION,
-                sent_at=iso(self.st.clock()),
-                ops=ops,
-            )
-            op_ids = [o.op_id for o in ops]
-            outbox.mark_inflight(self.st, op_ids)
-            self._emit("pushing", done=report.answered, total=total, eta_s=self._eta(report, total, t0))
-            try:
-                resp = client.push(req)
-            except ReplicaRegressed:
-                rotations += 1
-                if rotations > 2:
-                    raise _CycleAbort("push.replica_regressed_loop") from None
-                replica.rotate_replica_epoch(self.st, uuid7())
-                report.epoch_rotated = True
-                resend_from = None
-                continue
-            except HubTimeout as exc:
-                # Maybe applied (lost ack): the same op_ids go again; smaller batches
-                # get through a line that cannot carry the big one within the timeout.
-                outbox.mark_error(self.st, op_ids, exc.code)
-                report.timeouts += 1
-                self._batch_bytes = max(s.batch_bytes_min, self._batch_bytes // 2)
-                op_cap = max(1, min(op_cap, len(ops)) // 2) if len(ops) > 1 else 1
-                transient += 1
-                if transient >= s.max_transient_failures_per_cycle:
-                    raise
-                continue
-            except HubUnreachable as exc:
-                outbox.mark_error(self.st, op_ids, exc.code)
-                transient += 1
-                if transient >= s.max_transient_failures_per_cycle:
-                    raise
-                continue
-            except HubRejected as exc:
-                outbox.mark_error(self.st, op_ids, exc.code)
-                if exc.code in _GARBLED_CODES:
-                    # The body arrived damaged (a middlebox cut or mangled it): resend as is.
-                    transient += 1
-                    if transient >= s.max_transient_failures_per_cycle:
-                        raise
-                    continue
-                if exc.status in (413, 422) and exc.code not in _FATAL_CODES:
-                    # The request as a whole was refused: halve to find the culprit; a
-                    # single op refused this way is recorded as rejected so the queue moves.
-                    if len(ops) == 1:
-                        self._reject_locally([outbox.Ack(ops[0].op_id, "rejected", None, exc.code)], report)
-                        resend_from = None
-                    else:
-                        op_cap = max(1, len(ops) // 2)
-                        self._batch_bytes = max(s.batch_bytes_min, self._batch_bytes // 2)
-                    continue
-                raise
-            crash_point("after_push_send_before_ack_commit")
-            # The effect seq is kept only when the op changed its own entity (see
-            # station.replica.settle): a losing edit's seq is its review item's.
-            acks = [
-                outbox.Ack(
-                    r.op_id,
-                    r.status,
-                    r.server_seq if r.detail.get("entity_changed", True) else None,
-                    r.reason,
-                    no_echo=r.detail.get("no_echo") is True,
-                )
-                for r in resp.results
-            ]
-            res = outbox.record_acks(self.st, acks, now=self.st.clock(), clock_skew_ms=resp.clock_skew_ms)
+        ahead: list[Op] | None = None  # the next batch, prepared while one was in flight
+        deferred: tuple[list[outbox.Ack], int] | None = None  # a clean batch's answers
+        pool = ThreadPoolExecutor(1, thread_name_prefix="tramtiem-push")
+
+        def record(acks: list[outbox.Ack], skew_ms: int) -> outbox.AckSummary:
+            res = outbox.record_acks(self.st, acks, now=self.st.clock(), clock_skew_ms=skew_ms)
             crash_point("after_ack_commit")
             report.batches += 1
             report.pushed += res.acked
             report.duplicate += res.duplicate
             report.rejected += res.rejected
             report.conflict += res.conflict
-            answered = res.acked + res.duplicate + res.rejected + res.conflict
-            # Put back sent ops the hub did not answer (it stopped at a gap).
-            acked_ids = {a.op_id for a in acks}
-            unanswered = [o for o in op_ids if o not in acked_ids]
-            if unanswered:
-                outbox.mark_error(self.st, unanswered, "push.not_answered")
-            transient = 0
-            if answered:
-                self._batch_bytes = min(s.batch_bytes_max, MAX_BODY_BYTES // 2, int(self._batch_bytes * 1.5) + 1)
-                op_cap = min(s.batch_ops_max, MAX_OPS_PER_PUSH, max(op_cap, 1) * 2)
-                no_answer_rounds = 0
-            else:
-                no_answer_rounds += 1
-                if no_answer_rounds >= 3:
-                    raise _CycleAbort("push.no_progress")
-            resend_from = self._gap(resp.expected_next_op_seq, report)
-            if resend_from is not None:
-                same_gap = same_gap + 1 if resend_from == last_gap else 1
-                last_gap = resend_from
-                if same_gap > 3:
-                    # Resending did not move the hub past this op_seq: stop, say so.
-                    raise _CycleAbort("push.gap_stuck")
-            self._emit("pushing", done=report.answered, total=total, eta_s=self._eta(report, total, t0))
+            return res
+
+        try:
+            for _ in range(s.max_push_batches_per_cycle):
+                if self._stop.is_set() or self._monotonic() > deadline:
+                    return
+                if ahead is not None:
+                    ops, ahead = ahead, None
+                else:
+                    batch = outbox.next_batch(
+                        self.st, max_bytes=self._batch_bytes, max_ops=op_cap, from_seq=resend_from
+                    )
+                    if not batch:
+                        if resend_from is None:
+                            return
+                        resend_from = None
+                        continue
+                    ops, bad = self._wire_ops(batch)
+                    if bad:
+                        if deferred is not None:
+                            record(*deferred)
+                            deferred = None
+                        self._reject_locally(bad, report)
+                        resend_from = None
+                        continue
+                    if not ops:
+                        continue
+                state = self.st.sync_state()
+                req = PushRequest(
+                    station_id=self.st.install_id,
+                    replica_epoch=str(state["replica_epoch"]),
+                    schema_version=HEAD_REVISION,
+                    sent_at=iso(self.st.clock()),
+                    ops=ops,
+                )
+                op_ids = [o.op_id for o in ops]
+                outbox.mark_inflight(self.st, op_ids)
+                self._emit("pushing", done=report.answered, total=total, eta_s=self._eta(report, total, t0))
+                sent = pool.submit(client.push, req)
+                # The hub works on this batch meanwhile: answers of the last one, next batch.
+                if deferred is not None:
+                    record(*deferred)
+                    deferred = None
+                if resend_from is None:
+                    ahead = self._prepare_after(ops[-1].op_seq, op_cap)
+                try:
+                    resp = sent.result()
+                except ReplicaRegressed:
+                    ahead = None
+                    rotations += 1
+                    if rotations > 2:
+                        raise _CycleAbort("push.replica_regressed_loop") from None
+                    replica.rotate_replica_epoch(self.st, uuid7())
+                    report.epoch_rotated = True
+                    resend_from = None
+                    continue
+                except HubTimeout as exc:
+                    ahead = None
+                    # Maybe applied (lost ack): the same op_ids go again; smaller batches
+                    # get through a line that cannot carry the big one within the timeout.
+                    outbox.mark_error(self.st, op_ids, exc.code)
+                    report.timeouts += 1
+                    self._batch_bytes = max(s.batch_bytes_min, self._batch_bytes // 2)
+                    op_cap = max(1, min(op_cap, len(ops)) // 2) if len(ops) > 1 else 1
+                    transient += 1
+                    if transient >= s.max_transient_failures_per_cycle:
+                        raise
+                    continue
+                except HubUnreachable as exc:
+                    ahead = None
+                    outbox.mark_error(self.st, op_ids, exc.code)
+                    transient += 1
+                    if transient >= s.max_transient_failures_per_cycle:
+                        raise
+                    continue
+                except HubRejected as exc:
+                    ahead = None
+                    outbox.mark_error(self.st, op_ids, exc.code)
+                    if exc.code in _GARBLED_CODES:
+                        # The body arrived damaged (a middlebox cut or mangled it): resend as is.
+                        transient += 1
+                        if transient >= s.max_transient_failures_per_cycle:
+                            raise
+                        continue
+                    if exc.status in (413, 422) and exc.code not in _FATAL_CODES:
+                        # The request as a whole was refused: halve to find the culprit; a
+                        # single op refused this way is recorded as rejected so the queue moves.
+                        if len(ops) == 1:
+                            self._reject_locally([outbox.Ack(ops[0].op_id, "rejected", None, exc.code)], report)
+                            resend_from = None
+                        else:
+                            op_cap = max(1, len(ops) // 2)
+                            self._batch_bytes = max(s.batch_bytes_min, self._batch_bytes // 2)
+                        continue
+                    raise
+                crash_point("after_push_send_before_ack_commit")
+                # The effect seq is kept only when the op changed its own entity (see
+                # station.replica.settle): a losing edit's seq is its review item's.
+                acks = [
+                    outbox.Ack(
+                        r.op_id,
+                        r.status,
+                        r.server_seq if r.detail.get("entity_changed", True) else None,
+                        r.reason,
+                        no_echo=r.detail.get("no_echo") is True,
+                    )
+                    for r in resp.results
+                ]
+                acked_ids = {a.op_id for a in acks}
+                transient = 0
+                clean = (
+                    ahead is not None
+                    and acked_ids.issuperset(op_ids)
+                    and all(a.status in outbox.ACK_STATE for a in acks)
+                    and resp.expected_next_op_seq == ops[-1].op_seq + 1
+                )
+                if clean:
+                    # Recorded once the prepared batch is on its way (above).
+                    deferred = (acks, resp.clock_skew_ms)
+                    self._batch_bytes, op_cap = self._grown(self._batch_bytes, op_cap)
+                    no_answer_rounds = 0
+                    continue
+                ahead = None
+                res = record(acks, resp.clock_skew_ms)
+                answered = res.acked + res.duplicate + res.rejected + res.conflict
+                # Put back sent ops the hub did not answer (it stopped at a gap).
+                unanswered = [o for o in op_ids if o not in acked_ids]
+                if unanswered:
+                    outbox.mark_error(self.st, unanswered, "push.not_answered")
+                if answered:
+                    self._batch_bytes, op_cap = self._grown(self._batch_bytes, op_cap)
+                    no_answer_rounds = 0
+                else:
+                    no_answer_rounds += 1
+                    if no_answer_rounds >= 3:
+                        raise _CycleAbort("push.no_progress")
+                resend_from = self._gap(resp.expected_next_op_seq, report)
+                if resend_from is not None:
+                    same_gap = same_gap + 1 if resend_from == last_gap else 1
+                    last_gap = resend_from
+                    if same_gap > 3:
+                        # Resending did not move the hub past this op_seq: stop, say so.
+                        raise _CycleAbort("push.gap_stuck")
+                self._emit("pushing", done=report.answered, total=total, eta_s=self._eta(report, total, t0))
+        finally:
+            if deferred is not None:
+                # Answers the hub gave are never dropped, whatever ends the loop.
+                record(*deferred)
+            pool.shutdown(wait=True)
+
+    def _grown(self, batch_bytes: int, op_cap: int) -> tuple[int, int]:
+        """Batch limits after a batch got through: bytes × 1.5, ops × 2 (bounded)."""
+        s = self.settings
+        return (
+            min(s.batch_bytes_max, MAX_BODY_BYTES // 2, int(batch_bytes * 1.5) + 1),
+            min(s.batch_ops_max, MAX_OPS_PER_PUSH, max(op_cap, 1) * 2),
+        )
+
+    def _prepare_after(self, last_seq: int, op_cap: int) -> list[Op] | None:
+        """The batch after ``last_seq``, read while the current one is in flight (None: none or odd).
+
+        Sized as if the batch in flight gets through: only then is it used.
+        """
+        max_bytes, max_ops = self._grown(self._batch_bytes, op_cap)
+        batch = outbox.next_batch(self.st, max_bytes=max_bytes, max_ops=max_ops, after_seq=last_seq)
+        if not batch:
+            return None
+        ops, bad = self._wire_ops(batch)
+        return ops if ops and not bad else None
 
     def _reject_locally(self, acks: list[outbox.Ack], report: SyncReport) -> None:
         """Record ops as rejected that the hub never ledgered (it could not even read them).

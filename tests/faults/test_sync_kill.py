@@ -49,7 +49,7 @@ from keyrings.alt.file import PlaintextKeyring
 
 from station import outbox
 from station.store import Station, open_station
-from sync.engine import CRASH_ENV, CRASH_POINTS
+from sync.engine import CRASH_ENV, CRASH_POINTS, SyncSettings
 from sync.faultproxy import FaultProxy
 from tests.faults.conftest import Hub, Workload, check_exactly_once, start_hub, station_ops
 
@@ -74,11 +74,12 @@ MAX_ITERATIONS = 120
 TIME_BUDGET_S = 230.0
 PROC_TIMEOUT_S = 60.0
 # Before a ``:2`` point: enough waiting for two push batches (the engine starts
-# at 256 KiB) and two pull pages (500 changes; a person imported at the hub is a
-# person and a registration).
+# at 256 KiB) and two pull pages (a person imported at the hub is a person and a
+# registration).
 BIG_PENDING_BYTES = 300 * 1024
 BIG_PENDING_OPS = 260
-BIG_HUB_LIST = 260  # person + registration each: > 500 changes to pull
+# Person + registration each: more changes than one pull page holds.
+BIG_HUB_LIST = SyncSettings().pull_limit // 2 + 20
 
 
 @dataclass
