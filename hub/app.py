@@ -13,7 +13,6 @@ import json
 import logging
 import math
 import os
-import re
 import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -111,8 +110,15 @@ class CatchAllMiddleware:
 
 # Anything in raw JSON that check_safe might refuse: a NUL or surrogate escape,
 # non-finite numbers, digit runs long enough to exceed BIGINT. A superset: a
-# match only means the body gets the full walk.
-_SUSPECT_JSON = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|NaN|Infinity|[0-9]{19,}")
+# hit only means the body gets the full walk. Substring tests run at C speed
+# (a regex alternation over a push body cost more than the walk it saves).
+_MARKERS = (b"\\u0000", b"\\ud", b"\\uD", b"NaN", b"Infinity")
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 19
+
+
+def _suspect_json(body: bytes) -> bool:
+    return any(m in body for m in _MARKERS) or _LONG_NUMBER in body.translate(_DIGITS_TO_ZERO)
 
 
 class BodyMiddleware:
@@ -183,7 +189,7 @@ class BodyMiddleware:
         # One regex pass over the raw JSON spares the endpoints a walk of every
         # value when nothing in the body could be what check_safe refuses.
         state = dict(scope.get("state") or {})
-        state["body_plain"] = _SUSPECT_JSON.search(body) is None
+        state["body_plain"] = not _suspect_json(body)
         new_headers.append((b"content-length", str(len(body)).encode()))
         scope = dict(scope, headers=new_headers, state=state)
         sent = False
