@@ -142,6 +142,8 @@ class FastRun:
     station_id: str
     epoch: str
     now: str
+    # Mark rows that only echo the pushing replica's own ops (off for hub-origin ops).
+    echo: bool = True
     persons: set[str] = field(default_factory=set)
     redirected: set[str] = field(default_factory=set)  # persons with a redirect out
     merged_into: set[str] = field(default_factory=set)  # persons with redirects in
@@ -531,11 +533,13 @@ class FastRun:
                             "data": e.data,
                             "origin_op_id": p.op.op_id,
                             # Version 1 at the op's own site: the row as the station wrote it.
-                            "echo_for": echo if e.row_version == 1 and e.scope == self.site else None,
+                            "echo_for": echo
+                            if self.echo and e.row_version == 1 and e.scope == self.site
+                            else None,
                         }
                     )
                     seq += 1
-                detail = p.detail | {"entity_changed": True, "no_echo": True}
+                detail = p.detail | {"entity_changed": True} | ({"no_echo": True} if self.echo else {})
                 result = {"server_seq": first, "reason": None, "detail": detail}
                 ledger.append(
                     {

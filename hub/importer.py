@@ -9,8 +9,9 @@ one mapping file serves both and the report reads the same. The differences:
 
 * known people are found in the hub's database (ID number, active persons);
 * a commit applies one ``register_person`` (new person) or ``add_registration``
-  (known person) **op of hub origin** per row through the hub's own ingest
-  (``hub.ingest.apply_op``), so the person, the registration, the person-site link and
+  (known person) **op of hub origin** per row through the hub's own ingest (new
+  people through the batched fast path, ``hub.fastpath``, the rest through
+  ``hub.ingest.apply_op``), so the person, the registration, the person-site link and
   the ``change_log`` rows the stations pull are written exactly as for a pushed op,
   with the ops ledgered in ``applied_op`` (station ``hub``);
 * all rows in **one** transaction: if any op is refused, nothing is kept.
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from hub.db import Database
 from hub.errors import HubError
+from hub.fastpath import FastRun
 from hub.ingest import apply_op, iso_now, payload_hash, utc_now
 from hub.models import AppliedOp, Person, Registration, Site, Station
 from station import exchange
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 
 HUB_ORIGIN = "hub"  # the ledger's station id for ops made at the hub
 _CHUNK = 500
+_FAST_CHUNK = 2000  # ops looked up together for the fast path
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +130,62 @@ def _op(row: exchange.ImportRow, day: str, import_ref: str, now: str, person_id:
               hlc="", recorded_at=now, user_id=None)
 
 
+def _apply_all(s: Session, station: Station, ops: list[Op], now: str) -> int | None:
+    """Apply the import's ops in order; returns the first server_seq. Any refusal raises.
+
+    New people (``register_person``) go through :class:`hub.fastpath.FastRun` in
+    chunks; an op it declines (a same-name-and-phone twin, say) and every
+    ``add_registration`` go through :func:`hub.ingest.apply_op`. An
+    ``add_registration`` of a known person cannot change what the chunk looked
+    up (new people's ids, ID numbers, twins), so the chunk goes on; after a
+    declined ``register_person`` the rest of the chunk is looked up again.
+    """
+    first: int | None = None
+    seqs: dict[int, int | None] = {}
+
+    def refused(op: Op, reason: str | None) -> HubError:
+        # One refusal undoes the whole import: never half a list.
+        return HubError(422, "import.row_refused",
+                        f"row {op.op_seq} was refused ({reason}); nothing was imported",
+                        row=op.op_seq, reason=reason)
+
+    def flush(run: FastRun) -> None:
+        for index, res, _led in run.flush():
+            seqs[index] = res.server_seq
+
+    def new_run(start: int, end: int) -> FastRun:
+        run = FastRun(s, station.site_code, HUB_ORIGIN, "import", now, echo=False)
+        run.load([o for o in ops[start:end] if o.op_type == "register_person"])
+        return run
+
+    for start in range(0, len(ops), _FAST_CHUNK):
+        end = min(len(ops), start + _FAST_CHUNK)
+        run = new_run(start, end)
+        for i in range(start, end):
+            op = ops[i]
+            if op.op_type == "register_person" and run.try_apply(i, op, payload_hash(op)):
+                continue
+            flush(run)
+            res = apply_op(s, station, op, now=now, skewed=False)
+            if res.status not in ("applied", "conflict_queued"):
+                raise refused(op, res.reason)
+            s.add(AppliedOp(op_id=op.op_id, station_id=HUB_ORIGIN, replica_epoch="import",
+                            op_seq=op.op_seq, op_type=op.op_type, payload_sha256=payload_hash(op),
+                            status=res.status,
+                            result={"server_seq": res.server_seq, "reason": res.reason,
+                                    "detail": res.detail},
+                            received_at=now))
+            seqs[i] = res.server_seq
+            if op.op_type == "register_person":
+                run = new_run(i + 1, end)
+        flush(run)
+    for i in sorted(seqs):
+        if seqs[i] is not None:
+            first = seqs[i]
+            break
+    return first
+
+
 def commit(db: Database, site: str, plan: exchange.ImportPlan) -> HubImportResult:
     """Apply every good row as a hub-origin op, in one transaction (all or nothing)."""
     now = iso_now(utc_now())
@@ -142,7 +201,9 @@ def commit(db: Database, site: str, plan: exchange.ImportPlan) -> HubImportResul
         station = Station(id=HUB_ORIGIN, site_code=site, name="hub import", token_hash="",
                           revoked=0, enrolled_at=now)
         added_people = added_regs = skipped = 0
-        first: int | None = None
+        # First the decisions (rows of the same person later in the file are skipped),
+        # then the ops: new people through the batched fast path, the rest op by op.
+        ops: list[Op] = []
         for r in rows:
             number = r.values.get("id_number")
             pid = known.get(str(number)) if number else None
@@ -152,20 +213,7 @@ def commit(db: Database, site: str, plan: exchange.ImportPlan) -> HubImportResul
                 skipped += 1
                 continue
             op = _op(r, plan.day, plan.import_ref, now, pid)
-            res = apply_op(s, station, op, now=now, skewed=False)
-            if res.status not in ("applied", "conflict_queued"):
-                # One refusal undoes the whole import: never half a list.
-                raise HubError(422, "import.row_refused",
-                               f"row {r.row} was refused ({res.reason}); nothing was imported",
-                               row=r.row, reason=res.reason)
-            s.add(AppliedOp(op_id=op.op_id, station_id=HUB_ORIGIN, replica_epoch="import",
-                            op_seq=op.op_seq, op_type=op.op_type, payload_sha256=payload_hash(op),
-                            status=res.status,
-                            result={"server_seq": res.server_seq, "reason": res.reason,
-                                    "detail": res.detail},
-                            received_at=now))
-            if first is None:
-                first = res.server_seq
+            ops.append(op)
             if op.op_type == "register_person":
                 added_people += 1
                 if number:
@@ -174,6 +222,7 @@ def commit(db: Database, site: str, plan: exchange.ImportPlan) -> HubImportResul
                     no_id.add(exchange.no_id_key(r.values))
             added_regs += 1
             expected.add(pid or op.entity_id)
+        first = _apply_all(s, station, ops, now)
         return HubImportResult(site, plan.day, added_people, added_regs,
                                skipped + (len(plan.rows) - len(rows)), first)
 
