@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
-    from bench.import_bench import _cells
+    from bench.import_bench import person_cells
     from bench.sync_loopback import (
         add_site,
         cheap_hasher,
@@ -74,7 +74,7 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
         m = exchange.load_mapping()
         rng = random.Random(args.seed)
         day = st.today() + timedelta(days=1)
-        rows = [_cells(demo.fake_person(rng, st.today()), n, m) for n in range(1, args.rows + 1)]
+        rows = [person_cells(demo.fake_person(rng, st.today()), n, m) for n in range(1, args.rows + 1)]
         path = base / "list.csv"
         exchange.write_table(path, m, rows)
         t = time.perf_counter()

@@ -102,6 +102,19 @@ def resolve_person(session: Session, person_id: str) -> str:
     return current
 
 
+def allocate_seqs(session: Session, n: int) -> int:
+    """Number ``n`` change rows; returns the first server_seq.
+
+    The ``hub_clock`` row lock taken here is held until COMMIT: see the module docstring.
+    """
+    last = int(
+        session.execute(
+            text("UPDATE hub_clock SET seq = seq + :n WHERE id = 1 RETURNING seq"), {"n": n}
+        ).scalar_one()
+    )
+    return last - n + 1
+
+
 def _version(row: Base) -> int:
     return int(getattr(row, "version", 0) or 0)
 
@@ -306,14 +319,7 @@ class Effects:
                 )
         if not entries:
             return None
-        # The row lock taken here is held until COMMIT: see the module docstring.
-        last = int(
-            s.execute(
-                text("UPDATE hub_clock SET seq = seq + :n WHERE id = 1 RETURNING seq"),
-                {"n": len(entries)},
-            ).scalar_one()
-        )
-        first = last - len(entries) + 1
+        first = allocate_seqs(s, len(entries))
         for i, e in enumerate(entries):
             s.add(
                 ChangeLog(

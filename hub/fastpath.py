@@ -34,10 +34,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, or_, select, text, update
+from sqlalchemy import JSON, ColumnElement, Table, bindparam, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
+from hub.effects import allocate_seqs
 from hub.errors import Rejected
 from hub.models import (
     AppliedOp,
@@ -212,34 +213,14 @@ class FastRun:
                 self.sites.setdefault(pid, set()).add(site)
             for m in s.execute(select(_REG).where(_REG.c.person_id.in_(chunk))).mappings():
                 self._keep_reg(dict(m))
-            for row in s.execute(
-                select(
-                    _DOSE.c.id,
-                    _DOSE.c.person_id,
-                    _DOSE.c.vaccine_code,
-                    _DOSE.c.dose_number,
-                    _DOSE.c.day,
-                    _DOSE.c.voided,
-                ).where(_DOSE.c.person_id.in_(chunk))
-            ):
-                self._keep_dose(row[0], row[1], row[2], row[3], row[4], row[5])
+            self._load_doses(_DOSE.c.person_id.in_(chunk))
         for chunk in _chunks(rids):
             for m in s.execute(select(_REG).where(_REG.c.id.in_(chunk))).mappings():
                 self._keep_reg(dict(m))
         for chunk in _chunks(sids):
             self.screenings.update(s.execute(select(_SCR.c.id).where(_SCR.c.id.in_(chunk))).scalars())
         for chunk in _chunks(dids):
-            for row in s.execute(
-                select(
-                    _DOSE.c.id,
-                    _DOSE.c.person_id,
-                    _DOSE.c.vaccine_code,
-                    _DOSE.c.dose_number,
-                    _DOSE.c.day,
-                    _DOSE.c.voided,
-                ).where(_DOSE.c.id.in_(chunk))
-            ):
-                self._keep_dose(row[0], row[1], row[2], row[3], row[4], row[5])
+            self._load_doses(_DOSE.c.id.in_(chunk))
         for chunk in _chunks(numbers):
             self.id_numbers.update(
                 s.execute(
@@ -255,6 +236,11 @@ class FastRun:
                 )
             ):
                 self.twins.add((nf, birth, phone))
+
+    def _load_doses(self, where: ColumnElement[bool]) -> None:
+        cols = (_DOSE.c.id, _DOSE.c.person_id, _DOSE.c.vaccine_code, _DOSE.c.dose_number, _DOSE.c.day, _DOSE.c.voided)
+        for did, pid, vaccine, number, day, voided in self.session.execute(select(*cols).where(where)):
+            self._keep_dose(did, pid, vaccine, number, day, voided)
 
     def _keep_reg(self, row: dict[str, Any]) -> None:
         if row["id"] in self.regs:
@@ -508,13 +494,7 @@ class FastRun:
             if self.new_doses:
                 _insert_rows(s, _DOSE, self.new_doses)
             # Numbered last: the hub_clock row lock is held from here to COMMIT.
-            last = int(
-                s.execute(
-                    text("UPDATE hub_clock SET seq = seq + :n WHERE id = 1 RETURNING seq"),
-                    {"n": len(entries)},
-                ).scalar_one()
-            )
-            seq = last - len(entries) + 1
+            seq = allocate_seqs(s, len(entries))
             changes: list[dict[str, Any]] = []
             out: list[tuple[int, OpResult, Ledgered]] = []
             echo = echo_key(self.station_id, self.epoch)

@@ -130,3 +130,15 @@ def pg_cluster() -> Iterator[PgCluster]:
             check=False,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+def hub_database_url(backend: str, tmp_path: Path, pg: PgCluster | None, name: str = "hub") -> str:
+    """A fresh hub database: a SQLite file ``name``.db under ``tmp_path``, or a new database
+    in the session's PostgreSQL cluster (skipped where PostgreSQL is not installed; CI has it)."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / f'{name}.db'}"
+    if pg is None:
+        import pytest
+
+        pytest.skip("PostgreSQL binaries not installed (CI must have them)")
+    return pg.create_database()

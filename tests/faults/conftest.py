@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from bench.import_bench import person_cells
 from hub import importer, service
 from hub.app import HubSettings
 from hub.db import Database
@@ -98,25 +99,9 @@ class Hub:
     def import_list(self, site: str, persons: list[PersonInput], day: date) -> int:
         """The district imports a list for ``site`` and ``day`` at the hub (hub/importer.py)."""
         m = exchange.load_mapping()
-        values = [
-            {
-                "row_no": n,
-                "full_name": p.full_name,
-                "birth": p.birth,
-                "sex": m.encode("sex", p.sex),
-                "id_type": m.encode("id_type", p.id_type),
-                "id_number": p.id_number,
-                "phone": p.phone,
-                "province_code": p.province_code,
-                "ward_code": p.ward_code,
-                "address_line": p.address_line,
-                "priority_group": m.encode("priority_group", p.priority_group),
-            }
-            for n, p in enumerate(persons, start=1)
-        ]
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "list.csv"
-            exchange.write_table(path, m, [[v.get(c.field) for c in m.columns] for v in values])
+            exchange.write_table(path, m, [person_cells(p, n, m) for n, p in enumerate(persons, 1)])
             plan = importer.dry_run(self.db, site, path, day, m)
             return importer.commit(self.db, site, plan).registrations_added
 

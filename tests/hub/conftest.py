@@ -28,17 +28,9 @@ from station.services import admin
 from station.store import Actor, Station, init_station
 from sync.protocol import API_PREFIX
 from tests.conftest import FakeClock
-from tests.pg import PgCluster
+from tests.pg import PgCluster, hub_database_url
 
 PASSWORD = "mat-khau-123"
-
-
-def _url(backend: str, tmp_path: Path, pg: PgCluster | None) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'hub.db'}"
-    if pg is None:
-        pytest.skip("PostgreSQL binaries not installed (CI must have them)")
-    return pg.create_database()
 
 
 @dataclass
@@ -68,7 +60,7 @@ class Hub:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def hub(request: pytest.FixtureRequest, tmp_path: Path, pg: PgCluster | None) -> Iterator[Hub]:
-    url = _url(request.param, tmp_path, pg)
+    url = hub_database_url(request.param, tmp_path, pg)
     with run_hub(HubSettings(database_url=url)) as running, httpx.Client(timeout=30) as client:
         db = Database(url)
         try:

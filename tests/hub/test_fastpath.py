@@ -34,7 +34,7 @@ from hub.fastpath import FastRun
 from hub.ingest import payload_hash, process_push, utc_now
 from hub.models import Base, Station
 from sync.protocol import Op, PushRequest
-from tests.pg import PgCluster
+from tests.pg import PgCluster, hub_database_url
 
 SITES = ("EQ-A", "EQ-B", "EQ-C")
 COMPARED = (
@@ -353,21 +353,14 @@ def _dump(db: Database) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _urls(backend: str, tmp_path: Path, pg: PgCluster | None) -> tuple[str, str]:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'fast.db'}", f"sqlite:///{tmp_path / 'slow.db'}"
-    if pg is None:
-        pytest.skip("PostgreSQL binaries not installed (CI must have them)")
-    return pg.create_database(), pg.create_database()
-
-
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 @pytest.mark.parametrize("seed", range(6))
 def test_fast_path_writes_what_the_appliers_write(
     backend: str, seed: int, tmp_path: Path, pg: PgCluster | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     schedule, stations = _schedule(seed)
-    fast_url, slow_url = _urls(backend, tmp_path, pg)
+    fast_url = hub_database_url(backend, tmp_path, pg, "fast")
+    slow_url = hub_database_url(backend, tmp_path, pg, "slow")
     fast_db, slow_db = _new_db(fast_url, stations), _new_db(slow_url, stations)
     try:
         taken = _count_fast(monkeypatch)

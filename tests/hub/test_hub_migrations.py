@@ -11,22 +11,14 @@ from sqlalchemy import create_engine, text
 
 from hub.db import migrate
 from hub.models import Base
-from tests.pg import PgCluster
-
-
-def _url(backend: str, tmp_path: Path, pg: PgCluster | None) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'hub.db'}"
-    if pg is None:
-        pytest.skip("PostgreSQL binaries not installed (CI must have them)")
-    return pg.create_database()
+from tests.pg import PgCluster, hub_database_url
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_0002_hub_upgrades_keeping_its_change_log(
     backend: str, tmp_path: Path, pg: PgCluster | None
 ) -> None:
-    url = _url(backend, tmp_path, pg)
+    url = hub_database_url(backend, tmp_path, pg)
     migrate(url, "0002")
     engine = create_engine(url)
     try:
