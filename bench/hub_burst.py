@@ -46,6 +46,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ops", type=int, default=1000, help="ops per station (1,000)")
     p.add_argument("--workers", type=int, default=2, help="hub worker processes (2)")
     p.add_argument("--sqlite", action="store_true", help="a SQLite hub instead (comparison)")
+    p.add_argument(
+        "--durable-pg", action="store_true", help="PostgreSQL with fsync on (production-like)"
+    )
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -68,7 +71,7 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
     cheap_hasher()
     with ExitStack() as stack:
         backend = "sqlite" if args.sqlite else "postgres"
-        db_url = hub_url_for(stack, base, backend)
+        db_url = hub_url_for(stack, base, backend, durable=args.durable_pg)
         hub_url, proc = start_hub(stack, base, db_url, workers=args.workers)
         log(f"{backend} hub up at {hub_url} ({args.workers} workers)")
         stations = []
@@ -156,6 +159,7 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
         "dose_rows": n_doses,
         "dose_ops": doses,
         "full_size": args.stations == 50 and args.ops == 1000,
+        "postgres_fsync": bool(args.durable_pg) and backend == "postgres",
         "cpus": os.cpu_count(),
         "load_avg_1m": load(),
         "targets": TARGETS,

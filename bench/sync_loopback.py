@@ -46,6 +46,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ops", type=int, default=DEFAULT_OPS, help="ops to drain (10,000)")
     p.add_argument("--skip-postgres", action="store_true", help="only the SQLite hub")
+    p.add_argument(
+        "--durable-pg", action="store_true", help="PostgreSQL with fsync on (production-like)"
+    )
 
 
 # ---- helpers shared with the other sync benches ------------------------------------------
@@ -60,15 +63,16 @@ def cheap_hasher() -> None:
     admin._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
-def hub_url_for(stack: ExitStack, base: Path, backend: str) -> str:
-    """A migrated hub database URL: ``sqlite`` (a file under base) or ``postgres`` (a cluster)."""
+def hub_url_for(stack: ExitStack, base: Path, backend: str, *, durable: bool = False) -> str:
+    """A migrated hub database URL: ``sqlite`` (a file under base) or ``postgres`` (a cluster:
+    fsync off like the tests' unless ``durable``)."""
     from hub.db import migrate, sqlite_url
 
     if backend == "postgres":
         sys.path.insert(0, str(ROOT))
         from tests.pg import pg_cluster
 
-        cluster = stack.enter_context(pg_cluster())
+        cluster = stack.enter_context(pg_cluster(durable=durable))
         url = cluster.create_database()
     else:
         url = sqlite_url(base / f"hub-{time.monotonic_ns()}.db")
@@ -242,13 +246,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return in_scratch_dir("bench-sync-loopback-", args.keep, lambda base: _run(base, args))
 
 
-def _one_hub(base: Path, src: Path, backend: str, tag: str) -> dict[str, Any]:
+def _one_hub(base: Path, src: Path, backend: str, tag: str, durable: bool = False) -> dict[str, Any]:
     from station.store import open_station
 
     data = base / f"station-{tag}"
     shutil.copytree(src, data)
     with ExitStack() as stack:
-        db_url = hub_url_for(stack, base, backend)
+        db_url = hub_url_for(stack, base, backend, durable=durable)
         hub_url, _proc = start_hub(stack, base, db_url)
         log(f"{backend} hub up at {hub_url}")
         st = open_station(data)
@@ -272,7 +276,7 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
     persons, ops = build_station(src, "BENCH-000", args.ops, args.seed)
     log(f"built {persons} persons, {ops} ops in the outbox in {time.perf_counter() - t:.1f} s")
     sq = _one_hub(base, src, "sqlite", "sqlite")
-    pg = None if args.skip_postgres else _one_hub(base, src, "postgres", "pg")
+    pg = None if args.skip_postgres else _one_hub(base, src, "postgres", "pg", args.durable_pg)
 
     def ok(r: dict[str, Any] | None) -> bool:
         return r is not None and r["pending_left"] == 0 and r["rejected"] == 0 and not r["errors"]
@@ -297,6 +301,7 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
             "seconds_sqlite_hub": r3(sq["seconds"] * 10_000 / max(1, ops)),
             "seconds_postgres_hub": r3(pg["seconds"] * 10_000 / max(1, ops)) if pg else None,
         },
+        "postgres_fsync": bool(args.durable_pg),
         "cpus": os.cpu_count(),
         "load_avg_1m": load(),
         "targets": TARGETS,

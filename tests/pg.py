@@ -80,7 +80,9 @@ class PgCluster:
 
 
 @contextmanager
-def pg_cluster() -> Iterator[PgCluster]:
+def pg_cluster(*, durable: bool = False) -> Iterator[PgCluster]:
+    """Start a cluster; ``durable`` keeps PostgreSQL's default fsync/synchronous_commit
+    (benchmarks that want production-like commits), otherwise both are off (fast tests)."""
     bindir = find_bindir()
     if bindir is None:
         raise PostgresUnavailable(
@@ -113,10 +115,9 @@ def pg_cluster() -> Iterator[PgCluster]:
         "UTF8",
         "--locale=C.UTF-8",
     )
-    opts = (
-        f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    )
+    opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    if not durable:
+        opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     cluster._run(
         str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w", "start"
     )
