@@ -38,7 +38,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, bindparam, text
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
 from station.clock import iso
 from station.models import Base
@@ -486,6 +486,11 @@ def _try_apply(
     except IntegrityError:
         sp.rollback()
         return "pull.integrity"  # usually a parent row not (yet) in this station's scope
+    except OperationalError:
+        # The database itself failed (locked, disk): not this change's fault. The page
+        # fails whole (cursor unchanged) and is pulled again next cycle.
+        sp.rollback()
+        raise
     except (StatementError, ValueError, KeyError, TypeError):
         sp.rollback()
         return "pull.malformed"
@@ -819,6 +824,9 @@ def settle(conn: Connection, acks: Sequence[Any], *, now: datetime) -> None:
                     _apply_review(conn, ch, set())
                 else:
                     _upsert(conn, ch, now_iso, set(), allow_equal=True)
+            except OperationalError:
+                sp.rollback()
+                raise  # the database failed, not the row: nothing of this answer is kept
             except (IntegrityError, StatementError, ValueError, KeyError, TypeError):
                 sp.rollback()
                 _park(conn, ch, "pull.integrity")
