@@ -42,8 +42,8 @@ from sync.client import HubClient
 from sync.engine import SyncEngine, SyncSettings
 from sync.protocol import TallyRequest, TallyRow, tally_signature
 from tests.conftest import FakeClock
-from tests.hub.conftest import Hub, Sim, _url
-from tests.pg import PgCluster, in_ci
+from tests.hub.conftest import Hub, Sim
+from tests.pg import PgCluster, hub_database_url, in_ci
 from tests.station.helpers import ELIGIBLE_4355, person
 
 PASSWORD = "mat-khau-dashboard-1"
@@ -104,7 +104,7 @@ def _dash(url: str, backend: str, refresh_s: int) -> Iterator[Dash]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def dash(request: pytest.FixtureRequest, tmp_path: Path, pg: PgCluster | None) -> Iterator[Dash]:
-    yield from _dash(_url(request.param, tmp_path, pg), request.param, 30)
+    yield from _dash(hub_database_url(request.param, tmp_path, pg), request.param, 30)
 
 
 # ---- helpers -------------------------------------------------------------------------
