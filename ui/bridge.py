@@ -209,8 +209,11 @@ class SyncBridge(QObject):
 
 # ---- adapting the sync engine's events --------------------------------------------------
 
+# "connecting" (probing the hub) has no line state of its own: the line keeps showing
+# what it was (offline while a dead line is retried, online between cycles) until the
+# engine knows, rather than flashing "Syncing…" on every retry.
 _ENGINE_LINE: dict[str, LineState] = {
-    "offline": "offline", "connecting": "syncing", "pushing": "syncing", "pulling": "syncing",
+    "offline": "offline", "pushing": "syncing", "pulling": "syncing",
     "idle": "online", "error": "error",
 }
 
@@ -223,9 +226,11 @@ def from_engine_event(ev: object, now: datetime) -> list[object]:
     """
     state = str(getattr(ev, "state", "unknown"))
     error = getattr(ev, "last_error", None)
-    out: list[object] = [
-        LineStateChanged(_ENGINE_LINE.get(state, "unknown"), str(error) if error and state in ("error", "offline") else None)
-    ]
+    out: list[object] = []
+    if state != "connecting":
+        out.append(
+            LineStateChanged(_ENGINE_LINE.get(state, "unknown"), str(error) if error and state in ("error", "offline") else None)
+        )
     pending = getattr(ev, "pending", None)
     if isinstance(pending, int):
         age = getattr(ev, "oldest_pending_age_s", None)

@@ -150,5 +150,13 @@ def test_engine_adapter_maps_events_and_sync_now(qtbot, app: StationApp, kb: Key
     assert app.bridge.snapshot.last_success == "2026-12-01T08:55:00+07:00"
     evs = from_engine_event(type("E", (), {"state": "idle", "pending": 0, "done": 0, "total": 0})(), st.clock())
     assert isinstance(evs[0], LineStateChanged) and evs[0].state == "online"
+    # Probing a dead line again is not syncing: the line keeps saying offline.
+    engine.emit(state="offline", pending=40, oldest_pending_age_s=600.0, done=0, total=0, eta_s=None,
+                last_success=None, last_error="hub.unreachable")
+    qtbot.waitUntil(lambda: app.bridge.snapshot.line.state == "offline", timeout=5000)
+    engine.emit(state="connecting", pending=41, oldest_pending_age_s=600.0, done=0, total=0, eta_s=None,
+                last_success=None, last_error="hub.unreachable")
+    qtbot.waitUntil(lambda: app.bridge.snapshot.pending.count == 41, timeout=5000)
+    assert app.bridge.snapshot.line.state == "offline"
     app.bridge.detach()
     assert engine.listeners == []
