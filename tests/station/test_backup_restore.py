@@ -22,10 +22,7 @@ import pytest
 from sqlalchemy import text
 
 from hub import service
-from hub.app import HubSettings
-from hub.db import Database
 from hub.ingest import utc_now
-from hub.server import run_hub
 from station import backup, keys, outbox, recovery
 from station.db import open_raw
 from station.errors import StoreError, ValidationError
@@ -34,7 +31,8 @@ from sync import cli as sync_cli
 from sync.engine import SyncEngine, SyncSettings
 from tests.conftest import FakeClock
 from tests.station.conftest import SITE, Staff
-from tests.sync.test_engine_http import HubFixture, enroll, vaccinate
+from tests.sync.builders import HubFixture, site_hub
+from tests.sync.test_engine_http import enroll, vaccinate
 from ui import cli as tramtiem
 
 
@@ -46,14 +44,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[HubFixture]:
-    url = f"sqlite:///{tmp_path / 'hub.db'}"
-    with run_hub(HubSettings(database_url=url)) as running:
-        db = Database(url)
-        service.add_site(db, SITE, "Điểm tiêm thử", "75", now=utc_now())
-        try:
-            yield HubFixture(running, db)
-        finally:
-            db.dispose()
+    with site_hub(tmp_path, SITE) as h:
+        yield h
 
 
 def sync_once(st: Station) -> None:

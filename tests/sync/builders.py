@@ -1,11 +1,19 @@
-"""Builders for sync tests: hub-shaped rows, pages, a walk-in with a dose."""
+"""Builders for sync tests: hub-shaped rows, pages, a walk-in with a dose, a live hub."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
+from hub import service
+from hub.app import HubSettings
+from hub.db import Database
+from hub.ingest import utc_now
+from hub.server import RunningHub, run_hub
 from station.dto import DoseInput
 from station.ids import uuid7
 from station.services import clinical, people
@@ -75,3 +83,28 @@ def state(st) -> dict[str, Any]:
 
 def new_id() -> str:
     return uuid7()
+
+
+class HubFixture:
+    """A SQLite hub served over HTTP on 127.0.0.1, with its database."""
+
+    def __init__(self, running: RunningHub, db: Database) -> None:
+        self.running = running
+        self.db = db
+
+    def scalar(self, sql: str, **params: object) -> object:
+        with self.db.read() as s:
+            return s.execute(text(sql), params).scalar()
+
+
+@contextmanager
+def site_hub(tmp_path: Path, site: str) -> Iterator[HubFixture]:
+    """A hub on a SQLite file under ``tmp_path`` that knows ``site``."""
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    with run_hub(HubSettings(database_url=url)) as running:
+        db = Database(url)
+        service.add_site(db, site, "Điểm tiêm thử", "75", now=utc_now())
+        try:
+            yield HubFixture(running, db)
+        finally:
+            db.dispose()

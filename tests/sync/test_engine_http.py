@@ -19,10 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from hub import service
-from hub.app import HubSettings
-from hub.db import Database
 from hub.ingest import utc_now
-from hub.server import RunningHub, run_hub
 from station import keys, outbox
 from station.ids import uuid7
 from station.store import Station, backup_file, open_station
@@ -30,31 +27,15 @@ from sync.client import HubClient, HubUnreachable
 from sync.engine import SyncEngine, SyncEvent, SyncSettings
 from sync.faultproxy import FaultProxy, Faults
 from sync.protocol import EnrollRequest
-from tests.sync.builders import walk_in_with_dose
+from tests.sync.builders import HubFixture, site_hub, walk_in_with_dose
 
 SITE = "DN-TEST-01"
 
 
-class HubFixture:
-    def __init__(self, running: RunningHub, db: Database) -> None:
-        self.running = running
-        self.db = db
-
-    def scalar(self, sql: str, **params: object) -> object:
-        with self.db.read() as s:
-            return s.execute(text(sql), params).scalar()
-
-
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[HubFixture]:
-    url = f"sqlite:///{tmp_path / 'hub.db'}"
-    with run_hub(HubSettings(database_url=url)) as running:
-        db = Database(url)
-        service.add_site(db, SITE, "Điểm tiêm thử", "75", now=utc_now())
-        try:
-            yield HubFixture(running, db)
-        finally:
-            db.dispose()
+    with site_hub(tmp_path, SITE) as h:
+        yield h
 
 
 def enroll(hub: HubFixture, st: Station) -> str:

@@ -22,20 +22,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from hub import service
-from hub.app import HubSettings
 from hub.bundles import import_bundle
-from hub.db import Database
 from hub.errors import HubError
-from hub.ingest import utc_now
-from hub.server import run_hub
 from station import outbox, replica
 from station.store import Station
 from sync import cli as sync_cli
 from sync.engine import SyncEngine, SyncSettings
 from tests.conftest import FakeClock
 from tests.station.conftest import SITE, Staff
-from tests.sync.test_engine_http import HubFixture, enroll, vaccinate
+from tests.sync.builders import HubFixture, site_hub
+from tests.sync.test_engine_http import enroll, vaccinate
 from ui import cli as tramtiem
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,14 +45,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[HubFixture]:
-    url = f"sqlite:///{tmp_path / 'hub.db'}"
-    with run_hub(HubSettings(database_url=url)) as running:
-        db = Database(url)
-        service.add_site(db, SITE, "Điểm tiêm thử", "75", now=utc_now())
-        try:
-            yield HubFixture(running, db)
-        finally:
-            db.dispose()
+    with site_hub(tmp_path, SITE) as h:
+        yield h
 
 
 def hub_import(hub: HubFixture, tmp_path: Path, bundle: Path) -> subprocess.CompletedProcess[str]:
