@@ -61,8 +61,25 @@ MAX_REDIRECT_HOPS = 16
 
 def row_data(entity_type: str, row: Base) -> dict[str, Any]:
     """The row as stations store it: station columns only."""
+    return {c: getattr(row, c) for c in station_columns(entity_type, row.__table__)}
+
+
+def station_columns(entity_type: str, table: Any) -> list[str]:
+    """The columns of ``table`` a station stores for ``entity_type``, in table order."""
     skip = HUB_ONLY_COLUMNS | STATION_LACKS.get(entity_type, frozenset())
-    return {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key not in skip}
+    return [c.key for c in table.columns if c.key not in skip]
+
+
+def scoped_data(entity_type: str, data: dict[str, Any], scope: str) -> dict[str, Any]:
+    """A row's change data as the station of site ``scope`` receives it.
+
+    Lots and screenings are site-scoped: another site never receives the rows a
+    dose points at, and the station's foreign keys would refuse them; the lot
+    number stays on the dose for the record.
+    """
+    if entity_type == "dose" and data["site_code"] != scope:
+        return data | {"lot_id": None, "screening_id": None}
+    return data
 
 
 def review_data(item: ReviewItem) -> dict[str, Any]:
@@ -228,14 +245,7 @@ class Effects:
         if entity_type == "review":
             assert isinstance(row, ReviewItem)
             return review_data(row)
-        data = row_data(entity_type, row)
-        if entity_type == "dose" and data["site_code"] != scope:
-            # Lots and screenings are site-scoped: another site never receives the
-            # rows these point at, and the station's foreign keys would refuse them.
-            # The lot number stays on the dose for the record.
-            data["lot_id"] = None
-            data["screening_id"] = None
-        return data
+        return scoped_data(entity_type, row_data(entity_type, row), scope)
 
     def _backlog(self, person_id: str) -> list[tuple[str, Base]]:
         s = self.session

@@ -38,7 +38,7 @@ from sqlalchemy import JSON, ColumnElement, Table, bindparam, or_, select, updat
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from hub.effects import allocate_seqs
+from hub.effects import allocate_seqs, scoped_data, station_columns
 from hub.errors import Rejected
 from hub.models import (
     AppliedOp,
@@ -68,9 +68,9 @@ _LEDGER: Table = AppliedOp.__table__  # type: ignore[assignment]
 _CHANGES: Table = ChangeLog.__table__  # type: ignore[assignment]
 _REDIRECT: Table = PersonRedirect.__table__  # type: ignore[assignment]
 
-# Station columns of each table, in table order (hub-only ``merged_from`` never leaves).
+# Station columns of each table, in table order (hub-only columns never leave).
 _COLS = {
-    name: [c.key for c in t.columns if c.key != "merged_from"]
+    name: station_columns(name, t)
     for name, t in (("person", _PERSON), ("registration", _REG), ("screening", _SCR), ("dose", _DOSE))
 }
 
@@ -120,7 +120,6 @@ class _Pending:
     op: Op
     digest: str
     entries: list[_Entry]
-    detail: dict[str, Any]
 
 
 @dataclass
@@ -260,19 +259,18 @@ class FastRun:
         """Apply ``op`` into the buffers if its outcome is certain; False leaves nothing changed."""
         try:
             if op.op_type == "register_person":
-                pending = self._register_person(op)
+                entries = self._register_person(op)
             elif op.op_type == "record_screening":
-                pending = self._record_screening(op)
+                entries = self._record_screening(op)
             elif op.op_type == "record_dose":
-                pending = self._record_dose(op)
+                entries = self._record_dose(op)
             else:
                 return False
         except Rejected:
             return False  # the appliers refuse it, with their exact reason
-        if pending is None:
+        if entries is None:
             return False
-        entries, detail = pending
-        self.pending.append(_Pending(index, op, digest, entries, detail))
+        self.pending.append(_Pending(index, op, digest, entries))
         self.pending_ids.add(op.op_id)
         return True
 
@@ -284,7 +282,7 @@ class FastRun:
             and self.site in self.sites.get(pid, ())
         )
 
-    def _register_person(self, op: Op) -> tuple[list[_Entry], dict[str, Any]] | None:
+    def _register_person(self, op: Op) -> list[_Entry] | None:
         p = parse(RegisterPersonP, op.payload)
         pid, v, at = op.entity_id, p.person, op.recorded_at
         if (
@@ -297,7 +295,7 @@ class FastRun:
         ):
             return None
         reg = p.registration
-        if reg is not None and (reg.id in self.regs or len(reg.id) > 64):
+        if reg is not None and reg.id in self.regs:
             return None
         number = v.id_number or None
         folded = fold(v.full_name)
@@ -361,9 +359,9 @@ class FastRun:
             self._keep_reg(row)
             self.new_regs[reg.id] = row
             entries.append(_Entry(self.site, "registration", reg.id, 1, _data("registration", row)))
-        return entries, {}
+        return entries
 
-    def _record_screening(self, op: Op) -> tuple[list[_Entry], dict[str, Any]] | None:
+    def _record_screening(self, op: Op) -> list[_Entry] | None:
         p = parse(ScreeningP, op.payload)
         if (
             p.id != op.entity_id
@@ -380,13 +378,7 @@ class FastRun:
                 and reg["site_code"] == self.site
                 and reg["status"] not in ("vaccinated", "observed")
             ):
-                reg["status"] = p.registration_status
-                reg["updated_at"] = p.screened_at
-                reg["version"] = int(reg["version"] or 0) + 1
-                self._dirty_reg(reg)
-                entries.append(
-                    _Entry(self.site, "registration", reg["id"], reg["version"], _data("registration", reg))
-                )
+                entries.append(self._move_registration(reg, p.registration_status, p.screened_at))
         row = p.model_dump(exclude={"registration_status", "person_id"}) | {
             "person_id": p.person_id,
             "version": 1,
@@ -395,9 +387,9 @@ class FastRun:
         self.screenings.add(p.id)
         self.new_screenings.append(row)
         entries.append(_Entry(self.site, "screening", p.id, 1, _data("screening", row)))
-        return entries, {}
+        return entries
 
-    def _record_dose(self, op: Op) -> tuple[list[_Entry], dict[str, Any]] | None:
+    def _record_dose(self, op: Op) -> list[_Entry] | None:
         p = parse(DoseP, op.payload)
         pid = p.person_id
         if (
@@ -422,13 +414,7 @@ class FastRun:
         entries: list[_Entry] = []
         for reg in regs:
             if reg["status"] != "vaccinated":
-                reg["status"] = "vaccinated"
-                reg["updated_at"] = p.recorded_at
-                reg["version"] = int(reg["version"] or 0) + 1
-                self._dirty_reg(reg)
-                entries.append(
-                    _Entry(self.site, "registration", reg["id"], reg["version"], _data("registration", reg))
-                )
+                entries.append(self._move_registration(reg, "vaccinated", p.recorded_at))
         row = p.model_dump(exclude={"person_id"}) | {
             "person_id": pid,
             "observed_at": None,
@@ -443,16 +429,17 @@ class FastRun:
         self.new_doses.append(row)
         data = _data("dose", row)
         for scope in sorted(self.sites.get(pid, ())):
-            if scope == p.site_code:
-                entries.append(_Entry(scope, "dose", p.id, 1, data))
-            else:
-                # Other sites never receive this site's lots and screenings (see Effects).
-                entries.append(_Entry(scope, "dose", p.id, 1, data | {"lot_id": None, "screening_id": None}))
-        return entries, {}
+            entries.append(_Entry(scope, "dose", p.id, 1, scoped_data("dose", data, scope)))
+        return entries
 
-    def _dirty_reg(self, reg: dict[str, Any]) -> None:
+    def _move_registration(self, reg: dict[str, Any], status: str, at: str) -> _Entry:
+        """A registration's status changed by a screening or a dose: a new version."""
+        reg["status"] = status
+        reg["updated_at"] = at
+        reg["version"] = int(reg["version"] or 0) + 1
         if reg["id"] not in self.new_regs:
             self.changed_regs[reg["id"]] = reg
+        return _Entry(self.site, "registration", reg["id"], reg["version"], _data("registration", reg))
 
     # ---- writing ---------------------------------------------------------------------
 
@@ -464,12 +451,9 @@ class FastRun:
         s.flush()  # the ORM's own pending writes (the replica row) go first
         entries = [e for p in self.pending for e in p.entries]
         try:
-            if self.new_persons:
-                _insert_rows(s, _PERSON, self.new_persons)
-            if self.new_sites:
-                _insert_rows(s, _SITE, self.new_sites)
-            if self.new_regs:
-                _insert_rows(s, _REG, list(self.new_regs.values()))
+            _insert_rows(s, _PERSON, self.new_persons)
+            _insert_rows(s, _SITE, self.new_sites)
+            _insert_rows(s, _REG, list(self.new_regs.values()))
             if self.changed_regs:
                 s.execute(
                     update(_REG)
@@ -489,10 +473,8 @@ class FastRun:
                         for r in self.changed_regs.values()
                     ],
                 )
-            if self.new_screenings:
-                _insert_rows(s, _SCR, self.new_screenings)
-            if self.new_doses:
-                _insert_rows(s, _DOSE, self.new_doses)
+            _insert_rows(s, _SCR, self.new_screenings)
+            _insert_rows(s, _DOSE, self.new_doses)
             # Numbered last: the hub_clock row lock is held from here to COMMIT.
             seq = allocate_seqs(s, len(entries))
             changes: list[dict[str, Any]] = []
@@ -519,7 +501,7 @@ class FastRun:
                         }
                     )
                     seq += 1
-                detail = p.detail | {"entity_changed": True} | ({"no_echo": True} if self.echo else {})
+                detail: dict[str, Any] = {"entity_changed": True} | ({"no_echo": True} if self.echo else {})
                 result = {"server_seq": first, "reason": None, "detail": detail}
                 ledger.append(
                     {
