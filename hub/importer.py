@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 from hub.db import Database
 from hub.errors import HubError
 from hub.fastpath import FastRun
-from hub.ingest import apply_op, iso_now, payload_hash, utc_now
-from hub.models import AppliedOp, Person, Registration, Site, Station
+from hub.ingest import apply_op, iso_now, payload_hash, record_applied, utc_now
+from hub.models import Person, Registration, Site, Station
 from station import exchange
 from station.clock import site_today
 from station.errors import ValidationError
@@ -163,18 +163,14 @@ def _apply_all(s: Session, station: Station, ops: list[Op], now: str) -> int | N
         run = new_run(start, end)
         for i in range(start, end):
             op = ops[i]
-            if op.op_type == "register_person" and run.try_apply(i, op, payload_hash(op)):
+            digest = payload_hash(op)
+            if op.op_type == "register_person" and run.try_apply(i, op, digest):
                 continue
             flush(run)
             res = apply_op(s, station, op, now=now, skewed=False)
             if res.status not in ("applied", "conflict_queued"):
                 raise refused(op, res.reason)
-            s.add(AppliedOp(op_id=op.op_id, station_id=HUB_ORIGIN, replica_epoch="import",
-                            op_seq=op.op_seq, op_type=op.op_type, payload_sha256=payload_hash(op),
-                            status=res.status,
-                            result={"server_seq": res.server_seq, "reason": res.reason,
-                                    "detail": res.detail},
-                            received_at=now))
+            record_applied(s, station, "import", op, digest, res, now)
             seqs[i] = res.server_seq
             if op.op_type == "register_person":
                 run = new_run(i + 1, end)

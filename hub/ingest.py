@@ -885,9 +885,10 @@ def apply_op(session: Session, station: Station, op: Op, *, now: str, skewed: bo
     return OpResult(op_id=op.op_id, status=status, server_seq=first, detail=detail)  # type: ignore[arg-type]
 
 
-def _record(
+def record_applied(
     session: Session, station: Station, epoch: str, op: Op, digest: str, res: OpResult, now: str
 ) -> Ledgered:
+    """The op's ``applied_op`` ledger row, in the caller's transaction (pushes, hub-origin ops, imports)."""
     result = {"server_seq": res.server_seq, "reason": res.reason, "detail": res.detail}
     session.add(
         AppliedOp(
@@ -1005,7 +1006,7 @@ def _run_push(
         if not done:
             flush_run()
             res = apply_op(s, station, op, now=now, skewed=skewed)
-            ledger[op.op_id] = _record(s, station, epoch, op, digest, res, now)
+            ledger[op.op_id] = record_applied(s, station, epoch, op, digest, res, now)
             results[i] = res
         rep.next_op_seq = op.op_seq + 1
         if run is not None and (i + 1 >= len(ops) or not runs[i + 1]):
@@ -1084,7 +1085,7 @@ def hub_origin_op(
         if item is None or station.site_code not in item.site_codes:
             raise HubError(404, "review.not_found", "no such review item for this site")
         res = apply_op(s, station, op, now=now, skewed=False)
-        _record(s, station, "hub", op, payload_hash(op), res, now)
+        record_applied(s, station, "hub", op, payload_hash(op), res, now)
         return res
 
     return db.run_write(run)
