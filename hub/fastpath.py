@@ -30,7 +30,7 @@ caller rolls the transaction back and runs the whole push op by op.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,13 +51,13 @@ from hub.models import (
     Screening,
 )
 from hub.payloads import DoseP, RegisterPersonP, ScreeningP, parse, series
+from station.db import in_chunks
 from station.rules.vietnam import fold
 from sync.protocol import Op, OpResult
 
 FAST_TYPES = frozenset({"register_person", "record_screening", "record_dose"})
 # Shorter runs are not worth the look-ups: the appliers take them.
 MIN_RUN = 2
-IN_CHUNK = 500
 
 _PERSON: Table = Person.__table__  # type: ignore[assignment]
 _REG: Table = Registration.__table__  # type: ignore[assignment]
@@ -96,11 +96,6 @@ def fast_runs(ops: Sequence[Op]) -> list[bool]:
             out[i:j] = [True] * (j - i)
         i = max(j, i + 1)
     return out
-
-
-def _chunks(values: Iterable[str]) -> list[list[str]]:
-    vals = sorted(set(values))
-    return [vals[i : i + IN_CHUNK] for i in range(0, len(vals), IN_CHUNK)]
 
 
 @dataclass
@@ -197,7 +192,7 @@ class FastRun:
                         rids.add(pl["registration_id"])
                 else:
                     dids.add(op.entity_id)
-        for chunk in _chunks(pids):
+        for chunk in in_chunks(sorted(pids)):
             self.persons.update(s.execute(select(_PERSON.c.id).where(_PERSON.c.id.in_(chunk))).scalars())
             for frm, to in s.execute(
                 select(_REDIRECT.c.from_id, _REDIRECT.c.to_id).where(
@@ -213,14 +208,14 @@ class FastRun:
             for m in s.execute(select(_REG).where(_REG.c.person_id.in_(chunk))).mappings():
                 self._keep_reg(dict(m))
             self._load_doses(_DOSE.c.person_id.in_(chunk))
-        for chunk in _chunks(rids):
+        for chunk in in_chunks(sorted(rids)):
             for m in s.execute(select(_REG).where(_REG.c.id.in_(chunk))).mappings():
                 self._keep_reg(dict(m))
-        for chunk in _chunks(sids):
+        for chunk in in_chunks(sorted(sids)):
             self.screenings.update(s.execute(select(_SCR.c.id).where(_SCR.c.id.in_(chunk))).scalars())
-        for chunk in _chunks(dids):
+        for chunk in in_chunks(sorted(dids)):
             self._load_doses(_DOSE.c.id.in_(chunk))
-        for chunk in _chunks(numbers):
+        for chunk in in_chunks(sorted(numbers)):
             self.id_numbers.update(
                 s.execute(
                     select(_PERSON.c.id_number).where(
@@ -228,7 +223,7 @@ class FastRun:
                     )
                 ).scalars()
             )
-        for chunk in _chunks(phones):
+        for chunk in in_chunks(sorted(phones)):
             for nf, birth, phone in s.execute(
                 select(_PERSON.c.name_fold, _PERSON.c.birth, _PERSON.c.phone).where(
                     _PERSON.c.phone.in_(chunk), _PERSON.c.status == "active"

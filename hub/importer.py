@@ -36,6 +36,7 @@ from hub.ingest import apply_op, iso_now, payload_hash, record_applied, utc_now
 from hub.models import Person, Registration, Site, Station
 from station import exchange
 from station.clock import site_today
+from station.db import in_chunks
 from station.errors import ValidationError
 from station.ids import uuid7
 from sync.protocol import Op
@@ -43,7 +44,6 @@ from sync.protocol import Op
 log = logging.getLogger(__name__)
 
 HUB_ORIGIN = "hub"  # the ledger's station id for ops made at the hub
-_CHUNK = 500
 _FAST_CHUNK = 2000  # ops looked up together for the fast path
 
 
@@ -62,11 +62,10 @@ def _state(
 ) -> tuple[dict[str, str], set[str], set[tuple[str, str, str]]]:
     """The hub's view: (ID number -> active person, people expected that day, no-ID keys)."""
     known: dict[str, str] = {}
-    unique = sorted(set(numbers))
-    for i in range(0, len(unique), _CHUNK):
+    for chunk in in_chunks(sorted(set(numbers))):
         rows = s.execute(
             select(Person.id_number, Person.id)
-            .where(Person.status == "active", Person.id_number.in_(unique[i : i + _CHUNK]))
+            .where(Person.status == "active", Person.id_number.in_(chunk))
             .order_by(Person.created_at, Person.id)
         ).all()
         for number, pid in rows:

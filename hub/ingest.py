@@ -73,6 +73,7 @@ from hub.payloads import (
     parse,
     series,
 )
+from station.db import in_chunks
 from station.ids import uuid7
 from station.rules.vietnam import fold
 from sync.protocol import Op, OpResult, PushRequest
@@ -909,8 +910,7 @@ def record_applied(
 def _ledger_rows(session: Session, op_ids: list[str]) -> dict[str, Ledgered]:
     """The ledger rows of a push's op ids: one ``IN (...)`` query per 500."""
     found: dict[str, Ledgered] = {}
-    ids = sorted(set(op_ids))
-    for i in range(0, len(ids), 500):
+    for chunk in in_chunks(sorted(set(op_ids))):
         for row in session.execute(
             select(
                 AppliedOp.op_id,
@@ -918,7 +918,7 @@ def _ledger_rows(session: Session, op_ids: list[str]) -> dict[str, Ledgered]:
                 AppliedOp.payload_sha256,
                 AppliedOp.status,
                 AppliedOp.result,
-            ).where(AppliedOp.op_id.in_(ids[i : i + 500]))
+            ).where(AppliedOp.op_id.in_(chunk))
         ):
             found[row[0]] = Ledgered(row[0], row[1], row[2], row[3], dict(row[4]))
     return found

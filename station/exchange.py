@@ -49,6 +49,7 @@ from typing import Any, Literal
 from sqlalchemy import bindparam, text
 
 from station import refdata
+from station.db import in_chunks
 from station.dto import PersonInput
 from station.errors import FieldIssue, ValidationError
 from station.roles import require
@@ -670,8 +671,8 @@ def _db_state(
         "SELECT id_number, id FROM person WHERE status = 'active' AND id_number IN :nums"
     ).bindparams(bindparam("nums", expanding=True))
     with st.read() as conn:
-        for i in range(0, len(unique), 500):
-            for number, pid in conn.execute(q, {"nums": unique[i : i + 500]}):
+        for chunk in in_chunks(unique):
+            for number, pid in conn.execute(q, {"nums": chunk}):
                 known.setdefault(str(number), str(pid))
         rows = conn.execute(
             text(
@@ -830,8 +831,8 @@ def _count_new_people(st: Station, op_ids: Sequence[str]) -> int:
         "SELECT count(*) FROM sync_outbox WHERE op_type = 'register_person' AND op_id IN :ids"
     ).bindparams(bindparam("ids", expanding=True))
     with st.read() as conn:
-        for i in range(0, len(op_ids), 500):
-            n += int(conn.execute(q, {"ids": list(op_ids[i : i + 500])}).scalar_one())
+        for chunk in in_chunks(list(op_ids)):
+            n += int(conn.execute(q, {"ids": chunk}).scalar_one())
     return n
 
 

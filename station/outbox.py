@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text
 
 from station.clock import iso, parse_iso
+from station.db import in_chunks
 from station.store import Station
 
 log = logging.getLogger(__name__)
@@ -282,15 +283,14 @@ def apply_acks(conn: Connection, acks: Iterable[Ack], *, now: datetime) -> AckSu
     present: set[str] | None = None
     if updated != len({a.op_id for a, _ in known}):
         # Answers for ops we do not hold (a hub bug, a foreign answer): count them apart.
-        ids = [a.op_id for a, _ in known]
         present = {
             str(r)
-            for i in range(0, len(ids), 500)
+            for chunk in in_chunks([a.op_id for a, _ in known])
             for r in conn.execute(
                 text("SELECT op_id FROM sync_outbox WHERE op_id IN :ids").bindparams(
                     bindparam("ids", expanding=True)
                 ),
-                {"ids": ids[i : i + 500]},
+                {"ids": chunk},
             ).scalars()
         }
     for ack, state in known:
@@ -326,14 +326,14 @@ def _number_unechoed(conn: Connection, op_ids: list[str]) -> None:
     if not op_ids:
         return
     by_table: dict[str, list[dict[str, str]]] = {}
-    for i in range(0, len(op_ids), 500):
+    for chunk in in_chunks(op_ids):
         for op_type, entity_id, reg_id in conn.execute(
             text(
                 "SELECT op_type, entity_id, CASE WHEN op_type = 'register_person' "
                 "THEN json_extract(payload, '$.registration.id') END "
                 "FROM sync_outbox WHERE op_id IN :ids"
             ).bindparams(bindparam("ids", expanding=True)),
-            {"ids": op_ids[i : i + 500]},
+            {"ids": chunk},
         ):
             table = _CREATES.get(str(op_type))
             if table is None:

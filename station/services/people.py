@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from station.db import in_chunks
 from station.dto import PersonDTO, PersonInput, RegisterResult, RegistrationDTO
 from station.errors import DomainError, FieldIssue, NotFound, ValidationError
 from station.ids import uuid7
@@ -188,16 +189,12 @@ _REG_INSERT_SQL = (
     f"INSERT INTO registration ({', '.join(_REG_INSERT_COLS)}) "
     f"VALUES ({', '.join('?' for _ in _REG_INSERT_COLS)})"
 )
-# SQLite's default limit on host parameters is 999 (older builds): stay well below it.
-_LOOKUP_CHUNK = 500
 
 
 def _active_ids_by_number(raw: Any, numbers: Sequence[str]) -> dict[str, str]:
     """ID number -> an active person with it, for many numbers at once (chunked IN lists)."""
     found: dict[str, str] = {}
-    unique = sorted(set(numbers))
-    for i in range(0, len(unique), _LOOKUP_CHUNK):
-        chunk = unique[i : i + _LOOKUP_CHUNK]
+    for chunk in in_chunks(sorted(set(numbers))):
         marks = ", ".join("?" for _ in chunk)
         for number, pid in raw.execute(
             f"SELECT id_number, id FROM person WHERE status = 'active' AND id_number IN ({marks})",
