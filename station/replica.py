@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
@@ -661,6 +662,9 @@ class _PageApplier:
                 start = i + 1
             self._run(run[start:])
             return
+        except sqlcipher.OperationalError:
+            sp.rollback()
+            raise  # the database failed (locked, disk), not a row: splitting cannot help
         except Exception as exc:
             sp.rollback()
             # Counts and the error class only: the message could quote row values.
