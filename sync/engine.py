@@ -39,7 +39,8 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -62,6 +63,7 @@ from sync.protocol import (
     MAX_OPS_PER_PUSH,
     MAX_PULL_LIMIT,
     Op,
+    PullResponse,
     PushRequest,
     TallyRequest,
     TallyRow,
@@ -661,33 +663,54 @@ class SyncEngine:
     # ---- pull ------------------------------------------------------------------------
 
     def _pull_all(self, client: HubClient, report: SyncReport, deadline: float) -> None:
+        """Pull to the head. While a page is applied, the next one is already being fetched
+        (reads only: it is used only if the stored cursor and replica are still the ones
+        it was asked for, otherwise fetched again)."""
         s = self.settings
         limit = max(1, min(s.pull_limit, MAX_PULL_LIMIT))
         refetches = 0
-        for _ in range(s.max_pull_pages_per_cycle):
-            if self._stop.is_set() or self._monotonic() > deadline:
-                return
-            state = self.st.sync_state()
-            cursor = int(state["pull_cursor"])
-            # Naming our replica lets the hub leave out rows we pushed ourselves (no_echo).
-            page = client.pull(cursor, limit, replica_epoch=str(state["replica_epoch"]))
-            try:
-                res = replica.apply_page(self.st, page, from_cursor=cursor, hook=crash_point)
-            except replica.MustRefetch as exc:
-                refetches += 1
-                if refetches > 1:
-                    raise _CycleAbort("pull.refetch_loop") from None
-                replica.reset_for_refetch(self.st, exc.hub_epoch)
-                report.refetched = True
-                continue
-            except replica.StaleCursor:
-                continue
-            report.pull_pages += 1
-            report.pulled += res.applied + res.redirects + res.reviews
-            report.parked += res.parked
-            self._emit("pulling", done=res.next_cursor, total=page.head_seq)
-            if not page.has_more:
-                return
+        pool = ThreadPoolExecutor(1, thread_name_prefix="tramtiem-pull")
+        ahead: tuple[int, str, Future[PullResponse]] | None = None
+        try:
+            for _ in range(s.max_pull_pages_per_cycle):
+                if self._stop.is_set() or self._monotonic() > deadline:
+                    return
+                state = self.st.sync_state()
+                cursor = int(state["pull_cursor"])
+                # Naming our replica lets the hub leave out rows we pushed ourselves (no_echo).
+                epoch = str(state["replica_epoch"])
+                if ahead is not None and ahead[:2] == (cursor, epoch):
+                    page = ahead[2].result()
+                else:
+                    if ahead is not None:
+                        # One request at a time on the client: let the stale fetch end first.
+                        with suppress(Exception):
+                            ahead[2].result()
+                    page = client.pull(cursor, limit, replica_epoch=epoch)
+                ahead = None
+                if page.has_more:
+                    ahead = (page.next_cursor, epoch, pool.submit(client.pull, page.next_cursor, limit, epoch))
+                try:
+                    res = replica.apply_page(self.st, page, from_cursor=cursor, hook=crash_point)
+                except replica.MustRefetch as exc:
+                    refetches += 1
+                    if refetches > 1:
+                        raise _CycleAbort("pull.refetch_loop") from None
+                    replica.reset_for_refetch(self.st, exc.hub_epoch)
+                    report.refetched = True
+                    continue
+                except replica.StaleCursor:
+                    continue
+                report.pull_pages += 1
+                report.pulled += res.applied + res.redirects + res.reviews
+                report.parked += res.parked
+                self._emit("pulling", done=res.next_cursor, total=page.head_seq)
+                if not page.has_more:
+                    return
+        finally:
+            # A fetch still running is waited for (bounded by the client's timeouts);
+            # its page, or its error, is dropped.
+            pool.shutdown(wait=True)
 
     # ---- helpers for the CLI and tests ---------------------------------------------------
 
