@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Long enough for every id the protocol allows (Op.entity_id is at most 64).
@@ -68,6 +68,8 @@ class Station(Base):
     clock_skew_ms: Mapped[int | None] = mapped_column(BigInteger)
     # Set once a clock_skew review item exists, so a skewed station is flagged once.
     skew_flagged: Mapped[int] = mapped_column(Integer, default=0)
+    # When it was revoked (0004): its last tally still counts, marked revoked.
+    revoked_at: Mapped[str | None] = mapped_column(TS)
 
 
 class EnrollmentCode(Base):
@@ -176,10 +178,82 @@ class ReviewSite(Base):
 
 
 class StationTally(Base):
+    """The latest tally of each station, as received, and what the hub made of it (0004)."""
+
     __tablename__ = "station_tally"
     station_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tally: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[str] = mapped_column(TS)
+    # Parsed and bounded at receipt (UTC ISO; NULL when absent or out of bounds).
+    generated_at: Mapped[str | None] = mapped_column(TS)
+    oldest_pending_at: Mapped[str | None] = mapped_column(TS)
+    replica_epoch: Mapped[str | None] = mapped_column(String(64))
+    outbox_pending: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    # Ops the hub answered from this station since the tally (its "pending" minus these).
+    ops_since: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    # Cross-check at receipt: doses the hub holds from the station outside
+    # [acknowledged, acknowledged + pending], summed over the tally's days.
+    mismatch: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    # A tally without the all_* counts (a station older than 0004): no cross-check.
+    legacy: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Doses a previous replica epoch claimed and the hub did not hold are carried
+    # (station_day.carried); arrivals recorded at or before this time pay them off.
+    carried_cut: Mapped[str | None] = mapped_column(TS)
+
+
+class StationDay(Base):
+    """Per station and day: what the hub holds from it and what its latest tally claims (0004).
+
+    ``held_*`` are kept in the ingest transaction (atomic upserts), so the
+    dashboard never counts doses. ``station_id`` is '' for doses whose origin
+    station is unknown (received before origins were recorded). ``t_*`` are the
+    latest tally's counts for that day (``sync.protocol.TallyRow``). See
+    hub/counters.py for the arithmetic.
+    """
+
+    __tablename__ = "station_day"
+    site_code: Mapped[str] = mapped_column(SITE, primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    held_all: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    held_valid: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    t_entered: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    t_pending: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    t_acked: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    t_all_entered: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    t_all_pending: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    t_all_acked: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    t_voids_unsent: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    carried: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    written_off: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+
+    __table_args__ = (Index("ix_station_day_station", "station_id", "day"),)
+
+
+class WriteOff(Base):
+    """A supervisor's write-off of a station's open gap (0004): audited, shown apart."""
+
+    __tablename__ = "write_off"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(36), index=True)
+    site_code: Mapped[str] = mapped_column(SITE, index=True)
+    doses: Mapped[int] = mapped_column(BigInteger)
+    days: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"YYYY-MM-DD": doses}
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(TS)
+
+
+class HubAudit(Base):
+    """Append-only log of administrative hub actions (0004): revocations, write-offs."""
+
+    __tablename__ = "hub_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[str] = mapped_column(TS)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 # ---- dashboard (0002): committee logins, sessions, allocations -------------------------
@@ -332,6 +406,8 @@ class Dose(Base):
     voided_at: Mapped[str | None] = mapped_column(TS)
     version: Mapped[int] = mapped_column(Integer, default=0)
     merged_from: Mapped[str | None] = mapped_column(ID)
+    # The station whose push created the dose (0004): never taken from the payload.
+    origin_station: Mapped[str | None] = mapped_column(String(36))
 
     __table_args__ = (Index("ix_hub_dose_site_day", "site_code", "day"),)
 

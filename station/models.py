@@ -148,6 +148,9 @@ class Dose(Base):
     voided_by: Mapped[str | None] = mapped_column(String(36))
     voided_at: Mapped[str | None] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # The install id of the station that entered the dose (revision 0003); NULL for
+    # rows pulled before the hub sent origins. The tally counts only its own.
+    origin_station: Mapped[str | None] = mapped_column(String(36))
 
     __table_args__ = (Index("ix_dose_site_day", "site_code", "day"),)
 

@@ -382,22 +382,7 @@ class SyncEngine:
     # ---- tally -----------------------------------------------------------------------
 
     def _send_tally(self, client: HubClient, report: SyncReport) -> None:
-        t = tally.compute(self.st)
-        rows = [
-            TallyRow(
-                day=r.day, vaccine_code=r.vaccine_code, lot_number=r.lot_number,
-                entered=r.entered, pending=r.pending, acknowledged=r.acknowledged,
-            )
-            for r in t.rows
-        ]
-        req = TallyRequest(
-            station_id=self.st.install_id,
-            generated_at=t.generated_at,
-            rows=rows,
-            outbox_pending=t.outbox_pending,
-            oldest_pending_at=t.oldest_pending_at,
-            signature=tally_signature(client.token or "", rows),
-        )
+        req = build_tally_request(self.st, client.token or "")
         try:
             client.tally(req)
             report.tally_sent = True
@@ -729,6 +714,21 @@ class SyncEngine:
         )
 
 
+def build_tally_request(st: Station, token: str) -> TallyRequest:
+    """The station's signed tally as the engine sends it (counts of its own doses only)."""
+    t = tally.compute(st)
+    rows = [TallyRow.model_validate(r) for r in tally.wire_rows(t)]
+    return TallyRequest(
+        station_id=st.install_id,
+        generated_at=t.generated_at,
+        rows=rows,
+        outbox_pending=t.outbox_pending,
+        oldest_pending_at=t.oldest_pending_at,
+        replica_epoch=t.replica_epoch,
+        signature=tally_signature(token, rows),
+    )
+
+
 # 400s that mean the bytes were damaged in transit, not that the ops are bad.
 _GARBLED_CODES = frozenset({"request.bad_encoding", "request.malformed_json"})
 # Refusals of the whole request that splitting cannot fix.
@@ -747,5 +747,6 @@ __all__ = [
     "SyncEvent",
     "SyncReport",
     "SyncSettings",
+    "build_tally_request",
     "crash_point",
 ]

@@ -73,6 +73,13 @@ ADDED_COLUMNS: dict[str, dict[str, dict[str, Callable[[Row], Any]]]] = {
             "consent_at": lambda r: r["created_at"] if r["id"] != ID["p5"] else None,
         }
     },
+    # 0003: the station that entered each dose. Every fixture dose was entered
+    # at this station (none was pulled from a sibling).
+    "0003": {
+        "dose": {
+            "origin_station": lambda r: INSTALL_ID,
+        }
+    },
 }
 
 # Insert order respects the foreign keys.
