@@ -100,6 +100,18 @@ def bounded_time(raw: object, now: datetime) -> datetime | None:
     return utc
 
 
+def parse_time(raw: object) -> datetime | None:
+    """An aware timestamp as UTC (no plausibility window: for comparisons between a
+    station's own times, such as a dose's recorded_at against its tally's)."""
+    if not isinstance(raw, str) or len(raw) > 40:
+        return None
+    try:
+        dt = datetime.fromisoformat(raw)
+        return dt.astimezone(UTC) if dt.tzinfo is not None else None
+    except (ValueError, OverflowError):
+        return None
+
+
 def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec="milliseconds")
 
@@ -115,6 +127,7 @@ class _Note:
     day: str
     dose_id: str
     recorded_at: str | None
+    voided_by: str | None = None  # the station whose void op this is (None: a hub resolution)
 
 
 def _notes(session: Session) -> list[_Note]:
@@ -138,12 +151,25 @@ def note_new_dose(
     _notes(session).append(_Note("new", site, origin or UNKNOWN_STATION, day, dose_id, recorded_at))
 
 
-def note_void(session: Session, dose: Dose) -> None:
-    """A valid dose was voided in this transaction."""
+def note_void(session: Session, dose: Dose, *, by_station: str | None = None) -> None:
+    """A valid dose was voided in this transaction (``by_station``: by that station's void op).
+
+    A station's tally counts the voids it has not sent yet (``t_voids_unsent``);
+    each one that arrives pays one of them off, so the count is right before the
+    station's next tally.
+    """
     if dose.source != "site":
         return
     _notes(session).append(
-        _Note("void", dose.site_code, dose.origin_station or UNKNOWN_STATION, dose.day, dose.id, None)
+        _Note(
+            "void",
+            dose.site_code,
+            dose.origin_station or UNKNOWN_STATION,
+            dose.day,
+            dose.id,
+            None,
+            by_station,
+        )
     )
 
 
@@ -163,7 +189,9 @@ _UPSERT_HELD = text(
     "ON CONFLICT (site_code, station_id, day) DO UPDATE SET "
     "held_all = station_day.held_all + excluded.held_all, "
     "held_valid = station_day.held_valid + excluded.held_valid, "
-    "carried = CASE WHEN station_day.carried > :c THEN station_day.carried - :c ELSE 0 END"
+    "carried = CASE WHEN station_day.carried > :c THEN station_day.carried - :c ELSE 0 END, "
+    "t_voids_unsent = CASE WHEN station_day.t_voids_unsent > :u "
+    "THEN station_day.t_voids_unsent - :u ELSE 0 END"
 )
 
 
@@ -184,9 +212,11 @@ def flush(session: Session, *, station_id: str | None = None, answered: int = 0)
     if not notes:
         return
     voided = {n.dose_id for n in notes if n.kind == "void"}
+    created = {n.dose_id for n in notes if n.kind == "new"}
+    # [held_all, held_valid, arrivals (recorded_at), voids sent]
     deltas: dict[tuple[str, str, str], list[Any]] = {}
     for n in notes:
-        d = deltas.setdefault((n.site, n.station, n.day), [0, 0, []])
+        d = deltas.setdefault((n.site, n.station, n.day), [0, 0, [], 0])
         if n.kind == "new":
             d[0] += 1
             d[1] += 1
@@ -194,20 +224,25 @@ def flush(session: Session, *, station_id: str | None = None, answered: int = 0)
                 d[2].append(n.recorded_at)
         else:
             d[1] -= 1
+            if n.voided_by is not None and n.dose_id not in created:
+                # A void of a dose the hub already held: one the station's tally counted
+                # as not sent yet (a dose sent with its void was never in that count).
+                deltas.setdefault((n.site, n.voided_by, n.day), [0, 0, [], 0])[3] += 1
     cuts = _carried_cuts(session, {k[1] for k, d in deltas.items() if d[2]})
     params = []
     for key in sorted(deltas):
         site, st, day = key
-        d_all, d_valid, arrivals = deltas[key]
+        d_all, d_valid, arrivals, sent_voids = deltas[key]
         paid = 0
         cut = cuts.get(st)
         if cut is not None:
-            now = datetime.now(UTC)
             for at in arrivals:
-                when = bounded_time(at, now)
+                when = parse_time(at)
                 if when is not None and when <= cut:
                     paid += 1
-        params.append({"site": site, "st": st, "day": day, "a": d_all, "v": d_valid, "c": paid})
+        params.append(
+            {"site": site, "st": st, "day": day, "a": d_all, "v": d_valid, "c": paid, "u": sent_voids}
+        )
     session.flush()  # the ORM's own writes of this transaction go first
     session.execute(_UPSERT_HELD, params)
 
@@ -222,7 +257,7 @@ def _carried_cuts(session: Session, stations: set[str]) -> dict[str, datetime]:
                 StationTally.station_id.in_(chunk), StationTally.carried_cut.is_not(None)
             )
         ):
-            parsed = bounded_time(cut, datetime.now(UTC))
+            parsed = parse_time(cut)
             if parsed is not None:
                 out[str(sid)] = parsed
     return out

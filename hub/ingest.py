@@ -623,14 +623,14 @@ def _require_dose(ctx: Ctx, reason: str = "dose.unknown") -> Dose:
     return dose
 
 
-def _void(ctx: Ctx, dose: Dose, reason: str, voided_at: str) -> bool:
+def _void(ctx: Ctx, dose: Dose, reason: str, voided_at: str, *, by_station_op: bool = False) -> bool:
     if dose.voided:
         return False
     dose.voided = 1
     dose.void_reason = reason
     dose.voided_by = ctx.op.user_id
     dose.voided_at = voided_at
-    counters.note_void(ctx.session, dose)
+    counters.note_void(ctx.session, dose, by_station=ctx.station.id if by_station_op else None)
     ctx.fx.touch("dose", dose.id)
     return True
 
@@ -638,7 +638,7 @@ def _void(ctx: Ctx, dose: Dose, reason: str, voided_at: str) -> bool:
 def apply_void_dose(ctx: Ctx) -> Outcome:
     p = parse(VoidP, ctx.op.payload)
     dose = _require_dose(ctx)
-    if not _void(ctx, dose, p.reason, p.voided_at):
+    if not _void(ctx, dose, p.reason, p.voided_at, by_station_op=True):
         return "applied", {"noop": True, "already_voided": True}
     return "applied", {}
 

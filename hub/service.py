@@ -24,6 +24,7 @@ from hub.models import (
     ChangeLog,
     Dose,
     EnrollmentCode,
+    HubAudit,
     Person,
     ReviewItem,
     ReviewSite,
@@ -343,6 +344,17 @@ def site_summary(db: Database, site_code: str, *, now: datetime | None = None) -
         revoked_gap=n.revoked_gap,
         revoked_stations=n.revoked_stations,
     )
+
+
+def audit_log(db: Database, *, limit: int = 200) -> list[dict[str, Any]]:
+    """The newest audited admin actions (revocations, write-offs), newest first."""
+    with db.read() as s:
+        rows = s.execute(select(HubAudit).order_by(HubAudit.id.desc()).limit(limit)).scalars()
+        return [
+            {"id": r.id, "at": r.at, "actor": r.actor, "action": r.action, "target": r.target,
+             "detail": r.detail}
+            for r in rows
+        ]
 
 
 def all_site_codes(db: Database) -> list[str]:
