@@ -22,6 +22,13 @@ SITE = "DN-CC-01"
 ROUNDS = 12
 
 
+def _push(node: Node, barrier: threading.Barrier, failures: list[str]) -> None:
+    barrier.wait(timeout=30)
+    rep = node.push_only()
+    if rep.rejected or rep.answered == 0:
+        failures.append(f"{node.name}: {rep}")
+
+
 @pytest.mark.parametrize("backend", ["postgres"])
 def test_concurrent_pushes_never_lose_a_count(cluster: Cluster) -> None:
     people = People(seed=41)
@@ -43,13 +50,7 @@ def test_concurrent_pushes_never_lose_a_count(cluster: Cluster) -> None:
         barrier = threading.Barrier(len(nodes))
         failures: list[str] = []
 
-        def push(node: Node) -> None:
-            barrier.wait(timeout=30)
-            rep = node.push_only()
-            if rep.rejected or rep.answered == 0:
-                failures.append(f"{node.name}: {rep}")
-
-        threads = [threading.Thread(target=push, args=(n,)) for n in nodes]
+        threads = [threading.Thread(target=_push, args=(n, barrier, failures)) for n in nodes]
         for t in threads:
             t.start()
         for t in threads:
