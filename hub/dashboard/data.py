@@ -413,6 +413,9 @@ def build(db: Database, scope: Scope, *, now: datetime, view: Scope | None = Non
     ``view`` is a drill-down (a province, an area or a site) inside the user's
     scope; a view outside it has no sites and answers 404.
     """
+    if view is not None and scope.role == "district" and view.role == "province":
+        # An area's login sees its area, never a province figure made of it alone.
+        raise HubError(404, "dashboard.not_found", "nothing to show here for this login")
     in_scope = _sites_in(scope, view)
     today = now.astimezone(VN_TZ).date()
     chart_from = today - timedelta(days=CHART_DAYS - 1)

@@ -115,6 +115,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{station}: old version, its count may include other stations' doses — update it",
     ),
     "today": ("Hôm nay", "Today"),
+    "today_short": ("tiêm / nhận", "given / received"),
     "per_day": ("Theo ngày (14 ngày gần nhất)", "Per day (last 14 days)"),
     "day": ("Ngày", "Day"),
     "station": ("Máy", "Station"),
