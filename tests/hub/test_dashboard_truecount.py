@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -22,20 +23,48 @@ from hub.dashboard import data
 from station.services import clinical
 from sync.client import HubClient
 from sync.protocol import TallyRequest, TallyRow, tally_signature
+from tests.hub import test_dashboard as base
 from tests.hub.conftest import Sim
-from tests.hub.test_dashboard import (  # noqa: F401  (fixtures)
+from tests.hub.test_dashboard import (
     Dash,
     add_site,
     add_user,
-    browser_client,
-    dash,
-    fast_dashboard_hashing,
     login,
     push_all,
     send_tally,
     station_clock,
     vaccinate,
 )
+from tests.pg import PgCluster, hub_database_url
+
+
+@pytest.fixture(autouse=True)
+def fast_dashboard_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from argon2 import PasswordHasher
+
+    from hub.dashboard import auth
+
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(auth, "_dummy_hash", None)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def dash(request: pytest.FixtureRequest, tmp_path: Path, pg: PgCluster | None) -> Iterator[Dash]:
+    yield from base._dash(hub_database_url(request.param, tmp_path, pg), request.param, 30)
+
+
+@pytest.fixture
+def browser_client() -> Iterator[Callable[[], httpx.Client]]:
+    made: list[httpx.Client] = []
+
+    def make() -> httpx.Client:
+        c = httpx.Client(timeout=30, follow_redirects=False)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
 
 
 def logged_in(dash: Dash, make: Callable[[], httpx.Client], user: str) -> httpx.Client:
