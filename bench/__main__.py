@@ -20,6 +20,9 @@ BENCHES = {
     "sync_degraded": "bench.sync_degraded",
     "hub_burst": "bench.hub_burst",
     "bootstrap_pull": "bench.bootstrap_pull",
+    "site_visibility": "bench.site_visibility",
+    "tally_after_outage": "bench.tally_after_outage",
+    "dashboard": "bench.dashboard_bench",
 }
 
 
