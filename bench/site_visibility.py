@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path

@@ -16,6 +16,11 @@ Kept in ``station_day`` (hub/models.py), one row per (site, station, day):
   paid off as doses recorded before that point arrive.
 * ``written_off``: what a supervisor wrote off (:func:`write_off`).
 
+``station_total`` keeps ``held_*`` per station over all days (same upserts), so a
+dashboard sums one row per station for "received"; the per-day arithmetic below is
+needed only on the rows where something may still be owed (``OPEN_ROWS_SQL``, a
+partial index): recent days, pending doses, carried doses.
+
 The arithmetic, per row (all counts for one station and day):
 
 * not at the hub: ``miss_all = max(0, t_all_entered − held_all)``. Exact when
@@ -195,6 +200,14 @@ _UPSERT_HELD = text(
 )
 
 
+_UPSERT_TOTAL = text(
+    "INSERT INTO station_total (site_code, station_id, held_all, held_valid) "
+    "VALUES (:site, :st, :a, :v) ON CONFLICT (site_code, station_id) DO UPDATE SET "
+    "held_all = station_total.held_all + excluded.held_all, "
+    "held_valid = station_total.held_valid + excluded.held_valid"
+)
+
+
 def flush(session: Session, *, station_id: str | None = None, answered: int = 0) -> None:
     """Write this transaction's counter changes: one atomic upsert per (site, station, day).
 
@@ -243,8 +256,18 @@ def flush(session: Session, *, station_id: str | None = None, answered: int = 0)
         params.append(
             {"site": site, "st": st, "day": day, "a": d_all, "v": d_valid, "c": paid, "u": sent_voids}
         )
+    totals: dict[tuple[str, str], list[int]] = {}
+    for p in params:
+        t = totals.setdefault((p["site"], p["st"]), [0, 0])
+        t[0] += p["a"]
+        t[1] += p["v"]
     session.flush()  # the ORM's own writes of this transaction go first
     session.execute(_UPSERT_HELD, params)
+    changed = [
+        {"site": k[0], "st": k[1], "a": v[0], "v": v[1]} for k, v in sorted(totals.items()) if v != [0, 0]
+    ]
+    if changed:
+        session.execute(_UPSERT_TOTAL, changed)
 
 
 def _carried_cuts(session: Session, stations: set[str]) -> dict[str, datetime]:
@@ -527,11 +550,30 @@ def held(session: Session) -> dict[tuple[str, str, str], tuple[int, int]]:
 def verify(session: Session) -> list[str]:
     """Differences between the stored held counters and a recount ([] when they agree)."""
     want, have = recount(session), held(session)
-    return [
+    out = [
         f"{k}: counters {have.get(k, (0, 0))} doses {want.get(k, (0, 0))}"
         for k in sorted(set(want) | set(have))
         if want.get(k, (0, 0)) != have.get(k, (0, 0))
     ]
+    per_station: dict[tuple[str, str], tuple[int, int]] = {}
+    for (site, st, _day), (a, v) in want.items():
+        x = per_station.get((site, st), (0, 0))
+        per_station[(site, st)] = (x[0] + a, x[1] + v)
+    stored = {
+        (str(a), str(b)): (int(c), int(d))
+        for a, b, c, d in session.execute(
+            text(
+                "SELECT site_code, station_id, held_all, held_valid FROM station_total "
+                "WHERE held_all <> 0 OR held_valid <> 0"
+            )
+        )
+    }
+    out += [
+        f"{k}: total {stored.get(k, (0, 0))} doses {per_station.get(k, (0, 0))}"
+        for k in sorted(set(per_station) | set(stored))
+        if per_station.get(k, (0, 0)) != stored.get(k, (0, 0))
+    ]
+    return out
 
 
 def rebuild(session: Session) -> int:
@@ -550,6 +592,14 @@ def rebuild(session: Session) -> int:
             ),
             rows,
         )
+    session.execute(text("DELETE FROM station_total"))
+    session.execute(
+        text(
+            "INSERT INTO station_total (site_code, station_id, held_all, held_valid) "
+            "SELECT site_code, station_id, sum(held_all), sum(held_valid) FROM station_day "
+            "GROUP BY site_code, station_id"
+        )
+    )
     return len(rows)
 
 

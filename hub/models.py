@@ -25,6 +25,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# station_day rows where a station may still owe doses or hold unsent voids (hub/counters.py).
+OPEN_ROWS_SQL = "t_all_entered > held_all OR carried > 0 OR t_voids_unsent > 0"
+
 # Long enough for every id the protocol allows (Op.entity_id is at most 64).
 ID = String(64)
 TS = String(40)
@@ -227,7 +230,30 @@ class StationDay(Base):
     carried: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     written_off: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
 
-    __table_args__ = (Index("ix_station_day_station", "station_id", "day"),)
+    # By site and day: the per-day figures of a scope read only the days they show. The
+    # rows where something may still be owed are few (recent days, pending doses, a
+    # restored laptop's carried doses): a partial index finds them without the rest.
+    __table_args__ = (
+        Index("ix_station_day_station", "station_id", "day"),
+        Index("ix_station_day_site_day", "site_code", "day"),
+        Index(
+            "ix_station_day_open",
+            "site_code",
+            sqlite_where=text(OPEN_ROWS_SQL),
+            postgresql_where=text(OPEN_ROWS_SQL),
+        ),
+    )
+
+
+class StationTotal(Base):
+    """What the hub holds per station over all days (0004): the dashboard's "received"
+    without reading every day's row. Kept in the same upserts as ``station_day``."""
+
+    __tablename__ = "station_total"
+    site_code: Mapped[str] = mapped_column(SITE, primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    held_all: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    held_valid: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
 
 
 class WriteOff(Base):

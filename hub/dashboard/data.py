@@ -32,16 +32,35 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    case,
+    cast,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.sql.elements import TextClause
 
 from hub import counters
 from hub.dashboard.auth import Scope
 from hub.db import Database
 from hub.errors import HubError
 from hub.ingest import SKEW_TOLERANCE_MS
-from hub.models import Allocation, Site, Station, StationDay, StationTally
+from hub.models import (
+    OPEN_ROWS_SQL,
+    Allocation,
+    Site,
+    Station,
+    StationDay,
+    StationTally,
+    StationTotal,
+)
 from hub.service import iso, parse_ts
 from station import refdata
 from station.clock import VN_TZ
@@ -407,6 +426,30 @@ def _time(raw: Any, now: datetime) -> datetime | None:
     return counters.bounded_time(raw, now) if isinstance(raw, str) else None
 
 
+class _SiteInfo(NamedTuple):
+    code: str
+    name: str
+    province_code: str | None
+    area_code: str | None
+    area_name: str | None
+
+
+class _StationInfo(NamedTuple):
+    id: str
+    name: str
+    site_code: str
+    revoked: int
+    revoked_at: str | None
+    last_seen: str | None
+    clock_skew_ms: int | None
+    tally_received_at: str | None
+    legacy: int | None
+    mismatch: int | None
+    outbox_pending: int | None
+    ops_since: int | None
+    oldest_pending_at: str | None
+
+
 def build(db: Database, scope: Scope, *, now: datetime, view: Scope | None = None) -> Dashboard:
     """Everything a page shows for ``scope`` (narrowed to ``view``): a handful of grouped queries.
 
@@ -421,46 +464,109 @@ def build(db: Database, scope: Scope, *, now: datetime, view: Scope | None = Non
     chart_from = today - timedelta(days=CHART_DAYS - 1)
     per_station = view is not None and view.role == "site"
     sd = StationDay
-    sums: tuple[ColumnElement[Any], ...] = (
-        func.sum(sd.held_valid),
-        func.sum(literal_column(counters.MISSING_SQL)),
-        func.sum(literal_column(counters.WRITTEN_OFF_SQL)),
-        func.sum(sd.t_voids_unsent),
-    )
+    today_s = today.isoformat()
+
+    def rows_where(*conds: ColumnElement[bool] | TextClause) -> Any:
+        """The scope's station_day rows meeting ``conds``, with what each still misses."""
+        return (
+            select(
+                sd.site_code,
+                sd.station_id,
+                sd.day,
+                sd.held_valid,
+                sd.t_voids_unsent,
+                sd.written_off,
+                literal_column(counters.MISSING_SQL).label("missing"),
+            )
+            .where(sd.site_code.in_(in_scope), *conds)
+            .subquery()
+        )
+
+    def sums(r: Any) -> tuple[ColumnElement[Any], ...]:
+        written_off = case((r.written_off < r.missing, r.written_off), else_=r.missing)
+        return tuple(
+            cast(func.coalesce(func.sum(e), 0), BigInteger)
+            for e in (r.held_valid, r.missing, written_off, r.t_voids_unsent)
+        )
+
+    # Only rows where something may still be owed need the per-day arithmetic (a partial
+    # index finds them); "received" comes from one total row per station.
+    owed = rows_where(text(OPEN_ROWS_SQL)).c
+    recent = rows_where(sd.day >= chart_from.isoformat(), sd.day <= today_s).c
     with db.read() as s:
-        sites = list(s.execute(select(Site).where(Site.code.in_(in_scope))).scalars())
+        sites = [
+            _SiteInfo._make(row)
+            for row in s.execute(
+                select(Site.code, Site.name, Site.province_code, Site.area_code, Site.area_name).where(
+                    Site.code.in_(in_scope)
+                )
+            )
+        ]
         if view is not None and not sites:
             raise HubError(404, "dashboard.not_found", "nothing to show here for this login")
-        stations = list(
-            s.execute(
-                select(Station, StationTally)
+        stations = [
+            _StationInfo._make(row)
+            for row in s.execute(
+                select(
+                    Station.id,
+                    Station.name,
+                    Station.site_code,
+                    Station.revoked,
+                    Station.revoked_at,
+                    Station.last_seen,
+                    Station.clock_skew_ms,
+                    StationTally.received_at,
+                    StationTally.legacy,
+                    StationTally.mismatch,
+                    StationTally.outbox_pending,
+                    StationTally.ops_since,
+                    StationTally.oldest_pending_at,
+                )
                 .outerjoin(StationTally, StationTally.station_id == Station.id)
                 .where(Station.site_code.in_(in_scope))
-            ).all()
-        )
-        totals = s.execute(
-            select(sd.site_code, sd.station_id, *sums)
-            .where(sd.site_code.in_(in_scope))
-            .group_by(sd.site_code, sd.station_id)
-        ).all()
-        by_day = s.execute(
-            select(sd.site_code, sd.station_id, sd.day, *sums)
-            .where(
-                sd.site_code.in_(in_scope),
-                sd.day >= chart_from.isoformat(),
-                sd.day <= today.isoformat(),
             )
-            .group_by(sd.site_code, sd.station_id, sd.day)
-        ).all()
+        ]
+        received_by = {
+            (site_code, station_id): int(v)
+            for site_code, station_id, v in s.execute(
+                select(StationTotal.site_code, StationTotal.station_id, StationTotal.held_valid).where(
+                    StationTotal.site_code.in_(in_scope)
+                )
+            )
+        }
+        owed_by = {
+            (site_code, station_id): rest
+            for site_code, station_id, *rest in s.execute(
+                select(owed.site_code, owed.station_id, *sums(owed)[1:]).group_by(
+                    owed.site_code, owed.station_id
+                )
+            )
+        }
+        on_day = rows_where(sd.day == today_s).c
+        today_rows = s.execute(select(on_day.site_code, *sums(on_day)).group_by(on_day.site_code)).all()
+        chart_rows = s.execute(select(recent.day, *sums(recent)).group_by(recent.day)).all()
+        station_days = (
+            s.execute(
+                select(recent.station_id, recent.day, *sums(recent)).group_by(
+                    recent.station_id, recent.day
+                )
+            ).all()
+            if per_station
+            else []
+        )
         allocations = {
-            (a.level, a.code): int(a.doses) for a in s.execute(select(Allocation)).scalars()
+            (str(level), str(code)): int(doses)
+            for level, code, doses in s.execute(
+                select(Allocation.level, Allocation.code, Allocation.doses)
+            )
         }
         offs = counters.write_offs(s, [x.code for x in sites]) if view is not None else []
 
     # ---- stations ------------------------------------------------------------------------
     rows: dict[str, StationRow] = {}
     by_site: dict[str, list[StationRow]] = defaultdict(list)
-    for st, tally in stations:
+    for st in stations:
+        tallied = st.tally_received_at is not None
         row = StationRow(
             id=st.id,
             name=st.name or st.id[:8],
@@ -469,48 +575,46 @@ def build(db: Database, scope: Scope, *, now: datetime, view: Scope | None = Non
             revoked_at=st.revoked_at,
             last_seen=_time(st.last_seen, now),
             skew_ms=int(st.clock_skew_ms) if st.clock_skew_ms is not None else None,
-            tally_received_at=_time(tally.received_at, now) if tally is not None else None,
-            legacy=bool(tally.legacy) if tally is not None else False,
-            mismatch=_int(tally.mismatch) if tally is not None else 0,
+            tally_received_at=_time(st.tally_received_at, now),
+            legacy=bool(st.legacy) if tallied else False,
+            mismatch=_int(st.mismatch),
         )
-        if tally is not None:
-            row.pending_ops = max(0, _int(tally.outbox_pending) - _int(tally.ops_since))
+        if tallied:
+            row.pending_ops = max(0, _int(st.outbox_pending) - _int(st.ops_since))
             if row.pending_ops:
-                row.oldest_pending_at = _time(tally.oldest_pending_at, now)
+                row.oldest_pending_at = _time(st.oldest_pending_at, now)
         rows[st.id] = row
         by_site[st.site_code].append(row)
     orphans: dict[str, Numbers] = defaultdict(Numbers)  # doses of no known station ('' origin)
-    for site_code, station_id, received, missing, written_off, voids in totals:
-        row_ = rows.get(str(station_id))
+    today_by_site: dict[str, tuple[int, int]] = {
+        site_code: (int(rc) + int(m) - int(v), int(rc)) for site_code, rc, m, _w, v in today_rows
+    }
+    for key in sorted(set(received_by) | set(owed_by)):
+        site_code, station_id = key
+        received = received_by.get(key, 0)
+        missing, w_off, voids = (int(x) for x in owed_by.get(key, (0, 0, 0)))
+        row_ = rows.get(station_id)
         if row_ is None or row_.site_code != site_code:
-            o = orphans[str(site_code)]
-            o.received += _int(received)
-            o.given += _int(received) + _int(missing) - _int(voids)
+            o = orphans[site_code]
+            o.received += received
+            o.given += received + missing - voids
             continue
-        row_.received = _int(received)
-        row_.missing = _int(missing)
-        row_.written_off = _int(written_off)
-        row_.voids_unsent = _int(voids)
-    site_days: dict[str, dict[date, DayPoint]] = defaultdict(dict)
-    for site_code, station_id, day_s, received, missing, written_off, voids in by_day:
+        row_.received = received
+        row_.missing = missing
+        row_.written_off = w_off
+        row_.voids_unsent = voids
+    chart: dict[date, DayPoint] = {}
+    for day_s, received, missing, w_off, voids in chart_rows:
         d = _day(day_s)
-        if d is None:
-            continue
-        given = _int(received) + _int(missing) - _int(voids)
-        point = site_days[str(site_code)].setdefault(d, DayPoint(d, 0, 0))
-        point.given += given
-        point.received += _int(received)
-        point.written_off += _int(written_off)
-        row_ = rows.get(str(station_id))
-        if per_station and row_ is not None:
-            sp = row_.days.setdefault(d, DayPoint(d, 0, 0))
-            sp.given += given
-            sp.received += _int(received)
-            sp.written_off += _int(written_off)
+        if d is not None:
+            chart[d] = DayPoint(d, int(received) + int(missing) - int(voids), int(received), int(w_off))
+    for station_id, day_s, received, missing, w_off, voids in station_days:
+        d, row_ = _day(day_s), rows.get(station_id)
+        if d is not None and row_ is not None:
+            row_.days[d] = DayPoint(d, int(received) + int(missing) - int(voids), int(received), int(w_off))
 
     # ---- sites, areas, provinces ------------------------------------------------------------
     alerts: list[Alert] = []
-    chart: dict[date, DayPoint] = {}
     provinces: dict[str, ProvinceGroup] = {}
     for site in sorted(sites, key=lambda x: (x.province_code or "", x.area_code or "", x.code)):
         n = Numbers(allocated=allocations.get(("site", site.code)))
@@ -556,14 +660,7 @@ def build(db: Database, scope: Scope, *, now: datetime, view: Scope | None = Non
             missing_total += orphan.given - orphan.received
         n.given = n.received + missing_total - n.voids_unsent
         n.gap = n.given - n.received - n.written_off
-        days = site_days.get(site.code, {})
-        if today in days:
-            n.today_given, n.today_received = days[today].given, days[today].received
-        for d, p in days.items():
-            c = chart.setdefault(d, DayPoint(d, 0, 0))
-            c.given += p.given
-            c.received += p.received
-            c.written_off += p.written_off
+        n.today_given, n.today_received = today_by_site.get(site.code, (0, 0))
 
         pcode = site.province_code or ""
         prov = provinces.get(pcode)
@@ -613,7 +710,7 @@ def build(db: Database, scope: Scope, *, now: datetime, view: Scope | None = Non
                 area_.sites[0].n.allocated if len(area_.sites) == 1 else total.allocated
             )
 
-    names = {st.id: (st.name or st.id[:8]) for st, _t in stations}
+    names = {st.id: (st.name or st.id[:8]) for st in stations}
     alerts.sort(key=lambda a: (ALERT_ORDER.index(a.kind), a.site_code, a.station_name))
     return Dashboard(
         scope=scope,
@@ -643,7 +740,7 @@ def build(db: Database, scope: Scope, *, now: datetime, view: Scope | None = Non
     )
 
 
-def _alert(kind: AlertKind, site: Site, row: StationRow, value: int, since: datetime | None) -> Alert:
+def _alert(kind: AlertKind, site: _SiteInfo, row: StationRow, value: int, since: datetime | None) -> Alert:
     return Alert(kind, site.code, site.name, row.id, row.name, value, since)
 
 

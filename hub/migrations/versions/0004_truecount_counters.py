@@ -34,6 +34,7 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
+_OPEN_ROWS = "t_all_entered > held_all OR carried > 0 OR t_voids_unsent > 0"
 _COUNTERS = (
     "held_all",
     "held_valid",
@@ -75,6 +76,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("station_day", schema=None) as batch_op:
         batch_op.create_index("ix_station_day_station", ["station_id", "day"], unique=False)
+        batch_op.create_index("ix_station_day_site_day", ["site_code", "day"], unique=False)
+        batch_op.create_index(
+            "ix_station_day_open",
+            ["site_code"],
+            unique=False,
+            sqlite_where=sa.text(_OPEN_ROWS),
+            postgresql_where=sa.text(_OPEN_ROWS),
+        )
+    op.create_table(
+        "station_total",
+        sa.Column("site_code", sa.String(length=32), nullable=False),
+        sa.Column("station_id", sa.String(length=36), nullable=False),
+        sa.Column("held_all", sa.BigInteger(), nullable=False, server_default="0"),
+        sa.Column("held_valid", sa.BigInteger(), nullable=False, server_default="0"),
+        sa.PrimaryKeyConstraint("site_code", "station_id"),
+    )
     op.create_table(
         "write_off",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -115,6 +132,11 @@ def upgrade() -> None:
         "SELECT site_code, coalesce(origin_station, ''), day, count(*), "
         "sum(CASE WHEN voided = 0 THEN 1 ELSE 0 END) FROM dose WHERE source = 'site' "
         "GROUP BY site_code, coalesce(origin_station, ''), day"
+    )
+    op.execute(
+        "INSERT INTO station_total (site_code, station_id, held_all, held_valid) "
+        "SELECT site_code, station_id, sum(held_all), sum(held_valid) FROM station_day "
+        "GROUP BY site_code, station_id"
     )
     _load_legacy_tallies()
 
@@ -195,7 +217,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_write_off_station_id"))
         batch_op.drop_index(batch_op.f("ix_write_off_site_code"))
     op.drop_table("write_off")
+    op.drop_table("station_total")
     with op.batch_alter_table("station_day", schema=None) as batch_op:
+        batch_op.drop_index("ix_station_day_open")
+        batch_op.drop_index("ix_station_day_site_day")
         batch_op.drop_index("ix_station_day_station")
     op.drop_table("station_day")
     with op.batch_alter_table("station_tally", schema=None) as batch_op:
