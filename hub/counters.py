@@ -349,6 +349,21 @@ def record_tally(
         d["t_all_pending"] += r.pending if r.all_pending is None else r.all_pending
         d["t_all_acked"] += r.acknowledged if r.all_acknowledged is None else r.all_acknowledged
         d["t_voids_unsent"] += r.voids_unsent or 0
+    if legacy and by_day:
+        # A station from before per-station counting counts every dose of its site it
+        # holds (its siblings' too); only its "pending" is its own (its outbox). Claim
+        # what the hub holds from it plus that pending, so it owes exactly its pending.
+        held_now = _held(session, station, sorted(by_day))
+        for day, d in by_day.items():
+            h_all, h_valid = held_now.get(day, (0, 0))
+            d.update(
+                t_entered=h_valid + d["t_pending"],
+                t_acked=h_valid,
+                t_all_entered=h_all + d["t_pending"],
+                t_all_pending=d["t_pending"],
+                t_all_acked=h_all,
+                t_voids_unsent=0,
+            )
     if by_day:
         session.execute(
             _UPSERT_CLAIMS,
@@ -391,17 +406,23 @@ def _freeze(session: Session, station: Station) -> None:
     )
 
 
-def _cross_check(session: Session, station: Station, by_day: dict[str, dict[str, int]]) -> int:
-    held: dict[str, int] = {}
-    for chunk in in_chunks(sorted(by_day)):
-        for day, n in session.execute(
+def _held(session: Session, station: Station, days: list[str]) -> dict[str, tuple[int, int]]:
+    """(held_all, held_valid) per day of ``station`` (rows locked for this transaction)."""
+    held: dict[str, tuple[int, int]] = {}
+    for chunk in in_chunks(days):
+        for day, a, v in session.execute(
             text(
-                "SELECT day, held_all FROM station_day WHERE site_code = :site "
+                "SELECT day, held_all, held_valid FROM station_day WHERE site_code = :site "
                 "AND station_id = :st AND day IN :days"
             ).bindparams(bindparam("days", expanding=True)),
             {"site": station.site_code, "st": station.id, "days": chunk},
         ):
-            held[str(day)] = int(n)
+            held[str(day)] = (int(a), int(v))
+    return held
+
+
+def _cross_check(session: Session, station: Station, by_day: dict[str, dict[str, int]]) -> int:
+    held = {d: a for d, (a, _v) in _held(session, station, sorted(by_day)).items()}
     off = 0
     for day, c in by_day.items():
         h = held.get(day, 0)

@@ -162,13 +162,15 @@ def _load_legacy_tallies() -> None:
             for i, k in enumerate(("entered", "pending", "acknowledged")):
                 v = r.get(k)
                 sums[i] += v if isinstance(v, int) and 0 <= v <= 1_000_000 else 0
-        for day, (entered, pending, acked) in sorted(by_day.items()):
-            params = {"s": site, "st": station_id, "d": day, "e": entered, "p": pending, "a": acked}
+        # Those stations counted every dose of their site they held (their siblings'
+        # too); only "pending" was their own. Each is taken to owe exactly its pending.
+        for day, (_entered, pending, _acked) in sorted(by_day.items()):
+            params = {"s": site, "st": station_id, "d": day, "p": pending}
             updated = bind.execute(
                 sa.text(
-                    "UPDATE station_day SET t_entered = :e, t_pending = :p, t_acked = :a, "
-                    "t_all_entered = :e, t_all_pending = :p, t_all_acked = :a "
-                    "WHERE site_code = :s AND station_id = :st AND day = :d"
+                    "UPDATE station_day SET t_entered = held_valid + :p, t_pending = :p, "
+                    "t_acked = held_valid, t_all_entered = held_all + :p, t_all_pending = :p, "
+                    "t_all_acked = held_all WHERE site_code = :s AND station_id = :st AND day = :d"
                 ),
                 params,
             ).rowcount
@@ -176,8 +178,7 @@ def _load_legacy_tallies() -> None:
                 bind.execute(
                     sa.text(
                         "INSERT INTO station_day (site_code, station_id, day, t_entered, t_pending, "
-                        "t_acked, t_all_entered, t_all_pending, t_all_acked) "
-                        "VALUES (:s, :st, :d, :e, :p, :a, :e, :p, :a)"
+                        "t_all_entered, t_all_pending) VALUES (:s, :st, :d, :p, :p, :p, :p)"
                     ),
                     params,
                 )
