@@ -84,6 +84,12 @@ REVIEW_ACTION = {
     "take_value": QT_TRANSLATE_NOOP("Labels", "Take the other value"),
     "unmerge": QT_TRANSLATE_NOOP("Labels", "Undo the merge"),
 }
+EARLY_END = {
+    "doctor_allowed": QT_TRANSLATE_NOOP("Labels", "The doctor allowed it"),
+    "left_against_advice": QT_TRANSLATE_NOOP("Labels", "Left against advice"),
+    "transferred_for_care": QT_TRANSLATE_NOOP("Labels", "Taken for medical care"),
+    "other": QT_TRANSLATE_NOOP("Labels", "Other reason"),
+}
 PRIORITY = {
     "high": QT_TRANSLATE_NOOP("Labels", "High"),
     "low": QT_TRANSLATE_NOOP("Labels", "Low"),

@@ -99,6 +99,7 @@ class LoginWindow(QWidget):
         theme.set_role(subtitle, "muted")
         self.site = QLabel(self.tr("Opening the station…"), self)
         theme.set_role(self.site, "h2")
+        self.site.setWordWrap(True)  # a site's full name can be long
         self.problem = QLabel(self)
         self.problem.setWordWrap(True)
         self.problem.hide()
@@ -114,8 +115,8 @@ class LoginWindow(QWidget):
         lay.addStretch(2)
         self.resize(1366, 768)
 
-    def station_ready(self, st: Station) -> None:
-        self.site.setText(self.tr("Site {site}").format(site=st.site_code))
+    def station_ready(self, st: Station, site_name: str = "") -> None:
+        self.site.setText(site_name or self.tr("Site {site}").format(site=st.site_code))
         self.panel.set_station(st)
         self.panel.username.setFocus()
 

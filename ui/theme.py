@@ -67,6 +67,8 @@ QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; }}
 QCheckBox::indicator {{ width: 20px; height: 20px; }}
 QProgressBar {{ border: 2px solid #555; text-align: center; min-height: 22px; }}
 QProgressBar::chunk {{ background: {ACCENT}; }}
+QFrame#undoBar {{ background: {WARNING_BG}; border: 2px solid #c98a00; }}
+QFrame#undoBar QLabel {{ color: {WARNING}; font-weight: 700; }}
 QFrame#helpOverlay {{ background: rgb(11, 37, 69); }}
 QFrame#helpOverlay QLabel {{ color: #fff; }}
 """

@@ -225,8 +225,10 @@ def test_walk_in_from_qr_to_observation_ends_synced_to_the_hub(
     wait_idle(qtbot, app)
     assert obs.ae_dialog is None
     st.clock.advance(minutes=26)  # type: ignore[attr-defined]
+    obs.undo_ms = 50  # the end is written once its undo time is over
     obs.view.setFocus()
     kb.enter(obs.view)
+    qtbot.waitUntil(lambda: not obs.pending_ends(), timeout=5000)
     wait_idle(qtbot, app)
     assert obs.model.rowCount() == 0
 

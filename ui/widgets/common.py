@@ -18,9 +18,12 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QCompleter,
+    QFrame,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QTableView,
     QWidget,
 )
@@ -265,3 +268,24 @@ def shortcut(
         sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     sc.activated.connect(slot)
     return sc
+
+
+class UndoBar(QFrame):
+    """"Done: … — Undo (Ctrl+Z)": the last action can be taken back for a few seconds."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("undoBar")
+        self.text = QLabel(self)
+        self.text.setWordWrap(True)
+        self.button = QPushButton(self)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 4, 6, 4)
+        row.addWidget(self.text, 1)
+        row.addWidget(self.button)
+        self.hide()
+
+    def show_undo(self, text: str, button_text: str) -> None:
+        self.text.setText(text)
+        self.button.setText(button_text)
+        self.show()

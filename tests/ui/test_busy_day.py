@@ -1,0 +1,115 @@
+"""A busy day at the desk (issue 17): no lost input, no accidental action. Keys only, no clicks."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+from sqlalchemy import text
+
+from station.dto import DoseInput, PersonInput
+from station.services import clinical, people
+from station.store import Station
+from tests.station.conftest import Staff
+from tests.station.helpers import ELIGIBLE_4355
+from tests.ui.conftest import Keyboard, login, wait_idle
+from ui.app import StationApp
+from ui.workspaces.observation import ObservationWorkspace
+
+K = Qt.Key
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+def vaccinated(st: Station, staff: Staff, lot_id: str, name: str = "Lê Thị Hoa",
+               id_number: str = "075190001111") -> str:
+    res = people.register_walk_in(st, staff.volunteer, PersonInput(
+        full_name=name, birth="02/02/1990", sex="F", id_number=id_number,
+        phone="0903334444", priority_group=9))
+    clinical.record_screening(st, staff.screener, res.person.id, answers=ELIGIBLE_4355, outcome="eligible")
+    return clinical.record_dose(st, staff.clerk, DoseInput(res.person.id, lot_id)).id
+
+
+def observed_at(st: Station, dose_id: str) -> str | None:
+    with st.read() as conn:
+        return conn.execute(text("SELECT observed_at FROM dose WHERE id = :i"), {"i": dose_id}).scalar()
+
+
+# ---- 1. observation: Enter never ends it early; an end can be undone ------------------------
+
+
+def test_enter_never_ends_an_observation_early_and_an_end_can_be_undone(
+    qtbot, app: StationApp, kb: Keyboard, st: Station, staff: Staff, lot_id: str
+) -> None:
+    dose_id = vaccinated(st, staff, lot_id)
+    st.clock.advance(minutes=10)  # type: ignore[attr-defined]
+    main = login(qtbot, app, kb, "thuky")
+    kb.key(K.Key_F5, main)
+    obs = main.workspaces["observation"]
+    assert isinstance(obs, ObservationWorkspace)
+    wait_idle(qtbot, app)
+    obs.undo_ms = 300
+    obs.view.setFocus()
+
+    # Enter, Enter (the clerk's habit): a question, then "keep observing". Nothing ends.
+    kb.enter(obs.view)
+    dialog = obs.early_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.focusWidget() is dialog.reasons
+    kb.enter(dialog.reasons)
+    assert obs.early_dialog is None
+    qtbot.wait(600)  # longer than the undo time: nothing is waiting to be written either
+    wait_idle(qtbot, app)
+    assert observed_at(st, dose_id) is None
+    assert obs.model.rowCount() == 1 and not obs.pending_ends()
+
+    # A deliberate early end (Enter, choose a reason, Enter), then Ctrl+Z: still observed.
+    obs.view.setFocus()
+    kb.enter(obs.view)
+    dialog = obs.early_dialog
+    assert dialog is not None
+    kb.key(K.Key_Down, dialog.reasons)
+    assert dialog.reason() == "doctor_allowed"
+    kb.enter(dialog.reasons)
+    assert obs.early_dialog is None
+    assert obs.model.rowCount() == 0 and obs.pending_ends() == [dose_id]
+    assert obs.undo_bar.isVisible()
+    kb.key(K.Key_Z, obs.view, CTRL)
+    assert not obs.pending_ends() and obs.model.rowCount() == 1
+    qtbot.wait(600)
+    wait_idle(qtbot, app)
+    assert observed_at(st, dose_id) is None
+
+    # The same with the reason's number, left to run out its undo time: written, with the reason.
+    obs.view.setFocus()
+    kb.enter(obs.view)
+    dialog = obs.early_dialog
+    assert dialog is not None
+    kb.key(K.Key_2, dialog)
+    kb.enter(dialog.reasons)
+    qtbot.waitUntil(lambda: not obs.pending_ends(), timeout=5000)
+    wait_idle(qtbot, app)
+    assert observed_at(st, dose_id) is not None
+    with st.read() as conn:
+        payload = conn.execute(text(
+            "SELECT payload FROM sync_outbox WHERE op_type = 'end_observation'")).scalar_one()
+    assert json.loads(payload)["early_reason"] == "left_against_advice"
+
+
+def test_a_pending_end_is_written_when_the_user_logs_out(
+    qtbot, app: StationApp, kb: Keyboard, st: Station, staff: Staff, lot_id: str
+) -> None:
+    dose_id = vaccinated(st, staff, lot_id)
+    st.clock.advance(minutes=31)  # type: ignore[attr-defined]
+    main = login(qtbot, app, kb, "thuky")
+    kb.key(K.Key_F5, main)
+    obs = main.workspaces["observation"]
+    assert isinstance(obs, ObservationWorkspace)
+    wait_idle(qtbot, app)
+    obs.undo_ms = 60_000
+    obs.view.setFocus()
+    kb.enter(obs.view)  # time is up: no question, only the undo bar
+    assert obs.early_dialog is None and obs.pending_ends() == [dose_id]
+    app.logout()
+    wait_idle(qtbot, app)
+    assert observed_at(st, dose_id) is not None
