@@ -46,8 +46,8 @@ QTimeEdit:focus, QCheckBox:focus, QPushButton:focus, QListWidget:focus {{
 QLineEdit[invalid="true"], QComboBox[invalid="true"] {{ border: 3px solid {ERROR}; background: {ERROR_BG}; }}
 QPushButton {{ border: 2px solid #333; border-radius: 4px; padding: 5px 12px; background: #f2f2f2;
     min-height: 26px; }}
-QPushButton:default, QPushButton[role="primary"] {{ background: {ACCENT}; color: #fff; border-color: #06284f;
-    font-weight: 700; }}
+QPushButton:default, QPushButton[role="primary"] {{ background: {ACCENT}; color: #fff; border-color: #06284f; }}
+QPushButton[role="primary"] {{ font-weight: 700; }}
 QPushButton:disabled {{ color: #777; background: #e6e6e6; border-color: #999; }}
 QTableView {{ gridline-color: #bbb; selection-background-color: {ACCENT}; selection-color: #fff;
     alternate-background-color: #f4f6f9; border: 2px solid #555; }}

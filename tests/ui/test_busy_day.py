@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPushButton
 from sqlalchemy import text
 
 from station.dto import DoseInput, PersonInput
@@ -16,6 +16,8 @@ from tests.station.helpers import ELIGIBLE_4355
 from tests.ui.conftest import Keyboard, login, wait_idle
 from ui.app import StationApp
 from ui.workspaces.observation import ObservationWorkspace
+from ui.workspaces.reception import ReceptionWorkspace
+from ui.workspaces.vaccination import VaccinationWorkspace
 
 K = Qt.Key
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -113,3 +115,99 @@ def test_a_pending_end_is_written_when_the_user_logs_out(
     app.logout()
     wait_idle(qtbot, app)
     assert observed_at(st, dose_id) is not None
+
+
+# ---- 2. Esc never throws a half-typed walk-in form away --------------------------------------
+
+
+def test_esc_asks_before_closing_a_form_with_input_and_ctrl_n_brings_it_back(
+    qtbot, app: StationApp, kb: Keyboard, st: Station
+) -> None:
+    main = login(qtbot, app, kb, "tnv")
+    rec = main.workspaces["reception"]
+    assert isinstance(rec, ReceptionWorkspace)
+    rec.search_box.setFocus()
+    kb.key(K.Key_N, rec.search_box, CTRL)
+    form = rec.form
+    assert rec.right.currentWidget() is form and QApplication.focusWidget() is form.full_name
+    kb.type("Trần Thị Ánh Tuyết")
+    kb.tab()
+    kb.type("09/11/1968")
+    kb.tab()
+    assert QApplication.focusWidget() is form.sex  # a closed drop-down
+    kb.key(K.Key_Escape, form.sex)
+    dialog = form.close_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert rec.right.currentWidget() is form
+    kb.key(K.Key_Escape, dialog.keep_btn)  # Esc again: keep editing
+    assert form.close_dialog is None and rec.right.currentWidget() is form
+    kb.key(K.Key_Escape, form.sex)
+    dialog = form.close_dialog
+    assert dialog is not None
+    kb.enter(dialog.keep_btn)  # Enter: keep editing too
+    assert form.close_dialog is None and rec.right.currentWidget() is form
+    assert form.full_name.text() == "Trần Thị Ánh Tuyết"
+
+    # Closing on purpose keeps the input; Ctrl+N brings it back.
+    kb.key(K.Key_Escape, form.sex)
+    dialog = form.close_dialog
+    assert dialog is not None
+    kb.tab(dialog.keep_btn)
+    assert dialog.focusWidget() is dialog.close_btn
+    kb.enter(dialog.close_btn)
+    assert rec.right.currentWidget() is not form
+    assert "Ctrl+N" in rec.walkin_btn.text()
+    rec.search_box.setFocus()
+    kb.key(K.Key_N, rec.search_box, CTRL)
+    assert rec.right.currentWidget() is form
+    assert (form.full_name.text(), form.birth.text()) == ("Trần Thị Ánh Tuyết", "09/11/1968")
+
+    # Discarding is a choice of its own.
+    kb.key(K.Key_Escape, form.full_name)
+    dialog = form.close_dialog
+    assert dialog is not None
+    kb.tab(dialog.keep_btn)
+    kb.tab(dialog.close_btn)
+    kb.enter(dialog.discard_btn)
+    assert rec.right.currentWidget() is not form
+    kb.key(K.Key_N, rec.search_box, CTRL)
+    assert form.full_name.text() == "" and not form.has_input()
+    # An empty form closes at once.
+    kb.key(K.Key_Escape, form.full_name)
+    assert form.close_dialog is None and rec.right.currentWidget() is not form
+    assert people.registrations_for_day(st) == []
+
+
+# ---- 3. the void dialog: two buttons that cannot be confused, both readable -----------------
+
+
+def text_fits(button: QPushButton) -> bool:
+    """The label of a button is drawn whole (its text is at most as wide as its contents)."""
+    opt_margin = 2 * 12 + 4  # the theme's horizontal padding and border
+    return button.fontMetrics().horizontalAdvance(button.text()) <= button.width() - opt_margin
+
+
+def test_void_dialog_buttons_say_different_things_and_fit(
+    qtbot, app: StationApp, kb: Keyboard, st: Station, staff: Staff, lot_id: str
+) -> None:
+    dose_id = vaccinated(st, staff, lot_id)
+    main = login(qtbot, app, kb, "giamsat")
+    kb.key(K.Key_F4, main)
+    vac = main.workspaces["vaccination"]
+    assert isinstance(vac, VaccinationWorkspace)
+    with st.read() as conn:
+        person_id = conn.execute(text("SELECT person_id FROM dose WHERE id = :i"), {"i": dose_id}).scalar_one()
+    vac._load_person(person_id)
+    wait_idle(qtbot, app)
+    vac.history_view.setFocus()
+    kb.key(K.Key_Delete, vac.history_view, CTRL)
+    dialog = vac.void_dialog
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitExposed(dialog)
+    action, cancel = dialog.ok_btn.text(), dialog.cancel_btn.text()
+    assert action.split()[0].lower() != cancel.split()[0].lower(), (action, cancel)
+    assert text_fits(dialog.ok_btn) and text_fits(dialog.cancel_btn), (action, cancel)
+    kb.type("Nhập nhầm", dialog.reason)
+    kb.key(K.Key_Escape, dialog.reason)  # Esc keeps the dose
+    assert vac.void_dialog is None
+    assert not clinical.dose_history(st, person_id)[0].voided

@@ -198,6 +198,21 @@
     </message>
 </context>
 <context>
+    <name>CloseFormDialog</name>
+    <message>
+        <source>Keep editing (Esc)</source>
+        <translation>Keep editing (Esc)</translation>
+    </message>
+    <message>
+        <source>Close, keep the input</source>
+        <translation>Close, keep the input</translation>
+    </message>
+    <message>
+        <source>Discard the input</source>
+        <translation>Discard the input</translation>
+    </message>
+</context>
+<context>
     <name>ConfirmWarningsDialog</name>
     <message>
         <source>Please confirm</source>
@@ -218,6 +233,29 @@
     <message>
         <source>Cancel (Esc)</source>
         <translation>Cancel (Esc)</translation>
+    </message>
+</context>
+<context>
+    <name>EarlyEndDialog</name>
+    <message>
+        <source>End observation early?</source>
+        <translation>End observation early?</translation>
+    </message>
+    <message>
+        <source>{left} of observation left: the person should stay until {until}.</source>
+        <translation>{left} of observation left: the person should stay until {until}.</translation>
+    </message>
+    <message>
+        <source>Why does the observation end now? (↑ ↓ or 1–4)</source>
+        <translation>Why does the observation end now? (↑ ↓ or 1–4)</translation>
+    </message>
+    <message>
+        <source>End observation early</source>
+        <translation>End observation early</translation>
+    </message>
+    <message>
+        <source>Keep observing (Esc)</source>
+        <translation>Keep observing (Esc)</translation>
     </message>
 </context>
 <context>
@@ -577,6 +615,22 @@
     <message>
         <source>Undo the merge</source>
         <translation>Undo the merge</translation>
+    </message>
+    <message>
+        <source>The doctor allowed it</source>
+        <translation>The doctor allowed it</translation>
+    </message>
+    <message>
+        <source>Left against advice</source>
+        <translation>Left against advice</translation>
+    </message>
+    <message>
+        <source>Taken for medical care</source>
+        <translation>Taken for medical care</translation>
+    </message>
+    <message>
+        <source>Other reason</source>
+        <translation>Other reason</translation>
     </message>
     <message>
         <source>High</source>
@@ -1102,6 +1156,14 @@
         <translation>The observation of this dose is already finished.</translation>
     </message>
     <message>
+        <source>{minutes_left} min of observation left: choose why it ends early.</source>
+        <translation>{minutes_left} min of observation left: choose why it ends early.</translation>
+    </message>
+    <message>
+        <source>Choose a reason from the list.</source>
+        <translation>Choose a reason from the list.</translation>
+    </message>
+    <message>
         <source>The time of the dose is not valid.</source>
         <translation>The time of the dose is not valid.</translation>
     </message>
@@ -1497,6 +1559,14 @@
         <translation>Observation done: hand over the certificate</translation>
     </message>
     <message>
+        <source>Ctrl+Z</source>
+        <translation>Ctrl+Z</translation>
+    </message>
+    <message>
+        <source>Undo the last “observation done” (a few seconds)</source>
+        <translation>Undo the last “observation done” (a few seconds)</translation>
+    </message>
+    <message>
         <source>Ctrl+E</source>
         <translation>Ctrl+E</translation>
     </message>
@@ -1520,16 +1590,24 @@
         </translation>
     </message>
     <message>
-        <source>Observation ended early for {name}.</source>
-        <translation>Observation ended early for {name}.</translation>
+        <source>Observation ended early: {name}.</source>
+        <translation>Observation ended early: {name}.</translation>
+    </message>
+    <message>
+        <source>Undo (Ctrl+Z)</source>
+        <translation>Undo (Ctrl+Z)</translation>
+    </message>
+    <message>
+        <source>Undone: {name} is under observation again.</source>
+        <translation>Undone: {name} is under observation again.</translation>
+    </message>
+    <message>
+        <source>Observation done: {name}</source>
+        <translation>Observation done: {name}</translation>
     </message>
     <message>
         <source>Observation done: {name} may leave.</source>
         <translation>Observation done: {name} may leave.</translation>
-    </message>
-    <message>
-        <source>Observation done</source>
-        <translation>Observation done</translation>
     </message>
     <message>
         <source>Adverse event recorded. Inform the supervisor if it is serious.</source>
@@ -1570,8 +1648,8 @@
 <context>
     <name>ReasonDialog</name>
     <message>
-        <source>Cancel (Esc)</source>
-        <translation>Cancel (Esc)</translation>
+        <source>Back (Esc)</source>
+        <translation>Back (Esc)</translation>
     </message>
 </context>
 <context>
@@ -1641,8 +1719,8 @@
         <translation>Esc</translation>
     </message>
     <message>
-        <source>Close the form / clear the search</source>
-        <translation>Close the form / clear the search</translation>
+        <source>Close the form (asks if it has input) / clear the search</source>
+        <translation>Close the form (asks if it has input) / clear the search</translation>
     </message>
     <message numerus="yes">
         <source>Search results: %n</source>
@@ -1708,6 +1786,14 @@
     <message>
         <source>Checked in: {label}</source>
         <translation>Checked in: {label}</translation>
+    </message>
+    <message>
+        <source>What you typed before is back. To start again, close the form and choose “Discard the input”.</source>
+        <translation>What you typed before is back. To start again, close the form and choose “Discard the input”.</translation>
+    </message>
+    <message>
+        <source>Continue the walk-in (Ctrl+N)</source>
+        <translation>Continue the walk-in (Ctrl+N)</translation>
     </message>
     <message>
         <source>Card scanned: this person is already registered.</source>
@@ -1809,8 +1895,16 @@
         <translation>Save as a new person (Ctrl+S)</translation>
     </message>
     <message>
-        <source>Cancel (Esc)</source>
-        <translation>Cancel (Esc)</translation>
+        <source>Close (Esc)</source>
+        <translation>Close (Esc)</translation>
+    </message>
+    <message>
+        <source>Close the registration form?</source>
+        <translation>Close the registration form?</translation>
+    </message>
+    <message>
+        <source>What you typed is kept: “New walk-in (Ctrl+N)” brings it back. Discard it only if this person will not be registered.</source>
+        <translation>What you typed is kept: “New walk-in (Ctrl+N)” brings it back. Discard it only if this person will not be registered.</translation>
     </message>
     <message>
         <source>same ID number</source>
@@ -2571,6 +2665,10 @@
         <translation>Void the dose</translation>
     </message>
     <message>
+        <source>Keep the dose (Esc)</source>
+        <translation>Keep the dose (Esc)</translation>
+    </message>
+    <message>
         <source>Decision saved; it will be sent to the hub.</source>
         <translation>Decision saved; it will be sent to the hub.</translation>
     </message>
@@ -2757,6 +2855,10 @@
     <message>
         <source>Void the dose</source>
         <translation>Void the dose</translation>
+    </message>
+    <message>
+        <source>Keep the dose (Esc)</source>
+        <translation>Keep the dose (Esc)</translation>
     </message>
     <message>
         <source>The dose was voided.</source>

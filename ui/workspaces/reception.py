@@ -214,7 +214,7 @@ class ReceptionWorkspace(Workspace):
             (self.tr("↓ then Enter"), self.tr("Choose a result and check the person in")),
             (self.tr("Ctrl+N"), self.tr("New walk-in registration")),
             (self.tr("Scan"), self.tr("CCCD QR: finds the person or fills a new registration")),
-            (self.tr("Esc"), self.tr("Close the form / clear the search")),
+            (self.tr("Esc"), self.tr("Close the form (asks if it has input) / clear the search")),
         ]
 
     def activate(self) -> None:
@@ -410,18 +410,32 @@ class ReceptionWorkspace(Workspace):
     # ---- walk-ins and scans ---------------------------------------------------------------
 
     def open_walk_in(self) -> None:
-        self.form.reset()
+        """The walk-in form: empty, or with what was typed before it was closed (a draft)."""
+        if self.form.has_input():
+            self.form.banner.show_message(
+                self.tr("What you typed before is back. To start again, close the form and "
+                        "choose “Discard the input”."), "ok")
+        else:
+            self.form.reset()
         self.right.setCurrentWidget(self.form)
         self.form.full_name.setFocus()
 
     def close_walk_in(self) -> None:
+        """Hide the form; its input stays as a draft (Ctrl+N brings it back)."""
         if self.right.currentWidget() is self.form:
             self.right.setCurrentIndex(0)
             self.search_box.setFocus()
+        self._update_walk_in_button()
+
+    def _update_walk_in_button(self) -> None:
+        self.walkin_btn.setText(self.tr("Continue the walk-in (Ctrl+N)") if self.form.has_input()
+                                else self.tr("New walk-in (Ctrl+N)"))
 
     def _walk_in_registered(self, result: object) -> None:
         assert isinstance(result, RegisterResult)
+        self.form.reset()  # saved: nothing left to bring back
         self.right.setCurrentIndex(0)
+        self._update_walk_in_button()
         reg = result.registration
         p = result.person
         self._show_person(p.full_name, reg, birth=p.birth_display, id_tail=_tail(p.id_number),
@@ -434,6 +448,7 @@ class ReceptionWorkspace(Workspace):
             )
 
     def _use_existing_person(self, person_id: str) -> None:
+        self.form.reset()  # the person was already registered: the typed copy is not needed
         self.close_walk_in()
         self._check_in(person_id, self._today_by_person.get(person_id))
 
@@ -473,7 +488,7 @@ class ReceptionWorkspace(Workspace):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
             if self.right.currentWidget() is self.form:
-                self.close_walk_in()
+                self.form.request_close()
             else:
                 self.search_box.clear()
                 self.search_box.setFocus()

@@ -73,6 +73,7 @@ class VaccinationWorkspace(Workspace):
         self._lots: list[LotDTO] = []
         self._suggestion: DoseSuggestionDTO | None = None
         self.confirm_dialog: ConfirmWarningsDialog | None = None
+        self.void_dialog: ReasonDialog | None = None
 
         title = QLabel(self.tr("Vaccination"), self)
         theme.set_role(title, "h1")
@@ -345,9 +346,11 @@ class VaccinationWorkspace(Workspace):
             return
         dialog = ReasonDialog(self.tr("Void this dose"), self.tr(
             "The dose stays in the record, marked void, with your reason. Why is it void?"),
-            self.tr("Void the dose"), self)
+            self.tr("Void the dose"), self, cancel=self.tr("Keep the dose (Esc)"))
+        self.void_dialog = dialog
 
         def done(code: int) -> None:
+            self.void_dialog = None
             dialog.deleteLater()
             if code != ReasonDialog.DialogCode.Accepted:
                 return
