@@ -129,6 +129,14 @@ def vaccine_name(code: str) -> str:
     return v.name_vi if is_vietnamese() else v.name
 
 
+def vaccine_short(code: str) -> str:
+    """The brand alone ("Pfizer", "Vero Cell"), the same in both languages: for narrow columns."""
+    try:
+        return refdata.vaccine(code).name
+    except KeyError:
+        return code
+
+
 def group_name(code: int | None) -> str:
     if code is None:
         return ""

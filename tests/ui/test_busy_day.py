@@ -211,3 +211,40 @@ def test_void_dialog_buttons_say_different_things_and_fit(
     kb.key(K.Key_Escape, dialog.reason)  # Esc keeps the dose
     assert vac.void_dialog is None
     assert not clinical.dose_history(st, person_id)[0].voided
+
+
+# ---- 5. search: a typo, a tail, and no stale card -------------------------------------------
+
+
+def test_search_forgives_a_typo_finds_tails_and_clears_the_card(
+    qtbot, app: StationApp, kb: Keyboard, st: Station, staff: Staff
+) -> None:
+    people.add_expected(st, staff.supervisor, [
+        PersonInput(full_name="Nguyễn Văn An", birth="15/03/1990", sex="M", id_type="cccd",
+                    id_number="075090001234", phone="0912345678", priority_group=9),
+        PersonInput(full_name="Trần Thị Bình", birth="1970", sex="F", id_type="cccd",
+                    id_number="075170004321", phone="0987654321", priority_group=13),
+    ], day=st.today())
+    main = login(qtbot, app, kb, "tnv")
+    rec = main.workspaces["reception"]
+    assert isinstance(rec, ReceptionWorkspace)
+    wait_idle(qtbot, app)
+
+    def search_for(query: str) -> list[str]:
+        kb.key(K.Key_F, main, CTRL)
+        assert QApplication.focusWidget() is rec.search_box
+        kb.type(query)
+        kb.enter()  # Enter right after typing searches at once
+        wait_idle(qtbot, app)
+        return [h.full_name for h in rec.hits_model.rows()]
+
+    assert search_for("ngyen van an") == ["Nguyễn Văn An"]
+    assert search_for("nguyen vn an") == ["Nguyễn Văn An"]
+    assert search_for("…678") == ["Nguyễn Văn An"]  # the phone tail the card shows
+    assert search_for("4321") == ["Trần Thị Bình"]  # the ID tail the lists show
+    # The person found last is on the card; a search with no result clears it.
+    kb.key(K.Key_Down, rec.search_box)
+    assert "Trần Thị Bình" in rec.person_name.text()
+    assert search_for("zzzz qqqq") == []
+    assert "Trần Thị Bình" not in rec.person_name.text()
+    assert not rec.checkin_btn.isEnabled()

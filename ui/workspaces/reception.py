@@ -79,7 +79,7 @@ class HitsModel(RowsModel):
         if d is None:
             return "—"
         return self.tr("dose {n} {vaccine} · {day}").format(
-            n=d.dose_number, vaccine=d.vaccine_code, day=labels.site_date(d.day)
+            n=d.dose_number, vaccine=labels.vaccine_short(d.vaccine_code), day=labels.site_date(d.day)
         )
 
     def _today_text(self, h: PersonHit) -> str:
@@ -268,6 +268,7 @@ class ReceptionWorkspace(Workspace):
             self._search_seq += 1  # any search in flight is now stale
             self.hits_model.set_rows([])
             self._show_list()
+            self._show_selected()
             return
         self._debounce.start()
 
@@ -291,6 +292,8 @@ class ReceptionWorkspace(Workspace):
         self.hits_model.set_rows(hits)
         self.lists.setCurrentWidget(self.hits_view)
         self._update_list_title()
+        # The card follows the list: no result, no card (never the previous person's).
+        self._show_selected()
 
     def _show_list(self) -> None:
         self.lists.setCurrentWidget(self.today_view)
