@@ -176,6 +176,9 @@ class StationApp(QObject):
         save_settings(self.data_dir, values)
         old = self.settings
         self.settings = values
+        if self.ctx is not None and values.hub_url and self.ctx.enrolled_hub_url \
+                and values.hub_url.rstrip("/") != self.ctx.enrolled_hub_url.rstrip("/"):
+            self._move_hub(values.hub_url.rstrip("/"))
         if self.ctx is not None:
             self.ctx.settings = values
         if self.main is not None:
@@ -185,6 +188,32 @@ class StationApp(QObject):
             if self.main is not None:
                 # Rebuild the window so every text is in the new language.
                 self._open_main(self.main.session, self.main.current_key())
+
+    def _move_hub(self, url: str) -> None:
+        """The enrolled hub has a new address: store it, restart the engine on it (off the GUI thread)."""
+        assert self.ctx is not None and self.station is not None
+        st, running = self.station, self.sync
+        self.ctx.enrolled_hub_url = url
+        self.sync = None
+        if running is not None:
+            self.bridge.detach()
+
+        def work() -> None:
+            from station import replica
+            from sync.cli import HUB_URL_KEY
+
+            replica.set_meta(st, HUB_URL_KEY, url)
+            if running is not None:
+                running.stop()
+
+        def restart(_r: object) -> None:
+            if running is None or not self._start_engine:
+                return
+            self.sync = start_sync(st)
+            if self.sync is not None:
+                self.bridge.attach(self.sync.controller)
+
+        self.tasks.write(work, owner=self, on_ok=restart, label="move-hub")
 
     def shutdown(self) -> None:
         if self.poller is not None:

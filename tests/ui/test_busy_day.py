@@ -14,9 +14,14 @@ from station.store import Station
 from tests.station.conftest import Staff
 from tests.station.helpers import ELIGIBLE_4355
 from tests.ui.conftest import Keyboard, login, wait_idle
+from ui import labels
 from ui.app import StationApp
+from ui.settings import load_settings
+from ui.widgets.common import selected_row
+from ui.workspaces.admin import AdminWorkspace
 from ui.workspaces.observation import ObservationWorkspace
 from ui.workspaces.reception import ReceptionWorkspace
+from ui.workspaces.screening import ScreeningWorkspace
 from ui.workspaces.vaccination import VaccinationWorkspace
 
 K = Qt.Key
@@ -248,3 +253,89 @@ def test_search_forgives_a_typo_finds_tails_and_clears_the_card(
     assert search_for("zzzz qqqq") == []
     assert "Trần Thị Bình" not in rec.person_name.text()
     assert not rec.checkin_btn.isEnabled()
+
+
+# ---- 8. keyboard: each role lands on its screen, vitals first, Enter saves, first person --------
+
+
+def test_doctor_lands_on_screening_and_enter_goes_to_the_temperature(
+    qtbot, app: StationApp, kb: Keyboard, st: Station, staff: Staff
+) -> None:
+    res = people.register_walk_in(st, staff.volunteer, PersonInput(
+        full_name="Lê Thị Hoa", birth="02/02/1990", sex="F", id_number="075190001111",
+        phone="0903334444", priority_group=9))
+    main = login(qtbot, app, kb, "bacsi")
+    scr = main.workspaces["screening"]
+    assert isinstance(scr, ScreeningWorkspace)
+    assert main.current_workspace() is scr  # the doctor's own screen, not reception
+    wait_idle(qtbot, app)
+    assert QApplication.focusWidget() is scr.queue_view
+    before = kb.presses
+    kb.enter(scr.queue_view)
+    kb.type("36.8")  # straight into the temperature
+    assert scr.vitals["temperature"].text() == "36.8"
+    kb.key(K.Key_Return, None, CTRL)
+    wait_idle(qtbot, app)
+    assert kb.presses - before == 6
+    assert scr.queue_model.rowCount() == 0
+    with st.read() as conn:
+        temp = conn.execute(text("SELECT vitals FROM screening WHERE person_id = :p"),
+                            {"p": res.person.id}).scalar_one()
+    assert json.loads(temp)["temperature"] == 36.8
+    # 6: the empty form after saving shows no outcome (no green "eligible" for nobody).
+    assert scr.suggested.text() != labels.outcome_name("eligible")
+
+
+def test_clerk_lands_on_vaccination_with_the_first_person_selected(
+    qtbot, app: StationApp, kb: Keyboard, st: Station, staff: Staff, lot_id: str
+) -> None:
+    for name, idn in (("Lê Thị Hoa", "075190001111"), ("Phạm Văn Cường", "075080002222")):
+        res = people.register_walk_in(st, staff.volunteer, PersonInput(
+            full_name=name, birth="02/02/1990", sex="F", id_number=idn, phone="0903334444",
+            priority_group=9))
+        clinical.record_screening(st, staff.screener, res.person.id, answers=ELIGIBLE_4355,
+                                  outcome="eligible")
+    main = login(qtbot, app, kb, "thuky")
+    vac = main.workspaces["vaccination"]
+    assert isinstance(vac, VaccinationWorkspace)
+    assert main.current_workspace() is vac
+    wait_idle(qtbot, app)
+    first = selected_row(vac.queue_view)
+    assert isinstance(first, tuple) and first[1].full_name == vac.queue_model.row_at(0)[1].full_name
+    vac.set_session_lot(lot_id)
+    kb.enter(vac.queue_view)
+    wait_idle(qtbot, app)
+    assert len(clinical.dose_history(st, first[1].id)) == 1
+    # After a dose nothing is selected: a second Enter records nobody.
+    assert selected_row(vac.queue_view) is None
+    kb.enter(vac.queue_view)
+    wait_idle(qtbot, app)
+    assert vac.queue_model.rowCount() == 1
+    assert clinical.dose_history(st, vac.queue_model.row_at(0)[1].id) == []
+
+
+def test_settings_show_the_enrolled_hub_and_enter_saves(
+    qtbot, qapp, st: Station, staff: Staff, kb: Keyboard
+) -> None:
+    from station import replica
+    from sync.cli import HUB_URL_KEY, SITE_NAME_KEY
+
+    replica.set_meta(st, HUB_URL_KEY, "http://127.0.0.1:8765")
+    replica.set_meta(st, SITE_NAME_KEY, "Trạm Y tế phường Tân Phong")
+    ui = StationApp(qapp, st.data_dir, station=st, start_engine=False)
+    ui.start()
+    try:
+        main = login(qtbot, ui, kb, "quantri")
+        ws = main.workspaces["admin"]
+        assert isinstance(ws, AdminWorkspace)
+        assert main.current_workspace() is ws  # IT staff land on administration
+        assert "Trạm Y tế phường Tân Phong" in main.status.site.text()  # the name, not only the code
+        ws.tabs.setCurrentIndex(ws.tabs.count() - 1)
+        assert ws.hub.text() == "http://127.0.0.1:8765"
+        ws.idle.setFocus()
+        ws.idle.selectAll()
+        kb.type("9", ws.idle)
+        kb.enter(ws.idle)
+        assert load_settings(st.data_dir).idle_lock_minutes == 9
+    finally:
+        ui.shutdown()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
@@ -74,6 +76,22 @@ def _form(parent: QWidget, errors: FieldErrors, rows: list[tuple[str, str, QWidg
         grid.addLayout(cell, r, 1)
     grid.setColumnStretch(1, 1)
     return grid
+
+
+class EnterSaves(QWidget):
+    """A form page where Enter saves, from any field that does not use Enter itself."""
+
+    def __init__(self, save: Callable[[], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._save = save
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not isinstance(
+            self.focusWidget(), QAbstractItemView
+        ):
+            self._save()
+            return
+        super().keyPressEvent(event)
 
 
 class AdminWorkspace(Workspace):
@@ -250,7 +268,7 @@ class AdminWorkspace(Workspace):
     # ---- settings ----------------------------------------------------------------------------
 
     def _settings_tab(self) -> QWidget:
-        page = QWidget(self)
+        page = EnterSaves(self.save_settings, self)
         s = self.ctx.settings
         self.settings_errors = FieldErrors(self)
         self.language = QComboBox(page)
@@ -261,9 +279,10 @@ class AdminWorkspace(Workspace):
         self.idle.setRange(IDLE_MIN, IDLE_MAX)
         self.idle.setValue(s.idle_lock_minutes)
         self.idle.setSuffix(" " + self.tr("min"))
-        self.hub = QLineEdit(s.hub_url, page)
+        # An enrolled station syncs with the hub it enrolled with: show that address.
+        self.hub = QLineEdit(s.hub_url or self.ctx.enrolled_hub_url, page)
         self.hub.setPlaceholderText("https://hub.example.vn")
-        save = QPushButton(self.tr("Save settings"), page)
+        save = QPushButton(self.tr("Save settings (Enter)"), page)
         save.setProperty("role", "primary")
         save.clicked.connect(self.save_settings)
         note = QLabel(self.tr("A new language applies at once; the hub address is used by the next sync."), page)

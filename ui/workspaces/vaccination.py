@@ -31,7 +31,7 @@ from ui.context import AppContext, Session
 from ui.dialogs.confirm import ConfirmWarningsDialog
 from ui.dialogs.reason import ReasonDialog
 from ui.models.table import Column, RowsModel
-from ui.widgets.common import Banner, make_table, selected_row, shortcut
+from ui.widgets.common import Banner, make_table, select_first, selected_row, shortcut
 from ui.workspaces.base import Workspace
 
 
@@ -74,6 +74,7 @@ class VaccinationWorkspace(Workspace):
         self._suggestion: DoseSuggestionDTO | None = None
         self.confirm_dialog: ConfirmWarningsDialog | None = None
         self.void_dialog: ReasonDialog | None = None
+        self._preselect = False
 
         title = QLabel(self.tr("Vaccination"), self)
         theme.set_role(title, "h1")
@@ -165,6 +166,9 @@ class VaccinationWorkspace(Workspace):
         return out
 
     def activate(self) -> None:
+        # Arriving on the screen selects the first person waiting (Enter records them);
+        # after a dose nothing is selected again, so a second Enter records nobody.
+        self._preselect = True
         self.refresh()
         self.queue_view.setFocus()
 
@@ -205,6 +209,9 @@ class VaccinationWorkspace(Workspace):
             for r, row in enumerate(queue):
                 if row[0].id == current[0].id:
                     self.queue_view.selectRow(r)
+        elif self._preselect:
+            select_first(self.queue_view)
+        self._preselect = False
         self._update_buttons()
 
     def _focus_lot(self) -> None:
