@@ -15,6 +15,9 @@ from ui import messages, theme
 from ui.tasks import TaskManager
 
 
+BOX_WIDTH = 460
+
+
 class LoginPanel(QWidget):
     """User name + password; emits the logged-in Actor."""
 
@@ -105,7 +108,7 @@ class LoginWindow(QWidget):
         self.problem.hide()
         self.panel = LoginPanel(tasks, self)
         box = QWidget(self)
-        box.setFixedWidth(460)
+        box.setFixedWidth(BOX_WIDTH)
         bl = QVBoxLayout(box)
         for w in (title, subtitle, self.site, self.problem, self.panel):
             bl.addWidget(w)
@@ -117,6 +120,8 @@ class LoginWindow(QWidget):
 
     def station_ready(self, st: Station, site_name: str = "") -> None:
         self.site.setText(site_name or self.tr("Site {site}").format(site=st.site_code))
+        # A centred fixed-width box does not grow for wrapped text: make room for it.
+        self.site.setMinimumHeight(self.site.heightForWidth(BOX_WIDTH - 24))
         self.panel.set_station(st)
         self.panel.username.setFocus()
 

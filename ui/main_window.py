@@ -130,9 +130,8 @@ class MainWindow(QMainWindow):
         lock_page = QWidget(self)
         lock_title = QLabel(self.tr("Locked"), lock_page)
         lock_title.setStyleSheet("font-size: 30px; font-weight: 800;")
-        lock_hint = QLabel(
-            self.tr("The screen locked after a pause. Enter your password to continue, "
-                    "or log in as another user."), lock_page)
+        lock_hint = QLabel(lock_page)
+        self.lock_hint = lock_hint
         lock_hint.setWordWrap(True)
         # Room for three wrapped lines: a centred box does not grow for height-for-width text.
         lock_hint.setMinimumHeight(3 * lock_hint.fontMetrics().lineSpacing() + 4)
@@ -159,13 +158,13 @@ class MainWindow(QMainWindow):
         self.help = HelpOverlay(self)
 
         shortcut(QKeySequence(Qt.Key.Key_F1), self, self.toggle_help)
-        shortcut("Ctrl+L", self, self.lock)
+        shortcut("Ctrl+L", self, self.lock)  # locked on purpose: the text says so
         shortcut("Ctrl+F", self, self._focus_search)
 
         self.scanner = ScanCatcher(self, self)
         self.scanner.sig_scanned.connect(self._scanned)
         self.idle = IdleWatcher(ctx.settings.idle_lock_minutes * 60_000, self)
-        self.idle.sig_idle.connect(self.lock)
+        self.idle.sig_idle.connect(lambda: self.lock(idle=True))
         # Key presses reach the focus widget first: one filter there sees them all, where an
         # application-wide filter would make every event of the process cross into Python.
         self.input = FocusInput([self.scanner.eventFilter, self.idle.eventFilter], self)
@@ -257,9 +256,14 @@ class MainWindow(QMainWindow):
     def is_locked(self) -> bool:
         return self.pages.currentIndex() == 1
 
-    def lock(self) -> None:
+    def lock(self, idle: bool = False) -> None:
         if self.is_locked():
             return
+        self.lock_hint.setText(
+            self.tr("The screen locked after a pause. Enter your password to continue, "
+                    "or log in as another user.") if idle else
+            self.tr("The screen is locked. Enter your password to continue, "
+                    "or log in as another user."))
         self.help.hide()
         # Open dialogs (a warning, an adverse event) would show data over the lock screen.
         for dialog in self.findChildren(QDialog):

@@ -7,8 +7,14 @@ a 1366×768 laptop at 100 % must show a whole workspace without scrolling.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QApplication
+
+# Arrow images for drop-downs and spin boxes: a styled QComboBox or QSpinBox loses the
+# style's own arrows, and a spin box without arrows does not look like one (issue 17).
+ASSETS = (Path(__file__).resolve().parent / "assets").as_posix()
 
 FONT_FAMILIES = ["Segoe UI", "Noto Sans", "DejaVu Sans"]  # all carry Vietnamese glyphs
 BASE_PX = 16
@@ -69,6 +75,19 @@ QProgressBar {{ border: 2px solid #555; text-align: center; min-height: 22px; }}
 QProgressBar::chunk {{ background: {ACCENT}; }}
 QFrame#undoBar {{ background: {WARNING_BG}; border: 2px solid #c98a00; }}
 QFrame#undoBar QLabel {{ color: {WARNING}; font-weight: 700; }}
+QComboBox::drop-down, QDateEdit::drop-down {{ subcontrol-origin: padding; subcontrol-position: center right;
+    width: 26px; border-left: 1px solid #999; }}
+QComboBox::down-arrow, QDateEdit::down-arrow {{ image: url({ASSETS}/arrow-down.png); width: 16px; height: 16px; }}
+QComboBox::down-arrow:disabled, QDateEdit::down-arrow:disabled {{ image: url({ASSETS}/arrow-down-disabled.png); }}
+QAbstractSpinBox {{ padding-right: 26px; }}
+QAbstractSpinBox::up-button {{ subcontrol-origin: border; subcontrol-position: top right; width: 24px;
+    border-left: 1px solid #999; border-bottom: 1px solid #ccc; }}
+QAbstractSpinBox::down-button {{ subcontrol-origin: border; subcontrol-position: bottom right; width: 24px;
+    border-left: 1px solid #999; }}
+QAbstractSpinBox::up-arrow {{ image: url({ASSETS}/arrow-up.png); width: 14px; height: 14px; }}
+QAbstractSpinBox::down-arrow {{ image: url({ASSETS}/arrow-down.png); width: 14px; height: 14px; }}
+QAbstractSpinBox::up-arrow:disabled, QAbstractSpinBox::up-arrow:off {{ image: url({ASSETS}/arrow-up-disabled.png); }}
+QAbstractSpinBox::down-arrow:disabled, QAbstractSpinBox::down-arrow:off {{ image: url({ASSETS}/arrow-down-disabled.png); }}
 QFrame#helpOverlay {{ background: rgb(11, 37, 69); }}
 QFrame#helpOverlay QLabel {{ color: #fff; }}
 """

@@ -16,6 +16,7 @@ from tests.station.helpers import ELIGIBLE_4355
 from tests.ui.conftest import Keyboard, login, wait_idle
 from ui import labels
 from ui.app import StationApp
+from ui.bridge import SyncSucceeded
 from ui.settings import load_settings
 from ui.widgets.common import selected_row
 from ui.workspaces.admin import AdminWorkspace
@@ -134,7 +135,7 @@ def test_esc_asks_before_closing_a_form_with_input_and_ctrl_n_brings_it_back(
     rec.search_box.setFocus()
     kb.key(K.Key_N, rec.search_box, CTRL)
     form = rec.form
-    assert rec.right.currentWidget() is form and QApplication.focusWidget() is form.full_name
+    assert rec.form_open() and QApplication.focusWidget() is form.full_name
     kb.type("Trần Thị Ánh Tuyết")
     kb.tab()
     kb.type("09/11/1968")
@@ -143,14 +144,14 @@ def test_esc_asks_before_closing_a_form_with_input_and_ctrl_n_brings_it_back(
     kb.key(K.Key_Escape, form.sex)
     dialog = form.close_dialog
     assert dialog is not None and dialog.isVisible()
-    assert rec.right.currentWidget() is form
+    assert rec.form_open()
     kb.key(K.Key_Escape, dialog.keep_btn)  # Esc again: keep editing
-    assert form.close_dialog is None and rec.right.currentWidget() is form
+    assert form.close_dialog is None and rec.form_open()
     kb.key(K.Key_Escape, form.sex)
     dialog = form.close_dialog
     assert dialog is not None
     kb.enter(dialog.keep_btn)  # Enter: keep editing too
-    assert form.close_dialog is None and rec.right.currentWidget() is form
+    assert form.close_dialog is None and rec.form_open()
     assert form.full_name.text() == "Trần Thị Ánh Tuyết"
 
     # Closing on purpose keeps the input; Ctrl+N brings it back.
@@ -160,11 +161,11 @@ def test_esc_asks_before_closing_a_form_with_input_and_ctrl_n_brings_it_back(
     kb.tab(dialog.keep_btn)
     assert dialog.focusWidget() is dialog.close_btn
     kb.enter(dialog.close_btn)
-    assert rec.right.currentWidget() is not form
+    assert not rec.form_open()
     assert "Ctrl+N" in rec.walkin_btn.text()
     rec.search_box.setFocus()
     kb.key(K.Key_N, rec.search_box, CTRL)
-    assert rec.right.currentWidget() is form
+    assert rec.form_open()
     assert (form.full_name.text(), form.birth.text()) == ("Trần Thị Ánh Tuyết", "09/11/1968")
 
     # Discarding is a choice of its own.
@@ -174,12 +175,12 @@ def test_esc_asks_before_closing_a_form_with_input_and_ctrl_n_brings_it_back(
     kb.tab(dialog.keep_btn)
     kb.tab(dialog.close_btn)
     kb.enter(dialog.discard_btn)
-    assert rec.right.currentWidget() is not form
+    assert not rec.form_open()
     kb.key(K.Key_N, rec.search_box, CTRL)
     assert form.full_name.text() == "" and not form.has_input()
     # An empty form closes at once.
     kb.key(K.Key_Escape, form.full_name)
-    assert form.close_dialog is None and rec.right.currentWidget() is not form
+    assert form.close_dialog is None and not rec.form_open()
     assert people.registrations_for_day(st) == []
 
 
@@ -339,3 +340,38 @@ def test_settings_show_the_enrolled_hub_and_enter_saves(
         assert load_settings(st.data_dir).idle_lock_minutes == 9
     finally:
         ui.shutdown()
+
+
+# ---- 6. feedback never hides the sync state; the last sync never goes back ----------------
+
+
+def test_action_feedback_leaves_the_sync_state_on_screen(
+    qtbot, app: StationApp, kb: Keyboard, st: Station, staff: Staff
+) -> None:
+    people.add_expected(st, staff.supervisor, [PersonInput(
+        full_name="Nguyễn Thị Đào", birth="07/03/1985", sex="F", id_type="cccd",
+        id_number="075185001234", phone="0912345678", priority_group=9)], day=st.today())
+    main = login(qtbot, app, kb, "tnv")
+    bar = main.status
+    app.bridge.feed(SyncSucceeded("2026-12-01T09:05:00+07:00"))
+    qtbot.waitUntil(lambda: "09:05" in bar.last_sync.text(), timeout=5000)
+    sync_state = (bar.line.text(), bar.pending.text(), bar.last_sync.text())
+    rec = main.workspaces["reception"]
+    assert isinstance(rec, ReceptionWorkspace)
+    wait_idle(qtbot, app)
+    rec.today_view.setFocus()
+    kb.key(K.Key_Down, rec.today_view)
+    kb.enter(rec.today_view)  # check in: an action with feedback
+    wait_idle(qtbot, app)
+    assert "A1" in bar.feedback.text()
+    for label in (bar.line, bar.pending, bar.last_sync):
+        assert label.isVisible(), label.text()
+    assert (bar.line.text(), bar.last_sync.text()) == sync_state[::2]
+    # The poller reports an older success (another clock, the same cycle): the time stays.
+    app.bridge.feed(SyncSucceeded("2026-12-01T08:55:00+07:00"))
+    qtbot.wait(50)
+    assert "09:05" in bar.last_sync.text()
+    # A colleague unlocks: the new window shows the same (newest) time.
+    app.bridge.feed(SyncSucceeded("2026-12-01T08:50:00+07:00"))
+    qtbot.wait(50)
+    assert "09:05" in main.status.last_sync.text()

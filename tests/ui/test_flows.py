@@ -58,7 +58,7 @@ def test_walk_in_from_scanned_qr_to_observation(qtbot, app: StationApp, kb: Keyb
     kb.type(QR_AN)
     kb.enter()
     wait_idle(qtbot, app)
-    assert rec.right.currentWidget() is rec.form
+    assert rec.form_open()
     assert rec.search_box.text() == ""  # nothing of the QR leaked into the search box
     form = rec.form
     assert (form.full_name.text(), form.birth.text(), form.id_number.text()) == (

@@ -154,7 +154,7 @@ def walk_in_from_qr(qtbot, app: StationApp, kb: Keyboard) -> str:
     kb.enter()
     wait_idle(qtbot, app)
     form = rec.form
-    assert rec.right.currentWidget() is form
+    assert rec.form_open()
     assert (form.full_name.text(), form.id_number.text()) == ("Nguyễn Văn An", "075090001234")
     assert QApplication.focusWidget() is form.phone
     kb.type("0912345678")

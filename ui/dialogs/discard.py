@@ -40,7 +40,7 @@ class CloseFormDialog(QDialog):
         lay.addWidget(heading)
         lay.addWidget(body)
         lay.addLayout(row)
-        self.setMinimumWidth(620)
+        self.setMinimumWidth(780)
         self.keep_btn.setFocus()
 
     def _done(self, choice: int) -> None:

@@ -119,8 +119,8 @@
         <translation>min</translation>
     </message>
     <message>
-        <source>Save settings</source>
-        <translation>Save settings</translation>
+        <source>Save settings (Enter)</source>
+        <translation>Save settings (Enter)</translation>
     </message>
     <message>
         <source>A new language applies at once; the hub address is used by the next sync.</source>
@@ -1667,8 +1667,12 @@
         <translation>…or paste the QR text here and press Enter</translation>
     </message>
     <message>
-        <source>Search (Ctrl+F): name with or without accents, phone, ID number</source>
-        <translation>Search (Ctrl+F): name with or without accents, phone, ID number</translation>
+        <source>Search (Ctrl+F): name, phone or ID number</source>
+        <translation>Search (Ctrl+F): name, phone or ID number</translation>
+    </message>
+    <message>
+        <source>Name with or without accents, in any order; a phone or ID number, or its last digits</source>
+        <translation>Name with or without accents, in any order; a phone or ID number, or its last digits</translation>
     </message>
     <message>
         <source>Queue number</source>
@@ -2253,6 +2257,10 @@
         <translation>Reason</translation>
     </message>
     <message>
+        <source>/min</source>
+        <translation>/min</translation>
+    </message>
+    <message>
         <source>Temperature</source>
         <translation>Temperature</translation>
     </message>
@@ -2279,6 +2287,14 @@
     <message>
         <source>Choose the next person and start the form</source>
         <translation>Choose the next person and start the form</translation>
+    </message>
+    <message>
+        <source>Ctrl+T</source>
+        <translation>Ctrl+T</translation>
+    </message>
+    <message>
+        <source>To the temperature (the first vital sign)</source>
+        <translation>To the temperature (the first vital sign)</translation>
     </message>
     <message>
         <source>Space</source>

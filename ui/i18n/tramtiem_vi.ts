@@ -120,8 +120,8 @@
         <translation>phút</translation>
     </message>
     <message>
-        <source>Save settings</source>
-        <translation>Lưu cài đặt</translation>
+        <source>Save settings (Enter)</source>
+        <translation>Lưu cài đặt (Enter)</translation>
     </message>
     <message>
         <source>A new language applies at once; the hub address is used by the next sync.</source>
@@ -191,7 +191,7 @@
     </message>
     <message>
         <source>Born</source>
-        <translation>Năm sinh</translation>
+        <translation>Ngày sinh</translation>
     </message>
     <message>
         <source>ID</source>
@@ -317,7 +317,7 @@
     </message>
     <message>
         <source>Born</source>
-        <translation>Năm sinh</translation>
+        <translation>Ngày sinh</translation>
     </message>
     <message>
         <source>ID</source>
@@ -1638,7 +1638,7 @@
     </message>
     <message>
         <source>Born</source>
-        <translation>Năm sinh</translation>
+        <translation>Ngày sinh</translation>
     </message>
     <message>
         <source>Arrived</source>
@@ -1667,8 +1667,12 @@
         <translation>…hoặc dán nội dung mã QR vào đây rồi nhấn Enter</translation>
     </message>
     <message>
-        <source>Search (Ctrl+F): name with or without accents, phone, ID number</source>
-        <translation>Tìm (Ctrl+F): họ tên có dấu hoặc không dấu, số điện thoại, số giấy tờ</translation>
+        <source>Search (Ctrl+F): name, phone or ID number</source>
+        <translation>Tìm (Ctrl+F): họ tên, điện thoại, số giấy tờ</translation>
+    </message>
+    <message>
+        <source>Name with or without accents, in any order; a phone or ID number, or its last digits</source>
+        <translation>Họ tên có dấu hoặc không dấu, theo thứ tự bất kỳ; số điện thoại hoặc số giấy tờ, hay vài số cuối</translation>
     </message>
     <message>
         <source>Queue number</source>
@@ -2250,6 +2254,10 @@
         <translation>Lý do</translation>
     </message>
     <message>
+        <source>/min</source>
+        <translation>lần/phút</translation>
+    </message>
+    <message>
         <source>Temperature</source>
         <translation>Nhiệt độ</translation>
     </message>
@@ -2276,6 +2284,14 @@
     <message>
         <source>Choose the next person and start the form</source>
         <translation>Chọn người tiếp theo và bắt đầu phiếu</translation>
+    </message>
+    <message>
+        <source>Ctrl+T</source>
+        <translation>Ctrl+T</translation>
+    </message>
+    <message>
+        <source>To the temperature (the first vital sign)</source>
+        <translation>Tới ô nhiệt độ (chỉ số sinh tồn đầu tiên)</translation>
     </message>
     <message>
         <source>Space</source>
@@ -2681,7 +2697,7 @@
     </message>
     <message>
         <source>Born</source>
-        <translation>Năm sinh</translation>
+        <translation>Ngày sinh</translation>
     </message>
     <message>
         <source>ID</source>

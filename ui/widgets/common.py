@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListView,
     QPushButton,
     QTableView,
     QWidget,
@@ -72,6 +73,11 @@ def make_table(model: RowsModel, parent: QWidget | None = None, *, sortable: boo
     view.setAlternatingRowColors(True)
     view.verticalHeader().setVisible(False)
     view.verticalHeader().setDefaultSectionSize(30)
+    # The theme draws headers bold: give the header a bold font so ResizeToContents
+    # measures the text as drawn (a plain-font measure cuts bold headers short).
+    bold = view.horizontalHeader().font()
+    bold.setBold(True)
+    view.horizontalHeader().setFont(bold)
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     view.horizontalHeader().setResizeContentsPrecision(0)
@@ -289,3 +295,14 @@ class UndoBar(QFrame):
         self.text.setText(text)
         self.button.setText(button_text)
         self.show()
+
+
+def wrap_popup(combo: QComboBox, width: int) -> None:
+    """Open the drop-down list ``width`` px wide and wrap long items onto more lines."""
+    view = QListView(combo)
+    view.setWordWrap(True)
+    view.setTextElideMode(Qt.TextElideMode.ElideNone)
+    view.setUniformItemSizes(False)
+    view.setResizeMode(QListView.ResizeMode.Adjust)
+    view.setMinimumWidth(width)
+    combo.setView(view)

@@ -51,7 +51,7 @@ class LotsModel(RowsModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(
             [
-                Column(self.tr("Vaccine"), lambda lot: labels.vaccine_name(lot.vaccine_code)),
+                Column(self.tr("Vaccine"), lambda lot: labels.vaccine_short(lot.vaccine_code)),
                 Column(self.tr("Lot"), lambda lot: lot.lot_number, bold=True),
                 Column(self.tr("Expiry"), lambda lot: labels.site_date(lot.expiry)),
                 Column(self.tr("Received"), lambda lot: labels.site_date(lot.received_on)),

@@ -111,8 +111,10 @@ class ReceptionWorkspace(Workspace):
         self.scan_input.returnPressed.connect(lambda: self.handle_scan(self.scan_input.text()))
         self.search_box = QLineEdit(self)
         self.search_box.setPlaceholderText(
-            self.tr("Search (Ctrl+F): name with or without accents, phone, ID number")
+            self.tr("Search (Ctrl+F): name, phone or ID number")
         )
+        self.search_box.setToolTip(self.tr(
+            "Name with or without accents, in any order; a phone or ID number, or its last digits"))
         self.search_box.setClearButtonEnabled(True)
         self.search_box.installEventFilter(self)
         self.banner = Banner(self)
@@ -155,18 +157,14 @@ class ReceptionWorkspace(Workspace):
         pl.addWidget(self.queue_caption)
         pl.addWidget(self.queue_label)
         pl.addStretch(1)
-        row = QHBoxLayout()
-        row.addWidget(self.checkin_btn)
-        row.addWidget(self.walkin_btn)
-        pl.addLayout(row)
+        # One above the other: the card is narrow, the lists beside it get the width.
+        pl.addWidget(self.checkin_btn)
+        pl.addWidget(self.walkin_btn)
 
         self.form = RegistrationForm(ctx, session, self)
         self.form.sig_registered.connect(self._walk_in_registered)
         self.form.sig_use_existing.connect(self._use_existing_person)
         self.form.sig_cancelled.connect(self.close_walk_in)
-        self.right = QStackedWidget(self)
-        self.right.addWidget(person_page)
-        self.right.addWidget(self.form)
 
         left = QWidget(self)
         ll = QVBoxLayout(left)
@@ -174,13 +172,26 @@ class ReceptionWorkspace(Workspace):
         ll.addWidget(self.search_box)
         ll.addWidget(self.list_title)
         ll.addWidget(self.lists, 1)
+        # The lists get the room their columns need (ID, status, source, last dose...);
+        # the card needs little.
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(left)
-        split.addWidget(self.right)
-        split.setStretchFactor(0, 5)
-        split.setStretchFactor(1, 4)
-        split.setSizes([560, 600])
+        split.addWidget(person_page)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setSizes([780, 380])
         split.setChildrenCollapsible(False)
+        # The walk-in form takes the whole width while it is open (index 1); the lists and
+        # the card come back when it closes (index 0).
+        form_page = QWidget(self)
+        fpl = QHBoxLayout(form_page)
+        fpl.setContentsMargins(0, 0, 0, 0)
+        self.form.setMaximumWidth(1000)
+        fpl.addWidget(self.form, 1)
+        fpl.addStretch(0)
+        self.right = QStackedWidget(self)
+        self.right.addWidget(split)
+        self.right.addWidget(form_page)
 
         top = QHBoxLayout()
         top.addWidget(title)
@@ -189,7 +200,7 @@ class ReceptionWorkspace(Workspace):
         lay.addLayout(top)
         lay.addWidget(self.scan_input)
         lay.addWidget(self.banner)
-        lay.addWidget(split, 1)
+        lay.addWidget(self.right, 1)
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -220,7 +231,7 @@ class ReceptionWorkspace(Workspace):
     def activate(self) -> None:
         self.refresh_today()
         self._refresh_timer.start()
-        if self.right.currentWidget() is not self.form:
+        if self.right.currentIndex() != 1:
             self.search_box.setFocus()
 
     def focus_search(self) -> None:
@@ -420,12 +431,15 @@ class ReceptionWorkspace(Workspace):
                         "choose “Discard the input”."), "ok")
         else:
             self.form.reset()
-        self.right.setCurrentWidget(self.form)
+        self.right.setCurrentIndex(1)
         self.form.full_name.setFocus()
+
+    def form_open(self) -> bool:
+        return self.right.currentIndex() == 1
 
     def close_walk_in(self) -> None:
         """Hide the form; its input stays as a draft (Ctrl+N brings it back)."""
-        if self.right.currentWidget() is self.form:
+        if self.right.currentIndex() == 1:
             self.right.setCurrentIndex(0)
             self.search_box.setFocus()
         self._update_walk_in_button()
@@ -485,12 +499,12 @@ class ReceptionWorkspace(Workspace):
             self.banner.show_message(self.tr("Card scanned: this person is already registered."), "ok")
             return
         self.banner.clear_message()
-        self.right.setCurrentWidget(self.form)
+        self.right.setCurrentIndex(1)
         self.form.prefill_from_qr(qr, warnings)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
-            if self.right.currentWidget() is self.form:
+            if self.right.currentIndex() == 1:
                 self.form.request_close()
             else:
                 self.search_box.clear()

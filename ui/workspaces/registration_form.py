@@ -39,7 +39,7 @@ from station.services.common import check_priority_group, check_text
 from ui import labels, messages, theme
 from ui.context import AppContext, Session
 from ui.dialogs.discard import DISCARD, CloseFormDialog
-from ui.widgets.common import Banner, CodePicker, FieldErrors
+from ui.widgets.common import Banner, CodePicker, FieldErrors, wrap_popup
 
 FIELD_ORDER = (
     "full_name", "birth", "sex", "id_type", "id_number", "phone", "priority_group",
@@ -90,6 +90,8 @@ class RegistrationForm(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.priority_group.setMinimumContentsLength(18)
+        # The official group names are long: the list opens wide and wraps them (never cut).
+        wrap_popup(self.priority_group, 760)
         self.province = CodePicker(self)
         self.province.edit().setPlaceholderText(self.tr("Type to search"))
         self.province.set_items((p.code, p.name) for p in refdata.provinces().values())

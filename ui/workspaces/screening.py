@@ -177,7 +177,7 @@ class ScreeningWorkspace(Workspace):
         split.addWidget(right)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 5)
-        split.setSizes([330, 830])
+        split.setSizes([455, 700])  # the queue shows number, name, birth and arrival in full
         split.setChildrenCollapsible(False)
         lay = QVBoxLayout(self)
         lay.addWidget(title)

@@ -53,7 +53,7 @@ class HistoryModel(RowsModel):
         super().__init__(
             [
                 Column(self.tr("Dose"), lambda d: str(d.dose_number), bold=True),
-                Column(self.tr("Vaccine"), lambda d: labels.vaccine_name(d.vaccine_code)),
+                Column(self.tr("Vaccine"), lambda d: labels.vaccine_short(d.vaccine_code)),
                 Column(self.tr("Kind"), lambda d: labels.tr(labels.KIND, d.kind)),
                 Column(self.tr("Date"), lambda d: labels.site_date(d.day)),
                 Column(self.tr("Lot"), lambda d: d.lot_number or "—"),
@@ -192,7 +192,7 @@ class VaccinationWorkspace(Workspace):
             left = lot.doses_received - lot.doses_used
             self.lot_combo.addItem(
                 self.tr("{vaccine} · lot {lot} · expires {expiry} · {left} left").format(
-                    vaccine=labels.vaccine_name(lot.vaccine_code), lot=lot.lot_number,
+                    vaccine=labels.vaccine_short(lot.vaccine_code), lot=lot.lot_number,
                     expiry=labels.site_date(lot.expiry), left=left),
                 lot.id,
             )
