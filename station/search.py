@@ -1,7 +1,7 @@
 """Type-ahead search over folded names, phones and ID numbers; duplicate suggestions.
 
 Names are matched through the FTS5 index of the folded shadow column (tokens in
-any order, each a prefix). When that finds fewer than asked, one typo per word is
+any order, each a prefix). When that finds only a few people, one typo per word is
 forgiven ("ngyen van an", "nguyen vn an"): each folded token is widened to the
 indexed words one edit away (insert, delete, substitute, swap), found through a
 delete-neighbourhood map of the FTS vocabulary, and those hits rank below every
@@ -34,6 +34,7 @@ _TAIL = re.compile(r"^\s*(?:…|\.{2,}|\*)\s*([\d\s.]+)$")
 _TOKEN_OK = re.compile(r"^[a-z0-9]+$")
 # Fuzzy hits rank below every exact hit: exact scores stay well under this.
 FUZZY_PENALTY = 100.0
+FUZZY_BELOW = 5  # look for typos only when the exact search finds fewer people than this
 MAX_VARIANTS = 40  # per token: a short token has many neighbours; the AND of tokens narrows them
 VOCAB_TTL_S = 300.0
 TAIL_MAX_DIGITS = 6  # plain digits up to this long are looked up as tails too
@@ -124,7 +125,7 @@ def search(st: Station, query: str, *, limit: int = 20) -> list[PersonHit]:
         scores = _rank_names(rows, tokens, marked)
         ranked = sorted(rows, key=lambda r: (-scores[r["id"]], vn.given_name_sort_key(r["full_name"]), r["birth"]))
         hits = ranked[:limit]
-        if len(hits) < limit:
+        if len(hits) < FUZZY_BELOW:
             hits += _fuzzy_rows(st, conn, tokens, {r["id"] for r in rows}, limit - len(hits), scores)
         return _hits(conn, hits, scores, "name")
 
@@ -188,7 +189,7 @@ class _Vocabulary:
         return sorted(found, key=lambda w: (abs(len(w) - len(token)), w))[:MAX_VARIANTS]
 
     def _index(self, st: Station, conn: Connection) -> dict[str, list[str]]:
-        stamp = conn.execute(text("SELECT max(rid), count(*) FROM person")).one()
+        stamp = conn.execute(text("SELECT max(rid) FROM person")).one()  # the rowid: instant
         key = id(st)
         with self._lock:
             cached = self._by_station.get(key)
