@@ -64,8 +64,8 @@ class Person(Base):
     __table_args__ = (
         Index("ix_person_dup", "name_fold", "birth"),
         # Tail search ("…678"): the last 3 digits, as the UI shows them; revision 0003.
-        Index("ix_person_id_tail3", func.substr(text("id_number"), -3)),
-        Index("ix_person_phone_tail3", func.substr(text("phone"), -3)),
+        Index("ix_person_id_tail3", func.substr(text("id_number"), -3), "id_number"),
+        Index("ix_person_phone_tail3", func.substr(text("phone"), -3), "phone"),
     )
 
 

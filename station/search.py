@@ -13,6 +13,7 @@ fold to "doan"), so every hit carries date of birth, ID tail and last dose.
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 import time
@@ -38,6 +39,7 @@ FUZZY_BELOW = 5  # look for typos only when the exact search finds fewer people 
 MAX_VARIANTS = 40  # per token: a short token has many neighbours; the AND of tokens narrows them
 VOCAB_TTL_S = 300.0
 TAIL_MAX_DIGITS = 6  # plain digits up to this long are looked up as tails too
+TAIL_WINDOW = 60  # tail rows read per column: a short tail matches hundreds; type one more digit
 
 
 def _hits(conn: Connection, rows: list[Any], scores: dict[str, float], match: str) -> list[PersonHit]:
@@ -177,10 +179,16 @@ class _Vocabulary:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_station: dict[int, tuple[Any, float, dict[str, list[str]]]] = {}
+        self._by_station: dict[int, tuple[Any, float, tuple[dict[str, list[str]], list[str]]]] = {}
+
+    def has_prefix(self, st: Station, conn: Connection, token: str) -> bool:
+        """Some indexed word starts with ``token`` (then it is no typo, only unfinished)."""
+        words = self._index(st, conn)[1]
+        i = bisect.bisect_left(words, token)
+        return i < len(words) and words[i].startswith(token)
 
     def neighbours(self, st: Station, conn: Connection, token: str) -> list[str]:
-        index = self._index(st, conn)
+        index = self._index(st, conn)[0]
         found: set[str] = set()
         for key in (token, *_deletes(token)):
             for word in index.get(key, ()):
@@ -188,7 +196,7 @@ class _Vocabulary:
                     found.add(word)
         return sorted(found, key=lambda w: (abs(len(w) - len(token)), w))[:MAX_VARIANTS]
 
-    def _index(self, st: Station, conn: Connection) -> dict[str, list[str]]:
+    def _index(self, st: Station, conn: Connection) -> tuple[dict[str, list[str]], list[str]]:
         stamp = conn.execute(text("SELECT max(rid) FROM person")).one()  # the rowid: instant
         key = id(st)
         with self._lock:
@@ -198,12 +206,14 @@ class _Vocabulary:
         conn.execute(text(
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.person_fts_words USING fts5vocab(main, person_fts, row)"))
         index: dict[str, list[str]] = {}
-        for (word,) in conn.execute(text("SELECT term FROM temp.person_fts_words")):
+        words = sorted(str(w) for (w,) in conn.execute(text("SELECT term FROM temp.person_fts_words")))
+        for word in words:
             for k in (word, *_deletes(word)):
                 index.setdefault(k, []).append(word)
+        built = (index, words)
         with self._lock:
-            self._by_station[key] = (tuple(stamp), time.monotonic(), index)
-        return index
+            self._by_station[key] = (tuple(stamp), time.monotonic(), built)
+        return built
 
 
 VOCABULARY = _Vocabulary()
@@ -214,7 +224,12 @@ def _fuzzy_rows(
 ) -> list[Any]:
     """People whose folded name matches every token, at most one edit away each; ranked
     below the exact hits (``FUZZY_PENALTY``), closer matches (more exact tokens) first."""
-    variants = [VOCABULARY.neighbours(st, conn, t) if len(t) >= 2 else [] for t in tokens]
+    # A token that starts some indexed word is only unfinished, not mistyped: widen the
+    # others (few, specific words: a fast query). When every token starts a word yet
+    # together they find nobody, any of them may be the typo: widen them all.
+    bad = [t for t in tokens if not VOCABULARY.has_prefix(st, conn, t)]
+    widen = set(bad or tokens)
+    variants = [VOCABULARY.neighbours(st, conn, t) if len(t) >= 2 and t in widen else [] for t in tokens]
     if not any(variants):
         return []
     groups = []
@@ -275,15 +290,19 @@ def _search_tail(conn: Connection, digits: str, limit: int) -> list[PersonHit]:
     return _hits(conn, list(ranked[:limit]), scores, match)
 
 
-def _tail_rows(conn: Connection, digits: str) -> list[Any]:
+def _tail_rows(conn: Connection, digits: str, limit: int = TAIL_WINDOW) -> list[Any]:
+    # The indexes hold (last 3 digits, number): the LIKE is checked in the index and only
+    # ``limit`` rows per column are read; three digits match ~1 person in 1,000.
     last3 = digits[-3:]
     return list(conn.execute(
         text(
-            f"{_PERSON_SELECT} WHERE p.status = 'active' AND p.id IN ("
-            "SELECT id FROM person WHERE substr(id_number, -3) = :t3 AND id_number LIKE :pat "
-            "UNION SELECT id FROM person WHERE substr(phone, -3) = :t3 AND phone LIKE :pat) LIMIT :w"
+            f"{_PERSON_SELECT} WHERE p.status = 'active' AND p.rid IN ("
+            "SELECT rid FROM (SELECT rid FROM person WHERE substr(id_number, -3) = :t3 "
+            "AND id_number LIKE :pat LIMIT :n) "
+            "UNION SELECT rid FROM (SELECT rid FROM person WHERE substr(phone, -3) = :t3 "
+            "AND phone LIKE :pat LIMIT :n))"
         ),
-        {"t3": last3, "pat": f"%{digits}", "w": CANDIDATE_WINDOW},
+        {"t3": last3, "pat": f"%{digits}", "n": limit},
     ).mappings().all())
 
 

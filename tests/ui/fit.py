@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QGroupBox,
     QHeaderView,
     QLabel,
@@ -110,7 +111,8 @@ def problems(top: QWidget) -> list[str]:
                 room = w.width() - 2 * 8 - (28 if w.isClearButtonEnabled() else 0)
                 if _text_width(fm, hint) > room:
                     out.append(f"placeholder cut ({_text_width(fm, hint)}>{room} px): {hint!r}")
-        if isinstance(w, QListView) and not isinstance(w.parentWidget(), QComboBox):
+        if isinstance(w, QListView) and not isinstance(w.parentWidget(), QComboBox) \
+                and not isinstance(w.window(), QFileDialog):  # Qt's own, resizable sidebar
             out += _list_problems(w)
     return out
 
@@ -214,7 +216,7 @@ ALLOWED = {
     "cccd", "cmnd", "qr", "bhyt", "ok", "english", "pfizer", "moderna", "astrazeneca", "vero",
     "cell", "sputnik", "janssen", "abdala", "hayat", "vax", "mrvac", "comirnaty", "spikevax",
     "vaxzevria", "biontech", "sinopharm", "http", "https", "hub", "example", "mmhg", "covid",
-    "demo", "pro", "mode", "code", "min",
+    "demo", "pro", "mode", "code", "min", "admin",
 }
 
 

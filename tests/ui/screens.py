@@ -12,14 +12,13 @@ dialog open over the window (checked on its own, drawn over it in a picture).
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QSize
+from PySide6.QtCore import QPoint, QSize, QUrl
 from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QWidget
 from sqlalchemy import text
@@ -272,8 +271,9 @@ def _walk(app: StationApp, st: Station) -> Iterator[Screen]:
     rep.tabs.setCurrentIndex(1)  # type: ignore[attr-defined]
     settle(app)
     yield Screen("reports-exchange", main)
-    files = QFileDialog(main, rep.tr("Save the report as PDF"), str(Path(tempfile.gettempdir())), "PDF (*.pdf)")
+    files = QFileDialog(main, rep.tr("Save the report as PDF"), str(Path.home()), "PDF (*.pdf)")
     files.setOption(QFileDialog.Option.DontUseNativeDialog)
+    files.setSidebarUrls([QUrl.fromLocalFile(str(Path.home()))])
     files.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
     files.resize(900, 520)
     files.open()

@@ -375,3 +375,29 @@ def test_action_feedback_leaves_the_sync_state_on_screen(
     app.bridge.feed(SyncSucceeded("2026-12-01T08:50:00+07:00"))
     qtbot.wait(50)
     assert "09:05" in main.status.last_sync.text()
+
+
+# ---- 9. smaller things --------------------------------------------------------------------
+
+
+def test_an_old_11_digit_phone_is_converted_in_the_box(qtbot, app: StationApp, kb: Keyboard) -> None:
+    main = login(qtbot, app, kb, "tnv")
+    rec = main.workspaces["reception"]
+    assert isinstance(rec, ReceptionWorkspace)
+    rec.search_box.setFocus()
+    kb.key(K.Key_N, rec.search_box, CTRL)
+    rec.form.phone.setFocus()
+    kb.type("01662345678")
+    kb.tab()
+    assert rec.form.phone.text() == "0362345678"
+    assert "0166" in rec.form.errors.text("phone")  # the warning says what was converted
+
+
+def test_f_keys_of_other_roles_answer_and_ctrl_l_says_locked(qtbot, app: StationApp, kb: Keyboard) -> None:
+    main = login(qtbot, app, kb, "tnv")
+    kb.key(K.Key_F3, main)
+    assert main.current_key() == "reception"
+    assert main.status.feedback.text()  # "your role does not use this screen", not silence
+    kb.key(K.Key_L, main, CTRL)
+    assert main.is_locked()
+    assert "pause" not in main.lock_hint.text().lower() and "tạm" not in main.lock_hint.text().lower()

@@ -79,8 +79,8 @@
         <translation>dd/mm/yyyy</translation>
     </message>
     <message>
-        <source>dd/mm/yyyy (empty: today)</source>
-        <translation>dd/mm/yyyy (empty: today)</translation>
+        <source>empty = today</source>
+        <translation>empty = today</translation>
     </message>
     <message>
         <source>Add lot</source>
@@ -844,6 +844,10 @@
         <source>Keyboard shortcuts</source>
         <translation>Keyboard shortcuts</translation>
     </message>
+    <message>
+        <source>The screen is locked. Enter your password to continue, or log in as another user.</source>
+        <translation>The screen is locked. Enter your password to continue, or log in as another user.</translation>
+    </message>
 </context>
 <context>
     <name>Messages</name>
@@ -1606,6 +1610,10 @@
         <translation>Observation done: {name}</translation>
     </message>
     <message>
+        <source>No PDF viewer opened. The slip is saved here; open it to print: {path}</source>
+        <translation>No PDF viewer opened. The slip is saved here; open it to print: {path}</translation>
+    </message>
+    <message>
         <source>Observation done: {name} may leave.</source>
         <translation>Observation done: {name} may leave.</translation>
     </message>
@@ -1780,8 +1788,8 @@
         <translation>Today: {status}</translation>
     </message>
     <message>
-        <source>Add to today and check in (Enter)</source>
-        <translation>Add to today and check in (Enter)</translation>
+        <source>Add and check in (Enter)</source>
+        <translation>Add and check in (Enter)</translation>
     </message>
     <message>
         <source>Checked in. Queue number {label}: please go to screening.</source>

@@ -80,8 +80,8 @@
         <translation>ngày/tháng/năm</translation>
     </message>
     <message>
-        <source>dd/mm/yyyy (empty: today)</source>
-        <translation>ngày/tháng/năm (để trống: hôm nay)</translation>
+        <source>empty = today</source>
+        <translation>trống = hôm nay</translation>
     </message>
     <message>
         <source>Add lot</source>
@@ -845,6 +845,10 @@
         <source>Keyboard shortcuts</source>
         <translation>Phím tắt</translation>
     </message>
+    <message>
+        <source>The screen is locked. Enter your password to continue, or log in as another user.</source>
+        <translation>Màn hình đã khóa. Nhập mật khẩu để làm tiếp, hoặc đăng nhập bằng người dùng khác.</translation>
+    </message>
 </context>
 <context>
     <name>Messages</name>
@@ -1606,6 +1610,10 @@
         <translation>Xong theo dõi: {name}</translation>
     </message>
     <message>
+        <source>No PDF viewer opened. The slip is saved here; open it to print: {path}</source>
+        <translation>Không mở được trình xem PDF. Giấy xác nhận đã lưu tại đây, hãy mở để in: {path}</translation>
+    </message>
+    <message>
         <source>Observation done: {name} may leave.</source>
         <translation>Xong theo dõi: {name} có thể về.</translation>
     </message>
@@ -1777,8 +1785,8 @@
         <translation>Hôm nay: {status}</translation>
     </message>
     <message>
-        <source>Add to today and check in (Enter)</source>
-        <translation>Thêm vào hôm nay và tiếp đón (Enter)</translation>
+        <source>Add and check in (Enter)</source>
+        <translation>Thêm và tiếp đón (Enter)</translation>
     </message>
     <message>
         <source>Checked in. Queue number {label}: please go to screening.</source>

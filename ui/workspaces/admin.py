@@ -29,7 +29,7 @@ from ui import labels, messages, theme
 from ui.context import AppContext, Session
 from ui.models.table import Column, RowsModel
 from ui.settings import IDLE_MAX, IDLE_MIN, UiSettings, check
-from ui.widgets.common import Banner, FieldErrors, make_table, selected_row
+from ui.widgets.common import Banner, FieldErrors, make_table, selected_row, wrap_popup
 from ui.workspaces.base import Workspace
 
 
@@ -217,12 +217,16 @@ class AdminWorkspace(Workspace):
         self.lot_vaccine = QComboBox(page)
         for code, v in refdata.vaccines().items():
             if v.active:
-                self.lot_vaccine.addItem(labels.vaccine_name(code), code)
+                self.lot_vaccine.addItem(labels.vaccine_short(code), code)
+        # Narrow in the form (the table beside it needs the width), full names in the list.
+        self.lot_vaccine.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.lot_vaccine.setMinimumContentsLength(14)
+        wrap_popup(self.lot_vaccine, 420)
         self.lot_number = QLineEdit(page)
         self.lot_expiry = QLineEdit(page)
         self.lot_expiry.setPlaceholderText(self.tr("dd/mm/yyyy"))
         self.lot_received = QLineEdit(page)
-        self.lot_received.setPlaceholderText(self.tr("dd/mm/yyyy (empty: today)"))
+        self.lot_received.setPlaceholderText(self.tr("empty = today"))
         self.lot_doses = QLineEdit(page)
         add = QPushButton(self.tr("Add lot"), page)
         add.clicked.connect(self._add_lot)
@@ -246,8 +250,8 @@ class AdminWorkspace(Workspace):
         left.addWidget(self.lots_view, 1)
         left.addWidget(toggle)
         lay = QHBoxLayout(page)
-        lay.addLayout(left, 3)
-        lay.addLayout(form, 2)
+        lay.addLayout(left, 2)  # seven columns: the table takes most of the width
+        lay.addLayout(form, 1)
         return page
 
     def _add_lot(self) -> None:

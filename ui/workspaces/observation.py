@@ -338,5 +338,9 @@ class ObservationWorkspace(Workspace):
             self.banner.show_message(self.tr("The slip could not be written."), "error")
             return
         self.last_slip = path
-        printing.open_pdf(path)
-        self.banner.show_message(self.tr("Slip ready to print: {path}").format(path=path), "ok")
+        if printing.open_pdf(path):
+            self.banner.show_message(self.tr("Slip ready to print: {path}").format(path=path), "ok")
+        else:
+            self.banner.show_message(self.tr(
+                "No PDF viewer opened. The slip is saved here; open it to print: {path}").format(path=path),
+                "warning")

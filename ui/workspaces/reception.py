@@ -121,9 +121,9 @@ class ReceptionWorkspace(Workspace):
 
         self.today_model = TodayModel(self)
         # The core already orders it: queue number, then given name (Vietnamese list order).
-        self.today_view = make_table(self.today_model, self)
+        self.today_view = make_table(self.today_model, self, stretch_column=1)
         self.hits_model = HitsModel(self._today_by_person, self)
-        self.hits_view = make_table(self.hits_model, self)
+        self.hits_view = make_table(self.hits_model, self, stretch_column=0)
         self.lists = QStackedWidget(self)
         self.lists.addWidget(self.today_view)
         self.lists.addWidget(self.hits_view)
@@ -179,7 +179,7 @@ class ReceptionWorkspace(Workspace):
         split.addWidget(person_page)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
-        split.setSizes([780, 380])
+        split.setSizes([860, 300])
         split.setChildrenCollapsible(False)
         # The walk-in form takes the whole width while it is open (index 1); the lists and
         # the card come back when it closes (index 0).
@@ -373,7 +373,7 @@ class ReceptionWorkspace(Workspace):
         self.queue_label.setText(reg.queue_label if reg and reg.queue_label else "")
         self.checkin_btn.setEnabled(reg is None or reg.status == "expected")
         self.checkin_btn.setText(
-            self.tr("Check in (Enter)") if reg is not None else self.tr("Add to today and check in (Enter)")
+            self.tr("Check in (Enter)") if reg is not None else self.tr("Add and check in (Enter)")
         )
 
     def primary_action(self) -> None:

@@ -237,6 +237,11 @@ class RegistrationForm(QWidget):
 
     def validate_field(self, name: str) -> list[FieldIssue]:
         issues = self.field_issues(name)
+        if name == "phone" and any(i.code == "phone.legacy_converted" for i in issues):
+            # An old 11-digit number: the box gets the new 10-digit one the message announces.
+            converted, _ = vn.check_phone(self.phone.text(), required=True)
+            if converted:
+                self.phone.setText(converted)
         self.errors.set_issues(name, issues)
         return issues
 

@@ -66,7 +66,7 @@ class ScreeningWorkspace(Workspace):
         theme.set_role(title, "h1")
         self.banner = Banner(self)
         self.queue_model = QueueModel(self)
-        self.queue_view = make_table(self.queue_model, self)
+        self.queue_view = make_table(self.queue_model, self, stretch_column=1)
         self.queue_view.selectionModel().selectionChanged.connect(lambda *_a: self._selected())
         self.queue_view.activated.connect(lambda _i: self._start_form())
         self.queue_title = QLabel(self)

@@ -87,7 +87,7 @@ class VaccinationWorkspace(Workspace):
         self.banner = Banner(self)
 
         self.queue_model = ClearedModel(self)
-        self.queue_view = make_table(self.queue_model, self)
+        self.queue_view = make_table(self.queue_model, self, stretch_column=1)
         self.queue_view.selectionModel().selectionChanged.connect(lambda *_a: self._selected())
         self.queue_view.activated.connect(lambda _i: self.record())
         self.queue_title = QLabel(self)

@@ -20,8 +20,10 @@ depends_on = None
 
 def upgrade() -> None:
     # Only indexes: the person table, its guard and FTS triggers are untouched.
-    op.execute("CREATE INDEX IF NOT EXISTS ix_person_id_tail3 ON person (substr(id_number, -3))")
-    op.execute("CREATE INDEX IF NOT EXISTS ix_person_phone_tail3 ON person (substr(phone, -3))")
+    # The number itself is in the index too: the full tail ("…45678") is checked there,
+    # without reading the person rows that only share the last 3 digits.
+    op.execute("CREATE INDEX IF NOT EXISTS ix_person_id_tail3 ON person (substr(id_number, -3), id_number)")
+    op.execute("CREATE INDEX IF NOT EXISTS ix_person_phone_tail3 ON person (substr(phone, -3), phone)")
 
 
 def downgrade() -> None:
