@@ -36,7 +36,7 @@ _TOKEN_OK = re.compile(r"^[a-z0-9]+$")
 # Fuzzy hits rank below every exact hit: exact scores stay well under this.
 FUZZY_PENALTY = 100.0
 FUZZY_BELOW = 5  # look for typos only when the exact search finds fewer people than this
-MAX_VARIANTS = 40  # per token: a short token has many neighbours; the AND of tokens narrows them
+MAX_VARIANTS = 12  # per token, the closest first: each is one more posting list to merge
 VOCAB_TTL_S = 300.0
 TAIL_MAX_DIGITS = 6  # plain digits up to this long are looked up as tails too
 TAIL_WINDOW = 60  # tail rows read per column: a short tail matches hundreds; type one more digit
@@ -228,7 +228,7 @@ def _fuzzy_rows(
     # others (few, specific words: a fast query). When every token starts a word yet
     # together they find nobody, any of them may be the typo: widen them all.
     bad = [t for t in tokens if not VOCABULARY.has_prefix(st, conn, t)]
-    widen = set(bad or tokens)
+    widen = set(bad or [t for t in tokens if len(t) >= 3])  # "an", "vy": too many neighbours
     variants = [VOCABULARY.neighbours(st, conn, t) if len(t) >= 2 and t in widen else [] for t in tokens]
     if not any(variants):
         return []

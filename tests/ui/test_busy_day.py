@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QPushButton
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 from sqlalchemy import text
 
 from station.dto import DoseInput, PersonInput
@@ -17,6 +17,7 @@ from tests.ui.conftest import Keyboard, login, wait_idle
 from ui import labels
 from ui.app import StationApp
 from ui.bridge import SyncSucceeded
+from ui.dialogs.reason import ReasonDialog
 from ui.settings import load_settings
 from ui.widgets.common import selected_row
 from ui.workspaces.admin import AdminWorkspace
@@ -61,6 +62,8 @@ def test_enter_never_ends_an_observation_early_and_an_end_can_be_undone(
 
     # Enter, Enter (the clerk's habit): a question, then "keep observing". Nothing ends.
     kb.enter(obs.view)
+    wait_idle(qtbot, app)
+    assert observed_at(st, dose_id) is None and obs.model.rowCount() == 1
     dialog = obs.early_dialog
     assert dialog is not None and dialog.isVisible()
     assert dialog.focusWidget() is dialog.reasons
@@ -135,13 +138,14 @@ def test_esc_asks_before_closing_a_form_with_input_and_ctrl_n_brings_it_back(
     rec.search_box.setFocus()
     kb.key(K.Key_N, rec.search_box, CTRL)
     form = rec.form
-    assert rec.form_open() and QApplication.focusWidget() is form.full_name
+    assert form.isVisible() and QApplication.focusWidget() is form.full_name
     kb.type("Trần Thị Ánh Tuyết")
     kb.tab()
     kb.type("09/11/1968")
     kb.tab()
     assert QApplication.focusWidget() is form.sex  # a closed drop-down
     kb.key(K.Key_Escape, form.sex)
+    assert form.isVisible() and form.full_name.text() == "Trần Thị Ánh Tuyết"  # still open, still filled
     dialog = form.close_dialog
     assert dialog is not None and dialog.isVisible()
     assert rec.form_open()
@@ -207,15 +211,16 @@ def test_void_dialog_buttons_say_different_things_and_fit(
     wait_idle(qtbot, app)
     vac.history_view.setFocus()
     kb.key(K.Key_Delete, vac.history_view, CTRL)
-    dialog = vac.void_dialog
+    dialog = vac.findChild(ReasonDialog)
     assert dialog is not None and dialog.isVisible()
     qtbot.waitExposed(dialog)
-    action, cancel = dialog.ok_btn.text(), dialog.cancel_btn.text()
+    ok_btn, cancel_btn = dialog.findChildren(QPushButton)
+    action, cancel = ok_btn.text(), cancel_btn.text()
     assert action.split()[0].lower() != cancel.split()[0].lower(), (action, cancel)
-    assert text_fits(dialog.ok_btn) and text_fits(dialog.cancel_btn), (action, cancel)
+    assert text_fits(ok_btn) and text_fits(cancel_btn), (action, cancel)
     kb.type("Nhập nhầm", dialog.reason)
     kb.key(K.Key_Escape, dialog.reason)  # Esc keeps the dose
-    assert vac.void_dialog is None
+    assert not dialog.isVisible()
     assert not clinical.dose_history(st, person_id)[0].voided
 
 
@@ -319,10 +324,9 @@ def test_settings_show_the_enrolled_hub_and_enter_saves(
     qtbot, qapp, st: Station, staff: Staff, kb: Keyboard
 ) -> None:
     from station import replica
-    from sync.cli import HUB_URL_KEY, SITE_NAME_KEY
 
-    replica.set_meta(st, HUB_URL_KEY, "http://127.0.0.1:8765")
-    replica.set_meta(st, SITE_NAME_KEY, "Trạm Y tế phường Tân Phong")
+    replica.set_meta(st, "hub_url", "http://127.0.0.1:8765")  # as enrollment stores them
+    replica.set_meta(st, "hub_site_name", "Trạm Y tế phường Tân Phong")
     ui = StationApp(qapp, st.data_dir, station=st, start_engine=False)
     ui.start()
     try:
@@ -330,7 +334,8 @@ def test_settings_show_the_enrolled_hub_and_enter_saves(
         ws = main.workspaces["admin"]
         assert isinstance(ws, AdminWorkspace)
         assert main.current_workspace() is ws  # IT staff land on administration
-        assert "Trạm Y tế phường Tân Phong" in main.status.site.text()  # the name, not only the code
+        assert any("Trạm Y tế phường Tân Phong" in w.text()  # the name, not only the code
+                   for w in main.statusBar().findChildren(QLabel))
         ws.tabs.setCurrentIndex(ws.tabs.count() - 1)
         assert ws.hub.text() == "http://127.0.0.1:8765"
         ws.idle.setFocus()
@@ -352,7 +357,7 @@ def test_action_feedback_leaves_the_sync_state_on_screen(
         full_name="Nguyễn Thị Đào", birth="07/03/1985", sex="F", id_type="cccd",
         id_number="075185001234", phone="0912345678", priority_group=9)], day=st.today())
     main = login(qtbot, app, kb, "tnv")
-    bar = main.status
+    bar = main.statusBar()
     app.bridge.feed(SyncSucceeded("2026-12-01T09:05:00+07:00"))
     qtbot.waitUntil(lambda: "09:05" in bar.last_sync.text(), timeout=5000)
     sync_state = (bar.line.text(), bar.pending.text(), bar.last_sync.text())
@@ -363,9 +368,9 @@ def test_action_feedback_leaves_the_sync_state_on_screen(
     kb.key(K.Key_Down, rec.today_view)
     kb.enter(rec.today_view)  # check in: an action with feedback
     wait_idle(qtbot, app)
-    assert "A1" in bar.feedback.text()
     for label in (bar.line, bar.pending, bar.last_sync):
         assert label.isVisible(), label.text()
+    assert "A1" in bar.feedback.text()
     assert (bar.line.text(), bar.last_sync.text()) == sync_state[::2]
     # The poller reports an older success (another clock, the same cycle): the time stays.
     app.bridge.feed(SyncSucceeded("2026-12-01T08:55:00+07:00"))
@@ -374,7 +379,7 @@ def test_action_feedback_leaves_the_sync_state_on_screen(
     # A colleague unlocks: the new window shows the same (newest) time.
     app.bridge.feed(SyncSucceeded("2026-12-01T08:50:00+07:00"))
     qtbot.wait(50)
-    assert "09:05" in main.status.last_sync.text()
+    assert "09:05" in bar.last_sync.text()
 
 
 # ---- 9. smaller things --------------------------------------------------------------------
@@ -397,7 +402,7 @@ def test_f_keys_of_other_roles_answer_and_ctrl_l_says_locked(qtbot, app: Station
     main = login(qtbot, app, kb, "tnv")
     kb.key(K.Key_F3, main)
     assert main.current_key() == "reception"
-    assert main.status.feedback.text()  # "your role does not use this screen", not silence
+    assert main.statusBar().feedback.text()  # "your role does not use this screen", not silence
     kb.key(K.Key_L, main, CTRL)
     assert main.is_locked()
     assert "pause" not in main.lock_hint.text().lower() and "tạm" not in main.lock_hint.text().lower()
