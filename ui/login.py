@@ -14,7 +14,6 @@ from station.store import Actor, Station
 from ui import messages, theme
 from ui.tasks import TaskManager
 
-
 BOX_WIDTH = 460
 
 

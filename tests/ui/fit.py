@@ -71,7 +71,7 @@ def problems(top: QWidget) -> list[str]:
         fm = w.fontMetrics()
         if isinstance(w, QLabel):
             text = w.text()
-            if not text or w.textFormat() == Qt.TextFormat.RichText or "<" in text and ">" in text:
+            if not text or w.textFormat() == Qt.TextFormat.RichText or ("<" in text and ">" in text):
                 continue
             if w.buddy() is not None:
                 text = _plain(text)  # "&Name:" shows as "Name:" with an underline

@@ -256,7 +256,7 @@ class ObservationWorkspace(Workspace):
         if pending is None:
             return
         pending.timer.stop()
-        w, reason = pending.watched, pending.early_reason
+        reason = pending.early_reason
         st, actor = self.ctx.station, self.session.actor
 
         def failed(exc: BaseException) -> None:
