@@ -79,7 +79,7 @@ QComboBox::drop-down, QDateEdit::drop-down {{ subcontrol-origin: padding; subcon
     width: 26px; border-left: 1px solid #999; }}
 QComboBox::down-arrow, QDateEdit::down-arrow {{ image: url({ASSETS}/arrow-down.png); width: 16px; height: 16px; }}
 QComboBox::down-arrow:disabled, QDateEdit::down-arrow:disabled {{ image: url({ASSETS}/arrow-down-disabled.png); }}
-QAbstractSpinBox {{ padding-right: 26px; }}
+QAbstractSpinBox {{ padding-left: 6px; padding-right: 26px; }}
 QAbstractSpinBox::up-button {{ subcontrol-origin: border; subcontrol-position: top right; width: 24px;
     border-left: 1px solid #999; border-bottom: 1px solid #ccc; }}
 QAbstractSpinBox::down-button {{ subcontrol-origin: border; subcontrol-position: bottom right; width: 24px;
