@@ -73,9 +73,9 @@ ADDED_COLUMNS: dict[str, dict[str, dict[str, Callable[[Row], Any]]]] = {
             "consent_at": lambda r: r["created_at"] if r["id"] != ID["p5"] else None,
         }
     },
-    # 0003: the station that entered each dose. Every fixture dose was entered
+    # 0004: the station that entered each dose. Every fixture dose was entered
     # at this station (none was pulled from a sibling).
-    "0003": {
+    "0004": {
         "dose": {
             "origin_station": lambda r: INSTALL_ID,
         }

@@ -424,14 +424,14 @@ def test_migration_failing_midway_leaves_the_old_file_and_the_backup(
     assert len(list((ddir / "backups").glob("*from-0001*.db"))) == 2
 
 
-def test_0003_sets_the_origin_of_own_doses_and_leaves_pulled_ones_unowned(
+def test_0004_sets_the_origin_of_own_doses_and_leaves_pulled_ones_unowned(
     tmp_path: Path, clock: Any
 ) -> None:
-    """Revision 0003: a dose this station entered is its own (outbox op, or audit entry once
+    """Revision 0004: a dose this station entered is its own (outbox op, or audit entry once
     the op was purged after retention); a dose pulled from a sibling is not."""
     from station import tally
 
-    ddir, install_id, key = install(FIXTURES / "rev0002", tmp_path)
+    ddir, install_id, key = install(FIXTURES / "rev0003", tmp_path)
     raw = open_raw(ddir / "station.db", key)
     try:
         raw.create_function("tt_ctx", 0, lambda: "migrate")
