@@ -72,6 +72,9 @@ class HubSettings:
     clock: Callable[[], datetime] = field(default=utc_now)
     dashboard_refresh_s: int = 30  # how often the dashboard page refetches its figures
     watch_poll_s: float = DEFAULT_POLL_S  # long-poll pulls: how often commits of other processes are looked for
+    # The longest a pull may wait for a change (0: no long-polls; the station then syncs on
+    # its own schedule). A station's ``wait`` is cut to this.
+    long_poll_max_s: float = MAX_PULL_WAIT_S
 
 
 def _error(
@@ -404,7 +407,7 @@ def create_app(settings: HubSettings) -> FastAPI:
         await run_in_threadpool(service.touch_station, db, who.station_id, now=clock())
         page = await run_in_threadpool(service.pull, db, who, cursor, limit, replica_epoch)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait
+        deadline = loop.time() + max(0.0, min(wait, settings.long_poll_max_s))
         # Bounded: each round waits for a commit in scope; only echoes of this
         # replica's own ops send it round again.
         for _ in range(1000):
