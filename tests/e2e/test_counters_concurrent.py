@@ -19,7 +19,7 @@ from hub import counters, service
 from tests.e2e.harness import Cluster, Node, People
 
 SITE = "DN-CC-01"
-ROUNDS = 12
+ROUNDS = 8
 
 
 def _push(node: Node, barrier: threading.Barrier, failures: list[str]) -> None:

@@ -311,7 +311,7 @@ def _settings(examples: int) -> settings:
 
 @pytest.mark.timeout(300)
 def test_true_count_property_sqlite() -> None:
-    run_state_machine_as_test(TrueCount, settings=_settings(12))
+    run_state_machine_as_test(TrueCount, settings=_settings(10))
 
 
 @pytest.mark.timeout(300)
@@ -321,4 +321,4 @@ def test_true_count_property_postgres(pg: PgCluster | None) -> None:
             raise RuntimeError("PostgreSQL unavailable in CI")
         pytest.skip("PostgreSQL binaries not installed (CI must have them)")
     model = type("TrueCountPg", (TrueCount,), {"backend": "postgres", "pg": pg})
-    run_state_machine_as_test(model, settings=_settings(4))
+    run_state_machine_as_test(model, settings=_settings(3))
