@@ -29,12 +29,13 @@ from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QApplication, QWidget
 from sqlalchemy import text
 
+from station import refdata
 from station.demo import DEMO_PASSWORD, generate
 from station.dto import DoseInput, PersonInput
 from station.memkeyring import ProcessKeyring
 from station.services import admin, clinical, people
 from station.store import Station, init_station
-from tests.station.helpers import ELIGIBLE_4355, QR_AN
+from tests.station.helpers import QR_AN
 from ui.app import StationApp
 from ui.settings import UiSettings, save_settings
 
@@ -78,8 +79,11 @@ def build_station(ddir: Path, clock: Clock) -> Station:
     for i, (reg, person) in enumerate(today[:14]):
         people.check_in(st, sup, reg.id)
         if i < 10:
-            clinical.record_screening(st, scr, person.id, answers=ELIGIBLE_4355, outcome="eligible",
-                                      vitals={"temperature": 36.7, "pulse": 78})
+            form = refdata.screening_forms()[clinical.screening_form_for(st, person.id).form_id or ""]
+            guardian = {"guardian_name": "Nguyễn Văn Ba", "guardian_phone": "0912000111"} if form.guardian else {}
+            clinical.record_screening(st, scr, person.id, answers={i.id: False for i in form.items},
+                                      outcome="eligible", vitals={"temperature": 36.7, "pulse": 78},
+                                      **guardian)
         if i < 5:
             clock.now -= timedelta(minutes=5 * (5 - i))
             try:
@@ -171,7 +175,16 @@ def render_language(qapp: QApplication, st: Station, lang: str, out: Path) -> No
         main.show_workspace("screening")
         settle(app)
         scr = main.workspaces["screening"]
-        scr.item_boxes["5"].setChecked(True)
+        # A woman: the pregnancy questions are asked. Two findings that disagree show
+        # why the suggestion is what it is (acute illness -> defer beats the hospital).
+        for r in range(scr.queue_model.rowCount()):
+            if scr.queue_model.row_at(r)[1].sex == "F":
+                scr.queue_view.selectRow(r)
+                break
+        settle(app)
+        scr.item_boxes["2"].setChecked(True)
+        scr.item_boxes["4"].setChecked(True)
+        scr.details["4"].setText("Penicillin")
         scr.vitals["temperature"].setText("37.9")
         shot(main, "screening")
 
@@ -179,6 +192,7 @@ def render_language(qapp: QApplication, st: Station, lang: str, out: Path) -> No
         settle(app)
         vac = main.workspaces["vaccination"]
         vac.set_session_lot(vac.lot_combo.itemData(1) or vac.lot_combo.itemData(0))
+        vac.set_session_site("left_deltoid")
         vac.queue_view.setFocus()
         select_first(vac.queue_view)
         settle(app)

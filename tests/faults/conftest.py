@@ -28,7 +28,7 @@ from hub.app import HubSettings
 from hub.db import Database
 from hub.ingest import payload_hash, utc_now
 from hub.server import RunningHub, run_hub
-from station import exchange, outbox
+from station import exchange, outbox, refdata
 from station.audit import verify_chain
 from station.clock import HLC, iso
 from station.db import integrity_check
@@ -42,7 +42,7 @@ from sync.client import HubClient
 from sync.protocol import EnrollRequest, Op
 
 PASSWORD = "mat-khau-123"
-ELIGIBLE = {k: False for k in ("1", "2a", "2b", "3", "4", "5", "6", "7", "8", "9")}
+ELIGIBLE = {item.id: False for item in refdata.default_screening_form().items}
 
 # Domain tables compared station <-> hub, with how the hub rows of one site are found.
 SCOPED_TABLES: dict[str, str] = {

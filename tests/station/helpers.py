@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from station import refdata
 from station.dto import PersonInput
 
 QR_AN = "075090001234|271234567|NGUYỄN VĂN AN|15031990|Nam|Số 5, Biên Hòa, Đồng Nai|01052021"
@@ -23,4 +24,8 @@ def person(**overrides: object) -> PersonInput:
     return PersonInput(**base)  # type: ignore[arg-type]
 
 
-ELIGIBLE_4355 = {k: False for k in ("1", "2a", "2b", "3", "4", "5", "6", "7", "8", "9")}
+# Every question answered "no" on the adult form a screening today uses (the tests'
+# clock is in 2026: QĐ 5785/QĐ-BYT). "No" to a question that does not apply (a
+# pregnancy question for a man) is accepted. The old name stays for other branches.
+ELIGIBLE = {item.id: False for item in refdata.default_screening_form().items}
+ELIGIBLE_4355 = ELIGIBLE
