@@ -149,7 +149,7 @@ def generate(
     # Some people bring a paper certificate of earlier doses given elsewhere.
     hist_rng = random.Random(seed + 1)
     with st.read() as conn:
-        births = dict(conn.execute(text("SELECT id, birth FROM person")).all())
+        births: dict[str, str] = {str(r[0]): str(r[1]) for r in conn.execute(text("SELECT id, birth FROM person"))}
     for pid in people_made:
         if hist_rng.random() >= history_share:
             continue
