@@ -28,7 +28,7 @@ from hub.app import HubSettings
 from hub.db import Database
 from hub.ingest import payload_hash, utc_now
 from hub.server import RunningHub, run_hub
-from station import exchange, outbox, refdata
+from station import exchange, outbox
 from station.audit import verify_chain
 from station.clock import HLC, iso
 from station.db import integrity_check
@@ -40,9 +40,9 @@ from station.services import admin, clinical, people
 from station.store import Actor, Station
 from sync.client import HubClient
 from sync.protocol import EnrollRequest, Op
+from tests.station.helpers import screen_eligible
 
 PASSWORD = "mat-khau-123"
-ELIGIBLE = {item.id: False for item in refdata.default_screening_form().items}
 
 # Domain tables compared station <-> hub, with how the hub rows of one site are found.
 SCOPED_TABLES: dict[str, str] = {
@@ -179,9 +179,7 @@ class Workload:
         self.kinds["walk_in"] += 1
         if not vaccinate:
             return
-        clinical.record_screening(
-            self.st, self.staff["screener"], res.person.id, answers=ELIGIBLE, outcome="eligible"
-        )
+        screen_eligible(self.st, self.staff["screener"], res.person.id)
         self.kinds["screening"] += 1
         data = DoseInput(person_id=res.person.id, lot_id=self.lot_id)
         try:
