@@ -432,7 +432,7 @@ def test_doses_before_0003_keep_their_lot_count_and_new_doses_record_a_volume(
     from station.dto import DoseInput
     from station.services import clinical
 
-    ddir, _, key = install(FIXTURES / "rev0002", tmp_path)
+    ddir, _, _key = install(FIXTURES / "rev0002", tmp_path)
     st = open_station(ddir, clock=clock)
     try:
         with st.read() as conn:
