@@ -170,21 +170,6 @@ class AdminWorkspace(Workspace):
             ("password", self.tr("Password"), self.new_password),
         ]))
         form.addWidget(add)
-        if self.session.can("set_interval_profile"):
-            profile_title = QLabel(self.tr("Interval rules"), page)
-            theme.set_role(profile_title, "h2")
-            self.profile = QComboBox(page)
-            for pid, prof in refdata.province_profiles().items():
-                self.profile.addItem(prof.name_vi if labels.is_vietnamese() else prof.name_en, pid)
-            self.profile.activated.connect(lambda _i: self._set_profile())
-            hint = QLabel(self.tr(
-                "A province's decision may shorten the gap between doses (Đồng Nai: AstraZeneca "
-                "from 4 weeks). Set the same on every station of the site."), page)
-            hint.setWordWrap(True)
-            theme.set_role(hint, "muted")
-            form.addWidget(profile_title)
-            form.addWidget(self.profile)
-            form.addWidget(hint)
         form.addStretch(1)
         left = QVBoxLayout()
         left.addWidget(self.users_view, 1)

@@ -179,8 +179,10 @@ class ScreeningWorkspace(Workspace):
         fl.addWidget(self.person)
         fl.addWidget(self.form_title)
         fl.addWidget(self.guardian_box)
-        fl.addWidget(self.items_box)
+        # Vital signs first, as on the paper forms: short, and always in view; the
+        # questions below scroll when a form is long (12 items for an adult woman).
         fl.addWidget(self.vitals_box)
+        fl.addWidget(self.items_box)
         fl.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -253,23 +255,24 @@ class ScreeningWorkspace(Workspace):
                 box.toggled.connect(detail.setEnabled)
                 self.details[item.id] = detail
                 self.items_layout.addWidget(detail)
+        # One column per vital sign, label above the field: two lines for all five.
         for i, rule in enumerate(form.vitals):
             edit = QLineEdit(self.vitals_box)
-            edit.setMaximumWidth(90)
+            edit.setMaximumWidth(80)
             edit.textChanged.connect(self._recompute)
             self.vitals[rule.name] = edit
             field = f"vitals.{rule.name}"
-            cell = QVBoxLayout()
             row = QHBoxLayout()
             row.addWidget(edit)
             row.addWidget(QLabel(rule.unit, self.vitals_box))
             row.addStretch(1)
-            cell.addLayout(row)
-            cell.addWidget(self.form_errors.add(field, edit, self.vitals_box))
             label = QLabel(self._vital_label(rule.name), self.vitals_box)
             label.setBuddy(edit)
-            self.vitals_grid.addWidget(label, i // 2, (i % 2) * 2, Qt.AlignmentFlag.AlignTop)
-            self.vitals_grid.addLayout(cell, i // 2, (i % 2) * 2 + 1)
+            self.vitals_grid.addWidget(label, 0, i)
+            self.vitals_grid.addLayout(row, 1, i)
+            self.vitals_grid.addWidget(self.form_errors.add(field, edit, self.vitals_box), 2, i)
+        for i in range(5):
+            self.vitals_grid.setColumnStretch(i, 1 if i < len(form.vitals) else 0)
         self.guardian_box.setVisible(form.guardian)
 
     def _vital_label(self, name: str) -> str:

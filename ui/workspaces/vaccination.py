@@ -104,7 +104,7 @@ class VaccinationWorkspace(Workspace):
             self.site_combo.addItem(labels.tr(labels.INJECTION_SITE, code), code)
         self.site_combo.setPlaceholderText(self.tr("Choose (F9)"))
         self.site_combo.activated.connect(lambda _i: self.set_session_site(self.site_combo.currentData()))
-        site_label = QLabel(self.tr("Site (F9)"), self)
+        site_label = QLabel(self.tr("Injection site (F9)"), self)
         site_label.setBuddy(self.site_combo)
         self.banner = Banner(self)
 
@@ -140,6 +140,9 @@ class VaccinationWorkspace(Workspace):
         rl.addWidget(self.history_view, 1)
         row = QHBoxLayout()
         row.addWidget(self.record_btn)
+        # The site sits by the Record button: chosen once per session, seen at every dose.
+        row.addWidget(site_label)
+        row.addWidget(self.site_combo)
         row.addStretch(1)
         row.addWidget(self.void_btn)
         rl.addLayout(row)
@@ -162,8 +165,6 @@ class VaccinationWorkspace(Workspace):
         top.addStretch(1)
         top.addWidget(lot_label)
         top.addWidget(self.lot_combo)
-        top.addWidget(site_label)
-        top.addWidget(self.site_combo)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(self.banner)
