@@ -235,6 +235,8 @@ def test_data_files_packaged_and_compact() -> None:
         "screening_forms.json",
         "admin_units.json",
         "admin_units.SOURCE.md",
+        "screening_forms.SOURCE.md",
+        "vaccines.SOURCE.md",
         "README.md",
     ):
         assert base.joinpath(name).is_file(), name

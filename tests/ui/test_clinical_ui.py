@@ -137,7 +137,8 @@ def test_injection_site_is_chosen_and_kept_for_the_session(
     assert clinical.dose_history(st, a) == []
     assert vac.site_combo.hasFocus() or vac.site_combo.view().isVisible()
     vac.site_combo.hidePopup()
-    kb.key(K.Key_F9, vac)
+    kb.key(K.Key_F10, vac)  # F9 is the Reports screen: the site has its own key
+    assert main.current_key() == "vaccination" and vac.site_combo.view().isVisible()
     vac.site_combo.hidePopup()
     kb.key(K.Key_Down, vac.site_combo)
     kb.key(K.Key_Down, vac.site_combo)

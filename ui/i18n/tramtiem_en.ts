@@ -2822,14 +2822,6 @@
         <translation>Lot in use (F8)</translation>
     </message>
     <message>
-        <source>Choose (F9)</source>
-        <translation>Choose (F9)</translation>
-    </message>
-    <message>
-        <source>Injection site (F9)</source>
-        <translation>Injection site (F9)</translation>
-    </message>
-    <message>
         <source>Choose a person from the queue</source>
         <translation>Choose a person from the queue</translation>
     </message>
@@ -2854,12 +2846,20 @@
         <translation>Choose the lot in use for this session</translation>
     </message>
     <message>
-        <source>F9</source>
-        <translation>F9</translation>
+        <source>Choose (F10)</source>
+        <translation>Choose (F10)</translation>
+    </message>
+    <message>
+        <source>Injection site (F10)</source>
+        <translation>Injection site (F10)</translation>
     </message>
     <message>
         <source>Choose the injection site for this session</source>
         <translation>Choose the injection site for this session</translation>
+    </message>
+    <message>
+        <source>F10</source>
+        <translation>F10</translation>
     </message>
     <message>
         <source>↑ ↓</source>
@@ -2937,8 +2937,8 @@
         <translation>Choose the lot in use first (F8).</translation>
     </message>
     <message>
-        <source>Choose the injection site first (F9).</source>
-        <translation>Choose the injection site first (F9).</translation>
+        <source>Choose the injection site first (F10).</source>
+        <translation>Choose the injection site first (F10).</translation>
     </message>
     <message>
         <source>Recorded: dose {n} {vaccine}, lot {lot}, at {time}. Observe until {until}.</source>

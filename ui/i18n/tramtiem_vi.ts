@@ -2813,14 +2813,6 @@
         <translation>Lô đang dùng (F8)</translation>
     </message>
     <message>
-        <source>Choose (F9)</source>
-        <translation>Chọn (F9)</translation>
-    </message>
-    <message>
-        <source>Injection site (F9)</source>
-        <translation>Vị trí tiêm (F9)</translation>
-    </message>
-    <message>
         <source>Choose a person from the queue</source>
         <translation>Chọn một người trong hàng chờ</translation>
     </message>
@@ -2845,12 +2837,20 @@
         <translation>Chọn lô dùng trong buổi tiêm</translation>
     </message>
     <message>
-        <source>F9</source>
-        <translation>F9</translation>
+        <source>Choose (F10)</source>
+        <translation>Chọn (F10)</translation>
+    </message>
+    <message>
+        <source>Injection site (F10)</source>
+        <translation>Vị trí tiêm (F10)</translation>
     </message>
     <message>
         <source>Choose the injection site for this session</source>
         <translation>Chọn vị trí tiêm cho phiên làm việc</translation>
+    </message>
+    <message>
+        <source>F10</source>
+        <translation>F10</translation>
     </message>
     <message>
         <source>↑ ↓</source>
@@ -2927,8 +2927,8 @@
         <translation>Chọn lô đang dùng trước (F8).</translation>
     </message>
     <message>
-        <source>Choose the injection site first (F9).</source>
-        <translation>Chọn vị trí tiêm trước (F9).</translation>
+        <source>Choose the injection site first (F10).</source>
+        <translation>Chọn vị trí tiêm trước (F10).</translation>
     </message>
     <message>
         <source>Recorded: dose {n} {vaccine}, lot {lot}, at {time}. Observe until {until}.</source>

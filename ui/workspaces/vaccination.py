@@ -1,6 +1,6 @@
 """Vaccination: the queue of people cleared today, dose history, and recording with few keys.
 
-The lot in use (F8) and the injection site (F9) are chosen once per session and
+The lot in use (F8) and the injection site (F10) are chosen once per session and
 remembered in the :class:`~ui.context.Session`; recording a dose for the selected
 person is then one key (Enter). The core picks the product from the lot and the
 person's age (a Moderna lot gives the 6-11 half dose to a child) and records the
@@ -102,9 +102,9 @@ class VaccinationWorkspace(Workspace):
         self.site_combo = QComboBox(self)
         for code in labels.INJECTION_SITE:
             self.site_combo.addItem(labels.tr(labels.INJECTION_SITE, code), code)
-        self.site_combo.setPlaceholderText(self.tr("Choose (F9)"))
+        self.site_combo.setPlaceholderText(self.tr("Choose (F10)"))
         self.site_combo.activated.connect(lambda _i: self.set_session_site(self.site_combo.currentData()))
-        site_label = QLabel(self.tr("Injection site (F9)"), self)
+        site_label = QLabel(self.tr("Injection site (F10)"), self)
         site_label.setBuddy(self.site_combo)
         self.banner = Banner(self)
 
@@ -171,7 +171,7 @@ class VaccinationWorkspace(Workspace):
         lay.addWidget(split, 1)
 
         shortcut(QKeySequence(Qt.Key.Key_F8), self, self._focus_lot, local=True)
-        shortcut(QKeySequence(Qt.Key.Key_F9), self, self._focus_site, local=True)
+        shortcut(QKeySequence(Qt.Key.Key_F10), self, self._focus_site, local=True)
         self.site_combo.setCurrentIndex(self.site_combo.findData(session.injection_site)
                                         if session.injection_site else -1)
         shortcut("Ctrl+Del", self, self.void_selected, local=True)
@@ -185,7 +185,7 @@ class VaccinationWorkspace(Workspace):
     def shortcuts(self) -> list[tuple[str, str]]:
         out = [
             (self.tr("F8"), self.tr("Choose the lot in use for this session")),
-            (self.tr("F9"), self.tr("Choose the injection site for this session")),
+            (self.tr("F10"), self.tr("Choose the injection site for this session")),
             (self.tr("↑ ↓"), self.tr("Choose the person")),
             (self.tr("Enter"), self.tr("Record the suggested dose with the session lot")),
             (self.tr("Space, Enter"), self.tr("In a warning: tick, then record anyway")),
@@ -338,7 +338,7 @@ class VaccinationWorkspace(Workspace):
             self._focus_lot()
             return
         if self.session.injection_site is None:
-            self.banner.show_message(self.tr("Choose the injection site first (F9)."), "error")
+            self.banner.show_message(self.tr("Choose the injection site first (F10)."), "error")
             self._focus_site()
             return
         data = DoseInput(person_id=row[1].id, lot_id=self.session.lot_id, confirm=confirm,
