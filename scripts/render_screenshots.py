@@ -115,6 +115,19 @@ def build_station(ddir: Path, clock: Clock) -> Station:
             "UPDATE sync_outbox SET state = 'rejected', last_error = :e WHERE op_seq = "
             "(SELECT min(op_seq) FROM sync_outbox WHERE op_type = 'upsert_lot')"),
             {"e": json.dumps({"code": "lot.exists"})})
+    # Two children (issue 12): one waits for screening (the children's checklist), one was
+    # cleared and meets the adult Pfizer lot (refused unless a supervisor overrides).
+    vol = admin.login(st, "tinhnguyen", DEMO_PASSWORD)
+    for name, birth, phone, screen in (("Phạm Minh Khoa", "15/02/2012", "0903335555", False),
+                                       ("Đặng Thị Bảo Ngọc", "09/09/2017", "0903336666", True)):
+        pid = people.register_walk_in(st, vol, PersonInput(
+            full_name=name, birth=birth, sex="M" if not screen else "F", id_type="none",
+            phone=phone, priority_group=8)).person.id
+        if screen:
+            form = refdata.screening_forms()[clinical.screening_form_for(st, pid).form_id or ""]
+            clinical.record_screening(st, scr, pid, answers={i.id: False for i in form.items},
+                                      outcome="eligible", vitals={"temperature": 36.6},
+                                      guardian_name="Đặng Văn Hùng", guardian_phone="0912000222")
     return st
 
 
@@ -141,9 +154,10 @@ def render_language(qapp: QApplication, st: Station, lang: str, out: Path) -> No
     app.start()
     n = [0]
 
-    def shot(widget: QWidget, name: str) -> None:
-        n[0] += 1
-        grab(widget, out / f"{lang}-{n[0]:02d}-{name}.png")
+    def shot(widget: QWidget, name: str, number: str | None = None) -> None:
+        if number is None:
+            n[0] += 1
+        grab(widget, out / f"{lang}-{number or f'{n[0]:02d}'}-{name}.png")
 
     try:
         app.login.resize(SIZE)
@@ -187,6 +201,16 @@ def render_language(qapp: QApplication, st: Station, lang: str, out: Path) -> No
         scr.details["4"].setText("Penicillin")
         scr.vitals["temperature"].setText("37.9")
         shot(main, "screening")
+        # The children's checklist: a parent or guardian, temperature and pulse.
+        for r in range(scr.queue_model.rowCount()):
+            if scr.queue_model.row_at(r)[1].full_name == "Phạm Minh Khoa":
+                scr.queue_view.selectRow(r)
+        settle(app)
+        scr.guardian_name.setText("Phạm Thị Lành")
+        scr.guardian_phone.setText("0912 000 111")
+        scr.vitals["temperature"].setText("36.9")
+        scr.item_boxes["5"].setChecked(True)
+        shot(main, "screening-child", "05b")
 
         main.show_workspace("vaccination")
         settle(app)
@@ -197,6 +221,23 @@ def render_language(qapp: QApplication, st: Station, lang: str, out: Path) -> No
         select_first(vac.queue_view)
         settle(app)
         shot(main, "vaccination")
+        # A child of 9 and the adult Pfizer lot: refused; a supervisor may override.
+        pfizer = next(i for i in range(vac.lot_combo.count())
+                      if vac._lots[i].vaccine_code == "PFIZER")
+        vac.set_session_lot(vac.lot_combo.itemData(pfizer))
+        for r in range(vac.queue_model.rowCount()):
+            if vac.queue_model.row_at(r)[1].full_name == "Đặng Thị Bảo Ngọc":
+                vac.queue_view.selectRow(r)
+        settle(app)
+        vac.record()
+        wait_until(lambda: vac.override_dialog is not None)
+        dialog = vac.override_dialog
+        assert dialog is not None
+        dialog.reason.setText("Theo chỉ định của bác sĩ nhi khoa")
+        settle(app)
+        shot(dialog, "vaccination-override", "06b")
+        dialog.reject()
+        settle(app)
 
         main.show_workspace("observation")
         settle(app)

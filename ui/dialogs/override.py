@@ -41,7 +41,7 @@ class OverrideDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addWidget(title)
         for issue in issues:
-            label = QLabel("⛔ " + messages.issue_text(issue), self)
+            label = QLabel(messages.issue_text(issue), self)
             label.setWordWrap(True)
             theme.set_role(label, "banner-error")
             lay.addWidget(label)
@@ -66,6 +66,8 @@ class OverrideDialog(QDialog):
             self.password.hide()
         lay.addLayout(form)
         self.ok_btn = QPushButton(self.tr("Override and record"), self)
+        # Bold from the start: a style sheet's ":default" bold is not measured, its text is cut.
+        self.ok_btn.setProperty("role", "primary")
         self.ok_btn.setEnabled(False)
         self.ok_btn.setAutoDefault(False)
         self.cancel_btn = QPushButton(self.tr("Cancel (Esc)"), self)
@@ -90,6 +92,7 @@ class OverrideDialog(QDialog):
         self.ok_btn.setEnabled(bool(ready))
         self.ok_btn.setDefault(bool(ready))
         self.cancel_btn.setDefault(not ready)
+
 
     def values(self) -> tuple[str, str | None, str | None]:
         """(reason, supervisor user name, password); the last two None when not asked."""

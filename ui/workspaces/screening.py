@@ -54,6 +54,8 @@ def _clear_layout(layout: QLayout) -> None:
         if entry is None:
             continue
         if (widget := entry.widget()) is not None:
+            # Hidden now: deleteLater runs only when the event loop comes round again.
+            widget.hide()
             widget.deleteLater()
         elif (inner := entry.layout()) is not None:
             _clear_layout(inner)
@@ -271,8 +273,8 @@ class ScreeningWorkspace(Workspace):
             self.vitals_grid.addWidget(label, 0, i)
             self.vitals_grid.addLayout(row, 1, i)
             self.vitals_grid.addWidget(self.form_errors.add(field, edit, self.vitals_box), 2, i)
-        for i in range(5):
-            self.vitals_grid.setColumnStretch(i, 1 if i < len(form.vitals) else 0)
+        for i in range(6):  # fields stay left; the space after the last one is empty
+            self.vitals_grid.setColumnStretch(i, 1 if i == len(form.vitals) else 0)
         self.guardian_box.setVisible(form.guardian)
 
     def _vital_label(self, name: str) -> str:
