@@ -14,7 +14,6 @@ from functools import partial
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -31,6 +30,7 @@ from station.roles import can
 from station.store import Actor
 from ui import theme
 from ui.context import AppContext, Session
+from ui.focus_input import FocusInput
 from ui.help_overlay import HelpOverlay
 from ui.idle import IdleWatcher
 from ui.login import LoginPanel
@@ -156,14 +156,14 @@ class MainWindow(QMainWindow):
         shortcut("Ctrl+L", self, self.lock)
         shortcut("Ctrl+F", self, self._focus_search)
 
-        app = QApplication.instance()
         self.scanner = ScanCatcher(self, self)
         self.scanner.sig_scanned.connect(self._scanned)
         self.idle = IdleWatcher(ctx.settings.idle_lock_minutes * 60_000, self)
         self.idle.sig_idle.connect(self.lock)
-        if app is not None:
-            app.installEventFilter(self.scanner)
-            app.installEventFilter(self.idle)
+        # Key presses reach the focus widget first: one filter there sees them all, where an
+        # application-wide filter would make every event of the process cross into Python.
+        self.input = FocusInput([self.scanner.eventFilter, self.idle.eventFilter], self)
+        self.input.sig_focus_moved.connect(self.idle.activity)
         self.idle.start()
         self.resize(1366, 768)
         if self.workspaces:
@@ -268,16 +268,10 @@ class MainWindow(QMainWindow):
             ws.activate()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self.scanner)
-            app.removeEventFilter(self.idle)
+        self.input.close()
         super().closeEvent(event)
 
     def detach(self) -> None:
         """Stop listening to the application (before this window is replaced)."""
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self.scanner)
-            app.removeEventFilter(self.idle)
+        self.input.close()
         self.idle.stop()

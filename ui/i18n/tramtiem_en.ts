@@ -2228,6 +2228,10 @@
         <translation>Everyone in this file is already expected that day.</translation>
     </message>
     <message>
+        <source>Importing… {percent}% (nothing is saved until every row is in)</source>
+        <translation>Importing… {percent}% (nothing is saved until every row is in)</translation>
+    </message>
+    <message>
         <source>Imported: {people} new people, {regs} registrations for {day}.</source>
         <translation>Imported: {people} new people, {regs} registrations for {day}.</translation>
     </message>

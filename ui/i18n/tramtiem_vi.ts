@@ -2225,6 +2225,10 @@
         <translation>Mọi người trong tệp đã có trong danh sách ngày này.</translation>
     </message>
     <message>
+        <source>Importing… {percent}% (nothing is saved until every row is in)</source>
+        <translation>Đang nhập… {percent}% (chưa lưu gì cho đến khi mọi dòng đã vào)</translation>
+    </message>
+    <message>
         <source>Imported: {people} new people, {regs} registrations for {day}.</source>
         <translation>Đã nhập: {people} người mới, {regs} lượt đăng ký cho ngày {day}.</translation>
     </message>

@@ -71,6 +71,7 @@ def make_table(model: RowsModel, parent: QWidget | None = None, *, sortable: boo
     view.verticalHeader().setDefaultSectionSize(30)
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setResizeContentsPrecision(0)
     view.setWordWrap(False)
     view.setTabKeyNavigation(False)  # Tab leaves the table: keyboard users need that
     return view
