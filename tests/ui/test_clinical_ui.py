@@ -249,3 +249,34 @@ def test_supervisor_sets_the_interval_profile_in_admin(qtbot, app: StationApp, k
     with st.read() as conn:
         detail = conn.execute(text("SELECT detail FROM audit_log WHERE action = 'set_interval_profile'")).scalar_one()
     assert '"to":"dong-nai"' in detail and '"from":"national"' in detail
+
+
+def test_a_moderna_lot_gives_a_child_the_half_dose(
+    qtbot, app: StationApp, kb: Keyboard, st: Station, staff: Staff
+):
+    from station.dto import LotInput
+    from station.services import admin
+
+    moderna = admin.upsert_lot(st, staff.supervisor, LotInput("MODERNA", "MOD001", "30/06/2027", 10))
+    child = walk_in(st, staff, "Phạm Minh Khoa", "15/02/2018", "M", "0903335555")
+    clinical.record_screening(
+        st, staff.screener, child, outcome="eligible", guardian_name="Phạm Thị Lành",
+        guardian_phone="0912000111",
+        answers={i.id: False for i in refdata.screening_forms()["1535-2022-03-child5"].items})
+    main = login(qtbot, app, kb, "thuky")
+    kb.key(K.Key_F4, main)
+    vac = main.workspaces["vaccination"]
+    assert isinstance(vac, VaccinationWorkspace)
+    wait_idle(qtbot, app)
+    choose_lot(qtbot, app, kb, vac, moderna.id)
+    vac.queue_view.setFocus()
+    select_person(qtbot, app, vac, child)
+    # The suggestion is the children's products; the Moderna lot gives one of them: no warning.
+    assert labels.vaccine_name("MODERNA_6_11") in vac.suggest.text()
+    assert labels.vaccine_name("PFIZER") + "," not in vac.suggest.text()
+    assert "⚠" not in vac.suggest.text()
+    kb.enter(vac.queue_view)
+    wait_idle(qtbot, app)
+    (dose,) = clinical.dose_history(st, child)
+    assert (dose.vaccine_code, dose.volume_ml) == ("MODERNA_6_11", 0.25)
+    assert labels.volume(0.25) in vac.banner.text()

@@ -317,7 +317,9 @@ class VaccinationWorkspace(Workspace):
                 text += " · " + self.tr("intervals of {profile}").format(
                     profile=profile.name_vi if labels.is_vietnamese() else profile.name_en)
         lot = self.session_lot()
-        if lot is not None and s.vaccine_codes and lot.vaccine_code not in s.vaccine_codes:
+        # A Moderna lot also gives the 6-11 half dose: compare the products the lot can give.
+        if (lot is not None and s.vaccine_codes
+                and not set(refdata.products_for_lot(lot.vaccine_code)) & set(s.vaccine_codes)):
             text += "\n⚠ " + self.tr("The lot in use ({vaccine}) is not a suggested vaccine.").format(
                 vaccine=labels.vaccine_name(lot.vaccine_code))
         self.suggest.setText(text)
