@@ -13,7 +13,17 @@ the hub has acknowledged the row).
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -61,7 +71,12 @@ class Person(Base):
     created_at: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[str] = mapped_column(String(32))
 
-    __table_args__ = (Index("ix_person_dup", "name_fold", "birth"),)
+    __table_args__ = (
+        Index("ix_person_dup", "name_fold", "birth"),
+        # Tail search ("…678"): the last 3 digits, as the UI shows them; revision 0003.
+        Index("ix_person_id_tail3", func.substr(text("id_number"), -3), "id_number"),
+        Index("ix_person_phone_tail3", func.substr(text("phone"), -3), "phone"),
+    )
 
 
 class Registration(Base):
@@ -148,7 +163,7 @@ class Dose(Base):
     voided_by: Mapped[str | None] = mapped_column(String(36))
     voided_at: Mapped[str | None] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer, default=0)
-    # 0003: what was injected (a half-dose booster is 0.25 ml; NULL before 0003 and
+    # 0004: what was injected (a half-dose booster is 0.25 ml; NULL before 0004 and
     # for doses copied from paper), and a supervisor's override of an age limit or a
     # contraindication (who, why; the codes are in the audit log).
     volume_ml: Mapped[float | None] = mapped_column(Float)

@@ -27,7 +27,7 @@ from datetime import date
 
 from sqlalchemy import text
 
-from station import refdata, stock
+from station import refdata, replica, stock
 from station.clock import iso
 from station.dto import PersonDTO
 from station.services import clinical, people
@@ -104,6 +104,7 @@ class DailyReport:
     screening: tuple[OutcomeCount, ...]
     adverse: tuple[SeverityCount, ...]
     totals: ReportTotals
+    site_name: str = ""  # from the hub at enrollment; "" on a station never enrolled
 
 
 _DOSES_SQL = """
@@ -160,6 +161,7 @@ def daily_report(st: Station, day: date, *, site_code: str | None = None) -> Dai
     site = site_code or st.site_code
     params = {"s": site, "d": day.isoformat()}
     with st.read() as conn:
+        name = replica.site_name(conn) if site == st.site_code else ""
         dose_rows = conn.execute(text(_DOSES_SQL), params).all()
         lot_rows = conn.execute(text(_LOTS_SQL), params).all()
         site_doses = "AND d.source = 'site' AND "
@@ -171,7 +173,7 @@ def daily_report(st: Station, day: date, *, site_code: str | None = None) -> Dai
 
     merged: dict[tuple[str, int, str, int | None, float | None], int] = {}
     for r in dose_rows:
-        # A standard volume and an unrecorded one (doses before schema 0003) are one row.
+        # A standard volume and an unrecorded one (doses before schema 0004) are one row.
         key = (str(r[0]), int(r[1]), str(r[2]), r[3], _odd_volume(str(r[0]), r[4]))
         merged[key] = merged.get(key, 0) + int(r[5])
     doses = tuple(
@@ -237,6 +239,7 @@ def daily_report(st: Station, day: date, *, site_code: str | None = None) -> Dai
         screening=screening,
         adverse=adverse,
         totals=totals,
+        site_name=name,
     )
 
 
@@ -274,6 +277,7 @@ class SlipData:
     site_code: str
     printed_on: str  # ISO day
     qr_payload: str
+    site_name: str = ""  # from the hub at enrollment; "" on a station never enrolled
 
 
 def qr_payload(person_id: str) -> str:
@@ -315,7 +319,13 @@ def slip_data(st: Station, person_id: str) -> SlipData:
         site_code=st.site_code,
         printed_on=st.today().isoformat(),
         qr_payload=qr_payload(person.id),
+        site_name=_site_name(st),
     )
+
+
+def _site_name(st: Station) -> str:
+    with st.read() as conn:
+        return replica.site_name(conn)
 
 
 __all__ = [

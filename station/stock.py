@@ -3,7 +3,7 @@
 A lot's ``doses_received`` counts standard doses of the lot's product (Moderna
 0.5 ml). An injection takes ``volume_ml / standard`` of them: a Moderna booster or
 a Moderna 6-11 dose (0.25 ml) takes half. A dose recorded before volumes existed
-(schema 0003), or of a product with no known volume, takes one.
+(schema 0004), or of a product with no known volume, takes one.
 """
 
 from __future__ import annotations

@@ -90,6 +90,12 @@ REVIEW_ACTION = {
     "take_value": QT_TRANSLATE_NOOP("Labels", "Take the other value"),
     "unmerge": QT_TRANSLATE_NOOP("Labels", "Undo the merge"),
 }
+EARLY_END = {
+    "doctor_allowed": QT_TRANSLATE_NOOP("Labels", "The doctor allowed it"),
+    "left_against_advice": QT_TRANSLATE_NOOP("Labels", "Left against advice"),
+    "transferred_for_care": QT_TRANSLATE_NOOP("Labels", "Taken for medical care"),
+    "other": QT_TRANSLATE_NOOP("Labels", "Other reason"),
+}
 PRIORITY = {
     "high": QT_TRANSLATE_NOOP("Labels", "High"),
     "low": QT_TRANSLATE_NOOP("Labels", "Low"),
@@ -138,6 +144,14 @@ def number(value: float) -> str:
 def volume(ml: float | None) -> str:
     """``0,25 ml``; empty when unknown."""
     return "" if ml is None else f"{number(ml)} ml"
+
+
+def vaccine_short(code: str) -> str:
+    """The brand alone ("Pfizer", "Vero Cell"), the same in both languages: for narrow columns."""
+    try:
+        return refdata.vaccine(code).name
+    except KeyError:
+        return code
 
 
 def group_name(code: int | None) -> str:

@@ -73,9 +73,9 @@ ADDED_COLUMNS: dict[str, dict[str, dict[str, Callable[[Row], Any]]]] = {
             "consent_at": lambda r: r["created_at"] if r["id"] != ID["p5"] else None,
         }
     },
-    # 0003: the volume injected (site doses: the catalog's dose; a dose copied from a
+    # 0004: the volume injected (site doses: the catalog's dose; a dose copied from a
     # paper certificate has none) and a supervisor's override (none in the fixture).
-    "0003": {
+    "0004": {
         "dose": {
             "volume_ml": lambda r: None
             if r["source"] != "site"

@@ -424,7 +424,7 @@ def test_migration_failing_midway_leaves_the_old_file_and_the_backup(
     assert len(list((ddir / "backups").glob("*from-0001*.db"))) == 2
 
 
-def test_doses_before_0003_keep_their_lot_count_and_new_doses_record_a_volume(
+def test_doses_before_0004_keep_their_lot_count_and_new_doses_record_a_volume(
     tmp_path: Path, clock: Any
 ) -> None:
     """Issue 12: rev 0002 -> head. Old doses have no volume (NULL) and still take one dose

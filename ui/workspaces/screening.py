@@ -11,6 +11,7 @@ picks another one, which then needs a reason.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from PySide6.QtCore import QObject, Qt
@@ -101,7 +102,7 @@ class ScreeningWorkspace(Workspace):
         theme.set_role(title, "h1")
         self.banner = Banner(self)
         self.queue_model = QueueModel(self)
-        self.queue_view = make_table(self.queue_model, self)
+        self.queue_view = make_table(self.queue_model, self, stretch_column=1)
         self.queue_view.selectionModel().selectionChanged.connect(lambda *_a: self._selected())
         self.queue_view.activated.connect(lambda _i: self._start_form())
         self.queue_title = QLabel(self)
@@ -181,8 +182,8 @@ class ScreeningWorkspace(Workspace):
         fl.addWidget(self.person)
         fl.addWidget(self.form_title)
         fl.addWidget(self.guardian_box)
-        # Vital signs first, as on the paper forms: short, and always in view; the
-        # questions below scroll when a form is long (12 items for an adult woman).
+        # Vital signs first: measured first at the desk, and Enter from the queue lands
+        # there; short (one row), so the questions below scroll when a form is long.
         fl.addWidget(self.vitals_box)
         fl.addWidget(self.items_box)
         fl.addStretch(1)
@@ -208,7 +209,7 @@ class ScreeningWorkspace(Workspace):
         split.addWidget(right)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 5)
-        split.setSizes([330, 830])
+        split.setSizes([455, 700])  # the queue shows number, name, birth and arrival in full
         split.setChildrenCollapsible(False)
         lay = QVBoxLayout(self)
         lay.addWidget(title)
@@ -217,10 +218,15 @@ class ScreeningWorkspace(Workspace):
 
         for seq in ("Ctrl+Return", "Ctrl+Enter", "Ctrl+S"):
             shortcut(seq, self, self.save, local=True)
+        shortcut("Ctrl+T", self, self._start_form, local=True)
         self._sex: str | None = None
         self._build_form(self.form, None)
         self._set_form_enabled(False)
         self._recompute()
+
+    def _unit(self, unit: str) -> str:
+        # "°C" and "mmHg" read the same in both languages; a rate per minute does not.
+        return self.tr("/min") if unit == "/min" else unit
 
     def _build_form(self, form: refdata.ScreeningForm, sex: str | None) -> None:
         """(Re)build the questions and vital signs of ``form`` for a person of ``sex``."""
@@ -266,7 +272,7 @@ class ScreeningWorkspace(Workspace):
             field = f"vitals.{rule.name}"
             row = QHBoxLayout()
             row.addWidget(edit)
-            row.addWidget(QLabel(rule.unit, self.vitals_box))
+            row.addWidget(QLabel(self._unit(rule.unit), self.vitals_box))
             row.addStretch(1)
             label = QLabel(self._vital_label(rule.name), self.vitals_box)
             label.setBuddy(edit)
@@ -276,6 +282,17 @@ class ScreeningWorkspace(Workspace):
         for i in range(6):  # fields stay left; the space after the last one is empty
             self.vitals_grid.setColumnStretch(i, 1 if i == len(form.vitals) else 0)
         self.guardian_box.setVisible(form.guardian)
+        # Tab follows the page: guardian, vital signs, the questions (with their detail
+        # boxes), the decision. Rebuilt with the form: the widgets are new.
+        order: list[QWidget] = ([self.guardian_name, self.guardian_phone] if form.guardian else [])
+        order += list(self.vitals.values())
+        for item_id, box in self.item_boxes.items():
+            order.append(box)
+            if item_id in self.details:
+                order.append(self.details[item_id])
+        order += [self.outcome, self.reason, self.save_btn]
+        for a, b in itertools.pairwise(order):
+            QWidget.setTabOrder(a, b)
 
     def _vital_label(self, name: str) -> str:
         texts = {
@@ -295,6 +312,7 @@ class ScreeningWorkspace(Workspace):
     def shortcuts(self) -> list[tuple[str, str]]:
         return [
             (self.tr("↑ ↓ then Enter"), self.tr("Choose the next person and start the form")),
+            (self.tr("Ctrl+T"), self.tr("To the temperature (the first vital sign)")),
             (self.tr("Space"), self.tr("Tick / untick a question")),
             (self.tr("Ctrl+Enter"), self.tr("Save the screening")),
         ]
@@ -332,6 +350,10 @@ class ScreeningWorkspace(Workspace):
         row = selected_row(self.queue_view)
         if not isinstance(row, tuple):
             self.person.setText(self.tr("Choose a person from the queue"))
+            self._reset_form()
+            # No person, no outcome: an empty form must not read "eligible".
+            self.suggested.setText("—")
+            self.suggested.setStyleSheet("")
             self._set_form_enabled(False)
             return
         reg, person = row
@@ -350,6 +372,9 @@ class ScreeningWorkspace(Workspace):
         if form is None:
             self._build_form(self.form, person.sex)
             self._reset_form()
+            self.suggested.setText("—")
+            self.suggested.setStyleSheet("")
+            self.why.clear()
             self.banner.show_message(messages.text_for("screening.no_form"), "warning")
             self._set_form_enabled(False)
             return
@@ -358,9 +383,15 @@ class ScreeningWorkspace(Workspace):
         self._set_form_enabled(True)
 
     def _start_form(self) -> None:
-        if self.form_area.isEnabled():
-            first = next(iter(self.item_boxes.values()))
+        """Enter on the queue (or Ctrl+T): to the first vital sign, the temperature; on a
+        children's checklist, first to the guardian's name while it is empty."""
+        if self.form_area.isEnabled() and self.form.guardian and not self.guardian_name.text():
+            self.guardian_name.setFocus()
+            return
+        if self.form_area.isEnabled() and self.vitals:
+            first = next(iter(self.vitals.values()))
             first.setFocus()
+            first.selectAll()
 
     def _reset_form(self) -> None:
         for box in self.item_boxes.values():
