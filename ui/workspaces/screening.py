@@ -146,6 +146,9 @@ class ScreeningWorkspace(Workspace):
 
         self.suggested = QLabel(self)
         theme.set_role(self.suggested, "outcome")
+        # "Chỉ định tiêm tại cơ sở y tế có đủ điều kiện cấp cứu phản vệ" needs two lines
+        # beside the queue at 1366×768.
+        self.suggested.setWordWrap(True)
         # Why the suggestion: which answers and vital signs, and which outcome wins.
         self.why = QLabel(self)
         self.why.setWordWrap(True)
@@ -263,9 +266,12 @@ class ScreeningWorkspace(Workspace):
                 box.toggled.connect(detail.setEnabled)
                 self.details[item.id] = detail
                 self.items_layout.addWidget(detail)
-        # One column per vital sign, label above the field: two lines for all five.
+        # Three vital signs to a row, each label above its field: the five fit the pane
+        # beside the queue at 1366×768 (one row of five does not, in Vietnamese).
+        per_row = 3
         for i, rule in enumerate(form.vitals):
             edit = QLineEdit(self.vitals_box)
+            edit.setMinimumWidth(64)
             edit.setMaximumWidth(80)
             edit.textChanged.connect(self._recompute)
             self.vitals[rule.name] = edit
@@ -276,11 +282,12 @@ class ScreeningWorkspace(Workspace):
             row.addStretch(1)
             label = QLabel(self._vital_label(rule.name), self.vitals_box)
             label.setBuddy(edit)
-            self.vitals_grid.addWidget(label, 0, i)
-            self.vitals_grid.addLayout(row, 1, i)
-            self.vitals_grid.addWidget(self.form_errors.add(field, edit, self.vitals_box), 2, i)
-        for i in range(6):  # fields stay left; the space after the last one is empty
-            self.vitals_grid.setColumnStretch(i, 1 if i == len(form.vitals) else 0)
+            r, c = (i // per_row) * 3, i % per_row
+            self.vitals_grid.addWidget(label, r, c)
+            self.vitals_grid.addLayout(row, r + 1, c)
+            self.vitals_grid.addWidget(self.form_errors.add(field, edit, self.vitals_box), r + 2, c)
+        for c in range(per_row + 1):  # fields stay left; the space after the last column is empty
+            self.vitals_grid.setColumnStretch(c, 1 if c == per_row else 0)
         self.guardian_box.setVisible(form.guardian)
         # Tab follows the page: guardian, vital signs, the questions (with their detail
         # boxes), the decision. Rebuilt with the form: the widgets are new.
