@@ -227,6 +227,7 @@ def _walk(app: StationApp, st: Station) -> Iterator[Screen]:
     scr.item_boxes["4"].setChecked(True)  # type: ignore[attr-defined]
     scr.details["4"].setText("Penicillin")  # type: ignore[attr-defined]
     scr.vitals["temperature"].setText("37.9")  # type: ignore[attr-defined]
+    settle(app)  # the "why" grew: let the layout give it its lines
     yield Screen("screening", main)
     # A child of 14: the children's checklist, with the parent or guardian.
     _select(scr.queue_view, lambda row: row[1].full_name == "Phạm Minh Khoa")  # type: ignore[attr-defined]
@@ -235,6 +236,7 @@ def _walk(app: StationApp, st: Station) -> Iterator[Screen]:
     scr.guardian_phone.setText("0912 000 111")  # type: ignore[attr-defined]
     scr.vitals["temperature"].setText("36.9")  # type: ignore[attr-defined]
     scr.item_boxes["5"].setChecked(True)  # type: ignore[attr-defined]
+    settle(app)
     yield Screen("screening-child", main)
 
     main.show_workspace("vaccination")
