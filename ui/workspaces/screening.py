@@ -223,6 +223,7 @@ class ScreeningWorkspace(Workspace):
             shortcut(seq, self, self.save, local=True)
         shortcut("Ctrl+T", self, self._start_form, local=True)
         self._sex: str | None = None
+        self._built: tuple[str, tuple[str, ...]] | None = None  # (form, questions asked)
         self._build_form(self.form, None)
         self._set_form_enabled(False)
         self._recompute()
@@ -232,7 +233,16 @@ class ScreeningWorkspace(Workspace):
         return self.tr("/min") if unit == "/min" else unit
 
     def _build_form(self, form: refdata.ScreeningForm, sex: str | None) -> None:
-        """(Re)build the questions and vital signs of ``form`` for a person of ``sex``."""
+        """(Re)build the questions and vital signs of ``form`` for a person of ``sex``.
+
+        Only when they change: most people in a row get the same form, and the widgets
+        (and the focus in them) stay as they are.
+        """
+        asked = tuple(item.id for item in rules.applicable_items(form, sex))
+        if self._built == (form.id, asked):
+            self._sex = sex
+            return
+        self._built = (form.id, asked)
         self.form = form
         self._sex = sex
         vi = labels.is_vietnamese()
@@ -258,6 +268,7 @@ class ScreeningWorkspace(Workspace):
             hl.addWidget(label, 1)
             self.item_boxes[item.id] = box
             self.items_layout.addWidget(row_widget)
+            row_widget.show()  # now, not at the next turn of the event loop
             if item.needs_detail:
                 detail = QLineEdit(self.items_box)
                 hint = item.detail_vi if vi else item.detail_en
@@ -266,6 +277,7 @@ class ScreeningWorkspace(Workspace):
                 box.toggled.connect(detail.setEnabled)
                 self.details[item.id] = detail
                 self.items_layout.addWidget(detail)
+                detail.show()
         # Three vital signs to a row, each label above its field: the five fit the pane
         # beside the queue at 1366×768 (one row of five does not, in Vietnamese).
         per_row = 3
@@ -286,6 +298,8 @@ class ScreeningWorkspace(Workspace):
             self.vitals_grid.addWidget(label, r, c)
             self.vitals_grid.addLayout(row, r + 1, c)
             self.vitals_grid.addWidget(self.form_errors.add(field, edit, self.vitals_box), r + 2, c)
+            for w in (label, edit):
+                w.show()
         for c in range(per_row + 1):  # fields stay left; the space after the last column is empty
             self.vitals_grid.setColumnStretch(c, 1 if c == per_row else 0)
         self.guardian_box.setVisible(form.guardian)
