@@ -160,3 +160,27 @@ def test_engine_adapter_maps_events_and_sync_now(qtbot, app: StationApp, kb: Key
     assert app.bridge.snapshot.line.state == "offline"
     app.bridge.detach()
     assert engine.listeners == []
+
+
+def test_an_untrusted_hub_certificate_is_shown_as_such_with_what_it_staff_must_do(
+    qtbot, app: StationApp, kb: Keyboard, st: Station
+):
+    """Not "Offline": the status bar says certificate, the Sync screen says what to do (vi and en)."""
+    main = login(qtbot, app, kb, "giamsat")
+    ctl = FakeEngineForTest()
+    app.bridge.attach(EngineController(ctl, st.clock))
+    ctl.emit(state="offline", last_error="hub.tls_untrusted", pending=3)
+    qtbot.waitUntil(lambda: app.bridge.snapshot.line.state == "certificate", timeout=5000)
+    bar = main.statusBar()
+    assert bar.line.property("state") == "certificate"
+    assert bar.line.text() == "Hub certificate problem"
+    kb.key(K.Key_F6, main)
+    ws = main.workspaces["sync"]
+    assert isinstance(ws, SyncWorkspace)
+    assert ws.tls_banner.isVisible()
+    assert "Trusted Root Certification Authorities" in ws.tls_banner.text()
+    assert "Nothing is lost" in ws.tls_banner.text()
+    # The line recovers: the banner goes.
+    ctl.emit(state="idle", pending=0, last_success="2026-12-01T09:05:00+07:00")
+    qtbot.waitUntil(lambda: app.bridge.snapshot.line.state == "online", timeout=5000)
+    assert not ws.tls_banner.isVisible()
