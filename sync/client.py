@@ -366,6 +366,8 @@ def _error_body(content: bytes) -> ErrorBody | None:
 
 
 __all__ = [
+    "TLS_CODES",
+    "TLS_HINTS",
     "HubClient",
     "HubError",
     "HubRejected",
@@ -373,7 +375,5 @@ __all__ = [
     "HubTlsError",
     "HubUnreachable",
     "ReplicaRegressed",
-    "TLS_CODES",
-    "TLS_HINTS",
     "is_tls_code",
 ]

@@ -44,7 +44,7 @@ def test_a_second_launch_brings_the_first_window_forward_and_exits(qtbot, app: S
         finally:
             if proc.poll() is None:
                 proc.kill()
-            out, err = proc.communicate(timeout=30)
+            _out, err = proc.communicate(timeout=30)
         assert proc.returncode == 0, err
         assert "already open" in err
         assert raised == [1]
