@@ -61,18 +61,19 @@ def _children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def test_stamped_rewrites_only_the_two_build_facts() -> None:
+def test_stamped_rewrites_only_the_build_facts() -> None:
     source = (ROOT / "station" / "_build.py").read_text(encoding="utf-8")
-    out = packaging_build.stamped(source, "2031-02-03", "9.8.7")
+    out = packaging_build.stamped(source, "2031-02-03", "9.8.7", "abc123def456")
     assert 'BUILD_DATE = "2031-02-03"' in out and 'VERSION = "9.8.7"' in out
+    assert 'COMMIT = "abc123def456"' in out
     assert out.replace("2031-02-03", "X").replace("9.8.7", "Y").count("\n") == source.count("\n")
     assert packaging_build.stamped(out, *_current_facts()) == source
 
 
-def _current_facts() -> tuple[str, str]:
-    from station._build import BUILD_DATE, VERSION
+def _current_facts() -> tuple[str, str, str]:
+    from station._build import BUILD_DATE, COMMIT, VERSION
 
-    return BUILD_DATE, VERSION
+    return BUILD_DATE, VERSION, COMMIT
 
 
 @pytest.mark.slow
@@ -133,6 +134,11 @@ def test_linux_bundle_builds_and_passes_its_selftest(
     assert checks["window"]["png_bytes"] > 10_000
     assert checks["window"]["today_rows"] > 0
     assert checks["keyring"]["native"] == "keyring.backends.SecretService"
+    # No Secret Service in this bare environment: the round trip is reported, not faked.
+    assert checks["keyring"]["roundtrip"] is True or "Secret Service" in checks["keyring"]["warning"]
+    assert checks["tls"]["source"] == "os"  # truststore made it into the bundle
+    assert report["commit"] == summary["commit"] and report["commit"]  # stamped by build.py
+    assert st.stdout.isascii()
     assert not checks["keyring"]["keyrings_alt"]
     assert checks["sqlcipher"]["cipher_version"]
     assert not list((tmp_path / "tmp").iterdir()), "the selftest left files behind"
