@@ -22,11 +22,10 @@ one column, a page as long as the slip: roll paper).
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from pathlib import Path
 
 import segno
-from dataclasses import dataclass
-
 from PySide6.QtCore import QMarginsF, QSizeF, QUrl
 from PySide6.QtGui import (
     QFont,
@@ -502,9 +501,9 @@ __all__ = [
     "print_report_pdf",
     "print_slip_pdf",
     "print_slip_to",
+    "qr_image",
     "receipt_slip_html",
     "render",
-    "qr_image",
     "report_html",
     "slip_html",
     "write_pdf",
