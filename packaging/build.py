@@ -13,6 +13,11 @@ Needs the packaging extra (``pip install -e .[packaging]``). Steps:
 
 PyInstaller builds for the platform it runs on: run this on Windows for the
 site laptops' bundle (see docs/packaging.md).
+
+Reproducible: ``--locked packaging/requirements-bundle.txt`` first checks that
+every package of the lock (for this platform) is installed at exactly its
+locked version, and refuses to build otherwise; install the lock with
+``pip install --require-hashes --no-deps -r packaging/requirements-bundle.txt``.
 """
 
 from __future__ import annotations
@@ -62,6 +67,40 @@ def git_commit() -> str:
     # station/_build.py itself is rewritten by this build: it does not make the tree dirty.
     changed = [line for line in dirty.splitlines() if not line.endswith("station/_build.py")]
     return sha + ("+dirty" if changed else "")
+
+
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)\s*(?:;\s*([^\\]+?))?\s*\\?\s*$")
+
+
+def locked_pins(lock_text: str) -> list[tuple[str, str, str | None]]:
+    """(name, version, marker or None) of each pin of a pip-compile/uv lock file."""
+    out = []
+    for line in lock_text.splitlines():
+        m = _PIN.match(line)
+        if m:
+            out.append((m.group(1), m.group(2), m.group(3)))
+    return out
+
+
+def lock_mismatches(lock_text: str) -> list[str]:
+    """What differs between the lock and this environment (packages for this platform only)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.markers import Marker
+    from packaging.utils import canonicalize_name
+
+    problems = []
+    for name, want, marker in locked_pins(lock_text):
+        if marker and not Marker(marker).evaluate():
+            continue  # another platform's package (pywin32-ctypes on Linux, ...)
+        try:
+            have = version(canonicalize_name(name))
+        except PackageNotFoundError:
+            problems.append(f"{name}: locked {want}, not installed")
+            continue
+        if canonicalize_name(have) != canonicalize_name(want):
+            problems.append(f"{name}: locked {want}, installed {have}")
+    return problems
 
 
 def executable(bundle: Path) -> Path:
@@ -118,8 +157,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", default=None, help="version (default: pyproject.toml)")
     parser.add_argument("--commit", default=None, help="commit stamped into the bundle (default: git)")
     parser.add_argument("--quiet", action="store_true", help="PyInstaller warnings only")
+    parser.add_argument("--locked", type=Path, default=None,
+                        help="refuse to build unless this environment matches the lock file exactly")
     args = parser.parse_args(argv)
     started = time.monotonic()
+    if args.locked is not None:
+        problems = lock_mismatches(args.locked.read_text(encoding="utf-8"))
+        if problems:
+            raise SystemExit("the environment differs from " + str(args.locked) + ":\n  "
+                             + "\n  ".join(problems))
+        print(f"environment matches {args.locked}")
     commit = args.commit if args.commit is not None else git_commit()
     bundle = build(args.dist.resolve(), args.work.resolve(), args.build_date,
                    args.version or project_version(), quiet=args.quiet, commit=commit)
