@@ -16,7 +16,9 @@ from PySide6.QtWidgets import QApplication
 from station.store import Station
 from tests.ui.conftest import Keyboard, login, wait_idle
 from tests.ui.telex import BACKSPACE, telex_events, visible
+from ui import messages
 from ui.app import StationApp
+from ui.widgets.scan import IME_REWRITTEN
 from ui.workspaces.reception import ReceptionWorkspace
 
 # The 2021 chip-card layout (shared/domain/vietnam.md §1.1): no old CMND (empty field 1), an
@@ -62,7 +64,8 @@ def test_a_scan_rewritten_by_unikey_telex_is_refused_with_what_to_do(
     assert rec.right.currentWidget() is not rec.form  # no walk-in form with a wrong address
     assert rec.banner.isVisible()
     text = rec.banner.text()
-    assert "Unikey" in text and "English" in text and "E " in text, text
+    assert text == messages.text_for(IME_REWRITTEN)  # in the screen's language (vi here)
+    assert "Unikey" in text and "EVKey" in text and " E " in text, text
     assert rec.search_box.text() == "ng"  # nothing of the burst leaked, nothing typed lost
 
 
