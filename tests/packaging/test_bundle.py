@@ -88,11 +88,11 @@ def test_linux_bundle_builds_and_passes_its_selftest(
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
-    build_date, version = _current_facts()
+    build_date, version, _commit = _current_facts()
     build_py = ROOT / "station" / "_build.py"
     before = build_py.read_bytes()
-    # The date stamped is the one already in the file: a test build leaves the
-    # checkout byte for byte as it was, even for test runs reading it meanwhile.
+    # The date and version stamped are the ones already in the file; the commit is the
+    # checkout's (git), stamped for the build and the file put back byte for byte after.
     proc = subprocess.run(
         [sys.executable, str(ROOT / "packaging" / "build.py"), "--quiet",
          "--dist", str(tmp_path / "dist"), "--work", str(tmp_path / "work"),
