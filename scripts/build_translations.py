@@ -104,6 +104,11 @@ def lrelease() -> None:
     for lang in LANGS:
         subprocess.run([tool("lrelease"), "-silent", str(I18N / f"tramtiem_{lang}.ts"),
                         "-qm", str(I18N / f"tramtiem_{lang}.qm")], check=True)
+        # Qt's own dialogs and menus: Qt ships no Vietnamese; qt_vi.ts is ours (edited by hand).
+        qt_ts = I18N / f"qt_{lang}.ts"
+        if qt_ts.exists():
+            subprocess.run([tool("lrelease"), "-silent", str(qt_ts), "-qm", str(I18N / f"qt_{lang}.qm")],
+                           check=True)
 
 
 def main() -> int:

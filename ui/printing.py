@@ -168,12 +168,14 @@ def write_pdf(body_html: str, path: Path | str, *, images: dict[str, QImage] | N
 # ---- the daily report ------------------------------------------------------------------
 
 
-def report_html(rep: DailyReport, lang: str = "vi") -> str:
+def report_html(rep: DailyReport, lang: str = "vi", *, site_name: str = "") -> str:
     L = labels(lang)
     t = rep.totals
+    site_name = site_name or rep.site_name
+    site = f"{site_name} ({rep.site_code})" if site_name else rep.site_code
     parts = [
         f"<p align='center' style='margin:0'><span style='font-size:13pt'><b>{_esc(L['title'])}</b></span></p>",
-        f"<p class='muted' align='center'>{_esc(L['site'])}: <b>{_esc(rep.site_code)}</b> &nbsp;·&nbsp; "
+        f"<p class='muted' align='center'>{_esc(L['site'])}: <b>{_esc(site)}</b> &nbsp;·&nbsp; "
         f"{_esc(L['day'])}: <b>{display_day(rep.day)}</b> &nbsp;·&nbsp; "
         f"{_esc(L['generated'])}: {_esc(rep.generated_at[:16].replace('T', ' '))}</p>",
         "<table class='grid' width='100%' cellspacing='0'>",
@@ -247,8 +249,8 @@ def report_html(rep: DailyReport, lang: str = "vi") -> str:
     return "".join(parts)
 
 
-def print_report_pdf(rep: DailyReport, path: Path | str, lang: str = "vi") -> Path:
-    return write_pdf(report_html(rep, lang), path, title=labels(lang)["title"])
+def print_report_pdf(rep: DailyReport, path: Path | str, lang: str = "vi", *, site_name: str = "") -> Path:
+    return write_pdf(report_html(rep, lang, site_name=site_name), path, title=labels(lang)["title"])
 
 
 # ---- the confirmation slip ----------------------------------------------------------------
@@ -328,6 +330,11 @@ def slip_html(slip: SlipData, *, site_name: str = "", lang: str = "vi", layout: 
         f"<th width='14%'>{_bi(F['lot'], sep='<br/>')}</th>",
         f"<th width='16%'>{_bi(F['site'], sep='<br/>')}</th></tr>",
     ]
+    site_name = site_name or slip.site_name
+
+    def where(code: str) -> str:
+        return site_name if site_name and code == slip.site_code else code
+
     for kind, n, dose in slip.rows:
         label = SLIP_DOSE[kind]
         # Rows are numbered as on the form: "Mũi cơ bản 1", "Mũi nhắc lại 2".
@@ -339,7 +346,7 @@ def slip_html(slip: SlipData, *, site_name: str = "", lang: str = "vi", layout: 
         vname = v.name_vi if v else dose.vaccine_code
         parts.append(f"<tr><td>{name}</td><td>{display_day(dose.day)}</td>"
                      f"<td>{_esc(vname)}</td><td>{_esc(dose.lot_number or '')}</td>"
-                     f"<td>{_bi(SLIP_ELSEWHERE, sep='<br/>') if dose.elsewhere else _esc(dose.site_code)}"
+                     f"<td>{_bi(SLIP_ELSEWHERE, sep='<br/>') if dose.elsewhere else _esc(where(dose.site_code))}"
                      "</td></tr>")
     site = f"{site_name} ({slip.site_code})" if site_name else slip.site_code
     parts += [
@@ -366,6 +373,7 @@ def receipt_slip_html(slip: SlipData, *, site_name: str = "", lang: str = "vi") 
     p = slip.person
     F = SLIP_FIELDS
     sex = SLIP_SEX.get(p.sex or "")
+    site_name = site_name or slip.site_name
     site = f"{site_name} ({slip.site_code})" if site_name else slip.site_code
     parts = [
         f"<p align='center'><b>{_esc(SLIP_STATE[0])}</b><br/><u>{_esc(SLIP_STATE[1])}</u></p>",
@@ -390,7 +398,8 @@ def receipt_slip_html(slip: SlipData, *, site_name: str = "", lang: str = "vi") 
         label = SLIP_DOSE[kind]
         v = refdata.vaccines().get(dose.vaccine_code)
         vname = v.name_vi if v else dose.vaccine_code
-        where = _bi_order(SLIP_ELSEWHERE, first=first) if dose.elsewhere else _esc(dose.site_code)
+        where = _bi_order(SLIP_ELSEWHERE, first=first) if dose.elsewhere else _esc(
+            site_name if site_name and dose.site_code == slip.site_code else dose.site_code)
         parts.append(
             f"<p><b>{_esc(label[first])} {n}</b> <span class='en'>{_esc(label[1 - first])} {n}</span><br/>"
             f"{display_day(dose.day)} · {_esc(vname)}<br/>"
@@ -432,8 +441,10 @@ def prints_dir() -> Path:
 
 
 def open_pdf(path: Path) -> bool:
-    """Show the PDF in the system viewer (which prints it). Not on the offscreen platform:
-    there is no one to see it (tests, headless runs)."""
+    """Show the PDF in the system viewer (which prints it); False when none opened.
+
+    Not on the offscreen platform: there is no one to see it (tests, headless runs);
+    callers say where the file is either way."""
     from PySide6.QtGui import QDesktopServices, QGuiApplication
 
     if QGuiApplication.platformName() == "offscreen":

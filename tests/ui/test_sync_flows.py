@@ -154,7 +154,7 @@ def walk_in_from_qr(qtbot, app: StationApp, kb: Keyboard) -> str:
     kb.enter()
     wait_idle(qtbot, app)
     form = rec.form
-    assert rec.right.currentWidget() is form
+    assert rec.form_open()
     assert (form.full_name.text(), form.id_number.text()) == ("Nguyễn Văn An", "075090001234")
     assert QApplication.focusWidget() is form.phone
     kb.type("0912345678")
@@ -225,8 +225,10 @@ def test_walk_in_from_qr_to_observation_ends_synced_to_the_hub(
     wait_idle(qtbot, app)
     assert obs.ae_dialog is None
     st.clock.advance(minutes=26)  # type: ignore[attr-defined]
+    obs.undo_ms = 50  # the end is written once its undo time is over
     obs.view.setFocus()
     kb.enter(obs.view)
+    qtbot.waitUntil(lambda: not obs.pending_ends(), timeout=5000)
     wait_idle(qtbot, app)
     assert obs.model.rowCount() == 0
 

@@ -185,9 +185,9 @@ class ReportsWorkspace(Workspace):
         lay.addLayout(top)
         lay.addLayout(grid)
         lay.addWidget(QLabel(self.tr("Doses by vaccine, dose, kind and priority group"), tab))
-        lay.addWidget(self.doses_view, 2)
+        lay.addWidget(self.doses_view, 1)
         lay.addWidget(QLabel(self.tr("Lots: doses used against doses received"), tab))
-        lay.addWidget(self.lots_view, 1)
+        lay.addWidget(self.lots_view, 1)  # as tall as the doses: every lot in view at 1366×768
         return tab
 
     def _exchange_tab(self) -> QWidget:
