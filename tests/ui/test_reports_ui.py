@@ -259,7 +259,9 @@ def test_the_slip_goes_to_the_printer_chosen_once_and_remembered(
     from ui.widgets.common import select_where
 
     assert select_where(obs.view, lambda w: w.dose.id == day.doses[3].id)  # type: ignore[attr-defined]
+    obs.undo_ms = 50  # type: ignore[attr-defined]  # the end is written once its undo time is over
     kb.enter(obs.view)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: not obs.pending_ends(), timeout=5000)  # type: ignore[attr-defined]
     wait_idle(qtbot, app)
     kb.key(Qt.Key.Key_P, modifiers=Qt.KeyboardModifier.ControlModifier)
     wait_idle(qtbot, app)
