@@ -73,6 +73,7 @@ LINE = {
     "offline": QT_TRANSLATE_NOOP("Labels", "Offline"),
     "syncing": QT_TRANSLATE_NOOP("Labels", "Syncing…"),
     "error": QT_TRANSLATE_NOOP("Labels", "Sync error"),
+    "certificate": QT_TRANSLATE_NOOP("Labels", "Hub certificate problem"),
 }
 REVIEW_KIND = {
     "possible_duplicate_person": QT_TRANSLATE_NOOP("Labels", "Possible duplicate person"),

@@ -188,6 +188,12 @@ MESSAGES: dict[str, str] = {
     "settings.idle_range": QT_TRANSLATE_NOOP("Messages", "Between 1 and 120 minutes."),
     "settings.hub_url_invalid": QT_TRANSLATE_NOOP("Messages", "Write the address as http://host:port or https://host."),
     "sync.rejected": QT_TRANSLATE_NOOP("Messages", "Refused by the hub."),
+    "scan.ime_rewritten": QT_TRANSLATE_NOOP("Messages", "The card was not read: the Vietnamese typing program (Unikey or EVKey) changed what the scanner typed. Switch it to English: click its icon by the clock until it shows E (or press its switch keys, Ctrl+Shift or Alt+Z), then scan the card again."),
+    # the hub's HTTPS certificate (sync.client.TLS_CODES): the text is for IT staff
+    "hub.tls_untrusted": QT_TRANSLATE_NOOP("Messages", "The hub's certificate is issued by an authority this computer does not trust (a private CA, or an antivirus that scans HTTPS). Nothing is lost: records wait here. IT staff: install the CA certificate in Windows (Trusted Root Certification Authorities), or set TRAMTIEM_CA_FILE to a copy of it; see the IT guide."),
+    "hub.tls_expired": QT_TRANSLATE_NOOP("Messages", "The hub's certificate has expired, or this computer's date is wrong. Nothing is lost: records wait here. Check the clock, then ask the hub's administrator to renew the certificate."),
+    "hub.tls_hostname": QT_TRANSLATE_NOOP("Messages", "The hub's certificate is for another name than the address this station uses. Nothing is lost: records wait here. IT staff: enroll with the name in the certificate."),
+    "hub.tls_error": QT_TRANSLATE_NOOP("Messages", "The secure connection to the hub failed. Nothing is lost: records wait here. IT staff: check the hub address (https://) and any proxy or antivirus in between."),
     "review.not_found": QT_TRANSLATE_NOOP("Messages", "This review item no longer exists."),
     "review.not_open": QT_TRANSLATE_NOOP("Messages", "This review item was already decided."),
     "review.bad_action": QT_TRANSLATE_NOOP("Messages", "This decision does not fit this kind of item."),

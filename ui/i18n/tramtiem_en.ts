@@ -273,6 +273,14 @@
 <context>
     <name>HelpOverlay</name>
     <message>
+        <source>source checkout</source>
+        <translation>source checkout</translation>
+    </message>
+    <message>
+        <source>Trạm Tiêm {version} · commit {commit} · built {date}</source>
+        <translation>Trạm Tiêm {version} · commit {commit} · built {date}</translation>
+    </message>
+    <message>
         <source>Press F1 or Esc to close</source>
         <translation>Press F1 or Esc to close</translation>
     </message>
@@ -595,6 +603,10 @@
     <message>
         <source>Sync error</source>
         <translation>Sync error</translation>
+    </message>
+    <message>
+        <source>Hub certificate problem</source>
+        <translation>Hub certificate problem</translation>
     </message>
     <message>
         <source>Possible duplicate person</source>
@@ -1460,6 +1472,26 @@
         <translation>Refused by the hub.</translation>
     </message>
     <message>
+        <source>The card was not read: the Vietnamese typing program (Unikey or EVKey) changed what the scanner typed. Switch it to English: click its icon by the clock until it shows E (or press its switch keys, Ctrl+Shift or Alt+Z), then scan the card again.</source>
+        <translation>The card was not read: the Vietnamese typing program (Unikey or EVKey) changed what the scanner typed. Switch it to English: click its icon by the clock until it shows E (or press its switch keys, Ctrl+Shift or Alt+Z), then scan the card again.</translation>
+    </message>
+    <message>
+        <source>The hub's certificate is issued by an authority this computer does not trust (a private CA, or an antivirus that scans HTTPS). Nothing is lost: records wait here. IT staff: install the CA certificate in Windows (Trusted Root Certification Authorities), or set TRAMTIEM_CA_FILE to a copy of it; see the IT guide.</source>
+        <translation>The hub's certificate is issued by an authority this computer does not trust (a private CA, or an antivirus that scans HTTPS). Nothing is lost: records wait here. IT staff: install the CA certificate in Windows (Trusted Root Certification Authorities), or set TRAMTIEM_CA_FILE to a copy of it; see the IT guide.</translation>
+    </message>
+    <message>
+        <source>The hub's certificate has expired, or this computer's date is wrong. Nothing is lost: records wait here. Check the clock, then ask the hub's administrator to renew the certificate.</source>
+        <translation>The hub's certificate has expired, or this computer's date is wrong. Nothing is lost: records wait here. Check the clock, then ask the hub's administrator to renew the certificate.</translation>
+    </message>
+    <message>
+        <source>The hub's certificate is for another name than the address this station uses. Nothing is lost: records wait here. IT staff: enroll with the name in the certificate.</source>
+        <translation>The hub's certificate is for another name than the address this station uses. Nothing is lost: records wait here. IT staff: enroll with the name in the certificate.</translation>
+    </message>
+    <message>
+        <source>The secure connection to the hub failed. Nothing is lost: records wait here. IT staff: check the hub address (https://) and any proxy or antivirus in between.</source>
+        <translation>The secure connection to the hub failed. Nothing is lost: records wait here. IT staff: check the hub address (https://) and any proxy or antivirus in between.</translation>
+    </message>
+    <message>
         <source>This review item no longer exists.</source>
         <translation>This review item no longer exists.</translation>
     </message>
@@ -1643,6 +1675,26 @@
         <translation>Print slip (Ctrl+P)</translation>
     </message>
     <message>
+        <source>A4</source>
+        <translation>A4</translation>
+    </message>
+    <message>
+        <source>A5</source>
+        <translation>A5</translation>
+    </message>
+    <message>
+        <source>Receipt 80 mm</source>
+        <translation>Receipt 80 mm</translation>
+    </message>
+    <message>
+        <source>Printer… (Ctrl+Shift+P)</source>
+        <translation>Printer… (Ctrl+Shift+P)</translation>
+    </message>
+    <message>
+        <source>Slip as PDF</source>
+        <translation>Slip as PDF</translation>
+    </message>
+    <message>
         <source>Observation</source>
         <translation>Observation</translation>
     </message>
@@ -1686,6 +1738,14 @@
         <source>Print the confirmation slip of the person just done</source>
         <translation>Print the confirmation slip of the person just done</translation>
     </message>
+    <message>
+        <source>Ctrl+Shift+P</source>
+        <translation>Ctrl+Shift+P</translation>
+    </message>
+    <message>
+        <source>Choose the slip's printer</source>
+        <translation>Choose the slip's printer</translation>
+    </message>
     <message numerus="yes">
         <source>Under observation: %n</source>
         <translation>
@@ -1726,8 +1786,24 @@
         <translation>Adverse event recorded</translation>
     </message>
     <message>
+        <source>Slips go to {printer}.</source>
+        <translation>Slips go to {printer}.</translation>
+    </message>
+    <message>
+        <source>The slip could not be sent to {printer}.</source>
+        <translation>The slip could not be sent to {printer}.</translation>
+    </message>
+    <message>
+        <source>Slip sent to {printer}.</source>
+        <translation>Slip sent to {printer}.</translation>
+    </message>
+    <message>
         <source>The slip could not be written.</source>
         <translation>The slip could not be written.</translation>
+    </message>
+    <message>
+        <source>No printer is installed: the slip is a PDF to print from the viewer: {path}</source>
+        <translation>No printer is installed: the slip is a PDF to print from the viewer: {path}</translation>
     </message>
     <message>
         <source>Slip ready to print: {path}</source>
@@ -2723,6 +2799,13 @@
     <message>
         <source>Saved. Print it now and keep it locked away.</source>
         <translation>Saved. Print it now and keep it locked away.</translation>
+    </message>
+</context>
+<context>
+    <name>StationApp</name>
+    <message>
+        <source>Trạm Tiêm is already open on this computer for this station. Look for its window in the taskbar.</source>
+        <translation>Trạm Tiêm is already open on this computer for this station. Look for its window in the taskbar.</translation>
     </message>
 </context>
 <context>

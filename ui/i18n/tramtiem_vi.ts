@@ -274,6 +274,14 @@
 <context>
     <name>HelpOverlay</name>
     <message>
+        <source>source checkout</source>
+        <translation>bản mã nguồn</translation>
+    </message>
+    <message>
+        <source>Trạm Tiêm {version} · commit {commit} · built {date}</source>
+        <translation>Trạm Tiêm {version} · commit {commit} · đóng gói ngày {date}</translation>
+    </message>
+    <message>
         <source>Press F1 or Esc to close</source>
         <translation>Nhấn F1 hoặc Esc để đóng</translation>
     </message>
@@ -596,6 +604,10 @@
     <message>
         <source>Sync error</source>
         <translation>Lỗi đồng bộ</translation>
+    </message>
+    <message>
+        <source>Hub certificate problem</source>
+        <translation>Lỗi chứng chỉ máy chủ</translation>
     </message>
     <message>
         <source>Possible duplicate person</source>
@@ -1461,6 +1473,26 @@
         <translation>Máy chủ từ chối.</translation>
     </message>
     <message>
+        <source>The card was not read: the Vietnamese typing program (Unikey or EVKey) changed what the scanner typed. Switch it to English: click its icon by the clock until it shows E (or press its switch keys, Ctrl+Shift or Alt+Z), then scan the card again.</source>
+        <translation>Chưa đọc được thẻ: chương trình gõ tiếng Việt (Unikey hoặc EVKey) đã sửa chữ máy quét gõ vào. Hãy chuyển sang tiếng Anh: bấm biểu tượng cạnh đồng hồ cho đến khi hiện chữ E (hoặc nhấn phím chuyển, Ctrl+Shift hay Alt+Z), rồi quét lại thẻ.</translation>
+    </message>
+    <message>
+        <source>The hub&apos;s certificate is issued by an authority this computer does not trust (a private CA, or an antivirus that scans HTTPS). Nothing is lost: records wait here. IT staff: install the CA certificate in Windows (Trusted Root Certification Authorities), or set TRAMTIEM_CA_FILE to a copy of it; see the IT guide.</source>
+        <translation>Chứng chỉ của máy chủ do một tổ chức mà máy tính này không tin cậy cấp (CA riêng, hoặc phần mềm diệt virus quét HTTPS). Không mất dữ liệu: hồ sơ vẫn chờ ở máy này. Cán bộ IT: cài chứng chỉ CA vào Windows (Trusted Root Certification Authorities), hoặc đặt TRAMTIEM_CA_FILE trỏ tới một bản sao của nó; xem hướng dẫn IT.</translation>
+    </message>
+    <message>
+        <source>The hub&apos;s certificate has expired, or this computer&apos;s date is wrong. Nothing is lost: records wait here. Check the clock, then ask the hub&apos;s administrator to renew the certificate.</source>
+        <translation>Chứng chỉ của máy chủ đã hết hạn, hoặc ngày giờ của máy tính này sai. Không mất dữ liệu: hồ sơ vẫn chờ ở máy này. Kiểm tra đồng hồ, rồi đề nghị quản trị máy chủ gia hạn chứng chỉ.</translation>
+    </message>
+    <message>
+        <source>The hub&apos;s certificate is for another name than the address this station uses. Nothing is lost: records wait here. IT staff: enroll with the name in the certificate.</source>
+        <translation>Chứng chỉ của máy chủ cấp cho một tên khác với địa chỉ máy này đang dùng. Không mất dữ liệu: hồ sơ vẫn chờ ở máy này. Cán bộ IT: đăng ký máy với đúng tên ghi trong chứng chỉ.</translation>
+    </message>
+    <message>
+        <source>The secure connection to the hub failed. Nothing is lost: records wait here. IT staff: check the hub address (https://) and any proxy or antivirus in between.</source>
+        <translation>Kết nối bảo mật tới máy chủ không thành công. Không mất dữ liệu: hồ sơ vẫn chờ ở máy này. Cán bộ IT: kiểm tra địa chỉ máy chủ (https://) và proxy hay phần mềm diệt virus ở giữa.</translation>
+    </message>
+    <message>
         <source>This review item no longer exists.</source>
         <translation>Mục cần xem xét này không còn nữa.</translation>
     </message>
@@ -1644,6 +1676,26 @@
         <translation>In giấy xác nhận (Ctrl+P)</translation>
     </message>
     <message>
+        <source>A4</source>
+        <translation>A4</translation>
+    </message>
+    <message>
+        <source>A5</source>
+        <translation>A5</translation>
+    </message>
+    <message>
+        <source>Receipt 80 mm</source>
+        <translation>Giấy cuộn 80 mm</translation>
+    </message>
+    <message>
+        <source>Printer… (Ctrl+Shift+P)</source>
+        <translation>Máy in… (Ctrl+Shift+P)</translation>
+    </message>
+    <message>
+        <source>Slip as PDF</source>
+        <translation>Giấy xác nhận PDF</translation>
+    </message>
+    <message>
         <source>Observation</source>
         <translation>Theo dõi</translation>
     </message>
@@ -1687,6 +1739,14 @@
         <source>Print the confirmation slip of the person just done</source>
         <translation>In giấy xác nhận đã tiêm cho người vừa theo dõi xong</translation>
     </message>
+    <message>
+        <source>Ctrl+Shift+P</source>
+        <translation>Ctrl+Shift+P</translation>
+    </message>
+    <message>
+        <source>Choose the slip&apos;s printer</source>
+        <translation>Chọn máy in giấy xác nhận</translation>
+    </message>
     <message numerus="yes">
         <source>Under observation: %n</source>
         <translation>
@@ -1726,8 +1786,24 @@
         <translation>Đã ghi phản ứng sau tiêm</translation>
     </message>
     <message>
+        <source>Slips go to {printer}.</source>
+        <translation>Giấy xác nhận sẽ in ra {printer}.</translation>
+    </message>
+    <message>
+        <source>The slip could not be sent to {printer}.</source>
+        <translation>Không gửi được giấy xác nhận tới {printer}.</translation>
+    </message>
+    <message>
+        <source>Slip sent to {printer}.</source>
+        <translation>Đã gửi giấy xác nhận tới {printer}.</translation>
+    </message>
+    <message>
         <source>The slip could not be written.</source>
         <translation>Không ghi được giấy xác nhận.</translation>
+    </message>
+    <message>
+        <source>No printer is installed: the slip is a PDF to print from the viewer: {path}</source>
+        <translation>Máy chưa cài máy in: giấy xác nhận là tệp PDF để in từ trình xem: {path}</translation>
     </message>
     <message>
         <source>Slip ready to print: {path}</source>
@@ -2718,6 +2794,13 @@
     <message>
         <source>Saved. Print it now and keep it locked away.</source>
         <translation>Đã lưu. Hãy in ngay và cất khóa cẩn thận.</translation>
+    </message>
+</context>
+<context>
+    <name>StationApp</name>
+    <message>
+        <source>Trạm Tiêm is already open on this computer for this station. Look for its window in the taskbar.</source>
+        <translation>Trạm Tiêm đang mở trên máy này cho điểm tiêm này. Hãy tìm cửa sổ của nó trên thanh tác vụ.</translation>
     </message>
 </context>
 <context>
