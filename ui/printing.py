@@ -40,7 +40,14 @@ from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
 from station import refdata
 from station.reports import DailyReport, SlipData
-from station.reports_xlsx import display_day, labels, outcome_label, vaccine_label
+from station.reports_xlsx import (
+    display_day,
+    dose_label,
+    labels,
+    number_text,
+    outcome_label,
+    vaccine_label,
+)
 from ui.settings import SLIP_LAYOUTS
 
 MARGIN_MM = 15.0
@@ -201,7 +208,7 @@ def report_html(rep: DailyReport, lang: str = "vi", *, site_name: str = "") -> s
                  f"<th>{_esc(L['count'])}</th></tr>")
     for c in rep.doses:
         group = c.priority_group if c.priority_group is not None else L["none_group"]
-        parts.append(f"<tr><td>{_esc(vaccine_label(c.vaccine_code, lang))}</td>"
+        parts.append(f"<tr><td>{_esc(dose_label(c.vaccine_code, c.volume_ml, lang))}</td>"
                      f"<td class='num'>{c.dose_number}</td><td>{_esc(L.get(c.kind, c.kind))}</td>"
                      f"<td class='num'>{_esc(group)}</td><td class='num'>{c.count}</td></tr>")
     parts.append(f"<tr><td colspan='4'><b>{_esc(L['total'])}</b></td>"
@@ -216,8 +223,10 @@ def report_html(rep: DailyReport, lang: str = "vi", *, site_name: str = "") -> s
     for lot in rep.lots:
         parts.append(f"<tr><td>{_esc(vaccine_label(lot.vaccine_code, lang))}</td>"
                      f"<td>{_esc(lot.lot_number)}</td><td>{display_day(lot.expiry)}</td>"
-                     f"<td class='num'>{lot.doses_received}</td><td class='num'>{lot.used_day}</td>"
-                     f"<td class='num'>{lot.used_to_date}</td><td class='num'>{lot.remaining}</td></tr>")
+                     f"<td class='num'>{lot.doses_received}</td>"
+                     f"<td class='num'>{number_text(lot.used_day, lang)}</td>"
+                     f"<td class='num'>{number_text(lot.used_to_date, lang)}</td>"
+                     f"<td class='num'>{number_text(lot.remaining, lang)}</td></tr>")
     parts.append("</table>")
 
     parts.append("<br/><table width='100%' cellspacing='0'><tr><td width='50%' valign='top'>")

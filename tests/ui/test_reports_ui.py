@@ -117,7 +117,7 @@ def test_import_dry_run_then_import_all(qtbot, app_lang: StationApp, kb: Keyboar
     assert ws.plan is not None and people_count() == before  # nothing imported yet
     issues = ws.issues_model.rows()
     assert {(i.row, i.field, i.code) for i in issues} == {(7, "birth", "date.impossible"),
-                                                         (8, "phone", "phone.landline")}
+                                                         (8, "phone", "phone.invalid")}
     # The table names the row, the column and the problem in words.
     texts = [[ws.issues_model.index(r, c).data() for c in range(4)] for r in range(len(issues))]
     assert texts[0][0] == "7" and "dd/mm/yyyy" not in texts[0][3] and texts[0][3]
