@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # station_day rows where a station may still owe doses or hold unsent voids (hub/counters.py).
@@ -71,7 +71,7 @@ class Station(Base):
     clock_skew_ms: Mapped[int | None] = mapped_column(BigInteger)
     # Set once a clock_skew review item exists, so a skewed station is flagged once.
     skew_flagged: Mapped[int] = mapped_column(Integer, default=0)
-    # When it was revoked (0004): its last tally still counts, marked revoked.
+    # When it was revoked (0005): its last tally still counts, marked revoked.
     revoked_at: Mapped[str | None] = mapped_column(TS)
 
 
@@ -181,7 +181,7 @@ class ReviewSite(Base):
 
 
 class StationTally(Base):
-    """The latest tally of each station, as received, and what the hub made of it (0004)."""
+    """The latest tally of each station, as received, and what the hub made of it (0005)."""
 
     __tablename__ = "station_tally"
     station_id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -197,7 +197,7 @@ class StationTally(Base):
     # Cross-check at receipt: doses the hub holds from the station outside
     # [acknowledged, acknowledged + pending], summed over the tally's days.
     mismatch: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    # A tally without the all_* counts (a station older than 0004): no cross-check.
+    # A tally without the all_* counts (a station older than hub 0005): no cross-check.
     legacy: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # Doses a previous replica epoch claimed and the hub did not hold are carried
     # (station_day.carried); arrivals recorded at or before this time pay them off.
@@ -205,7 +205,7 @@ class StationTally(Base):
 
 
 class StationDay(Base):
-    """Per station and day: what the hub holds from it and what its latest tally claims (0004).
+    """Per station and day: what the hub holds from it and what its latest tally claims (0005).
 
     ``held_*`` are kept in the ingest transaction (atomic upserts), so the
     dashboard never counts doses. ``station_id`` is '' for doses whose origin
@@ -246,7 +246,7 @@ class StationDay(Base):
 
 
 class StationTotal(Base):
-    """What the hub holds per station over all days (0004): the dashboard's "received"
+    """What the hub holds per station over all days (0005): the dashboard's "received"
     without reading every day's row. Kept in the same upserts as ``station_day``."""
 
     __tablename__ = "station_total"
@@ -257,7 +257,7 @@ class StationTotal(Base):
 
 
 class WriteOff(Base):
-    """A supervisor's write-off of a station's open gap (0004): audited, shown apart."""
+    """A supervisor's write-off of a station's open gap (0005): audited, shown apart."""
 
     __tablename__ = "write_off"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -271,7 +271,7 @@ class WriteOff(Base):
 
 
 class HubAudit(Base):
-    """Append-only log of administrative hub actions (0004): revocations, write-offs."""
+    """Append-only log of administrative hub actions (0005): revocations, write-offs."""
 
     __tablename__ = "hub_audit"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -432,7 +432,11 @@ class Dose(Base):
     voided_at: Mapped[str | None] = mapped_column(TS)
     version: Mapped[int] = mapped_column(Integer, default=0)
     merged_from: Mapped[str | None] = mapped_column(ID)
-    # The station whose push created the dose (0004): never taken from the payload.
+    # 0004: the volume injected and a supervisor's override (issue 12; NULL before).
+    volume_ml: Mapped[float | None] = mapped_column(Float)
+    override_by: Mapped[str | None] = mapped_column(String(36))
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    # The station whose push created the dose (0005): never taken from the payload.
     origin_station: Mapped[str | None] = mapped_column(String(36))
 
     __table_args__ = (Index("ix_hub_dose_site_day", "site_code", "day"),)

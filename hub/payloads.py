@@ -111,6 +111,11 @@ class DoseP(_P):
     injection_site: str | None = Field(default=None, max_length=16)
     source: str = Field(default="site", max_length=10)
     observe_until: str | None = OptTs
+    # Issue 12: what was injected (a half-dose booster is 0.25 ml) and a supervisor's
+    # override of an age limit or contraindication. Older stations send none of them.
+    volume_ml: float | None = Field(default=None, gt=0, le=5, allow_inf_nan=False)
+    override_by: str | None = Field(default=None, max_length=36)
+    override_reason: str | None = Field(default=None, max_length=1000)
 
 
 class VoidP(_P):

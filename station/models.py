@@ -13,7 +13,17 @@ the hub has acknowledged the row).
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, text
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -153,7 +163,13 @@ class Dose(Base):
     voided_by: Mapped[str | None] = mapped_column(String(36))
     voided_at: Mapped[str | None] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer, default=0)
-    # The install id of the station that entered the dose (revision 0003); NULL for
+    # 0004: what was injected (a half-dose booster is 0.25 ml; NULL before 0004 and
+    # for doses copied from paper), and a supervisor's override of an age limit or a
+    # contraindication (who, why; the codes are in the audit log).
+    volume_ml: Mapped[float | None] = mapped_column(Float)
+    override_by: Mapped[str | None] = mapped_column(String(36))
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    # The install id of the station that entered the dose (revision 0005); NULL for
     # rows pulled before the hub sent origins. The tally counts only its own.
     origin_station: Mapped[str | None] = mapped_column(String(36))
 

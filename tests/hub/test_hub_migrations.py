@@ -42,7 +42,41 @@ def test_0002_hub_upgrades_keeping_its_change_log(
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_0004_counts_existing_doses_by_origin_and_takes_old_tallies_as_legacy(
+def test_0003_hub_upgrades_its_doses_to_volume_and_override(
+    backend: str, tmp_path: Path, pg: PgCluster | None
+) -> None:
+    """Issue 12: doses stored before 0004 keep everything; volume and override are NULL."""
+    url = hub_database_url(backend, tmp_path, pg)
+    migrate(url, "0003")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO dose (id, person_id, site_code, vaccine_code, lot_id, lot_number, "
+                    "dose_number, kind, administered_at, day, recorded_at, vaccinator_id, "
+                    "screening_id, injection_site, source, observe_until, observed_at, voided, "
+                    "void_reason, voided_by, voided_at, version, merged_from) VALUES ('d1', 'p1', "
+                    "'S1', 'AZ', NULL, 'NJ0359', 1, 'primary', '2021-09-01T09:00:00+07:00', "
+                    "'2021-09-01', '2021-09-01T09:01:00+07:00', 'u1', NULL, 'left_deltoid', 'site', "
+                    "NULL, NULL, 0, NULL, NULL, NULL, 1, NULL)"
+                )
+            )
+        migrate(url)
+        with engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT lot_number, injection_site, volume_ml, override_by, override_reason "
+                     "FROM dose WHERE id = 'd1'")
+            ).one()
+            assert tuple(row) == ("NJ0359", "left_deltoid", None, None, None)
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            assert diff == [], diff
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_0005_counts_existing_doses_by_origin_and_takes_old_tallies_as_legacy(
     backend: str, tmp_path: Path, pg: PgCluster | None
 ) -> None:
     """Origins come from the ledger; counters from one grouped scan; an old tally (which
@@ -53,7 +87,7 @@ def test_0004_counts_existing_doses_by_origin_and_takes_old_tallies_as_legacy(
     from hub.db import Database
 
     url = hub_database_url(backend, tmp_path, pg)
-    migrate(url, "0003")
+    migrate(url, "0004")
     engine = create_engine(url)
     now = "2026-12-01T02:00:00.000+00:00"
     try:

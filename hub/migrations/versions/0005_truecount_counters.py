@@ -1,7 +1,7 @@
 """The true count: dose origins, per-station day counters, write-offs, an admin audit log.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-03 09:00:00
 
 * ``dose.origin_station``: the station whose push created the dose. Existing
@@ -29,8 +29,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -205,7 +205,7 @@ def _load_legacy_tallies() -> None:
                 "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
                 "actor": "migration",
                 "action": "counters_built",
-                "target": "0004",
+                "target": "0005",
                 "detail": {"legacy_tallies": loaded},
             }
         ],
