@@ -161,12 +161,17 @@ def _serve(args: argparse.Namespace, url: str) -> int:
         )
     else:
         from hub.app import HubSettings, create_app
+        from hub.server import HubServer
 
-        uvicorn.run(
+        config = uvicorn.Config(
             create_app(HubSettings(database_url=url, migrate_on_start=False)),
             host=args.host,
             port=args.port,
         )
+        server = HubServer(config)
+        server.run()
+        if not server.started:
+            return 3  # uvicorn has logged why (e.g. the port is taken)
     return 0
 
 

@@ -8,6 +8,8 @@ the tallies are in (every live station sends one, nothing else), for every site:
 * given = the valid doses entered there that anyone can know of: those the hub holds,
   and those in a station's latest tally (a revoked station's last one; a restored
   station's tally from before its restore, for the doses its backup did not hold);
+  at a site where no station was revoked or restored, exactly the valid doses its
+  desks entered;
 * received = the valid doses the hub holds;
 * gap = what the stations still owe: doses in those tallies the hub does not hold,
   less the voids they hold for doses the hub counts as valid;
@@ -290,6 +292,14 @@ class TrueCount(RuleBasedStateMachine):
             want = (len(valid) + owed - len(unsent), len(valid), owed - len(unsent))
             assert (summ.given, summ.received, summ.gap) == want, (site, summ)
             assert summ.written_off == 0
+            here = [d for d in self.desks if d.node.site == site]
+            if not any(d.revoked or d.restored for d in here):
+                # Nothing was lost at this site, so every dose entered there is known: the
+                # count is exactly the valid doses its desks entered (the words),
+                # whatever was synced, pulled or only tallied.
+                entered = set().union(*(d.entered for d in here))
+                assert summ.given == len(entered - self.voided), (site, summ)
+                event("a site with nothing lost: given = its valid entered doses")
             event(f"owed at the end: {min(owed, 3)}{'+' if owed >= 3 else ''}")
 
 
