@@ -9,6 +9,7 @@ type, since database messages can quote personal data).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -25,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,10 +35,12 @@ from hub.dashboard import web as dashboard
 from hub.db import Database, hub_epoch, migrate
 from hub.errors import HubError
 from hub.ingest import hub_origin_op, process_push, utc_now
+from hub.watch import DEFAULT_POLL_S, ChangeWatch
 from sync.protocol import (
     API_PREFIX,
     MAX_BODY_BYTES,
     MAX_PULL_LIMIT,
+    MAX_PULL_WAIT_S,
     MIN_PROTOCOL_VERSION,
     PROTOCOL_VERSION,
     EnrollRequest,
@@ -67,6 +71,10 @@ class HubSettings:
     max_body_bytes: int = MAX_BODY_BYTES
     clock: Callable[[], datetime] = field(default=utc_now)
     dashboard_refresh_s: int = 30  # how often the dashboard page refetches its figures
+    watch_poll_s: float = DEFAULT_POLL_S  # long-poll pulls: how often commits of other processes are looked for
+    # The longest a pull may wait for a change (0: no long-polls; the station then syncs on
+    # its own schedule). A station's ``wait`` is cut to this.
+    long_poll_max_s: float = MAX_PULL_WAIT_S
 
 
 def _error(
@@ -288,9 +296,12 @@ def create_app(settings: HubSettings) -> FastAPI:
         epoch = hub_epoch(s)
     clock = settings.clock
 
+    watch = ChangeWatch(db, poll_s=settings.watch_poll_s)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        await watch.close()
         db.dispose()
 
     app = FastAPI(
@@ -302,6 +313,7 @@ def create_app(settings: HubSettings) -> FastAPI:
     )
     app.state.db = db
     app.state.settings = settings
+    app.state.watch = watch
 
     # ---- error handlers --------------------------------------------------------------
 
@@ -368,6 +380,7 @@ def create_app(settings: HubSettings) -> FastAPI:
         results, expected = process_push(
             db, who.station_id, req, now=service.iso(now), skew_ms=skew_ms
         )
+        watch.poke()  # siblings waiting on a long-poll pull look now
         return PushResponse(
             results=results,
             expected_next_op_seq=expected,
@@ -377,19 +390,34 @@ def create_app(settings: HubSettings) -> FastAPI:
         )
 
     @app.get(API_PREFIX + "/pull", response_model=PullResponse, tags=["sync"])
-    def pull(
+    async def pull(
         who: Auth,
         cursor: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = 500,
         replica_epoch: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+        wait: Annotated[float, Query(ge=0, le=MAX_PULL_WAIT_S)] = 0,
     ) -> PullResponse:
         """Changes in the station's scope after ``cursor`` (a hub sequence number, never a clock).
 
         With ``replica_epoch`` (the station's current one), rows that merely echo
-        what that replica pushed (answered ``no_echo``) are left out.
+        what that replica pushed (answered ``no_echo``) are left out. With
+        ``wait`` (seconds, long-poll) an empty answer is held until a change in
+        the station's scope is committed, or ``wait`` seconds pass.
         """
-        service.touch_station(db, who.station_id, now=clock())
-        return service.pull(db, who, cursor, limit, replica_epoch)
+        await run_in_threadpool(service.touch_station, db, who.station_id, now=clock())
+        page = await run_in_threadpool(service.pull, db, who, cursor, limit, replica_epoch)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, min(wait, settings.long_poll_max_s))
+        # Bounded: each round waits for a commit in scope; only echoes of this
+        # replica's own ops send it round again.
+        for _ in range(1000):
+            remaining = deadline - loop.time()
+            if page.changes or page.has_more or remaining <= 0:
+                break
+            if not await watch.wait(who.site_code, page.next_cursor, remaining):
+                break
+            page = await run_in_threadpool(service.pull, db, who, cursor, limit, replica_epoch)
+        return page
 
     @app.post(API_PREFIX + "/tally", response_model=TallyResponse, tags=["sync"])
     def tally(req: TallyRequest, who: Auth) -> TallyResponse:
@@ -425,7 +453,7 @@ def create_app(settings: HubSettings) -> FastAPI:
         """Resolve a review item: the hub records a ``resolve_review`` op of hub origin."""
         check_safe(review_id, "review_id")
         check_safe(req.model_dump())
-        return hub_origin_op(
+        res = hub_origin_op(
             db,
             who.station_id,
             review_id,
@@ -434,6 +462,8 @@ def create_app(settings: HubSettings) -> FastAPI:
             req.user_id,
             now=service.iso(clock()),
         )
+        watch.poke()
+        return res
 
     @app.get(
         API_PREFIX + "/sites/{site_code}/summary", response_model=SiteSummary, tags=["reports"]

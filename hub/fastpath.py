@@ -38,6 +38,7 @@ from sqlalchemy import JSON, ColumnElement, Table, bindparam, or_, select, updat
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
+from hub import counters
 from hub.effects import allocate_seqs, scoped_data, station_columns
 from hub.errors import Rejected
 from hub.models import (
@@ -419,6 +420,7 @@ class FastRun:
             "voided_at": None,
             "version": 1,
             "merged_from": None,
+            "origin_station": self.station_id,
         }
         self._keep_dose(p.id, pid, p.vaccine_code, p.dose_number, p.day, 0)
         self.new_doses.append(row)
@@ -470,6 +472,16 @@ class FastRun:
                 )
             _insert_rows(s, _SCR, self.new_screenings)
             _insert_rows(s, _DOSE, self.new_doses)
+            for d in self.new_doses:
+                counters.note_new_dose(
+                    s,
+                    dose_id=d["id"],
+                    site=self.site,
+                    origin=self.station_id,
+                    day=d["day"],
+                    source=d["source"],
+                    recorded_at=d["recorded_at"],
+                )
             # Numbered last: the hub_clock row lock is held from here to COMMIT.
             seq = allocate_seqs(s, len(entries))
             changes: list[dict[str, Any]] = []

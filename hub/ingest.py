@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
+from hub import counters
 from hub.db import Database
 from hub.effects import (
     Effects,
@@ -523,6 +524,7 @@ def apply_record_dose(ctx: Ctx) -> Outcome:
         voided_at=None,
         version=0,
         merged_from=p.person_id if person.id != p.person_id else None,
+        origin_station=ctx.station.id,
     )
     # Possible duplicates: another valid dose, same series and number, or the same day.
     want = series(p.vaccine_code)
@@ -537,6 +539,15 @@ def apply_record_dose(ctx: Ctx) -> Outcome:
     ]
     s.add(row)
     s.flush()
+    counters.note_new_dose(
+        s,
+        dose_id=p.id,
+        site=ctx.site,
+        origin=ctx.station.id,
+        day=p.day,
+        source=p.source,
+        recorded_at=p.recorded_at,
+    )
     fx.touch("dose", p.id)
     fx.relate(person.id, ctx.site)
     for reg in s.execute(
@@ -612,13 +623,14 @@ def _require_dose(ctx: Ctx, reason: str = "dose.unknown") -> Dose:
     return dose
 
 
-def _void(ctx: Ctx, dose: Dose, reason: str, voided_at: str) -> bool:
+def _void(ctx: Ctx, dose: Dose, reason: str, voided_at: str, *, by_station_op: bool = False) -> bool:
     if dose.voided:
         return False
     dose.voided = 1
     dose.void_reason = reason
     dose.voided_by = ctx.op.user_id
     dose.voided_at = voided_at
+    counters.note_void(ctx.session, dose, by_station=ctx.station.id if by_station_op else None)
     ctx.fx.touch("dose", dose.id)
     return True
 
@@ -626,7 +638,7 @@ def _void(ctx: Ctx, dose: Dose, reason: str, voided_at: str) -> bool:
 def apply_void_dose(ctx: Ctx) -> Outcome:
     p = parse(VoidP, ctx.op.payload)
     dose = _require_dose(ctx)
-    if not _void(ctx, dose, p.reason, p.voided_at):
+    if not _void(ctx, dose, p.reason, p.voided_at, by_station_op=True):
         return "applied", {"noop": True, "already_voided": True}
     return "applied", {}
 
@@ -871,13 +883,16 @@ def apply_op(session: Session, station: Station, op: Op, *, now: str, skewed: bo
     """
     fx = Effects(session, op.op_id, now)
     ctx = Ctx(session, station, op, fx, skewed)
+    noted = counters.mark(session)  # the dose counters this op changes, undone with it
     try:
         with session.begin_nested():
             status, detail = APPLIERS[op.op_type](ctx)
             first = fx.flush()
     except Rejected as rej:
+        counters.rollback_to(session, noted)
         return OpResult(op_id=op.op_id, status="rejected", reason=rej.reason, detail=rej.detail)
     except DataError:
+        counters.rollback_to(session, noted)
         return OpResult(op_id=op.op_id, status="rejected", reason="payload.invalid", detail={})
     # Did the op change its own entity? A losing edit (LWW lost, identity held) only
     # opens a review; the station must then keep the hub's row it already holds
@@ -1014,6 +1029,8 @@ def _run_push(
     flush_run()
     answered = [r for r in results if r is not None]
     assert len(answered) == len(results)
+    # The dose counters move in this same transaction (hub/counters.py).
+    counters.flush(s, station_id=station_id, answered=len(answered))
     expected = rep.next_op_seq if rep is not None else (ops[0].op_seq if ops else 1)
     return answered, expected
 
@@ -1086,6 +1103,7 @@ def hub_origin_op(
             raise HubError(404, "review.not_found", "no such review item for this site")
         res = apply_op(s, station, op, now=now, skewed=False)
         record_applied(s, station, "hub", op, payload_hash(op), res, now)
+        counters.flush(s)
         return res
 
     return db.run_write(run)
