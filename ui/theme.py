@@ -94,6 +94,10 @@ QFrame#helpOverlay QLabel {{ color: #fff; }}
 
 
 def apply(app: QApplication) -> None:
+    # Each setter re-polishes every live widget: in one process that builds several windows
+    # (tests, a user switch) re-applying the same theme cost seconds, so apply it once.
+    if app.property("tramtiem_theme") == STYLE:
+        return
     font = QFont()
     font.setFamilies(FONT_FAMILIES)
     font.setPixelSize(BASE_PX)
@@ -103,6 +107,7 @@ def apply(app: QApplication) -> None:
     app.setPalette(pal)
     app.setStyle("Fusion")  # the same look on every OS, and on the offscreen platform
     app.setStyleSheet(STYLE)
+    app.setProperty("tramtiem_theme", STYLE)
 
 
 def set_role(widget: object, role: str) -> None:
