@@ -4,8 +4,9 @@ A campaign day's outbox is almost all ``register_person``, ``record_screening``
 and ``record_dose`` ops for new rows with nothing to reconcile. Applied one by
 one through the ORM (hub/ingest.py) each costs a dozen statements; here a run
 of them costs a handful of ``IN (...)`` look-ups, then one multi-row INSERT
-per table, one ``UPDATE hub_clock`` numbering every change row of the run and
-one INSERT of those rows.
+per table; the run's change rows and ledger rows go to the transaction's
+:class:`hub.effects.Numbering`, which numbers and writes them with the rest of
+the push at its end.
 
 The op-by-op appliers stay the reference. An op takes the fast path only when
 its outcome is certain from what was looked up and involves none of the
@@ -29,20 +30,17 @@ caller rolls the transaction back and runs the whole push op by op.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Table, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from hub.effects import allocate_seqs, scoped_data, station_columns
+from hub.effects import ChangeRow, Numbering, insert_rows, scoped_data, station_columns
 from hub.errors import Rejected
 from hub.models import (
-    AppliedOp,
-    ChangeLog,
     Dose,
     Person,
     PersonRedirect,
@@ -64,8 +62,6 @@ _REG: Table = Registration.__table__  # type: ignore[assignment]
 _SCR: Table = Screening.__table__  # type: ignore[assignment]
 _DOSE: Table = Dose.__table__  # type: ignore[assignment]
 _SITE: Table = PersonSite.__table__  # type: ignore[assignment]
-_LEDGER: Table = AppliedOp.__table__  # type: ignore[assignment]
-_CHANGES: Table = ChangeLog.__table__  # type: ignore[assignment]
 _REDIRECT: Table = PersonRedirect.__table__  # type: ignore[assignment]
 
 # Station columns of each table, in table order (hub-only columns never leave).
@@ -137,6 +133,7 @@ class FastRun:
     station_id: str
     epoch: str
     now: str
+    numbering: Numbering
     # Mark rows that only echo the pushing replica's own ops (off for hub-origin ops).
     echo: bool = True
     persons: set[str] = field(default_factory=set)
@@ -148,7 +145,7 @@ class FastRun:
     screenings: set[str] = field(default_factory=set)
     doses: dict[str, tuple[str, str, int, str, int]] = field(default_factory=dict)
     doses_of: dict[str, list[str]] = field(default_factory=dict)
-    id_numbers: set[str] = field(default_factory=set)  # held by active persons
+    id_numbers: set[str] = field(default_factory=set)  # held by active persons (id_key)
     twins: set[tuple[str, str, str]] = field(default_factory=set)  # (name_fold, birth, phone)
     # Buffers.
     new_persons: list[dict[str, Any]] = field(default_factory=list)
@@ -218,9 +215,7 @@ class FastRun:
         for chunk in in_chunks(sorted(numbers)):
             self.id_numbers.update(
                 s.execute(
-                    select(_PERSON.c.id_number).where(
-                        _PERSON.c.id_number.in_(chunk), _PERSON.c.status == "active"
-                    )
+                    select(_PERSON.c.id_key).where(_PERSON.c.id_key.in_(chunk))
                 ).scalars()
             )
         for chunk in in_chunks(sorted(phones)):
@@ -308,6 +303,7 @@ class FastRun:
             "sex": v.sex,
             "id_type": v.id_type or "none",
             "id_number": number,
+            "id_key": number,
             "old_id_number": v.old_id_number,
             "phone": v.phone,
             "province_code": v.province_code,
@@ -438,17 +434,17 @@ class FastRun:
 
     # ---- writing ---------------------------------------------------------------------
 
-    def flush(self) -> list[tuple[int, OpResult, Ledgered]]:
-        """Write the buffers; returns (op index, answer, ledger row) per fast-path op."""
+    def flush(self) -> list[tuple[int, OpResult, int | None, Ledgered]]:
+        """Write the buffered rows; returns (op index, answer, first change row, ledger row)
+        per fast-path op. The answer's ``server_seq`` is the Numbering's, once written."""
         if not self.pending:
             return []
         s = self.session
         s.flush()  # the ORM's own pending writes (the replica row) go first
-        entries = [e for p in self.pending for e in p.entries]
         try:
-            _insert_rows(s, _PERSON, self.new_persons)
-            _insert_rows(s, _SITE, self.new_sites)
-            _insert_rows(s, _REG, list(self.new_regs.values()))
+            insert_rows(s, _PERSON, self.new_persons)
+            insert_rows(s, _SITE, self.new_sites)
+            insert_rows(s, _REG, list(self.new_regs.values()))
             if self.changed_regs:
                 s.execute(
                     update(_REG)
@@ -468,60 +464,53 @@ class FastRun:
                         for r in self.changed_regs.values()
                     ],
                 )
-            _insert_rows(s, _SCR, self.new_screenings)
-            _insert_rows(s, _DOSE, self.new_doses)
-            # Numbered last: the hub_clock row lock is held from here to COMMIT.
-            seq = allocate_seqs(s, len(entries))
-            changes: list[dict[str, Any]] = []
-            out: list[tuple[int, OpResult, Ledgered]] = []
-            echo = echo_key(self.station_id, self.epoch)
-            ledger: list[dict[str, Any]] = []
-            for p in self.pending:
-                first = seq
-                for e in p.entries:
-                    changes.append(
-                        {
-                            "server_seq": seq,
-                            "scope": e.scope,
-                            "entity_type": e.entity_type,
-                            "entity_id": e.entity_id,
-                            "kind": "upsert",
-                            "row_version": e.row_version,
-                            "data": e.data,
-                            "origin_op_id": p.op.op_id,
-                            # Version 1 at the op's own site: the row as the station wrote it.
-                            "echo_for": echo
-                            if self.echo and e.row_version == 1 and e.scope == self.site
-                            else None,
-                        }
-                    )
-                    seq += 1
-                detail: dict[str, Any] = {"entity_changed": True} | ({"no_echo": True} if self.echo else {})
-                result = {"server_seq": first, "reason": None, "detail": detail}
-                ledger.append(
-                    {
-                        "op_id": p.op.op_id,
-                        "station_id": self.station_id,
-                        "replica_epoch": self.epoch,
-                        "op_seq": p.op.op_seq,
-                        "op_type": p.op.op_type,
-                        "payload_sha256": p.digest,
-                        "status": "applied",
-                        "result": result,
-                        "received_at": self.now,
-                    }
-                )
-                out.append(
-                    (
-                        p.index,
-                        OpResult(op_id=p.op.op_id, status="applied", server_seq=first, detail=detail),
-                        Ledgered(p.op.op_id, self.station_id, p.digest, "applied", result),
-                    )
-                )
-            _insert_rows(s, _CHANGES, changes)
-            _insert_rows(s, _LEDGER, ledger)
+            insert_rows(s, _SCR, self.new_screenings)
+            insert_rows(s, _DOSE, self.new_doses)
         except (IntegrityError, DataError) as exc:
             raise FastPathRefused(type(exc).__name__) from None
+        out: list[tuple[int, OpResult, int | None, Ledgered]] = []
+        echo = echo_key(self.station_id, self.epoch)
+        for p in self.pending:
+            offset = self.numbering.add(
+                [
+                    ChangeRow(
+                        e.scope,
+                        e.entity_type,
+                        e.entity_id,
+                        "upsert",
+                        e.row_version,
+                        e.data,
+                        p.op.op_id,
+                        # Version 1 at the op's own site: the row as the station wrote it.
+                        echo if self.echo and e.row_version == 1 and e.scope == self.site else None,
+                    )
+                    for e in p.entries
+                ]
+            )
+            detail: dict[str, Any] = {"entity_changed": True} | ({"no_echo": True} if self.echo else {})
+            result = {"server_seq": None, "reason": None, "detail": detail}
+            self.numbering.add_ledger(
+                {
+                    "op_id": p.op.op_id,
+                    "station_id": self.station_id,
+                    "replica_epoch": self.epoch,
+                    "op_seq": p.op.op_seq,
+                    "op_type": p.op.op_type,
+                    "payload_sha256": p.digest,
+                    "status": "applied",
+                    "result": result,
+                    "received_at": self.now,
+                },
+                offset,
+            )
+            out.append(
+                (
+                    p.index,
+                    OpResult(op_id=p.op.op_id, status="applied", detail=detail),
+                    offset,
+                    Ledgered(p.op.op_id, self.station_id, p.digest, "applied", result),
+                )
+            )
         # Rows the appliers may read next were written behind the ORM's back.
         s.expire_all()
         self._clear_buffers()
@@ -536,29 +525,6 @@ class FastRun:
         self.new_sites.clear()
         self.pending.clear()
         self.pending_ids.clear()
-
-
-def _insert_rows(s: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """``executemany`` straight to the driver: SQLAlchemy's per-row bind processing was
-    most of the fast path's cost. JSON columns are encoded here as SQLAlchemy's JSON
-    type encodes them (``json.dumps``); PostgreSQL gets a cast to ``json``.
-    """
-    if not rows:
-        return
-    conn = s.connection()
-    cols = [c.name for c in table.columns]
-    is_json = [isinstance(c.type, JSON) for c in table.columns]
-    if conn.dialect.paramstyle == "qmark":
-        marks = ", ".join("?" for _ in cols)
-    else:
-        marks = ", ".join("%s::json" if j else "%s" for j in is_json)
-    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({marks})"
-    json_at = [i for i, j in enumerate(is_json) if j]
-    params: list[Any] = [list(map(r.get, cols)) for r in rows]
-    for values in params:
-        for i in json_at:
-            values[i] = json.dumps(values[i])
-    conn.exec_driver_sql(sql, [tuple(v) for v in params])
 
 
 def _dict(v: Any) -> dict[str, Any]:

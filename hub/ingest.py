@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from hub.db import Database
 from hub.effects import (
     Effects,
+    Numbering,
     has_registration,
     merge_person,
     person_sites,
@@ -225,6 +226,7 @@ def apply_register_person(ctx: Ctx) -> Outcome:
         sex=v.sex,
         id_type=v.id_type or "none",
         id_number=v.id_number or None,
+        id_key=v.id_number or None,
         old_id_number=v.old_id_number,
         phone=v.phone,
         province_code=v.province_code,
@@ -240,17 +242,15 @@ def apply_register_person(ctx: Ctx) -> Outcome:
         created_at=ctx.op.recorded_at,
         updated_at=ctx.op.recorded_at,
     )
-    # Look for an earlier person before inserting this one.
+    # Look for an earlier person before inserting this one: the holder of the number's
+    # key. Two pushes racing with the same new number both find none; the unique key
+    # makes the second insert fail, and its retry finds the first and merges.
     earlier: Person | None = None
     if person.id_number:
-        earlier = s.execute(
-            select(Person)
-            .where(
-                Person.id_number == person.id_number, Person.status == "active", Person.id != pid
-            )
-            .order_by(Person.created_at, Person.id)
-            .limit(1)
-        ).scalar()
+        earlier = s.execute(select(Person).where(Person.id_key == person.id_number)).scalar()
+        if earlier is not None:
+            lock_person(s, earlier.id)
+            person.id_key = None
     s.add(person)
     s.flush()
     fx.touch("person", pid)
@@ -315,6 +315,11 @@ def _set_person_field(ctx: Ctx, person: Person, fld: str, value: Any) -> None:
     elif value is not None:
         value = str(value)
     setattr(person, fld, value)
+    if fld == "id_number":
+        # The number's key goes with it unless another active person holds it (a
+        # supervisor's take_value keeps the two apart; the holder stays the key's).
+        free = value is not None and id_key_holder(ctx.session, str(value), person.id) is None
+        person.id_key = value if free and person.status == "active" else None
     if fld == "full_name" and value:
         person.name_fold = fold(str(value))
     if fld == "birth" and value:
@@ -329,6 +334,13 @@ def _set_person_field(ctx: Ctx, person: Person, fld: str, value: Any) -> None:
     meta.site_code = ctx.site
     meta.skewed = 1 if ctx.skewed else 0
     ctx.fx.touch("person", person.id)
+
+
+def id_key_holder(s: Session, number: str, other_than: str) -> str | None:
+    """The active person holding ``number``'s key, other than ``other_than``."""
+    return s.execute(
+        select(Person.id).where(Person.id_key == number, Person.id != other_than)
+    ).scalar()
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -376,11 +388,7 @@ def apply_update_person(ctx: Ctx) -> Outcome:
             noop.append(fld)
             continue
         if fld == "id_number" and ch.new:
-            holder = s.execute(
-                select(Person.id).where(
-                    Person.id_number == ch.new, Person.status == "active", Person.id != person.id
-                )
-            ).scalar()
+            holder = id_key_holder(s, str(ch.new), person.id)
             if holder is not None:
                 # Never move an ID number onto a second person silently: a supervisor decides.
                 fx.review(
@@ -863,46 +871,67 @@ def _stored(led: Ledgered) -> OpResult:
     )
 
 
-def apply_op(session: Session, station: Station, op: Op, *, now: str, skewed: bool) -> OpResult:
-    """Apply one op's effect (no ledger or order checks) and return its result.
+def apply_op(
+    session: Session,
+    station: Station,
+    op: Op,
+    *,
+    now: str,
+    skewed: bool,
+    numbering: Numbering,
+) -> tuple[OpResult, int | None]:
+    """Apply one op's effect (no ledger or order checks): its answer and first change row.
 
     The effect runs in a savepoint: a rejection, or a value the database refuses,
-    undoes the effect alone and the op is acked ``rejected``.
+    undoes the effect alone and the op is acked ``rejected``. The answer's
+    ``server_seq`` is filled in once the transaction's :class:`Numbering` is written.
     """
-    fx = Effects(session, op.op_id, now)
+    fx = Effects(session, op.op_id, now, numbering)
     ctx = Ctx(session, station, op, fx, skewed)
+    mark = len(numbering.changes)
     try:
         with session.begin_nested():
             status, detail = APPLIERS[op.op_type](ctx)
             first = fx.flush()
     except Rejected as rej:
-        return OpResult(op_id=op.op_id, status="rejected", reason=rej.reason, detail=rej.detail)
+        del numbering.changes[mark:]  # nothing of a refused op is numbered
+        return OpResult(op_id=op.op_id, status="rejected", reason=rej.reason, detail=rej.detail), None
     except DataError:
-        return OpResult(op_id=op.op_id, status="rejected", reason="payload.invalid", detail={})
+        del numbering.changes[mark:]
+        return OpResult(op_id=op.op_id, status="rejected", reason="payload.invalid", detail={}), None
     # Did the op change its own entity? A losing edit (LWW lost, identity held) only
     # opens a review; the station must then keep the hub's row it already holds
     # rather than wait for a newer one that will never come.
     detail = dict(detail) | {"entity_changed": (op.entity_type, op.entity_id) in set(fx.touched)}
-    return OpResult(op_id=op.op_id, status=status, server_seq=first, detail=detail)  # type: ignore[arg-type]
+    return OpResult(op_id=op.op_id, status=status, detail=detail), first  # type: ignore[arg-type]
 
 
 def record_applied(
-    session: Session, station: Station, epoch: str, op: Op, digest: str, res: OpResult, now: str
+    numbering: Numbering,
+    station: Station,
+    epoch: str,
+    op: Op,
+    digest: str,
+    res: OpResult,
+    first: int | None,
+    now: str,
 ) -> Ledgered:
-    """The op's ``applied_op`` ledger row, in the caller's transaction (pushes, hub-origin ops, imports)."""
-    result = {"server_seq": res.server_seq, "reason": res.reason, "detail": res.detail}
-    session.add(
-        AppliedOp(
-            op_id=op.op_id,
-            station_id=station.id,
-            replica_epoch=epoch,
-            op_seq=op.op_seq,
-            op_type=op.op_type,
-            payload_sha256=digest,
-            status=res.status,
-            result=result,
-            received_at=now,
-        )
+    """The op's ``applied_op`` ledger row, written with the transaction's Numbering (pushes,
+    hub-origin ops, imports); its ``server_seq`` is filled in then."""
+    result = {"server_seq": None, "reason": res.reason, "detail": res.detail}
+    numbering.add_ledger(
+        {
+            "op_id": op.op_id,
+            "station_id": station.id,
+            "replica_epoch": epoch,
+            "op_seq": op.op_seq,
+            "op_type": op.op_type,
+            "payload_sha256": digest,
+            "status": res.status,
+            "result": result,
+            "received_at": now,
+        },
+        first,
     )
     return Ledgered(op.op_id, station.id, digest, res.status, result)
 
@@ -924,6 +953,89 @@ def _ledger_rows(session: Session, op_ids: list[str]) -> dict[str, Ledgered]:
     return found
 
 
+def _str(v: Any) -> str | None:
+    return v if isinstance(v, str) and 0 < len(v) <= 64 else None
+
+
+def lock_rows(s: Session, ops: list[Op]) -> None:
+    """Lock, in one global order, the existing rows the push's ops may change (PostgreSQL).
+
+    Persons first (sorted by id, merge survivors included), then lots, users and
+    review items; the hub clock is taken last of all (:class:`Numbering`). Two
+    pushes touching the same people therefore queue instead of deadlocking
+    whatever their op order, and every read-then-write rule on a person (the
+    possible-duplicate dose check, merges) runs alone: two stations recording a
+    dose for the same person at the same moment are applied one after the other,
+    and the second sees the first. Registrations and doses change only under
+    their person's lock. SQLite needs none of this: a write transaction there
+    holds the whole database (``BEGIN IMMEDIATE``).
+    """
+    if s.get_bind().dialect.name != "postgresql":
+        return
+    persons: set[str] = set()
+    regs: set[str] = set()
+    doses: set[str] = set()
+    lots: set[str] = set()
+    users: set[str] = set()
+    reviews: set[str] = set()
+    for op in ops:
+        pl = op.payload
+        t = op.op_type
+        if t == "update_person":
+            persons.add(op.entity_id)
+        elif t in ("record_dose", "record_screening"):
+            persons.add(_str(pl.get("person_id")) or "")
+        elif t == "add_registration":
+            reg = pl.get("registration")
+            persons.add((_str(reg.get("person_id")) if isinstance(reg, dict) else None) or "")
+        elif t == "check_in":
+            regs.add(op.entity_id)
+        elif t in ("void_dose", "end_observation"):
+            doses.add(op.entity_id)
+        elif t == "record_adverse_event":
+            doses.add(_str(pl.get("dose_id")) or "")
+        elif t == "upsert_lot":
+            lots.add(op.entity_id)
+        elif t == "upsert_user":
+            users.add(op.entity_id)
+        elif t == "resolve_review":
+            reviews.add(_str(pl.get("review_id")) or "")
+    for ids, owned in ((regs, Registration), (doses, Dose)):
+        for chunk in in_chunks(sorted(ids - {""})):
+            persons.update(
+                s.execute(select(owned.person_id).where(owned.id.in_(chunk))).scalars()
+            )
+    persons.discard("")
+    for chunk in in_chunks(sorted(persons)):
+        persons.update(
+            s.execute(
+                select(PersonRedirect.to_id).where(PersonRedirect.from_id.in_(chunk))
+            ).scalars()
+        )
+    for column, ids in (
+        (Person.id, persons),
+        (VaccineLot.id, lots),
+        (AppUser.id, users),
+        (ReviewItem.id, reviews),
+    ):
+        for chunk in in_chunks(sorted(ids - {""})):
+            # ORDER BY with FOR UPDATE: PostgreSQL locks the rows in that order.
+            s.execute(select(column).where(column.in_(chunk)).order_by(column).with_for_update()).all()
+    s.info.setdefault("locked_persons", set()).update(persons)
+
+
+def lock_person(s: Session, person_id: str) -> None:
+    """Lock one person row (a merge survivor found during an op) unless already held."""
+    held: set[str] = s.info.setdefault("locked_persons", set())
+    if person_id in held or s.get_bind().dialect.name != "postgresql":
+        return
+    s.execute(select(Person.id).where(Person.id == person_id).with_for_update()).all()
+    held.add(person_id)
+
+
+Answer = tuple[OpResult, int | None] | Ledgered
+
+
 def _run_push(
     s: Session,
     station_id: str,
@@ -940,26 +1052,31 @@ def _run_push(
     fast path (hub/fastpath.py) when their outcome is certain; every other op,
     and every op of a run the fast path declines, through :func:`apply_op` in
     its own savepoint after the buffered rows are written. Answers keep the ops'
-    order either way.
+    order either way. Locks are taken in one order: the station row, the
+    replica row, the rows the ops touch (:func:`lock_rows`), the hub clock last
+    (:meth:`Numbering.write`).
     """
+    s.info["locked_persons"] = set()
+    numbering = Numbering()
     station = s.get(Station, station_id)
     assert station is not None
     if skew_ms is not None:
-        note_clock_skew(s, station, skew_ms, now=now)
+        note_clock_skew(s, station, skew_ms, now=now, numbering=numbering)
     skewed = station.clock_skew_ms is not None and abs(station.clock_skew_ms) > SKEW_TOLERANCE_MS
     epoch = req.replica_epoch
     # Lock the replica row so two pushes of one replica take turns (PostgreSQL).
     rep = s.get(Replica, (station_id, epoch), with_for_update=True)
+    lock_rows(s, ops)
     ledger = _ledger_rows(s, [op.op_id for op in ops])
     runs = fast_runs(ops) if fast else [False] * len(ops)
-    results: list[OpResult | None] = []
+    results: list[Answer | None] = []
     run: FastRun | None = None  # the look-ups and buffers of the current run
 
     def flush_run() -> None:
         nonlocal run
         if run is not None:
-            for index, res, led in run.flush():
-                results[index] = res
+            for index, res, first, led in run.flush():
+                results[index] = (res, first)
                 ledger[led.op_id] = led
             run = None
 
@@ -976,9 +1093,9 @@ def _run_push(
                 rep.next_op_seq += 1
             if led.payload_sha256 != digest or led.station_id != station_id:
                 # An op id belongs to the station that made it, with the payload it had.
-                results.append(OpResult(op_id=op.op_id, status="rejected", reason="op.id_reused"))
+                results.append((OpResult(op_id=op.op_id, status="rejected", reason="op.id_reused"), None))
             else:
-                results.append(_stored(led))
+                results.append(led)
             continue
         if rep is None:
             # A new replica (first contact, or a restored backup's new epoch) starts where it starts.
@@ -1000,22 +1117,32 @@ def _run_push(
                 end = i
                 while end < len(ops) and runs[end]:
                     end += 1
-                run = FastRun(s, station.site_code, station_id, epoch, now)
+                run = FastRun(s, station.site_code, station_id, epoch, now, numbering)
                 run.load(ops[i:end])
             done = run.try_apply(i, op, digest)
         if not done:
             flush_run()
-            res = apply_op(s, station, op, now=now, skewed=skewed)
-            ledger[op.op_id] = record_applied(s, station, epoch, op, digest, res, now)
-            results[i] = res
+            res, first = apply_op(s, station, op, now=now, skewed=skewed, numbering=numbering)
+            ledger[op.op_id] = record_applied(numbering, station, epoch, op, digest, res, first, now)
+            results[i] = (res, first)
         rep.next_op_seq = op.op_seq + 1
         if run is not None and (i + 1 >= len(ops) or not runs[i + 1]):
             flush_run()  # the run ends here
     flush_run()
-    answered = [r for r in results if r is not None]
+    numbering.write(s)  # the hub clock: the transaction's last lock
+    answered = [_answer(r, numbering) for r in results if r is not None]
     assert len(answered) == len(results)
     expected = rep.next_op_seq if rep is not None else (ops[0].op_seq if ops else 1)
     return answered, expected
+
+
+def _answer(a: Answer, numbering: Numbering) -> OpResult:
+    if isinstance(a, Ledgered):
+        return _stored(a)
+    res, first = a
+    if first is None:
+        return res
+    return res.model_copy(update={"server_seq": numbering.seq(first)})
 
 
 def process_push(
@@ -1034,7 +1161,9 @@ def process_push(
     (e.g. ``replica.regressed``) leaves none of it applied, so the station simply
     sends the same op ids again. If the database refuses a row the fast path
     buffered, the whole push runs again op by op (``fast=False``), where each
-    op's savepoint turns such a refusal into that op's rejection.
+    op's savepoint turns such a refusal into that op's rejection; a person
+    inserted with an ID number another push has just committed (the unique
+    ``person.id_key``) comes back here too, and the op-by-op run merges it.
 
     ``skew_ms`` (station clock minus hub clock, measured on this request) is
     stored in the same transaction (:func:`note_clock_skew`).
@@ -1079,25 +1208,31 @@ def hub_origin_op(
     )
 
     def run(s: Session) -> OpResult:
+        s.info["locked_persons"] = set()
+        numbering = Numbering()
         station = s.get(Station, station_id)
         assert station is not None
+        lock_rows(s, [op])
         item = s.get(ReviewItem, review_id)
         if item is None or station.site_code not in item.site_codes:
             raise HubError(404, "review.not_found", "no such review item for this site")
-        res = apply_op(s, station, op, now=now, skewed=False)
-        record_applied(s, station, "hub", op, payload_hash(op), res, now)
-        return res
+        res, first = apply_op(s, station, op, now=now, skewed=False, numbering=numbering)
+        record_applied(numbering, station, "hub", op, payload_hash(op), res, first, now)
+        numbering.write(s)
+        return _answer((res, first), numbering)
 
     return db.run_write(run)
 
 
-def note_clock_skew(s: Session, station: Station, skew_ms: int, *, now: str) -> None:
+def note_clock_skew(
+    s: Session, station: Station, skew_ms: int, *, now: str, numbering: Numbering
+) -> None:
     """Store the measured skew; open one ``clock_skew`` review the first time it is too large."""
     station.clock_skew_ms = skew_ms
     station.last_seen = now
     if abs(skew_ms) > SKEW_TOLERANCE_MS and not station.skew_flagged:
         station.skew_flagged = 1
-        fx = Effects(s, None, now)
+        fx = Effects(s, None, now, numbering)
         fx.review(
             "clock_skew",
             "low",

@@ -330,7 +330,7 @@ def lookup_by_id_number(db: Database, id_number: str) -> PersonLookupResponse:
     with db.read() as s:
         person = s.execute(
             select(Person)
-            .where(Person.id_number == id_number, Person.status == "active")
+            .where(Person.id_key == id_number)
             .order_by(Person.created_at, Person.id)
             .limit(1)
         ).scalar()

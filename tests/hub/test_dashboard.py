@@ -344,17 +344,37 @@ def test_bad_password_and_lockout(dash: Dash, browser_client: Callable[[], httpx
         data={"csrf": csrf, "username": "huyen01", "password": PASSWORD},
     )
     assert r.status_code == 429 and "locked" in r.text
-    assert dash.hub.scalar("SELECT locked_until FROM dashboard_user WHERE username = 'huyen01'")
+    def locked_until() -> object:
+        user = next(u for u in auth.list_users(dash.hub.db) if u["username"] == "huyen01")
+        return user["locked_until"]
+
+    assert locked_until()
     # After the lock time the right password works and clears the lock.
     dash.clock.offset = timedelta(minutes=auth.LOCK_MINUTES + 1)
     assert login(c, dash, "huyen01").status_code == 303
-    assert (
-        dash.hub.scalar("SELECT failed_logins FROM dashboard_user WHERE username = 'huyen01'") == 0
-    )
-    assert (
-        dash.hub.scalar("SELECT locked_until FROM dashboard_user WHERE username = 'huyen01'")
-        is None
-    )
+    assert locked_until() is None and dash.hub.count("login_guard") == 1  # khong-co's count
+
+
+def test_unknown_users_lock_like_real_ones(
+    dash: Dash, browser_client: Callable[[], httpx.Client]
+) -> None:
+    """No user enumeration: an unknown name gets the same answers, the same lock, in order."""
+    add_user(dash, "huyen01", "district:BH")
+    answers: dict[str, list[int]] = {}
+    for name in ("huyen01", "khong-co", "x\x00y", "a" * 70):
+        c = browser_client()
+        answers[name] = [
+            login(c, dash, name, "sai-mat-khau").status_code for _ in range(auth.MAX_FAILURES + 1)
+        ]
+    expected = [401] * (auth.MAX_FAILURES - 1) + [429, 429]
+    assert answers == {name: expected for name in answers}, answers
+    # The guard stores no username, only its HMAC.
+    with dash.hub.db.read() as s:
+        keys = [str(k) for k in s.execute(text("SELECT key FROM login_guard")).scalars()]
+    assert len(keys) == 4 and not any("huyen" in k or "khong" in k for k in keys)
+    # An administrator can lift a lock at once.
+    auth.unlock_user(dash.hub.db, "huyen01")
+    assert login(browser_client(), dash, "huyen01").status_code == 303
 
 
 def test_disabled_user_loses_the_session_at_once(
