@@ -1,10 +1,10 @@
 """The ``tramtiem-hub`` command: serve, migrate and administer a hub.
 
-    tramtiem-hub serve [--host 127.0.0.1] [--port 8765] [--workers N]
+    tramtiem-hub serve [--host 127.0.0.1] [--port 8765] [--workers N] [limits, see --help]
     tramtiem-hub migrate
     tramtiem-hub site add CODE --name NAME [--province P]
     tramtiem-hub enroll-code SITE [--ttl-hours 48]
-    tramtiem-hub station list | station revoke STATION_ID
+    tramtiem-hub station list | station revoke STATION_ID | station unrevoke STATION_ID
     tramtiem-hub review list [--site S] [--status open|resolved|all] [--json]
     tramtiem-hub report [--site S] [--json]
     tramtiem-hub import-bundle FILE [--json]
@@ -67,6 +67,24 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--workers", type=int, default=1)
+    lim = serve.add_argument_group(
+        "limits (per worker; also TRAMTIEM_HUB_<NAME> in the environment, e.g. "
+        "TRAMTIEM_HUB_HEADER_TIMEOUT_S)"
+    )
+    lim.add_argument("--header-timeout-s", type=float,
+                     help="request line and headers must arrive within (default 15)")
+    lim.add_argument("--body-timeout-s", type=float,
+                     help="the whole request body must arrive within (default 120)")
+    lim.add_argument("--keep-alive-s", type=float,
+                     help="an idle kept-alive connection is closed after (default 5)")
+    lim.add_argument("--max-connections", type=int,
+                     help="open connections; more are answered 503 (default 1000)")
+    lim.add_argument("--max-concurrent-requests", type=int,
+                     help="requests in flight; more get 503 server.busy (default 64)")
+    lim.add_argument("--max-body-bytes", type=int,
+                     help="request body after gunzip, with a station token (default 4 MiB)")
+    lim.add_argument("--max-preauth-body-bytes", type=int,
+                     help="request body without a station token (default 64 KiB)")
 
     sub.add_parser("migrate", parents=[common], help="create or upgrade the hub database")
 
@@ -85,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     st_sub = station.add_subparsers(dest="station_cmd", required=True)
     st_sub.add_parser("list", parents=[common]).add_argument("--json", action="store_true")
     st_sub.add_parser("revoke", parents=[common]).add_argument("station_id")
+    st_sub.add_parser(
+        "unrevoke", parents=[common], help="lift a revocation: the station may enroll again"
+    ).add_argument("station_id")
 
     review = sub.add_parser("review", parents=[common], help="review items")
     rv_sub = review.add_subparsers(dest="review_cmd", required=True)
@@ -120,25 +141,41 @@ def _print_table(rows: list[dict[str, Any]], cols: list[str]) -> None:
 def _serve(args: argparse.Namespace, url: str) -> int:
     import uvicorn
 
+    from hub.app import HubSettings, create_app
+    from hub.server import ServerLimits, uvicorn_options
+
+    try:
+        limits = ServerLimits.from_env(
+            header_timeout_s=args.header_timeout_s,
+            body_timeout_s=args.body_timeout_s,
+            keep_alive_s=args.keep_alive_s,
+            max_connections=args.max_connections,
+        )
+        app_limits = {
+            "max_concurrent_requests": args.max_concurrent_requests,
+            "max_body_bytes": args.max_body_bytes,
+            "max_preauth_body_bytes": args.max_preauth_body_bytes,
+        }
+        settings = HubSettings.from_env(url, migrate_on_start=False, **app_limits)
+    except ValueError as exc:
+        raise HubError(400, "serve.bad_limit", str(exc)) from None
     migrate(url)
     if args.workers > 1:
         # Worker processes build the app from the environment (already migrated above).
         os.environ["TRAMTIEM_HUB_DATABASE_URL"] = url
+        for name, value in app_limits.items():
+            if value is not None:
+                os.environ[f"TRAMTIEM_HUB_{name.upper()}"] = str(value)
         uvicorn.run(
             "hub.app:app_from_env",
             factory=True,
             host=args.host,
             port=args.port,
             workers=args.workers,
+            **uvicorn_options(limits),
         )
     else:
-        from hub.app import HubSettings, create_app
-
-        uvicorn.run(
-            create_app(HubSettings(database_url=url, migrate_on_start=False)),
-            host=args.host,
-            port=args.port,
-        )
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, **uvicorn_options(limits))
     return 0
 
 
@@ -179,10 +216,17 @@ def run(args: argparse.Namespace) -> int:
                     print(json.dumps(rows, indent=2))
                 else:
                     _print_table(
-                        rows, ["id", "site_code", "name", "revoked", "last_seen", "clock_skew_ms"]
+                        rows,
+                        ["id", "site_code", "name", "revoked", "revoked_at", "last_seen", "clock_skew_ms"],
                     )
+            elif args.station_cmd == "unrevoke":
+                service.unrevoke_station(db, args.station_id)
+                print(
+                    f"station {args.station_id} may enroll again with a fresh code "
+                    "(its old token stays refused)"
+                )
             else:
-                service.revoke_station(db, args.station_id)
+                service.revoke_station(db, args.station_id, now=utc_now())
                 print(f"station {args.station_id} revoked")
         elif args.cmd == "review":
             status = None if args.status == "all" else args.status

@@ -38,6 +38,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
+from hub import authz
 from hub.effects import ChangeRow, Numbering, insert_rows, scoped_data, station_columns
 from hub.errors import Rejected
 from hub.models import (
@@ -47,6 +48,7 @@ from hub.models import (
     PersonSite,
     Registration,
     Screening,
+    VaccineLot,
 )
 from hub.payloads import DoseP, RegisterPersonP, ScreeningP, parse, series
 from station.db import in_chunks
@@ -63,6 +65,7 @@ _SCR: Table = Screening.__table__  # type: ignore[assignment]
 _DOSE: Table = Dose.__table__  # type: ignore[assignment]
 _SITE: Table = PersonSite.__table__  # type: ignore[assignment]
 _REDIRECT: Table = PersonRedirect.__table__  # type: ignore[assignment]
+_LOT: Table = VaccineLot.__table__  # type: ignore[assignment]
 
 # Station columns of each table, in table order (hub-only columns never leave).
 _COLS = {
@@ -136,6 +139,8 @@ class FastRun:
     numbering: Numbering
     # Mark rows that only echo the pushing replica's own ops (off for hub-origin ops).
     echo: bool = True
+    # Ops the hub makes itself (imports at its command line): no station user to check.
+    trusted: bool = False
     persons: set[str] = field(default_factory=set)
     redirected: set[str] = field(default_factory=set)  # persons with a redirect out
     merged_into: set[str] = field(default_factory=set)  # persons with redirects in
@@ -147,6 +152,7 @@ class FastRun:
     doses_of: dict[str, list[str]] = field(default_factory=dict)
     id_numbers: set[str] = field(default_factory=set)  # held by active persons (id_key)
     twins: set[tuple[str, str, str]] = field(default_factory=set)  # (name_fold, birth, phone)
+    lots: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (site, vaccine)
     # Buffers.
     new_persons: list[dict[str, Any]] = field(default_factory=list)
     new_regs: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -168,6 +174,8 @@ class FastRun:
         dids: set[str] = set()
         numbers: set[str] = set()
         phones: set[str] = set()
+        lots: set[str] = set()
+        users: set[str] = {op.user_id for op in ops if op.user_id is not None}
         for op in ops:
             pl = op.payload
             if op.op_type == "register_person":
@@ -189,6 +197,8 @@ class FastRun:
                         rids.add(pl["registration_id"])
                 else:
                     dids.add(op.entity_id)
+                    if isinstance(pl.get("lot_id"), str):
+                        lots.add(pl["lot_id"])
         for chunk in in_chunks(sorted(pids)):
             self.persons.update(s.execute(select(_PERSON.c.id).where(_PERSON.c.id.in_(chunk))).scalars())
             for frm, to in s.execute(
@@ -218,6 +228,12 @@ class FastRun:
                     select(_PERSON.c.id_key).where(_PERSON.c.id_key.in_(chunk))
                 ).scalars()
             )
+        for chunk in in_chunks(sorted(lots)):
+            for lid, site, vaccine in s.execute(
+                select(_LOT.c.id, _LOT.c.site_code, _LOT.c.vaccine_code).where(_LOT.c.id.in_(chunk))
+            ):
+                self.lots[lid] = (site, vaccine)
+        authz.load_actors(s, self.site, users)
         for chunk in in_chunks(sorted(phones)):
             for nf, birth, phone in s.execute(
                 select(_PERSON.c.name_fold, _PERSON.c.birth, _PERSON.c.phone).where(
@@ -264,6 +280,12 @@ class FastRun:
         self.pending_ids.add(op.op_id)
         return True
 
+    def _allowed(self, op: Op, *actions: str) -> bool:
+        """The op's user may do this at the site (the hub's own imports need no user)."""
+        if self.trusted:
+            return True
+        return authz.allows(authz.actor(self.session, self.site, op.user_id), op.recorded_at, actions)
+
     def _known_person(self, pid: str) -> bool:
         """A person the ops may refer to directly: exists, no redirect, already at this site."""
         return (
@@ -276,7 +298,8 @@ class FastRun:
         p = parse(RegisterPersonP, op.payload)
         pid, v, at = op.entity_id, p.person, op.recorded_at
         if (
-            len(pid) > 36
+            not self._allowed(op, "register", "add_expected")
+            or len(pid) > 36
             or pid in self.persons
             or pid in self.redirected
             or pid in self.merged_into
@@ -355,7 +378,9 @@ class FastRun:
     def _record_screening(self, op: Op) -> list[_Entry] | None:
         p = parse(ScreeningP, op.payload)
         if (
-            p.id != op.entity_id
+            not self._allowed(op, "record_screening")
+            or p.screener_id != (op.user_id or "")
+            or p.id != op.entity_id
             or p.site_code != self.site
             or p.id in self.screenings
             or not self._known_person(p.person_id)
@@ -383,8 +408,12 @@ class FastRun:
     def _record_dose(self, op: Op) -> list[_Entry] | None:
         p = parse(DoseP, op.payload)
         pid = p.person_id
+        lot = self.lots.get(p.lot_id) if p.lot_id is not None else None
         if (
-            p.id != op.entity_id
+            not self._allowed(op, "record_past_dose" if p.source == "history" else "record_dose")
+            or p.vaccinator_id not in (op.user_id, None)
+            or (p.lot_id is not None and lot != (self.site, p.vaccine_code))
+            or p.id != op.entity_id
             or p.site_code != self.site
             or p.id in self.doses
             or not self._known_person(pid)

@@ -153,7 +153,9 @@ def _apply_all(s: Session, station: Station, ops: list[Op], now: str) -> int | N
             firsts[index] = first
 
     def new_run(start: int, end: int) -> FastRun:
-        run = FastRun(s, station.site_code, HUB_ORIGIN, "import", now, numbering, echo=False)
+        run = FastRun(
+            s, station.site_code, HUB_ORIGIN, "import", now, numbering, echo=False, trusted=True
+        )
         run.load([o for o in ops[start:end] if o.op_type == "register_person"])
         return run
 
@@ -166,7 +168,9 @@ def _apply_all(s: Session, station: Station, ops: list[Op], now: str) -> int | N
             if op.op_type == "register_person" and run.try_apply(i, op, digest):
                 continue
             flush(run)
-            res, first = apply_op(s, station, op, now=now, skewed=False, numbering=numbering)
+            res, first = apply_op(
+                s, station, op, now=now, skewed=False, numbering=numbering, trusted=True
+            )
             if res.status not in ("applied", "conflict_queued"):
                 raise refused(op, res.reason)
             record_applied(numbering, station, "import", op, digest, res, first, now)

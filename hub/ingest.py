@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
+from hub import authz
 from hub.db import Database
 from hub.effects import (
     Effects,
@@ -57,7 +58,7 @@ from hub.models import (
     VaccineLot,
 )
 from hub.payloads import (
-    BIRTH_RE,
+    ID_SHAPES,
     AddRegistrationP,
     AdverseP,
     CheckInP,
@@ -71,6 +72,7 @@ from hub.payloads import (
     UpdatePersonP,
     UserP,
     VoidP,
+    check_field_value,
     parse,
     series,
 )
@@ -86,23 +88,6 @@ IDENTITY_FIELDS = frozenset({"full_name", "birth", "sex", "id_type", "id_number"
 CONTACT_FIELDS = frozenset(
     {"phone", "province_code", "ward_code", "address_line", "priority_group", "occupation", "bhyt"}
 )
-# Column widths of the person fields an update may carry (None: free text up to 1000).
-FIELD_MAX = {
-    "full_name": 200,
-    "birth": 10,
-    "sex": 1,
-    "id_type": 10,
-    "id_number": 20,
-    "old_id_number": 20,
-    "phone": 15,
-    "province_code": 4,
-    "ward_code": 8,
-    "address_line": 1000,
-    "occupation": 1000,
-    "bhyt": 20,
-}
-
-
 def payload_hash(op: Op) -> str:
     """What makes two sends of an op "the same": everything but its position in a push."""
     # The fields of ``op.model_dump(mode="json", exclude={"op_seq"})``, built by hand:
@@ -141,13 +126,24 @@ class Ctx:
     op: Op
     fx: Effects
     skewed: bool
+    # Hub-origin ops the hub itself makes (imports from the hub CLI): no station user.
+    trusted: bool = False
 
     @property
     def site(self) -> str:
         return self.station.site_code
 
+    def require_role(self, *actions: str) -> None:
+        """The op's user is a user of this site whose role may do one of ``actions``
+        (any role when none is named)."""
+        if not self.trusted:
+            who = authz.actor(self.session, self.site, self.op.user_id)
+            authz.check(who, self.op.recorded_at, actions)
+
     def require_person(self, person_id: str, reason: str) -> Person:
         pid = resolve_person(self.session, person_id)
+        if pid != person_id:
+            lock_person(self.session, pid)  # a merge survivor: its rules run alone too
         person = self.session.get(Person, pid)
         if person is None:
             raise Rejected(reason)
@@ -208,6 +204,7 @@ def _add_registration(ctx: Ctx, reg: RegP, person_id: str) -> None:
 
 def apply_register_person(ctx: Ctx) -> Outcome:
     p = parse(RegisterPersonP, ctx.op.payload)
+    ctx.require_role("register", "add_expected")
     s, pid, fx = ctx.session, ctx.op.entity_id, ctx.fx
     if len(pid) > 36:
         raise Rejected("payload.invalid", fields=["entity_id"])
@@ -301,10 +298,12 @@ def apply_register_person(ctx: Ctx) -> Outcome:
 
 def apply_add_registration(ctx: Ctx) -> Outcome:
     p = parse(AddRegistrationP, ctx.op.payload)
+    ctx.require_role("register", "add_expected")
     ctx.require_entity(p.registration.id)
     if not p.registration.person_id:
         raise Rejected("payload.invalid", fields=["registration.person_id"])
-    ctx.require_person(p.registration.person_id, "registration.person_unknown")
+    person = ctx.require_person(p.registration.person_id, "registration.person_unknown")
+    ctx.require_in_scope(person.id)
     _add_registration(ctx, p.registration, p.registration.person_id)
     return "applied", {}
 
@@ -349,40 +348,28 @@ def _same(a: Any, b: Any) -> bool:
     return str(a) == str(b)
 
 
-def _check_field_value(fld: str, value: Any) -> None:
-    if fld not in IDENTITY_FIELDS | CONTACT_FIELDS:
-        raise Rejected("field.not_editable", field=fld)
-    if value is None:
-        if fld in ("full_name", "birth", "id_type"):
-            raise Rejected("payload.invalid", fields=[f"fields.{fld}.new"])
-        return
-    if fld == "priority_group":
-        if isinstance(value, bool) or not str(value).isdigit() or int(value) > 1000:
-            raise Rejected("payload.invalid", fields=[f"fields.{fld}.new"])
-        return
-    if (
-        not isinstance(value, str)
-        or len(value) > FIELD_MAX[fld]
-        or (fld == "full_name" and not value)
-    ):
-        raise Rejected("payload.invalid", fields=[f"fields.{fld}.new"])
-    if fld == "birth" and not BIRTH_RE.match(value):
-        raise Rejected("payload.invalid", fields=[f"fields.{fld}.new"])
-
-
 def apply_update_person(ctx: Ctx) -> Outcome:
     p = parse(UpdatePersonP, ctx.op.payload)
-    for fld, ch in p.fields.items():
-        _check_field_value(fld, ch.new)
+    new = {fld: check_field_value(fld, ch.new) for fld, ch in p.fields.items()}
+    for action in sorted(
+        {"update_identity" if fld in IDENTITY_FIELDS else "update_contact" for fld in new}
+    ):
+        ctx.require_role(action)
     s, fx = ctx.session, ctx.fx
     person = ctx.require_person(ctx.op.entity_id, "person.unknown")
     ctx.require_in_scope(person.id)
+    number = new.get("id_number")
+    if number is not None:
+        shape = ID_SHAPES.get(str(new.get("id_type") or person.id_type))
+        if shape is None or not shape.match(str(number)):
+            raise Rejected("payload.invalid", fields=["fields.id_number.new"])
     applied: list[str] = []
     noop: list[str] = []
     lww: list[dict[str, Any]] = []
     queued: list[str] = []
     sites = set(person_sites(s, person.id))
     for fld, ch in sorted(p.fields.items()):
+        ch = ch.model_copy(update={"new": new[fld]})
         current = getattr(person, fld)
         if _same(current, ch.new):
             noop.append(fld)
@@ -466,6 +453,7 @@ def apply_update_person(ctx: Ctx) -> Outcome:
 
 def apply_check_in(ctx: Ctx) -> Outcome:
     p = parse(CheckInP, ctx.op.payload)
+    ctx.require_role("check_in")
     reg = ctx.session.get(Registration, ctx.op.entity_id)
     if reg is None:
         raise Rejected("registration.unknown")
@@ -482,12 +470,15 @@ def apply_check_in(ctx: Ctx) -> Outcome:
 
 def apply_record_screening(ctx: Ctx) -> Outcome:
     p = parse(ScreeningP, ctx.op.payload)
+    ctx.require_role("record_screening")
     ctx.require_entity(p.id)
     ctx.require_own_site(p.site_code)
+    authz.same_actor("screener_id", p.screener_id, ctx.op.user_id or "")
     s = ctx.session
     if s.get(Screening, p.id) is not None:
         raise Rejected("screening.exists")
     person = ctx.require_person(p.person_id, "screening.person_unknown")
+    ctx.require_in_scope(person.id)
     row = Screening(
         **p.model_dump(exclude={"registration_status", "person_id"}),
         person_id=person.id,
@@ -515,12 +506,25 @@ def apply_record_screening(ctx: Ctx) -> Outcome:
 
 def apply_record_dose(ctx: Ctx) -> Outcome:
     p = parse(DoseP, ctx.op.payload)
+    ctx.require_role("record_past_dose" if p.source == "history" else "record_dose")
     ctx.require_entity(p.id)
     ctx.require_own_site(p.site_code)
+    authz.same_actor("vaccinator_id", p.vaccinator_id, ctx.op.user_id, None)
     s, fx = ctx.session, ctx.fx
     if s.get(Dose, p.id) is not None:
         raise Rejected("dose.exists")
     person = ctx.require_person(p.person_id, "dose.person_unknown")
+    # A person known only at other sites is not this station's to vaccinate by id: a
+    # walk-in from elsewhere is registered here first (same ID number: merged).
+    ctx.require_in_scope(person.id)
+    if p.lot_id is not None:
+        lot = s.get(VaccineLot, p.lot_id)
+        if lot is None:
+            raise Rejected("dose.lot_unknown")
+        if lot.site_code != ctx.site:
+            raise Rejected("auth.cross_site")
+        if lot.vaccine_code != p.vaccine_code:
+            raise Rejected("dose.lot_mismatch")
     row = Dose(
         **p.model_dump(exclude={"person_id"}),
         person_id=person.id,
@@ -633,6 +637,7 @@ def _void(ctx: Ctx, dose: Dose, reason: str, voided_at: str) -> bool:
 
 def apply_void_dose(ctx: Ctx) -> Outcome:
     p = parse(VoidP, ctx.op.payload)
+    ctx.require_role("void_dose")
     dose = _require_dose(ctx)
     if not _void(ctx, dose, p.reason, p.voided_at):
         return "applied", {"noop": True, "already_voided": True}
@@ -652,6 +657,7 @@ def _flag_after_void(ctx: Ctx, dose: Dose, what: str, priority: str) -> str:
 
 def apply_end_observation(ctx: Ctx) -> Outcome:
     p = parse(ObserveP, ctx.op.payload)
+    ctx.require_role("end_observation")
     dose = _require_dose(ctx)
     if dose.observed_at:
         return "applied", {"noop": True}
@@ -676,6 +682,7 @@ def apply_end_observation(ctx: Ctx) -> Outcome:
 
 def apply_record_adverse_event(ctx: Ctx) -> Outcome:
     p = parse(AdverseP, ctx.op.payload)
+    ctx.require_role("record_adverse_event")
     ctx.require_entity(p.id)
     s = ctx.session
     if s.get(AdverseEvent, p.id) is not None:
@@ -684,6 +691,7 @@ def apply_record_adverse_event(ctx: Ctx) -> Outcome:
     if dose is None:
         raise Rejected("adverse_event.dose_unknown")
     ctx.require_in_scope(dose.person_id)
+    authz.same_actor("recorded_by", p.recorded_by, ctx.op.user_id or "")
     s.add(
         AdverseEvent(
             **p.model_dump(exclude={"person_id"}),
@@ -705,6 +713,7 @@ def apply_record_adverse_event(ctx: Ctx) -> Outcome:
 
 def apply_upsert_lot(ctx: Ctx) -> Outcome:
     p = parse(LotP, ctx.op.payload)
+    ctx.require_role("manage_lots")
     ctx.require_entity(p.id)
     ctx.require_own_site(p.site_code)
     lot = ctx.session.get(VaccineLot, p.id)
@@ -719,22 +728,43 @@ def apply_upsert_lot(ctx: Ctx) -> Outcome:
     return "applied", {}
 
 
+ELEVATED_ROLES = frozenset({"admin", "supervisor"})
+
+
 def apply_upsert_user(ctx: Ctx) -> Outcome:
     p = parse(UserP, ctx.op.payload)
     ctx.require_entity(p.id)
     ctx.require_own_site(p.site_code)
-    user = ctx.session.get(AppUser, p.id)
+    s = ctx.session
+    user = s.get(AppUser, p.id)
+    if user is not None:
+        ctx.require_own_site(user.site_code)
+    # A user changing only their own password needs no staff right (the station's
+    # change_password); anything else is staff management, and touching an admin
+    # or a supervisor (before or after) needs the right to manage those.
+    own_password = (
+        user is not None
+        and ctx.op.user_id == p.id
+        and (user.username, user.display_name, user.role, user.active)
+        == (p.username, p.display_name, p.role, p.active)
+    )
+    if own_password:
+        ctx.require_role()  # any role: an active user of this site
+    else:
+        ctx.require_role("manage_staff")
+        if p.role in ELEVATED_ROLES or (user is not None and user.role in ELEVATED_ROLES):
+            ctx.require_role("manage_admins")
     values = p.model_dump()
     if user is None:
         values["created_at"] = values["created_at"] or p.updated_at
-        ctx.session.add(AppUser(**values, version=0))
+        s.add(AppUser(**values, version=0))
     else:
-        ctx.require_own_site(user.site_code)
         values.pop("created_at")
         # The password hash travels so every station of the site can log the user in offline.
         for k, v in values.items():
             setattr(user, k, v)
-    ctx.session.flush()
+    s.flush()
+    authz.forget(s, p.id)
     ctx.fx.touch("app_user", p.id)
     return "applied", {}
 
@@ -753,11 +783,9 @@ ACTIONS_BY_KIND = {
 
 def apply_resolve_review(ctx: Ctx) -> Outcome:
     p = parse(ResolveP, ctx.op.payload)
+    ctx.require_role("resolve_review")
     s, fx = ctx.session, ctx.fx
-    params = dict(p.params or {})
-    params |= {
-        k: v for k, v in ctx.op.payload.items() if k not in ("review_id", "action", "params")
-    }
+    params = p.all_params()
     item = s.get(ReviewItem, p.review_id)
     if item is None:
         raise Rejected("review.unknown")
@@ -791,6 +819,8 @@ def apply_resolve_review(ctx: Ctx) -> Outcome:
             or to_id not in ids
         ):
             raise Rejected("review.bad_params", fields=["from_id", "to_id"])
+        for pid in sorted((from_id, to_id)):
+            lock_person(s, pid)
         src, dst = s.get(Person, from_id), s.get(Person, to_id)
         if src is None or dst is None or src.status != "active" or dst.status != "active":
             raise Rejected("review.stale")
@@ -818,8 +848,7 @@ def apply_resolve_review(ctx: Ctx) -> Outcome:
             or fld not in IDENTITY_FIELDS | CONTACT_FIELDS
         ):
             raise Rejected("review.stale")
-        value = cand.get("other")
-        _check_field_value(fld, value)
+        value = check_field_value(fld, cand.get("other"))
         _set_person_field(ctx, person, fld, value)
         effect = {"field": fld}
     item.status = "resolved"
@@ -879,15 +908,17 @@ def apply_op(
     now: str,
     skewed: bool,
     numbering: Numbering,
+    trusted: bool = False,
 ) -> tuple[OpResult, int | None]:
     """Apply one op's effect (no ledger or order checks): its answer and first change row.
 
     The effect runs in a savepoint: a rejection, or a value the database refuses,
     undoes the effect alone and the op is acked ``rejected``. The answer's
     ``server_seq`` is filled in once the transaction's :class:`Numbering` is written.
+    ``trusted``: an op the hub makes itself (an import at the hub's CLI), no user checks.
     """
     fx = Effects(session, op.op_id, now, numbering)
-    ctx = Ctx(session, station, op, fx, skewed)
+    ctx = Ctx(session, station, op, fx, skewed, trusted)
     mark = len(numbering.changes)
     try:
         with session.begin_nested():
