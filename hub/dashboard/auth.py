@@ -204,8 +204,9 @@ def guard_key(secret: bytes, username: str) -> str:
     return mac(secret, "login-guard", username)
 
 
-def _reserve(db: Database, key: str, now: datetime) -> bool:
-    """Count one attempt for ``key`` before its password is checked; False while locked.
+def _reserve(db: Database, key: str, now: datetime) -> int | None:
+    """Count one attempt for ``key`` before its password is checked: its number in the
+    row of failures, or None while locked.
 
     One short write transaction holding the guard row's lock (``FOR UPDATE`` on
     PostgreSQL; SQLite's write lock), so two concurrent guesses cannot both read
@@ -213,7 +214,7 @@ def _reserve(db: Database, key: str, now: datetime) -> bool:
     the lock at once; a right password clears it again (:func:`_cleared`).
     """
 
-    def run(s: Session) -> bool:
+    def run(s: Session) -> int | None:
         g = s.get(LoginGuard, key, with_for_update=True)
         if g is None:
             # A concurrent first attempt inserting the same key makes one of the two
@@ -222,7 +223,7 @@ def _reserve(db: Database, key: str, now: datetime) -> bool:
             s.add(g)
         until = parse_ts(g.locked_until) if g.locked_until else None
         if until is not None and until > now:
-            return False
+            return None
         if g.locked_until is not None:  # the lock ran out: a fresh count
             g.failures = 0
             g.locked_until = None
@@ -238,7 +239,7 @@ def _reserve(db: Database, key: str, now: datetime) -> bool:
                 or_(LoginGuard.locked_until.is_(None), LoginGuard.locked_until < iso(now)),
             )
         )
-        return True
+        return g.failures
 
     return db.run_write(run)
 
@@ -252,7 +253,8 @@ def login(db: Database, username: str, password: str, *, now: datetime) -> tuple
     """
     username = _norm(username)
     key = guard_key(load_secret(db), username)
-    if not _reserve(db, key, now):
+    attempt = _reserve(db, key, now)
+    if attempt is None:
         return "locked", 0
     user = None
     if USERNAME_RE.match(username):  # junk (NUL, surrogates) never reaches the database
@@ -266,10 +268,7 @@ def login(db: Database, username: str, password: str, *, now: datetime) -> tuple
     else:
         ok = _verify(user.password_hash, password)
     if not ok or user is None:
-        with db.read() as s:
-            g = s.get(LoginGuard, key)
-            locked_now = g is not None and g.locked_until is not None
-        if locked_now:
+        if attempt >= MAX_FAILURES:  # this attempt was the last one allowed
             log.warning(
                 "dashboard login locked for %d min after %d failed attempts",
                 LOCK_MINUTES,
