@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     StringConstraints,
     TypeAdapter,
     model_validator,
@@ -191,7 +192,11 @@ class AddRegistrationP(_P):
 
 
 # A field's old or new value: text up to the widest person column, or a small number.
-FieldValue = Annotated[str, StringConstraints(max_length=1000)] | Annotated[int, Field(ge=0, le=1000)] | None
+FieldValue = (
+    Annotated[str, Strict(), StringConstraints(max_length=1000)]
+    | Annotated[int, Strict(), Field(ge=0, le=1000)]
+    | None
+)
 
 
 class FieldChange(_P):

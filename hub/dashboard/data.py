@@ -207,9 +207,15 @@ def _sites_in(scope: Scope) -> Select[Any]:
     return q.where(Site.area_code == scope.code)
 
 
+MAX_COUNT = 1_000_000_000  # the wire's bound on a tally count (sync.protocol.Count)
+
+
 def _int(v: Any) -> int:
+    """A stored count as a reader can use it: 0 for junk, clamped to the wire's range."""
+    if isinstance(v, bool) or not isinstance(v, int | str):
+        return 0
     try:
-        return max(0, int(v))
+        return min(MAX_COUNT, max(0, int(v)))
     except (TypeError, ValueError):
         return 0
 
@@ -292,7 +298,7 @@ def build(db: Database, scope: Scope, *, now: datetime) -> Dashboard:
             if tally is None:
                 continue
             n.tallied_stations += 1
-            body = tally.tally
+            body = tally.tally if isinstance(tally.tally, dict) else {}
             rows = body.get("rows", [])
             pending_doses = 0
             for r in rows if isinstance(rows, list) else []:
