@@ -1306,6 +1306,46 @@
         <translation>Refused by the hub.</translation>
     </message>
     <message>
+        <source>This concerns another site's records.</source>
+        <translation>This concerns another site's records.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this user at this site.</source>
+        <translation>The hub does not know this user at this site.</translation>
+    </message>
+    <message>
+        <source>Recorded by a user who had been deactivated.</source>
+        <translation>Recorded by a user who had been deactivated.</translation>
+    </message>
+    <message>
+        <source>This user's role may not do this.</source>
+        <translation>This user's role may not do this.</translation>
+    </message>
+    <message>
+        <source>The staff member named does not match the user who recorded it.</source>
+        <translation>The staff member named does not match the user who recorded it.</translation>
+    </message>
+    <message>
+        <source>The hub refused a value of this record.</source>
+        <translation>The hub refused a value of this record.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this lot.</source>
+        <translation>The hub does not know this lot.</translation>
+    </message>
+    <message>
+        <source>The lot is of another vaccine.</source>
+        <translation>The lot is of another vaccine.</translation>
+    </message>
+    <message>
+        <source>Too many look-ups from this station; try again in a few minutes.</source>
+        <translation>Too many look-ups from this station; try again in a few minutes.</translation>
+    </message>
+    <message>
+        <source>The hub is busy; it will be tried again.</source>
+        <translation>The hub is busy; it will be tried again.</translation>
+    </message>
+    <message>
         <source>This review item no longer exists.</source>
         <translation>This review item no longer exists.</translation>
     </message>
@@ -2379,6 +2419,10 @@
     <message>
         <source>This station belongs to another site than the code. Ask for a code for its site.</source>
         <translation>This station belongs to another site than the code. Ask for a code for its site.</translation>
+    </message>
+    <message>
+        <source>This station was revoked at the hub. Ask the hub admin to lift the revocation.</source>
+        <translation>This station was revoked at the hub. Ask the hub admin to lift the revocation.</translation>
     </message>
     <message>
         <source>The hub cannot be reached. Check the address and the connection; what you typed is kept, so you can continue here later.</source>

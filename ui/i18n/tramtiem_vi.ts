@@ -1307,6 +1307,46 @@
         <translation>Máy chủ từ chối.</translation>
     </message>
     <message>
+        <source>This concerns another site&apos;s records.</source>
+        <translation>Việc này thuộc hồ sơ của điểm tiêm khác.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this user at this site.</source>
+        <translation>Máy chủ không có người dùng này tại điểm tiêm này.</translation>
+    </message>
+    <message>
+        <source>Recorded by a user who had been deactivated.</source>
+        <translation>Do người dùng đã bị khoá ghi nhận.</translation>
+    </message>
+    <message>
+        <source>This user&apos;s role may not do this.</source>
+        <translation>Vai trò của người dùng này không được làm việc này.</translation>
+    </message>
+    <message>
+        <source>The staff member named does not match the user who recorded it.</source>
+        <translation>Nhân viên được ghi không khớp với người dùng đã nhập.</translation>
+    </message>
+    <message>
+        <source>The hub refused a value of this record.</source>
+        <translation>Máy chủ từ chối một giá trị của bản ghi này.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this lot.</source>
+        <translation>Máy chủ không có lô vắc xin này.</translation>
+    </message>
+    <message>
+        <source>The lot is of another vaccine.</source>
+        <translation>Lô này thuộc loại vắc xin khác.</translation>
+    </message>
+    <message>
+        <source>Too many look-ups from this station; try again in a few minutes.</source>
+        <translation>Máy này tra cứu quá nhiều lần; vui lòng thử lại sau vài phút.</translation>
+    </message>
+    <message>
+        <source>The hub is busy; it will be tried again.</source>
+        <translation>Máy chủ đang bận; sẽ tự thử lại.</translation>
+    </message>
+    <message>
         <source>This review item no longer exists.</source>
         <translation>Mục cần xem xét này không còn nữa.</translation>
     </message>
@@ -2375,6 +2415,10 @@
     <message>
         <source>This station belongs to another site than the code. Ask for a code for its site.</source>
         <translation>Trạm này thuộc điểm tiêm khác với mã. Hãy xin mã của đúng điểm tiêm.</translation>
+    </message>
+    <message>
+        <source>This station was revoked at the hub. Ask the hub admin to lift the revocation.</source>
+        <translation>Máy này đã bị thu hồi quyền trên máy chủ. Hãy nhờ quản trị máy chủ mở lại.</translation>
     </message>
     <message>
         <source>The hub cannot be reached. Check the address and the connection; what you typed is kept, so you can continue here later.</source>
