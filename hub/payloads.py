@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from hub.errors import Rejected
+from station.clock import VN_TZ
 from station.roles import ROLES
 from sync.protocol import (
     MAX_YEAR,
@@ -38,6 +39,7 @@ from sync.protocol import (
     Timestamp,
     VaccineCode,
     parse_day,
+    parse_timestamp,
 )
 
 BIRTH_RE = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
@@ -252,9 +254,7 @@ class DoseP(_P):
 
     @model_validator(mode="after")
     def _day_of_administration(self) -> DoseP:
-        from station.clock import VN_TZ  # the sites' time zone: the station's `day`
-        from sync.protocol import parse_timestamp
-
+        # The station's `day` is the administration's date in the sites' time zone.
         at = parse_timestamp(self.administered_at)
         assert at is not None  # the field's own validator ran first
         if at.astimezone(VN_TZ).date().isoformat() != self.day:
