@@ -407,15 +407,20 @@ def test_lockout_holds_under_concurrent_guesses(
         barrier = threading.Barrier(12)
         codes: list[int] = []
 
-        def guess(i: int) -> None:
+        def guess(
+            client: httpx.Client, csrf: str, name: str, barrier: threading.Barrier, codes: list[int]
+        ) -> None:
             barrier.wait(timeout=30)
-            r = clients[i].post(
+            r = client.post(
                 dash.url + "/login",
-                data={"csrf": forms[i], "username": name, "password": "sai-mat-khau"},
+                data={"csrf": csrf, "username": name, "password": "sai-mat-khau"},
             )
             codes.append(r.status_code)
 
-        threads = [threading.Thread(target=guess, args=(i,)) for i in range(12)]
+        threads = [
+            threading.Thread(target=guess, args=(clients[i], forms[i], name, barrier, codes))
+            for i in range(12)
+        ]
         for t in threads:
             t.start()
         for t in threads:

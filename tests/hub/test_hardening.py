@@ -73,7 +73,7 @@ def test_tally_timestamps_and_days_are_parsed_and_bounded(hub: Hub) -> None:
     ):
         r = hub.client.post(url, json=tally_body(desk, [ROW], **over), headers=desk.headers)
         assert r.status_code == 422 and r.json()["code"] == "request.invalid", (over, r.text)
-        assert list(over)[0] in str(r.json()["detail"]), r.json()
+        assert next(iter(over)) in str(r.json()["detail"]), r.json()
     for bad_row in ({"day": "2026-13-45"}, {"day": "0001-01-01"}, {"entered": -1}):
         body = tally_body(desk, [ROW])
         body["rows"] = [ROW | bad_row]
@@ -443,4 +443,4 @@ def test_settings_from_the_environment() -> None:
     assert (s.max_concurrent_requests, s.lookup_limit, s.max_body_bytes) == (7, 9, 1000)
     with pytest.raises(ValueError):
         HubSettings.from_env("sqlite://", {"TRAMTIEM_HUB_MAX_PULL_BYTES": "0"})
-    assert service.LOOKUP_LIMIT == HubSettings("x").lookup_limit
+    assert HubSettings("x").lookup_limit == service.LOOKUP_LIMIT
