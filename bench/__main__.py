@@ -20,6 +20,7 @@ BENCHES = {
     "sync_degraded": "bench.sync_degraded",
     "hub_burst": "bench.hub_burst",
     "bootstrap_pull": "bench.bootstrap_pull",
+    "ui_stall": "bench.ui_stall",
 }
 
 

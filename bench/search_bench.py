@@ -96,6 +96,38 @@ def _measure(
         f"exact: id p95 {percentile(id_ms, 95):.3f} ms, phone p95 {percentile(phone_ms, 95):.3f} ms"
     )
 
+    # ---- one typo per name, and tails of numbers (issue 17) --------------------------------
+    typo_rng = random.Random(args.seed * 31 + 7)
+
+    def with_typo(name: str) -> str:
+        words = name.split()
+        i = typo_rng.randrange(len(words))
+        w = words[i]
+        if len(w) > 2:
+            j = typo_rng.randrange(1, len(w))
+            words[i] = w[:j] + w[j + 1:]  # one letter dropped: "ngyen", "vn"
+        return " ".join(words)
+
+    typo_cases = [(with_typo(p.name_fold), p.name_fold) for p in sample[: args.exact]]
+    tails = ([f"…{p.phone[-3:]}" for p in sample[: args.exact] if p.phone]
+             + [p.id_number[-4:] for p in sample[: args.exact] if p.id_number])
+    for q, _n in typo_cases[:20]:
+        search(st, q)
+    typo_ms: list[float] = []
+    typo_found = 0
+    tail_ms: list[float] = []
+    tail_hits = 0
+    gc.collect()
+    for q, name in typo_cases:
+        ms, hits = time_ms(lambda q=q: search(st, q))
+        typo_ms.append(ms)
+        typo_found += any(folded(h.full_name) == name for h in hits)
+    for q in tails:
+        ms, hits = time_ms(lambda q=q: search(st, q))
+        tail_ms.append(ms)
+        tail_hits += bool(hits)
+    log(f"typos p95 {percentile(typo_ms, 95):.2f} ms, tails p95 {percentile(tail_ms, 95):.2f} ms")
+
     # ---- naive LIKE scan baseline (same queries, same st.read() connections) ---------
     step = max(1, len(queries) // max(1, args.scan_queries))
     scan_qs = [q for _k, q in queries[::step]][: args.scan_queries]
@@ -157,6 +189,14 @@ def _measure(
         "queries_with_hits": round(hits_found / len(queries), 3),
         "exact_misses": misses,
         "full_name_top20_rate": round(found / len(names), 3),
+        "typo_p50_ms": r3(percentile(typo_ms, 50)),
+        "typo_p95_ms": r3(percentile(typo_ms, 95)),
+        "typo_found_rate": round(typo_found / max(1, len(typo_cases)), 3),
+        "tail_p50_ms": r3(percentile(tail_ms, 50)),
+        "tail_p95_ms": r3(percentile(tail_ms, 95)),
+        "tail_with_hits_rate": round(tail_hits / max(1, len(tails)), 3),
+        "typo_p95_over_type_ahead_p95": round(percentile(typo_ms, 95) / ta_p95, 2),
+        "tail_p95_over_type_ahead_p95": round(percentile(tail_ms, 95) / ta_p95, 2),
         "scan_queries": len(scan_qs),
         "type_ahead_by_tokens": {str(k): summary(v) for k, v in sorted(by_tokens.items())},
         "type_ahead_by_kind": {k: summary(v) for k, v in sorted(by_kind.items())},

@@ -3,6 +3,7 @@
 
     python scripts/build_translations.py            # lupdate + fill English + lrelease
     python scripts/build_translations.py --check    # fail if a Vietnamese string is untranslated
+    python scripts/build_translations.py --vi new.json   # also set Vietnamese texts {"source": "bản dịch"}
 
 Source strings are English (``self.tr("…")``, ``QT_TRANSLATE_NOOP``). The
 Vietnamese file is translated by people (Qt Linguist, or any editor); the
@@ -37,8 +38,8 @@ def tool(name: str) -> str:
     return found
 
 
-def lupdate() -> None:
-    for lang in LANGS:
+def lupdate(langs: tuple[str, ...] = LANGS) -> None:
+    for lang in langs:
         ts = I18N / f"tramtiem_{lang}.ts"
         cmd = [tool("lupdate"), "-no-obsolete", "-locations", "none", "-source-language", "en",
                "-target-language", lang, *sources(), "-ts", str(ts.relative_to(ROOT))]
@@ -66,6 +67,28 @@ def fill_english() -> None:
     tree.write(ts, encoding="utf-8", xml_declaration=True)
 
 
+def set_vietnamese(texts: dict[str, str]) -> int:
+    """Put the given translations (source text -> Vietnamese) into the Vietnamese file."""
+    ts = I18N / "tramtiem_vi.ts"
+    tree = ET.parse(ts)
+    done = 0
+    for msg in tree.iter("message"):
+        source = msg.findtext("source") or ""
+        if source not in texts:
+            continue
+        tr = msg.find("translation")
+        assert tr is not None
+        if msg.get("numerus") == "yes":
+            for f in tr.findall("numerusform") or [ET.SubElement(tr, "numerusform")]:
+                f.text = texts[source]
+        else:
+            tr.text = texts[source]
+        tr.attrib.pop("type", None)
+        done += 1
+    tree.write(ts, encoding="utf-8", xml_declaration=True)
+    return done
+
+
 def unfinished(lang: str) -> list[str]:
     tree = ET.parse(I18N / f"tramtiem_{lang}.ts")
     out = []
@@ -81,11 +104,17 @@ def lrelease() -> None:
     for lang in LANGS:
         subprocess.run([tool("lrelease"), "-silent", str(I18N / f"tramtiem_{lang}.ts"),
                         "-qm", str(I18N / f"tramtiem_{lang}.qm")], check=True)
+        # Qt's own dialogs and menus: Qt ships no Vietnamese; qt_vi.ts is ours (edited by hand).
+        qt_ts = I18N / f"qt_{lang}.ts"
+        if qt_ts.exists():
+            subprocess.run([tool("lrelease"), "-silent", str(qt_ts), "-qm", str(I18N / f"qt_{lang}.qm")],
+                           check=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="only check that Vietnamese is complete")
+    parser.add_argument("--vi", type=Path, help="JSON object: English source text -> Vietnamese text")
     args = parser.parse_args()
     if args.check:
         missing = unfinished("vi")
@@ -94,6 +123,12 @@ def main() -> int:
         return 1 if missing else 0
     lupdate()
     fill_english()
+    if args.vi:
+        import json
+
+        texts = json.loads(args.vi.read_text(encoding="utf-8"))
+        print(f"{set_vietnamese(texts)} Vietnamese texts set from {args.vi}")
+        lupdate(("vi",))  # back to lupdate's own layout (ElementTree writes it differently)
     lrelease()
     missing = unfinished("vi")
     print(f"translations compiled; {len(missing)} Vietnamese strings still untranslated")

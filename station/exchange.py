@@ -55,7 +55,7 @@ from station.errors import FieldIssue, ValidationError
 from station.roles import require
 from station.rules import vietnam as vn
 from station.services import people
-from station.services.common import validate_person
+from station.services.common import ProgressFn, validate_person
 from station.store import Actor, Station
 
 log = logging.getLogger(__name__)
@@ -791,7 +791,9 @@ def dry_run(
     return make_plan(cf, day, mapping, known=known, expected=expected, no_id_expected=no_id_expected)
 
 
-def commit_import(st: Station, actor: Actor, plan: ImportPlan) -> ImportResult:
+def commit_import(
+    st: Station, actor: Actor, plan: ImportPlan, *, progress: ProgressFn | None = None
+) -> ImportResult:
     """Add every good row of ``plan`` in one transaction (``people.add_expected``), or none.
 
     Rows without an ID number are checked again against the day's list first:
@@ -813,7 +815,9 @@ def commit_import(st: Station, actor: Actor, plan: ImportPlan) -> ImportResult:
                 skipped += 1
                 continue
         rows.append(r.person)
-    results = people.add_expected(st, actor, rows, day=day, source="import", import_ref=plan.import_ref[:64])
+    results = people.add_expected(
+        st, actor, rows, day=day, source="import", import_ref=plan.import_ref[:64], progress=progress
+    )
     ops_new = _count_new_people(st, [res.op_id for res in results])
     return ImportResult(
         day=plan.day,

@@ -13,7 +13,7 @@ the hub has acknowledged the row).
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -61,7 +61,12 @@ class Person(Base):
     created_at: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[str] = mapped_column(String(32))
 
-    __table_args__ = (Index("ix_person_dup", "name_fold", "birth"),)
+    __table_args__ = (
+        Index("ix_person_dup", "name_fold", "birth"),
+        # Tail search ("…678"): the last 3 digits, as the UI shows them; revision 0003.
+        Index("ix_person_id_tail3", func.substr(text("id_number"), -3), "id_number"),
+        Index("ix_person_phone_tail3", func.substr(text("phone"), -3), "phone"),
+    )
 
 
 class Registration(Base):

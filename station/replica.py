@@ -905,6 +905,15 @@ def rotate_replica_epoch(st: Station, new_epoch: str) -> None:
     log.warning("replica epoch rotated (hub reported a regressed op sequence)")
 
 
+# The site's name as the hub knows it (from enrollment): slips, reports, the status bar.
+SITE_NAME_KEY = "hub_site_name"
+
+
+def site_name(conn: Connection) -> str:
+    """The enrolled site's name, "" on a station never enrolled."""
+    return _meta_get(conn, SITE_NAME_KEY) or ""
+
+
 def get_meta(st: Station, key: str) -> str | None:
     with st.read() as conn:
         return _meta_get(conn, key)

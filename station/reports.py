@@ -27,7 +27,7 @@ from datetime import date
 
 from sqlalchemy import text
 
-from station import refdata
+from station import refdata, replica
 from station.clock import iso
 from station.dto import PersonDTO
 from station.services import clinical, people
@@ -100,6 +100,7 @@ class DailyReport:
     screening: tuple[OutcomeCount, ...]
     adverse: tuple[SeverityCount, ...]
     totals: ReportTotals
+    site_name: str = ""  # from the hub at enrollment; "" on a station never enrolled
 
 
 _DOSES_SQL = """
@@ -152,6 +153,7 @@ def daily_report(st: Station, day: date, *, site_code: str | None = None) -> Dai
     site = site_code or st.site_code
     params = {"s": site, "d": day.isoformat()}
     with st.read() as conn:
+        name = replica.site_name(conn) if site == st.site_code else ""
         dose_rows = conn.execute(text(_DOSES_SQL), params).all()
         lot_rows = conn.execute(text(_LOTS_SQL), params).all()
         scr_rows = conn.execute(text(_SCREENING_SQL), params).all()
@@ -217,6 +219,7 @@ def daily_report(st: Station, day: date, *, site_code: str | None = None) -> Dai
         screening=screening,
         adverse=adverse,
         totals=totals,
+        site_name=name,
     )
 
 
@@ -254,6 +257,7 @@ class SlipData:
     site_code: str
     printed_on: str  # ISO day
     qr_payload: str
+    site_name: str = ""  # from the hub at enrollment; "" on a station never enrolled
 
 
 def qr_payload(person_id: str) -> str:
@@ -295,7 +299,13 @@ def slip_data(st: Station, person_id: str) -> SlipData:
         site_code=st.site_code,
         printed_on=st.today().isoformat(),
         qr_payload=qr_payload(person.id),
+        site_name=_site_name(st),
     )
+
+
+def _site_name(st: Station) -> str:
+    with st.read() as conn:
+        return replica.site_name(conn)
 
 
 __all__ = [

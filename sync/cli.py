@@ -31,6 +31,7 @@ from sync.protocol import EnrollRequest
 
 EXIT_OK, EXIT_USAGE, EXIT_STORE, EXIT_INPUT, EXIT_HUB = 0, 2, 3, 4, 5
 HUB_URL_KEY = "hub_url"
+SITE_NAME_KEY = replica.SITE_NAME_KEY
 
 
 # ---- token and hub URL -------------------------------------------------------------------
@@ -138,7 +139,7 @@ def enroll_station(
         store_token(sid, resp.token)
         if st is not None:
             replica.set_meta(st, HUB_URL_KEY, hub.rstrip("/"))
-            replica.set_meta(st, "hub_site_name", resp.site_name)
+            replica.set_meta(st, SITE_NAME_KEY, resp.site_name)
         return Enrolled(sid, resp.site_code, resp.site_name, created=not exists and st is not None)
     finally:
         if st is not None:

@@ -192,6 +192,10 @@ class SyncBridge(QObject):
             self.snapshot = replace(snap, progress=None if finished else event)
             self.sig_progress_changed.emit(self.snapshot.progress)
         elif isinstance(event, SyncSucceeded):
+            # The engine and the local poller both report it, from different clocks of the
+            # same cycle: the newest wins, so the time shown never goes backwards.
+            if snap.last_success and _later(snap.last_success, event.at):
+                return
             self.snapshot = replace(snap, last_success=event.at)
             self.sig_sync_succeeded.emit(event.at)
         elif isinstance(event, OpsRejected):
@@ -205,6 +209,14 @@ class SyncBridge(QObject):
             self.sig_clock_warning_changed.emit(event.issues)
         else:
             log.debug("ignored sync event of type %s", type(event).__name__)
+
+
+def _later(a: str, b: str) -> bool:
+    """True when ISO time ``a`` is after ``b`` (an unreadable one never wins)."""
+    try:
+        return datetime.fromisoformat(a) > datetime.fromisoformat(b)
+    except ValueError:
+        return False
 
 
 # ---- adapting the sync engine's events --------------------------------------------------

@@ -46,10 +46,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """A throwaway station with demo data and an embedded hub, in the window (or headless)."""
     from pathlib import Path
 
+    ddir = Path(args.data_dir) if args.data_dir else None
+    try:
+        return _demo(args, ddir)
+    except KeyboardInterrupt:
+        # Ctrl+C while the demo data is made (the window handles its own Ctrl+C):
+        # the throwaway directory is already removed on the way out.
+        print("Demo stopped.", file=sys.stderr)
+        return 130
+
+
+def _demo(args: argparse.Namespace, ddir: object) -> int:
+    from pathlib import Path
+
     from station.demo import DEMO_PASSWORD
     from ui.sync_wiring import demo_station
 
-    ddir = Path(args.data_dir) if args.data_dir else None
+    assert ddir is None or isinstance(ddir, Path)
     if not args.headless:
         from ui.app import no_display
 
@@ -66,7 +79,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return _sync_once(demo.data_dir)
         from ui.app import run
 
-        return run(demo.data_dir)
+        code = run(demo.data_dir)
+    print("Demo closed; its throwaway data is removed." if ddir is None else "Demo closed.")
+    return code
 
 
 def _sync_once(data_dir: object) -> int:

@@ -27,6 +27,13 @@ class AppContext:
     data_dir: Path
     settings: UiSettings
     save_settings: Callable[[UiSettings], None]
+    # From the hub at enrollment (replica meta), empty on a station never enrolled.
+    hub_site_name: str = ""
+    enrolled_hub_url: str = ""
+
+    def site_name(self) -> str:
+        """The site as people know it, "Điểm tiêm Biên Hòa (DN-01)"; "" when the hub never said."""
+        return f"{self.hub_site_name} ({self.station.site_code})" if self.hub_site_name else ""
 
     def now(self) -> datetime:
         """The station's clock (injectable in tests), for countdowns and ages."""

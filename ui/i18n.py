@@ -39,12 +39,26 @@ def qm_path(lang: str) -> Path:
     return I18N_DIR / f"tramtiem_{lang}.qm"
 
 
+def qt_ts_path(lang: str) -> Path:
+    """Qt's own texts (file dialogs, context menus): Qt ships no Vietnamese, so we do."""
+    return I18N_DIR / f"qt_{lang}.ts"
+
+
+def qt_qm_path(lang: str) -> Path:
+    return I18N_DIR / f"qt_{lang}.qm"
+
+
+def _pairs(lang: str) -> list[tuple[Path, Path]]:
+    return [(ts_path(lang), qm_path(lang)), (qt_ts_path(lang), qt_qm_path(lang))]
+
+
 def stale_languages() -> list[str]:
     out = []
     for lang in LANGUAGES:
-        ts, qm = ts_path(lang), qm_path(lang)
-        if ts.exists() and (not qm.exists() or qm.stat().st_mtime < ts.stat().st_mtime):
-            out.append(lang)
+        for ts, qm in _pairs(lang):
+            if ts.exists() and (not qm.exists() or qm.stat().st_mtime < ts.stat().st_mtime):
+                out.append(lang)
+                break
     return out
 
 
@@ -59,16 +73,19 @@ def compile_languages(langs: list[str] | None = None) -> list[str]:
         return []
     done = []
     for lang in langs if langs is not None else list(LANGUAGES):
-        if not ts_path(lang).exists():
-            continue
-        proc = subprocess.run(
-            [tool, "-silent", str(ts_path(lang)), "-qm", str(qm_path(lang))],
-            capture_output=True, text=True, timeout=60, check=False,
-        )
-        if proc.returncode == 0:
+        ok = True
+        for ts, qm in _pairs(lang):
+            if not ts.exists():
+                continue
+            proc = subprocess.run(
+                [tool, "-silent", str(ts), "-qm", str(qm)],
+                capture_output=True, text=True, timeout=60, check=False,
+            )
+            if proc.returncode != 0:
+                ok = False
+                log.warning("lrelease failed for %s", ts.name)
+        if ok:
             done.append(lang)
-        else:
-            log.warning("lrelease failed for %s", lang)
     return done
 
 
@@ -79,14 +96,24 @@ def compile_stale() -> list[str]:
 
 
 def install(app: QCoreApplication, lang: str, previous: QTranslator | None = None) -> QTranslator:
-    """Replace the UI translator; English falls back to the source strings."""
+    """Replace the UI translator; English falls back to the source strings.
+
+    Qt's own texts (file dialogs, the right-click menu of a text box) get a second
+    translator, owned by the first: removing one removes both.
+    """
     if previous is not None:
+        for child in previous.findChildren(QTranslator):
+            app.removeTranslator(child)
         app.removeTranslator(previous)
     translator = QTranslator(app)
     if lang not in LANGUAGES:
         lang = "vi"
     if not translator.load(str(qm_path(lang))):
         log.warning("no compiled translation for %s", lang)
+    if qt_qm_path(lang).exists():
+        qt = QTranslator(translator)
+        if qt.load(str(qt_qm_path(lang))):
+            app.installTranslator(qt)
     app.installTranslator(translator)
     QLocale.setDefault(QLocale(QLocale.Language.Vietnamese if lang == "vi" else QLocale.Language.English))
     return translator

@@ -84,6 +84,12 @@ REVIEW_ACTION = {
     "take_value": QT_TRANSLATE_NOOP("Labels", "Take the other value"),
     "unmerge": QT_TRANSLATE_NOOP("Labels", "Undo the merge"),
 }
+EARLY_END = {
+    "doctor_allowed": QT_TRANSLATE_NOOP("Labels", "The doctor allowed it"),
+    "left_against_advice": QT_TRANSLATE_NOOP("Labels", "Left against advice"),
+    "transferred_for_care": QT_TRANSLATE_NOOP("Labels", "Taken for medical care"),
+    "other": QT_TRANSLATE_NOOP("Labels", "Other reason"),
+}
 PRIORITY = {
     "high": QT_TRANSLATE_NOOP("Labels", "High"),
     "low": QT_TRANSLATE_NOOP("Labels", "Low"),
@@ -121,6 +127,14 @@ def vaccine_name(code: str) -> str:
     except KeyError:
         return code
     return v.name_vi if is_vietnamese() else v.name
+
+
+def vaccine_short(code: str) -> str:
+    """The brand alone ("Pfizer", "Vero Cell"), the same in both languages: for narrow columns."""
+    try:
+        return refdata.vaccine(code).name
+    except KeyError:
+        return code
 
 
 def group_name(code: int | None) -> str:

@@ -14,6 +14,8 @@ from station.store import Actor, Station
 from ui import messages, theme
 from ui.tasks import TaskManager
 
+BOX_WIDTH = 460
+
 
 class LoginPanel(QWidget):
     """User name + password; emits the logged-in Actor."""
@@ -99,12 +101,13 @@ class LoginWindow(QWidget):
         theme.set_role(subtitle, "muted")
         self.site = QLabel(self.tr("Opening the station…"), self)
         theme.set_role(self.site, "h2")
+        self.site.setWordWrap(True)  # a site's full name can be long
         self.problem = QLabel(self)
         self.problem.setWordWrap(True)
         self.problem.hide()
         self.panel = LoginPanel(tasks, self)
         box = QWidget(self)
-        box.setFixedWidth(460)
+        box.setFixedWidth(BOX_WIDTH)
         bl = QVBoxLayout(box)
         for w in (title, subtitle, self.site, self.problem, self.panel):
             bl.addWidget(w)
@@ -114,8 +117,10 @@ class LoginWindow(QWidget):
         lay.addStretch(2)
         self.resize(1366, 768)
 
-    def station_ready(self, st: Station) -> None:
-        self.site.setText(self.tr("Site {site}").format(site=st.site_code))
+    def station_ready(self, st: Station, site_name: str = "") -> None:
+        self.site.setText(site_name or self.tr("Site {site}").format(site=st.site_code))
+        # A centred fixed-width box does not grow for wrapped text: make room for it.
+        self.site.setMinimumHeight(self.site.heightForWidth(BOX_WIDTH - 24))
         self.panel.set_station(st)
         self.panel.username.setFocus()
 

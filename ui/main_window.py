@@ -14,7 +14,6 @@ from functools import partial
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -31,6 +30,7 @@ from station.roles import can
 from station.store import Actor
 from ui import theme
 from ui.context import AppContext, Session
+from ui.focus_input import FocusInput
 from ui.help_overlay import HelpOverlay
 from ui.idle import IdleWatcher
 from ui.login import LoginPanel
@@ -69,6 +69,10 @@ SPECS: tuple[WorkspaceSpec, ...] = (
 )
 
 
+# The screen each role works on most; the others start at the first screen they may use.
+HOME = {"clerk": "vaccination", "screener": "screening", "admin": "admin"}
+
+
 class MainWindow(QMainWindow):
     sig_switch_user = Signal(object)  # a different Actor unlocked the screen
     sig_logout = Signal()
@@ -77,7 +81,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.ctx = ctx
         self.session = session
-        self.setWindowTitle(self.tr("Trạm Tiêm — {site}").format(site=ctx.station.site_code))
+        self.setWindowTitle(self.tr("Trạm Tiêm — {site}").format(site=ctx.site_name() or ctx.station.site_code))
         self.workspaces: dict[str, Workspace] = {}
         self._keys: dict[str, Qt.Key] = {}
 
@@ -86,10 +90,12 @@ class MainWindow(QMainWindow):
         self.nav.setFixedWidth(200)
         self.stack = QStackedWidget(self)
         for spec in SPECS:
+            # Every F-key answers: one the role does not use says so (feedback), not silence.
+            shortcut(QKeySequence(spec.shortcut), self, partial(self.show_workspace, spec.key))
             if not spec.allowed(session.actor.role):
                 continue
             ws = spec.factory(ctx, session, self.stack)
-            ws.sig_status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+            ws.sig_status.connect(self.show_feedback)
             self.workspaces[spec.key] = ws
             self._keys[spec.key] = spec.shortcut
             self.stack.addWidget(ws)
@@ -97,7 +103,6 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(f"{key_name}  {ws.title()}")
             item.setData(Qt.ItemDataRole.UserRole, spec.key)
             self.nav.addItem(item)
-            shortcut(QKeySequence(spec.shortcut), self, partial(self.show_workspace, spec.key))
         self.nav.currentRowChanged.connect(self._nav_changed)
 
         help_btn = QPushButton(self.tr("Help (F1)"), self)
@@ -125,9 +130,8 @@ class MainWindow(QMainWindow):
         lock_page = QWidget(self)
         lock_title = QLabel(self.tr("Locked"), lock_page)
         lock_title.setStyleSheet("font-size: 30px; font-weight: 800;")
-        lock_hint = QLabel(
-            self.tr("The screen locked after a pause. Enter your password to continue, "
-                    "or log in as another user."), lock_page)
+        lock_hint = QLabel(lock_page)
+        self.lock_hint = lock_hint
         lock_hint.setWordWrap(True)
         # Room for three wrapped lines: a centred box does not grow for height-for-width text.
         lock_hint.setMinimumHeight(3 * lock_hint.fontMetrics().lineSpacing() + 4)
@@ -149,27 +153,38 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(work)
         self.pages.addWidget(lock_page)
         self.setCentralWidget(self.pages)
-        self.setStatusBar(StationStatusBar(ctx, session, self))
+        self.status = StationStatusBar(ctx, session, self)
+        self.setStatusBar(self.status)
         self.help = HelpOverlay(self)
 
         shortcut(QKeySequence(Qt.Key.Key_F1), self, self.toggle_help)
-        shortcut("Ctrl+L", self, self.lock)
+        shortcut("Ctrl+L", self, self.lock)  # locked on purpose: the text says so
         shortcut("Ctrl+F", self, self._focus_search)
 
-        app = QApplication.instance()
         self.scanner = ScanCatcher(self, self)
         self.scanner.sig_scanned.connect(self._scanned)
         self.idle = IdleWatcher(ctx.settings.idle_lock_minutes * 60_000, self)
-        self.idle.sig_idle.connect(self.lock)
-        if app is not None:
-            app.installEventFilter(self.scanner)
-            app.installEventFilter(self.idle)
+        self.idle.sig_idle.connect(lambda: self.lock(idle=True))
+        # Key presses reach the focus widget first: one filter there sees them all, where an
+        # application-wide filter would make every event of the process cross into Python.
+        self.input = FocusInput([self.scanner.eventFilter, self.idle.eventFilter], self)
+        self.input.sig_focus_moved.connect(self.idle.activity)
         self.idle.start()
         self.resize(1366, 768)
         if self.workspaces:
-            self.show_workspace(next(iter(self.workspaces)))
+            self.show_workspace(self.home_workspace())
+
+    def show_feedback(self, text: str) -> None:
+        """Feedback of an action, next to (never over) the sync state."""
+        self.status.show_feedback(text)
 
     # ---- routing ----------------------------------------------------------------------------
+
+    def home_workspace(self) -> str:
+        """Where this role's work starts after logging in (its own screen, not reception)."""
+        keys = list(self.workspaces)
+        home = HOME.get(self.session.actor.role)
+        return home if home in self.workspaces else (keys[0] if keys else "")
 
     def current_key(self) -> str | None:
         item = self.nav.currentItem()
@@ -179,7 +194,7 @@ class MainWindow(QMainWindow):
         """Switch to a workspace; False (and nothing happens) when the role may not see it."""
         if self.is_locked() or key not in self.workspaces:
             if key not in self.workspaces and not self.is_locked():
-                self.statusBar().showMessage(self.tr("Your role does not use this screen."), 5000)
+                self.show_feedback(self.tr("Your role does not use this screen."))
             return False
         keys = list(self.workspaces)
         self.nav.setCurrentRow(keys.index(key))
@@ -210,7 +225,7 @@ class MainWindow(QMainWindow):
         if self.show_workspace("reception"):
             self.workspaces["reception"].handle_scan(payload)
         else:
-            self.statusBar().showMessage(self.tr("Card scanned, but your role has no reception screen."), 5000)
+            self.show_feedback(self.tr("Card scanned, but your role has no reception screen."))
 
     # ---- help, lock ----------------------------------------------------------------------------
 
@@ -241,9 +256,14 @@ class MainWindow(QMainWindow):
     def is_locked(self) -> bool:
         return self.pages.currentIndex() == 1
 
-    def lock(self) -> None:
+    def lock(self, idle: bool = False) -> None:
         if self.is_locked():
             return
+        self.lock_hint.setText(
+            self.tr("The screen locked after a pause. Enter your password to continue, "
+                    "or log in as another user.") if idle else
+            self.tr("The screen is locked. Enter your password to continue, "
+                    "or log in as another user."))
         self.help.hide()
         # Open dialogs (a warning, an adverse event) would show data over the lock screen.
         for dialog in self.findChildren(QDialog):
@@ -268,16 +288,16 @@ class MainWindow(QMainWindow):
             ws.activate()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self.scanner)
-            app.removeEventFilter(self.idle)
+        self.input.close()
+        self._flush()
         super().closeEvent(event)
+
+    def _flush(self) -> None:
+        for ws in self.workspaces.values():
+            ws.flush_pending()
 
     def detach(self) -> None:
         """Stop listening to the application (before this window is replaced)."""
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self.scanner)
-            app.removeEventFilter(self.idle)
+        self.input.close()
         self.idle.stop()
+        self._flush()

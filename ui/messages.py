@@ -113,6 +113,8 @@ MESSAGES: dict[str, str] = {
     "dose.already_voided": QT_TRANSLATE_NOOP("Messages", "This dose is already voided."),
     "dose.voided": QT_TRANSLATE_NOOP("Messages", "This dose was voided."),
     "dose.already_observed": QT_TRANSLATE_NOOP("Messages", "The observation of this dose is already finished."),
+    "early_reason.required": QT_TRANSLATE_NOOP("Messages", "{minutes_left} min of observation left: choose why it ends early."),
+    "early_reason.invalid": QT_TRANSLATE_NOOP("Messages", "Choose a reason from the list."),
     "administered_at.format": QT_TRANSLATE_NOOP("Messages", "The time of the dose is not valid."),
     "administered_at.future": QT_TRANSLATE_NOOP("Messages", "The time of the dose is in the future."),
     "administered_at.before_build": QT_TRANSLATE_NOOP("Messages", "The time of the dose is before {build_date}: check the computer's clock."),

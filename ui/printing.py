@@ -94,12 +94,14 @@ def write_pdf(body_html: str, path: Path | str, *, images: dict[str, QImage] | N
 # ---- the daily report ------------------------------------------------------------------
 
 
-def report_html(rep: DailyReport, lang: str = "vi") -> str:
+def report_html(rep: DailyReport, lang: str = "vi", *, site_name: str = "") -> str:
     L = labels(lang)
     t = rep.totals
+    site_name = site_name or rep.site_name
+    site = f"{site_name} ({rep.site_code})" if site_name else rep.site_code
     parts = [
         f"<p align='center' style='margin:0'><span style='font-size:13pt'><b>{_esc(L['title'])}</b></span></p>",
-        f"<p class='muted' align='center'>{_esc(L['site'])}: <b>{_esc(rep.site_code)}</b> &nbsp;·&nbsp; "
+        f"<p class='muted' align='center'>{_esc(L['site'])}: <b>{_esc(site)}</b> &nbsp;·&nbsp; "
         f"{_esc(L['day'])}: <b>{display_day(rep.day)}</b> &nbsp;·&nbsp; "
         f"{_esc(L['generated'])}: {_esc(rep.generated_at[:16].replace('T', ' '))}</p>",
         "<table class='grid' width='100%' cellspacing='0'>",
@@ -173,8 +175,8 @@ def report_html(rep: DailyReport, lang: str = "vi") -> str:
     return "".join(parts)
 
 
-def print_report_pdf(rep: DailyReport, path: Path | str, lang: str = "vi") -> Path:
-    return write_pdf(report_html(rep, lang), path, title=labels(lang)["title"])
+def print_report_pdf(rep: DailyReport, path: Path | str, lang: str = "vi", *, site_name: str = "") -> Path:
+    return write_pdf(report_html(rep, lang, site_name=site_name), path, title=labels(lang)["title"])
 
 
 # ---- the confirmation slip ----------------------------------------------------------------
@@ -252,6 +254,11 @@ def slip_html(slip: SlipData, *, site_name: str = "", lang: str = "vi") -> str:
         f"<th width='14%'>{_bi(F['lot'], sep='<br/>')}</th>",
         f"<th width='16%'>{_bi(F['site'], sep='<br/>')}</th></tr>",
     ]
+    site_name = site_name or slip.site_name
+
+    def where(code: str) -> str:
+        return site_name if site_name and code == slip.site_code else code
+
     for kind, n, dose in slip.rows:
         label = SLIP_DOSE[kind]
         # Rows are numbered as on the form: "Mũi cơ bản 1", "Mũi nhắc lại 2".
@@ -263,7 +270,7 @@ def slip_html(slip: SlipData, *, site_name: str = "", lang: str = "vi") -> str:
         vname = v.name_vi if v else dose.vaccine_code
         parts.append(f"<tr><td>{name}</td><td>{display_day(dose.day)}</td>"
                      f"<td>{_esc(vname)}</td><td>{_esc(dose.lot_number or '')}</td>"
-                     f"<td>{_bi(SLIP_ELSEWHERE, sep='<br/>') if dose.elsewhere else _esc(dose.site_code)}"
+                     f"<td>{_bi(SLIP_ELSEWHERE, sep='<br/>') if dose.elsewhere else _esc(where(dose.site_code))}"
                      "</td></tr>")
     site = f"{site_name} ({slip.site_code})" if site_name else slip.site_code
     parts += [
@@ -305,8 +312,10 @@ def prints_dir() -> Path:
 
 
 def open_pdf(path: Path) -> bool:
-    """Show the PDF in the system viewer (which prints it). Not on the offscreen platform:
-    there is no one to see it (tests, headless runs)."""
+    """Show the PDF in the system viewer (which prints it); False when none opened.
+
+    Not on the offscreen platform: there is no one to see it (tests, headless runs);
+    callers say where the file is either way."""
     from PySide6.QtGui import QDesktopServices, QGuiApplication
 
     if QGuiApplication.platformName() == "offscreen":

@@ -1,10 +1,16 @@
-"""The status bar on every screen: line, pending ops, last sync, clock, user, site."""
+"""The status bar on every screen: line, pending ops, last sync, clock, user, site.
+
+The sync state is always on screen: action feedback ("Checked in: A3") goes to
+its own label (:meth:`StationStatusBar.show_feedback`), never through
+``QStatusBar.showMessage``, which would hide every normal widget of the bar
+(the line state, the pending count, the last sync) while the message shows.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from station.clock import parse_iso
@@ -13,6 +19,7 @@ from ui.bridge import LineStateChanged, PendingChanged, SyncBridge
 from ui.context import AppContext, Session
 
 AGE_REFRESH_MS = 30_000
+FEEDBACK_MS = 8_000
 
 
 def age_text(since_iso: str | None, now: datetime) -> str:
@@ -45,9 +52,18 @@ class StationStatusBar(QStatusBar):
         self.clock.hide()
         a = session.actor
         self.user = QLabel(f"{a.display_name or a.username} · {labels.tr(labels.ROLE, a.role)}", self)
-        self.site = QLabel(self.tr("Site {site}").format(site=ctx.station.site_code), self)
+        self.site = QLabel(ctx.site_name() or self.tr("Site {site}").format(site=ctx.station.site_code), self)
+        # Feedback of the last action, between the sync state and the user; it fades
+        # after a few seconds and never covers the sync state.
+        self.feedback = QLabel(self)
+        self.feedback.setObjectName("feedback")
+        self.feedback.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self._feedback_timer = QTimer(self)
+        self._feedback_timer.setSingleShot(True)
+        self._feedback_timer.timeout.connect(self.feedback.clear)
         for w in (self.line, self.pending, self.last_sync, self.clock):
             self.addWidget(w)
+        self.addWidget(self.feedback, 1)
         self.addPermanentWidget(self.user)
         self.addPermanentWidget(self.site)
 
@@ -95,3 +111,12 @@ class StationStatusBar(QStatusBar):
             self.clock.show()
         else:
             self.clock.hide()
+
+    def show_feedback(self, text: str, ms: int = FEEDBACK_MS) -> None:
+        """Show what the last action did, for ``ms``; the sync state stays visible."""
+        self.feedback.setText(text)
+        self._feedback_timer.start(ms)
+
+    def showMessage(self, text: str, timeout: int = 0) -> None:
+        # QStatusBar's own message hides the sync widgets: route it to the feedback label.
+        self.show_feedback(text, timeout or FEEDBACK_MS)

@@ -61,21 +61,37 @@ def demo_station(people: int = 300, seed: int = 1, data_dir: Path | None = None)
     long as the context is open. The station key lives in a process-local
     keyring chosen explicitly: demo data is throwaway.
     """
+    import shutil
+
     import keyring
 
+    from station.memkeyring import ProcessKeyring
+
+    keyring.set_keyring(ProcessKeyring())
+    # A directory made here is throwaway (its key lives only in this process): removed at
+    # the end, even after Ctrl+C. A directory the caller named is the caller's to keep.
+    throwaway = data_dir is None
+    ddir = data_dir or Path(tempfile.mkdtemp(prefix="tramtiem-demo-"))
+    try:
+        with _demo_hub(ddir, people, seed) as setup:
+            yield setup
+    finally:
+        if throwaway:
+            shutil.rmtree(ddir, ignore_errors=True)
+
+
+@contextmanager
+def _demo_hub(ddir: Path, people: int, seed: int) -> Iterator[DemoSetup]:
     from hub import service
     from hub.app import HubSettings
     from hub.db import Database
     from hub.ingest import utc_now
     from hub.server import run_hub
     from station.demo import generate
-    from station.memkeyring import ProcessKeyring
     from station.store import init_station
     from sync.client import HubClient
     from sync.protocol import EnrollRequest
 
-    keyring.set_keyring(ProcessKeyring())
-    ddir = data_dir or Path(tempfile.mkdtemp(prefix="tramtiem-demo-"))
     site = "DN-DEMO-01"
     hub_url = f"sqlite:///{ddir / 'hub.db'}"
     with run_hub(HubSettings(database_url=hub_url)) as hub:
@@ -96,6 +112,7 @@ def demo_station(people: int = 300, seed: int = 1, data_dir: Path | None = None)
             from station import replica
 
             replica.set_meta(st, sync_cli.HUB_URL_KEY, hub.url)
+            replica.set_meta(st, sync_cli.SITE_NAME_KEY, resp.site_name)
         finally:
             st.close()
         yield DemoSetup(ddir / "station", hub.url, summary.people, summary.expected_today)

@@ -43,6 +43,19 @@ class _Task:
     label: str
 
 
+class Progress(QObject):
+    """Progress of a background task, reported from its worker thread.
+
+    ``report(done, total)`` may be called from any thread; ``sig_progress`` is
+    delivered in the thread this object lives in (the GUI thread), queued.
+    """
+
+    sig_progress = Signal(int, int)
+
+    def report(self, done: int, total: int) -> None:
+        self.sig_progress.emit(done, total)
+
+
 class TaskManager(QObject):
     """Runs callables off the GUI thread and delivers their results by signal."""
 

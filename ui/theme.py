@@ -7,8 +7,14 @@ a 1366×768 laptop at 100 % must show a whole workspace without scrolling.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QApplication
+
+# Arrow images for drop-downs and spin boxes: a styled QComboBox or QSpinBox loses the
+# style's own arrows, and a spin box without arrows does not look like one (issue 17).
+ASSETS = (Path(__file__).resolve().parent / "assets").as_posix()
 
 FONT_FAMILIES = ["Segoe UI", "Noto Sans", "DejaVu Sans"]  # all carry Vietnamese glyphs
 BASE_PX = 16
@@ -46,8 +52,8 @@ QTimeEdit:focus, QCheckBox:focus, QPushButton:focus, QListWidget:focus {{
 QLineEdit[invalid="true"], QComboBox[invalid="true"] {{ border: 3px solid {ERROR}; background: {ERROR_BG}; }}
 QPushButton {{ border: 2px solid #333; border-radius: 4px; padding: 5px 12px; background: #f2f2f2;
     min-height: 26px; }}
-QPushButton:default, QPushButton[role="primary"] {{ background: {ACCENT}; color: #fff; border-color: #06284f;
-    font-weight: 700; }}
+QPushButton:default, QPushButton[role="primary"] {{ background: {ACCENT}; color: #fff; border-color: #06284f; }}
+QPushButton[role="primary"] {{ font-weight: 700; }}
 QPushButton:disabled {{ color: #777; background: #e6e6e6; border-color: #999; }}
 QTableView {{ gridline-color: #bbb; selection-background-color: {ACCENT}; selection-color: #fff;
     alternate-background-color: #f4f6f9; border: 2px solid #555; }}
@@ -67,6 +73,21 @@ QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; }}
 QCheckBox::indicator {{ width: 20px; height: 20px; }}
 QProgressBar {{ border: 2px solid #555; text-align: center; min-height: 22px; }}
 QProgressBar::chunk {{ background: {ACCENT}; }}
+QFrame#undoBar {{ background: {WARNING_BG}; border: 2px solid #c98a00; }}
+QFrame#undoBar QLabel {{ color: {WARNING}; font-weight: 700; }}
+QComboBox::drop-down, QDateEdit::drop-down {{ subcontrol-origin: padding; subcontrol-position: center right;
+    width: 26px; border-left: 1px solid #999; }}
+QComboBox::down-arrow, QDateEdit::down-arrow {{ image: url({ASSETS}/arrow-down.png); width: 16px; height: 16px; }}
+QComboBox::down-arrow:disabled, QDateEdit::down-arrow:disabled {{ image: url({ASSETS}/arrow-down-disabled.png); }}
+QAbstractSpinBox {{ padding-left: 6px; padding-right: 26px; }}
+QAbstractSpinBox::up-button {{ subcontrol-origin: border; subcontrol-position: top right; width: 24px;
+    border-left: 1px solid #999; border-bottom: 1px solid #ccc; }}
+QAbstractSpinBox::down-button {{ subcontrol-origin: border; subcontrol-position: bottom right; width: 24px;
+    border-left: 1px solid #999; }}
+QAbstractSpinBox::up-arrow {{ image: url({ASSETS}/arrow-up.png); width: 14px; height: 14px; }}
+QAbstractSpinBox::down-arrow {{ image: url({ASSETS}/arrow-down.png); width: 14px; height: 14px; }}
+QAbstractSpinBox::up-arrow:disabled, QAbstractSpinBox::up-arrow:off {{ image: url({ASSETS}/arrow-up-disabled.png); }}
+QAbstractSpinBox::down-arrow:disabled, QAbstractSpinBox::down-arrow:off {{ image: url({ASSETS}/arrow-down-disabled.png); }}
 QFrame#helpOverlay {{ background: rgb(11, 37, 69); }}
 QFrame#helpOverlay QLabel {{ color: #fff; }}
 """

@@ -468,7 +468,7 @@ class SetupWizard(QWidget):
                 return open_station(ddir)
             st = init_station(ddir, s.site_code, station_letter=s.station_letter, install_id=s.station_id)
             replica.set_meta(st, sync_cli.HUB_URL_KEY, s.hub_url)
-            replica.set_meta(st, "hub_site_name", s.site_name)
+            replica.set_meta(st, sync_cli.SITE_NAME_KEY, s.site_name)
             return st
 
         self._busy = True

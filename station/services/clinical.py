@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -40,6 +41,8 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 CLEARED_OUTCOMES = frozenset({"eligible", "caution"})
 INJECTION_SITES = frozenset({"left_deltoid", "right_deltoid", "left_thigh", "right_thigh"})
 SEVERITIES = ("none", "common", "severe", "other")
+# Why a 30-minute observation ends before its time (a code: no free text, no personal data).
+EARLY_END_REASONS = ("doctor_allowed", "left_against_advice", "transferred_for_care", "other")
 EXPIRY_NEAR_DAYS = 7
 
 DOSE_COLUMNS = (
@@ -458,16 +461,35 @@ def void_dose(st: Station, actor: Actor, dose_id: str, reason: str | None) -> Do
         return _dose_dto(_load_dose(uow.conn, dose_id))
 
 
-def end_observation(st: Station, actor: Actor, dose_id: str) -> DoseDTO:
-    """Mark the 30-minute observation of a dose as done (the slip may then be handed over)."""
+def end_observation(
+    st: Station, actor: Actor, dose_id: str, *, early_reason: str | None = None
+) -> DoseDTO:
+    """Mark the 30-minute observation of a dose as done (the slip may then be handed over).
+
+    Before the time is up this needs ``early_reason`` (one of ``EARLY_END_REASONS``): ending
+    early is a decision, recorded with the op and in the audit log, never a stray Enter.
+    """
     require(actor.role, "end_observation")
+    if early_reason is not None and early_reason not in EARLY_END_REASONS:
+        raise ValidationError([FieldIssue("early_reason", "early_reason.invalid",
+                                          {"allowed": list(EARLY_END_REASONS)})])
     with st.unit_of_work(actor) as uow:
         dose = _load_dose(uow.conn, dose_id)
         if dose["voided"]:
             raise DomainError("dose.voided")
         if dose["observed_at"]:
             raise DomainError("dose.already_observed")
-        uow.emit("end_observation", "dose", dose_id, {"observed_at": uow.now_iso}, base_version=dose["version"])
+        left = _observation_left_s(dose["observe_until"], uow.now)
+        payload: dict[str, Any] = {"observed_at": uow.now_iso}
+        if left > 0:
+            if early_reason is None:
+                raise ValidationError([FieldIssue("early_reason", "early_reason.required",
+                                                  {"minutes_left": math.ceil(left / 60)})])
+            payload["early_reason"] = early_reason
+        uow.emit("end_observation", "dose", dose_id, payload, base_version=dose["version"])
+        if left > 0:
+            uow.audit("end_observation_early", "dose", dose_id,
+                      detail={"early_reason": early_reason, "minutes_left": math.ceil(left / 60)})
         uow.conn.execute(
             text("UPDATE dose SET observed_at = :t WHERE id = :i"), {"t": uow.now_iso, "i": dose_id}
         )
@@ -479,6 +501,15 @@ def end_observation(st: Station, actor: Actor, dose_id: str) -> DoseDTO:
             {"t": uow.now_iso, "p": dose["person_id"], "s": dose["site_code"], "d": dose["day"]},
         )
         return _dose_dto(_load_dose(uow.conn, dose_id))
+
+
+def _observation_left_s(observe_until: str | None, now: datetime) -> float:
+    if not observe_until:
+        return 0.0
+    try:
+        return (parse_iso(observe_until) - now).total_seconds()
+    except ValueError:
+        return 0.0
 
 
 def record_adverse_event(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,25 @@ from station.rules import vietnam as vn
 
 # Characters refused in free text: markup, shell and SQL metacharacters that no
 # address or description needs, and every control character.
+# Long writes (an import of a district's list) go in chunks of this many rows.
+WRITE_CHUNK = 500
+# progress(done, total): called between chunks, on the writer's thread.
+ProgressFn = Callable[[int, int], None]
+
+
+def breathe(progress: ProgressFn | None, done: int, total: int) -> None:
+    """Between two chunks of a long write: report progress and let other threads run.
+
+    In the app a long write runs on the writer thread while the GUI thread needs
+    the interpreter (the GIL) for every call into Python. ``time.sleep(0)`` gives
+    the GIL up, so a waiting thread takes it now instead of at the next forced
+    switch; the transaction stays open (all rows or none).
+    """
+    if progress is not None:
+        progress(done, total)
+    time.sleep(0)
+
+
 _BAD_TEXT = re.compile(r"[<>{}$`;=\\|\x00-\x1f\x7f]")
 _BHYT = re.compile(r"^(?:[A-Z]{2}\d{13}|\d{10})$")
 

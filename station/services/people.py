@@ -16,6 +16,9 @@ from station.ids import uuid7
 from station.roles import require
 from station.services.common import (
     PERSON_COLUMNS,
+    WRITE_CHUNK,
+    ProgressFn,
+    breathe,
     load_person,
     person_dto,
     registration_dto,
@@ -213,6 +216,7 @@ def add_expected(
     day: date,
     source: str = "import",
     import_ref: str | None = None,
+    progress: ProgressFn | None = None,
 ) -> list[RegisterResult]:
     """Add a list of expected people for a day: all rows or none.
 
@@ -222,6 +226,11 @@ def add_expected(
     Sized for district lists (50,000 rows in seconds): look-ups are batched before
     the loop and the inserts run as prepared statements on the transaction's raw
     DB-API connection, like ``record_dose``'s hot path.
+
+    The work goes in chunks of ``WRITE_CHUNK`` rows (still one transaction): between
+    chunks ``progress(done, total)`` is called and other threads get the interpreter,
+    so the window stays responsive while the app imports (``bench ui_stall``).
+    Progress counts each row twice: once checked, once written.
     """
     require(actor.role, "add_expected")
     if source not in ("import", "app"):
@@ -232,12 +241,15 @@ def add_expected(
     with st.unit_of_work(actor, min_ops=0) as uow:
         if day < uow.today:
             raise ValidationError([FieldIssue("day", "day.past")])
+        total = 2 * len(people)
         for idx, data in enumerate(people):
             try:
                 values, warnings = validate_person(data, today=uow.today, walk_in=False)
                 cleaned.append((values, warnings, data.consent))
             except ValidationError as exc:
                 all_issues += [replace(i, field=f"rows[{idx}].{i.field}") for i in exc.issues]
+            if (idx + 1) % WRITE_CHUNK == 0:
+                breathe(progress, idx + 1, total)
         if all_issues:
             raise ValidationError(all_issues)
         raw = uow.raw
@@ -259,7 +271,9 @@ def add_expected(
         reg_rows: list[tuple[Any, ...]] = []
         reg_keys_new = ("id", "day", "source", "status", "queue_label", "import_ref")
         reg_keys_add = ("id", "person_id", *reg_keys_new[1:])
-        for values, warnings, consent in cleaned:
+        for n, (values, warnings, consent) in enumerate(cleaned, 1):
+            if n % WRITE_CHUNK == 0:
+                breathe(progress, len(people) + n, total)
             number = values["id_number"]
             existing = by_number.get(number) if number else None
             if existing and existing in expected_today:
@@ -306,8 +320,12 @@ def add_expected(
         # Rows go in after their ops, still inside the transaction (the guard triggers
         # only ask that the transaction has written its outbox rows first); one
         # executemany per table saves a Python round trip per row.
-        raw.executemany(_PERSON_INSERT_SQL, person_rows)
-        raw.executemany(_REG_INSERT_SQL, reg_rows)
+        for sql, rows in ((_PERSON_INSERT_SQL, person_rows), (_REG_INSERT_SQL, reg_rows)):
+            for start in range(0, len(rows), WRITE_CHUNK):
+                raw.executemany(sql, rows[start : start + WRITE_CHUNK])
+                breathe(None, 0, 0)
+        if progress is not None:
+            progress(total, total)
     return results
 
 

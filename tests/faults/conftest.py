@@ -226,7 +226,7 @@ class Workload:
         if not live:
             return
         did = self.rng.choice(live)
-        clinical.end_observation(self.st, self.staff["clerk"], did)
+        clinical.end_observation(self.st, self.staff["clerk"], did, early_reason="doctor_allowed")
         self.observed.add(did)
         self.kinds["observe"] += 1
 

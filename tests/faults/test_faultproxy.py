@@ -179,12 +179,15 @@ def test_drop_response_is_a_lost_ack(upstream: _Upstream) -> None:
 
 
 def test_drop_response_chunked(upstream: _Upstream) -> None:
-    with _proxy(upstream, Faults(drop_response_prob=1)) as proxy:
-        t0 = time.monotonic()
-        with pytest.raises(requests.ConnectionError):
-            requests.get(proxy.url + "/chunked", timeout=CLIENT_TIMEOUT)
-        # Chunked terminator recognised: no waiting for response_timeout_s.
-        assert time.monotonic() - t0 < 2
+    # Chunked terminator recognised: the proxy drops the answer as soon as it is complete. Had
+    # it waited for response_timeout_s (30 s), the client's 5 s read timeout would have raised
+    # ReadTimeout, which is not a ConnectionError: no clock needed to tell the two apart.
+    assert CLIENT_TIMEOUT < 30
+    with (
+        _proxy(upstream, Faults(drop_response_prob=1), response_timeout_s=30) as proxy,
+        pytest.raises(requests.ConnectionError),
+    ):
+        requests.get(proxy.url + "/chunked", timeout=CLIENT_TIMEOUT)
     assert upstream.count == 1
 
 
@@ -217,9 +220,9 @@ def test_blackhole_times_out_and_stop_is_prompt(upstream: _Upstream) -> None:
         held.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         assert _wait_for(lambda: proxy.stats_snapshot()["connections"] == 2)
     finally:
-        t0 = time.monotonic()
         proxy.stop()
-        assert time.monotonic() - t0 < 3
+    # The held connection was cut by stop(), not left to the 30 s blackhole: recv answers at
+    # once (EOF or reset) instead of raising socket.timeout after CLIENT_TIMEOUT.
     with held:
         try:
             assert held.recv(1024) == b""
@@ -231,10 +234,10 @@ def test_blackhole_times_out_and_stop_is_prompt(upstream: _Upstream) -> None:
 
 def test_blackhole_max_hold_releases_client(upstream: _Upstream) -> None:
     with _proxy(upstream, Faults(blackhole_prob=1, blackhole_max_s=0.2)) as proxy:
-        t0 = time.monotonic()
+        # Released by the proxy (a reset: ConnectionError), not by the client giving up
+        # after CLIENT_TIMEOUT (that would be ReadTimeout).
         with pytest.raises(requests.ConnectionError):
             requests.get(proxy.url + "/x", timeout=CLIENT_TIMEOUT)
-        assert time.monotonic() - t0 < CLIENT_TIMEOUT
         assert _wait_for(lambda: proxy.stats_snapshot()["active"] == 0)
 
 

@@ -213,7 +213,7 @@ def test_void_wins_and_later_edit_is_flagged(hub: Hub, make_station: Callable[..
     )
     assert r["status"] == "applied"
     # Station 1, still offline, ends the observation: applied, void kept, flagged.
-    clinical.end_observation(a.st, a.staff.clerk, dose_id)
+    clinical.end_observation(a.st, a.staff.clerk, dose_id, early_reason="doctor_allowed")
     [res] = a.push()["results"]
     assert res["status"] == "applied" and res["detail"]["review_id"]
     assert hub.scalar("SELECT voided FROM dose WHERE id = :i", i=dose_id) == 1

@@ -103,7 +103,7 @@ def _clinic_flow(st: Station, raised: list[BaseException]) -> None:
     clinical.record_adverse_event(
         st, staff["clerk"], dose_ids[0], severity="common",
         description=f"{PEOPLE[0].full_name} đau nhẹ chỗ tiêm, gọi {PEOPLE[0].phone}")
-    clinical.end_observation(st, staff["clerk"], dose_ids[0])
+    clinical.end_observation(st, staff["clerk"], dose_ids[0], early_reason="left_against_advice")
     clinical.void_dose(st, staff["supervisor"], dose_ids[1],
                        f"Ghi nhầm người: {PEOPLE[1].full_name} {PEOPLE[1].id_number}")
     # What the desk types into search, and errors it provokes on the way.

@@ -90,3 +90,30 @@ def test_duplicate_suggestions(st, staff, populated) -> None:
     other_phone = find_duplicates(st, person(full_name="Nguyen Thi Dao", birth="07/03/1985", id_type="none", id_number=None, phone="0900000000"))
     assert [c.reason for c in other_phone] == ["same_name_birth"]
     assert find_duplicates(st, person(full_name="Nguyễn Thị Đào", birth="08/03/1985", id_type="none", id_number=None)) == []
+
+
+def test_one_typo_per_word_is_forgiven_and_ranked_below_exact_matches(st, staff, populated) -> None:
+    for typo in ("nguyen vn an", "ngyen van an", "nguyen van na", "nguyne van an", "Nguyễn Vắn An"):
+        assert names(search(st, typo))[:1] == ["Nguyễn Văn An"], typo
+    assert all(h.score < 0 for h in search(st, "ngyen van an"))  # found by the typo rule only
+    # One edit from "hoa": shown, but after every exact match.
+    people.add_expected(st, staff.supervisor, [person(full_name="Trần Thị Hòe", birth="01/01/1961",
+                                                      id_number="075161000008", phone="0903000888")],
+                        day=st.today())
+    hits = search(st, "tran thi hoa")
+    assert names(hits) == ["Trần Thị Hoà", "Trần Thị Hòe"]
+    assert hits[0].score > 0 > hits[1].score
+    # Two typos in one word are too far; a word with no neighbour finds nothing.
+    assert "Nguyễn Văn An" not in names(search(st, "nyn van an"))
+    assert search(st, "zzqx") == []
+
+
+def test_tail_of_a_phone_or_id_number(st, populated) -> None:
+    assert names(search(st, "…0002")) == ["Đoàn Văn Hùng"]  # ID tail, as the UI shows it
+    assert names(search(st, "...678")) == ["Nguyễn Thị Đào"]  # phone 0912345678
+    assert names(search(st, "0002")) == ["Đoàn Văn Hùng"]
+    assert "Nguyễn Thị Đào" in names(search(st, "5678"))
+    assert names(search(st, "…444")) == ["Lê Minh Đức"]
+    assert search(st, "…99") == []  # too short to mean anything
+    # A full number still works as before.
+    assert names(search(st, "075090000005")) == ["Lê Minh Đức"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -54,6 +55,7 @@ def test_walk_in_from_qr_to_dose(st, staff, lot_id) -> None:
     dose = clinical.record_dose(st, staff.clerk, DoseInput(res.person.id, lot_id))
     assert (dose.vaccine_code, dose.dose_number, dose.kind, dose.lot_number) == ("PFIZER", 1, "primary", "FK0891")
     assert dose.observe_until is not None
+    st.clock.advance(minutes=30)  # type: ignore[attr-defined]
     done = clinical.end_observation(st, staff.clerk, dose.id)
     assert done.observed_at is not None
     regs = people.registrations_for_day(st)
@@ -206,6 +208,30 @@ def test_void_dose(st, staff, lot_id) -> None:
     # The voided dose no longer counts: the next suggestion is dose 1 again.
     assert clinical.suggest_dose(st, res.person.id).dose_number == 1
     assert clinical.dose_history(st, res.person.id)[0].voided
+
+
+def test_ending_observation_early_needs_a_reason(st, staff, lot_id, clock) -> None:
+    res = people.register_walk_in(st, staff.volunteer, person())
+    clear(st, staff, res.person.id)
+    dose = clinical.record_dose(st, staff.clerk, DoseInput(res.person.id, lot_id))
+    clock.advance(minutes=12)
+    with pytest.raises(ValidationError) as err:
+        clinical.end_observation(st, staff.clerk, dose.id)
+    assert err.value.codes() == {"early_reason.required"}
+    assert err.value.issues[0].params == {"minutes_left": 18}
+    with pytest.raises(ValidationError) as err:
+        clinical.end_observation(st, staff.clerk, dose.id, early_reason="felt fine")
+    assert err.value.codes() == {"early_reason.invalid"}
+    assert clinical.dose_history(st, res.person.id)[0].observed_at is None
+    done = clinical.end_observation(st, staff.clerk, dose.id, early_reason="left_against_advice")
+    assert done.observed_at is not None
+    with st.read() as conn:
+        payload = conn.execute(text(
+            "SELECT payload FROM sync_outbox WHERE op_type = 'end_observation'")).scalar_one()
+        audit = conn.execute(text(
+            "SELECT detail FROM audit_log WHERE action = 'end_observation_early'")).scalar_one()
+    assert json.loads(payload)["early_reason"] == "left_against_advice"
+    assert json.loads(audit) == {"early_reason": "left_against_advice", "minutes_left": 18}
 
 
 def test_adverse_event(st, staff, lot_id, clock) -> None:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import time
+import random
+import threading
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication
+from sqlalchemy import text
 
 from station.demo import fake_person
 from station.services import people
+from station.services.common import WRITE_CHUNK
 from station.store import Station
-from tests.ui.conftest import Keyboard, login, wait_idle
-from tests.ui.sync_helpers import StallMeter
+from tests.ui.conftest import WAIT_MS, Keyboard, login, wait_idle
 from ui.app import StationApp
 from ui.settings import UiSettings, load_settings
 from ui.workspaces.admin import AdminWorkspace
+from ui.workspaces.reception import ReceptionWorkspace
 
 K = Qt.Key
 
@@ -66,37 +71,49 @@ def test_settings_saved_and_language_switch_rebuilds_window(qtbot, app: StationA
     assert app.main is not None and app.main.current_key() == "admin"
 
 
-def test_gui_event_loop_never_stalls_while_a_long_write_runs(qtbot, app: StationApp, kb: Keyboard, st: Station, staff):
-    """A 10 ms timer keeps ticking while the writer thread imports thousands of people."""
-    main = login(qtbot, app, kb, "giamsat")
-    rng = __import__("random").Random(7)
-    rows = [fake_person(rng, st.today()) for _ in range(12_000)]  # > 0.5 s of writing since add_expected got faster
+def test_window_and_searches_stay_live_in_the_middle_of_a_long_import(
+    qtbot, app: StationApp, kb: Keyboard, st: Station, staff
+):
+    """A long import writes in chunks on the writer thread, one transaction; between two chunks
+    the window takes keys and the read pool answers a search, with the transaction still open.
+
+    No clock here: the import is held after its first chunk until the window has done its
+    work, so the test says the same on any machine. How long the event loop stalls during
+    such a write is a figure of ``python -m bench ui_stall``, not a test bound.
+    """
     actor = staff.supervisor
+    rng = random.Random(7)
     day = st.today()
-    meter = StallMeter()
-    meter.start()
-    started = time.monotonic()
-    app.tasks.write(lambda: people.add_expected(st, actor, rows, day=day), label="import")
-    # Searches keep running in the read pool at the same time, as a clerk would type.
+    people.add_expected(st, actor, [fake_person(rng, day) for _ in range(40)], day=day)
+    main = login(qtbot, app, kb, "giamsat")
+    rows = [fake_person(rng, day) for _ in range(3 * WRITE_CHUNK)]
+    held, release = threading.Event(), threading.Event()
+    reports: list[tuple[int, int]] = []
+
+    def progress(done: int, total: int) -> None:
+        reports.append((done, total))
+        if not held.is_set():
+            held.set()
+            release.wait(WAIT_MS / 1000)  # the writer waits here, mid-transaction
+
+    app.tasks.write(lambda: people.add_expected(st, actor, rows, day=day, progress=progress),
+                    label="import")
+    qtbot.waitUntil(held.is_set, timeout=WAIT_MS)
     rec = main.workspaces["reception"]
-    rec.search_box.setFocus()
-    kb.type("nguyen van")
+    assert isinstance(rec, ReceptionWorkspace)
+    kb.key(K.Key_F, main, Qt.KeyboardModifier.ControlModifier)
+    kb.type("nguyen")
+    qtbot.waitUntil(lambda: rec.hits_model.rowCount() > 0, timeout=WAIT_MS)
+    assert not release.is_set() and app.tasks.in_flight() == 1  # the import is still open
+    release.set()
     wait_idle(qtbot, app)
-    qtbot.wait(50)
-    meter.stop()
-    busy_s = time.monotonic() - started
-    print(
-        f"longest event-loop stall: {meter.worst_ms} ms over {busy_s:.1f} s of background work; "
-        f"the GUI thread's own: {meter.worst_own_ms()} ms; whole process paused at most "
-        f"{meter.worst_probe_ms()} ms"
-    )
-    assert busy_s > 0.5, "the job was too short to say anything"
-    # Target 100 ms (reported above). A blocking call on the GUI thread shows in its own
-    # share, whatever the machine's load: this import alone takes over a second.
-    assert meter.worst_own_ms() <= 250, meter.where()
-    # Pauses of the whole process (descheduling on a loaded 2-core machine, full
-    # garbage collections) are reported; only gross ones fail here.
-    assert meter.worst_ms <= 1000, meter.where()
+    assert reports[0] == (WRITE_CHUNK, 2 * len(rows)) and reports[-1] == (2 * len(rows),) * 2
+    assert [d for d, _t in reports] == sorted(d for d, _t in reports)
+    assert len(reports) >= 2 * len(rows) // WRITE_CHUNK
+    with st.read() as conn:
+        n = conn.execute(text("SELECT count(*) FROM registration WHERE day = :d"),
+                         {"d": day.isoformat()}).scalar()
+    assert n == 40 + len(rows)
 
 
 def test_tramtiem_without_a_command_starts_the_app(monkeypatch, tmp_path):
@@ -109,3 +126,40 @@ def test_tramtiem_without_a_command_starts_the_app(monkeypatch, tmp_path):
     assert cli.main(["--data-dir", str(tmp_path)]) == 0
     assert cli.main(["app", "--data-dir", str(tmp_path / "x")]) == 0
     assert seen == [None, tmp_path, tmp_path / "x"]
+
+
+def test_only_the_focus_widget_is_watched_for_keys_and_typing_keeps_the_window_unlocked(
+    qtbot, app: StationApp, kb: Keyboard, monkeypatch
+):
+    """The scan catcher and the idle lock see keys through a filter on the focus widget only.
+
+    An application-wide Python filter would see every event of the process (timers, paints,
+    queued signals) and make each cross into Python: the window then stalls while a
+    background thread holds the interpreter. Events for other widgets never reach the hooks.
+    """
+    main = login(qtbot, app, kb, "giamsat")
+    seen: list[tuple[object, int]] = []
+    main.input._hooks.append(lambda w, e: seen.append((w, int(e.type().value))) is not None and False)
+    rec = main.workspaces["reception"]
+    assert isinstance(rec, ReceptionWorkspace)
+    kb.key(K.Key_F, main, Qt.KeyboardModifier.ControlModifier)
+    assert main.input.watched() is rec.search_box is QApplication.focusWidget()
+
+    other = main.statusBar()
+    for kind in (QEvent.Type.KeyPress, QEvent.Type.Paint, QEvent.Type.Timer):
+        seen.clear()
+        QApplication.sendEvent(other, QEvent(kind) if kind != QEvent.Type.KeyPress else
+                               QKeyEvent(kind, K.Key_A, Qt.KeyboardModifier.NoModifier, "a"))
+        assert seen == [], f"{kind} for another widget reached the hooks"
+
+    seen.clear()
+    kb.type("n")
+    assert (rec.search_box, int(QEvent.Type.KeyPress.value)) in seen
+    kb.tab()
+    assert main.input.watched() is QApplication.focusWidget() is not rec.search_box
+
+    # A key press counts as activity for the idle lock (which restarts its countdown).
+    restarts: list[int] = []
+    monkeypatch.setattr(main.idle, "activity", lambda: restarts.append(1))
+    kb.type("x", QApplication.focusWidget())
+    assert restarts

@@ -20,7 +20,7 @@ def open_form(qtbot, app: StationApp, kb: Keyboard) -> ReceptionWorkspace:
     assert isinstance(rec, ReceptionWorkspace)
     rec.search_box.setFocus()
     kb.key(K.Key_N, rec.search_box, Qt.KeyboardModifier.ControlModifier)
-    assert rec.right.currentWidget() is rec.form
+    assert rec.form_open()
     assert QApplication.focusWidget() is rec.form.full_name
     return rec
 

@@ -166,7 +166,9 @@ def test_slip_after_observation(qtbot, app_lang: StationApp, kb: Keyboard, st: S
     target = day.doses[3]
     from ui.widgets.common import select_where
     assert select_where(obs.view, lambda w: w.dose.id == target.id)  # type: ignore[attr-defined]
+    obs.undo_ms = 50  # type: ignore[attr-defined]  # the end is written once its undo time is over
     kb.enter(obs.view)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: not obs.pending_ends(), timeout=5000)  # type: ignore[attr-defined]
     wait_idle(qtbot, app_lang)
     assert obs.slip_btn.isEnabled()  # type: ignore[attr-defined]
     kb.key(Qt.Key.Key_P, modifiers=Qt.KeyboardModifier.ControlModifier)

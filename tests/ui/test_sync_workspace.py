@@ -48,6 +48,7 @@ def test_supervisor_resolves_a_duplicate_from_the_sync_workspace(
     kb.key(K.Key_F6, main)
     ws = main.workspaces["sync"]
     assert isinstance(ws, SyncWorkspace) and main.current_workspace() is ws
+    wait_idle(qtbot, app)  # the workspace loads its review items off the GUI thread
     assert ws.reviews_model.rowCount() == 1
     ws.reviews_view.setFocus()  # selects the item
     wait_idle(qtbot, app)
@@ -79,6 +80,7 @@ def test_clerk_sees_reviews_but_cannot_resolve(qtbot, app: StationApp, kb: Keybo
     kb.key(K.Key_F6, main)
     ws = main.workspaces["sync"]
     assert isinstance(ws, SyncWorkspace)
+    wait_idle(qtbot, app)
     ws.reviews_view.setFocus()
     assert ws.action_buttons["void_dose"].isVisible()
     assert not ws.action_buttons["void_dose"].isEnabled()

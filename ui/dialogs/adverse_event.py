@@ -61,6 +61,7 @@ class AdverseEventDialog(QDialog):
             grid.addLayout(cell, r, 1)
         self.save_btn = QPushButton(self.tr("Save (Ctrl+Enter)"), self)
         self.save_btn.setShortcut("Ctrl+Return")
+        self.save_btn.setProperty("role", "primary")
         self.save_btn.clicked.connect(self._check)
         cancel = QPushButton(self.tr("Cancel (Esc)"), self)
         cancel.clicked.connect(self.reject)

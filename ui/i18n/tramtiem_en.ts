@@ -79,8 +79,8 @@
         <translation>dd/mm/yyyy</translation>
     </message>
     <message>
-        <source>dd/mm/yyyy (empty: today)</source>
-        <translation>dd/mm/yyyy (empty: today)</translation>
+        <source>empty = today</source>
+        <translation>empty = today</translation>
     </message>
     <message>
         <source>Add lot</source>
@@ -119,8 +119,8 @@
         <translation>min</translation>
     </message>
     <message>
-        <source>Save settings</source>
-        <translation>Save settings</translation>
+        <source>Save settings (Enter)</source>
+        <translation>Save settings (Enter)</translation>
     </message>
     <message>
         <source>A new language applies at once; the hub address is used by the next sync.</source>
@@ -198,6 +198,21 @@
     </message>
 </context>
 <context>
+    <name>CloseFormDialog</name>
+    <message>
+        <source>Keep editing (Esc)</source>
+        <translation>Keep editing (Esc)</translation>
+    </message>
+    <message>
+        <source>Close, keep the input</source>
+        <translation>Close, keep the input</translation>
+    </message>
+    <message>
+        <source>Discard the input</source>
+        <translation>Discard the input</translation>
+    </message>
+</context>
+<context>
     <name>ConfirmWarningsDialog</name>
     <message>
         <source>Please confirm</source>
@@ -218,6 +233,29 @@
     <message>
         <source>Cancel (Esc)</source>
         <translation>Cancel (Esc)</translation>
+    </message>
+</context>
+<context>
+    <name>EarlyEndDialog</name>
+    <message>
+        <source>End observation early?</source>
+        <translation>End observation early?</translation>
+    </message>
+    <message>
+        <source>{left} of observation left: the person should stay until {until}.</source>
+        <translation>{left} of observation left: the person should stay until {until}.</translation>
+    </message>
+    <message>
+        <source>Why does the observation end now? (↑ ↓ or 1–4)</source>
+        <translation>Why does the observation end now? (↑ ↓ or 1–4)</translation>
+    </message>
+    <message>
+        <source>End observation early</source>
+        <translation>End observation early</translation>
+    </message>
+    <message>
+        <source>Keep observing (Esc)</source>
+        <translation>Keep observing (Esc)</translation>
     </message>
 </context>
 <context>
@@ -579,6 +617,22 @@
         <translation>Undo the merge</translation>
     </message>
     <message>
+        <source>The doctor allowed it</source>
+        <translation>The doctor allowed it</translation>
+    </message>
+    <message>
+        <source>Left against advice</source>
+        <translation>Left against advice</translation>
+    </message>
+    <message>
+        <source>Taken for medical care</source>
+        <translation>Taken for medical care</translation>
+    </message>
+    <message>
+        <source>Other reason</source>
+        <translation>Other reason</translation>
+    </message>
+    <message>
         <source>High</source>
         <translation>High</translation>
     </message>
@@ -789,6 +843,10 @@
     <message>
         <source>Keyboard shortcuts</source>
         <translation>Keyboard shortcuts</translation>
+    </message>
+    <message>
+        <source>The screen is locked. Enter your password to continue, or log in as another user.</source>
+        <translation>The screen is locked. Enter your password to continue, or log in as another user.</translation>
     </message>
 </context>
 <context>
@@ -1100,6 +1158,14 @@
     <message>
         <source>The observation of this dose is already finished.</source>
         <translation>The observation of this dose is already finished.</translation>
+    </message>
+    <message>
+        <source>{minutes_left} min of observation left: choose why it ends early.</source>
+        <translation>{minutes_left} min of observation left: choose why it ends early.</translation>
+    </message>
+    <message>
+        <source>Choose a reason from the list.</source>
+        <translation>Choose a reason from the list.</translation>
     </message>
     <message>
         <source>The time of the dose is not valid.</source>
@@ -1537,6 +1603,14 @@
         <translation>Observation done: hand over the certificate</translation>
     </message>
     <message>
+        <source>Ctrl+Z</source>
+        <translation>Ctrl+Z</translation>
+    </message>
+    <message>
+        <source>Undo the last “observation done” (a few seconds)</source>
+        <translation>Undo the last “observation done” (a few seconds)</translation>
+    </message>
+    <message>
         <source>Ctrl+E</source>
         <translation>Ctrl+E</translation>
     </message>
@@ -1560,16 +1634,28 @@
         </translation>
     </message>
     <message>
-        <source>Observation ended early for {name}.</source>
-        <translation>Observation ended early for {name}.</translation>
+        <source>Observation ended early: {name}.</source>
+        <translation>Observation ended early: {name}.</translation>
+    </message>
+    <message>
+        <source>Undo (Ctrl+Z)</source>
+        <translation>Undo (Ctrl+Z)</translation>
+    </message>
+    <message>
+        <source>Undone: {name} is under observation again.</source>
+        <translation>Undone: {name} is under observation again.</translation>
+    </message>
+    <message>
+        <source>Observation done: {name}</source>
+        <translation>Observation done: {name}</translation>
+    </message>
+    <message>
+        <source>No PDF viewer opened. The slip is saved here; open it to print: {path}</source>
+        <translation>No PDF viewer opened. The slip is saved here; open it to print: {path}</translation>
     </message>
     <message>
         <source>Observation done: {name} may leave.</source>
         <translation>Observation done: {name} may leave.</translation>
-    </message>
-    <message>
-        <source>Observation done</source>
-        <translation>Observation done</translation>
     </message>
     <message>
         <source>Adverse event recorded. Inform the supervisor if it is serious.</source>
@@ -1610,8 +1696,8 @@
 <context>
     <name>ReasonDialog</name>
     <message>
-        <source>Cancel (Esc)</source>
-        <translation>Cancel (Esc)</translation>
+        <source>Back (Esc)</source>
+        <translation>Back (Esc)</translation>
     </message>
 </context>
 <context>
@@ -1629,8 +1715,12 @@
         <translation>…or paste the QR text here and press Enter</translation>
     </message>
     <message>
-        <source>Search (Ctrl+F): name with or without accents, phone, ID number</source>
-        <translation>Search (Ctrl+F): name with or without accents, phone, ID number</translation>
+        <source>Search (Ctrl+F): name, phone or ID number</source>
+        <translation>Search (Ctrl+F): name, phone or ID number</translation>
+    </message>
+    <message>
+        <source>Name with or without accents, in any order; a phone or ID number, or its last digits</source>
+        <translation>Name with or without accents, in any order; a phone or ID number, or its last digits</translation>
     </message>
     <message>
         <source>Queue number</source>
@@ -1681,8 +1771,8 @@
         <translation>Esc</translation>
     </message>
     <message>
-        <source>Close the form / clear the search</source>
-        <translation>Close the form / clear the search</translation>
+        <source>Close the form (asks if it has input) / clear the search</source>
+        <translation>Close the form (asks if it has input) / clear the search</translation>
     </message>
     <message numerus="yes">
         <source>Search results: %n</source>
@@ -1738,8 +1828,8 @@
         <translation>Today: {status}</translation>
     </message>
     <message>
-        <source>Add to today and check in (Enter)</source>
-        <translation>Add to today and check in (Enter)</translation>
+        <source>Add and check in (Enter)</source>
+        <translation>Add and check in (Enter)</translation>
     </message>
     <message>
         <source>Checked in. Queue number {label}: please go to screening.</source>
@@ -1748,6 +1838,14 @@
     <message>
         <source>Checked in: {label}</source>
         <translation>Checked in: {label}</translation>
+    </message>
+    <message>
+        <source>What you typed before is back. To start again, close the form and choose “Discard the input”.</source>
+        <translation>What you typed before is back. To start again, close the form and choose “Discard the input”.</translation>
+    </message>
+    <message>
+        <source>Continue the walk-in (Ctrl+N)</source>
+        <translation>Continue the walk-in (Ctrl+N)</translation>
     </message>
     <message>
         <source>Card scanned: this person is already registered.</source>
@@ -1849,8 +1947,16 @@
         <translation>Save as a new person (Ctrl+S)</translation>
     </message>
     <message>
-        <source>Cancel (Esc)</source>
-        <translation>Cancel (Esc)</translation>
+        <source>Close (Esc)</source>
+        <translation>Close (Esc)</translation>
+    </message>
+    <message>
+        <source>Close the registration form?</source>
+        <translation>Close the registration form?</translation>
+    </message>
+    <message>
+        <source>What you typed is kept: “New walk-in (Ctrl+N)” brings it back. Discard it only if this person will not be registered.</source>
+        <translation>What you typed is kept: “New walk-in (Ctrl+N)” brings it back. Discard it only if this person will not be registered.</translation>
     </message>
     <message>
         <source>same ID number</source>
@@ -2129,6 +2235,10 @@
         <translation>Everyone in this file is already expected that day.</translation>
     </message>
     <message>
+        <source>Importing… {percent}% (nothing is saved until every row is in)</source>
+        <translation>Importing… {percent}% (nothing is saved until every row is in)</translation>
+    </message>
+    <message>
         <source>Imported: {people} new people, {regs} registrations for {day}.</source>
         <translation>Imported: {people} new people, {regs} registrations for {day}.</translation>
     </message>
@@ -2195,6 +2305,10 @@
         <translation>Reason</translation>
     </message>
     <message>
+        <source>/min</source>
+        <translation>/min</translation>
+    </message>
+    <message>
         <source>Temperature</source>
         <translation>Temperature</translation>
     </message>
@@ -2221,6 +2335,14 @@
     <message>
         <source>Choose the next person and start the form</source>
         <translation>Choose the next person and start the form</translation>
+    </message>
+    <message>
+        <source>Ctrl+T</source>
+        <translation>Ctrl+T</translation>
+    </message>
+    <message>
+        <source>To the temperature (the first vital sign)</source>
+        <translation>To the temperature (the first vital sign)</translation>
     </message>
     <message>
         <source>Space</source>
@@ -2611,6 +2733,10 @@
         <translation>Void the dose</translation>
     </message>
     <message>
+        <source>Keep the dose (Esc)</source>
+        <translation>Keep the dose (Esc)</translation>
+    </message>
+    <message>
         <source>Decision saved; it will be sent to the hub.</source>
         <translation>Decision saved; it will be sent to the hub.</translation>
     </message>
@@ -2797,6 +2923,10 @@
     <message>
         <source>Void the dose</source>
         <translation>Void the dose</translation>
+    </message>
+    <message>
+        <source>Keep the dose (Esc)</source>
+        <translation>Keep the dose (Esc)</translation>
     </message>
     <message>
         <source>The dose was voided.</source>

@@ -80,8 +80,8 @@
         <translation>ngày/tháng/năm</translation>
     </message>
     <message>
-        <source>dd/mm/yyyy (empty: today)</source>
-        <translation>ngày/tháng/năm (để trống: hôm nay)</translation>
+        <source>empty = today</source>
+        <translation>trống = hôm nay</translation>
     </message>
     <message>
         <source>Add lot</source>
@@ -120,8 +120,8 @@
         <translation>phút</translation>
     </message>
     <message>
-        <source>Save settings</source>
-        <translation>Lưu cài đặt</translation>
+        <source>Save settings (Enter)</source>
+        <translation>Lưu cài đặt (Enter)</translation>
     </message>
     <message>
         <source>A new language applies at once; the hub address is used by the next sync.</source>
@@ -191,11 +191,26 @@
     </message>
     <message>
         <source>Born</source>
-        <translation>Năm sinh</translation>
+        <translation>Ngày sinh</translation>
     </message>
     <message>
         <source>ID</source>
         <translation>Giấy tờ</translation>
+    </message>
+</context>
+<context>
+    <name>CloseFormDialog</name>
+    <message>
+        <source>Keep editing (Esc)</source>
+        <translation>Tiếp tục nhập (Esc)</translation>
+    </message>
+    <message>
+        <source>Close, keep the input</source>
+        <translation>Đóng, giữ nội dung đã nhập</translation>
+    </message>
+    <message>
+        <source>Discard the input</source>
+        <translation>Bỏ nội dung đã nhập</translation>
     </message>
 </context>
 <context>
@@ -219,6 +234,29 @@
     <message>
         <source>Cancel (Esc)</source>
         <translation>Hủy (Esc)</translation>
+    </message>
+</context>
+<context>
+    <name>EarlyEndDialog</name>
+    <message>
+        <source>End observation early?</source>
+        <translation>Kết thúc theo dõi sớm?</translation>
+    </message>
+    <message>
+        <source>{left} of observation left: the person should stay until {until}.</source>
+        <translation>Còn {left} theo dõi: người được tiêm nên ở lại đến {until}.</translation>
+    </message>
+    <message>
+        <source>Why does the observation end now? (↑ ↓ or 1–4)</source>
+        <translation>Vì sao kết thúc theo dõi lúc này? (↑ ↓ hoặc 1–4)</translation>
+    </message>
+    <message>
+        <source>End observation early</source>
+        <translation>Kết thúc theo dõi sớm</translation>
+    </message>
+    <message>
+        <source>Keep observing (Esc)</source>
+        <translation>Tiếp tục theo dõi (Esc)</translation>
     </message>
 </context>
 <context>
@@ -268,7 +306,7 @@
     </message>
     <message>
         <source>VOIDED: {reason}</source>
-        <translation>ĐÃ HỦY: {reason}</translation>
+        <translation>ĐÃ VÔ HIỆU: {reason}</translation>
     </message>
 </context>
 <context>
@@ -279,7 +317,7 @@
     </message>
     <message>
         <source>Born</source>
-        <translation>Năm sinh</translation>
+        <translation>Ngày sinh</translation>
     </message>
     <message>
         <source>ID</source>
@@ -545,7 +583,7 @@
     </message>
     <message>
         <source>Edit after void</source>
-        <translation>Sửa sau khi hủy</translation>
+        <translation>Sửa sau khi vô hiệu</translation>
     </message>
     <message>
         <source>Clock difference</source>
@@ -565,7 +603,7 @@
     </message>
     <message>
         <source>Void one dose</source>
-        <translation>Hủy một mũi</translation>
+        <translation>Vô hiệu một mũi</translation>
     </message>
     <message>
         <source>Keep the current value</source>
@@ -578,6 +616,22 @@
     <message>
         <source>Undo the merge</source>
         <translation>Tách lại</translation>
+    </message>
+    <message>
+        <source>The doctor allowed it</source>
+        <translation>Bác sĩ cho phép về</translation>
+    </message>
+    <message>
+        <source>Left against advice</source>
+        <translation>Tự ý ra về dù đã được dặn</translation>
+    </message>
+    <message>
+        <source>Taken for medical care</source>
+        <translation>Chuyển đi xử trí y tế</translation>
+    </message>
+    <message>
+        <source>Other reason</source>
+        <translation>Lý do khác</translation>
     </message>
     <message>
         <source>High</source>
@@ -613,7 +667,7 @@
     </message>
     <message>
         <source>Void of a dose</source>
-        <translation>Hủy mũi tiêm</translation>
+        <translation>Vô hiệu mũi tiêm</translation>
     </message>
     <message>
         <source>End of observation</source>
@@ -790,6 +844,10 @@
     <message>
         <source>Keyboard shortcuts</source>
         <translation>Phím tắt</translation>
+    </message>
+    <message>
+        <source>The screen is locked. Enter your password to continue, or log in as another user.</source>
+        <translation>Màn hình đã khóa. Nhập mật khẩu để làm tiếp, hoặc đăng nhập bằng người dùng khác.</translation>
     </message>
 </context>
 <context>
@@ -1092,15 +1150,23 @@
     </message>
     <message>
         <source>This dose is already voided.</source>
-        <translation>Mũi tiêm này đã bị hủy.</translation>
+        <translation>Mũi tiêm này đã bị vô hiệu.</translation>
     </message>
     <message>
         <source>This dose was voided.</source>
-        <translation>Mũi tiêm này đã bị hủy.</translation>
+        <translation>Mũi tiêm này đã bị vô hiệu.</translation>
     </message>
     <message>
         <source>The observation of this dose is already finished.</source>
         <translation>Đã kết thúc theo dõi cho mũi tiêm này.</translation>
+    </message>
+    <message>
+        <source>{minutes_left} min of observation left: choose why it ends early.</source>
+        <translation>Còn {minutes_left} phút theo dõi: chọn lý do kết thúc sớm.</translation>
+    </message>
+    <message>
+        <source>Choose a reason from the list.</source>
+        <translation>Chọn một lý do trong danh sách.</translation>
     </message>
     <message>
         <source>The time of the dose is not valid.</source>
@@ -1316,7 +1382,7 @@
     </message>
     <message>
         <source>Recorded by a user who had been deactivated.</source>
-        <translation>Do người dùng đã bị khoá ghi nhận.</translation>
+        <translation>Được nhập bởi người dùng đã bị khoá tài khoản.</translation>
     </message>
     <message>
         <source>This user&apos;s role may not do this.</source>
@@ -1538,6 +1604,14 @@
         <translation>Xong theo dõi: trao giấy xác nhận</translation>
     </message>
     <message>
+        <source>Ctrl+Z</source>
+        <translation>Ctrl+Z</translation>
+    </message>
+    <message>
+        <source>Undo the last “observation done” (a few seconds)</source>
+        <translation>Hoàn tác lần “xong theo dõi” vừa rồi (trong vài giây)</translation>
+    </message>
+    <message>
         <source>Ctrl+E</source>
         <translation>Ctrl+E</translation>
     </message>
@@ -1560,16 +1634,28 @@
         </translation>
     </message>
     <message>
-        <source>Observation ended early for {name}.</source>
-        <translation>Kết thúc theo dõi sớm cho {name}.</translation>
+        <source>Observation ended early: {name}.</source>
+        <translation>Đã kết thúc theo dõi sớm: {name}.</translation>
+    </message>
+    <message>
+        <source>Undo (Ctrl+Z)</source>
+        <translation>Hoàn tác (Ctrl+Z)</translation>
+    </message>
+    <message>
+        <source>Undone: {name} is under observation again.</source>
+        <translation>Đã hoàn tác: {name} tiếp tục được theo dõi.</translation>
+    </message>
+    <message>
+        <source>Observation done: {name}</source>
+        <translation>Xong theo dõi: {name}</translation>
+    </message>
+    <message>
+        <source>No PDF viewer opened. The slip is saved here; open it to print: {path}</source>
+        <translation>Không mở được trình xem PDF. Giấy xác nhận đã lưu tại đây, hãy mở để in: {path}</translation>
     </message>
     <message>
         <source>Observation done: {name} may leave.</source>
         <translation>Xong theo dõi: {name} có thể về.</translation>
-    </message>
-    <message>
-        <source>Observation done</source>
-        <translation>Xong theo dõi</translation>
     </message>
     <message>
         <source>Adverse event recorded. Inform the supervisor if it is serious.</source>
@@ -1600,7 +1686,7 @@
     </message>
     <message>
         <source>Born</source>
-        <translation>Năm sinh</translation>
+        <translation>Ngày sinh</translation>
     </message>
     <message>
         <source>Arrived</source>
@@ -1610,8 +1696,8 @@
 <context>
     <name>ReasonDialog</name>
     <message>
-        <source>Cancel (Esc)</source>
-        <translation>Hủy (Esc)</translation>
+        <source>Back (Esc)</source>
+        <translation>Quay lại (Esc)</translation>
     </message>
 </context>
 <context>
@@ -1629,8 +1715,12 @@
         <translation>…hoặc dán nội dung mã QR vào đây rồi nhấn Enter</translation>
     </message>
     <message>
-        <source>Search (Ctrl+F): name with or without accents, phone, ID number</source>
-        <translation>Tìm (Ctrl+F): họ tên có dấu hoặc không dấu, số điện thoại, số giấy tờ</translation>
+        <source>Search (Ctrl+F): name, phone or ID number</source>
+        <translation>Tìm (Ctrl+F): họ tên, điện thoại, số giấy tờ</translation>
+    </message>
+    <message>
+        <source>Name with or without accents, in any order; a phone or ID number, or its last digits</source>
+        <translation>Họ tên có dấu hoặc không dấu, theo thứ tự bất kỳ; số điện thoại hoặc số giấy tờ, hay vài số cuối</translation>
     </message>
     <message>
         <source>Queue number</source>
@@ -1681,8 +1771,8 @@
         <translation>Esc</translation>
     </message>
     <message>
-        <source>Close the form / clear the search</source>
-        <translation>Đóng biểu mẫu / xóa ô tìm</translation>
+        <source>Close the form (asks if it has input) / clear the search</source>
+        <translation>Đóng phiếu (hỏi lại nếu đã nhập) / xóa ô tìm</translation>
     </message>
     <message numerus="yes">
         <source>Search results: %n</source>
@@ -1735,8 +1825,8 @@
         <translation>Hôm nay: {status}</translation>
     </message>
     <message>
-        <source>Add to today and check in (Enter)</source>
-        <translation>Thêm vào hôm nay và tiếp đón (Enter)</translation>
+        <source>Add and check in (Enter)</source>
+        <translation>Thêm và tiếp đón (Enter)</translation>
     </message>
     <message>
         <source>Checked in. Queue number {label}: please go to screening.</source>
@@ -1745,6 +1835,14 @@
     <message>
         <source>Checked in: {label}</source>
         <translation>Đã tiếp đón: {label}</translation>
+    </message>
+    <message>
+        <source>What you typed before is back. To start again, close the form and choose “Discard the input”.</source>
+        <translation>Nội dung đã nhập trước đó được khôi phục. Muốn nhập lại từ đầu: đóng phiếu và chọn “Bỏ nội dung đã nhập”.</translation>
+    </message>
+    <message>
+        <source>Continue the walk-in (Ctrl+N)</source>
+        <translation>Tiếp tục đăng ký (Ctrl+N)</translation>
     </message>
     <message>
         <source>Card scanned: this person is already registered.</source>
@@ -1846,8 +1944,16 @@
         <translation>Lưu thành người mới (Ctrl+S)</translation>
     </message>
     <message>
-        <source>Cancel (Esc)</source>
-        <translation>Hủy (Esc)</translation>
+        <source>Close (Esc)</source>
+        <translation>Đóng (Esc)</translation>
+    </message>
+    <message>
+        <source>Close the registration form?</source>
+        <translation>Đóng phiếu đăng ký?</translation>
+    </message>
+    <message>
+        <source>What you typed is kept: “New walk-in (Ctrl+N)” brings it back. Discard it only if this person will not be registered.</source>
+        <translation>Nội dung đã nhập được giữ lại: “Đăng ký mới (Ctrl+N)” sẽ mở lại. Chỉ bỏ đi nếu người này sẽ không đăng ký.</translation>
     </message>
     <message>
         <source>same ID number</source>
@@ -1983,7 +2089,7 @@
     </message>
     <message>
         <source>Voided doses</source>
-        <translation>Mũi đã hủy</translation>
+        <translation>Mũi đã vô hiệu</translation>
     </message>
     <message>
         <source>Doses by vaccine, dose, kind and priority group</source>
@@ -2126,6 +2232,10 @@
         <translation>Mọi người trong tệp đã có trong danh sách ngày này.</translation>
     </message>
     <message>
+        <source>Importing… {percent}% (nothing is saved until every row is in)</source>
+        <translation>Đang nhập… {percent}% (chưa lưu gì cho đến khi mọi dòng đã vào)</translation>
+    </message>
+    <message>
         <source>Imported: {people} new people, {regs} registrations for {day}.</source>
         <translation>Đã nhập: {people} người mới, {regs} lượt đăng ký cho ngày {day}.</translation>
     </message>
@@ -2192,6 +2302,10 @@
         <translation>Lý do</translation>
     </message>
     <message>
+        <source>/min</source>
+        <translation>lần/phút</translation>
+    </message>
+    <message>
         <source>Temperature</source>
         <translation>Nhiệt độ</translation>
     </message>
@@ -2218,6 +2332,14 @@
     <message>
         <source>Choose the next person and start the form</source>
         <translation>Chọn người tiếp theo và bắt đầu phiếu</translation>
+    </message>
+    <message>
+        <source>Ctrl+T</source>
+        <translation>Ctrl+T</translation>
+    </message>
+    <message>
+        <source>To the temperature (the first vital sign)</source>
+        <translation>Tới ô nhiệt độ (chỉ số sinh tồn đầu tiên)</translation>
     </message>
     <message>
         <source>Space</source>
@@ -2592,15 +2714,19 @@
     </message>
     <message>
         <source>Void one dose</source>
-        <translation>Hủy một mũi</translation>
+        <translation>Vô hiệu một mũi</translation>
     </message>
     <message>
         <source>Why is this dose void?</source>
-        <translation>Vì sao hủy mũi tiêm này?</translation>
+        <translation>Vì sao vô hiệu mũi tiêm này?</translation>
     </message>
     <message>
         <source>Void the dose</source>
-        <translation>Hủy mũi tiêm</translation>
+        <translation>Vô hiệu mũi tiêm</translation>
+    </message>
+    <message>
+        <source>Keep the dose (Esc)</source>
+        <translation>Giữ mũi tiêm (Esc)</translation>
     </message>
     <message>
         <source>Decision saved; it will be sent to the hub.</source>
@@ -2623,7 +2749,7 @@
     </message>
     <message>
         <source>Born</source>
-        <translation>Năm sinh</translation>
+        <translation>Ngày sinh</translation>
     </message>
     <message>
         <source>ID</source>
@@ -2685,7 +2811,7 @@
     </message>
     <message>
         <source>Void selected dose… (Ctrl+Del)</source>
-        <translation>Hủy mũi đã chọn… (Ctrl+Del)</translation>
+        <translation>Vô hiệu mũi đã chọn… (Ctrl+Del)</translation>
     </message>
     <message>
         <source>Dose history</source>
@@ -2729,7 +2855,7 @@
     </message>
     <message>
         <source>Void the selected dose (reason required)</source>
-        <translation>Hủy mũi đã chọn (bắt buộc ghi lý do)</translation>
+        <translation>Vô hiệu mũi đã chọn (bắt buộc ghi lý do)</translation>
     </message>
     <message>
         <source>{vaccine} · lot {lot} · expires {expiry} · {left} left</source>
@@ -2779,19 +2905,23 @@
     </message>
     <message>
         <source>Void this dose</source>
-        <translation>Hủy mũi tiêm này</translation>
+        <translation>Vô hiệu mũi tiêm này</translation>
     </message>
     <message>
         <source>The dose stays in the record, marked void, with your reason. Why is it void?</source>
-        <translation>Mũi tiêm vẫn được lưu, đánh dấu đã hủy, kèm lý do. Vì sao hủy?</translation>
+        <translation>Mũi tiêm vẫn được lưu, đánh dấu vô hiệu, kèm lý do. Vì sao vô hiệu?</translation>
     </message>
     <message>
         <source>Void the dose</source>
-        <translation>Hủy mũi tiêm</translation>
+        <translation>Vô hiệu mũi tiêm</translation>
+    </message>
+    <message>
+        <source>Keep the dose (Esc)</source>
+        <translation>Giữ mũi tiêm (Esc)</translation>
     </message>
     <message>
         <source>The dose was voided.</source>
-        <translation>Đã hủy mũi tiêm.</translation>
+        <translation>Đã vô hiệu mũi tiêm.</translation>
     </message>
 </context>
 <context>

@@ -12,15 +12,20 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    QTimer,
 )
 from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QCompleter,
+    QFrame,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListView,
+    QPushButton,
     QTableView,
     QWidget,
 )
@@ -52,7 +57,15 @@ class _SelectOnFocus(QObject):
         return False
 
 
-def make_table(model: RowsModel, parent: QWidget | None = None, *, sortable: bool = False) -> QTableView:
+def make_table(
+    model: RowsModel, parent: QWidget | None = None, *, sortable: bool = False,
+    stretch_column: int | None = None,
+) -> QTableView:
+    """A read-only, row-selecting, keyboard-friendly table.
+
+    Columns take the width of their content; with ``stretch_column`` (a name) that column
+    takes what is left instead, so a narrow pane never hides columns behind a scroll bar.
+    """
     view = QTableView(parent)
     view.installEventFilter(_SelectOnFocus(view))
     if sortable:
@@ -69,8 +82,18 @@ def make_table(model: RowsModel, parent: QWidget | None = None, *, sortable: boo
     view.setAlternatingRowColors(True)
     view.verticalHeader().setVisible(False)
     view.verticalHeader().setDefaultSectionSize(30)
+    # The theme draws headers bold: give the header a bold font so ResizeToContents
+    # measures the text as drawn (a plain-font measure cuts bold headers short).
+    bold = view.horizontalHeader().font()
+    bold.setBold(True)
+    view.horizontalHeader().setFont(bold)
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setResizeContentsPrecision(0)
+    if stretch_column is not None:
+        view.horizontalHeader().setStretchLastSection(False)
+        view.horizontalHeader().setSectionResizeMode(stretch_column, QHeaderView.ResizeMode.Stretch)
+        view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     view.setWordWrap(False)
     view.setTabKeyNavigation(False)  # Tab leaves the table: keyboard users need that
     return view
@@ -108,24 +131,39 @@ def select_where(view: QTableView, predicate: object) -> bool:
     return False
 
 
+OK_BANNER_MS = 15_000
+
+
 class Banner(QLabel):
-    """One line of feedback at the top of a workspace: ok / warning / error."""
+    """One line of feedback at the top of a workspace: ok / warning / error.
+
+    A green "done" message fades after a while, so it is never read as news about
+    the next person; warnings and errors stay until the next action replaces them.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWordWrap(True)
+        self._fade = QTimer(self)
+        self._fade.setSingleShot(True)
+        self._fade.timeout.connect(self.clear_message)
         self.hide()
 
     def show_message(self, text: str, kind: str = "ok") -> None:
         self.setText(text)
         theme.set_role(self, f"banner-{kind}")
         self.show()
+        if kind == "ok":
+            self._fade.start(OK_BANNER_MS)
+        else:
+            self._fade.stop()
 
     def show_error(self, exc_or_text: BaseException | str) -> None:
         text = exc_or_text if isinstance(exc_or_text, str) else messages.error_text(exc_or_text)
         self.show_message(text, "error")
 
     def clear_message(self) -> None:
+        self._fade.stop()
         self.setText("")
         self.hide()
 
@@ -264,3 +302,35 @@ def shortcut(
         sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     sc.activated.connect(slot)
     return sc
+
+
+class UndoBar(QFrame):
+    """"Done: … — Undo (Ctrl+Z)": the last action can be taken back for a few seconds."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("undoBar")
+        self.text = QLabel(self)
+        self.text.setWordWrap(True)
+        self.button = QPushButton(self)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 4, 6, 4)
+        row.addWidget(self.text, 1)
+        row.addWidget(self.button)
+        self.hide()
+
+    def show_undo(self, text: str, button_text: str) -> None:
+        self.text.setText(text)
+        self.button.setText(button_text)
+        self.show()
+
+
+def wrap_popup(combo: QComboBox, width: int) -> None:
+    """Open the drop-down list ``width`` px wide and wrap long items onto more lines."""
+    view = QListView(combo)
+    view.setWordWrap(True)
+    view.setTextElideMode(Qt.TextElideMode.ElideNone)
+    view.setUniformItemSizes(False)
+    view.setResizeMode(QListView.ResizeMode.Adjust)
+    view.setMinimumWidth(width)
+    combo.setView(view)

@@ -27,7 +27,7 @@ CAPTURE_TIMEOUT_MS = 400
 
 
 class ScanCatcher(QObject):
-    """Application-wide key filter; emits ``sig_scanned(text)`` for a complete QR burst."""
+    """Key filter (fed by ui.focus_input); emits ``sig_scanned(text)`` for a complete QR burst."""
 
     sig_scanned = Signal(str)
 

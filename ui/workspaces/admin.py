@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
@@ -27,7 +29,7 @@ from ui import labels, messages, theme
 from ui.context import AppContext, Session
 from ui.models.table import Column, RowsModel
 from ui.settings import IDLE_MAX, IDLE_MIN, UiSettings, check
-from ui.widgets.common import Banner, FieldErrors, make_table, selected_row
+from ui.widgets.common import Banner, FieldErrors, make_table, selected_row, wrap_popup
 from ui.workspaces.base import Workspace
 
 
@@ -49,7 +51,7 @@ class LotsModel(RowsModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(
             [
-                Column(self.tr("Vaccine"), lambda lot: labels.vaccine_name(lot.vaccine_code)),
+                Column(self.tr("Vaccine"), lambda lot: labels.vaccine_short(lot.vaccine_code)),
                 Column(self.tr("Lot"), lambda lot: lot.lot_number, bold=True),
                 Column(self.tr("Expiry"), lambda lot: labels.site_date(lot.expiry)),
                 Column(self.tr("Received"), lambda lot: labels.site_date(lot.received_on)),
@@ -74,6 +76,22 @@ def _form(parent: QWidget, errors: FieldErrors, rows: list[tuple[str, str, QWidg
         grid.addLayout(cell, r, 1)
     grid.setColumnStretch(1, 1)
     return grid
+
+
+class EnterSaves(QWidget):
+    """A form page where Enter saves, from any field that does not use Enter itself."""
+
+    def __init__(self, save: Callable[[], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._save = save
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not isinstance(
+            self.focusWidget(), QAbstractItemView
+        ):
+            self._save()
+            return
+        super().keyPressEvent(event)
 
 
 class AdminWorkspace(Workspace):
@@ -199,12 +217,16 @@ class AdminWorkspace(Workspace):
         self.lot_vaccine = QComboBox(page)
         for code, v in refdata.vaccines().items():
             if v.active:
-                self.lot_vaccine.addItem(labels.vaccine_name(code), code)
+                self.lot_vaccine.addItem(labels.vaccine_short(code), code)
+        # Narrow in the form (the table beside it needs the width), full names in the list.
+        self.lot_vaccine.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.lot_vaccine.setMinimumContentsLength(14)
+        wrap_popup(self.lot_vaccine, 420)
         self.lot_number = QLineEdit(page)
         self.lot_expiry = QLineEdit(page)
         self.lot_expiry.setPlaceholderText(self.tr("dd/mm/yyyy"))
         self.lot_received = QLineEdit(page)
-        self.lot_received.setPlaceholderText(self.tr("dd/mm/yyyy (empty: today)"))
+        self.lot_received.setPlaceholderText(self.tr("empty = today"))
         self.lot_doses = QLineEdit(page)
         add = QPushButton(self.tr("Add lot"), page)
         add.clicked.connect(self._add_lot)
@@ -228,8 +250,8 @@ class AdminWorkspace(Workspace):
         left.addWidget(self.lots_view, 1)
         left.addWidget(toggle)
         lay = QHBoxLayout(page)
-        lay.addLayout(left, 3)
-        lay.addLayout(form, 2)
+        lay.addLayout(left, 2)  # seven columns: the table takes most of the width
+        lay.addLayout(form, 1)
         return page
 
     def _add_lot(self) -> None:
@@ -250,7 +272,7 @@ class AdminWorkspace(Workspace):
     # ---- settings ----------------------------------------------------------------------------
 
     def _settings_tab(self) -> QWidget:
-        page = QWidget(self)
+        page = EnterSaves(self.save_settings, self)
         s = self.ctx.settings
         self.settings_errors = FieldErrors(self)
         self.language = QComboBox(page)
@@ -261,9 +283,10 @@ class AdminWorkspace(Workspace):
         self.idle.setRange(IDLE_MIN, IDLE_MAX)
         self.idle.setValue(s.idle_lock_minutes)
         self.idle.setSuffix(" " + self.tr("min"))
-        self.hub = QLineEdit(s.hub_url, page)
+        # An enrolled station syncs with the hub it enrolled with: show that address.
+        self.hub = QLineEdit(s.hub_url or self.ctx.enrolled_hub_url, page)
         self.hub.setPlaceholderText("https://hub.example.vn")
-        save = QPushButton(self.tr("Save settings"), page)
+        save = QPushButton(self.tr("Save settings (Enter)"), page)
         save.setProperty("role", "primary")
         save.clicked.connect(self.save_settings)
         note = QLabel(self.tr("A new language applies at once; the hub address is used by the next sync."), page)

@@ -29,6 +29,9 @@ class Workspace(QWidget):
     def activate(self) -> None:
         """Called each time the workspace is shown: refresh, put focus where work starts."""
 
+    def flush_pending(self) -> None:
+        """The window is going away (log out, user switch, quit): write what waits for an undo."""
+
     def handle_scan(self, payload: str) -> bool:
         """A CCCD QR was scanned while this workspace was shown; True if handled."""
         return False

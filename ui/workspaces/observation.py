@@ -3,6 +3,12 @@
 The countdown ticks once a second from the station clock without touching the
 database; the list itself is reloaded from the core every 15 seconds and after
 each action.
+
+Enter is the key pressed all day here, so it never ends an observation early by
+itself: before the time is up it asks why (``EarlyEndDialog``). Either way the
+end is written only after a few seconds in which Ctrl+Z takes it back (the row
+leaves the list at once); leaving the window (log out, user switch, quit)
+writes what is pending at once.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from station import reports
 from station.clock import parse_iso
@@ -21,12 +27,21 @@ from station.store import Station
 from ui import labels, messages, printing, theme
 from ui.context import AppContext, Session
 from ui.dialogs.adverse_event import AdverseEventDialog
-from ui.models.table import Column, RowsModel
-from ui.widgets.common import Banner, make_table, select_first, selected_row, shortcut
+from ui.dialogs.early_end import EarlyEndDialog
+from ui.models.table import ROW_ROLE, Column, RowsModel
+from ui.widgets.common import Banner, UndoBar, make_table, select_first, selected_row, shortcut
 from ui.workspaces.base import Workspace
 
 RELOAD_MS = 15_000
 TIME_LEFT_COLUMN = 4
+UNDO_MS = 8_000  # how long an end of observation can be taken back before it is written
+
+
+@dataclass
+class PendingEnd:
+    watched: Watched
+    early_reason: str | None
+    timer: QTimer
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +83,23 @@ class WatchModel(RowsModel):
         return self.tr("may leave") if left <= 0 else labels.duration(left)
 
 
+def select_where_dose(view: QTableView, dose_id: str) -> None:
+    model = view.model()
+    for r in range(model.rowCount()):
+        w = model.index(r, 0).data(ROW_ROLE)
+        if isinstance(w, Watched) and w.dose.id == dose_id:
+            view.selectRow(r)
+            return
+
+
 class ObservationWorkspace(Workspace):
     def __init__(self, ctx: AppContext, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(ctx, session, parent)
         self.ae_dialog: AdverseEventDialog | None = None
+        self.early_dialog: EarlyEndDialog | None = None
+        self.undo_ms = UNDO_MS
+        self._pending: dict[str, PendingEnd] = {}  # dose id -> an end not written yet
+        self._rows: list[Watched] = []
         title = QLabel(self.tr("Observation (30 minutes)"), self)
         theme.set_role(title, "h1")
         self.banner = Banner(self)
@@ -92,6 +120,8 @@ class ObservationWorkspace(Workspace):
         self.slip_btn = QPushButton(self.tr("Print slip (Ctrl+P)"), self)
         self.slip_btn.setEnabled(False)
         self.slip_btn.clicked.connect(self.print_slip)
+        self.undo_bar = UndoBar(self)
+        self.undo_bar.button.clicked.connect(self.undo)
         row = QHBoxLayout()
         row.addWidget(self.done_btn)
         row.addWidget(self.ae_btn)
@@ -102,10 +132,12 @@ class ObservationWorkspace(Workspace):
         lay.addWidget(self.banner)
         lay.addWidget(self.count)
         lay.addWidget(self.view, 1)
+        lay.addWidget(self.undo_bar)
         lay.addLayout(row)
         self.ae_btn.setEnabled(session.can("record_adverse_event"))
         shortcut("Ctrl+E", self, self.record_event, local=True)
         shortcut("Ctrl+P", self, self.print_slip, local=True)
+        shortcut("Ctrl+Z", self, self.undo, local=True)
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(lambda: self.model.refresh_column(TIME_LEFT_COLUMN))
@@ -120,6 +152,7 @@ class ObservationWorkspace(Workspace):
         return [
             (self.tr("↑ ↓"), self.tr("Choose the person")),
             (self.tr("Enter"), self.tr("Observation done: hand over the certificate")),
+            (self.tr("Ctrl+Z"), self.tr("Undo the last “observation done” (a few seconds)")),
             (self.tr("Ctrl+E"), self.tr("Record an adverse event")),
             (self.tr("Ctrl+P"), self.tr("Print the confirmation slip of the person just done")),
         ]
@@ -142,6 +175,12 @@ class ObservationWorkspace(Workspace):
 
     def _loaded(self, rows: object) -> None:
         assert isinstance(rows, list)
+        self._rows = rows
+        self._show_rows()
+
+    def _show_rows(self) -> None:
+        # Ends still in their undo time are not shown: for the clerk they are done.
+        rows = [w for w in self._rows if w.dose.id not in self._pending]
         current = selected_row(self.view)
         self.model.set_rows(rows)
         self.count.setText(self.tr("Under observation: %n", "", len(rows)))
@@ -154,24 +193,92 @@ class ObservationWorkspace(Workspace):
 
     def mark_done(self) -> None:
         w = selected_row(self.view)
-        if not isinstance(w, Watched):
+        if not isinstance(w, Watched) or w.dose.id in self._pending or self.early_dialog is not None:
             return
-        early = self.seconds_left(w) > 0
-        st, actor, dose_id = self.ctx.station, self.session.actor, w.dose.id
-        self.ctx.tasks.write(lambda: clinical.end_observation(st, actor, dose_id), owner=self,
-                             on_ok=lambda _d: self._done(w, early), on_err=self.banner.show_error,
+        left = self.seconds_left(w)
+        if left <= 0:
+            self._schedule_end(w, None)
+            return
+        dialog = EarlyEndDialog(f"{w.person.full_name} · {w.person.birth_display}", labels.duration(left),
+                                labels.site_time(w.dose.observe_until), self)
+        self.early_dialog = dialog
+
+        def done(code: int) -> None:
+            self.early_dialog = None
+            dialog.deleteLater()
+            reason = dialog.reason()
+            if code == EarlyEndDialog.DialogCode.Accepted and reason is not None:
+                self._schedule_end(w, reason)
+            self.activateWindow()  # back from the dialog: keys go to the list again
+            self.view.setFocus()
+
+        dialog.finished.connect(done)
+        dialog.open()
+
+    def _schedule_end(self, w: Watched, early_reason: str | None) -> None:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.timeout.connect(lambda: self._commit(w.dose.id))
+        self._pending[w.dose.id] = PendingEnd(w, early_reason, timer)
+        timer.start(self.undo_ms)
+        name = w.person.full_name
+        text = (self.tr("Observation ended early: {name}.") if early_reason
+                else self.tr("Observation done: {name} may leave.")).format(name=name)
+        self.undo_bar.show_undo(text, self.tr("Undo (Ctrl+Z)"))
+        self.banner.clear_message()
+        self._show_rows()
+
+    def undo(self) -> None:
+        """Take back the most recent end that is not written yet."""
+        if not self._pending:
+            return
+        dose_id = next(reversed(self._pending))
+        pending = self._pending.pop(dose_id)
+        pending.timer.stop()
+        pending.timer.deleteLater()
+        self.undo_bar.hide()
+        self.banner.show_message(self.tr("Undone: {name} is under observation again.").format(
+            name=pending.watched.person.full_name), "ok")
+        self._show_rows()
+        select_where_dose(self.view, dose_id)
+        self.view.setFocus()
+
+    def pending_ends(self) -> list[str]:
+        return list(self._pending)
+
+    def flush_pending(self) -> None:
+        """Write every pending end now (the window is going away: nothing is dropped)."""
+        for dose_id in list(self._pending):
+            self._commit(dose_id)
+
+    def _commit(self, dose_id: str) -> None:
+        pending = self._pending.get(dose_id)
+        if pending is None:
+            return
+        pending.timer.stop()
+        reason = pending.early_reason
+        st, actor = self.ctx.station, self.session.actor
+
+        def failed(exc: BaseException) -> None:
+            self._pending.pop(dose_id, None)
+            self.undo_bar.hide()
+            self.banner.show_error(exc)
+            self.refresh()
+
+        self.ctx.tasks.write(lambda: clinical.end_observation(st, actor, dose_id, early_reason=reason),
+                             owner=self, on_ok=lambda _d: self._done(dose_id), on_err=failed,
                              label="end-observation")
 
-    def _done(self, w: Watched, early: bool) -> None:
-        self.last_done = w
+    def _done(self, dose_id: str) -> None:
+        pending = self._pending.pop(dose_id, None)
+        if pending is None:
+            return
+        pending.timer.deleteLater()
+        if not self._pending:
+            self.undo_bar.hide()
+        self.last_done = pending.watched
         self.slip_btn.setEnabled(True)
-        if early:
-            self.banner.show_message(
-                self.tr("Observation ended early for {name}.").format(name=w.person.full_name), "warning")
-        else:
-            self.banner.show_message(
-                self.tr("Observation done: {name} may leave.").format(name=w.person.full_name), "ok")
-        self.sig_status.emit(self.tr("Observation done"))
+        self.sig_status.emit(self.tr("Observation done: {name}").format(name=pending.watched.person.full_name))
         self.refresh()
 
     def record_event(self) -> None:
@@ -231,5 +338,9 @@ class ObservationWorkspace(Workspace):
             self.banner.show_message(self.tr("The slip could not be written."), "error")
             return
         self.last_slip = path
-        printing.open_pdf(path)
-        self.banner.show_message(self.tr("Slip ready to print: {path}").format(path=path), "ok")
+        if printing.open_pdf(path):
+            self.banner.show_message(self.tr("Slip ready to print: {path}").format(path=path), "ok")
+        else:
+            self.banner.show_message(self.tr(
+                "No PDF viewer opened. The slip is saved here; open it to print: {path}").format(path=path),
+                "warning")

@@ -79,7 +79,7 @@ class HitsModel(RowsModel):
         if d is None:
             return "—"
         return self.tr("dose {n} {vaccine} · {day}").format(
-            n=d.dose_number, vaccine=d.vaccine_code, day=labels.site_date(d.day)
+            n=d.dose_number, vaccine=labels.vaccine_short(d.vaccine_code), day=labels.site_date(d.day)
         )
 
     def _today_text(self, h: PersonHit) -> str:
@@ -111,17 +111,19 @@ class ReceptionWorkspace(Workspace):
         self.scan_input.returnPressed.connect(lambda: self.handle_scan(self.scan_input.text()))
         self.search_box = QLineEdit(self)
         self.search_box.setPlaceholderText(
-            self.tr("Search (Ctrl+F): name with or without accents, phone, ID number")
+            self.tr("Search (Ctrl+F): name, phone or ID number")
         )
+        self.search_box.setToolTip(self.tr(
+            "Name with or without accents, in any order; a phone or ID number, or its last digits"))
         self.search_box.setClearButtonEnabled(True)
         self.search_box.installEventFilter(self)
         self.banner = Banner(self)
 
         self.today_model = TodayModel(self)
         # The core already orders it: queue number, then given name (Vietnamese list order).
-        self.today_view = make_table(self.today_model, self)
+        self.today_view = make_table(self.today_model, self, stretch_column=1)
         self.hits_model = HitsModel(self._today_by_person, self)
-        self.hits_view = make_table(self.hits_model, self)
+        self.hits_view = make_table(self.hits_model, self, stretch_column=0)
         self.lists = QStackedWidget(self)
         self.lists.addWidget(self.today_view)
         self.lists.addWidget(self.hits_view)
@@ -155,18 +157,14 @@ class ReceptionWorkspace(Workspace):
         pl.addWidget(self.queue_caption)
         pl.addWidget(self.queue_label)
         pl.addStretch(1)
-        row = QHBoxLayout()
-        row.addWidget(self.checkin_btn)
-        row.addWidget(self.walkin_btn)
-        pl.addLayout(row)
+        # One above the other: the card is narrow, the lists beside it get the width.
+        pl.addWidget(self.checkin_btn)
+        pl.addWidget(self.walkin_btn)
 
         self.form = RegistrationForm(ctx, session, self)
         self.form.sig_registered.connect(self._walk_in_registered)
         self.form.sig_use_existing.connect(self._use_existing_person)
         self.form.sig_cancelled.connect(self.close_walk_in)
-        self.right = QStackedWidget(self)
-        self.right.addWidget(person_page)
-        self.right.addWidget(self.form)
 
         left = QWidget(self)
         ll = QVBoxLayout(left)
@@ -174,13 +172,26 @@ class ReceptionWorkspace(Workspace):
         ll.addWidget(self.search_box)
         ll.addWidget(self.list_title)
         ll.addWidget(self.lists, 1)
+        # The lists get the room their columns need (ID, status, source, last dose...);
+        # the card needs little.
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(left)
-        split.addWidget(self.right)
-        split.setStretchFactor(0, 5)
-        split.setStretchFactor(1, 4)
-        split.setSizes([560, 600])
+        split.addWidget(person_page)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setSizes([860, 300])
         split.setChildrenCollapsible(False)
+        # The walk-in form takes the whole width while it is open (index 1); the lists and
+        # the card come back when it closes (index 0).
+        form_page = QWidget(self)
+        fpl = QHBoxLayout(form_page)
+        fpl.setContentsMargins(0, 0, 0, 0)
+        self.form.setMaximumWidth(1000)
+        fpl.addWidget(self.form, 1)
+        fpl.addStretch(0)
+        self.right = QStackedWidget(self)
+        self.right.addWidget(split)
+        self.right.addWidget(form_page)
 
         top = QHBoxLayout()
         top.addWidget(title)
@@ -189,7 +200,7 @@ class ReceptionWorkspace(Workspace):
         lay.addLayout(top)
         lay.addWidget(self.scan_input)
         lay.addWidget(self.banner)
-        lay.addWidget(split, 1)
+        lay.addWidget(self.right, 1)
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -214,13 +225,13 @@ class ReceptionWorkspace(Workspace):
             (self.tr("↓ then Enter"), self.tr("Choose a result and check the person in")),
             (self.tr("Ctrl+N"), self.tr("New walk-in registration")),
             (self.tr("Scan"), self.tr("CCCD QR: finds the person or fills a new registration")),
-            (self.tr("Esc"), self.tr("Close the form / clear the search")),
+            (self.tr("Esc"), self.tr("Close the form (asks if it has input) / clear the search")),
         ]
 
     def activate(self) -> None:
         self.refresh_today()
         self._refresh_timer.start()
-        if self.right.currentWidget() is not self.form:
+        if self.right.currentIndex() != 1:
             self.search_box.setFocus()
 
     def focus_search(self) -> None:
@@ -268,6 +279,7 @@ class ReceptionWorkspace(Workspace):
             self._search_seq += 1  # any search in flight is now stale
             self.hits_model.set_rows([])
             self._show_list()
+            self._show_selected()
             return
         self._debounce.start()
 
@@ -291,6 +303,8 @@ class ReceptionWorkspace(Workspace):
         self.hits_model.set_rows(hits)
         self.lists.setCurrentWidget(self.hits_view)
         self._update_list_title()
+        # The card follows the list: no result, no card (never the previous person's).
+        self._show_selected()
 
     def _show_list(self) -> None:
         self.lists.setCurrentWidget(self.today_view)
@@ -359,7 +373,7 @@ class ReceptionWorkspace(Workspace):
         self.queue_label.setText(reg.queue_label if reg and reg.queue_label else "")
         self.checkin_btn.setEnabled(reg is None or reg.status == "expected")
         self.checkin_btn.setText(
-            self.tr("Check in (Enter)") if reg is not None else self.tr("Add to today and check in (Enter)")
+            self.tr("Check in (Enter)") if reg is not None else self.tr("Add and check in (Enter)")
         )
 
     def primary_action(self) -> None:
@@ -410,18 +424,35 @@ class ReceptionWorkspace(Workspace):
     # ---- walk-ins and scans ---------------------------------------------------------------
 
     def open_walk_in(self) -> None:
-        self.form.reset()
-        self.right.setCurrentWidget(self.form)
+        """The walk-in form: empty, or with what was typed before it was closed (a draft)."""
+        if self.form.has_input():
+            self.form.banner.show_message(
+                self.tr("What you typed before is back. To start again, close the form and "
+                        "choose “Discard the input”."), "ok")
+        else:
+            self.form.reset()
+        self.right.setCurrentIndex(1)
         self.form.full_name.setFocus()
 
+    def form_open(self) -> bool:
+        return self.right.currentIndex() == 1
+
     def close_walk_in(self) -> None:
-        if self.right.currentWidget() is self.form:
+        """Hide the form; its input stays as a draft (Ctrl+N brings it back)."""
+        if self.right.currentIndex() == 1:
             self.right.setCurrentIndex(0)
             self.search_box.setFocus()
+        self._update_walk_in_button()
+
+    def _update_walk_in_button(self) -> None:
+        self.walkin_btn.setText(self.tr("Continue the walk-in (Ctrl+N)") if self.form.has_input()
+                                else self.tr("New walk-in (Ctrl+N)"))
 
     def _walk_in_registered(self, result: object) -> None:
         assert isinstance(result, RegisterResult)
+        self.form.reset()  # saved: nothing left to bring back
         self.right.setCurrentIndex(0)
+        self._update_walk_in_button()
         reg = result.registration
         p = result.person
         self._show_person(p.full_name, reg, birth=p.birth_display, id_tail=_tail(p.id_number),
@@ -434,6 +465,7 @@ class ReceptionWorkspace(Workspace):
             )
 
     def _use_existing_person(self, person_id: str) -> None:
+        self.form.reset()  # the person was already registered: the typed copy is not needed
         self.close_walk_in()
         self._check_in(person_id, self._today_by_person.get(person_id))
 
@@ -467,13 +499,13 @@ class ReceptionWorkspace(Workspace):
             self.banner.show_message(self.tr("Card scanned: this person is already registered."), "ok")
             return
         self.banner.clear_message()
-        self.right.setCurrentWidget(self.form)
+        self.right.setCurrentIndex(1)
         self.form.prefill_from_qr(qr, warnings)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
-            if self.right.currentWidget() is self.form:
-                self.close_walk_in()
+            if self.right.currentIndex() == 1:
+                self.form.request_close()
             else:
                 self.search_box.clear()
                 self.search_box.setFocus()

@@ -38,7 +38,8 @@ from station.services import people
 from station.services.common import check_priority_group, check_text
 from ui import labels, messages, theme
 from ui.context import AppContext, Session
-from ui.widgets.common import Banner, CodePicker, FieldErrors
+from ui.dialogs.discard import DISCARD, CloseFormDialog
+from ui.widgets.common import Banner, CodePicker, FieldErrors, wrap_popup
 
 FIELD_ORDER = (
     "full_name", "birth", "sex", "id_type", "id_number", "phone", "priority_group",
@@ -49,7 +50,7 @@ FIELD_ORDER = (
 class RegistrationForm(QWidget):
     sig_registered = Signal(object)  # RegisterResult
     sig_use_existing = Signal(str)  # person id
-    sig_cancelled = Signal()
+    sig_cancelled = Signal()  # closed; what was typed stays in the form (a draft) unless discarded
 
     def __init__(self, ctx: AppContext, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +90,8 @@ class RegistrationForm(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.priority_group.setMinimumContentsLength(18)
+        # The official group names are long: the list opens wide and wraps them (never cut).
+        wrap_popup(self.priority_group, 760)
         self.province = CodePicker(self)
         self.province.edit().setPlaceholderText(self.tr("Type to search"))
         self.province.set_items((p.code, p.name) for p in refdata.provinces().values())
@@ -142,8 +145,9 @@ class RegistrationForm(QWidget):
         self.save_new_btn = QPushButton(self.tr("Save as a new person (Ctrl+S)"), self)
         self.save_new_btn.clicked.connect(lambda: self.submit(force_new=True))
         self.save_new_btn.hide()
-        self.cancel_btn = QPushButton(self.tr("Cancel (Esc)"), self)
-        self.cancel_btn.clicked.connect(self.sig_cancelled.emit)
+        self.cancel_btn = QPushButton(self.tr("Close (Esc)"), self)
+        self.cancel_btn.clicked.connect(self.request_close)
+        self.close_dialog: CloseFormDialog | None = None
         buttons = QHBoxLayout()
         buttons.addWidget(self.save_btn)
         buttons.addWidget(self.save_new_btn)
@@ -233,6 +237,11 @@ class RegistrationForm(QWidget):
 
     def validate_field(self, name: str) -> list[FieldIssue]:
         issues = self.field_issues(name)
+        if name == "phone" and any(i.code == "phone.legacy_converted" for i in issues):
+            # An old 11-digit number: the box gets the new 10-digit one the message announces.
+            converted, _ = vn.check_phone(self.phone.text(), required=True)
+            if converted:
+                self.phone.setText(converted)
         self.errors.set_issues(name, issues)
         return issues
 
@@ -308,6 +317,40 @@ class RegistrationForm(QWidget):
             consent=self.consent.isChecked(),
         )
 
+    def has_input(self) -> bool:
+        """Anything typed or chosen (what closing would otherwise throw away)."""
+        texts = (self.full_name, self.birth, self.id_number, self.phone, self.address_line,
+                 self.province.edit(), self.ward.edit())
+        return (any(w.text().strip() for w in texts) or self.sex.currentIndex() >= 0
+                or self.priority_group.currentIndex() >= 0 or self.consent.isChecked())
+
+    def request_close(self) -> None:
+        """Esc / Close: an empty form closes; one with input asks (keep editing is the default)."""
+        if self.close_dialog is not None:
+            return
+        if not self.has_input():
+            self.sig_cancelled.emit()
+            return
+        dialog = CloseFormDialog(
+            self.tr("Close the registration form?"),
+            self.tr("What you typed is kept: “New walk-in (Ctrl+N)” brings it back. "
+                    "Discard it only if this person will not be registered."), self)
+        self.close_dialog = dialog
+
+        def done(code: int) -> None:
+            self.close_dialog = None
+            dialog.deleteLater()
+            if code == CloseFormDialog.DialogCode.Accepted:
+                if dialog.choice == DISCARD:
+                    self.reset()
+                self.sig_cancelled.emit()
+            else:
+                self.activateWindow()
+                (self.focusWidget() or self.full_name).setFocus()
+
+        dialog.finished.connect(done)
+        dialog.open()
+
     # ---- saving -----------------------------------------------------------------------------
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -318,12 +361,12 @@ class RegistrationForm(QWidget):
             if self.dup_list.hasFocus():
                 return  # the list's own activation (itemActivated) already chose
             if self.cancel_btn.hasFocus():
-                self.sig_cancelled.emit()
+                self.request_close()
                 return
             self.submit()
             return
         if key == Qt.Key.Key_Escape:
-            self.sig_cancelled.emit()
+            self.request_close()
             return
         if key == Qt.Key.Key_S and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.submit(force_new=True)

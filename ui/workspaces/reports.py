@@ -40,6 +40,7 @@ from station.reports_xlsx import write_report_xlsx
 from ui import labels, messages, printing, theme
 from ui.context import AppContext, Session
 from ui.models.table import Column, RowsModel
+from ui.tasks import Progress
 from ui.widgets.common import Banner, make_table
 from ui.workspaces.base import Workspace
 
@@ -184,9 +185,9 @@ class ReportsWorkspace(Workspace):
         lay.addLayout(top)
         lay.addLayout(grid)
         lay.addWidget(QLabel(self.tr("Doses by vaccine, dose, kind and priority group"), tab))
-        lay.addWidget(self.doses_view, 2)
+        lay.addWidget(self.doses_view, 1)
         lay.addWidget(QLabel(self.tr("Lots: doses used against doses received"), tab))
-        lay.addWidget(self.lots_view, 1)
+        lay.addWidget(self.lots_view, 1)  # as tall as the doses: every lot in view at 1366×768
         return tab
 
     def _exchange_tab(self) -> QWidget:
@@ -445,8 +446,17 @@ class ReportsWorkspace(Workspace):
             return
         st, actor = self.ctx.station, self.session.actor
         self.import_btn.setEnabled(False)
-        self.ctx.tasks.write(lambda: exchange.commit_import(st, actor, plan), owner=self,
-                             on_ok=self._imported, on_err=self._import_failed, label="import")
+        progress = Progress(self)
+        progress.sig_progress.connect(self._import_progress)
+        self.ctx.tasks.write(
+            lambda: exchange.commit_import(st, actor, plan, progress=progress.report), owner=self,
+            on_ok=self._imported, on_err=self._import_failed, label="import")
+
+    def _import_progress(self, done: int, total: int) -> None:
+        percent = 100 * done // total if total else 100
+        self.banner.show_message(
+            self.tr("Importing… {percent}% (nothing is saved until every row is in)").format(
+                percent=percent), "ok")
 
     def _import_failed(self, exc: BaseException) -> None:
         self.import_btn.setEnabled(self.plan is not None)

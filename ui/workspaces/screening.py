@@ -7,6 +7,7 @@ until the doctor picks another one, which then needs a reason.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from PySide6.QtCore import QObject, Qt
@@ -65,7 +66,7 @@ class ScreeningWorkspace(Workspace):
         theme.set_role(title, "h1")
         self.banner = Banner(self)
         self.queue_model = QueueModel(self)
-        self.queue_view = make_table(self.queue_model, self)
+        self.queue_view = make_table(self.queue_model, self, stretch_column=1)
         self.queue_view.selectionModel().selectionChanged.connect(lambda *_a: self._selected())
         self.queue_view.activated.connect(lambda _i: self._start_form())
         self.queue_title = QLabel(self)
@@ -111,7 +112,7 @@ class ScreeningWorkspace(Workspace):
             cell = QVBoxLayout()
             row = QHBoxLayout()
             row.addWidget(edit)
-            row.addWidget(QLabel(rule.unit, vitals_box))
+            row.addWidget(QLabel(self._unit(rule.unit), vitals_box))
             row.addStretch(1)
             cell.addLayout(row)
             cell.addWidget(self.errors.add(field, edit, vitals_box))
@@ -150,8 +151,9 @@ class ScreeningWorkspace(Workspace):
         fl.setContentsMargins(0, 0, 0, 0)
         fl.addWidget(self.person)
         fl.addWidget(self.form_title)
-        fl.addWidget(items_box)
+        # Vital signs first: measured first at the desk, and Enter from the queue lands there.
         fl.addWidget(vitals_box)
+        fl.addWidget(items_box)
         fl.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -175,7 +177,7 @@ class ScreeningWorkspace(Workspace):
         split.addWidget(right)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 5)
-        split.setSizes([330, 830])
+        split.setSizes([455, 700])  # the queue shows number, name, birth and arrival in full
         split.setChildrenCollapsible(False)
         lay = QVBoxLayout(self)
         lay.addWidget(title)
@@ -184,8 +186,22 @@ class ScreeningWorkspace(Workspace):
 
         for seq in ("Ctrl+Return", "Ctrl+Enter", "Ctrl+S"):
             shortcut(seq, self, self.save, local=True)
+        shortcut("Ctrl+T", self, self._start_form, local=True)
+        # Tab follows the page: vital signs, the questions (with their detail boxes), the decision.
+        order: list[QWidget] = list(self.vitals.values())
+        for item_id, box in self.item_boxes.items():
+            order.append(box)
+            if item_id in self.details:
+                order.append(self.details[item_id])
+        order += [self.outcome, self.reason, self.save_btn]
+        for a, b in itertools.pairwise(order):
+            QWidget.setTabOrder(a, b)
         self._set_form_enabled(False)
         self._recompute()
+
+    def _unit(self, unit: str) -> str:
+        # "°C" and "mmHg" read the same in both languages; a rate per minute does not.
+        return self.tr("/min") if unit == "/min" else unit
 
     def _vital_label(self, name: str) -> str:
         texts = {
@@ -205,6 +221,7 @@ class ScreeningWorkspace(Workspace):
     def shortcuts(self) -> list[tuple[str, str]]:
         return [
             (self.tr("↑ ↓ then Enter"), self.tr("Choose the next person and start the form")),
+            (self.tr("Ctrl+T"), self.tr("To the temperature (the first vital sign)")),
             (self.tr("Space"), self.tr("Tick / untick a question")),
             (self.tr("Ctrl+Enter"), self.tr("Save the screening")),
         ]
@@ -242,6 +259,10 @@ class ScreeningWorkspace(Workspace):
         row = selected_row(self.queue_view)
         if not isinstance(row, tuple):
             self.person.setText(self.tr("Choose a person from the queue"))
+            self._reset_form()
+            # No person, no outcome: an empty form must not read "eligible".
+            self.suggested.setText("—")
+            self.suggested.setStyleSheet("")
             self._set_form_enabled(False)
             return
         reg, person = row
@@ -252,9 +273,11 @@ class ScreeningWorkspace(Workspace):
         self._set_form_enabled(True)
 
     def _start_form(self) -> None:
-        if self.form_area.isEnabled():
-            first = next(iter(self.item_boxes.values()))
+        """Enter on the queue (or Ctrl+T): to the first vital sign, the temperature."""
+        if self.form_area.isEnabled() and self.vitals:
+            first = next(iter(self.vitals.values()))
             first.setFocus()
+            first.selectAll()
 
     def _reset_form(self) -> None:
         for box in self.item_boxes.values():

@@ -287,7 +287,7 @@ class SyncWorkspace(Workspace):
         params: dict[str, Any] = {}
         if action == "void_dose":
             dialog = ReasonDialog(self.tr("Void one dose"), self.tr("Why is this dose void?"),
-                                  self.tr("Void the dose"), self)
+                                  self.tr("Void the dose"), self, cancel=self.tr("Keep the dose (Esc)"))
             self.reason_dialog = dialog
 
             def done(code: int) -> None:

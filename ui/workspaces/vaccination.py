@@ -31,7 +31,7 @@ from ui.context import AppContext, Session
 from ui.dialogs.confirm import ConfirmWarningsDialog
 from ui.dialogs.reason import ReasonDialog
 from ui.models.table import Column, RowsModel
-from ui.widgets.common import Banner, make_table, selected_row, shortcut
+from ui.widgets.common import Banner, make_table, select_first, selected_row, shortcut
 from ui.workspaces.base import Workspace
 
 
@@ -53,7 +53,7 @@ class HistoryModel(RowsModel):
         super().__init__(
             [
                 Column(self.tr("Dose"), lambda d: str(d.dose_number), bold=True),
-                Column(self.tr("Vaccine"), lambda d: labels.vaccine_name(d.vaccine_code)),
+                Column(self.tr("Vaccine"), lambda d: labels.vaccine_short(d.vaccine_code)),
                 Column(self.tr("Kind"), lambda d: labels.tr(labels.KIND, d.kind)),
                 Column(self.tr("Date"), lambda d: labels.site_date(d.day)),
                 Column(self.tr("Lot"), lambda d: d.lot_number or "—"),
@@ -73,6 +73,8 @@ class VaccinationWorkspace(Workspace):
         self._lots: list[LotDTO] = []
         self._suggestion: DoseSuggestionDTO | None = None
         self.confirm_dialog: ConfirmWarningsDialog | None = None
+        self.void_dialog: ReasonDialog | None = None
+        self._preselect = False
 
         title = QLabel(self.tr("Vaccination"), self)
         theme.set_role(title, "h1")
@@ -85,7 +87,7 @@ class VaccinationWorkspace(Workspace):
         self.banner = Banner(self)
 
         self.queue_model = ClearedModel(self)
-        self.queue_view = make_table(self.queue_model, self)
+        self.queue_view = make_table(self.queue_model, self, stretch_column=1)
         self.queue_view.selectionModel().selectionChanged.connect(lambda *_a: self._selected())
         self.queue_view.activated.connect(lambda _i: self.record())
         self.queue_title = QLabel(self)
@@ -164,6 +166,9 @@ class VaccinationWorkspace(Workspace):
         return out
 
     def activate(self) -> None:
+        # Arriving on the screen selects the first person waiting (Enter records them);
+        # after a dose nothing is selected again, so a second Enter records nobody.
+        self._preselect = True
         self.refresh()
         self.queue_view.setFocus()
 
@@ -187,7 +192,7 @@ class VaccinationWorkspace(Workspace):
             left = lot.doses_received - lot.doses_used
             self.lot_combo.addItem(
                 self.tr("{vaccine} · lot {lot} · expires {expiry} · {left} left").format(
-                    vaccine=labels.vaccine_name(lot.vaccine_code), lot=lot.lot_number,
+                    vaccine=labels.vaccine_short(lot.vaccine_code), lot=lot.lot_number,
                     expiry=labels.site_date(lot.expiry), left=left),
                 lot.id,
             )
@@ -204,6 +209,9 @@ class VaccinationWorkspace(Workspace):
             for r, row in enumerate(queue):
                 if row[0].id == current[0].id:
                     self.queue_view.selectRow(r)
+        elif self._preselect:
+            select_first(self.queue_view)
+        self._preselect = False
         self._update_buttons()
 
     def _focus_lot(self) -> None:
@@ -345,9 +353,11 @@ class VaccinationWorkspace(Workspace):
             return
         dialog = ReasonDialog(self.tr("Void this dose"), self.tr(
             "The dose stays in the record, marked void, with your reason. Why is it void?"),
-            self.tr("Void the dose"), self)
+            self.tr("Void the dose"), self, cancel=self.tr("Keep the dose (Esc)"))
+        self.void_dialog = dialog
 
         def done(code: int) -> None:
+            self.void_dialog = None
             dialog.deleteLater()
             if code != ReasonDialog.DialogCode.Accepted:
                 return
