@@ -107,8 +107,8 @@ class HubSettings:
             if raw is not None:
                 values[name] = int(raw)
         values |= {k: v for k, v in over.items() if v is not None}
-        for name in values:
-            if isinstance(values[name], int) and values[name] <= 0:
+        for name, value in values.items():
+            if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
                 raise ValueError(f"{name} must be positive")
         return cls(database_url=database_url, **values)
 

@@ -9,7 +9,11 @@ server could hang the test.
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +25,7 @@ from hub.cli import _parser
 from hub.server import RunningHub, ServerLimits, run_hub
 from tests.hub.conftest import Hub
 from tests.hub.ops import Desk
+from tests.pg import free_port
 
 SHORT = ServerLimits(header_timeout_s=0.5, body_timeout_s=0.5, keep_alive_s=5, max_connections=100)
 GUARD_S = 30  # a socket never waits longer than this for the server
@@ -176,3 +181,47 @@ def test_limits_are_settable_on_the_command_line_and_in_the_environment() -> Non
     assert ServerLimits() == ServerLimits.from_env({})  # the documented defaults
     with pytest.raises(ValueError):
         ServerLimits.from_env({"TRAMTIEM_HUB_HEADER_TIMEOUT_S": "0"})
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_tramtiem_hub_serve_applies_its_limits(tmp_path: Path, workers: int) -> None:
+    """The real command, as a process: it starts with the limits given and enforces them."""
+    port = free_port()
+    env = dict(os.environ, TRAMTIEM_HUB_BODY_TIMEOUT_S="60")
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "hub.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--header-timeout-s", "0.5", "--max-concurrent-requests", "8",
+            "--database-url", f"sqlite:///{tmp_path / 'hub.db'}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        up = False
+        for _ in range(600):  # until it answers (bounded: 60 s)
+            if proc.poll() is not None:
+                break
+            try:
+                up = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
+            except httpx.TransportError:
+                up = False
+            if up:
+                break
+            time.sleep(0.1)
+        assert up, proc.stderr.read().decode()[-2000:] if proc.poll() is not None else "no answer"
+        with socket.create_connection(("127.0.0.1", port), timeout=GUARD_S) as sock:
+            sock.settimeout(GUARD_S)
+            sock.sendall(b"GET /health HTTP/1.1\r\n")  # and nothing more
+            assert read_all(sock).startswith(b"HTTP/1.1 408")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    # A limit that makes no sense is refused before anything starts.
+    bad = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "serve", "--header-timeout-s", "0",
+         "--database-url", f"sqlite:///{tmp_path / 'hub.db'}"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert bad.returncode == 1 and "serve.bad_limit" in bad.stderr
