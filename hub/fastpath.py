@@ -53,7 +53,7 @@ from hub.models import (
 from hub.payloads import DoseP, RegisterPersonP, ScreeningP, parse, series
 from station.db import in_chunks
 from station.rules.vietnam import fold
-from sync.protocol import Op, OpResult
+from sync.protocol import Op
 
 FAST_TYPES = frozenset({"register_person", "record_screening", "record_dose"})
 # Shorter runs are not worth the look-ups: the appliers take them.
@@ -463,9 +463,10 @@ class FastRun:
 
     # ---- writing ---------------------------------------------------------------------
 
-    def flush(self) -> list[tuple[int, OpResult, int | None, Ledgered]]:
-        """Write the buffered rows; returns (op index, answer, first change row, ledger row)
-        per fast-path op. The answer's ``server_seq`` is the Numbering's, once written."""
+    def flush(self) -> list[tuple[int, int | None, Ledgered]]:
+        """Write the buffered rows; returns (op index, first change row, ledger row) per
+        fast-path op: the answer is the ledger row's (``applied``), its ``server_seq`` the
+        Numbering's once written."""
         if not self.pending:
             return []
         s = self.session
@@ -497,7 +498,7 @@ class FastRun:
             insert_rows(s, _DOSE, self.new_doses)
         except (IntegrityError, DataError) as exc:
             raise FastPathRefused(type(exc).__name__) from None
-        out: list[tuple[int, OpResult, int | None, Ledgered]] = []
+        out: list[tuple[int, int | None, Ledgered]] = []
         echo = echo_key(self.station_id, self.epoch)
         for p in self.pending:
             offset = self.numbering.add(
@@ -532,14 +533,7 @@ class FastRun:
                 },
                 offset,
             )
-            out.append(
-                (
-                    p.index,
-                    OpResult(op_id=p.op.op_id, status="applied", detail=detail),
-                    offset,
-                    Ledgered(p.op.op_id, self.station_id, p.digest, "applied", result),
-                )
-            )
+            out.append((p.index, offset, Ledgered(p.op.op_id, self.station_id, p.digest, "applied", result)))
         # Rows the appliers may read next were written behind the ORM's back.
         s.expire_all()
         self._clear_buffers()

@@ -149,7 +149,7 @@ def _apply_all(s: Session, station: Station, ops: list[Op], now: str) -> int | N
                         row=op.op_seq, reason=reason)
 
     def flush(run: FastRun) -> None:
-        for index, _res, first, _led in run.flush():
+        for index, first, _led in run.flush():
             firsts[index] = first
 
     def new_run(start: int, end: int) -> FastRun:

@@ -1064,7 +1064,9 @@ def lock_person(s: Session, person_id: str) -> None:
     held.add(person_id)
 
 
-Answer = tuple[OpResult, int | None] | Ledgered
+# An op's answer until the push is numbered: an applier's result and its first change
+# row; a fast-path op's fresh ledger row; or a ledger row answering a retried op.
+Answer = tuple[OpResult, int | None] | tuple[str, Ledgered] | Ledgered
 
 
 def _run_push(
@@ -1106,8 +1108,8 @@ def _run_push(
     def flush_run() -> None:
         nonlocal run
         if run is not None:
-            for index, res, first, led in run.flush():
-                results[index] = (res, first)
+            for index, _first, led in run.flush():
+                results[index] = ("fresh", led)
                 ledger[led.op_id] = led
             run = None
 
@@ -1170,10 +1172,24 @@ def _run_push(
 def _answer(a: Answer, numbering: Numbering) -> OpResult:
     if isinstance(a, Ledgered):
         return _stored(a)
-    res, first = a
-    if first is None:
-        return res
-    return res.model_copy(update={"server_seq": numbering.seq(first)})
+    first_item, second = a
+    if isinstance(first_item, str):  # ("fresh", led): a fast-path op, its ledger row numbered
+        assert isinstance(second, Ledgered)
+        r = second.result
+        return OpResult.model_construct(
+            op_id=second.op_id, status="applied", server_seq=r["server_seq"], reason=None, detail=r["detail"]
+        )
+    assert isinstance(first_item, OpResult) and not isinstance(second, Ledgered)
+    if second is None:
+        return first_item
+    # Built without validating again: the fields are the validated result's.
+    return OpResult.model_construct(
+        op_id=first_item.op_id,
+        status=first_item.status,
+        server_seq=numbering.seq(second),
+        reason=first_item.reason,
+        detail=first_item.detail,
+    )
 
 
 def process_push(

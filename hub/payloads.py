@@ -13,6 +13,7 @@ values). docs/protocol.md lists the bounds.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -39,7 +40,6 @@ from sync.protocol import (
     Timestamp,
     VaccineCode,
     parse_day,
-    parse_timestamp,
 )
 
 BIRTH_RE = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
@@ -255,8 +255,7 @@ class DoseP(_P):
     @model_validator(mode="after")
     def _day_of_administration(self) -> DoseP:
         # The station's `day` is the administration's date in the sites' time zone.
-        at = parse_timestamp(self.administered_at)
-        assert at is not None  # the field's own validator ran first
+        at = datetime.fromisoformat(self.administered_at)  # checked by the field's validator
         if at.astimezone(VN_TZ).date().isoformat() != self.day:
             raise ValueError("day is not the site-local day of administered_at")
         if self.source == "site" and self.lot_id is None:

@@ -74,7 +74,13 @@ def parse_day(raw: str, *, min_year: int = MIN_YEAR) -> date | None:
 
 
 def _timestamp(v: str) -> str:
-    if parse_timestamp(v) is None:
+    # parse_timestamp without its overflow check: years MIN_YEAR..MAX_YEAR cannot overflow
+    # (every op carries timestamps: this runs thousands of times per push).
+    try:
+        dt = datetime.fromisoformat(v)
+    except ValueError:
+        dt = None
+    if dt is None or dt.tzinfo is None or not MIN_YEAR <= dt.year <= MAX_YEAR:
         raise ValueError(f"an ISO 8601 timestamp with an offset, years {MIN_YEAR}-{MAX_YEAR}")
     return v
 
