@@ -95,3 +95,27 @@ def emit(result: dict[str, Any]) -> None:
     """The one JSON object, as the last line of stdout."""
     sys.stdout.flush()
     print(json.dumps(result, ensure_ascii=False, sort_keys=False), flush=True)
+
+
+def screen_eligible(st: Any, screener: Any, person_id: str) -> None:
+    """Screen a person "eligible" on the form the station chooses for their age today
+    (the children's checklist also needs a guardian)."""
+    from station import refdata
+    from station.services import clinical
+
+    form_id = clinical.screening_form_for(st, person_id).form_id
+    form = refdata.screening_forms()[form_id or ""]
+    guardian = (
+        {"guardian_name": "Nguyễn Văn Ba", "guardian_phone": "0912000111"} if form.guardian else {}
+    )
+    clinical.record_screening(
+        st, screener, person_id, answers={i.id: False for i in form.items}, outcome="eligible",
+        **guardian,
+    )
+
+
+def adult_of_known_age(person: Any) -> bool:
+    """A fake person whose full birth date is known and who is 19 or older: every lot of the
+    demo is licensed for them and no dose asks about an uncertain age (a birth year alone)."""
+    birth = str(person.birth)
+    return "/" in birth and int(birth[-4:]) <= time.localtime().tm_year - 19

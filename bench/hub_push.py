@@ -34,12 +34,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench._util import in_scratch_dir, log
+from bench._util import adult_of_known_age, in_scratch_dir, log, screen_eligible
 
 NAME = "hub_push"
 HELP = "ops/s a hub process takes from M stations syncing at once over HTTP (SQLite or --postgres)"
 DEFAULT_PEOPLE = 100  # vaccinees per station
-ELIGIBLE = {k: False for k in ("1", "2a", "2b", "3", "4", "5", "6", "7", "8", "9")}
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -118,15 +117,14 @@ def _campaign_morning(st: Any, people_count: int, seed: int) -> int:
     rng = random.Random(seed)
     doses = 0
     while doses < people_count:
+        drawn = demo.fake_person(rng, st.today())
+        if not adult_of_known_age(drawn):
+            continue  # no dose may stop for a confirmation
         try:
-            res = people.register_walk_in(
-                st, actors["volunteer"], demo.fake_person(rng, st.today())
-            )
+            res = people.register_walk_in(st, actors["volunteer"], drawn)
         except DomainError:
             continue  # a drawn ID number already exists
-        clinical.record_screening(
-            st, actors["screener"], res.person.id, answers=ELIGIBLE, outcome="eligible"
-        )
+        screen_eligible(st, actors["screener"], res.person.id)
         clinical.record_dose(st, actors["clerk"], DoseInput(res.person.id, lots[doses % len(lots)]))
         doses += 1
     return doses

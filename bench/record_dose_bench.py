@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from bench._util import log, percentile, r3, summary, time_ms
+from bench._util import adult_of_known_age, log, percentile, r3, screen_eligible, summary, time_ms
 from bench.datagen import SITE_CODE, add_people, save_keyring
 from station import demo
 from station.db import open_raw
@@ -28,7 +28,6 @@ NAME = "record_dose"
 HELP = "clinical.record_dose latency vs a raw SQLCipher INSERT + COMMIT (same pragmas)"
 DEFAULT_PEOPLE = 2_000
 TARGETS = {"ratio": 3.0}
-ELIGIBLE = {k: False for k in ("1", "2a", "2b", "3", "4", "5", "6", "7", "8", "9")}
 
 RAW_DDL = (
     "CREATE TABLE dose_raw (id TEXT PRIMARY KEY, person_id TEXT NOT NULL, site_code TEXT, "
@@ -68,13 +67,14 @@ def _ready_people(st: Station, actors: dict[str, Any], k: int, seed: int) -> lis
     today = st.today()
     out: list[str] = []
     while len(out) < k:
+        drawn = demo.fake_person(rng, today)
+        if not adult_of_known_age(drawn):
+            continue  # the timed call must never stop for a confirmation
         try:
-            res = people.register_walk_in(st, actors["clerk"], demo.fake_person(rng, today))
+            res = people.register_walk_in(st, actors["clerk"], drawn)
         except DomainError:
             continue  # a drawn ID number already exists
-        clinical.record_screening(
-            st, actors["screener"], res.person.id, answers=ELIGIBLE, outcome="eligible"
-        )
+        screen_eligible(st, actors["screener"], res.person.id)
         out.append(res.person.id)
         if len(out) % 100 == 0:
             log(f"checked in and screened {len(out)}/{k}")

@@ -6,7 +6,9 @@ to the same rules the station's services apply (``station.roles``): the op's
 actor fields a station copies from its logged-in user (a dose's
 ``vaccinator_id``, a screening's ``screener_id``, an adverse event's
 ``recorded_by``) must name that same user. ``voided_by`` and a review's
-``resolution.by`` are the op's user, so they are checked by the same rule.
+``resolution.by`` are the op's user, so they are checked by the same rule. A
+dose's ``override_by`` (the supervisor who let a clinical refusal pass) is
+another user: one of the site, active then, whose role may override.
 
 An op without a user is the installer's ``system`` actor (creating the first
 users and lots at a new station): it may do what ``system`` may, nothing else.
@@ -122,4 +124,11 @@ def same_actor(field: str, value: str | None, *allowed: str | None) -> None:
     """An actor field the station copies from its logged-in user must name the op's user
     (``allowed``: that user's id, and what the station writes when there is none)."""
     if value not in allowed:
+        raise Rejected("auth.actor_mismatch", field=field)
+
+
+def approver(s: Session, site: str, field: str, user_id: str, recorded_at: str, action: str) -> None:
+    """A second user an op names in ``field`` as approving it (``override_by``) is a user of
+    ``site``, active when the op was recorded, whose role may do ``action``."""
+    if not allows(actor(s, site, user_id), recorded_at, (action,)):
         raise Rejected("auth.actor_mismatch", field=field)

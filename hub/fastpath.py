@@ -412,6 +412,7 @@ class FastRun:
         if (
             not self._allowed(op, "record_past_dose" if p.source == "history" else "record_dose")
             or p.vaccinator_id not in (op.user_id, None)
+            or p.override_by is not None  # rare: the appliers check the supervisor
             or (p.lot_id is not None and lot != (self.site, p.vaccine_code))
             or p.id != op.entity_id
             or p.site_code != self.site

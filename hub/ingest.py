@@ -510,6 +510,12 @@ def apply_record_dose(ctx: Ctx) -> Outcome:
     ctx.require_entity(p.id)
     ctx.require_own_site(p.site_code)
     authz.same_actor("vaccinator_id", p.vaccinator_id, ctx.op.user_id, None)
+    if p.override_by is not None and not ctx.trusted:
+        # The supervisor who let an age limit or contraindication pass (issue 12): named by
+        # the station, so held to the same rule as the op's own user.
+        authz.approver(
+            ctx.session, ctx.site, "override_by", p.override_by, p.recorded_at, "override_dose_rule"
+        )
     s, fx = ctx.session, ctx.fx
     if s.get(Dose, p.id) is not None:
         raise Rejected("dose.exists")

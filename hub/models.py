@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Long enough for every id the protocol allows (Op.entity_id is at most 64).
@@ -377,6 +377,10 @@ class Dose(Base):
     voided_at: Mapped[str | None] = mapped_column(TS)
     version: Mapped[int] = mapped_column(Integer, default=0)
     merged_from: Mapped[str | None] = mapped_column(ID)
+    # 0004: the volume injected and a supervisor's override (issue 12; NULL before).
+    volume_ml: Mapped[float | None] = mapped_column(Float)
+    override_by: Mapped[str | None] = mapped_column(String(36))
+    override_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_hub_dose_site_day", "site_code", "day"),)
 

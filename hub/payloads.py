@@ -251,6 +251,12 @@ class DoseP(_P):
     injection_site: InjectionSite | None = None
     source: DoseSource = "site"
     observe_until: Timestamp | None = None
+    # Issue 12: what was injected (a half-dose booster is 0.25 ml) and a supervisor's
+    # override of an age limit or contraindication. Older stations send none of them.
+    # The override's supervisor is a user of the site allowed to override (hub.authz).
+    volume_ml: float | None = Field(default=None, gt=0, le=5, allow_inf_nan=False)
+    override_by: Ident | None = None
+    override_reason: str | None = Field(default=None, min_length=1, max_length=1000)
 
     @model_validator(mode="after")
     def _day_of_administration(self) -> DoseP:
@@ -260,6 +266,8 @@ class DoseP(_P):
             raise ValueError("day is not the site-local day of administered_at")
         if self.source == "site" and self.lot_id is None:
             raise ValueError("a dose given at the site names its lot")
+        if (self.override_by is None) != (self.override_reason is None):
+            raise ValueError("an override names its supervisor and its reason")
         return self
 
 

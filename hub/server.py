@@ -3,7 +3,9 @@
     with run_hub(HubSettings(database_url=...)) as hub:
         requests.get(hub.url + "/sync/v1/health")
 
-Port 0 picks a free port; ``hub.url`` has the real one.
+Port 0 picks a free port; ``hub.url`` has the real one. With ``ssl_certfile``
+and ``ssl_keyfile`` (PEM) the hub speaks HTTPS and ``hub.url`` starts with
+``https://`` (the station's certificate tests).
 
 uvicorn on its own waits forever for a request's headers and body, so one
 laptop on a dying line, or anyone trickling bytes, holds a connection (and,
@@ -165,7 +167,13 @@ class _Server(uvicorn.Server):
 
 @contextmanager
 def serve_app(
-    app: FastAPI, host: str = "127.0.0.1", port: int = 0, limits: ServerLimits | None = None
+    app: FastAPI,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    limits: ServerLimits | None = None,
+    *,
+    ssl_certfile: str | None = None,
+    ssl_keyfile: str | None = None,
 ) -> Iterator[RunningHub]:
     config = uvicorn_config(
         app,
@@ -175,7 +183,10 @@ def serve_app(
         log_level="warning",
         lifespan="on",
         access_log=False,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
     )
+    scheme = "https" if ssl_certfile else "http"
     server = _Server(config)
     thread = threading.Thread(target=server.run, name="hub-uvicorn", daemon=True)
     thread.start()
@@ -186,7 +197,7 @@ def serve_app(
         time.sleep(0.01)
     sock_port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield RunningHub(url=f"http://{host}:{sock_port}", port=int(sock_port), app=app)
+        yield RunningHub(url=f"{scheme}://{host}:{sock_port}", port=int(sock_port), app=app)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -198,7 +209,12 @@ def run_hub(
     host: str = "127.0.0.1",
     port: int = 0,
     limits: ServerLimits | None = None,
+    *,
+    ssl_certfile: str | None = None,
+    ssl_keyfile: str | None = None,
 ) -> Iterator[RunningHub]:
     """Create the app over ``settings`` (migrating) and serve it on a background thread."""
-    with serve_app(create_app(settings), host, port, limits) as hub:
+    with serve_app(
+        create_app(settings), host, port, limits, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile
+    ) as hub:
         yield hub

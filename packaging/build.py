@@ -2,16 +2,22 @@
 
 Needs the packaging extra (``pip install -e .[packaging]``). Steps:
 
-1. stamp ``station/_build.py`` with today's date and the project version (a
-   dose cannot predate the software that records it, so the build date is a
-   floor for the station's clock checks), then restore the file afterwards,
-   even when the build fails;
+1. stamp ``station/_build.py`` with today's date, the project version and the
+   git commit (a dose cannot predate the software that records it, so the
+   build date is a floor for the station's clock checks; the commit tells
+   support which code a laptop runs), then restore the file afterwards, even
+   when the build fails;
 2. run PyInstaller on ``packaging/tramtiem.spec`` (one folder);
 3. print the bundle's path and size, and as the last line a JSON summary
    (``{"bundle": ..., "executable": ..., "bytes": ..., "files": ..., "seconds": ...}``).
 
 PyInstaller builds for the platform it runs on: run this on Windows for the
 site laptops' bundle (see docs/packaging.md).
+
+Reproducible: ``--locked packaging/requirements-bundle.txt`` first checks that
+every package of the lock (for this platform) is installed at exactly its
+locked version, and refuses to build otherwise; install the lock with
+``pip install --require-hashes --no-deps -r packaging/requirements-bundle.txt``.
 """
 
 from __future__ import annotations
@@ -38,13 +44,63 @@ def project_version() -> str:
         return str(tomllib.load(fh)["project"]["version"])
 
 
-def stamped(source: str, build_date: str, version: str) -> str:
-    """``_build.py`` with BUILD_DATE and VERSION replaced (everything else kept)."""
+def stamped(source: str, build_date: str, version: str, commit: str = "") -> str:
+    """``_build.py`` with BUILD_DATE, VERSION and COMMIT replaced (everything else kept)."""
     out, n_date = re.subn(r'^BUILD_DATE = ".*"$', f'BUILD_DATE = "{build_date}"', source, flags=re.M)
     out, n_ver = re.subn(r'^VERSION = ".*"$', f'VERSION = "{version}"', out, flags=re.M)
-    if n_date != 1 or n_ver != 1:
-        raise SystemExit(f"{BUILD_PY} no longer has one BUILD_DATE and one VERSION line")
+    out, n_commit = re.subn(r'^COMMIT = ".*"$', f'COMMIT = "{commit}"', out, flags=re.M)
+    if n_date != 1 or n_ver != 1 or n_commit != 1:
+        raise SystemExit(f"{BUILD_PY} no longer has one BUILD_DATE, one VERSION and one COMMIT line")
     return out
+
+
+def git_commit() -> str:
+    """The checked-out commit, with ``+dirty`` when tracked files differ from it ("" without git)."""
+    env_sha = os.environ.get("GITHUB_SHA", "")
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return env_sha
+    # station/_build.py itself is rewritten by this build: it does not make the tree dirty.
+    changed = [line for line in dirty.splitlines() if not line.endswith("station/_build.py")]
+    return sha + ("+dirty" if changed else "")
+
+
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)\s*(?:;\s*([^\\]+?))?\s*\\?\s*$")
+
+
+def locked_pins(lock_text: str) -> list[tuple[str, str, str | None]]:
+    """(name, version, marker or None) of each pin of a pip-compile/uv lock file."""
+    out = []
+    for line in lock_text.splitlines():
+        m = _PIN.match(line)
+        if m:
+            out.append((m.group(1), m.group(2), m.group(3)))
+    return out
+
+
+def lock_mismatches(lock_text: str) -> list[str]:
+    """What differs between the lock and this environment (packages for this platform only)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.markers import Marker
+    from packaging.utils import canonicalize_name
+
+    problems = []
+    for name, want, marker in locked_pins(lock_text):
+        if marker and not Marker(marker).evaluate():
+            continue  # another platform's package (pywin32-ctypes on Linux, ...)
+        try:
+            have = version(canonicalize_name(name))
+        except PackageNotFoundError:
+            problems.append(f"{name}: locked {want}, not installed")
+            continue
+        if canonicalize_name(have) != canonicalize_name(want):
+            problems.append(f"{name}: locked {want}, installed {have}")
+    return problems
 
 
 def executable(bundle: Path) -> Path:
@@ -62,7 +118,7 @@ def dir_size(path: Path) -> tuple[int, int]:
     return total, files
 
 
-def build(dist: Path, work: Path, build_date: str, version: str, *, quiet: bool) -> Path:
+def build(dist: Path, work: Path, build_date: str, version: str, *, quiet: bool, commit: str = "") -> Path:
     work.mkdir(parents=True, exist_ok=True)
     saved = work / "_build.py.orig"
     if saved.exists():
@@ -71,7 +127,7 @@ def build(dist: Path, work: Path, build_date: str, version: str, *, quiet: bool)
     original = BUILD_PY.read_text(encoding="utf-8")
     saved.write_text(original, encoding="utf-8")
     try:
-        new = stamped(original, build_date, version)
+        new = stamped(original, build_date, version, commit)
         if new != original:  # an unchanged file is not rewritten: other runs may be reading it
             BUILD_PY.write_text(new, encoding="utf-8")
         cmd = [
@@ -99,11 +155,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-date", default=datetime.now(UTC).date().isoformat(),
                         help="date stamped into the bundle (default: today, UTC)")
     parser.add_argument("--version", default=None, help="version (default: pyproject.toml)")
+    parser.add_argument("--commit", default=None, help="commit stamped into the bundle (default: git)")
     parser.add_argument("--quiet", action="store_true", help="PyInstaller warnings only")
+    parser.add_argument("--locked", type=Path, default=None,
+                        help="refuse to build unless this environment matches the lock file exactly")
     args = parser.parse_args(argv)
     started = time.monotonic()
+    if args.locked is not None:
+        problems = lock_mismatches(args.locked.read_text(encoding="utf-8"))
+        if problems:
+            raise SystemExit("the environment differs from " + str(args.locked) + ":\n  "
+                             + "\n  ".join(problems))
+        print(f"environment matches {args.locked}")
+    commit = args.commit if args.commit is not None else git_commit()
     bundle = build(args.dist.resolve(), args.work.resolve(), args.build_date,
-                   args.version or project_version(), quiet=args.quiet)
+                   args.version or project_version(), quiet=args.quiet, commit=commit)
     exe = executable(bundle)
     if not exe.exists():
         raise SystemExit(f"the build finished but {exe} is missing")
@@ -112,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bundle: {bundle} ({size / 1e6:.0f} MB in {files} files, built in {seconds:.0f}s)")
     print(f"run:    {exe} --selftest")
     print(json.dumps({"bundle": str(bundle), "executable": str(exe), "bytes": size,
-                      "files": files, "seconds": round(seconds, 1)}))
+                      "files": files, "seconds": round(seconds, 1), "commit": commit}))
     return 0
 
 

@@ -25,6 +25,13 @@ per state and the file's SHA-256. The manifest holds no personal data.
   for those it already has, so nothing is applied twice; what was recorded
   and synced after the backup comes back by pull.
 
+A restore replaces ``station.db``, which Windows refuses while any process has
+it open (``WinError 32``, a ``PermissionError``): the app (its lock,
+``station.instance``, is checked first: ``restore.app_running``) or an
+antivirus scanning the file. A file held for a moment is retried a few times;
+one still held gets ``restore.file_in_use``, and whatever had been moved aside
+is put back, so a refused restore leaves the station exactly as it was.
+
 The hub token is never in a backup (secrets stay in the keyring): a station
 restored on a new laptop is enrolled again with a new one-time code.
 """
@@ -38,6 +45,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -47,7 +55,7 @@ from typing import Any
 import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy.exc import DBAPIError
 
-from station import keys
+from station import instance, keys
 from station.audit import verify_chain
 from station.clock import iso, system_clock, to_site_time
 from station.db import integrity_check, make_engine, open_raw
@@ -437,6 +445,34 @@ def verify_backup(path: Path, key: bytes, manifest: Manifest | None = None) -> d
     return d
 
 
+# A file an antivirus scans is held for a moment: retry, a few times and bounded (~4 s).
+HELD_RETRY_DELAYS_S = (0.25, 0.5, 1.0, 2.0)
+_sleep = time.sleep  # tests replace it: the retries are counted, not timed
+
+
+class _FileHeld(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _replace_held(src: Path, dst: Path, held: str) -> None:
+    """``os.replace`` that waits out a short hold (antivirus); ``_FileHeld`` if it lasts.
+
+    On Windows a file another process has open cannot be renamed or replaced
+    (``PermissionError``, WinError 32 "being used by another process").
+    """
+    for delay in (*HELD_RETRY_DELAYS_S, None):
+        try:
+            os.replace(src, dst)
+            return
+        except PermissionError:
+            if delay is None:
+                raise _FileHeld(held) from None
+            log.info("file held by another process; retrying in %.2fs", delay)
+            _sleep(delay)
+
+
 def _move_aside(ddir: Path, when: datetime) -> Path | None:
     current = db_path(ddir)
     if not current.exists():
@@ -449,11 +485,27 @@ def _move_aside(ddir: Path, when: datetime) -> Path | None:
     aside.mkdir(parents=True)
     # The -wal and -shm files go with it: left behind, SQLite would replay the old
     # database's WAL into the restored file.
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        f = current.with_name(current.name + suffix)
-        if f.exists():
-            os.replace(f, aside / f.name)
+    moved: list[Path] = []
+    try:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            f = current.with_name(current.name + suffix)
+            if f.exists():
+                _replace_held(f, aside / f.name, f.name)
+                moved.append(f)
+    except _FileHeld:
+        _put_back(aside, moved)
+        raise
     return aside
+
+
+def _put_back(aside: Path, originals: list[Path]) -> None:
+    """Undo :func:`_move_aside` (a restore that could not finish leaves the station as it was)."""
+    for f in reversed(originals):
+        os.replace(aside / f.name, f)
+    try:
+        aside.rmdir()
+    except OSError:
+        pass
 
 
 def restore_backup(
@@ -480,6 +532,9 @@ def restore_backup(
     if not mpath.is_file():
         raise StoreError("restore.no_manifest")
     manifest = Manifest.load(mpath)
+    if instance.is_held(ddir):
+        # The app has this station open: its file cannot (and must not) be swapped under it.
+        raise StoreError("restore.app_running")
     existing: dict[str, Any] | None = None
     if (ddir / "station.json").exists():
         existing = _read_meta(ddir)
@@ -520,8 +575,20 @@ def restore_backup(
             raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             raw.close()
-        replaced = _move_aside(ddir, when)
-        os.replace(staged, db_path(ddir))
+        try:
+            replaced = _move_aside(ddir, when)
+            try:
+                _replace_held(staged, db_path(ddir), db_path(ddir).name)
+            except _FileHeld:
+                if replaced is not None:
+                    current = db_path(ddir)
+                    _put_back(replaced, [current.with_name(current.name + s) for s in
+                                         ("", "-wal", "-shm", "-journal")
+                                         if (replaced / (current.name + s)).exists()])
+                raise
+        except _FileHeld as exc:
+            log.warning("restore refused: the station file is held by another process")
+            raise StoreError("restore.file_in_use", file=exc.name) from None
         for suffix in ("-wal", "-shm"):
             staged.with_name(staged.name + suffix).unlink(missing_ok=True)
     finally:

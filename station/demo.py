@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlalchemy import text
+
 from station import refdata
 from station.dto import LotInput, PastDoseInput, PersonInput, UserInput
 from station.services import admin, clinical, people
@@ -146,11 +148,15 @@ def generate(
             progress(done, people_count)
     # Some people bring a paper certificate of earlier doses given elsewhere.
     hist_rng = random.Random(seed + 1)
+    with st.read() as conn:
+        births: dict[str, str] = {str(r[0]): str(r[1]) for r in conn.execute(text("SELECT id, birth FROM person"))}
     for pid in people_made:
         if hist_rng.random() >= history_share:
             continue
         vaccine = hist_rng.choice(["AZ", "PFIZER", "VEROCELL", "MODERNA"])
         first = date(2021, hist_rng.randint(7, 10), hist_rng.randint(1, 28))
+        if int(str(births.get(pid, "1900"))[:4]) > first.year - 19:
+            continue  # a minor in 2021: these adult vaccines were not for them
         gaps = {"AZ": 70, "PFIZER": 21, "VEROCELL": 28, "MODERNA": 28}
         clinical.record_past_dose(
             st, actors["clerk"], PastDoseInput(pid, vaccine, 1, "primary", first.isoformat())

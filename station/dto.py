@@ -98,8 +98,11 @@ class DoseInput:
     dose_number: int | None = None  # defaults to the suggestion from history
     kind: str | None = None  # "primary" | "additional" | "booster"
     administered_at: str | None = None  # ISO; defaults to now
-    injection_site: str = "left_deltoid"
+    injection_site: str = "left_deltoid"  # the UI passes the site the clerk chose
     confirm: frozenset[str] = field(default_factory=frozenset)
+    override: frozenset[str] = field(default_factory=frozenset)
+    """Clinical refusals (age limits, contraindication) a supervisor overrides."""
+    override_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +136,10 @@ class DoseDTO:
     voided: bool
     void_reason: str | None
     warnings: tuple[FieldIssue, ...] = ()
+    volume_ml: float | None = None
+    """What was injected (a half-dose booster is 0.25 ml); None for doses from paper."""
+    override_reason: str | None = None
+    """Set when a supervisor overrode an age limit or contraindication for this dose."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +150,23 @@ class DoseSuggestionDTO:
     earliest: str | None
     latest: str | None
     complete: bool
+    recommended: str | None = None
+    """From this day the gap is the recommended one (``earliest`` is the minimum)."""
+    profile: str = ""
+    """The interval profile applied (``national``, ``dong-nai``, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningFormChoice:
+    """The form a person is screened with today, and why (their age and sex)."""
+
+    form_id: str | None
+    """None: no form covers this age on this day (COVID-19 forms start at 5)."""
+    day: str
+    age_min: int | None
+    age_max: int | None
+    sex: str | None
+    guardian: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +188,8 @@ class LotDTO:
     lot_number: str
     expiry: str
     doses_received: int
-    doses_used: int
+    doses_used: float
+    """Standard doses used: a half-dose injection takes half (``station.stock``)."""
     received_on: str
     active: bool
 

@@ -10,7 +10,8 @@ Hierarchy::
     StationError
     ├── ValidationError        one or more FieldIssue with severity "error"
     ├── DomainError            a rule refused the action (code + params)
-    │   └── NeedsConfirmation  warnings that the user must explicitly confirm
+    │   ├── NeedsConfirmation  warnings that the user must explicitly confirm
+    │   └── NeedsOverride      clinical refusals only a supervisor may override
     ├── PermissionDenied       the actor's role may not perform the action
     ├── NotFound               an entity id does not exist
     └── StoreError             the database cannot be opened or used
@@ -25,7 +26,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Severity = Literal["error", "warning"]
+# "info": a note shown with the result that needs no confirmation (e.g. a dose
+# given after the minimum but before the recommended interval).
+Severity = Literal["error", "warning", "info"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,20 @@ class NeedsConfirmation(DomainError):
     def __init__(self, warnings: list[FieldIssue] | tuple[FieldIssue, ...]) -> None:
         self.warnings: tuple[FieldIssue, ...] = tuple(warnings)
         super().__init__(None, warnings=sorted(w.code for w in self.warnings))
+
+
+class NeedsOverride(DomainError):
+    """A clinical rule refuses the action; only a supervisor may override it, with a reason.
+
+    ``issues`` are the refusals (errors); call again with their codes in
+    ``override``, a reason, and a supervisor as the approver. The override is audited.
+    """
+
+    code = "override.required"
+
+    def __init__(self, issues: list[FieldIssue] | tuple[FieldIssue, ...]) -> None:
+        self.issues: tuple[FieldIssue, ...] = tuple(issues)
+        super().__init__(None, codes=sorted(i.code for i in self.issues))
 
 
 class PermissionDenied(StationError):

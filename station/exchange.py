@@ -709,7 +709,11 @@ def check_file(path: Path | str, mapping: ColumnMapping, *, today: date) -> Chec
     name_char_rows = 0
     for n, cells in table.rows:
         person, conv = row_to_person(cells, table.columns, mapping, decoders)
-        issues += [RowIssue(n, i.field, i.code, i.severity, i.params) for i in conv]
+        # A person field never carries a note ("info"); report one as a warning if it did.
+        issues += [
+            RowIssue(n, i.field, i.code, "error" if i.is_error else "warning", i.params)
+            for i in conv
+        ]
         if person is None:
             continue
         try:

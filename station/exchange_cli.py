@@ -29,7 +29,7 @@ from typing import Any
 from station import exchange, reports
 from station.cli import EXIT_CHECK, EXIT_OK, EXIT_USAGE
 from station.reports import DailyReport
-from station.reports_xlsx import write_report_xlsx
+from station.reports_xlsx import number_text, write_report_xlsx
 from station.rules import vietnam as vn
 from station.store import Actor, Station, default_data_dir, open_station
 
@@ -111,11 +111,17 @@ def format_report(rep: DailyReport) -> list[str]:
     ]
     for c in rep.doses:
         group = c.priority_group if c.priority_group is not None else "-"
-        lines.append(f"  {c.vaccine_code:9} dose {c.dose_number} {c.kind:10} group {group!s:>3}  {c.count}")
-    for lot in rep.lots:
+        volume = f" ({number_text(c.volume_ml, 'en')} ml)" if c.volume_ml is not None else ""
         lines.append(
-            f"  lot {lot.vaccine_code}/{lot.lot_number}: used {lot.used_day} today, "
-            f"{lot.used_to_date} to date of {lot.doses_received}, {lot.remaining} left"
+            f"  {c.vaccine_code:9} dose {c.dose_number} {c.kind:10} group {group!s:>3}  {c.count}{volume}"
+        )
+    for lot in rep.lots:
+        used_day, to_date, left = (
+            number_text(x, "en") for x in (lot.used_day, lot.used_to_date, lot.remaining)
+        )
+        lines.append(
+            f"  lot {lot.vaccine_code}/{lot.lot_number}: used {used_day} today, "
+            f"{to_date} to date of {lot.doses_received}, {left} left"
         )
     return lines
 

@@ -54,6 +54,11 @@ MESSAGES = {
     "restore.needs_recovery_code": "This machine's keyring has no key for that station: give --recovery-code.",
     "restore.schema_newer": "The backup was written by a newer Trạm Tiêm; install that version first.",
     "restore.station_mismatch": "The backup file and its manifest describe different stations.",
+    "restore.app_running": "Trạm Tiêm is open on this laptop for this station. Close it (every window; "
+                           "also stop any `tramtiem sync` running), then run the restore again. Nothing was changed.",
+    "restore.file_in_use": "The station's database file is held by another program (Trạm Tiêm, a backup or "
+                           "an antivirus scan). Close Trạm Tiêm, wait a minute for the scan to finish (or "
+                           "exclude the data folder from scanning), then run the restore again. Nothing was changed.",
     "backup.bad_manifest": "The manifest file cannot be read.",
     "backup.copy_mismatch": "The copy on the target drive differs from the backup: the drive may be failing.",
     "sync.not_enrolled": "This station is not enrolled with a hub (no token on this machine): run tramtiem enroll.",

@@ -13,7 +13,17 @@ the hub has acknowledged the row).
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, text
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -153,6 +163,12 @@ class Dose(Base):
     voided_by: Mapped[str | None] = mapped_column(String(36))
     voided_at: Mapped[str | None] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # 0004: what was injected (a half-dose booster is 0.25 ml; NULL before 0004 and
+    # for doses copied from paper), and a supervisor's override of an age limit or a
+    # contraindication (who, why; the codes are in the audit log).
+    volume_ml: Mapped[float | None] = mapped_column(Float)
+    override_by: Mapped[str | None] = mapped_column(String(36))
+    override_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_dose_site_day", "site_code", "day"),)
 

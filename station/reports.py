@@ -27,7 +27,7 @@ from datetime import date
 
 from sqlalchemy import text
 
-from station import refdata, replica
+from station import refdata, replica, stock
 from station.clock import iso
 from station.dto import PersonDTO
 from station.services import clinical, people
@@ -45,6 +45,9 @@ class DoseCount:
     kind: str
     priority_group: int | None  # None: the person has no group recorded
     count: int
+    volume_ml: float | None = None
+    """The volume injected, when it is not the product's standard dose (a half-dose
+    booster: 0.25 ml); None when standard or not recorded. Rows differ by it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +57,13 @@ class LotLine:
     lot_number: str
     expiry: str
     doses_received: int
-    used_day: int
-    used_to_date: int
+    used_day: float
+    used_to_date: float
+    """Standard doses: a half-dose injection takes half a dose (``station.stock``)."""
 
     @property
-    def remaining(self) -> int:
-        return self.doses_received - self.used_to_date
+    def remaining(self) -> float:
+        return stock.round_doses(self.doses_received - self.used_to_date)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,21 +108,25 @@ class DailyReport:
 
 
 _DOSES_SQL = """
-SELECT d.vaccine_code, d.dose_number, d.kind, p.priority_group, count(*)
+SELECT d.vaccine_code, d.dose_number, d.kind, p.priority_group, d.volume_ml, count(*)
 FROM dose d JOIN person p ON p.id = d.person_id
 WHERE d.site_code = :s AND d.day = :d AND d.source = 'site' AND d.voided = 0
-GROUP BY d.vaccine_code, d.dose_number, d.kind, p.priority_group
+GROUP BY d.vaccine_code, d.dose_number, d.kind, p.priority_group, d.volume_ml
 """
 
 _LOTS_SQL = """
-SELECT l.id, l.vaccine_code, l.lot_number, l.expiry, l.doses_received, l.active, l.received_on,
-  (SELECT count(*) FROM dose d WHERE d.lot_id = l.id AND d.voided = 0 AND d.source = 'site'
-     AND d.day = :d) AS used_day,
-  (SELECT count(*) FROM dose d WHERE d.lot_id = l.id AND d.voided = 0 AND d.source = 'site'
-     AND d.day <= :d) AS used_to_date
+SELECT l.id, l.vaccine_code, l.lot_number, l.expiry, l.doses_received, l.active, l.received_on
 FROM vaccine_lot l WHERE l.site_code = :s
 ORDER BY l.vaccine_code, l.lot_number
 """
+
+
+def _odd_volume(vaccine_code: str, volume: float | None) -> float | None:
+    """``volume`` when it is not the product's standard dose, else None."""
+    v = refdata.vaccines().get(vaccine_code)
+    if volume is None or v is None or v.dose_volume_ml is None:
+        return None
+    return None if abs(volume - v.dose_volume_ml) < 1e-9 else float(volume)
 
 # The latest screening of each person that day decides (window function: one pass).
 _SCREENING_SQL = """
@@ -156,31 +164,43 @@ def daily_report(st: Station, day: date, *, site_code: str | None = None) -> Dai
         name = replica.site_name(conn) if site == st.site_code else ""
         dose_rows = conn.execute(text(_DOSES_SQL), params).all()
         lot_rows = conn.execute(text(_LOTS_SQL), params).all()
+        site_doses = "AND d.source = 'site' AND "
+        used_day = stock.lot_usage(conn, site, site_doses + "d.day = :d", d=params["d"])
+        used_to_date = stock.lot_usage(conn, site, site_doses + "d.day <= :d", d=params["d"])
         scr_rows = conn.execute(text(_SCREENING_SQL), params).all()
         ae_rows = conn.execute(text(_ADVERSE_SQL), params).all()
         people_vacc, voided, expected, checked_in = conn.execute(text(_COUNTS_SQL), params).one()
 
+    merged: dict[tuple[str, int, str, int | None, float | None], int] = {}
+    for r in dose_rows:
+        # A standard volume and an unrecorded one (doses before schema 0004) are one row.
+        key = (str(r[0]), int(r[1]), str(r[2]), r[3], _odd_volume(str(r[0]), r[4]))
+        merged[key] = merged.get(key, 0) + int(r[5])
     doses = tuple(
         sorted(
-            (DoseCount(str(r[0]), int(r[1]), str(r[2]), r[3], int(r[4])) for r in dose_rows),
+            (DoseCount(k[0], k[1], k[2], k[3], n, k[4]) for k, n in merged.items()),
             key=lambda c: (
                 c.vaccine_code,
                 _rank(KIND_ORDER, c.kind),
                 c.dose_number,
                 c.priority_group if c.priority_group is not None else 99,
+                c.volume_ml or 0.0,
             ),
         )
     )
     lots = tuple(
-        LotLine(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), int(r[7]), int(r[8]))
+        LotLine(
+            str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]),
+            used_day.get(str(r[0]), 0.0), used_to_date.get(str(r[0]), 0.0),
+        )
         for r in lot_rows
         # A lot received after the day, or retired and untouched that day, is noise.
-        if str(r[6]) <= day.isoformat() and (r[5] or int(r[7]) > 0)
+        if str(r[6]) <= day.isoformat() and (r[5] or used_day.get(str(r[0]), 0.0) > 0)
     )
     screening = tuple(
         sorted(
             (OutcomeCount(str(r[0]), int(r[1])) for r in scr_rows),
-            key=lambda o: _rank(("eligible", "caution", "defer", "hospital", "contraindicated"), o.outcome),
+            key=lambda o: _rank(refdata.outcome_precedence(), o.outcome),
         )
     )
     adverse = tuple(

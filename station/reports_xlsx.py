@@ -31,6 +31,7 @@ LABELS: dict[str, dict[str, str]] = {
         "sheet_adverse": "Phản ứng sau tiêm",
         "item": "Chỉ tiêu",
         "count": "Số lượng",
+        "volume": "Thể tích (ml)",
         "doses": "Tổng số mũi tiêm",
         "people_vaccinated": "Số người được tiêm",
         "doses_voided": "Mũi đã hủy (không tính)",
@@ -79,6 +80,7 @@ LABELS: dict[str, dict[str, str]] = {
         "sheet_adverse": "Adverse events",
         "item": "Item",
         "count": "Count",
+        "volume": "Volume (ml)",
         "doses": "Doses given",
         "people_vaccinated": "People vaccinated",
         "doses_voided": "Voided doses (not counted)",
@@ -136,6 +138,18 @@ def outcome_label(code: str, lang: str) -> str:
     return o.name_vi if lang == "vi" else o.name_en
 
 
+def number_text(value: float, lang: str) -> str:
+    """``12``, ``12.5`` / ``12,5`` (Vietnamese decimal comma); at most 2 decimals."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def dose_label(vaccine_code: str, volume_ml: float | None, lang: str) -> str:
+    """The vaccine's name, with the volume when it is not the standard dose."""
+    name = vaccine_label(vaccine_code, lang)
+    return name if volume_ml is None else f"{name} ({number_text(volume_ml, lang)} ml)"
+
+
 def display_day(iso_day: str) -> str:
     y, m, d = iso_day.split("-")
     return f"{d}/{m}/{y}"
@@ -177,13 +191,15 @@ def write_report_xlsx(report: DailyReport, path: Path | str, *, lang: str = "vi"
 
     ds = wb.create_sheet(L["sheet_doses"])
     head(ds, [L["vaccine_code"], L["vaccine"], L["dose_number"], L["kind_code"], L["kind"],
-              L["group"], L["count"]])
+              L["group"], L["count"], L["volume"]])
     for c in report.doses:
+        # Volume only where it is not the standard dose (a half-dose booster).
         ds.append([c.vaccine_code, vaccine_label(c.vaccine_code, lang), c.dose_number, c.kind,
                    L.get(c.kind, c.kind),
-                   c.priority_group if c.priority_group is not None else L["none_group"], c.count])
+                   c.priority_group if c.priority_group is not None else L["none_group"], c.count,
+                   c.volume_ml])
     ds.append([L["total"], None, None, None, None, None, t.doses])
-    for col, width in zip("ABCDEFG", (12, 38, 9, 12, 12, 16, 10), strict=True):
+    for col, width in zip("ABCDEFGH", (12, 38, 9, 12, 12, 16, 10, 12), strict=True):
         ds.column_dimensions[col].width = width
 
     ls = wb.create_sheet(L["sheet_lots"])

@@ -25,12 +25,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"register", "update_contact", "update_identity", "check_in", "record_screening",
            "record_dose", "record_past_dose", "record_adverse_event", "end_observation",
            "void_dose", "manage_lots", "manage_staff", "add_expected", "resolve_review",
-           "view_reports"}
+           "view_reports", "override_dose_rule", "set_interval_profile"}
     ),
     # IT staff: set-up and stock, not clinical entry.
     "admin": frozenset(
         {"search", "view_person", "manage_lots", "manage_staff", "manage_admins", "add_expected",
-         "view_reports", "settings", "view_recovery_code"}
+         "view_reports", "settings", "view_recovery_code", "set_interval_profile"}
     ),
     # The installer's own actor (CLI init/demo): creates the first users and lots only.
     "system": frozenset({"manage_lots", "manage_staff", "manage_admins", "view_recovery_code"}),

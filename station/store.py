@@ -33,7 +33,7 @@ from station.ids import uuid7
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 GENESIS_HASH = "0" * 64
 SITE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 # A wall clock this far behind the last op, or off from the hub, "looks wrong".

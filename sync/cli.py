@@ -25,7 +25,7 @@ from station import keys, replica
 from station.errors import KeyringUnavailable, StoreError
 from station.ids import uuid7
 from station.store import Station, default_data_dir, init_station, open_station
-from sync.client import HubClient, HubError
+from sync.client import TLS_HINTS, HubClient, HubError
 from sync.engine import SyncEngine, SyncReport, SyncSettings
 from sync.protocol import EnrollRequest
 
@@ -157,7 +157,9 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     try:
         res = enroll_station(ddir, args.hub, args.code, site_letter=args.site_letter, name=args.name or "")
     except EnrollFailed as exc:
-        if exc.exit_code == EXIT_HUB and exc.code != "enroll.station_mismatch":
+        if exc.code in TLS_HINTS:
+            print(f"error: enrollment failed [{exc.code}]: {exc.message}", file=sys.stderr)
+        elif exc.exit_code == EXIT_HUB and exc.code != "enroll.station_mismatch":
             print(f"error: enrollment failed [{exc.code}] {exc.message}".rstrip(), file=sys.stderr)
         else:
             print(f"error: {exc.message} [{exc.code}]", file=sys.stderr)
@@ -190,7 +192,11 @@ def format_report(r: SyncReport) -> str:
         extra.append(f"{r.parked} changes parked")
     if r.stalled:
         extra.append("STALLED: the queue is not moving")
-    return ", ".join(parts) + ("; " + "; ".join(extra) if extra else "")
+    line = ", ".join(parts) + ("; " + "; ".join(extra) if extra else "")
+    if r.error in TLS_HINTS:
+        # Not "offline": the line works, the certificate does not. Say what IT staff must do.
+        line += f"\n  certificate problem: {TLS_HINTS[r.error]}"
+    return line
 
 
 def cmd_sync(args: argparse.Namespace) -> int:

@@ -9,10 +9,16 @@ Exceptions (all subclasses of :class:`HubError`; every one carries a stable
 
     HubError
     ├── HubUnreachable     network error, timeout, 5xx, unreadable answer: retry later
-    │   └── HubTimeout     the request was sent and no (complete) answer came in time:
-    │                      the hub may have applied it (send the same op_ids again)
+    │   ├── HubTimeout     the request was sent and no (complete) answer came in time:
+    │   │                  the hub may have applied it (send the same op_ids again)
+    │   └── HubTlsError    the hub's certificate is not trusted (``hub.tls_*``): IT staff
+    │                      must act (install the CA); retried, but never shown as "offline"
     ├── HubRejected        4xx with an ErrorBody: retrying the same request will not help
     │   └── ReplicaRegressed   409 ``replica.regressed``: rotate the replica epoch, re-push
+
+HTTPS is verified against the operating system's trust store (``sync.tls``:
+the Windows certificate store on site laptops, where IT staff put a private
+CA), never against certifi's list alone, and never switched off.
 
 urllib3's ``Retry`` is deliberately not used: it does not retry POST by default,
 and the engine owns the retry policy (backoff, batch shrinking, the outbox).
@@ -23,12 +29,15 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import ssl
 from typing import Any, TypeVar
 
 import requests
 import urllib3
 from pydantic import BaseModel, ValidationError
+from requests.adapters import HTTPAdapter
 
+from sync import tls
 from sync.protocol import (
     API_PREFIX,
     TOKEN_HEADER,
@@ -73,6 +82,47 @@ class HubTimeout(HubUnreachable):
     """No complete answer in time; the request may have been applied."""
 
 
+class HubTlsError(HubUnreachable):
+    """The TLS handshake failed on the certificate: no data was exchanged.
+
+    Codes (:data:`TLS_CODES`): ``hub.tls_untrusted`` (issued by a CA this laptop
+    does not trust: a private CA or an HTTPS-scanning antivirus),
+    ``hub.tls_expired``, ``hub.tls_hostname`` (issued for another name than the
+    hub address), ``hub.tls_error`` (any other handshake failure). The message
+    tells IT staff what to do (``tramtiem sync`` and ``enroll`` print it; the
+    window shows a translated text for the code).
+    """
+
+
+TLS_CODES = frozenset({"hub.tls_untrusted", "hub.tls_expired", "hub.tls_hostname", "hub.tls_error"})
+
+TLS_HINTS = {
+    "hub.tls_untrusted": (
+        "the hub's certificate is issued by an authority this computer does not trust "
+        "(a private CA, or an antivirus that scans HTTPS). IT staff: install the CA "
+        "certificate in the Windows certificate store (Trusted Root Certification "
+        "Authorities), or point TRAMTIEM_CA_FILE at a PEM copy of it; see docs/it-guide.md"
+    ),
+    "hub.tls_expired": (
+        "the hub's certificate has expired (or this computer's date is wrong): check the "
+        "clock, then ask the hub's administrator to renew the certificate"
+    ),
+    "hub.tls_hostname": (
+        "the hub's certificate is for another name than the address this station uses: "
+        "enroll with the name written in the certificate, or ask for a certificate for this name"
+    ),
+    "hub.tls_error": (
+        "the secure connection to the hub failed (TLS handshake): check the address "
+        "(https:// for an https hub) and any proxy or antivirus between here and the hub"
+    ),
+}
+
+
+def is_tls_code(code: str | None) -> bool:
+    """True for the certificate codes: shown as a certificate problem, not as "offline"."""
+    return code in TLS_CODES
+
+
 class HubRejected(HubError):
     """The hub answered 4xx: the request as sent will not succeed by retrying."""
 
@@ -110,6 +160,12 @@ class HubClient:
         self._session = session or requests.Session()
         # Proxies from the environment must never see station traffic (tokens, data).
         self._session.trust_env = False
+        self.trust: tls.TrustInfo | None = None
+        if self.base_url.lower().startswith("https://"):
+            # The OS trust store (sync.tls), not certifi's list alone: site laptops trust the
+            # province's private CA through the Windows certificate store.
+            ctx, self.trust = tls.make_ssl_context()
+            self._session.mount("https://", _ContextAdapter(ctx))
 
     # ---- lifecycle ---------------------------------------------------------------
 
@@ -188,6 +244,10 @@ class HubClient:
                 method, url, data=data, params=params, headers=headers, timeout=timeout
             )
             content = resp.content  # read fully here: a cut body raises inside the try
+        except requests.exceptions.SSLError as exc:
+            code = _tls_code(exc)
+            log.warning("TLS handshake with the hub failed: %s", code)
+            raise HubTlsError(code, TLS_HINTS[code]) from None
         except requests.exceptions.ConnectTimeout:
             raise HubUnreachable("hub.connect_timeout") from None
         except requests.exceptions.ReadTimeout:
@@ -218,6 +278,60 @@ class HubClient:
         except ValidationError:
             # A cut or garbled body (proxy, captive portal): treat as no answer.
             raise HubTimeout("hub.bad_response", "", status=status) from None
+
+
+class _ContextAdapter(HTTPAdapter):
+    """An adapter whose connection pools verify with the given SSL context (sync.tls)."""
+
+    def __init__(self, ctx: ssl.SSLContext) -> None:
+        self._ctx = ctx
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self._ctx
+        super().init_poolmanager(*args, **kwargs)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and what it wraps (cause, context, urllib3's ``reason``, args[0]), bounded."""
+    out: list[BaseException] = []
+    cur: BaseException | None = exc
+    for _ in range(8):
+        if cur is None or any(cur is seen for seen in out):
+            break
+        out.append(cur)
+        reason = getattr(cur, "reason", None)
+        nxt = reason if isinstance(reason, BaseException) else None
+        if nxt is None and cur.args and isinstance(cur.args[0], BaseException):
+            nxt = cur.args[0]
+        cur = nxt or cur.__cause__ or cur.__context__
+    return out
+
+
+# The verify codes of the cases IT staff fix differently: OpenSSL's X509_V_ERR_* (Linux),
+# Windows' CERT_E_* (truststore passes CertVerifyCertificateChainPolicy's dwError) and
+# macOS' errSec* numbers. Windows' messages do not all say "expired", hence the numbers.
+_X509_EXPIRED = {10, 0x800B0101, -67818}  # CERT_HAS_EXPIRED, CERT_E_EXPIRED, errSecCertificateExpired
+_X509_HOSTNAME = {62, 64, 0x800B010F, -67602}  # HOSTNAME/IP_ADDRESS_MISMATCH, CERT_E_CN_NO_MATCH, errSecHostNameMismatch
+
+
+def _tls_code(exc: BaseException) -> str:
+    """``hub.tls_*`` for an SSL failure (see :class:`HubTlsError`)."""
+    for cur in _causes(exc):
+        if isinstance(cur, ssl.SSLCertVerificationError):
+            verify_code = getattr(cur, "verify_code", None)
+            text = f"{getattr(cur, 'verify_message', '') or ''} {cur}".lower()
+            if verify_code in _X509_EXPIRED or "expired" in text:
+                return "hub.tls_expired"
+            if verify_code in _X509_HOSTNAME or "mismatch" in text or "hostname" in text \
+                    or "host name" in text or "does not match" in text:
+                return "hub.tls_hostname"
+            return "hub.tls_untrusted"
+    for cur in _causes(exc):
+        text = str(cur).lower()
+        if "certificate verify failed" in text:
+            return "hub.tls_untrusted"
+    return "hub.tls_error"
 
 
 def _never_connected(exc: BaseException) -> bool:
@@ -252,10 +366,14 @@ def _error_body(content: bytes) -> ErrorBody | None:
 
 
 __all__ = [
+    "TLS_CODES",
+    "TLS_HINTS",
     "HubClient",
     "HubError",
     "HubRejected",
     "HubTimeout",
+    "HubTlsError",
     "HubUnreachable",
     "ReplicaRegressed",
+    "is_tls_code",
 ]

@@ -24,11 +24,18 @@ class PostgresUnavailable(RuntimeError):
     pass
 
 
+_EXE = ".exe" if os.name == "nt" else ""
+
+
 def find_bindir() -> Path | None:
-    """The newest installed PostgreSQL server bin dir (Debian layout), or $PG_BINDIR."""
-    env = os.environ.get("PG_BINDIR")
-    if env and (Path(env) / "initdb").exists():
-        return Path(env)
+    """The newest installed PostgreSQL server bin dir (Debian layout), or $PG_BINDIR.
+
+    On a GitHub Windows runner PostgreSQL is preinstalled and $PGBIN names its bin dir.
+    """
+    for var in ("PG_BINDIR", "PGBIN"):
+        env = os.environ.get(var)
+        if env and (Path(env) / f"initdb{_EXE}").exists():
+            return Path(env)
     candidates = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/initdb"),
         key=lambda p: int(Path(p).parts[-3].split(".")[0]),
@@ -36,7 +43,7 @@ def find_bindir() -> Path | None:
     if candidates:
         return Path(candidates[-1]).parent
     which = shutil.which("pg_ctl")
-    if which and (Path(which).parent / "initdb").exists():
+    if which and (Path(which).parent / f"initdb{_EXE}").exists():
         return Path(which).parent
     return None
 
@@ -93,7 +100,7 @@ def pg_cluster(*, durable: bool = False) -> Iterator[PgCluster]:
     data.mkdir()
     sock.mkdir()
     as_user: list[str] = []
-    if os.geteuid() == 0:
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
         # PostgreSQL will not run as root: hand the directories to the postgres user.
         shutil.chown(root, "postgres", "postgres")
         shutil.chown(data, "postgres", "postgres")
@@ -113,9 +120,12 @@ def pg_cluster(*, durable: bool = False) -> Iterator[PgCluster]:
         "--no-sync",
         "-E",
         "UTF8",
-        "--locale=C.UTF-8",
+        # Windows has no C.UTF-8 locale; C with UTF8 encoding sorts the same (bytewise).
+        "--locale=C" if os.name == "nt" else "--locale=C.UTF-8",
     )
-    opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    # Unix-domain sockets in our own directory (not /var/run/postgresql); TCP only on Windows.
+    sock_opt = "" if os.name == "nt" else f"-k {sock} "
+    opts = f"-p {port} {sock_opt}-c listen_addresses=127.0.0.1 -c max_connections=200"
     if not durable:
         opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     cluster._run(

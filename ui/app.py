@@ -14,8 +14,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, QTranslator
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, QTranslator
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from station import logsetup
 from station.backup import BackupScheduler
@@ -26,6 +26,7 @@ from ui.context import AppContext, Session
 from ui.login import LoginWindow
 from ui.main_window import MainWindow
 from ui.settings import UiSettings, load_settings, save_settings
+from ui.single_instance import InstanceGuard, ask_first_to_show
 from ui.sync_local import LocalSyncPoller
 from ui.sync_wiring import RunningSync, start_sync
 from ui.tasks import TaskManager
@@ -124,6 +125,24 @@ class StationApp(QObject):
         self.poller = LocalSyncPoller(st, self.tasks, self.bridge, self)
         self.poller.start(hub_configured=bool(self.settings.hub_url or hub_url))
         self.login.station_ready(st, self.ctx.site_name())
+
+    def front_window(self) -> QWidget:
+        """The window the user is working in: the setup wizard, the main window or the login."""
+        if self.wizard is not None:
+            return self.wizard
+        if self.main is not None:
+            return self.main
+        return self.login
+
+    def bring_forward(self) -> None:
+        """Another launch asked for this window (ui.single_instance): show it on top."""
+        win = self.front_window()
+        if win.isMinimized():
+            win.showNormal()
+        else:
+            win.show()
+        win.raise_()
+        win.activateWindow()
 
     # ---- sessions ---------------------------------------------------------------------------
 
@@ -293,10 +312,29 @@ def run(data_dir: Path | None = None, *, controller: SyncController | None = Non
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("Trạm Tiêm")
-    app = StationApp(qapp, ddir, controller=controller)
-    app.start()
-    quit_on_sigint(qapp)
+    # One station per data directory: a second double-click brings this window forward
+    # instead of starting a second sync engine and backup scheduler on the same file.
+    guard = InstanceGuard(ddir)
+    if not guard.claim():
+        if ask_first_to_show(guard.name):
+            log.info("already running: the first window was brought forward")
+            print("Trạm Tiêm is already open for this station: its window was brought forward.",
+                  file=sys.stderr)
+            return 0
+        log.warning("already running, and the first instance did not answer")
+        i18n.install(qapp, load_settings(ddir).language)
+        QMessageBox.information(None, "Trạm Tiêm", QCoreApplication.translate(
+            "StationApp", "Trạm Tiêm is already open on this computer for this station. "
+            "Look for its window in the taskbar."))
+        return 0
     try:
-        return int(qapp.exec())
+        app = StationApp(qapp, ddir, controller=controller)
+        guard.sig_raise_requested.connect(app.bring_forward)
+        app.start()
+        quit_on_sigint(qapp)
+        try:
+            return int(qapp.exec())
+        finally:
+            app.shutdown()
     finally:
-        app.shutdown()
+        guard.release()

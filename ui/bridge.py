@@ -23,10 +23,13 @@ from typing import Any, Literal, Protocol
 from PySide6.QtCore import QObject, Qt, Signal
 
 from station.errors import FieldIssue
+from sync.client import is_tls_code
 
 log = logging.getLogger(__name__)
 
-LineState = Literal["unknown", "unconfigured", "online", "offline", "syncing", "error"]
+# "certificate": the line works but the hub's certificate is not trusted (sync.client.TLS_CODES):
+# IT staff must act, so it is never shown as "offline".
+LineState = Literal["unknown", "unconfigured", "online", "offline", "syncing", "error", "certificate"]
 
 
 # ---- events (plain Python; safe to build and publish from any thread) -------------------
@@ -240,9 +243,11 @@ def from_engine_event(ev: object, now: datetime) -> list[object]:
     error = getattr(ev, "last_error", None)
     out: list[object] = []
     if state != "connecting":
-        out.append(
-            LineStateChanged(_ENGINE_LINE.get(state, "unknown"), str(error) if error and state in ("error", "offline") else None)
-        )
+        line: LineState = _ENGINE_LINE.get(state, "unknown")
+        detail = str(error) if error and state in ("error", "offline") else None
+        if detail is not None and is_tls_code(detail):
+            line = "certificate"
+        out.append(LineStateChanged(line, detail))
     pending = getattr(ev, "pending", None)
     if isinstance(pending, int):
         age = getattr(ev, "oldest_pending_age_s", None)

@@ -44,6 +44,8 @@ class AppContext:
 class Session:
     actor: Actor
     lot_id: str | None = None
+    injection_site: str | None = None
+    """Chosen once by the clerk and kept for the session, like the lot."""
     extra: dict[str, object] = field(default_factory=dict)
 
     def can(self, action: str) -> bool:

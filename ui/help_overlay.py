@@ -1,10 +1,27 @@
-"""F1: a full-window overlay listing every shortcut of the window and the current workspace."""
+"""F1: a full-window overlay listing every shortcut of the window and the current workspace.
+
+Its last line is the "About" of the program: version, commit and build date
+(``station._build``, stamped by packaging/build.py), what support asks first.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+
+
+def about_text() -> str:
+    """``Trạm Tiêm 0.1.0 · commit 1a2b3c4d5e6f · built 2026-11-26`` (translated labels)."""
+    from PySide6.QtCore import QCoreApplication
+
+    from station._build import BUILD_DATE, COMMIT, VERSION
+
+    commit = COMMIT[:12] + ("+dirty" if COMMIT.endswith("+dirty") else "") if COMMIT else \
+        QCoreApplication.translate("HelpOverlay", "source checkout")
+    return QCoreApplication.translate(
+        "HelpOverlay", "Trạm Tiêm {version} · commit {commit} · built {date}"
+    ).format(version=VERSION, commit=commit, date=BUILD_DATE)
 
 
 class HelpOverlay(QFrame):
@@ -18,6 +35,9 @@ class HelpOverlay(QFrame):
         self._grid.setHorizontalSpacing(24)
         self._grid.setVerticalSpacing(6)
         hint = QLabel(self.tr("Press F1 or Esc to close"), self)
+        self.about = QLabel(about_text(), self)
+        self.about.setObjectName("about")
+        self.about.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(60, 40, 60, 40)
         lay.addWidget(self._title)
@@ -25,6 +45,7 @@ class HelpOverlay(QFrame):
         lay.addLayout(self._grid)
         lay.addStretch(1)
         lay.addWidget(hint)
+        lay.addWidget(self.about)
         parent.installEventFilter(self)
         self.hide()
 

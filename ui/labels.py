@@ -51,9 +51,15 @@ SEVERITY = {
 }
 ID_TYPE = {
     "cccd": QT_TRANSLATE_NOOP("Labels", "CCCD (12 digits)"),
-    "cmnd": QT_TRANSLATE_NOOP("Labels", "CMND (9 digits)"),
+    "cmnd": QT_TRANSLATE_NOOP("Labels", "CMND (9 or 12 digits)"),
     "passport": QT_TRANSLATE_NOOP("Labels", "Passport"),
     "none": QT_TRANSLATE_NOOP("Labels", "No document"),
+}
+INJECTION_SITE = {
+    "left_deltoid": QT_TRANSLATE_NOOP("Labels", "Left upper arm"),
+    "right_deltoid": QT_TRANSLATE_NOOP("Labels", "Right upper arm"),
+    "left_thigh": QT_TRANSLATE_NOOP("Labels", "Left thigh"),
+    "right_thigh": QT_TRANSLATE_NOOP("Labels", "Right thigh"),
 }
 SOURCE = {
     "walk_in": QT_TRANSLATE_NOOP("Labels", "Walk-in"),
@@ -67,6 +73,7 @@ LINE = {
     "offline": QT_TRANSLATE_NOOP("Labels", "Offline"),
     "syncing": QT_TRANSLATE_NOOP("Labels", "Syncing…"),
     "error": QT_TRANSLATE_NOOP("Labels", "Sync error"),
+    "certificate": QT_TRANSLATE_NOOP("Labels", "Hub certificate problem"),
 }
 REVIEW_KIND = {
     "possible_duplicate_person": QT_TRANSLATE_NOOP("Labels", "Possible duplicate person"),
@@ -129,6 +136,17 @@ def vaccine_name(code: str) -> str:
     return v.name_vi if is_vietnamese() else v.name
 
 
+def number(value: float) -> str:
+    """``12``, ``12,5`` (Vietnamese decimal comma) or ``12.5``; at most 2 decimals."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") if is_vietnamese() else text
+
+
+def volume(ml: float | None) -> str:
+    """``0,25 ml``; empty when unknown."""
+    return "" if ml is None else f"{number(ml)} ml"
+
+
 def vaccine_short(code: str) -> str:
     """The brand alone ("Pfizer", "Vero Cell"), the same in both languages: for narrow columns."""
     try:
@@ -151,6 +169,14 @@ def outcome_name(code: str) -> str:
     if label is None:
         return code
     return label.name_vi if is_vietnamese() else label.name_en
+
+
+def outcome_short(code: str) -> str:
+    """"Trì hoãn" for "Trì hoãn tiêm chủng": where several outcomes share a line."""
+    label = refdata.screening_outcomes().get(code)
+    if label is None:
+        return code
+    return label.short_vi if is_vietnamese() else label.short_en
 
 
 def site_time(iso_text: str | None, fmt: str = "%H:%M") -> str:

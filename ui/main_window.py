@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from station.roles import can
 from station.store import Actor
-from ui import theme
+from ui import messages, theme
 from ui.context import AppContext, Session
 from ui.focus_input import FocusInput
 from ui.help_overlay import HelpOverlay
@@ -163,6 +163,7 @@ class MainWindow(QMainWindow):
 
         self.scanner = ScanCatcher(self, self)
         self.scanner.sig_scanned.connect(self._scanned)
+        self.scanner.sig_scan_refused.connect(self._scan_refused)
         self.idle = IdleWatcher(ctx.settings.idle_lock_minutes * 60_000, self)
         self.idle.sig_idle.connect(lambda: self.lock(idle=True))
         # Key presses reach the focus widget first: one filter there sees them all, where an
@@ -226,6 +227,16 @@ class MainWindow(QMainWindow):
             self.workspaces["reception"].handle_scan(payload)
         else:
             self.show_feedback(self.tr("Card scanned, but your role has no reception screen."))
+
+    def _scan_refused(self, code: str) -> None:
+        """A scan an input method rewrote: say so where the person is looking (never guessed)."""
+        current = self.current_workspace()
+        if current is not None and current.handle_scan_refused(code):
+            return
+        if self.show_workspace("reception"):
+            self.workspaces["reception"].handle_scan_refused(code)
+        else:
+            self.statusBar().showMessage(messages.text_for(code), 15000)
 
     # ---- help, lock ----------------------------------------------------------------------------
 

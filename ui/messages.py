@@ -20,12 +20,14 @@ from PySide6.QtCore import QCoreApplication
 from station.errors import (
     FieldIssue,
     NeedsConfirmation,
+    NeedsOverride,
     NotFound,
     PermissionDenied,
     StationError,
     StoreError,
     ValidationError,
 )
+from ui import labels
 from ui.i18n import QT_TRANSLATE_NOOP
 
 CTX = "Messages"
@@ -45,7 +47,7 @@ MESSAGES: dict[str, str] = {
     "sex.invalid": QT_TRANSLATE_NOOP("Messages", "Choose male or female."),
     "id.required": QT_TRANSLATE_NOOP("Messages", "Enter the ID number (or choose “no document”)."),
     "id.cccd_format": QT_TRANSLATE_NOOP("Messages", "A CCCD number has 12 digits (you typed {length})."),
-    "id.cmnd_format": QT_TRANSLATE_NOOP("Messages", "A CMND number has 9 digits (you typed {length})."),
+    "id.cmnd_format": QT_TRANSLATE_NOOP("Messages", "A CMND number has 9 or 12 digits (you typed {length})."),
     "id.passport_format": QT_TRANSLATE_NOOP("Messages", "A passport number has 6 to 12 letters and digits."),
     "id.not_expected": QT_TRANSLATE_NOOP("Messages", "“No document” is chosen: leave the number empty."),
     "id.province_unknown": QT_TRANSLATE_NOOP("Messages", "The first 3 digits are not a known province code: check the number."),
@@ -56,7 +58,7 @@ MESSAGES: dict[str, str] = {
     "phone.required": QT_TRANSLATE_NOOP("Messages", "Enter a mobile phone number."),
     "phone.invalid": QT_TRANSLATE_NOOP("Messages", "A mobile number has 10 digits and starts with 03, 05, 07, 08 or 09."),
     "phone.too_long": QT_TRANSLATE_NOOP("Messages", "The phone number is too long."),
-    "phone.landline": QT_TRANSLATE_NOOP("Messages", "This looks like a landline; enter a mobile number."),
+    "phone.landline": QT_TRANSLATE_NOOP("Messages", "A landline: it is kept, but it cannot receive an SMS. Add a mobile number if the person has one."),
     "phone.legacy_converted": QT_TRANSLATE_NOOP("Messages", "Old 11-digit number converted ({from} → {to})."),
     "phone.unknown_prefix": QT_TRANSLATE_NOOP("Messages", "Unusual prefix {prefix}: check the number."),
     "bhyt.invalid": QT_TRANSLATE_NOOP("Messages", "The health insurance number is not valid."),
@@ -93,6 +95,10 @@ MESSAGES: dict[str, str] = {
     "screening.unanswered": QT_TRANSLATE_NOOP("Messages", "Answer this question."),
     "screening.invalid": QT_TRANSLATE_NOOP("Messages", "Answer yes or no."),
     "screening.unknown_item": QT_TRANSLATE_NOOP("Messages", "Unknown question."),
+    "screening.not_applicable": QT_TRANSLATE_NOOP("Messages", "This question does not apply to this person."),
+    "screening.no_form": QT_TRANSLATE_NOOP("Messages", "No screening form covers this person's age today (COVID-19 forms start at age 5)."),
+    "form_id.not_current": QT_TRANSLATE_NOOP("Messages", "This screening form is not in use today."),
+    "form_id.wrong_age": QT_TRANSLATE_NOOP("Messages", "This screening form is for other ages."),
     "vitals.invalid": QT_TRANSLATE_NOOP("Messages", "Enter a number."),
     "vitals.implausible": QT_TRANSLATE_NOOP("Messages", "Check the value (expected {min} to {max})."),
     "outcome.invalid": QT_TRANSLATE_NOOP("Messages", "Choose the outcome."),
@@ -102,7 +108,17 @@ MESSAGES: dict[str, str] = {
     "dose.screening_not_cleared": QT_TRANSLATE_NOOP("Messages", "The screening did not clear this person for vaccination."),
     "dose.interval_too_short": QT_TRANSLATE_NOOP("Messages", "Only {days} days since the last dose (minimum {min_days})."),
     "dose.interval_too_long": QT_TRANSLATE_NOOP("Messages", "{days} days since the last dose (recommended at most {max_days})."),
-    "dose.mix_not_allowed": QT_TRANSLATE_NOOP("Messages", "This vaccine is not an allowed mix with the earlier doses."),
+    "dose.mix_not_allowed": QT_TRANSLATE_NOOP("Messages", "No rule allows this vaccine after {series_vaccine} on this day, at this age."),
+    "dose.mix_first_unavailable": QT_TRANSLATE_NOOP("Messages", "Another vaccine after {series_vaccine} is allowed only when {series_vaccine} is not available: confirm it is not."),
+    "dose.interval_below_recommended": QT_TRANSLATE_NOOP("Messages", "{days} days since the last dose: allowed here, but shorter than the recommended {recommended_days}."),
+    "dose.age_below_min": QT_TRANSLATE_NOOP("Messages", "This vaccine is for people aged {min_age} and over; this person is younger."),
+    "dose.age_above_max": QT_TRANSLATE_NOOP("Messages", "This vaccine is for people up to age {max_age}; this person is older."),
+    "dose.age_uncertain": QT_TRANSLATE_NOOP("Messages", "Only the birth year is known: check that the person's age fits this vaccine."),
+    "dose.contraindicated": QT_TRANSLATE_NOOP("Messages", "Contraindicated by today's screening: {condition}."),
+    "dose.before_in_use": QT_TRANSLATE_NOOP("Messages", "This vaccine was not in use before {in_use_from}: check the date."),
+    "given_on.before_birth": QT_TRANSLATE_NOOP("Messages", "The date is before the person's birth."),
+    "override.required": QT_TRANSLATE_NOOP("Messages", "Only a supervisor can let this dose through, with a reason."),
+    "profile.unknown": QT_TRANSLATE_NOOP("Messages", "Unknown interval profile."),
     "dose.number_unexpected": QT_TRANSLATE_NOOP("Messages", "Dose number differs from the history (expected dose {expected})."),
     "dose.number_invalid": QT_TRANSLATE_NOOP("Messages", "This dose number is not possible."),
     "dose.kind_unexpected": QT_TRANSLATE_NOOP("Messages", "Unexpected kind of dose for this history."),
@@ -128,6 +144,7 @@ MESSAGES: dict[str, str] = {
     "lot.exists": QT_TRANSLATE_NOOP("Messages", "This lot is already registered."),
     "vaccine_code.lot_mismatch": QT_TRANSLATE_NOOP("Messages", "The vaccine does not match the lot."),
     "vaccine_code.unknown": QT_TRANSLATE_NOOP("Messages", "Choose the vaccine."),
+    "vaccine_code.no_own_lots": QT_TRANSLATE_NOOP("Messages", "This product comes from the vials of {lot_product}: register the lot as {lot_product}."),
     "lot_number.required": QT_TRANSLATE_NOOP("Messages", "Enter the lot number."),
     "lot_number.too_long": QT_TRANSLATE_NOOP("Messages", "The lot number is too long (at most {max})."),
     "lot_number.invalid_chars": QT_TRANSLATE_NOOP("Messages", "Use letters, digits, “.”, “/” or “-” only."),
@@ -182,6 +199,12 @@ MESSAGES: dict[str, str] = {
     "dose.lot_mismatch": QT_TRANSLATE_NOOP("Messages", "The lot is of another vaccine."),
     "lookup.rate_limited": QT_TRANSLATE_NOOP("Messages", "Too many look-ups from this station; try again in a few minutes."),
     "server.busy": QT_TRANSLATE_NOOP("Messages", "The hub is busy; it will be tried again."),
+    "scan.ime_rewritten": QT_TRANSLATE_NOOP("Messages", "The card was not read: the Vietnamese typing program (Unikey or EVKey) changed what the scanner typed. Switch it to English: click its icon by the clock until it shows E (or press its switch keys, Ctrl+Shift or Alt+Z), then scan the card again."),
+    # the hub's HTTPS certificate (sync.client.TLS_CODES): the text is for IT staff
+    "hub.tls_untrusted": QT_TRANSLATE_NOOP("Messages", "The hub's certificate is issued by an authority this computer does not trust (a private CA, or an antivirus that scans HTTPS). Nothing is lost: records wait here. IT staff: install the CA certificate in Windows (Trusted Root Certification Authorities), or set TRAMTIEM_CA_FILE to a copy of it; see the IT guide."),
+    "hub.tls_expired": QT_TRANSLATE_NOOP("Messages", "The hub's certificate has expired, or this computer's date is wrong. Nothing is lost: records wait here. Check the clock, then ask the hub's administrator to renew the certificate."),
+    "hub.tls_hostname": QT_TRANSLATE_NOOP("Messages", "The hub's certificate is for another name than the address this station uses. Nothing is lost: records wait here. IT staff: enroll with the name in the certificate."),
+    "hub.tls_error": QT_TRANSLATE_NOOP("Messages", "The secure connection to the hub failed. Nothing is lost: records wait here. IT staff: check the hub address (https://) and any proxy or antivirus in between."),
     "review.not_found": QT_TRANSLATE_NOOP("Messages", "This review item no longer exists."),
     "review.not_open": QT_TRANSLATE_NOOP("Messages", "This review item was already decided."),
     "review.bad_action": QT_TRANSLATE_NOOP("Messages", "This decision does not fit this kind of item."),
@@ -229,8 +252,35 @@ BY_PROBLEM: dict[str, str] = {
 }
 
 
+CONDITIONS: dict[str, str] = {
+    "pregnancy": QT_TRANSLATE_NOOP("Messages", "pregnancy"),
+    "breastfeeding": QT_TRANSLATE_NOOP("Messages", "breastfeeding"),
+    "anaphylaxis_covid_vaccine": QT_TRANSLATE_NOOP(
+        "Messages", "anaphylaxis to a previous COVID-19 vaccine dose (same vaccine type)"),
+}
+_VACCINE_PARAMS = ("series_vaccine", "lot_product", "vaccine")
+_DAY_PARAMS = ("expiry", "in_use_from", "build_date")
+
+
 def _tr(source: str) -> str:
     return QCoreApplication.translate(CTX, source)
+
+
+def _humanise(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Codes in parameters as words: vaccine codes as names, conditions, dates dd/mm/yyyy."""
+    out = dict(params)
+    for key in _VACCINE_PARAMS:
+        if isinstance(out.get(key), str):
+            out[key] = labels.vaccine_name(out[key])
+    if isinstance(out.get("allowed"), list) and all(isinstance(a, str) for a in out["allowed"]):
+        out["allowed"] = ", ".join(labels.vaccine_name(a) for a in out["allowed"])
+    if isinstance(out.get("condition"), str):
+        cond = out["condition"]
+        out["condition"] = _tr(CONDITIONS[cond]) if cond in CONDITIONS else cond
+    for key in _DAY_PARAMS:
+        if isinstance(out.get(key), str) and len(out[key]) == 10:
+            out[key] = labels.site_date(out[key])
+    return out
 
 
 def _format(template: str, params: Mapping[str, Any]) -> str:
@@ -243,7 +293,7 @@ def _format(template: str, params: Mapping[str, Any]) -> str:
 
 def text_for(code: str, params: Mapping[str, Any] | None = None) -> str:
     """Translated text of a core code; the code itself when unknown (never empty)."""
-    params = params or {}
+    params = _humanise(params or {})
     if code in MESSAGES:
         return _format(_tr(MESSAGES[code]), params)
     problem = code.rsplit(".", 1)[-1]
@@ -262,6 +312,8 @@ def error_text(exc: BaseException) -> str:
         return " ".join(issue_text(i) for i in exc.issues)
     if isinstance(exc, NeedsConfirmation):
         return " ".join(issue_text(w) for w in exc.warnings)
+    if isinstance(exc, NeedsOverride):
+        return " ".join([text_for(exc.code), *(issue_text(i) for i in exc.issues)])
     if isinstance(exc, PermissionDenied):
         return text_for("permission.denied")
     if isinstance(exc, NotFound | StoreError | StationError):

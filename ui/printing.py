@@ -1,8 +1,11 @@
-"""Printing: the daily site report and the vaccination confirmation slip, as PDF.
+"""Printing: the daily site report and the vaccination confirmation slip, as PDF or to a printer.
 
-Both are HTML laid out by ``QTextDocument`` and written with ``QPdfWriter`` (A4,
-15 mm margins), so they print on any site printer from any PDF viewer and no
-printer driver is needed on the station.
+Both are HTML laid out by ``QTextDocument``. Written with ``QPdfWriter`` they
+print on any site printer from any PDF viewer, no driver needed. The slip also
+goes **straight to a printer** (``print_slip_to``: the Qt print dialog picks it
+once, the observation screen remembers it) in one of three layouts
+(``SLIP_LAYOUTS``): A4, A5, or an **80 mm receipt printer** (72 mm printable,
+one column, a page as long as the slip: roll paper).
 
 * The **daily report** takes its vocabulary from ``station.reports_xlsx.LABELS``: the
   PDF and the Excel workbook must say the same thing in the same words (and the
@@ -19,15 +22,33 @@ printer driver is needed on the station.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from pathlib import Path
 
 import segno
 from PySide6.QtCore import QMarginsF, QSizeF, QUrl
-from PySide6.QtGui import QFont, QImage, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtGui import (
+    QFont,
+    QImage,
+    QPagedPaintDevice,
+    QPageLayout,
+    QPageSize,
+    QPdfWriter,
+    QTextDocument,
+)
+from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
 from station import refdata
 from station.reports import DailyReport, SlipData
-from station.reports_xlsx import display_day, labels, outcome_label, vaccine_label
+from station.reports_xlsx import (
+    display_day,
+    dose_label,
+    labels,
+    number_text,
+    outcome_label,
+    vaccine_label,
+)
+from ui.settings import SLIP_LAYOUTS
 
 MARGIN_MM = 15.0
 # A4 printable area at 96 px per inch: the document is laid out at screen scale and
@@ -63,31 +84,91 @@ def _esc(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def write_pdf(body_html: str, path: Path | str, *, images: dict[str, QImage] | None = None,
-              title: str = "") -> Path:
-    """Lay out ``body_html`` on A4 pages and write the PDF; returns the path."""
-    out = Path(path)
-    writer = QPdfWriter(str(out))
-    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-    writer.setPageMargins(QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM),
-                          QPageLayout.Unit.Millimeter)
-    writer.setResolution(300)
-    writer.setTitle(title)
-    writer.setCreator("Trạm Tiêm")
+@dataclass(frozen=True, slots=True)
+class PageSpec:
+    """A paper: width and height in mm (height None: roll paper, as long as the content)."""
+
+    width_mm: float
+    height_mm: float | None
+    margin_mm: float
+    font_pt: float = 10.0
+
+
+PAGES: dict[str, PageSpec] = {
+    "a4": PageSpec(210.0, 297.0, MARGIN_MM),
+    "a5": PageSpec(148.0, 210.0, 10.0, 9.0),
+    # 80 mm thermal rolls print 72 mm wide; 4 mm each side.
+    "receipt80": PageSpec(80.0, None, 4.0, 8.0),
+}
+assert set(PAGES) == set(SLIP_LAYOUTS)
+_PX_PER_MM = 96 / 25.4
+
+
+def layout_for_page_width(width_mm: float) -> str:
+    """The slip layout that fits a paper chosen in the print dialog (receipt rolls are narrow)."""
+    if width_mm < 100:
+        return "receipt80"
+    if width_mm < 180:
+        return "a5"
+    return "a4"
+
+
+def _document(body_html: str, spec: PageSpec, images: dict[str, QImage] | None) -> tuple[QTextDocument, float]:
+    """The laid-out document and the page height in mm (the content's for roll paper)."""
     doc = QTextDocument()
     font = QFont()
     font.setFamilies(FONT_FAMILIES)
-    font.setPointSizeF(10)
+    font.setPointSizeF(spec.font_pt)
     doc.setDefaultFont(font)
     doc.setDefaultStyleSheet(_CSS)
     doc.setDocumentMargin(0)
     for name, image in (images or {}).items():
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), image)
     doc.setHtml(body_html)
+    # Laid out at screen scale (96 px per inch); the device scales it to the page, so point
+    # sizes in the HTML mean points on paper.
+    width_px = (spec.width_mm - 2 * spec.margin_mm) * _PX_PER_MM
+    if spec.height_mm is None:
+        doc.setTextWidth(width_px)
+        height_mm = doc.size().height() / _PX_PER_MM + 2 * spec.margin_mm + 1
+    else:
+        height_mm = spec.height_mm
     # A page size on the document makes print() paginate at this size without adding
     # its own page numbers, which would sit on top of the slip's signature area.
-    doc.setPageSize(QSizeF(_PAGE_W_PX, _PAGE_H_PX))
-    doc.print_(writer)
+    doc.setPageSize(QSizeF(width_px, (height_mm - 2 * spec.margin_mm) * _PX_PER_MM))
+    return doc, height_mm
+
+
+def _page_layout(spec: PageSpec, height_mm: float) -> QPageLayout:
+    if spec.height_mm is None:
+        size = QPageSize(QSizeF(spec.width_mm, height_mm), QPageSize.Unit.Millimeter, "Receipt 80 mm",
+                         QPageSize.SizeMatchPolicy.ExactMatch)
+    else:
+        size = QPageSize(QSizeF(spec.width_mm, spec.height_mm), QPageSize.Unit.Millimeter, "",
+                         QPageSize.SizeMatchPolicy.FuzzyMatch)
+    m = spec.margin_mm
+    return QPageLayout(size, QPageLayout.Orientation.Portrait, QMarginsF(m, m, m, m),
+                       QPageLayout.Unit.Millimeter)
+
+
+def render(body_html: str, device: QPagedPaintDevice, *, layout: str = "a4",
+           images: dict[str, QImage] | None = None) -> None:
+    """Lay out ``body_html`` for ``layout`` on a PDF writer or a printer, and print it."""
+    spec = PAGES[layout]
+    doc, height_mm = _document(body_html, spec, images)
+    device.setPageLayout(_page_layout(spec, height_mm))
+    doc.print_(device)
+
+
+def write_pdf(body_html: str, path: Path | str, *, images: dict[str, QImage] | None = None,
+              title: str = "", layout: str = "a4") -> Path:
+    """Lay out ``body_html`` on pages of ``layout`` (A4 by default) and write the PDF."""
+    out = Path(path)
+    writer = QPdfWriter(str(out))
+    writer.setResolution(300)
+    writer.setTitle(title)
+    writer.setCreator("Trạm Tiêm")
+    render(body_html, writer, layout=layout, images=images)
     return out
 
 
@@ -127,7 +208,7 @@ def report_html(rep: DailyReport, lang: str = "vi", *, site_name: str = "") -> s
                  f"<th>{_esc(L['count'])}</th></tr>")
     for c in rep.doses:
         group = c.priority_group if c.priority_group is not None else L["none_group"]
-        parts.append(f"<tr><td>{_esc(vaccine_label(c.vaccine_code, lang))}</td>"
+        parts.append(f"<tr><td>{_esc(dose_label(c.vaccine_code, c.volume_ml, lang))}</td>"
                      f"<td class='num'>{c.dose_number}</td><td>{_esc(L.get(c.kind, c.kind))}</td>"
                      f"<td class='num'>{_esc(group)}</td><td class='num'>{c.count}</td></tr>")
     parts.append(f"<tr><td colspan='4'><b>{_esc(L['total'])}</b></td>"
@@ -142,8 +223,10 @@ def report_html(rep: DailyReport, lang: str = "vi", *, site_name: str = "") -> s
     for lot in rep.lots:
         parts.append(f"<tr><td>{_esc(vaccine_label(lot.vaccine_code, lang))}</td>"
                      f"<td>{_esc(lot.lot_number)}</td><td>{display_day(lot.expiry)}</td>"
-                     f"<td class='num'>{lot.doses_received}</td><td class='num'>{lot.used_day}</td>"
-                     f"<td class='num'>{lot.used_to_date}</td><td class='num'>{lot.remaining}</td></tr>")
+                     f"<td class='num'>{lot.doses_received}</td>"
+                     f"<td class='num'>{number_text(lot.used_day, lang)}</td>"
+                     f"<td class='num'>{number_text(lot.used_to_date, lang)}</td>"
+                     f"<td class='num'>{number_text(lot.remaining, lang)}</td></tr>")
     parts.append("</table>")
 
     parts.append("<br/><table width='100%' cellspacing='0'><tr><td width='50%' valign='top'>")
@@ -218,7 +301,9 @@ def _bi_order(pair: tuple[str, str], *, sep: str = " / ", first: int = 0) -> str
     return f"{_esc(a)}{sep}<span class='en'>{_esc(b)}</span>"
 
 
-def slip_html(slip: SlipData, *, site_name: str = "", lang: str = "vi") -> str:
+def slip_html(slip: SlipData, *, site_name: str = "", lang: str = "vi", layout: str = "a4") -> str:
+    if layout == "receipt80":
+        return receipt_slip_html(slip, site_name=site_name, lang=lang)
     first = 1 if lang == "en" else 0
 
     def _bi(pair: tuple[str, str], *, sep: str = " / ") -> str:
@@ -287,6 +372,59 @@ def slip_html(slip: SlipData, *, site_name: str = "", lang: str = "vi") -> str:
     return "".join(parts)
 
 
+def receipt_slip_html(slip: SlipData, *, site_name: str = "", lang: str = "vi") -> str:
+    """The slip on an 80 mm receipt roll: one column, every row of the paper slip, both languages."""
+    first = 1 if lang == "en" else 0
+
+    def _bi(pair: tuple[str, str]) -> str:
+        return _bi_order(pair, sep="<br/>", first=first)
+
+    p = slip.person
+    F = SLIP_FIELDS
+    sex = SLIP_SEX.get(p.sex or "")
+    site_name = site_name or slip.site_name
+    site = f"{site_name} ({slip.site_code})" if site_name else slip.site_code
+    parts = [
+        f"<p align='center'><b>{_esc(SLIP_STATE[0])}</b><br/><u>{_esc(SLIP_STATE[1])}</u></p>",
+        f"<p align='center'><b>{_esc(SLIP_TITLE[first])}</b><br/>"
+        f"<span class='en'>{_esc(SLIP_TITLE[1 - first])}</span></p>",
+        f"<p align='center'><img src='{QR_URL}' width='110' height='110'/></p>",
+        "<table width='100%' cellspacing='0' cellpadding='1'>",
+    ]
+    for key, value in (
+        ("name", f"<b>{_esc(p.full_name.upper())}</b>"),
+        ("birth", _esc(p.birth_display)),
+        ("sex", _bi_order(sex, first=first) if sex else ""),
+        ("id", _esc(p.id_number or "")),
+        ("phone", _esc(p.phone or "")),
+        ("address", _esc(slip.address)),
+    ):
+        parts.append(f"<tr><td><span class='muted'>{_bi_order(F[key], first=first)}:</span><br/>{value}</td></tr>")
+    parts.append("</table><hr/>")
+    for kind, n, dose in slip.rows:
+        if dose is None:
+            continue  # a roll has no room for empty rows; the A4/A5 slip keeps them for hand entry
+        label = SLIP_DOSE[kind]
+        v = refdata.vaccines().get(dose.vaccine_code)
+        vname = v.name_vi if v else dose.vaccine_code
+        where = _bi_order(SLIP_ELSEWHERE, first=first) if dose.elsewhere else _esc(
+            site_name if site_name and dose.site_code == slip.site_code else dose.site_code)
+        parts.append(
+            f"<p><b>{_esc(label[first])} {n}</b> <span class='en'>{_esc(label[1 - first])} {n}</span><br/>"
+            f"{display_day(dose.day)} · {_esc(vname)}<br/>"
+            f"{_esc(F['lot'][first])}: {_esc(dose.lot_number or '')} · {where}</p>"
+        )
+    parts += [
+        "<hr/>",
+        f"<p>{_bi(F['site'])}: <b>{_esc(site)}</b><br/>"
+        f"<span class='muted'>{_bi_order(F['ref'], first=first)}: {_esc(slip.qr_payload)}</span></p>",
+        f"<p align='center'><i>{_bi_order(F['place_date'], first=first)}: {display_day(slip.printed_on)}</i>"
+        f"<br/><b>{_esc(F['signer'][first])}</b><br/><i>{_bi_order(F['stamp'], first=first)}</i>"
+        "<br/><br/><br/><br/></p>",
+    ]
+    return "".join(parts)
+
+
 PRINTS_KEEP_SECONDS = 24 * 3600
 
 
@@ -323,15 +461,69 @@ def open_pdf(path: Path) -> bool:
     return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 
-def print_slip_pdf(slip: SlipData, path: Path | str, *, site_name: str = "", lang: str = "vi") -> Path:
-    return write_pdf(slip_html(slip, site_name=site_name, lang=lang), path,
-                     images={QR_URL: qr_image(slip.qr_payload)}, title=SLIP_TITLE[0])
+def print_slip_pdf(slip: SlipData, path: Path | str, *, site_name: str = "", lang: str = "vi",
+                   layout: str = "a4") -> Path:
+    return write_pdf(slip_html(slip, site_name=site_name, lang=lang, layout=layout), path,
+                     images={QR_URL: qr_image(slip.qr_payload)}, title=SLIP_TITLE[0], layout=layout)
+
+
+# ---- straight to a printer -------------------------------------------------------------
+
+
+def available_printers() -> list[str]:
+    """The printers the OS knows (Windows: Devices and Printers), by name."""
+    return [str(n) for n in QPrinterInfo.availablePrinterNames()]
+
+
+def make_printer(name: str) -> QPrinter:
+    """A printer by its OS name (the one remembered from the print dialog)."""
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setPrinterName(name)
+    return printer
+
+
+@dataclass(frozen=True, slots=True)
+class PrinterChoice:
+    name: str  # the OS printer name
+    page_width_mm: float  # of the paper chosen in the dialog (a receipt roll is ~80 mm)
+
+
+def ask_printer(parent: object, current: str = "") -> PrinterChoice | None:
+    """The Qt print dialog: the user picks the printer (and paper); None when cancelled."""
+    from PySide6.QtPrintSupport import QPrintDialog
+    from PySide6.QtWidgets import QDialog, QWidget
+
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    if current:
+        printer.setPrinterName(current)
+    dialog = QPrintDialog(printer, parent if isinstance(parent, QWidget) else None)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    width = printer.pageLayout().fullRect(QPageLayout.Unit.Millimeter).width()
+    return PrinterChoice(printer.printerName(), width)
+
+
+def print_slip_to(printer: QPrinter, slip: SlipData, *, site_name: str = "", lang: str = "vi",
+                  layout: str = "a4") -> None:
+    """The slip on ``printer`` in ``layout`` (a receipt printer gets a roll-length page)."""
+    printer.setDocName(SLIP_TITLE[0])
+    render(slip_html(slip, site_name=site_name, lang=lang, layout=layout), printer, layout=layout,
+           images={QR_URL: qr_image(slip.qr_payload)})
 
 
 __all__ = [
+    "PAGES",
+    "PrinterChoice",
+    "ask_printer",
+    "available_printers",
+    "layout_for_page_width",
+    "make_printer",
     "print_report_pdf",
     "print_slip_pdf",
+    "print_slip_to",
     "qr_image",
+    "receipt_slip_html",
+    "render",
     "report_html",
     "slip_html",
     "write_pdf",

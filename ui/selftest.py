@@ -11,15 +11,21 @@ files, entry-point metadata, native libraries, Qt plugins):
 * ``sqlcipher``: SQLCipher's ``cipher_version`` and a working FTS5 index;
 * ``keyring``: keyring's backends discoverable through their entry points
   (the metadata PyInstaller drops unless told), this platform's native one
-  importable;
+  importable, and a round trip through the **OS keyring** the station will
+  use: a throwaway test credential written, read back and deleted (on Windows:
+  Credential Manager). Where a platform may lack a keyring service (Linux
+  without a Secret Service, e.g. a CI box) that is reported as a warning; on
+  Windows and macOS a failed round trip fails the check;
 * ``translations``: every compiled ``.qm`` loads and translates;
 * ``hub``: the embedded demo hub's migrations run (``tramtiem demo``);
 * ``window``: the real app logs in and renders the main window with the demo
   data to an image in memory (offscreen when there is no display).
 
 Prints one JSON report on stdout and exits 0, or names the failed check on
-stderr and exits 1. Nothing is written outside the temporary directory, and
-the report holds no demo names.
+stderr and exits 1. Nothing is written outside the temporary directory (and
+the test credential, deleted again), and the report holds no demo names. The
+report is ASCII (JSON escapes) and every line printed survives a Windows
+console code page (cp437, cp1258): nothing can crash the report itself.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import secrets
 import sys
 import tempfile
 import time
@@ -83,8 +90,50 @@ def check_sqlcipher() -> dict[str, Any]:
         conn.close()
 
 
-def check_keyring() -> dict[str, Any]:
-    """Entry points present and the native backend importable (the PyInstaller trap)."""
+# The throwaway credential of the round trip: never the station's own service.
+TEST_SERVICE = "tramtiem-selftest"
+# Platforms whose OS keyring always exists: a failed round trip there is a broken install.
+KEYRING_REQUIRED = ("win32", "darwin")
+
+
+def keyring_roundtrip(plat: str = sys.platform) -> dict[str, Any]:
+    """Write, read back and delete a test credential in the OS keyring the station uses."""
+    import keyring
+    import keyring.errors
+
+    from station import keys
+    from station.errors import KeyringUnavailable
+
+    try:
+        keys.check_backend()
+    except KeyringUnavailable as exc:
+        if plat in KEYRING_REQUIRED:
+            raise CheckFailed(f"no usable OS keyring ({exc.params.get('backend', '?')})") from None
+        return {"roundtrip": False, "backend": keys.backend_name(),
+                "warning": "no keyring service on this machine (Linux: start a Secret Service); "
+                           "the station cannot store its key here"}
+    user = f"selftest-{secrets.token_hex(6)}"
+    # Non-ASCII on purpose: Credential Manager stores UTF-16; a codec bug shows here.
+    secret = f"{secrets.token_hex(16)}-Trạm-Tiêm"
+    backend = keys.backend_name()
+    try:
+        keyring.set_password(TEST_SERVICE, user, secret)
+        try:
+            read = keyring.get_password(TEST_SERVICE, user)
+        finally:
+            keyring.delete_password(TEST_SERVICE, user)
+        gone = keyring.get_password(TEST_SERVICE, user)
+    except keyring.errors.KeyringError as exc:
+        raise CheckFailed(f"the OS keyring {backend} refused the test credential ({type(exc).__name__})") from None
+    if read != secret:
+        raise CheckFailed(f"the OS keyring {backend} returned another value than was written")
+    if gone is not None:
+        raise CheckFailed(f"the OS keyring {backend} did not delete the test credential")
+    return {"roundtrip": True, "backend": backend}
+
+
+def check_keyring(plat: str = sys.platform) -> dict[str, Any]:
+    """Entry points present, the native backend importable (the PyInstaller trap), a round trip."""
     import importlib
     from importlib.metadata import entry_points
 
@@ -101,7 +150,7 @@ def check_keyring() -> dict[str, Any]:
     # The plaintext backend of keyrings.alt must never ride along in a bundle:
     # the station refuses it implicitly, and a site laptop should not carry it.
     alt = [n for n in names if n.startswith("keyrings.alt")]
-    return {"entry_points": names, "native": native, "keyrings_alt": bool(alt)}
+    return {"entry_points": names, "native": native, "keyrings_alt": bool(alt), **keyring_roundtrip(plat)}
 
 
 def check_store(tmp: Path) -> dict[str, Any]:
@@ -242,6 +291,7 @@ def run_checks(tmp: Path) -> tuple[bool, dict[str, Any]]:
     plan: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         ("sqlcipher", check_sqlcipher),
         ("keyring", check_keyring),
+        ("tls", check_tls),
         ("store", lambda: check_store(tmp)),
         ("hub", lambda: check_hub(tmp)),
         ("translations", check_translations),
@@ -265,11 +315,31 @@ def run_checks(tmp: Path) -> tuple[bool, dict[str, Any]]:
     return ok, checks
 
 
+def check_tls() -> dict[str, Any]:
+    """The HTTPS trust the station uses for the hub (sync.tls): the OS store through truststore."""
+    from sync.tls import make_ssl_context
+
+    _ctx, info = make_ssl_context()
+    if info.source != "os":
+        raise CheckFailed("truststore is missing: the OS certificate store is not used for the hub")
+    return {"source": info.source, "extra_ca_file": bool(info.extra_ca_file)}
+
+
+def _print_safe(text: str, stream: Any) -> None:
+    """Print whatever the console's code page can show ("?" for the rest): never a crash."""
+    encoding = getattr(stream, "encoding", None) or "ascii"
+    try:
+        safe = text.encode(encoding, errors="replace").decode(encoding, errors="replace")
+    except LookupError:
+        safe = text.encode("ascii", errors="replace").decode("ascii")
+    print(safe, file=stream, flush=True)
+
+
 def main() -> int:
     t0 = time.perf_counter()
     if _needs_offscreen(os.environ, sys.platform):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from station._build import BUILD_DATE, VERSION
+    from station._build import BUILD_DATE, COMMIT, VERSION
 
     with tempfile.TemporaryDirectory(prefix="tramtiem-selftest-") as tmp:
         ok, checks = run_checks(Path(tmp))
@@ -277,6 +347,7 @@ def main() -> int:
     report = {
         "ok": ok,
         "version": VERSION,
+        "commit": COMMIT or "source checkout",
         "build_date": BUILD_DATE,
         "frozen": bool(getattr(sys, "frozen", False)),
         "python": platform.python_version(),
@@ -284,10 +355,15 @@ def main() -> int:
         "total_ms": total_ms,
         "checks": checks,
     }
-    print(json.dumps(report, ensure_ascii=False, indent=2), flush=True)
+    warnings = [f"{n}: {c['warning']}" for n, c in checks.items() if c.get("warning")]
+    if warnings:
+        report["warnings"] = warnings
+    # ASCII JSON (escapes): a Windows console (cp437, cp1258) prints it as is.
+    _print_safe(json.dumps(report, ensure_ascii=True, indent=2), sys.stdout)
     if not ok:
         failed = [f"{n}: {c['error']}" for n, c in checks.items() if not c["ok"]]
-        print("selftest FAILED: " + "; ".join(failed), file=sys.stderr)
+        _print_safe("selftest FAILED: " + "; ".join(failed), sys.stderr)
         return EXIT_FAILED
-    print(f"selftest ok in {total_ms / 1000:.1f}s", file=sys.stderr)
+    _print_safe(f"selftest ok in {total_ms / 1000:.1f}s"
+                + (" (warnings: " + "; ".join(warnings) + ")" if warnings else ""), sys.stderr)
     return EXIT_OK

@@ -21,6 +21,8 @@ SETTINGS_VERSION = 1
 LANGUAGES = ("vi", "en")
 IDLE_MIN, IDLE_MAX = 1, 120
 BACKUP_MIN, BACKUP_MAX = 5, 240
+# Slip layouts (ui.printing.PAGES): A4, A5, and an 80 mm receipt roll.
+SLIP_LAYOUTS = ("a4", "a5", "receipt80")
 _HUB_RE = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(?::\d{1,5})?(?:/[\w\-./]*)?$")
 
 
@@ -32,6 +34,9 @@ class UiSettings:
     idle_lock_minutes: int = 5
     hub_url: str = ""
     backup_minutes: int = 15  # automatic encrypted backups while the app runs (station.backup)
+    # The slip's printer (its OS name, chosen once in the print dialog; "" = ask) and paper.
+    slip_printer: str = ""
+    slip_layout: str = "a4"
     version: int = SETTINGS_VERSION
 
 
@@ -46,6 +51,10 @@ def check(values: UiSettings) -> dict[str, str]:
         errors["hub_url"] = "settings.hub_url_invalid"
     if not BACKUP_MIN <= values.backup_minutes <= BACKUP_MAX:
         errors["backup_minutes"] = "settings.backup_range"
+    if values.slip_layout not in SLIP_LAYOUTS:
+        errors["slip_layout"] = "settings.slip_layout_invalid"
+    if len(values.slip_printer) > 200:
+        errors["slip_printer"] = "settings.slip_printer_invalid"
     return errors
 
 

@@ -99,6 +99,7 @@ class LocalSyncPoller(QObject):
         self._tasks = tasks
         self._bridge = bridge
         self._busy = False
+        self._again = False  # a poll was asked for while one was running
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.poll)
@@ -114,7 +115,10 @@ class LocalSyncPoller(QObject):
 
     def poll(self) -> None:
         if self._busy:
-            return  # a slow disk must not pile up reads
+            # A slow disk must not pile up reads, but the running one may have read before
+            # the change that prompted this call: read once more when it is done.
+            self._again = True
+            return
         self._busy = True
         self._tasks.read(
             lambda: collect(self._st), owner=self, on_ok=self._done, on_err=self._failed,
@@ -126,7 +130,14 @@ class LocalSyncPoller(QObject):
         assert isinstance(events, list)
         for ev in events:
             self._bridge.feed(ev)
+        self._poll_again()
 
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
         log.warning("local sync status unavailable: %s", type(exc).__name__)
+        self._poll_again()
+
+    def _poll_again(self) -> None:
+        if self._again:
+            self._again = False
+            self.poll()

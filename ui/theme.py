@@ -63,7 +63,7 @@ QListWidget#nav::item {{ padding: 10px 8px; }}
 QListWidget#nav::item:selected {{ background: {FOCUS}; color: #000; font-weight: 700; }}
 QStatusBar {{ background: #0b2545; color: #fff; }}
 QStatusBar QLabel {{ color: #fff; padding: 0 8px; }}
-QStatusBar QLabel[state="offline"], QStatusBar QLabel[state="error"] {{ background: {ERROR}; color: #fff;
+QStatusBar QLabel[state="offline"], QStatusBar QLabel[state="error"], QStatusBar QLabel[state="certificate"] {{ background: {ERROR}; color: #fff;
     font-weight: 700; }}
 QStatusBar QLabel[state="online"] {{ background: {OK}; color: #fff; font-weight: 700; }}
 QStatusBar QLabel[state="syncing"] {{ background: {ACCENT}; color: #fff; font-weight: 700; }}

@@ -295,7 +295,11 @@ _MOBILE = re.compile(r"0[35789][0-9]{8}")
 def check_phone(
     raw: str | None, *, field: str = "phone", required: bool = False
 ) -> tuple[str | None, list[FieldIssue]]:
-    """Normalise a Vietnamese mobile number to 10 digits starting with 0."""
+    """Normalise a Vietnamese phone number: a mobile to 10 digits starting with 0.
+
+    A landline (02x + 8 digits) is kept with the warning ``phone.landline``: it is
+    a real way to reach the person, it only cannot receive an SMS.
+    """
     if raw is None or not raw.strip():
         return None, ([FieldIssue(field, "phone.required")] if required else [])
     if len(raw) > PHONE_MAX_INPUT:
@@ -330,9 +334,12 @@ def check_phone(
             )
         )
         digits = new_prefix + digits[4:]
-    elif digits.startswith("02") and len(digits) in (10, 11):
-        # Landlines are 02x + 8 digits; a 10-digit 02… is a mistyped one.
-        return None, [FieldIssue(field, "phone.landline")]
+    elif digits.startswith("02"):
+        # Landlines are 02x + 8 digits (11 in all since the 2017 area-code change).
+        # Some people have no mobile: keep the number, warn that it takes no SMS.
+        if len(digits) != 11:
+            return None, invalid
+        return digits, [FieldIssue(field, "phone.landline", severity="warning")]
     if not _MOBILE.fullmatch(digits):
         return None, invalid
     if digits[:3] not in MOBILE_PREFIXES:
@@ -471,9 +478,12 @@ def check_id_number(
         return None, [FieldIssue(field, "id.required")]
     compact = "".join(raw.split())
     if kind == "cmnd":
-        if not _CMND.fullmatch(compact):
+        # Old 9-digit cards, and the 12-digit CMND issued 2012-2016, which shares the
+        # CCCD number's structure (vietnam.md §1.3) and gets the same cross-checks.
+        if _CMND.fullmatch(compact):
+            return compact, []
+        if not _CCCD.fullmatch(compact):
             return None, [FieldIssue(field, "id.cmnd_format", {"length": len(compact)})]
-        return compact, []
     if kind == "passport":
         number = compact.upper()
         if not (_PASSPORT.fullmatch(number) and _ANY_DIGIT.search(number)):

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import text
 
-from station import refdata
+from station import refdata, stock
 from station.dto import LotDTO, LotInput, UserDTO, UserInput
 from station.errors import DomainError, FieldIssue, NotFound, PermissionDenied, ValidationError
 from station.ids import natural_id
@@ -49,6 +49,15 @@ def upsert_lot(st: Station, actor: Actor, data: LotInput) -> LotDTO:
         issues: list[FieldIssue] = []
         if not data.vaccine_code or data.vaccine_code not in refdata.vaccines():
             issues.append(FieldIssue("vaccine_code", "vaccine_code.unknown"))
+        elif refdata.vaccine(data.vaccine_code).lot_product:
+            # Moderna 6-11 is a half dose from Moderna vials: its lots are Moderna lots.
+            issues.append(
+                FieldIssue(
+                    "vaccine_code",
+                    "vaccine_code.no_own_lots",
+                    {"lot_product": refdata.vaccine(data.vaccine_code).lot_product},
+                )
+            )
         lot_number = (data.lot_number or "").strip().upper()
         if not lot_number:
             issues.append(FieldIssue("lot_number", "lot_number.required"))
@@ -135,8 +144,7 @@ def upsert_lot(st: Station, actor: Actor, data: LotInput) -> LotDTO:
 def list_lots(st: Station, *, include_inactive: bool = False, usable_on: date | None = None) -> list[LotDTO]:
     sql = (
         "SELECT l.id, l.site_code, l.vaccine_code, l.lot_number, l.expiry, l.doses_received, "
-        "l.received_on, l.active, (SELECT count(*) FROM dose d WHERE d.lot_id = l.id AND d.voided = 0) "
-        "AS used FROM vaccine_lot l WHERE l.site_code = :s"
+        "l.received_on, l.active FROM vaccine_lot l WHERE l.site_code = :s"
     )
     params: dict[str, object] = {"s": st.site_code}
     if not include_inactive:
@@ -147,8 +155,10 @@ def list_lots(st: Station, *, include_inactive: bool = False, usable_on: date | 
     sql += " ORDER BY l.vaccine_code, l.expiry, l.lot_number"
     with st.read() as conn:
         rows = conn.execute(text(sql), params).all()
+        used = stock.lot_usage(conn, st.site_code)
     return [
-        LotDTO(r[0], r[1], r[2], r[3], r[4], int(r[5]), int(r[8]), r[6], bool(r[7])) for r in rows
+        LotDTO(r[0], r[1], r[2], r[3], r[4], int(r[5]), used.get(r[0], 0.0), r[6], bool(r[7]))
+        for r in rows
     ]
 
 

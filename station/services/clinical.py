@@ -20,16 +20,19 @@ from station.dto import (
     DoseSuggestionDTO,
     PastDoseInput,
     ScreeningDTO,
+    ScreeningFormChoice,
 )
 from station.errors import (
     DomainError,
     FieldIssue,
     NeedsConfirmation,
+    NeedsOverride,
     NotFound,
+    PermissionDenied,
     ValidationError,
 )
 from station.ids import uuid7
-from station.roles import require
+from station.roles import can, require
 from station.rules import schedule
 from station.rules import screening as screening_rules
 from station.rules import vietnam as vn
@@ -44,10 +47,15 @@ SEVERITIES = ("none", "common", "severe", "other")
 # Why a 30-minute observation ends before its time (a code: no free text, no personal data).
 EARLY_END_REASONS = ("doctor_allowed", "left_against_advice", "transferred_for_care", "other")
 EXPIRY_NEAR_DAYS = 7
+# Clinical refusals a supervisor may override with a reason (issue 12): the catalog's
+# age limits, and a contraindication found in today's screening.
+OVERRIDABLE = frozenset({"dose.age_below_min", "dose.age_above_max", "dose.contraindicated"})
+PROFILE_KEY = "interval_profile"
 
 DOSE_COLUMNS = (
     "id, person_id, site_code, vaccine_code, lot_id, lot_number, dose_number, kind, "
-    "administered_at, day, source, observe_until, observed_at, voided, void_reason"
+    "administered_at, day, source, observe_until, observed_at, voided, void_reason, "
+    "volume_ml, override_reason"
 )
 
 
@@ -69,6 +77,8 @@ def _dose_dto(row: Mapping[Any, Any], warnings: tuple[FieldIssue, ...] = ()) -> 
         voided=bool(row["voided"]),
         void_reason=row["void_reason"],
         warnings=warnings,
+        volume_ml=row["volume_ml"],
+        override_reason=row["override_reason"],
     )
 
 
@@ -95,10 +105,84 @@ def dose_history(st: Station, person_id: str) -> list[DoseDTO]:
     return [_dose_dto(r) for r in rows]
 
 
-def suggest_dose(st: Station, person_id: str) -> DoseSuggestionDTO:
+# ---- interval profile (province decisions) ------------------------------------------
+
+
+def _profile_id(raw_conn: Any) -> str:
+    row = raw_conn.execute("SELECT value FROM meta WHERE key = ?", (PROFILE_KEY,)).fetchone()
+    return refdata.province_profile(row[0] if row else None).id
+
+
+def interval_profile(st: Station) -> str:
+    """The interval profile this station applies (``national`` unless set)."""
     with st.read() as conn:
-        pid = load_person(conn, person_id)["id"]
-        s = schedule.suggest_next(_history(conn, pid))
+        value = conn.execute(
+            text("SELECT value FROM meta WHERE key = :k"), {"k": PROFILE_KEY}
+        ).scalar()
+    return refdata.province_profile(value).id
+
+
+def set_interval_profile(st: Station, actor: Actor, profile_id: str) -> str:
+    """Apply a province's interval decisions at this station (supervisor or IT; audited).
+
+    Every station of a site must use the same profile: set it on each desk.
+    """
+    require(actor.role, "set_interval_profile")
+    if profile_id not in refdata.province_profiles():
+        raise ValidationError([FieldIssue("profile", "profile.unknown")])
+    with st.unit_of_work(actor, min_ops=0) as uow:
+        before = _profile_id(uow.raw)
+        uow.raw.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (PROFILE_KEY, profile_id),
+        )
+        uow.audit("set_interval_profile", None, None, detail={"from": before, "to": profile_id})
+    return profile_id
+
+
+# ---- ages and forms --------------------------------------------------------------------
+
+
+def _person_facts(conn: Connection, person_id: str) -> dict[str, Any]:
+    """The person (after redirects) with the columns the clinical rules need."""
+    pid = load_person(conn, person_id)["id"]
+    row = conn.execute(
+        text("SELECT id, birth, sex, status FROM person WHERE id = :p"), {"p": pid}
+    ).mappings().one()
+    return dict(row)
+
+
+def screening_form_for(st: Station, person_id: str, day: date | None = None) -> ScreeningFormChoice:
+    """The form to screen ``person_id`` with on ``day`` (today): by date and age."""
+    on = day or st.today()
+    with st.read() as conn:
+        person = _person_facts(conn, person_id)
+    ages = schedule.age_range(person["birth"], on)
+    form = refdata.screening_form_for(
+        on.isoformat(), ages[0] if ages else None, ages[1] if ages else None
+    )
+    return ScreeningFormChoice(
+        form_id=form.id if form else None,
+        day=on.isoformat(),
+        age_min=ages[0] if ages else None,
+        age_max=ages[1] if ages else None,
+        sex=person["sex"],
+        guardian=bool(form and form.guardian),
+    )
+
+
+def suggest_dose(st: Station, person_id: str) -> DoseSuggestionDTO:
+    """The next dose for ``person_id`` today: products licensed for their age, mixes
+    valid today, the station's interval profile."""
+    today = st.today()
+    with st.read() as conn:
+        person = _person_facts(conn, person_id)
+        history = _history(conn, person["id"])
+        profile = _profile_id(conn.connection.driver_connection)
+    s = schedule.suggest_next(
+        history, on=today, ages=schedule.age_range(person["birth"], today), profile=profile
+    )
     return DoseSuggestionDTO(
         dose_number=s.dose_number,
         kind=s.kind,
@@ -106,10 +190,50 @@ def suggest_dose(st: Station, person_id: str) -> DoseSuggestionDTO:
         earliest=s.earliest.isoformat() if s.earliest else None,
         latest=s.latest.isoformat() if s.latest else None,
         complete=s.complete,
+        recommended=s.recommended.isoformat() if s.recommended else None,
+        profile=profile,
     )
 
 
 # ---- screening ---------------------------------------------------------------------
+
+
+def _pick_form(form_id: str | None, day: str, ages: schedule.Ages | None) -> refdata.ScreeningForm:
+    """The form a new screening uses: the one chosen by date and age, or an explicit one
+    that must be current and fit the person."""
+    if form_id is None:
+        form = refdata.screening_form_for(day, ages[0] if ages else None, ages[1] if ages else None)
+        if form is None:
+            raise DomainError("screening.no_form")
+        return form
+    form = refdata.screening_forms().get(form_id)
+    if form is None:
+        raise ValidationError([FieldIssue("form_id", "form_id.unknown")])
+    if not form.selectable or not form.valid_on(day):
+        raise ValidationError([FieldIssue("form_id", "form_id.not_current")])
+    if ages is not None and not (form.fits_age(ages[0]) or form.fits_age(ages[1])):
+        raise ValidationError(
+            [FieldIssue("form_id", "form_id.wrong_age",
+                        {"min_age": form.min_age_years, "max_age": form.max_age_years})]
+        )
+    return form
+
+
+def _check_guardian(
+    form: refdata.ScreeningForm, name: str | None, phone: str | None
+) -> tuple[dict[str, str], list[FieldIssue]]:
+    """A children's checklist records the parent's or guardian's name and phone."""
+    if not form.guardian:
+        return {}, []
+    clean_name, issues = vn.check_full_name(name, field="guardian_name")
+    clean_phone, phone_issues = vn.check_phone(phone, field="guardian_phone", required=True)
+    issues += phone_issues
+    out = {}
+    if clean_name:
+        out["name"] = clean_name
+    if clean_phone:
+        out["phone"] = clean_phone
+    return out, issues
 
 
 def record_screening(
@@ -123,36 +247,44 @@ def record_screening(
     form_id: str | None = None,
     override_reason: str | None = None,
     details: Mapping[str, str] | None = None,
+    guardian_name: str | None = None,
+    guardian_phone: str | None = None,
 ) -> ScreeningDTO:
     """Record the screening form. The software suggests; the screener's ``outcome`` decides.
 
-    An outcome that differs from the suggestion needs ``override_reason``.
+    The form is the one for the person's age on today's date (``form_id`` may name it;
+    it must then be current and fit the age). Questions that do not apply to the
+    person's sex (pregnancy, for a man) are not asked. A children's checklist needs
+    the guardian's name and phone. An outcome that differs from the suggestion needs
+    ``override_reason``.
     """
     require(actor.role, "record_screening")
-    forms = refdata.screening_forms()
-    form = forms.get(form_id) if form_id else refdata.default_screening_form()
-    if form is None:
-        raise ValidationError([FieldIssue("form_id", "form_id.unknown")])
-    issues = screening_rules.check_answers(form, answers, vitals)
     if outcome not in screening_rules.OUTCOMES:
-        issues.append(FieldIssue("outcome", "outcome.invalid"))
-    clean_details: dict[str, str] = {}
-    for key, raw in (details or {}).items():
-        val, iss = check_text(raw, field=f"details.{key}", max_len=200)
-        issues += iss
-        if val:
-            clean_details[key] = val
-    if [i for i in issues if i.is_error]:
-        raise ValidationError([i for i in issues if i.is_error])
-    bool_answers = {k: bool(v) for k, v in answers.items()}
-    num_vitals = {k: (float(v) if v is not None else None) for k, v in (vitals or {}).items()}  # type: ignore[arg-type]
-    suggested = screening_rules.suggest_outcome(form, bool_answers, num_vitals)
-    reason: str | None = None
-    if outcome != suggested:
-        reason = require_reason(override_reason, "override_reason")
+        raise ValidationError([FieldIssue("outcome", "outcome.invalid")])
     with st.unit_of_work(actor) as uow:
-        person = load_person(uow.conn, person_id)
+        person = _person_facts(uow.conn, person_id)
         day = uow.today.isoformat()
+        ages = schedule.age_range(person["birth"], uow.today)
+        form = _pick_form(form_id, day, ages)
+        sex = person["sex"]
+        issues = screening_rules.check_answers(form, answers, vitals, sex)
+        clean_details: dict[str, str] = {}
+        for key, raw in (details or {}).items():
+            val, iss = check_text(raw, field=f"details.{key}", max_len=200)
+            issues += iss
+            if val:
+                clean_details[key] = val
+        guardian, iss = _check_guardian(form, guardian_name, guardian_phone)
+        issues += iss
+        if [i for i in issues if i.is_error]:
+            raise ValidationError([i for i in issues if i.is_error])
+        asked = {item.id for item in screening_rules.applicable_items(form, sex)}
+        bool_answers = {k: bool(v) for k, v in answers.items() if k in asked}
+        num_vitals = {k: (float(v) if v is not None else None) for k, v in (vitals or {}).items()}  # type: ignore[arg-type]
+        suggested = screening_rules.suggest_outcome(form, bool_answers, num_vitals, sex)
+        reason: str | None = None
+        if outcome != suggested:
+            reason = require_reason(override_reason, "override_reason")
         reg = uow.conn.execute(
             text(
                 "SELECT id, status, version FROM registration WHERE person_id = :p "
@@ -165,6 +297,9 @@ def record_screening(
         if reg["status"] in ("vaccinated", "observed"):
             raise DomainError("screening.already_vaccinated")
         sid = uuid7()
+        stored: dict[str, Any] = {"answers": bool_answers, "details": clean_details}
+        if guardian:
+            stored["guardian"] = guardian
         row = {
             "id": sid,
             "person_id": person["id"],
@@ -172,7 +307,7 @@ def record_screening(
             "site_code": actor.site_code,
             "day": day,
             "form_id": form.id,
-            "answers": json.dumps({"answers": bool_answers, "details": clean_details}, ensure_ascii=False, sort_keys=True),
+            "answers": json.dumps(stored, ensure_ascii=False, sort_keys=True),
             "vitals": json.dumps(num_vitals, sort_keys=True),
             "suggested_outcome": suggested,
             "outcome": outcome,
@@ -229,31 +364,98 @@ def _parse_administered(raw: str | None, now: datetime) -> tuple[datetime | None
 
 
 def _confirm(warnings: list[FieldIssue], confirmed: frozenset[str]) -> None:
-    missing = [w for w in warnings if w.code not in confirmed]
+    # Notes ("info") are shown with the result; only warnings need a confirmation.
+    missing = [w for w in warnings if w.severity == "warning" and w.code not in confirmed]
     if missing:
         raise NeedsConfirmation(missing)
 
 
+def contraindications(
+    vaccine_code: str,
+    screening_form_id: str | None,
+    screening_answers: str | None,
+    history: list[schedule.PastDose],
+) -> list[FieldIssue]:
+    """Contraindications found in today's screening for ``vaccine_code`` (errors).
+
+    * the catalog lists ``pregnancy`` for the vaccine (Sputnik V, MR) and a pregnancy
+      question was answered yes;
+    * "anaphylaxis to a previous COVID-19 vaccine dose" was answered yes: contraindicated
+      for the same vaccine type (vietnam.md §2.3: "chống chỉ định vắc xin cùng loại"),
+      read as the platform of any earlier dose of the disease; with no earlier dose on
+      record every vaccine of the disease is refused (the cause is unknown here).
+
+    Each is ``dose.contraindicated`` (field ``vaccine_code``, param ``condition``),
+    which a supervisor may override (the doctor may have decided a different type).
+    """
+    vac = refdata.vaccines().get(vaccine_code)
+    form = refdata.screening_forms().get(screening_form_id or "")
+    if vac is None or form is None or not screening_answers:
+        return []
+    try:
+        stored = json.loads(screening_answers)
+        answers = stored.get("answers", {}) if isinstance(stored, dict) else {}
+    except ValueError:
+        return []
+    flags = screening_rules.flags_found(form, answers if isinstance(answers, dict) else {})
+    issues: list[FieldIssue] = []
+    for condition in vac.contraindications:
+        if condition in flags:
+            issues.append(FieldIssue("vaccine_code", "dose.contraindicated", {"condition": condition}))
+    if "anaphylaxis_covid_vaccine" in flags and vac.disease == "covid19":
+        catalog = refdata.vaccines()
+        before = {
+            catalog[d.vaccine_code].platform
+            for d in history
+            if not d.voided and d.vaccine_code in catalog and catalog[d.vaccine_code].disease == vac.disease
+        }
+        if not before or vac.platform in before:
+            issues.append(
+                FieldIssue(
+                    "vaccine_code",
+                    "dose.contraindicated",
+                    {"condition": "anaphylaxis_covid_vaccine", "platform": vac.platform},
+                )
+            )
+    return issues
+
+
+def _approve_override(
+    refusals: list[FieldIssue], data: DoseInput, actor: Actor, supervisor: Actor | None
+) -> tuple[str, Actor] | None:
+    """None when nothing is refused; else (reason, approver) or an exception."""
+    if not refusals:
+        return None
+    codes = {i.code for i in refusals}
+    if not codes <= data.override:
+        raise NeedsOverride(refusals)
+    approver = supervisor or actor
+    if not can(approver.role, "override_dose_rule") or approver.site_code != actor.site_code:
+        raise PermissionDenied(action="override_dose_rule", role=approver.role)
+    return require_reason(data.override_reason, "override_reason"), approver
+
+
 _PERSON_SQL = (
-    "SELECT id, status FROM person WHERE id = "
+    "SELECT id, status, birth FROM person WHERE id = "
     "coalesce((SELECT to_id FROM person_redirect WHERE from_id = ?), ?)"
 )
 _LOT_SQL = (
     "SELECT id, site_code, vaccine_code, lot_number, expiry, active FROM vaccine_lot WHERE id = ?"
 )
 _SCREENING_SQL = (
-    "SELECT id, outcome FROM screening WHERE person_id = ? AND site_code = ? AND day = ? "
-    "ORDER BY screened_at DESC LIMIT 1"
+    "SELECT id, outcome, form_id, answers FROM screening WHERE person_id = ? AND site_code = ? "
+    "AND day = ? ORDER BY screened_at DESC LIMIT 1"
 )
 _HISTORY_SQL = (
     "SELECT vaccine_code, dose_number, kind, day, voided FROM dose WHERE person_id = ? "
     "ORDER BY administered_at"
 )
+_PROFILE_SQL = "SELECT value FROM meta WHERE key = '" + PROFILE_KEY + "'"
 _DOSE_FIELDS = (
     "id", "person_id", "site_code", "vaccine_code", "lot_id", "lot_number", "dose_number",
     "kind", "administered_at", "day", "recorded_at", "vaccinator_id", "screening_id",
     "injection_site", "source", "observe_until", "observed_at", "voided", "void_reason",
-    "voided_by", "voided_at", "version",
+    "voided_by", "voided_at", "version", "volume_ml", "override_by", "override_reason",
 )
 _DOSE_INSERT_SQL = (
     f"INSERT INTO dose ({', '.join(_DOSE_FIELDS)}) VALUES ({', '.join('?' for _ in _DOSE_FIELDS)})"
@@ -265,14 +467,24 @@ _DOSE_REG_SQL = (
 _NOT_IN_PAYLOAD = frozenset({"version", "voided", "void_reason", "voided_by", "voided_at", "observed_at"})
 
 
-def record_dose(st: Station, actor: Actor, data: DoseInput) -> DoseDTO:
+def record_dose(
+    st: Station, actor: Actor, data: DoseInput, *, supervisor: Actor | None = None
+) -> DoseDTO:
     """Record a dose given here now (or earlier today, confirmed by the clerk).
 
     Refuses (errors): unknown person, no cleared screening today, unknown, expired,
     inactive or other-site lot, vaccine not matching the lot, future or pre-build
-    ``administered_at``. Asks for confirmation (warnings, codes in
-    ``data.confirm``): interval too short/long, mixing not allowed, unexpected
-    dose number, lot expiring soon, late entry, a wall clock that looks wrong.
+    ``administered_at``, unknown injection site. Refuses unless a supervisor
+    overrides (``NeedsOverride``; codes in ``data.override``, a reason, and the
+    supervisor as ``supervisor`` or as the actor; audited): an age outside the
+    vaccine's licensed ages, a contraindication found in today's screening. Asks for
+    confirmation (warnings, codes in ``data.confirm``): interval too short/long,
+    mixing not allowed or only when the first vaccine is unavailable, an uncertain
+    age, unexpected dose number, lot expiring soon, late entry, a wall clock that
+    looks wrong.
+
+    The product follows the lot and the person's age (a Moderna lot gives the 6-11
+    half dose to a child); the volume injected is recorded on the dose.
 
     The clinic's hottest path: statements run on the transaction's raw DB-API
     connection (``uow.raw``), each one prepared once by SQLite's statement cache.
@@ -295,14 +507,16 @@ def record_dose(st: Station, actor: Actor, data: DoseInput) -> DoseDTO:
         clock_warnings = st.clock_issues(uow.now, uow.clock_skew_ms)
         found = raw.execute(_PERSON_SQL, (data.person_id, data.person_id)).fetchone()
         if found is not None and found[1] == "merged":
-            found = (load_person(uow.conn, data.person_id)["id"], "active")  # longer redirect chain
+            pid = load_person(uow.conn, data.person_id)["id"]  # longer redirect chain
+            found = raw.execute(_PERSON_SQL, (pid, pid)).fetchone()
         if found is None:
             raise NotFound("person.not_found")
-        pid = found[0]
-        if found[1] != "active":
-            raise DomainError("person.not_active", status=found[1])
+        pid, status, birth = found
+        if status != "active":
+            raise DomainError("person.not_active", status=status)
         day = to_site_time(when).date()
         day_iso = day.isoformat()
+        ages = schedule.age_range(birth, day)
         lot = raw.execute(_LOT_SQL, (data.lot_id,)).fetchone()
         if lot is None or lot[1] != actor.site_code:
             raise ValidationError([FieldIssue("lot_id", "lot.not_found")])
@@ -312,9 +526,10 @@ def record_dose(st: Station, actor: Actor, data: DoseInput) -> DoseDTO:
         expiry = date.fromisoformat(lot_expiry)
         if expiry < day:
             raise ValidationError([FieldIssue("lot_id", "lot.expired", {"expiry": lot_expiry})])
-        vaccine_code = data.vaccine_code or lot_vaccine
-        if vaccine_code != lot_vaccine:
+        vaccine_code = data.vaccine_code or schedule.choose_product(lot_vaccine, ages)
+        if vaccine_code not in refdata.products_for_lot(lot_vaccine):
             raise ValidationError([FieldIssue("vaccine_code", "vaccine_code.lot_mismatch")])
+        vac = refdata.vaccine(vaccine_code)
         scr = raw.execute(_SCREENING_SQL, (pid, actor.site_code, day_iso)).fetchone()
         if scr is None:
             raise DomainError("dose.screening_required")
@@ -324,18 +539,26 @@ def record_dose(st: Station, actor: Actor, data: DoseInput) -> DoseDTO:
             schedule.PastDose(r[0], r[1], r[2], date.fromisoformat(r[3]), bool(r[4]))
             for r in raw.execute(_HISTORY_SQL, (pid,))
         ]
-        suggestion = schedule.suggest_next(history, refdata.vaccine(vaccine_code).disease)
+        profile_row = raw.execute(_PROFILE_SQL).fetchone()
+        profile = refdata.province_profile(profile_row[0] if profile_row else None).id
+        suggestion = schedule.suggest_next(history, vac.disease)
         dose_number = data.dose_number if data.dose_number is not None else suggestion.dose_number
         kind = data.kind or suggestion.kind
-        checks = schedule.check_dose(history, vaccine_code, dose_number, kind, day)
-        errors = [c for c in checks if c.is_error]
+        checks = schedule.check_dose(
+            history, vaccine_code, dose_number, kind, day, ages=ages, profile=profile
+        )
+        checks += schedule.check_age(vaccine_code, ages)
+        errors = [c for c in checks if c.is_error and c.code not in OVERRIDABLE]
         if errors:
             raise ValidationError(errors)
+        refusals = [c for c in checks if c.code in OVERRIDABLE]
+        refusals += contraindications(vaccine_code, scr[2], scr[3], history)
         warnings = [c for c in checks if not c.is_error] + clock_warnings
         if (expiry - day).days <= EXPIRY_NEAR_DAYS:
             warnings.append(FieldIssue("lot_id", "lot.expiry_near", {"expiry": lot_expiry}, "warning"))
         if day != uow.today:
             warnings.append(FieldIssue("administered_at", "administered_at.late_entry", {}, "warning"))
+        approved = _approve_override(refusals, data, actor, supervisor)
         _confirm(warnings, data.confirm)
         row: dict[str, Any] = {
             "id": uuid7(),
@@ -360,21 +583,48 @@ def record_dose(st: Station, actor: Actor, data: DoseInput) -> DoseDTO:
             "voided_by": None,
             "voided_at": None,
             "version": 0,
+            "volume_ml": vac.volume_for(kind),
+            "override_by": approved[1].user_id if approved else None,
+            "override_reason": approved[0] if approved else None,
         }
         payload = {k: v for k, v in row.items() if k not in _NOT_IN_PAYLOAD}
-        payload["confirmed"] = sorted(w.code for w in warnings)
+        payload["confirmed"] = sorted(w.code for w in warnings if w.severity == "warning")
+        if approved:
+            payload["overridden"] = sorted({i.code for i in refusals})
         uow.emit("record_dose", "dose", row["id"], payload)
+        if approved:
+            # Who approved what, in the hash-chained audit (codes only: no personal data;
+            # the reason is on the dose row).
+            uow.audit(
+                "override_dose_rule",
+                "dose",
+                row["id"],
+                detail={
+                    "codes": sorted({i.code for i in refusals}),
+                    "approved_by": approved[1].user_id,
+                    "vaccine_code": vaccine_code,
+                },
+            )
         raw.execute(_DOSE_INSERT_SQL, tuple(row[f] for f in _DOSE_FIELDS))
         raw.execute(_DOSE_REG_SQL, (uow.now_iso, pid, actor.site_code, day_iso))
     return _dose_dto(row, tuple(warnings))
 
 
+PAST_DOSE_MIN_YEAR = 1900
+
+
 def record_past_dose(st: Station, actor: Actor, data: PastDoseInput) -> DoseDTO:
-    """Enter a dose given elsewhere (from the paper certificate) so the next dose is right."""
+    """Enter a dose given elsewhere (from the paper certificate) so the next dose is right.
+
+    Any date from the person's birth to today: paper histories go back before 2021
+    (routine vaccines; trial doses). Asks for confirmation when the day is before the
+    vaccine was in use (``dose.before_in_use``), or the person's age then was outside
+    the vaccine's ages (the age limits are warnings here: the dose was given).
+    """
     require(actor.role, "record_past_dose")
     with st.unit_of_work(actor) as uow:
         given, iss = vn.parse_date(
-            data.given_on, field="given_on", today=uow.today, min_year=2021
+            data.given_on, field="given_on", today=uow.today, min_year=PAST_DOSE_MIN_YEAR
         )
         issues = list(iss)
         if data.vaccine_code not in refdata.vaccines():
@@ -386,13 +636,28 @@ def record_past_dose(st: Station, actor: Actor, data: PastDoseInput) -> DoseDTO:
         assert given is not None and given.as_date() is not None
         given_day = given.as_date()
         assert given_day is not None
-        person = load_person(uow.conn, data.person_id)
+        person = _person_facts(uow.conn, data.person_id)
+        ages = schedule.age_range(person["birth"], given_day)
+        if ages is None and person["birth"]:
+            raise ValidationError([FieldIssue("given_on", "given_on.before_birth")])
         history = _history(uow.conn, person["id"])
-        checks = schedule.check_dose(history, data.vaccine_code, data.dose_number, data.kind, given_day)
+        checks = schedule.check_dose(
+            history, data.vaccine_code, data.dose_number, data.kind, given_day, ages=ages,
+            profile=_profile_id(uow.raw),
+        )
         errors = [c for c in checks if c.is_error]
         if errors:
             raise ValidationError(errors)
         warnings = [c for c in checks if not c.is_error]
+        warnings += [
+            FieldIssue(i.field, i.code, i.params, "warning")
+            for i in schedule.check_age(data.vaccine_code, ages)
+        ]
+        in_use = refdata.vaccine(data.vaccine_code).in_use_from
+        if in_use is not None and given_day.isoformat() < in_use:
+            warnings.append(
+                FieldIssue("given_on", "dose.before_in_use", {"in_use_from": in_use}, "warning")
+            )
         _confirm(warnings, data.confirm)
         dose_id = uuid7()
         noon = datetime(given_day.year, given_day.month, given_day.day, 12, 0, tzinfo=uow.now.tzinfo)
@@ -419,6 +684,9 @@ def record_past_dose(st: Station, actor: Actor, data: PastDoseInput) -> DoseDTO:
             "voided_by": None,
             "voided_at": None,
             "version": 0,
+            "volume_ml": None,  # the paper certificate does not say
+            "override_by": None,
+            "override_reason": None,
         }
         uow.emit(
             "record_dose",

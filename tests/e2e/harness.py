@@ -50,7 +50,7 @@ from sync.engine import SyncEngine, SyncReport, SyncSettings
 from sync.protocol import EnrollRequest
 from tests.conftest import FakeClock
 from tests.pg import PgCluster, in_ci
-from tests.station.helpers import ELIGIBLE_4355
+from tests.station.helpers import screen_eligible
 
 PASSWORD = "mat-khau-123"
 ROLES = ("volunteer", "clerk", "screener", "supervisor")
@@ -291,9 +291,7 @@ class Node:
         assert self.lot_id is not None
         if screen:
             self.ensure_checked_in(pid)
-            clinical.record_screening(
-                self.st, staff.screener, pid, answers=ELIGIBLE_4355, outcome="eligible"
-            )
+            screen_eligible(self.st, staff.screener, pid)
         data = DoseInput(pid, self.lot_id, **dose)
         try:
             return clinical.record_dose(self.st, staff.clerk, data).id

@@ -40,9 +40,9 @@ from station.services import admin, clinical, people
 from station.store import Actor, Station
 from sync.client import HubClient
 from sync.protocol import EnrollRequest, Op
+from tests.station.helpers import screen_eligible
 
 PASSWORD = "mat-khau-123"
-ELIGIBLE = {k: False for k in ("1", "2a", "2b", "3", "4", "5", "6", "7", "8", "9")}
 
 # Domain tables compared station <-> hub, with how the hub rows of one site are found.
 SCOPED_TABLES: dict[str, str] = {
@@ -179,9 +179,7 @@ class Workload:
         self.kinds["walk_in"] += 1
         if not vaccinate:
             return
-        clinical.record_screening(
-            self.st, self.staff["screener"], res.person.id, answers=ELIGIBLE, outcome="eligible"
-        )
+        screen_eligible(self.st, self.staff["screener"], res.person.id)
         self.kinds["screening"] += 1
         data = DoseInput(person_id=res.person.id, lot_id=self.lot_id)
         try:

@@ -318,6 +318,12 @@ def test_roles_and_actors_are_checked_for_every_op(hub: Hub) -> None:
         (as_(a.dose(pid), user=b.users["clerk"]), "auth.user_unknown"),  # a user of site B
         (as_(a.dose(pid), user="0190aaaa-0000-7000-8000-00000000dead"), "auth.user_unknown"),
         (a.dose(pid, vaccinator_id=a.users["supervisor"]), "auth.actor_mismatch"),
+        # Issue 12's override names a supervisor of the site, with a reason.
+        (a.dose(pid, override_by=a.users["clerk"], override_reason="đã hỏi bác sĩ"), "auth.actor_mismatch"),
+        (a.dose(pid, override_by=b.users["supervisor"], override_reason="đã hỏi bác sĩ"), "auth.actor_mismatch"),
+        (a.dose(pid, override_by=a.users["volunteer"], override_reason="đã hỏi bác sĩ"), "auth.actor_mismatch"),
+        (a.dose(pid, override_by=a.users["supervisor"]), "payload.invalid"),
+        (a.dose(pid, override_by=a.users["supervisor"], override_reason="đã hỏi bác sĩ"), "applied"),
         (as_(a.screening(pid) | {}, "clerk"), "auth.forbidden"),
         (as_(a.update(pid, {"full_name": ("Nguyễn Thị Đào", "Nguyễn Thị Đảo")}), "volunteer"), "auth.forbidden"),
         (as_(a.update(pid, {"phone": ("0912345678", "0987654321")}), "volunteer"), "applied"),

@@ -13,6 +13,9 @@ from hub.db import migrate
 from hub.models import Base
 from tests.pg import PgCluster, hub_database_url
 
+# The revision just before issue 11's (0004_hardening re-chained after the other branches).
+BEFORE_HARDENING = "0004"
+
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_0002_hub_upgrades_keeping_its_change_log(
@@ -42,14 +45,48 @@ def test_0002_hub_upgrades_keeping_its_change_log(
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_0004_keys_the_earliest_active_holder_of_each_id_number(
+def test_0003_hub_upgrades_its_doses_to_volume_and_override(
     backend: str, tmp_path: Path, pg: PgCluster | None
 ) -> None:
-    """Persons stored before 0004, the race's double included: the earliest active holder
+    """Issue 12: doses stored before 0004 keep everything; volume and override are NULL."""
+    url = hub_database_url(backend, tmp_path, pg)
+    migrate(url, "0003")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO dose (id, person_id, site_code, vaccine_code, lot_id, lot_number, "
+                    "dose_number, kind, administered_at, day, recorded_at, vaccinator_id, "
+                    "screening_id, injection_site, source, observe_until, observed_at, voided, "
+                    "void_reason, voided_by, voided_at, version, merged_from) VALUES ('d1', 'p1', "
+                    "'S1', 'AZ', NULL, 'NJ0359', 1, 'primary', '2021-09-01T09:00:00+07:00', "
+                    "'2021-09-01', '2021-09-01T09:01:00+07:00', 'u1', NULL, 'left_deltoid', 'site', "
+                    "NULL, NULL, 0, NULL, NULL, NULL, 1, NULL)"
+                )
+            )
+        migrate(url)
+        with engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT lot_number, injection_site, volume_ml, override_by, override_reason "
+                     "FROM dose WHERE id = 'd1'")
+            ).one()
+            assert tuple(row) == ("NJ0359", "left_deltoid", None, None, None)
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            assert diff == [], diff
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_hardening_keys_the_earliest_active_holder_of_each_id_number(
+    backend: str, tmp_path: Path, pg: PgCluster | None
+) -> None:
+    """Persons stored before the hardening migration, the race's double included: the earliest active holder
     of a number gets its key, later ones (and merged persons) none; lockout counts move to
     login_guard."""
     url = hub_database_url(backend, tmp_path, pg)
-    migrate(url, "0003")
+    migrate(url, BEFORE_HARDENING)
     engine = create_engine(url)
     person = (
         "INSERT INTO person (id, full_name, name_fold, birth, birth_year, id_type, id_number, "

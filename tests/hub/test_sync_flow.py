@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from station.dto import DoseInput
@@ -240,3 +241,28 @@ def test_person_lookup_by_id_number(hub: Hub, make_station: Callable[..., Sim]) 
         (b.st.install_id, SITE_B, "found", _pa),
         (b.st.install_id, SITE_B, "not_found", None),
     ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("volume_ml", 0), ("volume_ml", -0.25), ("volume_ml", 1e9), ("volume_ml", "nan"),
+     ("volume_ml", "lots"), ("override_reason", "x" * 1001), ("override_by", "u" * 37)],
+)
+def test_dose_volume_and_override_are_bounded_at_the_edge(
+    hub: Hub, make_station: Callable[..., Sim], field: str, value: object
+) -> None:
+    """Issue 12's dose fields: what a station sends is parsed and bounded; a bad one is refused
+    by name (not stored, nothing a dashboard or a pull could choke on)."""
+    a = make_station(hub, SITE_A)
+    a.push()
+    _pid, dose_id = vaccinate(a)
+    ops = a.outbox()
+    idx = next(i for i, o in enumerate(ops) if o["op_type"] == "record_dose")
+    assert ops[idx]["payload"]["volume_ml"] == 0.3  # the station sends what it injected
+    bad = [dict(o) for o in ops]
+    bad[idx] = dict(bad[idx], payload=dict(bad[idx]["payload"], **{field: value}))
+    r = a.post_push(bad).json()
+    res = r["results"][idx]
+    assert (res["status"], res["reason"]) == ("rejected", "payload.invalid"), res
+    assert field in res["detail"]["fields"]
+    assert hub.scalar("SELECT count(*) FROM dose WHERE id = :d", d=dose_id) == 0

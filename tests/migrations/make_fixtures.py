@@ -73,6 +73,17 @@ ADDED_COLUMNS: dict[str, dict[str, dict[str, Callable[[Row], Any]]]] = {
             "consent_at": lambda r: r["created_at"] if r["id"] != ID["p5"] else None,
         }
     },
+    # 0004: the volume injected (site doses: the catalog's dose; a dose copied from a
+    # paper certificate has none) and a supervisor's override (none in the fixture).
+    "0004": {
+        "dose": {
+            "volume_ml": lambda r: None
+            if r["source"] != "site"
+            else {"AZ": 0.5, "PFIZER": 0.3}[r["vaccine_code"]],
+            "override_by": lambda r: None,
+            "override_reason": lambda r: None,
+        }
+    },
 }
 
 # Insert order respects the foreign keys.

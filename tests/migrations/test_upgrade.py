@@ -422,3 +422,42 @@ def test_migration_failing_midway_leaves_the_old_file_and_the_backup(
     finally:
         st.close()
     assert len(list((ddir / "backups").glob("*from-0001*.db"))) == 2
+
+
+def test_doses_before_0004_keep_their_lot_count_and_new_doses_record_a_volume(
+    tmp_path: Path, clock: Any
+) -> None:
+    """Issue 12: rev 0002 -> head. Old doses have no volume (NULL) and still take one dose
+    each from their lot; a dose recorded after the upgrade stores what was injected."""
+    from station.dto import DoseInput
+    from station.services import clinical
+
+    ddir, _, _key = install(FIXTURES / "rev0002", tmp_path)
+    st = open_station(ddir, clock=clock)
+    try:
+        with st.read() as conn:
+            cols = {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(dose)")}
+            assert {"volume_ml", "override_by", "override_reason"} <= cols
+            volumes = conn.execute(text("SELECT volume_ml, override_reason FROM dose")).all()
+            assert volumes and all(v == (None, None) for v in volumes)
+        (lot,) = admin.list_lots(st, include_inactive=True)
+        # d1 and d3 of this lot (d2, voided, was Pfizer without a lot): one dose each, as before.
+        assert (lot.vaccine_code, lot.doses_used) == ("AZ", 2.0)
+        actor = admin.login(st, LOGIN_USER, PASSWORD)
+        # Today (2026-12-01) a walk-in adult: screened on the current form, then dosed.
+        res = people.register_walk_in(st, actor, PersonInput(
+            full_name="Đỗ Thị Thu Hương", birth="12/04/1994", sex="F", id_type="none",
+            phone="0387654321", priority_group=9, consent=True))
+        form = clinical.screening_form_for(st, res.person.id)
+        assert form.form_id == "5785-2021-12"
+        clinical.record_screening(st, actor, res.person.id, outcome="eligible",
+                                  answers={"1": False, "2": False, "3a": False, "3b": False,
+                                           "4": False, "5": False, "6": False, "7": False,
+                                           "8": False, "9": False, "10": False, "11": False})
+        dose = clinical.record_dose(st, actor, DoseInput(res.person.id, lot.id,
+                                                         injection_site="right_deltoid"))
+        assert dose.volume_ml == 0.5
+        (lot,) = admin.list_lots(st, include_inactive=True)
+        assert lot.doses_used == 3.0
+    finally:
+        st.close()

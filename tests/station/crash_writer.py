@@ -58,8 +58,6 @@ class Writer:
             for lot in admin.list_lots(st)
             if lot.vaccine_code == "PFIZER" and lot.site_code == st.site_code
         )
-        form = refdata.default_screening_form()
-        self.answers = {item.id: False for item in form.items}
 
     def person(self, today: date) -> PersonInput:
         """A fake person whose ID number is unique across all runs on this directory."""
@@ -90,8 +88,19 @@ class Writer:
         emit("COMMITTED walk_in", res.person.id, res.op_id, res.registration.id)
         if not vaccinate:
             return
+        # The form the station chooses for this person (a random birth year alone may
+        # make them 17 or 18: the children's checklist, with a guardian).
+        form = refdata.screening_forms()[
+            clinical.screening_form_for(self.st, res.person.id).form_id or ""
+        ]
+        guardian = (
+            {"guardian_name": "Nguyễn Văn Ba", "guardian_phone": "0912000111"}
+            if form.guardian
+            else {}
+        )
         scr = clinical.record_screening(
-            self.st, self.actor, res.person.id, answers=self.answers, outcome="eligible"
+            self.st, self.actor, res.person.id, answers={i.id: False for i in form.items},
+            outcome="eligible", **guardian,  # type: ignore[arg-type]
         )
         emit("COMMITTED screening", scr.id, self.op_of("record_screening", scr.id))
         data = DoseInput(person_id=res.person.id, lot_id=self.lot_id)

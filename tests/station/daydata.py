@@ -10,7 +10,7 @@ from station.services import admin, clinical, people
 from station.store import Station
 from tests.station.helpers import ELIGIBLE_4355
 
-DEFER = dict(ELIGIBLE_4355, **{"1": True})  # acute illness today -> "defer"
+DEFER = dict(ELIGIBLE_4355, **{"2": True})  # acute illness today (QĐ 5785 item 2) -> "defer"
 
 
 @dataclass

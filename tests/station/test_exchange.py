@@ -208,7 +208,7 @@ def test_bad_rows_are_named_and_nothing_is_imported_until_confirmed(st, staff, t
         [4, "Võ Thị Em", "31/02/1985", "Nữ", "CCCD", "075185004444", "0912000444", "9", ""],  # impossible date
         [5, "Đỗ Văn Phúc", "1985-03-07", "Nam", "CCCD", "075085005555", "0912000555", "9", ""],  # wrong format
         [6, "Ngô Thị Giang", "07/03/1985", "Nữ", "CCCD", "07518500666", "0912000666", "9", ""],  # 11-digit ID as text
-        [7, "Hồ Văn Hải", "07/03/1985", "Nam", "CCCD", "075085007777", "0212345678", "9", ""],  # landline
+        [7, "Hồ Văn Hải", "07/03/1985", "Nam", "CCCD", "075085007777", "0212345678", "9", ""],  # 10-digit 02…: no number
         [8, "Trần Văn Bình", "12/05/1980", "Nam", "CCCD", "075080001111", "0912000111", "9", ""],  # dup of row 4 (file row)
         [9, "Lý Thị Kim", "07/03/1985", "X", "CCCD", "075185009999", "0912000999", "9", ""],  # unknown sex code
         [10, "Mai Văn Long", "07/03/1985", "Nam", "CCCD", "075085001010", "0912001010", "42", ""],  # unknown group
@@ -224,7 +224,7 @@ def test_bad_rows_are_named_and_nothing_is_imported_until_confirmed(st, staff, t
         (first + 3, "birth", "date.impossible"),
         (first + 4, "birth", "date.format"),
         (first + 5, "id_number", "id.cccd_format"),
-        (first + 6, "phone", "phone.landline"),
+        (first + 6, "phone", "phone.invalid"),
         (first + 7, "id_number", "row.duplicate_in_file"),
         (first + 8, "sex", "code.unknown"),
         (first + 9, "priority_group", "code.unknown"),

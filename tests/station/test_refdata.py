@@ -13,12 +13,14 @@ from station.rules.screening import OUTCOMES
 
 def test_vaccine_catalog_loads() -> None:
     vs = refdata.vaccines()
-    assert list(vs)[:8] == [
+    assert list(vs)[:10] == [
         "AZ",
         "SPUTNIK",
         "VEROCELL",
         "PFIZER",
+        "PFIZER_5_11",
         "MODERNA",
+        "MODERNA_6_11",
         "JANSSEN",
         "HAYAT",
         "ABDALA",
@@ -38,11 +40,12 @@ def test_vaccine_coherent(code: str) -> None:
     for iv in v.intervals:
         assert iv.min_days >= 0
         assert iv.max_days is None or iv.max_days >= iv.min_days
-    for other in (*v.mix_allowed, *v.booster_vaccines):
+        assert iv.min_days <= iv.recommended <= (iv.max_days or iv.recommended)
+    for other in (*v.booster_vaccines, v.series_family, v.lot_code):
         assert refdata.vaccine(other).disease == v.disease
-    assert code not in v.mix_allowed
     if v.min_age_years is not None and v.max_age_years is not None:
         assert v.min_age_years <= v.max_age_years
+    assert v.dose_volume_ml is not None and 0 < v.dose_volume_ml <= 1
     assert code.isascii() and code.isupper()
 
 
@@ -52,18 +55,50 @@ def test_vaccine_facts() -> None:
     assert abdala.primary_doses == 3
     assert [i.min_days for i in abdala.intervals] == [14, 14]
     assert (abdala.min_age_years, abdala.max_age_years) == (19, 65)
-    assert set(refdata.vaccine("AZ").mix_allowed) == {"PFIZER", "MODERNA"}
-    assert refdata.vaccine("PFIZER").mix_allowed == ("MODERNA",)
-    assert refdata.vaccine("MODERNA").mix_allowed == ("PFIZER",)
-    assert refdata.vaccine("VEROCELL").mix_allowed == ()
     assert refdata.vaccine("MODERNA").half_dose_booster
+    assert refdata.vaccine("MODERNA").volume_for("booster") == 0.25
+    assert refdata.vaccine("MODERNA").volume_for("primary") == 0.5
+    assert refdata.vaccine("PFIZER").volume_for("booster") == 0.3
     assert "pregnancy" in refdata.vaccine("SPUTNIK").contraindications
     assert "AZ" in refdata.vaccine("PFIZER").booster_vaccines
     for v in refdata.vaccines().values():
-        if v.disease == "covid19":
+        if v.disease == "covid19" and not v.family:
             assert {"PFIZER", "MODERNA"} <= set(v.booster_vaccines)
             assert v.booster_min_days == 90
             assert v.booster2_min_days == 120
+
+
+def test_paediatric_products() -> None:
+    """Issue 12: Pfizer 5-11 (10 µg) and Moderna 6-11 (half dose) are their own entries."""
+    p = refdata.vaccine("PFIZER_5_11")
+    assert (p.family, p.lot_code, p.dose_volume_ml) == ("PFIZER", "PFIZER_5_11", 0.2)
+    assert (p.min_age_years, p.max_age_years) == (5, 11)
+    m = refdata.vaccine("MODERNA_6_11")
+    assert (m.family, m.lot_code, m.dose_volume_ml) == ("MODERNA", "MODERNA", 0.25)
+    assert (m.min_age_years, m.max_age_years) == (6, 11)
+    assert refdata.products_for_lot("MODERNA") == ("MODERNA", "MODERNA_6_11")
+    assert refdata.products_for_lot("PFIZER") == ("PFIZER",)  # the children's Pfizer has its own vials
+    assert refdata.products_for_lot("NOPE") == ()
+
+
+def test_mix_rules_are_dated_and_age_bound() -> None:
+    rules = {r.id: r for r in refdata.mix_rules()}
+    az_pf = rules["az-pfizer-2021-07"]
+    assert (az_pf.series, az_pf.next, az_pf.valid_from) == ("AZ", ("PFIZER",), "2021-07-27")
+    assert az_pf.condition == "first_unavailable" and az_pf.min_age_years == 18
+    assert rules["az-moderna-2021-12"].valid_from == "2021-12-12"  # none after AZ in Aug 2021
+    assert all(r.min_age_years is not None and r.min_age_years >= 12 for r in rules.values())
+    assert all(r.source for r in rules.values())
+
+
+def test_province_profiles() -> None:
+    profiles = refdata.province_profiles()
+    assert {"national", "dong-nai", "ho-chi-minh"} <= set(profiles)
+    assert profiles["national"].intervals == ()
+    (dn,) = profiles["dong-nai"].intervals
+    assert (dn.vaccine, dn.dose_number, dn.min_days, dn.valid_from) == ("AZ", 2, 28, "2021-10-20")
+    assert refdata.province_profile(None).id == "national"
+    assert refdata.province_profile("nope").id == "national"
 
 
 def test_priority_groups() -> None:
@@ -75,28 +110,66 @@ def test_priority_groups() -> None:
 
 def test_screening_forms() -> None:
     forms = refdata.screening_forms()
-    assert {"3802-2021-08", "4355-2021-09"} <= set(forms)
-    assert refdata.default_screening_form().id == "4355-2021-09"
+    assert {"3802-2021-08", "4355-2021-09", "4355-2021-09-r2", "5785-2021-12",
+            "5002-2021-10-child12", "1535-2022-03-child5"} <= set(forms)
+    assert refdata.default_screening_form().id == "5785-2021-12"
     f3802 = forms["3802-2021-08"]
     assert f3802.items[0].outcome_if_yes == "contraindicated"
     assert f3802.items[1].outcome_if_yes == "defer"
     # 10 numbered items (item 4 split into 4a/4b)
     assert len({i.id.rstrip("ab") for i in f3802.items}) == 10
-    f4355 = forms["4355-2021-09"]
-    assert [i.id for i in f4355.items] == ["1", "2a", "2b", "3", "4", "5", "6", "7", "8", "9"]
-    item3 = f4355.item("3")
+    old = forms["4355-2021-09"]
+    assert not old.selectable  # the incomplete transcription only reads old screenings
+    assert [i.id for i in old.items] == ["1", "2a", "2b", "3", "4", "5", "6", "7", "8", "9"]
+    item3 = old.item("3")
     assert item3 is not None and item3.needs_detail and item3.outcome_if_yes == "hospital"
-    assert f4355.item("nope") is None
+    assert old.item("nope") is None
+    r2 = forms["4355-2021-09-r2"]
+    assert r2.item("1") is not None and r2.item("1").outcome_if_yes == "contraindicated"  # type: ignore[union-attr]
+    assert r2.item("2") is not None and r2.item("2").outcome_if_yes == "defer"  # type: ignore[union-attr]
     for form in forms.values():
-        assert form.valid_from
+        assert form.valid_from and form.source
+        assert len(form.id) <= 32
         assert all(i.outcome_if_yes in OUTCOMES for i in form.items)
-        assert {v.name for v in form.vitals} == {
-            "temperature",
-            "pulse",
-            "bp_systolic",
-            "bp_diastolic",
-            "respiratory_rate",
-        }
+        pregnancy = [i for i in form.items if "pregnancy" in i.flags]
+        assert all(i.sex == "F" for i in pregnancy)
+        if form.guardian:
+            assert {v.name for v in form.vitals} == {"temperature", "pulse"}
+            assert form.max_age_years is not None and form.max_age_years < 18
+        else:
+            assert {v.name for v in form.vitals} == {
+                "temperature",
+                "pulse",
+                "bp_systolic",
+                "bp_diastolic",
+                "respiratory_rate",
+            }
+        if form.selectable:
+            assert any("anaphylaxis_covid_vaccine" in i.flags and i.outcome_if_yes == "contraindicated"
+                       for i in form.items), form.id
+
+
+@pytest.mark.parametrize(
+    ("day", "ages", "form_id"),
+    [
+        ("2021-08-20", (40, 40), "3802-2021-08"),
+        ("2021-09-09", (40, 40), "3802-2021-08"),
+        ("2021-09-10", (40, 40), "4355-2021-09-r2"),
+        ("2021-12-20", (40, 40), "4355-2021-09-r2"),
+        ("2021-12-21", (40, 40), "5785-2021-12"),
+        ("2026-12-01", (70, 70), "5785-2021-12"),
+        ("2021-10-28", (15, 15), None),  # before the children's checklist
+        ("2021-10-29", (15, 15), "5002-2021-10-child12"),
+        ("2021-11-01", (17, 18), "5002-2021-10-child12"),  # birth year only: screened as a child
+        ("2022-03-27", (8, 8), None),
+        ("2022-03-28", (8, 8), "1535-2022-03-child5"),
+        ("2022-04-01", (11, 12), "1535-2022-03-child5"),
+        ("2022-04-01", (4, 4), None),  # no COVID-19 form under 5
+    ],
+)
+def test_form_chosen_by_date_and_age(day: str, ages: tuple[int, int], form_id: str | None) -> None:
+    form = refdata.screening_form_for(day, *ages)
+    assert (form.id if form else None) == form_id
 
 
 def test_outcome_precedence_matches_rules() -> None:
@@ -156,11 +229,14 @@ def test_cached() -> None:
 def test_data_files_packaged_and_compact() -> None:
     base = resources.files("station.data")
     for name in (
+        "province_profiles.json",
         "vaccines.json",
         "priority_groups.json",
         "screening_forms.json",
         "admin_units.json",
         "admin_units.SOURCE.md",
+        "screening_forms.SOURCE.md",
+        "vaccines.SOURCE.md",
         "README.md",
     ):
         assert base.joinpath(name).is_file(), name

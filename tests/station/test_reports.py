@@ -101,3 +101,54 @@ def test_report_workbook(st, staff, day, tmp_path, lang) -> None:
     assert scr["eligible"] == 7 and scr["defer"] == 2
     ae = {r[0]: r[2] for r in adverse.iter_rows(min_row=2, values_only=True)}
     assert ae["severe"] == 1 and ae["common"] == 1
+
+
+def test_half_doses_take_half_a_dose_and_the_report_shows_their_volume(st, staff, tmp_path) -> None:
+    """Issue 12: a Moderna lot counts standard doses; a booster (0.25 ml) and a child's
+    6-11 dose (0.25 ml) each take half. The report shows the volume where it is not the
+    product's standard dose (the booster), in every output."""
+    from station.dto import LotInput, PastDoseInput, PersonInput
+    from station.exchange_cli import format_report
+    from station.services import admin, people
+    from tests.station.helpers import screen_eligible
+
+    lot = admin.upsert_lot(st, staff.supervisor, LotInput("MODERNA", "MOD001", "30/06/2027", 10))
+
+    def person(name: str, birth: str, phone: str) -> str:
+        return people.register_walk_in(st, staff.volunteer, PersonInput(
+            full_name=name, birth=birth, sex="F", id_type="none", phone=phone,
+            priority_group=9)).person.id
+
+    adult = person("Lê Thị Hoa", "02/02/1980", "0903334444")
+    boosted = [person("Trần Thị Mai", "02/02/1970", "0903334445"),
+               person("Võ Thị Lan", "02/02/1960", "0903334446")]
+    child = person("Phạm Thị Cúc", "15/02/2017", "0903334447")
+    for pid in boosted:
+        for n, day in enumerate(("2021-08-01", "2021-08-29"), start=1):
+            clinical.record_past_dose(st, staff.clerk, PastDoseInput(pid, "MODERNA", n, "primary", day))
+    doses = []
+    for pid in (adult, *boosted, child):
+        screen_eligible(st, staff.screener, pid)
+        doses.append(clinical.record_dose(st, staff.clerk, DoseInput(pid, lot.id)))
+    assert [(d.vaccine_code, d.kind, d.volume_ml) for d in doses] == [
+        ("MODERNA", "primary", 0.5), ("MODERNA", "booster", 0.25), ("MODERNA", "booster", 0.25),
+        ("MODERNA_6_11", "primary", 0.25)]
+    (listed,) = [x for x in admin.list_lots(st) if x.id == lot.id]
+    assert listed.doses_used == 2.5  # 1 + 3 × ½
+
+    rep = reports.daily_report(st, st.today())
+    (line,) = [x for x in rep.lots if x.lot_id == lot.id]
+    assert (line.used_day, line.used_to_date, line.remaining) == (2.5, 2.5, 7.5)
+    rows = {(c.vaccine_code, c.kind): (c.count, c.volume_ml) for c in rep.doses}
+    # Standard doses carry no volume; the half-dose booster does.
+    assert rows == {("MODERNA", "primary"): (1, None), ("MODERNA", "booster"): (2, 0.25),
+                    ("MODERNA_6_11", "primary"): (1, None)}
+    wb = openpyxl.load_workbook(write_report_xlsx(rep, tmp_path / "r.xlsx", lang="vi"))
+    body = list(wb[wb.sheetnames[1]].iter_rows(min_row=2, values_only=True))
+    assert {(r[0], r[3]): r[7] for r in body[:-1]} == {
+        ("MODERNA", "primary"): None, ("MODERNA", "booster"): 0.25, ("MODERNA_6_11", "primary"): None}
+    assert {r[2]: r[5:] for r in wb[wb.sheetnames[2]].iter_rows(min_row=2, values_only=True)}[
+        "MOD001"] == (2.5, 2.5, 7.5)
+    lines = format_report(rep)
+    assert any("MODERNA " in ln and "booster" in ln and ln.endswith("2 (0.25 ml)") for ln in lines)
+    assert any("MOD001" in ln and "used 2.5 today" in ln and "7.5 left" in ln for ln in lines)

@@ -366,12 +366,26 @@ class TestCheckPhone:
         assert codes(check_phone("01001234567")[1]) == ["phone.invalid"]
 
     @pytest.mark.parametrize(
-        "raw", ["0241234567", "02412345678", "0251 381 2345", "+84 24 3825 1234"]
+        ("raw", "number"),
+        [
+            ("02412345678", "02412345678"),
+            ("0251 381 2345", "02513812345"),
+            ("+84 24 3825 1234", "02438251234"),
+            ("84 251 3812345", "02513812345"),
+        ],
     )
-    def test_landline(self, raw: str) -> None:
+    def test_landline_is_kept_with_a_warning(self, raw: str, number: str) -> None:
+        # Issue 12: some people have only a landline; it is a way to reach them, it
+        # only takes no SMS. A warning, not an error.
+        value, issues = check_phone(raw)
+        assert value == number
+        assert [(i.code, i.severity) for i in issues] == [("phone.landline", "warning")]
+
+    @pytest.mark.parametrize("raw", ["0241234567", "024123456789"])
+    def test_landline_of_the_wrong_length_is_invalid(self, raw: str) -> None:
         value, issues = check_phone(raw)
         assert value is None
-        assert codes(issues) == ["phone.landline"]
+        assert codes(issues) == ["phone.invalid"]
 
     def test_unknown_prefix_warns(self) -> None:
         value, issues = check_phone("0501234567")
@@ -567,10 +581,19 @@ class TestCheckIdNumber:
 
     def test_cmnd(self) -> None:
         assert check_id_number("cmnd", " 271 234 567 ") == ("271234567", [])
-        for bad in ["27123456", "2712345678", "27123456x", "075085001234", HUGE]:
+        for bad in ["27123456", "2712345678", "27123456x", "0750850012345", HUGE]:
             value, issues = check_id_number("cmnd", bad)
             assert value is None
             assert codes(issues) == ["id.cmnd_format"]
+
+    def test_cmnd_of_12_digits_is_accepted_and_cross_checked(self) -> None:
+        # 12-digit CMNDs were issued 2012-2016 with the CCCD number's structure
+        # (vietnam.md §1.3): accepted, and checked like a CCCD (warnings only).
+        assert check_id_number("cmnd", "075085001234") == ("075085001234", [])
+        born_1985 = PartialDate(1985, 3, 7)
+        value, issues = check_id_number("cmnd", "075185001234", birth=born_1985, sex="M")
+        assert value == "075185001234"
+        assert [(i.code, i.severity) for i in issues] == [("id.sex_mismatch", "warning")]
 
     def test_passport(self) -> None:
         assert check_id_number("passport", "c1234567") == ("C1234567", [])

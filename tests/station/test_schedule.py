@@ -65,8 +65,12 @@ def test_az_too_long() -> None:
     ]
 
 
-def test_az_then_pfizer_allowed() -> None:
-    assert check_dose([AZ1], "PFIZER", 2, "primary", d(60)) == []
+def test_az_then_pfizer_allowed_when_az_is_unavailable() -> None:
+    # CV 6030/BYT-DP (27/7/2021): Pfizer after AstraZeneca only when supply is limited.
+    issues = check_dose([AZ1], "PFIZER", 2, "primary", d(60))
+    assert [(i.code, i.severity, i.params) for i in issues] == [
+        ("dose.mix_first_unavailable", "warning", {"series_vaccine": "AZ"})
+    ]
     s = suggest_next([AZ1, PastDose("PFIZER", 2, "primary", d(60))])
     assert (s.kind, s.series_vaccine, s.dose_number) == ("booster", "AZ", 3)
 
@@ -80,9 +84,14 @@ def test_verocell_then_pfizer_mix_warning() -> None:
     assert issue.params["series_vaccine"] == "VEROCELL"
 
 
-def test_pfizer_moderna_interchangeable() -> None:
+def test_pfizer_moderna_interchangeable_from_september_2021_when_needed() -> None:
+    # CV 7548/BYT-DP (10/9/2021): only "bất khả kháng" (the first vaccine unavailable).
     hist = [PastDose("PFIZER", 1, "primary", D0)]
-    assert check_dose(hist, "MODERNA", 2, "primary", d(28)) == []
+    assert codes(check_dose(hist, "MODERNA", 2, "primary", d(28))) == {"dose.mix_first_unavailable"}
+    early = [PastDose("PFIZER", 1, "primary", date(2021, 8, 1))]
+    assert codes(check_dose(early, "MODERNA", 2, "primary", date(2021, 9, 5))) == {
+        "dose.mix_not_allowed"
+    }
 
 
 def test_abdala_third_dose_is_primary() -> None:

@@ -16,7 +16,8 @@ def no(form: refdata.ScreeningForm) -> dict[str, bool]:
 
 
 def test_outcomes_order() -> None:
-    assert OUTCOMES == ("eligible", "caution", "defer", "hospital", "contraindicated")
+    # Issue 12: a person who must be deferred is not sent to hospital instead.
+    assert OUTCOMES == ("eligible", "caution", "hospital", "defer", "contraindicated")
     assert worst([]) == "eligible"
     assert worst(["caution", "contraindicated", "defer"]) == "contraindicated"
 
@@ -67,10 +68,10 @@ def test_precedence() -> None:
     a.update({"1": True, "5": True, "2": True, "7": True})
     assert suggest_outcome(F3802, a) == "contraindicated"
     a["1"] = False
+    assert suggest_outcome(F3802, a) == "defer"  # COVID-19 < 6 months beats the hospital referral
+    a["2"] = False
     assert suggest_outcome(F3802, a) == "hospital"
     a["5"] = False
-    assert suggest_outcome(F3802, a) == "defer"
-    a["2"] = False
     assert suggest_outcome(F3802, a) == "caution"
     a["7"] = False
     assert suggest_outcome(F3802, a) == "eligible"

@@ -111,7 +111,7 @@ def test_duplicate_id_refused_with_existing_person(st, staff) -> None:
 
 def test_screening_override_needs_reason(st, staff) -> None:
     res = people.register_walk_in(st, staff.volunteer, person())
-    answers = dict(ELIGIBLE_4355, **{"1": True})  # acute illness -> defer
+    answers = dict(ELIGIBLE_4355, **{"2": True})  # acute illness (QĐ 5785 item 2) -> defer
     with pytest.raises(ValidationError) as err:
         clinical.record_screening(st, staff.screener, res.person.id, answers=answers, outcome="eligible")
     assert err.value.fields == {"override_reason"}
@@ -127,7 +127,7 @@ def test_dose_refused_without_clearance(st, staff, lot_id) -> None:
     with pytest.raises(DomainError) as err:
         clinical.record_dose(st, staff.clerk, DoseInput(res.person.id, lot_id))
     assert err.value.code == "dose.screening_required"
-    clinical.record_screening(st, staff.screener, res.person.id, answers=dict(ELIGIBLE_4355, **{"2a": True}), outcome="defer")
+    clinical.record_screening(st, staff.screener, res.person.id, answers=dict(ELIGIBLE_4355, **{"3a": True}), outcome="defer")
     with pytest.raises(DomainError) as err:
         clinical.record_dose(st, staff.clerk, DoseInput(res.person.id, lot_id))
     assert err.value.code == "dose.screening_not_cleared"
@@ -395,10 +395,10 @@ def test_screening_bad_input(st, staff) -> None:
     res = people.register_walk_in(st, staff.volunteer, person())
     before = counts(st)
     bad = dict(ELIGIBLE_4355)
-    del bad["3"]
+    del bad["3a"]
     with pytest.raises(ValidationError) as err:
         clinical.record_screening(st, staff.screener, res.person.id, answers=bad, outcome="eligible", vitals={"temperature": 90})
-    assert {"answers.3", "vitals.temperature"} <= err.value.fields
+    assert {"answers.3a", "vitals.temperature"} <= err.value.fields
     with pytest.raises(ValidationError) as err:
         clinical.record_screening(st, staff.screener, res.person.id, answers=ELIGIBLE_4355, outcome="maybe")
     assert err.value.fields == {"outcome"}

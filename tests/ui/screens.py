@@ -29,7 +29,7 @@ from station.dto import DoseInput, PersonInput
 from station.errors import FieldIssue, NeedsConfirmation
 from station.services import admin, clinical, people
 from station.store import Station, init_station
-from tests.station.helpers import ELIGIBLE_4355, QR_AN
+from tests.station.helpers import QR_AN, screen_eligible
 from ui.app import StationApp
 from ui.dialogs.confirm import ConfirmWarningsDialog
 from ui.settings import UiSettings, save_settings
@@ -99,8 +99,7 @@ def build_station(ddir: Path, clock: Clock, *, people_count: int = 400) -> Stati
     for i, (reg, person) in enumerate(today[:14]):
         people.check_in(st, sup, reg.id)
         if i < 10:
-            clinical.record_screening(st, scr, person.id, answers=ELIGIBLE_4355, outcome="eligible",
-                                      vitals={"temperature": 36.7, "pulse": 78})
+            screen_eligible(st, scr, person.id)
         if i < 5:
             clock.now -= timedelta(minutes=5 * (5 - i))
             try:
@@ -127,6 +126,18 @@ def build_station(ddir: Path, clock: Clock, *, people_count: int = 400) -> Stati
             "UPDATE sync_outbox SET state = 'rejected', last_error = :e WHERE op_seq = "
             "(SELECT min(op_seq) FROM sync_outbox WHERE op_type = 'upsert_lot')"),
             {"e": json.dumps({"code": "lot.exists"})})
+    # Two children (issue 12): one waits for screening (the children's checklist), one was
+    # cleared and meets the adult Pfizer lot (refused unless a supervisor overrides).
+    vol = admin.login(st, "tinhnguyen", DEMO_PASSWORD)
+    for name, birth, sex, phone, screen in (
+        ("Phạm Minh Khoa", "15/02/2012", "M", "0903335555", False),
+        ("Đặng Thị Bảo Ngọc", "09/09/2017", "F", "0903336666", True),
+    ):
+        pid = people.register_walk_in(st, vol, PersonInput(
+            full_name=name, birth=birth, sex=sex, id_type="none", phone=phone,
+            priority_group=8)).person.id
+        if screen:
+            screen_eligible(st, scr, pid)
     return st
 
 
@@ -147,6 +158,16 @@ def _dialog(app: StationApp, dialog: QDialog | None) -> QDialog:
     wait_until(dialog.isVisible)
     settle(app)
     return dialog
+
+
+def _select(view: QWidget, pred: Callable[[object], bool]) -> None:
+    """Select the first row of a queue for which ``pred(row)`` holds."""
+    model = view.model()  # type: ignore[attr-defined]
+    for r in range(model.rowCount()):
+        if pred(model.row_at(r)):
+            view.selectRow(r)  # type: ignore[attr-defined]
+            return
+    raise AssertionError("no such row")
 
 
 def walk(qapp: QApplication, st: Station, lang: str) -> Iterator[Screen]:
@@ -198,14 +219,31 @@ def _walk(app: StationApp, st: Station) -> Iterator[Screen]:
     main.show_workspace("screening")
     settle(app)
     scr = main.workspaces["screening"]
-    scr.item_boxes["5"].setChecked(True)  # type: ignore[attr-defined]
+    # A woman: the pregnancy questions are asked. Two answers that disagree show why the
+    # suggestion is what it is (an acute illness defers; that beats the hospital referral).
+    _select(scr.queue_view, lambda row: row[1].sex == "F")  # type: ignore[attr-defined]
+    settle(app)
+    scr.item_boxes["2"].setChecked(True)  # type: ignore[attr-defined]
+    scr.item_boxes["4"].setChecked(True)  # type: ignore[attr-defined]
+    scr.details["4"].setText("Penicillin")  # type: ignore[attr-defined]
     scr.vitals["temperature"].setText("37.9")  # type: ignore[attr-defined]
+    settle(app)  # the "why" grew: let the layout give it its lines
     yield Screen("screening", main)
+    # A child of 14: the children's checklist, with the parent or guardian.
+    _select(scr.queue_view, lambda row: row[1].full_name == "Phạm Minh Khoa")  # type: ignore[attr-defined]
+    settle(app)
+    scr.guardian_name.setText("Phạm Thị Lành")  # type: ignore[attr-defined]
+    scr.guardian_phone.setText("0912 000 111")  # type: ignore[attr-defined]
+    scr.vitals["temperature"].setText("36.9")  # type: ignore[attr-defined]
+    scr.item_boxes["5"].setChecked(True)  # type: ignore[attr-defined]
+    settle(app)
+    yield Screen("screening-child", main)
 
     main.show_workspace("vaccination")
     settle(app)
     vac = main.workspaces["vaccination"]
     vac.set_session_lot(vac.lot_combo.itemData(1) or vac.lot_combo.itemData(0))  # type: ignore[attr-defined]
+    vac.set_session_site("left_deltoid")  # type: ignore[attr-defined]
     vac.queue_view.setFocus()  # type: ignore[attr-defined]
     select_first(vac.queue_view)  # type: ignore[attr-defined]
     settle(app)
@@ -216,6 +254,18 @@ def _walk(app: StationApp, st: Station) -> Iterator[Screen]:
     confirm.open()
     yield Screen("vaccination-confirm", main, _dialog(app, confirm))
     confirm.reject()
+    # A child of 9 and the adult Pfizer lot: refused; a supervisor may override, with a reason.
+    pfizer = next(lot.id for lot in vac._lots if lot.vaccine_code == "PFIZER")  # type: ignore[attr-defined]
+    vac.set_session_lot(pfizer)  # type: ignore[attr-defined]
+    _select(vac.queue_view, lambda row: row[1].full_name == "Đặng Thị Bảo Ngọc")  # type: ignore[attr-defined]
+    settle(app)
+    vac.record()  # type: ignore[attr-defined]
+    wait_until(lambda: vac.override_dialog is not None)  # type: ignore[attr-defined]
+    override = vac.override_dialog  # type: ignore[attr-defined]
+    override.reason.setText("Theo chỉ định của bác sĩ nhi khoa")
+    yield Screen("vaccination-override", main, _dialog(app, override))
+    override.reject()
+    settle(app)
     # The void dialog, on a dose given this morning.
     vaccinated = [p for r, p in people.registrations_for_day(st) if r.status == "vaccinated"]
     vac._load_person(vaccinated[0].id)  # type: ignore[attr-defined]

@@ -309,6 +309,7 @@ def test_clerk_lands_on_vaccination_with_the_first_person_selected(
     first = selected_row(vac.queue_view)
     assert isinstance(first, tuple) and first[1].full_name == vac.queue_model.row_at(0)[1].full_name
     vac.set_session_lot(lot_id)
+    vac.set_session_site("left_deltoid")  # issue 12: the site is chosen once per session too
     kb.enter(vac.queue_view)
     wait_idle(qtbot, app)
     assert len(clinical.dose_history(st, first[1].id)) == 1

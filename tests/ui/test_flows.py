@@ -43,10 +43,16 @@ def switch_user(qtbot, app: StationApp, kb: Keyboard, username: str) -> MainWind
 
 
 def choose_lot(qtbot, app: StationApp, kb: Keyboard, ws: VaccinationWorkspace, lot_id: str) -> None:
+    """The session's lot (F8) and injection site (F9): chosen once, by keys."""
     ws.lot_combo.setFocus()
     while ws.session.lot_id != lot_id:
         kb.key(K.Key_Down, ws.lot_combo)
     wait_idle(qtbot, app)
+    if ws.session.injection_site is None:
+        ws.site_combo.setFocus()
+        kb.key(K.Key_Down, ws.site_combo)
+        wait_idle(qtbot, app)
+        assert ws.session.injection_site == "left_deltoid"
 
 
 def test_walk_in_from_scanned_qr_to_observation(qtbot, app: StationApp, kb: Keyboard, st: Station, lot_id: str):

@@ -117,7 +117,7 @@ def test_import_dry_run_then_import_all(qtbot, app_lang: StationApp, kb: Keyboar
     assert ws.plan is not None and people_count() == before  # nothing imported yet
     issues = ws.issues_model.rows()
     assert {(i.row, i.field, i.code) for i in issues} == {(7, "birth", "date.impossible"),
-                                                         (8, "phone", "phone.landline")}
+                                                         (8, "phone", "phone.invalid")}
     # The table names the row, the column and the problem in words.
     texts = [[ws.issues_model.index(r, c).data() for c in range(4)] for r in range(len(issues))]
     assert texts[0][0] == "7" and "dd/mm/yyyy" not in texts[0][3] and texts[0][3]
@@ -195,3 +195,84 @@ def test_qr_image_holds_the_reference_only() -> None:
     image = printing.qr_image("TT1:0190c0de-0000-7000-8000-000000000001")
     assert not image.isNull() and image.width() == image.height()
     assert reports.qr_payload("abc") == "TT1:abc"
+
+
+def _pdf_page_mm(pdf: Path) -> tuple[float, float]:
+    """Width and height of the first page (MediaBox, points → mm)."""
+    import re
+
+    m = re.search(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf.read_bytes())
+    assert m, "no MediaBox"
+    return float(m.group(1)) / 72 * 25.4, float(m.group(2)) / 72 * 25.4
+
+
+def test_the_slip_on_an_80mm_receipt_roll_a5_and_a4(qapp, st: Station, staff, clock, tmp_path: Path) -> None:
+    day = build_day(st, staff, clock)
+    slip = reports.slip_data(st, day.doses[3].person_id)
+    sizes = {}
+    for layout in ("a4", "a5", "receipt80"):
+        pdf = printing.print_slip_pdf(slip, tmp_path / f"{layout}.pdf", layout=layout)
+        sizes[layout] = _pdf_page_mm(pdf)
+    assert abs(sizes["a4"][0] - 210) < 1 and abs(sizes["a4"][1] - 297) < 1
+    assert abs(sizes["a5"][0] - 148) < 1 and abs(sizes["a5"][1] - 210) < 1
+    w, h = sizes["receipt80"]
+    assert abs(w - 80) < 1 and 100 < h < 600  # one roll-length page: no page break mid-slip
+    html = printing.receipt_slip_html(slip)
+    assert "GIẤY XÁC NHẬN" in html and "CERTIFICATE OF COVID-19" in html
+    assert "FK0891" in html and "Mũi cơ bản 3" not in html  # given doses only: no empty rows on a roll
+    assert printing.layout_for_page_width(80) == "receipt80"
+    assert printing.layout_for_page_width(148) == "a5" and printing.layout_for_page_width(210) == "a4"
+    if shutil.which("pdftoppm"):
+        pdf_to_png(tmp_path / "receipt80.pdf", tmp_path / "receipt80.png", dpi=100)
+
+
+def test_the_slip_goes_to_the_printer_chosen_once_and_remembered(
+    qtbot, app: StationApp, kb: Keyboard, st: Station, staff, clock, tmp_path: Path, monkeypatch
+) -> None:
+    """No printer exists here: the OS boundary (printer list, dialog, device) is replaced by a
+    QPrinter writing PDF; everything else (layout, remembering, the keys) is the real path."""
+    from PySide6.QtPrintSupport import QPrinter
+
+    day = build_day(st, staff, clock)
+    outputs: list[Path] = []
+    asked: list[int] = []
+
+    def pdf_printer(name: str) -> QPrinter:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        out = tmp_path / f"printed-{len(outputs)}.pdf"
+        printer.setOutputFileName(str(out))
+        outputs.append(out)
+        return printer
+
+    def dialog(_parent: object, current: str = "") -> printing.PrinterChoice:
+        asked.append(1)
+        return printing.PrinterChoice("XP-80C", 80.0)  # the site's receipt printer and its roll
+
+    monkeypatch.setattr(printing, "available_printers", lambda: ["Microsoft Print to PDF", "XP-80C"])
+    monkeypatch.setattr(printing, "ask_printer", dialog)
+    monkeypatch.setattr(printing, "make_printer", pdf_printer)
+    main = login(qtbot, app, kb, "giamsat")
+    kb.key(Qt.Key.Key_F5)
+    obs = main.workspaces["observation"]
+    wait_idle(qtbot, app)
+    from ui.widgets.common import select_where
+
+    assert select_where(obs.view, lambda w: w.dose.id == day.doses[3].id)  # type: ignore[attr-defined]
+    obs.undo_ms = 50  # type: ignore[attr-defined]  # the end is written once its undo time is over
+    kb.enter(obs.view)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: not obs.pending_ends(), timeout=5000)  # type: ignore[attr-defined]
+    wait_idle(qtbot, app)
+    kb.key(Qt.Key.Key_P, modifiers=Qt.KeyboardModifier.ControlModifier)
+    wait_idle(qtbot, app)
+    assert asked == [1]  # first slip: the printer is chosen
+    assert app.settings.slip_printer == "XP-80C" and app.settings.slip_layout == "receipt80"
+    assert "XP-80C" in obs.banner.text()  # type: ignore[attr-defined]
+    kb.key(Qt.Key.Key_P, modifiers=Qt.KeyboardModifier.ControlModifier)
+    wait_idle(qtbot, app)
+    assert asked == [1]  # remembered: straight to the printer
+    assert len(outputs) == 2 and all(p.exists() for p in outputs)
+    assert abs(_pdf_page_mm(outputs[1])[0] - 80) < 1  # the receipt layout
+    from ui.settings import load_settings
+
+    assert load_settings(st.data_dir).slip_printer == "XP-80C"  # kept for the next start

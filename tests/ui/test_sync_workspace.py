@@ -12,6 +12,7 @@ from station.dto import PersonInput
 from station.services import people
 from station.store import Station
 from tests.ui.conftest import Keyboard, login, wait_idle
+from ui import labels, messages
 from ui.app import StationApp
 from ui.bridge import (
     ClockWarning,
@@ -162,3 +163,28 @@ def test_engine_adapter_maps_events_and_sync_now(qtbot, app: StationApp, kb: Key
     assert app.bridge.snapshot.line.state == "offline"
     app.bridge.detach()
     assert engine.listeners == []
+
+
+def test_an_untrusted_hub_certificate_is_shown_as_such_with_what_it_staff_must_do(
+    qtbot, app: StationApp, kb: Keyboard, st: Station
+):
+    """Not "Offline": the status bar says certificate, the Sync screen says what to do (vi and en)."""
+    main = login(qtbot, app, kb, "giamsat")
+    ctl = FakeEngineForTest()
+    app.bridge.attach(EngineController(ctl, st.clock))
+    ctl.emit(state="offline", last_error="hub.tls_untrusted", pending=3)
+    qtbot.waitUntil(lambda: app.bridge.snapshot.line.state == "certificate", timeout=5000)
+    bar = main.statusBar()
+    assert bar.line.property("state") == "certificate"
+    assert bar.line.text() == labels.tr(labels.LINE, "certificate") != labels.tr(labels.LINE, "offline")
+    kb.key(K.Key_F6, main)
+    ws = main.workspaces["sync"]
+    assert isinstance(ws, SyncWorkspace)
+    assert ws.tls_banner.isVisible()
+    assert messages.text_for("hub.tls_untrusted") in ws.tls_banner.text()
+    assert "Trusted Root Certification Authorities" in ws.tls_banner.text()  # the Windows name, in both languages
+    assert "TRAMTIEM_CA_FILE" in ws.tls_banner.text()
+    # The line recovers: the banner goes.
+    ctl.emit(state="idle", pending=0, last_success="2026-12-01T09:05:00+07:00")
+    qtbot.waitUntil(lambda: app.bridge.snapshot.line.state == "online", timeout=5000)
+    assert not ws.tls_banner.isVisible()

@@ -111,8 +111,20 @@
         <translation>Doses received</translation>
     </message>
     <message>
+        <source>Interval rules</source>
+        <translation>Interval rules</translation>
+    </message>
+    <message>
+        <source>A province's decision may shorten the gap between doses (Đồng Nai: AstraZeneca from 4 weeks). Set the same on every station of the site.</source>
+        <translation>A province's decision may shorten the gap between doses (Đồng Nai: AstraZeneca from 4 weeks). Set the same on every station of the site.</translation>
+    </message>
+    <message>
         <source>Lot saved.</source>
         <translation>Lot saved.</translation>
+    </message>
+    <message>
+        <source>Interval rules saved.</source>
+        <translation>Interval rules saved.</translation>
     </message>
     <message>
         <source>min</source>
@@ -260,6 +272,14 @@
 </context>
 <context>
     <name>HelpOverlay</name>
+    <message>
+        <source>source checkout</source>
+        <translation>source checkout</translation>
+    </message>
+    <message>
+        <source>Trạm Tiêm {version} · commit {commit} · built {date}</source>
+        <translation>Trạm Tiêm {version} · commit {commit} · built {date}</translation>
+    </message>
     <message>
         <source>Press F1 or Esc to close</source>
         <translation>Press F1 or Esc to close</translation>
@@ -521,8 +541,8 @@
         <translation>CCCD (12 digits)</translation>
     </message>
     <message>
-        <source>CMND (9 digits)</source>
-        <translation>CMND (9 digits)</translation>
+        <source>CMND (9 or 12 digits)</source>
+        <translation>CMND (9 or 12 digits)</translation>
     </message>
     <message>
         <source>Passport</source>
@@ -531,6 +551,22 @@
     <message>
         <source>No document</source>
         <translation>No document</translation>
+    </message>
+    <message>
+        <source>Left upper arm</source>
+        <translation>Left upper arm</translation>
+    </message>
+    <message>
+        <source>Right upper arm</source>
+        <translation>Right upper arm</translation>
+    </message>
+    <message>
+        <source>Left thigh</source>
+        <translation>Left thigh</translation>
+    </message>
+    <message>
+        <source>Right thigh</source>
+        <translation>Right thigh</translation>
     </message>
     <message>
         <source>Walk-in</source>
@@ -567,6 +603,10 @@
     <message>
         <source>Sync error</source>
         <translation>Sync error</translation>
+    </message>
+    <message>
+        <source>Hub certificate problem</source>
+        <translation>Hub certificate problem</translation>
     </message>
     <message>
         <source>Possible duplicate person</source>
@@ -904,10 +944,6 @@
         <translation>A CCCD number has 12 digits (you typed {length}).</translation>
     </message>
     <message>
-        <source>A CMND number has 9 digits (you typed {length}).</source>
-        <translation>A CMND number has 9 digits (you typed {length}).</translation>
-    </message>
-    <message>
         <source>A passport number has 6 to 12 letters and digits.</source>
         <translation>A passport number has 6 to 12 letters and digits.</translation>
     </message>
@@ -946,10 +982,6 @@
     <message>
         <source>The phone number is too long.</source>
         <translation>The phone number is too long.</translation>
-    </message>
-    <message>
-        <source>This looks like a landline; enter a mobile number.</source>
-        <translation>This looks like a landline; enter a mobile number.</translation>
     </message>
     <message>
         <source>Old 11-digit number converted ({from} → {to}).</source>
@@ -1116,8 +1148,72 @@
         <translation>{days} days since the last dose (recommended at most {max_days}).</translation>
     </message>
     <message>
-        <source>This vaccine is not an allowed mix with the earlier doses.</source>
-        <translation>This vaccine is not an allowed mix with the earlier doses.</translation>
+        <source>A CMND number has 9 or 12 digits (you typed {length}).</source>
+        <translation>A CMND number has 9 or 12 digits (you typed {length}).</translation>
+    </message>
+    <message>
+        <source>A landline: it is kept, but it cannot receive an SMS. Add a mobile number if the person has one.</source>
+        <translation>A landline: it is kept, but it cannot receive an SMS. Add a mobile number if the person has one.</translation>
+    </message>
+    <message>
+        <source>This question does not apply to this person.</source>
+        <translation>This question does not apply to this person.</translation>
+    </message>
+    <message>
+        <source>No screening form covers this person's age today (COVID-19 forms start at age 5).</source>
+        <translation>No screening form covers this person's age today (COVID-19 forms start at age 5).</translation>
+    </message>
+    <message>
+        <source>This screening form is not in use today.</source>
+        <translation>This screening form is not in use today.</translation>
+    </message>
+    <message>
+        <source>This screening form is for other ages.</source>
+        <translation>This screening form is for other ages.</translation>
+    </message>
+    <message>
+        <source>No rule allows this vaccine after {series_vaccine} on this day, at this age.</source>
+        <translation>No rule allows this vaccine after {series_vaccine} on this day, at this age.</translation>
+    </message>
+    <message>
+        <source>Another vaccine after {series_vaccine} is allowed only when {series_vaccine} is not available: confirm it is not.</source>
+        <translation>Another vaccine after {series_vaccine} is allowed only when {series_vaccine} is not available: confirm it is not.</translation>
+    </message>
+    <message>
+        <source>{days} days since the last dose: allowed here, but shorter than the recommended {recommended_days}.</source>
+        <translation>{days} days since the last dose: allowed here, but shorter than the recommended {recommended_days}.</translation>
+    </message>
+    <message>
+        <source>This vaccine is for people aged {min_age} and over; this person is younger.</source>
+        <translation>This vaccine is for people aged {min_age} and over; this person is younger.</translation>
+    </message>
+    <message>
+        <source>This vaccine is for people up to age {max_age}; this person is older.</source>
+        <translation>This vaccine is for people up to age {max_age}; this person is older.</translation>
+    </message>
+    <message>
+        <source>Only the birth year is known: check that the person's age fits this vaccine.</source>
+        <translation>Only the birth year is known: check that the person's age fits this vaccine.</translation>
+    </message>
+    <message>
+        <source>Contraindicated by today's screening: {condition}.</source>
+        <translation>Contraindicated by today's screening: {condition}.</translation>
+    </message>
+    <message>
+        <source>This vaccine was not in use before {in_use_from}: check the date.</source>
+        <translation>This vaccine was not in use before {in_use_from}: check the date.</translation>
+    </message>
+    <message>
+        <source>The date is before the person's birth.</source>
+        <translation>The date is before the person's birth.</translation>
+    </message>
+    <message>
+        <source>Only a supervisor can let this dose through, with a reason.</source>
+        <translation>Only a supervisor can let this dose through, with a reason.</translation>
+    </message>
+    <message>
+        <source>Unknown interval profile.</source>
+        <translation>Unknown interval profile.</translation>
     </message>
     <message>
         <source>Dose number differs from the history (expected dose {expected}).</source>
@@ -1218,6 +1314,10 @@
     <message>
         <source>Choose the vaccine.</source>
         <translation>Choose the vaccine.</translation>
+    </message>
+    <message>
+        <source>This product comes from the vials of {lot_product}: register the lot as {lot_product}.</source>
+        <translation>This product comes from the vials of {lot_product}: register the lot as {lot_product}.</translation>
     </message>
     <message>
         <source>Enter the lot number.</source>
@@ -1412,6 +1512,26 @@
         <translation>The hub is busy; it will be tried again.</translation>
     </message>
     <message>
+        <source>The card was not read: the Vietnamese typing program (Unikey or EVKey) changed what the scanner typed. Switch it to English: click its icon by the clock until it shows E (or press its switch keys, Ctrl+Shift or Alt+Z), then scan the card again.</source>
+        <translation>The card was not read: the Vietnamese typing program (Unikey or EVKey) changed what the scanner typed. Switch it to English: click its icon by the clock until it shows E (or press its switch keys, Ctrl+Shift or Alt+Z), then scan the card again.</translation>
+    </message>
+    <message>
+        <source>The hub's certificate is issued by an authority this computer does not trust (a private CA, or an antivirus that scans HTTPS). Nothing is lost: records wait here. IT staff: install the CA certificate in Windows (Trusted Root Certification Authorities), or set TRAMTIEM_CA_FILE to a copy of it; see the IT guide.</source>
+        <translation>The hub's certificate is issued by an authority this computer does not trust (a private CA, or an antivirus that scans HTTPS). Nothing is lost: records wait here. IT staff: install the CA certificate in Windows (Trusted Root Certification Authorities), or set TRAMTIEM_CA_FILE to a copy of it; see the IT guide.</translation>
+    </message>
+    <message>
+        <source>The hub's certificate has expired, or this computer's date is wrong. Nothing is lost: records wait here. Check the clock, then ask the hub's administrator to renew the certificate.</source>
+        <translation>The hub's certificate has expired, or this computer's date is wrong. Nothing is lost: records wait here. Check the clock, then ask the hub's administrator to renew the certificate.</translation>
+    </message>
+    <message>
+        <source>The hub's certificate is for another name than the address this station uses. Nothing is lost: records wait here. IT staff: enroll with the name in the certificate.</source>
+        <translation>The hub's certificate is for another name than the address this station uses. Nothing is lost: records wait here. IT staff: enroll with the name in the certificate.</translation>
+    </message>
+    <message>
+        <source>The secure connection to the hub failed. Nothing is lost: records wait here. IT staff: check the hub address (https://) and any proxy or antivirus in between.</source>
+        <translation>The secure connection to the hub failed. Nothing is lost: records wait here. IT staff: check the hub address (https://) and any proxy or antivirus in between.</translation>
+    </message>
+    <message>
         <source>This review item no longer exists.</source>
         <translation>This review item no longer exists.</translation>
     </message>
@@ -1563,6 +1683,18 @@
         <source>Remove the characters &lt; &gt; {{ }} $ ` ; = \ |.</source>
         <translation>Remove the characters &lt; &gt; {{ }} $ ` ; = \ |.</translation>
     </message>
+    <message>
+        <source>pregnancy</source>
+        <translation>pregnancy</translation>
+    </message>
+    <message>
+        <source>breastfeeding</source>
+        <translation>breastfeeding</translation>
+    </message>
+    <message>
+        <source>anaphylaxis to a previous COVID-19 vaccine dose (same vaccine type)</source>
+        <translation>anaphylaxis to a previous COVID-19 vaccine dose (same vaccine type)</translation>
+    </message>
 </context>
 <context>
     <name>ObservationWorkspace</name>
@@ -1581,6 +1713,26 @@
     <message>
         <source>Print slip (Ctrl+P)</source>
         <translation>Print slip (Ctrl+P)</translation>
+    </message>
+    <message>
+        <source>A4</source>
+        <translation>A4</translation>
+    </message>
+    <message>
+        <source>A5</source>
+        <translation>A5</translation>
+    </message>
+    <message>
+        <source>Receipt 80 mm</source>
+        <translation>Receipt 80 mm</translation>
+    </message>
+    <message>
+        <source>Printer… (Ctrl+Shift+P)</source>
+        <translation>Printer… (Ctrl+Shift+P)</translation>
+    </message>
+    <message>
+        <source>Slip as PDF</source>
+        <translation>Slip as PDF</translation>
     </message>
     <message>
         <source>Observation</source>
@@ -1626,6 +1778,14 @@
         <source>Print the confirmation slip of the person just done</source>
         <translation>Print the confirmation slip of the person just done</translation>
     </message>
+    <message>
+        <source>Ctrl+Shift+P</source>
+        <translation>Ctrl+Shift+P</translation>
+    </message>
+    <message>
+        <source>Choose the slip's printer</source>
+        <translation>Choose the slip's printer</translation>
+    </message>
     <message numerus="yes">
         <source>Under observation: %n</source>
         <translation>
@@ -1666,12 +1826,67 @@
         <translation>Adverse event recorded</translation>
     </message>
     <message>
+        <source>Slips go to {printer}.</source>
+        <translation>Slips go to {printer}.</translation>
+    </message>
+    <message>
+        <source>The slip could not be sent to {printer}.</source>
+        <translation>The slip could not be sent to {printer}.</translation>
+    </message>
+    <message>
+        <source>Slip sent to {printer}.</source>
+        <translation>Slip sent to {printer}.</translation>
+    </message>
+    <message>
         <source>The slip could not be written.</source>
         <translation>The slip could not be written.</translation>
     </message>
     <message>
+        <source>No printer is installed: the slip is a PDF to print from the viewer: {path}</source>
+        <translation>No printer is installed: the slip is a PDF to print from the viewer: {path}</translation>
+    </message>
+    <message>
         <source>Slip ready to print: {path}</source>
         <translation>Slip ready to print: {path}</translation>
+    </message>
+</context>
+<context>
+    <name>OverrideDialog</name>
+    <message>
+        <source>Supervisor override</source>
+        <translation>Supervisor override</translation>
+    </message>
+    <message>
+        <source>This dose is refused:</source>
+        <translation>This dose is refused:</translation>
+    </message>
+    <message>
+        <source>Only a supervisor can let it through. The reason and the supervisor's name are kept with the dose and in the audit log.</source>
+        <translation>Only a supervisor can let it through. The reason and the supervisor's name are kept with the dose and in the audit log.</translation>
+    </message>
+    <message>
+        <source>Why is this dose right for this person?</source>
+        <translation>Why is this dose right for this person?</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <source>Supervisor's user name</source>
+        <translation>Supervisor's user name</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>Password</translation>
+    </message>
+    <message>
+        <source>Override and record</source>
+        <translation>Override and record</translation>
+    </message>
+    <message>
+        <source>Cancel (Esc)</source>
+        <translation>Cancel (Esc)</translation>
     </message>
 </context>
 <context>
@@ -2277,8 +2492,16 @@
         <translation>Questions (tick = yes)</translation>
     </message>
     <message>
-        <source>Which allergen?</source>
-        <translation>Which allergen?</translation>
+        <source>Parent or guardian (children's checklist)</source>
+        <translation>Parent or guardian (children's checklist)</translation>
+    </message>
+    <message>
+        <source>Full name</source>
+        <translation>Full name</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>Phone</translation>
     </message>
     <message>
         <source>Vital signs (leave empty if not measured)</source>
@@ -2297,6 +2520,10 @@
         <translation>Suggested</translation>
     </message>
     <message>
+        <source>Why</source>
+        <translation>Why</translation>
+    </message>
+    <message>
         <source>Doctor's decision</source>
         <translation>Doctor's decision</translation>
     </message>
@@ -2307,6 +2534,10 @@
     <message>
         <source>/min</source>
         <translation>/min</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>Details</translation>
     </message>
     <message>
         <source>Temperature</source>
@@ -2366,6 +2597,33 @@
             <numerusform>Waiting for screening: %n</numerusform>
             <numerusform>Waiting for screening: %n</numerusform>
         </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n years</source>
+        <translation>
+            <numerusform>%n years</numerusform>
+            <numerusform>%n years</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{a}–{b} years</source>
+        <translation>{a}–{b} years</translation>
+    </message>
+    <message>
+        <source>Every answer is “no” and no vital sign is abnormal.</source>
+        <translation>Every answer is “no” and no vital sign is abnormal.</translation>
+    </message>
+    <message>
+        <source>Question {id}: {text}</source>
+        <translation>Question {id}: {text}</translation>
+    </message>
+    <message>
+        <source>{vital} {value} (normal {low}–{high})</source>
+        <translation>{vital} {value} (normal {low}–{high})</translation>
+    </message>
+    <message>
+        <source>The strongest wins: {order}.</source>
+        <translation>The strongest wins: {order}.</translation>
     </message>
     <message>
         <source>Saved: {outcome}. Send the person to vaccination.</source>
@@ -2585,6 +2843,13 @@
     <message>
         <source>Saved. Print it now and keep it locked away.</source>
         <translation>Saved. Print it now and keep it locked away.</translation>
+    </message>
+</context>
+<context>
+    <name>StationApp</name>
+    <message>
+        <source>Trạm Tiêm is already open on this computer for this station. Look for its window in the taskbar.</source>
+        <translation>Trạm Tiêm is already open on this computer for this station. Look for its window in the taskbar.</translation>
     </message>
 </context>
 <context>
@@ -2810,6 +3075,14 @@
         <translation>Lot in use (F8)</translation>
     </message>
     <message>
+        <source>Choose (F10)</source>
+        <translation>Choose (F10)</translation>
+    </message>
+    <message>
+        <source>Injection site (F10)</source>
+        <translation>Injection site (F10)</translation>
+    </message>
+    <message>
         <source>Choose a person from the queue</source>
         <translation>Choose a person from the queue</translation>
     </message>
@@ -2832,6 +3105,14 @@
     <message>
         <source>Choose the lot in use for this session</source>
         <translation>Choose the lot in use for this session</translation>
+    </message>
+    <message>
+        <source>F10</source>
+        <translation>F10</translation>
+    </message>
+    <message>
+        <source>Choose the injection site for this session</source>
+        <translation>Choose the injection site for this session</translation>
     </message>
     <message>
         <source>↑ ↓</source>
@@ -2893,6 +3174,14 @@
         <translation>from {day}</translation>
     </message>
     <message>
+        <source>recommended from {day}</source>
+        <translation>recommended from {day}</translation>
+    </message>
+    <message>
+        <source>intervals of {profile}</source>
+        <translation>intervals of {profile}</translation>
+    </message>
+    <message>
         <source>The lot in use ({vaccine}) is not a suggested vaccine.</source>
         <translation>The lot in use ({vaccine}) is not a suggested vaccine.</translation>
     </message>
@@ -2901,8 +3190,16 @@
         <translation>Choose the lot in use first (F8).</translation>
     </message>
     <message>
+        <source>Choose the injection site first (F10).</source>
+        <translation>Choose the injection site first (F10).</translation>
+    </message>
+    <message>
         <source>Recorded: dose {n} {vaccine}, lot {lot}, at {time}. Observe until {until}.</source>
         <translation>Recorded: dose {n} {vaccine}, lot {lot}, at {time}. Observe until {until}.</translation>
+    </message>
+    <message>
+        <source>Supervisor override: {reason}</source>
+        <translation>Supervisor override: {reason}</translation>
     </message>
     <message>
         <source>Dose recorded</source>

@@ -112,8 +112,20 @@
         <translation>Số liều nhận</translation>
     </message>
     <message>
+        <source>Interval rules</source>
+        <translation>Quy định khoảng cách giữa các mũi</translation>
+    </message>
+    <message>
+        <source>A province&apos;s decision may shorten the gap between doses (Đồng Nai: AstraZeneca from 4 weeks). Set the same on every station of the site.</source>
+        <translation>Quyết định của tỉnh có thể rút ngắn khoảng cách giữa các mũi (Đồng Nai: AstraZeneca từ 4 tuần). Đặt giống nhau trên mọi máy của điểm tiêm.</translation>
+    </message>
+    <message>
         <source>Lot saved.</source>
         <translation>Đã lưu lô.</translation>
+    </message>
+    <message>
+        <source>Interval rules saved.</source>
+        <translation>Đã lưu quy định khoảng cách.</translation>
     </message>
     <message>
         <source>min</source>
@@ -261,6 +273,14 @@
 </context>
 <context>
     <name>HelpOverlay</name>
+    <message>
+        <source>source checkout</source>
+        <translation>bản mã nguồn</translation>
+    </message>
+    <message>
+        <source>Trạm Tiêm {version} · commit {commit} · built {date}</source>
+        <translation>Trạm Tiêm {version} · commit {commit} · đóng gói ngày {date}</translation>
+    </message>
     <message>
         <source>Press F1 or Esc to close</source>
         <translation>Nhấn F1 hoặc Esc để đóng</translation>
@@ -522,8 +542,8 @@
         <translation>CCCD (12 số)</translation>
     </message>
     <message>
-        <source>CMND (9 digits)</source>
-        <translation>CMND (9 số)</translation>
+        <source>CMND (9 or 12 digits)</source>
+        <translation>CMND (9 hoặc 12 số)</translation>
     </message>
     <message>
         <source>Passport</source>
@@ -532,6 +552,22 @@
     <message>
         <source>No document</source>
         <translation>Không có giấy tờ</translation>
+    </message>
+    <message>
+        <source>Left upper arm</source>
+        <translation>Cánh tay trái</translation>
+    </message>
+    <message>
+        <source>Right upper arm</source>
+        <translation>Cánh tay phải</translation>
+    </message>
+    <message>
+        <source>Left thigh</source>
+        <translation>Đùi trái</translation>
+    </message>
+    <message>
+        <source>Right thigh</source>
+        <translation>Đùi phải</translation>
     </message>
     <message>
         <source>Walk-in</source>
@@ -568,6 +604,10 @@
     <message>
         <source>Sync error</source>
         <translation>Lỗi đồng bộ</translation>
+    </message>
+    <message>
+        <source>Hub certificate problem</source>
+        <translation>Lỗi chứng chỉ máy chủ</translation>
     </message>
     <message>
         <source>Possible duplicate person</source>
@@ -905,10 +945,6 @@
         <translation>Số CCCD có 12 chữ số (đã nhập {length}).</translation>
     </message>
     <message>
-        <source>A CMND number has 9 digits (you typed {length}).</source>
-        <translation>Số CMND có 9 chữ số (đã nhập {length}).</translation>
-    </message>
-    <message>
         <source>A passport number has 6 to 12 letters and digits.</source>
         <translation>Số hộ chiếu gồm 6 đến 12 chữ và số.</translation>
     </message>
@@ -947,10 +983,6 @@
     <message>
         <source>The phone number is too long.</source>
         <translation>Số điện thoại quá dài.</translation>
-    </message>
-    <message>
-        <source>This looks like a landline; enter a mobile number.</source>
-        <translation>Đây là số cố định; hãy nhập số di động.</translation>
     </message>
     <message>
         <source>Old 11-digit number converted ({from} → {to}).</source>
@@ -1117,8 +1149,72 @@
         <translation>Đã {days} ngày từ mũi trước (khuyến cáo tối đa {max_days}).</translation>
     </message>
     <message>
-        <source>This vaccine is not an allowed mix with the earlier doses.</source>
-        <translation>Vắc xin này không được phối hợp với các mũi trước.</translation>
+        <source>A CMND number has 9 or 12 digits (you typed {length}).</source>
+        <translation>Số CMND có 9 hoặc 12 chữ số (đã nhập {length}).</translation>
+    </message>
+    <message>
+        <source>A landline: it is kept, but it cannot receive an SMS. Add a mobile number if the person has one.</source>
+        <translation>Số máy bàn: vẫn được lưu nhưng không nhận được tin nhắn. Thêm số di động nếu người dân có.</translation>
+    </message>
+    <message>
+        <source>This question does not apply to this person.</source>
+        <translation>Câu hỏi này không áp dụng cho người này.</translation>
+    </message>
+    <message>
+        <source>No screening form covers this person&apos;s age today (COVID-19 forms start at age 5).</source>
+        <translation>Hôm nay không có phiếu sàng lọc cho độ tuổi này (phiếu COVID-19 từ 5 tuổi).</translation>
+    </message>
+    <message>
+        <source>This screening form is not in use today.</source>
+        <translation>Phiếu sàng lọc này không còn (hoặc chưa) áp dụng hôm nay.</translation>
+    </message>
+    <message>
+        <source>This screening form is for other ages.</source>
+        <translation>Phiếu sàng lọc này dành cho độ tuổi khác.</translation>
+    </message>
+    <message>
+        <source>No rule allows this vaccine after {series_vaccine} on this day, at this age.</source>
+        <translation>Không có quy định cho phép tiêm vắc xin này sau {series_vaccine} vào ngày này, ở độ tuổi này.</translation>
+    </message>
+    <message>
+        <source>Another vaccine after {series_vaccine} is allowed only when {series_vaccine} is not available: confirm it is not.</source>
+        <translation>Chỉ được tiêm vắc xin khác sau {series_vaccine} khi không có {series_vaccine}: xác nhận là không có.</translation>
+    </message>
+    <message>
+        <source>{days} days since the last dose: allowed here, but shorter than the recommended {recommended_days}.</source>
+        <translation>{days} ngày kể từ mũi trước: được phép tại đây, nhưng ngắn hơn khuyến cáo {recommended_days} ngày.</translation>
+    </message>
+    <message>
+        <source>This vaccine is for people aged {min_age} and over; this person is younger.</source>
+        <translation>Vắc xin này dành cho người từ {min_age} tuổi; người này nhỏ tuổi hơn.</translation>
+    </message>
+    <message>
+        <source>This vaccine is for people up to age {max_age}; this person is older.</source>
+        <translation>Vắc xin này dành cho người đến {max_age} tuổi; người này lớn tuổi hơn.</translation>
+    </message>
+    <message>
+        <source>Only the birth year is known: check that the person&apos;s age fits this vaccine.</source>
+        <translation>Chỉ biết năm sinh: kiểm tra tuổi của người này có phù hợp với vắc xin không.</translation>
+    </message>
+    <message>
+        <source>Contraindicated by today&apos;s screening: {condition}.</source>
+        <translation>Chống chỉ định theo khám sàng lọc hôm nay: {condition}.</translation>
+    </message>
+    <message>
+        <source>This vaccine was not in use before {in_use_from}: check the date.</source>
+        <translation>Vắc xin này chưa được sử dụng trước {in_use_from}: kiểm tra lại ngày.</translation>
+    </message>
+    <message>
+        <source>The date is before the person&apos;s birth.</source>
+        <translation>Ngày này trước ngày sinh của người này.</translation>
+    </message>
+    <message>
+        <source>Only a supervisor can let this dose through, with a reason.</source>
+        <translation>Chỉ giám sát mới được cho tiêm mũi này, kèm lý do.</translation>
+    </message>
+    <message>
+        <source>Unknown interval profile.</source>
+        <translation>Không có quy định khoảng cách này.</translation>
     </message>
     <message>
         <source>Dose number differs from the history (expected dose {expected}).</source>
@@ -1219,6 +1315,10 @@
     <message>
         <source>Choose the vaccine.</source>
         <translation>Chọn vắc xin.</translation>
+    </message>
+    <message>
+        <source>This product comes from the vials of {lot_product}: register the lot as {lot_product}.</source>
+        <translation>Sản phẩm này lấy từ lọ {lot_product}: nhập lô dưới tên {lot_product}.</translation>
     </message>
     <message>
         <source>Enter the lot number.</source>
@@ -1413,6 +1513,26 @@
         <translation>Máy chủ đang bận; sẽ tự thử lại.</translation>
     </message>
     <message>
+        <source>The card was not read: the Vietnamese typing program (Unikey or EVKey) changed what the scanner typed. Switch it to English: click its icon by the clock until it shows E (or press its switch keys, Ctrl+Shift or Alt+Z), then scan the card again.</source>
+        <translation>Chưa đọc được thẻ: chương trình gõ tiếng Việt (Unikey hoặc EVKey) đã sửa chữ máy quét gõ vào. Hãy chuyển sang tiếng Anh: bấm biểu tượng cạnh đồng hồ cho đến khi hiện chữ E (hoặc nhấn phím chuyển, Ctrl+Shift hay Alt+Z), rồi quét lại thẻ.</translation>
+    </message>
+    <message>
+        <source>The hub&apos;s certificate is issued by an authority this computer does not trust (a private CA, or an antivirus that scans HTTPS). Nothing is lost: records wait here. IT staff: install the CA certificate in Windows (Trusted Root Certification Authorities), or set TRAMTIEM_CA_FILE to a copy of it; see the IT guide.</source>
+        <translation>Chứng chỉ của máy chủ do một tổ chức mà máy tính này không tin cậy cấp (CA riêng, hoặc phần mềm diệt virus quét HTTPS). Không mất dữ liệu: hồ sơ vẫn chờ ở máy này. Cán bộ IT: cài chứng chỉ CA vào Windows (Trusted Root Certification Authorities), hoặc đặt TRAMTIEM_CA_FILE trỏ tới một bản sao của nó; xem hướng dẫn IT.</translation>
+    </message>
+    <message>
+        <source>The hub&apos;s certificate has expired, or this computer&apos;s date is wrong. Nothing is lost: records wait here. Check the clock, then ask the hub&apos;s administrator to renew the certificate.</source>
+        <translation>Chứng chỉ của máy chủ đã hết hạn, hoặc ngày giờ của máy tính này sai. Không mất dữ liệu: hồ sơ vẫn chờ ở máy này. Kiểm tra đồng hồ, rồi đề nghị quản trị máy chủ gia hạn chứng chỉ.</translation>
+    </message>
+    <message>
+        <source>The hub&apos;s certificate is for another name than the address this station uses. Nothing is lost: records wait here. IT staff: enroll with the name in the certificate.</source>
+        <translation>Chứng chỉ của máy chủ cấp cho một tên khác với địa chỉ máy này đang dùng. Không mất dữ liệu: hồ sơ vẫn chờ ở máy này. Cán bộ IT: đăng ký máy với đúng tên ghi trong chứng chỉ.</translation>
+    </message>
+    <message>
+        <source>The secure connection to the hub failed. Nothing is lost: records wait here. IT staff: check the hub address (https://) and any proxy or antivirus in between.</source>
+        <translation>Kết nối bảo mật tới máy chủ không thành công. Không mất dữ liệu: hồ sơ vẫn chờ ở máy này. Cán bộ IT: kiểm tra địa chỉ máy chủ (https://) và proxy hay phần mềm diệt virus ở giữa.</translation>
+    </message>
+    <message>
         <source>This review item no longer exists.</source>
         <translation>Mục cần xem xét này không còn nữa.</translation>
     </message>
@@ -1564,6 +1684,18 @@
         <source>Remove the characters &lt; &gt; {{ }} $ ` ; = \ |.</source>
         <translation>Bỏ các ký tự &lt; &gt; {{ }} $ ` ; = \ |.</translation>
     </message>
+    <message>
+        <source>pregnancy</source>
+        <translation>đang mang thai</translation>
+    </message>
+    <message>
+        <source>breastfeeding</source>
+        <translation>đang cho con bú</translation>
+    </message>
+    <message>
+        <source>anaphylaxis to a previous COVID-19 vaccine dose (same vaccine type)</source>
+        <translation>phản vệ với mũi vắc xin COVID-19 trước (vắc xin cùng loại)</translation>
+    </message>
 </context>
 <context>
     <name>ObservationWorkspace</name>
@@ -1582,6 +1714,26 @@
     <message>
         <source>Print slip (Ctrl+P)</source>
         <translation>In giấy xác nhận (Ctrl+P)</translation>
+    </message>
+    <message>
+        <source>A4</source>
+        <translation>A4</translation>
+    </message>
+    <message>
+        <source>A5</source>
+        <translation>A5</translation>
+    </message>
+    <message>
+        <source>Receipt 80 mm</source>
+        <translation>Giấy cuộn 80 mm</translation>
+    </message>
+    <message>
+        <source>Printer… (Ctrl+Shift+P)</source>
+        <translation>Máy in… (Ctrl+Shift+P)</translation>
+    </message>
+    <message>
+        <source>Slip as PDF</source>
+        <translation>Giấy xác nhận PDF</translation>
     </message>
     <message>
         <source>Observation</source>
@@ -1627,6 +1779,14 @@
         <source>Print the confirmation slip of the person just done</source>
         <translation>In giấy xác nhận đã tiêm cho người vừa theo dõi xong</translation>
     </message>
+    <message>
+        <source>Ctrl+Shift+P</source>
+        <translation>Ctrl+Shift+P</translation>
+    </message>
+    <message>
+        <source>Choose the slip&apos;s printer</source>
+        <translation>Chọn máy in giấy xác nhận</translation>
+    </message>
     <message numerus="yes">
         <source>Under observation: %n</source>
         <translation>
@@ -1666,12 +1826,67 @@
         <translation>Đã ghi phản ứng sau tiêm</translation>
     </message>
     <message>
+        <source>Slips go to {printer}.</source>
+        <translation>Giấy xác nhận sẽ in ra {printer}.</translation>
+    </message>
+    <message>
+        <source>The slip could not be sent to {printer}.</source>
+        <translation>Không gửi được giấy xác nhận tới {printer}.</translation>
+    </message>
+    <message>
+        <source>Slip sent to {printer}.</source>
+        <translation>Đã gửi giấy xác nhận tới {printer}.</translation>
+    </message>
+    <message>
         <source>The slip could not be written.</source>
         <translation>Không ghi được giấy xác nhận.</translation>
     </message>
     <message>
+        <source>No printer is installed: the slip is a PDF to print from the viewer: {path}</source>
+        <translation>Máy chưa cài máy in: giấy xác nhận là tệp PDF để in từ trình xem: {path}</translation>
+    </message>
+    <message>
         <source>Slip ready to print: {path}</source>
         <translation>Giấy xác nhận sẵn sàng để in: {path}</translation>
+    </message>
+</context>
+<context>
+    <name>OverrideDialog</name>
+    <message>
+        <source>Supervisor override</source>
+        <translation>Giám sát cho phép</translation>
+    </message>
+    <message>
+        <source>This dose is refused:</source>
+        <translation>Mũi tiêm này bị từ chối:</translation>
+    </message>
+    <message>
+        <source>Only a supervisor can let it through. The reason and the supervisor&apos;s name are kept with the dose and in the audit log.</source>
+        <translation>Chỉ giám sát mới được cho phép. Lý do và tên giám sát được lưu cùng mũi tiêm và trong nhật ký.</translation>
+    </message>
+    <message>
+        <source>Why is this dose right for this person?</source>
+        <translation>Vì sao mũi tiêm này đúng cho người này?</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>Lý do</translation>
+    </message>
+    <message>
+        <source>Supervisor&apos;s user name</source>
+        <translation>Tên đăng nhập của giám sát</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>Mật khẩu</translation>
+    </message>
+    <message>
+        <source>Override and record</source>
+        <translation>Cho phép và ghi mũi tiêm</translation>
+    </message>
+    <message>
+        <source>Cancel (Esc)</source>
+        <translation>Hủy (Esc)</translation>
     </message>
 </context>
 <context>
@@ -2274,8 +2489,16 @@
         <translation>Câu hỏi (đánh dấu = Có)</translation>
     </message>
     <message>
-        <source>Which allergen?</source>
-        <translation>Dị nguyên nào?</translation>
+        <source>Parent or guardian (children&apos;s checklist)</source>
+        <translation>Cha, mẹ hoặc người giám hộ (bảng kiểm trẻ em)</translation>
+    </message>
+    <message>
+        <source>Full name</source>
+        <translation>Họ và tên</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>Điện thoại</translation>
     </message>
     <message>
         <source>Vital signs (leave empty if not measured)</source>
@@ -2294,6 +2517,10 @@
         <translation>Gợi ý</translation>
     </message>
     <message>
+        <source>Why</source>
+        <translation>Vì sao</translation>
+    </message>
+    <message>
         <source>Doctor&apos;s decision</source>
         <translation>Kết luận của bác sĩ</translation>
     </message>
@@ -2304,6 +2531,10 @@
     <message>
         <source>/min</source>
         <translation>lần/phút</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>Ghi rõ</translation>
     </message>
     <message>
         <source>Temperature</source>
@@ -2362,6 +2593,32 @@
         <translation>
             <numerusform>Chờ khám sàng lọc: %n</numerusform>
         </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n years</source>
+        <translation>
+            <numerusform>%n tuổi</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{a}–{b} years</source>
+        <translation>{a}–{b} tuổi</translation>
+    </message>
+    <message>
+        <source>Every answer is “no” and no vital sign is abnormal.</source>
+        <translation>Mọi câu trả lời là “Không” và không có dấu hiệu sống bất thường.</translation>
+    </message>
+    <message>
+        <source>Question {id}: {text}</source>
+        <translation>Câu {id}: {text}</translation>
+    </message>
+    <message>
+        <source>{vital} {value} (normal {low}–{high})</source>
+        <translation>{vital} {value} (bình thường {low}–{high})</translation>
+    </message>
+    <message>
+        <source>The strongest wins: {order}.</source>
+        <translation>Kết luận mạnh nhất được chọn: {order}.</translation>
     </message>
     <message>
         <source>Saved: {outcome}. Send the person to vaccination.</source>
@@ -2584,6 +2841,13 @@
     </message>
 </context>
 <context>
+    <name>StationApp</name>
+    <message>
+        <source>Trạm Tiêm is already open on this computer for this station. Look for its window in the taskbar.</source>
+        <translation>Trạm Tiêm đang mở trên máy này cho điểm tiêm này. Hãy tìm cửa sổ của nó trên thanh tác vụ.</translation>
+    </message>
+</context>
+<context>
     <name>StationStatusBar</name>
     <message numerus="yes">
         <source>%n min</source>
@@ -2802,6 +3066,14 @@
         <translation>Lô đang dùng (F8)</translation>
     </message>
     <message>
+        <source>Choose (F10)</source>
+        <translation>Chọn (F10)</translation>
+    </message>
+    <message>
+        <source>Injection site (F10)</source>
+        <translation>Vị trí tiêm (F10)</translation>
+    </message>
+    <message>
         <source>Choose a person from the queue</source>
         <translation>Chọn một người trong hàng chờ</translation>
     </message>
@@ -2824,6 +3096,14 @@
     <message>
         <source>Choose the lot in use for this session</source>
         <translation>Chọn lô dùng trong buổi tiêm</translation>
+    </message>
+    <message>
+        <source>F10</source>
+        <translation>F10</translation>
+    </message>
+    <message>
+        <source>Choose the injection site for this session</source>
+        <translation>Chọn vị trí tiêm cho phiên làm việc</translation>
     </message>
     <message>
         <source>↑ ↓</source>
@@ -2884,6 +3164,14 @@
         <translation>từ {day}</translation>
     </message>
     <message>
+        <source>recommended from {day}</source>
+        <translation>khuyến cáo từ {day}</translation>
+    </message>
+    <message>
+        <source>intervals of {profile}</source>
+        <translation>khoảng cách theo {profile}</translation>
+    </message>
+    <message>
         <source>The lot in use ({vaccine}) is not a suggested vaccine.</source>
         <translation>Lô đang dùng ({vaccine}) không phải vắc xin được gợi ý.</translation>
     </message>
@@ -2892,8 +3180,16 @@
         <translation>Chọn lô đang dùng trước (F8).</translation>
     </message>
     <message>
+        <source>Choose the injection site first (F10).</source>
+        <translation>Chọn vị trí tiêm trước (F10).</translation>
+    </message>
+    <message>
         <source>Recorded: dose {n} {vaccine}, lot {lot}, at {time}. Observe until {until}.</source>
         <translation>Đã ghi: mũi {n} {vaccine}, lô {lot}, lúc {time}. Theo dõi đến {until}.</translation>
+    </message>
+    <message>
+        <source>Supervisor override: {reason}</source>
+        <translation>Giám sát cho phép: {reason}</translation>
     </message>
     <message>
         <source>Dose recorded</source>

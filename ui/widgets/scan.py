@@ -8,6 +8,19 @@ the few characters that leaked in before it are removed again, and Enter ends
 the scan. A burst that turns out not to be a scan (too few separators, or a
 pause) is handed back to the focused field, so a person typing is never
 robbed of a character.
+
+A Vietnamese input method in Telex or VNI mode (Unikey, EVKey: nearly every
+site laptop) rewrites what the scanner types as if a person typed it: after
+``a`` then ``s`` it sends a Backspace and ``á``. Keeping every character would
+read ``aá`` for ``as`` — a wrong name or address saved for a real person. The
+rewritten keys themselves are swallowed by the input method, so the payload
+cannot be rebuilt with certainty: a burst in which a Backspace arrived is
+**refused** (``sig_scan_refused("scan.ime_rewritten")``) and the user is told
+to switch the input method to English (E) and scan again. Scanners never
+send Backspace, and a person typing does not type within a scanner's burst.
+(A replacement without a Backspace — Unikey's ``w`` → ``ư`` at the start of a
+word — cannot be told apart from a real letter; the docs therefore make
+English mode the rule while scanning.)
 """
 
 from __future__ import annotations
@@ -26,10 +39,18 @@ BURST_GAP_S = 0.08
 CAPTURE_TIMEOUT_MS = 400
 
 
+# The code of a refused scan (ui.messages has the text telling the user what to do).
+IME_REWRITTEN = "scan.ime_rewritten"
+
+
 class ScanCatcher(QObject):
-    """Key filter (fed by ui.focus_input); emits ``sig_scanned(text)`` for a complete QR burst."""
+    """Key filter (fed by ui.focus_input); emits ``sig_scanned(text)`` for a complete QR burst.
+
+    ``sig_scan_refused(code)`` instead when an input method rewrote the burst.
+    """
 
     sig_scanned = Signal(str)
+    sig_scan_refused = Signal(str)
 
     def __init__(self, scope: QWidget, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -40,6 +61,7 @@ class ScanCatcher(QObject):
         self._capturing = False
         self._captured: list[str] = []
         self._snapshot: tuple[QLineEdit, str, int] | None = None
+        self._rewritten = False  # a Backspace inside the burst: an input method rewrote it
         self._timeout = QTimer(self)
         self._timeout.setSingleShot(True)
         self._timeout.setInterval(CAPTURE_TIMEOUT_MS)
@@ -56,6 +78,7 @@ class ScanCatcher(QObject):
         self._captured = []
         self._capturing = False
         self._snapshot = None
+        self._rewritten = False
         self._timeout.stop()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -73,17 +96,32 @@ class ScanCatcher(QObject):
             if self._capturing:
                 payload = "".join(self._burst)
                 if payload.count("|") >= MIN_SEPARATORS:
+                    rewritten = self._rewritten
                     self._restore_leaked()
                     self._reset()
-                    self.sig_scanned.emit(payload)
+                    if rewritten:
+                        # Never a guessed payload: refuse, and say how to scan correctly.
+                        self.sig_scan_refused.emit(IME_REWRITTEN)
+                    else:
+                        self.sig_scanned.emit(payload)
                     return True
                 self._give_back()
             self._burst = []
+            self._rewritten = False
             return False
+        if key == Qt.Key.Key_Backspace:
+            # An input method's rewrite starts with a Backspace sent at machine speed. Inside a
+            # capture it is swallowed with the rest; just before one (in the same fast burst) it
+            # reached the field, and the snapshot taken at the burst's start undoes it.
+            if self._capturing or (self._burst and now - self._last <= BURST_GAP_S):
+                self._rewritten = True
+                self._last = now
+            return self._capturing
         if not text or not text.isprintable():
             return self._capturing  # swallow shift/modifier presses inside a scan
         if now - self._last > BURST_GAP_S and not self._capturing:
             self._burst = []
+            self._rewritten = False
             self._snapshot = self._take_snapshot(focus)
         self._last = now
         self._burst.append(text)

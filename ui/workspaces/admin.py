@@ -1,4 +1,5 @@
-"""Admin: users of the site, vaccine lots (received, expiry), and the station's settings."""
+"""Admin: users of the site, vaccine lots (received, expiry), the interval profile (the
+province's own decisions on dose gaps), and the station's settings."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from station import refdata
 from station.dto import LotDTO, LotInput, UserDTO, UserInput
 from station.errors import FieldIssue
 from station.roles import ROLES, can
-from station.services import admin
+from station.services import admin, clinical
 from ui import labels, messages, theme
 from ui.context import AppContext, Session
 from ui.models.table import Column, RowsModel
@@ -56,7 +57,7 @@ class LotsModel(RowsModel):
                 Column(self.tr("Expiry"), lambda lot: labels.site_date(lot.expiry)),
                 Column(self.tr("Received"), lambda lot: labels.site_date(lot.received_on)),
                 Column(self.tr("Doses received"), lambda lot: str(lot.doses_received)),
-                Column(self.tr("Used"), lambda lot: str(lot.doses_used)),
+                Column(self.tr("Used"), lambda lot: labels.number(lot.doses_used)),
                 Column(self.tr("Active"), lambda lot: self.tr("yes") if lot.active else self.tr("no")),
             ],
             parent,
@@ -135,6 +136,10 @@ class AdminWorkspace(Workspace):
             self.ctx.tasks.read(lambda: admin.list_lots(st, include_inactive=True), owner=self,
                                 on_ok=lambda rows: self.lots_model.set_rows(rows),
                                 on_err=self.banner.show_error, label="lots")
+        if self.session.can("manage_lots") and self.session.can("set_interval_profile"):
+            self.ctx.tasks.read(lambda: clinical.interval_profile(st), owner=self,
+                                on_ok=lambda pid: self.profile.setCurrentIndex(self.profile.findData(pid)),
+                                on_err=self.banner.show_error, label="interval-profile")
 
     def _write(self, fn: Callable[[], object], errors: FieldErrors, ok_text: str) -> None:
         def failed(exc: BaseException) -> None:
@@ -216,7 +221,8 @@ class AdminWorkspace(Workspace):
         self.lot_errors = FieldErrors(self)
         self.lot_vaccine = QComboBox(page)
         for code, v in refdata.vaccines().items():
-            if v.active:
+            # Moderna 6-11 is a half dose from Moderna vials: it has no lots of its own.
+            if v.active and not v.lot_product:
                 self.lot_vaccine.addItem(labels.vaccine_short(code), code)
         # Narrow in the form (the table beside it needs the width), full names in the list.
         self.lot_vaccine.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -245,6 +251,21 @@ class AdminWorkspace(Workspace):
             ("doses_received", self.tr("Doses received"), self.lot_doses),
         ]))
         form.addWidget(add)
+        if self.session.can("set_interval_profile"):
+            profile_title = QLabel(self.tr("Interval rules"), page)
+            theme.set_role(profile_title, "h2")
+            self.profile = QComboBox(page)
+            for pid, prof in refdata.province_profiles().items():
+                self.profile.addItem(prof.name_vi if labels.is_vietnamese() else prof.name_en, pid)
+            self.profile.activated.connect(lambda _i: self._set_profile())
+            hint = QLabel(self.tr(
+                "A province's decision may shorten the gap between doses (Đồng Nai: AstraZeneca "
+                "from 4 weeks). Set the same on every station of the site."), page)
+            hint.setWordWrap(True)
+            theme.set_role(hint, "muted")
+            form.addWidget(profile_title)
+            form.addWidget(self.profile)
+            form.addWidget(hint)
         form.addStretch(1)
         left = QVBoxLayout()
         left.addWidget(self.lots_view, 1)
@@ -259,6 +280,11 @@ class AdminWorkspace(Workspace):
         data = LotInput(self.lot_vaccine.currentData(), self.lot_number.text(), self.lot_expiry.text(),
                         self.lot_doses.text(), self.lot_received.text() or None)
         self._write(lambda: admin.upsert_lot(st, actor, data), self.lot_errors, self.tr("Lot saved."))
+
+    def _set_profile(self) -> None:
+        st, actor, pid = self.ctx.station, self.session.actor, str(self.profile.currentData())
+        self._write(lambda: clinical.set_interval_profile(st, actor, pid), self.lot_errors,
+                    self.tr("Interval rules saved."))
 
     def _toggle_lot(self) -> None:
         lot = selected_row(self.lots_view)

@@ -35,3 +35,7 @@ class Workspace(QWidget):
     def handle_scan(self, payload: str) -> bool:
         """A CCCD QR was scanned while this workspace was shown; True if handled."""
         return False
+
+    def handle_scan_refused(self, code: str) -> bool:
+        """A scan was refused (``code``, e.g. an input method rewrote it); True if shown here."""
+        return False

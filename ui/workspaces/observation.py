@@ -13,11 +13,19 @@ writes what is pending at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from station import reports
 from station.clock import parse_iso
@@ -120,13 +128,33 @@ class ObservationWorkspace(Workspace):
         self.slip_btn = QPushButton(self.tr("Print slip (Ctrl+P)"), self)
         self.slip_btn.setEnabled(False)
         self.slip_btn.clicked.connect(self.print_slip)
+        # The slip goes straight to the printer chosen once (remembered in the settings), on
+        # the paper chosen here; the PDF stays for a site without a printer driver.
+        self.layout_combo = QComboBox(self)
+        for key, text in (("a4", self.tr("A4")), ("a5", self.tr("A5")),
+                          ("receipt80", self.tr("Receipt 80 mm"))):
+            self.layout_combo.addItem(text, key)
+        self.layout_combo.setCurrentIndex(max(0, self.layout_combo.findData(ctx.settings.slip_layout)))
+        self.layout_combo.currentIndexChanged.connect(lambda _i: self._remember(
+            slip_layout=str(self.layout_combo.currentData())))
+        self.printer_btn = QPushButton(self.tr("Printer… (Ctrl+Shift+P)"), self)
+        self.printer_btn.clicked.connect(self.choose_printer)
+        self.pdf_btn = QPushButton(self.tr("Slip as PDF"), self)
+        self.pdf_btn.setEnabled(False)
+        self.pdf_btn.clicked.connect(lambda: self.print_slip(pdf=True))
         self.undo_bar = UndoBar(self)
         self.undo_bar.button.clicked.connect(self.undo)
         row = QHBoxLayout()
         row.addWidget(self.done_btn)
         row.addWidget(self.ae_btn)
-        row.addWidget(self.slip_btn)
         row.addStretch(1)
+        # The slip's controls on their own row: in Vietnamese one row would not fit 1366 px.
+        print_row = QHBoxLayout()
+        print_row.addWidget(self.slip_btn)
+        print_row.addWidget(self.layout_combo)
+        print_row.addWidget(self.printer_btn)
+        print_row.addWidget(self.pdf_btn)
+        print_row.addStretch(1)
         lay = QVBoxLayout(self)
         lay.addWidget(title)
         lay.addWidget(self.banner)
@@ -134,9 +162,11 @@ class ObservationWorkspace(Workspace):
         lay.addWidget(self.view, 1)
         lay.addWidget(self.undo_bar)
         lay.addLayout(row)
+        lay.addLayout(print_row)
         self.ae_btn.setEnabled(session.can("record_adverse_event"))
         shortcut("Ctrl+E", self, self.record_event, local=True)
         shortcut("Ctrl+P", self, self.print_slip, local=True)
+        shortcut("Ctrl+Shift+P", self, self.choose_printer, local=True)
         shortcut("Ctrl+Z", self, self.undo, local=True)
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
@@ -155,6 +185,7 @@ class ObservationWorkspace(Workspace):
             (self.tr("Ctrl+Z"), self.tr("Undo the last “observation done” (a few seconds)")),
             (self.tr("Ctrl+E"), self.tr("Record an adverse event")),
             (self.tr("Ctrl+P"), self.tr("Print the confirmation slip of the person just done")),
+            (self.tr("Ctrl+Shift+P"), self.tr("Choose the slip's printer")),
         ]
 
     def activate(self) -> None:
@@ -278,6 +309,7 @@ class ObservationWorkspace(Workspace):
             self.undo_bar.hide()
         self.last_done = pending.watched
         self.slip_btn.setEnabled(True)
+        self.pdf_btn.setEnabled(True)
         self.sig_status.emit(self.tr("Observation done: {name}").format(name=pending.watched.person.full_name))
         self.refresh()
 
@@ -319,27 +351,72 @@ class ObservationWorkspace(Workspace):
         self.banner.show_message(self.tr("Adverse event recorded. Inform the supervisor if it is serious."), "warning")
         self.sig_status.emit(self.tr("Adverse event recorded"))
 
-    def print_slip(self) -> None:
+    # ---- the slip: printer or PDF ------------------------------------------------------
+
+    def _remember(self, **changes: str) -> None:
+        self.ctx.save_settings(replace(self.ctx.settings, **changes))
+
+    def choose_printer(self) -> bool:
+        """The print dialog; the chosen printer (and a receipt roll's paper) is remembered."""
+        choice = printing.ask_printer(self, self.ctx.settings.slip_printer)
+        if choice is None or not choice.name:
+            return False
+        layout = str(self.layout_combo.currentData())
+        if printing.layout_for_page_width(choice.page_width_mm) == "receipt80":
+            layout = "receipt80"  # a receipt printer's roll: the A4 slip would not fit
+        self._remember(slip_printer=choice.name, slip_layout=layout)
+        self.layout_combo.blockSignals(True)
+        self.layout_combo.setCurrentIndex(max(0, self.layout_combo.findData(layout)))
+        self.layout_combo.blockSignals(False)
+        self.banner.show_message(self.tr("Slips go to {printer}.").format(printer=choice.name), "ok")
+        return True
+
+    def print_slip(self, pdf: bool = False) -> None:
         w = self.last_done
         if w is None:
             return
         st, pid = self.ctx.station, w.person.id
-        self.ctx.tasks.read(lambda: reports.slip_data(st, pid), owner=self, on_ok=self._slip_ready,
+        self.ctx.tasks.read(lambda: reports.slip_data(st, pid), owner=self,
+                            on_ok=lambda s: self._slip_ready(s, pdf=pdf),
                             on_err=self.banner.show_error, label="slip")
 
-    def _slip_ready(self, slip: object) -> None:
+    def _slip_ready(self, slip: object, pdf: bool = False) -> None:
         assert isinstance(slip, reports.SlipData)
+        printers = printing.available_printers()
+        if not pdf and printers:
+            self._print_to_printer(slip, printers)
+            return
+        self._slip_pdf(slip, no_printer=not pdf)
+
+    def _print_to_printer(self, slip: reports.SlipData, printers: list[str]) -> None:
+        name = self.ctx.settings.slip_printer
+        if name not in printers and not self.choose_printer():
+            return  # the dialog was cancelled: nothing printed, the button stays
+        name = self.ctx.settings.slip_printer
+        printer = printing.make_printer(name)
+        try:
+            printing.print_slip_to(printer, slip, layout=self.ctx.settings.slip_layout)
+        except (OSError, RuntimeError):
+            self.banner.show_message(self.tr("The slip could not be sent to {printer}.").format(
+                printer=name), "error")
+            return
+        self.banner.show_message(self.tr("Slip sent to {printer}.").format(printer=name), "ok")
+
+    def _slip_pdf(self, slip: reports.SlipData, *, no_printer: bool) -> None:
         # The file name carries the day and the queue number, never the person's name.
         label = self.last_done.registration.queue_label if self.last_done else None
         name = f"giay-xac-nhan-{slip.printed_on}-{label or slip.person.id[-6:]}.pdf"
         try:
-            path = printing.print_slip_pdf(slip, printing.prints_dir() / name)
+            path = printing.print_slip_pdf(slip, printing.prints_dir() / name,
+                                           layout=self.ctx.settings.slip_layout)
         except OSError:
             self.banner.show_message(self.tr("The slip could not be written."), "error")
             return
         self.last_slip = path
         if printing.open_pdf(path):
-            self.banner.show_message(self.tr("Slip ready to print: {path}").format(path=path), "ok")
+            text = (self.tr("No printer is installed: the slip is a PDF to print from the viewer: {path}")
+                    if no_printer else self.tr("Slip ready to print: {path}"))
+            self.banner.show_message(text.format(path=path), "ok")
         else:
             self.banner.show_message(self.tr(
                 "No PDF viewer opened. The slip is saved here; open it to print: {path}").format(path=path),

@@ -484,6 +484,11 @@ class ReceptionWorkspace(Workspace):
         )
         return True
 
+    def handle_scan_refused(self, code: str) -> bool:
+        self.scan_input.clear()
+        self.banner.show_message(messages.text_for(code), "error")
+        return True
+
     def _scan_looked_up(self, qr: CccdQr, warnings: list[FieldIssue], hit: object) -> None:
         if isinstance(hit, PersonHit):
             self.close_walk_in()

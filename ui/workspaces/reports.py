@@ -59,7 +59,9 @@ class ReportDosesModel(RowsModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(
             [
-                Column(self.tr("Vaccine"), lambda c: labels.vaccine_name(c.vaccine_code)),
+                # The volume only where it is not the product's dose (a half-dose booster).
+                Column(self.tr("Vaccine"), lambda c: labels.vaccine_name(c.vaccine_code)
+                       + (f" ({labels.volume(c.volume_ml)})" if c.volume_ml is not None else "")),
                 Column(self.tr("Dose"), lambda c: str(c.dose_number), align=RIGHT),
                 Column(self.tr("Kind"), lambda c: labels.tr(labels.KIND, c.kind)),
                 Column(self.tr("Priority group"),
@@ -78,9 +80,9 @@ class ReportLotsModel(RowsModel):
                 Column(self.tr("Vaccine"), lambda lot: labels.vaccine_name(lot.vaccine_code)),
                 Column(self.tr("Lot"), lambda lot: lot.lot_number, bold=True),
                 Column(self.tr("Received"), lambda lot: str(lot.doses_received), align=RIGHT),
-                Column(self.tr("Used that day"), lambda lot: str(lot.used_day), align=RIGHT),
-                Column(self.tr("Used to date"), lambda lot: str(lot.used_to_date), align=RIGHT),
-                Column(self.tr("Remaining"), lambda lot: str(lot.remaining), align=RIGHT,
+                Column(self.tr("Used that day"), lambda lot: labels.number(lot.used_day), align=RIGHT),
+                Column(self.tr("Used to date"), lambda lot: labels.number(lot.used_to_date), align=RIGHT),
+                Column(self.tr("Remaining"), lambda lot: labels.number(lot.remaining), align=RIGHT,
                        color=lambda lot: "#b00020" if lot.remaining < 0 else None),
             ],
             parent,

@@ -1,8 +1,12 @@
 """Screening: the queue of checked-in people and the versioned pre-vaccination form.
 
-The suggested outcome is recomputed on every change with the core's pure rule
-(``station.rules.screening.suggest_outcome``); the doctor's outcome follows it
-until the doctor picks another one, which then needs a reason.
+The form is chosen per person by today's date and their age (an adult form, the
+12-17 or the 5-11 children's checklist, which also records a parent or guardian);
+pregnancy questions are not asked of a man. The suggested outcome is recomputed on
+every change with the core's pure rule (``station.rules.screening.explain``) and
+the panel under it says *why*: which answer or vital sign, and which outcome wins
+when they disagree. The doctor's outcome follows the suggestion until the doctor
+picks another one, which then needs a reason.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import itertools
 import math
 
 from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -18,6 +23,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QScrollArea,
@@ -29,6 +35,7 @@ from PySide6.QtWidgets import (
 from station import refdata
 from station.dto import PersonDTO, RegistrationDTO, ScreeningDTO
 from station.errors import FieldIssue
+from station.rules import schedule
 from station.rules import screening as rules
 from station.services import clinical, people
 from ui import labels, messages, theme
@@ -39,6 +46,35 @@ from ui.workspaces.base import Workspace
 
 OUTCOME_COLOURS = {"eligible": "#0b6e2e", "caution": "#7a4a00", "defer": "#b00020",
                    "hospital": "#b00020", "contraindicated": "#b00020"}
+
+
+def _clear_layout(layout: QLayout) -> None:
+    """Delete every widget of a nested layout (the form is rebuilt per person)."""
+    while layout.count():
+        entry = layout.takeAt(0)
+        if entry is None:
+            continue
+        if (widget := entry.widget()) is not None:
+            # Hidden now: deleteLater runs only when the event loop comes round again.
+            widget.hide()
+            widget.deleteLater()
+        elif (inner := entry.layout()) is not None:
+            _clear_layout(inner)
+
+
+class _ClickLabel(QLabel):
+    """A question's text: wraps, and a click ticks its box (as a check box's own text does)."""
+
+    def __init__(self, text: str, box: QCheckBox, parent: QWidget) -> None:
+        super().__init__(text, parent)
+        self._box = box
+        self.setWordWrap(True)
+        self.setBuddy(box)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._box.isEnabled():
+            self._box.toggle()
+        super().mouseReleaseEvent(event)
 
 
 class QueueModel(RowsModel):
@@ -80,49 +116,44 @@ class ScreeningWorkspace(Workspace):
         self.form_title.setWordWrap(True)
         theme.set_role(self.form_title, "muted")
 
-        items_box = QGroupBox(self.tr("Questions (tick = yes)"), self)
-        il = QVBoxLayout(items_box)
-        il.setSpacing(3)
-        il.setContentsMargins(6, 4, 6, 4)
+        self.form_errors = FieldErrors(self)
         self.item_boxes: dict[str, QCheckBox] = {}
         self.details: dict[str, QLineEdit] = {}
-        for item in self.form.items:
-            text = item.text_vi if labels.is_vietnamese() else item.text_en
-            box = QCheckBox(f"{item.id}. {text}", items_box)
-            box.toggled.connect(self._recompute)
-            self.item_boxes[item.id] = box
-            il.addWidget(box)
-            if item.needs_detail:
-                detail = QLineEdit(items_box)
-                detail.setPlaceholderText(self.tr("Which allergen?"))
-                detail.setEnabled(False)
-                box.toggled.connect(detail.setEnabled)
-                self.details[item.id] = detail
-                il.addWidget(detail)
-
-        vitals_box = QGroupBox(self.tr("Vital signs (leave empty if not measured)"), self)
-        vg = QGridLayout(vitals_box)
         self.vitals: dict[str, QLineEdit] = {}
-        for i, rule in enumerate(self.form.vitals):
-            edit = QLineEdit(vitals_box)
-            edit.setMaximumWidth(90)
-            edit.textChanged.connect(self._recompute)
-            self.vitals[rule.name] = edit
-            field = f"vitals.{rule.name}"
-            cell = QVBoxLayout()
-            row = QHBoxLayout()
-            row.addWidget(edit)
-            row.addWidget(QLabel(self._unit(rule.unit), vitals_box))
-            row.addStretch(1)
-            cell.addLayout(row)
-            cell.addWidget(self.errors.add(field, edit, vitals_box))
-            label = QLabel(self._vital_label(rule.name), vitals_box)
+        self.items_box = QGroupBox(self.tr("Questions (tick = yes)"), self)
+        self.items_layout = QVBoxLayout(self.items_box)
+        self.items_layout.setSpacing(3)
+        self.items_layout.setContentsMargins(6, 4, 6, 4)
+        self.guardian_box = QGroupBox(self.tr("Parent or guardian (children's checklist)"), self)
+        gl = QGridLayout(self.guardian_box)
+        self.guardian_name = QLineEdit(self.guardian_box)
+        self.guardian_phone = QLineEdit(self.guardian_box)
+        self.guardian_phone.setMaxLength(20)
+        for row, (label_text, edit, field) in enumerate(
+            ((self.tr("Full name"), self.guardian_name, "guardian_name"),
+             (self.tr("Phone"), self.guardian_phone, "guardian_phone"))
+        ):
+            label = QLabel(label_text, self.guardian_box)
             label.setBuddy(edit)
-            vg.addWidget(label, i // 2, (i % 2) * 2, Qt.AlignmentFlag.AlignTop)
-            vg.addLayout(cell, i // 2, (i % 2) * 2 + 1)
+            cell = QVBoxLayout()
+            cell.addWidget(edit)
+            cell.addWidget(self.errors.add(field, edit, self.guardian_box))
+            gl.addWidget(label, row, 0, Qt.AlignmentFlag.AlignTop)
+            gl.addLayout(cell, row, 1)
+        gl.setColumnStretch(1, 1)
+        self.vitals_box = QGroupBox(self.tr("Vital signs (leave empty if not measured)"), self)
+        self.vitals_grid = QGridLayout(self.vitals_box)
 
         self.suggested = QLabel(self)
         theme.set_role(self.suggested, "outcome")
+        # "Chỉ định tiêm tại cơ sở y tế có đủ điều kiện cấp cứu phản vệ" needs two lines
+        # beside the queue at 1366×768.
+        self.suggested.setWordWrap(True)
+        # Why the suggestion: which answers and vital signs, and which outcome wins.
+        self.why = QLabel(self)
+        self.why.setWordWrap(True)
+        self.why.setTextFormat(Qt.TextFormat.PlainText)
+        theme.set_role(self.why, "muted")
         self.outcome = QComboBox(self)
         for code in refdata.screening_outcomes():
             self.outcome.addItem(labels.outcome_name(code), code)
@@ -137,13 +168,15 @@ class ScreeningWorkspace(Workspace):
         decision = QGridLayout()
         decision.addWidget(QLabel(self.tr("Suggested"), self), 0, 0)
         decision.addWidget(self.suggested, 0, 1)
-        decision.addWidget(QLabel(self.tr("Doctor's decision"), self), 1, 0)
-        decision.addWidget(self.outcome, 1, 1)
-        decision.addWidget(QLabel(self.tr("Reason"), self), 2, 0)
+        decision.addWidget(QLabel(self.tr("Why"), self), 1, 0, Qt.AlignmentFlag.AlignTop)
+        decision.addWidget(self.why, 1, 1)
+        decision.addWidget(QLabel(self.tr("Doctor's decision"), self), 2, 0)
+        decision.addWidget(self.outcome, 2, 1)
+        decision.addWidget(QLabel(self.tr("Reason"), self), 3, 0)
         rcell = QVBoxLayout()
         rcell.addWidget(self.reason)
         rcell.addWidget(self.errors.add("override_reason", self.reason, self))
-        decision.addLayout(rcell, 2, 1)
+        decision.addLayout(rcell, 3, 1)
         decision.setColumnStretch(1, 1)
 
         form_page = QWidget(self)
@@ -151,9 +184,11 @@ class ScreeningWorkspace(Workspace):
         fl.setContentsMargins(0, 0, 0, 0)
         fl.addWidget(self.person)
         fl.addWidget(self.form_title)
-        # Vital signs first: measured first at the desk, and Enter from the queue lands there.
-        fl.addWidget(vitals_box)
-        fl.addWidget(items_box)
+        fl.addWidget(self.guardian_box)
+        # Vital signs first: measured first at the desk, and Enter from the queue lands
+        # there; short (one row), so the questions below scroll when a form is long.
+        fl.addWidget(self.vitals_box)
+        fl.addWidget(self.items_box)
         fl.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -187,8 +222,91 @@ class ScreeningWorkspace(Workspace):
         for seq in ("Ctrl+Return", "Ctrl+Enter", "Ctrl+S"):
             shortcut(seq, self, self.save, local=True)
         shortcut("Ctrl+T", self, self._start_form, local=True)
-        # Tab follows the page: vital signs, the questions (with their detail boxes), the decision.
-        order: list[QWidget] = list(self.vitals.values())
+        self._sex: str | None = None
+        self._built: tuple[str, tuple[str, ...]] | None = None  # (form, questions asked)
+        self._build_form(self.form, None)
+        self._set_form_enabled(False)
+        self._recompute()
+
+    def _unit(self, unit: str) -> str:
+        # "°C" and "mmHg" read the same in both languages; a rate per minute does not.
+        return self.tr("/min") if unit == "/min" else unit
+
+    def _build_form(self, form: refdata.ScreeningForm, sex: str | None) -> None:
+        """(Re)build the questions and vital signs of ``form`` for a person of ``sex``.
+
+        Only when they change: most people in a row get the same form, and the widgets
+        (and the focus in them) stay as they are.
+        """
+        asked = tuple(item.id for item in rules.applicable_items(form, sex))
+        if self._built == (form.id, asked):
+            self._sex = sex
+            return
+        self._built = (form.id, asked)
+        self.form = form
+        self._sex = sex
+        vi = labels.is_vietnamese()
+        self.form_title.setText(form.title_vi if vi else form.title_en)
+        self.form_errors.deleteLater()
+        self.form_errors = FieldErrors(self)
+        for layout in (self.items_layout, self.vitals_grid):
+            _clear_layout(layout)
+        self.item_boxes = {}
+        self.details = {}
+        self.vitals = {}
+        for item in rules.applicable_items(form, sex):
+            text = item.text_vi if vi else item.text_en
+            # The question wraps in a label beside the box: long items must not be cut.
+            row_widget = QWidget(self.items_box)
+            hl = QHBoxLayout(row_widget)
+            hl.setContentsMargins(0, 0, 0, 0)
+            box = QCheckBox(f"{item.id}.", row_widget)
+            box.setAccessibleName(f"{item.id}. {text}")
+            box.toggled.connect(self._recompute)
+            label = _ClickLabel(text, box, row_widget)
+            hl.addWidget(box, 0, Qt.AlignmentFlag.AlignTop)
+            hl.addWidget(label, 1)
+            self.item_boxes[item.id] = box
+            self.items_layout.addWidget(row_widget)
+            row_widget.show()  # now, not at the next turn of the event loop
+            if item.needs_detail:
+                detail = QLineEdit(self.items_box)
+                hint = item.detail_vi if vi else item.detail_en
+                detail.setPlaceholderText(hint or self.tr("Details"))
+                detail.setEnabled(False)
+                box.toggled.connect(detail.setEnabled)
+                self.details[item.id] = detail
+                self.items_layout.addWidget(detail)
+                detail.show()
+        # Three vital signs to a row, each label above its field: the five fit the pane
+        # beside the queue at 1366×768 (one row of five does not, in Vietnamese).
+        per_row = 3
+        for i, rule in enumerate(form.vitals):
+            edit = QLineEdit(self.vitals_box)
+            edit.setMinimumWidth(64)
+            edit.setMaximumWidth(80)
+            edit.textChanged.connect(self._recompute)
+            self.vitals[rule.name] = edit
+            field = f"vitals.{rule.name}"
+            row = QHBoxLayout()
+            row.addWidget(edit)
+            row.addWidget(QLabel(self._unit(rule.unit), self.vitals_box))
+            row.addStretch(1)
+            label = QLabel(self._vital_label(rule.name), self.vitals_box)
+            label.setBuddy(edit)
+            r, c = (i // per_row) * 3, i % per_row
+            self.vitals_grid.addWidget(label, r, c)
+            self.vitals_grid.addLayout(row, r + 1, c)
+            self.vitals_grid.addWidget(self.form_errors.add(field, edit, self.vitals_box), r + 2, c)
+            for w in (label, edit):
+                w.show()
+        for c in range(per_row + 1):  # fields stay left; the space after the last column is empty
+            self.vitals_grid.setColumnStretch(c, 1 if c == per_row else 0)
+        self.guardian_box.setVisible(form.guardian)
+        # Tab follows the page: guardian, vital signs, the questions (with their detail
+        # boxes), the decision. Rebuilt with the form: the widgets are new.
+        order: list[QWidget] = ([self.guardian_name, self.guardian_phone] if form.guardian else [])
+        order += list(self.vitals.values())
         for item_id, box in self.item_boxes.items():
             order.append(box)
             if item_id in self.details:
@@ -196,12 +314,6 @@ class ScreeningWorkspace(Workspace):
         order += [self.outcome, self.reason, self.save_btn]
         for a, b in itertools.pairwise(order):
             QWidget.setTabOrder(a, b)
-        self._set_form_enabled(False)
-        self._recompute()
-
-    def _unit(self, unit: str) -> str:
-        # "°C" and "mmHg" read the same in both languages; a rate per minute does not.
-        return self.tr("/min") if unit == "/min" else unit
 
     def _vital_label(self, name: str) -> str:
         texts = {
@@ -268,12 +380,35 @@ class ScreeningWorkspace(Workspace):
         reg, person = row
         assert isinstance(reg, RegistrationDTO) and isinstance(person, PersonDTO)
         sex = labels.tr(labels.SEX, person.sex)
-        self.person.setText(f"{reg.queue_label or ''}  {person.full_name} · {person.birth_display} · {sex}")
+        today = self.ctx.station.today()
+        ages = schedule.age_range(person.birth, today)
+        age_text = ""
+        if ages is not None:
+            age_text = (self.tr("%n years", "", ages[1]) if ages[0] == ages[1]
+                        else self.tr("{a}–{b} years").format(a=ages[0], b=ages[1]))
+        self.person.setText(" · ".join(p for p in (
+            f"{reg.queue_label or ''}  {person.full_name}", person.birth_display, age_text, sex) if p))
+        form = refdata.screening_form_for(
+            today.isoformat(), ages[0] if ages else None, ages[1] if ages else None)
+        if form is None:
+            self._build_form(self.form, person.sex)
+            self._reset_form()
+            self.suggested.setText("—")
+            self.suggested.setStyleSheet("")
+            self.why.clear()
+            self.banner.show_message(messages.text_for("screening.no_form"), "warning")
+            self._set_form_enabled(False)
+            return
+        self._build_form(form, person.sex)
         self._reset_form()
         self._set_form_enabled(True)
 
     def _start_form(self) -> None:
-        """Enter on the queue (or Ctrl+T): to the first vital sign, the temperature."""
+        """Enter on the queue (or Ctrl+T): to the first vital sign, the temperature; on a
+        children's checklist, first to the guardian's name while it is empty."""
+        if self.form_area.isEnabled() and self.form.guardian and not self.guardian_name.text():
+            self.guardian_name.setFocus()
+            return
         if self.form_area.isEnabled() and self.vitals:
             first = next(iter(self.vitals.values()))
             first.setFocus()
@@ -282,10 +417,12 @@ class ScreeningWorkspace(Workspace):
     def _reset_form(self) -> None:
         for box in self.item_boxes.values():
             box.setChecked(False)
-        for edit in (*self.vitals.values(), *self.details.values(), self.reason):
+        for edit in (*self.vitals.values(), *self.details.values(), self.reason,
+                     self.guardian_name, self.guardian_phone):
             edit.clear()
         self._outcome_touched = False
         self.errors.clear()
+        self.form_errors.clear()
         self.banner.clear_message()
         self._recompute()
 
@@ -309,18 +446,44 @@ class ScreeningWorkspace(Workspace):
                 issues.append(FieldIssue(f"vitals.{name}", "vitals.invalid"))
                 continue
             values[name] = number
-        issues += rules.check_answers(self.form, self.answers(), values)
+        issues += rules.check_answers(self.form, self.answers(), values, self._sex)
         return values, issues
 
     def suggestion(self) -> str:
         values, _ = self._vital_values()
-        return rules.suggest_outcome(self.form, self.answers(), values)
+        return rules.suggest_outcome(self.form, self.answers(), values, self._sex)
+
+    def why_text(self, explanation: rules.Explanation) -> str:
+        """Which answers and vital signs led to the suggestion, strongest first, and the rule."""
+        vi = labels.is_vietnamese()
+        if not explanation.findings:
+            return self.tr("Every answer is “no” and no vital sign is abnormal.")
+        lines = []
+        for f in explanation.findings:
+            mark = "▶ " if f.decisive else "· "
+            if f.kind == "item":
+                item = self.form.item(f.ref)
+                text = (item.text_vi if vi else item.text_en) if item else f.ref
+                what = self.tr("Question {id}: {text}").format(id=f.ref, text=text)
+            else:
+                value = labels.number(f.value) if f.value is not None else ""
+                what = self.tr("{vital} {value} (normal {low}–{high})").format(
+                    vital=self._vital_label(f.ref), value=value,
+                    low=labels.number(f.low) if f.low is not None else "…",
+                    high=labels.number(f.high) if f.high is not None else "…")
+            lines.append(f"{mark}{what} → {labels.outcome_short(f.outcome)}")
+        if len({f.outcome for f in explanation.findings}) > 1:
+            order = " > ".join(labels.outcome_short(o) for o in reversed(rules.OUTCOMES))
+            lines.append(self.tr("The strongest wins: {order}.").format(order=order))
+        return "\n".join(lines)
 
     def _recompute(self) -> None:
         values, issues = self._vital_values()
         for name in self.vitals:
-            self.errors.set_issues(f"vitals.{name}", [i for i in issues if i.field == f"vitals.{name}"])
-        suggested = rules.suggest_outcome(self.form, self.answers(), values)
+            self.form_errors.set_issues(f"vitals.{name}", [i for i in issues if i.field == f"vitals.{name}"])
+        explanation = rules.explain(self.form, self.answers(), values, self._sex)
+        suggested = explanation.outcome
+        self.why.setText(self.why_text(explanation))
         self.suggested.setText(labels.outcome_name(suggested))
         colour = OUTCOME_COLOURS.get(suggested, "#111")
         self.suggested.setStyleSheet(f"color: {colour}; border-color: {colour};")
@@ -347,7 +510,7 @@ class ScreeningWorkspace(Workspace):
         errors = [i for i in issues if i.is_error]
         if errors:
             for i in errors:
-                self.errors.set_issues(i.field, [i])
+                self.form_errors.set_issues(i.field, [i])
             return
         outcome = str(self.outcome.currentData())
         reason = self.reason.text() if self.reason.isEnabled() else None
@@ -358,11 +521,13 @@ class ScreeningWorkspace(Workspace):
         answers = self.answers()
         details = {k: e.text() for k, e in self.details.items() if answers.get(k) and e.text().strip()}
         st, actor, form_id = self.ctx.station, self.session.actor, self.form.id
+        guardian = (self.guardian_name.text(), self.guardian_phone.text()) if self.form.guardian else (None, None)
         self._busy = True
         self.ctx.tasks.write(
             lambda: clinical.record_screening(
                 st, actor, person.id, answers=answers, outcome=outcome, vitals=values,
                 form_id=form_id, override_reason=reason, details=details,
+                guardian_name=guardian[0], guardian_phone=guardian[1],
             ),
             owner=self, on_ok=self._saved, on_err=self._failed, label="screening",
         )
@@ -386,4 +551,5 @@ class ScreeningWorkspace(Workspace):
         if by_field:
             for field, issues in by_field.items():
                 self.errors.set_issues(field, issues)
+                self.form_errors.set_issues(field, issues)
         self.banner.show_error(exc)

@@ -85,6 +85,11 @@ class SyncWorkspace(Workspace):
         self.clock_banner.setWordWrap(True)
         theme.set_role(self.clock_banner, "banner-warning")
         self.clock_banner.hide()
+        # The hub's certificate is not trusted: a long text for IT staff, not the line label.
+        self.tls_banner = QLabel(self)
+        self.tls_banner.setWordWrap(True)
+        theme.set_role(self.tls_banner, "banner-error")
+        self.tls_banner.hide()
 
         self.line = QLabel(self)
         theme.set_role(self.line, "h2")
@@ -163,6 +168,7 @@ class SyncWorkspace(Workspace):
         lay = QVBoxLayout(self)
         lay.addWidget(title)
         lay.addWidget(self.clock_banner)
+        lay.addWidget(self.tls_banner)
         lay.addWidget(self.banner)
         lay.addWidget(split, 1)
 
@@ -194,8 +200,15 @@ class SyncWorkspace(Workspace):
 
     def refresh_status(self) -> None:
         snap = self.ctx.bridge.snapshot
+        certificate = snap.line.state == "certificate" and bool(snap.line.detail_code)
         self.line.setText(labels.tr(labels.LINE, snap.line.state) + (
-            " — " + messages.text_for(snap.line.detail_code) if snap.line.detail_code else ""))
+            " — " + messages.text_for(snap.line.detail_code)
+            if snap.line.detail_code and not certificate else ""))
+        if certificate:
+            self.tls_banner.setText("⚠ " + messages.text_for(str(snap.line.detail_code)))
+            self.tls_banner.show()
+        else:
+            self.tls_banner.hide()
         self.pending.setText(str(snap.pending.count))
         now = self.ctx.now()
         self.oldest.setText(age_text(snap.pending.oldest_recorded_at, now) or "—")

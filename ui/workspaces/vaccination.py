@@ -1,10 +1,15 @@
 """Vaccination: the queue of people cleared today, dose history, and recording with few keys.
 
-The lot in use is chosen once per session (F8) and remembered in the
-:class:`~ui.context.Session`; recording a dose for the selected person is then
-one key (Enter). Warnings from the core (interval, expiry near, clock) come
-back as ``NeedsConfirmation``: the clerk confirms them explicitly in a dialog
-and the same call is retried with those codes confirmed.
+The lot in use (F8) and the injection site (F10) are chosen once per session and
+remembered in the :class:`~ui.context.Session`; recording a dose for the selected
+person is then one key (Enter). The core picks the product from the lot and the
+person's age (a Moderna lot gives the 6-11 half dose to a child) and records the
+volume. Warnings from the core (interval, mixing, expiry near, clock) come back as
+``NeedsConfirmation``: the clerk confirms them explicitly in a dialog and the same
+call is retried with those codes confirmed. Refusals only a supervisor may override
+(age limits, a contraindication from today's screening) come back as
+``NeedsOverride``: a supervisor gives a reason (and, at a clerk's desk, their own
+login) and the call is retried with the override.
 """
 
 from __future__ import annotations
@@ -23,12 +28,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from station import refdata
 from station.dto import DoseDTO, DoseInput, DoseSuggestionDTO, LotDTO, PersonDTO
-from station.errors import NeedsConfirmation
+from station.errors import NeedsConfirmation, NeedsOverride
 from station.services import admin, clinical, people
-from ui import labels, theme
+from ui import labels, messages, theme
 from ui.context import AppContext, Session
 from ui.dialogs.confirm import ConfirmWarningsDialog
+from ui.dialogs.override import OverrideDialog
 from ui.dialogs.reason import ReasonDialog
 from ui.models.table import Column, RowsModel
 from ui.widgets.common import Banner, make_table, select_first, selected_row, shortcut
@@ -53,7 +60,7 @@ class HistoryModel(RowsModel):
         super().__init__(
             [
                 Column(self.tr("Dose"), lambda d: str(d.dose_number), bold=True),
-                Column(self.tr("Vaccine"), lambda d: labels.vaccine_short(d.vaccine_code)),
+                Column(self.tr("Vaccine"), self._vaccine),
                 Column(self.tr("Kind"), lambda d: labels.tr(labels.KIND, d.kind)),
                 Column(self.tr("Date"), lambda d: labels.site_date(d.day)),
                 Column(self.tr("Lot"), lambda d: d.lot_number or "—"),
@@ -64,6 +71,15 @@ class HistoryModel(RowsModel):
             parent,
         )
 
+    @staticmethod
+    def _vaccine(d: DoseDTO) -> str:
+        """The product, and the volume when it is not the product's standard dose."""
+        name = labels.vaccine_short(d.vaccine_code)
+        v = refdata.vaccines().get(d.vaccine_code)
+        if d.volume_ml is not None and v is not None and v.dose_volume_ml != d.volume_ml:
+            return f"{name} ({labels.volume(d.volume_ml)})"
+        return name
+
 
 class VaccinationWorkspace(Workspace):
     def __init__(self, ctx: AppContext, session: Session, parent: QWidget | None = None) -> None:
@@ -73,6 +89,7 @@ class VaccinationWorkspace(Workspace):
         self._lots: list[LotDTO] = []
         self._suggestion: DoseSuggestionDTO | None = None
         self.confirm_dialog: ConfirmWarningsDialog | None = None
+        self.override_dialog: OverrideDialog | None = None
         self.void_dialog: ReasonDialog | None = None
         self._preselect = False
 
@@ -84,6 +101,13 @@ class VaccinationWorkspace(Workspace):
         self.lot_combo.activated.connect(self._lot_chosen)
         lot_label = QLabel(self.tr("Lot in use (F8)"), self)
         lot_label.setBuddy(self.lot_combo)
+        self.site_combo = QComboBox(self)
+        for code in labels.INJECTION_SITE:
+            self.site_combo.addItem(labels.tr(labels.INJECTION_SITE, code), code)
+        self.site_combo.setPlaceholderText(self.tr("Choose (F10)"))
+        self.site_combo.activated.connect(lambda _i: self.set_session_site(self.site_combo.currentData()))
+        site_label = QLabel(self.tr("Injection site (F10)"), self)
+        site_label.setBuddy(self.site_combo)
         self.banner = Banner(self)
 
         self.queue_model = ClearedModel(self)
@@ -118,6 +142,9 @@ class VaccinationWorkspace(Workspace):
         rl.addWidget(self.history_view, 1)
         row = QHBoxLayout()
         row.addWidget(self.record_btn)
+        # The site sits by the Record button: chosen once per session, seen at every dose.
+        row.addWidget(site_label)
+        row.addWidget(self.site_combo)
         row.addStretch(1)
         row.addWidget(self.void_btn)
         rl.addLayout(row)
@@ -146,6 +173,9 @@ class VaccinationWorkspace(Workspace):
         lay.addWidget(split, 1)
 
         shortcut(QKeySequence(Qt.Key.Key_F8), self, self._focus_lot, local=True)
+        shortcut(QKeySequence(Qt.Key.Key_F10), self, self._focus_site, local=True)
+        self.site_combo.setCurrentIndex(self.site_combo.findData(session.injection_site)
+                                        if session.injection_site else -1)
         shortcut("Ctrl+Del", self, self.void_selected, local=True)
         self._update_buttons()
 
@@ -157,6 +187,7 @@ class VaccinationWorkspace(Workspace):
     def shortcuts(self) -> list[tuple[str, str]]:
         out = [
             (self.tr("F8"), self.tr("Choose the lot in use for this session")),
+            (self.tr("F10"), self.tr("Choose the injection site for this session")),
             (self.tr("↑ ↓"), self.tr("Choose the person")),
             (self.tr("Enter"), self.tr("Record the suggested dose with the session lot")),
             (self.tr("Space, Enter"), self.tr("In a warning: tick, then record anyway")),
@@ -189,7 +220,7 @@ class VaccinationWorkspace(Workspace):
         self._lots = lots
         self.lot_combo.clear()
         for lot in lots:
-            left = lot.doses_received - lot.doses_used
+            left = labels.number(lot.doses_received - lot.doses_used)
             self.lot_combo.addItem(
                 self.tr("{vaccine} · lot {lot} · expires {expiry} · {left} left").format(
                     vaccine=labels.vaccine_short(lot.vaccine_code), lot=lot.lot_number,
@@ -226,6 +257,18 @@ class VaccinationWorkspace(Workspace):
         idx = self.lot_combo.findData(lot_id) if lot_id else -1
         self.lot_combo.setCurrentIndex(idx)
         self._update_suggestion_text()
+        self._update_buttons()
+        self.queue_view.setFocus()
+
+    def _focus_site(self) -> None:
+        self.site_combo.setFocus()
+        self.site_combo.showPopup()
+
+    def set_session_site(self, site: str | None) -> None:
+        """The injection site, remembered for this clerk's session (issue 12: not always
+        the left arm)."""
+        self.session.injection_site = site
+        self.site_combo.setCurrentIndex(self.site_combo.findData(site) if site else -1)
         self._update_buttons()
         self.queue_view.setFocus()
 
@@ -274,15 +317,25 @@ class VaccinationWorkspace(Workspace):
                 n=s.dose_number, kind=labels.tr(labels.KIND, s.kind), vaccines=names)
             if s.earliest:
                 text += " · " + self.tr("from {day}").format(day=labels.site_date(s.earliest))
+            if s.recommended and s.recommended != s.earliest:
+                text += " · " + self.tr("recommended from {day}").format(
+                    day=labels.site_date(s.recommended))
+            if s.profile and s.profile != "national":
+                profile = refdata.province_profile(s.profile)
+                text += " · " + self.tr("intervals of {profile}").format(
+                    profile=profile.name_vi if labels.is_vietnamese() else profile.name_en)
         lot = self.session_lot()
-        if lot is not None and s.vaccine_codes and lot.vaccine_code not in s.vaccine_codes:
+        # A Moderna lot also gives the 6-11 half dose: compare the products the lot can give.
+        if (lot is not None and s.vaccine_codes
+                and not set(refdata.products_for_lot(lot.vaccine_code)) & set(s.vaccine_codes)):
             text += "\n⚠ " + self.tr("The lot in use ({vaccine}) is not a suggested vaccine.").format(
                 vaccine=labels.vaccine_name(lot.vaccine_code))
         self.suggest.setText(text)
 
     def _update_buttons(self) -> None:
         has_person = isinstance(selected_row(self.queue_view), tuple)
-        self.record_btn.setEnabled(has_person and self.session.lot_id is not None and not self._busy)
+        self.record_btn.setEnabled(has_person and self.session.lot_id is not None
+                                   and self.session.injection_site is not None and not self._busy)
 
     # ---- recording ----------------------------------------------------------------------
 
@@ -294,21 +347,36 @@ class VaccinationWorkspace(Workspace):
             self.banner.show_message(self.tr("Choose the lot in use first (F8)."), "error")
             self._focus_lot()
             return
-        data = DoseInput(person_id=row[1].id, lot_id=self.session.lot_id, confirm=confirm)
+        if self.session.injection_site is None:
+            self.banner.show_message(self.tr("Choose the injection site first (F10)."), "error")
+            self._focus_site()
+            return
+        data = DoseInput(person_id=row[1].id, lot_id=self.session.lot_id, confirm=confirm,
+                         injection_site=self.session.injection_site)
         self._submit(data)
 
-    def _submit(self, data: DoseInput) -> None:
+    def _submit(self, data: DoseInput, login: tuple[str, str] | None = None) -> None:
         self._busy = True
         self._update_buttons()
         st, actor = self.ctx.station, self.session.actor
+
+        def work() -> DoseDTO:
+            # The supervisor at a clerk's desk proves who they are like a login (audited).
+            supervisor = admin.login(st, *login) if login else None
+            return clinical.record_dose(st, actor, data, supervisor=supervisor)
+
         self.ctx.tasks.write(
-            lambda: clinical.record_dose(st, actor, data), owner=self, on_ok=self._recorded,
-            on_err=lambda exc: self._failed(data, exc), label="record-dose",
+            work, owner=self, on_ok=self._recorded,
+            on_err=lambda exc: self._failed(data, exc, login), label="record-dose",
         )
 
-    def _failed(self, data: DoseInput, exc: BaseException) -> None:
+    def _failed(self, data: DoseInput, exc: BaseException,
+                login: tuple[str, str] | None = None) -> None:
         self._busy = False
         self._update_buttons()
+        if isinstance(exc, NeedsOverride):
+            self._ask_override(data, exc)
+            return
         if isinstance(exc, NeedsConfirmation):
             dialog = ConfirmWarningsDialog(exc.warnings, self)
             self.confirm_dialog = dialog
@@ -317,7 +385,7 @@ class VaccinationWorkspace(Workspace):
                 self.confirm_dialog = None
                 dialog.deleteLater()
                 if code == ConfirmWarningsDialog.DialogCode.Accepted:
-                    self._submit(replace(data, confirm=data.confirm | dialog.codes))
+                    self._submit(replace(data, confirm=data.confirm | dialog.codes), login)
                 else:
                     self.queue_view.setFocus()
 
@@ -326,15 +394,39 @@ class VaccinationWorkspace(Workspace):
             return
         self.banner.show_error(exc)
 
+    def _ask_override(self, data: DoseInput, exc: NeedsOverride) -> None:
+        needs_login = not self.session.can("override_dose_rule")
+        dialog = OverrideDialog(exc.issues, needs_login=needs_login, parent=self)
+        self.override_dialog = dialog
+
+        def done(code: int) -> None:
+            self.override_dialog = None
+            dialog.deleteLater()
+            if code != OverrideDialog.DialogCode.Accepted:
+                self.banner.show_error(exc)
+                self.queue_view.setFocus()
+                return
+            reason, username, password = dialog.values()
+            login = (username, password) if username and password is not None else None
+            self._submit(replace(data, override=data.override | dialog.codes,
+                                 override_reason=reason), login)
+
+        dialog.finished.connect(done)
+        dialog.open()
+
     def _recorded(self, dose: object) -> None:
         self._busy = False
         assert isinstance(dose, DoseDTO)
-        self.banner.show_message(
-            self.tr("Recorded: dose {n} {vaccine}, lot {lot}, at {time}. Observe until {until}.").format(
-                n=dose.dose_number, vaccine=labels.vaccine_name(dose.vaccine_code), lot=dose.lot_number,
-                time=labels.site_time(dose.administered_at), until=labels.site_time(dose.observe_until)),
-            "ok",
-        )
+        vaccine = labels.vaccine_name(dose.vaccine_code)
+        if dose.volume_ml is not None:
+            vaccine += f" {labels.volume(dose.volume_ml)}"
+        text = self.tr("Recorded: dose {n} {vaccine}, lot {lot}, at {time}. Observe until {until}.").format(
+            n=dose.dose_number, vaccine=vaccine, lot=dose.lot_number,
+            time=labels.site_time(dose.administered_at), until=labels.site_time(dose.observe_until))
+        notes = [messages.issue_text(w) for w in dose.warnings if w.severity == "info"]
+        if dose.override_reason:
+            notes.append(self.tr("Supervisor override: {reason}").format(reason=dose.override_reason))
+        self.banner.show_message(" ".join([text, *notes]), "warning" if notes else "ok")
         self.sig_status.emit(self.tr("Dose recorded"))
         # No automatic move to the next person: a second Enter must not record someone else.
         self.queue_view.clearSelection()

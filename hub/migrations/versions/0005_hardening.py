@@ -1,7 +1,7 @@
 """Hardening: a unique key per active ID number, permanent revocation, look-up audit, login guard.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-05 00:00:00
 
 * ``person.id_key`` (unique): the ID number of the one active person holding it.
@@ -20,8 +20,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
