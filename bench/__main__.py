@@ -21,6 +21,9 @@ BENCHES = {
     "hub_burst": "bench.hub_burst",
     "bootstrap_pull": "bench.bootstrap_pull",
     "ui_stall": "bench.ui_stall",
+    "site_visibility": "bench.site_visibility",
+    "tally_after_outage": "bench.tally_after_outage",
+    "dashboard": "bench.dashboard_bench",
 }
 
 

@@ -16,6 +16,7 @@ and inflates the body, and refuses one that is not UTF-8.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -44,6 +45,7 @@ from hub.dashboard import web as dashboard
 from hub.db import Database, hub_epoch, migrate
 from hub.errors import HubError
 from hub.ingest import hub_origin_op, process_push, utc_now
+from hub.watch import DEFAULT_POLL_S, ChangeWatch
 from sync.protocol import (
     API_PREFIX,
     ID_PATTERN,
@@ -51,6 +53,7 @@ from sync.protocol import (
     MAX_INT,
     MAX_PULL_BYTES,
     MAX_PULL_LIMIT,
+    MAX_PULL_WAIT_S,
     MIN_PROTOCOL_VERSION,
     PROTOCOL_VERSION,
     EnrollRequest,
@@ -73,6 +76,9 @@ log = logging.getLogger(__name__)
 
 MAX_PREAUTH_BODY_BYTES = 64 * 1024  # enrollment and the dashboard login need a few hundred
 MAX_CONCURRENT_REQUESTS = 64  # per process; the database pool holds 30 connections
+# Long-polls one station holds open at once (per process): its engine keeps one; a
+# second covers a reconnect racing the first's end. More answer at once.
+MAX_WAITS_PER_STATION = 2
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,12 @@ class HubSettings:
     lookup_limit: int = service.LOOKUP_LIMIT  # person look-ups per station per window
     lookup_window_s: int = service.LOOKUP_WINDOW_S
     max_pull_bytes: int = MAX_PULL_BYTES
+    watch_poll_s: float = DEFAULT_POLL_S  # long-poll pulls: how often commits of other processes are looked for
+    # The longest a pull may wait for a change (0: no long-polls; the station then syncs on
+    # its own schedule). A station's ``wait`` is cut to this.
+    long_poll_max_s: float = MAX_PULL_WAIT_S
+    # Long-polls one station may hold open at once (per process); more answer at once.
+    max_waits_per_station: int = MAX_WAITS_PER_STATION
 
     @classmethod
     def from_env(cls, database_url: str, environ: dict[str, str] | None = None, **over: Any) -> HubSettings:
@@ -102,6 +114,7 @@ class HubSettings:
             "lookup_limit",
             "lookup_window_s",
             "max_pull_bytes",
+            "max_waits_per_station",
         ):
             raw = env.get(f"TRAMTIEM_HUB_{name.upper()}")
             if raw is not None:
@@ -166,13 +179,39 @@ class CatchAllMiddleware:
                 await _error(500, "internal", "internal error")(scope, receive, send)
 
 
+SLOT_KEY = "tramtiem.slot"  # the request's ConcurrencySlot in its ASGI scope
+
+
+@dataclass
+class ConcurrencySlot:
+    """A request's place among those in flight; a long-poll gives it back while it waits."""
+
+    owner: ConcurrencyMiddleware
+    held: bool = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.owner.in_flight -= 1
+
+    def acquire(self) -> bool:
+        """Take a place again; False at the limit (the request then answers what it has)."""
+        if not self.held:
+            if self.owner.in_flight >= self.owner.limit:
+                return False
+            self.owner.in_flight += 1
+            self.held = True
+        return True
+
+
 class ConcurrencyMiddleware:
     """At most ``limit`` requests in flight in this process; the rest get 503 at once.
 
     Waiting requests would only pile up on the database pool (whose timeout
     would then answer them late); a quick ``503 server.busy`` with
     ``Retry-After`` lets a station back off and keeps the hub responsive.
-    Health checks are not counted.
+    Health checks are not counted, nor a long-poll pull while it waits
+    (:class:`ConcurrencySlot`).
     """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
@@ -193,10 +232,12 @@ class ConcurrencyMiddleware:
             )(scope, receive, send)
             return
         self.in_flight += 1
+        slot = ConcurrencySlot(self)
+        scope[SLOT_KEY] = slot
         try:
             await self.app(scope, receive, send)
         finally:
-            self.in_flight -= 1
+            slot.release()
 
 
 # Percent-escapes of C0 control characters (NUL included) and DEL in a query string.
@@ -450,9 +491,13 @@ def create_app(settings: HubSettings) -> FastAPI:
         epoch = hub_epoch(s)
     clock = settings.clock
 
+    watch = ChangeWatch(db, poll_s=settings.watch_poll_s)
+    waits: dict[str, int] = {}  # long-polls waiting, per station (this process)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        await watch.close()
         db.dispose()
 
     app = FastAPI(
@@ -464,6 +509,7 @@ def create_app(settings: HubSettings) -> FastAPI:
     )
     app.state.db = db
     app.state.settings = settings
+    app.state.watch = watch
 
     # ---- error handlers --------------------------------------------------------------
 
@@ -528,6 +574,7 @@ def create_app(settings: HubSettings) -> FastAPI:
         results, expected = process_push(
             db, who.station_id, req, now=service.iso(now), skew_ms=skew_ms
         )
+        watch.poke()  # siblings waiting on a long-poll pull look now
         return PushResponse(
             results=results,
             expected_next_op_seq=expected,
@@ -537,21 +584,72 @@ def create_app(settings: HubSettings) -> FastAPI:
         )
 
     @app.get(API_PREFIX + "/pull", response_model=PullResponse, tags=["sync"])
-    def pull(
+    async def pull(
+        request: Request,
         who: Auth,
         cursor: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = 500,
         replica_epoch: Annotated[
             str | None, Query(min_length=1, max_length=64, pattern=ID_PATTERN)
         ] = None,
+        wait: Annotated[float, Query(ge=0, le=MAX_PULL_WAIT_S, allow_inf_nan=False)] = 0,
     ) -> PullResponse:
         """Changes in the station's scope after ``cursor`` (a hub sequence number, never a clock).
 
         With ``replica_epoch`` (the station's current one), rows that merely echo
-        what that replica pushed (answered ``no_echo``) are left out.
+        what that replica pushed (answered ``no_echo``) are left out. With
+        ``wait`` (seconds, long-poll) an empty answer is held until a change in
+        the station's scope is committed, or ``wait`` seconds pass.
         """
-        service.touch_station(db, who.station_id, now=clock())
-        return service.pull(db, who, cursor, limit, replica_epoch, max_bytes=settings.max_pull_bytes)
+        await run_in_threadpool(service.touch_station, db, who.station_id, now=clock())
+        max_bytes = settings.max_pull_bytes
+        page = await run_in_threadpool(
+            service.pull, db, who, cursor, limit, replica_epoch, max_bytes=max_bytes
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, min(wait, settings.long_poll_max_s))
+        if page.changes or page.has_more or deadline <= loop.time():
+            return page
+        # A waiting pull is not a request in flight: it holds no database connection
+        # and no thread, so it gives its slot back while it waits (else a site's idle
+        # laptops would fill the limit and turn pushes away). One station holds at most
+        # `max_waits_per_station` waits: more answer at once (a hostile station cannot
+        # park connections).
+        slot: ConcurrencySlot | None = request.scope.get(SLOT_KEY)
+        if waits.get(who.station_id, 0) >= settings.max_waits_per_station:
+            return page
+        waits[who.station_id] = waits.get(who.station_id, 0) + 1
+        if slot is not None:
+            slot.release()
+        try:
+            # Bounded: each round waits for a commit in scope; only echoes of this
+            # replica's own ops send it round again.
+            for _ in range(1000):
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                if not await watch.wait(who.site_code, page.next_cursor, remaining):
+                    break
+                # Read again as a request in flight; at the limit, the empty page is
+                # still a true answer (the station pulls again at once).
+                if slot is not None and not slot.acquire():
+                    break
+                try:
+                    page = await run_in_threadpool(
+                        service.pull, db, who, cursor, limit, replica_epoch, max_bytes=max_bytes
+                    )
+                finally:
+                    if slot is not None:
+                        slot.release()
+                if page.changes or page.has_more:
+                    break
+        finally:
+            left = waits.get(who.station_id, 1) - 1
+            if left > 0:
+                waits[who.station_id] = left
+            else:
+                waits.pop(who.station_id, None)
+        return page
 
     @app.post(API_PREFIX + "/tally", response_model=TallyResponse, tags=["sync"])
     def tally(req: TallyRequest, who: Auth) -> TallyResponse:
@@ -597,7 +695,7 @@ def create_app(settings: HubSettings) -> FastAPI:
         """Resolve a review item: the hub records a ``resolve_review`` op of hub origin."""
         check_safe(review_id, "review_id")
         check_safe(req.model_dump())
-        return hub_origin_op(
+        res = hub_origin_op(
             db,
             who.station_id,
             review_id,
@@ -606,6 +704,8 @@ def create_app(settings: HubSettings) -> FastAPI:
             req.user_id,
             now=service.iso(clock()),
         )
+        watch.poke()
+        return res
 
     @app.get(
         API_PREFIX + "/sites/{site_code}/summary", response_model=SiteSummary, tags=["reports"]

@@ -4,7 +4,11 @@
     tramtiem-hub migrate
     tramtiem-hub site add CODE --name NAME [--province P]
     tramtiem-hub enroll-code SITE [--ttl-hours 48]
-    tramtiem-hub station list | station revoke STATION_ID | station unrevoke STATION_ID
+    tramtiem-hub station list | station revoke STATION_ID [--by NAME] [--reason TEXT]
+    tramtiem-hub station unrevoke STATION_ID [--by NAME]
+    tramtiem-hub station write-off STATION_ID --reason TEXT --by NAME [--json]
+    tramtiem-hub audit list [--json]
+    tramtiem-hub counters check | counters rebuild
     tramtiem-hub review list [--site S] [--status open|resolved|all] [--json]
     tramtiem-hub report [--site S] [--json]
     tramtiem-hub import-bundle FILE [--json]
@@ -102,10 +106,37 @@ def _parser() -> argparse.ArgumentParser:
     station = sub.add_parser("station", parents=[common], help="list or revoke stations")
     st_sub = station.add_subparsers(dest="station_cmd", required=True)
     st_sub.add_parser("list", parents=[common]).add_argument("--json", action="store_true")
-    st_sub.add_parser("revoke", parents=[common]).add_argument("station_id")
-    st_sub.add_parser(
+    rv = st_sub.add_parser(
+        "revoke", parents=[common], help="revoke a lost or stolen laptop (its count stays, marked)"
+    )
+    rv.add_argument("station_id")
+    rv.add_argument("--by", default=os.environ.get("USER") or "cli", help="who revokes it (audit)")
+    rv.add_argument("--reason", default="", help="why (audit)")
+    un = st_sub.add_parser(
         "unrevoke", parents=[common], help="lift a revocation: the station may enroll again"
-    ).add_argument("station_id")
+    )
+    un.add_argument("station_id")
+    un.add_argument("--by", default=os.environ.get("USER") or "cli", help="who lifts it (audit)")
+    wo = st_sub.add_parser(
+        "write-off",
+        parents=[common],
+        help="write off the doses a (revoked) station still owes, with a reason (audited)",
+    )
+    wo.add_argument("station_id")
+    wo.add_argument("--reason", required=True, help="why these doses will never arrive")
+    wo.add_argument("--by", required=True, help="the supervisor who decides (audit)")
+    wo.add_argument("--json", action="store_true")
+
+    audit = sub.add_parser("audit", parents=[common], help="the hub's audited admin actions")
+    au_sub = audit.add_subparsers(dest="audit_cmd", required=True)
+    al = au_sub.add_parser("list", parents=[common])
+    al.add_argument("--json", action="store_true")
+    al.add_argument("--limit", type=int, default=200)
+
+    cnt = sub.add_parser("counters", parents=[common], help="check or rebuild the dose counters")
+    cnt_sub = cnt.add_subparsers(dest="counters_cmd", required=True)
+    cnt_sub.add_parser("check", parents=[common], help="recount the doses and compare (a full scan)")
+    cnt_sub.add_parser("rebuild", parents=[common], help="recount the held counters from the doses")
 
     review = sub.add_parser("review", parents=[common], help="review items")
     rv_sub = review.add_subparsers(dest="review_cmd", required=True)
@@ -220,14 +251,50 @@ def run(args: argparse.Namespace) -> int:
                         ["id", "site_code", "name", "revoked", "revoked_at", "last_seen", "clock_skew_ms"],
                     )
             elif args.station_cmd == "unrevoke":
-                service.unrevoke_station(db, args.station_id)
+                service.unrevoke_station(db, args.station_id, actor=args.by, now=utc_now())
                 print(
                     f"station {args.station_id} may enroll again with a fresh code "
                     "(its old token stays refused)"
                 )
+            elif args.station_cmd == "write-off":
+                from hub import counters
+
+                res = counters.write_off(
+                    db, args.station_id, reason=args.reason, actor=args.by, now=utc_now()
+                )
+                if args.json:
+                    print(json.dumps({"id": res.id, "station_id": res.station_id,
+                                      "site_code": res.site_code, "doses": res.doses,
+                                      "days": res.days}, indent=2))
+                else:
+                    print(f"{res.doses} dose(s) of station {res.station_id} written off ({res.id})")
             else:
-                service.revoke_station(db, args.station_id, now=utc_now())
-                print(f"station {args.station_id} revoked")
+                service.revoke_station(
+                    db, args.station_id, actor=args.by, reason=args.reason, now=utc_now()
+                )
+                print(
+                    f"station {args.station_id} revoked (permanent until `station unrevoke`); "
+                    "its last tally still counts, marked revoked"
+                )
+        elif args.cmd == "audit":
+            rows = service.audit_log(db, limit=max(1, min(args.limit, 10_000)))
+            if args.json:
+                print(json.dumps(rows, indent=2, ensure_ascii=False))
+            else:
+                _print_table(rows, ["id", "at", "actor", "action", "target", "detail"])
+        elif args.cmd == "counters":
+            from hub import counters
+
+            if args.counters_cmd == "check":
+                with db.read() as s:
+                    diffs = counters.verify(s)
+                for d in diffs[:50]:
+                    print(d)
+                print("counters agree with the doses" if not diffs else f"{len(diffs)} difference(s)")
+                return 0 if not diffs else EXIT_ERROR
+            with db.write() as s:
+                n = counters.rebuild(s)
+            print(f"counters rebuilt: {n} station-day rows")
         elif args.cmd == "review":
             status = None if args.status == "all" else args.status
             items = service.list_reviews(db, args.site, status)
@@ -275,6 +342,8 @@ def run(args: argparse.Namespace) -> int:
                         "given",
                         "received",
                         "gap",
+                        "written_off",
+                        "revoked_gap",
                         "pending_at_stations",
                         "oldest_pending_at",
                         "last_contact",

@@ -38,7 +38,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from hub import authz
+from hub import authz, counters
 from hub.effects import ChangeRow, Numbering, insert_rows, scoped_data, station_columns
 from hub.errors import Rejected
 from hub.models import (
@@ -445,6 +445,7 @@ class FastRun:
             "voided_at": None,
             "version": 1,
             "merged_from": None,
+            "origin_station": self.station_id,
         }
         self._keep_dose(p.id, pid, p.vaccine_code, p.dose_number, p.day, 0)
         self.new_doses.append(row)
@@ -497,6 +498,16 @@ class FastRun:
                 )
             insert_rows(s, _SCR, self.new_screenings)
             insert_rows(s, _DOSE, self.new_doses)
+            for d in self.new_doses:
+                counters.note_new_dose(
+                    s,
+                    dose_id=d["id"],
+                    site=self.site,
+                    origin=self.station_id,
+                    day=d["day"],
+                    source=d["source"],
+                    recorded_at=d["recorded_at"],
+                )
         except (IntegrityError, DataError) as exc:
             raise FastPathRefused(type(exc).__name__) from None
         out: list[tuple[int, int | None, Ledgered]] = []

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub import counters
 from hub.db import Database
 from hub.effects import Numbering
 from hub.errors import HubError
@@ -178,6 +179,7 @@ def _apply_all(s: Session, station: Station, ops: list[Op], now: str) -> int | N
             if op.op_type == "register_person":
                 run = new_run(i + 1, end)
         flush(run)
+    counters.flush(s)  # (registrations move no dose counter; kept so the clock stays last)
     numbering.write(s)
     return next((numbering.seq(firsts[i]) for i in sorted(firsts) if firsts[i] is not None), None)
 

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
-from hub import authz
+from hub import authz, counters
 from hub.db import Database
 from hub.effects import (
     Effects,
@@ -541,6 +541,7 @@ def apply_record_dose(ctx: Ctx) -> Outcome:
         voided_at=None,
         version=0,
         merged_from=p.person_id if person.id != p.person_id else None,
+        origin_station=ctx.station.id,
     )
     # Possible duplicates: another valid dose, same series and number, or the same day.
     want = series(p.vaccine_code)
@@ -555,6 +556,15 @@ def apply_record_dose(ctx: Ctx) -> Outcome:
     ]
     s.add(row)
     s.flush()
+    counters.note_new_dose(
+        s,
+        dose_id=p.id,
+        site=ctx.site,
+        origin=ctx.station.id,
+        day=p.day,
+        source=p.source,
+        recorded_at=p.recorded_at,
+    )
     fx.touch("dose", p.id)
     fx.relate(person.id, ctx.site)
     for reg in s.execute(
@@ -630,13 +640,14 @@ def _require_dose(ctx: Ctx, reason: str = "dose.unknown") -> Dose:
     return dose
 
 
-def _void(ctx: Ctx, dose: Dose, reason: str, voided_at: str) -> bool:
+def _void(ctx: Ctx, dose: Dose, reason: str, voided_at: str, *, by_station_op: bool = False) -> bool:
     if dose.voided:
         return False
     dose.voided = 1
     dose.void_reason = reason
     dose.voided_by = ctx.op.user_id
     dose.voided_at = voided_at
+    counters.note_void(ctx.session, dose, by_station=ctx.station.id if by_station_op else None)
     ctx.fx.touch("dose", dose.id)
     return True
 
@@ -645,7 +656,7 @@ def apply_void_dose(ctx: Ctx) -> Outcome:
     p = parse(VoidP, ctx.op.payload)
     ctx.require_role("void_dose")
     dose = _require_dose(ctx)
-    if not _void(ctx, dose, p.reason, p.voided_at):
+    if not _void(ctx, dose, p.reason, p.voided_at, by_station_op=True):
         return "applied", {"noop": True, "already_voided": True}
     return "applied", {}
 
@@ -926,15 +937,18 @@ def apply_op(
     fx = Effects(session, op.op_id, now, numbering)
     ctx = Ctx(session, station, op, fx, skewed, trusted)
     mark = len(numbering.changes)
+    noted = counters.mark(session)  # the dose counters this op changes, undone with it
     try:
         with session.begin_nested():
             status, detail = APPLIERS[op.op_type](ctx)
             first = fx.flush()
     except Rejected as rej:
         del numbering.changes[mark:]  # nothing of a refused op is numbered
+        counters.rollback_to(session, noted)
         return OpResult(op_id=op.op_id, status="rejected", reason=rej.reason, detail=rej.detail), None
     except DataError:
         del numbering.changes[mark:]
+        counters.rollback_to(session, noted)
         return OpResult(op_id=op.op_id, status="rejected", reason="payload.invalid", detail={}), None
     # Did the op change its own entity? A losing edit (LWW lost, identity held) only
     # opens a review; the station must then keep the hub's row it already holds
@@ -1168,6 +1182,9 @@ def _run_push(
         if run is not None and (i + 1 >= len(ops) or not runs[i + 1]):
             flush_run()  # the run ends here
     flush_run()
+    # The dose counters move in this same transaction (hub/counters.py), before the
+    # clock: their rows are taken in sorted order, the hub clock after everything.
+    counters.flush(s, station_id=station_id, answered=len(results))
     numbering.write(s)  # the hub clock: the transaction's last lock
     answered = [_answer(r, numbering) for r in results if r is not None]
     assert len(answered) == len(results)
@@ -1271,6 +1288,7 @@ def hub_origin_op(
             raise HubError(404, "review.not_found", "no such review item for this site")
         res, first = apply_op(s, station, op, now=now, skewed=False, numbering=numbering)
         record_applied(numbering, station, "hub", op, payload_hash(op), res, first, now)
+        counters.flush(s)  # the dose counters, before the clock: the clock is the last lock
         numbering.write(s)
         return _answer((res, first), numbering)
 

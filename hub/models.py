@@ -22,8 +22,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# station_day rows where a station may still owe doses or hold unsent voids (hub/counters.py).
+OPEN_ROWS_SQL = "t_all_entered > held_all OR carried > 0 OR t_voids_unsent > 0"
 
 # Long enough for every id the protocol allows (Op.entity_id is at most 64).
 ID = String(64)
@@ -63,13 +66,14 @@ class Station(Base):
     name: Mapped[str] = mapped_column(Text, default="")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     revoked: Mapped[int] = mapped_column(Integer, default=0)
-    # When (and that) it was revoked: a revocation is lifted only by `station unrevoke` (0004).
-    revoked_at: Mapped[str | None] = mapped_column(TS)
     enrolled_at: Mapped[str] = mapped_column(TS)
     last_seen: Mapped[str | None] = mapped_column(TS)
     clock_skew_ms: Mapped[int | None] = mapped_column(BigInteger)
     # Set once a clock_skew review item exists, so a skewed station is flagged once.
     skew_flagged: Mapped[int] = mapped_column(Integer, default=0)
+    # When it was revoked (0005): its last tally still counts, marked revoked. A revocation
+    # is permanent: re-enrolling does not lift it, only `station unrevoke` (issue 11).
+    revoked_at: Mapped[str | None] = mapped_column(TS)
 
 
 class EnrollmentCode(Base):
@@ -178,7 +182,7 @@ class ReviewSite(Base):
 
 
 class LookupAudit(Base):
-    """Every person look-up by ID number (0004): who asked, when, what was found.
+    """Every person look-up by ID number (0006): who asked, when, what was found.
 
     The ID number itself is not stored (it is personal data, and the space of
     valid numbers is small enough to reverse any hash of it); the person found
@@ -197,7 +201,7 @@ class LookupAudit(Base):
 
 
 class LoginGuard(Base):
-    """Failed dashboard logins per username, known or not (0004).
+    """Failed dashboard logins per username, known or not (0006).
 
     Keyed by an HMAC of the typed username, so an unknown name locks exactly as
     a real one does (no user enumeration) and a password typed into the
@@ -214,10 +218,105 @@ class LoginGuard(Base):
 
 
 class StationTally(Base):
+    """The latest tally of each station, as received, and what the hub made of it (0005)."""
+
     __tablename__ = "station_tally"
     station_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tally: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[str] = mapped_column(TS)
+    # Parsed and bounded at receipt (UTC ISO; NULL when absent or out of bounds).
+    generated_at: Mapped[str | None] = mapped_column(TS)
+    oldest_pending_at: Mapped[str | None] = mapped_column(TS)
+    replica_epoch: Mapped[str | None] = mapped_column(String(64))
+    outbox_pending: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    # Ops the hub answered from this station since the tally (its "pending" minus these).
+    ops_since: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    # Cross-check at receipt: doses the hub holds from the station outside
+    # [acknowledged, acknowledged + pending], summed over the tally's days.
+    mismatch: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    # A tally without the all_* counts (a station older than hub 0005): no cross-check.
+    legacy: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Doses a previous replica epoch claimed and the hub did not hold are carried
+    # (station_day.carried); arrivals recorded at or before this time pay them off.
+    carried_cut: Mapped[str | None] = mapped_column(TS)
+
+
+class StationDay(Base):
+    """Per station and day: what the hub holds from it and what its latest tally claims (0005).
+
+    ``held_*`` are kept in the ingest transaction (atomic upserts), so the
+    dashboard never counts doses. ``station_id`` is '' for doses whose origin
+    station is unknown (received before origins were recorded). ``t_*`` are the
+    latest tally's counts for that day (``sync.protocol.TallyRow``). See
+    hub/counters.py for the arithmetic.
+    """
+
+    __tablename__ = "station_day"
+    site_code: Mapped[str] = mapped_column(SITE, primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    held_all: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    held_valid: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    t_entered: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    t_pending: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    t_acked: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    t_all_entered: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    t_all_pending: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    t_all_acked: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    t_voids_unsent: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    carried: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    written_off: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+
+    # By site and day: the per-day figures of a scope read only the days they show. The
+    # rows where something may still be owed are few (recent days, pending doses, a
+    # restored laptop's carried doses): a partial index finds them without the rest.
+    __table_args__ = (
+        Index("ix_station_day_station", "station_id", "day"),
+        Index("ix_station_day_site_day", "site_code", "day"),
+        Index(
+            "ix_station_day_open",
+            "site_code",
+            sqlite_where=text(OPEN_ROWS_SQL),
+            postgresql_where=text(OPEN_ROWS_SQL),
+        ),
+    )
+
+
+class StationTotal(Base):
+    """What the hub holds per station over all days (0005): the dashboard's "received"
+    without reading every day's row. Kept in the same upserts as ``station_day``."""
+
+    __tablename__ = "station_total"
+    site_code: Mapped[str] = mapped_column(SITE, primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    held_all: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    held_valid: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+
+
+class WriteOff(Base):
+    """A supervisor's write-off of a station's open gap (0005): audited, shown apart."""
+
+    __tablename__ = "write_off"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(36), index=True)
+    site_code: Mapped[str] = mapped_column(SITE, index=True)
+    doses: Mapped[int] = mapped_column(BigInteger)
+    days: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"YYYY-MM-DD": doses}
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(TS)
+
+
+class HubAudit(Base):
+    """Append-only log of administrative hub actions (0005): revocations, write-offs."""
+
+    __tablename__ = "hub_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[str] = mapped_column(TS)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 # ---- dashboard (0002): committee logins, sessions, allocations -------------------------
@@ -281,7 +380,7 @@ class Person(Base):
     status: Mapped[str] = mapped_column(String(10), default="active")
     consent_at: Mapped[str | None] = mapped_column(TS)
     origin_site: Mapped[str] = mapped_column(SITE)
-    # Hub-only (0004): the ID number this person holds as *the* active person with it,
+    # Hub-only (0006): the ID number this person holds as *the* active person with it,
     # under a unique index, so two pushes registering the same new number at once
     # cannot both create an active person (the loser retries and merges). NULL for
     # merged persons, persons without a number, and a person a supervisor kept
@@ -381,6 +480,8 @@ class Dose(Base):
     volume_ml: Mapped[float | None] = mapped_column(Float)
     override_by: Mapped[str | None] = mapped_column(String(36))
     override_reason: Mapped[str | None] = mapped_column(Text)
+    # The station whose push created the dose (0005): never taken from the payload.
+    origin_station: Mapped[str | None] = mapped_column(String(36))
 
     __table_args__ = (Index("ix_hub_dose_site_day", "site_code", "day"),)
 

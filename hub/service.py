@@ -25,13 +25,13 @@ from hub.models import (
     ChangeLog,
     Dose,
     EnrollmentCode,
+    HubAudit,
     LookupAudit,
     Person,
     ReviewItem,
     ReviewSite,
     Site,
     Station,
-    StationTally,
 )
 from sync.protocol import (
     MAX_PULL_BYTES,
@@ -120,20 +120,43 @@ def list_stations(db: Database) -> list[dict[str, Any]]:
         ]
 
 
-def revoke_station(db: Database, station_id: str, *, now: datetime | None = None) -> None:
-    """Refuse the station's token from now on. Permanent: re-enrolling does not lift it."""
+def revoke_station(
+    db: Database, station_id: str, *, actor: str = "cli", reason: str | None = None, now: datetime | None = None
+) -> None:
+    """Revoke a lost or stolen laptop: its token is refused from now on, and re-enrolling
+    does not lift it (only :func:`unrevoke_station`). Its last tally keeps counting,
+    marked revoked, until its doses arrive or a supervisor writes them off
+    (hub/counters.py); audited."""
+    from hub import counters
+
+    when = now or datetime.now(UTC)
+    who = counters.clean_actor(actor)
     with db.write() as s:
         st = s.get(Station, station_id)
         if st is None:
             raise HubError(404, "station.not_found", "no such station")
-        st.revoked = 1
-        st.revoked_at = st.revoked_at or iso(now or datetime.now(UTC))
+        if not st.revoked:
+            st.revoked = 1
+            st.revoked_at = iso(when)
+        counters.audit(
+            s,
+            who,
+            "revoke_station",
+            st.id,
+            {"site_code": st.site_code, "reason": (reason or "")[:500]},
+            when,
+        )
 
 
-def unrevoke_station(db: Database, station_id: str) -> None:
-    """Lift a revocation (an administrator's explicit decision): the station may enroll
-    again with a fresh one-time code. Its old token stays dead: the laptop was revoked
-    for a reason (stolen, lost, misused), so whoever held that token keeps nothing."""
+def unrevoke_station(
+    db: Database, station_id: str, *, actor: str = "cli", now: datetime | None = None
+) -> None:
+    """Lift a revocation (an administrator's explicit decision, audited): the station may
+    enroll again with a fresh one-time code. Its old token stays dead: the laptop was
+    revoked for a reason (stolen, lost, misused), so whoever held that token keeps nothing."""
+    from hub import counters
+
+    when = now or datetime.now(UTC)
     with db.write() as s:
         st = s.get(Station, station_id)
         if st is None:
@@ -142,6 +165,10 @@ def unrevoke_station(db: Database, station_id: str) -> None:
             st.revoked = 0
             st.revoked_at = None
             st.token_hash = token_hash(secrets.token_urlsafe(32))  # nobody holds this one
+            counters.audit(
+                s, counters.clean_actor(actor), "unrevoke_station", st.id,
+                {"site_code": st.site_code}, when,
+            )
 
 
 # ---- enrollment and auth -------------------------------------------------------------
@@ -221,11 +248,21 @@ def authenticate(db: Database, authorization: str | None) -> Caller:
         return Caller(st.id, st.site_code, digest)
 
 
+# A station's "last contact" needs no finer grain than this; every long-poll pull
+# would otherwise be a write.
+TOUCH_GRAIN_S = 10
+
+
 def touch_station(db: Database, station_id: str, *, now: datetime) -> None:
+    stamp = iso(now)
     with db.write() as s:
-        st = s.get(Station, station_id)
-        if st is not None:
-            st.last_seen = iso(now)
+        s.execute(
+            text(
+                "UPDATE station SET last_seen = :t WHERE id = :i "
+                "AND (last_seen IS NULL OR last_seen < :before)"
+            ),
+            {"t": stamp, "i": station_id, "before": iso(now - timedelta(seconds=TOUCH_GRAIN_S))},
+        )
 
 
 # ---- pull ----------------------------------------------------------------------------
@@ -303,31 +340,30 @@ def pull(
 
 
 def record_tally(db: Database, caller: Caller, req: TallyRequest, *, now: datetime) -> None:
+    """Verify a station's tally and store it with its per-day claims (hub/counters.py)."""
+    from hub import counters
+
     if req.station_id != caller.station_id:
         raise HubError(403, "auth.station_mismatch", "station_id does not match the token")
     expected = tally_signature_with_key(caller.token_hash, req.rows)
     # Compare bytes: compare_digest refuses non-ASCII str (a garbage signature is just wrong).
     if not hmac.compare_digest(expected.encode(), req.signature.lower().encode("utf-8")):
         raise HubError(403, "tally.bad_signature", "the tally signature does not verify")
-    with db.write() as s:
-        row = s.get(StationTally, caller.station_id)
-        data = req.model_dump(mode="json")
-        if row is None:
-            s.add(StationTally(station_id=caller.station_id, tally=data, received_at=iso(now)))
-        else:
-            row.tally = data
-            row.received_at = iso(now)
+
+    def run(s: Session) -> None:
         st = s.get(Station, caller.station_id)
-        if st is not None:
-            st.last_seen = iso(now)
+        if st is None:
+            raise HubError(401, "auth.invalid_token", "unknown station")
+        counters.record_tally(s, st, req, now=now)
+
+    db.run_write(run)
 
 
 def site_summary(db: Database, site_code: str, *, now: datetime | None = None) -> SiteSummary:
     """Given against received for one site: the dashboard's own numbers.
 
     One computation serves the dashboard, ``tramtiem-hub report`` and the
-    station API, so they never disagree (doses copied from paper certificates
-    are not "received"; the gap is counted over the days the tallies cover).
+    station API, so they never disagree.
     """
     # Imported here: the dashboard's data module imports this one.
     from hub.dashboard.auth import Scope
@@ -337,7 +373,7 @@ def site_summary(db: Database, site_code: str, *, now: datetime | None = None) -
         if s.get(Site, site_code) is None:
             raise HubError(404, "site.not_found", "no such site")
     board = build(db, Scope("site", site_code), now=now or datetime.now(UTC))
-    rows = [site for p in board.provinces for a in p.areas for site in a.sites]
+    rows = board.sites()
     if not rows:
         raise HubError(404, "site.not_found", "no such site")
     n = rows[0].n
@@ -350,7 +386,21 @@ def site_summary(db: Database, site_code: str, *, now: datetime | None = None) -
         oldest_pending_at=iso(n.oldest_pending_at) if n.oldest_pending_at else None,
         last_contact=iso(n.last_contact) if n.last_contact else None,
         stations=n.stations,
+        written_off=n.written_off,
+        revoked_gap=n.revoked_gap,
+        revoked_stations=n.revoked_stations,
     )
+
+
+def audit_log(db: Database, *, limit: int = 200) -> list[dict[str, Any]]:
+    """The newest audited admin actions (revocations, write-offs), newest first."""
+    with db.read() as s:
+        rows = s.execute(select(HubAudit).order_by(HubAudit.id.desc()).limit(limit)).scalars()
+        return [
+            {"id": r.id, "at": r.at, "actor": r.actor, "action": r.action, "target": r.target,
+             "detail": r.detail}
+            for r in rows
+        ]
 
 
 def all_site_codes(db: Database) -> list[str]:

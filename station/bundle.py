@@ -91,15 +91,10 @@ def _tally_dict(st: Station) -> dict[str, Any]:
     t = tally.compute(st)
     return {
         "generated_at": t.generated_at,
-        "rows": [
-            {
-                "day": r.day, "vaccine_code": r.vaccine_code, "lot_number": r.lot_number,
-                "entered": r.entered, "pending": r.pending, "acknowledged": r.acknowledged,
-            }
-            for r in t.rows
-        ],
+        "rows": tally.wire_rows(t),
         "outbox_pending": t.outbox_pending,
         "oldest_pending_at": t.oldest_pending_at,
+        "replica_epoch": t.replica_epoch,
     }
 
 

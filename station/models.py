@@ -169,6 +169,9 @@ class Dose(Base):
     volume_ml: Mapped[float | None] = mapped_column(Float)
     override_by: Mapped[str | None] = mapped_column(String(36))
     override_reason: Mapped[str | None] = mapped_column(Text)
+    # The install id of the station that entered the dose (revision 0005); NULL for
+    # rows pulled before the hub sent origins. The tally counts only its own.
+    origin_station: Mapped[str | None] = mapped_column(String(36))
 
     __table_args__ = (Index("ix_dose_site_day", "site_code", "day"),)
 

@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,7 +33,7 @@ from station.ids import uuid7
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 GENESIS_HASH = "0" * 64
 SITE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 # A wall clock this far behind the last op, or off from the hub, "looks wrong".
@@ -201,6 +201,9 @@ class Station:
         self._write_lock = threading.RLock()
         self._hlc = HLC()
         self._audit_hash = GENESIS_HASH
+        # Called (no arguments) after every committed service write: the sync engine
+        # wakes on them, so a dose reaches the hub without waiting for its next round.
+        self._commit_listeners: list[Callable[[], None]] = []
         self._load_runtime_state()
 
     # ---- lifecycle -----------------------------------------------------------------
@@ -211,6 +214,21 @@ class Station:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def add_commit_listener(self, cb: Callable[[], None]) -> None:
+        if cb not in self._commit_listeners:
+            self._commit_listeners.append(cb)
+
+    def remove_commit_listener(self, cb: Callable[[], None]) -> None:
+        if cb in self._commit_listeners:
+            self._commit_listeners.remove(cb)
+
+    def _committed(self) -> None:
+        for cb in list(self._commit_listeners):
+            try:
+                cb()
+            except Exception:  # a listener must never undo or hide a committed write
+                log.exception("commit listener failed")
 
     def __enter__(self) -> Station:
         return self
@@ -251,6 +269,7 @@ class Station:
             finally:
                 state.ctx = None
                 conn.close()
+        self._committed()
 
     @contextmanager
     def pull_writer(self) -> Iterator[Connection]:

@@ -1,12 +1,31 @@
 """The daily tally the station sends before anything else in a sync cycle.
 
-Per day, vaccine and lot: doses entered here (valid, ``source = 'site'``; doses
-copied from paper certificates are history, not work done here), how many of
-them the hub has not acknowledged yet, and how many it has. With this the hub
-knows the true count even while records trickle in over a bad line (the Đồng
-Nai gap between doses given and doses reported).
+Per day, vaccine and lot, counted over the doses **this station entered**
+(``dose.origin_station`` = its install id), never the siblings' doses it pulled:
+three laptops at one site each hold all the site's doses, and a tally of
+"every dose of my site I hold" multiplied the site's "given" by three. Doses
+copied from paper certificates (``source = 'history'``) are history, not work
+done here, and are left out too.
 
-Counts only: no person data leaves through the tally.
+Counts only: no person data leaves through the tally. What each number means
+(the hub's arithmetic is in ``hub/counters.py``):
+
+* ``entered`` / ``pending`` / ``acknowledged``: valid (not voided) doses; of
+  them, those whose ``record_dose`` op the hub has not answered yet, and those
+  it accepted (applied, duplicate, queued for review, or purged after that).
+  Doses whose op the hub refused are entered but neither: a supervisor's list.
+* ``all_entered`` / ``all_pending`` / ``all_acknowledged``: the same with voided
+  doses included. Doses are never deleted, so these only grow; the hub compares
+  them with what it holds from this station (``all_entered`` minus held is what
+  has not reached it, whatever the answers said; acknowledged ≤ held ≤
+  acknowledged + pending is its cross-check).
+* ``voids_unsent``: doses of this site (anyone's) that this station voided and
+  whose ``void_dose`` op the hub has not answered, while the hub holds the dose
+  (it is not itself waiting here): the hub still counts them as valid.
+
+A day is counted whole: the last ``days`` days, plus any older day that still
+has a dose or a void waiting here (all of that day's doses, so the hub can
+subtract what it holds for the day).
 """
 
 from __future__ import annotations
@@ -31,6 +50,10 @@ class TallyLine:
     entered: int
     pending: int
     acknowledged: int
+    all_entered: int = 0
+    all_pending: int = 0
+    all_acknowledged: int = 0
+    voids_unsent: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,48 +63,62 @@ class Tally:
     outbox_pending: int
     oldest_pending_at: str | None
     oldest_pending_age_s: float | None
+    replica_epoch: str | None = None
+
+
+# The outbox is looked up through IN-sets that SQLite materialises once (with an
+# index) per query: a LEFT JOIN on the unindexed entity_id scanned the whole
+# outbox for every dose, minutes at a few thousand doses.
+_SQL = text(
+    """
+    WITH pend AS (SELECT entity_id FROM sync_outbox
+                  WHERE op_type = 'record_dose' AND state IN ('pending', 'inflight')),
+         refused AS (SELECT entity_id FROM sync_outbox
+                     WHERE op_type = 'record_dose' AND state = 'rejected'),
+         vpend AS (SELECT entity_id FROM sync_outbox
+                   WHERE op_type = 'void_dose' AND state IN ('pending', 'inflight')),
+         wdays AS (SELECT DISTINCT day FROM dose
+                   WHERE id IN (SELECT entity_id FROM pend) OR id IN (SELECT entity_id FROM vpend))
+    SELECT day, vaccine_code, lot_number,
+           sum(own AND voided = 0) AS entered,
+           sum(own AND voided = 0 AND waits) AS pending,
+           sum(own AND voided = 0 AND NOT waits AND NOT refused) AS acknowledged,
+           sum(own) AS all_entered,
+           sum(own AND waits) AS all_pending,
+           sum(own AND NOT waits AND NOT refused) AS all_acknowledged,
+           sum(voided = 1 AND void_waits AND NOT waits) AS voids_unsent
+    FROM (
+        SELECT d.day, d.vaccine_code, d.lot_number, d.voided,
+               coalesce(d.origin_station = :me, 0) AS own,
+               d.id IN pend AS waits,
+               d.id IN refused AS refused,
+               d.id IN vpend AS void_waits
+        FROM dose d
+        WHERE d.site_code = :site AND d.source = 'site'
+          AND (d.day >= :since OR d.day IN wdays)
+    )
+    WHERE own OR void_waits
+    GROUP BY day, vaccine_code, lot_number
+    ORDER BY day DESC, vaccine_code, lot_number
+    LIMIT :n
+    """
+)
 
 
 def compute(st: Station, *, days: int = DEFAULT_DAYS, now: datetime | None = None) -> Tally:
-    """The tally over the last ``days`` days, plus any older day that still has pending doses.
-
-    ``pending``: the dose's ``record_dose`` op is not answered yet.
-    ``acknowledged``: the op was applied (or queued for review) by the hub, or
-    already purged after acknowledgement. Doses whose op the hub refused are
-    entered but neither pending nor acknowledged: that difference is what a
-    supervisor must look at.
-    """
+    """The tally over the last ``days`` days, plus every older day with something waiting."""
     now = now or st.clock()
     since = (to_site_time(now) - timedelta(days=days)).date().isoformat()
-    # The outbox is looked up through two IN-sets that SQLite materialises once
-    # (with an index) per query: a LEFT JOIN on the unindexed entity_id scanned
-    # the whole outbox for every dose, minutes at a few thousand doses.
-    sql = text(
-        """
-        WITH pend AS (SELECT entity_id FROM sync_outbox
-                      WHERE op_type = 'record_dose' AND state IN ('pending', 'inflight')),
-             refused AS (SELECT entity_id FROM sync_outbox
-                         WHERE op_type = 'record_dose' AND state = 'rejected')
-        SELECT d.day, d.vaccine_code, d.lot_number,
-               count(*) AS entered,
-               sum(d.id IN pend) AS pending,
-               sum(NOT (d.id IN pend) AND NOT (d.id IN refused)) AS acknowledged
-        FROM dose d
-        WHERE d.site_code = :site AND d.source = 'site' AND d.voided = 0
-          AND (d.day >= :since OR d.id IN pend)
-        GROUP BY d.day, d.vaccine_code, d.lot_number
-        ORDER BY d.day DESC, d.vaccine_code, d.lot_number
-        LIMIT :n
-        """
-    )
+    params = {"site": st.site_code, "me": st.install_id, "since": since, "n": MAX_ROWS}
     with st.read() as conn:
-        rows = conn.execute(sql, {"site": st.site_code, "since": since, "n": MAX_ROWS}).all()
+        rows = conn.execute(_SQL, params).all()
         ob = conn.execute(
             text(
                 "SELECT count(*), min(recorded_at) FROM sync_outbox "
                 "WHERE state IN ('pending', 'inflight')"
             )
         ).one()
+        epoch = conn.execute(text("SELECT replica_epoch FROM sync_state WHERE id = 1")).scalar()
     oldest = None if ob[1] is None else str(ob[1])
     age = None
     if oldest is not None:
@@ -91,9 +128,13 @@ def compute(st: Station, *, days: int = DEFAULT_DAYS, now: datetime | None = Non
             day=str(r[0]),
             vaccine_code=str(r[1]),
             lot_number=None if r[2] is None else str(r[2]),
-            entered=int(r[3]),
+            entered=int(r[3] or 0),
             pending=int(r[4] or 0),
             acknowledged=int(r[5] or 0),
+            all_entered=int(r[6] or 0),
+            all_pending=int(r[7] or 0),
+            all_acknowledged=int(r[8] or 0),
+            voids_unsent=int(r[9] or 0),
         )
         for r in rows
     )
@@ -103,7 +144,27 @@ def compute(st: Station, *, days: int = DEFAULT_DAYS, now: datetime | None = Non
         outbox_pending=int(ob[0]),
         oldest_pending_at=oldest,
         oldest_pending_age_s=age,
+        replica_epoch=None if epoch is None else str(epoch),
     )
 
 
-__all__ = ["DEFAULT_DAYS", "MAX_ROWS", "Tally", "TallyLine", "compute"]
+def wire_rows(t: Tally) -> list[dict[str, object]]:
+    """The rows as the protocol's ``TallyRow`` fields (the engine and bundles send these)."""
+    return [
+        {
+            "day": r.day,
+            "vaccine_code": r.vaccine_code,
+            "lot_number": r.lot_number,
+            "entered": r.entered,
+            "pending": r.pending,
+            "acknowledged": r.acknowledged,
+            "all_entered": r.all_entered,
+            "all_pending": r.all_pending,
+            "all_acknowledged": r.all_acknowledged,
+            "voids_unsent": r.voids_unsent,
+        }
+        for r in t.rows
+    ]
+
+
+__all__ = ["DEFAULT_DAYS", "MAX_ROWS", "Tally", "TallyLine", "compute", "wire_rows"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -217,18 +216,18 @@ def cmd_sync(args: argparse.Namespace) -> int:
             print(format_report(report))
             return EXIT_OK if report.ok else EXIT_HUB
         # Continuous mode in the foreground, for servers and scripts: Ctrl-C stops it.
-        last: SyncReport | None = None
+        # The engine's own loop: backoff by kind of failure, long-poll pulls while idle.
+        last: list[SyncReport] = []
+
+        def show(report: SyncReport) -> None:
+            last[:] = [report]
+            print(format_report(report), flush=True)
+
         try:
-            while True:
-                last = engine.run_once()
-                print(format_report(last), flush=True)
-                if last.ok and last.pending_left == 0:
-                    delay = engine.settings.interval_s
-                else:
-                    delay = 0.5 if last.ok else engine.backoff_delay(engine.consecutive_failures)
-                time.sleep(delay)
+            engine.run_forever(show)
         except KeyboardInterrupt:
-            return EXIT_OK if (last is None or last.ok) else EXIT_HUB
+            pass
+        return EXIT_OK if (not last or last[0].ok) else EXIT_HUB
     finally:
         st.close()
 

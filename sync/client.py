@@ -60,6 +60,7 @@ M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
 DEFAULT_READ_TIMEOUT_S = 30.0
+HEALTH_READ_TIMEOUT_S = 10.0
 # Below this a gzip header costs more than it saves.
 GZIP_MIN_BYTES = 1024
 
@@ -181,7 +182,10 @@ class HubClient:
     # ---- endpoints ---------------------------------------------------------------
 
     def health(self) -> Health:
-        return self._call("GET", "/health", Health, auth=False)
+        # A probe: a line that swallows packets must not hold it for the full read timeout.
+        return self._call(
+            "GET", "/health", Health, auth=False, read_timeout_s=min(self.read_timeout_s, HEALTH_READ_TIMEOUT_S)
+        )
 
     def enroll(self, req: EnrollRequest) -> EnrollResponse:
         return self._call("POST", "/enroll", EnrollResponse, body=req, auth=False)
@@ -189,11 +193,19 @@ class HubClient:
     def push(self, req: PushRequest, *, read_timeout_s: float | None = None) -> PushResponse:
         return self._call("POST", "/push", PushResponse, body=req, read_timeout_s=read_timeout_s)
 
-    def pull(self, cursor: int, limit: int, replica_epoch: str | None = None) -> PullResponse:
+    def pull(
+        self, cursor: int, limit: int, replica_epoch: str | None = None, *, wait_s: float = 0
+    ) -> PullResponse:
+        """One page after ``cursor``; with ``wait_s`` a long-poll (the hub holds an empty answer
+        until a change in scope is committed, or ``wait_s`` seconds pass)."""
         params: dict[str, Any] = {"cursor": cursor, "limit": limit}
         if replica_epoch:
             params["replica_epoch"] = replica_epoch
-        return self._call("GET", "/pull", PullResponse, params=params)
+        read_timeout = None
+        if wait_s > 0:
+            params["wait"] = round(wait_s, 3)
+            read_timeout = wait_s + self.read_timeout_s
+        return self._call("GET", "/pull", PullResponse, params=params, read_timeout_s=read_timeout)
 
     def tally(self, req: TallyRequest) -> TallyResponse:
         return self._call("POST", "/tally", TallyResponse, body=req)

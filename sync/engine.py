@@ -117,8 +117,17 @@ class SyncSettings:
     # round trips and commits of 500 (a bootstrap ~10% faster); a page is ~60 KB
     # gzipped, a few seconds on a 256 kbit/s line, and ~30 ms of write lock here.
     pull_limit: int = 1000
-    interval_s: float = 30.0  # between cycles when everything is sent
+    interval_s: float = 30.0  # between full cycles while idle (the long-poll pull watches meanwhile)
+    # A committed local write wakes the engine; writes within this long of the last
+    # cycle's start wait for the next one (a busy desk: at most one cycle a second).
+    write_debounce_s: float = 1.0
+    # While idle and online, a long-poll pull waits this long for a sibling's change (0: off).
+    long_poll_s: float = 25.0
     backoff_base_s: float = 2.0
+    # Backoff caps by kind of failure: no answer at all (the line is down: probe often,
+    # each probe is one tiny GET), the hub answering 5xx, and refusals (4xx).
+    offline_probe_max_s: float = 30.0
+    server_error_max_s: float = 60.0
     backoff_max_s: float = 300.0
     max_transient_failures_per_cycle: int = 4
     max_push_batches_per_cycle: int = 2000
@@ -147,6 +156,18 @@ class SyncEvent:
     phase_detail: str = ""
 
 
+FailureKind = Literal["offline", "server", "refused"]
+
+
+def failure_kind(exc: HubError) -> FailureKind:
+    """No answer at all (the line), the hub failing (5xx), or the hub refusing (4xx)."""
+    if isinstance(exc, HubRejected):
+        return "refused"
+    if exc.status is not None and exc.status >= 500:
+        return "server"
+    return "offline"
+
+
 @dataclass(slots=True)
 class SyncReport:
     """The outcome of one cycle."""
@@ -154,7 +175,9 @@ class SyncReport:
     ok: bool = False
     online: bool = False
     error: str | None = None
+    failure: FailureKind | None = None
     tally_sent: bool = False
+    closing_tally: bool = False  # sent again at the end (own doses pulled back, new epoch)
     pushed: int = 0  # applied
     duplicate: int = 0
     rejected: int = 0
@@ -162,6 +185,7 @@ class SyncReport:
     batches: int = 0
     pulled: int = 0  # changes applied
     pull_pages: int = 0
+    own_pulled: int = 0  # of them, doses this station entered (a restored backup pulling back)
     parked: int = 0
     refetched: bool = False
     epoch_rotated: bool = False
@@ -180,6 +204,16 @@ class SyncReport:
 
 Listener = Callable[[SyncEvent], None]
 ClientFactory = Callable[[], HubClient]
+
+
+@dataclass(frozen=True, slots=True)
+class _Remote:
+    """What a long-poll pull brought back (a page, or the error that ended it)."""
+
+    cursor: int
+    page: PullResponse | None
+    error: HubError | None
+    elapsed_s: float
 
 
 class _CycleAbort(Exception):
@@ -218,7 +252,16 @@ class SyncEngine:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._failures = 0
+        self._failure_kind: FailureKind = "offline"
         self._no_progress_cycles = 0
+        # Why the background loop was woken (flags; ``_wake`` is only the doorbell).
+        self._write_flag = False
+        self._manual_flag = False
+        self._remote: _Remote | None = None
+        self._remote_lock = threading.Lock()
+        self._watcher: threading.Thread | None = None
+        self._watch_off_until = 0.0
+        self._cycle_started = -1e9
         self._last_success: str | None = None
         self._last_error: str | None = None
         self.last_event: SyncEvent | None = None
@@ -258,21 +301,42 @@ class SyncEngine:
         if self._thread is not None and self._thread.is_alive():
             return
         self._stop.clear()
+        self.st.add_commit_listener(self.notify_write)
         self._thread = threading.Thread(target=self._loop, name="tramtiem-sync", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> bool:
-        """Ask the thread to stop after the current step; True if it ended within ``timeout``."""
+        """Ask the thread to stop after the current step; True if it ended within ``timeout``.
+
+        A long-poll in flight is left to end on its own (a daemon thread that
+        touches nothing once the engine stopped).
+        """
         self._stop.set()
         self._wake.set()
+        self.st.remove_commit_listener(self.notify_write)
         t = self._thread
         if t is None:
             return True
         t.join(timeout)
         return not t.is_alive()
 
+    def run_forever(self, on_report: Callable[[SyncReport], None] | None = None) -> None:
+        """The background loop in the calling thread (``tramtiem sync`` without ``--once``)."""
+        self._stop.clear()
+        self.st.add_commit_listener(self.notify_write)
+        try:
+            self._loop(on_report)
+        finally:
+            self.st.remove_commit_listener(self.notify_write)
+
     def trigger(self) -> None:
-        """Run the next cycle now (e.g. right after a local write, or "Sync now")."""
+        """Run the next cycle now ("Sync now")."""
+        self._manual_flag = True
+        self._wake.set()
+
+    def notify_write(self) -> None:
+        """A local write was committed: sync it soon (coalesced, see ``write_debounce_s``)."""
+        self._write_flag = True
         self._wake.set()
 
     @property
@@ -283,30 +347,180 @@ class SyncEngine:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def backoff_delay(self, failures: int) -> float:
-        """Exponential backoff with jitter, bounded: in [d/2, d], d = min(max, base·2^(n-1))."""
+    def _cap(self, kind: FailureKind) -> float:
+        s = self.settings
+        if kind == "offline":
+            return min(s.offline_probe_max_s, s.backoff_max_s)
+        if kind == "server":
+            return min(s.server_error_max_s, s.backoff_max_s)
+        return s.backoff_max_s
+
+    def backoff_delay(self, failures: int, kind: FailureKind | None = None) -> float:
+        """Exponential backoff with jitter, bounded: in [d/2, d], d = min(cap, base·2^(n-1)).
+
+        The cap depends on the kind of the last failure: a dead line is probed
+        every ``offline_probe_max_s`` at most (so the tally reaches the hub soon
+        after the line is back), a failing hub is given more room.
+        """
         if failures <= 0:
             return self.settings.interval_s
-        d = min(self.settings.backoff_max_s, self.settings.backoff_base_s * 2.0 ** min(failures - 1, 20))
+        cap = self._cap(kind or self._failure_kind)
+        d = min(cap, self.settings.backoff_base_s * 2.0 ** min(failures - 1, 20))
         return float(d / 2 + self.rng.random() * d / 2)
 
-    def _loop(self) -> None:
+    def next_delay(self, report: SyncReport) -> float:
+        """How long the loop waits after ``report`` unless something wakes it earlier."""
+        if report.ok:
+            return self.settings.interval_s if report.pending_left == 0 else 0.5
+        return self.backoff_delay(self._failures, report.failure or self._failure_kind)
+
+    # ---- the background loop ---------------------------------------------------------
+
+    def _loop(self, on_report: Callable[[SyncReport], None] | None = None) -> None:
         while not self._stop.is_set():
+            self._cycle_started = self._monotonic()
+            self._write_flag = False  # writes until now are in this cycle
+            self._manual_flag = False
             try:
                 report = self.run_once()
             except Exception:  # never let the thread die silently
                 log.exception("sync cycle crashed")
                 report = SyncReport(error="engine.crashed")
+            if on_report is not None:
+                on_report(report)
             if self._stop.is_set():
                 break
-            if report.ok and report.pending_left == 0:
-                delay = self.settings.interval_s
-            elif report.ok:
-                delay = 0.5  # more to do (budget or new ops): go again soon
-            else:
-                delay = self.backoff_delay(self._failures)
-            self._wake.wait(delay)
+            self._idle(report)
+
+    def _idle(self, report: SyncReport) -> None:
+        """Wait for the next reason to run a cycle: time, "Sync now", a local write, a remote change.
+
+        While idle and online a long-poll pull watches the hub; a page it brings is
+        applied here without a full cycle. While the hub cannot be reached a local
+        write does not cut the backoff short: the next probe comes on schedule.
+        """
+        deadline = self._monotonic() + self.next_delay(report)
+        idle_online = report.ok and report.pending_left == 0
+        for _ in range(100_000):  # bounded: each round waits or ends the idle period
+            if self._stop.is_set():
+                return
+            if idle_online:
+                self._arm_watch()
+            remaining = deadline - self._monotonic()
+            if remaining <= 0:
+                return
+            self._wake.wait(remaining)
             self._wake.clear()
+            if self._stop.is_set():
+                return
+            if self._manual_flag:
+                return
+            remote = self._take_remote()
+            if remote is not None and self._handle_remote(remote):
+                return
+            if self._write_flag and report.ok:
+                # Coalesce: at most one cycle per write_debounce_s; writes meanwhile join it.
+                wait_more = self._cycle_started + self.settings.write_debounce_s - self._monotonic()
+                if wait_more > 0:
+                    self._stop.wait(wait_more)
+                return
+
+    # ---- long-poll watch ---------------------------------------------------------------
+
+    def _arm_watch(self) -> None:
+        s = self.settings
+        if s.long_poll_s <= 0 or self._monotonic() < self._watch_off_until:
+            return
+        if self._watcher is not None and self._watcher.is_alive():
+            return
+        with self._remote_lock:
+            if self._remote is not None:
+                return  # a page waits to be applied
+        state = self.st.sync_state()
+        cursor, epoch = int(state["pull_cursor"]), str(state["replica_epoch"])
+        self._watcher = threading.Thread(
+            target=self._watch, args=(cursor, epoch), name="tramtiem-sync-watch", daemon=True
+        )
+        self._watcher.start()
+
+    def _watch(self, cursor: int, epoch: str) -> None:
+        started = self._monotonic()
+        limit = max(1, min(self.settings.pull_limit, MAX_PULL_LIMIT))
+        result: _Remote
+        try:
+            client = self.client_factory()
+        except Exception:
+            log.exception("sync watch: no client")
+            return
+        try:
+            page = client.pull(cursor, limit, epoch, wait_s=self.settings.long_poll_s)
+            result = _Remote(cursor, page, None, self._monotonic() - started)
+        except HubError as exc:
+            result = _Remote(cursor, None, exc, self._monotonic() - started)
+        except Exception:  # a bug must not kill the thread silently, nor spin
+            log.exception("sync watch failed")
+            result = _Remote(cursor, None, HubUnreachable("watch.crashed"), self._monotonic() - started)
+        finally:
+            client.close()
+        if self._stop.is_set():
+            return
+        with self._remote_lock:
+            self._remote = result
+        self._wake.set()
+
+    def _take_remote(self) -> _Remote | None:
+        with self._remote_lock:
+            r, self._remote = self._remote, None
+        return r
+
+    def _handle_remote(self, r: _Remote) -> bool:
+        """Apply what a long-poll brought; True when a full cycle should run now instead."""
+        if r.error is not None:
+            if failure_kind(r.error) == "refused":
+                # E.g. a hub without long-poll support refusing the parameter: stop watching a while.
+                self._watch_off_until = self._monotonic() + self.settings.interval_s
+                return False
+            return True  # the line or the hub is in trouble: a cycle probes and backs off
+        page = r.page
+        assert page is not None
+        if not page.changes and not page.has_more:
+            if r.elapsed_s < self.settings.long_poll_s / 2:
+                # An empty answer at once: this hub does not hold pulls. Plain cycles only.
+                self._watch_off_until = self._monotonic() + self.settings.interval_s
+            return False
+        with self._cycle_lock:
+            report = SyncReport(online=True)
+            try:
+                res = replica.apply_page(self.st, page, from_cursor=r.cursor, hook=crash_point)
+            except replica.StaleCursor:
+                return False  # a cycle pulled meanwhile
+            except replica.MustRefetch:
+                return True
+            report.pull_pages = 1
+            report.pulled = res.applied + res.redirects + res.reviews
+            report.own_pulled = self._own_doses(page)
+            client = self.client_factory()
+            try:
+                if page.has_more:
+                    self._pull_all(client, report, self._monotonic() + self.settings.cycle_time_budget_s)
+                if report.own_pulled:
+                    self._send_tally(client, report)
+            except (HubError, _CycleAbort) as exc:
+                log.info("sync watch: pulling the rest failed (%s)", getattr(exc, "code", ""))
+                return True
+            finally:
+                client.close()
+            self._emit("idle")
+        log.info("sync watch: %d change(s) pulled", report.pulled)
+        return False
+
+    def _own_doses(self, page: PullResponse) -> int:
+        me = self.st.install_id
+        return sum(
+            1
+            for c in page.changes
+            if c.entity_type == "dose" and c.data.get("origin_station") == me
+        )
 
     # ---- one cycle -------------------------------------------------------------------
 
@@ -326,6 +540,7 @@ class SyncEngine:
                 client.health()
             except HubError as exc:
                 report.error = exc.code
+                report.failure = self._failure_kind = failure_kind(exc)
                 self._failures += 1
                 self._last_error = exc.code
                 return self._finish(report, started, cursor_before, "offline")
@@ -334,6 +549,11 @@ class SyncEngine:
             crash_point("after_tally")
             self._push_all(client, report, deadline)
             self._pull_all(client, report, deadline)
+            if report.own_pulled or report.epoch_rotated:
+                # Our own doses came back (a restored backup) or we became a new replica:
+                # the hub's cross-check should see the station as it is now.
+                self._send_tally(client, report)
+                report.closing_tally = True
             outbox.purge_acked(self.st, older_than_days=self.settings.retention_days)
             report.ok = True
             self._failures = 0
@@ -341,15 +561,19 @@ class SyncEngine:
             self._last_success = iso(self.st.clock())
         except _CycleAbort as exc:
             report.error = exc.code
+            report.failure = "server"
         except HubUnreachable as exc:
             report.error = exc.code
+            report.failure = failure_kind(exc)
         except HubRejected as exc:
             report.error = exc.code
+            report.failure = "refused"
         finally:
             client.close()
         if not report.ok:
             self._failures += 1
             self._last_error = report.error
+            self._failure_kind = report.failure or "server"
         return self._finish(report, started, cursor_before, "idle" if report.ok else "error")
 
     def _finish(self, report: SyncReport, started: float, cursor_before: int, state: EngineState) -> SyncReport:
@@ -382,22 +606,7 @@ class SyncEngine:
     # ---- tally -----------------------------------------------------------------------
 
     def _send_tally(self, client: HubClient, report: SyncReport) -> None:
-        t = tally.compute(self.st)
-        rows = [
-            TallyRow(
-                day=r.day, vaccine_code=r.vaccine_code, lot_number=r.lot_number,
-                entered=r.entered, pending=r.pending, acknowledged=r.acknowledged,
-            )
-            for r in t.rows
-        ]
-        req = TallyRequest(
-            station_id=self.st.install_id,
-            generated_at=t.generated_at,
-            rows=rows,
-            outbox_pending=t.outbox_pending,
-            oldest_pending_at=t.oldest_pending_at,
-            signature=tally_signature(client.token or "", rows),
-        )
+        req = build_tally_request(self.st, client.token or "")
         try:
             client.tally(req)
             report.tally_sent = True
@@ -703,6 +912,7 @@ class SyncEngine:
                     continue
                 report.pull_pages += 1
                 report.pulled += res.applied + res.redirects + res.reviews
+                report.own_pulled += self._own_doses(page)
                 report.parked += res.parked
                 self._emit("pulling", done=res.next_cursor, total=page.head_seq)
                 if not page.has_more:
@@ -729,6 +939,21 @@ class SyncEngine:
         )
 
 
+def build_tally_request(st: Station, token: str) -> TallyRequest:
+    """The station's signed tally as the engine sends it (counts of its own doses only)."""
+    t = tally.compute(st)
+    rows = [TallyRow.model_validate(r) for r in tally.wire_rows(t)]
+    return TallyRequest(
+        station_id=st.install_id,
+        generated_at=t.generated_at,
+        rows=rows,
+        outbox_pending=t.outbox_pending,
+        oldest_pending_at=t.oldest_pending_at,
+        replica_epoch=t.replica_epoch,
+        signature=tally_signature(token, rows),
+    )
+
+
 # 400s that mean the bytes were damaged in transit, not that the ops are bad.
 _GARBLED_CODES = frozenset({"request.bad_encoding", "request.malformed_json"})
 # Refusals of the whole request that splitting cannot fix.
@@ -743,9 +968,12 @@ __all__ = [
     "CRASH_POINTS",
     "ClientFactory",
     "EngineState",
+    "FailureKind",
     "SyncEngine",
     "SyncEvent",
     "SyncReport",
     "SyncSettings",
+    "build_tally_request",
     "crash_point",
+    "failure_kind",
 ]

@@ -27,6 +27,8 @@ TOKEN_HEADER = "Authorization"  # "Bearer <station token>"
 MAX_BODY_BYTES = 4 * 1024 * 1024  # after gunzip
 MAX_OPS_PER_PUSH = 1000
 MAX_PULL_LIMIT = 2000
+# A long-poll pull waits at most this long for a change (below common proxy idle limits).
+MAX_PULL_WAIT_S = 30
 # A pull page also stops once its rows' data reach this many bytes (JSON), so a
 # page of large rows (review items, long screening answers) stays small enough
 # for a slow line; at least one row is always sent.
@@ -237,13 +239,38 @@ class PullResponse(_Model):
 # ---- tally ---------------------------------------------------------------------------
 
 
+# Counts are bounded at the edge: a day of one station never holds a million doses.
+MAX_TALLY_COUNT = 1_000_000
+TallyCount = Annotated[int, Field(ge=0, le=MAX_TALLY_COUNT)]
+
+
 class TallyRow(_Model):
+    """One day, vaccine and lot of the doses THIS station entered (never its siblings').
+
+    The ``all_*`` counts include voided doses; ``voids_unsent`` counts voids made
+    here that the hub does not hold yet, of doses it does hold. Stations from
+    before these fields send none of them (``None``): the hub then falls back to
+    the valid counts and skips its cross-check for that station.
+    """
+
     day: Day
     vaccine_code: VaccineCode
     lot_number: str | None = Field(default=None, max_length=32)
-    entered: Count = Field(description="valid doses entered at the station")
-    pending: Count = Field(description="of which not yet acknowledged by the hub")
-    acknowledged: Count
+    entered: TallyCount = Field(description="valid doses this station entered")
+    pending: TallyCount = Field(description="of which the hub has not answered the op yet")
+    acknowledged: TallyCount = Field(description="of which the hub accepted")
+    all_entered: TallyCount | None = Field(default=None, description="entered here, voided ones included")
+    all_pending: TallyCount | None = None
+    all_acknowledged: TallyCount | None = None
+    voids_unsent: TallyCount | None = Field(
+        default=None,
+        description="doses of this site the hub holds that this station voided, void not yet answered",
+    )
+
+
+# Fields added after the first release: left out of the signed bytes when absent, so
+# a tally signed by an older station still verifies.
+_TALLY_ROW_OPTIONAL = ("all_entered", "all_pending", "all_acknowledged", "voids_unsent")
 
 
 class TallyRequest(_Model):
@@ -253,6 +280,11 @@ class TallyRequest(_Model):
     rows: list[TallyRow] = Field(max_length=5000)
     outbox_pending: Count
     oldest_pending_at: Timestamp | None = None
+    replica_epoch: Epoch | None = Field(
+        default=None,
+        description="the station's replica epoch: a new one (a restored backup) freezes what "
+        "the previous one still owed",
+    )
     signature: str = Field(pattern=r"^[0-9a-fA-F]{64}$", description="hex HMAC-SHA256 of the canonical rows, keyed with the token hash: see tally_signature()")
 
 
@@ -263,7 +295,13 @@ def token_hash(token: str) -> str:
 
 def canonical_tally_rows(rows: Sequence[TallyRow]) -> bytes:
     """The bytes a tally signature covers: rows as compact, key-sorted UTF-8 JSON, in order."""
-    data = [row.model_dump(mode="json") for row in rows]
+    data = []
+    for row in rows:
+        d = row.model_dump(mode="json")
+        for k in _TALLY_ROW_OPTIONAL:
+            if d.get(k) is None:
+                d.pop(k, None)
+        data.append(d)
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
@@ -288,7 +326,11 @@ class TallyResponse(_Model):
 
 
 class SiteSummary(_Model):
-    """Given (station tallies) against received (doses the hub holds) for one site."""
+    """Given against received for one site (the dashboard's numbers; docs/dashboard.md).
+
+    given = received + gap + written_off; gap counts what the stations (revoked
+    ones included) still owe, less voids they hold for doses the hub counts.
+    """
 
     site_code: str
     given: int
@@ -297,7 +339,10 @@ class SiteSummary(_Model):
     pending_at_stations: int
     oldest_pending_at: str | None
     last_contact: str | None
-    stations: int
+    stations: int = Field(description="live (not revoked) stations")
+    written_off: int = Field(default=0, description="doses a supervisor wrote off, shown apart")
+    revoked_gap: int = Field(default=0, description="open gap owed by revoked stations")
+    revoked_stations: int = 0
 
 
 # ---- lookup, reviews, health ---------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Literal
 
 from markupsafe import Markup, escape
 
-from hub.dashboard.data import DayPoint
+from hub.dashboard.data import Alert, DayPoint
 from station.clock import VN_TZ
 
 Lang = Literal["vi", "en"]
@@ -76,20 +76,71 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Levels: province → area (a commune/ward of the 2025 list, or a former district set at the hub) → site.",
     ),
     "def_given": (
-        "Đã tiêm: số liều các máy tại điểm tiêm đã nhập (theo bản đếm có chữ ký gửi trước mỗi lần đồng bộ).",
-        "Given: doses the site's stations entered (from the signed tally sent before each sync).",
+        "Đã tiêm: số liều hệ thống đã nhận cộng số liều các máy đã nhập mà chưa về (mỗi máy chỉ đếm liều chính nó nhập, theo bản đếm có chữ ký gửi trước mỗi lần đồng bộ; máy đã thu hồi vẫn được tính).",
+        "Given: doses the hub received plus doses the stations entered that have not reached it (each station counts only the doses it entered, in the signed tally sent before each sync; revoked stations still count).",
     ),
     "def_received": (
         "Đã nhận: liều hợp lệ hệ thống trung tâm đang giữ (không tính liều huỷ, liều nhập lại từ giấy xác nhận cũ).",
         "Received: valid doses the hub holds (voided doses and doses copied from old paper certificates excluded).",
     ),
     "def_gap": (
-        "Chênh lệch = đã tiêm − đã nhận: số liều đã tiêm nhưng chưa về trung tâm. Số âm: trung tâm giữ nhiều hơn số máy báo (một lệnh huỷ chưa gửi, hoặc máy chưa gửi số đếm).",
-        "Gap = given − received: doses given that have not reached the hub. Negative: the hub holds more than the stations report (a void not yet sent, or a station without a tally).",
+        "Chênh lệch = đã tiêm − đã nhận − đã xoá sổ: số liều đã tiêm chưa về trung tâm. Số âm: một lệnh huỷ liều còn chờ gửi ở máy.",
+        "Gap = given − received − written off: doses given that have not reached the hub. Negative: a void still waiting at a station.",
     ),
     "def_pct": (
         "Đã tiêm / phân bổ: tỷ lệ so với số liều được phân bổ; trong ngoặc là tỷ lệ theo số đã nhận (con số cổng quốc gia thấy, như 54,55% trong công văn 7482).",
         "Given / allocated: share of the allocated doses; in brackets the share by received doses (what the national portal sees, like the 54.55% of directive 7482).",
+    ),
+    "written_off": ("Đã xoá sổ", "Written off"),
+    "revoked": ("đã thu hồi", "revoked"),
+    "revoked_gap": ("Máy thu hồi còn nợ", "Owed by revoked"),
+    "revoked_n": ("+{n} thu hồi", "+{n} revoked"),
+    "alerts": ("Cảnh báo", "Alerts"),
+    "no_alerts": ("Không có cảnh báo.", "No alerts."),
+    "alert_stale_pending": (
+        "{station}: còn {n} liều chờ gửi, mất liên lạc {age}",
+        "{station}: {n} doses pending, no contact for {age}",
+    ),
+    "alert_clock_skew": ("{station}: đồng hồ lệch {skew}", "{station}: clock off by {skew}"),
+    "alert_ack_mismatch": (
+        "{station}: số liều đã xác nhận lệch với số trung tâm giữ ({n} liều)",
+        "{station}: acknowledged doses disagree with what the hub holds ({n} doses)",
+    ),
+    "alert_revoked_gap": (
+        "{station} (đã thu hồi): {n} liều chưa về trung tâm",
+        "{station} (revoked): {n} doses never reached the hub",
+    ),
+    "alert_old_version": (
+        "{station}: phiên bản cũ, số đếm có thể gồm cả liều của máy khác — cần cập nhật",
+        "{station}: old version, its count may include other stations' doses — update it",
+    ),
+    "today": ("Hôm nay", "Today"),
+    "today_short": ("tiêm / nhận", "given / received"),
+    "per_day": ("Theo ngày (14 ngày gần nhất)", "Per day (last 14 days)"),
+    "day": ("Ngày", "Day"),
+    "station": ("Máy", "Station"),
+    "status": ("Trạng thái", "Status"),
+    "live": ("đang dùng", "in use"),
+    "tally_at": ("Số đếm gần nhất", "Latest tally"),
+    "mismatch": ("Lệch xác nhận", "Ack mismatch"),
+    "write_offs": ("Các lần xoá sổ", "Write-offs"),
+    "no_write_offs": ("Chưa có lần xoá sổ nào.", "No write-offs."),
+    "reason": ("Lý do", "Reason"),
+    "by": ("Người quyết định", "By"),
+    "at": ("Lúc", "At"),
+    "doses": ("Số liều", "Doses"),
+    "all_scope": ("Toàn phạm vi", "Whole scope"),
+    "not_found": ("Không có trong phạm vi của bạn.", "Not in your scope."),
+    "back": ("Quay lại", "Back"),
+    "stations_title": ("Các máy của điểm tiêm", "The site's stations"),
+    "old_version": ("phiên bản cũ", "old version"),
+    "def_written_off": (
+        "Đã xoá sổ: liều một máy (thường là máy bị mất, đã thu hồi) còn nợ mà giám sát xác nhận sẽ không về, có ghi lý do; vẫn tính vào đã tiêm nhưng không còn trong chênh lệch. Nếu sau đó dữ liệu về (khôi phục bản sao lưu), liều chuyển sang đã nhận, không tính hai lần.",
+        "Written off: doses a station (usually a lost, revoked one) still owed that a supervisor recorded as never arriving, with a reason; still in given, no longer in the gap. If they arrive later (a restored backup) they move to received and are counted once.",
+    ),
+    "def_alerts": (
+        "Cảnh báo: máy còn liều chờ gửi và mất liên lạc quá 15 phút; đồng hồ máy lệch quá 5 phút; số liều máy báo đã được xác nhận không khớp với số trung tâm giữ của máy đó; máy đã thu hồi còn nợ liều; máy chạy phiên bản cũ.",
+        "Alerts: a station with doses pending and no contact for 15 minutes; a station whose clock is off by more than 5 minutes; a station whose acknowledged doses disagree with what the hub holds from it; a revoked station that still owes doses; a station on an old version.",
     ),
     "lang_other": ("English", "Tiếng Việt"),
     "who": ("Người dùng", "User"),
@@ -145,6 +196,20 @@ def fmt_age(seconds: float | None, lang: Lang) -> str:
     if h:
         return f"{h} giờ {mm} phút" if vi else f"{h} h {mm} min"
     return f"{mm} phút" if vi else f"{mm} min"
+
+
+def alert_text(alert: Alert, lang: Lang, now: datetime) -> str:
+    """One alert as a sentence (the station's name, the figure, and since when)."""
+    key = f"alert_{alert.kind}"
+    age = fmt_age(age_s(alert.since, now), lang) if alert.since else "—"
+    return t(
+        lang,
+        key,
+        station=alert.station_name,
+        n=fmt_int(alert.value, lang),
+        age=age,
+        skew=fmt_skew(alert.value, lang),
+    )
 
 
 def fmt_skew(ms: int | None, lang: Lang) -> str:

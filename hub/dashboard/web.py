@@ -1,8 +1,12 @@
 """The dashboard's HTTP routes (server-rendered HTML, Jinja2), mounted on the hub app.
 
     GET  /dashboard              the page (303 to the login page without a session)
+    GET  /dashboard/province/{code} | /area/{code} | /site/{code}
+                                 drill-down inside the login's scope (404 outside it);
+                                 a site's page lists its stations, per day
     GET  /dashboard/fragment     the page's content, fetched every N seconds by the page
-    GET  /dashboard/data.json    the same numbers as JSON
+                                 (``?view=site:CODE`` etc. for a drill-down)
+    GET  /dashboard/data.json    the same numbers as JSON (same ``?view=``)
     GET  /dashboard/login        the form;  POST /dashboard/login   sign in
     POST /dashboard/logout       sign out
 
@@ -19,11 +23,12 @@ Policy (inline script and style allowed only by nonce) and ``no-store``.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -32,6 +37,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.dashboard import auth, data, view
 from hub.db import Database
+from hub.errors import HubError
 
 if TYPE_CHECKING:
     from hub.app import HubSettings
@@ -132,9 +138,11 @@ def install(app: FastAPI, db: Database, settings: HubSettings) -> None:
         user = auth.session_user(db, raw, now=clock())
         return (user, raw) if user else None
 
-    def content_ctx(user: auth.DashUser, lang: view.Lang) -> dict[str, Any]:
+    def content_ctx(
+        user: auth.DashUser, lang: view.Lang, where: auth.Scope | None = None
+    ) -> dict[str, Any]:
         now = clock()
-        board = data.build(db, user.scope, now=now)
+        board = data.build(db, user.scope, now=now, view=where)
         return {
             "board": board,
             "user": user,
@@ -146,8 +154,11 @@ def install(app: FastAPI, db: Database, settings: HubSettings) -> None:
             "fmt_age": lambda dt: view.fmt_age(view.age_s(dt, now), lang),
             "fmt_skew": lambda ms: view.fmt_skew(ms, lang),
             "chart": view.chart_svg(board.days, lang),
-            "stale_after_s": 60 * 60,
+            "stale_after_s": data.STALE_CONTACT_S,
             "age_s": lambda dt: view.age_s(dt, now),
+            "view_param": view_param(where),
+            "link": lambda kind, code: f"{BASE}/{kind}/{quote(code, safe='')}{_q(lang)}",
+            "alert_text": lambda a: view.alert_text(a, lang, now),
         }
 
     # ---- login / logout --------------------------------------------------------------
@@ -223,19 +234,28 @@ def install(app: FastAPI, db: Database, settings: HubSettings) -> None:
 
     # ---- pages -----------------------------------------------------------------------
 
-    @app.get(BASE, include_in_schema=False)
-    def page(request: Request) -> Response:
+    def full_page(request: Request, where: auth.Scope | None) -> Response:
         lang = _lang(request)
         found = current_user(request)
         if found is None:
             return RedirectResponse(BASE + "/login" + _q(lang), status_code=303)
         user, raw = found
-        return render(
-            "dashboard.html",
-            lang,
-            logout_csrf=auth.mac(secret(), "logout", raw),
-            **content_ctx(user, lang),
-        )
+        try:
+            ctx = content_ctx(user, lang, where)
+        except HubError as exc:
+            return render("missing.html", lang, exc.status, user=user, logout_csrf=auth.mac(secret(), "logout", raw))
+        return render("dashboard.html", lang, logout_csrf=auth.mac(secret(), "logout", raw), **ctx)
+
+    @app.get(BASE, include_in_schema=False)
+    def page(request: Request) -> Response:
+        return full_page(request, None)
+
+    @app.get(BASE + "/{level}/{code}", include_in_schema=False)
+    def drill(request: Request, level: str, code: str) -> Response:
+        where = parse_view(f"{'district' if level == 'area' else level}:{code}")
+        if where is None:
+            return Response("not found", status_code=404, media_type="text/plain")
+        return full_page(request, where)
 
     @app.get(BASE + "/fragment", include_in_schema=False)
     def fragment(request: Request) -> Response:
@@ -243,8 +263,15 @@ def install(app: FastAPI, db: Database, settings: HubSettings) -> None:
         found = current_user(request)
         if found is None:
             return Response("login required", status_code=401, media_type="text/plain")
-        resp = render("content.html", lang, **content_ctx(found[0], lang))
-        return resp
+        raw_view = request.query_params.get("view")
+        where = parse_view(raw_view) if raw_view else None
+        if raw_view and where is None:
+            return Response("not found", status_code=404, media_type="text/plain")
+        try:
+            ctx = content_ctx(found[0], lang, where)
+        except HubError:
+            return Response("not found", status_code=404, media_type="text/plain")
+        return render("site.html" if where is not None and where.role == "site" else "content.html", lang, **ctx)
 
     @app.get(BASE + "/data.json", include_in_schema=False)
     def data_json(request: Request) -> Response:
@@ -254,8 +281,37 @@ def install(app: FastAPI, db: Database, settings: HubSettings) -> None:
                 {"code": "dashboard.login_required", "message": "login required", "detail": {}},
                 status_code=401,
             )
-        board = data.build(db, found[0].scope, now=clock())
+        raw_view = request.query_params.get("view")
+        where = parse_view(raw_view) if raw_view else None
+        if raw_view and where is None:
+            return JSONResponse({"code": "dashboard.not_found", "message": "no such view", "detail": {}}, status_code=404)
+        try:
+            board = data.build(db, found[0].scope, now=clock(), view=where)
+        except HubError as exc:
+            return JSONResponse({"code": exc.code, "message": exc.message, "detail": {}}, status_code=exc.status)
         return JSONResponse(board.as_json(), headers={"Cache-Control": "no-store"})
+
+
+_VIEW_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
+
+
+def parse_view(raw: str) -> auth.Scope | None:
+    """``province:75``, ``district:<area>`` or ``site:<code>`` (a drill-down), else None."""
+    role, _, code = raw.partition(":")
+    if not _VIEW_CODE.match(code):
+        return None
+    if role == "province":
+        return auth.Scope("province", code)
+    if role == "district":
+        return auth.Scope("district", code.upper())
+    if role == "site":
+        return auth.Scope("site", code.upper())
+    return None
+
+
+def view_param(where: auth.Scope | None) -> str:
+    """The ``view`` query value that brings the same drill-down back (for the refresh)."""
+    return "" if where is None else f"{where.role}:{where.code}"
 
 
 async def _form(request: Request) -> dict[str, str]:

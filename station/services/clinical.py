@@ -456,6 +456,7 @@ _DOSE_FIELDS = (
     "kind", "administered_at", "day", "recorded_at", "vaccinator_id", "screening_id",
     "injection_site", "source", "observe_until", "observed_at", "voided", "void_reason",
     "voided_by", "voided_at", "version", "volume_ml", "override_by", "override_reason",
+    "origin_station",
 )
 _DOSE_INSERT_SQL = (
     f"INSERT INTO dose ({', '.join(_DOSE_FIELDS)}) VALUES ({', '.join('?' for _ in _DOSE_FIELDS)})"
@@ -464,7 +465,10 @@ _DOSE_REG_SQL = (
     "UPDATE registration SET status = 'vaccinated', updated_at = ? WHERE person_id = ? "
     "AND site_code = ? AND day = ?"
 )
-_NOT_IN_PAYLOAD = frozenset({"version", "voided", "void_reason", "voided_by", "voided_at", "observed_at"})
+# The hub sets a dose's origin from the station that pushed it, never from the payload.
+_NOT_IN_PAYLOAD = frozenset(
+    {"version", "voided", "void_reason", "voided_by", "voided_at", "observed_at", "origin_station"}
+)
 
 
 def record_dose(
@@ -586,6 +590,7 @@ def record_dose(
             "volume_ml": vac.volume_for(kind),
             "override_by": approved[1].user_id if approved else None,
             "override_reason": approved[0] if approved else None,
+            "origin_station": st.install_id,
         }
         payload = {k: v for k, v in row.items() if k not in _NOT_IN_PAYLOAD}
         payload["confirmed"] = sorted(w.code for w in warnings if w.severity == "warning")
@@ -687,12 +692,10 @@ def record_past_dose(st: Station, actor: Actor, data: PastDoseInput) -> DoseDTO:
             "volume_ml": None,  # the paper certificate does not say
             "override_by": None,
             "override_reason": None,
+            "origin_station": st.install_id,
         }
         uow.emit(
-            "record_dose",
-            "dose",
-            dose_id,
-            {k: row[k] for k in row if k not in ("version", "voided", "void_reason", "voided_by", "voided_at", "observed_at")},
+            "record_dose", "dose", dose_id, {k: row[k] for k in row if k not in _NOT_IN_PAYLOAD}
         )
         uow.conn.execute(
             text(f"INSERT INTO dose ({', '.join(row)}) VALUES ({', '.join(':' + c for c in row)})"),

@@ -36,12 +36,10 @@ from hub.dashboard import auth, view
 from hub.db import Database
 from hub.ingest import utc_now
 from hub.server import run_hub
-from station import tally as station_tally
 from station.dto import DoseInput, PastDoseInput
 from station.services import clinical, people
 from sync.client import HubClient
-from sync.engine import SyncEngine, SyncSettings
-from sync.protocol import TallyRequest, TallyRow, tally_signature
+from sync.engine import SyncEngine, SyncSettings, build_tally_request
 from tests.conftest import FakeClock
 from tests.hub.conftest import Hub, Sim
 from tests.pg import PgCluster, hub_database_url, in_ci
@@ -192,32 +190,13 @@ def vaccinate(sim: Sim, i: int) -> str:
 
 def send_tally(sim: Sim) -> dict[str, Any]:
     """What the engine sends first in every cycle: the station's signed tally (counts only)."""
-    t = station_tally.compute(sim.st)
-    rows = [
-        TallyRow(
-            day=r.day,
-            vaccine_code=r.vaccine_code,
-            lot_number=r.lot_number,
-            entered=r.entered,
-            pending=r.pending,
-            acknowledged=r.acknowledged,
-        )
-        for r in t.rows
-    ]
-    req = TallyRequest(
-        station_id=sim.st.install_id,
-        generated_at=t.generated_at,
-        rows=rows,
-        outbox_pending=t.outbox_pending,
-        oldest_pending_at=t.oldest_pending_at,
-        signature=tally_signature(sim.token, rows),
-    )
+    req = build_tally_request(sim.st, sim.token)
     with HubClient(sim.hub.running.url, sim.token) as c:
         c.tally(req)
     return {
-        "pending": sum(r.pending for r in t.rows),
-        "entered": sum(r.entered for r in t.rows),
-        "ops": t.outbox_pending,
+        "pending": sum(r.pending for r in req.rows),
+        "entered": sum(r.entered for r in req.rows),
+        "ops": req.outbox_pending,
     }
 
 
@@ -834,6 +813,16 @@ def test_e2e_gap_shows_pending_doses_then_zero_after_sync(
             ).to_contain_text("0")
             expect(page.locator("#total-gap")).to_have_text("0")
             assert page.url.endswith("/dashboard")
+            # Drill down to the site, at a committee laptop's 1366×768: its stations, per day.
+            page.set_viewport_size({"width": 1366, "height": 768})
+            page.click('tr.site[data-site="DN-BH-01"] td.name a')
+            page.wait_for_url(re.compile(r".*/dashboard/site/DN-BH-01$"))
+            row = page.locator(f'tr.station[data-station="{st.st.install_id}"]')
+            expect(row.locator('td[data-k="received"]')).to_have_text("4")
+            expect(row.locator('td[data-k="gap"]')).to_have_text("0")
+            page.screenshot(path=str(SCREENSHOTS / "hub-dashboard-site.png"), full_page=True)
+            # Nothing on the page is wider than the window.
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1366
             assert outside == []
         finally:
             browser.close()

@@ -39,7 +39,8 @@ def fuzz_app(
         pytest.skip("PostgreSQL binaries not installed (CI must have them)")
     else:
         url = pg.create_database()
-    app = create_app(HubSettings(database_url=url))
+    # Long-poll pulls wait at most a moment here: the fuzzer sends many waits up to 30 s.
+    app = create_app(HubSettings(database_url=url, long_poll_max_s=0.05))
     db = Database(url)
     service.add_site(db, SITE, "Fuzz", None, now=utc_now())
     code = service.new_enrollment_code(db, SITE, ttl_hours=1, now=utc_now())

@@ -84,6 +84,13 @@ ADDED_COLUMNS: dict[str, dict[str, dict[str, Callable[[Row], Any]]]] = {
             "override_reason": lambda r: None,
         }
     },
+    # 0005: the station that entered each dose. Every fixture dose was entered
+    # at this station (none was pulled from a sibling).
+    "0005": {
+        "dose": {
+            "origin_station": lambda r: INSTALL_ID,
+        }
+    },
 }
 
 # Insert order respects the foreign keys.

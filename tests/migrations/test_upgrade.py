@@ -461,3 +461,51 @@ def test_doses_before_0004_keep_their_lot_count_and_new_doses_record_a_volume(
         assert lot.doses_used == 3.0
     finally:
         st.close()
+
+
+def test_0005_sets_the_origin_of_own_doses_and_leaves_pulled_ones_unowned(
+    tmp_path: Path, clock: Any
+) -> None:
+    """Revision 0005: a dose this station entered is its own (outbox op, or audit entry once
+    the op was purged after retention); a dose pulled from a sibling is not."""
+    from station import tally
+
+    ddir, install_id, key = install(FIXTURES / "rev0004", tmp_path)
+    raw = open_raw(ddir / "station.db", key)
+    try:
+        raw.create_function("tt_ctx", 0, lambda: "migrate")
+        own = [str(r[0]) for r in raw.execute("SELECT id FROM dose WHERE source = 'site' ORDER BY id")]
+        assert len(own) >= 2
+        # One own dose's op was purged after retention: only the audit log remembers it.
+        raw.execute(
+            "DELETE FROM sync_outbox WHERE op_type = 'record_dose' AND entity_id = ?", (own[0],)
+        )
+        # A dose a sibling entered, pulled from the hub (no op, no audit entry here).
+        cols = [r[1] for r in raw.execute("PRAGMA table_info(dose)")]
+        row = dict(zip(cols, raw.execute("SELECT * FROM dose WHERE id = ?", (own[1],)).fetchone(), strict=True))
+        row |= {"id": "019ac1e5-ffff-7000-8000-000000000001", "voided": 0, "version": 3}
+        raw.execute(
+            f"INSERT INTO dose ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+            tuple(row.values()),
+        )
+        valid_own = raw.execute(
+            "SELECT count(*) FROM dose WHERE source = 'site' AND voided = 0 AND id != ?",
+            (row["id"],),
+        ).fetchone()[0]
+    finally:
+        raw.close()
+
+    st = open_station(ddir, clock=clock)
+    try:
+        with st.read() as conn:
+            origins = dict(
+                conn.execute(text("SELECT id, origin_station FROM dose")).all()  # type: ignore[arg-type]
+            )
+        assert origins[row["id"]] is None
+        assert {origins[d] for d in own} == {install_id}
+        assert all(v == install_id for k, v in origins.items() if k != row["id"])
+        # The tally counts this station's own doses only: the pulled one is not "given here".
+        t = tally.compute(st)
+        assert sum(r.entered for r in t.rows) == valid_own
+    finally:
+        st.close()

@@ -1,15 +1,15 @@
 """Hardening: a unique key per active ID number, permanent revocation, look-up audit, login guard.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-05 00:00:00
 
 * ``person.id_key`` (unique): the ID number of the one active person holding it.
   Filled for the earliest active holder of each number (by ``created_at``, as the
   merge rule picks); later active holders (a supervisor's unmerge, or a race
   this index now prevents) keep NULL.
-* ``station.revoked_at``: a revocation is permanent until ``station unrevoke``;
-  re-enrolling no longer lifts it.
+* (``station.revoked_at``, added by 0005 for the count, also makes a revocation
+  permanent until ``station unrevoke``: re-enrolling no longer lifts it.)
 * ``lookup_audit``: every person look-up by ID number (and the rate limit's log).
 * ``login_guard`` replaces ``dashboard_user.failed_logins``/``locked_until``: the
   dashboard lockout counts per typed username, known or not.
@@ -20,8 +20,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
@@ -36,9 +36,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.create_unique_constraint("uq_person_id_key", ["id_key"])
-
-    with op.batch_alter_table("station", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("revoked_at", sa.String(length=40), nullable=True))
 
     op.create_table(
         "lookup_audit",
@@ -80,8 +77,6 @@ def downgrade() -> None:
     with op.batch_alter_table("lookup_audit", schema=None) as batch_op:
         batch_op.drop_index("ix_lookup_audit_station_at")
     op.drop_table("lookup_audit")
-    with op.batch_alter_table("station", schema=None) as batch_op:
-        batch_op.drop_column("revoked_at")
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.drop_constraint("uq_person_id_key", type_="unique")
         batch_op.drop_column("id_key")

@@ -1,0 +1,648 @@
+"""The true count: per station and day, what the hub holds and what the station claims.
+
+Kept in ``station_day`` (hub/models.py), one row per (site, station, day):
+
+* ``held_all`` / ``held_valid``: doses (``source = 'site'``) the hub holds whose
+  origin is that station, all of them / not voided. Written in the SAME
+  transaction as the op that changes them (:func:`note_new_dose`,
+  :func:`note_void`, then :func:`flush` at the end of the push), with atomic
+  upserts (``INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n``), so two
+  pushes at once on PostgreSQL never lose an increment and the dashboard never
+  counts doses. Station '' holds doses whose origin is unknown (older rows).
+* ``t_*``: the station's latest tally for that day (:func:`record_tally`),
+  counted over the doses it entered itself (``station/tally.py``).
+* ``carried``: doses an earlier replica epoch of the station claimed and the
+  hub did not hold when a restored backup (a new epoch) sent its first tally;
+  paid off as doses recorded before that point arrive.
+* ``written_off``: what a supervisor wrote off (:func:`write_off`).
+
+``station_total`` keeps ``held_*`` per station over all days (same upserts), so a
+dashboard sums one row per station for "received"; the per-day arithmetic below is
+needed only on the rows where something may still be owed (``OPEN_ROWS_SQL``, a
+partial index): recent days, pending doses, carried doses.
+
+The arithmetic, per row (all counts for one station and day):
+
+* not at the hub: ``miss_all = max(0, t_all_entered − held_all)``. Exact when
+  everything the hub holds from the station is in the station's database,
+  which holds at every tally (the engine tallies before pushing, and pushes in
+  op order); it needs no trust in the station's "pending" (a lost answer leaves
+  an op "pending" at the station that the hub holds already);
+* of which voided at the station: ``vnh = max(0, (t_all_entered − t_entered) −
+  (t_all_acked − t_acked))`` (voided doses whose record the hub did not accept);
+* missing = ``max(0, miss_all − vnh) + carried``; written off (effective) =
+  ``min(written_off, missing)``, so doses that arrive after a write-off move
+  from "written off" to "received" and are counted once;
+* voids the station holds for doses the hub counts as valid: ``t_voids_unsent``.
+
+For a site: received = Σ ``held_valid``; given = received + Σ missing − Σ
+voids_unsent; gap = given − received − written off (open); a revoked station's
+rows keep counting, marked. Cross-check at each tally, per day: the hub must
+hold at least what the station says was acknowledged and at most that plus
+what it says is pending (``t_all_acked ≤ held_all ≤ t_all_acked +
+t_all_pending``); the doses outside that range are the station's ``mismatch``
+(an alert on the dashboard).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.orm import Session
+
+from hub.db import Database
+from hub.errors import HubError
+from hub.models import Dose, HubAudit, Station, StationTally, WriteOff
+from station.db import in_chunks
+from station.ids import uuid7
+from sync.protocol import TallyRequest
+
+log = logging.getLogger(__name__)
+
+NOTES_KEY = "tt_dose_notes"
+UNKNOWN_STATION = ""
+# Times outside this window are not believed (a station clock set to year 1 or 9999).
+EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+MAX_REASON = 500
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _pos(expr: str) -> str:
+    return f"(CASE WHEN ({expr}) > 0 THEN ({expr}) ELSE 0 END)"
+
+
+# Per-row SQL of the arithmetic above (plain CASE: the same on SQLite and PostgreSQL).
+MISS_ALL_SQL = _pos("t_all_entered - held_all")
+VOIDED_NOT_HELD_SQL = _pos("(t_all_entered - t_entered) - (t_all_acked - t_acked)")
+CURRENT_MISSING_SQL = _pos(f"{MISS_ALL_SQL} - {VOIDED_NOT_HELD_SQL}")
+MISSING_SQL = f"({CURRENT_MISSING_SQL} + carried)"
+WRITTEN_OFF_SQL = f"(CASE WHEN written_off < {MISSING_SQL} THEN written_off ELSE {MISSING_SQL} END)"
+
+
+# ---- times ---------------------------------------------------------------------------
+
+
+def bounded_time(raw: object, now: datetime) -> datetime | None:
+    """A station-supplied timestamp as UTC, or None when absent, naive or not believable."""
+    if not isinstance(raw, str) or len(raw) > 40:
+        return None
+    try:
+        dt = datetime.fromisoformat(raw)
+        if dt.tzinfo is None:
+            return None
+        utc = dt.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    if utc < EARLIEST or utc > now.astimezone(UTC) + FUTURE_SLACK:
+        return None
+    return utc
+
+
+def parse_time(raw: object) -> datetime | None:
+    """An aware timestamp as UTC (no plausibility window: for comparisons between a
+    station's own times, such as a dose's recorded_at against its tally's)."""
+    if not isinstance(raw, str) or len(raw) > 40:
+        return None
+    try:
+        dt = datetime.fromisoformat(raw)
+        return dt.astimezone(UTC) if dt.tzinfo is not None else None
+    except (ValueError, OverflowError):
+        return None
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+# ---- notes taken during a push -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Note:
+    kind: str  # "new" | "void"
+    site: str
+    station: str
+    day: str
+    dose_id: str
+    recorded_at: str | None
+    voided_by: str | None = None  # the station whose void op this is (None: a hub resolution)
+
+
+def _notes(session: Session) -> list[_Note]:
+    notes: list[_Note] = session.info.setdefault(NOTES_KEY, [])
+    return notes
+
+
+def note_new_dose(
+    session: Session,
+    *,
+    dose_id: str,
+    site: str,
+    origin: str | None,
+    day: str,
+    source: str,
+    recorded_at: str | None,
+) -> None:
+    """A dose row was created in this transaction (counted at :func:`flush`)."""
+    if source != "site":
+        return  # copied from a paper certificate: not given here
+    _notes(session).append(_Note("new", site, origin or UNKNOWN_STATION, day, dose_id, recorded_at))
+
+
+def note_void(session: Session, dose: Dose, *, by_station: str | None = None) -> None:
+    """A valid dose was voided in this transaction (``by_station``: by that station's void op).
+
+    A station's tally counts the voids it has not sent yet (``t_voids_unsent``);
+    each one that arrives pays one of them off, so the count is right before the
+    station's next tally.
+    """
+    if dose.source != "site":
+        return
+    _notes(session).append(
+        _Note(
+            "void",
+            dose.site_code,
+            dose.origin_station or UNKNOWN_STATION,
+            dose.day,
+            dose.id,
+            None,
+            by_station,
+        )
+    )
+
+
+def mark(session: Session) -> int:
+    """Where the notes stand before an op's savepoint (see :func:`rollback_to`)."""
+    return len(_notes(session))
+
+
+def rollback_to(session: Session, n: int) -> None:
+    """The op's savepoint was rolled back: forget what it noted."""
+    del _notes(session)[n:]
+
+
+_UPSERT_HELD = text(
+    "INSERT INTO station_day (site_code, station_id, day, held_all, held_valid) "
+    "VALUES (:site, :st, :day, :a, :v) "
+    "ON CONFLICT (site_code, station_id, day) DO UPDATE SET "
+    "held_all = station_day.held_all + excluded.held_all, "
+    "held_valid = station_day.held_valid + excluded.held_valid, "
+    "carried = CASE WHEN station_day.carried > :c THEN station_day.carried - :c ELSE 0 END, "
+    "t_voids_unsent = CASE WHEN station_day.t_voids_unsent > :u "
+    "THEN station_day.t_voids_unsent - :u ELSE 0 END"
+)
+
+
+_UPSERT_TOTAL = text(
+    "INSERT INTO station_total (site_code, station_id, held_all, held_valid) "
+    "VALUES (:site, :st, :a, :v) ON CONFLICT (site_code, station_id) DO UPDATE SET "
+    "held_all = station_total.held_all + excluded.held_all, "
+    "held_valid = station_total.held_valid + excluded.held_valid"
+)
+
+
+def flush(session: Session, *, station_id: str | None = None, answered: int = 0) -> None:
+    """Write this transaction's counter changes: one atomic upsert per (site, station, day).
+
+    Keys are written in sorted order, so two transactions never take the same
+    rows in opposite orders. ``answered`` ops of ``station_id`` count against the
+    pending ops of its latest tally.
+    """
+    notes = session.info.pop(NOTES_KEY, [])
+    if station_id is not None and answered:
+        session.flush()
+        session.execute(
+            text("UPDATE station_tally SET ops_since = ops_since + :n WHERE station_id = :s"),
+            {"n": answered, "s": station_id},
+        )
+    if not notes:
+        return
+    voided = {n.dose_id for n in notes if n.kind == "void"}
+    created = {n.dose_id for n in notes if n.kind == "new"}
+    # [held_all, held_valid, arrivals (recorded_at), voids sent]
+    deltas: dict[tuple[str, str, str], list[Any]] = {}
+    for n in notes:
+        d = deltas.setdefault((n.site, n.station, n.day), [0, 0, [], 0])
+        if n.kind == "new":
+            d[0] += 1
+            d[1] += 1
+            if n.dose_id not in voided:
+                d[2].append(n.recorded_at)
+        else:
+            d[1] -= 1
+            if n.voided_by is not None and n.dose_id not in created:
+                # A void of a dose the hub already held: one the station's tally counted
+                # as not sent yet (a dose sent with its void was never in that count).
+                deltas.setdefault((n.site, n.voided_by, n.day), [0, 0, [], 0])[3] += 1
+    cuts = _carried_cuts(session, {k[1] for k, d in deltas.items() if d[2]})
+    params = []
+    for key in sorted(deltas):
+        site, st, day = key
+        d_all, d_valid, arrivals, sent_voids = deltas[key]
+        paid = 0
+        cut = cuts.get(st)
+        if cut is not None:
+            for at in arrivals:
+                when = parse_time(at)
+                if when is not None and when <= cut:
+                    paid += 1
+        params.append(
+            {"site": site, "st": st, "day": day, "a": d_all, "v": d_valid, "c": paid, "u": sent_voids}
+        )
+    totals: dict[tuple[str, str], list[int]] = {}
+    for p in params:
+        t = totals.setdefault((p["site"], p["st"]), [0, 0])
+        t[0] += p["a"]
+        t[1] += p["v"]
+    session.flush()  # the ORM's own writes of this transaction go first
+    session.execute(_UPSERT_HELD, params)
+    changed = [
+        {"site": k[0], "st": k[1], "a": v[0], "v": v[1]} for k, v in sorted(totals.items()) if v != [0, 0]
+    ]
+    if changed:
+        session.execute(_UPSERT_TOTAL, changed)
+
+
+def _carried_cuts(session: Session, stations: set[str]) -> dict[str, datetime]:
+    if not stations:
+        return {}
+    out: dict[str, datetime] = {}
+    for chunk in in_chunks(sorted(stations)):
+        for sid, cut in session.execute(
+            select(StationTally.station_id, StationTally.carried_cut).where(
+                StationTally.station_id.in_(chunk), StationTally.carried_cut.is_not(None)
+            )
+        ):
+            parsed = parse_time(cut)
+            if parsed is not None:
+                out[str(sid)] = parsed
+    return out
+
+
+# ---- tallies -------------------------------------------------------------------------
+
+_CLAIMS = ("t_entered", "t_pending", "t_acked", "t_all_entered", "t_all_pending", "t_all_acked", "t_voids_unsent")
+
+_UPSERT_CLAIMS = text(
+    "INSERT INTO station_day (site_code, station_id, day, "
+    + ", ".join(_CLAIMS)
+    + ") VALUES (:site, :st, :day, "
+    + ", ".join(f":{c}" for c in _CLAIMS)
+    + ") ON CONFLICT (site_code, station_id, day) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _CLAIMS)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TallyOutcome:
+    legacy: bool
+    mismatch: int
+    froze_epoch: bool
+
+
+def record_tally(
+    session: Session, station: Station, req: TallyRequest, *, now: datetime
+) -> TallyOutcome:
+    """Store a (verified) tally: its claims per day, the cross-check, its receipt fields.
+
+    A tally from a new replica epoch (a restored backup) first freezes what the
+    previous epoch still owed into ``carried``: the restored database may no
+    longer hold doses the lost laptop had reported, and they must not vanish.
+    """
+    now_iso = _iso(now)
+    # The station row first, as a push takes it (one lock order for both).
+    station.last_seen = now_iso
+    session.flush()
+    row = session.get(StationTally, station.id, with_for_update=True)
+    legacy = any(
+        r.all_entered is None or r.all_pending is None or r.all_acknowledged is None
+        for r in req.rows
+    )
+    generated = bounded_time(req.generated_at, now)
+    froze = False
+    if (
+        row is not None
+        and not legacy
+        and req.replica_epoch
+        and row.replica_epoch
+        and req.replica_epoch != row.replica_epoch
+    ):
+        cut = row.generated_at or row.received_at
+        _freeze(session, station)
+        row.carried_cut = max(row.carried_cut or "", cut)
+        froze = True
+        log.info("station %s: new replica epoch; what the previous one owed is carried", station.id)
+    by_day: dict[str, dict[str, int]] = {}
+    for r in req.rows:
+        d = by_day.setdefault(r.day, dict.fromkeys(_CLAIMS, 0))
+        d["t_entered"] += r.entered
+        d["t_pending"] += r.pending
+        d["t_acked"] += r.acknowledged
+        d["t_all_entered"] += r.entered if r.all_entered is None else r.all_entered
+        d["t_all_pending"] += r.pending if r.all_pending is None else r.all_pending
+        d["t_all_acked"] += r.acknowledged if r.all_acknowledged is None else r.all_acknowledged
+        d["t_voids_unsent"] += r.voids_unsent or 0
+    if legacy and by_day:
+        # A station from before per-station counting counts every dose of its site it
+        # holds (its siblings' too); only its "pending" is its own (its outbox). Claim
+        # what the hub holds from it plus that pending, so it owes exactly its pending.
+        held_now = _held(session, station, sorted(by_day))
+        for day, d in by_day.items():
+            h_all, h_valid = held_now.get(day, (0, 0))
+            d.update(
+                t_entered=h_valid + d["t_pending"],
+                t_acked=h_valid,
+                t_all_entered=h_all + d["t_pending"],
+                t_all_pending=d["t_pending"],
+                t_all_acked=h_all,
+                t_voids_unsent=0,
+            )
+    if by_day:
+        session.execute(
+            _UPSERT_CLAIMS,
+            [
+                {"site": station.site_code, "st": station.id, "day": day, **by_day[day]}
+                for day in sorted(by_day)
+            ],
+        )
+    mismatch = 0 if legacy else _cross_check(session, station, by_day)
+    oldest = bounded_time(req.oldest_pending_at, now)
+    values: dict[str, Any] = {
+        "tally": req.model_dump(mode="json"),
+        "received_at": now_iso,
+        "generated_at": _iso(generated) if generated else None,
+        "oldest_pending_at": _iso(oldest) if oldest else None,
+        "replica_epoch": req.replica_epoch,
+        "outbox_pending": req.outbox_pending,
+        "ops_since": 0,
+        "mismatch": mismatch,
+        "legacy": 1 if legacy else 0,
+    }
+    if row is None:
+        session.add(StationTally(station_id=station.id, **values))
+    else:
+        for k, v in values.items():
+            setattr(row, k, v)
+    if mismatch:
+        log.warning("station %s: tally disagrees with the hub by %d dose(s)", station.id, mismatch)
+    return TallyOutcome(legacy=legacy, mismatch=mismatch, froze_epoch=froze)
+
+
+def _freeze(session: Session, station: Station) -> None:
+    session.execute(
+        text(
+            f"UPDATE station_day SET carried = carried + {CURRENT_MISSING_SQL}, "
+            + ", ".join(f"{c} = 0" for c in _CLAIMS)
+            + " WHERE site_code = :site AND station_id = :st"
+        ),
+        {"site": station.site_code, "st": station.id},
+    )
+
+
+def _held(session: Session, station: Station, days: list[str]) -> dict[str, tuple[int, int]]:
+    """(held_all, held_valid) per day of ``station`` (rows locked for this transaction)."""
+    held: dict[str, tuple[int, int]] = {}
+    for chunk in in_chunks(days):
+        for day, a, v in session.execute(
+            text(
+                "SELECT day, held_all, held_valid FROM station_day WHERE site_code = :site "
+                "AND station_id = :st AND day IN :days"
+            ).bindparams(bindparam("days", expanding=True)),
+            {"site": station.site_code, "st": station.id, "days": chunk},
+        ):
+            held[str(day)] = (int(a), int(v))
+    return held
+
+
+def _cross_check(session: Session, station: Station, by_day: dict[str, dict[str, int]]) -> int:
+    held = {d: a for d, (a, _v) in _held(session, station, sorted(by_day)).items()}
+    off = 0
+    for day, c in by_day.items():
+        h = held.get(day, 0)
+        low, high = c["t_all_acked"], c["t_all_acked"] + c["t_all_pending"]
+        off += max(0, low - h) + max(0, h - high)
+    return off
+
+
+# ---- write-offs and the audit log ----------------------------------------------------
+
+
+def audit(session: Session, actor: str, action: str, target: str, detail: dict[str, Any], now: datetime) -> None:
+    session.add(HubAudit(at=_iso(now), actor=actor, action=action, target=target, detail=detail))
+
+
+def clean_actor(raw: str) -> str:
+    actor = " ".join((raw or "").split())
+    if not 1 <= len(actor) <= 64 or _CONTROL.search(actor):
+        raise HubError(400, "audit.bad_actor", "--by: who does this (1 to 64 characters)")
+    return actor
+
+
+def clean_reason(raw: str) -> str:
+    reason = " ".join((raw or "").split())
+    if not 3 <= len(reason) <= MAX_REASON or _CONTROL.search(raw or ""):
+        raise HubError(
+            400, "write_off.bad_reason", f"--reason: 3 to {MAX_REASON} characters, why the doses are written off"
+        )
+    return reason
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOffResult:
+    id: str
+    station_id: str
+    site_code: str
+    doses: int
+    days: dict[str, int]
+
+
+def write_off(db: Database, station_id: str, *, reason: str, actor: str, now: datetime) -> WriteOffResult:
+    """Write off what a station still owes (its open gap), with a reason: audited, shown apart.
+
+    Doses that arrive later (a restored backup, a bundle) still count once: the
+    effective write-off is capped by what is still missing (see the module doc).
+    """
+    reason = clean_reason(reason)
+    actor = clean_actor(actor)
+
+    def run(s: Session) -> WriteOffResult:
+        st = s.get(Station, station_id)
+        if st is None:
+            raise HubError(404, "station.not_found", "no such station")
+        rows = s.execute(
+            text(
+                f"SELECT day, {MISSING_SQL} - {WRITTEN_OFF_SQL} AS open_gap, {MISSING_SQL} AS missing "
+                "FROM station_day WHERE site_code = :site AND station_id = :st ORDER BY day"
+                + ("" if db.sqlite else " FOR UPDATE")
+            ),
+            {"site": st.site_code, "st": st.id},
+        ).all()
+        days = {str(d): int(o) for d, o, _m in rows if int(o) > 0}
+        if not days:
+            raise HubError(409, "write_off.nothing_open", "this station owes no doses")
+        s.execute(
+            text(
+                "UPDATE station_day SET written_off = :m WHERE site_code = :site "
+                "AND station_id = :st AND day = :d"
+            ),
+            [
+                {"m": int(m), "site": st.site_code, "st": st.id, "d": str(d)}
+                for d, o, m in rows
+                if int(o) > 0
+            ],
+        )
+        wid = uuid7()
+        total = sum(days.values())
+        s.add(
+            WriteOff(
+                id=wid,
+                station_id=st.id,
+                site_code=st.site_code,
+                doses=total,
+                days=days,
+                reason=reason,
+                actor=actor,
+                created_at=_iso(now),
+            )
+        )
+        audit(
+            s,
+            actor,
+            "write_off",
+            st.id,
+            {"site_code": st.site_code, "doses": total, "days": days, "reason": reason, "write_off_id": wid},
+            now,
+        )
+        return WriteOffResult(wid, st.id, st.site_code, total, days)
+
+    result = db.run_write(run)
+    log.info("write-off of %d dose(s) for station %s", result.doses, result.station_id)
+    return result
+
+
+def write_offs(session: Session, site_codes: Iterable[str]) -> list[WriteOff]:
+    out: list[WriteOff] = []
+    for chunk in in_chunks(sorted(set(site_codes))):
+        out += list(
+            session.execute(
+                select(WriteOff).where(WriteOff.site_code.in_(chunk)).order_by(WriteOff.created_at)
+            ).scalars()
+        )
+    return out
+
+
+# ---- rebuilding and checking the held counters ------------------------------------------
+
+_HELD_FROM_DOSES = (
+    "SELECT site_code, coalesce(origin_station, '') AS station_id, day, count(*) AS held_all, "
+    "sum(CASE WHEN voided = 0 THEN 1 ELSE 0 END) AS held_valid FROM dose WHERE source = 'site' "
+    "GROUP BY site_code, coalesce(origin_station, ''), day"
+)
+
+
+def recount(session: Session) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """What the counters should say, counted from the doses (repair and tests only: a full scan)."""
+    return {
+        (str(a), str(b), str(c)): (int(d), int(e))
+        for a, b, c, d, e in session.execute(text(_HELD_FROM_DOSES))
+    }
+
+
+def held(session: Session) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """The held counters as stored (rows with nothing held left out)."""
+    return {
+        (str(a), str(b), str(c)): (int(d), int(e))
+        for a, b, c, d, e in session.execute(
+            text(
+                "SELECT site_code, station_id, day, held_all, held_valid FROM station_day "
+                "WHERE held_all <> 0 OR held_valid <> 0"
+            )
+        )
+    }
+
+
+def verify(session: Session) -> list[str]:
+    """Differences between the stored held counters and a recount ([] when they agree)."""
+    want, have = recount(session), held(session)
+    out = [
+        f"{k}: counters {have.get(k, (0, 0))} doses {want.get(k, (0, 0))}"
+        for k in sorted(set(want) | set(have))
+        if want.get(k, (0, 0)) != have.get(k, (0, 0))
+    ]
+    per_station: dict[tuple[str, str], tuple[int, int]] = {}
+    for (site, st, _day), (a, v) in want.items():
+        x = per_station.get((site, st), (0, 0))
+        per_station[(site, st)] = (x[0] + a, x[1] + v)
+    stored = {
+        (str(a), str(b)): (int(c), int(d))
+        for a, b, c, d in session.execute(
+            text(
+                "SELECT site_code, station_id, held_all, held_valid FROM station_total "
+                "WHERE held_all <> 0 OR held_valid <> 0"
+            )
+        )
+    }
+    out += [
+        f"{k}: total {stored.get(k, (0, 0))} doses {per_station.get(k, (0, 0))}"
+        for k in sorted(set(per_station) | set(stored))
+        if per_station.get(k, (0, 0)) != stored.get(k, (0, 0))
+    ]
+    return out
+
+
+def rebuild(session: Session) -> int:
+    """Recount the held counters from the doses (claims, carried and write-offs are kept)."""
+    session.execute(text("UPDATE station_day SET held_all = 0, held_valid = 0"))
+    rows = [
+        {"site": k[0], "st": k[1], "day": k[2], "a": v[0], "v": v[1]}
+        for k, v in sorted(recount(session).items())
+    ]
+    if rows:
+        session.execute(
+            text(
+                "INSERT INTO station_day (site_code, station_id, day, held_all, held_valid) "
+                "VALUES (:site, :st, :day, :a, :v) ON CONFLICT (site_code, station_id, day) "
+                "DO UPDATE SET held_all = excluded.held_all, held_valid = excluded.held_valid"
+            ),
+            rows,
+        )
+    session.execute(text("DELETE FROM station_total"))
+    session.execute(
+        text(
+            "INSERT INTO station_total (site_code, station_id, held_all, held_valid) "
+            "SELECT site_code, station_id, sum(held_all), sum(held_valid) FROM station_day "
+            "GROUP BY site_code, station_id"
+        )
+    )
+    return len(rows)
+
+
+__all__ = [
+    "CURRENT_MISSING_SQL",
+    "MISSING_SQL",
+    "WRITTEN_OFF_SQL",
+    "TallyOutcome",
+    "WriteOffResult",
+    "audit",
+    "bounded_time",
+    "clean_actor",
+    "clean_reason",
+    "flush",
+    "mark",
+    "note_new_dose",
+    "note_void",
+    "rebuild",
+    "record_tally",
+    "recount",
+    "rollback_to",
+    "verify",
+    "write_off",
+    "write_offs",
+]
