@@ -204,6 +204,18 @@ class ConcurrencySlot:
         return True
 
 
+async def _take(slot: ConcurrencySlot, deadline: float) -> bool:
+    """Take ``slot`` again before ``deadline`` (event-loop time); False if there was no room."""
+    loop = asyncio.get_running_loop()
+    for _ in range(10_000):  # bounded; the deadline ends it first
+        if slot.acquire():
+            return True
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return False
+
+
 class ConcurrencyMiddleware:
     """At most ``limit`` requests in flight in this process; the rest get 503 at once.
 
@@ -630,9 +642,10 @@ def create_app(settings: HubSettings) -> FastAPI:
                     break
                 if not await watch.wait(who.site_code, page.next_cursor, remaining):
                     break
-                # Read again as a request in flight; at the limit, the empty page is
-                # still a true answer (the station pulls again at once).
-                if slot is not None and not slot.acquire():
+                # Read again as a request in flight: wait for a place (requests in
+                # flight take milliseconds); none before the deadline, the empty page
+                # is still a true answer (the station pulls again at once).
+                if slot is not None and not await _take(slot, deadline):
                     break
                 try:
                     page = await run_in_threadpool(

@@ -71,6 +71,9 @@ ROUTES = [
     ("POST", "/dashboard/logout"),
     ("GET", "/dashboard/fragment"),
     ("GET", "/dashboard/data.json"),
+    ("GET", f"/dashboard/site/{SITE}"),
+    ("GET", "/dashboard/province/75"),
+    ("GET", "/dashboard/area/Q1"),
     ("PUT", "/sync/v1/push"),
     ("DELETE", "/sync/v1/reviews"),
     ("GET", "/openapi.json"),
@@ -173,7 +176,11 @@ def mutated_body(draw: st.DrawFn) -> dict[str, Any]:
 def odd_params(draw: st.DrawFn) -> dict[str, Any]:
     return {
         "kind": "params",
-        "route": draw(st.sampled_from(["lookup", "summary", "pull", "resolve", "reviews", "dash"])),
+        "route": draw(
+            st.sampled_from(
+                ["lookup", "summary", "pull", "wait", "resolve", "reviews", "dash", "view", "drill", "fragment"]
+            )
+        ),
         "text": draw(odd_text),
         "number": draw(odd_number),
     }
@@ -322,16 +329,28 @@ class World:
         return d.body(ops)
 
     def tally_body(self) -> dict[str, Any]:
+        # Issue 10's per-station counts, voids not sent yet and the replica epoch included.
         row = {"day": DAY, "vaccine_code": "PFIZER", "lot_number": "FK1234",
-               "entered": 3, "pending": 1, "acknowledged": 2}
+               "entered": 3, "pending": 1, "acknowledged": 2, "all_entered": 4,
+               "all_pending": 1, "all_acknowledged": 3, "voids_unsent": 1}
         return {
             "station_id": self.desk.station_id,
             "generated_at": "2026-12-01T10:00:00+07:00",
-            "rows": [row],
+            "rows": [row, row | {"day": "2026-11-30", "lot_number": None}],
             "outbox_pending": 2,
             "oldest_pending_at": "2026-12-01T09:30:00+07:00",
-            "signature": tally_signature(self.desk.token, [TallyRow.model_validate(row)]),
+            "replica_epoch": self.desk.epoch,
+            "signature": "",
         }
+
+    def sign(self, body: Any) -> None:
+        """Sign a (mutated) tally as the station would: odd values that still parse then
+        reach the counters instead of stopping at the signature."""
+        try:
+            rows = [TallyRow.model_validate(r) for r in body["rows"]]
+        except (KeyError, TypeError, ValueError):
+            return
+        body["signature"] = tally_signature(self.desk.token, rows)
 
     def base(self, kind: str) -> tuple[str, str, Any]:
         """(path, content kind, body) of a valid request of this kind."""
@@ -370,12 +389,24 @@ class World:
                 "pull": f"/sync/v1/pull?cursor={n}&limit={q}&replica_epoch={q}",
                 "resolve": f"/sync/v1/reviews/{q}/resolve",
                 "reviews": f"/sync/v1/reviews?status={q}",
+                # issue 10's long-poll: odd waits (NaN, inf, huge, text), with any cursor
+                "wait": f"/sync/v1/pull?cursor=0&wait={q if len(t) % 2 else (n % 40 if isinstance(n, int) else n)}",
                 "dash": f"/dashboard/data.json?lang={q}",
+                # issue 10's drill-downs, asked by a logged-in committee user
+                "view": f"/dashboard/data.json?view={q}",
+                "drill": f"/dashboard/{q}/{quote(str(n), safe='')}" if len(t) % 2 else f"/dashboard/site/{q}",
+                "fragment": f"/dashboard/fragment?view={q}",
             }[case["route"]]
             method = "POST" if case["route"] == "resolve" else "GET"
+            if case["route"] in ("view", "drill", "fragment"):
+                c = self.reader  # past the login: the view reaches the figures
             return [c.request(method, path, headers=token, json={"action": "keep_both"} if method == "POST" else None)]
         path, content, base = self.base(case["kind"])
+        if case["kind"] == "tally":
+            self.sign(base)
         body = _mutate(base, case)
+        if case["kind"] == "tally" and not (case["leaf"] % 3 == 0 and "known" not in case):
+            self.sign(body)  # a third keep the mutated body's (now wrong) signature
         if content == "form":
             return [self._dash_login(c, body.get("username"), body.get("password"))]
         headers = {"Content-Type": "application/json"}
@@ -394,6 +425,7 @@ class World:
             self.reader.get("/sync/v1/pull", params={"limit": 2000}, headers=token),
             self.reader.get(f"/sync/v1/sites/{SITE}/summary", headers=token),
             self.reader.get("/dashboard/data.json"),
+            self.reader.get("/dashboard/data.json", params={"view": f"site:{SITE}"}),
         ]
         if full:
             out += [
@@ -402,6 +434,9 @@ class World:
                 self.reader.get("/dashboard"),
                 self.reader.get("/dashboard/fragment"),
                 self.reader.get("/dashboard/data.json", params={"lang": "en"}),
+                self.reader.get(f"/dashboard/site/{SITE}"),
+                self.reader.get("/dashboard/province/75"),
+                self.reader.get("/dashboard/fragment", params={"view": f"site:{SITE}"}),
             ]
         return out
 
@@ -412,7 +447,8 @@ def world(
 ) -> Iterator[World]:
     url = hub_database_url(request.param, tmp_path_factory.mktemp("fuzz"), pg)
     # The attack sends many look-ups and logins: the limits stay on, only wider.
-    settings = HubSettings(database_url=url, lookup_limit=10_000)
+    # Long-polls are cut short: the attack's waits are still parsed and bounded.
+    settings = HubSettings(database_url=url, lookup_limit=10_000, long_poll_max_s=0.2)
     with run_hub(settings) as running, httpx.Client(timeout=60) as client:
         db = Database(url)
         try:
@@ -435,6 +471,7 @@ def cheap_dashboard_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_no_input_makes_any_endpoint_or_reader_fail(world: World, tmp_path: Path) -> None:
     failures: list[str] = []
     answered: set[int] = set()
+    reached: set[tuple[str, int]] = set()  # (kind or route, status) of the attack's answers
 
     def check(r: httpx.Response, what: str) -> None:
         answered.add(r.status_code)
@@ -450,6 +487,11 @@ def test_no_input_makes_any_endpoint_or_reader_fail(world: World, tmp_path: Path
     @example(case=_known("push", ("ops", 0, "payload", "person", "full_name"), "Nguy\ud800n"))
     @example(case=_known("push", ("ops", 2, "payload", "administered_at"), "9999-12-31T23:59:59+07:00"))
     @example(case={"kind": "params", "route": "pull", "text": "\x00", "number": 0})
+    @example(case={"kind": "params", "route": "wait", "text": "nan", "number": 0})
+    @example(case={"kind": "params", "route": "wait", "text": "", "number": 10**30})
+    @example(case={"kind": "params", "route": "view", "text": "site:\x00", "number": 0})
+    @example(case=_known("tally", ("replica_epoch",), "a\x00b"))
+    @example(case=_known("tally", ("rows", 0, "voids_unsent"), 10**12))
     @given(case=requests_)
     @settings(
         max_examples=EXAMPLES,
@@ -461,14 +503,24 @@ def test_no_input_makes_any_endpoint_or_reader_fail(world: World, tmp_path: Path
     def attack(case: dict[str, Any]) -> None:
         for r in world.send(case):
             check(r, f"attack {case['kind']}")
+            reached.add((case.get("route", case["kind"]), r.status_code))
         for r in world.read_everything(full=False):
             check(r, "reader")
 
     attack()
     for r in world.read_everything(full=True):
         check(r, "reader")
-    assert hub_main(["report", "--json", "--database-url", world.hub.db.url]) == 0
+    url = ["--database-url", world.hub.db.url]
+    assert hub_main(["report", "--json", *url]) == 0
+    assert hub_main(["station", "list", "--json", *url]) == 0
+    assert hub_main(["audit", "list", "--json", *url]) == 0
+    # Whatever got in, the dose counters still agree with the doses (issue 10).
+    assert hub_main(["counters", "check", *url]) == 0
     assert not failures, failures[:5]
     # The attack reached the appliers and the stored tallies, not just the schema checks.
     assert {200, 422} <= answered, answered
     assert world.hub.count("applied_op") > 3
+    # Mutated tallies were stored and counted, odd long-poll waits both taken and refused,
+    # odd drill-down views answered (issue 10's additions reached, not only the schema).
+    assert {("tally", 200), ("wait", 200), ("wait", 422), ("view", 404)} <= reached, sorted(reached)
+    assert world.hub.scalar("SELECT count(*) FROM station_day WHERE t_all_entered > 0") > 0

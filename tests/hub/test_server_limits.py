@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,7 +25,7 @@ from hub.app import HubSettings
 from hub.cli import _parser
 from hub.server import RunningHub, ServerLimits, run_hub
 from tests.hub.conftest import Hub
-from tests.hub.ops import Desk
+from tests.hub.ops import Desk, new_cccd
 from tests.pg import free_port
 
 SHORT = ServerLimits(header_timeout_s=0.5, body_timeout_s=0.5, keep_alive_s=5, max_connections=100)
@@ -225,3 +226,48 @@ def test_tramtiem_hub_serve_applies_its_limits(tmp_path: Path, workers: int) -> 
         capture_output=True, text=True, timeout=120,
     )
     assert bad.returncode == 1 and "serve.bad_limit" in bad.stderr
+
+
+def test_waiting_long_polls_hold_no_request_slot_and_one_station_holds_two(tmp_path: Path) -> None:
+    """Room for two requests in flight. Two stations each park two long-polls (four waits):
+    a push from a third desk still gets in, and wakes them all with its change. A station's
+    third wait answers at once (empty) instead of parking another connection."""
+    import threading
+
+    from hub.db import Database
+
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    settings = HubSettings(database_url=url, max_concurrent_requests=2, max_waits_per_station=2)
+    with run_hub(settings) as running, httpx.Client(timeout=60) as client:
+        db = Database(url)
+        try:
+            hub = Hub(running, db, "sqlite", client)
+            a, b, c = (Desk.enroll(hub, "SL-LP") for _ in range(3))
+            head = client.get(hub.api + "/pull", params={"limit": 1}, headers=a.headers).json()["head_seq"]
+            pages: list[tuple[int, dict[str, Any]]] = []
+
+            def poll(desk: Desk) -> None:
+                with httpx.Client(timeout=60) as own:
+                    r = own.get(hub.api + "/pull", params={"cursor": head, "wait": 25}, headers=desk.headers)
+                    pages.append((r.status_code, r.json()))
+
+            threads = [threading.Thread(target=poll, args=(d,), daemon=True) for d in (a, a, b, b)]
+            for t in threads:
+                t.start()
+            watch = running.app.state.watch
+            for _ in range(4000):  # until the four wait (bounded)
+                if watch.waiting >= 4:
+                    break
+                time.sleep(0.005)
+            assert watch.waiting == 4
+            third = client.get(hub.api + "/pull", params={"cursor": head, "wait": 25}, headers=a.headers)
+            assert third.status_code == 200 and third.json()["changes"] == []
+            assert watch.waiting == 4  # the others still wait: nothing was committed
+            reg = c.walk_in(new_cccd())
+            assert [r["status"] for r in c.push([reg])] == ["applied"]
+            for t in threads:
+                t.join(GUARD_S)
+            assert [code for code, _ in pages] == [200] * 4, pages
+            assert all(reg["entity_id"] in {ch["entity_id"] for ch in p["changes"]} for _, p in pages), pages
+        finally:
+            db.dispose()
