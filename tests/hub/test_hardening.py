@@ -132,16 +132,50 @@ def test_readers_never_fail_on_stored_values(hub: Hub, tmp_path: Path) -> None:
             "not a row",
         ],
     }
+    year1 = "0001-01-01T00:00:00+14:00"
     with hub.db.write() as s:
+        # Issue 10's receipt columns and counters, as junk as their types allow (counts
+        # far past what a tally can carry: ≤ 5000 rows of ≤ 10^6 a day).
         s.execute(
             text(
-                "INSERT INTO station_tally (station_id, tally, received_at) VALUES (:s, :t, :r)"
+                "INSERT INTO station_tally (station_id, tally, received_at, generated_at, "
+                "oldest_pending_at, replica_epoch, outbox_pending, ops_since, mismatch, legacy, "
+                "carried_cut) VALUES (:s, :t, :r, 'hôm qua', :y, 'x', :big, -5, :big, 7, 'sáng')"
             ),
-            {"s": desk.station_id, "t": json.dumps(junk_tally), "r": "9999-12-31T23:59:59-14:00"},
+            {"s": desk.station_id, "t": json.dumps(junk_tally), "r": "9999-12-31T23:59:59-14:00",
+             "y": year1, "big": 2**40},
+        )
+        for day, n in (("2026-13-45", 2**40), ("hôm nay", -7), (DAY, 2**40), ("0001-01-01", 3)):
+            s.execute(
+                text(
+                    "INSERT INTO station_day (site_code, station_id, day, held_all, held_valid, "
+                    "t_entered, t_pending, t_acked, t_all_entered, t_all_pending, t_all_acked, "
+                    "t_voids_unsent, carried, written_off) VALUES (:site, :st, :d, :n, -:n, :n, "
+                    ":n, -:n, :n, :n, 0, :n, :n, :n)"
+                ),
+                {"site": SITE, "st": desk.station_id, "d": day, "n": n},
+            )
+        s.execute(
+            text("INSERT INTO station_total (site_code, station_id, held_all, held_valid) "
+                 "VALUES (:site, 'ghost', -3, :big)"),
+            {"site": SITE, "big": 2**40},
         )
         s.execute(
-            text("UPDATE station SET last_seen = :l, clock_skew_ms = :k WHERE id = :s"),
-            {"l": "0001-01-01T00:00:00+14:00", "k": 2**62, "s": desk.station_id},
+            text(
+                "INSERT INTO write_off (id, station_id, site_code, doses, days, reason, actor, "
+                "created_at) VALUES ('w1', :st, :site, -4, :days, :reason, 'x', :y)"
+            ),
+            {"st": desk.station_id, "site": SITE, "days": json.dumps({"hôm nay": "ba", "x": [1]}),
+             "reason": "a\x07b" * 300, "y": year1},
+        )
+        s.execute(
+            text("INSERT INTO hub_audit (at, actor, action, target, detail) VALUES "
+                 "(:y, 'x', 'revoke_station', 'ghost', :d)"),
+            {"y": year1, "d": json.dumps(["not", "a", {"dict": None}])},
+        )
+        s.execute(
+            text("UPDATE station SET last_seen = :l, clock_skew_ms = :k, revoked_at = :l WHERE id = :s"),
+            {"l": year1, "k": 2**62, "s": desk.station_id},
         )
     r = hub.client.get(hub.api + f"/sites/{SITE}/summary", headers=desk.headers)
     assert r.status_code == 200, r.text
@@ -159,10 +193,22 @@ def test_readers_never_fail_on_stored_values(hub: Hub, tmp_path: Path) -> None:
             data={"csrf": csrf, "username": "tinh75", "password": "mat-khau-dai-du"},
         )
         assert r.status_code == 303, r.text[:300]
-        for path in ("/dashboard", "/dashboard/fragment", "/dashboard/data.json"):
+        for path in (
+            "/dashboard",
+            "/dashboard/fragment",
+            "/dashboard/data.json",
+            # issue 10's drill-downs: the site's per-station rows, days and write-offs
+            f"/dashboard/site/{SITE}",
+            "/dashboard/province/75",
+            f"/dashboard/fragment?view=site:{SITE}",
+            f"/dashboard/data.json?view=site:{SITE}",
+        ):
             page = browser.get(path)
             assert page.status_code == 200, (path, page.text[:300])
-    assert hub_main(["report", "--json", "--database-url", hub.db.url]) == 0
+    base = ["--database-url", hub.db.url]
+    for cmd in (["report", "--json"], ["station", "list", "--json"], ["audit", "list", "--json"],
+                ["audit", "list"], ["station", "list"]):
+        assert hub_main([*cmd, *base]) == 0, cmd
 
 
 # ---- class 4: bytes no database can store ------------------------------------------

@@ -29,7 +29,7 @@ from hub.app import HubSettings
 from hub.db import Database
 from hub.server import run_hub
 from tests.hub.conftest import Hub
-from tests.hub.ops import Desk, new_cccd
+from tests.hub.ops import DAY, Desk, new_cccd
 from tests.pg import PgCluster
 
 TRIALS = 50
@@ -170,6 +170,63 @@ def test_opposite_order_updates_never_5xx(hub: Hub) -> None:
     assert all(o is None for o in out), out
     # Every update was answered and recorded exactly once.
     assert hub.scalar("SELECT count(*) FROM applied_op WHERE op_type = 'update_person'") == 200 * 8
+
+
+@on_postgresql
+def test_doses_voids_and_tallies_at_once_never_5xx_and_the_counters_agree(hub: Hub) -> None:
+    """Issue 10's counters under contention: four laptops of a site each record doses for the
+    same persons in opposite orders, void a sibling's dose (its counter row, not their own)
+    and send a signed tally between pushes, all at once: 0 × 5xx over 100 pushes and 100
+    tallies, and every counter still equals a recount of the doses."""
+    from hub import counters
+    from sync.protocol import TallyRow, tally_signature
+
+    site = "RACE-T"
+    desks = [Desk.enroll(hub, site) for _ in range(4)]
+    regs = [desks[0].walk_in(new_cccd()) for _ in range(6)]
+    assert {r["status"] for r in desks[0].push(regs)} == {"applied"}
+    persons = sorted(r["entity_id"] for r in regs)
+    rounds = 25
+    # Each laptop's own earlier doses, for a sibling to void during the race.
+    own: list[list[str]] = []
+    for desk in desks:
+        doses = [desk.dose(persons[i % len(persons)]) for i in range(rounds)]
+        assert {r["status"] for r in desk.push(doses)} == {"applied"}
+        own.append([d["entity_id"] for d in doses])
+    answers: list[list[int]] = [[] for _ in desks]
+
+    def tally(desk: Desk, n: int) -> dict[str, Any]:
+        rows = [{"day": DAY, "vaccine_code": "PFIZER", "lot_number": "FK1234", "entered": n,
+                 "pending": 0, "acknowledged": n, "all_entered": n, "all_pending": 0,
+                 "all_acknowledged": n, "voids_unsent": 0}]
+        return {"station_id": desk.station_id, "generated_at": desk.at(), "rows": rows,
+                "outbox_pending": 0, "replica_epoch": desk.epoch,
+                "signature": tally_signature(desk.token, [TallyRow.model_validate(r) for r in rows])}
+
+    def station(k: int) -> Callable[[httpx.Client], None]:
+        desk, sibling = desks[k], own[(k + 1) % len(desks)]
+        order = persons if k % 2 == 0 else persons[::-1]
+
+        def run(client: httpx.Client) -> None:
+            for n in range(rounds):
+                ops = [desk.dose(pid) for pid in order]
+                ops.append(desk.op("void_dose", "dose", sibling[n], {"reason": "nhập nhầm", "voided_at": desk.at()}))
+                r = desk.post(ops, client)
+                answers[k].append(r.status_code)
+                assert r.status_code == 200, r.text[:300]
+                t = client.post(hub.api + "/tally", json=tally(desk, rounds + len(order) * (n + 1)), headers=desk.headers)
+                answers[k].append(t.status_code)
+                assert t.status_code == 200, t.text[:300]
+
+        return run
+
+    out = at_once([station(k) for k in range(len(desks))])
+    codes = [c for a in answers for c in a]
+    assert len(codes) == 200 and [c for c in codes if c >= 500] == [], sorted(set(codes))
+    assert all(o is None for o in out), out
+    assert hub.scalar("SELECT count(*) FROM dose WHERE voided = 1") == rounds * len(desks)
+    with hub.db.read() as s:
+        assert counters.verify(s) == []
 
 
 @pytest.fixture
