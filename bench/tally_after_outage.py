@@ -29,7 +29,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench._util import in_scratch_dir, log, percentile, r3
+from bench._util import adult_of_known_age, in_scratch_dir, log, percentile, r3, screen_eligible
 
 NAME = "tally_after_outage"
 HELP = "line down 10 min then up: seconds until the hub shows the true given count (≤ 60 s)"
@@ -94,16 +94,19 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
             from station.services import clinical, people
 
             rng = random.Random(args.seed * 100_000 + people_made[0])
-            while True:
+            for _ in range(10_000):  # bounded: most draws are adults with a new ID number
                 people_made[0] += 1
+                drawn = demo.fake_person(rng, st.today())
+                if not adult_of_known_age(drawn):
+                    continue  # no dose may stop for a confirmation
                 try:
-                    res = people.register_walk_in(st, actors["volunteer"], demo.fake_person(rng, st.today()))
+                    res = people.register_walk_in(st, actors["volunteer"], drawn)
                     break
                 except DomainError:
                     continue
-            clinical.record_screening(
-                st, actors["screener"], res.person.id, answers=_eligible(), outcome="eligible"
-            )
+            else:
+                raise RuntimeError("no fake person could be registered")
+            screen_eligible(st, actors["screener"], res.person.id)
             clinical.record_dose(st, actors["clerk"], DoseInput(res.person.id, lot_id))
 
         def true_given() -> int:
@@ -169,12 +172,6 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
             "target_s": TARGET_S,
             "pass": worst <= TARGET_S,
         }
-
-
-def _eligible() -> dict[str, Any]:
-    from bench.hub_push import ELIGIBLE
-
-    return dict(ELIGIBLE)
 
 
 def _lot(st: Any) -> str:

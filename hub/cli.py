@@ -173,7 +173,7 @@ def _serve(args: argparse.Namespace, url: str) -> int:
     import uvicorn
 
     from hub.app import HubSettings, create_app
-    from hub.server import ServerLimits, uvicorn_options
+    from hub.server import ServerLimits, uvicorn_config, uvicorn_options
 
     try:
         limits = ServerLimits.from_env(
@@ -206,7 +206,14 @@ def _serve(args: argparse.Namespace, url: str) -> int:
             **uvicorn_options(limits),
         )
     else:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, **uvicorn_options(limits))
+        from hub.server import HubServer
+
+        server = HubServer(
+            uvicorn_config(create_app(settings), args.host, args.port, limits)
+        )
+        server.run()
+        if not server.started:
+            return 3  # uvicorn has logged why (e.g. the port is taken)
     return 0
 
 

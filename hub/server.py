@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -43,6 +44,7 @@ from fastapi import FastAPI
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from hub.app import HubSettings, create_app
+from hub.watch import ChangeWatch
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,23 @@ class RunningHub:
     app: FastAPI
 
 
-class _Server(uvicorn.Server):
+class HubServer(uvicorn.Server):
+    """uvicorn's server, answering held long-poll pulls at once when it shuts down.
+
+    uvicorn stops accepting connections, then waits for the requests in flight
+    before the app's own shutdown runs: a pull held open (``wait=``, up to
+    ``long_poll_max_s``) would keep a restart waiting that long.
+    """
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        app = self.config.app
+        watch = getattr(getattr(app, "state", None), "watch", None)
+        if isinstance(watch, ChangeWatch):
+            watch.release()
+        await super().shutdown(sockets)
+
+
+class _Server(HubServer):
     def install_signal_handlers(self) -> None:  # a thread cannot own signals
         pass
 

@@ -54,10 +54,11 @@ class ChangeWatch:
     _kick: asyncio.Event | None = None
     _task: asyncio.Task[None] | None = None
     _head: int | None = None
+    _closing: bool = False
 
     async def wait(self, site: str, after: int, timeout: float) -> bool:
         """True once a change in ``site``'s scope above ``after`` is committed; False on timeout."""
-        if timeout <= 0:
+        if timeout <= 0 or self._closing:
             return False
         self._ensure_running()
         assert self._loop is not None and self._kick is not None
@@ -79,6 +80,28 @@ class ChangeWatch:
             return
         try:
             loop.call_soon_threadsafe(kick.set)
+        except RuntimeError:  # the loop is shutting down
+            pass
+
+    def release(self) -> None:
+        """The server is shutting down: answer every waiting pull now, and hold no new one.
+
+        The server waits for in-flight requests before it stops; a pull held for
+        up to ``long_poll_max_s`` would hold a restart that long. Callable from any
+        thread.
+        """
+        self._closing = True
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+
+        def free() -> None:
+            for w in list(self._waiters):
+                if not w.fut.done():
+                    w.fut.set_result(False)
+
+        try:
+            loop.call_soon_threadsafe(free)
         except RuntimeError:  # the loop is shutting down
             pass
 

@@ -8,6 +8,8 @@ the tallies are in (every live station sends one, nothing else), for every site:
 * given = the valid doses entered there that anyone can know of: those the hub holds,
   and those in a station's latest tally (a revoked station's last one; a restored
   station's tally from before its restore, for the doses its backup did not hold);
+  at a site where no station was revoked or restored, exactly the valid doses its
+  desks entered;
 * received = the valid doses the hub holds;
 * gap = what the stations still owe: doses in those tallies the hub does not hold,
   less the voids they hold for doses the hub counts as valid;
@@ -219,8 +221,8 @@ class TrueCount(RuleBasedStateMachine):
 
     @rule(i=idx, last_words=st.booleans())
     def restore(self, i: int, last_words: bool) -> None:
-        """IT restores a laptop (a lost one, or a broken disk) from its last backup, enrolls it
-        again if it was revoked, and syncs it. ``last_words``: just before it died the laptop
+        """IT restores a laptop (a lost one, or a broken disk) from its last backup, lifts its
+        revocation and enrolls it again if it was revoked, and syncs it. ``last_words``: just before it died the laptop
         recorded a dose and its tally got through (the dose is in no backup)."""
         d = self.desk(i, live=False)
         if d is None or d.backup is None or d.restored:
@@ -236,6 +238,8 @@ class TrueCount(RuleBasedStateMachine):
         node.close()
         restore_backup(d.backup, node.data_dir)
         if d.revoked:
+            # A revocation is lifted only explicitly (issue 11), then the laptop enrolls again.
+            service.unrevoke_station(self.cluster.hub_db, node.install_id, actor="it")
             code = service.new_enrollment_code(
                 self.cluster.hub_db, node.site, ttl_hours=1, now=self.cluster.clock()
             )
@@ -290,6 +294,14 @@ class TrueCount(RuleBasedStateMachine):
             want = (len(valid) + owed - len(unsent), len(valid), owed - len(unsent))
             assert (summ.given, summ.received, summ.gap) == want, (site, summ)
             assert summ.written_off == 0
+            here = [d for d in self.desks if d.node.site == site]
+            if not any(d.revoked or d.restored for d in here):
+                # Nothing was lost at this site, so every dose entered there is known: the
+                # count is exactly the valid doses its desks entered (the issue's words),
+                # whatever was synced, pulled or only tallied.
+                entered = set().union(*(d.entered for d in here))
+                assert summ.given == len(entered - self.voided), (site, summ)
+                event("a site with nothing lost: given = its valid entered doses")
             event(f"owed at the end: {min(owed, 3)}{'+' if owed >= 3 else ''}")
 
 

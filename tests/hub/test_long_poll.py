@@ -7,12 +7,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from hub.app import HubSettings
 from hub.db import Database
 from hub.ingest import process_push
+from hub.server import run_hub
 from sync.protocol import PushRequest
 from tests.hub.conftest import Hub, Sim
 from tests.station.helpers import person
@@ -134,3 +137,36 @@ def test_wait_is_bounded(hub: Hub, make_station: Callable[..., Sim]) -> None:
     assert r.status_code == 422 and r.json()["code"] == "request.invalid"
     r = hub.client.get(hub.api + "/pull", params={"cursor": 0, "wait": -1}, headers=a.headers)
     assert r.status_code == 422
+
+
+
+def _servers() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "hub-uvicorn" and t.is_alive()}
+
+
+def test_a_held_pull_is_answered_when_the_hub_shuts_down(
+    tmp_path: Path, make_station: Callable[..., Sim]
+) -> None:
+    """Stopping the hub (a restart, an upgrade) answers the pulls it holds at once, with an
+    empty page, instead of keeping the restart waiting for each to run out: the server's
+    thread ends and the desk's pull returns, long before the 30 s the pull asked to wait."""
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    before = _servers()
+    with run_hub(HubSettings(database_url=url)) as running, httpx.Client(timeout=30) as client:
+        db = Database(url)
+        try:
+            hub = Hub(running, db, "sqlite", client)
+            sim = make_station(hub, SITE)
+            sim.push()
+            poll = Poll(sim, head(sim), wait=30)
+            poll.start()
+            waiting(hub)
+            [server] = _servers() - before
+        finally:
+            db.dispose()
+    # Leaving run_hub waited (at most 10 s) for the server's thread: it ended, it did not
+    # time out with the pull still held.
+    assert not server.is_alive()
+    poll.join(10)
+    assert not poll.is_alive(), "the pull was still held after the hub stopped"
+    assert poll.page is not None and poll.page["changes"] == []

@@ -252,14 +252,14 @@ def test_waiting_long_polls_hold_no_request_slot_and_one_station_holds_two(tmp_p
                     pages.append((r.status_code, r.json()))
 
             threads = [threading.Thread(target=poll, args=(d,), daemon=True) for d in (a, a, b, b)]
-            for t in threads:
-                t.start()
             watch = running.app.state.watch
-            for _ in range(4000):  # until the four wait (bounded)
-                if watch.waiting >= 4:
-                    break
-                time.sleep(0.005)
-            assert watch.waiting == 4
+            for n, t in enumerate(threads, 1):
+                t.start()  # one at a time: each takes a slot until it starts waiting
+                for _ in range(4000):  # until it waits (bounded)
+                    if watch.waiting >= n:
+                        break
+                    time.sleep(0.005)
+                assert watch.waiting == n, pages
             third = client.get(hub.api + "/pull", params={"cursor": head, "wait": 25}, headers=a.headers)
             assert third.status_code == 200 and third.json()["changes"] == []
             assert watch.waiting == 4  # the others still wait: nothing was committed
