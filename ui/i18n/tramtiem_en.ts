@@ -1512,6 +1512,58 @@
         <translation>The hub is busy; it will be tried again.</translation>
     </message>
     <message>
+        <source>This person is already at the hub.</source>
+        <translation>This person is already at the hub.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this person.</source>
+        <translation>The hub does not know this person.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this registration.</source>
+        <translation>The hub does not know this registration.</translation>
+    </message>
+    <message>
+        <source>This screening is already at the hub.</source>
+        <translation>This screening is already at the hub.</translation>
+    </message>
+    <message>
+        <source>This dose is already at the hub.</source>
+        <translation>This dose is already at the hub.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this dose.</source>
+        <translation>The hub does not know this dose.</translation>
+    </message>
+    <message>
+        <source>This reaction is already at the hub.</source>
+        <translation>This reaction is already at the hub.</translation>
+    </message>
+    <message>
+        <source>The hub does not know the dose this reaction is recorded for.</source>
+        <translation>The hub does not know the dose this reaction is recorded for.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this review item.</source>
+        <translation>The hub does not know this review item.</translation>
+    </message>
+    <message>
+        <source>This review item changed in the meantime; look at it again.</source>
+        <translation>This review item changed in the meantime; look at it again.</translation>
+    </message>
+    <message>
+        <source>This decision is missing a value it needs.</source>
+        <translation>This decision is missing a value it needs.</translation>
+    </message>
+    <message>
+        <source>The record does not match its own id (a fault in this station's software).</source>
+        <translation>The record does not match its own id (a fault in this station's software).</translation>
+    </message>
+    <message>
+        <source>Another station already sent a change with this id.</source>
+        <translation>Another station already sent a change with this id.</translation>
+    </message>
+    <message>
         <source>The card was not read: the Vietnamese typing program (Unikey or EVKey) changed what the scanner typed. Switch it to English: click its icon by the clock until it shows E (or press its switch keys, Ctrl+Shift or Alt+Z), then scan the card again.</source>
         <translation>The card was not read: the Vietnamese typing program (Unikey or EVKey) changed what the scanner typed. Switch it to English: click its icon by the clock until it shows E (or press its switch keys, Ctrl+Shift or Alt+Z), then scan the card again.</translation>
     </message>

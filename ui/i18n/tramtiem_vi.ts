@@ -1513,6 +1513,58 @@
         <translation>Máy chủ đang bận; sẽ tự thử lại.</translation>
     </message>
     <message>
+        <source>This person is already at the hub.</source>
+        <translation>Người này đã có trên máy chủ.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this person.</source>
+        <translation>Máy chủ không có người này.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this registration.</source>
+        <translation>Máy chủ không có lượt đăng ký này.</translation>
+    </message>
+    <message>
+        <source>This screening is already at the hub.</source>
+        <translation>Lượt khám sàng lọc này đã có trên máy chủ.</translation>
+    </message>
+    <message>
+        <source>This dose is already at the hub.</source>
+        <translation>Mũi tiêm này đã có trên máy chủ.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this dose.</source>
+        <translation>Máy chủ không có mũi tiêm này.</translation>
+    </message>
+    <message>
+        <source>This reaction is already at the hub.</source>
+        <translation>Phản ứng sau tiêm này đã có trên máy chủ.</translation>
+    </message>
+    <message>
+        <source>The hub does not know the dose this reaction is recorded for.</source>
+        <translation>Máy chủ không có mũi tiêm mà phản ứng này được ghi cho.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this review item.</source>
+        <translation>Máy chủ không có mục cần xem xét này.</translation>
+    </message>
+    <message>
+        <source>This review item changed in the meantime; look at it again.</source>
+        <translation>Mục cần xem xét này đã thay đổi; hãy xem lại.</translation>
+    </message>
+    <message>
+        <source>This decision is missing a value it needs.</source>
+        <translation>Quyết định này thiếu thông tin cần thiết.</translation>
+    </message>
+    <message>
+        <source>The record does not match its own id (a fault in this station&apos;s software).</source>
+        <translation>Bản ghi không khớp với mã của nó (lỗi phần mềm của máy trạm).</translation>
+    </message>
+    <message>
+        <source>Another station already sent a change with this id.</source>
+        <translation>Một máy trạm khác đã gửi một thay đổi có mã này.</translation>
+    </message>
+    <message>
         <source>The card was not read: the Vietnamese typing program (Unikey or EVKey) changed what the scanner typed. Switch it to English: click its icon by the clock until it shows E (or press its switch keys, Ctrl+Shift or Alt+Z), then scan the card again.</source>
         <translation>Chưa đọc được thẻ: chương trình gõ tiếng Việt (Unikey hoặc EVKey) đã sửa chữ máy quét gõ vào. Hãy chuyển sang tiếng Anh: bấm biểu tượng cạnh đồng hồ cho đến khi hiện chữ E (hoặc nhấn phím chuyển, Ctrl+Shift hay Alt+Z), rồi quét lại thẻ.</translation>
     </message>
