@@ -176,7 +176,7 @@ def test_opposite_order_updates_never_5xx(hub: Hub) -> None:
 def test_doses_voids_and_tallies_at_once_never_5xx_and_the_counters_agree(hub: Hub) -> None:
     """Issue 10's counters under contention: four laptops of a site each record doses for the
     same persons in opposite orders, void a sibling's dose (its counter row, not their own)
-    and send a signed tally between pushes, all at once: 0 × 5xx over 100 pushes and 100
+    and send a signed tally between pushes, all at once: 0 × 5xx over 60 pushes and 60
     tallies, and every counter still equals a recount of the doses."""
     from hub import counters
     from sync.protocol import TallyRow, tally_signature
@@ -186,7 +186,7 @@ def test_doses_voids_and_tallies_at_once_never_5xx_and_the_counters_agree(hub: H
     regs = [desks[0].walk_in(new_cccd()) for _ in range(6)]
     assert {r["status"] for r in desks[0].push(regs)} == {"applied"}
     persons = sorted(r["entity_id"] for r in regs)
-    rounds = 25
+    rounds = 15
     # Each laptop's own earlier doses, for a sibling to void during the race.
     own: list[list[str]] = []
     for desk in desks:
@@ -222,7 +222,7 @@ def test_doses_voids_and_tallies_at_once_never_5xx_and_the_counters_agree(hub: H
 
     out = at_once([station(k) for k in range(len(desks))])
     codes = [c for a in answers for c in a]
-    assert len(codes) == 200 and [c for c in codes if c >= 500] == [], sorted(set(codes))
+    assert len(codes) == 2 * rounds * len(desks) and [c for c in codes if c >= 500] == [], sorted(set(codes))
     assert all(o is None for o in out), out
     assert hub.scalar("SELECT count(*) FROM dose WHERE voided = 1") == rounds * len(desks)
     with hub.db.read() as s:
