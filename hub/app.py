@@ -5,6 +5,13 @@ error is a JSON :class:`~sync.protocol.ErrorBody` with a stable code: request
 validation, malformed JSON, oversize bodies, auth failures and even unexpected
 exceptions (a catch-all answers 500 with no detail and logs only the exception
 type, since database messages can quote personal data).
+
+Before a request reaches a route (outermost first): the catch-all; a limit on
+requests in flight (``503 server.busy``); a check of the path and query string
+(no NUL or control characters); the body reader, which authenticates a bearer
+token *before* reading the body (a bad token costs the hub no body bytes, and
+a request without a token may send at most ``max_preauth_body_bytes``), bounds
+and inflates the body, and refuses one that is not UTF-8.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import json
 import logging
 import math
 import os
+import re
 import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -26,6 +34,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,7 +48,10 @@ from hub.ingest import hub_origin_op, process_push, utc_now
 from hub.watch import DEFAULT_POLL_S, ChangeWatch
 from sync.protocol import (
     API_PREFIX,
+    ID_PATTERN,
     MAX_BODY_BYTES,
+    MAX_INT,
+    MAX_PULL_BYTES,
     MAX_PULL_LIMIT,
     MAX_PULL_WAIT_S,
     MIN_PROTOCOL_VERSION,
@@ -61,7 +74,11 @@ from sync.protocol import (
 
 log = logging.getLogger(__name__)
 
-MAX_INT = 2**62  # PostgreSQL BIGINT holds 2**63-1; anything near it is garbage, not data
+MAX_PREAUTH_BODY_BYTES = 64 * 1024  # enrollment and the dashboard login need a few hundred
+MAX_CONCURRENT_REQUESTS = 64  # per process; the database pool holds 30 connections
+# Long-polls one station holds open at once (per process): its engine keeps one; a
+# second covers a reconnect racing the first's end. More answer at once.
+MAX_WAITS_PER_STATION = 2
 
 
 @dataclass(frozen=True)
@@ -69,19 +86,58 @@ class HubSettings:
     database_url: str
     migrate_on_start: bool = True
     max_body_bytes: int = MAX_BODY_BYTES
+    # A request that carries no station token (enroll, dashboard login) may send this much.
+    max_preauth_body_bytes: int = MAX_PREAUTH_BODY_BYTES
+    # Requests in flight per process; more get 503 server.busy with Retry-After.
+    max_concurrent_requests: int = MAX_CONCURRENT_REQUESTS
     clock: Callable[[], datetime] = field(default=utc_now)
     dashboard_refresh_s: int = 30  # how often the dashboard page refetches its figures
+    lookup_limit: int = service.LOOKUP_LIMIT  # person look-ups per station per window
+    lookup_window_s: int = service.LOOKUP_WINDOW_S
+    max_pull_bytes: int = MAX_PULL_BYTES
     watch_poll_s: float = DEFAULT_POLL_S  # long-poll pulls: how often commits of other processes are looked for
     # The longest a pull may wait for a change (0: no long-polls; the station then syncs on
     # its own schedule). A station's ``wait`` is cut to this.
     long_poll_max_s: float = MAX_PULL_WAIT_S
+    # Long-polls one station may hold open at once (per process); more answer at once.
+    max_waits_per_station: int = MAX_WAITS_PER_STATION
+
+    @classmethod
+    def from_env(cls, database_url: str, environ: dict[str, str] | None = None, **over: Any) -> HubSettings:
+        """Settings from ``TRAMTIEM_HUB_<FIELD>`` variables (integers), then ``over``."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name in (
+            "max_body_bytes",
+            "max_preauth_body_bytes",
+            "max_concurrent_requests",
+            "lookup_limit",
+            "lookup_window_s",
+            "max_pull_bytes",
+            "max_waits_per_station",
+        ):
+            raw = env.get(f"TRAMTIEM_HUB_{name.upper()}")
+            if raw is not None:
+                values[name] = int(raw)
+        values |= {k: v for k, v in over.items() if v is not None}
+        for name, value in values.items():
+            if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
+                raise ValueError(f"{name} must be positive")
+        return cls(database_url=database_url, **values)
 
 
 def _error(
-    status: int, code: str, message: str, detail: dict[str, Any] | None = None
+    status: int,
+    code: str,
+    message: str,
+    detail: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body = ErrorBody(code=code, message=message, detail=detail or {})
-    return JSONResponse(status_code=status, content=body.model_dump(mode="json"))
+    headers = None
+    retry = (detail or {}).get("retry_after_s")
+    if status in (429, 503) and isinstance(retry, int):
+        headers = {"Retry-After": str(retry)}
+    return JSONResponse(status_code=status, content=body.model_dump(mode="json"), headers=headers)
 
 
 # ---- ASGI middlewares ----------------------------------------------------------------
@@ -107,6 +163,13 @@ class CatchAllMiddleware:
 
         try:
             await self.app(scope, receive, wrapped_send)
+        except (PoolTimeout, OperationalError) as exc:
+            # The database is overloaded or unreachable: a "retry later", not a bug.
+            log.warning("database unavailable (%s) on %s", type(exc).__name__, scope.get("path"))
+            if not started:
+                await _error(
+                    503, "server.busy", "the hub is busy; retry later", {"retry_after_s": 5}
+                )(scope, receive, send)
         except Exception as exc:
             # Type and path only: exception messages may quote the data that failed.
             log.error(
@@ -116,11 +179,119 @@ class CatchAllMiddleware:
                 await _error(500, "internal", "internal error")(scope, receive, send)
 
 
-# Anything in raw JSON that check_safe might refuse: a NUL or surrogate escape,
-# non-finite numbers, digit runs long enough to exceed BIGINT. A superset: a
-# hit only means the body gets the full walk. Substring tests run at C speed
+SLOT_KEY = "tramtiem.slot"  # the request's ConcurrencySlot in its ASGI scope
+
+
+@dataclass
+class ConcurrencySlot:
+    """A request's place among those in flight; a long-poll gives it back while it waits."""
+
+    owner: ConcurrencyMiddleware
+    held: bool = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.owner.in_flight -= 1
+
+    def acquire(self) -> bool:
+        """Take a place again; False at the limit (the request then answers what it has)."""
+        if not self.held:
+            if self.owner.in_flight >= self.owner.limit:
+                return False
+            self.owner.in_flight += 1
+            self.held = True
+        return True
+
+
+async def _take(slot: ConcurrencySlot, deadline: float) -> bool:
+    """Take ``slot`` again before ``deadline`` (event-loop time); False if there was no room."""
+    loop = asyncio.get_running_loop()
+    for _ in range(10_000):  # bounded; the deadline ends it first
+        if slot.acquire():
+            return True
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return False
+
+
+class ConcurrencyMiddleware:
+    """At most ``limit`` requests in flight in this process; the rest get 503 at once.
+
+    Waiting requests would only pile up on the database pool (whose timeout
+    would then answer them late); a quick ``503 server.busy`` with
+    ``Retry-After`` lets a station back off and keeps the hub responsive.
+    Health checks are not counted, nor a long-poll pull while it waits
+    (:class:`ConcurrencySlot`).
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or str(scope.get("path", "")).endswith("/health"):
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            await _error(
+                503,
+                "server.busy",
+                "the hub is busy; retry later",
+                {"retry_after_s": 2, "max_concurrent_requests": self.limit},
+            )(scope, receive, send)
+            return
+        self.in_flight += 1
+        slot = ConcurrencySlot(self)
+        scope[SLOT_KEY] = slot
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            slot.release()
+
+
+# Percent-escapes of C0 control characters (NUL included) and DEL in a query string.
+_BAD_QUERY = re.compile(rb"%(?:[01][0-9a-fA-F]|7[fF])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class RequestLineMiddleware:
+    """Paths and query strings with control characters (NUL, …) are refused with 422.
+
+    PostgreSQL cannot store a NUL in text, and no honest client sends one: a
+    query parameter like ``replica_epoch=%00`` must never reach a query.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            qs = scope.get("query_string", b"")
+            path = str(scope.get("path", ""))
+            if (
+                _BAD_QUERY.search(qs)
+                or any(b < 0x20 or b == 0x7F for b in qs)
+                or _CONTROL.search(path)
+                or "\ufffd" in path  # a percent-escape that is not UTF-8
+            ):
+                await _error(
+                    422,
+                    "request.invalid",
+                    "the path or query string holds control characters or bad escapes",
+                )(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+# Anything in raw JSON that check_safe might refuse: an escaped control character
+# (NUL and the rest of C0 appear only escaped in JSON) or surrogate, non-finite
+# numbers, digit runs long enough to exceed BIGINT. A superset (an escaped "é"
+# matches too): a hit only means the body gets the full walk. Substring tests run at C speed
 # (a regex alternation over a push body cost more than the walk it saves).
-_MARKERS = (b"\\u0000", b"\\ud", b"\\uD", b"NaN", b"Infinity")
+_MARKERS = (b"\\u00", b"\\ud", b"\\uD", b"NaN", b"Infinity")
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_NUMBER = b"0" * 19
 
@@ -130,11 +301,24 @@ def _suspect_json(body: bytes) -> bool:
 
 
 class BodyMiddleware:
-    """Bounded request bodies, gzip accepted: 413 past the limit (after decompression)."""
+    """Bounded request bodies, gzip accepted, the bearer token checked before the body is read.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    * A request with ``Authorization: Bearer …`` is authenticated first: an
+      unknown or revoked token gets its 401/403 without a byte of the body read.
+      The caller found is handed to the route (``scope["state"]["caller"]``).
+    * Without a token (enrollment, the dashboard's forms) the body may be at most
+      ``preauth_bytes``; with one, ``max_bytes`` (after decompression): else 413.
+    * The body must be UTF-8 (422): ``json.loads`` would otherwise turn raw
+      surrogate bytes into text no database can store.
+    """
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, preauth_bytes: int, db: Database | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.preauth_bytes = preauth_bytes
+        self.db = db
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
@@ -143,6 +327,21 @@ class BodyMiddleware:
         headers = {
             k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
         }
+        state = dict(scope.get("state") or {})
+        limit = self.preauth_bytes
+        authorization = headers.get("authorization", "")
+        if authorization and self.db is not None and authorization[:7].lower() == "bearer ":
+            try:
+                check_safe(authorization, "authorization")
+                state["caller"] = await run_in_threadpool(service.authenticate, self.db, authorization)
+            except HubError as exc:
+                await _error(exc.status, exc.code, exc.message, exc.detail)(scope, receive, send)
+                return
+            limit = self.max_bytes
+
+        def too_large() -> JSONResponse:
+            return _error(413, "request.too_large", "request body too large", {"max_bytes": limit})
+
         encoding = headers.get("content-encoding", "identity").strip().lower()
         if encoding not in ("identity", "gzip", ""):
             await _error(415, "request.unsupported_encoding", "only gzip bodies are accepted")(
@@ -150,26 +349,19 @@ class BodyMiddleware:
             )
             return
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await _error(
-                413, "request.too_large", "request body too large", {"max_bytes": self.max_bytes}
-            )(scope, receive, send)
+        if declared.isdigit() and int(declared) > limit:
+            await too_large()(scope, receive, send)
             return
         chunks: list[bytes] = []
         size = 0
         more = True
-        def too_large() -> JSONResponse:
-            return _error(
-                413, "request.too_large", "request body too large", {"max_bytes": self.max_bytes}
-            )
-
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > limit:
                 await too_large()(scope, receive, send)
                 return
             chunks.append(chunk)
@@ -179,8 +371,8 @@ class BodyMiddleware:
             try:
                 inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
                 # max_length bounds memory: a tiny bomb cannot inflate past the limit.
-                body = inflater.decompress(body, self.max_bytes + 1)
-                too_big = len(body) > self.max_bytes or bool(inflater.unconsumed_tail)
+                body = inflater.decompress(body, limit + 1)
+                too_big = len(body) > limit or bool(inflater.unconsumed_tail)
             except zlib.error:
                 await _error(400, "request.bad_encoding", "the gzip body does not decompress")(
                     scope, receive, send
@@ -189,14 +381,21 @@ class BodyMiddleware:
             if too_big:
                 await too_large()(scope, receive, send)
                 return
+        if not body.isascii():
+            try:
+                body.decode("utf-8")  # strict: raw surrogates (ED A0 80 …) are not UTF-8
+            except UnicodeDecodeError:
+                await _error(422, "request.invalid", "the body is not valid UTF-8")(
+                    scope, receive, send
+                )
+                return
         new_headers = [
             (k, v)
             for k, v in scope.get("headers", [])
             if k.lower() not in (b"content-encoding", b"content-length")
         ]
-        # One regex pass over the raw JSON spares the endpoints a walk of every
-        # value when nothing in the body could be what check_safe refuses.
-        state = dict(scope.get("state") or {})
+        # One scan of the raw JSON spares the endpoints a walk of every value when
+        # nothing in the body could be what check_safe refuses.
         state["body_plain"] = not _suspect_json(body)
         new_headers.append((b"content-length", str(len(body)).encode()))
         scope = dict(scope, headers=new_headers, state=state)
@@ -215,15 +414,20 @@ class BodyMiddleware:
 # ---- input hygiene -------------------------------------------------------------------
 
 
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def check_safe(obj: Any, where: str = "body") -> None:
     """Refuse what no honest client sends and a database would choke on (→ 422, never 500).
 
-    NUL characters and lone surrogates in text, non-finite floats, integers
-    beyond BIGINT.
+    Control characters in text (NUL and the rest of C0 but tab, line feed and
+    carriage return), lone surrogates, non-finite floats, integers beyond BIGINT.
     """
     if isinstance(obj, str):
-        if "\x00" in obj:
-            raise HubError(422, "request.invalid", "text contains a NUL character", location=where)
+        if _TEXT_CONTROL.search(obj):
+            raise HubError(
+                422, "request.invalid", "text contains a control character", location=where
+            )
         try:
             obj.encode("utf-8")
         except UnicodeEncodeError:
@@ -268,6 +472,9 @@ def get_caller(
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> service.Caller:
     """The calling station, from its bearer token (401 missing/unknown, 403 revoked)."""
+    known = getattr(request.state, "caller", None)
+    if isinstance(known, service.Caller):
+        return known  # authenticated by BodyMiddleware before the body was read
     if creds is None:
         if request.headers.get("authorization"):
             raise HubError(401, "auth.invalid_token", "malformed Authorization header")
@@ -283,7 +490,7 @@ Auth = Annotated[service.Caller, Depends(get_caller)]
 # ---- the app -------------------------------------------------------------------------
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 500)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 408, 409, 413, 422, 429, 500, 503)
 }
 
 
@@ -297,6 +504,7 @@ def create_app(settings: HubSettings) -> FastAPI:
     clock = settings.clock
 
     watch = ChangeWatch(db, poll_s=settings.watch_poll_s)
+    waits: dict[str, int] = {}  # long-polls waiting, per station (this process)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -369,8 +577,6 @@ def create_app(settings: HubSettings) -> FastAPI:
         if req.station_id != who.station_id:
             raise HubError(403, "auth.station_mismatch", "station_id does not match the token")
         _check_version(req.protocol_version)
-        if not 1 <= len(req.replica_epoch) <= 64:
-            raise HubError(422, "request.invalid", "replica_epoch must be 1 to 64 characters")
         if not getattr(request.state, "body_plain", False):
             check_safe(req.model_dump())
         now = clock()
@@ -391,11 +597,14 @@ def create_app(settings: HubSettings) -> FastAPI:
 
     @app.get(API_PREFIX + "/pull", response_model=PullResponse, tags=["sync"])
     async def pull(
+        request: Request,
         who: Auth,
         cursor: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = 500,
-        replica_epoch: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-        wait: Annotated[float, Query(ge=0, le=MAX_PULL_WAIT_S)] = 0,
+        replica_epoch: Annotated[
+            str | None, Query(min_length=1, max_length=64, pattern=ID_PATTERN)
+        ] = None,
+        wait: Annotated[float, Query(ge=0, le=MAX_PULL_WAIT_S, allow_inf_nan=False)] = 0,
     ) -> PullResponse:
         """Changes in the station's scope after ``cursor`` (a hub sequence number, never a clock).
 
@@ -405,18 +614,54 @@ def create_app(settings: HubSettings) -> FastAPI:
         the station's scope is committed, or ``wait`` seconds pass.
         """
         await run_in_threadpool(service.touch_station, db, who.station_id, now=clock())
-        page = await run_in_threadpool(service.pull, db, who, cursor, limit, replica_epoch)
+        max_bytes = settings.max_pull_bytes
+        page = await run_in_threadpool(
+            service.pull, db, who, cursor, limit, replica_epoch, max_bytes=max_bytes
+        )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(0.0, min(wait, settings.long_poll_max_s))
-        # Bounded: each round waits for a commit in scope; only echoes of this
-        # replica's own ops send it round again.
-        for _ in range(1000):
-            remaining = deadline - loop.time()
-            if page.changes or page.has_more or remaining <= 0:
-                break
-            if not await watch.wait(who.site_code, page.next_cursor, remaining):
-                break
-            page = await run_in_threadpool(service.pull, db, who, cursor, limit, replica_epoch)
+        if page.changes or page.has_more or deadline <= loop.time():
+            return page
+        # A waiting pull is not a request in flight: it holds no database connection
+        # and no thread, so it gives its slot back while it waits (else a site's idle
+        # laptops would fill the limit and turn pushes away). One station holds at most
+        # `max_waits_per_station` waits: more answer at once (a hostile station cannot
+        # park connections).
+        slot: ConcurrencySlot | None = request.scope.get(SLOT_KEY)
+        if waits.get(who.station_id, 0) >= settings.max_waits_per_station:
+            return page
+        waits[who.station_id] = waits.get(who.station_id, 0) + 1
+        if slot is not None:
+            slot.release()
+        try:
+            # Bounded: each round waits for a commit in scope; only echoes of this
+            # replica's own ops send it round again.
+            for _ in range(1000):
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                if not await watch.wait(who.site_code, page.next_cursor, remaining):
+                    break
+                # Read again as a request in flight: wait for a place (requests in
+                # flight take milliseconds); none before the deadline, the empty page
+                # is still a true answer (the station pulls again at once).
+                if slot is not None and not await _take(slot, deadline):
+                    break
+                try:
+                    page = await run_in_threadpool(
+                        service.pull, db, who, cursor, limit, replica_epoch, max_bytes=max_bytes
+                    )
+                finally:
+                    if slot is not None:
+                        slot.release()
+                if page.changes or page.has_more:
+                    break
+        finally:
+            left = waits.get(who.station_id, 1) - 1
+            if left > 0:
+                waits[who.station_id] = left
+            else:
+                waits.pop(who.station_id, None)
         return page
 
     @app.post(API_PREFIX + "/tally", response_model=TallyResponse, tags=["sync"])
@@ -433,11 +678,19 @@ def create_app(settings: HubSettings) -> FastAPI:
         tags=["lookup"],
     )
     def person_by_id_number(
-        who: Auth, id_number: Annotated[str, Path(min_length=1, max_length=20)]
+        who: Auth,
+        id_number: Annotated[str, Path(min_length=6, max_length=12, pattern=r"^[0-9A-Z]+$")],
     ) -> PersonLookupResponse:
-        """Online lookup of a person (and their doses) by ID number, across sites."""
-        check_safe(id_number, "id_number")
-        return service.lookup_by_id_number(db, id_number)
+        """Online look-up of a person by ID number across sites: what a desk needs to avoid a
+        duplicate (name, birth year, sex, valid doses). Rate-limited per station, audited."""
+        return service.lookup_by_id_number(
+            db,
+            who,
+            id_number,
+            now=clock(),
+            limit=settings.lookup_limit,
+            window_s=settings.lookup_window_s,
+        )
 
     @app.get(API_PREFIX + "/reviews", response_model=ReviewList, tags=["reviews"])
     def reviews(who: Auth, status: Literal["open", "resolved"] | None = "open") -> ReviewList:
@@ -448,7 +701,9 @@ def create_app(settings: HubSettings) -> FastAPI:
         API_PREFIX + "/reviews/{review_id}/resolve", response_model=OpResult, tags=["reviews"]
     )
     def resolve(
-        review_id: Annotated[str, Path(min_length=1, max_length=36)], req: ResolveRequest, who: Auth
+        review_id: Annotated[str, Path(min_length=1, max_length=36, pattern=ID_PATTERN)],
+        req: ResolveRequest,
+        who: Auth,
     ) -> OpResult:
         """Resolve a review item: the hub records a ``resolve_review`` op of hub origin."""
         check_safe(review_id, "review_id")
@@ -458,7 +713,7 @@ def create_app(settings: HubSettings) -> FastAPI:
             who.station_id,
             review_id,
             req.action,
-            dict(req.params),
+            req.params.model_dump(exclude_none=True),
             req.user_id,
             now=service.iso(clock()),
         )
@@ -469,7 +724,8 @@ def create_app(settings: HubSettings) -> FastAPI:
         API_PREFIX + "/sites/{site_code}/summary", response_model=SiteSummary, tags=["reports"]
     )
     def summary(
-        who: Auth, site_code: Annotated[str, Path(min_length=1, max_length=32)]
+        who: Auth,
+        site_code: Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")],
     ) -> SiteSummary:
         """Given (station tallies) against received (doses held here) for the station's site."""
         if site_code != who.site_code:
@@ -478,8 +734,16 @@ def create_app(settings: HubSettings) -> FastAPI:
 
     dashboard.install(app, db, settings)  # HTML for the committee, its own login
 
+    # Innermost first: the last one added sees a request first.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.add_middleware(BodyMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyMiddleware,
+        max_bytes=settings.max_body_bytes,
+        preauth_bytes=settings.max_preauth_body_bytes,
+        db=db,
+    )
+    app.add_middleware(RequestLineMiddleware)
+    app.add_middleware(ConcurrencyMiddleware, limit=settings.max_concurrent_requests)
     app.add_middleware(CatchAllMiddleware)
     return app
 
@@ -487,7 +751,7 @@ def create_app(settings: HubSettings) -> FastAPI:
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory`` with several workers (the CLI migrates first)."""
     url = os.environ["TRAMTIEM_HUB_DATABASE_URL"]
-    return create_app(HubSettings(database_url=url, migrate_on_start=False))
+    return create_app(HubSettings.from_env(url, migrate_on_start=False))
 
 
 def openapi_json(app: FastAPI) -> str:

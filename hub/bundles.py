@@ -137,7 +137,7 @@ def _record_tally(db: Database, station_id: str, site_code: str, digest: str, me
         return False
     try:
         rows = TallyRequest.model_validate(
-            {"station_id": station_id, "signature": "x", **raw}
+            {"station_id": station_id, "signature": "0" * 64, **raw}
         ).rows
         req = TallyRequest.model_validate(
             {"station_id": station_id, **raw, "signature": tally_signature_with_key(digest, rows)}

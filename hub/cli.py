@@ -1,10 +1,11 @@
 """The ``tramtiem-hub`` command: serve, migrate and administer a hub.
 
-    tramtiem-hub serve [--host 127.0.0.1] [--port 8765] [--workers N]
+    tramtiem-hub serve [--host 127.0.0.1] [--port 8765] [--workers N] [limits, see --help]
     tramtiem-hub migrate
     tramtiem-hub site add CODE --name NAME [--province P]
     tramtiem-hub enroll-code SITE [--ttl-hours 48]
     tramtiem-hub station list | station revoke STATION_ID [--by NAME] [--reason TEXT]
+    tramtiem-hub station unrevoke STATION_ID [--by NAME]
     tramtiem-hub station write-off STATION_ID --reason TEXT --by NAME [--json]
     tramtiem-hub audit list [--json]
     tramtiem-hub counters check | counters rebuild
@@ -70,6 +71,24 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--workers", type=int, default=1)
+    lim = serve.add_argument_group(
+        "limits (per worker; also TRAMTIEM_HUB_<NAME> in the environment, e.g. "
+        "TRAMTIEM_HUB_HEADER_TIMEOUT_S)"
+    )
+    lim.add_argument("--header-timeout-s", type=float,
+                     help="request line and headers must arrive within (default 15)")
+    lim.add_argument("--body-timeout-s", type=float,
+                     help="the whole request body must arrive within (default 120)")
+    lim.add_argument("--keep-alive-s", type=float,
+                     help="an idle kept-alive connection is closed after (default 5)")
+    lim.add_argument("--max-connections", type=int,
+                     help="open connections; more are answered 503 (default 1000)")
+    lim.add_argument("--max-concurrent-requests", type=int,
+                     help="requests in flight; more get 503 server.busy (default 64)")
+    lim.add_argument("--max-body-bytes", type=int,
+                     help="request body after gunzip, with a station token (default 4 MiB)")
+    lim.add_argument("--max-preauth-body-bytes", type=int,
+                     help="request body without a station token (default 64 KiB)")
 
     sub.add_parser("migrate", parents=[common], help="create or upgrade the hub database")
 
@@ -93,6 +112,11 @@ def _parser() -> argparse.ArgumentParser:
     rv.add_argument("station_id")
     rv.add_argument("--by", default=os.environ.get("USER") or "cli", help="who revokes it (audit)")
     rv.add_argument("--reason", default="", help="why (audit)")
+    un = st_sub.add_parser(
+        "unrevoke", parents=[common], help="lift a revocation: the station may enroll again"
+    )
+    un.add_argument("station_id")
+    un.add_argument("--by", default=os.environ.get("USER") or "cli", help="who lifts it (audit)")
     wo = st_sub.add_parser(
         "write-off",
         parents=[common],
@@ -148,27 +172,45 @@ def _print_table(rows: list[dict[str, Any]], cols: list[str]) -> None:
 def _serve(args: argparse.Namespace, url: str) -> int:
     import uvicorn
 
+    from hub.app import HubSettings, create_app
+    from hub.server import ServerLimits, uvicorn_config, uvicorn_options
+
+    try:
+        limits = ServerLimits.from_env(
+            header_timeout_s=args.header_timeout_s,
+            body_timeout_s=args.body_timeout_s,
+            keep_alive_s=args.keep_alive_s,
+            max_connections=args.max_connections,
+        )
+        app_limits = {
+            "max_concurrent_requests": args.max_concurrent_requests,
+            "max_body_bytes": args.max_body_bytes,
+            "max_preauth_body_bytes": args.max_preauth_body_bytes,
+        }
+        settings = HubSettings.from_env(url, migrate_on_start=False, **app_limits)
+    except ValueError as exc:
+        raise HubError(400, "serve.bad_limit", str(exc)) from None
     migrate(url)
     if args.workers > 1:
         # Worker processes build the app from the environment (already migrated above).
         os.environ["TRAMTIEM_HUB_DATABASE_URL"] = url
+        for name, value in app_limits.items():
+            if value is not None:
+                os.environ[f"TRAMTIEM_HUB_{name.upper()}"] = str(value)
         uvicorn.run(
             "hub.app:app_from_env",
             factory=True,
             host=args.host,
             port=args.port,
             workers=args.workers,
+            **uvicorn_options(limits),
         )
     else:
-        from hub.app import HubSettings, create_app
         from hub.server import HubServer
 
-        config = uvicorn.Config(
-            create_app(HubSettings(database_url=url, migrate_on_start=False)),
-            host=args.host,
-            port=args.port,
+        server = HubServer(
+            uvicorn_config(create_app(settings), args.host, args.port, limits)
         )
-        server = HubServer(config)
         server.run()
         if not server.started:
             return 3  # uvicorn has logged why (e.g. the port is taken)
@@ -215,6 +257,12 @@ def run(args: argparse.Namespace) -> int:
                         rows,
                         ["id", "site_code", "name", "revoked", "revoked_at", "last_seen", "clock_skew_ms"],
                     )
+            elif args.station_cmd == "unrevoke":
+                service.unrevoke_station(db, args.station_id, actor=args.by, now=utc_now())
+                print(
+                    f"station {args.station_id} may enroll again with a fresh code "
+                    "(its old token stays refused)"
+                )
             elif args.station_cmd == "write-off":
                 from hub import counters
 
@@ -231,7 +279,10 @@ def run(args: argparse.Namespace) -> int:
                 service.revoke_station(
                     db, args.station_id, actor=args.by, reason=args.reason, now=utc_now()
                 )
-                print(f"station {args.station_id} revoked; its last tally still counts, marked revoked")
+                print(
+                    f"station {args.station_id} revoked (permanent until `station unrevoke`); "
+                    "its last tally still counts, marked revoked"
+                )
         elif args.cmd == "audit":
             rows = service.audit_log(db, limit=max(1, min(args.limit, 10_000)))
             if args.json:

@@ -12,6 +12,7 @@ wait for pushes (WAL lets readers run beside the writer).
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,11 +22,20 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+
+from hub.errors import HubError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# Transient conflicts (deadlock, serialization failure, a lost insert race) re-run the
+# whole transaction: up to 10 attempts, waits 10 ms, 20 ms, ... capped at 0.5 s, ±50%.
+WRITE_ATTEMPTS = 10
+RETRY_BASE_WAIT_S = 0.005
+RETRY_MAX_WAIT_S = 0.5
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -103,27 +113,45 @@ class Database:
         with self._read() as session, session.begin():
             yield session
 
-    def run_write(self, fn: Callable[[Session], T], *, attempts: int = 5) -> T:
-        """Run ``fn`` in a write transaction, retrying transient conflicts.
+    def run_write(self, fn: Callable[[Session], T], *, attempts: int = WRITE_ATTEMPTS) -> T:
+        """Run ``fn`` in a write transaction, re-running the whole unit on transient conflicts.
 
         PostgreSQL may abort one of two transactions that race for the same rows
         (deadlock, serialization failure) or let the loser of an insert race hit a
-        unique violation; re-running the whole unit is the cure, and it is safe
-        because nothing committed.
+        unique violation (two pushes registering the same new ID number: the retry
+        finds the winner's person and merges). Re-running the whole unit is the
+        cure, and it is safe because nothing committed. Waits grow exponentially
+        with jitter, so racing retries spread out. If the conflicts persist, the
+        caller gets ``503 server.busy`` (a "retry later", like any 5xx for a
+        station's engine), never a bare 500.
         """
         for attempt in range(1, attempts + 1):
             try:
                 with self.write() as session:
                     return fn(session)
             except (IntegrityError, OperationalError) as exc:
-                if attempt == attempts or not _transient(exc):
+                if not _transient(exc):
                     raise
+                if attempt == attempts:
+                    log.warning(
+                        "a write transaction kept conflicting (%s) after %d attempts",
+                        type(exc.orig).__name__,
+                        attempts,
+                    )
+                    raise busy() from None
                 log.info(
                     "retrying a write transaction after a transient conflict (%s)",
                     type(exc.orig).__name__,
                 )
-                time.sleep(0.01 * attempt)
+                time.sleep(min(RETRY_MAX_WAIT_S, RETRY_BASE_WAIT_S * 2**attempt) * random.uniform(0.5, 1.5))
+            except PoolTimeout:
+                raise busy() from None
         raise AssertionError("unreachable")
+
+
+def busy() -> HubError:
+    """The answer when the database cannot take a request now: retry later."""
+    return HubError(503, "server.busy", "the hub is busy; retry later", retry_after_s=2)
 
 
 def _transient(exc: DBAPIError) -> bool:

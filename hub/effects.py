@@ -3,11 +3,18 @@
 An :class:`Effects` collects, during one op's transaction, the entities the op
 touched, the (person, site) relations it created and the review items it
 opened. :meth:`Effects.flush` then bumps each touched row's version, works out
-the scope sites, and numbers all the change rows with a single
-``UPDATE hub_clock SET seq = seq + n RETURNING seq`` at the very end of the
-transaction. That row lock is held until COMMIT, so a later transaction gets
-higher numbers only after this one is visible: change-log order is commit order
-and a puller reading below the committed head never skips a row.
+the scope sites and hands the change rows to the transaction's
+:class:`Numbering`.
+
+**The clock is taken last.** A :class:`Numbering` gathers the change rows (and
+ledger rows) of a whole write transaction and numbers them all at its very end
+with a single ``UPDATE hub_clock SET seq = seq + n RETURNING seq``, then writes
+them. That row lock is held until COMMIT, so a later transaction gets higher
+numbers only after this one is visible: change-log order is commit order and a
+puller reading below the committed head never skips a row. Because nothing is
+locked after it, a transaction holding the clock never waits for another one
+(which would be a deadlock: an earlier design numbered each op as it went, and
+pushes touching the same persons in different orders deadlocked on PostgreSQL).
 
 Scopes (DESIGN §5): registrations, screenings, lots and users go to their site;
 persons, doses, adverse events and redirects go to every site in
@@ -19,10 +26,11 @@ events.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import JSON, Table, select, text
 from sqlalchemy.orm import Session
 
 from hub.models import (
@@ -30,6 +38,7 @@ from hub.models import (
     HUB_ONLY_COLUMNS,
     STATION_LACKS,
     AdverseEvent,
+    AppliedOp,
     Base,
     ChangeLog,
     Dose,
@@ -122,7 +131,8 @@ def resolve_person(session: Session, person_id: str) -> str:
 def allocate_seqs(session: Session, n: int) -> int:
     """Number ``n`` change rows; returns the first server_seq.
 
-    The ``hub_clock`` row lock taken here is held until COMMIT: see the module docstring.
+    The ``hub_clock`` row lock taken here is held until COMMIT: call it last
+    (:meth:`Numbering.write`), see the module docstring.
     """
     last = int(
         session.execute(
@@ -132,18 +142,111 @@ def allocate_seqs(session: Session, n: int) -> int:
     return last - n + 1
 
 
-def _version(row: Base) -> int:
-    return int(getattr(row, "version", 0) or 0)
+_CHANGES: Table = ChangeLog.__table__  # type: ignore[assignment]
+_LEDGER: Table = AppliedOp.__table__  # type: ignore[assignment]
 
 
 @dataclass
-class _Entry:
+class ChangeRow:
+    """A change-log row waiting for its number."""
+
     scope: str
     entity_type: str
     entity_id: str
     kind: str
     row_version: int
     data: dict[str, Any]
+    origin_op_id: str | None
+    echo_for: str | None = None
+
+
+@dataclass
+class Numbering:
+    """The change rows and ledger rows of one write transaction, numbered at its end.
+
+    Ops hand their change rows over as they apply (:meth:`add` returns where
+    the op's rows start) and their ledger rows with the position of their first
+    change row; :meth:`write` numbers everything with one ``hub_clock`` update,
+    fills each ledger row's ``result.server_seq`` in place (so answers built
+    from the same dicts see the number) and writes both tables in bulk.
+    """
+
+    changes: list[ChangeRow] = field(default_factory=list)
+    ledger: list[tuple[dict[str, Any], int | None]] = field(default_factory=list)
+    base: int | None = None  # the first number, once written
+
+    def add(self, rows: list[ChangeRow]) -> int | None:
+        if not rows:
+            return None
+        offset = len(self.changes)
+        self.changes.extend(rows)
+        return offset
+
+    def add_ledger(self, row: dict[str, Any], offset: int | None) -> None:
+        self.ledger.append((row, offset))
+
+    def seq(self, offset: int | None) -> int | None:
+        """The server_seq of the change row at ``offset`` (after :meth:`write`)."""
+        if offset is None:
+            return None
+        assert self.base is not None, "numbered only once written"
+        return self.base + offset
+
+    def write(self, session: Session) -> None:
+        """Number and insert everything: the last statements of the transaction."""
+        session.flush()  # the ORM's pending rows first: nothing may lock after the clock
+        if self.changes:
+            self.base = allocate_seqs(session, len(self.changes))
+            insert_rows(
+                session,
+                _CHANGES,
+                [
+                    {
+                        "server_seq": self.base + i,
+                        "scope": c.scope,
+                        "entity_type": c.entity_type,
+                        "entity_id": c.entity_id,
+                        "kind": c.kind,
+                        "row_version": c.row_version,
+                        "data": c.data,
+                        "origin_op_id": c.origin_op_id,
+                        "echo_for": c.echo_for,
+                    }
+                    for i, c in enumerate(self.changes)
+                ],
+            )
+        for row, offset in self.ledger:
+            row["result"]["server_seq"] = self.seq(offset)
+        insert_rows(session, _LEDGER, [row for row, _ in self.ledger])
+        self.changes = []
+        self.ledger = []
+
+
+def insert_rows(s: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """``executemany`` straight to the driver: SQLAlchemy's per-row bind processing was
+    most of the bulk writes' cost. JSON columns are encoded here as SQLAlchemy's JSON
+    type encodes them (``json.dumps``); PostgreSQL gets a cast to ``json``.
+    """
+    if not rows:
+        return
+    conn = s.connection()
+    cols = [c.name for c in table.columns]
+    is_json = [isinstance(c.type, JSON) for c in table.columns]
+    if conn.dialect.paramstyle == "qmark":
+        marks = ", ".join("?" for _ in cols)
+    else:
+        marks = ", ".join("%s::json" if j else "%s" for j in is_json)
+    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({marks})"
+    json_at = [i for i, j in enumerate(is_json) if j]
+    params: list[Any] = [list(map(r.get, cols)) for r in rows]
+    for values in params:
+        for i in json_at:
+            values[i] = json.dumps(values[i])
+    conn.exec_driver_sql(sql, [tuple(v) for v in params])
+
+
+def _version(row: Base) -> int:
+    return int(getattr(row, "version", 0) or 0)
 
 
 @dataclass
@@ -151,6 +254,7 @@ class Effects:
     session: Session
     origin_op_id: str | None
     now: str
+    numbering: Numbering
     touched: dict[tuple[str, str], None] = field(default_factory=dict)
     new_relations: list[tuple[str, str]] = field(default_factory=list)
     # Redirects removed by an unmerge: (from_id, old to_id, version).
@@ -274,12 +378,22 @@ class Effects:
         return out
 
     def flush(self) -> int | None:
-        """Write the change rows; returns the first server_seq, or None if nothing changed."""
+        """Hand the change rows to the transaction's :class:`Numbering`.
+
+        Returns the position of the op's first change row there (its server_seq
+        once numbered), or None if nothing changed.
+        """
         s = self.session
         s.flush()
-        entries: list[_Entry] = []
+        entries: list[ChangeRow] = []
         seen: set[tuple[str, str, str]] = set()
         rows: list[tuple[str, str, Base]] = []
+        origin = self.origin_op_id
+
+        def entry(scope: str, etype: str, eid: str, kind: str, version: int, data: dict[str, Any]) -> None:
+            entries.append(ChangeRow(scope, etype, eid, kind, version, data, origin))
+            seen.add((scope, etype, eid))
+
         for etype, eid in self.touched:
             row = self._load(etype, eid)
             if row is None:
@@ -287,64 +401,30 @@ class Effects:
             setattr(row, "version", int(getattr(row, "version", 0) or 0) + 1)  # noqa: B010
             rows.append((etype, eid, row))
         s.flush()
-        # Backlog first within each entity type is not needed: a stable order by
-        # entity type keeps parents before children for every site.
+        # A stable order by entity type keeps parents before children for every site.
         for etype in ENTITY_ORDER:
+            kind = "redirect" if etype == "person_redirect" else "upsert"
             for rtype, eid, row in rows:
                 if rtype != etype:
                     continue
                 scopes = self._scopes(etype, row) | self.extra_scopes.get((etype, eid), set())
                 for scope in sorted(scopes):
-                    kind = "redirect" if etype == "person_redirect" else "upsert"
-                    entries.append(
-                        _Entry(
-                            scope,
-                            etype,
-                            eid,
-                            kind,
-                            _version(row),
-                            self._entry_data(etype, row, scope),
-                        )
-                    )
-                    seen.add((scope, etype, eid))
+                    entry(scope, etype, eid, kind, _version(row), self._entry_data(etype, row, scope))
             if etype == "person_redirect":
                 for from_id, to_id, version in self.removed_redirects:
                     scopes = set(person_sites(s, from_id)) | set(person_sites(s, to_id))
                     for scope in sorted(scopes):
                         # A redirect whose to_id is null is a removal (unmerge).
                         data = {"from_id": from_id, "to_id": None, "created_at": self.now}
-                        entries.append(_Entry(scope, etype, from_id, "redirect", version, data))
-                        seen.add((scope, etype, from_id))
+                        entry(scope, etype, from_id, "redirect", version, data)
         for person_id, site in self.new_relations:
             for etype, row in self._backlog(person_id):
                 eid = str(row.from_id if etype == "person_redirect" else row.id)  # type: ignore[attr-defined]
                 if (site, etype, eid) in seen:
                     continue
-                seen.add((site, etype, eid))
                 kind = "redirect" if etype == "person_redirect" else "upsert"
-                entries.append(
-                    _Entry(
-                        site, etype, eid, kind, _version(row), self._entry_data(etype, row, site)
-                    )
-                )
-        if not entries:
-            return None
-        first = allocate_seqs(s, len(entries))
-        for i, e in enumerate(entries):
-            s.add(
-                ChangeLog(
-                    server_seq=first + i,
-                    scope=e.scope,
-                    entity_type=e.entity_type,
-                    entity_id=e.entity_id,
-                    kind=e.kind,
-                    row_version=e.row_version,
-                    data=e.data,
-                    origin_op_id=self.origin_op_id,
-                )
-            )
-        s.flush()
-        return first
+                entry(site, etype, eid, kind, _version(row), self._entry_data(etype, row, site))
+        return self.numbering.add(entries)
 
 
 # ---- merges --------------------------------------------------------------------------
@@ -380,6 +460,7 @@ def merge_person(fx: Effects, from_id: str, to_id: str) -> None:
     loser = s.get(Person, from_id)
     assert loser is not None
     loser.status = "merged"
+    loser.id_key = None  # the survivor (or nobody) holds the number from now on
     loser.updated_at = fx.now
     fx.touch("person", from_id)
     s.add(PersonRedirect(from_id=from_id, to_id=to_id, created_at=fx.now, version=0))
@@ -416,6 +497,10 @@ def unmerge_person(fx: Effects, from_id: str) -> str | None:
     person = s.get(Person, from_id)
     assert person is not None
     person.status = "active"
+    if person.id_number:
+        # Kept apart by a supervisor: the number's key stays with its holder, if any.
+        holder = s.execute(select(Person.id).where(Person.id_key == person.id_number)).scalar()
+        person.id_key = person.id_number if holder is None else None
     person.updated_at = fx.now
     fx.touch("person", from_id)
     survivor_sites = set(person_sites(s, to_id))

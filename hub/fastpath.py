@@ -4,8 +4,9 @@ A campaign day's outbox is almost all ``register_person``, ``record_screening``
 and ``record_dose`` ops for new rows with nothing to reconcile. Applied one by
 one through the ORM (hub/ingest.py) each costs a dozen statements; here a run
 of them costs a handful of ``IN (...)`` look-ups, then one multi-row INSERT
-per table, one ``UPDATE hub_clock`` numbering every change row of the run and
-one INSERT of those rows.
+per table; the run's change rows and ledger rows go to the transaction's
+:class:`hub.effects.Numbering`, which numbers and writes them with the rest of
+the push at its end.
 
 The op-by-op appliers stay the reference. An op takes the fast path only when
 its outcome is certain from what was looked up and involves none of the
@@ -29,32 +30,30 @@ caller rolls the transaction back and runs the whole push op by op.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Table, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from hub import counters
-from hub.effects import allocate_seqs, scoped_data, station_columns
+from hub import authz, counters
+from hub.effects import ChangeRow, Numbering, insert_rows, scoped_data, station_columns
 from hub.errors import Rejected
 from hub.models import (
-    AppliedOp,
-    ChangeLog,
     Dose,
     Person,
     PersonRedirect,
     PersonSite,
     Registration,
     Screening,
+    VaccineLot,
 )
 from hub.payloads import DoseP, RegisterPersonP, ScreeningP, parse, series
 from station.db import in_chunks
 from station.rules.vietnam import fold
-from sync.protocol import Op, OpResult
+from sync.protocol import Op
 
 FAST_TYPES = frozenset({"register_person", "record_screening", "record_dose"})
 # Shorter runs are not worth the look-ups: the appliers take them.
@@ -65,9 +64,8 @@ _REG: Table = Registration.__table__  # type: ignore[assignment]
 _SCR: Table = Screening.__table__  # type: ignore[assignment]
 _DOSE: Table = Dose.__table__  # type: ignore[assignment]
 _SITE: Table = PersonSite.__table__  # type: ignore[assignment]
-_LEDGER: Table = AppliedOp.__table__  # type: ignore[assignment]
-_CHANGES: Table = ChangeLog.__table__  # type: ignore[assignment]
 _REDIRECT: Table = PersonRedirect.__table__  # type: ignore[assignment]
+_LOT: Table = VaccineLot.__table__  # type: ignore[assignment]
 
 # Station columns of each table, in table order (hub-only columns never leave).
 _COLS = {
@@ -138,8 +136,11 @@ class FastRun:
     station_id: str
     epoch: str
     now: str
+    numbering: Numbering
     # Mark rows that only echo the pushing replica's own ops (off for hub-origin ops).
     echo: bool = True
+    # Ops the hub makes itself (imports at its command line): no station user to check.
+    trusted: bool = False
     persons: set[str] = field(default_factory=set)
     redirected: set[str] = field(default_factory=set)  # persons with a redirect out
     merged_into: set[str] = field(default_factory=set)  # persons with redirects in
@@ -149,8 +150,9 @@ class FastRun:
     screenings: set[str] = field(default_factory=set)
     doses: dict[str, tuple[str, str, int, str, int]] = field(default_factory=dict)
     doses_of: dict[str, list[str]] = field(default_factory=dict)
-    id_numbers: set[str] = field(default_factory=set)  # held by active persons
+    id_numbers: set[str] = field(default_factory=set)  # held by active persons (id_key)
     twins: set[tuple[str, str, str]] = field(default_factory=set)  # (name_fold, birth, phone)
+    lots: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (site, vaccine)
     # Buffers.
     new_persons: list[dict[str, Any]] = field(default_factory=list)
     new_regs: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -172,6 +174,8 @@ class FastRun:
         dids: set[str] = set()
         numbers: set[str] = set()
         phones: set[str] = set()
+        lots: set[str] = set()
+        users: set[str] = {op.user_id for op in ops if op.user_id is not None}
         for op in ops:
             pl = op.payload
             if op.op_type == "register_person":
@@ -193,6 +197,8 @@ class FastRun:
                         rids.add(pl["registration_id"])
                 else:
                     dids.add(op.entity_id)
+                    if isinstance(pl.get("lot_id"), str):
+                        lots.add(pl["lot_id"])
         for chunk in in_chunks(sorted(pids)):
             self.persons.update(s.execute(select(_PERSON.c.id).where(_PERSON.c.id.in_(chunk))).scalars())
             for frm, to in s.execute(
@@ -219,11 +225,15 @@ class FastRun:
         for chunk in in_chunks(sorted(numbers)):
             self.id_numbers.update(
                 s.execute(
-                    select(_PERSON.c.id_number).where(
-                        _PERSON.c.id_number.in_(chunk), _PERSON.c.status == "active"
-                    )
+                    select(_PERSON.c.id_key).where(_PERSON.c.id_key.in_(chunk))
                 ).scalars()
             )
+        for chunk in in_chunks(sorted(lots)):
+            for lid, site, vaccine in s.execute(
+                select(_LOT.c.id, _LOT.c.site_code, _LOT.c.vaccine_code).where(_LOT.c.id.in_(chunk))
+            ):
+                self.lots[lid] = (site, vaccine)
+        authz.load_actors(s, self.site, users)
         for chunk in in_chunks(sorted(phones)):
             for nf, birth, phone in s.execute(
                 select(_PERSON.c.name_fold, _PERSON.c.birth, _PERSON.c.phone).where(
@@ -270,6 +280,12 @@ class FastRun:
         self.pending_ids.add(op.op_id)
         return True
 
+    def _allowed(self, op: Op, *actions: str) -> bool:
+        """The op's user may do this at the site (the hub's own imports need no user)."""
+        if self.trusted:
+            return True
+        return authz.allows(authz.actor(self.session, self.site, op.user_id), op.recorded_at, actions)
+
     def _known_person(self, pid: str) -> bool:
         """A person the ops may refer to directly: exists, no redirect, already at this site."""
         return (
@@ -282,7 +298,8 @@ class FastRun:
         p = parse(RegisterPersonP, op.payload)
         pid, v, at = op.entity_id, p.person, op.recorded_at
         if (
-            len(pid) > 36
+            not self._allowed(op, "register", "add_expected")
+            or len(pid) > 36
             or pid in self.persons
             or pid in self.redirected
             or pid in self.merged_into
@@ -309,6 +326,7 @@ class FastRun:
             "sex": v.sex,
             "id_type": v.id_type or "none",
             "id_number": number,
+            "id_key": number,
             "old_id_number": v.old_id_number,
             "phone": v.phone,
             "province_code": v.province_code,
@@ -360,7 +378,9 @@ class FastRun:
     def _record_screening(self, op: Op) -> list[_Entry] | None:
         p = parse(ScreeningP, op.payload)
         if (
-            p.id != op.entity_id
+            not self._allowed(op, "record_screening")
+            or p.screener_id != (op.user_id or "")
+            or p.id != op.entity_id
             or p.site_code != self.site
             or p.id in self.screenings
             or not self._known_person(p.person_id)
@@ -388,8 +408,13 @@ class FastRun:
     def _record_dose(self, op: Op) -> list[_Entry] | None:
         p = parse(DoseP, op.payload)
         pid = p.person_id
+        lot = self.lots.get(p.lot_id) if p.lot_id is not None else None
         if (
-            p.id != op.entity_id
+            not self._allowed(op, "record_past_dose" if p.source == "history" else "record_dose")
+            or p.vaccinator_id not in (op.user_id, None)
+            or p.override_by is not None  # rare: the appliers check the supervisor
+            or (p.lot_id is not None and lot != (self.site, p.vaccine_code))
+            or p.id != op.entity_id
             or p.site_code != self.site
             or p.id in self.doses
             or not self._known_person(pid)
@@ -440,17 +465,18 @@ class FastRun:
 
     # ---- writing ---------------------------------------------------------------------
 
-    def flush(self) -> list[tuple[int, OpResult, Ledgered]]:
-        """Write the buffers; returns (op index, answer, ledger row) per fast-path op."""
+    def flush(self) -> list[tuple[int, int | None, Ledgered]]:
+        """Write the buffered rows; returns (op index, first change row, ledger row) per
+        fast-path op: the answer is the ledger row's (``applied``), its ``server_seq`` the
+        Numbering's once written."""
         if not self.pending:
             return []
         s = self.session
         s.flush()  # the ORM's own pending writes (the replica row) go first
-        entries = [e for p in self.pending for e in p.entries]
         try:
-            _insert_rows(s, _PERSON, self.new_persons)
-            _insert_rows(s, _SITE, self.new_sites)
-            _insert_rows(s, _REG, list(self.new_regs.values()))
+            insert_rows(s, _PERSON, self.new_persons)
+            insert_rows(s, _SITE, self.new_sites)
+            insert_rows(s, _REG, list(self.new_regs.values()))
             if self.changed_regs:
                 s.execute(
                     update(_REG)
@@ -470,8 +496,8 @@ class FastRun:
                         for r in self.changed_regs.values()
                     ],
                 )
-            _insert_rows(s, _SCR, self.new_screenings)
-            _insert_rows(s, _DOSE, self.new_doses)
+            insert_rows(s, _SCR, self.new_screenings)
+            insert_rows(s, _DOSE, self.new_doses)
             for d in self.new_doses:
                 counters.note_new_dose(
                     s,
@@ -482,58 +508,44 @@ class FastRun:
                     source=d["source"],
                     recorded_at=d["recorded_at"],
                 )
-            # Numbered last: the hub_clock row lock is held from here to COMMIT.
-            seq = allocate_seqs(s, len(entries))
-            changes: list[dict[str, Any]] = []
-            out: list[tuple[int, OpResult, Ledgered]] = []
-            echo = echo_key(self.station_id, self.epoch)
-            ledger: list[dict[str, Any]] = []
-            for p in self.pending:
-                first = seq
-                for e in p.entries:
-                    changes.append(
-                        {
-                            "server_seq": seq,
-                            "scope": e.scope,
-                            "entity_type": e.entity_type,
-                            "entity_id": e.entity_id,
-                            "kind": "upsert",
-                            "row_version": e.row_version,
-                            "data": e.data,
-                            "origin_op_id": p.op.op_id,
-                            # Version 1 at the op's own site: the row as the station wrote it.
-                            "echo_for": echo
-                            if self.echo and e.row_version == 1 and e.scope == self.site
-                            else None,
-                        }
-                    )
-                    seq += 1
-                detail: dict[str, Any] = {"entity_changed": True} | ({"no_echo": True} if self.echo else {})
-                result = {"server_seq": first, "reason": None, "detail": detail}
-                ledger.append(
-                    {
-                        "op_id": p.op.op_id,
-                        "station_id": self.station_id,
-                        "replica_epoch": self.epoch,
-                        "op_seq": p.op.op_seq,
-                        "op_type": p.op.op_type,
-                        "payload_sha256": p.digest,
-                        "status": "applied",
-                        "result": result,
-                        "received_at": self.now,
-                    }
-                )
-                out.append(
-                    (
-                        p.index,
-                        OpResult(op_id=p.op.op_id, status="applied", server_seq=first, detail=detail),
-                        Ledgered(p.op.op_id, self.station_id, p.digest, "applied", result),
-                    )
-                )
-            _insert_rows(s, _CHANGES, changes)
-            _insert_rows(s, _LEDGER, ledger)
         except (IntegrityError, DataError) as exc:
             raise FastPathRefused(type(exc).__name__) from None
+        out: list[tuple[int, int | None, Ledgered]] = []
+        echo = echo_key(self.station_id, self.epoch)
+        for p in self.pending:
+            offset = self.numbering.add(
+                [
+                    ChangeRow(
+                        e.scope,
+                        e.entity_type,
+                        e.entity_id,
+                        "upsert",
+                        e.row_version,
+                        e.data,
+                        p.op.op_id,
+                        # Version 1 at the op's own site: the row as the station wrote it.
+                        echo if self.echo and e.row_version == 1 and e.scope == self.site else None,
+                    )
+                    for e in p.entries
+                ]
+            )
+            detail: dict[str, Any] = {"entity_changed": True} | ({"no_echo": True} if self.echo else {})
+            result = {"server_seq": None, "reason": None, "detail": detail}
+            self.numbering.add_ledger(
+                {
+                    "op_id": p.op.op_id,
+                    "station_id": self.station_id,
+                    "replica_epoch": self.epoch,
+                    "op_seq": p.op.op_seq,
+                    "op_type": p.op.op_type,
+                    "payload_sha256": p.digest,
+                    "status": "applied",
+                    "result": result,
+                    "received_at": self.now,
+                },
+                offset,
+            )
+            out.append((p.index, offset, Ledgered(p.op.op_id, self.station_id, p.digest, "applied", result)))
         # Rows the appliers may read next were written behind the ORM's back.
         s.expire_all()
         self._clear_buffers()
@@ -548,29 +560,6 @@ class FastRun:
         self.new_sites.clear()
         self.pending.clear()
         self.pending_ids.clear()
-
-
-def _insert_rows(s: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """``executemany`` straight to the driver: SQLAlchemy's per-row bind processing was
-    most of the fast path's cost. JSON columns are encoded here as SQLAlchemy's JSON
-    type encodes them (``json.dumps``); PostgreSQL gets a cast to ``json``.
-    """
-    if not rows:
-        return
-    conn = s.connection()
-    cols = [c.name for c in table.columns]
-    is_json = [isinstance(c.type, JSON) for c in table.columns]
-    if conn.dialect.paramstyle == "qmark":
-        marks = ", ".join("?" for _ in cols)
-    else:
-        marks = ", ".join("%s::json" if j else "%s" for j in is_json)
-    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({marks})"
-    json_at = [i for i, j in enumerate(is_json) if j]
-    params: list[Any] = [list(map(r.get, cols)) for r in rows]
-    for values in params:
-        for i in json_at:
-            values[i] = json.dumps(values[i])
-    conn.exec_driver_sql(sql, [tuple(v) for v in params])
 
 
 def _dict(v: Any) -> dict[str, Any]:

@@ -29,7 +29,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub import counters
 from hub.db import Database
+from hub.effects import Numbering
 from hub.errors import HubError
 from hub.fastpath import FastRun
 from hub.ingest import apply_op, iso_now, payload_hash, record_applied, utc_now
@@ -64,8 +66,7 @@ def _state(
     known: dict[str, str] = {}
     for chunk in in_chunks(sorted(set(numbers))):
         rows = s.execute(
-            select(Person.id_number, Person.id)
-            .where(Person.status == "active", Person.id_number.in_(chunk))
+            select(Person.id_key, Person.id).where(Person.id_key.in_(chunk))
             .order_by(Person.created_at, Person.id)
         ).all()
         for number, pid in rows:
@@ -139,8 +140,8 @@ def _apply_all(s: Session, station: Station, ops: list[Op], now: str) -> int | N
     up (new people's ids, ID numbers, twins), so the chunk goes on; after a
     declined ``register_person`` the rest of the chunk is looked up again.
     """
-    first: int | None = None
-    seqs: dict[int, int | None] = {}
+    numbering = Numbering()
+    firsts: dict[int, int | None] = {}
 
     def refused(op: Op, reason: str | None) -> HubError:
         # One refusal undoes the whole import: never half a list.
@@ -149,11 +150,13 @@ def _apply_all(s: Session, station: Station, ops: list[Op], now: str) -> int | N
                         row=op.op_seq, reason=reason)
 
     def flush(run: FastRun) -> None:
-        for index, res, _led in run.flush():
-            seqs[index] = res.server_seq
+        for index, first, _led in run.flush():
+            firsts[index] = first
 
     def new_run(start: int, end: int) -> FastRun:
-        run = FastRun(s, station.site_code, HUB_ORIGIN, "import", now, echo=False)
+        run = FastRun(
+            s, station.site_code, HUB_ORIGIN, "import", now, numbering, echo=False, trusted=True
+        )
         run.load([o for o in ops[start:end] if o.op_type == "register_person"])
         return run
 
@@ -166,19 +169,19 @@ def _apply_all(s: Session, station: Station, ops: list[Op], now: str) -> int | N
             if op.op_type == "register_person" and run.try_apply(i, op, digest):
                 continue
             flush(run)
-            res = apply_op(s, station, op, now=now, skewed=False)
+            res, first = apply_op(
+                s, station, op, now=now, skewed=False, numbering=numbering, trusted=True
+            )
             if res.status not in ("applied", "conflict_queued"):
                 raise refused(op, res.reason)
-            record_applied(s, station, "import", op, digest, res, now)
-            seqs[i] = res.server_seq
+            record_applied(numbering, station, "import", op, digest, res, first, now)
+            firsts[i] = first
             if op.op_type == "register_person":
                 run = new_run(i + 1, end)
         flush(run)
-    for i in sorted(seqs):
-        if seqs[i] is not None:
-            first = seqs[i]
-            break
-    return first
+    counters.flush(s)  # (registrations move no dose counter; kept so the clock stays last)
+    numbering.write(s)
+    return next((numbering.seq(firsts[i]) for i in sorted(firsts) if firsts[i] is not None), None)
 
 
 def commit(db: Database, site: str, plan: exchange.ImportPlan) -> HubImportResult:

@@ -28,10 +28,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
-from hub import counters
+from hub import authz, counters
 from hub.db import Database
 from hub.effects import (
     Effects,
+    Numbering,
     has_registration,
     merge_person,
     person_sites,
@@ -57,7 +58,7 @@ from hub.models import (
     VaccineLot,
 )
 from hub.payloads import (
-    BIRTH_RE,
+    ID_SHAPES,
     AddRegistrationP,
     AdverseP,
     CheckInP,
@@ -71,6 +72,7 @@ from hub.payloads import (
     UpdatePersonP,
     UserP,
     VoidP,
+    check_field_value,
     parse,
     series,
 )
@@ -86,23 +88,6 @@ IDENTITY_FIELDS = frozenset({"full_name", "birth", "sex", "id_type", "id_number"
 CONTACT_FIELDS = frozenset(
     {"phone", "province_code", "ward_code", "address_line", "priority_group", "occupation", "bhyt"}
 )
-# Column widths of the person fields an update may carry (None: free text up to 1000).
-FIELD_MAX = {
-    "full_name": 200,
-    "birth": 10,
-    "sex": 1,
-    "id_type": 10,
-    "id_number": 20,
-    "old_id_number": 20,
-    "phone": 15,
-    "province_code": 4,
-    "ward_code": 8,
-    "address_line": 1000,
-    "occupation": 1000,
-    "bhyt": 20,
-}
-
-
 def payload_hash(op: Op) -> str:
     """What makes two sends of an op "the same": everything but its position in a push."""
     # The fields of ``op.model_dump(mode="json", exclude={"op_seq"})``, built by hand:
@@ -141,13 +126,24 @@ class Ctx:
     op: Op
     fx: Effects
     skewed: bool
+    # Hub-origin ops the hub itself makes (imports from the hub CLI): no station user.
+    trusted: bool = False
 
     @property
     def site(self) -> str:
         return self.station.site_code
 
+    def require_role(self, *actions: str) -> None:
+        """The op's user is a user of this site whose role may do one of ``actions``
+        (any role when none is named)."""
+        if not self.trusted:
+            who = authz.actor(self.session, self.site, self.op.user_id)
+            authz.check(who, self.op.recorded_at, actions)
+
     def require_person(self, person_id: str, reason: str) -> Person:
         pid = resolve_person(self.session, person_id)
+        if pid != person_id:
+            lock_person(self.session, pid)  # a merge survivor: its rules run alone too
         person = self.session.get(Person, pid)
         if person is None:
             raise Rejected(reason)
@@ -208,6 +204,7 @@ def _add_registration(ctx: Ctx, reg: RegP, person_id: str) -> None:
 
 def apply_register_person(ctx: Ctx) -> Outcome:
     p = parse(RegisterPersonP, ctx.op.payload)
+    ctx.require_role("register", "add_expected")
     s, pid, fx = ctx.session, ctx.op.entity_id, ctx.fx
     if len(pid) > 36:
         raise Rejected("payload.invalid", fields=["entity_id"])
@@ -226,6 +223,7 @@ def apply_register_person(ctx: Ctx) -> Outcome:
         sex=v.sex,
         id_type=v.id_type or "none",
         id_number=v.id_number or None,
+        id_key=v.id_number or None,
         old_id_number=v.old_id_number,
         phone=v.phone,
         province_code=v.province_code,
@@ -241,17 +239,15 @@ def apply_register_person(ctx: Ctx) -> Outcome:
         created_at=ctx.op.recorded_at,
         updated_at=ctx.op.recorded_at,
     )
-    # Look for an earlier person before inserting this one.
+    # Look for an earlier person before inserting this one: the holder of the number's
+    # key. Two pushes racing with the same new number both find none; the unique key
+    # makes the second insert fail, and its retry finds the first and merges.
     earlier: Person | None = None
     if person.id_number:
-        earlier = s.execute(
-            select(Person)
-            .where(
-                Person.id_number == person.id_number, Person.status == "active", Person.id != pid
-            )
-            .order_by(Person.created_at, Person.id)
-            .limit(1)
-        ).scalar()
+        earlier = s.execute(select(Person).where(Person.id_key == person.id_number)).scalar()
+        if earlier is not None:
+            lock_person(s, earlier.id)
+            person.id_key = None
     s.add(person)
     s.flush()
     fx.touch("person", pid)
@@ -302,10 +298,12 @@ def apply_register_person(ctx: Ctx) -> Outcome:
 
 def apply_add_registration(ctx: Ctx) -> Outcome:
     p = parse(AddRegistrationP, ctx.op.payload)
+    ctx.require_role("register", "add_expected")
     ctx.require_entity(p.registration.id)
     if not p.registration.person_id:
         raise Rejected("payload.invalid", fields=["registration.person_id"])
-    ctx.require_person(p.registration.person_id, "registration.person_unknown")
+    person = ctx.require_person(p.registration.person_id, "registration.person_unknown")
+    ctx.require_in_scope(person.id)
     _add_registration(ctx, p.registration, p.registration.person_id)
     return "applied", {}
 
@@ -316,6 +314,11 @@ def _set_person_field(ctx: Ctx, person: Person, fld: str, value: Any) -> None:
     elif value is not None:
         value = str(value)
     setattr(person, fld, value)
+    if fld == "id_number":
+        # The number's key goes with it unless another active person holds it (a
+        # supervisor's take_value keeps the two apart; the holder stays the key's).
+        free = value is not None and id_key_holder(ctx.session, str(value), person.id) is None
+        person.id_key = value if free and person.status == "active" else None
     if fld == "full_name" and value:
         person.name_fold = fold(str(value))
     if fld == "birth" and value:
@@ -332,56 +335,47 @@ def _set_person_field(ctx: Ctx, person: Person, fld: str, value: Any) -> None:
     ctx.fx.touch("person", person.id)
 
 
+def id_key_holder(s: Session, number: str, other_than: str) -> str | None:
+    """The active person holding ``number``'s key, other than ``other_than``."""
+    return s.execute(
+        select(Person.id).where(Person.id_key == number, Person.id != other_than)
+    ).scalar()
+
+
 def _same(a: Any, b: Any) -> bool:
     if a is None or b is None:
         return a is None and b is None
     return str(a) == str(b)
 
 
-def _check_field_value(fld: str, value: Any) -> None:
-    if fld not in IDENTITY_FIELDS | CONTACT_FIELDS:
-        raise Rejected("field.not_editable", field=fld)
-    if value is None:
-        if fld in ("full_name", "birth", "id_type"):
-            raise Rejected("payload.invalid", fields=[f"fields.{fld}.new"])
-        return
-    if fld == "priority_group":
-        if isinstance(value, bool) or not str(value).isdigit() or int(value) > 1000:
-            raise Rejected("payload.invalid", fields=[f"fields.{fld}.new"])
-        return
-    if (
-        not isinstance(value, str)
-        or len(value) > FIELD_MAX[fld]
-        or (fld == "full_name" and not value)
-    ):
-        raise Rejected("payload.invalid", fields=[f"fields.{fld}.new"])
-    if fld == "birth" and not BIRTH_RE.match(value):
-        raise Rejected("payload.invalid", fields=[f"fields.{fld}.new"])
-
-
 def apply_update_person(ctx: Ctx) -> Outcome:
     p = parse(UpdatePersonP, ctx.op.payload)
-    for fld, ch in p.fields.items():
-        _check_field_value(fld, ch.new)
+    new = {fld: check_field_value(fld, ch.new) for fld, ch in p.fields.items()}
+    for action in sorted(
+        {"update_identity" if fld in IDENTITY_FIELDS else "update_contact" for fld in new}
+    ):
+        ctx.require_role(action)
     s, fx = ctx.session, ctx.fx
     person = ctx.require_person(ctx.op.entity_id, "person.unknown")
     ctx.require_in_scope(person.id)
+    number = new.get("id_number")
+    if number is not None:
+        shape = ID_SHAPES.get(str(new.get("id_type") or person.id_type))
+        if shape is None or not shape.match(str(number)):
+            raise Rejected("payload.invalid", fields=["fields.id_number.new"])
     applied: list[str] = []
     noop: list[str] = []
     lww: list[dict[str, Any]] = []
     queued: list[str] = []
     sites = set(person_sites(s, person.id))
     for fld, ch in sorted(p.fields.items()):
+        ch = ch.model_copy(update={"new": new[fld]})
         current = getattr(person, fld)
         if _same(current, ch.new):
             noop.append(fld)
             continue
         if fld == "id_number" and ch.new:
-            holder = s.execute(
-                select(Person.id).where(
-                    Person.id_number == ch.new, Person.status == "active", Person.id != person.id
-                )
-            ).scalar()
+            holder = id_key_holder(s, str(ch.new), person.id)
             if holder is not None:
                 # Never move an ID number onto a second person silently: a supervisor decides.
                 fx.review(
@@ -459,6 +453,7 @@ def apply_update_person(ctx: Ctx) -> Outcome:
 
 def apply_check_in(ctx: Ctx) -> Outcome:
     p = parse(CheckInP, ctx.op.payload)
+    ctx.require_role("check_in")
     reg = ctx.session.get(Registration, ctx.op.entity_id)
     if reg is None:
         raise Rejected("registration.unknown")
@@ -475,12 +470,15 @@ def apply_check_in(ctx: Ctx) -> Outcome:
 
 def apply_record_screening(ctx: Ctx) -> Outcome:
     p = parse(ScreeningP, ctx.op.payload)
+    ctx.require_role("record_screening")
     ctx.require_entity(p.id)
     ctx.require_own_site(p.site_code)
+    authz.same_actor("screener_id", p.screener_id, ctx.op.user_id or "")
     s = ctx.session
     if s.get(Screening, p.id) is not None:
         raise Rejected("screening.exists")
     person = ctx.require_person(p.person_id, "screening.person_unknown")
+    ctx.require_in_scope(person.id)
     row = Screening(
         **p.model_dump(exclude={"registration_status", "person_id"}),
         person_id=person.id,
@@ -508,12 +506,31 @@ def apply_record_screening(ctx: Ctx) -> Outcome:
 
 def apply_record_dose(ctx: Ctx) -> Outcome:
     p = parse(DoseP, ctx.op.payload)
+    ctx.require_role("record_past_dose" if p.source == "history" else "record_dose")
     ctx.require_entity(p.id)
     ctx.require_own_site(p.site_code)
+    authz.same_actor("vaccinator_id", p.vaccinator_id, ctx.op.user_id, None)
+    if p.override_by is not None and not ctx.trusted:
+        # The supervisor who let an age limit or contraindication pass (issue 12): named by
+        # the station, so held to the same rule as the op's own user.
+        authz.approver(
+            ctx.session, ctx.site, "override_by", p.override_by, p.recorded_at, "override_dose_rule"
+        )
     s, fx = ctx.session, ctx.fx
     if s.get(Dose, p.id) is not None:
         raise Rejected("dose.exists")
     person = ctx.require_person(p.person_id, "dose.person_unknown")
+    # A person known only at other sites is not this station's to vaccinate by id: a
+    # walk-in from elsewhere is registered here first (same ID number: merged).
+    ctx.require_in_scope(person.id)
+    if p.lot_id is not None:
+        lot = s.get(VaccineLot, p.lot_id)
+        if lot is None:
+            raise Rejected("dose.lot_unknown")
+        if lot.site_code != ctx.site:
+            raise Rejected("auth.cross_site")
+        if lot.vaccine_code != p.vaccine_code:
+            raise Rejected("dose.lot_mismatch")
     row = Dose(
         **p.model_dump(exclude={"person_id"}),
         person_id=person.id,
@@ -637,6 +654,7 @@ def _void(ctx: Ctx, dose: Dose, reason: str, voided_at: str, *, by_station_op: b
 
 def apply_void_dose(ctx: Ctx) -> Outcome:
     p = parse(VoidP, ctx.op.payload)
+    ctx.require_role("void_dose")
     dose = _require_dose(ctx)
     if not _void(ctx, dose, p.reason, p.voided_at, by_station_op=True):
         return "applied", {"noop": True, "already_voided": True}
@@ -656,6 +674,7 @@ def _flag_after_void(ctx: Ctx, dose: Dose, what: str, priority: str) -> str:
 
 def apply_end_observation(ctx: Ctx) -> Outcome:
     p = parse(ObserveP, ctx.op.payload)
+    ctx.require_role("end_observation")
     dose = _require_dose(ctx)
     if dose.observed_at:
         return "applied", {"noop": True}
@@ -680,6 +699,7 @@ def apply_end_observation(ctx: Ctx) -> Outcome:
 
 def apply_record_adverse_event(ctx: Ctx) -> Outcome:
     p = parse(AdverseP, ctx.op.payload)
+    ctx.require_role("record_adverse_event")
     ctx.require_entity(p.id)
     s = ctx.session
     if s.get(AdverseEvent, p.id) is not None:
@@ -688,6 +708,7 @@ def apply_record_adverse_event(ctx: Ctx) -> Outcome:
     if dose is None:
         raise Rejected("adverse_event.dose_unknown")
     ctx.require_in_scope(dose.person_id)
+    authz.same_actor("recorded_by", p.recorded_by, ctx.op.user_id or "")
     s.add(
         AdverseEvent(
             **p.model_dump(exclude={"person_id"}),
@@ -709,6 +730,7 @@ def apply_record_adverse_event(ctx: Ctx) -> Outcome:
 
 def apply_upsert_lot(ctx: Ctx) -> Outcome:
     p = parse(LotP, ctx.op.payload)
+    ctx.require_role("manage_lots")
     ctx.require_entity(p.id)
     ctx.require_own_site(p.site_code)
     lot = ctx.session.get(VaccineLot, p.id)
@@ -723,22 +745,43 @@ def apply_upsert_lot(ctx: Ctx) -> Outcome:
     return "applied", {}
 
 
+ELEVATED_ROLES = frozenset({"admin", "supervisor"})
+
+
 def apply_upsert_user(ctx: Ctx) -> Outcome:
     p = parse(UserP, ctx.op.payload)
     ctx.require_entity(p.id)
     ctx.require_own_site(p.site_code)
-    user = ctx.session.get(AppUser, p.id)
+    s = ctx.session
+    user = s.get(AppUser, p.id)
+    if user is not None:
+        ctx.require_own_site(user.site_code)
+    # A user changing only their own password needs no staff right (the station's
+    # change_password); anything else is staff management, and touching an admin
+    # or a supervisor (before or after) needs the right to manage those.
+    own_password = (
+        user is not None
+        and ctx.op.user_id == p.id
+        and (user.username, user.display_name, user.role, user.active)
+        == (p.username, p.display_name, p.role, p.active)
+    )
+    if own_password:
+        ctx.require_role()  # any role: an active user of this site
+    else:
+        ctx.require_role("manage_staff")
+        if p.role in ELEVATED_ROLES or (user is not None and user.role in ELEVATED_ROLES):
+            ctx.require_role("manage_admins")
     values = p.model_dump()
     if user is None:
         values["created_at"] = values["created_at"] or p.updated_at
-        ctx.session.add(AppUser(**values, version=0))
+        s.add(AppUser(**values, version=0))
     else:
-        ctx.require_own_site(user.site_code)
         values.pop("created_at")
         # The password hash travels so every station of the site can log the user in offline.
         for k, v in values.items():
             setattr(user, k, v)
-    ctx.session.flush()
+    s.flush()
+    authz.forget(s, p.id)
     ctx.fx.touch("app_user", p.id)
     return "applied", {}
 
@@ -757,11 +800,9 @@ ACTIONS_BY_KIND = {
 
 def apply_resolve_review(ctx: Ctx) -> Outcome:
     p = parse(ResolveP, ctx.op.payload)
+    ctx.require_role("resolve_review")
     s, fx = ctx.session, ctx.fx
-    params = dict(p.params or {})
-    params |= {
-        k: v for k, v in ctx.op.payload.items() if k not in ("review_id", "action", "params")
-    }
+    params = p.all_params()
     item = s.get(ReviewItem, p.review_id)
     if item is None:
         raise Rejected("review.unknown")
@@ -795,6 +836,8 @@ def apply_resolve_review(ctx: Ctx) -> Outcome:
             or to_id not in ids
         ):
             raise Rejected("review.bad_params", fields=["from_id", "to_id"])
+        for pid in sorted((from_id, to_id)):
+            lock_person(s, pid)
         src, dst = s.get(Person, from_id), s.get(Person, to_id)
         if src is None or dst is None or src.status != "active" or dst.status != "active":
             raise Rejected("review.stale")
@@ -822,8 +865,7 @@ def apply_resolve_review(ctx: Ctx) -> Outcome:
             or fld not in IDENTITY_FIELDS | CONTACT_FIELDS
         ):
             raise Rejected("review.stale")
-        value = cand.get("other")
-        _check_field_value(fld, value)
+        value = check_field_value(fld, cand.get("other"))
         _set_person_field(ctx, person, fld, value)
         effect = {"field": fld}
     item.status = "resolved"
@@ -875,49 +917,72 @@ def _stored(led: Ledgered) -> OpResult:
     )
 
 
-def apply_op(session: Session, station: Station, op: Op, *, now: str, skewed: bool) -> OpResult:
-    """Apply one op's effect (no ledger or order checks) and return its result.
+def apply_op(
+    session: Session,
+    station: Station,
+    op: Op,
+    *,
+    now: str,
+    skewed: bool,
+    numbering: Numbering,
+    trusted: bool = False,
+) -> tuple[OpResult, int | None]:
+    """Apply one op's effect (no ledger or order checks): its answer and first change row.
 
     The effect runs in a savepoint: a rejection, or a value the database refuses,
-    undoes the effect alone and the op is acked ``rejected``.
+    undoes the effect alone and the op is acked ``rejected``. The answer's
+    ``server_seq`` is filled in once the transaction's :class:`Numbering` is written.
+    ``trusted``: an op the hub makes itself (an import at the hub's CLI), no user checks.
     """
-    fx = Effects(session, op.op_id, now)
-    ctx = Ctx(session, station, op, fx, skewed)
+    fx = Effects(session, op.op_id, now, numbering)
+    ctx = Ctx(session, station, op, fx, skewed, trusted)
+    mark = len(numbering.changes)
     noted = counters.mark(session)  # the dose counters this op changes, undone with it
     try:
         with session.begin_nested():
             status, detail = APPLIERS[op.op_type](ctx)
             first = fx.flush()
     except Rejected as rej:
+        del numbering.changes[mark:]  # nothing of a refused op is numbered
         counters.rollback_to(session, noted)
-        return OpResult(op_id=op.op_id, status="rejected", reason=rej.reason, detail=rej.detail)
+        return OpResult(op_id=op.op_id, status="rejected", reason=rej.reason, detail=rej.detail), None
     except DataError:
+        del numbering.changes[mark:]
         counters.rollback_to(session, noted)
-        return OpResult(op_id=op.op_id, status="rejected", reason="payload.invalid", detail={})
+        return OpResult(op_id=op.op_id, status="rejected", reason="payload.invalid", detail={}), None
     # Did the op change its own entity? A losing edit (LWW lost, identity held) only
     # opens a review; the station must then keep the hub's row it already holds
     # rather than wait for a newer one that will never come.
     detail = dict(detail) | {"entity_changed": (op.entity_type, op.entity_id) in set(fx.touched)}
-    return OpResult(op_id=op.op_id, status=status, server_seq=first, detail=detail)  # type: ignore[arg-type]
+    return OpResult(op_id=op.op_id, status=status, detail=detail), first  # type: ignore[arg-type]
 
 
 def record_applied(
-    session: Session, station: Station, epoch: str, op: Op, digest: str, res: OpResult, now: str
+    numbering: Numbering,
+    station: Station,
+    epoch: str,
+    op: Op,
+    digest: str,
+    res: OpResult,
+    first: int | None,
+    now: str,
 ) -> Ledgered:
-    """The op's ``applied_op`` ledger row, in the caller's transaction (pushes, hub-origin ops, imports)."""
-    result = {"server_seq": res.server_seq, "reason": res.reason, "detail": res.detail}
-    session.add(
-        AppliedOp(
-            op_id=op.op_id,
-            station_id=station.id,
-            replica_epoch=epoch,
-            op_seq=op.op_seq,
-            op_type=op.op_type,
-            payload_sha256=digest,
-            status=res.status,
-            result=result,
-            received_at=now,
-        )
+    """The op's ``applied_op`` ledger row, written with the transaction's Numbering (pushes,
+    hub-origin ops, imports); its ``server_seq`` is filled in then."""
+    result = {"server_seq": None, "reason": res.reason, "detail": res.detail}
+    numbering.add_ledger(
+        {
+            "op_id": op.op_id,
+            "station_id": station.id,
+            "replica_epoch": epoch,
+            "op_seq": op.op_seq,
+            "op_type": op.op_type,
+            "payload_sha256": digest,
+            "status": res.status,
+            "result": result,
+            "received_at": now,
+        },
+        first,
     )
     return Ledgered(op.op_id, station.id, digest, res.status, result)
 
@@ -939,6 +1004,91 @@ def _ledger_rows(session: Session, op_ids: list[str]) -> dict[str, Ledgered]:
     return found
 
 
+def _str(v: Any) -> str | None:
+    return v if isinstance(v, str) and 0 < len(v) <= 64 else None
+
+
+def lock_rows(s: Session, ops: list[Op]) -> None:
+    """Lock, in one global order, the existing rows the push's ops may change (PostgreSQL).
+
+    Persons first (sorted by id, merge survivors included), then lots, users and
+    review items; the hub clock is taken last of all (:class:`Numbering`). Two
+    pushes touching the same people therefore queue instead of deadlocking
+    whatever their op order, and every read-then-write rule on a person (the
+    possible-duplicate dose check, merges) runs alone: two stations recording a
+    dose for the same person at the same moment are applied one after the other,
+    and the second sees the first. Registrations and doses change only under
+    their person's lock. SQLite needs none of this: a write transaction there
+    holds the whole database (``BEGIN IMMEDIATE``).
+    """
+    if s.get_bind().dialect.name != "postgresql":
+        return
+    persons: set[str] = set()
+    regs: set[str] = set()
+    doses: set[str] = set()
+    lots: set[str] = set()
+    users: set[str] = set()
+    reviews: set[str] = set()
+    for op in ops:
+        pl = op.payload
+        t = op.op_type
+        if t == "update_person":
+            persons.add(op.entity_id)
+        elif t in ("record_dose", "record_screening"):
+            persons.add(_str(pl.get("person_id")) or "")
+        elif t == "add_registration":
+            reg = pl.get("registration")
+            persons.add((_str(reg.get("person_id")) if isinstance(reg, dict) else None) or "")
+        elif t == "check_in":
+            regs.add(op.entity_id)
+        elif t in ("void_dose", "end_observation"):
+            doses.add(op.entity_id)
+        elif t == "record_adverse_event":
+            doses.add(_str(pl.get("dose_id")) or "")
+        elif t == "upsert_lot":
+            lots.add(op.entity_id)
+        elif t == "upsert_user":
+            users.add(op.entity_id)
+        elif t == "resolve_review":
+            reviews.add(_str(pl.get("review_id")) or "")
+    for ids, owned in ((regs, Registration), (doses, Dose)):
+        for chunk in in_chunks(sorted(ids - {""})):
+            persons.update(
+                s.execute(select(owned.person_id).where(owned.id.in_(chunk))).scalars()
+            )
+    persons.discard("")
+    for chunk in in_chunks(sorted(persons)):
+        persons.update(
+            s.execute(
+                select(PersonRedirect.to_id).where(PersonRedirect.from_id.in_(chunk))
+            ).scalars()
+        )
+    for column, ids in (
+        (Person.id, persons),
+        (VaccineLot.id, lots),
+        (AppUser.id, users),
+        (ReviewItem.id, reviews),
+    ):
+        for chunk in in_chunks(sorted(ids - {""})):
+            # ORDER BY with FOR UPDATE: PostgreSQL locks the rows in that order.
+            s.execute(select(column).where(column.in_(chunk)).order_by(column).with_for_update()).all()
+    s.info.setdefault("locked_persons", set()).update(persons)
+
+
+def lock_person(s: Session, person_id: str) -> None:
+    """Lock one person row (a merge survivor found during an op) unless already held."""
+    held: set[str] = s.info.setdefault("locked_persons", set())
+    if person_id in held or s.get_bind().dialect.name != "postgresql":
+        return
+    s.execute(select(Person.id).where(Person.id == person_id).with_for_update()).all()
+    held.add(person_id)
+
+
+# An op's answer until the push is numbered: an applier's result and its first change
+# row; a fast-path op's fresh ledger row; or a ledger row answering a retried op.
+Answer = tuple[OpResult, int | None] | tuple[str, Ledgered] | Ledgered
+
+
 def _run_push(
     s: Session,
     station_id: str,
@@ -955,26 +1105,31 @@ def _run_push(
     fast path (hub/fastpath.py) when their outcome is certain; every other op,
     and every op of a run the fast path declines, through :func:`apply_op` in
     its own savepoint after the buffered rows are written. Answers keep the ops'
-    order either way.
+    order either way. Locks are taken in one order: the station row, the
+    replica row, the rows the ops touch (:func:`lock_rows`), the hub clock last
+    (:meth:`Numbering.write`).
     """
+    s.info["locked_persons"] = set()
+    numbering = Numbering()
     station = s.get(Station, station_id)
     assert station is not None
     if skew_ms is not None:
-        note_clock_skew(s, station, skew_ms, now=now)
+        note_clock_skew(s, station, skew_ms, now=now, numbering=numbering)
     skewed = station.clock_skew_ms is not None and abs(station.clock_skew_ms) > SKEW_TOLERANCE_MS
     epoch = req.replica_epoch
     # Lock the replica row so two pushes of one replica take turns (PostgreSQL).
     rep = s.get(Replica, (station_id, epoch), with_for_update=True)
+    lock_rows(s, ops)
     ledger = _ledger_rows(s, [op.op_id for op in ops])
     runs = fast_runs(ops) if fast else [False] * len(ops)
-    results: list[OpResult | None] = []
+    results: list[Answer | None] = []
     run: FastRun | None = None  # the look-ups and buffers of the current run
 
     def flush_run() -> None:
         nonlocal run
         if run is not None:
-            for index, res, led in run.flush():
-                results[index] = res
+            for index, _first, led in run.flush():
+                results[index] = ("fresh", led)
                 ledger[led.op_id] = led
             run = None
 
@@ -991,9 +1146,9 @@ def _run_push(
                 rep.next_op_seq += 1
             if led.payload_sha256 != digest or led.station_id != station_id:
                 # An op id belongs to the station that made it, with the payload it had.
-                results.append(OpResult(op_id=op.op_id, status="rejected", reason="op.id_reused"))
+                results.append((OpResult(op_id=op.op_id, status="rejected", reason="op.id_reused"), None))
             else:
-                results.append(_stored(led))
+                results.append(led)
             continue
         if rep is None:
             # A new replica (first contact, or a restored backup's new epoch) starts where it starts.
@@ -1015,24 +1170,49 @@ def _run_push(
                 end = i
                 while end < len(ops) and runs[end]:
                     end += 1
-                run = FastRun(s, station.site_code, station_id, epoch, now)
+                run = FastRun(s, station.site_code, station_id, epoch, now, numbering)
                 run.load(ops[i:end])
             done = run.try_apply(i, op, digest)
         if not done:
             flush_run()
-            res = apply_op(s, station, op, now=now, skewed=skewed)
-            ledger[op.op_id] = record_applied(s, station, epoch, op, digest, res, now)
-            results[i] = res
+            res, first = apply_op(s, station, op, now=now, skewed=skewed, numbering=numbering)
+            ledger[op.op_id] = record_applied(numbering, station, epoch, op, digest, res, first, now)
+            results[i] = (res, first)
         rep.next_op_seq = op.op_seq + 1
         if run is not None and (i + 1 >= len(ops) or not runs[i + 1]):
             flush_run()  # the run ends here
     flush_run()
-    answered = [r for r in results if r is not None]
+    # The dose counters move in this same transaction (hub/counters.py), before the
+    # clock: their rows are taken in sorted order, the hub clock after everything.
+    counters.flush(s, station_id=station_id, answered=len(results))
+    numbering.write(s)  # the hub clock: the transaction's last lock
+    answered = [_answer(r, numbering) for r in results if r is not None]
     assert len(answered) == len(results)
-    # The dose counters move in this same transaction (hub/counters.py).
-    counters.flush(s, station_id=station_id, answered=len(answered))
     expected = rep.next_op_seq if rep is not None else (ops[0].op_seq if ops else 1)
     return answered, expected
+
+
+def _answer(a: Answer, numbering: Numbering) -> OpResult:
+    if isinstance(a, Ledgered):
+        return _stored(a)
+    first_item, second = a
+    if isinstance(first_item, str):  # ("fresh", led): a fast-path op, its ledger row numbered
+        assert isinstance(second, Ledgered)
+        r = second.result
+        return OpResult.model_construct(
+            op_id=second.op_id, status="applied", server_seq=r["server_seq"], reason=None, detail=r["detail"]
+        )
+    assert isinstance(first_item, OpResult) and not isinstance(second, Ledgered)
+    if second is None:
+        return first_item
+    # Built without validating again: the fields are the validated result's.
+    return OpResult.model_construct(
+        op_id=first_item.op_id,
+        status=first_item.status,
+        server_seq=numbering.seq(second),
+        reason=first_item.reason,
+        detail=first_item.detail,
+    )
 
 
 def process_push(
@@ -1051,7 +1231,9 @@ def process_push(
     (e.g. ``replica.regressed``) leaves none of it applied, so the station simply
     sends the same op ids again. If the database refuses a row the fast path
     buffered, the whole push runs again op by op (``fast=False``), where each
-    op's savepoint turns such a refusal into that op's rejection.
+    op's savepoint turns such a refusal into that op's rejection; a person
+    inserted with an ID number another push has just committed (the unique
+    ``person.id_key``) comes back here too, and the op-by-op run merges it.
 
     ``skew_ms`` (station clock minus hub clock, measured on this request) is
     stored in the same transaction (:func:`note_clock_skew`).
@@ -1096,26 +1278,32 @@ def hub_origin_op(
     )
 
     def run(s: Session) -> OpResult:
+        s.info["locked_persons"] = set()
+        numbering = Numbering()
         station = s.get(Station, station_id)
         assert station is not None
+        lock_rows(s, [op])
         item = s.get(ReviewItem, review_id)
         if item is None or station.site_code not in item.site_codes:
             raise HubError(404, "review.not_found", "no such review item for this site")
-        res = apply_op(s, station, op, now=now, skewed=False)
-        record_applied(s, station, "hub", op, payload_hash(op), res, now)
-        counters.flush(s)
-        return res
+        res, first = apply_op(s, station, op, now=now, skewed=False, numbering=numbering)
+        record_applied(numbering, station, "hub", op, payload_hash(op), res, first, now)
+        counters.flush(s)  # the dose counters, before the clock: the clock is the last lock
+        numbering.write(s)
+        return _answer((res, first), numbering)
 
     return db.run_write(run)
 
 
-def note_clock_skew(s: Session, station: Station, skew_ms: int, *, now: str) -> None:
+def note_clock_skew(
+    s: Session, station: Station, skew_ms: int, *, now: str, numbering: Numbering
+) -> None:
     """Store the measured skew; open one ``clock_skew`` review the first time it is too large."""
     station.clock_skew_ms = skew_ms
     station.last_seen = now
     if abs(skew_ms) > SKEW_TOLERANCE_MS and not station.skew_flagged:
         station.skew_flagged = 1
-        fx = Effects(s, None, now)
+        fx = Effects(s, None, now, numbering)
         fx.review(
             "clock_skew",
             "low",

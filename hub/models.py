@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # station_day rows where a station may still owe doses or hold unsent voids (hub/counters.py).
@@ -71,7 +71,8 @@ class Station(Base):
     clock_skew_ms: Mapped[int | None] = mapped_column(BigInteger)
     # Set once a clock_skew review item exists, so a skewed station is flagged once.
     skew_flagged: Mapped[int] = mapped_column(Integer, default=0)
-    # When it was revoked (0005): its last tally still counts, marked revoked.
+    # When it was revoked (0005): its last tally still counts, marked revoked. A revocation
+    # is permanent: re-enrolling does not lift it, only `station unrevoke` (issue 11).
     revoked_at: Mapped[str | None] = mapped_column(TS)
 
 
@@ -178,6 +179,42 @@ class ReviewSite(Base):
     __tablename__ = "review_site"
     review_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     site_code: Mapped[str] = mapped_column(SITE, primary_key=True)
+
+
+class LookupAudit(Base):
+    """Every person look-up by ID number (0006): who asked, when, what was found.
+
+    The ID number itself is not stored (it is personal data, and the space of
+    valid numbers is small enough to reverse any hash of it); the person found
+    is, so "who looked this person up" has an answer. Also the rate limit's log.
+    """
+
+    __tablename__ = "lookup_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(String(36))
+    site_code: Mapped[str] = mapped_column(SITE)
+    at: Mapped[str] = mapped_column(TS)
+    outcome: Mapped[str] = mapped_column(String(12))  # found | not_found | limited
+    person_id: Mapped[str | None] = mapped_column(ID)
+
+    __table_args__ = (Index("ix_lookup_audit_station_at", "station_id", "at"),)
+
+
+class LoginGuard(Base):
+    """Failed dashboard logins per username, known or not (0006).
+
+    Keyed by an HMAC of the typed username, so an unknown name locks exactly as
+    a real one does (no user enumeration) and a password typed into the
+    username box is never stored.
+    """
+
+    __tablename__ = "login_guard"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[str | None] = mapped_column(TS)
+    updated_at: Mapped[str] = mapped_column(TS)
+
+    __table_args__ = (Index("ix_login_guard_updated_at", "updated_at"),)
 
 
 class StationTally(Base):
@@ -295,8 +332,6 @@ class DashboardUser(Base):
     role: Mapped[str] = mapped_column(String(10))  # province | district
     scope_code: Mapped[str] = mapped_column(String(16))  # province code or site.area_code
     active: Mapped[int] = mapped_column(Integer, default=1)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[str | None] = mapped_column(TS)
     created_at: Mapped[str] = mapped_column(TS)
     last_login_at: Mapped[str | None] = mapped_column(TS)
 
@@ -345,11 +380,20 @@ class Person(Base):
     status: Mapped[str] = mapped_column(String(10), default="active")
     consent_at: Mapped[str | None] = mapped_column(TS)
     origin_site: Mapped[str] = mapped_column(SITE)
+    # Hub-only (0006): the ID number this person holds as *the* active person with it,
+    # under a unique index, so two pushes registering the same new number at once
+    # cannot both create an active person (the loser retries and merges). NULL for
+    # merged persons, persons without a number, and a person a supervisor kept
+    # apart from the holder of the same number (unmerge, take_value).
+    id_key: Mapped[str | None] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[str] = mapped_column(TS)
     updated_at: Mapped[str] = mapped_column(TS)
 
-    __table_args__ = (Index("ix_hub_person_dup", "name_fold", "birth"),)
+    __table_args__ = (
+        Index("ix_hub_person_dup", "name_fold", "birth"),
+        UniqueConstraint("id_key", name="uq_person_id_key"),
+    )
 
 
 class Registration(Base):
@@ -490,6 +534,6 @@ DOMAIN_MODELS: dict[str, type[Base]] = {
 }
 
 # Hub bookkeeping that must never reach a station (not station columns).
-HUB_ONLY_COLUMNS = frozenset({"merged_from"})
+HUB_ONLY_COLUMNS = frozenset({"merged_from", "id_key"})
 # person_redirect has no version column at the station: its row version rides on the Change only.
 STATION_LACKS = {"person_redirect": frozenset({"version"})}

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from pydantic import ValidationError
+from sqlalchemy import Text, cast, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from hub.db import Database, hub_epoch
-from hub.effects import review_data, row_data
+from hub.effects import review_data
 from hub.errors import HubError
 from hub.fastpath import echo_key
 from hub.models import (
@@ -25,6 +26,7 @@ from hub.models import (
     Dose,
     EnrollmentCode,
     HubAudit,
+    LookupAudit,
     Person,
     ReviewItem,
     ReviewSite,
@@ -32,13 +34,17 @@ from hub.models import (
     Station,
 )
 from sync.protocol import (
+    MAX_PULL_BYTES,
     Change,
     EnrollRequest,
     EnrollResponse,
+    LookupDose,
+    LookupPerson,
     PersonLookupResponse,
     PullResponse,
     SiteSummary,
     TallyRequest,
+    parse_timestamp,
     tally_signature_with_key,
     token_hash,
 )
@@ -56,14 +62,14 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
-def parse_ts(raw: str) -> datetime | None:
-    try:
-        dt = datetime.fromisoformat(raw)
-    except (TypeError, ValueError):
-        return None
-    if dt.tzinfo is None:
-        return None  # a clock reading without offset cannot be compared honestly
-    return dt
+def parse_ts(raw: object) -> datetime | None:
+    """A stored or sent timestamp, or None when it is not one a reader can use.
+
+    Readers (dashboard, report, site summary) call this on whatever is stored, also
+    values stored before the wire was bounded: a clock reading without an offset,
+    year 0001 or 9999, or text gives None (shown as unknown), never an exception.
+    """
+    return parse_timestamp(raw) if isinstance(raw, str) else None
 
 
 def normalise_code(code: str) -> str:
@@ -117,8 +123,10 @@ def list_stations(db: Database) -> list[dict[str, Any]]:
 def revoke_station(
     db: Database, station_id: str, *, actor: str = "cli", reason: str | None = None, now: datetime | None = None
 ) -> None:
-    """Revoke a lost or stolen laptop. Its last tally keeps counting, marked revoked, until
-    its doses arrive or a supervisor writes them off (hub/counters.py); audited."""
+    """Revoke a lost or stolen laptop: its token is refused from now on, and re-enrolling
+    does not lift it (only :func:`unrevoke_station`). Its last tally keeps counting,
+    marked revoked, until its doses arrive or a supervisor writes them off
+    (hub/counters.py); audited."""
     from hub import counters
 
     when = now or datetime.now(UTC)
@@ -138,6 +146,29 @@ def revoke_station(
             {"site_code": st.site_code, "reason": (reason or "")[:500]},
             when,
         )
+
+
+def unrevoke_station(
+    db: Database, station_id: str, *, actor: str = "cli", now: datetime | None = None
+) -> None:
+    """Lift a revocation (an administrator's explicit decision, audited): the station may
+    enroll again with a fresh one-time code. Its old token stays dead: the laptop was
+    revoked for a reason (stolen, lost, misused), so whoever held that token keeps nothing."""
+    from hub import counters
+
+    when = now or datetime.now(UTC)
+    with db.write() as s:
+        st = s.get(Station, station_id)
+        if st is None:
+            raise HubError(404, "station.not_found", "no such station")
+        if st.revoked:
+            st.revoked = 0
+            st.revoked_at = None
+            st.token_hash = token_hash(secrets.token_urlsafe(32))  # nobody holds this one
+            counters.audit(
+                s, counters.clean_actor(actor), "unrevoke_station", st.id,
+                {"site_code": st.site_code}, when,
+            )
 
 
 # ---- enrollment and auth -------------------------------------------------------------
@@ -161,6 +192,10 @@ def enroll(db: Database, req: EnrollRequest, *, now: datetime) -> EnrollResponse
         if existing is not None and existing.site_code != site.code:
             # A laptop moves between sites only by a fresh install: its data belong to one site.
             raise HubError(409, "enroll.other_site", "this station is enrolled at another site")
+        if existing is not None and existing.revoked:
+            # A revocation is permanent until an administrator lifts it (station unrevoke);
+            # the code is not used up.
+            raise HubError(403, "enroll.revoked", "this station was revoked at the hub")
         code.used_at = iso(now)
         code.used_by = req.station_id
         if existing is None:
@@ -176,9 +211,8 @@ def enroll(db: Database, req: EnrollRequest, *, now: datetime) -> EnrollResponse
                 )
             )
         else:
-            # Re-enrolling (a reinstalled laptop) replaces the token and lifts a revocation.
+            # Re-enrolling (a reinstalled laptop) replaces the token.
             existing.token_hash = token_hash(token)
-            existing.revoked = 0
             existing.name = req.station_name or existing.name
         epoch = hub_epoch(s)
     log.info("station enrolled at site %s", site.code)
@@ -235,7 +269,13 @@ def touch_station(db: Database, station_id: str, *, now: datetime) -> None:
 
 
 def pull(
-    db: Database, caller: Caller, cursor: int, limit: int, replica_epoch: str | None = None
+    db: Database,
+    caller: Caller,
+    cursor: int,
+    limit: int,
+    replica_epoch: str | None = None,
+    *,
+    max_bytes: int = MAX_PULL_BYTES,
 ) -> PullResponse:
     with db.read() as s:
         # The committed head first, then rows at or below it: every number below the
@@ -254,21 +294,27 @@ def pull(
             if replica_epoch
             else []
         )
-        rows = list(
-            s.execute(
-                select(ChangeLog)
-                .where(
-                    ChangeLog.scope == caller.site_code,
-                    ChangeLog.server_seq > cursor,
-                    ChangeLog.server_seq <= head,
-                    *echo_filter,
-                )
-                .order_by(ChangeLog.server_seq)
-                .limit(limit + 1)
-            ).scalars()
-        )
-    has_more = len(rows) > limit
-    rows = rows[:limit]
+        found = s.execute(
+            select(ChangeLog, func.length(cast(ChangeLog.data, Text)))
+            .where(
+                ChangeLog.scope == caller.site_code,
+                ChangeLog.server_seq > cursor,
+                ChangeLog.server_seq <= head,
+                *echo_filter,
+            )
+            .order_by(ChangeLog.server_seq)
+            .limit(limit + 1)
+        ).all()
+    # The page ends at ``limit`` rows or once the rows' data reach max_bytes (at
+    # least one row: a single large row still moves the cursor).
+    rows: list[ChangeLog] = []
+    size = 0
+    for row, length in found:
+        if len(rows) >= limit or (rows and size + int(length or 0) > max_bytes):
+            break
+        rows.append(row)
+        size += int(length or 0)
+    has_more = len(found) > len(rows)
     changes = [
         Change(
             server_seq=r.server_seq,
@@ -368,24 +414,96 @@ def all_site_codes(db: Database) -> list[str]:
 # ---- lookups and reviews -------------------------------------------------------------
 
 
-def lookup_by_id_number(db: Database, id_number: str) -> PersonLookupResponse:
-    with db.read() as s:
-        person = s.execute(
-            select(Person)
-            .where(Person.id_number == id_number, Person.status == "active")
-            .order_by(Person.created_at, Person.id)
-            .limit(1)
-        ).scalar()
+# Person look-ups by ID number: per station, at most LOOKUP_LIMIT in any LOOKUP_WINDOW_S.
+# A reception desk checks one walk-in at a time (a busy one: a couple a minute);
+# three times that still lets a desk work, and stops a station from walking the
+# province's ID numbers.
+LOOKUP_LIMIT = 60
+LOOKUP_WINDOW_S = 600
+
+
+def lookup_by_id_number(
+    db: Database,
+    caller: Caller,
+    id_number: str,
+    *,
+    now: datetime,
+    limit: int = LOOKUP_LIMIT,
+    window_s: int = LOOKUP_WINDOW_S,
+) -> PersonLookupResponse:
+    """The active person holding ``id_number`` anywhere, as much as a desk needs, audited.
+
+    Rate-limited per station (``429 lookup.rate_limited``); every look-up, served or
+    refused, is written to ``lookup_audit`` with the station, the time and the person
+    found (never the number). The answer holds the name, birth year and sex (to tell
+    whether it is the person at the desk) and the valid doses (vaccine, number, kind,
+    day, site: to give the right next dose). No contact data, address, ID numbers,
+    lots or staff.
+    """
+
+    def run(s: Session) -> PersonLookupResponse | int:
+        # The station row's lock makes one station's look-ups take turns, so the count
+        # below is exact under concurrency (a read-then-write rule).
+        s.execute(select(Station.id).where(Station.id == caller.station_id).with_for_update()).all()
+        since = iso(now - timedelta(seconds=window_s))
+        used = int(
+            s.execute(
+                select(func.count())
+                .select_from(LookupAudit)
+                .where(
+                    LookupAudit.station_id == caller.station_id,
+                    LookupAudit.at > since,
+                    LookupAudit.outcome != "limited",
+                )
+            ).scalar_one()
+        )
+        audit = LookupAudit(
+            station_id=caller.station_id, site_code=caller.site_code, at=iso(now), outcome="limited"
+        )
+        s.add(audit)
+        if used >= limit:
+            return window_s
+        person = s.execute(select(Person).where(Person.id_key == id_number)).scalar()
         if person is None:
+            audit.outcome = "not_found"
             return PersonLookupResponse(found=False)
+        audit.outcome = "found"
+        audit.person_id = person.id
         doses = s.execute(
-            select(Dose).where(Dose.person_id == person.id).order_by(Dose.administered_at)
+            select(Dose)
+            .where(Dose.person_id == person.id, Dose.voided == 0)
+            .order_by(Dose.day, Dose.id)
         ).scalars()
         return PersonLookupResponse(
             found=True,
-            person=row_data("person", person),
-            doses=[row_data("dose", d) for d in doses],
+            person=LookupPerson(
+                full_name=person.full_name, birth_year=person.birth_year, sex=person.sex
+            ),
+            doses=[
+                LookupDose(
+                    vaccine_code=d.vaccine_code,
+                    dose_number=d.dose_number,
+                    kind=d.kind,
+                    day=d.day,
+                    site_code=d.site_code,
+                    source=d.source,
+                )
+                for d in doses
+            ],
         )
+
+    out = db.run_write(run)
+    if isinstance(out, int):
+        log.warning("person look-ups of a station at site %s over the limit", caller.site_code)
+        raise HubError(
+            429,
+            "lookup.rate_limited",
+            f"at most {limit} look-ups per {window_s} s per station",
+            limit=limit,
+            window_s=window_s,
+            retry_after_s=max(1, window_s // 10),
+        )
+    return out
 
 
 def list_reviews(db: Database, site_code: str | None, status: str | None) -> list[ReviewItemModel]:
@@ -397,7 +515,15 @@ def list_reviews(db: Database, site_code: str | None, status: str | None) -> lis
             )
         if status is not None:
             q = q.where(ReviewItem.status == status)
-        return [ReviewItemModel.model_validate(review_data(r)) for r in s.execute(q).scalars()]
+        out: list[ReviewItemModel] = []
+        for r in s.execute(q).scalars():
+            try:
+                out.append(ReviewItemModel.model_validate(review_data(r)))
+            except (ValidationError, TypeError, ValueError):
+                # A row no reader can show (stored by an older hub): listed by id alone in the
+                # log rather than failing the whole list.
+                log.warning("review item %s cannot be listed", r.id)
+        return out
 
 
 def review_session_check(s: Session, review_id: str, site_code: str) -> ReviewItem:

@@ -15,9 +15,10 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from typing import Any, Literal
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 PROTOCOL_VERSION = 1
 MIN_PROTOCOL_VERSION = 1
@@ -28,6 +29,85 @@ MAX_OPS_PER_PUSH = 1000
 MAX_PULL_LIMIT = 2000
 # A long-poll pull waits at most this long for a change (below common proxy idle limits).
 MAX_PULL_WAIT_S = 30
+# A pull page also stops once its rows' data reach this many bytes (JSON), so a
+# page of large rows (review items, long screening answers) stays small enough
+# for a slow line; at least one row is always sent.
+MAX_PULL_BYTES = 1024 * 1024
+
+# ---- bounded values: every timestamp, date and id on the wire is parsed here ---------
+
+# Wall-clock years a record can carry. Far wider than any campaign, narrow enough
+# that no reader's date arithmetic (time zones, ages) can overflow on a stored value.
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+MAX_INT = 2**62  # PostgreSQL BIGINT holds 2**63-1; anything near it is garbage, not data
+
+
+def parse_timestamp(raw: str) -> datetime | None:
+    """An ISO 8601 timestamp with an offset, years MIN_YEAR..MAX_YEAR; None otherwise.
+
+    Also the readers' parse: a stored value that fails it is shown as unknown,
+    never raised on.
+    """
+    if not isinstance(raw, str) or len(raw) > 40:
+        return None
+    try:
+        dt = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    if dt.tzinfo is None or not MIN_YEAR <= dt.year <= MAX_YEAR:
+        return None
+    try:
+        dt.astimezone(UTC)  # an offset can still push a boundary year out of range
+    except (OverflowError, ValueError):
+        return None
+    return dt
+
+
+def parse_day(raw: str, *, min_year: int = MIN_YEAR) -> date | None:
+    """A calendar day ``YYYY-MM-DD`` (a real one: no 2026-13-45), years min_year..MAX_YEAR."""
+    if not isinstance(raw, str) or len(raw) != 10 or raw[4] != "-" or raw[7] != "-":
+        return None
+    try:
+        d = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return d if min_year <= d.year <= MAX_YEAR else None
+
+
+def _timestamp(v: str) -> str:
+    # parse_timestamp without its overflow check: years MIN_YEAR..MAX_YEAR cannot overflow
+    # (every op carries timestamps: this runs thousands of times per push).
+    try:
+        dt = datetime.fromisoformat(v)
+    except ValueError:
+        dt = None
+    if dt is None or dt.tzinfo is None or not MIN_YEAR <= dt.year <= MAX_YEAR:
+        raise ValueError(f"an ISO 8601 timestamp with an offset, years {MIN_YEAR}-{MAX_YEAR}")
+    return v
+
+
+def _day(v: str) -> str:
+    if parse_day(v) is None:
+        raise ValueError(f"a calendar day YYYY-MM-DD, years {MIN_YEAR}-{MAX_YEAR}")
+    return v
+
+
+#: A timestamp: ISO 8601 with an offset, years 2000-2100 (kept as sent).
+Timestamp = Annotated[str, StringConstraints(max_length=40), AfterValidator(_timestamp)]
+#: A calendar day YYYY-MM-DD, years 2000-2100.
+Day = Annotated[str, StringConstraints(min_length=10, max_length=10), AfterValidator(_day)]
+#: Ids made by stations (UUIDs; natural-key UUIDs): letters, digits, '-', '_', '.', ':'.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+Ident = Annotated[str, StringConstraints(min_length=1, max_length=36, pattern=ID_PATTERN)]
+#: A station's install id or an op id: a UUID.
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+Uuid = Annotated[str, StringConstraints(min_length=36, max_length=36, pattern=UUID_PATTERN)]
+#: A replica epoch (a UUID at real stations; any short token is accepted).
+Epoch = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
+SiteCode = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
+VaccineCode = Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
 
 OpType = Literal[
     "register_person",
@@ -75,9 +155,9 @@ class ErrorBody(_Model):
 
 
 class EnrollRequest(_Model):
-    protocol_version: int = PROTOCOL_VERSION
+    protocol_version: int = Field(default=PROTOCOL_VERSION, ge=0, le=1000)
     code: str = Field(min_length=6, max_length=64, description="one-time enrollment code")
-    station_id: str = Field(min_length=36, max_length=36, description="the station's install id (UUID)")
+    station_id: Uuid = Field(description="the station's install id (UUID)")
     station_name: str = Field(default="", max_length=100)
 
 
@@ -94,25 +174,27 @@ class EnrollResponse(_Model):
 
 
 class Op(_Model):
-    op_id: str = Field(min_length=36, max_length=36)
-    op_seq: int = Field(ge=1)
+    op_id: Uuid
+    op_seq: int = Field(ge=1, le=MAX_INT)
     op_type: OpType
-    op_version: int = Field(default=1, ge=1)
+    op_version: int = Field(default=1, ge=1, le=1000)
     entity_type: EntityType
-    entity_id: str = Field(min_length=1, max_length=64)
-    base_version: int | None = None
-    payload: dict[str, Any]
-    hlc: str = Field(max_length=32)
-    recorded_at: str = Field(max_length=40)
-    user_id: str | None = Field(default=None, max_length=36)
+    entity_id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
+    base_version: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    payload: dict[str, Any] = Field(max_length=64, description="checked per op type at the hub")
+    # station.clock.HLC: 13 digits of wall milliseconds, a counter of 5 digits (more after
+    # long clock jumps back); empty for ops the hub makes itself.
+    hlc: str = Field(max_length=32, pattern=r"^([0-9]{13}-[0-9]{5,9})?$")
+    recorded_at: Timestamp
+    user_id: Ident | None = None
 
 
 class PushRequest(_Model):
-    protocol_version: int = PROTOCOL_VERSION
-    station_id: str
-    replica_epoch: str
-    schema_version: str = Field(max_length=16, description="the station's database schema revision")
-    sent_at: str = Field(description="the station's wall clock when sending (skew measurement)")
+    protocol_version: int = Field(default=PROTOCOL_VERSION, ge=0, le=1000)
+    station_id: Uuid
+    replica_epoch: Epoch
+    schema_version: str = Field(max_length=16, pattern=r"^[A-Za-z0-9._-]*$", description="the station's database schema revision")
+    sent_at: Timestamp = Field(description="the station's wall clock when sending (skew measurement)")
     ops: list[Op] = Field(max_length=MAX_OPS_PER_PUSH)
 
 
@@ -159,6 +241,7 @@ class PullResponse(_Model):
 
 # Counts are bounded at the edge: a day of one station never holds a million doses.
 MAX_TALLY_COUNT = 1_000_000
+TallyCount = Annotated[int, Field(ge=0, le=MAX_TALLY_COUNT)]
 
 
 class TallyRow(_Model):
@@ -170,23 +253,17 @@ class TallyRow(_Model):
     the valid counts and skips its cross-check for that station.
     """
 
-    day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
-    vaccine_code: str = Field(max_length=16)
+    day: Day
+    vaccine_code: VaccineCode
     lot_number: str | None = Field(default=None, max_length=32)
-    entered: int = Field(ge=0, le=MAX_TALLY_COUNT, description="valid doses this station entered")
-    pending: int = Field(
-        ge=0, le=MAX_TALLY_COUNT, description="of which the hub has not answered the op yet"
-    )
-    acknowledged: int = Field(ge=0, le=MAX_TALLY_COUNT, description="of which the hub accepted")
-    all_entered: int | None = Field(
-        default=None, ge=0, le=MAX_TALLY_COUNT, description="entered here, voided ones included"
-    )
-    all_pending: int | None = Field(default=None, ge=0, le=MAX_TALLY_COUNT)
-    all_acknowledged: int | None = Field(default=None, ge=0, le=MAX_TALLY_COUNT)
-    voids_unsent: int | None = Field(
+    entered: TallyCount = Field(description="valid doses this station entered")
+    pending: TallyCount = Field(description="of which the hub has not answered the op yet")
+    acknowledged: TallyCount = Field(description="of which the hub accepted")
+    all_entered: TallyCount | None = Field(default=None, description="entered here, voided ones included")
+    all_pending: TallyCount | None = None
+    all_acknowledged: TallyCount | None = None
+    voids_unsent: TallyCount | None = Field(
         default=None,
-        ge=0,
-        le=MAX_TALLY_COUNT,
         description="doses of this site the hub holds that this station voided, void not yet answered",
     )
 
@@ -197,19 +274,18 @@ _TALLY_ROW_OPTIONAL = ("all_entered", "all_pending", "all_acknowledged", "voids_
 
 
 class TallyRequest(_Model):
-    protocol_version: int = PROTOCOL_VERSION
-    station_id: str
-    generated_at: str = Field(max_length=40)
+    protocol_version: int = Field(default=PROTOCOL_VERSION, ge=0, le=1000)
+    station_id: Uuid
+    generated_at: Timestamp
     rows: list[TallyRow] = Field(max_length=5000)
-    outbox_pending: int = Field(ge=0)
-    oldest_pending_at: str | None = Field(default=None, max_length=40)
-    replica_epoch: str | None = Field(
+    outbox_pending: Count
+    oldest_pending_at: Timestamp | None = None
+    replica_epoch: Epoch | None = Field(
         default=None,
-        max_length=64,
         description="the station's replica epoch: a new one (a restored backup) freezes what "
         "the previous one still owed",
     )
-    signature: str = Field(description="hex HMAC-SHA256 of the canonical rows, keyed with the token hash: see tally_signature()")
+    signature: str = Field(pattern=r"^[0-9a-fA-F]{64}$", description="hex HMAC-SHA256 of the canonical rows, keyed with the token hash: see tally_signature()")
 
 
 def token_hash(token: str) -> str:
@@ -272,10 +348,29 @@ class SiteSummary(_Model):
 # ---- lookup, reviews, health ---------------------------------------------------------
 
 
+class LookupPerson(_Model):
+    """What a desk needs to recognise the person in front of it (see docs/protocol.md)."""
+
+    full_name: str
+    birth_year: int
+    sex: str | None
+
+
+class LookupDose(_Model):
+    """A valid dose given anywhere: enough to pick the right next dose, nothing more."""
+
+    vaccine_code: str
+    dose_number: int
+    kind: str
+    day: str
+    site_code: str
+    source: str
+
+
 class PersonLookupResponse(_Model):
     found: bool
-    person: dict[str, Any] | None = None
-    doses: list[dict[str, Any]] = Field(default_factory=list)
+    person: LookupPerson | None = None
+    doses: list[LookupDose] = Field(default_factory=list)
 
 
 class ReviewItem(_Model):
@@ -305,17 +400,29 @@ class ReviewList(_Model):
 ResolveAction = Literal["void_dose", "keep_both", "merge", "unmerge", "keep_current", "take_value"]
 
 
+class ResolveParams(_Model):
+    """The parameters a resolution may carry (each action reads its own)."""
+
+    dose_id: Ident | None = None
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
+    from_id: Ident | None = None
+    to_id: Ident | None = None
+    field: str | None = Field(default=None, max_length=32, pattern=r"^[a-z_]+$")
+
+
 class ResolveRequest(_Model):
     """Body of ``POST /reviews/{id}/resolve``: the hub turns it into a ``resolve_review`` op.
 
     ``params`` depend on the action: ``void_dose`` {"dose_id", "reason"};
     ``merge`` {"from_id", "to_id"} (defaults from the review's candidates);
     ``take_value`` {"field"} (takes the review's other value); others none.
+    ``user_id`` is the supervisor resolving it: a user of the station's site
+    allowed to resolve reviews (else the resolution is ``rejected``).
     """
 
     action: ResolveAction
-    params: dict[str, Any] = Field(default_factory=dict)
-    user_id: str | None = Field(default=None, max_length=36)
+    params: ResolveParams = Field(default_factory=ResolveParams)
+    user_id: Ident | None = None
 
 
 class Health(_Model):

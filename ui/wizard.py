@@ -428,6 +428,8 @@ class SetupWizard(QWidget):
             "enroll.other_site": self.tr("This laptop is enrolled at another site. Ask for a code for that site."),
             "enroll.site_mismatch": self.tr(
                 "This station belongs to another site than the code. Ask for a code for its site."),
+            "enroll.revoked": self.tr(
+                "This station was revoked at the hub. Ask the hub admin to lift the revocation."),
         }
         if code in texts:
             return texts[code]

@@ -5,8 +5,13 @@ opens the sync API, and a station token never opens the dashboard.
 
 * Passwords are argon2id hashes (``argon2-cffi``), verified outside any write
   transaction so a slow hash never holds the database's write lock.
-* After :data:`MAX_FAILURES` wrong passwords in a row an account is locked for
-  :data:`LOCK_MINUTES`; while locked even the right password is refused.
+* After :data:`MAX_FAILURES` wrong passwords in a row a username is locked for
+  :data:`LOCK_MINUTES`; while locked even the right password is refused. The
+  count is kept per *typed* username (``login_guard``, keyed by an HMAC of it),
+  known or not, so an unknown name answers exactly as a real one does (no user
+  enumeration). Each attempt is counted *before* its password is checked, in a
+  transaction holding the guard row's lock: concurrent guesses get at most
+  :data:`MAX_FAILURES` password checks, never more.
 * A session is a random id; the hub stores only its SHA-256, so a database
   dump opens no session. The cookie carries the id with an HMAC under the
   ``dashboard_secret`` kept in ``hub_meta`` (shared by every hub process).
@@ -26,11 +31,12 @@ from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, or_, select, text
+from sqlalchemy.orm import Session
 
 from hub.db import Database
 from hub.errors import HubError
-from hub.models import DashboardSession, DashboardUser
+from hub.models import DashboardSession, DashboardUser, LoginGuard
 from hub.service import iso, parse_ts
 
 log = logging.getLogger(__name__)
@@ -131,7 +137,6 @@ def add_user(db: Database, username: str, password: str, scope: Scope, *, now: d
             role=scope.role,
             scope_code=scope.code,
             active=1,
-            failed_logins=0,
             created_at=iso(now),
         )
         s.add(user)
@@ -139,19 +144,40 @@ def add_user(db: Database, username: str, password: str, scope: Scope, *, now: d
         return int(user.id)
 
 
-def list_users(db: Database) -> list[dict[str, object]]:
+def list_users(db: Database, *, now: datetime | None = None) -> list[dict[str, object]]:
+    secret = load_secret(db)
     with db.read() as s:
-        rows = s.execute(select(DashboardUser).order_by(DashboardUser.username)).scalars()
-        return [
+        rows = list(s.execute(select(DashboardUser).order_by(DashboardUser.username)).scalars())
+        guards = {
+            g.key: g
+            for g in s.execute(
+                select(LoginGuard).where(
+                    LoginGuard.key.in_([guard_key(secret, u.username) for u in rows])
+                )
+            ).scalars()
+        }
+    out: list[dict[str, object]] = []
+    for u in rows:
+        g = guards.get(guard_key(secret, u.username))
+        until = parse_ts(g.locked_until) if g is not None and g.locked_until else None
+        locked = until is not None and (now is None or until > now)
+        out.append(
             {
                 "username": u.username,
                 "scope": f"{u.role}:{u.scope_code}",
                 "active": bool(u.active),
-                "locked_until": u.locked_until,
+                "locked_until": g.locked_until if g is not None and locked else None,
                 "last_login_at": u.last_login_at,
             }
-            for u in rows
-        ]
+        )
+    return out
+
+
+def unlock_user(db: Database, username: str) -> None:
+    """Lift a lockout at once (an administrator who has checked who is asking)."""
+    key = guard_key(load_secret(db), _norm(username))
+    with db.write() as s:
+        s.execute(delete(LoginGuard).where(LoginGuard.key == key))
 
 
 def disable_user(db: Database, username: str) -> None:
@@ -169,9 +195,67 @@ def disable_user(db: Database, username: str) -> None:
 # ---- login and sessions --------------------------------------------------------------
 
 
+def _norm(username: str) -> str:
+    return username.strip().lower()[:64]
+
+
+def guard_key(secret: bytes, username: str) -> str:
+    """The ``login_guard`` key of a typed username (an HMAC: never the name itself)."""
+    return mac(secret, "login-guard", username)
+
+
+def _reserve(db: Database, key: str, now: datetime) -> int | None:
+    """Count one attempt for ``key`` before its password is checked: its number in the
+    row of failures, or None while locked.
+
+    One short write transaction holding the guard row's lock (``FOR UPDATE`` on
+    PostgreSQL; SQLite's write lock), so two concurrent guesses cannot both read
+    a count below the limit. The attempt that reaches :data:`MAX_FAILURES` sets
+    the lock at once; a right password clears it again (:func:`_cleared`).
+    """
+
+    def run(s: Session) -> int | None:
+        g = s.get(LoginGuard, key, with_for_update=True)
+        if g is None:
+            # A concurrent first attempt inserting the same key makes one of the two
+            # fail on the primary key; run_write runs it again and it finds the row.
+            g = LoginGuard(key=key, failures=0, locked_until=None, updated_at=iso(now))
+            s.add(g)
+        until = parse_ts(g.locked_until) if g.locked_until else None
+        if until is not None and until > now:
+            return None
+        if g.locked_until is not None:  # the lock ran out: a fresh count
+            g.failures = 0
+            g.locked_until = None
+        g.failures += 1
+        if g.failures >= MAX_FAILURES:
+            g.locked_until = iso(now + timedelta(minutes=LOCK_MINUTES))
+        g.updated_at = iso(now)
+        # Housekeeping: rows of names nobody tried for a day go (a flood of made-up
+        # names cannot grow the table without bound).
+        s.execute(
+            delete(LoginGuard).where(
+                LoginGuard.updated_at < iso(now - timedelta(days=1)),
+                or_(LoginGuard.locked_until.is_(None), LoginGuard.locked_until < iso(now)),
+            )
+        )
+        return g.failures
+
+    return db.run_write(run)
+
+
 def login(db: Database, username: str, password: str, *, now: datetime) -> tuple[Outcome, int]:
-    """Check a login; returns the outcome and the user id (0 unless ``ok``)."""
-    username = username.strip().lower()
+    """Check a login; returns the outcome and the user id (0 unless ``ok``).
+
+    Unknown, disabled and existing users go through the same steps (the same
+    count, the same lock, a password hash's worth of time), so the answers and
+    their timing say nothing about which usernames exist.
+    """
+    username = _norm(username)
+    key = guard_key(load_secret(db), username)
+    attempt = _reserve(db, key, now)
+    if attempt is None:
+        return "locked", 0
     user = None
     if USERNAME_RE.match(username):  # junk (NUL, surrogates) never reaches the database
         with db.read() as s:
@@ -180,39 +264,28 @@ def login(db: Database, username: str, password: str, *, now: datetime) -> tuple
             ).scalar()
     if user is None or not user.active:
         _burn_time(password)
-        return "bad", 0
-    locked = parse_ts(user.locked_until) if user.locked_until else None
-    if locked is not None and locked > now:
-        return "locked", 0
-    if not _verify(user.password_hash, password):
-        with db.write() as s:
-            # Atomic increment: two concurrent guesses both count.
-            s.execute(
-                update(DashboardUser)
-                .where(DashboardUser.id == user.id)
-                .values(failed_logins=DashboardUser.failed_logins + 1)
+        ok = False
+    else:
+        ok = _verify(user.password_hash, password)
+    if not ok or user is None:
+        if attempt >= MAX_FAILURES:  # this attempt was the last one allowed
+            log.warning(
+                "dashboard login locked for %d min after %d failed attempts",
+                LOCK_MINUTES,
+                MAX_FAILURES,
             )
-            row = s.get(DashboardUser, user.id)
-            assert row is not None
-            if row.failed_logins >= MAX_FAILURES:
-                row.failed_logins = 0
-                row.locked_until = iso(now + timedelta(minutes=LOCK_MINUTES))
-                log.warning(
-                    "dashboard user %d locked for %d min after %d failed logins",
-                    user.id,
-                    LOCK_MINUTES,
-                    MAX_FAILURES,
-                )
-                return "locked", 0
+            return "locked", 0
         return "bad", 0
-    with db.write() as s:
+
+    def cleared(s: Session) -> None:
+        s.execute(delete(LoginGuard).where(LoginGuard.key == key))
         row = s.get(DashboardUser, user.id)
         assert row is not None
-        row.failed_logins = 0
-        row.locked_until = None
         row.last_login_at = iso(now)
         if _hasher.check_needs_rehash(row.password_hash):
             row.password_hash = hash_password(password)
+
+    db.run_write(cleared)
     log.info("dashboard user %d logged in", user.id)
     return "ok", int(user.id)
 

@@ -2,6 +2,7 @@
 
     tramtiem-hub dashboard-user add USERNAME --scope province:75|district:<area> [--password-stdin]
     tramtiem-hub dashboard-user list [--json] | dashboard-user disable USERNAME
+    tramtiem-hub dashboard-user unlock USERNAME     (lift a lockout after failed logins)
     tramtiem-hub allocation set (--site CODE | --area CODE | --province CODE) --doses N
     tramtiem-hub area assign AREA SITE [SITE ...] [--name NAME]
 
@@ -35,6 +36,7 @@ def register(
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     du_sub.add_parser("list", parents=[common]).add_argument("--json", action="store_true")
     du_sub.add_parser("disable", parents=[common]).add_argument("username")
+    du_sub.add_parser("unlock", parents=[common]).add_argument("username")
 
     alloc = sub.add_parser("allocation", parents=[common], help="doses allocated")
     al_sub = alloc.add_subparsers(dest="alloc_cmd", required=True)
@@ -70,13 +72,16 @@ def run(args: argparse.Namespace, db: Database) -> None:
             auth.add_user(db, args.username, password, scope, now=utc_now())
             print(f"dashboard user {args.username.strip().lower()} added ({scope})")
         elif args.du_cmd == "list":
-            rows = auth.list_users(db)
+            rows = auth.list_users(db, now=utc_now())
             if args.json:
                 print(json.dumps(rows, indent=2))
             else:
                 for r in rows:
                     state = "active" if r["active"] else "disabled"
                     print(f"{r['username']}\t{r['scope']}\t{state}\t{r['last_login_at'] or '-'}")
+        elif args.du_cmd == "unlock":
+            auth.unlock_user(db, args.username)
+            print(f"dashboard user {args.username.strip().lower()} unlocked")
         else:
             auth.disable_user(db, args.username)
             print(f"dashboard user {args.username.strip().lower()} disabled")

@@ -407,9 +407,15 @@ def _sites_in(scope: Scope, view: Scope | None) -> Select[Any]:
     return select(Site.code).where(*conds)
 
 
+MAX_COUNT = 1_000_000_000  # the wire's bound on a tally count (sync.protocol.Count)
+
+
 def _int(v: Any) -> int:
+    """A stored count as a reader can use it: 0 for junk, clamped to the wire's range."""
+    if isinstance(v, bool) or not isinstance(v, int | str):
+        return 0
     try:
-        return int(v or 0)
+        return min(MAX_COUNT, max(0, int(v)))
     except (TypeError, ValueError):
         return 0
 

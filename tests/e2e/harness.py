@@ -37,6 +37,7 @@ import sync.engine as engine_mod
 from hub import service
 from hub.app import HubSettings
 from hub.db import Database
+from hub.models import HUB_ONLY_COLUMNS
 from hub.server import RunningHub, run_hub
 from station.demo import fake_person
 from station.dto import DoseInput, LotInput, PersonInput, UserInput
@@ -380,8 +381,9 @@ def hub_scope_dump(db: Database, site: str) -> Dump:
 
 def _hub_domain(table: str, r: dict[str, Any], site: str) -> dict[str, Any]:
     row = dict(r)
-    # merged_from: hub-only bookkeeping for unmerge (hub.models.HUB_ONLY_COLUMNS).
-    row.pop("merged_from", None)
+    # Hub-only bookkeeping never sent to stations (hub.models.HUB_ONLY_COLUMNS).
+    for col in HUB_ONLY_COLUMNS:
+        row.pop(col, None)
     if table == "person_redirect":
         # The station's person_redirect has no version column (the version rides on the change).
         row.pop("version", None)

@@ -153,16 +153,26 @@ def test_three_laptops_revoke_write_off_restore_count_every_dose_once(
     actions = [(r["action"], r["target"]) for r in service.audit_log(cluster.hub_db)]
     assert ("write_off", c.install_id) in actions and ("revoke_station", c.install_id) in actions
 
-    # IT restores C's backup on a new laptop and enrolls it again: its two doses arrive,
+    # IT restores C's backup on a new laptop, lifts the revocation and enrolls it again: its two doses arrive,
     # move from "written off" to "received", and every dose is counted once.
     c.close()
     new_dir = tmp_path / "new-laptop"
     restore_backup(backup, new_dir)
-    code = service.new_enrollment_code(cluster.hub_db, SITE, ttl_hours=1, now=cluster.clock())
+    from sync.client import HubRejected
     from sync.protocol import EnrollRequest
 
+    # A fresh code alone does not lift the revocation (issue 11); IT lifts it explicitly.
     with HubClient(cluster.running.url if cluster.running else "") as hc:
+        code = service.new_enrollment_code(cluster.hub_db, SITE, ttl_hours=1, now=cluster.clock())
+        with pytest.raises(HubRejected) as refused:
+            hc.enroll(EnrollRequest(code=code, station_id=c.install_id, station_name="may C moi"))
+        assert refused.value.code == "enroll.revoked"
+        assert hub_main(["station", "unrevoke", c.install_id, "--by", "it.tinh",
+                         "--database-url", cluster.hub_db.url]) == 0
+        code = service.new_enrollment_code(cluster.hub_db, SITE, ttl_hours=1, now=cluster.clock())
         token = hc.enroll(EnrollRequest(code=code, station_id=c.install_id, station_name="may C moi")).token
+    actions = [(r["action"], r["target"]) for r in service.audit_log(cluster.hub_db)]
+    assert ("unrevoke_station", c.install_id) in actions
     c.st = open_station(new_dir, clock=c.clock)
     c.data_dir, c.token = new_dir, token
     c.engine = c._make_engine()

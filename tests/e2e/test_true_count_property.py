@@ -221,8 +221,8 @@ class TrueCount(RuleBasedStateMachine):
 
     @rule(i=idx, last_words=st.booleans())
     def restore(self, i: int, last_words: bool) -> None:
-        """IT restores a laptop (a lost one, or a broken disk) from its last backup, enrolls it
-        again if it was revoked, and syncs it. ``last_words``: just before it died the laptop
+        """IT restores a laptop (a lost one, or a broken disk) from its last backup, lifts its
+        revocation and enrolls it again if it was revoked, and syncs it. ``last_words``: just before it died the laptop
         recorded a dose and its tally got through (the dose is in no backup)."""
         d = self.desk(i, live=False)
         if d is None or d.backup is None or d.restored:
@@ -238,6 +238,8 @@ class TrueCount(RuleBasedStateMachine):
         node.close()
         restore_backup(d.backup, node.data_dir)
         if d.revoked:
+            # A revocation is lifted only explicitly (issue 11), then the laptop enrolls again.
+            service.unrevoke_station(self.cluster.hub_db, node.install_id, actor="it")
             code = service.new_enrollment_code(
                 self.cluster.hub_db, node.site, ttl_hours=1, now=self.cluster.clock()
             )

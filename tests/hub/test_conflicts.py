@@ -11,6 +11,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import text
+
 from station.ids import uuid7
 from station.services import clinical, people
 from tests.hub.conftest import Hub, Sim
@@ -47,7 +49,8 @@ class Manual:
             "payload": payload,
             "hlc": hlc,
             "recorded_at": "2026-12-01T10:00:00+07:00",
-            "user_id": None,
+            # The site's supervisor: the hub checks the op's user and role.
+            "user_id": self.sim.staff.supervisor.user_id,
         }
 
     def push(self, *ops: dict[str, Any]) -> list[dict[str, Any]]:
@@ -123,7 +126,7 @@ def test_update_person_merge_lww_and_identity_hold(
     # The supervisor takes the other value: a resolve op, and the change syncs.
     out = hub.client.post(
         hub.api + f"/reviews/{high[0]['id']}/resolve",
-        json={"action": "take_value"},
+        json={"action": "take_value", "user_id": a.staff.supervisor.user_id},
         headers=a.headers,
     ).json()
     assert out["status"] == "applied"
@@ -141,9 +144,8 @@ def test_duplicate_dose_review_and_void_resolution(
     a = make_station(hub, SITE_A)
     _pid, dose_id = vaccinate(a)
     a.push()
-    dose = hub.client.get(hub.api + "/persons/by-id-number/075185001234", headers=a.headers).json()[
-        "doses"
-    ][0]
+    with hub.db.read() as s:
+        dose = dict(s.execute(text("SELECT * FROM dose WHERE id = :i"), {"i": dose_id}).mappings().one())
     other = Manual(a)
     twin = {
         k: dose[k]
@@ -166,7 +168,10 @@ def test_duplicate_dose_review_and_void_resolution(
         )
     }
     twin_id = uuid7()
-    [r] = other.push(other.op("record_dose", "dose", twin_id, twin | {"id": twin_id}))
+    sup = a.staff.supervisor.user_id
+    [r] = other.push(
+        other.op("record_dose", "dose", twin_id, twin | {"id": twin_id, "vaccinator_id": sup})
+    )
     assert r["status"] == "applied"
     assert r["detail"]["possible_duplicate_of"] == [dose_id]
     [item] = reviews(hub, a, "possible_duplicate_dose")
@@ -174,7 +179,11 @@ def test_duplicate_dose_review_and_void_resolution(
     assert hub.count("dose") == 2  # both kept
     out = hub.client.post(
         hub.api + f"/reviews/{item['id']}/resolve",
-        json={"action": "void_dose", "params": {"dose_id": twin_id, "reason": "nhập trùng"}},
+        json={
+            "action": "void_dose",
+            "params": {"dose_id": twin_id, "reason": "nhập trùng"},
+            "user_id": sup,
+        },
         headers=a.headers,
     ).json()
     assert out["status"] == "applied", out
@@ -182,7 +191,9 @@ def test_duplicate_dose_review_and_void_resolution(
     assert reviews(hub, a, "possible_duplicate_dose") == []
     # Resolving again is a no-op, and a bad action for the kind is refused.
     again = hub.client.post(
-        hub.api + f"/reviews/{item['id']}/resolve", json={"action": "keep_both"}, headers=a.headers
+        hub.api + f"/reviews/{item['id']}/resolve",
+        json={"action": "keep_both", "user_id": sup},
+        headers=a.headers,
     ).json()
     assert again["detail"].get("already_resolved") is True
 
@@ -243,7 +254,9 @@ def test_possible_duplicate_person_without_id_number(
     assert hub.count("person_redirect") == 0  # never auto-merged
     [item] = reviews(hub, a, "possible_duplicate_person")
     out = hub.client.post(
-        hub.api + f"/reviews/{item['id']}/resolve", json={"action": "merge"}, headers=a.headers
+        hub.api + f"/reviews/{item['id']}/resolve",
+        json={"action": "merge", "user_id": a.staff.supervisor.user_id},
+        headers=a.headers,
     ).json()
     assert out["status"] == "applied", out
     assert (

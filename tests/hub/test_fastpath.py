@@ -37,6 +37,8 @@ from sync.protocol import Op, PushRequest
 from tests.pg import PgCluster, hub_database_url
 
 SITES = ("EQ-A", "EQ-B", "EQ-C")
+VACCINES = ("AZ", "PFIZER", "MODERNA")
+HASH = "$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHRzYWx0$3oYrHJaC7g1Ha1dTeVKsHPPsyKWHoX7Jm1wK7vPl8Dg"
 COMPARED = (
     "replica",
     "applied_op",
@@ -67,6 +69,47 @@ class Stream:
     world: World
     seq: int = 0
     ops: list[dict[str, Any]] = field(default_factory=list)
+    user: str | None = None  # the site's supervisor once created (the installer has none)
+
+    def __post_init__(self) -> None:
+        # As a new station starts: the installer creates the supervisor, then the lots
+        # (the hub checks every op's user, and a dose's lot).
+        sup = self.uid()
+        self.add(
+            "upsert_user",
+            "app_user",
+            sup,
+            {
+                "id": sup,
+                "site_code": self.site,
+                "username": "giamsat",
+                "display_name": "Giám sát",
+                "role": "supervisor",
+                "password_hash": HASH,
+                "active": 1,
+                "created_at": self.at(),
+                "updated_at": self.at(),
+            },
+        )
+        self.user = sup
+        for vaccine in VACCINES:
+            lot = f"lot-{self.site}-{vaccine}"
+            self.add(
+                "upsert_lot",
+                "vaccine_lot",
+                lot,
+                {
+                    "id": lot,
+                    "site_code": self.site,
+                    "vaccine_code": vaccine,
+                    "lot_number": "ABV5300",
+                    "expiry": "2027-06-30",
+                    "doses_received": 500,
+                    "received_on": "2026-11-20",
+                    "active": 1,
+                    "updated_at": self.at(),
+                },
+            )
 
     def uid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128)))
@@ -83,7 +126,7 @@ class Stream:
                 "payload": payload,
                 "hlc": f"{1795734744000 + self.seq:013d}-00000",
                 "recorded_at": f"2026-11-27T07:{self.seq // 60 % 60:02d}:{self.seq % 60:02d}+07:00",
-                "user_id": None,
+                "user_id": self.user,
             }
         )
 
@@ -187,7 +230,7 @@ class Stream:
             "registration_id": person["reg"],
             "registration_status": self.rng.choice(["cleared", "deferred", None]),
             "screened_at": self.at(),
-            "screener_id": "s1",
+            "screener_id": self.user,
             "site_code": self.site,
             "suggested_outcome": "eligible",
             "vitals": "{}",
@@ -199,15 +242,17 @@ class Stream:
         did = self.uid()
         rng = self.rng
         scr = self.world.screenings.get(self.site) or [None]
+        day = rng.choice(["2026-11-27", "2026-11-27", "2026-10-01"])
+        vaccine = rng.choice(VACCINES)
         payload = {
-            "administered_at": self.at(),
+            "administered_at": day + self.at()[10:],
             "confirmed": [],
-            "day": rng.choice(["2026-11-27", "2026-11-27", "2026-10-01"]),
+            "day": day,
             "dose_number": rng.choice([1, 1, 2]),
             "id": did,
             "injection_site": "left_deltoid",
             "kind": "primary",
-            "lot_id": f"lot-{self.site}",
+            "lot_id": f"lot-{self.site}-{vaccine}",
             "lot_number": "ABV5300",
             "observe_until": self.at(),
             "person_id": person["id"],
@@ -215,8 +260,8 @@ class Stream:
             "screening_id": rng.choice(scr),
             "site_code": self.site,
             "source": "site",
-            "vaccinator_id": "v1",
-            "vaccine_code": rng.choice(["AZ", "PFIZER", "MODERNA"]),
+            "vaccinator_id": self.user,
+            "vaccine_code": vaccine,
         }
         self.world.doses.setdefault(self.site, []).append(did)
         self.add("record_dose", "dose", did, payload)

@@ -13,6 +13,9 @@ from hub.db import migrate
 from hub.models import Base
 from tests.pg import PgCluster, hub_database_url
 
+# The revision just before issue 11's (0006_hardening, after clinical 0004 and truecount 0005).
+BEFORE_HARDENING = "0005"
+
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_0002_hub_upgrades_keeping_its_change_log(
@@ -173,5 +176,54 @@ def test_0005_counts_existing_doses_by_origin_and_takes_old_tallies_as_legacy(
             assert (summ.received, summ.given, summ.gap) == (3, 4, 1)
         finally:
             db.dispose()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_hardening_keys_the_earliest_active_holder_of_each_id_number(
+    backend: str, tmp_path: Path, pg: PgCluster | None
+) -> None:
+    """Persons stored before the hardening migration, the race's double included: the
+    earliest active holder of a number gets its key, later ones (and merged persons) none;
+    lockout counts move to login_guard."""
+    url = hub_database_url(backend, tmp_path, pg)
+    migrate(url, BEFORE_HARDENING)
+    engine = create_engine(url)
+    person = (
+        "INSERT INTO person (id, full_name, name_fold, birth, birth_year, id_type, id_number, "
+        "status, origin_site, version, created_at, updated_at) VALUES (:id, 'A', 'a', '1985', "
+        "1985, 'cccd', :n, :st, 'S1', 1, :at, :at)"
+    )
+    try:
+        with engine.begin() as conn:
+            for pid, number, status, at in (
+                ("p-late", "075185000001", "active", "2026-12-01T10:00:00+07:00"),
+                ("p-early", "075185000001", "active", "2026-12-01T09:00:00+07:00"),
+                ("p-merged", "075185000001", "merged", "2026-12-01T08:00:00+07:00"),
+                ("p-alone", "075185000002", "active", "2026-12-01T09:00:00+07:00"),
+                ("p-none", None, "active", "2026-12-01T09:00:00+07:00"),
+            ):
+                conn.execute(text(person), {"id": pid, "n": number, "st": status, "at": at})
+            conn.execute(
+                text(
+                    "INSERT INTO dashboard_user (username, password_hash, role, scope_code, active, "
+                    "failed_logins, locked_until, created_at) VALUES ('tinh75', 'h', 'province', "
+                    "'75', 1, 3, NULL, '2026-12-01T00:00:00+00:00')"
+                )
+            )
+        migrate(url)
+        with engine.connect() as conn:
+            keys = dict(conn.execute(text("SELECT id, id_key FROM person")).all())
+            assert keys == {
+                "p-late": None,
+                "p-early": "075185000001",
+                "p-merged": None,
+                "p-alone": "075185000002",
+                "p-none": None,
+            }
+            assert conn.execute(text("SELECT username FROM dashboard_user")).scalar() == "tinh75"
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            assert diff == [], diff
     finally:
         engine.dispose()

@@ -98,8 +98,9 @@ def test_cross_site_push_and_out_of_scope_reads(hub: Hub, make_station: Callable
     error(r, 403, "auth.station_mismatch")
     # B pushes copies of site A's ops (fresh op ids) under its own identity: refused
     # as cross-site (a register_person carries no site: it would simply register at B).
+    b.push()  # B's own users and lot: its supervisor is a user of site B
     forged = [
-        dict(o, op_id=uuid7(), op_seq=i + 1)
+        dict(o, op_id=uuid7(), op_seq=i + 1, user_id=b.staff.supervisor.user_id)
         for i, o in enumerate(x for x in ops if x["op_type"] != "register_person")
     ]
     r = b.post_push(forged, replica_epoch="forged-epoch")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from station.dto import DoseInput
 from station.services import clinical, people
@@ -196,7 +197,7 @@ def test_same_cccd_at_two_sites_merges_and_doses_follow(
     # Unmerge (a supervisor decides they are two people): the redirect goes, rows move back.
     res = hub.client.post(
         hub.api + f"/reviews/{merged[0]['id']}/resolve",
-        json={"action": "unmerge"},
+        json={"action": "unmerge", "user_id": a.staff.supervisor.user_id},
         headers=a.headers,
     ).json()
     assert res["status"] == "applied", res
@@ -211,12 +212,35 @@ def test_same_cccd_at_two_sites_merges_and_doses_follow(
 def test_person_lookup_by_id_number(hub: Hub, make_station: Callable[..., Sim]) -> None:
     a = make_station(hub, SITE_A)
     b = make_station(hub, SITE_B)
-    pa, da = vaccinate(a)
+    _pa, _da = vaccinate(a)
     a.push()
     r = hub.client.get(hub.api + "/persons/by-id-number/075185001234", headers=b.headers).json()
-    assert r["found"] and r["person"]["id"] == pa and [d["id"] for d in r["doses"]] == [da]
+    # What a desk needs to avoid a duplicate, nothing more (no ids, contact data or lots).
+    assert r == {
+        "found": True,
+        "person": {"full_name": "Nguyễn Thị Đào", "birth_year": 1985, "sex": "F"},
+        "doses": [
+            {
+                "vaccine_code": "PFIZER",
+                "dose_number": 1,
+                "kind": "primary",
+                "day": "2026-12-01",
+                "site_code": SITE_A,
+                "source": "site",
+            }
+        ],
+    }
     r = hub.client.get(hub.api + "/persons/by-id-number/000000000000", headers=b.headers).json()
     assert r == {"found": False, "person": None, "doses": []}
+    # Both look-ups are in the hub's audit, with the person found and no ID number.
+    with hub.db.read() as s:
+        rows = s.execute(
+            text("SELECT station_id, site_code, outcome, person_id FROM lookup_audit ORDER BY id")
+        ).all()
+    assert [tuple(x) for x in rows] == [
+        (b.st.install_id, SITE_B, "found", _pa),
+        (b.st.install_id, SITE_B, "not_found", None),
+    ]
 
 
 @pytest.mark.parametrize(

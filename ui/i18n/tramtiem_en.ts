@@ -1472,6 +1472,98 @@
         <translation>Refused by the hub.</translation>
     </message>
     <message>
+        <source>This concerns another site's records.</source>
+        <translation>This concerns another site's records.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this user at this site.</source>
+        <translation>The hub does not know this user at this site.</translation>
+    </message>
+    <message>
+        <source>Recorded by a user who had been deactivated.</source>
+        <translation>Recorded by a user who had been deactivated.</translation>
+    </message>
+    <message>
+        <source>This user's role may not do this.</source>
+        <translation>This user's role may not do this.</translation>
+    </message>
+    <message>
+        <source>The staff member named does not match the user who recorded it.</source>
+        <translation>The staff member named does not match the user who recorded it.</translation>
+    </message>
+    <message>
+        <source>The hub refused a value of this record.</source>
+        <translation>The hub refused a value of this record.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this lot.</source>
+        <translation>The hub does not know this lot.</translation>
+    </message>
+    <message>
+        <source>The lot is of another vaccine.</source>
+        <translation>The lot is of another vaccine.</translation>
+    </message>
+    <message>
+        <source>Too many look-ups from this station; try again in a few minutes.</source>
+        <translation>Too many look-ups from this station; try again in a few minutes.</translation>
+    </message>
+    <message>
+        <source>The hub is busy; it will be tried again.</source>
+        <translation>The hub is busy; it will be tried again.</translation>
+    </message>
+    <message>
+        <source>This person is already at the hub.</source>
+        <translation>This person is already at the hub.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this person.</source>
+        <translation>The hub does not know this person.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this registration.</source>
+        <translation>The hub does not know this registration.</translation>
+    </message>
+    <message>
+        <source>This screening is already at the hub.</source>
+        <translation>This screening is already at the hub.</translation>
+    </message>
+    <message>
+        <source>This dose is already at the hub.</source>
+        <translation>This dose is already at the hub.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this dose.</source>
+        <translation>The hub does not know this dose.</translation>
+    </message>
+    <message>
+        <source>This reaction is already at the hub.</source>
+        <translation>This reaction is already at the hub.</translation>
+    </message>
+    <message>
+        <source>The hub does not know the dose this reaction is recorded for.</source>
+        <translation>The hub does not know the dose this reaction is recorded for.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this review item.</source>
+        <translation>The hub does not know this review item.</translation>
+    </message>
+    <message>
+        <source>This review item changed in the meantime; look at it again.</source>
+        <translation>This review item changed in the meantime; look at it again.</translation>
+    </message>
+    <message>
+        <source>This decision is missing a value it needs.</source>
+        <translation>This decision is missing a value it needs.</translation>
+    </message>
+    <message>
+        <source>The record does not match its own id (a fault in this station's software).</source>
+        <translation>The record does not match its own id (a fault in this station's software).</translation>
+    </message>
+    <message>
+        <source>Another station already sent a change with this id.</source>
+        <translation>Another station already sent a change with this id.</translation>
+    </message>
+    <message>
         <source>The card was not read: the Vietnamese typing program (Unikey or EVKey) changed what the scanner typed. Switch it to English: click its icon by the clock until it shows E (or press its switch keys, Ctrl+Shift or Alt+Z), then scan the card again.</source>
         <translation>The card was not read: the Vietnamese typing program (Unikey or EVKey) changed what the scanner typed. Switch it to English: click its icon by the clock until it shows E (or press its switch keys, Ctrl+Shift or Alt+Z), then scan the card again.</translation>
     </message>
@@ -2759,6 +2851,10 @@
     <message>
         <source>This station belongs to another site than the code. Ask for a code for its site.</source>
         <translation>This station belongs to another site than the code. Ask for a code for its site.</translation>
+    </message>
+    <message>
+        <source>This station was revoked at the hub. Ask the hub admin to lift the revocation.</source>
+        <translation>This station was revoked at the hub. Ask the hub admin to lift the revocation.</translation>
     </message>
     <message>
         <source>The hub cannot be reached. Check the address and the connection; what you typed is kept, so you can continue here later.</source>

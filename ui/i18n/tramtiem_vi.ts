@@ -1473,6 +1473,98 @@
         <translation>Máy chủ từ chối.</translation>
     </message>
     <message>
+        <source>This concerns another site&apos;s records.</source>
+        <translation>Việc này thuộc hồ sơ của điểm tiêm khác.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this user at this site.</source>
+        <translation>Máy chủ không có người dùng này tại điểm tiêm này.</translation>
+    </message>
+    <message>
+        <source>Recorded by a user who had been deactivated.</source>
+        <translation>Được nhập bởi người dùng đã bị khoá tài khoản.</translation>
+    </message>
+    <message>
+        <source>This user&apos;s role may not do this.</source>
+        <translation>Vai trò của người dùng này không được làm việc này.</translation>
+    </message>
+    <message>
+        <source>The staff member named does not match the user who recorded it.</source>
+        <translation>Nhân viên được ghi không khớp với người dùng đã nhập.</translation>
+    </message>
+    <message>
+        <source>The hub refused a value of this record.</source>
+        <translation>Máy chủ từ chối một giá trị của bản ghi này.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this lot.</source>
+        <translation>Máy chủ không có lô vắc xin này.</translation>
+    </message>
+    <message>
+        <source>The lot is of another vaccine.</source>
+        <translation>Lô này thuộc loại vắc xin khác.</translation>
+    </message>
+    <message>
+        <source>Too many look-ups from this station; try again in a few minutes.</source>
+        <translation>Máy này tra cứu quá nhiều lần; vui lòng thử lại sau vài phút.</translation>
+    </message>
+    <message>
+        <source>The hub is busy; it will be tried again.</source>
+        <translation>Máy chủ đang bận; sẽ tự thử lại.</translation>
+    </message>
+    <message>
+        <source>This person is already at the hub.</source>
+        <translation>Người này đã có trên máy chủ.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this person.</source>
+        <translation>Máy chủ không có người này.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this registration.</source>
+        <translation>Máy chủ không có lượt đăng ký này.</translation>
+    </message>
+    <message>
+        <source>This screening is already at the hub.</source>
+        <translation>Lượt khám sàng lọc này đã có trên máy chủ.</translation>
+    </message>
+    <message>
+        <source>This dose is already at the hub.</source>
+        <translation>Mũi tiêm này đã có trên máy chủ.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this dose.</source>
+        <translation>Máy chủ không có mũi tiêm này.</translation>
+    </message>
+    <message>
+        <source>This reaction is already at the hub.</source>
+        <translation>Phản ứng sau tiêm này đã có trên máy chủ.</translation>
+    </message>
+    <message>
+        <source>The hub does not know the dose this reaction is recorded for.</source>
+        <translation>Máy chủ không có mũi tiêm mà phản ứng này được ghi cho.</translation>
+    </message>
+    <message>
+        <source>The hub does not know this review item.</source>
+        <translation>Máy chủ không có mục cần xem xét này.</translation>
+    </message>
+    <message>
+        <source>This review item changed in the meantime; look at it again.</source>
+        <translation>Mục cần xem xét này đã thay đổi; hãy xem lại.</translation>
+    </message>
+    <message>
+        <source>This decision is missing a value it needs.</source>
+        <translation>Quyết định này thiếu thông tin cần thiết.</translation>
+    </message>
+    <message>
+        <source>The record does not match its own id (a fault in this station&apos;s software).</source>
+        <translation>Bản ghi không khớp với mã của nó (lỗi phần mềm của máy trạm).</translation>
+    </message>
+    <message>
+        <source>Another station already sent a change with this id.</source>
+        <translation>Một máy trạm khác đã gửi một thay đổi có mã này.</translation>
+    </message>
+    <message>
         <source>The card was not read: the Vietnamese typing program (Unikey or EVKey) changed what the scanner typed. Switch it to English: click its icon by the clock until it shows E (or press its switch keys, Ctrl+Shift or Alt+Z), then scan the card again.</source>
         <translation>Chưa đọc được thẻ: chương trình gõ tiếng Việt (Unikey hoặc EVKey) đã sửa chữ máy quét gõ vào. Hãy chuyển sang tiếng Anh: bấm biểu tượng cạnh đồng hồ cho đến khi hiện chữ E (hoặc nhấn phím chuyển, Ctrl+Shift hay Alt+Z), rồi quét lại thẻ.</translation>
     </message>
@@ -2754,6 +2846,10 @@
     <message>
         <source>This station belongs to another site than the code. Ask for a code for its site.</source>
         <translation>Trạm này thuộc điểm tiêm khác với mã. Hãy xin mã của đúng điểm tiêm.</translation>
+    </message>
+    <message>
+        <source>This station was revoked at the hub. Ask the hub admin to lift the revocation.</source>
+        <translation>Máy này đã bị thu hồi quyền trên máy chủ. Hãy nhờ quản trị máy chủ mở lại.</translation>
     </message>
     <message>
         <source>The hub cannot be reached. Check the address and the connection; what you typed is kept, so you can continue here later.</source>
