@@ -21,6 +21,7 @@ BENCHES = {
     "hub_burst": "bench.hub_burst",
     "bootstrap_pull": "bench.bootstrap_pull",
     "ui_stall": "bench.ui_stall",
+    "peer": "bench.peer",
 }
 
 

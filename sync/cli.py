@@ -12,6 +12,8 @@ kept in the station's ``meta`` table (key ``hub_url``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
 import time
 from dataclasses import dataclass
@@ -199,6 +201,11 @@ def format_report(r: SyncReport) -> str:
     return line
 
 
+def report_dict(r: SyncReport) -> dict[str, Any]:
+    """A cycle's report for ``--json`` (scripts, ``bench peer``): counts, codes, seconds."""
+    return dataclasses.asdict(r)
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     ddir = Path(args.data_dir) if args.data_dir else default_data_dir()
     st = open_station(ddir)
@@ -214,14 +221,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
         engine = SyncEngine(st, factory, settings=SyncSettings())
         if args.once:
             report = engine.run_once()
-            print(format_report(report))
+            print(json.dumps(report_dict(report)) if args.json else format_report(report))
             return EXIT_OK if report.ok else EXIT_HUB
         # Continuous mode in the foreground, for servers and scripts: Ctrl-C stops it.
         last: SyncReport | None = None
         try:
             while True:
                 last = engine.run_once()
-                print(format_report(last), flush=True)
+                print(json.dumps(report_dict(last)) if args.json else format_report(last), flush=True)
                 if last.ok and last.pending_left == 0:
                     delay = engine.settings.interval_s
                 else:
@@ -247,6 +254,8 @@ def register(sub: Any) -> None:
     p.add_argument("--data-dir", help="data directory (default: the OS user-data dir)")
     p.add_argument("--hub", help="hub base URL for this run only (default: the one stored at enrollment)")
     p.add_argument("--once", action="store_true", help="one cycle, then exit (non-zero on failure)")
+    p.add_argument("--json", action="store_true",
+                   help="print each cycle's report as one JSON object (counts and codes only)")
     p.set_defaults(func=cmd_sync)
 
 
@@ -260,5 +269,6 @@ __all__ = [
     "load_token",
     "provision_enroller",
     "register",
+    "report_dict",
     "store_token",
 ]
