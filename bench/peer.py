@@ -101,7 +101,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--profile",
         type=Path,
         default=None,
-        help="py-spy the station and the hub of every run into this folder (speedscope JSON)",
+        help="py-spy the station and the hub of every run into this folder (folded stacks, py-spy raw format)",
     )
 
 
@@ -198,12 +198,7 @@ def build_station(path: Path, records: list[dict[str, Any]]) -> dict[str, int]:
             res = people.add_expected(st, sup, rows, day=tomorrow, source="import")
             for p, r in zip(chunk, res, strict=True):
                 ours[p] = r.person.id
-        cols = (
-            "id, person_id, site_code, vaccine_code, lot_id, lot_number, dose_number, kind, "
-            "administered_at, day, recorded_at, vaccinator_id, screening_id, injection_site, "
-            "source, observe_until, observed_at, voided, void_reason, voided_by, voided_at, "
-            "version, volume_ml, override_by, override_reason"
-        ).split(", ")
+        cols = ["id", "person_id", "site_code", "vaccine_code", "lot_id", "lot_number", "dose_number", "kind", "administered_at", "day", "recorded_at", "vaccinator_id", "screening_id", "injection_site", "source", "observe_until", "observed_at", "voided", "void_reason", "voided_by", "voided_at", "version", "volume_ml", "override_by", "override_reason"]
         not_sent = {"version", "voided", "void_reason", "voided_by", "voided_at", "observed_at"}
         sql = text(f"INSERT INTO dose ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})")
         for i in range(0, len(records), 1000):
@@ -281,7 +276,7 @@ def run_cli_sync(data: Path, xdg: Path, hub: str | None = None, profile: Path | 
     if hub:
         cmd += ["--hub", hub]
     if profile is not None:
-        cmd = [str(Path(sys.executable).parent / "py-spy"), "record", "-r", "200", "-f", "speedscope",
+        cmd = [str(Path(sys.executable).parent / "py-spy"), "record", "-r", "200", "-f", "raw", "--nonblocking",
                "-o", str(profile), "--", *cmd]
     before = os.times()
     t0 = time.perf_counter()
@@ -290,7 +285,8 @@ def run_cli_sync(data: Path, xdg: Path, hub: str | None = None, profile: Path | 
     after = os.times()
     if res.returncode != 0:
         raise RuntimeError(f"tramtiem sync failed ({res.returncode}): {res.stdout[-500:]} {res.stderr[-2000:]}")
-    report = json.loads(res.stdout.strip().splitlines()[-1])
+    # The report is the last JSON line (py-spy, when profiling, prints its own lines).
+    report = json.loads([ln for ln in res.stdout.splitlines() if ln.startswith("{")][-1])
     return {
         "wall_s": wall,
         "cycle_s": float(report["duration_s"]),
@@ -356,12 +352,12 @@ def ours_run(
             hub_cpu0 = _cpu_of(proc.pid)
             pg_dir = hubs.cluster.root / "data" if backend == "postgres" else None
             pg_cpu0 = _pg_cpu(pg_dir) if pg_dir else 0.0
-            prof = profile / f"{tag}-station.json" if profile else None
+            prof = profile / f"{tag}-station.folded" if profile else None
             hub_prof = None
             if profile:
                 hub_prof = subprocess.Popen(
-                    [str(Path(sys.executable).parent / "py-spy"), "record", "-r", "200", "-f", "speedscope",
-                     "-p", str(proc.pid), "-o", str(profile / f"{tag}-hub.json")],
+                    [str(Path(sys.executable).parent / "py-spy"), "record", "-r", "200", "-f", "raw", "--nonblocking",
+                     "-p", str(proc.pid), "-o", str(profile / f"{tag}-hub.folded")],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 )
                 time.sleep(1.0)  # py-spy attaches

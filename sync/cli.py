@@ -228,7 +228,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         try:
             while True:
                 last = engine.run_once()
-                print(json.dumps(report_dict(last)) if args.json else format_report(last), flush=True)
+                print(format_report(last), flush=True)
                 if last.ok and last.pending_left == 0:
                     delay = engine.settings.interval_s
                 else:
@@ -255,7 +255,7 @@ def register(sub: Any) -> None:
     p.add_argument("--hub", help="hub base URL for this run only (default: the one stored at enrollment)")
     p.add_argument("--once", action="store_true", help="one cycle, then exit (non-zero on failure)")
     p.add_argument("--json", action="store_true",
-                   help="print each cycle's report as one JSON object (counts and codes only)")
+                   help="with --once: print the report as one JSON object (counts, codes, seconds)")
     p.set_defaults(func=cmd_sync)
 
 
