@@ -409,6 +409,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         args.slow_rounds, args.latency_ms = min(args.slow_rounds, 1), min(args.latency_ms, 20.0)
     cache = Path(args.keep) if args.keep else ROOT / "bench" / "out"
     hdir = harness_dir(cache)
+    compile_project()
     base = Path(tempfile.mkdtemp(prefix="bench-peer-", dir=args.keep))
     saved_env = {k: os.environ.get(k) for k in ("PYTHON_KEYRING_BACKEND", "XDG_DATA_HOME")}
     try:
@@ -421,6 +422,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 os.environ[k] = v
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
+
+
+def compile_project() -> None:
+    """Bytecode for the project, as an installed station has it (pip and the bundle ship
+    .pyc files). A checkout run with PYTHONDONTWRITEBYTECODE=1, as on the project's
+    machines, would otherwise compile every module at every CLI start."""
+    import compileall
+
+    for pkg in ("station", "sync", "hub", "ui"):
+        compileall.compile_dir(ROOT / pkg, quiet=1)
 
 
 def _use_file_keyring(xdg: Path) -> None:

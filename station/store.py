@@ -254,18 +254,32 @@ class Station:
                 conn.close()
 
     @contextmanager
-    def pull_writer(self) -> Iterator[Connection]:
-        """A write transaction for applying hub changes (no outbox op is made)."""
+    def pull_writer(self, *, durable: bool = True) -> Iterator[Connection]:
+        """A write transaction for applying hub changes (no outbox op is made).
+
+        ``durable=False`` is for sync bookkeeping that the hub gives back if a power cut
+        takes it (the outbox's "inflight" marks: resent ops are answered "duplicate"):
+        this one commit does not wait for fsync (``synchronous=NORMAL``). WAL order keeps
+        it before every later commit, so the next FULL commit makes it durable too; a
+        crash of the process alone loses nothing (the OS holds the written WAL).
+        """
         with self._write_lock:
             conn = self.engine.connect().execution_options(tt_writer=True)
             state = guard(conn)
+            raw = conn.connection.driver_connection
             try:
+                if not durable:
+                    raw.execute("PRAGMA synchronous=NORMAL")  # type: ignore[union-attr]
                 with conn.begin():
                     state.ctx = "pull"
                     yield conn
             finally:
                 state.ctx = None
-                conn.close()
+                try:
+                    if not durable:
+                        raw.execute("PRAGMA synchronous=FULL")  # type: ignore[union-attr]
+                finally:
+                    conn.close()
 
     def today(self) -> date:
         return site_today(self.clock)

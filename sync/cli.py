@@ -207,6 +207,10 @@ def report_dict(r: SyncReport) -> dict[str, Any]:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    # The push pipeline hands work between two threads (the HTTP send and the outbox
+    # reads/writes): with Python's default 5 ms GIL switch interval each hand-over can
+    # wait a whole interval behind the other thread. The window does the same (ui/app.py).
+    sys.setswitchinterval(0.001)
     ddir = Path(args.data_dir) if args.data_dir else default_data_dir()
     st = open_station(ddir)
     try:
