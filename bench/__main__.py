@@ -24,6 +24,7 @@ BENCHES = {
     "site_visibility": "bench.site_visibility",
     "tally_after_outage": "bench.tally_after_outage",
     "dashboard": "bench.dashboard_bench",
+    "peer": "bench.peer",
 }
 
 

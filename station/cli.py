@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from station import keys
-from station.demo import DEMO_PASSWORD, generate
-from station.doctor import diagnose
 from station.errors import (
     DomainError,
     KeyMissing,
@@ -74,6 +72,10 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
+    # Imported here, like every command's own modules: `tramtiem sync --once` must not pay
+    # for the demo generator or the doctor at start-up (bench peer: noop_wall_s).
+    from station.demo import DEMO_PASSWORD, generate
+
     ddir = _data_dir(args)
     if not (ddir / "station.json").exists():
         init_station(ddir, args.site).close()
@@ -99,6 +101,8 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    from station.doctor import diagnose
+
     st = open_station(_data_dir(args))
     try:
         report = diagnose(st)

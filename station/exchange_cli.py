@@ -24,16 +24,19 @@ import argparse
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from station import exchange, reports
 from station.cli import EXIT_CHECK, EXIT_OK, EXIT_USAGE
-from station.reports import DailyReport
-from station.reports_xlsx import number_text, write_report_xlsx
 from station.rules import vietnam as vn
 from station.store import Actor, Station, default_data_dir, open_station
 
-PdfRenderer = Callable[[DailyReport, Path, str], None]
+# The exchange, report and workbook modules are imported by the commands that use them:
+# every `tramtiem` command (`sync --once` above all) would otherwise load them at start-up.
+if TYPE_CHECKING:
+    from station import exchange
+    from station.reports import DailyReport
+
+PdfRenderer = Callable[["DailyReport", Path, str], None]
 
 
 def parse_day(raw: str) -> date:
@@ -54,10 +57,14 @@ def _open(args: argparse.Namespace) -> Station:
 
 
 def _mapping(args: argparse.Namespace) -> exchange.ColumnMapping:
+    from station import exchange
+
     return exchange.load_mapping(args.mapping)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from station import exchange
+
     mapping = _mapping(args)
     st = _open(args)
     try:
@@ -70,6 +77,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def format_plan(plan: exchange.ImportPlan) -> list[str]:
+    from station import exchange
+
     lines = exchange.issue_lines(plan)
     lines.append(
         f"{plan.source}: {plan.rows_read} rows read; {plan.count('new')} new people, "
@@ -81,6 +90,8 @@ def format_plan(plan: exchange.ImportPlan) -> list[str]:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from station import exchange
+
     mapping = _mapping(args)
     st = _open(args)
     try:
@@ -102,6 +113,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def format_report(rep: DailyReport) -> list[str]:
+    from station.reports_xlsx import number_text
+
     t = rep.totals
     lines = [
         f"site {rep.site_code}  day {rep.day}",
@@ -130,6 +143,9 @@ def cmd_report(args: argparse.Namespace, render_pdf: PdfRenderer | None) -> int:
     if args.pdf and render_pdf is None:
         print("error: PDF printing needs the station app (Qt); use --xlsx")
         return EXIT_USAGE
+    from station import reports
+    from station.reports_xlsx import write_report_xlsx
+
     st = _open(args)
     try:
         rep = reports.daily_report(st, args.day or st.today())

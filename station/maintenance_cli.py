@@ -26,7 +26,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from station import backup, bundle, provision, recovery
 from station.errors import (
     DomainError,
     PermissionDenied,
@@ -34,7 +33,6 @@ from station.errors import (
     StoreError,
     ValidationError,
 )
-from station.services import admin
 from station.store import default_data_dir, open_station
 
 EXIT_OK, EXIT_CHECK, EXIT_USAGE, EXIT_STORE, EXIT_INPUT, EXIT_HUB = 0, 1, 2, 3, 4, 5
@@ -95,6 +93,10 @@ def _read_secret(prompt: str, from_stdin: bool) -> str:
 
 
 def cmd_key_recovery(args: argparse.Namespace) -> int:
+    # The command's own modules: other commands (`sync --once`) start without them.
+    from station import recovery
+    from station.services import admin
+
     st = open_station(_data_dir(args))
     try:
         password = _read_secret(f"Password for {args.user}: ", args.password_stdin)
@@ -113,6 +115,8 @@ def cmd_key_recovery(args: argparse.Namespace) -> int:
 
 
 def cmd_key_restore(args: argparse.Namespace) -> int:
+    from station import recovery
+
     code = args.code or _read_secret("Recovery code: ", args.code_stdin)
     install_id = recovery.restore_key(_data_dir(args), code)
     print(f"the key of station {install_id} is now in this machine's keyring")
@@ -123,6 +127,8 @@ def cmd_key_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    from station import backup
+
     res = backup.backup_to(_data_dir(args), Path(args.to))
     m = res.manifest
     print(f"backup written: {res.path} ({m.size / 1e6:.1f} MB, encrypted) and {res.manifest_path.name}")
@@ -131,6 +137,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    from station import backup
+
     res = backup.restore_backup(Path(args.file), _data_dir(args), recovery_code=args.recovery_code)
     print(f"restored station {res.install_id} (site {res.site_code}) into {_data_dir(args)}")
     if res.replaced is not None:
@@ -150,6 +158,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_provision(args: argparse.Namespace) -> int:
+    from station import provision
+    from station.services import admin
+
     if args.hash_password:
         first = _read_secret("Admin password: ", args.password_stdin)
         second = first if args.password_stdin else _read_secret("Again: ", False)
@@ -192,6 +203,8 @@ def cmd_provision(args: argparse.Namespace) -> int:
 
 
 def cmd_export_bundle(args: argparse.Namespace) -> int:
+    from station import bundle
+
     st = open_station(_data_dir(args))
     try:
         res = bundle.export_bundle(st, Path(args.to))

@@ -42,7 +42,6 @@ from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
 from station.clock import iso
-from station.models import Base
 from station.rules.vietnam import PartialDate, fold
 from station.services.common import resolve_person_id
 from station.store import Station
@@ -253,11 +252,19 @@ def compute_protection(conn: Connection) -> Protection:
 # ---- row writes ----------------------------------------------------------------------
 
 
-def _columns(table: str) -> list[str]:
-    return [c.name for c in Base.metadata.tables[table].columns if c.name != "rid"]
+class _Columns(dict[str, list[str]]):
+    """Each synced table's columns, read from the ORM models on first use: the models
+    take a quarter of a second to import, which a sync with nothing to pull never needs."""
+
+    def __missing__(self, table: str) -> list[str]:
+        from station.models import Base
+
+        for t in ENTITY_TABLE.values():
+            self[t] = [c.name for c in Base.metadata.tables[t].columns if c.name != "rid"]
+        return self[table]
 
 
-_COLS: dict[str, list[str]] = {t: _columns(t) for t in ENTITY_TABLE.values()}
+_COLS: dict[str, list[str]] = _Columns()
 
 
 def _meta_get(conn: Connection, key: str) -> str | None:

@@ -12,6 +12,8 @@ kept in the station's ``meta`` table (key ``hub_url``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,7 +200,16 @@ def format_report(r: SyncReport) -> str:
     return line
 
 
+def report_dict(r: SyncReport) -> dict[str, Any]:
+    """A cycle's report for ``--json`` (scripts, ``bench peer``): counts, codes, seconds."""
+    return dataclasses.asdict(r)
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
+    # The push pipeline hands work between two threads (the HTTP send and the outbox
+    # reads/writes): with Python's default 5 ms GIL switch interval each hand-over can
+    # wait a whole interval behind the other thread. The window does the same (ui/app.py).
+    sys.setswitchinterval(0.001)
     ddir = Path(args.data_dir) if args.data_dir else default_data_dir()
     st = open_station(ddir)
     try:
@@ -213,7 +224,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         engine = SyncEngine(st, factory, settings=SyncSettings())
         if args.once:
             report = engine.run_once()
-            print(format_report(report))
+            print(json.dumps(report_dict(report)) if args.json else format_report(report))
             return EXIT_OK if report.ok else EXIT_HUB
         # Continuous mode in the foreground, for servers and scripts: Ctrl-C stops it.
         # The engine's own loop: backoff by kind of failure, long-poll pulls while idle.
@@ -246,6 +257,8 @@ def register(sub: Any) -> None:
     p.add_argument("--data-dir", help="data directory (default: the OS user-data dir)")
     p.add_argument("--hub", help="hub base URL for this run only (default: the one stored at enrollment)")
     p.add_argument("--once", action="store_true", help="one cycle, then exit (non-zero on failure)")
+    p.add_argument("--json", action="store_true",
+                   help="with --once: print the report as one JSON object (counts, codes, seconds)")
     p.set_defaults(func=cmd_sync)
 
 
@@ -259,5 +272,6 @@ __all__ = [
     "load_token",
     "provision_enroller",
     "register",
+    "report_dict",
     "store_token",
 ]

@@ -140,7 +140,9 @@ EntityType = Literal[
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a model's validator is built when first used, not at import (a CLI start
+    # with nothing to send never builds the ops' and pushes' validators).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ErrorBody(_Model):

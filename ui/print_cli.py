@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from station.reports import DailyReport
+if TYPE_CHECKING:  # the reports module loads only when a report is made
+    from station.reports import DailyReport
 
 
 def render_report_pdf(report: DailyReport, path: Path, lang: str) -> None:

@@ -7,34 +7,46 @@ validates all input (raising ``ValidationError`` with every field issue at once)
 and returns frozen DTOs.
 """
 
-from station.services.admin import (
-    change_password,
-    create_user,
-    list_lots,
-    list_users,
-    login,
-    set_user_active,
-    upsert_lot,
-)
-from station.services.clinical import (
-    dose_history,
-    end_observation,
-    record_adverse_event,
-    record_dose,
-    record_past_dose,
-    record_screening,
-    suggest_dose,
-    void_dose,
-)
-from station.services.people import (
-    add_expected,
-    add_registration,
-    check_in,
-    get_person,
-    register_walk_in,
-    registrations_for_day,
-    update_person,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# The services load on first use (PEP 562): importing one submodule, e.g.
+# ``station.services.common`` for the sync engine, must not load them all (argon2, the
+# clinical rules...): `tramtiem sync --once` starts faster without them.
+_WHERE = {
+    "change_password": "admin",
+    "create_user": "admin",
+    "list_lots": "admin",
+    "list_users": "admin",
+    "login": "admin",
+    "set_user_active": "admin",
+    "upsert_lot": "admin",
+    "dose_history": "clinical",
+    "end_observation": "clinical",
+    "record_adverse_event": "clinical",
+    "record_dose": "clinical",
+    "record_past_dose": "clinical",
+    "record_screening": "clinical",
+    "suggest_dose": "clinical",
+    "void_dose": "clinical",
+    "add_expected": "people",
+    "add_registration": "people",
+    "check_in": "people",
+    "get_person": "people",
+    "register_walk_in": "people",
+    "registrations_for_day": "people",
+    "update_person": "people",
+}
+
+
+def __getattr__(name: str) -> Any:
+    mod = _WHERE.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"station.services.{mod}"), name)
+
 
 __all__ = [
     "add_expected",

@@ -158,3 +158,30 @@ def test_two_open_stations_keep_one_chain(st, staff, clock) -> None:
         assert hlcs == sorted(hlcs) and len(set(hlcs)) == len(hlcs)
     finally:
         other.close()
+
+
+
+def test_inflight_marks_commit_without_fsync_and_leave_every_connection_full(st, staff) -> None:
+    """``mark_inflight`` is bookkeeping the hub gives back (a resent op is answered
+    "duplicate"), so its commit runs with ``synchronous=NORMAL``; the connection must go
+    back to the pool FULL, or a later dose would be committed without its fsync."""
+    from station import outbox
+
+    rng = random.Random(5)
+    for _ in range(3):
+        people.register_walk_in(st, staff.volunteer, fake_person(rng, st.today()))
+    ids = [o.op_id for o in outbox.next_batch(st, max_bytes=1 << 20, max_ops=50)]
+    outbox.mark_inflight(st, ids)
+    assert outbox.counts(st).inflight == len(ids) > 0
+    with st.read() as conn:
+        attempts = {r[0] for r in conn.execute(text("SELECT attempts FROM sync_outbox"))}
+    assert attempts == {1}
+    # Every pooled connection (several at once, so the one just used is among them) is
+    # FULL (2) again.
+    conns = [st.engine.connect() for _ in range(5)]
+    try:
+        modes = {c.exec_driver_sql("PRAGMA synchronous").scalar_one() for c in conns}
+    finally:
+        for c in conns:
+            c.close()
+    assert modes == {2}
