@@ -89,8 +89,8 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
         def record_dose() -> None:
             import random
 
+            from kernel.errors import DomainError
             from station.dto import DoseInput
-            from station.errors import DomainError
             from station.services import clinical, people
 
             rng = random.Random(args.seed * 100_000 + people_made[0])

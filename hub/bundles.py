@@ -1,6 +1,6 @@
 """Importing a sneakernet bundle (``tramtiem-hub import-bundle FILE``).
 
-The bundle (``station.bundle``) carries a station's unanswered ops and its
+The bundle (``kernel.bundle``) carries a station's unanswered ops and its
 tally. Import goes through exactly the path a push takes —
 :func:`hub.ingest.process_push`: the ``applied_op`` ledger in the same
 transaction as each effect, per-replica ``op_seq`` order — so importing the
@@ -30,8 +30,8 @@ from hub.db import Database
 from hub.errors import HubError
 from hub.ingest import process_push, utc_now
 from hub.models import Station, StationTally
-from station.bundle import open_bundle, read_header
-from station.errors import StoreError
+from kernel.bundle import open_bundle, read_header
+from kernel.errors import StoreError
 from sync.protocol import (
     MAX_OPS_PER_PUSH,
     Op,

@@ -36,11 +36,11 @@ from hub.errors import HubError
 from hub.fastpath import FastRun
 from hub.ingest import apply_op, iso_now, payload_hash, record_applied, utc_now
 from hub.models import Person, Registration, Site, Station
+from kernel.chunks import in_chunks
+from kernel.clock import site_today
+from kernel.errors import ValidationError
+from kernel.ids import uuid7
 from station import exchange
-from station.clock import site_today
-from station.db import in_chunks
-from station.errors import ValidationError
-from station.ids import uuid7
 from sync.protocol import Op
 
 log = logging.getLogger(__name__)

@@ -55,12 +55,12 @@ from typing import Any
 import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy.exc import DBAPIError
 
+from kernel.clock import iso, system_clock, to_site_time
+from kernel.errors import StoreError, WrongKey
+from kernel.ids import uuid7
 from station import instance, keys
 from station.audit import verify_chain
-from station.clock import iso, system_clock, to_site_time
 from station.db import integrity_check, make_engine, open_raw
-from station.errors import StoreError, WrongKey
-from station.ids import uuid7
 from station.store import (
     HEAD_REVISION,
     Actor,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from station.errors import FieldIssue
+from kernel.errors import FieldIssue
 
 
 @dataclass(frozen=True, slots=True)

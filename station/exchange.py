@@ -48,12 +48,12 @@ from typing import Any, Literal
 
 from sqlalchemy import bindparam, text
 
-from station import refdata
-from station.db import in_chunks
+from kernel import refdata
+from kernel.chunks import in_chunks
+from kernel.errors import FieldIssue, ValidationError
+from kernel.roles import require
+from kernel.rules import vietnam as vn
 from station.dto import PersonInput
-from station.errors import FieldIssue, ValidationError
-from station.roles import require
-from station.rules import vietnam as vn
 from station.services import people
 from station.services.common import ProgressFn, validate_person
 from station.store import Actor, Station
@@ -196,7 +196,7 @@ def load_mapping(path: Path | str | None = None) -> ColumnMapping:
     """The mapping in ``path``, or the shipped placeholder (``mapping_default.json``)."""
     try:
         if path is None:
-            body = resources.files("station.data").joinpath("mapping_default.json").read_text("utf-8")
+            body = resources.files("kernel.data").joinpath("mapping_default.json").read_text("utf-8")
         else:
             body = Path(path).read_text(encoding="utf-8-sig")
         raw = json.loads(body)
@@ -441,7 +441,7 @@ def _pick_sheet(names: Sequence[str], mapping: ColumnMapping) -> str:
 
 def _xlsx_rows(path: Path, mapping: ColumnMapping) -> tuple[Iterator[Sequence[object]], Any]:
     """Rows of the mapped sheet: the streaming reader, or openpyxl when it cannot cope."""
-    from station.xlsxread import SheetReader, UnsupportedWorkbook
+    from kernel.xlsxread import SheetReader, UnsupportedWorkbook
 
     try:
         reader = SheetReader(path)

@@ -26,8 +26,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kernel.rules import vietnam as vn
 from station.cli import EXIT_CHECK, EXIT_OK, EXIT_USAGE
-from station.rules import vietnam as vn
 from station.store import Actor, Station, default_data_dir, open_station
 
 # The exchange, report and workbook modules are imported by the commands that use them:

@@ -5,7 +5,7 @@ keyring (Windows Credential Manager on site laptops; Secret Service or macOS
 Keychain elsewhere). It is never written to the data directory.
 
 On a machine with no usable keyring backend (a headless Linux box) the station
-stops with :class:`~station.errors.KeyringUnavailable`: it never falls back
+stops with :class:`~kernel.errors.KeyringUnavailable`: it never falls back
 silently to a plaintext file. ``keyrings.alt``'s plaintext backends are accepted
 only when chosen explicitly through ``PYTHON_KEYRING_BACKEND``.
 """
@@ -19,7 +19,7 @@ import keyring
 import keyring.backend
 import keyring.errors
 
-from station.errors import KeyMissing, KeyringUnavailable
+from kernel.errors import KeyMissing, KeyringUnavailable
 
 SERVICE = "tramtiem"
 

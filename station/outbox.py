@@ -27,8 +27,8 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
 
-from station.clock import iso, parse_iso
-from station.db import in_chunks
+from kernel.chunks import in_chunks
+from kernel.clock import iso, parse_iso
 from station.store import Station
 
 log = logging.getLogger(__name__)

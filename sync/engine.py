@@ -46,9 +46,9 @@ from typing import Literal
 
 from pydantic import ValidationError
 
+from kernel.clock import iso
+from kernel.ids import uuid7
 from station import outbox, replica, tally
-from station.clock import iso
-from station.ids import uuid7
 from station.store import HEAD_REVISION, Station
 from sync.client import (
     HubClient,

@@ -101,8 +101,8 @@ def keyring_roundtrip(plat: str = sys.platform) -> dict[str, Any]:
     import keyring
     import keyring.errors
 
+    from kernel.errors import KeyringUnavailable
     from station import keys
-    from station.errors import KeyringUnavailable
 
     try:
         keys.check_backend()

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from station.errors import StationError
+from kernel.errors import StationError
 from station.store import Station
 from sync import cli as sync_cli
 from sync.engine import SyncEngine, SyncSettings

@@ -62,8 +62,8 @@ from hub.models import (
     StationTotal,
 )
 from hub.service import iso, parse_ts
-from station import refdata
-from station.clock import VN_TZ
+from kernel import refdata
+from kernel.clock import VN_TZ
 
 CHART_DAYS = 14
 NO_AREA = ""  # the group of sites not yet assigned to an area

@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from station import refdata
+from kernel import refdata
+from kernel.errors import FieldIssue, NotFound, ValidationError
+from kernel.rules import vietnam as vn
 from station.dto import PersonDTO, PersonInput, RegistrationDTO
-from station.errors import FieldIssue, NotFound, ValidationError
-from station.rules import vietnam as vn
 
 # Characters refused in free text: markup, shell and SQL metacharacters that no
 # address or description needs, and every control character.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from kernel.errors import NeedsOverride
 from station.dto import DoseInput, LotInput, PastDoseInput, PersonInput
-from station.errors import NeedsOverride
 from station.services import admin, clinical, people
 from tests.e2e.harness import Cluster
 from tests.station.helpers import screen_eligible

@@ -20,8 +20,8 @@ from sqlalchemy import text
 
 from hub import service
 from hub.ingest import utc_now
+from kernel.ids import uuid7
 from station import keys, outbox
-from station.ids import uuid7
 from station.store import Station, backup_file, open_station
 from sync.client import HubClient, HubUnreachable
 from sync.engine import SyncEngine, SyncEvent, SyncSettings
