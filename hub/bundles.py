@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 
-from hub import service
+from hub import service, timestamps
 from hub.app import check_safe
 from hub.db import Database
 from hub.errors import HubError
@@ -113,7 +113,7 @@ def import_bundle(db: Database, data: bytes) -> ImportSummary:
         if not 1 <= len(req.replica_epoch) <= 64:
             raise HubError(422, "bundle.invalid_op", "replica_epoch must be 1 to 64 characters")
         check_safe(req.model_dump(), "bundle")
-        results, expected = process_push(db, header.station_id, req, now=service.iso(now))
+        results, expected = process_push(db, header.station_id, req, now=timestamps.iso(now))
         summary.ops += len(results)
         summary.statuses.update(r.status for r in results)
         if len(results) < len(chunk):

@@ -58,7 +58,7 @@ from sqlalchemy.exc import DBAPIError
 from kernel.clock import iso, system_clock, to_site_time
 from kernel.errors import StoreError, WrongKey
 from kernel.ids import uuid7
-from station import instance, keys
+from station import instance, keys, recovery
 from station.audit import verify_chain
 from station.db import integrity_check, make_engine, open_raw
 from station.store import (
@@ -521,8 +521,6 @@ def restore_backup(
     and ``station.json`` is written from the manifest. The app must not have
     the station open meanwhile.
     """
-    from station import recovery  # recovery imports store; kept lazy for import order
-
     backup = Path(backup)
     ddir = Path(data_dir)
     when = _local_now(now)

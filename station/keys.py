@@ -112,10 +112,3 @@ def load_token(install_id: str) -> str | None:
         return keyring.get_password(SERVICE, token_user(install_id))
     except keyring.errors.KeyringError as exc:
         raise KeyringUnavailable(backend=backend_name(), reason=type(exc).__name__) from None
-
-
-def delete_key(install_id: str) -> None:
-    try:
-        keyring.delete_password(SERVICE, _username(install_id))
-    except keyring.errors.PasswordDeleteError:
-        pass

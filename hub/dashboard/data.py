@@ -61,7 +61,7 @@ from hub.models import (
     StationTally,
     StationTotal,
 )
-from hub.service import iso, parse_ts
+from hub.timestamps import iso, parse_ts
 from kernel import refdata
 from kernel.clock import VN_TZ
 

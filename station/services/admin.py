@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import text
 
 from kernel import refdata
-from kernel.errors import DomainError, FieldIssue, NotFound, PermissionDenied, ValidationError
+from kernel.errors import DomainError, FieldIssue, NotFound, ValidationError
 from kernel.ids import natural_id
 from kernel.roles import ROLES, require
 from kernel.rules import vietnam as vn
@@ -377,9 +377,3 @@ def login(st: Station, username: str | None, password: str | None) -> Actor:
     return actor
 
 
-def ensure_can(actor: Actor, action: str) -> bool:
-    try:
-        require(actor.role, action)
-    except PermissionDenied:
-        return False
-    return True
