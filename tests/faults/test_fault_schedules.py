@@ -46,6 +46,8 @@ from sync.engine import SyncEngine, SyncSettings
 from tests.faults.conftest import Hub, Workload, check_exactly_once, start_hub
 from tests.faults.faultproxy import ACTIONS, FaultProxy, Faults
 
+pytestmark = pytest.mark.slow  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
+
 SEEDS = 100
 BATCH = 10
 FAULT_KINDS = ("reset", "blackhole", "truncate", "drop_response")

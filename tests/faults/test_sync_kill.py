@@ -53,7 +53,10 @@ from sync.engine import CRASH_ENV, CRASH_POINTS, SyncSettings
 from tests.faults.conftest import Hub, Workload, check_exactly_once, start_hub, station_ops
 from tests.faults.faultproxy import FaultProxy
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX"),
+    pytest.mark.slow,  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
