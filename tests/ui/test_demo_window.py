@@ -24,6 +24,8 @@ SCREENSHOT = ROOT / "build" / "ci" / "demo-xvfb.png"
 GRAB = """
 import sys
 from PySide6.QtGui import QGuiApplication
+
+pytestmark = pytest.mark.slow  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
 app = QGuiApplication(sys.argv[:1])
 img = app.primaryScreen().grabWindow(0).toImage()
 # How much of the screen is not the X server's black background.
