@@ -376,6 +376,7 @@ def test_streaming_reader_agrees_with_openpyxl(tmp_path) -> None:
 # ---- the commands ----------------------------------------------------------------------
 
 
+@pytest.mark.slow  # seconds each; the fast lane leaves it out
 def test_cli_import_export_report(tmp_path) -> None:
     """``tramtiem import-registrations`` (dry run, commit, again), ``export`` and ``report``."""
     from tests.station.test_cli import run

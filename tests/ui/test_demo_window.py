@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
+
 ROOT = Path(__file__).resolve().parents[2]
 # Kept for people and CI logs to look at (build/ is git-ignored).
 SCREENSHOT = ROOT / "build" / "ci" / "demo-xvfb.png"
 GRAB = """
 import sys
 from PySide6.QtGui import QGuiApplication
-
-pytestmark = pytest.mark.slow  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
 app = QGuiApplication(sys.argv[:1])
 img = app.primaryScreen().grabWindow(0).toImage()
 # How much of the screen is not the X server's black background.
