@@ -100,7 +100,7 @@ def emit(result: dict[str, Any]) -> None:
 def screen_eligible(st: Any, screener: Any, person_id: str) -> None:
     """Screen a person "eligible" on the form the station chooses for their age today
     (the children's checklist also needs a guardian)."""
-    from station import refdata
+    from kernel import refdata
     from station.services import clinical
 
     form_id = clinical.screening_form_for(st, person_id).form_id

@@ -28,8 +28,8 @@ from typing import Any
 from sqlalchemy import text
 
 from bench._util import log, memory_keyring
+from kernel.rules import vietnam as vn
 from station import demo
-from station.rules import vietnam as vn
 from station.services import people
 from station.store import Actor, Station, init_station, open_station
 

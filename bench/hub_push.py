@@ -106,9 +106,9 @@ def _tree_cpu_s(root_pid: int) -> float | None:
 
 def _campaign_morning(st: Any, people_count: int, seed: int) -> int:
     """Walk-ins registered, screened and vaccinated through the services; returns doses."""
+    from kernel.errors import DomainError
     from station import demo
     from station.dto import DoseInput
-    from station.errors import DomainError
     from station.services import admin, clinical, people
 
     actors = demo.ensure_users(st)

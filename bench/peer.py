@@ -165,9 +165,9 @@ def build_station(path: Path, records: list[dict[str, Any]]) -> dict[str, int]:
     from sqlalchemy import text
 
     from bench.sync_loopback import cheap_hasher
+    from kernel.ids import uuid7
     from station import demo
     from station.dto import PersonInput
-    from station.ids import uuid7
     from station.services import people
     from station.store import init_station
 

@@ -16,11 +16,11 @@ from sqlalchemy import event
 
 from bench._util import adult_of_known_age, log, percentile, r3, screen_eligible, summary, time_ms
 from bench.datagen import SITE_CODE, add_people, save_keyring
+from kernel.errors import DomainError
+from kernel.ids import uuid7
 from station import demo
 from station.db import open_raw
 from station.dto import DoseInput
-from station.errors import DomainError
-from station.ids import uuid7
 from station.services import admin, clinical, people
 from station.store import Station, init_station
 

@@ -48,8 +48,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
     from bench.sync_loopback import cheap_hasher, enroll, hub_url_for, start_hub
+    from kernel.errors import DomainError
     from station import demo, search
-    from station.errors import DomainError
     from station.services import people
     from station.store import init_station
     from sync import cli as sync_cli

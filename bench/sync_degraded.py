@@ -2,7 +2,7 @@
 
 Setup (not timed): a SQLite hub in its own process; a station built as in
 ``sync_loopback`` (walk-in + screening + dose per person: ``--ops N`` builds
-``ceil(N / 3)`` persons); a :class:`sync.faultproxy.FaultProxy` in front of the
+``ceil(N / 3)`` persons); a :class:`tests.faults.faultproxy.FaultProxy` in front of the
 hub with 300 ms added each way, 32,000 bytes/s each way (256 kbit/s) and a 2%
 chance per connection of a reset. The station keeps its connection alive, so a
 run uses one or two connections: ``--no-keep-alive`` opens one per request
@@ -65,7 +65,7 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
         start_hub,
     )
     from station.store import open_station
-    from sync.faultproxy import FaultProxy, Faults
+    from tests.faults.faultproxy import FaultProxy, Faults
 
     cheap_hasher()
     src = base / "station"

@@ -2,7 +2,7 @@
 "given" is true again?
 
 A station of site ``BENCH-OUT`` talks to ``tramtiem-hub serve`` (own process, SQLite,
-127.0.0.1) through our fault proxy (``sync/faultproxy.py``). While the line is "down"
+127.0.0.1) through our fault proxy (``tests/faults/faultproxy.py``). While the line is "down"
 the proxy resets every connection (no answer ever reaches the station); the clerk keeps
 recording doses (one every 30 s). At 10 minutes the proxy passes traffic again.
 
@@ -60,7 +60,7 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
     from sync import cli as sync_cli
     from sync.client import HubClient
     from sync.engine import SyncEngine, SyncSettings
-    from sync.faultproxy import FaultProxy, Faults
+    from tests.faults.faultproxy import FaultProxy, Faults
 
     cheap_hasher()
     with ExitStack() as stack:
@@ -89,8 +89,8 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
         def record_dose() -> None:
             import random
 
+            from kernel.errors import DomainError
             from station.dto import DoseInput
-            from station.errors import DomainError
             from station.services import clinical, people
 
             rng = random.Random(args.seed * 100_000 + people_made[0])

@@ -17,7 +17,6 @@ and inflates the body, and refuses one that is not UTF-8.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import os
@@ -40,7 +39,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub import service
+from hub import service, timestamps
 from hub.dashboard import web as dashboard
 from hub.db import Database, hub_epoch, migrate
 from hub.errors import HubError
@@ -553,7 +552,7 @@ def create_app(settings: HubSettings) -> FastAPI:
     # ---- routes ----------------------------------------------------------------------
 
     def health_body() -> Health:
-        return Health(hub_epoch=epoch, server_time=service.iso(clock()))
+        return Health(hub_epoch=epoch, server_time=timestamps.iso(clock()))
 
     @app.get("/health", include_in_schema=False)
     def root_health() -> Health:
@@ -580,18 +579,18 @@ def create_app(settings: HubSettings) -> FastAPI:
         if not getattr(request.state, "body_plain", False):
             check_safe(req.model_dump())
         now = clock()
-        sent = service.parse_ts(req.sent_at)
+        sent = timestamps.parse_ts(req.sent_at)
         skew_ms = int((sent - now).total_seconds() * 1000) if sent is not None else 0
         skew_ms = max(-MAX_INT, min(MAX_INT, skew_ms))
         results, expected = process_push(
-            db, who.station_id, req, now=service.iso(now), skew_ms=skew_ms
+            db, who.station_id, req, now=timestamps.iso(now), skew_ms=skew_ms
         )
         watch.poke()  # siblings waiting on a long-poll pull look now
         return PushResponse(
             results=results,
             expected_next_op_seq=expected,
             hub_epoch=epoch,
-            server_time=service.iso(clock()),
+            server_time=timestamps.iso(clock()),
             clock_skew_ms=skew_ms,
         )
 
@@ -670,7 +669,7 @@ def create_app(settings: HubSettings) -> FastAPI:
         _check_version(req.protocol_version)
         check_safe(req.model_dump())
         service.record_tally(db, who, req, now=clock())
-        return TallyResponse(accepted=True, server_time=service.iso(clock()))
+        return TallyResponse(accepted=True, server_time=timestamps.iso(clock()))
 
     @app.get(
         API_PREFIX + "/persons/by-id-number/{id_number}",
@@ -715,7 +714,7 @@ def create_app(settings: HubSettings) -> FastAPI:
             req.action,
             req.params.model_dump(exclude_none=True),
             req.user_id,
-            now=service.iso(clock()),
+            now=timestamps.iso(clock()),
         )
         watch.poke()
         return res
@@ -752,7 +751,3 @@ def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory`` with several workers (the CLI migrates first)."""
     url = os.environ["TRAMTIEM_HUB_DATABASE_URL"]
     return create_app(HubSettings.from_env(url, migrate_on_start=False))
-
-
-def openapi_json(app: FastAPI) -> str:
-    return json.dumps(app.openapi(), ensure_ascii=False, indent=2)

@@ -1,7 +1,7 @@
 """Who may push what: the op's user, its role at the station's site, and the actor fields.
 
 A station token speaks for one site; inside that site the hub holds every op
-to the same rules the station's services apply (``station.roles``): the op's
+to the same rules the station's services apply (``kernel.roles``): the op's
 ``user_id`` must be a user *of that site* whose role allows the op, and the
 actor fields a station copies from its logged-in user (a dose's
 ``vaccinator_id``, a screening's ``screener_id``, an adverse event's
@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 
 from hub.errors import Rejected
 from hub.models import AppUser
-from station.db import in_chunks
-from station.roles import PERMISSIONS
+from kernel.chunks import in_chunks
+from kernel.roles import PERMISSIONS
 from sync.protocol import parse_timestamp
 
 SYSTEM = "system"

@@ -1,6 +1,6 @@
 """Importing a sneakernet bundle (``tramtiem-hub import-bundle FILE``).
 
-The bundle (``station.bundle``) carries a station's unanswered ops and its
+The bundle (``kernel.bundle``) carries a station's unanswered ops and its
 tally. Import goes through exactly the path a push takes —
 :func:`hub.ingest.process_push`: the ``applied_op`` ledger in the same
 transaction as each effect, per-replica ``op_seq`` order — so importing the
@@ -24,14 +24,14 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 
-from hub import service
+from hub import service, timestamps
 from hub.app import check_safe
 from hub.db import Database
 from hub.errors import HubError
 from hub.ingest import process_push, utc_now
 from hub.models import Station, StationTally
-from station.bundle import open_bundle, read_header
-from station.errors import StoreError
+from kernel.bundle import open_bundle, read_header
+from kernel.errors import StoreError
 from sync.protocol import (
     MAX_OPS_PER_PUSH,
     Op,
@@ -113,7 +113,7 @@ def import_bundle(db: Database, data: bytes) -> ImportSummary:
         if not 1 <= len(req.replica_epoch) <= 64:
             raise HubError(422, "bundle.invalid_op", "replica_epoch must be 1 to 64 characters")
         check_safe(req.model_dump(), "bundle")
-        results, expected = process_push(db, header.station_id, req, now=service.iso(now))
+        results, expected = process_push(db, header.station_id, req, now=timestamps.iso(now))
         summary.ops += len(results)
         summary.statuses.update(r.status for r in results)
         if len(results) < len(chunk):

@@ -59,8 +59,8 @@ from sqlalchemy.orm import Session
 from hub.db import Database
 from hub.errors import HubError
 from hub.models import Dose, HubAudit, Station, StationTally, WriteOff
-from station.db import in_chunks
-from station.ids import uuid7
+from kernel.chunks import in_chunks
+from kernel.ids import uuid7
 from sync.protocol import TallyRequest
 
 log = logging.getLogger(__name__)

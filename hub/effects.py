@@ -50,7 +50,7 @@ from hub.models import (
     ReviewSite,
     Screening,
 )
-from station.ids import uuid7
+from kernel.ids import uuid7
 
 # Apply order at the station: parents before children (its foreign keys are on).
 ENTITY_ORDER = (

@@ -51,8 +51,8 @@ from hub.models import (
     VaccineLot,
 )
 from hub.payloads import DoseP, RegisterPersonP, ScreeningP, parse, series
-from station.db import in_chunks
-from station.rules.vietnam import fold
+from kernel.chunks import in_chunks
+from kernel.rules.vietnam import fold
 from sync.protocol import Op
 
 FAST_TYPES = frozenset({"register_person", "record_screening", "record_dose"})

@@ -36,11 +36,12 @@ from hub.errors import HubError
 from hub.fastpath import FastRun
 from hub.ingest import apply_op, iso_now, payload_hash, record_applied, utc_now
 from hub.models import Person, Registration, Site, Station
-from station import exchange
-from station.clock import site_today
-from station.db import in_chunks
-from station.errors import ValidationError
-from station.ids import uuid7
+from kernel import exchange
+from kernel.chunks import in_chunks
+from kernel.cliargs import parse_day_arg
+from kernel.clock import site_today
+from kernel.errors import ValidationError
+from kernel.ids import uuid7
 from sync.protocol import Op
 
 log = logging.getLogger(__name__)
@@ -244,10 +245,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def run_cli(args: argparse.Namespace, db: Database) -> int:
     """Dry run (prints the row report; exit 1 when rows are refused) or ``--commit``."""
-    from station.exchange_cli import format_plan, parse_day
 
     try:
-        day = parse_day(args.date)
+        day = parse_day_arg(args.date)
         mapping = exchange.load_mapping(args.mapping)
     except argparse.ArgumentTypeError as exc:
         raise HubError(400, "param.invalid", str(exc)) from None
@@ -255,7 +255,7 @@ def run_cli(args: argparse.Namespace, db: Database) -> int:
         raise HubError(400, sorted(exc.codes())[0], "the mapping file cannot be used") from None
     site = args.site.strip().upper()
     plan = dry_run(db, site, args.file, day, mapping)
-    for line in format_plan(plan):
+    for line in exchange.format_plan(plan):
         print(line)
     if not args.commit:
         print("dry run: nothing was imported (add --commit to import the good rows)")

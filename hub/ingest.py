@@ -76,9 +76,9 @@ from hub.payloads import (
     parse,
     series,
 )
-from station.db import in_chunks
-from station.ids import uuid7
-from station.rules.vietnam import fold
+from kernel.chunks import in_chunks
+from kernel.ids import uuid7
+from kernel.rules.vietnam import fold
 from sync.protocol import Op, OpResult, PushRequest
 
 log = logging.getLogger(__name__)

@@ -29,8 +29,8 @@ from pydantic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from hub.errors import Rejected
-from station.clock import VN_TZ
-from station.roles import ROLES
+from kernel.clock import VN_TZ
+from kernel.roles import ROLES
 from sync.protocol import (
     MAX_YEAR,
     Day,
@@ -94,7 +94,7 @@ Severity = Literal["none", "common", "severe", "other"]
 Role = Literal["volunteer", "clerk", "screener", "supervisor", "admin"]
 assert set(Role.__args__) == set(ROLES)  # type: ignore[attr-defined]  # one list of roles
 
-# The shape of an ID number per type (station.rules.vietnam.check_id_number).
+# The shape of an ID number per type (kernel.rules.vietnam.check_id_number).
 ID_SHAPES = {
     "cccd": re.compile(r"^[0-9]{12}$"),
     "cmnd": re.compile(r"^[0-9]{9}$"),
@@ -357,7 +357,7 @@ def parse(model: type[M], payload: dict[str, Any]) -> M:
 
 
 def series(vaccine_code: str) -> str:
-    from station import refdata
+    from kernel import refdata
 
     try:
         return refdata.vaccine(vaccine_code).disease

@@ -17,6 +17,9 @@ from pydantic import ValidationError
 from sqlalchemy import Text, cast, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from hub import counters
+from hub.dashboard.auth import Scope
+from hub.dashboard.data import build
 from hub.db import Database, hub_epoch
 from hub.effects import review_data
 from hub.errors import HubError
@@ -33,6 +36,7 @@ from hub.models import (
     Site,
     Station,
 )
+from hub.timestamps import iso, parse_ts
 from sync.protocol import (
     MAX_PULL_BYTES,
     Change,
@@ -44,7 +48,6 @@ from sync.protocol import (
     PullResponse,
     SiteSummary,
     TallyRequest,
-    parse_timestamp,
     tally_signature_with_key,
     token_hash,
 )
@@ -56,20 +59,6 @@ log = logging.getLogger(__name__)
 
 # Enrollment codes: no look-alike characters (0/O, 1/I/L), read aloud over a phone line.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-
-
-def iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-def parse_ts(raw: object) -> datetime | None:
-    """A stored or sent timestamp, or None when it is not one a reader can use.
-
-    Readers (dashboard, report, site summary) call this on whatever is stored, also
-    values stored before the wire was bounded: a clock reading without an offset,
-    year 0001 or 9999, or text gives None (shown as unknown), never an exception.
-    """
-    return parse_timestamp(raw) if isinstance(raw, str) else None
 
 
 def normalise_code(code: str) -> str:
@@ -127,8 +116,6 @@ def revoke_station(
     does not lift it (only :func:`unrevoke_station`). Its last tally keeps counting,
     marked revoked, until its doses arrive or a supervisor writes them off
     (hub/counters.py); audited."""
-    from hub import counters
-
     when = now or datetime.now(UTC)
     who = counters.clean_actor(actor)
     with db.write() as s:
@@ -154,8 +141,6 @@ def unrevoke_station(
     """Lift a revocation (an administrator's explicit decision, audited): the station may
     enroll again with a fresh one-time code. Its old token stays dead: the laptop was
     revoked for a reason (stolen, lost, misused), so whoever held that token keeps nothing."""
-    from hub import counters
-
     when = now or datetime.now(UTC)
     with db.write() as s:
         st = s.get(Station, station_id)
@@ -341,8 +326,6 @@ def pull(
 
 def record_tally(db: Database, caller: Caller, req: TallyRequest, *, now: datetime) -> None:
     """Verify a station's tally and store it with its per-day claims (hub/counters.py)."""
-    from hub import counters
-
     if req.station_id != caller.station_id:
         raise HubError(403, "auth.station_mismatch", "station_id does not match the token")
     expected = tally_signature_with_key(caller.token_hash, req.rows)
@@ -365,10 +348,6 @@ def site_summary(db: Database, site_code: str, *, now: datetime | None = None) -
     One computation serves the dashboard, ``tramtiem-hub report`` and the
     station API, so they never disagree.
     """
-    # Imported here: the dashboard's data module imports this one.
-    from hub.dashboard.auth import Scope
-    from hub.dashboard.data import build
-
     with db.read() as s:
         if s.get(Site, site_code) is None:
             raise HubError(404, "site.not_found", "no such site")
@@ -524,10 +503,3 @@ def list_reviews(db: Database, site_code: str | None, status: str | None) -> lis
                 # log rather than failing the whole list.
                 log.warning("review item %s cannot be listed", r.id)
         return out
-
-
-def review_session_check(s: Session, review_id: str, site_code: str) -> ReviewItem:
-    item = s.get(ReviewItem, review_id)
-    if item is None or site_code not in item.site_codes:
-        raise HubError(404, "review.not_found", "no such review item for this site")
-    return item

@@ -1,8 +1,8 @@
-"""Generate ``station/data/admin_units.json`` from the PyPI package ``vietnam-provinces``.
+"""Generate ``kernel/data/admin_units.json`` from the PyPI package ``vietnam-provinces``.
 
 The package is GPL-3.0-or-later and is **not** a dependency of the project: it is
 installed into a throwaway virtualenv only to run this script, and the output is
-a plain data file (see ``station/data/admin_units.SOURCE.md`` for the licence note).
+a plain data file (see ``kernel/data/admin_units.SOURCE.md`` for the licence note).
 
 How to run (from the repository root)::
 
@@ -10,7 +10,7 @@ How to run (from the repository root)::
     # falls back to 2025.10.1, which lacks the pre-2025 conversion tables)
     python3.12 -m venv /tmp/vp
     /tmp/vp/bin/pip install 'vietnam-provinces==2026.9.0'
-    /tmp/vp/bin/python scripts/gen_admin_units.py            # writes station/data/admin_units.json
+    /tmp/vp/bin/python scripts/gen_admin_units.py            # writes kernel/data/admin_units.json
     /tmp/vp/bin/python scripts/gen_admin_units.py --check    # only verify counts, write nothing
 
 Output (compact JSON, no indentation)::
@@ -51,7 +51,7 @@ KINDS = {
     "đặc khu": "dac_khu",
 }
 
-OUT = Path(__file__).resolve().parent.parent / "station" / "data" / "admin_units.json"
+OUT = Path(__file__).resolve().parent.parent / "kernel" / "data" / "admin_units.json"
 
 
 def build() -> dict[str, Any]:

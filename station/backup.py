@@ -55,12 +55,12 @@ from typing import Any
 import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy.exc import DBAPIError
 
-from station import instance, keys
+from kernel.clock import iso, system_clock, to_site_time
+from kernel.errors import StoreError, WrongKey
+from kernel.ids import uuid7
+from station import instance, keys, recovery
 from station.audit import verify_chain
-from station.clock import iso, system_clock, to_site_time
 from station.db import integrity_check, make_engine, open_raw
-from station.errors import StoreError, WrongKey
-from station.ids import uuid7
 from station.store import (
     HEAD_REVISION,
     Actor,
@@ -521,8 +521,6 @@ def restore_backup(
     and ``station.json`` is written from the manifest. The app must not have
     the station open meanwhile.
     """
-    from station import recovery  # recovery imports store; kept lazy for import order
-
     backup = Path(backup)
     ddir = Path(data_dir)
     when = _local_now(now)

@@ -14,8 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from station import keys
-from station.errors import (
+from kernel.errors import (
     DomainError,
     KeyMissing,
     KeyringUnavailable,
@@ -24,6 +23,7 @@ from station.errors import (
     ValidationError,
     WrongKey,
 )
+from station import keys
 from station.store import default_data_dir, init_station, open_station
 
 EXIT_OK, EXIT_CHECK, EXIT_USAGE, EXIT_STORE, EXIT_INPUT = 0, 1, 2, 3, 4

@@ -14,18 +14,16 @@ refuse writes that do not come from a service unit of work (see
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import QueuePool
 
-from station.errors import StoreError, WrongKey
+from kernel.errors import StoreError, WrongKey
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -48,17 +46,6 @@ class GuardState:
 
     def __init__(self) -> None:
         self.ctx: str | None = None
-
-
-# Values per ``IN (...)`` list: well below SQLite's host-parameter limit (999 in older
-# builds) and PostgreSQL's.
-IN_LIST_MAX = 500
-
-
-def in_chunks(values: Sequence[T], size: int = IN_LIST_MAX) -> Iterator[list[T]]:
-    """``values`` in slices of at most ``size``, for one ``IN (...)`` query each."""
-    for i in range(0, len(values), size):
-        yield list(values[i : i + size])
 
 
 def _key_pragma(key: bytes) -> str:

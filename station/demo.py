@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import text
 
-from station import refdata
+from kernel import refdata
 from station.dto import LotInput, PastDoseInput, PersonInput, UserInput
 from station.services import admin, clinical, people
 from station.store import Actor, Station

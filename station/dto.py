@@ -4,27 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from station.errors import FieldIssue
+from kernel.errors import FieldIssue
 
-
-@dataclass(frozen=True, slots=True)
-class PersonInput:
-    """Raw input for a person, as typed or scanned. Services validate everything."""
-
-    full_name: str | None = None
-    birth: str | None = None  # "dd/mm/yyyy", "yyyy", ISO, ...
-    sex: str | None = None
-    id_type: str = "cccd"
-    id_number: str | None = None
-    old_id_number: str | None = None
-    phone: str | None = None
-    province_code: str | None = None
-    ward_code: str | None = None
-    address_line: str | None = None
-    priority_group: int | str | None = None
-    occupation: str | None = None
-    bhyt: str | None = None
-    consent: bool = False
+# The input shape lives in the kernel (the hub's importer reads files into it too);
+# re-exported because it is the services' input.
+from kernel.person import PersonInput as PersonInput
 
 
 @dataclass(frozen=True, slots=True)

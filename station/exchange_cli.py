@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kernel.cliargs import parse_day_arg
 from station.cli import EXIT_CHECK, EXIT_OK, EXIT_USAGE
-from station.rules import vietnam as vn
 from station.store import Actor, Station, default_data_dir, open_station
 
 # The exchange, report and workbook modules are imported by the commands that use them:
@@ -37,15 +36,6 @@ if TYPE_CHECKING:
     from station.reports import DailyReport
 
 PdfRenderer = Callable[["DailyReport", Path, str], None]
-
-
-def parse_day(raw: str) -> date:
-    """``dd/mm/yyyy`` (as sites write it) or ISO ``yyyy-mm-dd``."""
-    value, issues = vn.parse_date(raw, field="day", today=date(9999, 12, 31))
-    full = value.as_date() if value is not None else None
-    if issues or full is None:
-        raise argparse.ArgumentTypeError("write the day as dd/mm/yyyy or yyyy-mm-dd")
-    return full
 
 
 def cli_actor(st: Station) -> Actor:
@@ -76,20 +66,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def format_plan(plan: exchange.ImportPlan) -> list[str]:
-    from station import exchange
-
-    lines = exchange.issue_lines(plan)
-    lines.append(
-        f"{plan.source}: {plan.rows_read} rows read; {plan.count('new')} new people, "
-        f"{plan.count('known')} known people, {plan.count('already_expected')} already expected "
-        f"on {plan.day}, {len(plan.bad_rows)} rows refused"
-        + (f"; encoding {plan.encoding}" if plan.encoding else "")
-    )
-    return lines
-
-
 def cmd_import(args: argparse.Namespace) -> int:
+    from kernel.exchange import format_plan
     from station import exchange
 
     mapping = _mapping(args)
@@ -168,8 +146,8 @@ def register(sub: Any, *, render_pdf: PdfRenderer | None = None) -> None:
     """Add ``export``, ``import-registrations`` and ``report`` to argparse subparsers."""
     p = sub.add_parser("export", help="export the doses of a day or range through a column mapping")
     p.add_argument("--data-dir", help="data directory (default: the OS user-data dir)")
-    p.add_argument("--from", dest="start", type=parse_day, required=True, help="first day")
-    p.add_argument("--to", dest="end", type=parse_day, required=True, help="last day (inclusive)")
+    p.add_argument("--from", dest="start", type=parse_day_arg, required=True, help="first day")
+    p.add_argument("--to", dest="end", type=parse_day_arg, required=True, help="last day (inclusive)")
     p.add_argument("--out", type=Path, required=True, help="output file (.xlsx or .csv)")
     p.add_argument("--mapping", help="column mapping JSON (default: the shipped placeholder)")
     p.set_defaults(func=cmd_export)
@@ -178,18 +156,18 @@ def register(sub: Any, *, render_pdf: PdfRenderer | None = None) -> None:
                        help="check (and with --commit import) a pre-registration list")
     p.add_argument("file", type=Path, help=".xlsx or .csv file")
     p.add_argument("--data-dir", help="data directory (default: the OS user-data dir)")
-    p.add_argument("--date", type=parse_day, required=True, help="the day the people are expected")
+    p.add_argument("--date", type=parse_day_arg, required=True, help="the day the people are expected")
     p.add_argument("--mapping", help="column mapping JSON (default: the shipped placeholder)")
     p.add_argument("--commit", action="store_true", help="import the good rows (all or nothing)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("report", help="the daily site report (text, and Excel/PDF files)")
     p.add_argument("--data-dir", help="data directory (default: the OS user-data dir)")
-    p.add_argument("--day", type=parse_day, help="the day (default: today)")
+    p.add_argument("--day", type=parse_day_arg, help="the day (default: today)")
     p.add_argument("--pdf", help="write the printable report here")
     p.add_argument("--xlsx", help="write the workbook here")
     p.add_argument("--lang", choices=["vi", "en"], default="vi")
     p.set_defaults(func=lambda args: cmd_report(args, render_pdf))
 
 
-__all__ = ["cli_actor", "format_plan", "format_report", "parse_day", "register"]
+__all__ = ["cli_actor", "format_report", "register"]

@@ -5,7 +5,7 @@ keyring (Windows Credential Manager on site laptops; Secret Service or macOS
 Keychain elsewhere). It is never written to the data directory.
 
 On a machine with no usable keyring backend (a headless Linux box) the station
-stops with :class:`~station.errors.KeyringUnavailable`: it never falls back
+stops with :class:`~kernel.errors.KeyringUnavailable`: it never falls back
 silently to a plaintext file. ``keyrings.alt``'s plaintext backends are accepted
 only when chosen explicitly through ``PYTHON_KEYRING_BACKEND``.
 """
@@ -19,7 +19,7 @@ import keyring
 import keyring.backend
 import keyring.errors
 
-from station.errors import KeyMissing, KeyringUnavailable
+from kernel.errors import KeyMissing, KeyringUnavailable
 
 SERVICE = "tramtiem"
 
@@ -112,10 +112,3 @@ def load_token(install_id: str) -> str | None:
         return keyring.get_password(SERVICE, token_user(install_id))
     except keyring.errors.KeyringError as exc:
         raise KeyringUnavailable(backend=backend_name(), reason=type(exc).__name__) from None
-
-
-def delete_key(install_id: str) -> None:
-    try:
-        keyring.delete_password(SERVICE, _username(install_id))
-    except keyring.errors.PasswordDeleteError:
-        pass

@@ -34,7 +34,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from station.errors import StationError
+from kernel.errors import StationError
 
 LOG_DIR = "logs"
 LEVEL_ENV = "TRAMTIEM_LOG_LEVEL"

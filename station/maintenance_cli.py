@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from station.errors import (
+from kernel.errors import (
     DomainError,
     PermissionDenied,
     StationError,

@@ -27,8 +27,9 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
 
-from station.clock import iso, parse_iso
-from station.db import in_chunks
+from kernel.chunks import in_chunks
+from kernel.clock import iso, parse_iso
+from station import replica
 from station.store import Station
 
 log = logging.getLogger(__name__)
@@ -388,8 +389,6 @@ def record_acks(
     same transaction, so a crash never leaves an op acked with its deferred hub
     row forgotten.
     """
-    from station import replica  # replica imports this module
-
     with st.pull_writer() as conn:
         summary = apply_acks(conn, acks, now=now)
         replica.settle(conn, [a for a in acks if a.status in ACK_STATE], now=now)
@@ -410,19 +409,6 @@ def counts(st: Station) -> OutboxCounts:
         rejected=int(rows.get("rejected", 0)),
         conflict=int(rows.get("conflict", 0)),
     )
-
-
-def unanswered_bytes(st: Station, *, limit: int = 100_000) -> int:
-    """Approximate bytes still to send (for the ETA); bounded scan."""
-    with st.read() as conn:
-        v = conn.execute(
-            text(
-                "SELECT coalesce(sum(length(payload) + 300), 0) FROM (SELECT payload FROM sync_outbox "
-                "WHERE state IN ('pending', 'inflight') ORDER BY op_seq LIMIT :n)"
-            ),
-            {"n": limit},
-        ).scalar_one()
-    return int(v)
 
 
 def oldest_pending_at(st: Station) -> str | None:
@@ -511,5 +497,4 @@ __all__ = [
     "purge_acked",
     "record_acks",
     "rejected",
-    "unanswered_bytes",
 ]

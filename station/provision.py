@@ -33,9 +33,9 @@ from typing import Any
 
 from sqlalchemy import text
 
+from kernel.errors import FieldIssue, ValidationError
 from station import replica
 from station.dto import UserInput
-from station.errors import FieldIssue, ValidationError
 from station.services import admin
 from station.store import SITE_CODE_RE, Actor, Station, init_station, open_station
 

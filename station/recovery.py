@@ -21,10 +21,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from kernel.errors import FieldIssue, PermissionDenied, StoreError, ValidationError, WrongKey
+from kernel.roles import can
 from station import keys
 from station.db import open_raw
-from station.errors import FieldIssue, PermissionDenied, StoreError, ValidationError, WrongKey
-from station.roles import can
 from station.store import Actor, Station, _read_meta, db_path
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -41,8 +41,8 @@ import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
-from station.clock import iso
-from station.rules.vietnam import PartialDate, fold
+from kernel.clock import iso
+from kernel.rules.vietnam import PartialDate, fold
 from station.services.common import resolve_person_id
 from station.store import Station
 

@@ -27,8 +27,9 @@ from datetime import date
 
 from sqlalchemy import text
 
-from station import refdata, replica, stock
-from station.clock import iso
+from kernel import refdata
+from kernel.clock import iso
+from station import replica, stock
 from station.dto import PersonDTO
 from station.services import clinical, people
 from station.store import Station

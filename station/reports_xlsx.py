@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from station import refdata
+from kernel import refdata
 from station.reports import DailyReport
 
 LABELS: dict[str, dict[str, str]] = {

@@ -22,8 +22,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from kernel.rules import vietnam as vn
 from station.dto import DuplicateCandidate, LastDose, PersonHit, PersonInput
-from station.rules import vietnam as vn
 from station.store import Station
 
 # FTS5 returns matches in rowid order; we rank a bounded window of them in Python

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from station import refdata
+from kernel import refdata
 
 __all__ = ["doses_taken", "lot_usage", "round_doses"]
 

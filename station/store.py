@@ -23,12 +23,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from kernel.clock import HLC, Clock, iso, site_today, system_clock
+from kernel.errors import FieldIssue, StoreError, ValidationError
+from kernel.ids import uuid7
 from station import keys
 from station._build import BUILD_DATE
-from station.clock import HLC, Clock, iso, site_today, system_clock
 from station.db import guard, make_engine, open_raw
-from station.errors import FieldIssue, StoreError, ValidationError
-from station.ids import uuid7
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
-from station.clock import iso, parse_iso, to_site_time
+from kernel.clock import iso, parse_iso, to_site_time
 from station.store import Station
 
 DEFAULT_DAYS = 30

@@ -22,9 +22,9 @@ from typing import Any
 import keyring
 import keyring.errors
 
+from kernel.errors import KeyringUnavailable, StoreError
+from kernel.ids import uuid7
 from station import keys, replica
-from station.errors import KeyringUnavailable, StoreError
-from station.ids import uuid7
 from station.store import Station, default_data_dir, init_station, open_station
 from sync.client import TLS_HINTS, HubClient, HubError
 from sync.engine import SyncEngine, SyncReport, SyncSettings

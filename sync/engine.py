@@ -29,6 +29,9 @@ Logs carry counts and codes, never personal data.
 
 Crash points for the kill tests: ``TRAMTIEM_CRASH_AT=<name>[:<n>]`` makes the
 process ``os._exit(137)`` the n-th time it reaches ``<name>`` (see CRASH_POINTS).
+Only under the test suite (``TRAMTIEM_TESTING=1``, set by tests/conftest.py and
+inherited by the processes the tests start), never in the shipped bundle: a
+stray variable on a site laptop must not make the engine kill itself.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -46,9 +50,9 @@ from typing import Literal
 
 from pydantic import ValidationError
 
+from kernel.clock import iso
+from kernel.ids import uuid7
 from station import outbox, replica, tally
-from station.clock import iso
-from station.ids import uuid7
 from station.store import HEAD_REVISION, Station
 from sync.client import (
     HubClient,
@@ -75,6 +79,7 @@ log = logging.getLogger(__name__)
 # ---- crash points ------------------------------------------------------------------------
 
 CRASH_ENV = "TRAMTIEM_CRASH_AT"
+TESTING_ENV = "TRAMTIEM_TESTING"
 CRASH_POINTS = (
     "after_tally",
     "after_push_send_before_ack_commit",
@@ -83,12 +88,23 @@ CRASH_POINTS = (
 )
 _crash_hits: dict[str, int] = {}
 _crash_lock = threading.Lock()
+_crash_refused: list[str] = []  # logged once per process
+
+
+def test_hooks_allowed() -> bool:
+    """True only under the test suite: never in a frozen (shipped) bundle."""
+    return os.environ.get(TESTING_ENV) == "1" and not getattr(sys, "frozen", False)
 
 
 def crash_point(name: str) -> None:
     """Die like ``kill -9`` here if ``TRAMTIEM_CRASH_AT`` names this point (no-op otherwise)."""
     spec = os.environ.get(CRASH_ENV)
     if not spec:
+        return
+    if not test_hooks_allowed():
+        if not _crash_refused:
+            _crash_refused.append(spec)
+            log.warning("%s is set outside the test suite: ignored", CRASH_ENV)
         return
     target, _, nth = spec.partition(":")
     if target != name:

@@ -184,7 +184,7 @@ class Op(_Model):
     entity_id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
     base_version: int | None = Field(default=None, ge=0, le=2**31 - 1)
     payload: dict[str, Any] = Field(max_length=64, description="checked per op type at the hub")
-    # station.clock.HLC: 13 digits of wall milliseconds, a counter of 5 digits (more after
+    # kernel.clock.HLC: 13 digits of wall milliseconds, a counter of 5 digits (more after
     # long clock jumps back); empty for ops the hub makes itself.
     hlc: str = Field(max_length=32, pattern=r"^([0-9]{13}-[0-9]{5,9})?$")
     recorded_at: Timestamp

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
+# Test-only hooks (the sync engine's crash points, the fault proxy) refuse to run without
+# this; processes the tests start inherit it.
+os.environ["TRAMTIEM_TESTING"] = "1"
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta

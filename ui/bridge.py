@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from station.errors import FieldIssue
+from kernel.errors import FieldIssue
 from sync.client import is_tls_code
 
 log = logging.getLogger(__name__)

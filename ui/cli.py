@@ -59,8 +59,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace, ddir: object) -> int:
     from pathlib import Path
 
+    from demohub import demo_station
     from station.demo import DEMO_PASSWORD
-    from ui.sync_wiring import demo_station
 
     assert ddir is None or isinstance(ddir, Path)
     if not args.headless:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from station.roles import can
+from kernel.roles import can
 from station.store import Actor, Station
 from ui.bridge import SyncBridge
 from ui.settings import UiSettings

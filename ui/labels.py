@@ -12,8 +12,8 @@ from datetime import datetime
 
 from PySide6.QtCore import QCoreApplication, QLocale
 
-from station import refdata
-from station.clock import parse_iso, to_site_time
+from kernel import refdata
+from kernel.clock import parse_iso, to_site_time
 from ui.i18n import QT_TRANSLATE_NOOP
 
 CTX = "Labels"

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station.roles import can
+from kernel.roles import can
 from station.store import Actor
 from ui import messages, theme
 from ui.context import AppContext, Session

@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
-from station.errors import (
+from kernel.errors import (
     FieldIssue,
     NeedsConfirmation,
     NeedsOverride,

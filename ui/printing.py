@@ -38,7 +38,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
-from station import refdata
+from kernel import refdata
 from station.reports import DailyReport, SlipData
 from station.reports_xlsx import (
     display_day,

@@ -101,8 +101,8 @@ def keyring_roundtrip(plat: str = sys.platform) -> dict[str, Any]:
     import keyring
     import keyring.errors
 
+    from kernel.errors import KeyringUnavailable
     from station import keys
-    from station.errors import KeyringUnavailable
 
     try:
         keys.check_backend()
@@ -182,13 +182,10 @@ def check_store(tmp: Path) -> dict[str, Any]:
 
 
 def check_hub(tmp: Path) -> dict[str, Any]:
-    from hub.db import migrate, sqlite_url
+    # The embedded demo hub is composed outside ui/ (demohub): ui never imports the hub.
+    from demohub import check_hub as run_check
 
-    migrate(sqlite_url(tmp / "hub.db"))
-    import fastapi
-    import uvicorn
-
-    return {"fastapi": fastapi.__version__, "uvicorn": uvicorn.__version__}
+    return run_check(tmp)
 
 
 # ---- checks with Qt ---------------------------------------------------------------------

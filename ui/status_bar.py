@@ -13,7 +13,7 @@ from datetime import datetime
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from station.clock import parse_iso
+from kernel.clock import parse_iso
 from ui import labels, messages
 from ui.bridge import LineStateChanged, PendingChanged, SyncBridge
 from ui.context import AppContext, Session

@@ -27,7 +27,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 from shiboken6 import isValid
 
-from station.errors import StationError
+from kernel.errors import StationError
 
 log = logging.getLogger(__name__)
 

@@ -49,10 +49,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernel.errors import StationError
+from kernel.ids import uuid7
 from station import keys, provision, recovery, replica
 from station.dto import UserInput
-from station.errors import StationError
-from station.ids import uuid7
 from station.services import admin
 from station.store import Actor, Station, init_station, open_station
 from sync import cli as sync_cli

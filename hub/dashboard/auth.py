@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from hub.db import Database
 from hub.errors import HubError
 from hub.models import DashboardSession, DashboardUser, LoginGuard
-from hub.service import iso, parse_ts
+from hub.timestamps import iso, parse_ts
 
 log = logging.getLogger(__name__)
 

@@ -61,9 +61,9 @@ from hub.models import (
     StationTally,
     StationTotal,
 )
-from hub.service import iso, parse_ts
-from station import refdata
-from station.clock import VN_TZ
+from hub.timestamps import iso, parse_ts
+from kernel import refdata
+from kernel.clock import VN_TZ
 
 CHART_DAYS = 14
 NO_AREA = ""  # the group of sites not yet assigned to an area

@@ -13,7 +13,7 @@ from typing import Literal
 from markupsafe import Markup, escape
 
 from hub.dashboard.data import Alert, DayPoint
-from station.clock import VN_TZ
+from kernel.clock import VN_TZ
 
 Lang = Literal["vi", "en"]
 

@@ -11,12 +11,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import text
 
-from station import refdata, stock
+from kernel import refdata
+from kernel.errors import DomainError, FieldIssue, NotFound, ValidationError
+from kernel.ids import natural_id
+from kernel.roles import ROLES, require
+from kernel.rules import vietnam as vn
+from station import stock
 from station.dto import LotDTO, LotInput, UserDTO, UserInput
-from station.errors import DomainError, FieldIssue, NotFound, PermissionDenied, ValidationError
-from station.ids import natural_id
-from station.roles import ROLES, require
-from station.rules import vietnam as vn
 from station.services.common import check_text
 from station.store import Actor, Station
 
@@ -376,9 +377,3 @@ def login(st: Station, username: str | None, password: str | None) -> Actor:
     return actor
 
 
-def ensure_can(actor: Actor, action: str) -> bool:
-    try:
-        require(actor.role, action)
-    except PermissionDenied:
-        return False
-    return True

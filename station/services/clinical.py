@@ -10,9 +10,23 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from station import refdata
+from kernel import refdata
+from kernel.clock import iso, parse_iso, to_site_time
+from kernel.errors import (
+    DomainError,
+    FieldIssue,
+    NeedsConfirmation,
+    NeedsOverride,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from kernel.ids import uuid7
+from kernel.roles import can, require
+from kernel.rules import schedule
+from kernel.rules import screening as screening_rules
+from kernel.rules import vietnam as vn
 from station._build import BUILD_DATE
-from station.clock import iso, parse_iso, to_site_time
 from station.dto import (
     AdverseEventDTO,
     DoseDTO,
@@ -22,20 +36,6 @@ from station.dto import (
     ScreeningDTO,
     ScreeningFormChoice,
 )
-from station.errors import (
-    DomainError,
-    FieldIssue,
-    NeedsConfirmation,
-    NeedsOverride,
-    NotFound,
-    PermissionDenied,
-    ValidationError,
-)
-from station.ids import uuid7
-from station.roles import can, require
-from station.rules import schedule
-from station.rules import screening as screening_rules
-from station.rules import vietnam as vn
 from station.services.common import check_text, load_person, require_reason
 from station.store import Actor, Station
 

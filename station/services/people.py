@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from station.db import in_chunks
+from kernel.chunks import in_chunks
+from kernel.errors import DomainError, FieldIssue, NotFound, ValidationError
+from kernel.ids import uuid7
+from kernel.roles import require
 from station.dto import PersonDTO, PersonInput, RegisterResult, RegistrationDTO
-from station.errors import DomainError, FieldIssue, NotFound, ValidationError
-from station.ids import uuid7
-from station.roles import require
 from station.services.common import (
     PERSON_COLUMNS,
     WRITE_CHUNK,
@@ -386,7 +386,7 @@ def update_person(
         current = load_person(uow.conn, person_id)
         if current["status"] != "active":
             raise DomainError("person.not_active", status=current["status"])
-        from station.rules.vietnam import PartialDate
+        from kernel.rules.vietnam import PartialDate
 
         merged = {k: current[k] for k in IDENTITY_FIELDS | CONTACT_FIELDS}
         merged["birth"] = PartialDate.from_iso(current["birth"]).display()

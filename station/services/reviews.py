@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from station.errors import DomainError, FieldIssue, NotFound, ValidationError
-from station.roles import require
+from kernel.errors import DomainError, FieldIssue, NotFound, ValidationError
+from kernel.roles import require
 from station.store import Actor, Station
 
 # Actions a supervisor may take per kind. The hub is the authority on what an

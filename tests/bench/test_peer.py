@@ -19,6 +19,8 @@ import pytest
 
 from bench.peer import node_tools
 
+pytestmark = pytest.mark.slow  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

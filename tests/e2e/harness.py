@@ -39,10 +39,10 @@ from hub.app import HubSettings
 from hub.db import Database
 from hub.models import HUB_ONLY_COLUMNS
 from hub.server import RunningHub, run_hub
+from kernel.errors import DomainError, NeedsConfirmation, NotFound, ValidationError
+from kernel.ids import uuid7
 from station.demo import fake_person
 from station.dto import DoseInput, LotInput, PersonInput, UserInput
-from station.errors import DomainError, NeedsConfirmation, NotFound, ValidationError
-from station.ids import uuid7
 from station.services import admin, clinical, people
 from station.store import Actor, Station, init_station, open_station
 from sync.client import HubClient

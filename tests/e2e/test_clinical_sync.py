@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from kernel.errors import NeedsOverride
 from station.dto import DoseInput, LotInput, PastDoseInput, PersonInput
-from station.errors import NeedsOverride
 from station.services import admin, clinical, people
 from tests.e2e.harness import Cluster
 from tests.station.helpers import screen_eligible
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
 
 
 def test_volume_and_override_reach_the_hub_and_the_other_desk(three: Cluster) -> None:

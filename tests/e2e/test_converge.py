@@ -44,7 +44,7 @@ from sqlalchemy import text
 from station.services import clinical, reviews
 from tests.e2e.harness import Cluster, Node, People
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
 
 SITE_A, SITE_B = "DN-A-01", "DN-B-02"
 

@@ -18,6 +18,8 @@ import pytest
 from hub import counters, service
 from tests.e2e.harness import Cluster, Node, People
 
+pytestmark = pytest.mark.slow  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
+
 SITE = "DN-CC-01"
 ROUNDS = 8
 

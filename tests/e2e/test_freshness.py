@@ -24,6 +24,8 @@ from sync.client import HubClient
 from sync.engine import SyncEngine, SyncEvent, SyncSettings
 from tests.e2e.harness import Cluster, Node, People
 
+pytestmark = pytest.mark.slow  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
+
 SITE = "DN-FR-01"
 # Nothing but a write or a remote change may wake these engines.
 QUIET = {"interval_s": 3600.0, "seed": 1}

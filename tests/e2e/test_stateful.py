@@ -40,6 +40,8 @@ from sync.engine import CRASH_POINTS
 from tests.e2e.harness import Cluster, Node, People, safe
 from tests.pg import PgCluster, in_ci
 
+pytestmark = pytest.mark.slow  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
+
 SITES = ("DN-S1-01", "DN-S2-02")
 GIVEN = sorted(set(GIVEN_M) | set(GIVEN_F))
 # A station's clock stays within this window around the hub's (minutes): wide enough to

@@ -28,6 +28,8 @@ from sync.client import HubClient
 from sync.engine import build_tally_request
 from tests.e2e.harness import Cluster, Node, People
 
+pytestmark = pytest.mark.slow  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
+
 SITE = "DN-TC-01"
 PASSWORD = "mat-khau-bang-1"
 

@@ -46,6 +46,8 @@ from sync.protocol import EnrollRequest
 from tests.e2e.harness import Cluster, Node, People
 from tests.pg import PgCluster, in_ci
 
+pytestmark = pytest.mark.slow  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
+
 SITES = ("DN-PT-01", "DN-PT-02")
 idx = st.integers(min_value=0, max_value=7)
 

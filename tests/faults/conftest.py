@@ -28,14 +28,14 @@ from hub.app import HubSettings
 from hub.db import Database
 from hub.ingest import payload_hash, utc_now
 from hub.server import RunningHub, run_hub
+from kernel.clock import HLC, iso
+from kernel.errors import DomainError, NeedsConfirmation
+from kernel.ids import uuid7
 from station import exchange, outbox
 from station.audit import verify_chain
-from station.clock import HLC, iso
 from station.db import integrity_check
 from station.demo import fake_person
 from station.dto import DoseInput, LotInput, PersonInput, UserInput
-from station.errors import DomainError, NeedsConfirmation
-from station.ids import uuid7
 from station.services import admin, clinical, people
 from station.store import Actor, Station
 from sync.client import HubClient

@@ -4,7 +4,7 @@ For each of 100 seeds: a fresh site and station at one shared SQLite hub
 (uvicorn on 127.0.0.1), a seeded workload written through the station's
 services (walk-ins, screenings, doses, voids, observations, AEFIs, edits,
 expected lists; more of it written between sync cycles; on some seeds one op
-the hub must refuse), and our :class:`~sync.faultproxy.FaultProxy` in front of
+the hub must refuse), and our :class:`~tests.faults.faultproxy.FaultProxy` in front of
 the hub. Every request uses its own connection, so the proxy decides per
 request; it follows a seeded schedule whose third connection — the first push —
 is always ``drop_response`` (the hub commits, the answer is lost), then more
@@ -43,8 +43,10 @@ import pytest
 from station.store import init_station
 from sync.client import HubClient
 from sync.engine import SyncEngine, SyncSettings
-from sync.faultproxy import ACTIONS, FaultProxy, Faults
 from tests.faults.conftest import Hub, Workload, check_exactly_once, start_hub
+from tests.faults.faultproxy import ACTIONS, FaultProxy, Faults
+
+pytestmark = pytest.mark.slow  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
 
 SEEDS = 100
 BATCH = 10

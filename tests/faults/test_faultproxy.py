@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from sync.faultproxy import ACTIONS, FaultProxy, Faults, _http_response_end
+from tests.faults.faultproxy import ACTIONS, FaultProxy, Faults, _http_response_end
 
 # Every client call carries a timeout so a proxy bug fails a test instead of
 # hanging the suite.

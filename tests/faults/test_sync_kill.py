@@ -15,7 +15,7 @@ writers from two processes). Each run is killed:
   of the expected time from the first connection to the hub to the exit after
   that connection (so the kill lands mid-sync). The expectations come from a
   first clean run and from every run that ended before its kill (that kill is
-  then tried again later). A pass-through :class:`~sync.faultproxy.FaultProxy`
+  then tried again later). A pass-through :class:`~tests.faults.faultproxy.FaultProxy`
   in front of the hub tells when the process connects; it injects no faults.
 
 After every kill the hub must hold no op the station does not have. At the end
@@ -50,10 +50,13 @@ from keyrings.alt.file import PlaintextKeyring
 from station import outbox
 from station.store import Station, open_station
 from sync.engine import CRASH_ENV, CRASH_POINTS, SyncSettings
-from sync.faultproxy import FaultProxy
 from tests.faults.conftest import Hub, Workload, check_exactly_once, start_hub, station_ops
+from tests.faults.faultproxy import FaultProxy
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX"),
+    pytest.mark.slow,  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"

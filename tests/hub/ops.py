@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from station.ids import uuid7
+from kernel.ids import uuid7
 from tests.hub.conftest import Hub
 
 # An argon2id hash in argon2-cffi's encoded form (the hub checks the format, not the password).

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy import text
 
-from station.ids import uuid7
+from kernel.ids import uuid7
 from tests.hub.conftest import Hub
 
 SITE = "DN-C"

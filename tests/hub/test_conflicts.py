@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from station.ids import uuid7
+from kernel.ids import uuid7
 from station.services import clinical, people
 from tests.hub.conftest import Hub, Sim
 from tests.hub.test_sync_flow import SITE_A, vaccinate

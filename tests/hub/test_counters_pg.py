@@ -22,6 +22,8 @@ from hub.db import Database, migrate
 from hub.models import Dose
 from tests.pg import PgCluster, hub_database_url
 
+pytestmark = pytest.mark.slow  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
+
 THREADS = 8
 TRIALS = 30
 KEYS = [("DN-PG-01", "st-a", "2026-12-01"), ("DN-PG-01", "st-a", "2026-12-02"), ("DN-PG-01", "st-b", "2026-12-01")]

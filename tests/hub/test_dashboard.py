@@ -358,6 +358,7 @@ def test_unknown_users_lock_like_real_ones(
 
 
 @pytest.mark.parametrize("dash", ["postgresql"], indirect=True)
+@pytest.mark.slow  # seconds each; the fast lane leaves it out
 def test_lockout_holds_under_concurrent_guesses(
     dash: Dash, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -702,6 +703,7 @@ def e2e(tmp_path: Path) -> Iterator[Dash]:
     yield from _dash(f"sqlite:///{tmp_path / 'hub.db'}", "sqlite", 1)
 
 
+@pytest.mark.slow  # seconds each; the fast lane leaves it out
 def test_e2e_gap_shows_pending_doses_then_zero_after_sync(
     e2e: Dash, make_station: Callable[..., Sim]
 ) -> None:

@@ -48,6 +48,8 @@ from tests.hub.conftest import Hub
 from tests.hub.ops import DAY, Desk, new_cccd
 from tests.pg import PgCluster, hub_database_url
 
+pytestmark = pytest.mark.slow  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
+
 SITE = "FZ-A"
 DASH_USER, DASH_PASSWORD = "tinh75", "mat-khau-dai-du"
 # CI runs a fixed, derandomized set; TRAMTIEM_FUZZ_EXAMPLES=2000 explores more (random draws).

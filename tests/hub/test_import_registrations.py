@@ -12,7 +12,7 @@ from sqlalchemy import text
 from hub import importer
 from hub.cli import main
 from hub.errors import HubError
-from station.clock import site_today, system_clock
+from kernel.clock import site_today, system_clock
 from station.services import people
 from sync.engine import SyncEngine, SyncSettings
 from tests.hub.conftest import Hub, Sim

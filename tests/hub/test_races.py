@@ -32,6 +32,8 @@ from tests.hub.conftest import Hub
 from tests.hub.ops import DAY, Desk, new_cccd
 from tests.pg import PgCluster
 
+pytestmark = pytest.mark.slow  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
+
 TRIALS = 50
 
 on_postgresql = pytest.mark.parametrize("hub", ["postgresql"], indirect=True)

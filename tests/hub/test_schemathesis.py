@@ -25,6 +25,8 @@ from hub.ingest import utc_now
 from sync.protocol import API_PREFIX
 from tests.pg import PgCluster
 
+pytestmark = pytest.mark.slow  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
+
 SITE = "DN-FUZZ"
 STATION_ID = "0190ffff-0000-7000-8000-000000000001"
 

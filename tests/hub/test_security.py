@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from hub import service
-from station.ids import uuid7
+from kernel.ids import uuid7
 from sync.protocol import MAX_BODY_BYTES, TallyRow, tally_signature
 from tests.hub.conftest import Hub, Sim
 from tests.hub.test_sync_flow import SITE_A, SITE_B, vaccinate

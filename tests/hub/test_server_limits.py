@@ -185,6 +185,7 @@ def test_limits_are_settable_on_the_command_line_and_in_the_environment() -> Non
 
 
 @pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.slow  # seconds each; the fast lane leaves it out
 def test_tramtiem_hub_serve_applies_its_limits(tmp_path: Path, workers: int) -> None:
     """The real command, as a process: it starts with the limits given and enforces them."""
     port = free_port()

@@ -43,9 +43,9 @@ from argon2 import PasswordHasher
 from argon2.low_level import Type, hash_secret
 from sqlalchemy import Connection, text
 
-from station.clock import HLC, VN_TZ, iso
+from kernel.clock import HLC, VN_TZ, iso
+from kernel.rules.vietnam import fold
 from station.db import guard, make_engine, open_raw
-from station.rules.vietnam import fold
 from station.store import GENESIS_HASH, _canonical, _migrate, audit_hash, current_revision
 
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"

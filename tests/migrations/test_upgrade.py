@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from kernel.errors import StoreError, WrongKey
 from station import keys
 from station.audit import verify_chain
 from station.db import open_raw
 from station.doctor import diagnose
 from station.dto import PersonInput
-from station.errors import StoreError, WrongKey
 from station.services import admin, people
 from station.store import HEAD_REVISION, current_revision, open_station
 

@@ -28,10 +28,10 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from station import refdata
+from kernel import refdata
+from kernel.errors import NeedsConfirmation
 from station.demo import DEMO_PASSWORD, fake_person
 from station.dto import DoseInput, PersonInput
-from station.errors import NeedsConfirmation
 from station.services import admin, clinical, people
 from station.store import Actor, Station, open_station
 

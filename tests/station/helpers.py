@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from station import refdata
+from kernel import refdata
 from station.dto import PersonInput, ScreeningDTO
 from station.store import Actor, Station
 

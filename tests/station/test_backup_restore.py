@@ -23,9 +23,9 @@ from sqlalchemy import text
 
 from hub import service
 from hub.ingest import utc_now
+from kernel.errors import StoreError, ValidationError
 from station import backup, keys, outbox, recovery
 from station.db import open_raw
-from station.errors import StoreError, ValidationError
 from station.store import Station, init_station, open_station
 from sync import cli as sync_cli
 from sync.engine import SyncEngine, SyncSettings

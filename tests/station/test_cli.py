@@ -22,6 +22,7 @@ def run(args: list[str], tmp_path: Path, backend: str = "keyrings.alt.file.Plain
     )
 
 
+@pytest.mark.slow  # seconds each; the fast lane leaves it out
 def test_init_demo_doctor(tmp_path: Path) -> None:
     d = tmp_path / "st"
     r = run(["init", "--data-dir", str(d), "--site", "dn-bh-001"], tmp_path)

@@ -26,15 +26,15 @@ import keyring
 import pytest
 from sqlalchemy import text
 
-from station import refdata
-from station.dto import DoseInput, LotInput, PastDoseInput, PersonInput, UserInput
-from station.errors import (
+from kernel import refdata
+from kernel.errors import (
     DomainError,
     NeedsConfirmation,
     NeedsOverride,
     PermissionDenied,
     ValidationError,
 )
+from station.dto import DoseInput, LotInput, PastDoseInput, PersonInput, UserInput
 from station.memkeyring import ProcessKeyring
 from station.services import admin, clinical, people
 from station.store import Actor, Station, init_station
@@ -496,7 +496,7 @@ def test_clinical_case(desk: Desk, case: Case) -> None:
                                       vitals=case.vitals, **guardian)  # type: ignore[arg-type]
         assert case.expect.removeprefix("screening:") in verr.value.codes(), case.source
         return
-    from station.rules import screening as screening_rules
+    from kernel.rules import screening as screening_rules
 
     suggested = screening_rules.suggest_outcome(form, answers, case.vitals, case.sex)
     if case.outcome:

@@ -45,7 +45,10 @@ from station.db import integrity_check
 from station.demo import ensure_lots, ensure_users
 from station.store import init_station, open_station
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX"),
+    pytest.mark.slow,  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WRITER = Path(__file__).resolve().with_name("crash_writer.py")

@@ -11,8 +11,9 @@ import openpyxl
 import pytest
 from sqlalchemy import text
 
+from kernel import refdata
+from kernel.errors import PermissionDenied, ValidationError
 from station import exchange
-from station.errors import PermissionDenied, ValidationError
 from station.services import people
 from station.store import init_station
 from tests.station.conftest import SITE
@@ -87,7 +88,7 @@ def test_default_mapping_is_a_documented_placeholder() -> None:
     ],
 )
 def test_bad_mappings_are_refused(tmp_path, change, code) -> None:
-    raw = json.loads((Path(exchange.__file__).parent / "data" / "mapping_default.json").read_text("utf-8"))
+    raw = json.loads((Path(refdata.__file__).parent / "data" / "mapping_default.json").read_text("utf-8"))
     raw.update(change)
     path = tmp_path / "m.json"
     path.write_text(json.dumps(raw), encoding="utf-8")
@@ -342,7 +343,7 @@ def test_commit_needs_rights(st, staff, tmp_path) -> None:
 def test_streaming_reader_agrees_with_openpyxl(tmp_path) -> None:
     from datetime import date, datetime
 
-    from station.xlsxread import SheetReader
+    from kernel.xlsxread import SheetReader
 
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -375,6 +376,7 @@ def test_streaming_reader_agrees_with_openpyxl(tmp_path) -> None:
 # ---- the commands ----------------------------------------------------------------------
 
 
+@pytest.mark.slow  # seconds each; the fast lane leaves it out
 def test_cli_import_export_report(tmp_path) -> None:
     """``tramtiem import-registrations`` (dry run, commit, again), ``export`` and ``report``."""
     from tests.station.test_cli import run
@@ -383,7 +385,7 @@ def test_cli_import_export_report(tmp_path) -> None:
     assert run(["init", "--data-dir", str(d), "--site", "DN-CLI-01"], tmp_path).returncode == 0
     bad = [*GOOD, [4, "Võ Thị Em", "31/02/1985", "Nữ", "CCCD", "075185004444", "0912000444", "9", ""]]
     path = write_xlsx(tmp_path / "list.xlsx", bad)
-    from station.clock import site_today, system_clock
+    from kernel.clock import site_today, system_clock
     # The subprocess runs on the real clock: tomorrow (site time) is never "past".
     day = (site_today(system_clock) + timedelta(days=1)).strftime("%d/%m/%Y")
     r = run(["import-registrations", str(path), "--data-dir", str(d), "--date", day], tmp_path)

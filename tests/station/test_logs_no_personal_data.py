@@ -23,10 +23,10 @@ from hub.app import HubSettings
 from hub.db import Database
 from hub.ingest import utc_now
 from hub.server import run_hub
+from kernel.errors import StationError
+from kernel.rules.vietnam import fold
 from station import logsetup
 from station.dto import DoseInput, LotInput, PersonInput, UserInput
-from station.errors import StationError
-from station.rules.vietnam import fold
 from station.search import find_by_id_number, find_by_phone, search
 from station.services import admin, clinical, people
 from station.store import Actor, Station, open_station

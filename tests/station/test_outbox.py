@@ -14,10 +14,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
+from kernel.errors import StationError
 from station.audit import verify_chain
 from station.demo import fake_person
 from station.dto import DoseInput, LotInput, PersonInput
-from station.errors import StationError
 from station.services import admin, clinical, people
 from tests.station.helpers import ELIGIBLE_4355
 

@@ -7,8 +7,8 @@ from importlib import resources
 
 import pytest
 
-from station import refdata
-from station.rules.screening import OUTCOMES
+from kernel import refdata
+from kernel.rules.screening import OUTCOMES
 
 
 def test_vaccine_catalog_loads() -> None:
@@ -227,7 +227,7 @@ def test_cached() -> None:
 
 
 def test_data_files_packaged_and_compact() -> None:
-    base = resources.files("station.data")
+    base = resources.files("kernel.data")
     for name in (
         "province_profiles.json",
         "vaccines.json",

@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from kernel.errors import StoreError
 from station import backup
-from station.errors import StoreError
 from station.store import Station, open_station
 from tests.sync.test_engine_http import vaccinate
 from ui import cli as tramtiem

@@ -1,4 +1,4 @@
-"""Tests for station.rules.vietnam (names, phones, IDs, dates, CCCD QR)."""
+"""Tests for kernel.rules.vietnam (names, phones, IDs, dates, CCCD QR)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from station.errors import FieldIssue
-from station.rules.vietnam import (
+from kernel.errors import FieldIssue
+from kernel.rules.vietnam import (
     LEGACY_MOBILE_PREFIXES,
     MOBILE_PREFIXES,
     PROVINCE_CODE_TO_2025,

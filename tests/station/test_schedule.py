@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from station.errors import FieldIssue
-from station.rules.schedule import PastDose, check_dose, suggest_next
+from kernel.errors import FieldIssue
+from kernel.rules.schedule import PastDose, check_dose, suggest_next
 
 D0 = date(2021, 9, 1)
 

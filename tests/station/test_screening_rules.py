@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from station import refdata
-from station.rules.screening import OUTCOMES, check_answers, suggest_outcome, worst
+from kernel import refdata
+from kernel.rules.screening import OUTCOMES, check_answers, suggest_outcome, worst
 
 F3802 = refdata.screening_forms()["3802-2021-08"]
 F4355 = refdata.screening_forms()["4355-2021-09"]

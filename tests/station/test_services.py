@@ -8,14 +8,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from station.dto import DoseInput, LotInput, PastDoseInput, PersonInput, UserInput
-from station.errors import (
+from kernel.errors import (
     DomainError,
     NeedsConfirmation,
     PermissionDenied,
     ValidationError,
 )
-from station.rules.vietnam import parse_cccd_qr
+from kernel.rules.vietnam import parse_cccd_qr
+from station.dto import DoseInput, LotInput, PastDoseInput, PersonInput, UserInput
 from station.services import admin, clinical, people
 from tests.station.helpers import ELIGIBLE_4355, QR_AN, person
 

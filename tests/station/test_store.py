@@ -11,9 +11,9 @@ import pytest
 from keyring.backends import fail
 from sqlalchemy import text
 
+from kernel.errors import KeyMissing, KeyringUnavailable, StoreError, ValidationError, WrongKey
 from station import keys
 from station.dto import DoseInput
-from station.errors import KeyMissing, KeyringUnavailable, StoreError, ValidationError, WrongKey
 from station.services import clinical, people
 from station.store import HEAD_REVISION, current_revision, db_path, init_station, open_station
 from tests.station.helpers import ELIGIBLE_4355, person

@@ -14,8 +14,8 @@ from hub.app import HubSettings
 from hub.db import Database
 from hub.ingest import utc_now
 from hub.server import RunningHub, run_hub
+from kernel.ids import uuid7
 from station.dto import DoseInput
-from station.ids import uuid7
 from station.services import clinical, people
 from sync.protocol import Change, PullResponse
 from tests.station.helpers import ELIGIBLE_4355, person

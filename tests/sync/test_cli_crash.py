@@ -57,6 +57,7 @@ def scalar(db: Database, sql: str) -> int:
         return int(s.execute(text(sql)).scalar() or 0)
 
 
+@pytest.mark.slow  # seconds each; the fast lane leaves it out
 def test_enroll_then_sync_survives_kills_exactly_once(hub, tmp_path: Path) -> None:
     running, db = hub
     d = tmp_path / "st"

@@ -20,13 +20,13 @@ from sqlalchemy import text
 
 from hub import service
 from hub.ingest import utc_now
+from kernel.ids import uuid7
 from station import keys, outbox
-from station.ids import uuid7
 from station.store import Station, backup_file, open_station
 from sync.client import HubClient, HubUnreachable
 from sync.engine import SyncEngine, SyncEvent, SyncSettings
-from sync.faultproxy import FaultProxy, Faults
 from sync.protocol import EnrollRequest
+from tests.faults.faultproxy import FaultProxy, Faults
 from tests.sync.builders import HubFixture, site_hub, walk_in_with_dose
 
 SITE = "DN-TEST-01"

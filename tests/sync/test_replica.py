@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from kernel.errors import PermissionDenied, ValidationError
 from station import outbox, replica
-from station.errors import PermissionDenied, ValidationError
 from station.services import people, reviews
 from tests.sync.builders import EPOCH, change, new_id, page, person_row, row, walk_in_with_dose
 

@@ -23,10 +23,10 @@ from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QWidget
 from sqlalchemy import text
 
+from kernel.errors import FieldIssue, NeedsConfirmation
 from station import replica
 from station.demo import DEMO_PASSWORD, generate
 from station.dto import DoseInput, PersonInput
-from station.errors import FieldIssue, NeedsConfirmation
 from station.services import admin, clinical, people
 from station.store import Station, init_station
 from tests.station.helpers import QR_AN, screen_eligible

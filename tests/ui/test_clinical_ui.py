@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from sqlalchemy import text
 
-from station import refdata
+from kernel import refdata
 from station.dto import PersonInput
 from station.services import clinical, people
 from station.store import Station

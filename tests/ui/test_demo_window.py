@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
+
 ROOT = Path(__file__).resolve().parents[2]
 # Kept for people and CI logs to look at (build/ is git-ignored).
 SCREENSHOT = ROOT / "build" / "ci" / "demo-xvfb.png"

@@ -241,6 +241,7 @@ def test_wizard_with_provisioning_file_skips_the_admin_page(
         st.close()
 
 
+@pytest.mark.slow  # seconds each; the fast lane leaves it out
 def test_provision_command_offline_then_enroll(hub: Hub, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = provision_file(tmp_path, hub)
     raw = json.loads(path.read_text())

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station.clock import VN_TZ, iso
-from station.errors import FieldIssue
+from kernel.clock import VN_TZ, iso
+from kernel.errors import FieldIssue
 from station.services.clinical import SEVERITIES
 from ui import labels, theme
 from ui.widgets.common import FieldErrors

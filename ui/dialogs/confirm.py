@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station.errors import FieldIssue
+from kernel.errors import FieldIssue
 from ui import messages, theme
 
 

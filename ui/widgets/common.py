@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station.errors import FieldIssue
-from station.rules.vietnam import fold
+from kernel.errors import FieldIssue
+from kernel.rules.vietnam import fold
 from ui import messages, theme
 from ui.models.table import ROW_ROLE, SORT_ROLE, RowsModel
 

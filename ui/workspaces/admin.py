@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station import refdata
+from kernel import refdata
+from kernel.errors import FieldIssue
+from kernel.roles import ROLES, can
 from station.dto import LotDTO, LotInput, UserDTO, UserInput
-from station.errors import FieldIssue
-from station.roles import ROLES, can
 from station.services import admin, clinical
 from ui import labels, messages, theme
 from ui.context import AppContext, Session

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernel.clock import parse_iso
 from station import reports
-from station.clock import parse_iso
 from station.dto import DoseDTO, PersonDTO, RegistrationDTO
 from station.services import clinical, people
 from station.store import Station

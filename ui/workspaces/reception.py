@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernel.errors import FieldIssue
+from kernel.rules.vietnam import CccdQr, parse_cccd_qr
 from station.dto import PersonDTO, PersonHit, RegisterResult, RegistrationDTO
-from station.errors import FieldIssue
-from station.rules.vietnam import CccdQr, parse_cccd_qr
 from station.search import find_by_id_number, search
 from station.services import people
 from ui import labels, messages, theme

@@ -28,11 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station import refdata
+from kernel import refdata
+from kernel.errors import FieldIssue, ValidationError
+from kernel.rules import vietnam as vn
+from kernel.rules.vietnam import CccdQr
 from station.dto import DuplicateCandidate, PersonInput, RegisterResult
-from station.errors import FieldIssue, ValidationError
-from station.rules import vietnam as vn
-from station.rules.vietnam import CccdQr
 from station.search import find_duplicates
 from station.services import people
 from station.services.common import check_priority_group, check_text

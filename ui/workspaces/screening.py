@@ -3,7 +3,7 @@
 The form is chosen per person by today's date and their age (an adult form, the
 12-17 or the 5-11 children's checklist, which also records a parent or guardian);
 pregnancy questions are not asked of a man. The suggested outcome is recomputed on
-every change with the core's pure rule (``station.rules.screening.explain``) and
+every change with the core's pure rule (``kernel.rules.screening.explain``) and
 the panel under it says *why*: which answer or vital sign, and which outcome wins
 when they disagree. The doctor's outcome follows the suggestion until the doctor
 picks another one, which then needs a reason.
@@ -32,11 +32,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station import refdata
+from kernel import refdata
+from kernel.errors import FieldIssue
+from kernel.rules import schedule
+from kernel.rules import screening as rules
 from station.dto import PersonDTO, RegistrationDTO, ScreeningDTO
-from station.errors import FieldIssue
-from station.rules import schedule
-from station.rules import screening as rules
 from station.services import clinical, people
 from ui import labels, messages, theme
 from ui.context import AppContext, Session

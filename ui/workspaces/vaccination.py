@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station import refdata
+from kernel import refdata
+from kernel.errors import NeedsConfirmation, NeedsOverride
 from station.dto import DoseDTO, DoseInput, DoseSuggestionDTO, LotDTO, PersonDTO
-from station.errors import NeedsConfirmation, NeedsOverride
 from station.services import admin, clinical, people
 from ui import labels, messages, theme
 from ui.context import AppContext, Session

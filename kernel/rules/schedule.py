@@ -1,7 +1,7 @@
 """Next-dose suggestion and dose checks over the vaccine catalog.
 
 Pure functions: the rules (doses per series, intervals, mixes, booster gaps, age
-limits, volumes) come from :mod:`station.refdata` (``station/data/vaccines.json``
+limits, volumes) come from :mod:`kernel.refdata` (``kernel/data/vaccines.json``
 and ``province_profiles.json``).
 
 Model
@@ -29,8 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from station.errors import FieldIssue
-from station.refdata import (
+from kernel.errors import FieldIssue
+from kernel.refdata import (
     Interval,
     MixRule,
     Vaccine,
@@ -39,7 +39,7 @@ from station.refdata import (
     province_profile,
     vaccines,
 )
-from station.rules.vietnam import PartialDate
+from kernel.rules.vietnam import PartialDate
 
 __all__ = [
     "DOSE_KINDS",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from station.errors import PermissionDenied
+from kernel.errors import PermissionDenied
 
 ROLES = ("volunteer", "clerk", "screener", "supervisor", "admin")
 

@@ -1,6 +1,6 @@
 """Suggest a pre-vaccination screening outcome from a form's answers and vital signs.
 
-Pure functions over :class:`station.refdata.ScreeningForm`.  The software only
+Pure functions over :class:`kernel.refdata.ScreeningForm`.  The software only
 *suggests*; the doctor decides and may override (vietnam.md §2.3).  The order of
 the outcomes (which one wins when answers disagree) is data:
 ``screening_forms.json`` ``outcome_precedence``, contraindicated > defer >
@@ -14,9 +14,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from station import refdata
-from station.errors import FieldIssue
-from station.refdata import ScreeningForm, ScreeningItem
+from kernel import refdata
+from kernel.errors import FieldIssue
+from kernel.refdata import ScreeningForm, ScreeningItem
 
 __all__ = [
     "OUTCOMES",

@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from station.errors import FieldIssue
+from kernel.errors import FieldIssue
 
 __all__ = [
     "LEGACY_MOBILE_PREFIXES",

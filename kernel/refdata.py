@@ -1,6 +1,6 @@
 """Reference data: vaccines, priority groups, screening forms, administrative units.
 
-The facts live in JSON files under ``station/data`` (see ``station/data/README.md``);
+The facts live in JSON files under ``kernel/data`` (see ``kernel/data/README.md``);
 this module only loads, validates and types them.  Every loader is cached
 (``functools.lru_cache``), so repeated calls are free and return the *same*
 objects: the dataclasses are frozen, and callers must not mutate the returned
@@ -57,7 +57,7 @@ __all__ = [
     "wards",
 ]
 
-_PACKAGE = "station.data"
+_PACKAGE = "kernel.data"
 DOSE_KINDS = ("primary", "additional", "booster")
 
 

@@ -1,0 +1,26 @@
+"""How the hub writes and reads its timestamps (UTC, milliseconds).
+
+Its own module so that the dashboard and the service both use it without
+importing each other (the dashboard reads the service's tables; the service's
+site summary is the dashboard's computation).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sync.protocol import parse_timestamp
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def parse_ts(raw: object) -> datetime | None:
+    """A stored or sent timestamp, or None when it is not one a reader can use.
+
+    Readers (dashboard, report, site summary) call this on whatever is stored, also
+    values stored before the wire was bounded: a clock reading without an offset,
+    year 0001 or 9999, or text gives None (shown as unknown), never an exception.
+    """
+    return parse_timestamp(raw) if isinstance(raw, str) else None

@@ -1,0 +1,1 @@
+"""Reference data files (JSON) read by :mod:`kernel.refdata`; see README.md."""

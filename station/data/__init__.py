@@ -1,1 +1,0 @@
-"""Reference data files (JSON) read by :mod:`station.refdata`; see README.md."""
