@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from hypothesis import HealthCheck, Phase, settings
 from sqlalchemy import bindparam, text
 
 import sync.engine as engine_mod
@@ -701,3 +703,24 @@ def safe(fn: Callable[[], Any]) -> Any:
         return fn()
     except (DomainError, ValidationError, NotFound):
         return None
+
+
+def model_settings(examples: int, steps: int) -> settings:
+    """Settings of the end-to-end state machines: fixed (derandomized) examples, no deadline.
+
+    Shrinking re-runs whole clusters (seconds each) and would blow the CI budget: a failure is
+    reported as generated. TRAMTIEM_E2E_SHRINK=1 shrinks it (locally).
+    """
+    phases = [Phase.explicit, Phase.reuse, Phase.generate]
+    if os.environ.get("TRAMTIEM_E2E_SHRINK") == "1":
+        phases.append(Phase.shrink)
+    return settings(
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=phases,
+        report_multiple_bugs=False,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    )

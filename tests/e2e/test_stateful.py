@@ -18,14 +18,13 @@ Bounded for CI: few examples of at most 15 steps, derandomized (the same cases e
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from hypothesis import HealthCheck, Phase, event, settings
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -37,7 +36,7 @@ from hypothesis.stateful import (
 from station.demo import GIVEN_F, GIVEN_M
 from station.dto import PersonInput
 from sync.engine import CRASH_POINTS
-from tests.e2e.harness import Cluster, Node, People, safe
+from tests.e2e.harness import Cluster, Node, People, model_settings, safe
 from tests.pg import PgCluster, in_ci
 
 pytestmark = pytest.mark.slow  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
@@ -296,31 +295,10 @@ class SyncModel(RuleBasedStateMachine):
         event(f"concurrent edit pairs: {min(len(self.pairs), 3)}")
 
 
-def _settings(examples: int) -> settings:
-    # Shrinking re-runs whole clusters (seconds each) and would blow the CI budget: a
-    # failure is reported as generated. TRAMTIEM_E2E_SHRINK=1 shrinks it (locally).
-    phases = [Phase.explicit, Phase.reuse, Phase.generate]
-    if os.environ.get("TRAMTIEM_E2E_SHRINK") == "1":
-        phases.append(Phase.shrink)
-    return settings(
-        max_examples=examples,
-        stateful_step_count=15,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        phases=phases,
-        report_multiple_bugs=False,
-        suppress_health_check=[
-            HealthCheck.too_slow,
-            HealthCheck.filter_too_much,
-            HealthCheck.data_too_large,
-        ],
-    )
-
 
 @pytest.mark.timeout(280)
 def test_stations_and_hub_converge_sqlite() -> None:
-    run_state_machine_as_test(SyncModel, settings=_settings(20))
+    run_state_machine_as_test(SyncModel, settings=model_settings(20, steps=15))
 
 
 @pytest.mark.timeout(280)
@@ -330,4 +308,4 @@ def test_stations_and_hub_converge_postgres(pg: PgCluster | None) -> None:
             raise RuntimeError("PostgreSQL unavailable in CI")
         pytest.skip("PostgreSQL binaries not installed (CI must have them)")
     model = type("SyncModelPg", (SyncModel,), {"backend": "postgres", "pg": pg})
-    run_state_machine_as_test(model, settings=_settings(6))
+    run_state_machine_as_test(model, settings=model_settings(6, steps=15))

@@ -26,7 +26,6 @@ Bounded for CI: few examples, derandomized.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from hypothesis import HealthCheck, Phase, event, settings
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
@@ -43,7 +42,7 @@ from station.backup import backup_to, restore_backup
 from sync.client import HubClient
 from sync.engine import build_tally_request
 from sync.protocol import EnrollRequest
-from tests.e2e.harness import Cluster, Node, People
+from tests.e2e.harness import Cluster, Node, People, model_settings
 from tests.pg import PgCluster, in_ci
 
 pytestmark = pytest.mark.slow  # fast lane (./dev test --fast) leaves it out; ./dev test runs it
@@ -307,25 +306,10 @@ class TrueCount(RuleBasedStateMachine):
             event(f"owed at the end: {min(owed, 3)}{'+' if owed >= 3 else ''}")
 
 
-def _settings(examples: int) -> settings:
-    phases = [Phase.explicit, Phase.reuse, Phase.generate]
-    if os.environ.get("TRAMTIEM_E2E_SHRINK") == "1":
-        phases.append(Phase.shrink)
-    return settings(
-        max_examples=examples,
-        stateful_step_count=14,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        phases=phases,
-        report_multiple_bugs=False,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
-    )
-
 
 @pytest.mark.timeout(300)
 def test_true_count_property_sqlite() -> None:
-    run_state_machine_as_test(TrueCount, settings=_settings(10))
+    run_state_machine_as_test(TrueCount, settings=model_settings(10, steps=14))
 
 
 @pytest.mark.timeout(300)
@@ -335,4 +319,4 @@ def test_true_count_property_postgres(pg: PgCluster | None) -> None:
             raise RuntimeError("PostgreSQL unavailable in CI")
         pytest.skip("PostgreSQL binaries not installed (CI must have them)")
     model = type("TrueCountPg", (TrueCount,), {"backend": "postgres", "pg": pg})
-    run_state_machine_as_test(model, settings=_settings(3))
+    run_state_machine_as_test(model, settings=model_settings(3, steps=14))
