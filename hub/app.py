@@ -616,7 +616,18 @@ def create_app(settings: HubSettings) -> FastAPI:
         try:
             req = PushRequest.model_validate_json(body)
         except ValidationError as exc:
-            raise RequestValidationError(_body_errors(exc)) from None
+            if not any(e["type"] == "json_invalid" for e in exc.errors(include_url=False)):
+                raise RequestValidationError(_body_errors(exc)) from None
+            # What pydantic's parser refuses but Python's reads (NaN, lone surrogates)
+            # goes the old way, so it is refused as before: by the schema or check_safe.
+            try:
+                obj = json.loads(body)
+            except ValueError:
+                raise HubError(400, "request.malformed_json", "the body is not valid JSON") from None
+            try:
+                req = PushRequest.model_validate(obj)
+            except ValidationError as exc2:
+                raise RequestValidationError(_body_errors(exc2)) from None
         if req.station_id != who.station_id:
             raise HubError(403, "auth.station_mismatch", "station_id does not match the token")
         _check_version(req.protocol_version)
