@@ -23,25 +23,21 @@ Errors print one line with a code to stderr and exit non-zero.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
-import re
 import sys
 from pathlib import Path
-from typing import Any
 
 import platformdirs
 
 from hub import importer
+from hub.admin_commands import EXIT_ERROR, SITE_CODE_RE
 from hub.dashboard import cli as dashboard_cli
 from hub.db import Database, migrate, sqlite_url
 from hub.errors import HubError
-from hub.ingest import utc_now
 
-SITE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 EXIT_USAGE = 2
-EXIT_ERROR = 1
+__all__ = ["EXIT_ERROR", "EXIT_USAGE", "SITE_CODE_RE", "database_url", "default_data_dir", "main", "run"]
 
 
 def default_data_dir() -> Path:
@@ -66,7 +62,21 @@ def _parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="tramtiem-hub", description="Trạm Tiêm hub", parents=[common])
     sub = p.add_subparsers(dest="cmd", required=True)
+    # In the order --help lists them.
+    _add_serve_parser(sub, common)
+    sub.add_parser("migrate", parents=[common], help="create or upgrade the hub database")
+    _add_site_parsers(sub, common)
+    _add_station_parser(sub, common)
+    _add_record_parsers(sub, common)
+    dashboard_cli.register(sub, common)
+    importer.add_parser(sub, common)
+    return p
 
+
+_Sub = argparse._SubParsersAction  # argparse's sub-command collection (no public name)
+
+
+def _add_serve_parser(sub: _Sub[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     serve = sub.add_parser("serve", parents=[common], help="run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
@@ -90,8 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     lim.add_argument("--max-preauth-body-bytes", type=int,
                      help="request body without a station token (default 64 KiB)")
 
-    sub.add_parser("migrate", parents=[common], help="create or upgrade the hub database")
 
+def _add_site_parsers(sub: _Sub[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     site = sub.add_parser("site", parents=[common], help="manage sites")
     site_sub = site.add_subparsers(dest="site_cmd", required=True)
     add = site_sub.add_parser("add", parents=[common])
@@ -103,6 +113,8 @@ def _parser() -> argparse.ArgumentParser:
     code.add_argument("site")
     code.add_argument("--ttl-hours", type=float, default=48.0)
 
+
+def _add_station_parser(sub: _Sub[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     station = sub.add_parser("station", parents=[common], help="list or revoke stations")
     st_sub = station.add_subparsers(dest="station_cmd", required=True)
     st_sub.add_parser("list", parents=[common]).add_argument("--json", action="store_true")
@@ -127,6 +139,9 @@ def _parser() -> argparse.ArgumentParser:
     wo.add_argument("--by", required=True, help="the supervisor who decides (audit)")
     wo.add_argument("--json", action="store_true")
 
+
+def _add_record_parsers(sub: _Sub[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    """Audit log, counters, review items, sneakernet bundles, the given-vs-received report."""
     audit = sub.add_parser("audit", parents=[common], help="the hub's audited admin actions")
     au_sub = audit.add_subparsers(dest="audit_cmd", required=True)
     al = au_sub.add_parser("list", parents=[common])
@@ -153,20 +168,6 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", parents=[common], help="given vs received per site")
     report.add_argument("--site")
     report.add_argument("--json", action="store_true")
-    dashboard_cli.register(sub, common)
-    importer.add_parser(sub, common)
-    return p
-
-
-def _print_table(rows: list[dict[str, Any]], cols: list[str]) -> None:
-    widths = {c: max([len(c)] + [len(str(r.get(c, ""))) for r in rows]) for c in cols}
-    print("  ".join(c.ljust(widths[c]) for c in cols))
-    for r in rows:
-        print(
-            "  ".join(
-                str(r.get(c, "") if r.get(c) is not None else "-").ljust(widths[c]) for c in cols
-            )
-        )
 
 
 def _serve(args: argparse.Namespace, url: str) -> int:
@@ -218,7 +219,8 @@ def _serve(args: argparse.Namespace, url: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hub import service
+    # Loaded here: `serve` needs none of the administration (nor hub.service behind it).
+    from hub import admin_commands
 
     url = database_url(args)
     if args.cmd == "serve":
@@ -234,130 +236,8 @@ def run(args: argparse.Namespace) -> int:
         if args.cmd in dashboard_cli.COMMANDS:
             dashboard_cli.run(args, db)
             return 0
-        if args.cmd == "site":
-            code = args.code.strip().upper()
-            if not SITE_CODE_RE.match(code):
-                raise HubError(400, "site.invalid_code", "site code: 2-32 of A-Z, 0-9 and '-'")
-            service.add_site(db, code, args.name.strip(), args.province, now=utc_now())
-            print(f"site {code} added")
-        elif args.cmd == "enroll-code":
-            if not 0 < args.ttl_hours <= 24 * 30:
-                raise HubError(400, "enroll.bad_ttl", "--ttl-hours must be between 0 and 720")
-            code = service.new_enrollment_code(
-                db, args.site.strip().upper(), ttl_hours=args.ttl_hours, now=utc_now()
-            )
-            print(code)
-        elif args.cmd == "station":
-            if args.station_cmd == "list":
-                rows = service.list_stations(db)
-                if args.json:
-                    print(json.dumps(rows, indent=2))
-                else:
-                    _print_table(
-                        rows,
-                        ["id", "site_code", "name", "revoked", "revoked_at", "last_seen", "clock_skew_ms"],
-                    )
-            elif args.station_cmd == "unrevoke":
-                service.unrevoke_station(db, args.station_id, actor=args.by, now=utc_now())
-                print(
-                    f"station {args.station_id} may enroll again with a fresh code "
-                    "(its old token stays refused)"
-                )
-            elif args.station_cmd == "write-off":
-                from hub import counters
-
-                res = counters.write_off(
-                    db, args.station_id, reason=args.reason, actor=args.by, now=utc_now()
-                )
-                if args.json:
-                    print(json.dumps({"id": res.id, "station_id": res.station_id,
-                                      "site_code": res.site_code, "doses": res.doses,
-                                      "days": res.days}, indent=2))
-                else:
-                    print(f"{res.doses} dose(s) of station {res.station_id} written off ({res.id})")
-            else:
-                service.revoke_station(
-                    db, args.station_id, actor=args.by, reason=args.reason, now=utc_now()
-                )
-                print(
-                    f"station {args.station_id} revoked (permanent until `station unrevoke`); "
-                    "its last tally still counts, marked revoked"
-                )
-        elif args.cmd == "audit":
-            rows = service.audit_log(db, limit=max(1, min(args.limit, 10_000)))
-            if args.json:
-                print(json.dumps(rows, indent=2, ensure_ascii=False))
-            else:
-                _print_table(rows, ["id", "at", "actor", "action", "target", "detail"])
-        elif args.cmd == "counters":
-            from hub import counters
-
-            if args.counters_cmd == "check":
-                with db.read() as s:
-                    diffs = counters.verify(s)
-                for d in diffs[:50]:
-                    print(d)
-                print("counters agree with the doses" if not diffs else f"{len(diffs)} difference(s)")
-                return 0 if not diffs else EXIT_ERROR
-            with db.write() as s:
-                n = counters.rebuild(s)
-            print(f"counters rebuilt: {n} station-day rows")
-        elif args.cmd == "review":
-            status = None if args.status == "all" else args.status
-            items = service.list_reviews(db, args.site, status)
-            if args.json:
-                print(
-                    json.dumps(
-                        [i.model_dump(mode="json") for i in items], indent=2, ensure_ascii=False
-                    )
-                )
-            else:
-                # The table shows kinds and ids only; values (possibly personal) via --json.
-                _print_table(
-                    [
-                        {
-                            "id": i.id,
-                            "kind": i.kind,
-                            "priority": i.priority,
-                            "status": i.status,
-                            "entity": f"{i.entity_type}/{i.entity_id}",
-                            "sites": ",".join(i.site_codes),
-                            "created_at": i.created_at,
-                        }
-                        for i in items
-                    ],
-                    ["id", "kind", "priority", "status", "entity", "sites", "created_at"],
-                )
-        elif args.cmd == "import-bundle":
-            from hub.bundles import import_bundle_file
-
-            summary = import_bundle_file(db, Path(args.file)).as_dict()
-            if args.json:
-                print(json.dumps(summary, indent=2))
-            else:
-                print(", ".join(f"{k} {v}" for k, v in summary.items()))
-        elif args.cmd == "report":
-            sites = [args.site.strip().upper()] if args.site else service.all_site_codes(db)
-            summaries = [service.site_summary(db, s).model_dump(mode="json") for s in sites]
-            if args.json:
-                print(json.dumps(summaries, indent=2))
-            else:
-                _print_table(
-                    summaries,
-                    [
-                        "site_code",
-                        "given",
-                        "received",
-                        "gap",
-                        "written_off",
-                        "revoked_gap",
-                        "pending_at_stations",
-                        "oldest_pending_at",
-                        "last_contact",
-                        "stations",
-                    ],
-                )
-        return 0
+        command = admin_commands.COMMANDS.get(args.cmd)
+        return command(args, db) if command is not None else 0
     finally:
         db.dispose()
 

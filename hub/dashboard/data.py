@@ -27,16 +27,19 @@ a station that runs a version from before per-station counting.
 Counts only: no person data is read here.
 """
 
+
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Row,
     Select,
     case,
     cast,
@@ -45,13 +48,31 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
 from hub import counters
+from hub.dashboard.admin import assign_area, set_allocation
 from hub.dashboard.auth import Scope
+from hub.dashboard.figures import (
+    ALERT_ORDER,
+    CHART_DAYS,
+    NO_AREA,
+    NO_CONTACT_ALERT_S,
+    STALE_CONTACT_S,
+    Alert,
+    AlertKind,
+    AreaGroup,
+    Dashboard,
+    DayPoint,
+    Numbers,
+    ProvinceGroup,
+    SiteRow,
+    StationRow,
+    WriteOffRow,
+)
 from hub.db import Database
 from hub.errors import HubError
-from hub.ingest import SKEW_TOLERANCE_MS
 from hub.models import (
     OPEN_ROWS_SQL,
     Allocation,
@@ -61,309 +82,9 @@ from hub.models import (
     StationTally,
     StationTotal,
 )
-from hub.timestamps import iso, parse_ts
+from hub.timestamps import parse_ts
 from kernel import refdata
 from kernel.clock import VN_TZ
-
-CHART_DAYS = 14
-NO_AREA = ""  # the group of sites not yet assigned to an area
-NO_CONTACT_ALERT_S = 15 * 60
-STALE_CONTACT_S = 60 * 60  # the page marks a site's last contact red after this
-
-AlertKind = Literal["stale_pending", "clock_skew", "ack_mismatch", "revoked_gap", "old_version"]
-ALERT_ORDER: tuple[AlertKind, ...] = (
-    "revoked_gap",
-    "stale_pending",
-    "ack_mismatch",
-    "clock_skew",
-    "old_version",
-)
-
-
-@dataclass
-class Numbers:
-    given: int = 0
-    received: int = 0
-    gap: int = 0  # open: given − received − written off (negative: voids waiting)
-    written_off: int = 0
-    pending_doses: int = 0  # open gap held by live stations
-    revoked_gap: int = 0  # open gap owed by revoked stations
-    voids_unsent: int = 0
-    pending_ops: int = 0
-    oldest_pending_at: datetime | None = None
-    last_contact: datetime | None = None
-    skew_ms: int | None = None  # the largest magnitude among the live stations
-    stations: int = 0  # live (not revoked)
-    tallied_stations: int = 0
-    revoked_stations: int = 0
-    today_given: int = 0
-    today_received: int = 0
-    allocated: int | None = None
-
-    @property
-    def skew_flag(self) -> bool:
-        return self.skew_ms is not None and abs(self.skew_ms) > SKEW_TOLERANCE_MS
-
-    def pct(self, count: int) -> float | None:
-        if not self.allocated:
-            return None
-        return 100.0 * count / self.allocated
-
-    def add(self, o: Numbers) -> None:
-        for k in (
-            "given",
-            "received",
-            "gap",
-            "written_off",
-            "pending_doses",
-            "revoked_gap",
-            "voids_unsent",
-            "pending_ops",
-            "stations",
-            "tallied_stations",
-            "revoked_stations",
-            "today_given",
-            "today_received",
-        ):
-            setattr(self, k, getattr(self, k) + getattr(o, k))
-        if o.oldest_pending_at and (
-            self.oldest_pending_at is None or o.oldest_pending_at < self.oldest_pending_at
-        ):
-            self.oldest_pending_at = o.oldest_pending_at
-        if o.last_contact and (self.last_contact is None or o.last_contact > self.last_contact):
-            self.last_contact = o.last_contact
-        if o.skew_ms is not None and (self.skew_ms is None or abs(o.skew_ms) > abs(self.skew_ms)):
-            self.skew_ms = o.skew_ms
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "given": self.given,
-            "received": self.received,
-            "gap": self.gap,
-            "written_off": self.written_off,
-            "pending_doses": self.pending_doses,
-            "revoked_gap": self.revoked_gap,
-            "voids_unsent": self.voids_unsent,
-            "pending_ops": self.pending_ops,
-            "oldest_pending_at": iso(self.oldest_pending_at) if self.oldest_pending_at else None,
-            "last_contact": iso(self.last_contact) if self.last_contact else None,
-            "clock_skew_ms": self.skew_ms,
-            "clock_skew_flag": self.skew_flag,
-            "stations": self.stations,
-            "tallied_stations": self.tallied_stations,
-            "revoked_stations": self.revoked_stations,
-            "today_given": self.today_given,
-            "today_received": self.today_received,
-            "allocated": self.allocated,
-            "given_pct_allocated": self.pct(self.given),
-            "received_pct_allocated": self.pct(self.received),
-        }
-
-
-@dataclass
-class DayPoint:
-    day: date
-    given: int
-    received: int
-    written_off: int = 0
-
-    @property
-    def gap(self) -> int:
-        return self.given - self.received - self.written_off
-
-
-@dataclass
-class StationRow:
-    """One laptop of a site (the last drill-down level)."""
-
-    id: str
-    name: str
-    site_code: str
-    revoked: bool
-    revoked_at: str | None
-    last_seen: datetime | None
-    skew_ms: int | None
-    tally_received_at: datetime | None
-    legacy: bool
-    mismatch: int
-    received: int = 0
-    missing: int = 0  # not at the hub (written off or not)
-    written_off: int = 0
-    voids_unsent: int = 0
-    pending_ops: int = 0
-    oldest_pending_at: datetime | None = None
-    days: dict[date, DayPoint] = field(default_factory=dict)
-
-    @property
-    def open_gap(self) -> int:
-        return self.missing - self.written_off
-
-    @property
-    def given(self) -> int:
-        return self.received + self.missing - self.voids_unsent
-
-    @property
-    def skew_flag(self) -> bool:
-        return self.skew_ms is not None and abs(self.skew_ms) > SKEW_TOLERANCE_MS
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "revoked": self.revoked,
-            "revoked_at": self.revoked_at,
-            "last_contact": iso(self.last_seen) if self.last_seen else None,
-            "clock_skew_ms": self.skew_ms,
-            "tally_received_at": iso(self.tally_received_at) if self.tally_received_at else None,
-            "old_version": self.legacy,
-            "mismatch": self.mismatch,
-            "given": self.given,
-            "received": self.received,
-            "gap": self.open_gap,
-            "written_off": self.written_off,
-            "voids_unsent": self.voids_unsent,
-            "pending_ops": self.pending_ops,
-            "oldest_pending_at": iso(self.oldest_pending_at) if self.oldest_pending_at else None,
-        }
-
-
-@dataclass
-class SiteRow:
-    code: str
-    name: str
-    n: Numbers
-    province_code: str = ""
-    area_code: str = NO_AREA
-    stations: list[StationRow] = field(default_factory=list)
-
-
-@dataclass
-class AreaGroup:
-    code: str  # NO_AREA for sites without one
-    name: str
-    n: Numbers = field(default_factory=Numbers)
-    sites: list[SiteRow] = field(default_factory=list)
-
-
-@dataclass
-class ProvinceGroup:
-    code: str
-    name: str
-    n: Numbers = field(default_factory=Numbers)
-    areas: list[AreaGroup] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Alert:
-    kind: AlertKind
-    site_code: str
-    site_name: str
-    station_id: str
-    station_name: str
-    value: int  # doses (pending, gap, mismatch) or milliseconds (clock)
-    since: datetime | None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "site_code": self.site_code,
-            "site_name": self.site_name,
-            "station_id": self.station_id,
-            "station_name": self.station_name,
-            "value": self.value,
-            "since": iso(self.since) if self.since else None,
-        }
-
-
-@dataclass(frozen=True)
-class WriteOffRow:
-    id: str
-    station_id: str
-    station_name: str
-    site_code: str
-    doses: int
-    reason: str
-    actor: str
-    created_at: datetime | None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "station_id": self.station_id,
-            "site_code": self.site_code,
-            "doses": self.doses,
-            "reason": self.reason,
-            "by": self.actor,
-            "at": iso(self.created_at) if self.created_at else None,
-        }
-
-
-@dataclass
-class Dashboard:
-    scope: Scope
-    scope_name: str
-    now: datetime
-    total: Numbers
-    provinces: list[ProvinceGroup]
-    days: list[DayPoint]
-    alerts: list[Alert] = field(default_factory=list)
-    view: Scope | None = None  # a drill-down inside the user's scope
-    write_offs: list[WriteOffRow] = field(default_factory=list)
-
-    def sites(self) -> list[SiteRow]:
-        return [s for p in self.provinces for a in p.areas for s in a.sites]
-
-    def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "scope": str(self.scope),
-            "view": str(self.view) if self.view else None,
-            "generated_at": iso(self.now),
-            "total": self.total.as_json(),
-            "provinces": [
-                {
-                    "code": p.code,
-                    "name": p.name,
-                    **p.n.as_json(),
-                    "areas": [
-                        {
-                            "code": a.code or None,
-                            "name": a.name,
-                            **a.n.as_json(),
-                            "sites": [
-                                {"code": s.code, "name": s.name, **s.n.as_json()} for s in a.sites
-                            ],
-                        }
-                        for a in p.areas
-                    ],
-                }
-                for p in self.provinces
-            ],
-            "days": [
-                {
-                    "day": d.day.isoformat(),
-                    "given": d.given,
-                    "received": d.received,
-                    "written_off": d.written_off,
-                    "gap": d.gap,
-                }
-                for d in self.days
-            ],
-            "alerts": [a.as_json() for a in self.alerts],
-            "write_offs": [w.as_json() for w in self.write_offs],
-        }
-        if self.view is not None and self.view.role == "site":
-            out["stations"] = [
-                st.as_json()
-                | {
-                    "days": [
-                        {"day": d.day.isoformat(), "given": d.given, "received": d.received}
-                        for d in sorted(st.days.values(), key=lambda x: x.day)
-                    ]
-                }
-                for s in self.sites()
-                for st in s.stations
-            ]
-        return out
 
 
 def province_name(code: str) -> str:
@@ -456,6 +177,22 @@ class _StationInfo(NamedTuple):
     oldest_pending_at: str | None
 
 
+
+@dataclass
+class _ScopeRows:
+    """What one page reads, in one read transaction: grouped rows, never single doses."""
+
+    sites: list[_SiteInfo]
+    stations: list[_StationInfo]
+    received_by: dict[tuple[str, str], int]  # (site, station) -> received
+    owed_by: dict[tuple[str, str], Sequence[Any]]  # (site, station) -> missing, written off, voids
+    today_rows: Sequence[Row[Any]]  # site, received, missing, written off, voids
+    chart_rows: Sequence[Row[Any]]  # day, received, missing, written off, voids
+    station_days: Sequence[Row[Any]]  # station, day, received, missing, written off, voids
+    allocations: dict[tuple[str, str], int]
+    offs: list[Any]
+
+
 def build(db: Database, scope: Scope, *, now: datetime, view: Scope | None = None) -> Dashboard:
     """Everything a page shows for ``scope`` (narrowed to ``view``): a handful of grouped queries.
 
@@ -465,9 +202,59 @@ def build(db: Database, scope: Scope, *, now: datetime, view: Scope | None = Non
     if view is not None and scope.role == "district" and view.role == "province":
         # An area's login sees its area, never a province figure made of it alone.
         raise HubError(404, "dashboard.not_found", "nothing to show here for this login")
-    in_scope = _sites_in(scope, view)
     today = now.astimezone(VN_TZ).date()
     chart_from = today - timedelta(days=CHART_DAYS - 1)
+    got = _read_scope(db, scope, view, today=today, chart_from=chart_from)
+    rows, by_site, orphans = _station_rows(got, now)
+    chart = _chart(got, rows)
+    today_by_site: dict[str, tuple[int, int]] = {
+        site_code: (int(rc) + int(m) - int(v), int(rc)) for site_code, rc, m, _w, v in got.today_rows
+    }
+    alerts: list[Alert] = []
+    provinces: dict[str, ProvinceGroup] = {}
+    for site in sorted(got.sites, key=lambda x: (x.province_code or "", x.area_code or "", x.code)):
+        n = _site_numbers(site, by_site.get(site.code, []), orphans.get(site.code), alerts, now)
+        n.allocated = got.allocations.get(("site", site.code))
+        n.today_given, n.today_received = today_by_site.get(site.code, (0, 0))
+        _place_site(provinces, site, n, by_site.get(site.code, []))
+    total = _totals(provinces, got.allocations, view)
+    names = {st.id: (st.name or st.id[:8]) for st in got.stations}
+    alerts.sort(key=lambda a: (ALERT_ORDER.index(a.kind), a.site_code, a.station_name))
+    return Dashboard(
+        scope=scope,
+        scope_name=scope_name(view or scope, db),
+        now=now.astimezone(UTC),
+        total=total,
+        provinces=[provinces[k] for k in sorted(provinces)],
+        days=[
+            chart.get(d, DayPoint(d, 0, 0))
+            for d in (chart_from + timedelta(days=i) for i in range(CHART_DAYS))
+        ],
+        alerts=alerts,
+        view=view,
+        write_offs=[
+            WriteOffRow(
+                w.id,
+                w.station_id,
+                names.get(w.station_id, w.station_id[:8]),
+                w.site_code,
+                int(w.doses),
+                w.reason,
+                w.actor,
+                _time(w.created_at, now),
+            )
+            for w in got.offs
+        ],
+    )
+
+
+# ---- reading ---------------------------------------------------------------------------
+
+
+def _read_scope(
+    db: Database, scope: Scope, view: Scope | None, *, today: date, chart_from: date
+) -> _ScopeRows:
+    in_scope = _sites_in(scope, view)
     per_station = view is not None and view.role == "site"
     sd = StationDay
     today_s = today.isoformat()
@@ -488,50 +275,14 @@ def build(db: Database, scope: Scope, *, now: datetime, view: Scope | None = Non
             .subquery()
         )
 
-    def sums(r: Any) -> tuple[ColumnElement[Any], ...]:
-        written_off = case((r.written_off < r.missing, r.written_off), else_=r.missing)
-        return tuple(
-            cast(func.coalesce(func.sum(e), 0), BigInteger)
-            for e in (r.held_valid, r.missing, written_off, r.t_voids_unsent)
-        )
-
     # Only rows where something may still be owed need the per-day arithmetic (a partial
     # index finds them); "received" comes from one total row per station.
     owed = rows_where(text(OPEN_ROWS_SQL)).c
     recent = rows_where(sd.day >= chart_from.isoformat(), sd.day <= today_s).c
     with db.read() as s:
-        sites = [
-            _SiteInfo._make(row)
-            for row in s.execute(
-                select(Site.code, Site.name, Site.province_code, Site.area_code, Site.area_name).where(
-                    Site.code.in_(in_scope)
-                )
-            )
-        ]
+        sites, stations = _read_sites_and_stations(s, in_scope)
         if view is not None and not sites:
             raise HubError(404, "dashboard.not_found", "nothing to show here for this login")
-        stations = [
-            _StationInfo._make(row)
-            for row in s.execute(
-                select(
-                    Station.id,
-                    Station.name,
-                    Station.site_code,
-                    Station.revoked,
-                    Station.revoked_at,
-                    Station.last_seen,
-                    Station.clock_skew_ms,
-                    StationTally.received_at,
-                    StationTally.legacy,
-                    StationTally.mismatch,
-                    StationTally.outbox_pending,
-                    StationTally.ops_since,
-                    StationTally.oldest_pending_at,
-                )
-                .outerjoin(StationTally, StationTally.station_id == Station.id)
-                .where(Station.site_code.in_(in_scope))
-            )
-        ]
         received_by = {
             (site_code, station_id): int(v)
             for site_code, station_id, v in s.execute(
@@ -543,17 +294,17 @@ def build(db: Database, scope: Scope, *, now: datetime, view: Scope | None = Non
         owed_by = {
             (site_code, station_id): rest
             for site_code, station_id, *rest in s.execute(
-                select(owed.site_code, owed.station_id, *sums(owed)[1:]).group_by(
+                select(owed.site_code, owed.station_id, *_sums(owed)[1:]).group_by(
                     owed.site_code, owed.station_id
                 )
             )
         }
         on_day = rows_where(sd.day == today_s).c
-        today_rows = s.execute(select(on_day.site_code, *sums(on_day)).group_by(on_day.site_code)).all()
-        chart_rows = s.execute(select(recent.day, *sums(recent)).group_by(recent.day)).all()
+        today_rows = s.execute(select(on_day.site_code, *_sums(on_day)).group_by(on_day.site_code)).all()
+        chart_rows = s.execute(select(recent.day, *_sums(recent)).group_by(recent.day)).all()
         station_days = (
             s.execute(
-                select(recent.station_id, recent.day, *sums(recent)).group_by(
+                select(recent.station_id, recent.day, *_sums(recent)).group_by(
                     recent.station_id, recent.day
                 )
             ).all()
@@ -567,11 +318,66 @@ def build(db: Database, scope: Scope, *, now: datetime, view: Scope | None = Non
             )
         }
         offs = counters.write_offs(s, [x.code for x in sites]) if view is not None else []
+    return _ScopeRows(
+        sites, stations, received_by, owed_by, today_rows, chart_rows, station_days, allocations, offs
+    )
 
-    # ---- stations ------------------------------------------------------------------------
+
+def _sums(r: Any) -> tuple[ColumnElement[Any], ...]:
+    """Received, missing, written off (at most what is missing) and unsent voids, summed."""
+    written_off = case((r.written_off < r.missing, r.written_off), else_=r.missing)
+    return tuple(
+        cast(func.coalesce(func.sum(e), 0), BigInteger)
+        for e in (r.held_valid, r.missing, written_off, r.t_voids_unsent)
+    )
+
+
+def _read_sites_and_stations(
+    s: Session, in_scope: Select[Any]
+) -> tuple[list[_SiteInfo], list[_StationInfo]]:
+    sites = [
+        _SiteInfo._make(row)
+        for row in s.execute(
+            select(Site.code, Site.name, Site.province_code, Site.area_code, Site.area_name).where(
+                Site.code.in_(in_scope)
+            )
+        )
+    ]
+    stations = [
+        _StationInfo._make(row)
+        for row in s.execute(
+            select(
+                Station.id,
+                Station.name,
+                Station.site_code,
+                Station.revoked,
+                Station.revoked_at,
+                Station.last_seen,
+                Station.clock_skew_ms,
+                StationTally.received_at,
+                StationTally.legacy,
+                StationTally.mismatch,
+                StationTally.outbox_pending,
+                StationTally.ops_since,
+                StationTally.oldest_pending_at,
+            )
+            .outerjoin(StationTally, StationTally.station_id == Station.id)
+            .where(Station.site_code.in_(in_scope))
+        )
+    ]
+    return sites, stations
+
+
+# ---- stations --------------------------------------------------------------------------
+
+
+def _station_rows(
+    got: _ScopeRows, now: datetime
+) -> tuple[dict[str, StationRow], dict[str, list[StationRow]], dict[str, Numbers]]:
+    """Each station's row; and per site, doses of no known station ('' origin) as orphans."""
     rows: dict[str, StationRow] = {}
     by_site: dict[str, list[StationRow]] = defaultdict(list)
-    for st in stations:
+    for st in got.stations:
         tallied = st.tally_received_at is not None
         row = StationRow(
             id=st.id,
@@ -592,13 +398,10 @@ def build(db: Database, scope: Scope, *, now: datetime, view: Scope | None = Non
         rows[st.id] = row
         by_site[st.site_code].append(row)
     orphans: dict[str, Numbers] = defaultdict(Numbers)  # doses of no known station ('' origin)
-    today_by_site: dict[str, tuple[int, int]] = {
-        site_code: (int(rc) + int(m) - int(v), int(rc)) for site_code, rc, m, _w, v in today_rows
-    }
-    for key in sorted(set(received_by) | set(owed_by)):
+    for key in sorted(set(got.received_by) | set(got.owed_by)):
         site_code, station_id = key
-        received = received_by.get(key, 0)
-        missing, w_off, voids = (int(x) for x in owed_by.get(key, (0, 0, 0)))
+        received = got.received_by.get(key, 0)
+        missing, w_off, voids = (int(x) for x in got.owed_by.get(key, (0, 0, 0)))
         row_ = rows.get(station_id)
         if row_ is None or row_.site_code != site_code:
             o = orphans[site_code]
@@ -609,87 +412,110 @@ def build(db: Database, scope: Scope, *, now: datetime, view: Scope | None = Non
         row_.missing = missing
         row_.written_off = w_off
         row_.voids_unsent = voids
+    return rows, by_site, orphans
+
+
+def _chart(got: _ScopeRows, rows: dict[str, StationRow]) -> dict[date, DayPoint]:
+    """The scope's days; and on a site's page, each station's days too (into ``rows``)."""
     chart: dict[date, DayPoint] = {}
-    for day_s, received, missing, w_off, voids in chart_rows:
+    for day_s, received, missing, w_off, voids in got.chart_rows:
         d = _day(day_s)
         if d is not None:
             chart[d] = DayPoint(d, int(received) + int(missing) - int(voids), int(received), int(w_off))
-    for station_id, day_s, received, missing, w_off, voids in station_days:
+    for station_id, day_s, received, missing, w_off, voids in got.station_days:
         d, row_ = _day(day_s), rows.get(station_id)
         if d is not None and row_ is not None:
             row_.days[d] = DayPoint(d, int(received) + int(missing) - int(voids), int(received), int(w_off))
+    return chart
 
-    # ---- sites, areas, provinces ------------------------------------------------------------
-    alerts: list[Alert] = []
-    provinces: dict[str, ProvinceGroup] = {}
-    for site in sorted(sites, key=lambda x: (x.province_code or "", x.area_code or "", x.code)):
-        n = Numbers(allocated=allocations.get(("site", site.code)))
-        missing_total = 0
-        for row in by_site.get(site.code, []):
-            n.received += row.received
-            missing_total += row.missing
-            n.written_off += row.written_off
-            n.voids_unsent += row.voids_unsent
-            if row.revoked:
-                n.revoked_stations += 1
-                n.revoked_gap += row.open_gap
-                if row.open_gap > 0:
-                    alerts.append(_alert("revoked_gap", site, row, row.open_gap, None))
-                continue
-            n.stations += 1
-            n.pending_doses += row.open_gap
-            n.pending_ops += row.pending_ops
-            if row.tally_received_at is not None:
-                n.tallied_stations += 1
-            if row.last_seen and (n.last_contact is None or row.last_seen > n.last_contact):
-                n.last_contact = row.last_seen
-            if row.skew_ms is not None and (n.skew_ms is None or abs(row.skew_ms) > abs(n.skew_ms)):
-                n.skew_ms = row.skew_ms
-            if row.oldest_pending_at and (
-                n.oldest_pending_at is None or row.oldest_pending_at < n.oldest_pending_at
-            ):
-                n.oldest_pending_at = row.oldest_pending_at
-            silent = row.last_seen is None or (now - row.last_seen).total_seconds() > NO_CONTACT_ALERT_S
-            if (row.open_gap > 0 or row.pending_ops > 0) and silent:
-                alerts.append(
-                    _alert("stale_pending", site, row, max(row.open_gap, 0), row.last_seen)
-                )
-            if row.skew_flag:
-                alerts.append(_alert("clock_skew", site, row, int(row.skew_ms or 0), None))
-            if row.mismatch:
-                alerts.append(_alert("ack_mismatch", site, row, row.mismatch, row.tally_received_at))
-            if row.legacy:
-                alerts.append(_alert("old_version", site, row, 0, row.tally_received_at))
-        orphan = orphans.get(site.code)
-        if orphan is not None:
-            n.received += orphan.received
-            missing_total += orphan.given - orphan.received
-        n.given = n.received + missing_total - n.voids_unsent
-        n.gap = n.given - n.received - n.written_off
-        n.today_given, n.today_received = today_by_site.get(site.code, (0, 0))
 
-        pcode = site.province_code or ""
-        prov = provinces.get(pcode)
-        if prov is None:
-            prov = provinces[pcode] = ProvinceGroup(pcode, province_name(pcode) if pcode else "—")
-        acode = site.area_code or NO_AREA
-        area = next((a for a in prov.areas if a.code == acode), None)
-        if area is None:
-            area = AreaGroup(acode, area_name(site.area_code, site.area_name))
-            prov.areas.append(area)
-        elif not area.name and site.area_name:
-            area.name = site.area_name
-        area.sites.append(
-            SiteRow(
-                site.code,
-                site.name,
-                n,
-                province_code=pcode,
-                area_code=acode,
-                stations=sorted(by_site.get(site.code, []), key=lambda r: (r.revoked, r.name, r.id)),
+# ---- sites, areas, provinces -------------------------------------------------------------
+
+
+def _site_numbers(
+    site: _SiteInfo,
+    stations: list[StationRow],
+    orphan: Numbers | None,
+    alerts: list[Alert],
+    now: datetime,
+) -> Numbers:
+    """A site's numbers from its stations' rows; the alerts its stations raise go to ``alerts``."""
+    n = Numbers()
+    missing_total = 0
+    for row in stations:
+        n.received += row.received
+        missing_total += row.missing
+        n.written_off += row.written_off
+        n.voids_unsent += row.voids_unsent
+        if row.revoked:
+            n.revoked_stations += 1
+            n.revoked_gap += row.open_gap
+            if row.open_gap > 0:
+                alerts.append(_alert("revoked_gap", site, row, row.open_gap, None))
+            continue
+        n.stations += 1
+        n.pending_doses += row.open_gap
+        n.pending_ops += row.pending_ops
+        if row.tally_received_at is not None:
+            n.tallied_stations += 1
+        if row.last_seen and (n.last_contact is None or row.last_seen > n.last_contact):
+            n.last_contact = row.last_seen
+        if row.skew_ms is not None and (n.skew_ms is None or abs(row.skew_ms) > abs(n.skew_ms)):
+            n.skew_ms = row.skew_ms
+        if row.oldest_pending_at and (
+            n.oldest_pending_at is None or row.oldest_pending_at < n.oldest_pending_at
+        ):
+            n.oldest_pending_at = row.oldest_pending_at
+        silent = row.last_seen is None or (now - row.last_seen).total_seconds() > NO_CONTACT_ALERT_S
+        if (row.open_gap > 0 or row.pending_ops > 0) and silent:
+            alerts.append(
+                _alert("stale_pending", site, row, max(row.open_gap, 0), row.last_seen)
             )
-        )
+        if row.skew_flag:
+            alerts.append(_alert("clock_skew", site, row, int(row.skew_ms or 0), None))
+        if row.mismatch:
+            alerts.append(_alert("ack_mismatch", site, row, row.mismatch, row.tally_received_at))
+        if row.legacy:
+            alerts.append(_alert("old_version", site, row, 0, row.tally_received_at))
+    if orphan is not None:
+        n.received += orphan.received
+        missing_total += orphan.given - orphan.received
+    n.given = n.received + missing_total - n.voids_unsent
+    n.gap = n.given - n.received - n.written_off
+    return n
 
+
+def _place_site(
+    provinces: dict[str, ProvinceGroup], site: _SiteInfo, n: Numbers, stations: list[StationRow]
+) -> None:
+    """Put the site's row under its area and province (made on first sight)."""
+    pcode = site.province_code or ""
+    prov = provinces.get(pcode)
+    if prov is None:
+        prov = provinces[pcode] = ProvinceGroup(pcode, province_name(pcode) if pcode else "—")
+    acode = site.area_code or NO_AREA
+    area = next((a for a in prov.areas if a.code == acode), None)
+    if area is None:
+        area = AreaGroup(acode, area_name(site.area_code, site.area_name))
+        prov.areas.append(area)
+    elif not area.name and site.area_name:
+        area.name = site.area_name
+    area.sites.append(
+        SiteRow(
+            site.code,
+            site.name,
+            n,
+            province_code=pcode,
+            area_code=acode,
+            stations=sorted(stations, key=lambda r: (r.revoked, r.name, r.id)),
+        )
+    )
+
+
+def _totals(
+    provinces: dict[str, ProvinceGroup], allocations: dict[tuple[str, str], int], view: Scope | None
+) -> Numbers:
+    """Areas, provinces and the total summed from their sites; allocations where none is set."""
     total = Numbers()
     for prov in provinces.values():
         for area in prov.areas:
@@ -715,35 +541,7 @@ def build(db: Database, scope: Scope, *, now: datetime, view: Scope | None = Non
             total.allocated = area_.n.allocated if view.role == "district" else (
                 area_.sites[0].n.allocated if len(area_.sites) == 1 else total.allocated
             )
-
-    names = {st.id: (st.name or st.id[:8]) for st in stations}
-    alerts.sort(key=lambda a: (ALERT_ORDER.index(a.kind), a.site_code, a.station_name))
-    return Dashboard(
-        scope=scope,
-        scope_name=scope_name(view or scope, db),
-        now=now.astimezone(UTC),
-        total=total,
-        provinces=[provinces[k] for k in sorted(provinces)],
-        days=[
-            chart.get(d, DayPoint(d, 0, 0))
-            for d in (chart_from + timedelta(days=i) for i in range(CHART_DAYS))
-        ],
-        alerts=alerts,
-        view=view,
-        write_offs=[
-            WriteOffRow(
-                w.id,
-                w.station_id,
-                names.get(w.station_id, w.station_id[:8]),
-                w.site_code,
-                int(w.doses),
-                w.reason,
-                w.actor,
-                _time(w.created_at, now),
-            )
-            for w in offs
-        ],
-    )
+    return total
 
 
 def _alert(kind: AlertKind, site: _SiteInfo, row: StationRow, value: int, since: datetime | None) -> Alert:
@@ -757,40 +555,11 @@ def _allocated(own: int | None, parts: list[int | None]) -> int | None:
     return sum(known) if known else None
 
 
-# ---- administration (CLI) ------------------------------------------------------------
-
-
-def set_allocation(db: Database, level: str, code: str, doses: int, *, now: datetime) -> None:
-    if level not in ("site", "area", "province"):
-        raise HubError(400, "allocation.bad_level", "level: site, area or province")
-    if not 0 <= doses <= 2**53:
-        raise HubError(400, "allocation.bad_doses", "doses must be a non-negative number")
-    with db.write() as s:
-        if level == "site" and s.get(Site, code) is None:
-            raise HubError(404, "site.not_found", "no such site")
-        row = s.get(Allocation, (level, code))
-        if row is None:
-            s.add(Allocation(level=level, code=code, doses=doses, updated_at=iso(now)))
-        else:
-            row.doses = doses
-            row.updated_at = iso(now)
-
-
-def assign_area(db: Database, site_codes: list[str], area_code: str, name: str | None) -> None:
-    """Put sites in a dashboard area (a 2025 commune/ward code, or a former district's code)."""
-    with db.write() as s:
-        for code in site_codes:
-            site = s.get(Site, code)
-            if site is None:
-                raise HubError(404, "site.not_found", f"no such site: {code}")
-            site.area_code = area_code or None
-            site.area_name = name or None
-
-
 __all__ = [
     "ALERT_ORDER",
     "CHART_DAYS",
     "NO_AREA",
+    "STALE_CONTACT_S",
     "Alert",
     "AreaGroup",
     "Dashboard",

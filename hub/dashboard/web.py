@@ -107,16 +107,26 @@ def _origin_ok(request: Request) -> bool:
 
 def install(app: FastAPI, db: Database, settings: HubSettings) -> None:
     """Add the dashboard routes to the hub ``app``."""
-    clock: Callable[[], datetime] = settings.clock
-    refresh_s = max(1, int(settings.dashboard_refresh_s))
-    secret_box: list[bytes] = []
+    pages = _Pages(db, settings)
+    _add_login_routes(app, pages)
+    _add_page_routes(app, pages)
 
-    def secret() -> bytes:
-        if not secret_box:
-            secret_box.append(auth.load_secret(db))
-        return secret_box[0]
 
-    def render(name: str, lang: view.Lang, status: int = 200, **ctx: Any) -> HTMLResponse:
+class _Pages:
+    """What the dashboard's routes share: the session secret, the renderer, the signed-in user."""
+
+    def __init__(self, db: Database, settings: HubSettings) -> None:
+        self.db = db
+        self.clock: Callable[[], datetime] = settings.clock
+        self.refresh_s = max(1, int(settings.dashboard_refresh_s))
+        self._secret: bytes | None = None
+
+    def secret(self) -> bytes:
+        if self._secret is None:
+            self._secret = auth.load_secret(self.db)
+        return self._secret
+
+    def render(self, name: str, lang: view.Lang, status: int = 200, **ctx: Any) -> HTMLResponse:
         nonce = secrets.token_urlsafe(16)
         html = _env.get_template(name).render(
             lang=lang,
@@ -128,26 +138,26 @@ def install(app: FastAPI, db: Database, settings: HubSettings) -> None:
         )
         return HTMLResponse(html, status_code=status, headers=_headers(nonce))
 
-    def current_user(request: Request) -> tuple[auth.DashUser, str] | None:
+    def current_user(self, request: Request) -> tuple[auth.DashUser, str] | None:
         token = request.cookies.get(SESSION_COOKIE)
         if not token or len(token) > 256:
             return None
-        raw = auth.unsign(secret(), "session", token)
+        raw = auth.unsign(self.secret(), "session", token)
         if raw is None:
             return None
-        user = auth.session_user(db, raw, now=clock())
+        user = auth.session_user(self.db, raw, now=self.clock())
         return (user, raw) if user else None
 
     def content_ctx(
-        user: auth.DashUser, lang: view.Lang, where: auth.Scope | None = None
+        self, user: auth.DashUser, lang: view.Lang, where: auth.Scope | None = None
     ) -> dict[str, Any]:
-        now = clock()
-        board = data.build(db, user.scope, now=now, view=where)
+        now = self.clock()
+        board = data.build(self.db, user.scope, now=now, view=where)
         return {
             "board": board,
             "user": user,
             "now": now,
-            "refresh_s": refresh_s,
+            "refresh_s": self.refresh_s,
             "fmt_int": lambda n: view.fmt_int(n, lang),
             "fmt_pct": lambda x: view.fmt_pct(x, lang),
             "fmt_time": lambda dt, seconds=False: view.fmt_time(dt, lang, seconds=seconds),
@@ -161,22 +171,37 @@ def install(app: FastAPI, db: Database, settings: HubSettings) -> None:
             "alert_text": lambda a: view.alert_text(a, lang, now),
         }
 
-    # ---- login / logout --------------------------------------------------------------
-
-    def login_page(request: Request, error: str | None = None, status: int = 200) -> HTMLResponse:
+    def login_page(self, request: Request, error: str | None = None, status: int = 200) -> HTMLResponse:
         lang = _lang(request)
         nonce_value = secrets.token_urlsafe(24)
-        resp = render(
+        resp = self.render(
             "login.html",
             lang,
             status,
             error=error,
-            csrf=auth.mac(secret(), "login-form", nonce_value),
+            csrf=auth.mac(self.secret(), "login-form", nonce_value),
             max_failures=auth.MAX_FAILURES,
             lock_minutes=auth.LOCK_MINUTES,
         )
         _set_cookie(request, resp, LOGIN_COOKIE, nonce_value, LOGIN_FORM_MAX_AGE)
         return resp
+
+    def full_page(self, request: Request, where: auth.Scope | None) -> Response:
+        lang = _lang(request)
+        found = self.current_user(request)
+        if found is None:
+            return RedirectResponse(BASE + "/login" + _q(lang), status_code=303)
+        user, raw = found
+        try:
+            ctx = self.content_ctx(user, lang, where)
+        except HubError as exc:
+            return self.render("missing.html", lang, exc.status, user=user, logout_csrf=auth.mac(self.secret(), "logout", raw))
+        return self.render("dashboard.html", lang, logout_csrf=auth.mac(self.secret(), "logout", raw), **ctx)
+
+
+def _add_login_routes(app: FastAPI, pages: _Pages) -> None:
+    db, clock, secret = pages.db, pages.clock, pages.secret
+    current_user, login_page = pages.current_user, pages.login_page
 
     @app.get(BASE + "/login", include_in_schema=False)
     def get_login(request: Request) -> Response:
@@ -232,19 +257,10 @@ def install(app: FastAPI, db: Database, settings: HubSettings) -> None:
         resp.delete_cookie(SESSION_COOKIE, path=BASE, httponly=True, samesite="strict")
         return resp
 
-    # ---- pages -----------------------------------------------------------------------
 
-    def full_page(request: Request, where: auth.Scope | None) -> Response:
-        lang = _lang(request)
-        found = current_user(request)
-        if found is None:
-            return RedirectResponse(BASE + "/login" + _q(lang), status_code=303)
-        user, raw = found
-        try:
-            ctx = content_ctx(user, lang, where)
-        except HubError as exc:
-            return render("missing.html", lang, exc.status, user=user, logout_csrf=auth.mac(secret(), "logout", raw))
-        return render("dashboard.html", lang, logout_csrf=auth.mac(secret(), "logout", raw), **ctx)
+def _add_page_routes(app: FastAPI, pages: _Pages) -> None:
+    db, clock, render = pages.db, pages.clock, pages.render
+    current_user, content_ctx, full_page = pages.current_user, pages.content_ctx, pages.full_page
 
     @app.get(BASE, include_in_schema=False)
     def page(request: Request) -> Response:
@@ -290,6 +306,7 @@ def install(app: FastAPI, db: Database, settings: HubSettings) -> None:
         except HubError as exc:
             return JSONResponse({"code": exc.code, "message": exc.message, "detail": {}}, status_code=exc.status)
         return JSONResponse(board.as_json(), headers={"Cache-Control": "no-store"})
+
 
 
 _VIEW_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
