@@ -31,45 +31,39 @@ not letters, and when most names of a file fail that way the report says
 ``file.legacy_encoding_suspected`` so the clerk converts the file (Unikey's converter)
 rather than fixing rows one by one. CSV is written as UTF-8 with a BOM, so Excel
 opens it with the diacritics intact.
+
+The parts: :mod:`kernel.exchange_mapping` (the mapping), :mod:`kernel.exchange_files`
+(writing and reading tables); this module checks a file's rows and plans an import.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import hashlib
-import io
-import json
 import re
-import unicodedata
-import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from kernel import refdata
 from kernel.errors import FieldIssue, ValidationError
+from kernel.exchange_files import (
+    ExportResult,
+    cell_text,
+    export_value,
+    read_table,
+    write_table,
+)
+from kernel.exchange_mapping import (
+    CODED_FIELDS,
+    ColumnMapping,
+    ColumnSpec,
+    load_mapping,
+    parse_mapping,
+)
 from kernel.person import PersonInput, validate_person
 from kernel.rules import vietnam as vn
 
-PERSON_FIELDS = (
-    "full_name", "birth", "sex", "id_type", "id_number", "old_id_number", "phone", "bhyt",
-    "province_code", "ward_code", "address_line", "priority_group", "occupation",
-)  # fmt: skip
-# Dose columns are written on export and ignored on import (a pre-registration
-# list says who is expected, not what they will be given).
-DOSE_FIELDS = (
-    "dose_date", "vaccine", "vaccine_name", "lot_number", "dose_number", "dose_kind",
-    "site_code", "record_ref",
-)  # fmt: skip
-OTHER_FIELDS = ("row_no",)
-ALL_FIELDS = frozenset(PERSON_FIELDS + DOSE_FIELDS + OTHER_FIELDS)
-CODED_FIELDS = ("sex", "id_type", "priority_group", "vaccine", "dose_kind")
-MAX_ROWS = 200_000  # a district's list is tens of thousands; more is a wrong file
-MAX_FILE_BYTES = 200 * 1024 * 1024
 _YEAR = re.compile(r"[0-9]{4}")
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -77,210 +71,7 @@ Severity = Literal["error", "warning", "skip"]
 RowStatus = Literal["new", "known", "already_expected"]
 
 
-# ---- the mapping ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ColumnSpec:
-    field: str
-    header: str
-    required: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ColumnMapping:
-    name: str
-    placeholder: bool
-    sheet: str
-    title: str
-    header_row: int  # 1-based
-    start_row: int  # 1-based, after header_row
-    date_format: str
-    columns: tuple[ColumnSpec, ...]
-    codes: Mapping[str, Mapping[str, str]]  # field -> our code -> text in the file
-
-    def column(self, fld: str) -> ColumnSpec | None:
-        for c in self.columns:
-            if c.field == fld:
-                return c
-        return None
-
-    def encode(self, fld: str, code: object) -> str:
-        """Our code -> the file's text (the code itself when the list does not name it)."""
-        if code is None:
-            return ""
-        table = self.codes.get(fld) or {}
-        return table.get(str(code), str(code))
-
-    def decoder(self, fld: str) -> dict[str, str]:
-        """Folded file text (and folded code) -> our code, for reading."""
-        out: dict[str, str] = {}
-        for code, label in (self.codes.get(fld) or {}).items():
-            out[vn.fold(code)] = code
-            out[vn.fold(label)] = code
-        return out
-
-
-def _mapping_issue(code: str, **params: Any) -> ValidationError:
-    return ValidationError([FieldIssue("mapping", code, params)])
-
-
-def parse_mapping(raw: Any) -> ColumnMapping:
-    """Check and type a mapping document; ``ValidationError`` (field ``mapping``) when wrong."""
-    if not isinstance(raw, dict):
-        raise _mapping_issue("mapping.invalid")
-    try:
-        header_row = int(raw.get("header_row", 1))
-        start_row = int(raw.get("start_row", header_row + 1))
-    except (TypeError, ValueError):
-        raise _mapping_issue("mapping.bad_rows") from None
-    if not 1 <= header_row < start_row <= 1000:
-        raise _mapping_issue("mapping.bad_rows")
-    date_format = str(raw.get("date_format", "%d/%m/%Y"))
-    try:
-        probe = date(1985, 3, 7).strftime(date_format)
-        if datetime.strptime(probe, date_format).date() != date(1985, 3, 7):
-            raise ValueError
-    except ValueError:
-        raise _mapping_issue("mapping.bad_date_format") from None
-    cols_raw = raw.get("columns")
-    if not isinstance(cols_raw, list) or not cols_raw:
-        raise _mapping_issue("mapping.no_columns")
-    columns: list[ColumnSpec] = []
-    seen_fields: set[str] = set()
-    seen_headers: set[str] = set()
-    for c in cols_raw:
-        if not isinstance(c, dict) or not isinstance(c.get("header"), str) or not c["header"].strip():
-            raise _mapping_issue("mapping.bad_column")
-        fld = c.get("field")
-        if fld not in ALL_FIELDS:
-            raise _mapping_issue("mapping.unknown_field", field=str(fld)[:40])
-        folded = vn.fold(c["header"])
-        if fld in seen_fields or folded in seen_headers:
-            raise _mapping_issue("mapping.duplicate_column", field=fld)
-        seen_fields.add(fld)
-        seen_headers.add(folded)
-        columns.append(ColumnSpec(fld, c["header"].strip(), bool(c.get("required", False))))
-    if "full_name" not in seen_fields or "birth" not in seen_fields:
-        raise _mapping_issue("mapping.missing_person_columns")
-    codes_raw = raw.get("codes") or {}
-    if not isinstance(codes_raw, dict):
-        raise _mapping_issue("mapping.bad_codes")
-    codes: dict[str, dict[str, str]] = {}
-    for fld, table in codes_raw.items():
-        if fld not in CODED_FIELDS or not isinstance(table, dict):
-            raise _mapping_issue("mapping.bad_codes", field=str(fld)[:40])
-        codes[fld] = {str(k): str(v) for k, v in table.items()}
-        labels = [vn.fold(v) for v in codes[fld].values()]
-        if len(set(labels)) != len(labels):
-            raise _mapping_issue("mapping.ambiguous_codes", field=fld)
-    return ColumnMapping(
-        name=str(raw.get("name", "custom"))[:64],
-        placeholder=bool(raw.get("placeholder", False)),
-        sheet=str(raw.get("sheet", "Sheet1"))[:31],  # Excel's limit on sheet names
-        title=str(raw.get("title", "")),
-        header_row=header_row,
-        start_row=start_row,
-        date_format=date_format,
-        columns=tuple(columns),
-        codes=codes,
-    )
-
-
-def load_mapping(path: Path | str | None = None) -> ColumnMapping:
-    """The mapping in ``path``, or the shipped placeholder (``mapping_default.json``)."""
-    try:
-        if path is None:
-            body = resources.files("kernel.data").joinpath("mapping_default.json").read_text("utf-8")
-        else:
-            body = Path(path).read_text(encoding="utf-8-sig")
-        raw = json.loads(body)
-    except OSError:
-        raise _mapping_issue("mapping.unreadable") from None
-    except ValueError:
-        raise _mapping_issue("mapping.not_json") from None
-    return parse_mapping(raw)
-
-
-# ---- export --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ExportResult:
-    path: str
-    rows: int
-    start: str
-    end: str
-    mapping: str
-
-
-def _fmt_birth(iso_birth: str, mapping: ColumnMapping) -> str:
-    pd = vn.PartialDate.from_iso(iso_birth)
-    full = pd.as_date()
-    # A year-only birth (allowed on records) is written as the bare year.
-    return full.strftime(mapping.date_format) if full is not None else pd.display()
-
-
-def export_value(fld: str, r: Mapping[Any, Any], mapping: ColumnMapping, n: int) -> object:
-    if fld == "row_no":
-        return n
-    if fld == "birth":
-        return _fmt_birth(r["birth"], mapping)
-    if fld == "dose_date":
-        return date.fromisoformat(r["day"]).strftime(mapping.date_format)
-    if fld == "vaccine":
-        return mapping.encode("vaccine", r["vaccine_code"])
-    if fld == "vaccine_name":
-        return refdata.vaccine(r["vaccine_code"]).name_vi if r["vaccine_code"] in refdata.vaccines() else r["vaccine_code"]
-    if fld == "dose_kind":
-        return mapping.encode("dose_kind", r["kind"])
-    if fld == "record_ref":
-        return r["dose_id"]
-    if fld == "dose_number":
-        return int(r["dose_number"])
-    if fld in ("sex", "priority_group"):
-        return mapping.encode(fld, r[fld])
-    if fld == "id_type":
-        return mapping.encode("id_type", r["id_type"] if r["id_number"] else "none")
-    value = r[fld]
-    # Everything else as text: an ID or phone written as a number loses its leading 0.
-    return "" if value is None else str(value)
-
-
-def _header_block(mapping: ColumnMapping) -> list[list[object]]:
-    block: list[list[object]] = [[] for _ in range(mapping.header_row - 1)]
-    if block and mapping.title:
-        block[0] = [mapping.title]
-    block.append([c.header for c in mapping.columns])
-    # Rows between the headers and the data (notes in some templates) stay empty.
-    block += [[] for _ in range(mapping.start_row - mapping.header_row - 1)]
-    return block
-
-
-def write_table(path: Path, mapping: ColumnMapping, rows: Sequence[Sequence[object]]) -> None:
-    """Write header block + rows to ``.xlsx`` or ``.csv`` (by suffix)."""
-    suffix = path.suffix.lower()
-    block = _header_block(mapping)
-    if suffix == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerows(block)
-            w.writerows(rows)
-        return
-    if suffix != ".xlsx":
-        raise ValidationError([FieldIssue("out", "file.bad_type", {"allowed": [".xlsx", ".csv"]})])
-    from openpyxl import Workbook  # imported lazily: ~0.3 s, only exports need it
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(mapping.sheet)
-    for line in block:
-        ws.append(line)
-    for row in rows:
-        ws.append(list(row))
-    wb.save(str(path))
-
-
-# ---- reading files -------------------------------------------------------------------
+# ---- a file's rows checked -----------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,134 +133,6 @@ class ImportResult:
     import_ref: str
 
 
-def _cell_text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return value.isoformat()
-    s = unicodedata.normalize("NFC", str(value)).strip()
-    return s or None
-
-
-def _decode_csv(data: bytes) -> tuple[str, str]:
-    try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        # cp1258 keeps tone marks as combining characters: NFC composes them.
-        return unicodedata.normalize("NFC", data.decode("cp1258", errors="replace")), "cp1258"
-
-
-def _csv_rows(data: bytes) -> tuple[Iterator[Sequence[object]], str]:
-    content, encoding = _decode_csv(data)
-    try:
-        dialect: Any = csv.Sniffer().sniff(content[:8192], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return iter(csv.reader(io.StringIO(content, newline=""), dialect)), encoding
-
-
-def _pick_sheet(names: Sequence[str], mapping: ColumnMapping) -> str:
-    if mapping.sheet in names:
-        return mapping.sheet
-    if len(names) == 1:
-        return names[0]  # one sheet: its name does not matter
-    raise ValidationError([FieldIssue("file", "file.sheet_missing", {"sheet": mapping.sheet})])
-
-
-def _xlsx_rows(path: Path, mapping: ColumnMapping) -> tuple[Iterator[Sequence[object]], Any]:
-    """Rows of the mapped sheet: the streaming reader, or openpyxl when it cannot cope."""
-    from kernel.xlsxread import SheetReader, UnsupportedWorkbook
-
-    try:
-        reader = SheetReader(path)
-    except UnsupportedWorkbook:
-        reader = None
-    if reader is not None:
-        try:
-            return reader.rows(_pick_sheet(reader.sheetnames, mapping)), reader
-        except ValidationError:
-            reader.close()
-            raise
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(str(path), read_only=True, data_only=True)
-    except Exception:  # zipfile/XML errors of a damaged or mislabelled file
-        raise ValidationError([FieldIssue("file", "file.unreadable")]) from None
-    try:
-        ws = wb[_pick_sheet(wb.sheetnames, mapping)]
-    except ValidationError:
-        wb.close()
-        raise
-    return ws.iter_rows(values_only=True), wb
-
-
-@dataclass(frozen=True, slots=True)
-class _Table:
-    rows: list[tuple[int, list[object]]]  # (row number, cells)
-    columns: dict[str, int]  # field -> column index
-    encoding: str | None
-    digest: str
-
-
-def read_table(path: Path, mapping: ColumnMapping) -> _Table:
-    """Read a file's data rows and locate the mapped columns by header text."""
-    try:
-        size = path.stat().st_size
-    except OSError:
-        raise ValidationError([FieldIssue("file", "file.unreadable")]) from None
-    if size > MAX_FILE_BYTES:
-        raise ValidationError([FieldIssue("file", "file.too_large", {"max_mb": MAX_FILE_BYTES >> 20})])
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    suffix = path.suffix.lower()
-    wb: Any = None
-    encoding: str | None = None
-    if suffix == ".csv":
-        it, encoding = _csv_rows(data)
-    elif suffix in (".xlsx", ".xlsm"):
-        it, wb = _xlsx_rows(path, mapping)
-    else:
-        raise ValidationError([FieldIssue("file", "file.bad_type", {"allowed": [".xlsx", ".csv"]})])
-    try:
-        header: Sequence[object] | None = None
-        rows: list[tuple[int, list[object]]] = []
-        for n, cells in enumerate(it, start=1):
-            if n == mapping.header_row:
-                header = cells
-            elif n >= mapping.start_row:
-                if not any(c is not None and str(c).strip() for c in cells):
-                    continue  # blank lines (and Excel's formatted-but-empty rows)
-                if len(rows) >= MAX_ROWS:
-                    raise ValidationError([FieldIssue("file", "file.too_many_rows", {"max": MAX_ROWS})])
-                rows.append((n, list(cells)))
-    except (SyntaxError, KeyError, IndexError, ValueError, zipfile.BadZipFile, csv.Error):
-        # A damaged sheet part (XML ParseError is a SyntaxError) or a broken CSV.
-        raise ValidationError([FieldIssue("file", "file.unreadable")]) from None
-    finally:
-        if wb is not None:
-            wb.close()
-    if header is None:
-        raise ValidationError([FieldIssue("file", "file.no_header", {"row": mapping.header_row})])
-    found = {vn.fold(str(h)): i for i, h in enumerate(header) if h is not None and str(h).strip()}
-    columns: dict[str, int] = {}
-    missing: list[FieldIssue] = []
-    for c in mapping.columns:
-        idx = found.get(vn.fold(c.header))
-        if idx is not None:
-            columns[c.field] = idx
-        elif c.required:
-            # The header text is the mapping's own, not personal data.
-            missing.append(FieldIssue(c.field, "file.header_missing", {"header": c.header}))
-    if missing:
-        raise ValidationError(missing)
-    return _Table(rows, columns, encoding, digest)
-
-
 # ---- rows -> PersonInput -------------------------------------------------------------
 
 
@@ -478,7 +141,7 @@ def _birth_text(value: object, mapping: ColumnMapping) -> tuple[str | None, str 
     if isinstance(value, datetime | date):
         d = value.date() if isinstance(value, datetime) else value
         return d.isoformat(), None
-    s = _cell_text(value)
+    s = cell_text(value)
     if s is None:
         return None, None  # validate_person reports date.required
     if _YEAR.fullmatch(s):
@@ -513,7 +176,7 @@ def _date_shape(fmt: str) -> re.Pattern[str] | None:
 
 def _coded(fld: str, value: object, decoders: Mapping[str, Mapping[str, str]]) -> tuple[str | None, bool]:
     """(our code, known?) for a coded cell; empty cells are (None, True)."""
-    s = _cell_text(value)
+    s = cell_text(value)
     if s is None:
         return None, True
     table = decoders.get(fld)
@@ -557,7 +220,7 @@ def row_to_person(
             issues.append(FieldIssue(fld, "code.unknown"))
         values[fld] = code
     id_raw = cell("id_number")
-    id_number = _cell_text(id_raw)
+    id_number = cell_text(id_raw)
     id_type = values["id_type"] or _infer_id_type(id_number)
     if isinstance(id_raw, int | float) and id_number and id_type == "cccd" and len(id_number) == 11:
         # Excel stores a typed CCCD as a number and drops its leading 0 (every
@@ -565,32 +228,32 @@ def row_to_person(
         id_number = "0" + id_number
         issues.append(FieldIssue("id_number", "id.leading_zero_restored", severity="warning"))
     phone_raw = cell("phone")
-    phone = _cell_text(phone_raw)
+    phone = cell_text(phone_raw)
     if isinstance(phone_raw, int | float) and phone and len(phone) == 9:
         phone = "0" + phone
         issues.append(FieldIssue("phone", "phone.leading_zero_restored", severity="warning"))
-    province = _cell_text(cell("province_code"))
+    province = cell_text(cell("province_code"))
     if isinstance(cell("province_code"), int | float) and province and len(province) == 1:
         province = "0" + province
-    ward = _cell_text(cell("ward_code"))
+    ward = cell_text(cell("ward_code"))
     if isinstance(cell("ward_code"), int | float) and ward and len(ward) < 5:
         ward = ward.zfill(5)
     if [i for i in issues if i.is_error]:
         return None, issues
     person = PersonInput(
-        full_name=_cell_text(cell("full_name")),
+        full_name=cell_text(cell("full_name")),
         birth=birth,
         sex=values["sex"],
         id_type=id_type,
         id_number=id_number,
-        old_id_number=_cell_text(cell("old_id_number")),
+        old_id_number=cell_text(cell("old_id_number")),
         phone=phone,
         province_code=province,
         ward_code=ward,
-        address_line=_cell_text(cell("address_line")),
+        address_line=cell_text(cell("address_line")),
         priority_group=values["priority_group"],
-        occupation=_cell_text(cell("occupation")),
-        bhyt=_cell_text(cell("bhyt")),
+        occupation=cell_text(cell("occupation")),
+        bhyt=cell_text(cell("bhyt")),
     )
     return person, issues
 
@@ -723,6 +386,7 @@ __all__ = [
     "ImportRow",
     "RowIssue",
     "check_file",
+    "export_value",
     "format_plan",
     "issue_lines",
     "load_mapping",

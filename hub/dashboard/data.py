@@ -39,7 +39,6 @@ from typing import Any, NamedTuple
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
-    Row,
     Select,
     case,
     cast,
@@ -185,10 +184,10 @@ class _ScopeRows:
     sites: list[_SiteInfo]
     stations: list[_StationInfo]
     received_by: dict[tuple[str, str], int]  # (site, station) -> received
-    owed_by: dict[tuple[str, str], Sequence[Any]]  # (site, station) -> missing, written off, voids
-    today_rows: Sequence[Row[Any]]  # site, received, missing, written off, voids
-    chart_rows: Sequence[Row[Any]]  # day, received, missing, written off, voids
-    station_days: Sequence[Row[Any]]  # station, day, received, missing, written off, voids
+    owed_by: dict[tuple[str, str], list[Any]]  # (site, station) -> missing, written off, voids
+    today_rows: Sequence[Any]  # site, received, missing, written off, voids
+    chart_rows: Sequence[Any]  # day, received, missing, written off, voids
+    station_days: Sequence[Any]  # station, day, received, missing, written off, voids
     allocations: dict[tuple[str, str], int]
     offs: list[Any]
 
