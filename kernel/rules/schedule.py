@@ -378,6 +378,41 @@ def check_dose(
     Age limits are :func:`check_age`'s.  Only doses given *before* ``on`` are used as
     context, so past doses can be entered late and out of order.
     """
+    issues, vac = _dose_errors(history, vaccine_code, dose_number, kind, on)
+    if vac is None or any(i.is_error for i in issues):
+        return issues
+    warn = _Warnings(issues)
+    st = _state(history, vac.disease, before=on)
+    expected_number = len(st.doses) + 1
+    if dose_number != expected_number:
+        warn("dose_number", "dose.number_unexpected", expected=expected_number)
+
+    series = st.series
+    if series is None:  # first dose of this disease
+        if kind != "primary":
+            warn("kind", "dose.kind_unexpected", expected="primary")
+        return issues
+    if kind == "primary":
+        _check_primary(warn, st, series, vac, on, ages=ages, profile=profile)
+    else:
+        _check_after_primary(warn, st, series, vac, kind, on)
+    return issues
+
+
+class _Warnings:
+    """Adds warnings (the clerk confirms them) to a list of issues."""
+
+    def __init__(self, issues: list[FieldIssue]) -> None:
+        self.issues = issues
+
+    def __call__(self, field: str, code: str, **params: object) -> None:
+        self.issues.append(FieldIssue(field, code, dict(params), severity="warning"))
+
+
+def _dose_errors(
+    history: Sequence[PastDose], vaccine_code: str, dose_number: int, kind: str, on: date
+) -> tuple[list[FieldIssue], Vaccine | None]:
+    """The errors that refuse a dose outright, and the vaccine (None if unknown)."""
     issues: list[FieldIssue] = []
     catalog = vaccines()
     vac = catalog.get(vaccine_code)
@@ -394,7 +429,7 @@ def check_dose(
             FieldIssue("dose_number", "dose.number_invalid", {"min": 1, "max": MAX_DOSE_NUMBER})
         )
     if vac is None:
-        return issues
+        return issues, None
     for d in history:
         if (
             not d.voided
@@ -404,64 +439,64 @@ def check_dose(
         ):
             issues.append(FieldIssue("given_on", "dose.same_day"))
             break
-    if any(i.is_error for i in issues):
-        return issues
+    return issues, vac
 
-    def warn(field: str, code: str, **params: object) -> None:
-        issues.append(FieldIssue(field, code, dict(params), severity="warning"))
 
-    st = _state(history, vac.disease, before=on)
-    expected_number = len(st.doses) + 1
-    if dose_number != expected_number:
-        warn("dose_number", "dose.number_unexpected", expected=expected_number)
-
-    series = st.series
-    if series is None:  # first dose of this disease
-        if kind != "primary":
-            warn("kind", "dose.kind_unexpected", expected="primary")
-        return issues
-
-    days_since = (on - st.doses[-1].given_on).days
-    if kind == "primary":
-        if st.primary_complete:
-            warn("kind", "dose.kind_unexpected", expected="booster")
-            return issues
-        if vac.series_family != series.series_family:
-            rules = [r for r in _mix_rules(series.series_family, on, ages) if vac.series_family in r.next]
-            if not rules:
-                allowed = [series.series_family] + [
-                    f for r in _mix_rules(series.series_family, on, ages) for f in r.next
-                ]
-                warn(
-                    "vaccine_code",
-                    "dose.mix_not_allowed",
-                    series_vaccine=series.series_family,
-                    allowed=list(dict.fromkeys(allowed)),
+def _check_primary(
+    warn: _Warnings,
+    st: _State,
+    series: Vaccine,
+    vac: Vaccine,
+    on: date,
+    *,
+    ages: Ages | None,
+    profile: str | None,
+) -> None:
+    """A primary dose after the first: a series still open, a mix a rule allows, its interval."""
+    if st.primary_complete:
+        warn("kind", "dose.kind_unexpected", expected="booster")
+        return
+    if vac.series_family != series.series_family:
+        rules = [r for r in _mix_rules(series.series_family, on, ages) if vac.series_family in r.next]
+        if not rules:
+            allowed = [series.series_family] + [
+                f for r in _mix_rules(series.series_family, on, ages) for f in r.next
+            ]
+            warn(
+                "vaccine_code",
+                "dose.mix_not_allowed",
+                series_vaccine=series.series_family,
+                allowed=list(dict.fromkeys(allowed)),
+            )
+        elif all(r.condition == "first_unavailable" for r in rules):
+            warn("vaccine_code", "dose.mix_first_unavailable", series_vaccine=series.series_family)
+    given = len(st.primaries)
+    interval = interval_for(series, given + 1, on, profile) if given else None
+    if interval is not None:
+        days = (on - st.primaries[-1].given_on).days
+        if days < interval.min_days:
+            warn("given_on", "dose.interval_too_short", min_days=interval.min_days, days=days)
+        elif interval.max_days is not None and days > interval.max_days:
+            warn("given_on", "dose.interval_too_long", max_days=interval.max_days, days=days)
+        elif days < interval.recommended:
+            warn.issues.append(
+                FieldIssue(
+                    "given_on",
+                    "dose.interval_below_recommended",
+                    {"recommended_days": interval.recommended, "days": days},
+                    severity="info",
                 )
-            elif all(r.condition == "first_unavailable" for r in rules):
-                warn("vaccine_code", "dose.mix_first_unavailable", series_vaccine=series.series_family)
-        given = len(st.primaries)
-        interval = interval_for(series, given + 1, on, profile) if given else None
-        if interval is not None:
-            days = (on - st.primaries[-1].given_on).days
-            if days < interval.min_days:
-                warn("given_on", "dose.interval_too_short", min_days=interval.min_days, days=days)
-            elif interval.max_days is not None and days > interval.max_days:
-                warn("given_on", "dose.interval_too_long", max_days=interval.max_days, days=days)
-            elif days < interval.recommended:
-                issues.append(
-                    FieldIssue(
-                        "given_on",
-                        "dose.interval_below_recommended",
-                        {"recommended_days": interval.recommended, "days": days},
-                        severity="info",
-                    )
-                )
-        return issues
+            )
 
+
+def _check_after_primary(
+    warn: _Warnings, st: _State, series: Vaccine, vac: Vaccine, kind: str, on: date
+) -> None:
+    """An additional dose or a booster: the primary series done, a vaccine allowed, the interval."""
     if not st.primary_complete:
         warn("kind", "dose.kind_unexpected", expected="primary")
-        return issues
+        return
+    days_since = (on - st.doses[-1].given_on).days
     families = _booster_families(series)
     if kind == "additional":
         allowed_families = {series.series_family, *families}
@@ -483,4 +518,3 @@ def check_dose(
         days_since = (on - st.boosters[-1].given_on).days
     if min_days is not None and days_since < min_days:
         warn("given_on", "dose.interval_too_short", min_days=min_days, days=days_since)
-    return issues
