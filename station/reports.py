@@ -22,8 +22,10 @@ No Qt here: the UI prints these DTOs (``ui/printing.py``) and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import text
 
@@ -172,23 +174,7 @@ def daily_report(st: Station, day: date, *, site_code: str | None = None) -> Dai
         ae_rows = conn.execute(text(_ADVERSE_SQL), params).all()
         people_vacc, voided, expected, checked_in = conn.execute(text(_COUNTS_SQL), params).one()
 
-    merged: dict[tuple[str, int, str, int | None, float | None], int] = {}
-    for r in dose_rows:
-        # A standard volume and an unrecorded one (doses before schema 0004) are one row.
-        key = (str(r[0]), int(r[1]), str(r[2]), r[3], _odd_volume(str(r[0]), r[4]))
-        merged[key] = merged.get(key, 0) + int(r[5])
-    doses = tuple(
-        sorted(
-            (DoseCount(k[0], k[1], k[2], k[3], n, k[4]) for k, n in merged.items()),
-            key=lambda c: (
-                c.vaccine_code,
-                _rank(KIND_ORDER, c.kind),
-                c.dose_number,
-                c.priority_group if c.priority_group is not None else 99,
-                c.volume_ml or 0.0,
-            ),
-        )
-    )
+    doses = _dose_counts(dose_rows)
     lots = tuple(
         LotLine(
             str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]),
@@ -210,6 +196,51 @@ def daily_report(st: Station, day: date, *, site_code: str | None = None) -> Dai
             key=lambda a: _rank(SEVERITY_ORDER, a.severity),
         )
     )
+    totals = _totals(doses, screening, adverse, people_vacc, voided, expected, checked_in)
+    return DailyReport(
+        site_code=site,
+        day=day.isoformat(),
+        generated_at=iso(st.clock()),
+        doses=doses,
+        lots=lots,
+        screening=screening,
+        adverse=adverse,
+        totals=totals,
+        site_name=name,
+    )
+
+
+def _dose_counts(dose_rows: Sequence[Any]) -> tuple[DoseCount, ...]:
+    """Doses per vaccine, kind, number, priority group and (unusual) volume, in report order."""
+    merged: dict[tuple[str, int, str, int | None, float | None], int] = {}
+    for r in dose_rows:
+        # A standard volume and an unrecorded one (doses before schema 0004) are one row.
+        key = (str(r[0]), int(r[1]), str(r[2]), r[3], _odd_volume(str(r[0]), r[4]))
+        merged[key] = merged.get(key, 0) + int(r[5])
+    return tuple(
+        sorted(
+            (DoseCount(k[0], k[1], k[2], k[3], n, k[4]) for k, n in merged.items()),
+            key=lambda c: (
+                c.vaccine_code,
+                _rank(KIND_ORDER, c.kind),
+                c.dose_number,
+                c.priority_group if c.priority_group is not None else 99,
+                c.volume_ml or 0.0,
+            ),
+        )
+    )
+
+
+def _totals(
+    doses: tuple[DoseCount, ...],
+    screening: tuple[OutcomeCount, ...],
+    adverse: tuple[SeverityCount, ...],
+    people_vacc: int,
+    voided: int,
+    expected: int,
+    checked_in: int,
+) -> ReportTotals:
+    """The day's totals: doses by kind and vaccine, screened and cleared, adverse events."""
     by_kind: dict[str, int] = {}
     by_vaccine: dict[str, int] = {}
     for c in doses:
@@ -217,7 +248,7 @@ def daily_report(st: Station, day: date, *, site_code: str | None = None) -> Dai
         by_vaccine[c.vaccine_code] = by_vaccine.get(c.vaccine_code, 0) + c.count
     screened = sum(o.count for o in screening)
     cleared = sum(o.count for o in screening if o.outcome in CLEARED)
-    totals = ReportTotals(
+    return ReportTotals(
         doses=sum(c.count for c in doses),
         people_vaccinated=int(people_vacc),
         doses_voided=int(voided),
@@ -230,17 +261,6 @@ def daily_report(st: Station, day: date, *, site_code: str | None = None) -> Dai
         adverse_severe=sum(a.count for a in adverse if a.severity == "severe"),
         by_kind=tuple(sorted(by_kind.items(), key=lambda kv: _rank(KIND_ORDER, kv[0]))),
         by_vaccine=tuple(sorted(by_vaccine.items())),
-    )
-    return DailyReport(
-        site_code=site,
-        day=day.isoformat(),
-        generated_at=iso(st.clock()),
-        doses=doses,
-        lots=lots,
-        screening=screening,
-        adverse=adverse,
-        totals=totals,
-        site_name=name,
     )
 
 
