@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from hub import counters, service
+from hub.cli import EXIT_ERROR, SITE_CODE_RE
 from hub.db import Database
 from hub.errors import HubError
 from hub.ingest import utc_now
-
-SITE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
-EXIT_ERROR = 1
 
 
 def print_table(rows: list[dict[str, Any]], cols: list[str]) -> None:

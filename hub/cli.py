@@ -25,19 +25,20 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
 import platformdirs
 
 from hub import importer
-from hub.admin_commands import EXIT_ERROR, SITE_CODE_RE
 from hub.dashboard import cli as dashboard_cli
 from hub.db import Database, migrate, sqlite_url
 from hub.errors import HubError
 
+SITE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 EXIT_USAGE = 2
-__all__ = ["EXIT_ERROR", "EXIT_USAGE", "SITE_CODE_RE", "database_url", "default_data_dir", "main", "run"]
+EXIT_ERROR = 1
 
 
 def default_data_dir() -> Path:
