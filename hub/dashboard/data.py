@@ -51,7 +51,6 @@ from hub import counters
 from hub.dashboard.auth import Scope
 from hub.db import Database
 from hub.errors import HubError
-from hub.ingest import SKEW_TOLERANCE_MS
 from hub.models import (
     OPEN_ROWS_SQL,
     Allocation,
@@ -63,6 +62,7 @@ from hub.models import (
 )
 from hub.timestamps import iso, parse_ts
 from kernel import refdata
+from kernel.clock import CLOCK_TOLERANCE_MS as SKEW_TOLERANCE_MS
 from kernel.clock import VN_TZ
 
 CHART_DAYS = 14
