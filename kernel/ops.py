@@ -20,6 +20,7 @@ sides share lives in the kernel (like ``kernel.wire``, the bounded values).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
@@ -458,6 +459,14 @@ def build(model: type[M], /, **fields: Any) -> M:
         if unknown:
             raise TypeError(f"{model.__name__} has no field {sorted(unknown)}")
     return model.model_construct(**fields)
+
+
+def person_payload(values: Mapping[str, Any], consent: bool) -> PersonP:
+    """The person of a ``register_person`` op, from checked values (``kernel.person.
+    validate_person``: a desk, an imported list). The derived ``name_fold`` and
+    ``birth_year`` are left out: whoever applies the op derives them again."""
+    person = {k: v for k, v in values.items() if k not in ("name_fold", "birth_year")}
+    return build(PersonP, **person, consent=consent)
 
 
 def wire(payload: _P) -> dict[str, Any]:

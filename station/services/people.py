@@ -18,11 +18,11 @@ from kernel.ops import (
     AddRegistrationP,
     CheckInP,
     FieldChange,
-    PersonP,
     RegisterPersonP,
     RegP,
     UpdatePersonP,
     build,
+    person_payload,
     wire,
 )
 from kernel.roles import require
@@ -119,13 +119,11 @@ _REG_KEYS_ADD = ("id", "person_id", *_REG_KEYS_NEW[1:])
 def _register_payload(
     values: Mapping[str, Any], consent: bool, reg: Mapping[str, Any], reg_keys: Sequence[str]
 ) -> dict[str, Any]:
-    """A ``register_person`` payload: the checked person values (the derived ``name_fold``
-    and ``birth_year`` are derived again by whoever applies it) and the registration."""
-    person = {k: v for k, v in values.items() if k not in ("name_fold", "birth_year")}
+    """A ``register_person`` payload: the checked person values and the registration."""
     return wire(
         build(
             RegisterPersonP,
-            person=build(PersonP, **person, consent=consent),
+            person=person_payload(values, consent),
             registration=build(RegP, **{k: reg[k] for k in reg_keys}),
         )
     )

@@ -18,20 +18,12 @@ from typing import Any
 from sqlalchemy import text
 
 from kernel.errors import DomainError, FieldIssue, NotFound, ValidationError
+from kernel.ops import ACTIONS_BY_KIND, ResolveP, build, wire
 from kernel.roles import require
 from station.store import Actor, Station
 
-# Actions a supervisor may take per kind. The hub is the authority on what an
-# action does; the station refuses obvious mistakes early (offline) so they do
-# not turn into rejected ops later.
-ACTIONS: dict[str, frozenset[str]] = {
-    "possible_duplicate_dose": frozenset({"void_dose", "keep_both"}),
-    "possible_duplicate_person": frozenset({"merge", "keep_both"}),
-    "merged_person": frozenset({"unmerge", "keep_both"}),
-    "field_conflict": frozenset({"keep_current", "take_value"}),
-    "edit_after_void": frozenset({"keep_both", "keep_current"}),
-    "clock_skew": frozenset({"keep_current", "keep_both"}),
-}
+# Actions a supervisor may take per kind (kernel.ops: the hub checks the same table).
+ACTIONS = ACTIONS_BY_KIND
 _RESERVED = frozenset({"review_id", "action"})
 _MAX_PARAM_LEN = 500
 
@@ -136,7 +128,7 @@ def resolve_review(st: Station, actor: Actor, review_id: str, action: str, **par
             "resolve_review",
             "review",
             review_id,
-            {"review_id": review_id, "action": action, **clean},
+            wire(build(ResolveP, review_id=review_id, action=action, **clean)),
         )
         resolution = {
             "action": action,
