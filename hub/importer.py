@@ -24,7 +24,6 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -232,7 +231,7 @@ def commit(db: Database, site: str, plan: exchange.ImportPlan) -> HubImportResul
 # ---- the command ---------------------------------------------------------------------
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("import-registrations", parents=[common],
                        help="check (and with --commit import) a site's pre-registration list")
     p.add_argument("file", type=Path, help=".xlsx or .csv file")

@@ -444,7 +444,7 @@ def payload_model(op_type: str) -> type[OpPayload]:
 M = TypeVar("M", bound=_P)
 
 
-def build(model: type[M], /, **fields: Any) -> M:
+def build(model: type[M], /, **fields: object) -> M:
     """A payload from values the station has already checked: constructed, not validated.
 
     The station's services check every value with their own rules (``kernel.person``,
@@ -458,10 +458,10 @@ def build(model: type[M], /, **fields: Any) -> M:
         unknown = fields.keys() - model.model_fields.keys()
         if unknown:
             raise TypeError(f"{model.__name__} has no field {sorted(unknown)}")
-    return model.model_construct(**fields)
+    return model.model_construct(None, **fields)
 
 
-def person_payload(values: Mapping[str, Any], consent: bool) -> PersonP:
+def person_payload(values: Mapping[str, object], consent: bool) -> PersonP:
     """The person of a ``register_person`` op, from checked values (``kernel.person.
     validate_person``: a desk, an imported list). The derived ``name_fold`` and
     ``birth_year`` are left out: whoever applies the op derives them again."""
@@ -469,7 +469,7 @@ def person_payload(values: Mapping[str, Any], consent: bool) -> PersonP:
     return build(PersonP, **person, consent=consent)
 
 
-def wire(payload: _P) -> dict[str, Any]:
+def wire(payload: _P) -> dict[str, object]:
     """The payload as the op carries it: exactly the fields that were given."""
     return payload.model_dump(exclude_unset=True)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
@@ -151,7 +151,7 @@ class Op(_Model):
     entity_type: EntityType
     entity_id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
     base_version: int | None = Field(default=None, ge=0, le=2**31 - 1)
-    payload: dict[str, Any] = Field(max_length=64, description="checked per op type at the hub")
+    payload: dict[str, Any] = Field(max_length=64, description="checked per op type at the hub: typed_payload()")
     # kernel.clock.HLC: 13 digits of wall milliseconds, a counter of 5 digits (more after
     # long clock jumps back); empty for ops the hub makes itself.
     hlc: str = Field(max_length=32, pattern=r"^([0-9]{13}-[0-9]{5,9})?$")
@@ -206,7 +206,7 @@ class AckDetail(BaseModel):
     original_status: AckStatus | None = None
 
     @classmethod
-    def read(cls, detail: dict[str, Any]) -> AckDetail:
+    def read(cls, detail: Mapping[str, object]) -> AckDetail:
         """``detail`` parsed; one that does not fit reads as an answer without details
         (the op changed its entity, no echo mark): never a failed push."""
         try:
@@ -214,7 +214,7 @@ class AckDetail(BaseModel):
         except ValidationError:
             return cls()
 
-    def wire(self) -> dict[str, Any]:
+    def wire(self) -> dict[str, object]:
         """As ``detail`` on the wire: the keys that were given, none added."""
         return self.model_dump(exclude_unset=True)
 

@@ -159,7 +159,7 @@ def _update_lot(uow: UnitOfWork, lot_id: str, row: dict[str, Any]) -> str:
     return lot_id
 
 
-def _lot_payload(row: dict[str, Any], lot_id: str) -> dict[str, Any]:
+def _lot_payload(row: dict[str, Any], lot_id: str) -> dict[str, object]:
     return wire(build(LotP, **row, id=lot_id))
 
 

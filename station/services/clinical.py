@@ -228,7 +228,7 @@ def record_screening(
         if outcome != suggested:
             reason = require_reason(override_reason, "override_reason")
         reg = _screenable_registration(uow.conn, person["id"], actor.site_code, day)
-        stored: dict[str, Any] = {"answers": bool_answers, "details": clean_details}
+        stored: dict[str, object] = {"answers": bool_answers, "details": clean_details}
         if guardian:
             stored["guardian"] = guardian
         row = {

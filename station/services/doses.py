@@ -232,8 +232,8 @@ _NOT_IN_PAYLOAD = frozenset(
 
 
 def _dose_payload(
-    row: Mapping[str, Any], confirmed: list[str] | None = None, overridden: list[str] | None = None
-) -> dict[str, Any]:
+    row: Mapping[str, object], confirmed: list[str] | None = None, overridden: list[str] | None = None
+) -> dict[str, object]:
     """The ``record_dose`` payload: the dose row less what the hub sets itself, and (for
     a dose given here) the codes its user confirmed and a supervisor overrode."""
     extra: dict[str, list[str]] = {}

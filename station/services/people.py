@@ -69,7 +69,7 @@ def _station_letter(conn: Connection) -> str:
     return str(conn.execute(text("SELECT station_letter FROM sync_state WHERE id = 1")).scalar_one())
 
 
-def _insert_person(uow: UnitOfWork, person_id: str, values: Mapping[str, Any], consent: bool) -> None:
+def _insert_person(uow: UnitOfWork, person_id: str, values: Mapping[str, object], consent: bool) -> None:
     row = dict(values)
     row.update(
         id=person_id,
@@ -104,7 +104,7 @@ def _registration_row(
     }
 
 
-def _insert_registration(uow: UnitOfWork, row: Mapping[str, Any]) -> None:
+def _insert_registration(uow: UnitOfWork, row: Mapping[str, object]) -> None:
     cols = ", ".join(row)
     params = ", ".join(f":{c}" for c in row)
     uow.conn.execute(text(f"INSERT INTO registration ({cols}) VALUES ({params})"), dict(row))
@@ -117,8 +117,8 @@ _REG_KEYS_ADD = ("id", "person_id", *_REG_KEYS_NEW[1:])
 
 
 def _register_payload(
-    values: Mapping[str, Any], consent: bool, reg: Mapping[str, Any], reg_keys: Sequence[str]
-) -> dict[str, Any]:
+    values: Mapping[str, object], consent: bool, reg: Mapping[str, object], reg_keys: Sequence[str]
+) -> dict[str, object]:
     """A ``register_person`` payload: the checked person values and the registration."""
     return wire(
         build(
@@ -129,7 +129,7 @@ def _register_payload(
     )
 
 
-def _add_registration_payload(reg: Mapping[str, Any], reg_keys: Sequence[str]) -> dict[str, Any]:
+def _add_registration_payload(reg: Mapping[str, object], reg_keys: Sequence[str]) -> dict[str, object]:
     return wire(build(AddRegistrationP, registration=build(RegP, **{k: reg[k] for k in reg_keys})))
 
 
@@ -312,8 +312,8 @@ class _ExpectedBatch:
                 (uow.actor.site_code, day),
             )
         }
-        self.person_rows: list[tuple[Any, ...]] = []
-        self.reg_rows: list[tuple[Any, ...]] = []
+        self.person_rows: list[tuple[object, ...]] = []
+        self.reg_rows: list[tuple[object, ...]] = []
         self.results: list[RegisterResult] = []
 
     def add(self, values: dict[str, Any], warnings: list[FieldIssue], consent: bool) -> None:
@@ -406,7 +406,7 @@ def update_person(
     st: Station,
     actor: Actor,
     person_id: str,
-    changes: Mapping[str, Any],
+    changes: Mapping[str, object],
     *,
     base_version: int | None = None,
 ) -> PersonDTO:
@@ -481,7 +481,7 @@ def registrations_for_day(
         "FROM registration r JOIN person p ON p.id = r.person_id "
         "WHERE r.site_code = :s AND r.day = :d"
     )
-    params: dict[str, Any] = {"s": st.site_code, "d": the_day}
+    params: dict[str, object] = {"s": st.site_code, "d": the_day}
     if status:
         sql += " AND r.status = :st"
         params["st"] = status

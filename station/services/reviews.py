@@ -12,6 +12,7 @@ later pull.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,7 +74,7 @@ def list_reviews(st: Station, *, status: str | None = "open", limit: int = 1000)
         "SELECT id, kind, priority, status, entity_type, entity_id, candidates, created_at, "
         "resolution FROM conflict"
     )
-    params: dict[str, Any] = {"n": limit}
+    params: dict[str, object] = {"n": limit}
     if status is not None:
         sql += " WHERE status = :st"
         params["st"] = status
@@ -83,9 +84,9 @@ def list_reviews(st: Station, *, status: str | None = "open", limit: int = 1000)
     return [_dto(r) for r in rows]
 
 
-def _check_params(params: dict[str, Any]) -> dict[str, Any]:
+def _check_params(params: Mapping[str, object]) -> dict[str, object]:
     issues: list[FieldIssue] = []
-    clean: dict[str, Any] = {}
+    clean: dict[str, object] = {}
     for key, value in params.items():
         if key in _RESERVED or not key.isidentifier() or (value is not None and not isinstance(value, str | int | bool)):
             issues.append(FieldIssue(key, "param.invalid"))
@@ -98,7 +99,7 @@ def _check_params(params: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def resolve_review(st: Station, actor: Actor, review_id: str, action: str, **params: Any) -> ReviewDTO:
+def resolve_review(st: Station, actor: Actor, review_id: str, action: str, **params: object) -> ReviewDTO:
     """Resolve a review item: emits ``resolve_review`` {"review_id", "action", **params}.
 
     Refuses: unknown item (``review.not_found``), one already resolved
