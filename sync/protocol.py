@@ -173,12 +173,22 @@ class PushRequest(_Model):
     ops: list[Op] = Field(max_length=MAX_OPS_PER_PUSH)
 
 
+class LwwOutcome(BaseModel):
+    """A contact field an ``update_person`` settled by last writer wins."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    field: str = Field(max_length=32)
+    won: StrictBool
+
+
 class AckDetail(BaseModel):
     """The declared keys of an op result's ``detail`` (docs/protocol.md), read as attributes.
 
     The wire keeps ``detail`` a JSON object with these keys (absent when they do not
     apply), so a station of any release reads any hub's answers. Keys this release
-    does not know (a rejection's parameters, a newer hub's keys) are kept as extras.
+    does not know (a rejection's parameters, a resolution's effect, a newer hub's
+    keys) are kept as extras.
     """
 
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -190,27 +200,36 @@ class AckDetail(BaseModel):
     # The op's effect was written by the batched path and marked as this station's own
     # echo: its change rows will not come back in the station's pull.
     no_echo: StrictBool = False
-    # register_person / add_registration: the person the op landed on.
+    # The person the op landed on (after redirects).
     person_id: Ident | None = None
-    # register_person: the person an earlier one with the same ID number absorbed it into.
+    # register_person: the earlier person with the same ID number it was merged into.
     merged_into: Ident | None = None
-    # A review item the op opened (a possible duplicate, a field conflict).
+    # A review item the op opened (a possible duplicate, a field conflict, an edit after
+    # a void) or resolved.
     review_id: Ident | None = None
     possible_duplicate_of: list[Ident] | None = Field(default=None, max_length=100)
-    # update_person: the fields applied, unchanged, won by last-writer-wins, queued for review.
+    # update_person: the fields applied, settled by last writer wins, queued for review;
+    # ``noop`` is those fields already equal, or true for an op with nothing left to do.
     applied: list[str] | None = Field(default=None, max_length=40)
-    noop: list[str] | None = Field(default=None, max_length=40)
-    lww: list[str] | None = Field(default=None, max_length=40)
+    noop: StrictBool | Annotated[list[str], Field(max_length=40)] | None = None
+    lww: list[LwwOutcome] | None = Field(default=None, max_length=40)
     queued: list[str] | None = Field(default=None, max_length=40)
+    already_voided: StrictBool | None = None
+    already_resolved: StrictBool | None = None
+    # check_in of a registration already past ``expected``: its status at the hub.
+    status: str | None = Field(default=None, max_length=32)
     # A retried op's first verdict (its answer is then ``duplicate``).
     original_status: AckStatus | None = None
 
     @classmethod
     def read(cls, detail: Mapping[str, object]) -> AckDetail:
-        """``detail`` parsed; one that does not fit reads as an answer without details
-        (the op changed its entity, no echo mark): never a failed push."""
+        """``detail`` parsed; a key that does not fit is read as absent (never a failed push)."""
         try:
             return cls.model_validate(detail)
+        except ValidationError as exc:
+            bad = {e["loc"][0] for e in exc.errors() if e["loc"]}
+        try:
+            return cls.model_validate({k: v for k, v in detail.items() if k not in bad})
         except ValidationError:
             return cls()
 

@@ -1,7 +1,7 @@
-"""Screening, voids, adverse events and observation; doses are recorded in ``doses``.
+"""Screening, doses, voids, adverse events and observation.
 
-``record_dose`` and ``record_past_dose`` (station.services.doses) are re-exported
-here, where the UI and the tests have always found them.
+Recording a dose runs named steps kept in ``station.services.doses`` (checks,
+rows, the op), so each function here reads as the order of those steps.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, SupportsFloat
 from sqlalchemy import Connection, text
 
 from kernel import refdata
-from kernel.clock import CLOCK_TOLERANCE, iso, parse_iso
+from kernel.clock import CLOCK_TOLERANCE, iso, parse_iso, to_site_time
 from kernel.errors import DomainError, FieldIssue, NotFound, ValidationError
 from kernel.ids import uuid7
 from kernel.ops import EARLY_END_REASONS as EARLY_END_REASONS
@@ -27,7 +27,9 @@ from kernel.rules import vietnam as vn
 from station.dto import (
     AdverseEventDTO,
     DoseDTO,
+    DoseInput,
     DoseSuggestionDTO,
+    PastDoseInput,
     ScreeningDTO,
     ScreeningFormChoice,
 )
@@ -35,21 +37,28 @@ from station.services.common import check_text, load_person, require_reason
 from station.services.doses import (
     CLEARED_OUTCOMES,
     DOSE_COLUMNS,
+    EXPIRY_NEAR_DAYS,
     PROFILE_KEY,
-    _dose_dto,
-    _history,
-    _person_facts,
-    _profile_id,
+    active_person,
+    approve_override,
+    cleared_screening,
+    confirm,
+    current_profile,
+    dose_dto,
+    dose_payload,
+    input_issues,
+    judge,
+    parse_administered,
+    past_dose_input,
+    past_dose_row,
+    past_dose_warnings,
+    past_doses,
+    person_facts,
+    site_dose_row,
+    usable_lot,
+    write_site_dose,
 )
-from station.services.doses import (
-    contraindications as contraindications,
-)
-from station.services.doses import (
-    record_dose as record_dose,
-)
-from station.services.doses import (
-    record_past_dose as record_past_dose,
-)
+from station.services.doses import contraindications as contraindications
 from station.store import Actor, Station, UnitOfWork
 
 SEVERITIES = ("none", "common", "severe", "other")
@@ -62,7 +71,7 @@ def dose_history(st: Station, person_id: str) -> list[DoseDTO]:
             text(f"SELECT {DOSE_COLUMNS} FROM dose WHERE person_id = :p ORDER BY administered_at"),
             {"p": pid},
         ).mappings().all()
-    return [_dose_dto(r) for r in rows]
+    return [dose_dto(r) for r in rows]
 
 
 # ---- interval profile (province decisions) ------------------------------------------
@@ -86,7 +95,7 @@ def set_interval_profile(st: Station, actor: Actor, profile_id: str) -> str:
     if profile_id not in refdata.province_profiles():
         raise ValidationError([FieldIssue("profile", "profile.unknown")])
     with st.unit_of_work(actor, min_ops=0) as uow:
-        before = _profile_id(uow.raw)
+        before = current_profile(uow.raw)
         uow.raw.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -104,7 +113,7 @@ def screening_form_for(st: Station, person_id: str, day: date | None = None) -> 
     """The form to screen ``person_id`` with on ``day`` (today): by date and age."""
     on = day or st.today()
     with st.read() as conn:
-        person = _person_facts(conn, person_id)
+        person = person_facts(conn, person_id)
     ages = schedule.age_range(person["birth"], on)
     form = refdata.screening_form_for(
         on.isoformat(), ages[0] if ages else None, ages[1] if ages else None
@@ -124,9 +133,9 @@ def suggest_dose(st: Station, person_id: str) -> DoseSuggestionDTO:
     valid today, the station's interval profile."""
     today = st.today()
     with st.read() as conn:
-        person = _person_facts(conn, person_id)
-        history = _history(conn, person["id"])
-        profile = _profile_id(conn.connection.driver_connection)
+        person = person_facts(conn, person_id)
+        history = past_doses(conn, person["id"])
+        profile = current_profile(conn.connection.driver_connection)
     s = schedule.suggest_next(
         history, on=today, ages=schedule.age_range(person["birth"], today), profile=profile
     )
@@ -209,7 +218,7 @@ def record_screening(
     if outcome not in screening_rules.OUTCOMES:
         raise ValidationError([FieldIssue("outcome", "outcome.invalid")])
     with st.unit_of_work(actor) as uow:
-        person = _person_facts(uow.conn, person_id)
+        person = person_facts(uow.conn, person_id)
         day = uow.today.isoformat()
         form = _pick_form(form_id, day, schedule.age_range(person["birth"], uow.today))
         sex = person["sex"]
@@ -311,6 +320,88 @@ def _write_screening(uow: UnitOfWork, row: dict[str, Any], reg_id: str, new_stat
     )
 
 
+# ---- doses (the steps in station.services.doses) ---------------------------------------
+
+
+def record_dose(
+    st: Station, actor: Actor, data: DoseInput, *, supervisor: Actor | None = None
+) -> DoseDTO:
+    """Record a dose given here now (or earlier today, confirmed by the clerk).
+
+    Refuses (errors): unknown person, no cleared screening today, unknown, expired,
+    inactive or other-site lot, vaccine not matching the lot, future or pre-build
+    ``administered_at``, unknown injection site. Refuses unless a supervisor
+    overrides (``NeedsOverride``; codes in ``data.override``, a reason, and the
+    supervisor as ``supervisor`` or as the actor; audited): an age outside the
+    vaccine's licensed ages, a contraindication found in today's screening. Asks for
+    confirmation (warnings, codes in ``data.confirm``): interval too short/long,
+    mixing not allowed or only when the first vaccine is unavailable, an uncertain
+    age, unexpected dose number, lot expiring soon, late entry, a wall clock that
+    looks wrong.
+
+    The product follows the lot and the person's age (a Moderna lot gives the 6-11
+    half dose to a child); the volume injected is recorded on the dose.
+
+    The clinic's hottest path: statements run on the transaction's raw DB-API
+    connection (``uow.raw``), each one prepared once by SQLite's statement cache.
+    """
+    require(actor.role, "record_dose")
+    issues = input_issues(data)
+    with st.unit_of_work(actor) as uow:
+        raw = uow.raw
+        when, iss = parse_administered(data.administered_at, uow.now)
+        issues += iss
+        if issues:
+            raise ValidationError(issues)
+        assert when is not None
+        clock_warnings = st.clock_issues(uow.now, uow.clock_skew_ms)
+        pid, birth = active_person(uow, data.person_id)
+        day = to_site_time(when).date()
+        ages = schedule.age_range(birth, day)
+        lot = usable_lot(raw, data.lot_id, actor.site_code, day)
+        vaccine_code = data.vaccine_code or schedule.choose_product(lot.vaccine_code, ages)
+        if vaccine_code not in refdata.products_for_lot(lot.vaccine_code):
+            raise ValidationError([FieldIssue("vaccine_code", "vaccine_code.lot_mismatch")])
+        scr = cleared_screening(raw, pid, actor.site_code, day.isoformat())
+        verdict = judge(raw, data, pid, vaccine_code, day, ages, scr)
+        warnings = verdict.warnings + clock_warnings
+        if (lot.expiry - day).days <= EXPIRY_NEAR_DAYS:
+            warnings.append(FieldIssue("lot_id", "lot.expiry_near", {"expiry": lot.expiry_iso}, "warning"))
+        if day != uow.today:
+            warnings.append(FieldIssue("administered_at", "administered_at.late_entry", {}, "warning"))
+        approved = approve_override(verdict.refusals, data, actor, supervisor)
+        confirm(warnings, data.confirm)
+        row = site_dose_row(st, uow, data, pid, vaccine_code, lot, scr, when, verdict, approved)
+        write_site_dose(uow, row, warnings, verdict.refusals, approved)
+    return dose_dto(row, tuple(warnings))
+
+
+def record_past_dose(st: Station, actor: Actor, data: PastDoseInput) -> DoseDTO:
+    """Enter a dose given elsewhere (from the paper certificate) so the next dose is right.
+
+    Any date from the person's birth to today: paper histories go back before 2021
+    (routine vaccines; trial doses). Asks for confirmation when the day is before the
+    vaccine was in use (``dose.before_in_use``), or the person's age then was outside
+    the vaccine's ages (the age limits are warnings here: the dose was given).
+    """
+    require(actor.role, "record_past_dose")
+    with st.unit_of_work(actor) as uow:
+        given_day, lot_number = past_dose_input(data, uow.today)
+        person = person_facts(uow.conn, data.person_id)
+        ages = schedule.age_range(person["birth"], given_day)
+        if ages is None and person["birth"]:
+            raise ValidationError([FieldIssue("given_on", "given_on.before_birth")])
+        warnings = past_dose_warnings(uow, data, person["id"], given_day, ages)
+        confirm(warnings, data.confirm)
+        row = past_dose_row(st, uow, data, person["id"], given_day, lot_number)
+        uow.emit("record_dose", "dose", row["id"], dose_payload(row))
+        uow.conn.execute(
+            text(f"INSERT INTO dose ({', '.join(row)}) VALUES ({', '.join(':' + c for c in row)})"),
+            row,
+        )
+    return dose_dto(row, tuple(warnings))
+
+
 def _load_dose(conn: Connection, dose_id: str) -> dict[str, Any]:
     row = conn.execute(
         text(f"SELECT {DOSE_COLUMNS}, version FROM dose WHERE id = :i"), {"i": dose_id}
@@ -339,7 +430,7 @@ def void_dose(st: Station, actor: Actor, dose_id: str, reason: str | None) -> Do
             ),
             {"r": clean, "u": actor.user_id, "t": uow.now_iso, "i": dose_id},
         )
-        return _dose_dto(_load_dose(uow.conn, dose_id))
+        return dose_dto(_load_dose(uow.conn, dose_id))
 
 
 def end_observation(
@@ -381,7 +472,7 @@ def end_observation(
             ),
             {"t": uow.now_iso, "p": dose["person_id"], "s": dose["site_code"], "d": dose["day"]},
         )
-        return _dose_dto(_load_dose(uow.conn, dose_id))
+        return dose_dto(_load_dose(uow.conn, dose_id))
 
 
 def _observation_left_s(observe_until: str | None, now: datetime) -> float:

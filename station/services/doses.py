@@ -1,8 +1,8 @@
-"""Doses: recording one given here now, or one from a paper certificate.
+"""The parts of recording a dose: the checks, the rows and the op, in named steps.
 
-The shared dose helpers (the DTO, the history, the person's clinical facts) live
-here too; ``station.services.clinical`` (screening, voids, observation, adverse
-events) uses them and re-exports ``record_dose`` and ``record_past_dose``.
+``station.services.clinical.record_dose`` (a dose given here now) and
+``record_past_dose`` (one from a paper certificate) run them in order; the shared
+dose helpers (the DTO, the history, the person's clinical facts) live here too.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from kernel.errors import (
 )
 from kernel.ids import uuid7
 from kernel.ops import RecordDoseP, build, wire
-from kernel.roles import can, require
+from kernel.roles import can
 from kernel.rules import schedule
 from kernel.rules import screening as screening_rules
 from kernel.rules import vietnam as vn
@@ -54,7 +54,7 @@ DOSE_COLUMNS = (
 )
 
 
-def _dose_dto(row: Mapping[Any, Any], warnings: tuple[FieldIssue, ...] = ()) -> DoseDTO:
+def dose_dto(row: Mapping[Any, Any], warnings: tuple[FieldIssue, ...] = ()) -> DoseDTO:
     return DoseDTO(
         id=row["id"],
         person_id=row["person_id"],
@@ -77,7 +77,7 @@ def _dose_dto(row: Mapping[Any, Any], warnings: tuple[FieldIssue, ...] = ()) -> 
     )
 
 
-def _history(conn: Connection, person_id: str) -> list[schedule.PastDose]:
+def past_doses(conn: Connection, person_id: str) -> list[schedule.PastDose]:
     rows = conn.execute(
         text(
             "SELECT vaccine_code, dose_number, kind, day, voided FROM dose WHERE person_id = :p "
@@ -90,12 +90,12 @@ def _history(conn: Connection, person_id: str) -> list[schedule.PastDose]:
     ]
 
 
-def _profile_id(raw_conn: Any) -> str:
+def current_profile(raw_conn: Any) -> str:
     row = raw_conn.execute("SELECT value FROM meta WHERE key = ?", (PROFILE_KEY,)).fetchone()
     return refdata.province_profile(row[0] if row else None).id
 
 
-def _person_facts(conn: Connection, person_id: str) -> dict[str, Any]:
+def person_facts(conn: Connection, person_id: str) -> dict[str, Any]:
     """The person (after redirects) with the columns the clinical rules need."""
     pid = load_person(conn, person_id)["id"]
     row = conn.execute(
@@ -107,7 +107,7 @@ def _person_facts(conn: Connection, person_id: str) -> dict[str, Any]:
 # ---- checks ------------------------------------------------------------------------
 
 
-def _parse_administered(raw: str | None, now: datetime) -> tuple[datetime | None, list[FieldIssue]]:
+def parse_administered(raw: str | None, now: datetime) -> tuple[datetime | None, list[FieldIssue]]:
     if raw is None:
         return now, []
     try:
@@ -123,7 +123,7 @@ def _parse_administered(raw: str | None, now: datetime) -> tuple[datetime | None
     return when, []
 
 
-def _confirm(warnings: list[FieldIssue], confirmed: frozenset[str]) -> None:
+def confirm(warnings: list[FieldIssue], confirmed: frozenset[str]) -> None:
     # Notes ("info") are shown with the result; only warnings need a confirmation.
     missing = [w for w in warnings if w.severity == "warning" and w.code not in confirmed]
     if missing:
@@ -180,7 +180,7 @@ def contraindications(
     return issues
 
 
-def _approve_override(
+def approve_override(
     refusals: list[FieldIssue], data: DoseInput, actor: Actor, supervisor: Actor | None
 ) -> tuple[str, Actor] | None:
     """None when nothing is refused; else (reason, approver) or an exception."""
@@ -231,7 +231,7 @@ _NOT_IN_PAYLOAD = frozenset(
 )
 
 
-def _dose_payload(
+def dose_payload(
     row: Mapping[str, object], confirmed: list[str] | None = None, overridden: list[str] | None = None
 ) -> dict[str, object]:
     """The ``record_dose`` payload: the dose row less what the hub sets itself, and (for
@@ -275,7 +275,7 @@ class _Verdict:
     warnings: list[FieldIssue]
 
 
-def _input_issues(data: DoseInput) -> list[FieldIssue]:
+def input_issues(data: DoseInput) -> list[FieldIssue]:
     issues: list[FieldIssue] = []
     if data.injection_site not in INJECTION_SITES:
         issues.append(FieldIssue("injection_site", "injection_site.invalid"))
@@ -286,7 +286,7 @@ def _input_issues(data: DoseInput) -> list[FieldIssue]:
     return issues
 
 
-def _active_person(uow: UnitOfWork, person_id: str) -> tuple[str, str]:
+def active_person(uow: UnitOfWork, person_id: str) -> tuple[str, str]:
     """The person (after redirects): id and birth; refuses an unknown or inactive one."""
     raw = uow.raw
     found = raw.execute(_PERSON_SQL, (person_id, person_id)).fetchone()
@@ -301,7 +301,7 @@ def _active_person(uow: UnitOfWork, person_id: str) -> tuple[str, str]:
     return pid, birth
 
 
-def _usable_lot(raw: Any, lot_id: str | None, site_code: str, day: date) -> _Lot:
+def usable_lot(raw: Any, lot_id: str | None, site_code: str, day: date) -> _Lot:
     """The site's lot, active and not expired on ``day``."""
     lot = raw.execute(_LOT_SQL, (lot_id,)).fetchone()
     if lot is None or lot[1] != site_code:
@@ -315,7 +315,7 @@ def _usable_lot(raw: Any, lot_id: str | None, site_code: str, day: date) -> _Lot
     return _Lot(found_id, lot_vaccine, lot_number, expiry, lot_expiry)
 
 
-def _cleared_screening(raw: Any, pid: str, site_code: str, day_iso: str) -> _Screening:
+def cleared_screening(raw: Any, pid: str, site_code: str, day_iso: str) -> _Screening:
     """Today's latest screening of the person here, which must have cleared them."""
     scr = raw.execute(_SCREENING_SQL, (pid, site_code, day_iso)).fetchone()
     if scr is None:
@@ -325,7 +325,7 @@ def _cleared_screening(raw: Any, pid: str, site_code: str, day_iso: str) -> _Scr
     return _Screening(scr[0], scr[2], scr[3])
 
 
-def _judge(
+def judge(
     raw: Any,
     data: DoseInput,
     pid: str,
@@ -357,60 +357,7 @@ def _judge(
     return _Verdict(dose_number, kind, refusals, warnings)
 
 
-def record_dose(
-    st: Station, actor: Actor, data: DoseInput, *, supervisor: Actor | None = None
-) -> DoseDTO:
-    """Record a dose given here now (or earlier today, confirmed by the clerk).
-
-    Refuses (errors): unknown person, no cleared screening today, unknown, expired,
-    inactive or other-site lot, vaccine not matching the lot, future or pre-build
-    ``administered_at``, unknown injection site. Refuses unless a supervisor
-    overrides (``NeedsOverride``; codes in ``data.override``, a reason, and the
-    supervisor as ``supervisor`` or as the actor; audited): an age outside the
-    vaccine's licensed ages, a contraindication found in today's screening. Asks for
-    confirmation (warnings, codes in ``data.confirm``): interval too short/long,
-    mixing not allowed or only when the first vaccine is unavailable, an uncertain
-    age, unexpected dose number, lot expiring soon, late entry, a wall clock that
-    looks wrong.
-
-    The product follows the lot and the person's age (a Moderna lot gives the 6-11
-    half dose to a child); the volume injected is recorded on the dose.
-
-    The clinic's hottest path: statements run on the transaction's raw DB-API
-    connection (``uow.raw``), each one prepared once by SQLite's statement cache.
-    """
-    require(actor.role, "record_dose")
-    issues = _input_issues(data)
-    with st.unit_of_work(actor) as uow:
-        raw = uow.raw
-        when, iss = _parse_administered(data.administered_at, uow.now)
-        issues += iss
-        if issues:
-            raise ValidationError(issues)
-        assert when is not None
-        clock_warnings = st.clock_issues(uow.now, uow.clock_skew_ms)
-        pid, birth = _active_person(uow, data.person_id)
-        day = to_site_time(when).date()
-        ages = schedule.age_range(birth, day)
-        lot = _usable_lot(raw, data.lot_id, actor.site_code, day)
-        vaccine_code = data.vaccine_code or schedule.choose_product(lot.vaccine_code, ages)
-        if vaccine_code not in refdata.products_for_lot(lot.vaccine_code):
-            raise ValidationError([FieldIssue("vaccine_code", "vaccine_code.lot_mismatch")])
-        scr = _cleared_screening(raw, pid, actor.site_code, day.isoformat())
-        verdict = _judge(raw, data, pid, vaccine_code, day, ages, scr)
-        warnings = verdict.warnings + clock_warnings
-        if (lot.expiry - day).days <= EXPIRY_NEAR_DAYS:
-            warnings.append(FieldIssue("lot_id", "lot.expiry_near", {"expiry": lot.expiry_iso}, "warning"))
-        if day != uow.today:
-            warnings.append(FieldIssue("administered_at", "administered_at.late_entry", {}, "warning"))
-        approved = _approve_override(verdict.refusals, data, actor, supervisor)
-        _confirm(warnings, data.confirm)
-        row = _site_dose_row(st, uow, data, pid, vaccine_code, lot, scr, when, verdict, approved)
-        _write_site_dose(uow, row, warnings, verdict.refusals, approved)
-    return _dose_dto(row, tuple(warnings))
-
-
-def _site_dose_row(
+def site_dose_row(
     st: Station,
     uow: UnitOfWork,
     data: DoseInput,
@@ -452,7 +399,7 @@ def _site_dose_row(
     }
 
 
-def _write_site_dose(
+def write_site_dose(
     uow: UnitOfWork,
     row: dict[str, Any],
     warnings: list[FieldIssue],
@@ -464,7 +411,7 @@ def _write_site_dose(
     confirmed = sorted(w.code for w in warnings if w.severity == "warning")
     uow.emit(
         "record_dose", "dose", row["id"],
-        _dose_payload(row, confirmed, overridden if approved else None),
+        dose_payload(row, confirmed, overridden if approved else None),
     )
     if approved:
         # Who approved what, in the hash-chained audit (codes only: no personal data;
@@ -486,33 +433,7 @@ def _write_site_dose(
 # ---- a dose from a paper certificate ---------------------------------------------------
 
 
-def record_past_dose(st: Station, actor: Actor, data: PastDoseInput) -> DoseDTO:
-    """Enter a dose given elsewhere (from the paper certificate) so the next dose is right.
-
-    Any date from the person's birth to today: paper histories go back before 2021
-    (routine vaccines; trial doses). Asks for confirmation when the day is before the
-    vaccine was in use (``dose.before_in_use``), or the person's age then was outside
-    the vaccine's ages (the age limits are warnings here: the dose was given).
-    """
-    require(actor.role, "record_past_dose")
-    with st.unit_of_work(actor) as uow:
-        given_day, lot_number = _past_dose_input(data, uow.today)
-        person = _person_facts(uow.conn, data.person_id)
-        ages = schedule.age_range(person["birth"], given_day)
-        if ages is None and person["birth"]:
-            raise ValidationError([FieldIssue("given_on", "given_on.before_birth")])
-        warnings = _past_dose_warnings(uow, data, person["id"], given_day, ages)
-        _confirm(warnings, data.confirm)
-        row = _past_dose_row(st, uow, data, person["id"], given_day, lot_number)
-        uow.emit("record_dose", "dose", row["id"], _dose_payload(row))
-        uow.conn.execute(
-            text(f"INSERT INTO dose ({', '.join(row)}) VALUES ({', '.join(':' + c for c in row)})"),
-            row,
-        )
-    return _dose_dto(row, tuple(warnings))
-
-
-def _past_dose_input(data: PastDoseInput, today: date) -> tuple[date, str | None]:
+def past_dose_input(data: PastDoseInput, today: date) -> tuple[date, str | None]:
     """The day it was given and the lot number, checked (every issue at once)."""
     given, iss = vn.parse_date(
         data.given_on, field="given_on", today=today, min_year=PAST_DOSE_MIN_YEAR
@@ -530,13 +451,13 @@ def _past_dose_input(data: PastDoseInput, today: date) -> tuple[date, str | None
     return given_day, lot_number
 
 
-def _past_dose_warnings(
+def past_dose_warnings(
     uow: UnitOfWork, data: PastDoseInput, pid: str, given_day: date, ages: schedule.Ages | None
 ) -> list[FieldIssue]:
-    history = _history(uow.conn, pid)
+    history = past_doses(uow.conn, pid)
     checks = schedule.check_dose(
         history, data.vaccine_code, data.dose_number, data.kind, given_day, ages=ages,
-        profile=_profile_id(uow.raw),
+        profile=current_profile(uow.raw),
     )
     errors = [c for c in checks if c.is_error]
     if errors:
@@ -554,7 +475,7 @@ def _past_dose_warnings(
     return warnings
 
 
-def _past_dose_row(
+def past_dose_row(
     st: Station, uow: UnitOfWork, data: PastDoseInput, pid: str, given_day: date, lot_number: str | None
 ) -> dict[str, Any]:
     noon = datetime(given_day.year, given_day.month, given_day.day, 12, 0, tzinfo=uow.now.tzinfo)

@@ -114,9 +114,15 @@ def test_ack_detail_reads_every_hub_release() -> None:
     rej = OpResult(op_id="o4", status="rejected", reason="payload.invalid",
                    detail={"fields": ["day"], "shiny_new_key": 1}).ack()
     assert rej.model_extra == {"fields": ["day"], "shiny_new_key": 1}
-    # A detail that does not fit never fails a push: it reads as no details.
+    assert OpResult(op_id="o6", status="applied", detail={
+        "entity_changed": False, "lww": [{"field": "phone", "won": False}], "noop": [], "applied": [],
+        "queued": []}).ack().lww[0].won is False  # type: ignore[index]
+    assert OpResult(op_id="o7", status="applied", detail={"noop": True, "already_voided": True}).ack().noop is True
+    # A key that does not fit never fails a push: it reads as absent, the others stay.
     for bad in ({"no_echo": "yes"}, {"entity_changed": 0}, {"person_id": "x" * 500}):
         assert OpResult(op_id="o5", status="applied", detail=bad).ack() == AckDetail()
+    mixed = OpResult(op_id="o8", status="applied", detail={"entity_changed": False, "no_echo": "yes"}).ack()
+    assert (mixed.entity_changed, mixed.no_echo) == (False, False)
     # Dumped for the wire: exactly the keys given (an old station's .get sees the same).
     assert AckDetail(entity_changed=True, no_echo=True).wire() == {"entity_changed": True, "no_echo": True}
     assert AckDetail.read({"entity_changed": False}).wire() == {"entity_changed": False}
