@@ -35,7 +35,6 @@ from pydantic import (
     model_validator,
 )
 
-from kernel import refdata
 from kernel.clock import VN_TZ
 from kernel.roles import ROLES
 from kernel.wire import (
@@ -539,6 +538,8 @@ def _plain(value: object) -> object:
 
 def series(vaccine_code: str) -> str:
     """The disease series a vaccine counts toward (an unknown code is its own series)."""
+    from kernel import refdata  # here: the catalog loads on first use, not with the models
+
     try:
         return refdata.vaccine(vaccine_code).disease
     except (KeyError, ValueError, LookupError):
