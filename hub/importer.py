@@ -24,7 +24,6 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,6 +41,7 @@ from kernel.cliargs import parse_day_arg
 from kernel.clock import site_today
 from kernel.errors import ValidationError
 from kernel.ids import uuid7
+from kernel.ops import AddRegistrationP, RegisterPersonP, RegP, build, person_payload, wire
 from sync.protocol import Op
 
 log = logging.getLogger(__name__)
@@ -116,19 +116,17 @@ def dry_run(
 
 def _op(row: exchange.ImportRow, day: str, import_ref: str, now: str, person_id: str | None) -> Op:
     reg_id = uuid7()
-    reg: dict[str, Any] = {"id": reg_id, "day": day, "source": "import", "status": "expected",
-                           "queue_label": None, "import_ref": import_ref[:64]}
+    reg = {"id": reg_id, "day": day, "source": "import", "status": "expected",
+           "queue_label": None, "import_ref": import_ref[:64]}
     if person_id is not None:
         return Op(op_id=uuid7(), op_seq=row.row, op_type="add_registration",
                   entity_type="registration", entity_id=reg_id,
-                  payload={"registration": reg | {"person_id": person_id}},
+                  payload=wire(build(AddRegistrationP, registration=build(RegP, **reg, person_id=person_id))),
                   hlc="", recorded_at=now, user_id=None)
-    # The same payload shape as people.add_expected at a station (name_fold and
-    # birth_year are derived again by whoever applies it).
-    person = {k: v for k, v in row.values.items() if k not in ("name_fold", "birth_year")}
+    # The same payload as people.add_expected at a station (kernel.ops.person_payload).
+    payload = build(RegisterPersonP, person=person_payload(row.values, False), registration=build(RegP, **reg))
     return Op(op_id=uuid7(), op_seq=row.row, op_type="register_person", entity_type="person",
-              entity_id=uuid7(), payload={"person": person | {"consent": False}, "registration": reg},
-              hlc="", recorded_at=now, user_id=None)
+              entity_id=uuid7(), payload=wire(payload), hlc="", recorded_at=now, user_id=None)
 
 
 def _apply_all(s: Session, station: Station, ops: list[Op], now: str) -> int | None:
@@ -233,7 +231,7 @@ def commit(db: Database, site: str, plan: exchange.ImportPlan) -> HubImportResul
 # ---- the command ---------------------------------------------------------------------
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("import-registrations", parents=[common],
                        help="check (and with --commit import) a site's pre-registration list")
     p.add_argument("file", type=Path, help=".xlsx or .csv file")

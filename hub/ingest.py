@@ -58,7 +58,10 @@ from hub.models import (
     VaccineLot,
 )
 from hub.payloads import (
+    ACTIONS_BY_KIND,
+    CONTACT_FIELDS,
     ID_SHAPES,
+    IDENTITY_FIELDS,
     AddRegistrationP,
     AdverseP,
     CheckInP,
@@ -77,17 +80,13 @@ from hub.payloads import (
     series,
 )
 from kernel.chunks import in_chunks
+from kernel.clock import CLOCK_TOLERANCE_MS as SKEW_TOLERANCE_MS
 from kernel.ids import uuid7
 from kernel.rules.vietnam import fold
 from sync.protocol import Op, OpResult, PushRequest
 
 log = logging.getLogger(__name__)
 
-SKEW_TOLERANCE_MS = 5 * 60 * 1000
-IDENTITY_FIELDS = frozenset({"full_name", "birth", "sex", "id_type", "id_number", "old_id_number"})
-CONTACT_FIELDS = frozenset(
-    {"phone", "province_code", "ward_code", "address_line", "priority_group", "occupation", "bhyt"}
-)
 def payload_hash(op: Op) -> str:
     """What makes two sends of an op "the same": everything but its position in a push."""
     # The fields of ``op.model_dump(mode="json", exclude={"op_seq"})``, built by hand:
@@ -788,14 +787,6 @@ def apply_upsert_user(ctx: Ctx) -> Outcome:
 
 # ---- review resolutions --------------------------------------------------------------
 
-ACTIONS_BY_KIND = {
-    "possible_duplicate_dose": {"void_dose", "keep_both"},
-    "possible_duplicate_person": {"merge", "keep_both"},
-    "merged_person": {"unmerge", "keep_both"},
-    "field_conflict": {"keep_current", "take_value"},
-    "edit_after_void": {"keep_both", "keep_current"},
-    "clock_skew": {"keep_current", "keep_both"},
-}
 
 
 def apply_resolve_review(ctx: Ctx) -> Outcome:

@@ -14,6 +14,12 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 VN_TZ = timezone(timedelta(hours=7), "ICT")
 
+# How far a clock may be off before it "looks wrong", on both sides: a station's wall
+# clock behind its last op or off from the hub's, a hub seeing a station's skew, a time
+# entered in the future (an onset, an administration) beyond the screen's own minute.
+CLOCK_TOLERANCE = timedelta(minutes=5)
+CLOCK_TOLERANCE_MS = int(CLOCK_TOLERANCE.total_seconds() * 1000)
+
 Clock = Callable[[], datetime]
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from kernel.clock import HLC, Clock, iso, site_today, system_clock
+from kernel.clock import CLOCK_TOLERANCE_MS, HLC, Clock, iso, site_today, system_clock
 from kernel.errors import FieldIssue, StoreError, ValidationError
 from kernel.ids import uuid7
 from station import keys
@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 HEAD_REVISION = "0005"
 GENESIS_HASH = "0" * 64
 SITE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
-# A wall clock this far behind the last op, or off from the hub, "looks wrong".
-CLOCK_TOLERANCE_MS = 5 * 60 * 1000
 
 
 def default_data_dir() -> Path:

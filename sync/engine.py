@@ -774,11 +774,12 @@ class SyncEngine:
                     outbox.Ack(
                         r.op_id,
                         r.status,
-                        r.server_seq if r.detail.get("entity_changed", True) else None,
+                        r.server_seq if ack.entity_changed else None,
                         r.reason,
-                        no_echo=r.detail.get("no_echo") is True,
+                        no_echo=ack.no_echo,
                     )
                     for r in resp.results
+                    for ack in (r.ack(),)
                 ]
                 acked_ids = {a.op_id for a in acks}
                 transient = 0

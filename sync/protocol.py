@@ -14,11 +14,70 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+
+from kernel.ops import OpPayload, payload_model
+
+# The bounded values (timestamps, days, ids, op types) are defined in the pure kernel, so
+# the station services build op payloads with them (kernel.ops) without importing sync;
+# re-exported here for the protocol's readers.
+from kernel.wire import (
+    ID_PATTERN as ID_PATTERN,
+)
+from kernel.wire import (
+    MAX_INT as MAX_INT,
+)
+from kernel.wire import (
+    MAX_YEAR as MAX_YEAR,
+)
+from kernel.wire import (
+    MIN_YEAR as MIN_YEAR,
+)
+from kernel.wire import (
+    OP_TYPES as OP_TYPES,
+)
+from kernel.wire import (
+    UUID_PATTERN as UUID_PATTERN,
+)
+from kernel.wire import (
+    Count as Count,
+)
+from kernel.wire import (
+    Day as Day,
+)
+from kernel.wire import (
+    Epoch as Epoch,
+)
+from kernel.wire import (
+    Ident as Ident,
+)
+from kernel.wire import (
+    OpType as OpType,
+)
+from kernel.wire import (
+    ResolveAction as ResolveAction,
+)
+from kernel.wire import (
+    SiteCode as SiteCode,
+)
+from kernel.wire import (
+    Timestamp as Timestamp,
+)
+from kernel.wire import (
+    Uuid as Uuid,
+)
+from kernel.wire import (
+    VaccineCode as VaccineCode,
+)
+from kernel.wire import (
+    parse_day as parse_day,
+)
+from kernel.wire import (
+    parse_timestamp as parse_timestamp,
+)
 
 PROTOCOL_VERSION = 1
 MIN_PROTOCOL_VERSION = 1
@@ -33,97 +92,6 @@ MAX_PULL_WAIT_S = 30
 # page of large rows (review items, long screening answers) stays small enough
 # for a slow line; at least one row is always sent.
 MAX_PULL_BYTES = 1024 * 1024
-
-# ---- bounded values: every timestamp, date and id on the wire is parsed here ---------
-
-# Wall-clock years a record can carry. Far wider than any campaign, narrow enough
-# that no reader's date arithmetic (time zones, ages) can overflow on a stored value.
-MIN_YEAR = 2000
-MAX_YEAR = 2100
-MAX_INT = 2**62  # PostgreSQL BIGINT holds 2**63-1; anything near it is garbage, not data
-
-
-def parse_timestamp(raw: str) -> datetime | None:
-    """An ISO 8601 timestamp with an offset, years MIN_YEAR..MAX_YEAR; None otherwise.
-
-    Also the readers' parse: a stored value that fails it is shown as unknown,
-    never raised on.
-    """
-    if not isinstance(raw, str) or len(raw) > 40:
-        return None
-    try:
-        dt = datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    if dt.tzinfo is None or not MIN_YEAR <= dt.year <= MAX_YEAR:
-        return None
-    try:
-        dt.astimezone(UTC)  # an offset can still push a boundary year out of range
-    except (OverflowError, ValueError):
-        return None
-    return dt
-
-
-def parse_day(raw: str, *, min_year: int = MIN_YEAR) -> date | None:
-    """A calendar day ``YYYY-MM-DD`` (a real one: no 2026-13-45), years min_year..MAX_YEAR."""
-    if not isinstance(raw, str) or len(raw) != 10 or raw[4] != "-" or raw[7] != "-":
-        return None
-    try:
-        d = date.fromisoformat(raw)
-    except ValueError:
-        return None
-    return d if min_year <= d.year <= MAX_YEAR else None
-
-
-def _timestamp(v: str) -> str:
-    # parse_timestamp without its overflow check: years MIN_YEAR..MAX_YEAR cannot overflow
-    # (every op carries timestamps: this runs thousands of times per push).
-    try:
-        dt = datetime.fromisoformat(v)
-    except ValueError:
-        dt = None
-    if dt is None or dt.tzinfo is None or not MIN_YEAR <= dt.year <= MAX_YEAR:
-        raise ValueError(f"an ISO 8601 timestamp with an offset, years {MIN_YEAR}-{MAX_YEAR}")
-    return v
-
-
-def _day(v: str) -> str:
-    if parse_day(v) is None:
-        raise ValueError(f"a calendar day YYYY-MM-DD, years {MIN_YEAR}-{MAX_YEAR}")
-    return v
-
-
-#: A timestamp: ISO 8601 with an offset, years 2000-2100 (kept as sent).
-Timestamp = Annotated[str, StringConstraints(max_length=40), AfterValidator(_timestamp)]
-#: A calendar day YYYY-MM-DD, years 2000-2100.
-Day = Annotated[str, StringConstraints(min_length=10, max_length=10), AfterValidator(_day)]
-#: Ids made by stations (UUIDs; natural-key UUIDs): letters, digits, '-', '_', '.', ':'.
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
-Ident = Annotated[str, StringConstraints(min_length=1, max_length=36, pattern=ID_PATTERN)]
-#: A station's install id or an op id: a UUID.
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-Uuid = Annotated[str, StringConstraints(min_length=36, max_length=36, pattern=UUID_PATTERN)]
-#: A replica epoch (a UUID at real stations; any short token is accepted).
-Epoch = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
-SiteCode = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
-VaccineCode = Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
-Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
-
-OpType = Literal[
-    "register_person",
-    "add_registration",
-    "update_person",
-    "check_in",
-    "record_screening",
-    "record_dose",
-    "void_dose",
-    "end_observation",
-    "record_adverse_event",
-    "upsert_lot",
-    "upsert_user",
-    "resolve_review",
-]
-OP_TYPES: tuple[str, ...] = OpType.__args__  # type: ignore[attr-defined]
 
 AckStatus = Literal["applied", "duplicate", "rejected", "conflict_queued"]
 EntityType = Literal[
@@ -183,12 +151,17 @@ class Op(_Model):
     entity_type: EntityType
     entity_id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
     base_version: int | None = Field(default=None, ge=0, le=2**31 - 1)
-    payload: dict[str, Any] = Field(max_length=64, description="checked per op type at the hub")
+    payload: dict[str, Any] = Field(max_length=64, description="checked per op type at the hub: typed_payload()")
     # kernel.clock.HLC: 13 digits of wall milliseconds, a counter of 5 digits (more after
     # long clock jumps back); empty for ops the hub makes itself.
     hlc: str = Field(max_length=32, pattern=r"^([0-9]{13}-[0-9]{5,9})?$")
     recorded_at: Timestamp
     user_id: Ident | None = None
+
+    def typed_payload(self) -> OpPayload:
+        """The payload parsed with its op type's model (kernel.ops); pydantic's
+        ``ValidationError`` if it does not fit (the hub answers ``payload.invalid``)."""
+        return payload_model(self.op_type).model_validate(self.payload)
 
 
 class PushRequest(_Model):
@@ -200,12 +173,81 @@ class PushRequest(_Model):
     ops: list[Op] = Field(max_length=MAX_OPS_PER_PUSH)
 
 
+class LwwOutcome(BaseModel):
+    """A contact field an ``update_person`` settled by last writer wins."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    field: str = Field(max_length=32)
+    won: StrictBool
+
+
+class AckDetail(BaseModel):
+    """The declared keys of an op result's ``detail`` (docs/protocol.md), read as attributes.
+
+    The wire keeps ``detail`` a JSON object with these keys (absent when they do not
+    apply), so a station of any release reads any hub's answers. Keys this release
+    does not know (a rejection's parameters, a resolution's effect, a newer hub's
+    keys) are kept as extras.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    # Did the op change its own entity? False for a losing edit (LWW lost, identity
+    # held): its seq is its review item's, and the station keeps the hub's row it holds.
+    # An older hub sends no key: the op changed its entity.
+    entity_changed: StrictBool = True
+    # The op's effect was written by the batched path and marked as this station's own
+    # echo: its change rows will not come back in the station's pull.
+    no_echo: StrictBool = False
+    # The person the op landed on (after redirects).
+    person_id: Ident | None = None
+    # register_person: the earlier person with the same ID number it was merged into.
+    merged_into: Ident | None = None
+    # A review item the op opened (a possible duplicate, a field conflict, an edit after
+    # a void) or resolved.
+    review_id: Ident | None = None
+    possible_duplicate_of: list[Ident] | None = Field(default=None, max_length=100)
+    # update_person: the fields applied, settled by last writer wins, queued for review;
+    # ``noop`` is those fields already equal, or true for an op with nothing left to do.
+    applied: list[str] | None = Field(default=None, max_length=40)
+    noop: StrictBool | Annotated[list[str], Field(max_length=40)] | None = None
+    lww: list[LwwOutcome] | None = Field(default=None, max_length=40)
+    queued: list[str] | None = Field(default=None, max_length=40)
+    already_voided: StrictBool | None = None
+    already_resolved: StrictBool | None = None
+    # check_in of a registration already past ``expected``: its status at the hub.
+    status: str | None = Field(default=None, max_length=32)
+    # A retried op's first verdict (its answer is then ``duplicate``).
+    original_status: AckStatus | None = None
+
+    @classmethod
+    def read(cls, detail: Mapping[str, object]) -> AckDetail:
+        """``detail`` parsed; a key that does not fit is read as absent (never a failed push)."""
+        try:
+            return cls.model_validate(detail)
+        except ValidationError as exc:
+            bad = {e["loc"][0] for e in exc.errors() if e["loc"]}
+        try:
+            return cls.model_validate({k: v for k, v in detail.items() if k not in bad})
+        except ValidationError:
+            return cls()
+
+    def wire(self) -> dict[str, object]:
+        """As ``detail`` on the wire: the keys that were given, none added."""
+        return self.model_dump(exclude_unset=True)
+
+
 class OpResult(_Model):
     op_id: str
     status: AckStatus
     server_seq: int | None = Field(default=None, description="change_log seq of the effect, if any")
     reason: str | None = Field(default=None, description="rejection code, e.g. dose.person_unknown")
-    detail: dict[str, Any] = Field(default_factory=dict)
+    detail: dict[str, Any] = Field(default_factory=dict, description="keys: see AckDetail")
+
+    def ack(self) -> AckDetail:
+        """The declared fields of ``detail`` (entity_changed, no_echo, ids), typed."""
+        return AckDetail.read(self.detail)
 
 
 class PushResponse(_Model):
@@ -397,9 +439,6 @@ class ReviewItem(_Model):
 
 class ReviewList(_Model):
     items: list[ReviewItem]
-
-
-ResolveAction = Literal["void_dose", "keep_both", "merge", "unmerge", "keep_current", "take_value"]
 
 
 class ResolveParams(_Model):

@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from datetime import date
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,12 +15,13 @@ from sqlalchemy import text
 from kernel import refdata
 from kernel.errors import DomainError, FieldIssue, NotFound, ValidationError
 from kernel.ids import natural_id
+from kernel.ops import LotP, UserP, build, wire
 from kernel.roles import ROLES, require
 from kernel.rules import vietnam as vn
 from station import stock
 from station.dto import LotDTO, LotInput, UserDTO, UserInput
 from station.services.common import check_text
-from station.store import Actor, Station
+from station.store import Actor, Station, UnitOfWork
 
 _hasher = PasswordHasher()
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
@@ -47,51 +49,7 @@ def upsert_lot(st: Station, actor: Actor, data: LotInput) -> LotDTO:
     """Add a lot received at this site, or update one (expiry, count, active)."""
     require(actor.role, "manage_lots")
     with st.unit_of_work(actor) as uow:
-        issues: list[FieldIssue] = []
-        if not data.vaccine_code or data.vaccine_code not in refdata.vaccines():
-            issues.append(FieldIssue("vaccine_code", "vaccine_code.unknown"))
-        elif refdata.vaccine(data.vaccine_code).lot_product:
-            # Moderna 6-11 is a half dose from Moderna vials: its lots are Moderna lots.
-            issues.append(
-                FieldIssue(
-                    "vaccine_code",
-                    "vaccine_code.no_own_lots",
-                    {"lot_product": refdata.vaccine(data.vaccine_code).lot_product},
-                )
-            )
-        lot_number = (data.lot_number or "").strip().upper()
-        if not lot_number:
-            issues.append(FieldIssue("lot_number", "lot_number.required"))
-        elif len(lot_number) > 32:
-            issues.append(FieldIssue("lot_number", "lot_number.too_long", {"max": 32}))
-        elif not LOT_RE.match(lot_number):
-            issues.append(FieldIssue("lot_number", "lot_number.invalid_chars"))
-        expiry, iss = vn.parse_date(data.expiry, field="expiry", today=uow.today, allow_future=True, min_year=2020)
-        issues += iss
-        received, iss = vn.parse_date(
-            data.received_on or uow.today.isoformat(), field="received_on", today=uow.today, min_year=2020
-        )
-        issues += iss
-        try:
-            count = int(str(data.doses_received).strip()) if data.doses_received is not None else None
-        except ValueError:
-            count = None
-            issues.append(FieldIssue("doses_received", "doses_received.invalid"))
-        else:
-            if count is None:
-                issues.append(FieldIssue("doses_received", "doses_received.required"))
-            elif not 1 <= count <= 1_000_000:
-                issues.append(FieldIssue("doses_received", "doses_received.range", {"min": 1, "max": 1_000_000}))
-        errors = [i for i in issues if i.is_error]
-        if not errors and expiry is not None:
-            exp_day = expiry.as_date()
-            if exp_day is None:
-                errors.append(FieldIssue("expiry", "date.format"))
-            elif exp_day < uow.today and data.id is None:
-                errors.append(FieldIssue("expiry", "lot.expired"))
-        if errors:
-            raise ValidationError(errors)
-        assert expiry is not None and received is not None and count is not None
+        lot_number, expiry, received, count = _checked_lot(data, uow.today)
         row = {
             "site_code": actor.site_code,
             "vaccine_code": data.vaccine_code,
@@ -102,44 +60,107 @@ def upsert_lot(st: Station, actor: Actor, data: LotInput) -> LotDTO:
             "active": 1 if data.active else 0,
             "updated_at": uow.now_iso,
         }
-        if data.id is None:
-            clash = uow.conn.execute(
-                text(
-                    "SELECT id FROM vaccine_lot WHERE site_code = :s AND vaccine_code = :v "
-                    "AND lot_number = :n"
-                ),
-                {"s": actor.site_code, "v": data.vaccine_code, "n": lot_number},
-            ).scalar()
-            if clash:
-                raise DomainError("lot.exists", lot_id=clash)
-            lot_id = natural_id("lot", actor.site_code, str(data.vaccine_code), lot_number)
-            uow.emit("upsert_lot", "vaccine_lot", lot_id, row | {"id": lot_id})
-            uow.conn.execute(
-                text(
-                    "INSERT INTO vaccine_lot (id, site_code, vaccine_code, lot_number, expiry, "
-                    "doses_received, received_on, active, version, updated_at) VALUES (:id, "
-                    ":site_code, :vaccine_code, :lot_number, :expiry, :doses_received, "
-                    ":received_on, :active, 0, :updated_at)"
-                ),
-                row | {"id": lot_id},
-            )
-        else:
-            lot_id = data.id
-            old = uow.conn.execute(
-                text("SELECT version, site_code FROM vaccine_lot WHERE id = :i"), {"i": lot_id}
-            ).first()
-            if old is None or old[1] != actor.site_code:
-                raise NotFound("lot.not_found")
-            uow.emit("upsert_lot", "vaccine_lot", lot_id, row | {"id": lot_id}, base_version=old[0])
-            uow.conn.execute(
-                text(
-                    "UPDATE vaccine_lot SET vaccine_code = :vaccine_code, lot_number = :lot_number, "
-                    "expiry = :expiry, doses_received = :doses_received, received_on = :received_on, "
-                    "active = :active, updated_at = :updated_at WHERE id = :id"
-                ),
-                row | {"id": lot_id},
-            )
+        lot_id = _insert_lot(uow, row) if data.id is None else _update_lot(uow, data.id, row)
     return next(lot for lot in list_lots(st, include_inactive=True) if lot.id == lot_id)
+
+
+def _checked_lot(data: LotInput, today: date) -> tuple[str, vn.PartialDate, vn.PartialDate, int]:
+    """The lot's number, expiry, day received and dose count, checked (every issue at once)."""
+    issues: list[FieldIssue] = []
+    if not data.vaccine_code or data.vaccine_code not in refdata.vaccines():
+        issues.append(FieldIssue("vaccine_code", "vaccine_code.unknown"))
+    elif refdata.vaccine(data.vaccine_code).lot_product:
+        # Moderna 6-11 is a half dose from Moderna vials: its lots are Moderna lots.
+        issues.append(
+            FieldIssue(
+                "vaccine_code",
+                "vaccine_code.no_own_lots",
+                {"lot_product": refdata.vaccine(data.vaccine_code).lot_product},
+            )
+        )
+    lot_number = (data.lot_number or "").strip().upper()
+    if not lot_number:
+        issues.append(FieldIssue("lot_number", "lot_number.required"))
+    elif len(lot_number) > 32:
+        issues.append(FieldIssue("lot_number", "lot_number.too_long", {"max": 32}))
+    elif not LOT_RE.match(lot_number):
+        issues.append(FieldIssue("lot_number", "lot_number.invalid_chars"))
+    expiry, iss = vn.parse_date(data.expiry, field="expiry", today=today, allow_future=True, min_year=2020)
+    issues += iss
+    received, iss = vn.parse_date(
+        data.received_on or today.isoformat(), field="received_on", today=today, min_year=2020
+    )
+    issues += iss
+    try:
+        count = int(str(data.doses_received).strip()) if data.doses_received is not None else None
+    except ValueError:
+        count = None
+        issues.append(FieldIssue("doses_received", "doses_received.invalid"))
+    else:
+        if count is None:
+            issues.append(FieldIssue("doses_received", "doses_received.required"))
+        elif not 1 <= count <= 1_000_000:
+            issues.append(FieldIssue("doses_received", "doses_received.range", {"min": 1, "max": 1_000_000}))
+    errors = [i for i in issues if i.is_error]
+    if not errors and expiry is not None:
+        exp_day = expiry.as_date()
+        if exp_day is None:
+            errors.append(FieldIssue("expiry", "date.format"))
+        elif exp_day < today and data.id is None:
+            errors.append(FieldIssue("expiry", "lot.expired"))
+    if errors:
+        raise ValidationError(errors)
+    assert expiry is not None and received is not None and count is not None
+    return lot_number, expiry, received, count
+
+
+def _insert_lot(uow: UnitOfWork, row: dict[str, Any]) -> str:
+    actor = uow.actor
+    lot_number = row["lot_number"]
+    clash = uow.conn.execute(
+        text(
+            "SELECT id FROM vaccine_lot WHERE site_code = :s AND vaccine_code = :v "
+            "AND lot_number = :n"
+        ),
+        {"s": actor.site_code, "v": row["vaccine_code"], "n": lot_number},
+    ).scalar()
+    if clash:
+        raise DomainError("lot.exists", lot_id=clash)
+    lot_id = natural_id("lot", actor.site_code, str(row["vaccine_code"]), lot_number)
+    uow.emit("upsert_lot", "vaccine_lot", lot_id, _lot_payload(row, lot_id))
+    uow.conn.execute(
+        text(
+            "INSERT INTO vaccine_lot (id, site_code, vaccine_code, lot_number, expiry, "
+            "doses_received, received_on, active, version, updated_at) VALUES (:id, "
+            ":site_code, :vaccine_code, :lot_number, :expiry, :doses_received, "
+            ":received_on, :active, 0, :updated_at)"
+        ),
+        row | {"id": lot_id},
+    )
+    return lot_id
+
+
+def _update_lot(uow: UnitOfWork, lot_id: str, row: dict[str, Any]) -> str:
+    actor = uow.actor
+    old = uow.conn.execute(
+        text("SELECT version, site_code FROM vaccine_lot WHERE id = :i"), {"i": lot_id}
+    ).first()
+    if old is None or old[1] != actor.site_code:
+        raise NotFound("lot.not_found")
+    uow.emit("upsert_lot", "vaccine_lot", lot_id, _lot_payload(row, lot_id), base_version=old[0])
+    uow.conn.execute(
+        text(
+            "UPDATE vaccine_lot SET vaccine_code = :vaccine_code, lot_number = :lot_number, "
+            "expiry = :expiry, doses_received = :doses_received, received_on = :received_on, "
+            "active = :active, updated_at = :updated_at WHERE id = :id"
+        ),
+        row | {"id": lot_id},
+    )
+    return lot_id
+
+
+def _lot_payload(row: dict[str, Any], lot_id: str) -> dict[str, object]:
+    return wire(build(LotP, **row, id=lot_id))
 
 
 def list_lots(st: Station, *, include_inactive: bool = False, usable_on: date | None = None) -> list[LotDTO]:
@@ -257,7 +278,7 @@ def _insert_user(
             "created_at": uow.now_iso,
             "updated_at": uow.now_iso,
         }
-        uow.emit("upsert_user", "app_user", uid, row)
+        uow.emit("upsert_user", "app_user", uid, wire(build(UserP, **row)))
         uow.conn.execute(
             text(
                 "INSERT INTO app_user (id, site_code, username, display_name, role, password_hash, "
@@ -290,7 +311,7 @@ def set_user_active(st: Station, actor: Actor, user_id: str, active: bool) -> Us
             raise DomainError("user.cannot_deactivate_self")
         row = {k: user[k] for k in ("id", "site_code", "username", "display_name", "role", "password_hash")}
         row |= {"active": 1 if active else 0, "updated_at": uow.now_iso}
-        uow.emit("upsert_user", "app_user", user_id, row, base_version=int(str(user["version"])))
+        uow.emit("upsert_user", "app_user", user_id, wire(build(UserP, **row)), base_version=int(str(user["version"])))
         uow.conn.execute(
             text("UPDATE app_user SET active = :a, updated_at = :t WHERE id = :i"),
             {"a": row["active"], "t": uow.now_iso, "i": user_id},
@@ -317,7 +338,7 @@ def change_password(
             _require_role_change(actor, str(user["role"]))
         row = {k: user[k] for k in ("id", "site_code", "username", "display_name", "role", "active")}
         row |= {"password_hash": pw_hash, "updated_at": uow.now_iso}
-        uow.emit("upsert_user", "app_user", user_id, row, base_version=int(str(user["version"])))
+        uow.emit("upsert_user", "app_user", user_id, wire(build(UserP, **row)), base_version=int(str(user["version"])))
         uow.conn.execute(
             text("UPDATE app_user SET password_hash = :h, updated_at = :t WHERE id = :i"),
             {"h": pw_hash, "t": uow.now_iso, "i": user_id},

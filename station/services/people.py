@@ -12,6 +12,19 @@ from sqlalchemy import Connection, text
 from kernel.chunks import in_chunks
 from kernel.errors import DomainError, FieldIssue, NotFound, ValidationError
 from kernel.ids import uuid7
+from kernel.ops import (
+    CONTACT_FIELDS,
+    IDENTITY_FIELDS,
+    AddRegistrationP,
+    CheckInP,
+    FieldChange,
+    RegisterPersonP,
+    RegP,
+    UpdatePersonP,
+    build,
+    person_payload,
+    wire,
+)
 from kernel.roles import require
 from station.dto import PersonDTO, PersonInput, RegisterResult, RegistrationDTO
 from station.services.common import (
@@ -26,10 +39,6 @@ from station.services.common import (
 )
 from station.store import Actor, Station, UnitOfWork
 
-IDENTITY_FIELDS = frozenset({"full_name", "birth", "sex", "id_type", "id_number", "old_id_number"})
-CONTACT_FIELDS = frozenset(
-    {"phone", "province_code", "ward_code", "address_line", "priority_group", "occupation", "bhyt"}
-)
 REG_COLUMNS = "id, person_id, site_code, day, source, status, queue_label, checked_in_at"
 
 
@@ -60,7 +69,7 @@ def _station_letter(conn: Connection) -> str:
     return str(conn.execute(text("SELECT station_letter FROM sync_state WHERE id = 1")).scalar_one())
 
 
-def _insert_person(uow: UnitOfWork, person_id: str, values: Mapping[str, Any], consent: bool) -> None:
+def _insert_person(uow: UnitOfWork, person_id: str, values: Mapping[str, object], consent: bool) -> None:
     row = dict(values)
     row.update(
         id=person_id,
@@ -95,14 +104,33 @@ def _registration_row(
     }
 
 
-def _insert_registration(uow: UnitOfWork, row: Mapping[str, Any]) -> None:
+def _insert_registration(uow: UnitOfWork, row: Mapping[str, object]) -> None:
     cols = ", ".join(row)
     params = ", ".join(f":{c}" for c in row)
     uow.conn.execute(text(f"INSERT INTO registration ({cols}) VALUES ({params})"), dict(row))
 
 
-def _public(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if k not in ("name_fold", "birth_year")}
+# The registration's keys in a register_person op (its person is the op's entity), and
+# in an add_registration op (which names the person).
+_REG_KEYS_NEW = ("id", "day", "source", "status", "queue_label")
+_REG_KEYS_ADD = ("id", "person_id", *_REG_KEYS_NEW[1:])
+
+
+def _register_payload(
+    values: Mapping[str, object], consent: bool, reg: Mapping[str, object], reg_keys: Sequence[str]
+) -> dict[str, object]:
+    """A ``register_person`` payload: the checked person values and the registration."""
+    return wire(
+        build(
+            RegisterPersonP,
+            person=person_payload(values, consent),
+            registration=build(RegP, **{k: reg[k] for k in reg_keys}),
+        )
+    )
+
+
+def _add_registration_payload(reg: Mapping[str, object], reg_keys: Sequence[str]) -> dict[str, object]:
+    return wire(build(AddRegistrationP, registration=build(RegP, **{k: reg[k] for k in reg_keys})))
 
 
 def register_walk_in(
@@ -122,13 +150,8 @@ def register_walk_in(
             uow, person_id, day, "walk_in", "checked_in" if check_in else "expected", label
         )
         op_id = uow.emit(
-            "register_person",
-            "person",
-            person_id,
-            {
-                "person": _public(values) | {"consent": data.consent},
-                "registration": {k: reg[k] for k in ("id", "day", "source", "status", "queue_label")},
-            },
+            "register_person", "person", person_id,
+            _register_payload(values, data.consent, reg, _REG_KEYS_NEW),
         )
         _insert_person(uow, person_id, values, data.consent)
         _insert_registration(uow, reg)
@@ -164,12 +187,7 @@ def add_registration(
             uow, person["id"], the_day, "walk_in" if check_in else "app",
             "checked_in" if check_in else "expected", label,
         )
-        uow.emit(
-            "add_registration",
-            "registration",
-            reg["id"],
-            {"registration": {k: reg[k] for k in ("id", "person_id", "day", "source", "status", "queue_label")}},
-        )
+        uow.emit("add_registration", "registration", reg["id"], _add_registration_payload(reg, _REG_KEYS_ADD))
         _insert_registration(uow, reg)
     return registration_dto(reg)
 
@@ -235,98 +253,116 @@ def add_expected(
     require(actor.role, "add_expected")
     if source not in ("import", "app"):
         raise ValidationError([FieldIssue("source", "source.invalid")])
-    all_issues: list[FieldIssue] = []
-    cleaned: list[tuple[dict[str, Any], list[FieldIssue], bool]] = []
     # An import of rows that are all already expected that day writes nothing.
     with st.unit_of_work(actor, min_ops=0) as uow:
         if day < uow.today:
             raise ValidationError([FieldIssue("day", "day.past")])
-        total = 2 * len(people)
-        for idx, data in enumerate(people):
-            try:
-                values, warnings = validate_person(data, today=uow.today, walk_in=False)
-                cleaned.append((values, warnings, data.consent))
-            except ValidationError as exc:
-                all_issues += [replace(i, field=f"rows[{idx}].{i.field}") for i in exc.issues]
-            if (idx + 1) % WRITE_CHUNK == 0:
-                breathe(progress, idx + 1, total)
-        if all_issues:
-            raise ValidationError(all_issues)
-        raw = uow.raw
-        results: list[RegisterResult] = []
-        the_day = day.isoformat()
-        # Batched look-ups; both maps grow as rows are added, so a number repeated
-        # within the list behaves exactly as if the rows came one call at a time.
-        by_number = _active_ids_by_number(
-            raw, [v["id_number"] for v, _w, _c in cleaned if v["id_number"]]
+        cleaned = _checked_rows(people, uow, progress)
+        batch = _ExpectedBatch(uow, day.isoformat(), source, import_ref, cleaned)
+        for n, row in enumerate(cleaned, 1):
+            if n % WRITE_CHUNK == 0:
+                breathe(progress, len(people) + n, 2 * len(people))
+            batch.add(*row)
+        batch.write()
+        if progress is not None:
+            progress(2 * len(people), 2 * len(people))
+    return batch.results
+
+
+_Checked = tuple[dict[str, Any], list[FieldIssue], bool]  # values, warnings, consent
+
+
+def _checked_rows(
+    people: Sequence[PersonInput], uow: UnitOfWork, progress: ProgressFn | None
+) -> list[_Checked]:
+    """Every row checked (all issues of all rows at once, named ``rows[i].field``)."""
+    all_issues: list[FieldIssue] = []
+    cleaned: list[_Checked] = []
+    for idx, data in enumerate(people):
+        try:
+            values, warnings = validate_person(data, today=uow.today, walk_in=False)
+            cleaned.append((values, warnings, data.consent))
+        except ValidationError as exc:
+            all_issues += [replace(i, field=f"rows[{idx}].{i.field}") for i in exc.issues]
+        if (idx + 1) % WRITE_CHUNK == 0:
+            breathe(progress, idx + 1, 2 * len(people))
+    if all_issues:
+        raise ValidationError(all_issues)
+    return cleaned
+
+
+class _ExpectedBatch:
+    """The rows of an expected list: ops emitted one by one, rows inserted in batches.
+
+    Look-ups are batched; both maps grow as rows are added, so a number repeated
+    within the list behaves exactly as if the rows came one call at a time.
+    """
+
+    def __init__(
+        self, uow: UnitOfWork, day: str, source: str, import_ref: str | None, cleaned: list[_Checked]
+    ) -> None:
+        self.uow, self.day, self.source, self.import_ref = uow, day, source, import_ref
+        self.by_number = _active_ids_by_number(
+            uow.raw, [v["id_number"] for v, _w, _c in cleaned if v["id_number"]]
         )
-        expected_today = {
+        self.expected_today = {
             str(r[0])
-            for r in raw.execute(
+            for r in uow.raw.execute(
                 "SELECT person_id FROM registration WHERE site_code = ? AND day = ?",
-                (actor.site_code, the_day),
+                (uow.actor.site_code, day),
             )
         }
-        person_rows: list[tuple[Any, ...]] = []
-        reg_rows: list[tuple[Any, ...]] = []
-        reg_keys_new = ("id", "day", "source", "status", "queue_label", "import_ref")
-        reg_keys_add = ("id", "person_id", *reg_keys_new[1:])
-        for n, (values, warnings, consent) in enumerate(cleaned, 1):
-            if n % WRITE_CHUNK == 0:
-                breathe(progress, len(people) + n, total)
-            number = values["id_number"]
-            existing = by_number.get(number) if number else None
-            if existing and existing in expected_today:
-                continue  # already expected that day: importing twice adds nothing
-            person_id = existing or uuid7()
-            reg = _registration_row(uow, person_id, the_day, source, "expected", None)
-            reg["import_ref"] = import_ref
-            if existing:
-                op_id = uow.emit(
-                    "add_registration",
-                    "registration",
-                    reg["id"],
-                    {"registration": {k: reg[k] for k in reg_keys_add}},
-                )
-                person_row = load_person(uow.conn, existing)
-            else:
-                op_id = uow.emit(
-                    "register_person",
-                    "person",
-                    person_id,
-                    {
-                        "person": _public(values) | {"consent": consent},
-                        "registration": {k: reg[k] for k in reg_keys_new},
-                    },
-                )
-                person_row = dict(values)
-                person_row.update(
-                    id=person_id,
-                    status="active",
-                    origin_site=actor.site_code,
-                    version=0,
-                    consent_at=uow.now_iso if consent else None,
-                    created_at=uow.now_iso,
-                    updated_at=uow.now_iso,
-                )
-                person_rows.append(tuple(person_row[c] for c in _PERSON_INSERT_COLS))
-                if number:
-                    by_number[number] = person_id
-            reg_rows.append(tuple(reg[c] for c in _REG_INSERT_COLS))
-            expected_today.add(person_id)
-            results.append(
-                RegisterResult(person_dto(person_row), registration_dto(reg), op_id, tuple(warnings))
+        self.person_rows: list[tuple[object, ...]] = []
+        self.reg_rows: list[tuple[object, ...]] = []
+        self.results: list[RegisterResult] = []
+
+    def add(self, values: dict[str, Any], warnings: list[FieldIssue], consent: bool) -> None:
+        uow = self.uow
+        number = values["id_number"]
+        existing = self.by_number.get(number) if number else None
+        if existing and existing in self.expected_today:
+            return  # already expected that day: importing twice adds nothing
+        person_id = existing or uuid7()
+        reg = _registration_row(uow, person_id, self.day, self.source, "expected", None)
+        reg["import_ref"] = self.import_ref
+        if existing:
+            op_id = uow.emit(
+                "add_registration", "registration", reg["id"],
+                _add_registration_payload(reg, (*_REG_KEYS_ADD, "import_ref")),
             )
+            person_row = load_person(uow.conn, existing)
+        else:
+            op_id = uow.emit(
+                "register_person", "person", person_id,
+                _register_payload(values, consent, reg, (*_REG_KEYS_NEW, "import_ref")),
+            )
+            person_row = dict(values)
+            person_row.update(
+                id=person_id,
+                status="active",
+                origin_site=uow.actor.site_code,
+                version=0,
+                consent_at=uow.now_iso if consent else None,
+                created_at=uow.now_iso,
+                updated_at=uow.now_iso,
+            )
+            self.person_rows.append(tuple(person_row[c] for c in _PERSON_INSERT_COLS))
+            if number:
+                self.by_number[number] = person_id
+        self.reg_rows.append(tuple(reg[c] for c in _REG_INSERT_COLS))
+        self.expected_today.add(person_id)
+        self.results.append(
+            RegisterResult(person_dto(person_row), registration_dto(reg), op_id, tuple(warnings))
+        )
+
+    def write(self) -> None:
         # Rows go in after their ops, still inside the transaction (the guard triggers
         # only ask that the transaction has written its outbox rows first); one
         # executemany per table saves a Python round trip per row.
-        for sql, rows in ((_PERSON_INSERT_SQL, person_rows), (_REG_INSERT_SQL, reg_rows)):
+        for sql, rows in ((_PERSON_INSERT_SQL, self.person_rows), (_REG_INSERT_SQL, self.reg_rows)):
             for start in range(0, len(rows), WRITE_CHUNK):
-                raw.executemany(sql, rows[start : start + WRITE_CHUNK])
+                self.uow.raw.executemany(sql, rows[start : start + WRITE_CHUNK])
                 breathe(None, 0, 0)
-        if progress is not None:
-            progress(total, total)
-    return results
 
 
 def check_in(st: Station, actor: Actor, registration_id: str) -> RegistrationDTO:
@@ -350,7 +386,7 @@ def check_in(st: Station, actor: Actor, registration_id: str) -> RegistrationDTO
             "check_in",
             "registration",
             registration_id,
-            {"queue_label": label, "checked_in_at": uow.now_iso},
+            wire(build(CheckInP, queue_label=label, checked_in_at=uow.now_iso)),
             base_version=row["version"],
         )
         uow.conn.execute(
@@ -370,7 +406,7 @@ def update_person(
     st: Station,
     actor: Actor,
     person_id: str,
-    changes: Mapping[str, Any],
+    changes: Mapping[str, object],
     *,
     base_version: int | None = None,
 ) -> PersonDTO:
@@ -396,13 +432,13 @@ def update_person(
             today=uow.today,
             walk_in=False,
         )
-        diff: dict[str, dict[str, Any]] = {}
+        diff: dict[str, FieldChange] = {}
         for fld in changes:
             new_val = values.get(fld)
             if new_val != current[fld]:
-                diff[fld] = {"old": current[fld], "new": new_val}
+                diff[fld] = build(FieldChange, old=current[fld], new=new_val)
         if "id_type" in values and values["id_type"] != current["id_type"] and "id_type" not in diff:
-            diff["id_type"] = {"old": current["id_type"], "new": values["id_type"]}
+            diff["id_type"] = build(FieldChange, old=current["id_type"], new=values["id_type"])
         if not diff:
             raise DomainError("person.no_change")
         if values["id_number"] and "id_number" in diff:
@@ -413,10 +449,10 @@ def update_person(
             "update_person",
             "person",
             current["id"],
-            {"fields": diff},
+            wire(build(UpdatePersonP, fields=diff)),
             base_version=base_version if base_version is not None else current["version"],
         )
-        sets = {f: d["new"] for f, d in diff.items()}
+        sets = {f: d.new for f, d in diff.items()}
         if "full_name" in sets:
             sets["name_fold"] = values["name_fold"]
         if "birth" in sets:
@@ -445,7 +481,7 @@ def registrations_for_day(
         "FROM registration r JOIN person p ON p.id = r.person_id "
         "WHERE r.site_code = :s AND r.day = :d"
     )
-    params: dict[str, Any] = {"s": st.site_code, "d": the_day}
+    params: dict[str, object] = {"s": st.site_code, "d": the_day}
     if status:
         sql += " AND r.status = :st"
         params["st"] = status

@@ -12,26 +12,19 @@ later pull.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
 
 from kernel.errors import DomainError, FieldIssue, NotFound, ValidationError
+from kernel.ops import ACTIONS_BY_KIND, ResolveP, build, wire
 from kernel.roles import require
 from station.store import Actor, Station
 
-# Actions a supervisor may take per kind. The hub is the authority on what an
-# action does; the station refuses obvious mistakes early (offline) so they do
-# not turn into rejected ops later.
-ACTIONS: dict[str, frozenset[str]] = {
-    "possible_duplicate_dose": frozenset({"void_dose", "keep_both"}),
-    "possible_duplicate_person": frozenset({"merge", "keep_both"}),
-    "merged_person": frozenset({"unmerge", "keep_both"}),
-    "field_conflict": frozenset({"keep_current", "take_value"}),
-    "edit_after_void": frozenset({"keep_both", "keep_current"}),
-    "clock_skew": frozenset({"keep_current", "keep_both"}),
-}
+# Actions a supervisor may take per kind (kernel.ops: the hub checks the same table).
+ACTIONS = ACTIONS_BY_KIND
 _RESERVED = frozenset({"review_id", "action"})
 _MAX_PARAM_LEN = 500
 
@@ -81,7 +74,7 @@ def list_reviews(st: Station, *, status: str | None = "open", limit: int = 1000)
         "SELECT id, kind, priority, status, entity_type, entity_id, candidates, created_at, "
         "resolution FROM conflict"
     )
-    params: dict[str, Any] = {"n": limit}
+    params: dict[str, object] = {"n": limit}
     if status is not None:
         sql += " WHERE status = :st"
         params["st"] = status
@@ -91,9 +84,9 @@ def list_reviews(st: Station, *, status: str | None = "open", limit: int = 1000)
     return [_dto(r) for r in rows]
 
 
-def _check_params(params: dict[str, Any]) -> dict[str, Any]:
+def _check_params(params: Mapping[str, object]) -> dict[str, object]:
     issues: list[FieldIssue] = []
-    clean: dict[str, Any] = {}
+    clean: dict[str, object] = {}
     for key, value in params.items():
         if key in _RESERVED or not key.isidentifier() or (value is not None and not isinstance(value, str | int | bool)):
             issues.append(FieldIssue(key, "param.invalid"))
@@ -106,7 +99,7 @@ def _check_params(params: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def resolve_review(st: Station, actor: Actor, review_id: str, action: str, **params: Any) -> ReviewDTO:
+def resolve_review(st: Station, actor: Actor, review_id: str, action: str, **params: object) -> ReviewDTO:
     """Resolve a review item: emits ``resolve_review`` {"review_id", "action", **params}.
 
     Refuses: unknown item (``review.not_found``), one already resolved
@@ -136,7 +129,7 @@ def resolve_review(st: Station, actor: Actor, review_id: str, action: str, **par
             "resolve_review",
             "review",
             review_id,
-            {"review_id": review_id, "action": action, **clean},
+            wire(build(ResolveP, review_id=review_id, action=action, **clean)),
         )
         resolution = {
             "action": action,

@@ -18,6 +18,19 @@ from typing import Any
 import httpx
 
 from kernel.ids import uuid7
+from kernel.ops import (
+    FieldChange,
+    LotP,
+    PersonP,
+    RecordDoseP,
+    RegisterPersonP,
+    RegP,
+    ScreeningP,
+    UpdatePersonP,
+    UserP,
+    build,
+    wire,
+)
 from tests.hub.conftest import Hub
 
 # An argon2id hash in argon2-cffi's encoded form (the hub checks the format, not the password).
@@ -25,6 +38,39 @@ HASH = "$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHRzYWx0$3oYrHJaC7g1Ha1dTeVKsHPPsy
 DAY = "2026-12-01"
 _numbers = itertools.count(uuid.uuid4().int % 10**5 * 10)
 _lock = threading.Lock()
+
+
+def register_payload(
+    id_number: str | None = None,
+    *,
+    name: str = "Nguyễn Thị Đào",
+    phone: str | None = "0912345678",
+    birth: str = "1985-03-07",
+    day: str = DAY,
+    reg_id: str | None = None,
+) -> dict[str, Any]:
+    """A walk-in's ``register_person`` payload, as a desk writes it (kernel.ops models)."""
+    person = build(
+        PersonP,
+        full_name=name,
+        birth=birth,
+        sex="F",
+        id_type="cccd" if id_number else "none",
+        id_number=id_number,
+        old_id_number=None,
+        phone=phone,
+        province_code="75",
+        ward_code=None,
+        address_line="Số 12, đường Phạm Văn Thuận",
+        priority_group=9,
+        occupation=None,
+        bhyt=None,
+        consent=True,
+    )
+    reg = build(
+        RegP, id=reg_id or str(uuid.uuid4()), day=day, source="walk_in", status="checked_in", queue_label=None
+    )
+    return wire(build(RegisterPersonP, person=person, registration=reg))
 
 
 def new_cccd() -> str:
@@ -116,7 +162,7 @@ class Desk:
 
     def user(self, role: str, user_id: str | None = None, **over: Any) -> dict[str, Any]:
         uid = user_id or str(uuid.uuid4())
-        payload = {
+        fields = {
             "id": uid,
             "site_code": self.site,
             "username": f"{role}{uid[:6]}",
@@ -127,22 +173,23 @@ class Desk:
             "created_at": self.at(),
             "updated_at": self.at(),
         } | over
-        return self.op("upsert_user", "app_user", uid, payload, role=None)
+        return self.op("upsert_user", "app_user", uid, wire(build(UserP, **fields)), role=None)
 
     def lot(self, vaccine: str = "PFIZER") -> dict[str, Any]:
         lid = str(uuid.uuid4())
-        payload = {
-            "id": lid,
-            "site_code": self.site,
-            "vaccine_code": vaccine,
-            "lot_number": "FK1234",
-            "expiry": "2027-06-30",
-            "doses_received": 500,
-            "received_on": "2026-11-30",
-            "active": 1,
-            "updated_at": self.at(),
-        }
-        return self.op("upsert_lot", "vaccine_lot", lid, payload, role=None)
+        payload = build(
+            LotP,
+            id=lid,
+            site_code=self.site,
+            vaccine_code=vaccine,
+            lot_number="FK1234",
+            expiry="2027-06-30",
+            doses_received=500,
+            received_on="2026-11-30",
+            active=1,
+            updated_at=self.at(),
+        )
+        return self.op("upsert_lot", "vaccine_lot", lid, wire(payload), role=None)
 
     def setup(self) -> None:
         """The installer's first ops: a supervisor, a clerk, a screener and a lot."""
@@ -160,58 +207,37 @@ class Desk:
         self, id_number: str | None = None, *, name: str = "Nguyễn Thị Đào", phone: str = "0912345678"
     ) -> dict[str, Any]:
         pid = str(uuid.uuid4())
-        person = {
-            "full_name": name,
-            "birth": "1985-03-07",
-            "sex": "F",
-            "id_type": "cccd" if id_number else "none",
-            "id_number": id_number,
-            "old_id_number": None,
-            "phone": phone,
-            "province_code": "75",
-            "ward_code": None,
-            "address_line": "Số 12, đường Phạm Văn Thuận",
-            "priority_group": 9,
-            "occupation": None,
-            "bhyt": None,
-            "consent": True,
-        }
-        reg = {
-            "id": str(uuid.uuid4()),
-            "day": DAY,
-            "source": "walk_in",
-            "status": "checked_in",
-            "queue_label": None,
-        }
         return self.op(
-            "register_person", "person", pid, {"person": person, "registration": reg}, role="clerk"
+            "register_person", "person", pid, register_payload(id_number, name=name, phone=phone),
+            role="clerk",
         )
 
     def screening(self, person_id: str) -> dict[str, Any]:
         sid = str(uuid.uuid4())
         at = self.at()
-        payload = {
-            "id": sid,
-            "person_id": person_id,
-            "registration_id": None,
-            "site_code": self.site,
-            "day": DAY,
-            "form_id": "4355-2021-09",
-            "answers": "{}",
-            "vitals": "{}",
-            "suggested_outcome": "eligible",
-            "outcome": "eligible",
-            "override_reason": None,
-            "screener_id": self.users["screener"],
-            "screened_at": at,
-            "registration_status": "cleared",
-        }
-        return self.op("record_screening", "screening", sid, payload, role="screener")
+        payload = build(
+            ScreeningP,
+            id=sid,
+            person_id=person_id,
+            registration_id=None,
+            site_code=self.site,
+            day=DAY,
+            form_id="4355-2021-09",
+            answers="{}",
+            vitals="{}",
+            suggested_outcome="eligible",
+            outcome="eligible",
+            override_reason=None,
+            screener_id=self.users["screener"],
+            screened_at=at,
+            registration_status="cleared",
+        )
+        return self.op("record_screening", "screening", sid, wire(payload), role="screener")
 
     def dose(self, person_id: str, dose_number: int = 1, **over: Any) -> dict[str, Any]:
         did = str(uuid.uuid4())
         at = self.at()
-        payload = {
+        fields = {
             "id": did,
             "person_id": person_id,
             "site_code": self.site,
@@ -230,8 +256,8 @@ class Desk:
             "observe_until": at,
             "confirmed": [],
         } | over
-        return self.op("record_dose", "dose", did, payload, role="clerk")
+        return self.op("record_dose", "dose", did, wire(build(RecordDoseP, **fields)), role="clerk")
 
     def update(self, person_id: str, fields: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
-        payload = {"fields": {f: {"old": o, "new": n} for f, (o, n) in fields.items()}}
-        return self.op("update_person", "person", person_id, payload, role="clerk")
+        changes = {f: build(FieldChange, old=o, new=n) for f, (o, n) in fields.items()}
+        return self.op("update_person", "person", person_id, wire(build(UpdatePersonP, fields=changes)), role="clerk")

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import text
 
 from kernel.ids import uuid7
+from kernel.ops import PersonP, RegisterPersonP, RegP, build, wire
 from station.services import clinical, people
 from tests.hub.conftest import Hub, Sim
 from tests.hub.test_sync_flow import SITE_A, vaccinate
@@ -230,25 +231,25 @@ def test_possible_duplicate_person_without_id_number(
     a.push()
     other = Manual(a)
     twin_id = uuid7()
-    payload = {
-        "person": {
-            "full_name": "NGUYỄN THỊ ĐÀO",
-            "birth": "1985-03-07",
-            "sex": "F",
-            "id_type": "none",
-            "id_number": None,
-            "phone": "0912345678",
-            "priority_group": 9,
-            "consent": False,
-        },
-        "registration": {
-            "id": uuid7(),
-            "day": "2026-12-01",
-            "source": "walk_in",
-            "status": "checked_in",
-            "queue_label": "B1",
-        },
-    }
+    payload = wire(
+        build(
+            RegisterPersonP,
+            person=build(
+                PersonP,
+                full_name="NGUYỄN THỊ ĐÀO",
+                birth="1985-03-07",
+                sex="F",
+                id_type="none",
+                id_number=None,
+                phone="0912345678",
+                priority_group=9,
+                consent=False,
+            ),
+            registration=build(
+                RegP, id=uuid7(), day="2026-12-01", source="walk_in", status="checked_in", queue_label="B1"
+            ),
+        )
+    )
     [r] = other.push(other.op("register_person", "person", twin_id, payload))
     assert r["status"] == "applied" and r["detail"]["possible_duplicate_of"] == [first.person.id]
     assert hub.count("person_redirect") == 0  # never auto-merged

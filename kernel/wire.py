@@ -1,0 +1,104 @@
+"""Bounded values of the wire: every timestamp, day and id an op or a request carries.
+
+Pure (pydantic only), so both sides share one definition: the station services
+build op payloads with them (``kernel.ops``) and the hub parses pushes with them
+(``sync.protocol`` re-exports them). See docs/protocol.md for the bounds.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal, get_args
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+# Wall-clock years a record can carry. Far wider than any campaign, narrow enough
+# that no reader's date arithmetic (time zones, ages) can overflow on a stored value.
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+MAX_INT = 2**62  # PostgreSQL BIGINT holds 2**63-1; anything near it is garbage, not data
+
+
+def parse_timestamp(raw: str) -> datetime | None:
+    """An ISO 8601 timestamp with an offset, years MIN_YEAR..MAX_YEAR; None otherwise.
+
+    Also the readers' parse: a stored value that fails it is shown as unknown,
+    never raised on.
+    """
+    if not isinstance(raw, str) or len(raw) > 40:
+        return None
+    try:
+        dt = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    if dt.tzinfo is None or not MIN_YEAR <= dt.year <= MAX_YEAR:
+        return None
+    try:
+        dt.astimezone(UTC)  # an offset can still push a boundary year out of range
+    except (OverflowError, ValueError):
+        return None
+    return dt
+
+
+def parse_day(raw: str, *, min_year: int = MIN_YEAR) -> date | None:
+    """A calendar day ``YYYY-MM-DD`` (a real one: no 2026-13-45), years min_year..MAX_YEAR."""
+    if not isinstance(raw, str) or len(raw) != 10 or raw[4] != "-" or raw[7] != "-":
+        return None
+    try:
+        d = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return d if min_year <= d.year <= MAX_YEAR else None
+
+
+def _timestamp(v: str) -> str:
+    # parse_timestamp without its overflow check: years MIN_YEAR..MAX_YEAR cannot overflow
+    # (every op carries timestamps: this runs thousands of times per push).
+    try:
+        dt = datetime.fromisoformat(v)
+    except ValueError:
+        dt = None
+    if dt is None or dt.tzinfo is None or not MIN_YEAR <= dt.year <= MAX_YEAR:
+        raise ValueError(f"an ISO 8601 timestamp with an offset, years {MIN_YEAR}-{MAX_YEAR}")
+    return v
+
+
+def _day(v: str) -> str:
+    if parse_day(v) is None:
+        raise ValueError(f"a calendar day YYYY-MM-DD, years {MIN_YEAR}-{MAX_YEAR}")
+    return v
+
+
+#: A timestamp: ISO 8601 with an offset, years 2000-2100 (kept as sent).
+Timestamp = Annotated[str, StringConstraints(max_length=40), AfterValidator(_timestamp)]
+#: A calendar day YYYY-MM-DD, years 2000-2100.
+Day = Annotated[str, StringConstraints(min_length=10, max_length=10), AfterValidator(_day)]
+#: Ids made by stations (UUIDs; natural-key UUIDs): letters, digits, '-', '_', '.', ':'.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+Ident = Annotated[str, StringConstraints(min_length=1, max_length=36, pattern=ID_PATTERN)]
+#: A station's install id or an op id: a UUID.
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+Uuid = Annotated[str, StringConstraints(min_length=36, max_length=36, pattern=UUID_PATTERN)]
+#: A replica epoch (a UUID at real stations; any short token is accepted).
+Epoch = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
+SiteCode = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
+VaccineCode = Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
+
+OpType = Literal[
+    "register_person",
+    "add_registration",
+    "update_person",
+    "check_in",
+    "record_screening",
+    "record_dose",
+    "void_dose",
+    "end_observation",
+    "record_adverse_event",
+    "upsert_lot",
+    "upsert_user",
+    "resolve_review",
+]
+OP_TYPES: tuple[str, ...] = get_args(OpType)
+
+ResolveAction = Literal["void_dose", "keep_both", "merge", "unmerge", "keep_current", "take_value"]
