@@ -289,3 +289,29 @@ class Meta(Base):
     __tablename__ = "meta"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class SyncParked(Base):
+    """A pulled change not applicable yet (station.held_changes), retried after every page."""
+
+    __tablename__ = "sync_parked"
+    server_seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    row_version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[str] = mapped_column(Text)  # the hub row, JSON
+    error: Mapped[str] = mapped_column(String(64))
+
+
+class SyncDeferred(Base):
+    """A hub row kept aside until the local ops that changed the row are answered."""
+
+    __tablename__ = "sync_deferred"
+    entity_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    server_seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    row_version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[str] = mapped_column(Text)  # the hub row, JSON
+    ops: Mapped[str] = mapped_column(Text)  # JSON array of op ids

@@ -2,8 +2,9 @@
 
 The services write ops (``UnitOfWork.emit``); this module is what the sync
 engine and the UI use afterwards: the next batch to send (in ``op_seq`` order,
-sized by bytes), the hub's answers recorded in one transaction, counts for the
-status bar, the rejected list for a supervisor, and the retention purge.
+sized by bytes), the sending bookkeeping (``inflight``, put back after a failed
+send), counts for the status bar, the rejected list for a supervisor, and the
+retention purge. The hub's answers are recorded by ``station.answers``.
 
 States: ``pending`` (never sent, or sent without a known outcome and put back),
 ``inflight`` (sent, outcome unknown), ``acked`` (applied or duplicate at the
@@ -11,7 +12,7 @@ hub), ``rejected`` (the hub refused it; the queue moves on), ``conflict`` (the
 hub queued a review item; delivered all the same). Acked rows are kept for a
 retention window so a hub restored from backup can be refilled.
 
-All writes here run through ``Station.pull_writer`` (the sync engine's write
+All writes here run through ``Station.sync_writer`` (the sync engine's write
 transaction, under the station's single-writer lock). No function here logs
 payloads: they hold personal data.
 """
@@ -20,28 +21,20 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import bindparam, text
 
 from kernel.chunks import in_chunks
 from kernel.clock import iso, parse_iso
-from station import replica
 from station.store import Station
 
 log = logging.getLogger(__name__)
 
 UNACKED_STATES = ("pending", "inflight")
-# What each hub answer turns an op into.
-ACK_STATE = {
-    "applied": "acked",
-    "duplicate": "acked",
-    "rejected": "rejected",
-    "conflict_queued": "conflict",
-}
 DEFAULT_RETENTION_DAYS = 30
 _COLUMNS = (
     "op_seq, op_id, op_type, op_version, entity_type, entity_id, base_version, payload, hlc, "
@@ -82,27 +75,6 @@ class OutboxOp:
             "recorded_at": self.recorded_at,
             "user_id": self.user_id,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class Ack:
-    """The hub's answer for one op (mirrors ``sync.protocol.OpResult``)."""
-
-    op_id: str
-    status: str  # applied | duplicate | rejected | conflict_queued
-    server_seq: int | None = None
-    reason: str | None = None
-    # The hub will not send back the rows this op created (they are version 1 there).
-    no_echo: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class AckSummary:
-    acked: int = 0
-    duplicate: int = 0
-    rejected: int = 0
-    conflict: int = 0
-    unknown: int = 0  # answers for op ids this outbox does not hold (ignored)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +233,7 @@ def mark_inflight(st: Station, op_ids: Sequence[str]) -> None:
     # they go again and the hub's ledger answers "duplicate" with the stored result. So it
     # does not wait for its own fsync (it is on the way of every batch); the next FULL
     # commit (the answers, or any service write) makes it durable with all before it.
-    with st.pull_writer(durable=False) as conn:
+    with st.sync_writer(durable=False) as conn:
         raw = conn.connection.driver_connection
         for chunk in in_chunks(list(op_ids)):
             raw.execute(  # type: ignore[union-attr]
@@ -279,7 +251,7 @@ def mark_error(st: Station, op_ids: Sequence[str], code: str) -> None:
     """
     if not op_ids:
         return
-    with st.pull_writer() as conn:
+    with st.sync_writer() as conn:
         conn.execute(
             text(
                 "UPDATE sync_outbox SET last_error = :e, "
@@ -288,112 +260,6 @@ def mark_error(st: Station, op_ids: Sequence[str], code: str) -> None:
             ).bindparams(bindparam("ids", expanding=True)),
             {"ids": list(op_ids), "e": code[:200]},
         )
-
-
-def apply_acks(conn: Connection, acks: Iterable[Ack], *, now: datetime) -> AckSummary:
-    """Record answers on an open write connection (the caller owns the transaction)."""
-    counts = {"acked": 0, "duplicate": 0, "rejected": 0, "conflict": 0, "unknown": 0}
-    now_iso = iso(now)
-    acks = list(acks)
-    known = [(a, ACK_STATE[a.status]) for a in acks if a.status in ACK_STATE]
-    counts["unknown"] += len(acks) - len(known)
-    if not known:
-        return AckSummary(**counts)
-    rows = [
-        (
-            state,
-            ack.server_seq,
-            now_iso,
-            (ack.reason or None) if state in ("rejected", "conflict") else None,
-            ack.op_id,
-        )
-        for ack, state in known
-    ]
-    # On the transaction's raw DB-API connection: SQLAlchemy's per-row parameter handling
-    # cost more than the UPDATEs themselves (bench peer).
-    updated = conn.connection.driver_connection.executemany(  # type: ignore[union-attr]
-        "UPDATE sync_outbox SET state = ?, ack_server_seq = ?, ack_at = ?, last_error = ? "
-        "WHERE op_id = ?",
-        rows,
-    ).rowcount
-    present: set[str] | None = None
-    if updated != len({a.op_id for a, _ in known}):
-        # Answers for ops we do not hold (a hub bug, a foreign answer): count them apart.
-        present = {
-            str(r)
-            for chunk in in_chunks([a.op_id for a, _ in known])
-            for r in conn.execute(
-                text("SELECT op_id FROM sync_outbox WHERE op_id IN :ids").bindparams(
-                    bindparam("ids", expanding=True)
-                ),
-                {"ids": chunk},
-            ).scalars()
-        }
-    for ack, state in known:
-        if present is not None and ack.op_id not in present:
-            counts["unknown"] += 1
-        elif ack.status == "duplicate":
-            counts["duplicate"] += 1
-        elif state == "acked":
-            counts["acked"] += 1
-        else:
-            counts[state] += 1
-    _number_unechoed(
-        conn,
-        [
-            a.op_id
-            for a, st in known
-            if a.no_echo and st == "acked" and (present is None or a.op_id in present)
-        ],
-    )
-    return AckSummary(**counts)
-
-
-# The rows an op creates, which the hub may answer ``no_echo`` for (hub/fastpath.py).
-_CREATES = {"register_person": "person", "record_screening": "screening", "record_dose": "dose"}
-
-
-def _number_unechoed(conn: Connection, op_ids: list[str]) -> None:
-    """Rows the hub will not send back: number them version 1, as the hub holds them.
-
-    Only rows still at version 0 (never pulled): a newer hub row that arrived
-    first keeps its number.
-    """
-    if not op_ids:
-        return
-    raw = conn.connection.driver_connection
-    by_table: dict[str, list[tuple[str]]] = {}
-    for chunk in in_chunks(op_ids):
-        for op_type, entity_id, reg_id in raw.execute(  # type: ignore[union-attr]
-            "SELECT op_type, entity_id, CASE WHEN op_type = 'register_person' "
-            "THEN json_extract(payload, '$.registration.id') END "
-            f"FROM sync_outbox WHERE op_id IN ({', '.join('?' * len(chunk))})",
-            chunk,
-        ):
-            table = _CREATES.get(str(op_type))
-            if table is None:
-                continue
-            by_table.setdefault(table, []).append((str(entity_id),))
-            if isinstance(reg_id, str) and reg_id:
-                by_table.setdefault("registration", []).append((reg_id,))
-    for table, keys in by_table.items():
-        raw.executemany(f"UPDATE {table} SET version = 1 WHERE id = ? AND version = 0", keys)  # type: ignore[union-attr]
-
-
-def record_acks(
-    st: Station, acks: Sequence[Ack], *, now: datetime, clock_skew_ms: int | None = None
-) -> AckSummary:
-    """Record a push response's answers in one transaction (with last_push_ok and the skew).
-
-    Also settles locally-kept edits (see :func:`station.replica.settle`) in the
-    same transaction, so a crash never leaves an op acked with its deferred hub
-    row forgotten.
-    """
-    with st.pull_writer() as conn:
-        summary = apply_acks(conn, acks, now=now)
-        replica.settle(conn, [a for a in acks if a.status in ACK_STATE], now=now)
-        replica.note_push(conn, now=now, clock_skew_ms=clock_skew_ms)
-    return summary
 
 
 def counts(st: Station) -> OutboxCounts:
@@ -439,7 +305,7 @@ def purge_acked(
     and unanswered ops are never touched.
     """
     cutoff = iso((now or st.clock()) - timedelta(days=older_than_days))
-    with st.pull_writer() as conn:
+    with st.sync_writer() as conn:
         res = conn.execute(
             text("DELETE FROM sync_outbox WHERE state = 'acked' AND ack_at IS NOT NULL AND ack_at < :c"),
             {"c": cutoff},
@@ -478,14 +344,10 @@ def rejected(st: Station, *, limit: int = 500) -> list[RejectedOp]:
 
 
 __all__ = [
-    "ACK_STATE",
     "DEFAULT_RETENTION_DAYS",
-    "Ack",
-    "AckSummary",
     "OutboxCounts",
     "OutboxOp",
     "RejectedOp",
-    "apply_acks",
     "counts",
     "first_unanswered_seq",
     "mark_error",
@@ -495,6 +357,5 @@ __all__ = [
     "oldest_pending_age_s",
     "oldest_pending_at",
     "purge_acked",
-    "record_acks",
     "rejected",
 ]

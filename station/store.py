@@ -32,7 +32,7 @@ from station.db import guard, make_engine, open_raw
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 GENESIS_HASH = "0" * 64
 SITE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 
@@ -271,8 +271,12 @@ class Station:
         self._committed()
 
     @contextmanager
-    def pull_writer(self, *, durable: bool = True) -> Iterator[Connection]:
-        """A write transaction for applying hub changes (no outbox op is made).
+    def sync_writer(self, *, durable: bool = True) -> Iterator[Connection]:
+        """The sync engine's write transaction: pulled changes, the hub's answers, sync bookkeeping.
+
+        No outbox op is made (these writes come from the hub or describe the queue).
+        It was called ``pull_writer`` while only pulls used it; the push side writes
+        through it as much (``station.answers``, ``station.outbox``).
 
         ``durable=False`` is for sync bookkeeping that the hub gives back if a power cut
         takes it (the outbox's "inflight" marks: resent ops are answered "duplicate"):

@@ -10,112 +10,43 @@ One cycle (DESIGN §5):
 
 1. probe ``/health`` (offline → stop here, retry later with backoff + jitter);
 2. send the signed tally (counts only) so the hub knows the true numbers first;
-3. push the outbox in ``op_seq`` order, in batches sized by bytes: shrunk after
-   timeouts, grown back after successes. Every per-op answer is recorded in one
-   transaction per batch: applied/duplicate → acked, rejected → rejected (the
-   queue moves on), conflict_queued → conflict (delivered). A gap answer
-   (``expected_next_op_seq`` below our first unanswered op: a restored hub)
-   resends from there; ``409 replica.regressed`` (we were restored) rotates the
-   replica epoch and re-pushes the same op_ids;
-4. pull pages until ``has_more`` is false, each page applied with the cursor in
-   one transaction; a new ``hub_epoch`` resets the cursor to 0 and pulls again;
+3. push the outbox in ``op_seq`` order (``sync.push``: batches sized by bytes,
+   the next one prepared while the hub works, gap recovery, epoch rotation);
+   every per-op answer is recorded in one transaction per batch (``station.acks``);
+4. pull pages until ``has_more`` is false (``sync.pull``), each page applied with
+   the cursor in one transaction; a new ``hub_epoch`` resets the cursor and pulls again;
 5. purge acked ops past retention; the watchdog flags a stalled queue.
 
 The engine uses the station's own connections per unit of work (``st.read()``
-and ``st.pull_writer()`` each take a fresh pooled connection) and never touches
+and ``st.sync_writer()`` each take a fresh pooled connection) and never touches
 the UI's. Events are plain dataclasses delivered to callbacks (a Qt bridge in
 ``ui/`` re-emits them as signals). Every loop is bounded in count and time.
-Logs carry counts and codes, never personal data.
-
-Crash points for the kill tests: ``TRAMTIEM_CRASH_AT=<name>[:<n>]`` makes the
-process ``os._exit(137)`` the n-th time it reaches ``<name>`` (see CRASH_POINTS).
-Only under the test suite (``TRAMTIEM_TESTING=1``, set by tests/conftest.py and
-inherited by the processes the tests start), never in the shipped bundle: a
-stray variable on a site laptop must not make the engine kill itself.
+Logs carry counts and codes, never personal data. Crash points for the kill
+tests: ``sync.crash`` (re-exported here).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import random
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from pydantic import ValidationError
-
 from kernel.clock import iso
-from kernel.ids import uuid7
-from station import outbox, replica, tally
-from station.store import HEAD_REVISION, Station
-from sync.client import (
-    Encoded,
-    HubClient,
-    HubError,
-    HubRejected,
-    HubTimeout,
-    HubUnreachable,
-    ReplicaRegressed,
-)
-from sync.protocol import (
-    MAX_BODY_BYTES,
-    MAX_OPS_PER_PUSH,
-    MAX_PULL_LIMIT,
-    Op,
-    PullResponse,
-    PushRequest,
-    TallyRequest,
-    TallyRow,
-    tally_signature,
-)
+from station import outbox, replica
+from station.store import Station
+from sync.client import HubClient, HubError, HubRejected, HubUnreachable
+from sync.crash import CRASH_ENV, CRASH_POINTS, TESTING_ENV, crash_point, test_hooks_allowed
+from sync.protocol import MAX_PULL_LIMIT, PullResponse
+from sync.pull import own_doses, pull_to_head
+from sync.push import BatchSizer, Pusher
+from sync.report import CycleAbort, FailureKind, SyncReport, failure_kind
+from sync.tally_request import build_tally_request
 
 log = logging.getLogger(__name__)
-
-# ---- crash points ------------------------------------------------------------------------
-
-CRASH_ENV = "TRAMTIEM_CRASH_AT"
-TESTING_ENV = "TRAMTIEM_TESTING"
-CRASH_POINTS = (
-    "after_tally",
-    "after_push_send_before_ack_commit",
-    "after_ack_commit",
-    "mid_pull_apply",
-)
-_crash_hits: dict[str, int] = {}
-_crash_lock = threading.Lock()
-_crash_refused: list[str] = []  # logged once per process
-
-
-def test_hooks_allowed() -> bool:
-    """True only under the test suite: never in a frozen (shipped) bundle."""
-    return os.environ.get(TESTING_ENV) == "1" and not getattr(sys, "frozen", False)
-
-
-def crash_point(name: str) -> None:
-    """Die like ``kill -9`` here if ``TRAMTIEM_CRASH_AT`` names this point (no-op otherwise)."""
-    spec = os.environ.get(CRASH_ENV)
-    if not spec:
-        return
-    if not test_hooks_allowed():
-        if not _crash_refused:
-            _crash_refused.append(spec)
-            log.warning("%s is set outside the test suite: ignored", CRASH_ENV)
-        return
-    target, _, nth = spec.partition(":")
-    if target != name:
-        return
-    with _crash_lock:
-        _crash_hits[name] = _crash_hits.get(name, 0) + 1
-        hits = _crash_hits[name]
-    if hits >= (int(nth) if nth.isdigit() else 1):
-        os._exit(137)
-
 
 # ---- settings, events, report ----------------------------------------------------------
 
@@ -173,52 +104,6 @@ class SyncEvent:
     phase_detail: str = ""
 
 
-FailureKind = Literal["offline", "server", "refused"]
-
-
-def failure_kind(exc: HubError) -> FailureKind:
-    """No answer at all (the line), the hub failing (5xx), or the hub refusing (4xx)."""
-    if isinstance(exc, HubRejected):
-        return "refused"
-    if exc.status is not None and exc.status >= 500:
-        return "server"
-    return "offline"
-
-
-@dataclass(slots=True)
-class SyncReport:
-    """The outcome of one cycle."""
-
-    ok: bool = False
-    online: bool = False
-    error: str | None = None
-    failure: FailureKind | None = None
-    tally_sent: bool = False
-    closing_tally: bool = False  # sent again at the end (own doses pulled back, new epoch)
-    pushed: int = 0  # applied
-    duplicate: int = 0
-    rejected: int = 0
-    conflict: int = 0
-    batches: int = 0
-    pulled: int = 0  # changes applied
-    pull_pages: int = 0
-    own_pulled: int = 0  # of them, doses this station entered (a restored backup pulling back)
-    parked: int = 0
-    refetched: bool = False
-    epoch_rotated: bool = False
-    pending_left: int = 0
-    cursor: int = 0
-    stalled: bool = False
-    duration_s: float = 0.0
-    timeouts: int = 0
-    batch_bytes: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def answered(self) -> int:
-        return self.pushed + self.duplicate + self.rejected + self.conflict
-
-
 Listener = Callable[[SyncEvent], None]
 ClientFactory = Callable[[], HubClient]
 
@@ -231,12 +116,6 @@ class _Remote:
     page: PullResponse | None
     error: HubError | None
     elapsed_s: float
-
-
-class _CycleAbort(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 class SyncEngine:
@@ -515,14 +394,14 @@ class SyncEngine:
                 return True
             report.pull_pages = 1
             report.pulled = res.applied + res.redirects + res.reviews
-            report.own_pulled = self._own_doses(page)
+            report.own_pulled = own_doses(self.st, page)
             client = self.client_factory()
             try:
                 if page.has_more:
                     self._pull_all(client, report, self._monotonic() + self.settings.cycle_time_budget_s)
                 if report.own_pulled:
                     self._send_tally(client, report)
-            except (HubError, _CycleAbort) as exc:
+            except (HubError, CycleAbort) as exc:
                 log.info("sync watch: pulling the rest failed (%s)", getattr(exc, "code", ""))
                 return True
             finally:
@@ -530,14 +409,6 @@ class SyncEngine:
             self._emit("idle")
         log.info("sync watch: %d change(s) pulled", report.pulled)
         return False
-
-    def _own_doses(self, page: PullResponse) -> int:
-        me = self.st.install_id
-        return sum(
-            1
-            for c in page.changes
-            if c.entity_type == "dose" and c.data.get("origin_station") == me
-        )
 
     # ---- one cycle -------------------------------------------------------------------
 
@@ -576,7 +447,7 @@ class SyncEngine:
             self._failures = 0
             self._last_error = None
             self._last_success = iso(self.st.clock())
-        except _CycleAbort as exc:
+        except CycleAbort as exc:
             report.error = exc.code
             report.failure = "server"
         except HubUnreachable as exc:
@@ -635,264 +506,32 @@ class SyncEngine:
     # ---- push ------------------------------------------------------------------------
 
     def _push_all(self, client: HubClient, report: SyncReport, deadline: float) -> None:
-        """Push until the outbox is empty, one batch in flight at a time.
-
-        While a batch is in flight (the hub is working), this thread prepares the
-        next one and records the previous batch's answers: once a batch came back
-        clean (every op answered, no gap) the next is sent before those answers
-        are committed. Order at the hub is unchanged (one request at a time); a
-        crash between the two leaves the earlier ops ``inflight``, and the ledger
-        answers ``duplicate`` when they go again. Any other outcome drops the
-        prepared batch and records at once, as before.
-        """
+        """Push until the outbox is empty (sync.push); the batch size carries over to the next cycle."""
         s = self.settings
+        sizer = BatchSizer.start(
+            self._batch_bytes, bytes_min=s.batch_bytes_min, bytes_max=s.batch_bytes_max, ops_max=s.batch_ops_max
+        )
         total = outbox.counts(self.st).waiting
         t0 = self._monotonic()
-        transient = 0
-        rotations = 0
-        no_answer_rounds = 0
-        resend_from: int | None = None
-        last_gap: int | None = None
-        same_gap = 0
-        op_cap = min(s.batch_ops_max, MAX_OPS_PER_PUSH)
-        ahead: list[Op] | None = None  # the next batch, prepared while one was in flight
-        ahead_wire: Encoded[PushRequest] | None = None  # ... and its request, encoded
-        deferred: tuple[list[outbox.Ack], int] | None = None  # a clean batch's answers
-        pool = ThreadPoolExecutor(1, thread_name_prefix="tramtiem-push")
-
-        def record(acks: list[outbox.Ack], skew_ms: int) -> outbox.AckSummary:
-            res = outbox.record_acks(self.st, acks, now=self.st.clock(), clock_skew_ms=skew_ms)
-            crash_point("after_ack_commit")
-            report.batches += 1
-            report.pushed += res.acked
-            report.duplicate += res.duplicate
-            report.rejected += res.rejected
-            report.conflict += res.conflict
-            return res
-
+        pusher = Pusher(
+            self.st, client, report, sizer,
+            max_batches=s.max_push_batches_per_cycle,
+            max_transient=s.max_transient_failures_per_cycle,
+            go_on=lambda: not self._stop.is_set() and self._monotonic() <= deadline,
+            progress=lambda: self._push_progress(report, total, t0),
+            hook=self._crash,
+        )
         try:
-            for _ in range(s.max_push_batches_per_cycle):
-                if self._stop.is_set() or self._monotonic() > deadline:
-                    return
-                wire: Encoded[PushRequest] | None = None
-                if ahead is not None:
-                    ops, ahead = ahead, None
-                    wire, ahead_wire = ahead_wire, None
-                else:
-                    batch = outbox.next_batch(
-                        self.st, max_bytes=self._batch_bytes, max_ops=op_cap, from_seq=resend_from
-                    )
-                    if not batch:
-                        if resend_from is None:
-                            return
-                        resend_from = None
-                        continue
-                    ops, bad = self._wire_ops(batch)
-                    if bad:
-                        if deferred is not None:
-                            record(*deferred)
-                            deferred = None
-                        self._reject_locally(bad, report)
-                        resend_from = None
-                        continue
-                    if not ops:
-                        continue
-                epoch = str(self.st.sync_state()["replica_epoch"])
-                if wire is None or wire.model.replica_epoch != epoch or [o.op_id for o in wire.model.ops] != [
-                    o.op_id for o in ops
-                ]:
-                    wire = None
-                    req = self._push_request(epoch, ops)
-                op_ids = [o.op_id for o in ops]
-                outbox.mark_inflight(self.st, op_ids)
-                self._emit("pushing", done=report.answered, total=total, eta_s=self._eta(report, total, t0))
-                sent = pool.submit(client.push, wire if wire is not None else req)
-                # The hub works on this batch meanwhile: answers of the last one, next batch.
-                if deferred is not None:
-                    record(*deferred)
-                    deferred = None
-                if resend_from is None:
-                    ahead = self._prepare_after(ops[-1].op_seq, op_cap)
-                    # Encoded now too (JSON, gzip: ~9 ms a 500-op batch), so a clean answer
-                    # is followed by the next send at once. Its sent_at is earlier by at most
-                    # the hub's time for one batch: nothing next to the 5-minute skew tolerance.
-                    ahead_wire = None if ahead is None else client.encode(self._push_request(epoch, ahead))
-                try:
-                    resp = sent.result()
-                except ReplicaRegressed:
-                    ahead = None
-                    rotations += 1
-                    if rotations > 2:
-                        raise _CycleAbort("push.replica_regressed_loop") from None
-                    replica.rotate_replica_epoch(self.st, uuid7())
-                    report.epoch_rotated = True
-                    resend_from = None
-                    continue
-                except HubTimeout as exc:
-                    ahead = None
-                    # Maybe applied (lost ack): the same op_ids go again; smaller batches
-                    # get through a line that cannot carry the big one within the timeout.
-                    outbox.mark_error(self.st, op_ids, exc.code)
-                    report.timeouts += 1
-                    self._batch_bytes = max(s.batch_bytes_min, self._batch_bytes // 2)
-                    op_cap = max(1, min(op_cap, len(ops)) // 2) if len(ops) > 1 else 1
-                    transient += 1
-                    if transient >= s.max_transient_failures_per_cycle:
-                        raise
-                    continue
-                except HubUnreachable as exc:
-                    ahead = None
-                    outbox.mark_error(self.st, op_ids, exc.code)
-                    transient += 1
-                    if transient >= s.max_transient_failures_per_cycle:
-                        raise
-                    continue
-                except HubRejected as exc:
-                    ahead = None
-                    outbox.mark_error(self.st, op_ids, exc.code)
-                    if exc.code in _GARBLED_CODES:
-                        # The body arrived damaged (a middlebox cut or mangled it): resend as is.
-                        transient += 1
-                        if transient >= s.max_transient_failures_per_cycle:
-                            raise
-                        continue
-                    if exc.status in (413, 422) and exc.code not in _FATAL_CODES:
-                        # The request as a whole was refused: halve to find the culprit; a
-                        # single op refused this way is recorded as rejected so the queue moves.
-                        if len(ops) == 1:
-                            self._reject_locally([outbox.Ack(ops[0].op_id, "rejected", None, exc.code)], report)
-                            resend_from = None
-                        else:
-                            op_cap = max(1, len(ops) // 2)
-                            self._batch_bytes = max(s.batch_bytes_min, self._batch_bytes // 2)
-                        continue
-                    raise
-                crash_point("after_push_send_before_ack_commit")
-                # The effect seq is kept only when the op changed its own entity (see
-                # station.replica.settle): a losing edit's seq is its review item's.
-                acks = [
-                    outbox.Ack(
-                        r.op_id,
-                        r.status,
-                        r.server_seq if ack.entity_changed else None,
-                        r.reason,
-                        no_echo=ack.no_echo,
-                    )
-                    for r in resp.results
-                    for ack in (r.ack(),)
-                ]
-                acked_ids = {a.op_id for a in acks}
-                transient = 0
-                clean = (
-                    ahead is not None
-                    and acked_ids.issuperset(op_ids)
-                    and all(a.status in outbox.ACK_STATE for a in acks)
-                    and resp.expected_next_op_seq == ops[-1].op_seq + 1
-                )
-                if clean:
-                    # Recorded once the prepared batch is on its way (above).
-                    deferred = (acks, resp.clock_skew_ms)
-                    self._batch_bytes, op_cap = self._grown(self._batch_bytes, op_cap)
-                    no_answer_rounds = 0
-                    continue
-                ahead = None
-                res = record(acks, resp.clock_skew_ms)
-                answered = res.acked + res.duplicate + res.rejected + res.conflict
-                # Put back sent ops the hub did not answer (it stopped at a gap).
-                unanswered = [o for o in op_ids if o not in acked_ids]
-                if unanswered:
-                    outbox.mark_error(self.st, unanswered, "push.not_answered")
-                if answered:
-                    self._batch_bytes, op_cap = self._grown(self._batch_bytes, op_cap)
-                    no_answer_rounds = 0
-                else:
-                    no_answer_rounds += 1
-                    if no_answer_rounds >= 3:
-                        raise _CycleAbort("push.no_progress")
-                resend_from = self._gap(resp.expected_next_op_seq, report)
-                if resend_from is not None:
-                    same_gap = same_gap + 1 if resend_from == last_gap else 1
-                    last_gap = resend_from
-                    if same_gap > 3:
-                        # Resending did not move the hub past this op_seq: stop, say so.
-                        raise _CycleAbort("push.gap_stuck")
-                self._emit("pushing", done=report.answered, total=total, eta_s=self._eta(report, total, t0))
+            pusher.run()
         finally:
-            if deferred is not None:
-                # Answers the hub gave are never dropped, whatever ends the loop.
-                record(*deferred)
-            pool.shutdown(wait=True)
+            self._batch_bytes = sizer.bytes
 
-    def _push_request(self, epoch: str, ops: list[Op]) -> PushRequest:
-        return PushRequest(
-            station_id=self.st.install_id,
-            replica_epoch=epoch,
-            schema_version=HEAD_REVISION,
-            sent_at=iso(self.st.clock()),
-            ops=ops,
-        )
+    def _push_progress(self, report: SyncReport, total: int, t0: float) -> None:
+        self._emit("pushing", done=report.answered, total=total, eta_s=self._eta(report, total, t0))
 
-    def _grown(self, batch_bytes: int, op_cap: int) -> tuple[int, int]:
-        """Batch limits after a batch got through: bytes × 1.5, ops × 2 (bounded)."""
-        s = self.settings
-        return (
-            min(s.batch_bytes_max, MAX_BODY_BYTES // 2, int(batch_bytes * 1.5) + 1),
-            min(s.batch_ops_max, MAX_OPS_PER_PUSH, max(op_cap, 1) * 2),
-        )
-
-    def _prepare_after(self, last_seq: int, op_cap: int) -> list[Op] | None:
-        """The batch after ``last_seq``, read while the current one is in flight (None: none or odd).
-
-        Sized as if the batch in flight gets through: only then is it used.
-        """
-        max_bytes, max_ops = self._grown(self._batch_bytes, op_cap)
-        batch = outbox.next_batch(self.st, max_bytes=max_bytes, max_ops=max_ops, after_seq=last_seq)
-        if not batch:
-            return None
-        ops, bad = self._wire_ops(batch)
-        return ops if ops and not bad else None
-
-    def _reject_locally(self, acks: list[outbox.Ack], report: SyncReport) -> None:
-        """Record ops as rejected that the hub never ledgered (it could not even read them).
-
-        The hub would wait for their op_seq for ever (a gap), so this replica
-        continues under a new epoch: the hub starts a new replica at the first
-        op_seq it sees, and the refused ops stay visible to the supervisor.
-        """
-        res = outbox.record_acks(self.st, acks, now=self.st.clock())
-        report.rejected += res.rejected
-        replica.rotate_replica_epoch(self.st, uuid7())
-        report.epoch_rotated = True
-        log.warning("%d op(s) refused before the hub could read them; replica epoch rotated", len(acks))
-
-    def _gap(self, expected: int, report: SyncReport) -> int | None:
-        """Where to resend from when the hub expects an op_seq below our first unanswered one."""
-        first = outbox.first_unanswered_seq(self.st)
-        if first is None or expected >= first:
-            return None
-        held = outbox.min_seq(self.st)
-        if held is not None and expected >= held:
-            log.warning("hub expects op_seq %d, before our first unanswered %d: resending", expected, first)
-            return expected
-        # The hub lost ops we no longer hold (purged after retention): continue as a
-        # new replica so the hub takes the remaining ops; the lost ones are in its
-        # backups or gone — say so loudly.
-        log.error("hub expects op_seq %d, which this station purged; rotating replica epoch", expected)
-        replica.rotate_replica_epoch(self.st, uuid7())
-        report.epoch_rotated = True
-        report.errors.append("push.gap_unrecoverable")
-        return None
-
-    def _wire_ops(self, batch: list[outbox.OutboxOp]) -> tuple[list[Op], list[outbox.Ack]]:
-        ops: list[Op] = []
-        bad: list[outbox.Ack] = []
-        for o in batch:
-            try:
-                ops.append(Op.model_validate(o.wire()))
-            except ValidationError:
-                # An op the wire format cannot carry would block the queue forever.
-                bad.append(outbox.Ack(o.op_id, "rejected", None, "station.invalid_op"))
-        return ops, bad
+    @staticmethod
+    def _crash(name: str) -> None:
+        crash_point(name)  # looked up at each call: the e2e harness patches this module's
 
     def _eta(self, report: SyncReport, total: int, t0: float) -> float | None:
         done = report.answered
@@ -904,55 +543,18 @@ class SyncEngine:
     # ---- pull ------------------------------------------------------------------------
 
     def _pull_all(self, client: HubClient, report: SyncReport, deadline: float) -> None:
-        """Pull to the head. While a page is applied, the next one is already being fetched
-        (reads only: it is used only if the stored cursor and replica are still the ones
-        it was asked for, otherwise fetched again)."""
-        s = self.settings
-        limit = max(1, min(s.pull_limit, MAX_PULL_LIMIT))
-        refetches = 0
-        pool = ThreadPoolExecutor(1, thread_name_prefix="tramtiem-pull")
-        ahead: tuple[int, str, Future[PullResponse]] | None = None
-        try:
-            for _ in range(s.max_pull_pages_per_cycle):
-                if self._stop.is_set() or self._monotonic() > deadline:
-                    return
-                state = self.st.sync_state()
-                cursor = int(state["pull_cursor"])
-                # Naming our replica lets the hub leave out rows we pushed ourselves (no_echo).
-                epoch = str(state["replica_epoch"])
-                if ahead is not None and ahead[:2] == (cursor, epoch):
-                    page = ahead[2].result()
-                else:
-                    if ahead is not None:
-                        # One request at a time on the client: let the stale fetch end first.
-                        with suppress(Exception):
-                            ahead[2].result()
-                    page = client.pull(cursor, limit, replica_epoch=epoch)
-                ahead = None
-                if page.has_more:
-                    ahead = (page.next_cursor, epoch, pool.submit(client.pull, page.next_cursor, limit, epoch))
-                try:
-                    res = replica.apply_page(self.st, page, from_cursor=cursor, hook=crash_point)
-                except replica.MustRefetch as exc:
-                    refetches += 1
-                    if refetches > 1:
-                        raise _CycleAbort("pull.refetch_loop") from None
-                    replica.reset_for_refetch(self.st, exc.hub_epoch)
-                    report.refetched = True
-                    continue
-                except replica.StaleCursor:
-                    continue
-                report.pull_pages += 1
-                report.pulled += res.applied + res.redirects + res.reviews
-                report.own_pulled += self._own_doses(page)
-                report.parked += res.parked
-                self._emit("pulling", done=res.next_cursor, total=page.head_seq)
-                if not page.has_more:
-                    return
-        finally:
-            # A fetch still running is waited for (bounded by the client's timeouts);
-            # its page, or its error, is dropped.
-            pool.shutdown(wait=True)
+        """Pull to the head (sync.pull)."""
+        pull_to_head(
+            self.st, client, report,
+            pull_limit=self.settings.pull_limit,
+            max_pages=self.settings.max_pull_pages_per_cycle,
+            go_on=lambda: not self._stop.is_set() and self._monotonic() <= deadline,
+            progress=self._pull_progress,
+            hook=self._crash,
+        )
+
+    def _pull_progress(self, done: int, total: int) -> None:
+        self._emit("pulling", done=done, total=total)
 
     # ---- helpers for the CLI and tests ---------------------------------------------------
 
@@ -971,33 +573,10 @@ class SyncEngine:
         )
 
 
-def build_tally_request(st: Station, token: str) -> TallyRequest:
-    """The station's signed tally as the engine sends it (counts of its own doses only)."""
-    t = tally.compute(st)
-    rows = [TallyRow.model_validate(r) for r in tally.wire_rows(t)]
-    return TallyRequest(
-        station_id=st.install_id,
-        generated_at=t.generated_at,
-        rows=rows,
-        outbox_pending=t.outbox_pending,
-        oldest_pending_at=t.oldest_pending_at,
-        replica_epoch=t.replica_epoch,
-        signature=tally_signature(token, rows),
-    )
-
-
-# 400s that mean the bytes were damaged in transit, not that the ops are bad.
-_GARBLED_CODES = frozenset({"request.bad_encoding", "request.malformed_json"})
-# Refusals of the whole request that splitting cannot fix.
-_FATAL_CODES = frozenset(
-    {"auth.invalid_token", "auth.missing_token", "auth.no_token", "protocol.unsupported_version",
-     "station.unknown", "station.mismatch"}
-)
-
-
 __all__ = [
     "CRASH_ENV",
     "CRASH_POINTS",
+    "TESTING_ENV",
     "ClientFactory",
     "EngineState",
     "FailureKind",
@@ -1008,4 +587,5 @@ __all__ = [
     "build_tally_request",
     "crash_point",
     "failure_kind",
+    "test_hooks_allowed",
 ]

@@ -186,7 +186,7 @@ class Node:
 
     def lose_acks(self, limit: int | None = None) -> list[str]:
         """Mimic lost acks: put acked ops back to pending, as if their answers never came."""
-        with self.st.pull_writer() as conn:
+        with self.st.sync_writer() as conn:
             ids = list(
                 conn.execute(
                     text(

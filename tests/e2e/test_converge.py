@@ -83,7 +83,7 @@ def test_convergence_check_catches_a_diverging_station(three: Cluster) -> None:
     assert dumped["person"] and dumped["dose"] and dumped["registration"]
     assert dumped["app_user"] and dumped["vaccine_lot"]
     # A row changed behind sync's back (no op): the check must notice.
-    with st1.st.pull_writer() as conn:
+    with st1.st.sync_writer() as conn:
         conn.execute(text("UPDATE dose SET injection_site = 'right_thigh'"))
     with pytest.raises(AssertionError, match="injection_site"):
         c.assert_converged()

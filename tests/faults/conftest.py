@@ -271,7 +271,7 @@ class Workload:
         op_id = uuid7()
         clock = self.st.clock()
         now = iso(clock)
-        with self.st.pull_writer() as conn:
+        with self.st.sync_writer() as conn:
             last = conn.execute(
                 text("SELECT hlc FROM sync_outbox ORDER BY op_seq DESC LIMIT 1")
             ).scalar()

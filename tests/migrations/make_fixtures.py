@@ -810,7 +810,7 @@ def revisions() -> list[str]:
     return [s.revision for s in reversed(list(script.walk_revisions()))]
 
 
-def rows_for(revision: str) -> dict[str, list[Row]]:
+def rows_for(revision: str, variant: str | None = None) -> dict[str, list[Row]]:
     rows = build_rows()
     order = revisions()
     for rev in order[: order.index(revision) + 1]:
@@ -818,18 +818,60 @@ def rows_for(revision: str) -> dict[str, list[Row]]:
             for row in rows[table]:
                 for col, value in cols.items():
                     row[col] = value(row)
+    if variant is not None:
+        VARIANTS[variant][1](rows)
     return rows
+
+
+# ---- variants: fixtures for one migration's own test (directories not named rev*) ---------
+
+
+def _held_changes_in_meta(rows: dict[str, list[Row]]) -> None:
+    """Pulled changes held back as revisions before 0006 stored them: JSON under meta keys.
+
+    Two parked changes (a dose whose person is outside this station's scope, a
+    malformed person row), a hub row of person p1 kept aside behind a pending
+    op, and an entry that is not JSON (the migration must leave it in meta).
+    """
+    pending = [r["op_id"] for r in rows["sync_outbox"] if r["state"] == "pending"]
+    hub_p1 = public(next(r for r in rows["person"] if r["id"] == ID["p1"])) | {"phone": "0911000111"}
+
+    def change(seq: int, etype: str, eid: str, version: int, data: Row) -> Row:
+        return {"server_seq": seq, "entity_type": etype, "entity_id": eid, "kind": "upsert",
+                "row_version": version, "data": data}
+
+    orphan = fixed_uuid7(at(DAY1, 12, 0), "orphan-dose")
+    absent = fixed_uuid7(at(DAY1, 12, 0), "absent-person")
+    bad = fixed_uuid7(at(DAY1, 12, 1), "bad-person")
+    entries = {
+        f"parked:{412:015d}": {"change": change(412, "dose", orphan, 3, {
+            k: v for k, v in rows["dose"][0].items() if k not in ("rid", "version")} | {
+            "id": orphan, "person_id": absent, "site_code": "DN-OTHER-02"}), "error": "pull.integrity"},
+        f"parked:{415:015d}": {"change": change(415, "person", bad, 2, {
+            "id": bad, "full_name": "Lê Văn Sai", "birth": "??"}), "error": "pull.malformed"},
+        f"deferred:person:{ID['p1']}": {"change": change(420, "person", ID["p1"], 5, hub_p1),
+                                        "ops": pending[:1]},
+    }
+    for key, value in entries.items():
+        rows["meta"].append({"key": key, "value": json.dumps(value)})
+    rows["meta"].append({"key": "deferred:person:broken", "value": "{not json"})
+
+
+# name -> (revision, what it adds to that revision's rows)
+VARIANTS: dict[str, tuple[str, Callable[[dict[str, list[Row]]], None]]] = {
+    "held-in-meta-0005": ("0005", _held_changes_in_meta),
+}
 
 
 def table_columns(conn: Connection, table: str) -> list[str]:
     return [str(r[1]) for r in conn.exec_driver_sql(f"PRAGMA table_info({table})").fetchall()]
 
 
-def build_db(path: Path, key: bytes, revision: str) -> None:
+def build_db(path: Path, key: bytes, revision: str, variant: str | None = None) -> None:
     engine = make_engine(path, key)
     try:
         _migrate(engine, revision)
-        rows = rows_for(revision)
+        rows = rows_for(revision, variant)
         with engine.connect() as conn:
             guard(conn).ctx = "migrate"  # the write guards allow only services, pull, migrate
             try:
@@ -883,12 +925,12 @@ KEY_TXT = (
 )
 
 
-def make_fixture(revision: str, dest_root: Path = FIXTURES_DIR) -> Path:
-    dest = dest_root / f"rev{revision}"
+def make_fixture(revision: str, dest_root: Path = FIXTURES_DIR, variant: str | None = None) -> Path:
+    dest = dest_root / (variant or f"rev{revision}")
     with tempfile.TemporaryDirectory(dir=dest_root) as tmp:
         work = Path(tmp) / dest.name
         work.mkdir()
-        build_db(work / "station.db", bytes.fromhex(KEY_HEX), revision)
+        build_db(work / "station.db", bytes.fromhex(KEY_HEX), revision, variant)
         meta = {
             "format": 1,
             "install_id": INSTALL_ID,
@@ -910,7 +952,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("revision", nargs="*", help="revisions to (re)build, e.g. 0001")
     parser.add_argument("--all", action="store_true", help="rebuild every revision")
+    parser.add_argument("--variant", choices=sorted(VARIANTS), help="(re)build one variant fixture")
     args = parser.parse_args(argv)
+    if args.variant:
+        path = make_fixture(VARIANTS[args.variant][0], variant=args.variant)
+        print(f"{args.variant}: {path / 'station.db'} ({(path / 'station.db').stat().st_size} bytes)")
+        return 0
     known = revisions()
     unknown = [r for r in args.revision if r not in known]
     if unknown:

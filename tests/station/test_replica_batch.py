@@ -2,21 +2,21 @@
 
 What the per-change path did must still hold with mixed pages: bad changes park
 while good ones land, local edits are kept, replays are no-ops, survivors pick
-up redirected rows, and a page applied in bulk leaves the same database as the
-same page applied change by change.
+up redirected rows. A page applied in bulk and the same page applied change by
+change leave the same database by construction: both entries call the one row
+writer, ``station.replica_rows.write_rows`` (a change alone is a run of one).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from station import replica
+from station import held_changes, replica
 from station.services import people
-from station.store import Station, init_station
+from station.store import Station
 from tests.station.conftest import SITE
 from tests.station.helpers import person
 from tests.sync.builders import change, new_id, page, person_row, row
@@ -75,10 +75,9 @@ def snapshot(st: Station) -> dict[str, Any]:
             rows = conn.execute(text(f"SELECT * FROM {table} ORDER BY id")).mappings().all()
             out[table] = [{k: v for k, v in r.items() if k != "rid"} for r in rows]
         out["person_redirect"] = [tuple(r) for r in conn.execute(text("SELECT from_id, to_id FROM person_redirect ORDER BY from_id"))]
-        out["meta"] = [
-            tuple(r) for r in conn.execute(text(
-                "SELECT key, value FROM meta WHERE key LIKE 'parked:%' OR key LIKE 'deferred:%' ORDER BY key"
-            ))
+        out["parked"] = [tuple(r) for r in conn.execute(text("SELECT * FROM sync_parked ORDER BY server_seq"))]
+        out["deferred"] = [
+            tuple(r) for r in conn.execute(text("SELECT * FROM sync_deferred ORDER BY entity_type, entity_id"))
         ]
         out["fts"] = conn.execute(text("SELECT count(*) FROM person_fts WHERE person_fts MATCH 'le'")).scalar()
     s = st.sync_state()
@@ -130,16 +129,15 @@ def test_malformed_row_parks_as_malformed(st) -> None:
     assert rep.parked == 1 and rep.applied == 20
     assert row(st, "person", bad) is None
     assert all(row(st, "person", pid) is not None for pid, _ in ids)
-    value = replica.get_meta(st, f"parked:{50:015d}")
-    assert value is not None and '"pull.malformed"' in value
+    assert held_changes.parked_error(st, 50) == "pull.malformed"
 
 
 def test_pending_local_edit_kept_inside_a_bulk_page(st, staff, clock) -> None:
-    from station import outbox
+    from station import answers, outbox
 
     pid = people.register_walk_in(st, staff.volunteer, person()).person.id
     ops = outbox.next_batch(st, max_bytes=10**9, max_ops=1000)
-    outbox.record_acks(st, [outbox.Ack(o.op_id, "applied", 1) for o in ops], now=clock())
+    answers.record_acks(st, [answers.Ack(o.op_id, "applied", 1) for o in ops], now=clock())
     replica.apply_page(st, page([change(1, "person", pid, person_row(pid, phone="0912345678"))]), from_cursor=0)
     people.update_person(st, staff.volunteer, pid, {"phone": "0987654321"})
     chs, ids = people_page(10, 20)
@@ -149,7 +147,7 @@ def test_pending_local_edit_kept_inside_a_bulk_page(st, staff, clock) -> None:
     assert rep.kept_local == 1 and rep.applied == 41
     p = row(st, "person", pid)
     assert p["phone"] == "0987654321" and p["address_line"] == "Ấp mới" and p["version"] == 30
-    assert replica.get_meta(st, f"deferred:person:{pid}") is not None
+    assert held_changes.deferred_change(st, "person", pid) is not None
     assert all(row(st, "registration", rid) is not None for _, rid in ids)
 
 
@@ -157,16 +155,14 @@ def test_a_newer_hub_row_drops_a_row_kept_aside(st, monkeypatch) -> None:
     pid = new_id()
     replica.apply_page(st, page([change(1, "person", pid, person_row(pid))]), from_cursor=0)
     # A hub row kept aside earlier whose ops are all answered (nothing protects it now).
-    old = {"change": {"server_seq": 1, "entity_type": "person", "entity_id": pid, "kind": "upsert",
-                      "row_version": 1, "data": person_row(pid)}, "ops": ["op-gone"]}
-    import json
-
-    replica.set_meta(st, f"deferred:person:{pid}", json.dumps(old))
+    old = held_changes.Change(1, "person", pid, "upsert", 1, person_row(pid))
+    with st.sync_writer() as conn:
+        held_changes.defer(conn, old, {"op-gone"})
     calls = count_per_change(monkeypatch)
     chs, _ = people_page(10, 5)
     rep = replica.apply_page(st, page([*chs, change(20, "person", pid, person_row(pid, phone="0900000020"))]), from_cursor=1)
     assert rep.applied == 11 and calls == [pid]
-    assert replica.get_meta(st, f"deferred:person:{pid}") is None
+    assert held_changes.deferred_change(st, "person", pid) is None
     assert row(st, "person", pid)["phone"] == "0900000020"
 
 
@@ -259,33 +255,28 @@ def _apply_all(st: Station, pages: list[Any]) -> list[replica.ApplyReport]:
     return reports
 
 
-def test_bulk_and_per_change_paths_leave_the_same_database(st, clock, tmp_path: Path, monkeypatch) -> None:
-    other = init_station(tmp_path / "other", SITE, clock=clock)
-    try:
-        pages, loser, survivor = _mixed_pages()
-        bulk = _apply_all(st, pages)
-        with monkeypatch.context() as m:
-            m.setattr(replica._PageApplier, "_plain", lambda self, ch: False)
-            one_by_one = _apply_all(other, pages)
-        a = snapshot(st)
-        assert a == snapshot(other)
-        assert [k for k, _ in a["meta"]] == [f"parked:{71:015d}"]  # the malformed row
-        assert a["person_redirect"] == [(loser, survivor)]
-        assert row(st, "person", loser)["status"] == "merged"
-        assert row(st, "person", pages[0].changes[6].entity_id)["phone"] == "0900000072"
-        assert [r.next_cursor for r in bulk] == [80, 205]
-        # The orphan dose was applied once its parent arrived in the same page; both paths
-        # count the rest alike.
-        assert [(r.stale, r.kept_local, r.redirects, r.reviews) for r in bulk] == [
-            (r.stale, r.kept_local, r.redirects, r.reviews) for r in one_by_one
-        ]
-        assert row(st, "dose", pages[0].changes[20].entity_id) is not None
-        partial = pages[1].changes[28].entity_id
-        assert row(st, "registration", partial)["status"] == "checked_in" and row(st, "registration", partial)["day"] == "2026-12-02"
-        p = row(st, "person", pages[1].changes[29].entity_id)
-        assert p["phone"] == "0900000204" and p["name_fold"] == "le van bay" and p["birth"] == "1980-05-02"
-    finally:
-        other.close()
+def test_both_entry_points_of_the_one_writer(st, monkeypatch) -> None:
+    """A smoke of the bulk entry (runs) and the per-change entry (a run of one plus the
+    special cases) on mixed pages. They cannot disagree: both are ``write_rows``
+    (station.replica_rows), so no second database is compared any more."""
+    calls = count_per_change(monkeypatch)
+    pages, loser, survivor = _mixed_pages()
+    bulk = _apply_all(st, pages)
+    # The per-change entry took the special changes (and the parts of failing runs) only.
+    assert pages[0].changes[20].entity_id in calls and len(calls) < 40
+    a = snapshot(st)
+    assert [r[0] for r in a["parked"]] == [71] and a["parked"][0][-1] == "pull.malformed"
+    assert a["deferred"] == []
+    assert a["person_redirect"] == [(loser, survivor)]
+    assert row(st, "person", loser)["status"] == "merged"
+    assert row(st, "person", pages[0].changes[6].entity_id)["phone"] == "0900000072"
+    assert [r.next_cursor for r in bulk] == [80, 205]
+    assert [(r.redirects, r.reviews) for r in bulk] == [(1, 1), (0, 0)]
+    assert row(st, "dose", pages[0].changes[20].entity_id) is not None
+    partial = pages[1].changes[28].entity_id
+    assert row(st, "registration", partial)["status"] == "checked_in" and row(st, "registration", partial)["day"] == "2026-12-02"
+    p = row(st, "person", pages[1].changes[29].entity_id)
+    assert p["phone"] == "0900000204" and p["name_fold"] == "le van bay" and p["birth"] == "1980-05-02"
 
 
 def test_a_page_of_many_late_survivors(st) -> None:

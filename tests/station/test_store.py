@@ -141,5 +141,5 @@ def test_doses_are_never_deleted(st, staff, lot_id) -> None:
     res = people.register_walk_in(st, staff.volunteer, person())
     clinical.record_screening(st, staff.screener, res.person.id, answers=ELIGIBLE_4355, outcome="eligible")
     clinical.record_dose(st, staff.clerk, DoseInput(res.person.id, lot_id))
-    with pytest.raises(IntegrityError, match="never deleted"), st.pull_writer() as conn:
+    with pytest.raises(IntegrityError, match="never deleted"), st.sync_writer() as conn:
         conn.execute(text("DELETE FROM dose"))

@@ -144,7 +144,7 @@ def test_rejected_op_does_not_block_the_queue(hub, st, staff, lot_id, clock) -> 
     vaccinate(st, staff, lot_id, 1)
     # An op the hub must refuse (voiding a dose it never heard of), queued between good ones.
     bogus = uuid7()
-    with st.pull_writer() as conn:
+    with st.sync_writer() as conn:
         conn.execute(
             text(
                 "INSERT INTO sync_outbox (op_id, tx_id, op_type, op_version, entity_type, entity_id, "
@@ -234,7 +234,7 @@ def test_op_the_hub_cannot_parse_is_isolated_and_rejected(hub, st, staff, lot_id
     token = enroll(hub, st)
     vaccinate(st, staff, lot_id, 2)
     bad = uuid7()
-    with st.pull_writer() as conn:
+    with st.sync_writer() as conn:
         conn.execute(
             text(
                 "INSERT INTO sync_outbox (op_id, tx_id, op_type, op_version, entity_type, entity_id, "

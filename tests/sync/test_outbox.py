@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from station import outbox
+from station import answers, outbox
 from station.services import people
 from tests.station.helpers import person
 
@@ -43,12 +43,12 @@ def test_answers_recorded_by_state_and_queue_moves_on(st, staff, clock) -> None:
     assert outbox.counts(st).inflight == len(ops)
     a, b, c = ops[-3:]
     acks = [
-        outbox.Ack(a.op_id, "applied", 101),
-        outbox.Ack(b.op_id, "rejected", None, "person.invalid"),
-        outbox.Ack(c.op_id, "conflict_queued", 103, "person.possible_duplicate"),
-        outbox.Ack("00000000-0000-7000-8000-000000000000", "applied", 5),
+        answers.Ack(a.op_id, "applied", 101),
+        answers.Ack(b.op_id, "rejected", None, "person.invalid"),
+        answers.Ack(c.op_id, "conflict_queued", 103, "person.possible_duplicate"),
+        answers.Ack("00000000-0000-7000-8000-000000000000", "applied", 5),
     ]
-    summary = outbox.record_acks(st, acks, now=clock(), clock_skew_ms=1234)
+    summary = answers.record_acks(st, acks, now=clock(), clock_skew_ms=1234)
     assert (summary.acked, summary.rejected, summary.conflict, summary.unknown) == (1, 1, 1, 1)
     counts = outbox.counts(st)
     assert counts.acked == 1 and counts.rejected == 1 and counts.conflict == 1
@@ -79,7 +79,7 @@ def test_mark_error_puts_inflight_back_and_keeps_ids(st, staff) -> None:
 def test_gap_resend_includes_answered_ops(st, staff, clock) -> None:
     _walk_ins(st, staff, 3)
     ops = outbox.next_batch(st, max_bytes=10**9, max_ops=1000)
-    outbox.record_acks(st, [outbox.Ack(o.op_id, "applied", 10 + i) for i, o in enumerate(ops[:-1])], now=clock())
+    answers.record_acks(st, [answers.Ack(o.op_id, "applied", 10 + i) for i, o in enumerate(ops[:-1])], now=clock())
     assert outbox.first_unanswered_seq(st) == ops[-1].op_seq
     resend = outbox.next_batch(st, max_bytes=10**9, max_ops=1000, from_seq=ops[1].op_seq)
     assert [o.op_seq for o in resend] == [o.op_seq for o in ops[1:]]
@@ -91,8 +91,8 @@ def test_oldest_pending_age_and_retention_purge(st, staff, clock) -> None:
     age = outbox.oldest_pending_age_s(st)
     assert age is not None and 590 <= age <= 610
     ops = outbox.next_batch(st, max_bytes=10**9, max_ops=1000)
-    outbox.record_acks(st, [outbox.Ack(o.op_id, "duplicate", 7) for o in ops[:-1]], now=clock())
-    outbox.record_acks(st, [outbox.Ack(ops[-1].op_id, "rejected", None, "x.y")], now=clock())
+    answers.record_acks(st, [answers.Ack(o.op_id, "duplicate", 7) for o in ops[:-1]], now=clock())
+    answers.record_acks(st, [answers.Ack(ops[-1].op_id, "rejected", None, "x.y")], now=clock())
     assert outbox.oldest_pending_age_s(st) is None
     assert outbox.purge_acked(st, older_than_days=30) == 0  # inside the window
     clock.advance(days=31)

@@ -6,14 +6,14 @@ import pytest
 from sqlalchemy import text
 
 from kernel.errors import PermissionDenied, ValidationError
-from station import outbox, replica
+from station import answers, held_changes, outbox, replica
 from station.services import people, reviews
 from tests.sync.builders import EPOCH, change, new_id, page, person_row, row, walk_in_with_dose
 
 
 def _ack_all(st, clock, status: str = "applied", seq: int = 1) -> list[outbox.OutboxOp]:
     ops = outbox.next_batch(st, max_bytes=10**9, max_ops=1000)
-    outbox.record_acks(st, [outbox.Ack(o.op_id, status, seq if status != "rejected" else None) for o in ops], now=clock())
+    answers.record_acks(st, [answers.Ack(o.op_id, status, seq if status != "rejected" else None) for o in ops], now=clock())
     return ops
 
 
@@ -79,9 +79,9 @@ def test_pending_edit_survives_pull_and_settles_after_ack(st, staff, clock) -> N
     # The edit is applied by the hub at seq 8 (after the kept row): the kept row is dropped,
     # the phone stays as edited until the seq-8 change arrives.
     ops = outbox.next_batch(st, max_bytes=10**9, max_ops=100)
-    outbox.record_acks(st, [outbox.Ack(ops[0].op_id, "applied", 8)], now=clock())
+    answers.record_acks(st, [answers.Ack(ops[0].op_id, "applied", 8)], now=clock())
     assert row(st, "person", pid)["phone"] == "0987654321"
-    assert replica.get_meta(st, f"deferred:person:{pid}") is None
+    assert held_changes.deferred_change(st, "person", pid) is None
     replica.apply_page(st, page([change(8, "person", pid, hub_row | {"phone": "0987654321"})]), from_cursor=7)
     assert row(st, "person", pid)["phone"] == "0987654321"
 
@@ -93,7 +93,7 @@ def test_refused_edit_is_undone(st, staff, clock) -> None:
     _ack_all(st, clock, seq=1)
     people.update_person(st, staff.clerk, pid, {"phone": "0987654321", "full_name": "Nguyễn Thị Đàm"})
     ops = outbox.next_batch(st, max_bytes=10**9, max_ops=100)
-    outbox.record_acks(st, [outbox.Ack(ops[0].op_id, "rejected", None, "person.field_conflict")], now=clock())
+    answers.record_acks(st, [answers.Ack(ops[0].op_id, "rejected", None, "person.field_conflict")], now=clock())
     p = row(st, "person", pid)
     assert p["phone"] == "0912345678" and p["full_name"] == "Nguyễn Thị Đào" and p["name_fold"] == "nguyen thi dao"
 
@@ -108,7 +108,7 @@ def test_refused_edit_with_kept_hub_row_takes_hub_row(st, staff, clock) -> None:
     replica.apply_page(st, page([change(4, "person", pid, hub_row)]), from_cursor=0)
     assert row(st, "person", pid)["phone"] == "0987654321"
     ops = outbox.next_batch(st, max_bytes=10**9, max_ops=100)
-    outbox.record_acks(st, [outbox.Ack(ops[0].op_id, "rejected", None, "x")], now=clock())
+    answers.record_acks(st, [answers.Ack(ops[0].op_id, "rejected", None, "x")], now=clock())
     assert row(st, "person", pid)["phone"] == "0911111111"
 
 
@@ -221,7 +221,7 @@ def test_reviews_mirrored_and_resolved_locally(st, staff, clock) -> None:
     replica.apply_page(st, page([change(2, "review", rid, _review(rid, dose))]), from_cursor=1)
     assert reviews.list_reviews(st) == []
     # The hub's answer: resolved for good.
-    outbox.record_acks(st, [outbox.Ack(op.op_id, "applied", 3)], now=clock())
+    answers.record_acks(st, [answers.Ack(op.op_id, "applied", 3)], now=clock())
     replica.apply_page(st, page([change(3, "review", rid, _review(rid, dose, "resolved") | {"resolution": {"action": "void_dose"}})]), from_cursor=2)
     got = reviews.list_reviews(st, status=None)
     assert got[0].status == "resolved" and got[0].resolution == {"action": "void_dose"} and not got[0].pending

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from station import outbox, tally
+from station import answers, outbox, tally
 from station.services import clinical
 from sync.client import HubClient, HubUnreachable
 from sync.engine import SyncEngine, SyncEvent, SyncSettings
@@ -14,8 +14,8 @@ def test_tally_counts_entered_pending_acknowledged(st, staff, lot_id, clock) -> 
     doses = [walk_in_with_dose(st, staff, lot_id, id_number=f"0751850{i:05d}", phone=f"09123{i:05d}")[1] for i in range(4)]
     clinical.void_dose(st, staff.supervisor, doses[3], "Nhập nhầm người")
     ops = {o.entity_id: o for o in outbox.next_batch(st, max_bytes=10**9, max_ops=1000) if o.op_type == "record_dose"}
-    outbox.record_acks(st, [outbox.Ack(ops[doses[0]].op_id, "applied", 5),
-                            outbox.Ack(ops[doses[1]].op_id, "rejected", None, "dose.x")], now=clock())
+    answers.record_acks(st, [answers.Ack(ops[doses[0]].op_id, "applied", 5),
+                            answers.Ack(ops[doses[1]].op_id, "rejected", None, "dose.x")], now=clock())
     clock.advance(minutes=5)
     t = tally.compute(st)
     assert len(t.rows) == 1

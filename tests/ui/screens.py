@@ -113,7 +113,7 @@ def build_station(ddir: Path, clock: Clock, *, people_count: int = 400) -> Stati
     dup = people.register_walk_in(st, sup, PersonInput(
         full_name=a.full_name, birth=a.birth_display, sex=a.sex, id_type="none", phone=a.phone,
         priority_group=a.priority_group), check_in=False).person
-    with st.pull_writer() as conn:
+    with st.sync_writer() as conn:
         conn.execute(text(
             "INSERT INTO conflict (id, kind, priority, entity_type, entity_id, status, candidates, created_at) "
             "VALUES ('rv-demo-1', 'possible_duplicate_person', 'high', 'person', :a, 'open', :c, :t)"),

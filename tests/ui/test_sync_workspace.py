@@ -36,8 +36,8 @@ def test_supervisor_resolves_a_duplicate_from_the_sync_workspace(
     b = people.register_walk_in(st, staff.volunteer, PersonInput(
         full_name="Vo Thi Mai", birth="05/05/1960", sex="F", id_type="none", phone="0907778888",
         priority_group=9), check_in=False).person
-    # Until the engine pulls real ones, a review item is mirrored as the engine will: pull_writer.
-    with st.pull_writer() as conn:
+    # Until the engine pulls real ones, a review item is mirrored as the engine will: sync_writer.
+    with st.sync_writer() as conn:
         conn.execute(text(
             "INSERT INTO conflict (id, kind, priority, entity_type, entity_id, status, candidates, created_at) "
             "VALUES ('rv-1', 'possible_duplicate_person', 'high', 'person', :a, 'open', :c, :t)"),
@@ -70,7 +70,7 @@ def test_supervisor_resolves_a_duplicate_from_the_sync_workspace(
 
 
 def test_clerk_sees_reviews_but_cannot_resolve(qtbot, app: StationApp, kb: Keyboard, st: Station):
-    with st.pull_writer() as conn:
+    with st.sync_writer() as conn:
         conn.execute(text(
             "INSERT INTO conflict (id, kind, priority, entity_type, entity_id, status, candidates, created_at) "
             "VALUES ('rv-2', 'possible_duplicate_dose', 'low', 'dose', 'd1', 'open', '{}', '2026-12-01T08:00:00+07:00')"))

@@ -1,0 +1,87 @@
+"""The pull phase of a sync cycle: pull pages to the hub's head, each applied with its cursor.
+
+While a page is applied, the next one is already being fetched (reads only: it
+is used only if the stored cursor and replica are still the ones it was asked
+for, otherwise fetched again). A new ``hub_epoch`` resets the cursor to 0 and
+pulls again, once per cycle. Bounded in pages and time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
+
+from station import replica
+from station.store import Station
+from sync.client import HubClient
+from sync.protocol import MAX_PULL_LIMIT, PullResponse
+from sync.report import CycleAbort, SyncReport
+
+
+def own_doses(st: Station, page: PullResponse) -> int:
+    """Doses in ``page`` this station entered (a restored backup pulling its own back)."""
+    me = st.install_id
+    return sum(1 for c in page.changes if c.entity_type == "dose" and c.data.get("origin_station") == me)
+
+
+def pull_to_head(
+    st: Station,
+    client: HubClient,
+    report: SyncReport,
+    *,
+    pull_limit: int,
+    max_pages: int,
+    go_on: Callable[[], bool],
+    progress: Callable[[int, int], None],
+    hook: Callable[[str], None],
+) -> None:
+    """Pull until ``has_more`` is false (see the module docstring)."""
+    limit = max(1, min(pull_limit, MAX_PULL_LIMIT))
+    refetches = 0
+    pool = ThreadPoolExecutor(1, thread_name_prefix="tramtiem-pull")
+    ahead: tuple[int, str, Future[PullResponse]] | None = None
+    try:
+        for _ in range(max_pages):
+            if not go_on():
+                return
+            state = st.sync_state()
+            cursor = int(state["pull_cursor"])
+            # Naming our replica lets the hub leave out rows we pushed ourselves (no_echo).
+            epoch = str(state["replica_epoch"])
+            if ahead is not None and ahead[:2] == (cursor, epoch):
+                page = ahead[2].result()
+            else:
+                if ahead is not None:
+                    # One request at a time on the client: let the stale fetch end first.
+                    with suppress(Exception):
+                        ahead[2].result()
+                page = client.pull(cursor, limit, replica_epoch=epoch)
+            ahead = None
+            if page.has_more:
+                ahead = (page.next_cursor, epoch, pool.submit(client.pull, page.next_cursor, limit, epoch))
+            try:
+                res = replica.apply_page(st, page, from_cursor=cursor, hook=hook)
+            except replica.MustRefetch as exc:
+                refetches += 1
+                if refetches > 1:
+                    raise CycleAbort("pull.refetch_loop") from None
+                replica.reset_for_refetch(st, exc.hub_epoch)
+                report.refetched = True
+                continue
+            except replica.StaleCursor:
+                continue
+            report.pull_pages += 1
+            report.pulled += res.applied + res.redirects + res.reviews
+            report.own_pulled += own_doses(st, page)
+            report.parked += res.parked
+            progress(res.next_cursor, page.head_seq)
+            if not page.has_more:
+                return
+    finally:
+        # A fetch still running is waited for (bounded by the client's timeouts);
+        # its page, or its error, is dropped.
+        pool.shutdown(wait=True)
+
+
+__all__ = ["own_doses", "pull_to_head"]

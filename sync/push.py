@@ -1,0 +1,458 @@
+"""The push phase of a sync cycle: send the outbox in ``op_seq`` order until it is empty.
+
+One batch is in flight at a time. While the hub works on it, this thread records
+the previous batch's answers and prepares (reads and encodes) the next batch:
+once a batch came back clean (every op answered, no gap) the next is sent before
+those answers are committed. Order at the hub is unchanged (one request at a
+time); a crash between the two leaves the earlier ops ``inflight``, and the
+ledger answers ``duplicate`` when they go again. Any other outcome drops the
+prepared batch and records at once.
+
+The parts, each with one concern:
+
+* :class:`BatchSizer` — how big the next batch may be (bytes and ops): halved
+  after a timeout or a refused request, grown back after answers;
+* :func:`classify` — what a failed send calls for (:data:`Remedy`);
+* :class:`GapRecovery` — where to resend from when the hub expects an earlier
+  ``op_seq`` (a restored hub), and when resending is stuck;
+* :class:`EpochRotation` — becoming a new replica (``409 replica.regressed``,
+  ops the hub can never read, a gap we can no longer fill);
+* :class:`Pusher` — the loop holding them together, with the pipeline state
+  (the batch prepared ahead, the clean batch's answers held back).
+
+Every loop is bounded in count and time; logs carry counts and codes only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import ValidationError
+
+from kernel.clock import iso
+from kernel.ids import uuid7
+from station import answers, outbox, replica
+from station.store import HEAD_REVISION, Station
+from sync.client import (
+    Encoded,
+    HubClient,
+    HubError,
+    HubRejected,
+    HubTimeout,
+    HubUnreachable,
+    ReplicaRegressed,
+)
+from sync.protocol import MAX_BODY_BYTES, MAX_OPS_PER_PUSH, Op, OpResult, PushRequest, PushResponse
+from sync.report import CycleAbort, SyncReport
+
+log = logging.getLogger(__name__)
+
+# 400s that mean the bytes were damaged in transit, not that the ops are bad.
+GARBLED_CODES = frozenset({"request.bad_encoding", "request.malformed_json"})
+# Refusals of the whole request that splitting cannot fix.
+FATAL_CODES = frozenset(
+    {"auth.invalid_token", "auth.missing_token", "auth.no_token", "protocol.unsupported_version",
+     "station.unknown", "station.mismatch"}
+)
+MAX_SILENT_ROUNDS = 3  # answers that answered nothing, in a row, before the cycle gives up
+MAX_SAME_GAP = 3  # resends from the same op_seq before the cycle gives up
+MAX_REGRESSED = 2  # epoch rotations for ``replica.regressed`` in one cycle
+
+
+# ---- reading the hub's answer ------------------------------------------------------------
+
+
+def ack_of(r: OpResult) -> answers.Ack:
+    """The station's record of one per-op answer: the only reader of its detail fields.
+
+    The effect seq is kept only when the op changed its own entity (see
+    ``station.answers.settle``): a losing edit's seq is its review item's.
+    """
+    ack = r.ack()
+    return answers.Ack(
+        r.op_id,
+        r.status,
+        r.server_seq if ack.entity_changed else None,
+        r.reason,
+        no_echo=ack.no_echo,
+    )
+
+
+def wire_ops(batch: list[outbox.OutboxOp]) -> tuple[list[Op], list[answers.Ack]]:
+    """The batch as wire ops, and rejections for ops the wire format cannot carry."""
+    ops: list[Op] = []
+    bad: list[answers.Ack] = []
+    for o in batch:
+        try:
+            ops.append(Op.model_validate(o.wire()))
+        except ValidationError:
+            # An op the wire format cannot carry would block the queue forever.
+            bad.append(answers.Ack(o.op_id, "rejected", None, "station.invalid_op"))
+    return ops, bad
+
+
+def push_request(st: Station, epoch: str, ops: list[Op]) -> PushRequest:
+    return PushRequest(
+        station_id=st.install_id,
+        replica_epoch=epoch,
+        schema_version=HEAD_REVISION,
+        sent_at=iso(st.clock()),
+        ops=ops,
+    )
+
+
+# ---- batch sizing ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class BatchSizer:
+    """Limits of the next batch: bytes × 1.5 and ops × 2 after answers, halved after trouble."""
+
+    bytes: int
+    ops: int
+    bytes_min: int
+    bytes_max: int
+    ops_max: int
+
+    @classmethod
+    def start(cls, bytes_now: int, *, bytes_min: int, bytes_max: int, ops_max: int) -> BatchSizer:
+        """A cycle starts with the byte size the last one ended with and the full op count."""
+        return cls(bytes_now, min(ops_max, MAX_OPS_PER_PUSH), bytes_min, bytes_max, ops_max)
+
+    def grown(self) -> tuple[int, int]:
+        """The limits once the batch in flight got through (bounded)."""
+        return (
+            min(self.bytes_max, MAX_BODY_BYTES // 2, int(self.bytes * 1.5) + 1),
+            min(self.ops_max, MAX_OPS_PER_PUSH, max(self.ops, 1) * 2),
+        )
+
+    def grow(self) -> None:
+        self.bytes, self.ops = self.grown()
+
+    def after_timeout(self, sent: int) -> None:
+        """Smaller batches get through a line that cannot carry the big one in time."""
+        self.bytes = max(self.bytes_min, self.bytes // 2)
+        self.ops = max(1, min(self.ops, sent) // 2) if sent > 1 else 1
+
+    def split(self, sent: int) -> None:
+        """The request as a whole was refused: halve it to find the op the hub cannot take."""
+        self.ops = max(1, sent // 2)
+        self.bytes = max(self.bytes_min, self.bytes // 2)
+
+
+# ---- what a failed send calls for -------------------------------------------------------
+
+Remedy = Literal["rotate_epoch", "smaller", "again", "split", "reject_op", "give_up"]
+
+
+def classify(exc: HubError, sent: int) -> Remedy:
+    """The remedy for a send of ``sent`` ops that ended in ``exc``.
+
+    ``rotate_epoch``: we were restored (409 replica.regressed): new replica, same
+    op_ids. ``smaller``: a timeout, maybe applied (lost ack): the same op_ids go
+    again in smaller batches. ``again``: no answer, or the body arrived damaged:
+    resend as is. ``split``/``reject_op``: the request was refused as a whole
+    (413/422): halve it; a single op refused so is recorded as rejected so the
+    queue moves. ``give_up``: a refusal that resending cannot change.
+    """
+    if isinstance(exc, ReplicaRegressed):
+        return "rotate_epoch"
+    if isinstance(exc, HubTimeout):
+        return "smaller"
+    if isinstance(exc, HubUnreachable):
+        return "again"
+    if isinstance(exc, HubRejected):
+        if exc.code in GARBLED_CODES:
+            return "again"
+        if exc.status in (413, 422) and exc.code not in FATAL_CODES:
+            return "reject_op" if sent == 1 else "split"
+    return "give_up"
+
+
+# ---- epoch rotation and gap recovery -------------------------------------------------------
+
+
+@dataclass(slots=True)
+class EpochRotation:
+    """Continue as a new replica: the hub starts one at the first op_seq it sees."""
+
+    st: Station
+    report: SyncReport
+    regressed: int = 0
+
+    def rotate(self) -> None:
+        replica.rotate_replica_epoch(self.st, uuid7())
+        self.report.epoch_rotated = True
+
+    def after_regressed(self) -> None:
+        """The hub saw our op_seq go backwards (a restored backup): the same ops go again."""
+        self.regressed += 1
+        if self.regressed > MAX_REGRESSED:
+            raise CycleAbort("push.replica_regressed_loop") from None
+        self.rotate()
+
+
+@dataclass(slots=True)
+class GapRecovery:
+    """Where to resend from when the hub expects an op_seq below our first unanswered one."""
+
+    st: Station
+    rotation: EpochRotation
+    resend_from: int | None = None
+    _last_gap: int | None = None
+    _same_gap: int = 0
+
+    def after_answer(self, expected: int) -> None:
+        """Note the hub's ``expected_next_op_seq``; give up if resending does not move it."""
+        self.resend_from = self._gap(expected)
+        if self.resend_from is None:
+            return
+        self._same_gap = self._same_gap + 1 if self.resend_from == self._last_gap else 1
+        self._last_gap = self.resend_from
+        if self._same_gap > MAX_SAME_GAP:
+            # Resending did not move the hub past this op_seq: stop, say so.
+            raise CycleAbort("push.gap_stuck")
+
+    def _gap(self, expected: int) -> int | None:
+        first = outbox.first_unanswered_seq(self.st)
+        if first is None or expected >= first:
+            return None
+        held = outbox.min_seq(self.st)
+        if held is not None and expected >= held:
+            log.warning("hub expects op_seq %d, before our first unanswered %d: resending", expected, first)
+            return expected
+        # The hub lost ops we no longer hold (purged after retention): continue as a
+        # new replica so the hub takes the remaining ops; the lost ones are in its
+        # backups or gone — say so loudly.
+        log.error("hub expects op_seq %d, which this station purged; rotating replica epoch", expected)
+        self.rotation.rotate()
+        self.rotation.report.errors.append("push.gap_unrecoverable")
+        return None
+
+
+# ---- the loop ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """Ops to send, with their request when it was encoded ahead (while the last was in flight)."""
+
+    ops: list[Op]
+    wire: Encoded[PushRequest] | None = None
+
+    def fits(self, epoch: str) -> Encoded[PushRequest] | None:
+        """The encoded request, if it still says what would be sent now."""
+        w = self.wire
+        if w is None or w.model.replica_epoch != epoch:
+            return None
+        return w if [o.op_id for o in w.model.ops] == [o.op_id for o in self.ops] else None
+
+
+_Answers = tuple[list[answers.Ack], int]  # a batch's answers and the hub's clock skew
+
+
+class Pusher:
+    """One cycle's push phase (see the module docstring); :meth:`run` until the outbox is empty."""
+
+    def __init__(
+        self,
+        st: Station,
+        client: HubClient,
+        report: SyncReport,
+        sizer: BatchSizer,
+        *,
+        max_batches: int,
+        max_transient: int,
+        go_on: Callable[[], bool],
+        progress: Callable[[], None],
+        hook: Callable[[str], None],
+    ) -> None:
+        self.st, self.client, self.report, self.sizer = st, client, report, sizer
+        self.max_batches, self.max_transient = max_batches, max_transient
+        self.go_on, self.progress, self.hook = go_on, progress, hook
+        self.rotation = EpochRotation(st, report)
+        self.gaps = GapRecovery(st, self.rotation)
+        self.prepared: _Batch | None = None  # the next batch, prepared while one was in flight
+        self.held: _Answers | None = None  # a clean batch's answers, recorded once the next is sent
+        self.transient = 0  # failed sends in a row (no answer, damaged body)
+        self.silent_rounds = 0  # answers in a row that answered nothing
+        self.empty = False
+
+    def run(self) -> None:
+        pool = ThreadPoolExecutor(1, thread_name_prefix="tramtiem-push")
+        try:
+            for _ in range(self.max_batches):
+                if not self.go_on():
+                    return
+                self._round(pool)
+                if self.empty:
+                    return
+        finally:
+            # Answers the hub gave are never dropped, whatever ends the loop.
+            self._flush_held()
+            pool.shutdown(wait=True)
+
+    def _round(self, pool: ThreadPoolExecutor) -> None:
+        batch = self._take_batch()
+        if batch is None:
+            return
+        epoch = str(self.st.sync_state()["replica_epoch"])
+        body: PushRequest | Encoded[PushRequest] = batch.fits(epoch) or push_request(self.st, epoch, batch.ops)
+        op_ids = [o.op_id for o in batch.ops]
+        outbox.mark_inflight(self.st, op_ids)
+        self.progress()
+        sent = pool.submit(self.client.push, body)
+        # The hub works on this batch meanwhile: answers of the last one, next batch.
+        self._flush_held()
+        if self.gaps.resend_from is None:
+            self.prepared = self._prepare_after(batch.ops[-1].op_seq, epoch)
+        try:
+            resp = sent.result()
+        except HubError as exc:
+            self.prepared = None
+            self._failed(exc, batch.ops)
+            return
+        self.hook("after_push_send_before_ack_commit")
+        self._answered(resp, batch.ops)
+
+    def _take_batch(self) -> _Batch | None:
+        """The batch to send now (None: nothing this round; ``empty`` once the queue is)."""
+        if self.prepared is not None:
+            batch, self.prepared = self.prepared, None
+            return batch
+        rows = outbox.next_batch(
+            self.st, max_bytes=self.sizer.bytes, max_ops=self.sizer.ops, from_seq=self.gaps.resend_from
+        )
+        if not rows:
+            # After a resend from a gap: back to the unanswered ops, else done.
+            self.empty = self.gaps.resend_from is None
+            self.gaps.resend_from = None
+            return None
+        ops, bad = wire_ops(rows)
+        if bad:
+            self._flush_held()
+            self._reject_locally(bad)
+            self.gaps.resend_from = None
+            return None
+        return _Batch(ops) if ops else None
+
+    def _prepare_after(self, last_seq: int, epoch: str) -> _Batch | None:
+        """The batch after ``last_seq``, read and encoded while the current one is in flight.
+
+        Sized as if the batch in flight gets through: only then is it used (None:
+        none, or one with an op the wire cannot carry). Encoding now (JSON, gzip:
+        ~9 ms a 500-op batch) lets a clean answer be followed by the next send at
+        once; its sent_at is earlier by at most the hub's time for one batch,
+        nothing next to the 5-minute skew tolerance.
+        """
+        max_bytes, max_ops = self.sizer.grown()
+        rows = outbox.next_batch(self.st, max_bytes=max_bytes, max_ops=max_ops, after_seq=last_seq)
+        if not rows:
+            return None
+        ops, bad = wire_ops(rows)
+        if not ops or bad:
+            return None
+        return _Batch(ops, self.client.encode(push_request(self.st, epoch, ops)))
+
+    def _failed(self, exc: HubError, ops: list[Op]) -> None:
+        """A send without an answer: apply the remedy, or raise ``exc`` to end the cycle."""
+        remedy = classify(exc, len(ops))
+        if remedy == "rotate_epoch":
+            self.rotation.after_regressed()
+            self.gaps.resend_from = None
+            return
+        outbox.mark_error(self.st, [o.op_id for o in ops], exc.code)
+        if remedy == "smaller":
+            self.report.timeouts += 1
+            self.sizer.after_timeout(len(ops))
+        if remedy in ("smaller", "again"):
+            self.transient += 1
+            if self.transient >= self.max_transient:
+                raise exc
+        elif remedy == "split":
+            self.sizer.split(len(ops))
+        elif remedy == "reject_op":
+            self._reject_locally([answers.Ack(ops[0].op_id, "rejected", None, exc.code)])
+            self.gaps.resend_from = None
+        else:
+            raise exc
+
+    def _answered(self, resp: PushResponse, ops: list[Op]) -> None:
+        got = [ack_of(r) for r in resp.results]
+        answered_ids = {a.op_id for a in got}
+        op_ids = [o.op_id for o in ops]
+        self.transient = 0
+        clean = (
+            self.prepared is not None
+            and answered_ids.issuperset(op_ids)
+            and all(a.status in answers.ACK_STATE for a in got)
+            and resp.expected_next_op_seq == ops[-1].op_seq + 1
+        )
+        if clean:
+            # Recorded once the prepared batch is on its way (see _round).
+            self.held = (got, resp.clock_skew_ms)
+            self.sizer.grow()
+            self.silent_rounds = 0
+            return
+        self.prepared = None
+        res = self._record(got, resp.clock_skew_ms)
+        # Put back sent ops the hub did not answer (it stopped at a gap).
+        unanswered = [o for o in op_ids if o not in answered_ids]
+        if unanswered:
+            outbox.mark_error(self.st, unanswered, "push.not_answered")
+        if res.acked + res.duplicate + res.rejected + res.conflict:
+            self.sizer.grow()
+            self.silent_rounds = 0
+        else:
+            self.silent_rounds += 1
+            if self.silent_rounds >= MAX_SILENT_ROUNDS:
+                raise CycleAbort("push.no_progress")
+        self.gaps.after_answer(resp.expected_next_op_seq)
+        self.progress()
+
+    def _record(self, got: list[answers.Ack], skew_ms: int) -> answers.AckSummary:
+        res = answers.record_acks(self.st, got, now=self.st.clock(), clock_skew_ms=skew_ms)
+        self.hook("after_ack_commit")
+        r = self.report
+        r.batches += 1
+        r.pushed += res.acked
+        r.duplicate += res.duplicate
+        r.rejected += res.rejected
+        r.conflict += res.conflict
+        return res
+
+    def _flush_held(self) -> None:
+        if self.held is not None:
+            self._record(*self.held)
+            self.held = None
+
+    def _reject_locally(self, refused: list[answers.Ack]) -> None:
+        """Record ops as rejected that the hub never ledgered (it could not even read them).
+
+        The hub would wait for their op_seq for ever (a gap), so this replica
+        continues under a new epoch: the hub starts a new replica at the first
+        op_seq it sees, and the refused ops stay visible to the supervisor.
+        """
+        res = answers.record_acks(self.st, refused, now=self.st.clock())
+        self.report.rejected += res.rejected
+        self.rotation.rotate()
+        log.warning("%d op(s) refused before the hub could read them; replica epoch rotated", len(refused))
+
+
+__all__ = [
+    "FATAL_CODES",
+    "GARBLED_CODES",
+    "BatchSizer",
+    "EpochRotation",
+    "GapRecovery",
+    "Pusher",
+    "Remedy",
+    "ack_of",
+    "classify",
+    "push_request",
+    "wire_ops",
+]
