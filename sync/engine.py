@@ -45,14 +45,14 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import ValidationError
 
 from kernel.clock import iso
 from kernel.ids import uuid7
-from station import outbox, replica, tally
+from station import outbox, replica, sync_status, tally
 from station.store import HEAD_REVISION, Station
 from sync.client import (
     HubClient,
@@ -61,6 +61,18 @@ from sync.client import (
     HubTimeout,
     HubUnreachable,
     ReplicaRegressed,
+)
+from sync.events import (
+    Backlog,
+    CycleFinished,
+    CycleOutcome,
+    CycleStarted,
+    EngineState,
+    EngineStatus,
+    PullProgress,
+    PushProgress,
+    RemoteApplied,
+    SyncEvent,
 )
 from sync.protocol import (
     MAX_BODY_BYTES,
@@ -118,9 +130,6 @@ def crash_point(name: str) -> None:
 
 # ---- settings, events, report ----------------------------------------------------------
 
-EngineState = Literal["offline", "connecting", "pushing", "pulling", "idle", "error"]
-
-
 @dataclass(frozen=True, slots=True)
 class SyncSettings:
     """Tunables; defaults suit a slow rural line."""
@@ -152,24 +161,6 @@ class SyncSettings:
     stall_cycles: int = 5  # watchdog: online cycles without progress before "stalled"
     retention_days: int = outbox.DEFAULT_RETENTION_DAYS
     seed: int | None = None  # jitter RNG seed (tests)
-
-
-@dataclass(frozen=True, slots=True)
-class SyncEvent:
-    """What the status bar shows. Counts and codes only."""
-
-    state: EngineState
-    pending: int = 0
-    oldest_pending_age_s: float | None = None
-    done: int = 0
-    total: int = 0
-    eta_s: float | None = None
-    last_success: str | None = None
-    last_error: str | None = None
-    rejected: int = 0
-    reviews: int = 0
-    stalled: bool = False
-    phase_detail: str = ""
 
 
 FailureKind = Literal["offline", "server", "refused"]
@@ -292,18 +283,7 @@ class SyncEngine:
         if cb in self._listeners:
             self._listeners.remove(cb)
 
-    def _emit(
-        self,
-        state: EngineState,
-        *,
-        done: int = 0,
-        total: int = 0,
-        eta_s: float | None = None,
-        last_error: str | None = None,
-    ) -> None:
-        ev = replace(self.status(), state=state, done=done, total=total, eta_s=eta_s)
-        if last_error is not None or state == "idle":
-            ev = replace(ev, last_error=last_error)
+    def _emit(self, ev: SyncEvent) -> None:
         self.last_event = ev
         for cb in list(self._listeners):
             try:
@@ -526,7 +506,9 @@ class SyncEngine:
                 return True
             finally:
                 client.close()
-            self._emit("idle")
+            backlog = self._backlog()
+            backlog["last_error"] = None
+            self._emit(RemoteApplied(**backlog, pulled=report.pulled))
         log.info("sync watch: %d change(s) pulled", report.pulled)
         return False
 
@@ -549,7 +531,7 @@ class SyncEngine:
         started = self._monotonic()
         deadline = started + self.settings.cycle_time_budget_s
         cursor_before = int(self.st.sync_state()["pull_cursor"])
-        self._emit("connecting")
+        self._emit(CycleStarted(**self._backlog()))
         client = self.client_factory()
         try:
             try:
@@ -592,7 +574,7 @@ class SyncEngine:
             self._failure_kind = report.failure or "server"
         return self._finish(report, started, cursor_before, "idle" if report.ok else "error")
 
-    def _finish(self, report: SyncReport, started: float, cursor_before: int, state: EngineState) -> SyncReport:
+    def _finish(self, report: SyncReport, started: float, cursor_before: int, state: CycleOutcome) -> SyncReport:
         counts = outbox.counts(self.st)
         report.pending_left = counts.waiting
         report.cursor = int(self.st.sync_state()["pull_cursor"])
@@ -611,7 +593,10 @@ class SyncEngine:
                         report.pending_left, self._no_progress_cycles)
         report.duration_s = self._monotonic() - started
         self.last_report = report
-        self._emit(state, last_error=report.error if state != "idle" else None)
+        backlog = self._backlog()
+        if state == "idle" or report.error is not None:
+            backlog["last_error"] = report.error if state != "idle" else None
+        self._emit(CycleFinished(**backlog, state=state, pushed=report.answered, pulled=report.pulled))
         log.info(
             "sync cycle %s: pushed=%d duplicate=%d rejected=%d conflict=%d pulled=%d pending=%d %.1fs",
             "ok" if report.ok else f"failed ({report.error})", report.pushed, report.duplicate,
@@ -703,7 +688,8 @@ class SyncEngine:
                 )
                 op_ids = [o.op_id for o in ops]
                 outbox.mark_inflight(self.st, op_ids)
-                self._emit("pushing", done=report.answered, total=total, eta_s=self._eta(report, total, t0))
+                self._emit(PushProgress(**self._backlog(), done=report.answered, total=total,
+                                      eta_s=self._eta(report, total, t0)))
                 sent = pool.submit(client.push, req)
                 # The hub works on this batch meanwhile: answers of the last one, next batch.
                 if deferred is not None:
@@ -809,7 +795,8 @@ class SyncEngine:
                     if same_gap > 3:
                         # Resending did not move the hub past this op_seq: stop, say so.
                         raise _CycleAbort("push.gap_stuck")
-                self._emit("pushing", done=report.answered, total=total, eta_s=self._eta(report, total, t0))
+                self._emit(PushProgress(**self._backlog(), done=report.answered, total=total,
+                                      eta_s=self._eta(report, total, t0)))
         finally:
             if deferred is not None:
                 # Answers the hub gave are never dropped, whatever ends the loop.
@@ -930,7 +917,7 @@ class SyncEngine:
                 report.pulled += res.applied + res.redirects + res.reviews
                 report.own_pulled += self._own_doses(page)
                 report.parked += res.parked
-                self._emit("pulling", done=res.next_cursor, total=page.head_seq)
+                self._emit(PullProgress(**self._backlog(), done=res.next_cursor, total=page.head_seq))
                 if not page.has_more:
                     return
         finally:
@@ -940,17 +927,20 @@ class SyncEngine:
 
     # ---- helpers for the CLI and tests ---------------------------------------------------
 
-    def status(self) -> SyncEvent:
+    def status(self) -> EngineStatus:
         """The current numbers without running a cycle."""
-        counts = outbox.counts(self.st)
-        return SyncEvent(
-            state=self.last_event.state if self.last_event else "idle",
-            pending=counts.waiting,
-            oldest_pending_age_s=outbox.oldest_pending_age_s(self.st),
+        return EngineStatus(state=self.last_event.state if self.last_event else "idle", **self._backlog())
+
+    def _backlog(self) -> Backlog:
+        """What every event carries: the station's sync status and the engine's health."""
+        s = sync_status.read(self.st)
+        return Backlog(
+            pending=s.waiting,
+            oldest_pending_age_s=s.oldest_pending_age_s(self.st.clock()),
             last_success=self._last_success,
             last_error=self._last_error,
-            rejected=counts.rejected,
-            reviews=replica.open_review_count(self.st),
+            rejected=s.rejected,
+            reviews=s.open_reviews,
             stalled=self._no_progress_cycles >= self.settings.stall_cycles,
         )
 
@@ -986,7 +976,7 @@ __all__ = [
     "EngineState",
     "FailureKind",
     "SyncEngine",
-    "SyncEvent",
+    "SyncEvent",  # re-exported from sync.events (the engine's listeners import it from here)
     "SyncReport",
     "SyncSettings",
     "build_tally_request",

@@ -285,8 +285,7 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentIndex(1)
         self.lock_panel.prefill(self.session.actor.username)
 
-    def _unlocked(self, actor: object) -> None:
-        assert isinstance(actor, Actor)
+    def _unlocked(self, actor: Actor) -> None:  # LoginPanel.sig_logged_in
         if actor.user_id != self.session.actor.user_id:
             self.sig_switch_user.emit(actor)
             return

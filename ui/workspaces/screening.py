@@ -292,10 +292,10 @@ class ScreeningWorkspace(Workspace):
             row.addWidget(edit)
             row.addWidget(QLabel(self._unit(rule.unit), self.vitals_box))
             row.addStretch(1)
-            label = QLabel(self._vital_label(rule.name), self.vitals_box)
-            label.setBuddy(edit)
+            name_label = QLabel(self._vital_label(rule.name), self.vitals_box)
+            name_label.setBuddy(edit)
             r, c = (i // per_row) * 3, i % per_row
-            self.vitals_grid.addWidget(label, r, c)
+            self.vitals_grid.addWidget(name_label, r, c)
             self.vitals_grid.addLayout(row, r + 1, c)
             self.vitals_grid.addWidget(self.form_errors.add(field, edit, self.vitals_box), r + 2, c)
             for w in (label, edit):
@@ -349,8 +349,7 @@ class ScreeningWorkspace(Workspace):
             on_ok=self._loaded, on_err=self.banner.show_error, label="screening-queue",
         )
 
-    def _loaded(self, rows: object) -> None:
-        assert isinstance(rows, list)
+    def _loaded(self, rows: list[tuple[RegistrationDTO, PersonDTO]]) -> None:
         current = selected_row(self.queue_view)
         self.queue_model.set_rows(rows)
         self.queue_title.setText(self.tr("Waiting for screening: %n", "", len(rows)))
@@ -532,9 +531,8 @@ class ScreeningWorkspace(Workspace):
             owner=self, on_ok=self._saved, on_err=self._failed, label="screening",
         )
 
-    def _saved(self, result: object) -> None:
+    def _saved(self, result: ScreeningDTO) -> None:
         self._busy = False
-        assert isinstance(result, ScreeningDTO)
         cleared = result.outcome in ("eligible", "caution")
         text = (self.tr("Saved: {outcome}. Send the person to vaccination.") if cleared
                 else self.tr("Saved: {outcome}. The person is not vaccinated today."))

@@ -243,8 +243,7 @@ class SyncWorkspace(Workspace):
 
     # ---- reviews ---------------------------------------------------------------------------
 
-    def _reviews_changed(self, items: object) -> None:
-        assert isinstance(items, tuple)
+    def _reviews_changed(self, items: tuple[ReviewItemView, ...]) -> None:  # bridge.sig_reviews_changed
         current = selected_row(self.reviews_view)
         self.reviews_model.set_rows(items)
         self.reviews_title.setText(self.tr("To review: %n", "", len(items)))
@@ -280,13 +279,11 @@ class SyncWorkspace(Workspace):
                 on_err=lambda _e: None, label="review-people",
             )
 
-    def _show_people(self, item: ReviewItemView, header: str, persons: object) -> None:
+    def _show_people(self, item: ReviewItemView, header: str, persons: list[PersonDTO]) -> None:
         if selected_row(self.reviews_view) != item:
             return
-        assert isinstance(persons, list)
         lines = [header]
         for p in persons:
-            assert isinstance(p, PersonDTO)
             tail = "…" + p.id_number[-4:] if p.id_number else "—"
             phone = "…" + p.phone[-3:] if p.phone else "—"
             lines.append(self.tr("• {name} · born {birth} · ID {id} · phone {phone}").format(
