@@ -900,11 +900,6 @@ def parked_count(st: Station) -> int:
         )
 
 
-def open_review_count(st: Station) -> int:
-    with st.read() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM conflict WHERE status = 'open'")).scalar_one())
-
-
 def rotate_replica_epoch(st: Station, new_epoch: str) -> None:
     """The hub saw our op_seq go backwards (restored backup): become a new replica."""
     with st.pull_writer() as conn:
@@ -942,7 +937,6 @@ __all__ = [
     "compute_protection",
     "get_meta",
     "note_push",
-    "open_review_count",
     "parked_count",
     "reset_for_refetch",
     "rotate_replica_epoch",

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal
 
@@ -68,7 +68,7 @@ class RejectedOp:
     entity_type: str
     recorded_at: str
     reason_code: str
-    reason_params: dict[str, Any] = field(default_factory=dict)
+    reason_params: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +84,7 @@ class ReviewItemView:
     status: str
     entity_type: str
     entity_id: str
-    candidates: dict[str, Any]
+    candidates: dict[str, object]  # JSON from the hub: read with isinstance
     created_at: str
 
 

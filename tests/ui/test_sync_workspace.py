@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 
@@ -11,6 +12,7 @@ from sqlalchemy import text
 from station.dto import PersonInput
 from station.services import people
 from station.store import Station
+from sync.events import CycleFinished, CycleStarted, PullProgress, PushProgress
 from tests.ui.conftest import Keyboard, login, wait_idle
 from ui import labels, messages
 from ui.app import StationApp
@@ -130,10 +132,12 @@ class FakeEngineForTest:
         self.triggered += 1
 
     def emit(self, **kw) -> None:
-        from types import SimpleNamespace
-
+        """The typed event the real engine sends in this state (fields it does not carry dropped)."""
+        kind = {"connecting": CycleStarted, "pushing": PushProgress, "pulling": PullProgress}.get(
+            kw["state"], CycleFinished)
+        ev = kind(**{k: v for k, v in kw.items() if k in {f.name for f in dataclasses.fields(kind)}})
         for cb in list(self.listeners):
-            cb(SimpleNamespace(**kw))
+            cb(ev)
 
 
 def test_engine_adapter_maps_events_and_sync_now(qtbot, app: StationApp, kb: Keyboard, st: Station):
@@ -151,7 +155,7 @@ def test_engine_adapter_maps_events_and_sync_now(qtbot, app: StationApp, kb: Key
     qtbot.waitUntil(lambda: app.bridge.snapshot.line.state == "syncing", timeout=5000)
     assert app.bridge.snapshot.pending.count == 40
     assert app.bridge.snapshot.last_success == "2026-12-01T08:55:00+07:00"
-    evs = from_engine_event(type("E", (), {"state": "idle", "pending": 0, "done": 0, "total": 0})(), st.clock())
+    evs = from_engine_event(CycleFinished(state="idle", pending=0), st.clock())
     assert isinstance(evs[0], LineStateChanged) and evs[0].state == "online"
     # Probing a dead line again is not syncing: the line keeps saying offline.
     engine.emit(state="offline", pending=40, oldest_pending_age_s=600.0, done=0, total=0, eta_s=None,

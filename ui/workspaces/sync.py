@@ -7,8 +7,6 @@ supervisor; the decision is an op like any other and syncs to the hub.
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -67,8 +65,9 @@ def _person_ids(item: ReviewItemView) -> list[str]:
         if isinstance(v, list):
             ids += [str(x.get("id") if isinstance(x, dict) else x) for x in v]
     for key in ("from_id", "to_id", "person_id", "other_person_id"):
-        if isinstance(cands.get(key), str):
-            ids.append(cands[key])
+        one = cands.get(key)
+        if isinstance(one, str):
+            ids.append(one)
     if not ids and item.entity_type == "person":
         ids.append(item.entity_id)
     return list(dict.fromkeys(ids))
@@ -252,6 +251,12 @@ class SyncWorkspace(Workspace):
                 if it.id == current.id:
                     self.reviews_view.selectRow(r)
                     return
+        if items and self.reviews_view.hasFocus():
+            # Items that arrive while the (empty) list has focus: select the first, as focusing
+            # a full list does; otherwise Enter and the buttons act on nothing until the user
+            # leaves the list and comes back.
+            self.reviews_view.selectRow(0)
+            return  # selectionChanged shows it
         self._review_selected()
 
     def _review_selected(self) -> None:
@@ -294,7 +299,7 @@ class SyncWorkspace(Workspace):
         item = selected_row(self.reviews_view)
         if not isinstance(item, ReviewItemView) or not self.can_resolve:
             return
-        params: dict[str, Any] = {}
+        params: dict[str, str] = {}
         if action == "void_dose":
             dialog = ReasonDialog(self.tr("Void one dose"), self.tr("Why is this dose void?"),
                                   self.tr("Void the dose"), self, cancel=self.tr("Keep the dose (Esc)"))
@@ -304,7 +309,8 @@ class SyncWorkspace(Workspace):
                 self.reason_dialog = None
                 dialog.deleteLater()
                 if code == ReasonDialog.DialogCode.Accepted:
-                    dose_id = item.candidates.get("dose_id") or item.entity_id
+                    named = item.candidates.get("dose_id")
+                    dose_id = named if isinstance(named, str) and named else item.entity_id
                     self._resolve(item, action, {"dose_id": dose_id, "reason": dialog.text()})
 
             dialog.finished.connect(done)
@@ -316,7 +322,7 @@ class SyncWorkspace(Workspace):
                 params = {"from_id": ids[1], "to_id": ids[0]}
         self._resolve(item, action, params)
 
-    def _resolve(self, item: ReviewItemView, action: str, params: dict[str, Any]) -> None:
+    def _resolve(self, item: ReviewItemView, action: str, params: dict[str, str]) -> None:
         st, actor = self.ctx.station, self.session.actor
         self.ctx.tasks.write(
             lambda: reviews_api.resolve(st, actor, item.id, action, **params), owner=self,
