@@ -251,9 +251,14 @@ class ScreeningWorkspace(Workspace):
         self.form_errors = FieldErrors(self)
         for layout in (self.items_layout, self.vitals_grid):
             _clear_layout(layout)
+        self._build_items(form, sex, vi)
+        self._build_vitals(form)
+        self._set_tab_order(form)
+
+    def _build_items(self, form: refdata.ScreeningForm, sex: str | None, vi: bool) -> None:
+        """The questions asked of this person: a check box, its text, a detail box where needed."""
         self.item_boxes = {}
         self.details = {}
-        self.vitals = {}
         for item in rules.applicable_items(form, sex):
             text = item.text_vi if vi else item.text_en
             # The question wraps in a label beside the box: long items must not be cut.
@@ -278,6 +283,10 @@ class ScreeningWorkspace(Workspace):
                 self.details[item.id] = detail
                 self.items_layout.addWidget(detail)
                 detail.show()
+
+    def _build_vitals(self, form: refdata.ScreeningForm) -> None:
+        """The vital signs' fields, each with its label, unit and error line."""
+        self.vitals = {}
         # Three vital signs to a row, each label above its field: the five fit the pane
         # beside the queue at 1366×768 (one row of five does not, in Vietnamese).
         per_row = 3
@@ -298,10 +307,13 @@ class ScreeningWorkspace(Workspace):
             self.vitals_grid.addWidget(name_label, r, c)
             self.vitals_grid.addLayout(row, r + 1, c)
             self.vitals_grid.addWidget(self.form_errors.add(field, edit, self.vitals_box), r + 2, c)
-            for w in (label, edit):
+            for w in (name_label, edit):
                 w.show()
         for c in range(per_row + 1):  # fields stay left; the space after the last column is empty
             self.vitals_grid.setColumnStretch(c, 1 if c == per_row else 0)
+
+    def _set_tab_order(self, form: refdata.ScreeningForm) -> None:
+        """The guardian's fields (a child's form) and the tab order over the new widgets."""
         self.guardian_box.setVisible(form.guardian)
         # Tab follows the page: guardian, vital signs, the questions (with their detail
         # boxes), the decision. Rebuilt with the form: the widgets are new.
