@@ -90,6 +90,25 @@ class SyncWorkspace(Workspace):
         theme.set_role(self.tls_banner, "banner-error")
         self.tls_banner.hide()
 
+        top = self._build_status_pane()
+        bottom = self._build_reviews_pane()
+
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(top)
+        split.addWidget(bottom)
+        split.setChildrenCollapsible(False)
+        lay = QVBoxLayout(self)
+        lay.addWidget(title)
+        lay.addWidget(self.clock_banner)
+        lay.addWidget(self.tls_banner)
+        lay.addWidget(self.banner)
+        lay.addWidget(split, 1)
+
+        self._follow_bridge()
+        shortcut("Ctrl+R", self, self.sync_now, local=True)
+
+    def _build_status_pane(self) -> QWidget:
+        """The line, the backlog, the progress and "Sync now" beside the list of refused ops."""
         self.line = QLabel(self)
         theme.set_role(self.line, "h2")
         self.pending = QLabel(self)
@@ -114,6 +133,23 @@ class SyncWorkspace(Workspace):
 
         self.rejected_model = RejectedModel(self)
         self.rejected_view = make_table(self.rejected_model, self)
+        top = QWidget(self)
+        tl = QHBoxLayout(top)
+        tl.setContentsMargins(0, 0, 0, 0)
+        status_box = QVBoxLayout()
+        status_box.addLayout(grid)
+        status_box.addWidget(self.sync_btn)
+        tl.addLayout(status_box, 2)
+        rej = QVBoxLayout()
+        rej_title = QLabel(self.tr("Refused by the hub"), self)
+        theme.set_role(rej_title, "h2")
+        rej.addWidget(rej_title)
+        rej.addWidget(self.rejected_view)
+        tl.addLayout(rej, 3)
+        return top
+
+    def _build_reviews_pane(self) -> QWidget:
+        """The review items, the chosen one's details and the decisions a supervisor can take."""
         self.reviews_model = ReviewsModel(self)
         self.reviews_view = make_table(self.reviews_model, self)
         self.reviews_view.selectionModel().selectionChanged.connect(lambda *_a: self._review_selected())
@@ -130,21 +166,7 @@ class SyncWorkspace(Workspace):
             self.action_buttons[action] = b
             actions.addWidget(b)
         actions.addStretch(1)
-        self.can_resolve = session.can("resolve_review")
-
-        top = QWidget(self)
-        tl = QHBoxLayout(top)
-        tl.setContentsMargins(0, 0, 0, 0)
-        status_box = QVBoxLayout()
-        status_box.addLayout(grid)
-        status_box.addWidget(self.sync_btn)
-        tl.addLayout(status_box, 2)
-        rej = QVBoxLayout()
-        rej_title = QLabel(self.tr("Refused by the hub"), self)
-        theme.set_role(rej_title, "h2")
-        rej.addWidget(rej_title)
-        rej.addWidget(self.rejected_view)
-        tl.addLayout(rej, 3)
+        self.can_resolve = self.session.can("resolve_review")
 
         bottom = QWidget(self)
         bl = QVBoxLayout(bottom)
@@ -159,19 +181,11 @@ class SyncWorkspace(Workspace):
         detail.addLayout(actions)
         row.addLayout(detail, 3)
         bl.addLayout(row)
+        return bottom
 
-        split = QSplitter(Qt.Orientation.Vertical, self)
-        split.addWidget(top)
-        split.addWidget(bottom)
-        split.setChildrenCollapsible(False)
-        lay = QVBoxLayout(self)
-        lay.addWidget(title)
-        lay.addWidget(self.clock_banner)
-        lay.addWidget(self.tls_banner)
-        lay.addWidget(self.banner)
-        lay.addWidget(split, 1)
-
-        br = ctx.bridge
+    def _follow_bridge(self) -> None:
+        """Show the bridge's state now and on every change."""
+        br = self.ctx.bridge
         for sig in (br.sig_line_state_changed, br.sig_pending_changed, br.sig_progress_changed,
                     br.sig_sync_succeeded, br.sig_clock_warning_changed, br.sig_controller_changed):
             sig.connect(self.refresh_status)  # bound methods: dropped when this workspace is deleted
@@ -180,7 +194,6 @@ class SyncWorkspace(Workspace):
         self.rejected_model.set_rows(br.snapshot.rejected)
         self._reviews_changed(br.snapshot.reviews)
         self.refresh_status()
-        shortcut("Ctrl+R", self, self.sync_now, local=True)
 
     def title(self) -> str:
         return self.tr("Sync")
