@@ -344,6 +344,9 @@ class SyncWorkspace(Workspace):
 
     def _resolved(self, item: ReviewItemView) -> None:
         remaining = tuple(i for i in self.ctx.bridge.snapshot.reviews if i.id != item.id)
+        # The decided item leaves this list now; the bridge (and the other screens) follow
+        # when its queued event is delivered.
+        self._reviews_changed(remaining)
         self.ctx.bridge.feed(ReviewsChanged(remaining))
         self.banner.show_message(self.tr("Decision saved; it will be sent to the hub."), "ok")
         self.sig_status.emit(self.tr("Review item resolved"))
