@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from station import keys
+from station import keys, sync_status
 from station.audit import verify_chain
 from station.db import integrity_check
 from station.store import HEAD_REVISION, Station, current_revision
@@ -28,18 +28,14 @@ def diagnose(st: Station) -> dict[str, Any]:
         report["synchronous"] = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
             int(conn.exec_driver_sql("PRAGMA synchronous").scalar() or 0), "?"
         )
-        states: dict[str, int] = dict(
-            conn.execute(text("SELECT state, count(*) FROM sync_outbox GROUP BY state")).all()
-        )
-        oldest = conn.execute(
-            text("SELECT min(recorded_at) FROM sync_outbox WHERE state IN ('pending', 'inflight')")
-        ).scalar()
+        # The same numbers as the window's status bar (station.sync_status).
+        sync = sync_status.query(conn)
         report["outbox"] = {
-            "pending": int(states.get("pending", 0)) + int(states.get("inflight", 0)),
-            "acked": int(states.get("acked", 0)),
-            "rejected": int(states.get("rejected", 0)),
-            "conflict": int(states.get("conflict", 0)),
-            "oldest_pending_at": oldest,
+            "pending": sync.waiting,
+            "acked": sync.acked,
+            "rejected": sync.rejected,
+            "conflict": sync.conflict,
+            "oldest_pending_at": sync.oldest_pending_at,
         }
         chain = verify_chain(conn)
         report["audit"] = {

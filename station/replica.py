@@ -319,11 +319,6 @@ def parked_count(st: Station) -> int:
     return held_changes.parked_count(st)
 
 
-def open_review_count(st: Station) -> int:
-    with st.read() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM conflict WHERE status = 'open'")).scalar_one())
-
-
 def rotate_replica_epoch(st: Station, new_epoch: str) -> None:
     """The hub saw our op_seq go backwards (restored backup): become a new replica."""
     with st.sync_writer() as conn:
@@ -370,7 +365,6 @@ __all__ = [
     "apply_page",
     "compute_protection",
     "get_meta",
-    "open_review_count",
     "parked_count",
     "reset_for_refetch",
     "rotate_replica_epoch",

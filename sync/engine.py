@@ -32,14 +32,25 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from typing import Literal
+from dataclasses import dataclass
 
 from kernel.clock import iso
-from station import outbox, replica
+from station import outbox, replica, sync_status
 from station.store import Station
 from sync.client import HubClient, HubError, HubRejected, HubUnreachable
 from sync.crash import CRASH_ENV, CRASH_POINTS, TESTING_ENV, crash_point, test_hooks_allowed
+from sync.events import (
+    Backlog,
+    CycleFinished,
+    CycleOutcome,
+    CycleStarted,
+    EngineState,
+    EngineStatus,
+    PullProgress,
+    PushProgress,
+    RemoteApplied,
+    SyncEvent,
+)
 from sync.protocol import MAX_PULL_LIMIT, PullResponse
 from sync.pull import own_doses, pull_to_head
 from sync.push import BatchSizer, Pusher
@@ -50,7 +61,6 @@ log = logging.getLogger(__name__)
 
 # ---- settings, events, report ----------------------------------------------------------
 
-EngineState = Literal["offline", "connecting", "pushing", "pulling", "idle", "error"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,24 +94,6 @@ class SyncSettings:
     stall_cycles: int = 5  # watchdog: online cycles without progress before "stalled"
     retention_days: int = outbox.DEFAULT_RETENTION_DAYS
     seed: int | None = None  # jitter RNG seed (tests)
-
-
-@dataclass(frozen=True, slots=True)
-class SyncEvent:
-    """What the status bar shows. Counts and codes only."""
-
-    state: EngineState
-    pending: int = 0
-    oldest_pending_age_s: float | None = None
-    done: int = 0
-    total: int = 0
-    eta_s: float | None = None
-    last_success: str | None = None
-    last_error: str | None = None
-    rejected: int = 0
-    reviews: int = 0
-    stalled: bool = False
-    phase_detail: str = ""
 
 
 Listener = Callable[[SyncEvent], None]
@@ -172,18 +164,7 @@ class SyncEngine:
         if cb in self._listeners:
             self._listeners.remove(cb)
 
-    def _emit(
-        self,
-        state: EngineState,
-        *,
-        done: int = 0,
-        total: int = 0,
-        eta_s: float | None = None,
-        last_error: str | None = None,
-    ) -> None:
-        ev = replace(self.status(), state=state, done=done, total=total, eta_s=eta_s)
-        if last_error is not None or state == "idle":
-            ev = replace(ev, last_error=last_error)
+    def _emit(self, ev: SyncEvent) -> None:
         self.last_event = ev
         for cb in list(self._listeners):
             try:
@@ -406,7 +387,9 @@ class SyncEngine:
                 return True
             finally:
                 client.close()
-            self._emit("idle")
+            backlog = self._backlog()
+            backlog["last_error"] = None
+            self._emit(RemoteApplied(**backlog, pulled=report.pulled))
         log.info("sync watch: %d change(s) pulled", report.pulled)
         return False
 
@@ -421,7 +404,7 @@ class SyncEngine:
         started = self._monotonic()
         deadline = started + self.settings.cycle_time_budget_s
         cursor_before = int(self.st.sync_state()["pull_cursor"])
-        self._emit("connecting")
+        self._emit(CycleStarted(**self._backlog()))
         client = self.client_factory()
         try:
             try:
@@ -464,7 +447,7 @@ class SyncEngine:
             self._failure_kind = report.failure or "server"
         return self._finish(report, started, cursor_before, "idle" if report.ok else "error")
 
-    def _finish(self, report: SyncReport, started: float, cursor_before: int, state: EngineState) -> SyncReport:
+    def _finish(self, report: SyncReport, started: float, cursor_before: int, state: CycleOutcome) -> SyncReport:
         counts = outbox.counts(self.st)
         report.pending_left = counts.waiting
         report.cursor = int(self.st.sync_state()["pull_cursor"])
@@ -483,7 +466,10 @@ class SyncEngine:
                         report.pending_left, self._no_progress_cycles)
         report.duration_s = self._monotonic() - started
         self.last_report = report
-        self._emit(state, last_error=report.error if state != "idle" else None)
+        backlog = self._backlog()
+        if state == "idle" or report.error is not None:
+            backlog["last_error"] = report.error if state != "idle" else None
+        self._emit(CycleFinished(**backlog, state=state, pushed=report.answered, pulled=report.pulled))
         log.info(
             "sync cycle %s: pushed=%d duplicate=%d rejected=%d conflict=%d pulled=%d pending=%d %.1fs",
             "ok" if report.ok else f"failed ({report.error})", report.pushed, report.duplicate,
@@ -527,7 +513,8 @@ class SyncEngine:
             self._batch_bytes = sizer.bytes
 
     def _push_progress(self, report: SyncReport, total: int, t0: float) -> None:
-        self._emit("pushing", done=report.answered, total=total, eta_s=self._eta(report, total, t0))
+        self._emit(PushProgress(**self._backlog(), done=report.answered, total=total,
+                                eta_s=self._eta(report, total, t0)))
 
     @staticmethod
     def _crash(name: str) -> None:
@@ -554,21 +541,24 @@ class SyncEngine:
         )
 
     def _pull_progress(self, done: int, total: int) -> None:
-        self._emit("pulling", done=done, total=total)
+        self._emit(PullProgress(**self._backlog(), done=done, total=total))
 
     # ---- helpers for the CLI and tests ---------------------------------------------------
 
-    def status(self) -> SyncEvent:
+    def status(self) -> EngineStatus:
         """The current numbers without running a cycle."""
-        counts = outbox.counts(self.st)
-        return SyncEvent(
-            state=self.last_event.state if self.last_event else "idle",
-            pending=counts.waiting,
-            oldest_pending_age_s=outbox.oldest_pending_age_s(self.st),
+        return EngineStatus(state=self.last_event.state if self.last_event else "idle", **self._backlog())
+
+    def _backlog(self) -> Backlog:
+        """What every event carries: the station's sync status and the engine's health."""
+        s = sync_status.read(self.st)
+        return Backlog(
+            pending=s.waiting,
+            oldest_pending_age_s=s.oldest_pending_age_s(self.st.clock()),
             last_success=self._last_success,
             last_error=self._last_error,
-            rejected=counts.rejected,
-            reviews=replica.open_review_count(self.st),
+            rejected=s.rejected,
+            reviews=s.open_reviews,
             stalled=self._no_progress_cycles >= self.settings.stall_cycles,
         )
 
@@ -581,7 +571,7 @@ __all__ = [
     "EngineState",
     "FailureKind",
     "SyncEngine",
-    "SyncEvent",
+    "SyncEvent",  # re-exported from sync.events (the engine's listeners import it from here)
     "SyncReport",
     "SyncSettings",
     "build_tally_request",

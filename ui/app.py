@@ -105,8 +105,7 @@ class StationApp(QObject):
             self.wizard = None
         self.start()
 
-    def _station_opened(self, st: object) -> None:
-        assert isinstance(st, Station)
+    def _station_opened(self, st: Station) -> None:
         self.station = st
         if self._given_station is None:
             # Rolling encrypted backups while the app runs, and one at exit (shutdown).
@@ -146,8 +145,7 @@ class StationApp(QObject):
 
     # ---- sessions ---------------------------------------------------------------------------
 
-    def _logged_in(self, actor: object) -> None:
-        assert isinstance(actor, Actor)
+    def _logged_in(self, actor: Actor) -> None:  # LoginPanel.sig_logged_in
         self._open_main(Session(actor))
         self.login.hide()
         # Long-lived objects made so far (Qt wrappers, reference data) leave the
@@ -225,7 +223,7 @@ class StationApp(QObject):
             if running is not None:
                 running.stop()
 
-        def restart(_r: object) -> None:
+        def restart(_r: None) -> None:
             if running is None or not self._start_engine:
                 return
             self.sync = start_sync(st)

@@ -6,10 +6,11 @@ that turns them into Qt signals delivered in the GUI thread, and keeps the
 latest values in a :class:`SyncSnapshot` so a widget created later can show the
 current state at once.
 
-The events are defined here, next to the only consumer, because ``sync`` may
-not import ``ui``: whoever wires the real engine adapts its events to these in
-one function (see :meth:`SyncBridge.feed`), or moves these classes to
-``sync/events.py`` and imports them here.
+The engine's own events are typed in ``sync/events.py``; :func:`from_engine_event`
+turns each (by its type) into the bridge events below, which are what the
+window shows: a line state, a backlog, a transfer's progress. The local poller
+(``ui/sync_local.py``) feeds the same bridge events from the station's own
+status (``station.sync_status``), so a window without an engine shows the same.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal
 
 from kernel.errors import FieldIssue
 from sync.client import is_tls_code
+from sync.events import CycleStarted, PullProgress, PushProgress, RemoteApplied, SyncEvent
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ class RejectedOp:
     entity_type: str
     recorded_at: str
     reason_code: str
-    reason_params: dict[str, Any] = field(default_factory=dict)
+    reason_params: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,7 @@ class ReviewItemView:
     status: str
     entity_type: str
     entity_id: str
-    candidates: dict[str, Any]
+    candidates: dict[str, object]  # JSON from the hub: read with isinstance
     created_at: str
 
 
@@ -96,7 +98,8 @@ class ClockWarning:
     issues: tuple[FieldIssue, ...]  # empty: the clock looks right
 
 
-SyncEvent = (
+# What the bridge carries: the engine's events adapted (from_engine_event), the local poller's.
+BridgeEvent = (
     LineStateChanged
     | PendingChanged
     | SyncProgress
@@ -116,9 +119,9 @@ class SyncController(Protocol):
 
     def sync_now(self) -> None: ...
 
-    def add_listener(self, callback: Callable[[object], None]) -> None: ...
+    def add_listener(self, callback: Callable[[BridgeEvent], None]) -> None: ...
 
-    def remove_listener(self, callback: Callable[[object], None]) -> None: ...
+    def remove_listener(self, callback: Callable[[BridgeEvent], None]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,11 +181,11 @@ class SyncBridge(QObject):
 
     # ---- events -------------------------------------------------------------------------
 
-    def feed(self, event: object) -> None:
+    def feed(self, event: BridgeEvent) -> None:
         """Publish one event; callable from any thread (delivery is queued)."""
         self._sig_event.emit(event)
 
-    def _dispatch(self, event: object) -> None:
+    def _dispatch(self, event: BridgeEvent) -> None:
         snap = self.snapshot
         if isinstance(event, LineStateChanged):
             self.snapshot = replace(snap, line=event)
@@ -224,66 +227,85 @@ def _later(a: str, b: str) -> bool:
 
 # ---- adapting the sync engine's events --------------------------------------------------
 
-# "connecting" (probing the hub) has no line state of its own: the line keeps showing
-# what it was (offline while a dead line is retried, online between cycles) until the
-# engine knows, rather than flashing "Syncing…" on every retry.
-_ENGINE_LINE: dict[str, LineState] = {
-    "offline": "offline", "pushing": "syncing", "pulling": "syncing",
-    "idle": "online", "error": "error",
-}
+# How each way a cycle ends shows on the line.
+_OUTCOME_LINE: dict[str, LineState] = {"offline": "offline", "idle": "online", "error": "error"}
 
 
-def from_engine_event(ev: object, now: datetime) -> list[object]:
-    """Bridge events for one ``sync.engine.SyncEvent`` (read by attribute name).
+def _line(ev: SyncEvent) -> LineStateChanged | None:
+    """The line as an engine event shows it (None: it keeps what it showed)."""
+    match ev:
+        case CycleStarted():
+            # Probing the hub has no line state of its own: the line keeps showing what it
+            # was (offline while a dead line is retried, online between cycles) until the
+            # engine knows, rather than flashing "Syncing…" on every retry.
+            return None
+        case PushProgress() | PullProgress():
+            return LineStateChanged("syncing")
+        case RemoteApplied():
+            return LineStateChanged("online")
+    # CycleFinished, or a status read: what the last cycle ended with.
+    line = _OUTCOME_LINE.get(ev.state, "unknown")
+    detail = ev.last_error if ev.last_error and ev.state in ("error", "offline") else None
+    if detail is not None and is_tls_code(detail):
+        line = "certificate"
+    return LineStateChanged(line, detail)
 
-    The lists of rejected ops and review items are not in the engine's event
+
+def from_engine_event(ev: SyncEvent, now: datetime) -> list[BridgeEvent]:
+    """Bridge events for one engine event (``sync.events``), told apart by type.
+
+    The lists of rejected ops and review items are not in the engine's events
     (only counts); the local poller reads them from the station.
     """
-    state = str(getattr(ev, "state", "unknown"))
-    error = getattr(ev, "last_error", None)
-    out: list[object] = []
-    if state != "connecting":
-        line: LineState = _ENGINE_LINE.get(state, "unknown")
-        detail = str(error) if error and state in ("error", "offline") else None
-        if detail is not None and is_tls_code(detail):
-            line = "certificate"
-        out.append(LineStateChanged(line, detail))
-    pending = getattr(ev, "pending", None)
-    if isinstance(pending, int):
-        age = getattr(ev, "oldest_pending_age_s", None)
-        oldest = (now - timedelta(seconds=float(age))).isoformat() if isinstance(age, int | float) else None
-        out.append(PendingChanged(pending, oldest))
-    done, total = getattr(ev, "done", 0), getattr(ev, "total", 0)
-    if isinstance(total, int) and isinstance(done, int):
-        eta = getattr(ev, "eta_s", None)
-        out.append(SyncProgress(done, total, float(eta) if isinstance(eta, int | float) else None))
-    last = getattr(ev, "last_success", None)
-    if isinstance(last, str) and last:
-        out.append(SyncSucceeded(last))
+    out: list[BridgeEvent] = []
+    line = _line(ev)
+    if line is not None:
+        out.append(line)
+    age = ev.oldest_pending_age_s
+    out.append(PendingChanged(ev.pending, None if age is None else (now - timedelta(seconds=age)).isoformat()))
+    match ev:
+        case PushProgress(done=done, total=total, eta_s=eta):
+            out.append(SyncProgress(done, total, eta))
+        case PullProgress(done=done, total=total):
+            out.append(SyncProgress(done, total))
+        case _:
+            out.append(SyncProgress(0, 0))  # no transfer under way: the bar shows none
+    if ev.last_success:
+        out.append(SyncSucceeded(ev.last_success))
     return out
 
 
-class EngineController:
-    """:class:`SyncController` over a sync engine (``trigger``/``add_listener``/``remove_listener``)."""
+class SyncEngineLike(Protocol):
+    """What :class:`EngineController` uses of ``sync.engine.SyncEngine``."""
 
-    def __init__(self, engine: Any, clock: Callable[[], datetime]) -> None:
+    def trigger(self) -> None: ...
+
+    def add_listener(self, cb: Callable[[SyncEvent], None]) -> None: ...
+
+    def remove_listener(self, cb: Callable[[SyncEvent], None]) -> None: ...
+
+
+class EngineController:
+    """:class:`SyncController` over a sync engine: its typed events become bridge events."""
+
+    def __init__(self, engine: SyncEngineLike, clock: Callable[[], datetime]) -> None:
         self._engine = engine
         self._clock = clock
         # Keyed by the callback itself: bound methods are new objects on each access but compare equal.
-        self._wrappers: dict[Callable[[object], None], Callable[[object], None]] = {}
+        self._wrappers: dict[Callable[[BridgeEvent], None], Callable[[SyncEvent], None]] = {}
 
     def sync_now(self) -> None:
         self._engine.trigger()
 
-    def add_listener(self, callback: Callable[[object], None]) -> None:
-        def wrapper(ev: object) -> None:
+    def add_listener(self, callback: Callable[[BridgeEvent], None]) -> None:
+        def wrapper(ev: SyncEvent) -> None:
             for out in from_engine_event(ev, self._clock()):
                 callback(out)
 
         self._wrappers[callback] = wrapper
         self._engine.add_listener(wrapper)
 
-    def remove_listener(self, callback: Callable[[object], None]) -> None:
+    def remove_listener(self, callback: Callable[[BridgeEvent], None]) -> None:
         wrapper = self._wrappers.pop(callback, None)
         if wrapper is not None:
             self._engine.remove_listener(wrapper)

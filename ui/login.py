@@ -20,7 +20,7 @@ BOX_WIDTH = 460
 class LoginPanel(QWidget):
     """User name + password; emits the logged-in Actor."""
 
-    sig_logged_in = Signal(object)
+    sig_logged_in = Signal(object)  # Actor
 
     def __init__(self, tasks: TaskManager, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,11 +74,10 @@ class LoginPanel(QWidget):
         self._tasks.write(lambda: admin.login(st, name, pw), owner=self, on_ok=self._ok,
                           on_err=self._failed, label="login")
 
-    def _ok(self, actor: object) -> None:
+    def _ok(self, actor: Actor) -> None:
         self._busy = False
         self.button.setEnabled(True)
         self.password.clear()
-        assert isinstance(actor, Actor)
         self.sig_logged_in.emit(actor)
 
     def _failed(self, exc: BaseException) -> None:

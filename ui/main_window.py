@@ -105,20 +105,7 @@ class MainWindow(QMainWindow):
             self.nav.addItem(item)
         self.nav.currentRowChanged.connect(self._nav_changed)
 
-        help_btn = QPushButton(self.tr("Help (F1)"), self)
-        help_btn.clicked.connect(self.toggle_help)
-        lock_btn = QPushButton(self.tr("Lock (Ctrl+L)"), self)
-        lock_btn.clicked.connect(self.lock)
-        logout_btn = QPushButton(self.tr("Log out"), self)
-        logout_btn.clicked.connect(self.sig_logout.emit)
-        side = QWidget(self)
-        side.setFixedWidth(200)
-        sl = QVBoxLayout(side)
-        sl.setContentsMargins(0, 0, 0, 6)
-        sl.addWidget(self.nav, 1)
-        for b in (help_btn, lock_btn, logout_btn):
-            sl.addWidget(b)
-
+        side = self._build_side()
         work = QWidget(self)
         wl = QHBoxLayout(work)
         wl.setContentsMargins(0, 0, 0, 0)
@@ -126,28 +113,7 @@ class MainWindow(QMainWindow):
         wl.addWidget(side)
         wl.addWidget(self.stack, 1)
 
-        # Lock page: same login panel, pre-filled with the current user.
-        lock_page = QWidget(self)
-        lock_title = QLabel(self.tr("Locked"), lock_page)
-        lock_title.setStyleSheet("font-size: 30px; font-weight: 800;")
-        lock_hint = QLabel(lock_page)
-        self.lock_hint = lock_hint
-        lock_hint.setWordWrap(True)
-        # Room for three wrapped lines: a centred box does not grow for height-for-width text.
-        lock_hint.setMinimumHeight(3 * lock_hint.fontMetrics().lineSpacing() + 4)
-        theme.set_role(lock_hint, "muted")
-        self.lock_panel = LoginPanel(ctx.tasks, lock_page)
-        self.lock_panel.set_station(ctx.station)
-        self.lock_panel.sig_logged_in.connect(self._unlocked)
-        box = QWidget(lock_page)
-        box.setFixedWidth(480)  # a fixed width lets the wrapped hint compute its height
-        bl = QVBoxLayout(box)
-        for w in (lock_title, lock_hint, self.lock_panel):
-            bl.addWidget(w)
-        ll = QVBoxLayout(lock_page)
-        ll.addStretch(1)
-        ll.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
-        ll.addStretch(2)
+        lock_page = self._build_lock_page()
 
         self.pages = QStackedWidget(self)
         self.pages.addWidget(work)
@@ -174,6 +140,48 @@ class MainWindow(QMainWindow):
         self.resize(1366, 768)
         if self.workspaces:
             self.show_workspace(self.home_workspace())
+
+    def _build_side(self) -> QWidget:
+        """The workspace list with Help, Lock and Log out under it."""
+        help_btn = QPushButton(self.tr("Help (F1)"), self)
+        help_btn.clicked.connect(self.toggle_help)
+        lock_btn = QPushButton(self.tr("Lock (Ctrl+L)"), self)
+        lock_btn.clicked.connect(self.lock)
+        logout_btn = QPushButton(self.tr("Log out"), self)
+        logout_btn.clicked.connect(self.sig_logout.emit)
+        side = QWidget(self)
+        side.setFixedWidth(200)
+        sl = QVBoxLayout(side)
+        sl.setContentsMargins(0, 0, 0, 6)
+        sl.addWidget(self.nav, 1)
+        for b in (help_btn, lock_btn, logout_btn):
+            sl.addWidget(b)
+        return side
+
+    def _build_lock_page(self) -> QWidget:
+        """Lock page: the same login panel, pre-filled with the current user."""
+        lock_page = QWidget(self)
+        lock_title = QLabel(self.tr("Locked"), lock_page)
+        lock_title.setStyleSheet("font-size: 30px; font-weight: 800;")
+        lock_hint = QLabel(lock_page)
+        self.lock_hint = lock_hint
+        lock_hint.setWordWrap(True)
+        # Room for three wrapped lines: a centred box does not grow for height-for-width text.
+        lock_hint.setMinimumHeight(3 * lock_hint.fontMetrics().lineSpacing() + 4)
+        theme.set_role(lock_hint, "muted")
+        self.lock_panel = LoginPanel(self.ctx.tasks, lock_page)
+        self.lock_panel.set_station(self.ctx.station)
+        self.lock_panel.sig_logged_in.connect(self._unlocked)
+        box = QWidget(lock_page)
+        box.setFixedWidth(480)  # a fixed width lets the wrapped hint compute its height
+        bl = QVBoxLayout(box)
+        for w in (lock_title, lock_hint, self.lock_panel):
+            bl.addWidget(w)
+        ll = QVBoxLayout(lock_page)
+        ll.addStretch(1)
+        ll.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
+        ll.addStretch(2)
+        return lock_page
 
     def show_feedback(self, text: str) -> None:
         """Feedback of an action, next to (never over) the sync state."""
@@ -285,8 +293,7 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentIndex(1)
         self.lock_panel.prefill(self.session.actor.username)
 
-    def _unlocked(self, actor: object) -> None:
-        assert isinstance(actor, Actor)
+    def _unlocked(self, actor: Actor) -> None:  # LoginPanel.sig_logged_in
         if actor.user_id != self.session.actor.user_id:
             self.sig_switch_user.emit(actor)
             return

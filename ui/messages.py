@@ -13,7 +13,6 @@ Codes of free-text fields are built by the core as ``<field>.<problem>``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
@@ -283,24 +282,27 @@ def _tr(source: str) -> str:
     return QCoreApplication.translate(CTX, source)
 
 
-def _humanise(params: Mapping[str, Any]) -> dict[str, Any]:
+def _humanise(params: Mapping[str, object]) -> dict[str, object]:
     """Codes in parameters as words: vaccine codes as names, conditions, dates dd/mm/yyyy."""
     out = dict(params)
     for key in _VACCINE_PARAMS:
-        if isinstance(out.get(key), str):
-            out[key] = labels.vaccine_name(out[key])
-    if isinstance(out.get("allowed"), list) and all(isinstance(a, str) for a in out["allowed"]):
-        out["allowed"] = ", ".join(labels.vaccine_name(a) for a in out["allowed"])
-    if isinstance(out.get("condition"), str):
-        cond = out["condition"]
+        code = out.get(key)
+        if isinstance(code, str):
+            out[key] = labels.vaccine_name(code)
+    allowed = out.get("allowed")
+    if isinstance(allowed, list) and all(isinstance(a, str) for a in allowed):
+        out["allowed"] = ", ".join(labels.vaccine_name(a) for a in allowed)
+    cond = out.get("condition")
+    if isinstance(cond, str):
         out["condition"] = _tr(CONDITIONS[cond]) if cond in CONDITIONS else cond
     for key in _DAY_PARAMS:
-        if isinstance(out.get(key), str) and len(out[key]) == 10:
-            out[key] = labels.site_date(out[key])
+        day = out.get(key)
+        if isinstance(day, str) and len(day) == 10:
+            out[key] = labels.site_date(day)
     return out
 
 
-def _format(template: str, params: Mapping[str, Any]) -> str:
+def _format(template: str, params: Mapping[str, object]) -> str:
     try:
         return template.format(**params)
     except (KeyError, IndexError, ValueError):
@@ -308,7 +310,7 @@ def _format(template: str, params: Mapping[str, Any]) -> str:
         return template
 
 
-def text_for(code: str, params: Mapping[str, Any] | None = None) -> str:
+def text_for(code: str, params: Mapping[str, object] | None = None) -> str:
     """Translated text of a core code; the code itself when unknown (never empty)."""
     params = _humanise(params or {})
     if code in MESSAGES:

@@ -176,17 +176,30 @@ def write_pdf(body_html: str, path: Path | str, *, images: dict[str, QImage] | N
 
 
 def report_html(rep: DailyReport, lang: str = "vi", *, site_name: str = "") -> str:
+    """The daily report as print HTML: header, totals, doses, lots, screening and adverse events, signatures."""
     L = labels(lang)
-    t = rep.totals
-    site_name = site_name or rep.site_name
+    parts = _report_header(rep, L, site_name or rep.site_name)
+    parts += _report_totals(rep, L)
+    parts += _report_doses(rep, L, lang)
+    parts += _report_lots(rep, L, lang)
+    parts += _report_screening_adverse(rep, L, lang)
+    parts += _report_signatures(lang)
+    return "".join(parts)
+
+
+def _report_header(rep: DailyReport, L: dict[str, str], site_name: str) -> list[str]:
     site = f"{site_name} ({rep.site_code})" if site_name else rep.site_code
-    parts = [
+    return [
         f"<p align='center' style='margin:0'><span style='font-size:13pt'><b>{_esc(L['title'])}</b></span></p>",
         f"<p class='muted' align='center'>{_esc(L['site'])}: <b>{_esc(site)}</b> &nbsp;·&nbsp; "
         f"{_esc(L['day'])}: <b>{display_day(rep.day)}</b> &nbsp;·&nbsp; "
         f"{_esc(L['generated'])}: {_esc(rep.generated_at[:16].replace('T', ' '))}</p>",
-        "<table class='grid' width='100%' cellspacing='0'>",
     ]
+
+
+def _report_totals(rep: DailyReport, L: dict[str, str]) -> list[str]:
+    t = rep.totals
+    parts = ["<table class='grid' width='100%' cellspacing='0'>"]
     totals = [("doses", t.doses), ("people_vaccinated", t.people_vaccinated),
               ("expected", t.expected), ("checked_in", t.checked_in), ("screened", t.screened),
               ("cleared", t.cleared), ("deferred", t.deferred),
@@ -200,8 +213,11 @@ def report_html(rep: DailyReport, lang: str = "vi", *, site_name: str = "") -> s
         )
         parts.append(f"<tr>{cells}</tr>")
     parts.append("</table>")
+    return parts
 
-    parts.append(f"<p class='h'><b>{_esc(L['sheet_doses'])}</b></p>")
+
+def _report_doses(rep: DailyReport, L: dict[str, str], lang: str) -> list[str]:
+    parts = [f"<p class='h'><b>{_esc(L['sheet_doses'])}</b></p>"]
     parts.append("<table class='grid' width='100%' cellspacing='0'><tr>"
                  f"<th>{_esc(L['vaccine'])}</th><th>{_esc(L['dose_number'])}</th>"
                  f"<th>{_esc(L['kind'])}</th><th>{_esc(L['group'])}</th>"
@@ -212,9 +228,12 @@ def report_html(rep: DailyReport, lang: str = "vi", *, site_name: str = "") -> s
                      f"<td class='num'>{c.dose_number}</td><td>{_esc(L.get(c.kind, c.kind))}</td>"
                      f"<td class='num'>{_esc(group)}</td><td class='num'>{c.count}</td></tr>")
     parts.append(f"<tr><td colspan='4'><b>{_esc(L['total'])}</b></td>"
-                 f"<td class='num'><b>{t.doses}</b></td></tr></table>")
+                 f"<td class='num'><b>{rep.totals.doses}</b></td></tr></table>")
+    return parts
 
-    parts.append(f"<p class='h'><b>{_esc(L['sheet_lots'])}</b></p>")
+
+def _report_lots(rep: DailyReport, L: dict[str, str], lang: str) -> list[str]:
+    parts = [f"<p class='h'><b>{_esc(L['sheet_lots'])}</b></p>"]
     lot_cols = (("vaccine", 24), ("lot_number", 11), ("expiry", 13), ("received", 12),
                 ("used_day", 12), ("used_to_date", 13), ("remaining", 15))
     parts.append("<table class='grid' width='100%' cellspacing='0'><tr>"
@@ -228,8 +247,13 @@ def report_html(rep: DailyReport, lang: str = "vi", *, site_name: str = "") -> s
                      f"<td class='num'>{number_text(lot.used_to_date, lang)}</td>"
                      f"<td class='num'>{number_text(lot.remaining, lang)}</td></tr>")
     parts.append("</table>")
+    return parts
 
-    parts.append("<br/><table width='100%' cellspacing='0'><tr><td width='50%' valign='top'>")
+
+def _report_screening_adverse(rep: DailyReport, L: dict[str, str], lang: str) -> list[str]:
+    """Screening outcomes and adverse events side by side (two half-width tables)."""
+    t = rep.totals
+    parts = ["<br/><table width='100%' cellspacing='0'><tr><td width='50%' valign='top'>"]
     parts.append(f"<p class='h'><b>{_esc(L['sheet_screening'])}</b></p>")
     parts.append(f"<table class='grid' width='98%' cellspacing='0'><tr><th>{_esc(L['outcome'])}</th>"
                  f"<th>{_esc(L['count'])}</th></tr>")
@@ -247,15 +271,17 @@ def report_html(rep: DailyReport, lang: str = "vi", *, site_name: str = "") -> s
     parts.append(f"<tr><td><b>{_esc(L['total'])}</b></td>"
                  f"<td class='num'><b>{t.adverse_events}</b></td></tr></table>")
     parts.append("</td></tr></table>")
+    return parts
 
+
+def _report_signatures(lang: str) -> list[str]:
     signer_l, signer_r = (("Người lập báo cáo", "Phụ trách cơ sở tiêm chủng") if lang == "vi"
                           else ("Prepared by", "Head of the vaccination site"))
     sign = "(ký, ghi rõ họ tên)" if lang == "vi" else "(signature and full name)"
-    parts.append("<br/><table width='100%' cellspacing='0'><tr>"
-                 f"<td width='50%' align='center'><b>{signer_l}</b><br/><i>{sign}</i><br/><br/><br/><br/></td>"
-                 f"<td width='50%' align='center'><b>{signer_r}</b><br/><i>{sign}</i><br/><br/><br/><br/></td>"
-                 "</tr></table>")
-    return "".join(parts)
+    return ["<br/><table width='100%' cellspacing='0'><tr>"
+            f"<td width='50%' align='center'><b>{signer_l}</b><br/><i>{sign}</i><br/><br/><br/><br/></td>"
+            f"<td width='50%' align='center'><b>{signer_r}</b><br/><i>{sign}</i><br/><br/><br/><br/></td>"
+            "</tr></table>"]
 
 
 def print_report_pdf(rep: DailyReport, path: Path | str, lang: str = "vi", *, site_name: str = "") -> Path:

@@ -6,8 +6,6 @@ and knows which decisions each kind of item offers.
 
 from __future__ import annotations
 
-from typing import Any
-
 from station.services import reviews
 from station.store import Actor, Station
 from ui.bridge import ReviewItemView
@@ -31,5 +29,5 @@ def list_open_reviews(st: Station) -> tuple[ReviewItemView, ...]:
     return tuple(to_view(r) for r in reviews.list_reviews(st, status="open"))
 
 
-def resolve(st: Station, actor: Actor, review_id: str, action: str, **params: Any) -> ReviewItemView:
+def resolve(st: Station, actor: Actor, review_id: str, action: str, **params: str) -> ReviewItemView:
     return to_view(reviews.resolve_review(st, actor, review_id, action, **params))

@@ -40,7 +40,10 @@ import time
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 EXIT_OK, EXIT_FAILED = 0, 1
 SITE = "SELFTEST-01"
@@ -52,6 +55,10 @@ NATIVE_KEYRING = {
     "darwin": "keyring.backends.macOS",
     "linux": "keyring.backends.SecretService",
 }
+
+
+# What a check reports (JSON-ready: the selftest prints it).
+CheckResult = dict[str, object]
 
 
 class CheckFailed(Exception):
@@ -70,7 +77,7 @@ def _needs_offscreen(env: Mapping[str, str], plat: str) -> bool:
 # ---- checks that need no Qt -------------------------------------------------------------
 
 
-def check_sqlcipher() -> dict[str, Any]:
+def check_sqlcipher() -> CheckResult:
     import sqlcipher3
 
     conn = sqlcipher3.connect(":memory:")
@@ -96,7 +103,7 @@ TEST_SERVICE = "tramtiem-selftest"
 KEYRING_REQUIRED = ("win32", "darwin")
 
 
-def keyring_roundtrip(plat: str = sys.platform) -> dict[str, Any]:
+def keyring_roundtrip(plat: str = sys.platform) -> CheckResult:
     """Write, read back and delete a test credential in the OS keyring the station uses."""
     import keyring
     import keyring.errors
@@ -132,7 +139,7 @@ def keyring_roundtrip(plat: str = sys.platform) -> dict[str, Any]:
     return {"roundtrip": True, "backend": backend}
 
 
-def check_keyring(plat: str = sys.platform) -> dict[str, Any]:
+def check_keyring(plat: str = sys.platform) -> CheckResult:
     """Entry points present, the native backend importable (the PyInstaller trap), a round trip."""
     import importlib
     from importlib.metadata import entry_points
@@ -153,7 +160,7 @@ def check_keyring(plat: str = sys.platform) -> dict[str, Any]:
     return {"entry_points": names, "native": native, "keyrings_alt": bool(alt), **keyring_roundtrip(plat)}
 
 
-def check_store(tmp: Path) -> dict[str, Any]:
+def check_store(tmp: Path) -> CheckResult:
     import keyring
 
     from station.demo import generate
@@ -181,7 +188,7 @@ def check_store(tmp: Path) -> dict[str, Any]:
     return {"schema_revision": rev, "journal_mode": str(journal), "people": summary.people}
 
 
-def check_hub(tmp: Path) -> dict[str, Any]:
+def check_hub(tmp: Path) -> CheckResult:
     # The embedded demo hub is composed outside ui/ (demohub): ui never imports the hub.
     from demohub import check_hub as run_check
 
@@ -191,14 +198,16 @@ def check_hub(tmp: Path) -> dict[str, Any]:
 # ---- checks with Qt ---------------------------------------------------------------------
 
 
-def _qapp() -> Any:
+def _qapp() -> QApplication:
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "tramtiem"])
-    return app
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    return QApplication([sys.argv[0] if sys.argv else "tramtiem"])
 
 
-def check_translations() -> dict[str, Any]:
+def check_translations() -> CheckResult:
     from PySide6.QtCore import QTranslator
 
     from ui import i18n
@@ -220,12 +229,13 @@ def check_translations() -> dict[str, Any]:
     return {"qm_bytes": loaded}
 
 
-def check_window(tmp: Path, timeout_s: float = 60.0) -> dict[str, Any]:
+def check_window(tmp: Path, timeout_s: float = 60.0) -> CheckResult:
     """The real app over the demo station: log in, show Reception, grab it as an image."""
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 
     from station.demo import DEMO_PASSWORD
     from ui.app import StationApp
+    from ui.workspaces.reception import ReceptionWorkspace
 
     qapp = _qapp()
     app = StationApp(qapp, tmp / "station", start_engine=False)
@@ -268,7 +278,10 @@ def check_window(tmp: Path, timeout_s: float = 60.0) -> dict[str, Any]:
         # PySide6 takes the format as str at run time; its stubs say bytes.
         image.save(buf, "PNG")  # type: ignore[call-overload]
         buf.close()
-        today_rows = main.workspaces["reception"].today_model.rowCount()  # type: ignore[attr-defined]
+        reception = main.workspaces["reception"]
+        if not isinstance(reception, ReceptionWorkspace):
+            raise CheckFailed("the supervisor has no Reception workspace")
+        today_rows = reception.today_model.rowCount()
         return {
             "platform": qapp.platformName(),
             "size": [image.width(), image.height()],
@@ -283,9 +296,9 @@ def check_window(tmp: Path, timeout_s: float = 60.0) -> dict[str, Any]:
 # ---- running ----------------------------------------------------------------------------
 
 
-def run_checks(tmp: Path) -> tuple[bool, dict[str, Any]]:
-    checks: dict[str, Any] = {}
-    plan: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+def run_checks(tmp: Path) -> tuple[bool, dict[str, CheckResult]]:
+    checks: dict[str, CheckResult] = {}
+    plan: list[tuple[str, Callable[[], CheckResult]]] = [
         ("sqlcipher", check_sqlcipher),
         ("keyring", check_keyring),
         ("tls", check_tls),
@@ -312,7 +325,7 @@ def run_checks(tmp: Path) -> tuple[bool, dict[str, Any]]:
     return ok, checks
 
 
-def check_tls() -> dict[str, Any]:
+def check_tls() -> CheckResult:
     """The HTTPS trust the station uses for the hub (sync.tls): the OS store through truststore."""
     from sync.tls import make_ssl_context
 
@@ -322,9 +335,10 @@ def check_tls() -> dict[str, Any]:
     return {"source": info.source, "extra_ca_file": bool(info.extra_ca_file)}
 
 
-def _print_safe(text: str, stream: Any) -> None:
+def _print_safe(text: str, stream: TextIO | None) -> None:
     """Print whatever the console's code page can show ("?" for the rest): never a crash."""
-    encoding = getattr(stream, "encoding", None) or "ascii"
+    # No stream at all in a windowed (no console) bundle: print() then writes nowhere.
+    encoding = (stream.encoding if stream is not None else None) or "ascii"
     try:
         safe = text.encode(encoding, errors="replace").decode(encoding, errors="replace")
     except LookupError:

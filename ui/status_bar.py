@@ -117,6 +117,6 @@ class StationStatusBar(QStatusBar):
         self.feedback.setText(text)
         self._feedback_timer.start(ms)
 
-    def showMessage(self, text: str, timeout: int = 0) -> None:
+    def showMessage(self, text: str, timeout: int | None = 0) -> None:
         # QStatusBar's own message hides the sync widgets: route it to the feedback label.
         self.show_feedback(text, timeout or FEEDBACK_MS)

@@ -4,7 +4,8 @@ The outbox, the ``conflict`` mirror and ``sync_state`` are local, so the
 status bar can show the pending count, rejected ops, review items and clock
 warnings even while no sync engine is running (a fresh install, a stopped
 hub). :class:`LocalSyncPoller` reads them off the GUI thread every few seconds
-and feeds :class:`~ui.bridge.SyncBridge` with the same events the engine sends.
+(:func:`station.sync_status.read`, the numbers the engine's events carry too,
+and the refused ops) and feeds :class:`~ui.bridge.SyncBridge`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import json
 import logging
 
 from PySide6.QtCore import QObject, QTimer
-from sqlalchemy import text
 
+from station import outbox, sync_status
 from station.store import Station
 from ui import reviews_api
 from ui.bridge import (
+    BridgeEvent,
     ClockWarning,
     LineStateChanged,
     OpsRejected,
@@ -49,44 +51,21 @@ def _reason(raw: str | None) -> tuple[str, dict[str, object]]:
     return "sync.rejected", {}
 
 
-def collect(st: Station) -> list[object]:
+def collect(st: Station) -> list[BridgeEvent]:
     """One snapshot of the local sync facts as bridge events (worker thread)."""
-    with st.read() as conn:
-        pending = int(
-            conn.execute(
-                text("SELECT count(*) FROM sync_outbox WHERE state IN ('pending', 'inflight')")
-            ).scalar_one()
-        )
-        oldest = conn.execute(
-            text(
-                "SELECT recorded_at FROM sync_outbox WHERE state IN ('pending', 'inflight') "
-                "ORDER BY op_seq LIMIT 1"
-            )
-        ).scalar()
-        rejected_rows = conn.execute(
-            text(
-                "SELECT op_id, op_type, entity_type, recorded_at, last_error FROM sync_outbox "
-                "WHERE state = 'rejected' ORDER BY op_seq DESC LIMIT :n"
-            ),
-            {"n": MAX_REJECTED_SHOWN},
-        ).all()
-        state = conn.execute(
-            text("SELECT last_push_ok, last_pull_ok FROM sync_state WHERE id = 1")
-        ).first()
-    clock = st.clock_issues()
+    status = sync_status.read(st)
     rejected = []
-    for r in rejected_rows:
-        code, params = _reason(r[4])
-        rejected.append(RejectedOp(r[0], r[1], r[2], r[3], code, params))
-    events: list[object] = [
-        PendingChanged(pending, str(oldest) if oldest else None),
+    for r in outbox.rejected(st, limit=MAX_REJECTED_SHOWN):
+        code, params = _reason(r.reason)
+        rejected.append(RejectedOp(r.op_id, r.op_type, r.entity_type, r.recorded_at, code, params))
+    events: list[BridgeEvent] = [
+        PendingChanged(status.waiting, status.oldest_pending_at),
         OpsRejected(tuple(rejected)),
         ReviewsChanged(reviews_api.list_open_reviews(st)),
-        ClockWarning(tuple(clock)),
+        ClockWarning(tuple(st.clock_issues())),
     ]
-    if state is not None and state[0] and state[1]:
-        # A cycle succeeded when both directions did; the older one is the honest figure.
-        events.append(SyncSucceeded(min(str(state[0]), str(state[1]))))
+    if status.last_success is not None:
+        events.append(SyncSucceeded(status.last_success))
     return events
 
 
@@ -125,9 +104,8 @@ class LocalSyncPoller(QObject):
             label="sync-status",
         )
 
-    def _done(self, events: object) -> None:
+    def _done(self, events: list[BridgeEvent]) -> None:
         self._busy = False
-        assert isinstance(events, list)
         for ev in events:
             self._bridge.feed(ev)
         self._poll_again()

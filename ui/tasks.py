@@ -21,8 +21,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from typing import Generic, Protocol, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
 from shiboken6 import isValid
@@ -31,16 +30,57 @@ from kernel.errors import StationError
 
 log = logging.getLogger(__name__)
 
-OkCallback = Callable[[Any], None]
+T = TypeVar("T")
 ErrCallback = Callable[[BaseException], None]
 
 
-@dataclass(slots=True)
-class _Task:
+class _Pending(Protocol):
+    """A submitted task as the GUI thread sees it, whatever its result type."""
+
     owner: QObject | None
-    on_ok: OkCallback | None
     on_err: ErrCallback | None
     label: str
+
+    def run(self) -> None: ...
+
+    def error(self) -> BaseException | None: ...
+
+    def deliver(self) -> None: ...
+
+
+class _Task(Generic[T]):
+    """One call and its callbacks; the worker stores the outcome here, the GUI thread delivers it.
+
+    The outcome stays in the task (typed) rather than travelling through the signal
+    as an ``object``: the signal only names the task.
+    """
+
+    def __init__(
+        self, fn: Callable[[], T], owner: QObject | None, on_ok: Callable[[T], None] | None,
+        on_err: ErrCallback | None, label: str,
+    ) -> None:
+        self.fn = fn
+        self.owner = owner
+        self.on_ok = on_ok
+        self.on_err = on_err
+        self.label = label
+        self._result: tuple[T] | None = None  # a 1-tuple: None is a valid result
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        # Worker thread. The queued signal emitted afterwards publishes these fields
+        # to the GUI thread (the event queue's lock orders the write before the read).
+        try:
+            self._result = (self.fn(),)
+        except BaseException as exc:
+            self._error = exc
+
+    def error(self) -> BaseException | None:
+        return self._error
+
+    def deliver(self) -> None:
+        if self._result is not None and self.on_ok is not None:
+            self.on_ok(self._result[0])
 
 
 class Progress(QObject):
@@ -62,13 +102,13 @@ class TaskManager(QObject):
     sig_busy_changed = Signal(bool)
     # Emitted when a task failed and had no error callback (the window shows it).
     sig_unhandled_error = Signal(object)
-    _sig_done = Signal(int, bool, object)
+    _sig_done = Signal(int)  # the task id; its outcome is in the task
 
     def __init__(self, parent: QObject | None = None, *, readers: int = 4) -> None:
         super().__init__(parent)
         self._reads = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="tt-read")
         self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tt-write")
-        self._tasks: dict[int, _Task] = {}
+        self._tasks: dict[int, _Pending] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._closed = False
@@ -79,78 +119,65 @@ class TaskManager(QObject):
 
     def read(
         self,
-        fn: Callable[[], Any],
+        fn: Callable[[], T],
         *,
         owner: QObject | None = None,
-        on_ok: OkCallback | None = None,
+        on_ok: Callable[[T], None] | None = None,
         on_err: ErrCallback | None = None,
         label: str = "read",
     ) -> int:
         """Run a read-only (or network) call in the parallel pool."""
-        return self._submit(self._reads, fn, owner, on_ok, on_err, label)
+        return self._submit(self._reads, _Task(fn, owner, on_ok, on_err, label))
 
     def write(
         self,
-        fn: Callable[[], Any],
+        fn: Callable[[], T],
         *,
         owner: QObject | None = None,
-        on_ok: OkCallback | None = None,
+        on_ok: Callable[[T], None] | None = None,
         on_err: ErrCallback | None = None,
         label: str = "write",
     ) -> int:
         """Run a call that writes the station, on the single writer thread, in order."""
-        return self._submit(self._writes, fn, owner, on_ok, on_err, label)
+        return self._submit(self._writes, _Task(fn, owner, on_ok, on_err, label))
 
-    def _submit(
-        self,
-        pool: ThreadPoolExecutor,
-        fn: Callable[[], Any],
-        owner: QObject | None,
-        on_ok: OkCallback | None,
-        on_err: ErrCallback | None,
-        label: str,
-    ) -> int:
+    def _submit(self, pool: ThreadPoolExecutor, task: _Pending) -> int:
         if self._closed:
             # A timer of a window being torn down may still fire: nothing to do any more.
             return -1
         task_id = next(self._ids)
         was_idle = not self._tasks
-        self._tasks[task_id] = _Task(owner, on_ok, on_err, label)
+        self._tasks[task_id] = task
         if was_idle:
             self.sig_busy_changed.emit(True)
-        pool.submit(self._run, task_id, fn)
+        pool.submit(self._run, task_id, task)
         return task_id
 
-    def _run(self, task_id: int, fn: Callable[[], Any]) -> None:
+    def _run(self, task_id: int, task: _Pending) -> None:
         # Worker thread: no widget access here, only the signal emission.
-        try:
-            result = fn()
-        except BaseException as exc:
-            self._sig_done.emit(task_id, False, exc)
-        else:
-            self._sig_done.emit(task_id, True, result)
+        task.run()
+        self._sig_done.emit(task_id)
 
     # ---- delivering (GUI thread) ------------------------------------------------------
 
-    def _deliver(self, task_id: int, ok: bool, payload: object) -> None:
+    def _deliver(self, task_id: int) -> None:
         task = self._tasks.pop(task_id, None)
         try:
             if task is None:
                 return
             if task.owner is not None and not isValid(task.owner):
                 return  # the widget that asked is gone; nobody to tell
-            if ok:
-                if task.on_ok is not None:
-                    task.on_ok(payload)
+            exc = task.error()
+            if exc is None:
+                task.deliver()
                 return
-            assert isinstance(payload, BaseException)
-            if not isinstance(payload, StationError):
+            if not isinstance(exc, StationError):
                 # Only the type: exception texts from drivers may quote values.
-                log.error("task %s failed: %s", task.label, type(payload).__name__)
+                log.error("task %s failed: %s", task.label, type(exc).__name__)
             if task.on_err is not None:
-                task.on_err(payload)
+                task.on_err(exc)
             else:
-                self.sig_unhandled_error.emit(payload)
+                self.sig_unhandled_error.emit(exc)
         finally:
             if not self._tasks:
                 self.sig_busy_changed.emit(False)

@@ -30,12 +30,12 @@ import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import keyring
 import keyring.errors
 from PySide6.QtCore import QMarginsF, Qt, Signal
-from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtGui import QCloseEvent, QFont, QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -60,6 +60,8 @@ from ui import messages, theme
 from ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 STATE_FILE = "setup-wizard.json"
 STEPS = ("hub", "confirm", "admin", "recovery", "done")
@@ -340,20 +342,18 @@ class SetupWizard(QWidget):
         self._busy = False
         self.error.setText(text)
 
-    def _with_station(self, fn: Callable[[Station], Any], on_ok: Callable[[Any], None]) -> None:
+    def _with_station(self, fn: Callable[[Station], T], on_ok: Callable[[T], None]) -> None:
         """Run ``fn`` on the writer thread with the wizard's open station (opened once)."""
         self._busy = True
         ddir = self.data_dir
 
-        def work() -> tuple[Station, Any]:
+        def work() -> tuple[Station, T]:
             st = self._station or open_station(ddir)
             return st, fn(st)
 
-        def done(res: object) -> None:
+        def done(res: tuple[Station, T]) -> None:
             self._busy = False
-            assert isinstance(res, tuple)
             st, value = res
-            assert isinstance(st, Station)
             self._station = st
             on_ok(value)
 
@@ -446,8 +446,7 @@ class SetupWizard(QWidget):
         else:
             self._fail(messages.error_text(exc))
 
-    def _enrolled(self, res: object) -> None:
-        assert isinstance(res, sync_cli.Enrolled)
+    def _enrolled(self, res: sync_cli.Enrolled) -> None:
         self._busy = False
         self.connect_button.setEnabled(True)
         self.error.setText("")
@@ -473,8 +472,7 @@ class SetupWizard(QWidget):
 
         self._busy = True
 
-        def created(st: object) -> None:
-            assert isinstance(st, Station)
+        def created(st: Station) -> None:
             self._busy = False
             self._station = st
             self._after_station()
@@ -527,7 +525,7 @@ class SetupWizard(QWidget):
         def make(st: Station) -> None:
             admin.create_user(st, Actor.system(st.site_code), data)
 
-        def made(_r: object) -> None:
+        def made(_r: None) -> None:
             self.admin_password.clear()
             self.admin_password2.clear()
             self._go("recovery")
@@ -539,8 +537,8 @@ class SetupWizard(QWidget):
         def code(st: Station) -> str:
             return recovery.recovery_code(st, Actor.system(st.site_code))
 
-        def shown(value: object) -> None:
-            self.recovery_code_text = str(value)
+        def shown(value: str) -> None:
+            self.recovery_code_text = value
             groups = self.recovery_code_text.split("-")
             # Two lines of seven groups: easier to read out and to copy by hand.
             self.code_label.setText("-".join(groups[:7]) + "-\n" + "-".join(groups[7:]))
@@ -592,7 +590,7 @@ class SetupWizard(QWidget):
             self._station.close()
             self._station = None
 
-    def closeEvent(self, event: Any) -> None:  # Qt's override name
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt's override name
         self.close_station()
         super().closeEvent(event)
 

@@ -83,7 +83,6 @@ from hub.models import (
 )
 from hub.timestamps import parse_ts
 from kernel import refdata
-from kernel.clock import CLOCK_TOLERANCE_MS as SKEW_TOLERANCE_MS
 from kernel.clock import VN_TZ
 
 

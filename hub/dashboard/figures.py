@@ -12,8 +12,8 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from hub.dashboard.auth import Scope
-from hub.ingest import SKEW_TOLERANCE_MS
 from hub.timestamps import iso
+from kernel.clock import CLOCK_TOLERANCE_MS
 
 CHART_DAYS = 14
 NO_AREA = ""  # the group of sites not yet assigned to an area
@@ -52,7 +52,7 @@ class Numbers:
 
     @property
     def skew_flag(self) -> bool:
-        return self.skew_ms is not None and abs(self.skew_ms) > SKEW_TOLERANCE_MS
+        return self.skew_ms is not None and abs(self.skew_ms) > CLOCK_TOLERANCE_MS
 
     def pct(self, count: int) -> float | None:
         if not self.allocated:
@@ -154,7 +154,7 @@ class StationRow:
 
     @property
     def skew_flag(self) -> bool:
-        return self.skew_ms is not None and abs(self.skew_ms) > SKEW_TOLERANCE_MS
+        return self.skew_ms is not None and abs(self.skew_ms) > CLOCK_TOLERANCE_MS
 
     def as_json(self) -> dict[str, Any]:
         return {

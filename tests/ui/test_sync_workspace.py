@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 
@@ -11,6 +12,7 @@ from sqlalchemy import text
 from station.dto import PersonInput
 from station.services import people
 from station.store import Station
+from sync.events import CycleFinished, CycleStarted, PullProgress, PushProgress
 from tests.ui.conftest import Keyboard, login, wait_idle
 from ui import labels, messages
 from ui.app import StationApp
@@ -130,10 +132,12 @@ class FakeEngineForTest:
         self.triggered += 1
 
     def emit(self, **kw) -> None:
-        from types import SimpleNamespace
-
+        """The typed event the real engine sends in this state (fields it does not carry dropped)."""
+        kind = {"connecting": CycleStarted, "pushing": PushProgress, "pulling": PullProgress}.get(
+            kw["state"], CycleFinished)
+        ev = kind(**{k: v for k, v in kw.items() if k in {f.name for f in dataclasses.fields(kind)}})
         for cb in list(self.listeners):
-            cb(SimpleNamespace(**kw))
+            cb(ev)
 
 
 def test_engine_adapter_maps_events_and_sync_now(qtbot, app: StationApp, kb: Keyboard, st: Station):
@@ -151,7 +155,7 @@ def test_engine_adapter_maps_events_and_sync_now(qtbot, app: StationApp, kb: Key
     qtbot.waitUntil(lambda: app.bridge.snapshot.line.state == "syncing", timeout=5000)
     assert app.bridge.snapshot.pending.count == 40
     assert app.bridge.snapshot.last_success == "2026-12-01T08:55:00+07:00"
-    evs = from_engine_event(type("E", (), {"state": "idle", "pending": 0, "done": 0, "total": 0})(), st.clock())
+    evs = from_engine_event(CycleFinished(state="idle", pending=0), st.clock())
     assert isinstance(evs[0], LineStateChanged) and evs[0].state == "online"
     # Probing a dead line again is not syncing: the line keeps saying offline.
     engine.emit(state="offline", pending=40, oldest_pending_age_s=600.0, done=0, total=0, eta_s=None,
@@ -188,3 +192,29 @@ def test_an_untrusted_hub_certificate_is_shown_as_such_with_what_it_staff_must_d
     ctl.emit(state="idle", pending=0, last_success="2026-12-01T09:05:00+07:00")
     qtbot.waitUntil(lambda: app.bridge.snapshot.line.state == "online", timeout=5000)
     assert not ws.tls_banner.isVisible()
+
+
+def test_review_items_that_arrive_while_the_list_has_focus_select_the_first(
+    qtbot, app: StationApp, kb: Keyboard, st: Station, staff
+):
+    """The supervisor opens Sync (focus in the empty list), then the item comes: Enter acts on it."""
+    a = people.register_walk_in(st, staff.volunteer, PersonInput(
+        full_name="Lê Văn Tám", birth="01/02/1970", sex="M", id_type="none", phone="0907771234",
+        priority_group=9)).person
+    main = login(qtbot, app, kb, "giamsat")
+    wait_idle(qtbot, app)
+    kb.key(K.Key_F6, main)
+    ws = main.workspaces["sync"]
+    assert isinstance(ws, SyncWorkspace)
+    qtbot.waitUntil(ws.reviews_view.hasFocus, timeout=5000)
+    assert ws.reviews_model.rowCount() == 0
+    with st.sync_writer() as conn:
+        conn.execute(text(
+            "INSERT INTO conflict (id, kind, priority, entity_type, entity_id, status, candidates, created_at) "
+            "VALUES ('rv-2', 'possible_duplicate_person', 'high', 'person', :a, 'open', :c, :t)"),
+            {"a": a.id, "c": json.dumps({"person_ids": [a.id]}), "t": "2026-12-01T09:00:00+07:00"})
+    assert app.poller is not None
+    app.poller.poll()
+    qtbot.waitUntil(lambda: ws.reviews_model.rowCount() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: "Lê Văn Tám" in ws.review_detail.text(), timeout=5000)
+    assert ws.action_buttons["merge"].isVisible()

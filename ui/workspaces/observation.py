@@ -204,8 +204,7 @@ class ObservationWorkspace(Workspace):
         self.ctx.tasks.read(lambda: load_watch_list(st), owner=self, on_ok=self._loaded,
                             on_err=self.banner.show_error, label="observation")
 
-    def _loaded(self, rows: object) -> None:
-        assert isinstance(rows, list)
+    def _loaded(self, rows: list[Watched]) -> None:
         self._rows = rows
         self._show_rows()
 
@@ -353,8 +352,10 @@ class ObservationWorkspace(Workspace):
 
     # ---- the slip: printer or PDF ------------------------------------------------------
 
-    def _remember(self, **changes: str) -> None:
-        self.ctx.save_settings(replace(self.ctx.settings, **changes))
+    def _remember(self, *, slip_layout: str, slip_printer: str | None = None) -> None:
+        s = self.ctx.settings
+        self.ctx.save_settings(replace(s, slip_layout=slip_layout, slip_printer=(
+            s.slip_printer if slip_printer is None else slip_printer)))
 
     def choose_printer(self) -> bool:
         """The print dialog; the chosen printer (and a receipt roll's paper) is remembered."""
@@ -380,8 +381,7 @@ class ObservationWorkspace(Workspace):
                             on_ok=lambda s: self._slip_ready(s, pdf=pdf),
                             on_err=self.banner.show_error, label="slip")
 
-    def _slip_ready(self, slip: object, pdf: bool = False) -> None:
-        assert isinstance(slip, reports.SlipData)
+    def _slip_ready(self, slip: reports.SlipData, pdf: bool = False) -> None:
         printers = printing.available_printers()
         if not pdf and printers:
             self._print_to_printer(slip, printers)

@@ -248,8 +248,7 @@ class ReceptionWorkspace(Workspace):
             on_err=self.banner.show_error, label="today",
         )
 
-    def _today_loaded(self, rows: object) -> None:
-        assert isinstance(rows, list)
+    def _today_loaded(self, rows: list[tuple[RegistrationDTO, PersonDTO]]) -> None:
         keep = selected_row(self.today_view)
         wanted = self._select_after_refresh or (keep[0].id if isinstance(keep, tuple) else None)
         self._select_after_refresh = None
@@ -296,10 +295,9 @@ class ReceptionWorkspace(Workspace):
             label="search",
         )
 
-    def _search_done(self, seq: int, hits: object) -> None:
+    def _search_done(self, seq: int, hits: list[PersonHit]) -> None:
         if seq != self._search_seq:
             return  # typed on since: a newer search is coming
-        assert isinstance(hits, list)
         self.hits_model.set_rows(hits)
         self.lists.setCurrentWidget(self.hits_view)
         self._update_list_title()
@@ -402,8 +400,7 @@ class ReceptionWorkspace(Workspace):
         self.ctx.tasks.write(fn, owner=self, on_ok=self._checked_in, on_err=self.banner.show_error,
                              label="check-in")
 
-    def _checked_in(self, reg: object) -> None:
-        assert isinstance(reg, RegistrationDTO)
+    def _checked_in(self, reg: RegistrationDTO) -> None:
         self._today_by_person[reg.person_id] = reg
         self.queue_caption.show()
         self.queue_label.setText(reg.queue_label or "")
@@ -448,8 +445,7 @@ class ReceptionWorkspace(Workspace):
         self.walkin_btn.setText(self.tr("Continue the walk-in (Ctrl+N)") if self.form.has_input()
                                 else self.tr("New walk-in (Ctrl+N)"))
 
-    def _walk_in_registered(self, result: object) -> None:
-        assert isinstance(result, RegisterResult)
+    def _walk_in_registered(self, result: RegisterResult) -> None:  # RegistrationForm.sig_registered
         self.form.reset()  # saved: nothing left to bring back
         self.right.setCurrentIndex(0)
         self._update_walk_in_button()
@@ -489,8 +485,8 @@ class ReceptionWorkspace(Workspace):
         self.banner.show_message(messages.text_for(code), "error")
         return True
 
-    def _scan_looked_up(self, qr: CccdQr, warnings: list[FieldIssue], hit: object) -> None:
-        if isinstance(hit, PersonHit):
+    def _scan_looked_up(self, qr: CccdQr, warnings: list[FieldIssue], hit: PersonHit | None) -> None:
+        if hit is not None:
             self.close_walk_in()
             self.search_box.blockSignals(True)
             self.search_box.setText(qr.id_number)

@@ -390,9 +390,8 @@ class RegistrationForm(QWidget):
             on_ok=lambda c: self._duplicates_found(data, c), on_err=self._failed, label="duplicates",
         )
 
-    def _duplicates_found(self, data: PersonInput, candidates: object) -> None:
+    def _duplicates_found(self, data: PersonInput, candidates: list[DuplicateCandidate]) -> None:
         self._busy = False
-        assert isinstance(candidates, list)
         self._dups_checked_for = data
         if not candidates:
             self._register(data)
@@ -404,7 +403,6 @@ class RegistrationForm(QWidget):
             "same_name_birth": self.tr("same name and birth date"),
         }
         for cand in candidates:
-            assert isinstance(cand, DuplicateCandidate)
             h = cand.hit
             text = f"{h.full_name} · {h.birth_display} · {h.id_tail or '—'} · {reason_text.get(cand.reason, cand.reason)}"
             item = QListWidgetItem(text)
@@ -436,9 +434,8 @@ class RegistrationForm(QWidget):
             on_ok=self._registered, on_err=self._failed, label="register",
         )
 
-    def _registered(self, result: object) -> None:
+    def _registered(self, result: RegisterResult) -> None:
         self._busy = False
-        assert isinstance(result, RegisterResult)
         self._hide_duplicates()
         self.sig_registered.emit(result)
 

@@ -283,8 +283,7 @@ class ReportsWorkspace(Workspace):
         self.ctx.tasks.read(lambda: reports.daily_report(st, day), owner=self,
                             on_ok=self._loaded, on_err=self.banner.show_error, label="report")
 
-    def _loaded(self, rep: object) -> None:
-        assert isinstance(rep, DailyReport)
+    def _loaded(self, rep: DailyReport) -> None:
         self.report = rep
         t = rep.totals
         values = {"doses": t.doses, "people": t.people_vaccinated, "expected": t.expected,
@@ -383,8 +382,7 @@ class ReportsWorkspace(Workspace):
         self.ctx.tasks.write(work, owner=self, on_ok=self._exported, on_err=self._file_error,
                              label="export")
 
-    def _exported(self, res: object) -> None:
-        assert isinstance(res, exchange.ExportResult)
+    def _exported(self, res: exchange.ExportResult) -> None:
         self.banner.show_message(
             self.tr("Exported {n} doses to {path}.").format(n=res.rows, path=res.path), "ok")
 
@@ -417,8 +415,7 @@ class ReportsWorkspace(Workspace):
         self.check_btn.setEnabled(True)
         self.banner.show_error(exc)
 
-    def _checked(self, plan: object) -> None:
-        assert isinstance(plan, exchange.ImportPlan)
+    def _checked(self, plan: exchange.ImportPlan) -> None:
         self.check_btn.setEnabled(True)
         self.plan = plan
         self.issues_model.set_rows(list(plan.issues))
@@ -464,8 +461,7 @@ class ReportsWorkspace(Workspace):
         self.import_btn.setEnabled(self.plan is not None)
         self.banner.show_error(exc)
 
-    def _imported(self, res: object) -> None:
-        assert isinstance(res, exchange.ImportResult)
+    def _imported(self, res: exchange.ImportResult) -> None:
         self._clear_plan()
         self.banner.show_message(
             self.tr("Imported: {people} new people, {regs} registrations for {day}.").format(

@@ -251,9 +251,14 @@ class ScreeningWorkspace(Workspace):
         self.form_errors = FieldErrors(self)
         for layout in (self.items_layout, self.vitals_grid):
             _clear_layout(layout)
+        self._build_items(form, sex, vi)
+        self._build_vitals(form)
+        self._set_tab_order(form)
+
+    def _build_items(self, form: refdata.ScreeningForm, sex: str | None, vi: bool) -> None:
+        """The questions asked of this person: a check box, its text, a detail box where needed."""
         self.item_boxes = {}
         self.details = {}
-        self.vitals = {}
         for item in rules.applicable_items(form, sex):
             text = item.text_vi if vi else item.text_en
             # The question wraps in a label beside the box: long items must not be cut.
@@ -278,6 +283,10 @@ class ScreeningWorkspace(Workspace):
                 self.details[item.id] = detail
                 self.items_layout.addWidget(detail)
                 detail.show()
+
+    def _build_vitals(self, form: refdata.ScreeningForm) -> None:
+        """The vital signs' fields, each with its label, unit and error line."""
+        self.vitals = {}
         # Three vital signs to a row, each label above its field: the five fit the pane
         # beside the queue at 1366×768 (one row of five does not, in Vietnamese).
         per_row = 3
@@ -292,16 +301,19 @@ class ScreeningWorkspace(Workspace):
             row.addWidget(edit)
             row.addWidget(QLabel(self._unit(rule.unit), self.vitals_box))
             row.addStretch(1)
-            label = QLabel(self._vital_label(rule.name), self.vitals_box)
-            label.setBuddy(edit)
+            name_label = QLabel(self._vital_label(rule.name), self.vitals_box)
+            name_label.setBuddy(edit)
             r, c = (i // per_row) * 3, i % per_row
-            self.vitals_grid.addWidget(label, r, c)
+            self.vitals_grid.addWidget(name_label, r, c)
             self.vitals_grid.addLayout(row, r + 1, c)
             self.vitals_grid.addWidget(self.form_errors.add(field, edit, self.vitals_box), r + 2, c)
-            for w in (label, edit):
+            for w in (name_label, edit):
                 w.show()
         for c in range(per_row + 1):  # fields stay left; the space after the last column is empty
             self.vitals_grid.setColumnStretch(c, 1 if c == per_row else 0)
+
+    def _set_tab_order(self, form: refdata.ScreeningForm) -> None:
+        """The guardian's fields (a child's form) and the tab order over the new widgets."""
         self.guardian_box.setVisible(form.guardian)
         # Tab follows the page: guardian, vital signs, the questions (with their detail
         # boxes), the decision. Rebuilt with the form: the widgets are new.
@@ -349,8 +361,7 @@ class ScreeningWorkspace(Workspace):
             on_ok=self._loaded, on_err=self.banner.show_error, label="screening-queue",
         )
 
-    def _loaded(self, rows: object) -> None:
-        assert isinstance(rows, list)
+    def _loaded(self, rows: list[tuple[RegistrationDTO, PersonDTO]]) -> None:
         current = selected_row(self.queue_view)
         self.queue_model.set_rows(rows)
         self.queue_title.setText(self.tr("Waiting for screening: %n", "", len(rows)))
@@ -532,9 +543,8 @@ class ScreeningWorkspace(Workspace):
             owner=self, on_ok=self._saved, on_err=self._failed, label="screening",
         )
 
-    def _saved(self, result: object) -> None:
+    def _saved(self, result: ScreeningDTO) -> None:
         self._busy = False
-        assert isinstance(result, ScreeningDTO)
         cleared = result.outcome in ("eligible", "caution")
         text = (self.tr("Saved: {outcome}. Send the person to vaccination.") if cleared
                 else self.tr("Saved: {outcome}. The person is not vaccinated today."))

@@ -7,8 +7,6 @@ supervisor; the decision is an op like any other and syncs to the hub.
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -67,8 +65,9 @@ def _person_ids(item: ReviewItemView) -> list[str]:
         if isinstance(v, list):
             ids += [str(x.get("id") if isinstance(x, dict) else x) for x in v]
     for key in ("from_id", "to_id", "person_id", "other_person_id"):
-        if isinstance(cands.get(key), str):
-            ids.append(cands[key])
+        one = cands.get(key)
+        if isinstance(one, str):
+            ids.append(one)
     if not ids and item.entity_type == "person":
         ids.append(item.entity_id)
     return list(dict.fromkeys(ids))
@@ -91,6 +90,25 @@ class SyncWorkspace(Workspace):
         theme.set_role(self.tls_banner, "banner-error")
         self.tls_banner.hide()
 
+        top = self._build_status_pane()
+        bottom = self._build_reviews_pane()
+
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(top)
+        split.addWidget(bottom)
+        split.setChildrenCollapsible(False)
+        lay = QVBoxLayout(self)
+        lay.addWidget(title)
+        lay.addWidget(self.clock_banner)
+        lay.addWidget(self.tls_banner)
+        lay.addWidget(self.banner)
+        lay.addWidget(split, 1)
+
+        self._follow_bridge()
+        shortcut("Ctrl+R", self, self.sync_now, local=True)
+
+    def _build_status_pane(self) -> QWidget:
+        """The line, the backlog, the progress and "Sync now" beside the list of refused ops."""
         self.line = QLabel(self)
         theme.set_role(self.line, "h2")
         self.pending = QLabel(self)
@@ -115,6 +133,23 @@ class SyncWorkspace(Workspace):
 
         self.rejected_model = RejectedModel(self)
         self.rejected_view = make_table(self.rejected_model, self)
+        top = QWidget(self)
+        tl = QHBoxLayout(top)
+        tl.setContentsMargins(0, 0, 0, 0)
+        status_box = QVBoxLayout()
+        status_box.addLayout(grid)
+        status_box.addWidget(self.sync_btn)
+        tl.addLayout(status_box, 2)
+        rej = QVBoxLayout()
+        rej_title = QLabel(self.tr("Refused by the hub"), self)
+        theme.set_role(rej_title, "h2")
+        rej.addWidget(rej_title)
+        rej.addWidget(self.rejected_view)
+        tl.addLayout(rej, 3)
+        return top
+
+    def _build_reviews_pane(self) -> QWidget:
+        """The review items, the chosen one's details and the decisions a supervisor can take."""
         self.reviews_model = ReviewsModel(self)
         self.reviews_view = make_table(self.reviews_model, self)
         self.reviews_view.selectionModel().selectionChanged.connect(lambda *_a: self._review_selected())
@@ -131,21 +166,7 @@ class SyncWorkspace(Workspace):
             self.action_buttons[action] = b
             actions.addWidget(b)
         actions.addStretch(1)
-        self.can_resolve = session.can("resolve_review")
-
-        top = QWidget(self)
-        tl = QHBoxLayout(top)
-        tl.setContentsMargins(0, 0, 0, 0)
-        status_box = QVBoxLayout()
-        status_box.addLayout(grid)
-        status_box.addWidget(self.sync_btn)
-        tl.addLayout(status_box, 2)
-        rej = QVBoxLayout()
-        rej_title = QLabel(self.tr("Refused by the hub"), self)
-        theme.set_role(rej_title, "h2")
-        rej.addWidget(rej_title)
-        rej.addWidget(self.rejected_view)
-        tl.addLayout(rej, 3)
+        self.can_resolve = self.session.can("resolve_review")
 
         bottom = QWidget(self)
         bl = QVBoxLayout(bottom)
@@ -160,19 +181,11 @@ class SyncWorkspace(Workspace):
         detail.addLayout(actions)
         row.addLayout(detail, 3)
         bl.addLayout(row)
+        return bottom
 
-        split = QSplitter(Qt.Orientation.Vertical, self)
-        split.addWidget(top)
-        split.addWidget(bottom)
-        split.setChildrenCollapsible(False)
-        lay = QVBoxLayout(self)
-        lay.addWidget(title)
-        lay.addWidget(self.clock_banner)
-        lay.addWidget(self.tls_banner)
-        lay.addWidget(self.banner)
-        lay.addWidget(split, 1)
-
-        br = ctx.bridge
+    def _follow_bridge(self) -> None:
+        """Show the bridge's state now and on every change."""
+        br = self.ctx.bridge
         for sig in (br.sig_line_state_changed, br.sig_pending_changed, br.sig_progress_changed,
                     br.sig_sync_succeeded, br.sig_clock_warning_changed, br.sig_controller_changed):
             sig.connect(self.refresh_status)  # bound methods: dropped when this workspace is deleted
@@ -181,7 +194,6 @@ class SyncWorkspace(Workspace):
         self.rejected_model.set_rows(br.snapshot.rejected)
         self._reviews_changed(br.snapshot.reviews)
         self.refresh_status()
-        shortcut("Ctrl+R", self, self.sync_now, local=True)
 
     def title(self) -> str:
         return self.tr("Sync")
@@ -243,8 +255,7 @@ class SyncWorkspace(Workspace):
 
     # ---- reviews ---------------------------------------------------------------------------
 
-    def _reviews_changed(self, items: object) -> None:
-        assert isinstance(items, tuple)
+    def _reviews_changed(self, items: tuple[ReviewItemView, ...]) -> None:  # bridge.sig_reviews_changed
         current = selected_row(self.reviews_view)
         self.reviews_model.set_rows(items)
         self.reviews_title.setText(self.tr("To review: %n", "", len(items)))
@@ -253,6 +264,12 @@ class SyncWorkspace(Workspace):
                 if it.id == current.id:
                     self.reviews_view.selectRow(r)
                     return
+        if items and self.reviews_view.hasFocus():
+            # Items that arrive while the (empty) list has focus: select the first, as focusing
+            # a full list does; otherwise Enter and the buttons act on nothing until the user
+            # leaves the list and comes back.
+            self.reviews_view.selectRow(0)
+            return  # selectionChanged shows it
         self._review_selected()
 
     def _review_selected(self) -> None:
@@ -280,13 +297,11 @@ class SyncWorkspace(Workspace):
                 on_err=lambda _e: None, label="review-people",
             )
 
-    def _show_people(self, item: ReviewItemView, header: str, persons: object) -> None:
+    def _show_people(self, item: ReviewItemView, header: str, persons: list[PersonDTO]) -> None:
         if selected_row(self.reviews_view) != item:
             return
-        assert isinstance(persons, list)
         lines = [header]
         for p in persons:
-            assert isinstance(p, PersonDTO)
             tail = "…" + p.id_number[-4:] if p.id_number else "—"
             phone = "…" + p.phone[-3:] if p.phone else "—"
             lines.append(self.tr("• {name} · born {birth} · ID {id} · phone {phone}").format(
@@ -297,7 +312,7 @@ class SyncWorkspace(Workspace):
         item = selected_row(self.reviews_view)
         if not isinstance(item, ReviewItemView) or not self.can_resolve:
             return
-        params: dict[str, Any] = {}
+        params: dict[str, str] = {}
         if action == "void_dose":
             dialog = ReasonDialog(self.tr("Void one dose"), self.tr("Why is this dose void?"),
                                   self.tr("Void the dose"), self, cancel=self.tr("Keep the dose (Esc)"))
@@ -307,7 +322,8 @@ class SyncWorkspace(Workspace):
                 self.reason_dialog = None
                 dialog.deleteLater()
                 if code == ReasonDialog.DialogCode.Accepted:
-                    dose_id = item.candidates.get("dose_id") or item.entity_id
+                    named = item.candidates.get("dose_id")
+                    dose_id = named if isinstance(named, str) and named else item.entity_id
                     self._resolve(item, action, {"dose_id": dose_id, "reason": dialog.text()})
 
             dialog.finished.connect(done)
@@ -319,7 +335,7 @@ class SyncWorkspace(Workspace):
                 params = {"from_id": ids[1], "to_id": ids[0]}
         self._resolve(item, action, params)
 
-    def _resolve(self, item: ReviewItemView, action: str, params: dict[str, Any]) -> None:
+    def _resolve(self, item: ReviewItemView, action: str, params: dict[str, str]) -> None:
         st, actor = self.ctx.station, self.session.actor
         self.ctx.tasks.write(
             lambda: reviews_api.resolve(st, actor, item.id, action, **params), owner=self,
@@ -328,6 +344,9 @@ class SyncWorkspace(Workspace):
 
     def _resolved(self, item: ReviewItemView) -> None:
         remaining = tuple(i for i in self.ctx.bridge.snapshot.reviews if i.id != item.id)
+        # The decided item leaves this list now; the bridge (and the other screens) follow
+        # when its queued event is delivered.
+        self._reviews_changed(remaining)
         self.ctx.bridge.feed(ReviewsChanged(remaining))
         self.banner.show_message(self.tr("Decision saved; it will be sent to the hub."), "ok")
         self.sig_status.emit(self.tr("Review item resolved"))

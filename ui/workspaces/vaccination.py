@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from kernel import refdata
 from kernel.errors import NeedsConfirmation, NeedsOverride
-from station.dto import DoseDTO, DoseInput, DoseSuggestionDTO, LotDTO, PersonDTO
+from station.dto import DoseDTO, DoseInput, DoseSuggestionDTO, LotDTO, PersonDTO, RegistrationDTO
 from station.services import admin, clinical, people
 from ui import labels, messages, theme
 from ui.context import AppContext, Session
@@ -206,16 +206,15 @@ class VaccinationWorkspace(Workspace):
     def refresh(self) -> None:
         st = self.ctx.station
 
-        def load() -> tuple[list[object], list[LotDTO]]:
+        def load() -> tuple[list[tuple[RegistrationDTO, PersonDTO]], list[LotDTO]]:
             queue = people.registrations_for_day(st, status="cleared")
             lots = admin.list_lots(st, usable_on=st.today())
-            return list(queue), lots
+            return queue, lots
 
         self.ctx.tasks.read(load, owner=self, on_ok=self._loaded, on_err=self.banner.show_error,
                             label="vaccination-queue")
 
-    def _loaded(self, result: object) -> None:
-        assert isinstance(result, tuple)
+    def _loaded(self, result: tuple[list[tuple[RegistrationDTO, PersonDTO]], list[LotDTO]]) -> None:
         queue, lots = result
         self._lots = lots
         self.lot_combo.clear()
@@ -295,10 +294,9 @@ class VaccinationWorkspace(Workspace):
             on_err=self.banner.show_error, label="dose-history",
         )
 
-    def _person_loaded(self, person_id: str, result: object) -> None:
+    def _person_loaded(self, person_id: str, result: tuple[list[DoseDTO], DoseSuggestionDTO]) -> None:
         if person_id != self._person_id:
             return
-        assert isinstance(result, tuple)
         history, suggestion = result
         self.history_model.set_rows(history)
         self._suggestion = suggestion
@@ -414,9 +412,8 @@ class VaccinationWorkspace(Workspace):
         dialog.finished.connect(done)
         dialog.open()
 
-    def _recorded(self, dose: object) -> None:
+    def _recorded(self, dose: DoseDTO) -> None:
         self._busy = False
-        assert isinstance(dose, DoseDTO)
         vaccine = labels.vaccine_name(dose.vaccine_code)
         if dose.volume_ml is not None:
             vaccine += f" {labels.volume(dose.volume_ml)}"
