@@ -37,6 +37,11 @@ HEAVY = (
     "ui.print_cli",
     "kernel.cliargs",
     "getpass",
+    # HTTP: sync/client.py speaks http.client itself
+    "requests",
+    "urllib3",
+    "charset_normalizer",
+    "idna",
 )
 
 PROBE = """
