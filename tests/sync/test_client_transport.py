@@ -12,13 +12,18 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 from sync.client import HubClient, HubRejected, HubTimeout, HubUnreachable
+from sync.tls import CA_FILE_ENV
+from tests.sync.pki import make_ca
 
 HEALTH = json.dumps({"status": "ok", "hub_epoch": "h1", "server_time": "2026-12-01T02:00:00Z"}).encode()
 
@@ -180,3 +185,46 @@ def test_path_prefix_and_query_reach_the_hub() -> None:
     first_line = seen[0].split(b"\r\n", 1)[0]
     assert first_line == b"GET /tramtiem/sync/v1/pull?cursor=7&limit=100&replica_epoch=e1 HTTP/1.1"
     assert b"\r\nauthorization: bearer tok\r\n" in seen[0].lower()
+
+
+def test_https_keeps_one_connection_for_a_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A TLS 1.3 server sends its session tickets after the handshake: they must not make
+    # the idle check take the connection for dead (a handshake per request on a slow line).
+    ca = make_ca(tmp_path / "pki")
+    cert = ca.issue("hub")
+    monkeypatch.setenv(CA_FILE_ENV, str(ca.ca_pem))
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(str(cert.cert), str(cert.key))
+    srv = socket.create_server(("127.0.0.1", 0))
+    srv.settimeout(10)
+    port = srv.getsockname()[1]
+    accepted: list[int] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                raw, _ = srv.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            try:
+                with server_ctx.wrap_socket(raw, server_side=True) as conn:
+                    conn.settimeout(10)
+                    for _ in range(3):
+                        if not _read_request(conn):  # type: ignore[arg-type]
+                            break
+                        conn.sendall(_answer(HEALTH))
+            except OSError:
+                continue
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        with HubClient(f"https://127.0.0.1:{port}") as client:
+            for _ in range(3):
+                assert client.health().hub_epoch == "h1"
+                time.sleep(0.05)
+    finally:
+        srv.close()
+        t.join(timeout=10)
+    assert accepted == [1]
