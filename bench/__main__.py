@@ -25,6 +25,7 @@ BENCHES = {
     "tally_after_outage": "bench.tally_after_outage",
     "dashboard": "bench.dashboard_bench",
     "peer": "bench.peer",
+    "sync_noop": "bench.sync_noop",
 }
 
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 
 import keyring
 import keyring.backend
+import keyring.core
 import keyring.errors
 
 from kernel.errors import KeyMissing, KeyringUnavailable
@@ -40,13 +42,73 @@ def _qualname(obj: object) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+# The backend keyring's own detection picks on these platforms when only keyring's
+# built-in backends are installed (each of the others refuses there: Secret Service,
+# KWallet and libsecret need D-Bus or GObject, macOS needs Darwin, Windows needs Windows).
+_PLATFORM_BACKENDS = {
+    "win32": "keyring.backends.Windows.WinVaultKeyring",
+    "darwin": "keyring.backends.macOS.Keyring",
+}
+_BUILTIN_PREFIX = "keyring.backends."
+
+
+def _third_party_backends() -> bool:
+    """True when another package registers keyring backends (keyring's own entry points).
+
+    The PyInstaller bundle ships keyring's own backends only (packaging/tramtiem.spec
+    excludes keyrings.alt), so it skips the scan of every installed package's metadata.
+    """
+    if getattr(sys, "frozen", False):
+        return False
+    from keyring.compat.py312 import metadata
+
+    return any(
+        not str(ep.value).startswith(_BUILTIN_PREFIX)
+        for ep in metadata.entry_points(group="keyring.backends")
+    )
+
+
+def _platform_backend(platform: str) -> keyring.backend.KeyringBackend | None:
+    """The OS keyring named directly, when keyring's detection is sure to pick it.
+
+    keyring's detection imports every backend module it finds through entry points
+    and asks each for its priority (0.15-0.25 s at each start). On Windows and macOS,
+    with no third-party backend installed, its answer is the platform's own backend
+    whenever that one is usable; ``load_keyring`` checks it is (its priority raises
+    otherwise), and anything unusual falls back to keyring's full detection.
+    """
+    name = _PLATFORM_BACKENDS.get(platform)
+    if name is None or _third_party_backends():
+        return None
+    try:
+        return keyring.core.load_keyring(name)
+    except Exception:  # not usable here (missing API, odd build): keyring decides
+        return None
+
+
+def keyring_backend() -> keyring.backend.KeyringBackend:
+    """The active keyring backend, chosen as keyring would choose it, with less work.
+
+    Same order as ``keyring.core``: a backend set with ``keyring.set_keyring`` (tests,
+    the demo), then ``PYTHON_KEYRING_BACKEND``, then the ``[backend] default-keyring``
+    of keyring's config file (``keyringrc.cfg``), then the automatic choice. Only that
+    last step changes: on Windows and macOS the platform's backend is named directly
+    (:func:`_platform_backend`); elsewhere keyring's own detection runs as before.
+    """
+    if keyring.core._keyring_backend is None and "PYTHON_KEYRING_BACKEND" not in os.environ:
+        kr = keyring.core.load_config() or _platform_backend(sys.platform)
+        if kr is not None:
+            keyring.set_keyring(kr)
+    return keyring.get_keyring()
+
+
 def backend_name() -> str:
-    return _qualname(keyring.get_keyring())
+    return _qualname(keyring_backend())
 
 
 def check_backend() -> None:
     """Raise KeyringUnavailable unless a real (or explicitly chosen) backend is active."""
-    kr = keyring.get_keyring()
+    kr = keyring_backend()
     name = _qualname(kr)
     if name.startswith("keyring.backends.fail."):
         raise KeyringUnavailable(backend=name)

@@ -1,8 +1,11 @@
 """A small typed client for the hub's sync API (``sync.protocol.API_PREFIX``).
 
-One ``requests.Session`` per client (keep-alive: a bad line pays the TCP and
-TLS handshakes once), a short connect timeout and a separate read timeout,
-gzip request bodies, and responses parsed into the protocol models.
+One keep-alive connection per client (``http.client``: a bad line pays the TCP
+and TLS handshakes once; a connection the hub closed while idle is noticed before
+it is reused), a short connect timeout and a separate read timeout, gzip request
+bodies, and responses parsed into the protocol models. No proxy from the
+environment ever sees station traffic (tokens, data), and redirects are not
+followed (the station talks to the address it was enrolled with, nowhere else).
 
 Exceptions (all subclasses of :class:`HubError`; every one carries a stable
 ``code``, never personal data)::
@@ -20,23 +23,28 @@ HTTPS is verified against the operating system's trust store (``sync.tls``:
 the Windows certificate store on site laptops, where IT staff put a private
 CA), never against certifi's list alone, and never switched off.
 
-urllib3's ``Retry`` is deliberately not used: it does not retry POST by default,
-and the engine owns the retry policy (backoff, batch shrinking, the outbox).
+Nothing is retried here: the engine owns the retry policy (backoff, batch
+shrinking, the outbox). ``http.client`` rather than ``requests``: ``tramtiem sync``
+starts at every cycle of a scheduled task, and requests with urllib3 cost about
+8% of that start for features the station does not use (issue 15).
 """
 
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
 import logging
+import select
+import socket
 import ssl
+import threading
+import zlib
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlencode, urlsplit
 
-import requests
-import urllib3
 from pydantic import BaseModel, ValidationError
-from requests.adapters import HTTPAdapter
 
 from sync import tls
 from sync.protocol import (
@@ -161,7 +169,6 @@ class HubClient:
         read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
         gzip_requests: bool = True,
         keep_alive: bool = True,
-        session: requests.Session | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
@@ -169,20 +176,32 @@ class HubClient:
         self.read_timeout_s = read_timeout_s
         self.gzip_requests = gzip_requests
         self.keep_alive = keep_alive
-        self._session = session or requests.Session()
-        # Proxies from the environment must never see station traffic (tokens, data).
-        self._session.trust_env = False
         self.trust: tls.TrustInfo | None = None
-        if self.base_url.lower().startswith("https://"):
+        self._ssl: ssl.SSLContext | None = None
+        parts = urlsplit(self.base_url)
+        scheme = parts.scheme.lower()
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        # A malformed address fails each request (as before: "hub.request_failed"), not here.
+        self._bad_url = scheme not in ("http", "https") or not parts.hostname or port == -1
+        self._host = parts.hostname or ""
+        self._port = port or (443 if scheme == "https" else 80)
+        self._prefix = parts.path.rstrip("/")
+        if scheme == "https":
             # The OS trust store (sync.tls), not certifi's list alone: site laptops trust the
             # province's private CA through the Windows certificate store.
-            ctx, self.trust = tls.make_ssl_context()
-            self._session.mount("https://", _ContextAdapter(ctx))
+            self._ssl, self.trust = tls.make_ssl_context()
+        # One request at a time on the one connection (the engine's threads take turns).
+        self._lock = threading.Lock()
+        self._conn: http.client.HTTPConnection | None = None
 
     # ---- lifecycle ---------------------------------------------------------------
 
     def close(self) -> None:
-        self._session.close()
+        with self._lock:
+            self._drop()
 
     def __enter__(self) -> HubClient:
         return self
@@ -255,6 +274,88 @@ class HubClient:
             headers["Connection"] = "close"
         return headers
 
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _connect(self) -> http.client.HTTPConnection:
+        """The open connection, or a new one (TCP connect and TLS handshake under the connect timeout)."""
+        if self._bad_url:
+            raise HubUnreachable("hub.request_failed", "InvalidURL")
+        conn = self._conn
+        if conn is not None and (conn.sock is None or _dropped(conn.sock)):
+            # Closed by the hub while idle (or after a `Connection: close` answer): a new one,
+            # before anything is sent, so a request never goes out on a dead connection.
+            self._drop()
+            conn = None
+        if conn is not None:
+            return conn
+        if self._ssl is not None:
+            conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.connect_timeout_s,
+                                               context=self._ssl)
+        else:
+            conn = http.client.HTTPConnection(self._host, self._port, timeout=self.connect_timeout_s)
+        stage = "tcp"
+        try:
+            # http.client's own connect(), in two steps so a TLS failure is told from a TCP one.
+            http.client.HTTPConnection.connect(conn)
+            stage = "tls"
+            if self._ssl is not None:
+                conn.sock = self._ssl.wrap_socket(conn.sock, server_hostname=self._host)
+        except ssl.SSLError as exc:  # the handshake: the certificate, or TLS itself
+            conn.close()
+            code = _tls_code(exc)
+            log.warning("TLS handshake with the hub failed: %s", code)
+            raise HubTlsError(code, TLS_HINTS[code]) from None
+        except TimeoutError:
+            conn.close()
+            raise HubUnreachable("hub.connect_timeout") from None
+        except OSError:
+            conn.close()
+            if stage == "tcp":  # refused, no route, name not found: nothing was sent
+                raise HubUnreachable("hub.unreachable") from None
+            raise HubTimeout("hub.connection_lost") from None
+        self._conn = conn
+        return conn
+
+    def _exchange(
+        self, method: str, target: str, data: bytes | None, headers: dict[str, str], read_timeout_s: float
+    ) -> tuple[int, bytes]:
+        """Send one request and read its whole answer: (status, decoded body)."""
+        conn = self._connect()
+        assert conn.sock is not None
+        conn.sock.settimeout(read_timeout_s)
+        headers.setdefault("User-Agent", "tramtiem-station")
+        reading_body = False
+        try:
+            conn.request(method, target, body=data, headers=headers)
+            resp = conn.getresponse()
+            reading_body = True
+            content = resp.read()  # the whole body here: a cut one raises inside the try
+            status = resp.status
+            encoding = (resp.getheader("Content-Encoding") or "").strip().lower()
+            if resp.will_close:
+                self._drop()
+        except TimeoutError:
+            self._drop()
+            # Sent, and no complete answer in time: the hub may have applied it.
+            raise (HubTimeout("hub.connection_lost") if reading_body else HubTimeout("hub.timeout")) from None
+        except http.client.IncompleteRead:
+            self._drop()
+            raise HubTimeout("hub.truncated") from None
+        except (OSError, http.client.HTTPException):
+            # The connection broke after it was made (reset, closed without an answer,
+            # garbled status line): the request may have been applied (a lost ack).
+            self._drop()
+            raise HubTimeout("hub.truncated" if reading_body else "hub.connection_lost") from None
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            try:
+                content = gzip.decompress(content) if encoding != "deflate" else _inflate(content)
+            except (OSError, EOFError, zlib.error):
+                raise HubTimeout("hub.truncated") from None
+        return status, content
+
     def _call(
         self,
         method: str,
@@ -266,7 +367,6 @@ class HubClient:
         auth: bool = True,
         read_timeout_s: float | None = None,
     ) -> M:
-        url = f"{self.base_url}{API_PREFIX}{path}"
         headers = self._headers(auth)
         data: bytes | None = None
         if body is not None:
@@ -275,31 +375,11 @@ class HubClient:
             headers["Content-Type"] = "application/json"
             if wire.gzipped:
                 headers["Content-Encoding"] = "gzip"
-        timeout = (self.connect_timeout_s, read_timeout_s or self.read_timeout_s)
-        try:
-            resp = self._session.request(
-                method, url, data=data, params=params, headers=headers, timeout=timeout
-            )
-            content = resp.content  # read fully here: a cut body raises inside the try
-        except requests.exceptions.SSLError as exc:
-            code = _tls_code(exc)
-            log.warning("TLS handshake with the hub failed: %s", code)
-            raise HubTlsError(code, TLS_HINTS[code]) from None
-        except requests.exceptions.ConnectTimeout:
-            raise HubUnreachable("hub.connect_timeout") from None
-        except requests.exceptions.ReadTimeout:
-            raise HubTimeout("hub.timeout") from None
-        except requests.exceptions.ConnectionError as exc:
-            if _never_connected(exc):
-                raise HubUnreachable("hub.unreachable") from None
-            # The connection broke after it was made: the request may have been applied
-            # (a lost ack), so callers treat it like a timeout.
-            raise HubTimeout("hub.connection_lost") from None
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
-            raise HubTimeout("hub.truncated") from None
-        except requests.exceptions.RequestException as exc:
-            raise HubUnreachable("hub.request_failed", type(exc).__name__) from None
-        status = resp.status_code
+        target = f"{self._prefix}{API_PREFIX}{path}"
+        if params:
+            target += "?" + urlencode(params)
+        with self._lock:
+            status, content = self._exchange(method, target, data, headers, read_timeout_s or self.read_timeout_s)
         if status >= 500:
             err = _error_body(content)
             raise HubUnreachable(err.code if err else "hub.server_error", "", status=status)
@@ -310,6 +390,9 @@ class HubClient:
             detail = err.detail if err else {}
             cls = ReplicaRegressed if (status == 409 and code == "replica.regressed") else HubRejected
             raise cls(code, message, status=status, detail=detail)
+        if status >= 300:
+            # Not followed: the station sends its token and data to its enrolled address only.
+            raise HubRejected(f"http.{status}", "the hub answered with a redirect", status=status)
         try:
             return model.model_validate_json(content)
         except ValidationError:
@@ -317,20 +400,8 @@ class HubClient:
             raise HubTimeout("hub.bad_response", "", status=status) from None
 
 
-class _ContextAdapter(HTTPAdapter):
-    """An adapter whose connection pools verify with the given SSL context (sync.tls)."""
-
-    def __init__(self, ctx: ssl.SSLContext) -> None:
-        self._ctx = ctx
-        super().__init__()
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["ssl_context"] = self._ctx
-        super().init_poolmanager(*args, **kwargs)
-
-
 def _causes(exc: BaseException) -> list[BaseException]:
-    """The exception and what it wraps (cause, context, urllib3's ``reason``, args[0]), bounded."""
+    """The exception and what it wraps (cause, context, a ``reason`` attribute, args[0]), bounded."""
     out: list[BaseException] = []
     cur: BaseException | None = exc
     for _ in range(8):
@@ -371,22 +442,21 @@ def _tls_code(exc: BaseException) -> str:
     return "hub.tls_error"
 
 
-def _never_connected(exc: BaseException) -> bool:
-    """True when the TCP connection was never established (refused, DNS, no route)."""
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    for _ in range(8):  # walk the cause/args chain, bounded
-        if cur is None or id(cur) in seen:
-            return False
-        seen.add(id(cur))
-        if isinstance(cur, urllib3.exceptions.NewConnectionError | ConnectionRefusedError):
-            return True
-        reason = getattr(cur, "reason", None)
-        nxt = reason if isinstance(reason, BaseException) else None
-        if nxt is None and cur.args and isinstance(cur.args[0], BaseException):
-            nxt = cur.args[0]
-        cur = nxt or cur.__cause__ or cur.__context__
-    return False
+def _dropped(sock: socket.socket) -> bool:
+    """True when an idle keep-alive socket has been closed (or written to) by the other end."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)  # nothing is due on an idle connection: EOF, a reset or junk
+
+
+def _inflate(data: bytes) -> bytes:
+    """``Content-Encoding: deflate``: zlib-wrapped as the RFC says, or raw as some servers send."""
+    try:
+        return zlib.decompress(data)
+    except zlib.error:
+        return zlib.decompress(data, -zlib.MAX_WBITS)
 
 
 def _error_body(content: bytes) -> ErrorBody | None:

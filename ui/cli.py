@@ -10,12 +10,21 @@ import argparse
 import sys
 
 from station import cli as station_cli
-from station import exchange_cli, maintenance_cli
-from sync import cli as sync_cli
-from ui import print_cli
+
+# ``tramtiem sync`` and ``tramtiem enroll`` (sync/cli.py) run often and unattended (the
+# engine's CLI, scheduled tasks): their parser is built alone, without the other
+# commands' modules and the argparse work (help texts, gettext look-ups) of ~20 parsers.
+SYNC_COMMANDS = ("sync", "enroll")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``tramtiem`` parser; with ``command`` in SYNC_COMMANDS, only that module's commands.
+
+    Parsing ``[command, ...]`` gives the same namespace either way (same defaults, same
+    errors and ``--help`` of the subcommand); ``tramtiem --help`` builds everything.
+    """
+    from sync import cli as sync_cli
+
     parser = argparse.ArgumentParser(
         prog="tramtiem", description="Trạm Tiêm: offline-first vaccination station"
     )
@@ -25,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--selftest", action="store_true",
                         help="check this installation (temporary data only), print a JSON report")
     sub = parser.add_subparsers(dest="command")
+    if command in SYNC_COMMANDS:
+        sync_cli.register(sub)
+        return parser
+    from station import exchange_cli, maintenance_cli
+    from ui import print_cli
+
     station_cli.register(sub)
     p = sub.add_parser("app", help="start the station window (the default without a command)")
     p.add_argument("--data-dir", help="station data directory (default: the enrolled station)")
@@ -112,7 +127,8 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     if args.selftest:
         from ui import selftest

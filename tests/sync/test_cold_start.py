@@ -31,12 +31,24 @@ HEAVY = (
     "argon2",
     "openpyxl",
     "platformdirs",
+    # the other commands' modules: ``tramtiem sync`` builds its own parser alone
+    "station.exchange_cli",
+    "station.maintenance_cli",
+    "ui.print_cli",
+    "kernel.cliargs",
+    "getpass",
+    # HTTP: sync/client.py speaks http.client itself
+    "requests",
+    "urllib3",
+    "charset_normalizer",
+    "idna",
 )
 
 PROBE = """
 import json, sys
 import ui.cli
-ui.cli.build_parser().parse_args(["sync", "--once", "--data-dir", "x"])
+argv = ["sync", "--once", "--data-dir", "x"]
+ui.cli.build_parser(argv[0]).parse_args(argv)  # as ui.cli.main builds it
 import sync.engine, sync.cli, station.replica, station.outbox, station.tally
 print(json.dumps(sorted(sys.modules)))
 """
@@ -52,3 +64,21 @@ def test_services_still_reachable_from_the_package() -> None:
     probe = "import station.services as s; print(s.record_dose.__module__, s.login.__module__)"
     res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
     assert res.stdout.split() == ["station.services.clinical", "station.services.admin"]
+
+
+def test_sync_parser_alone_parses_as_the_full_parser() -> None:
+    import ui.cli
+
+    cases = [
+        ["sync", "--once", "--data-dir", "d"],
+        ["sync", "--once", "--json", "--hub", "http://127.0.0.1:1"],
+        ["sync"],
+        ["enroll", "--hub", "https://h.example", "--code", "C0DE", "--site-letter", "B", "--name", "x"],
+    ]
+    for argv in cases:
+        alone = vars(ui.cli.build_parser(argv[0]).parse_args(argv))
+        full = vars(ui.cli.build_parser().parse_args(argv))
+        assert alone == full, argv
+    # the full parser is still what `tramtiem --help` shows, every command in it
+    names = ui.cli.build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert {"sync", "enroll", "init", "app", "demo", "backup"} <= set(names)
