@@ -204,6 +204,14 @@ def _sqlite_template() -> Path:
     return Path(_TEMPLATES["sqlite"])
 
 
+def migrated_sqlite_url(path: Path) -> str:
+    """A SQLite hub database file at ``path``: kept if it exists (a hub restarted on its data),
+    else a migrated copy as in :func:`migrated_hub_url`."""
+    if not path.exists():
+        return migrated_hub_url("sqlite", path.parent, None, path.stem)
+    return f"sqlite:///{path}"
+
+
 def migrated_hub_url(backend: str, tmp_path: Path, pg: PgCluster | None, name: str = "hub") -> str:
     """Like :func:`hub_database_url`, but already at the head revision (the hub's start-up
     migration finds nothing to do): a copy of one database migrated once per test process,

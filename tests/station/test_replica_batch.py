@@ -288,6 +288,7 @@ def test_bulk_and_per_change_paths_leave_the_same_database(st, clock, tmp_path: 
         other.close()
 
 
+@pytest.mark.slow  # 2,200 changes applied one by one: large data
 def test_a_page_of_many_late_survivors(st) -> None:
     """Each survivor is applied change by change (a loop: deeper than the recursion limit)."""
     n = 1100
