@@ -6,7 +6,7 @@ import multiprocessing
 import sys
 
 if __name__ == "__main__":
-    # uvicorn workers and any process pool re-run this script in a frozen build.
+    # A process pool (multiprocessing) re-runs this script in a frozen build.
     multiprocessing.freeze_support()
     from ui.cli import main
 

@@ -85,6 +85,27 @@ class PgCluster:
             conn.execute(f'CREATE DATABASE "{name}"')  # name is ours, not user input
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
+    def create_migrated_database(self) -> str:
+        """A new hub database at the head revision: a copy (``CREATE DATABASE ... TEMPLATE``)
+        of one migrated once for this cluster, with its own hub epoch and dashboard secret."""
+        import psycopg
+
+        key = f"pg:{self.port}"
+        if key not in _TEMPLATES:
+            from hub.db import migrate
+
+            url = self.create_database(f"hub_template_{uuid.uuid4().hex[:8]}")
+            migrate(url)  # disposes its engine: nobody stays connected to the template
+            _TEMPLATES[key] = url.rsplit("/", 1)[1]
+        name = f"hub_{uuid.uuid4().hex[:12]}"
+        dsn = f"host=127.0.0.1 port={self.port} user=postgres dbname="
+        with psycopg.connect(dsn + "postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATES[key]}"')  # our names
+        with psycopg.connect(dsn + name, autocommit=True) as conn:
+            for sql, params in _fresh_identity_sql():
+                conn.execute(sql.replace(":v", "%(v)s"), params)
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
 
 @contextmanager
 def pg_cluster(*, durable: bool = False) -> Iterator[PgCluster]:
@@ -141,6 +162,79 @@ def pg_cluster(*, durable: bool = False) -> Iterator[PgCluster]:
             check=False,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+# One migrated hub database per test process (an xdist worker) and backend: tests that only need
+# a hub at the head revision get a copy of it instead of running every migration again.
+_TEMPLATES: dict[str, str] = {}
+
+
+def _fresh_identity_sql() -> list[tuple[str, dict[str, str]]]:
+    """What a fresh migration makes unique per hub (0001: hub_epoch, 0002: dashboard_secret).
+
+    A copy gets new values, so no two test hubs share an epoch or a signing key: a copy is,
+    as far as the hub can tell, a hub just migrated.
+    """
+    import secrets
+
+    return [
+        ("UPDATE hub_meta SET value = :v WHERE key = 'hub_epoch'", {"v": str(uuid.uuid4())}),
+        ("UPDATE hub_meta SET value = :v WHERE key = 'dashboard_secret'", {"v": secrets.token_hex(32)}),
+    ]
+
+
+def _sqlite_template() -> Path:
+    import atexit
+
+    from hub.db import migrate
+
+    if "sqlite" not in _TEMPLATES:
+        root = Path(tempfile.mkdtemp(prefix="tramtiem-hub-template-"))
+        atexit.register(shutil.rmtree, root, True)
+        path = root / "hub.db"
+        migrate(f"sqlite:///{path}")
+        import sqlite3
+
+        conn = sqlite3.connect(path)
+        try:  # everything in the main file: a copy of that file is the whole database
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+        _TEMPLATES["sqlite"] = str(path)
+    return Path(_TEMPLATES["sqlite"])
+
+
+def migrated_sqlite_url(path: Path) -> str:
+    """A SQLite hub database file at ``path``: kept if it exists (a hub restarted on its data),
+    else a migrated copy as in :func:`migrated_hub_url`."""
+    if not path.exists():
+        return migrated_hub_url("sqlite", path.parent, None, path.stem)
+    return f"sqlite:///{path}"
+
+
+def migrated_hub_url(backend: str, tmp_path: Path, pg: PgCluster | None, name: str = "hub") -> str:
+    """Like :func:`hub_database_url`, but already at the head revision (the hub's start-up
+    migration finds nothing to do): a copy of one database migrated once per test process,
+    with its own ``hub_epoch`` and dashboard secret. For tests of anything but the migrations."""
+    if backend == "sqlite":
+        import sqlite3
+
+        path = tmp_path / f"{name}.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_sqlite_template(), path)
+        conn = sqlite3.connect(path)
+        try:
+            with conn:  # one transaction, committed
+                for sql, params in _fresh_identity_sql():
+                    conn.execute(sql, params)
+        finally:
+            conn.close()
+        return f"sqlite:///{path}"
+    if pg is None:
+        import pytest
+
+        pytest.skip("PostgreSQL binaries not installed (CI must have them)")
+    return pg.create_migrated_database()
 
 
 def hub_database_url(backend: str, tmp_path: Path, pg: PgCluster | None, name: str = "hub") -> str:

@@ -33,6 +33,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                         help="start the window on this station data directory")
     parser.add_argument("--selftest", action="store_true",
                         help="check this installation (temporary data only), print a JSON report")
+    # For CI and test benches only: a throwaway hub the tester started, never a production hub
+    # (the selftest pushes its made-up people there). docs/packaging.md.
+    parser.add_argument("--selftest-hub", metavar="URL",
+                        help="with --selftest: also enroll the selftest station with this throwaway "
+                             "hub and sync it (a test hub only)")
+    parser.add_argument("--selftest-code", metavar="CODE",
+                        help="with --selftest-hub: a one-time enrollment code for site "
+                             "SELFTEST-01 on that hub")
     sub = parser.add_subparsers(dest="command")
     if command in SYNC_COMMANDS:
         sync_cli.register(sub)
@@ -47,7 +55,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sync_cli.register(sub)
     maintenance_cli.register(sub, enroll=sync_cli.provision_enroller)
     exchange_cli.register(sub, render_pdf=print_cli.render_report_pdf)
-    p = sub.add_parser("demo", help="try the station on throwaway demo data")
+    p = sub.add_parser("demo", help="try the station on throwaway demo data "
+                                    "(from a source checkout; not in the site build)")
     p.add_argument("--data-dir", help="where to put the demo station (default: a new temp dir)")
     p.add_argument("--people", type=int, default=300)
     p.add_argument("--seed", type=int, default=1)
@@ -71,9 +80,42 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 130
 
 
+def demo_hub_available() -> bool:
+    """Whether this installation carries the embedded demo hub (``demohub``, FastAPI, uvicorn).
+
+    A source checkout does; the site bundle leaves them out (packaging/tramtiem.spec): a
+    site laptop only talks to the real hub.
+    """
+    import importlib.util
+
+    return importlib.util.find_spec("demohub") is not None
+
+
+def demo_unavailable_text(lang: str | None = None) -> str:
+    """The translated answer of ``tramtiem demo`` in the site build."""
+    from PySide6.QtCore import QLocale, QTranslator
+
+    from ui.i18n import QT_TRANSLATE_NOOP, qm_path
+
+    source = QT_TRANSLATE_NOOP(
+        "DemoCommand",
+        "Demo mode is not part of this site build: a site laptop only talks to its real hub. "
+        "To try Trạm Tiêm on throwaway demo data, run it from a source checkout: ./dev demo",
+    )
+    if lang is None:  # the system's language; Vietnamese unless it is English
+        lang = "en" if QLocale.system().language() == QLocale.Language.English else "vi"
+    tr = QTranslator()
+    if tr.load(str(qm_path(lang))):
+        return tr.translate("DemoCommand", source) or source
+    return source
+
+
 def _demo(args: argparse.Namespace, ddir: object) -> int:
     from pathlib import Path
 
+    if not demo_hub_available():
+        print(demo_unavailable_text(), file=sys.stderr)
+        return station_cli.EXIT_USAGE
     from demohub import demo_station
     from station.demo import DEMO_PASSWORD
 
@@ -133,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.selftest:
         from ui import selftest
 
-        return selftest.main()
+        if args.selftest_code and not args.selftest_hub:
+            parser.error("--selftest-code needs --selftest-hub")
+        return selftest.main(sync_hub=args.selftest_hub, sync_code=args.selftest_code)
     if args.command is None:
         args.data_dir = args.app_data_dir
         return cmd_app(args)

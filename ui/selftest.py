@@ -17,7 +17,11 @@ files, entry-point metadata, native libraries, Qt plugins):
   without a Secret Service, e.g. a CI box) that is reported as a warning; on
   Windows and macOS a failed round trip fails the check;
 * ``translations``: every compiled ``.qm`` loads and translates;
-* ``hub``: the embedded demo hub's migrations run (``tramtiem demo``);
+* ``hub``: the embedded demo hub's migrations run (``tramtiem demo``); only where the
+  demo hub is installed (a source checkout): the site bundle leaves it out;
+* ``sync`` (only with ``--selftest-hub URL --selftest-code CODE``, for CI and test
+  benches): the selftest station is enrolled with that throwaway hub (site
+  ``SELFTEST-01``) and its demo people are synced there over HTTP, nothing left pending;
 * ``window``: the real app logs in and renders the main window with the demo
   data to an image in memory (offscreen when there is no display).
 
@@ -188,6 +192,26 @@ def check_store(tmp: Path) -> CheckResult:
     return {"schema_revision": rev, "journal_mode": str(journal), "people": summary.people}
 
 
+def check_sync(tmp: Path, hub: str, code: str) -> CheckResult:
+    """Enroll the selftest station with a throwaway hub and push its demo data there."""
+    from station.store import open_station
+    from sync import cli as sync_cli
+    from sync.engine import SyncEngine
+
+    try:
+        enrolled = sync_cli.enroll_station(tmp / "station", hub, code, name="selftest")
+    except sync_cli.EnrollFailed as exc:
+        raise CheckFailed(f"enrollment with {hub} failed [{exc.code}]") from None
+    st = open_station(tmp / "station")
+    try:
+        report = SyncEngine(st, sync_cli.client_factory_for(st)).run_once()
+    finally:
+        st.close()
+    if not report.ok or report.pending_left:
+        raise CheckFailed(f"sync with {hub} did not finish: {sync_cli.format_report(report)}")
+    return {"site": enrolled.site_code, "pushed": report.pushed, "pending_left": report.pending_left}
+
+
 def check_hub(tmp: Path) -> CheckResult:
     # The embedded demo hub is composed outside ui/ (demohub): ui never imports the hub.
     from demohub import check_hub as run_check
@@ -296,14 +320,22 @@ def check_window(tmp: Path, timeout_s: float = 60.0) -> CheckResult:
 # ---- running ----------------------------------------------------------------------------
 
 
-def run_checks(tmp: Path) -> tuple[bool, dict[str, CheckResult]]:
+def run_checks(tmp: Path, sync_hub: str | None = None, sync_code: str | None = None,
+               ) -> tuple[bool, dict[str, CheckResult]]:
+    from ui.cli import demo_hub_available
+
     checks: dict[str, CheckResult] = {}
     plan: list[tuple[str, Callable[[], CheckResult]]] = [
         ("sqlcipher", check_sqlcipher),
         ("keyring", check_keyring),
         ("tls", check_tls),
         ("store", lambda: check_store(tmp)),
-        ("hub", lambda: check_hub(tmp)),
+    ]
+    if demo_hub_available():  # the site bundle carries no hub (packaging/tramtiem.spec)
+        plan.append(("hub", lambda: check_hub(tmp)))
+    if sync_hub:
+        plan.append(("sync", lambda: check_sync(tmp, sync_hub, sync_code or "")))
+    plan += [
         ("translations", check_translations),
         ("window", lambda: check_window(tmp)),
     ]
@@ -346,14 +378,14 @@ def _print_safe(text: str, stream: TextIO | None) -> None:
     print(safe, file=stream, flush=True)
 
 
-def main() -> int:
+def main(sync_hub: str | None = None, sync_code: str | None = None) -> int:
     t0 = time.perf_counter()
     if _needs_offscreen(os.environ, sys.platform):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from station._build import BUILD_DATE, COMMIT, VERSION
 
     with tempfile.TemporaryDirectory(prefix="tramtiem-selftest-") as tmp:
-        ok, checks = run_checks(Path(tmp))
+        ok, checks = run_checks(Path(tmp), sync_hub, sync_code)
     total_ms = round((time.perf_counter() - t0) * 1000, 1)
     report = {
         "ok": ok,
@@ -361,6 +393,7 @@ def main() -> int:
         "commit": COMMIT or "source checkout",
         "build_date": BUILD_DATE,
         "frozen": bool(getattr(sys, "frozen", False)),
+        "demo_hub": "hub" in checks,  # false in the site bundle: no demo hub, no web server
         "python": platform.python_version(),
         "os": f"{platform.system()} {platform.release()}",
         "total_ms": total_ms,

@@ -40,6 +40,7 @@ from station.services import admin, clinical, people
 from station.store import Actor, Station
 from sync.client import HubClient
 from sync.protocol import EnrollRequest, Op
+from tests.pg import migrated_sqlite_url
 from tests.station.helpers import screen_eligible
 
 PASSWORD = "mat-khau-123"
@@ -120,7 +121,7 @@ class Hub:
 @contextmanager
 def start_hub(path: Path) -> Iterator[Hub]:
     """A SQLite hub served by uvicorn on 127.0.0.1 (a free port) in this process."""
-    url = f"sqlite:///{path}"
+    url = migrated_sqlite_url(path)  # a new file starts at head: no migration per test
     with run_hub(HubSettings(database_url=url)) as running:
         db = Database(url)
         try:

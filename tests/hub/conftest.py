@@ -28,7 +28,7 @@ from station.services import admin
 from station.store import Actor, Station, init_station
 from sync.protocol import API_PREFIX
 from tests.conftest import FakeClock
-from tests.pg import PgCluster, hub_database_url
+from tests.pg import PgCluster, migrated_hub_url
 
 PASSWORD = "mat-khau-123"
 
@@ -60,7 +60,7 @@ class Hub:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def hub(request: pytest.FixtureRequest, tmp_path: Path, pg: PgCluster | None) -> Iterator[Hub]:
-    url = hub_database_url(request.param, tmp_path, pg)
+    url = migrated_hub_url(request.param, tmp_path, pg)  # at head: no migration per test
     with run_hub(HubSettings(database_url=url)) as running, httpx.Client(timeout=30) as client:
         db = Database(url)
         try:
@@ -71,7 +71,7 @@ def hub(request: pytest.FixtureRequest, tmp_path: Path, pg: PgCluster | None) ->
 
 @pytest.fixture
 def sqlite_hub(tmp_path: Path) -> Iterator[Hub]:
-    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    url = migrated_hub_url("sqlite", tmp_path, None)
     with run_hub(HubSettings(database_url=url)) as running, httpx.Client(timeout=30) as client:
         db = Database(url)
         try:

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import json, sys
@@ -19,6 +21,7 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
+@pytest.mark.slow  # fresh interpreters importing each entry point; lint-imports checks the contracts in the fast lane
 def test_hub_entry_points_load_no_station_module() -> None:
     res = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True,
                          timeout=120, check=True)

@@ -5,6 +5,12 @@ This is the acceptance check "CI builds the Linux bundle and runs its
 skip it with ``TRAMTIEM_SKIP_BUNDLE=1``; under CI (``CI=true``) it always runs
 and a missing PyInstaller is a failure, not a skip.
 
+The site bundle is station-only: no hub, no demo hub, no web server (FastAPI,
+Starlette, uvicorn); its contents are checked module by module
+(``site_forbidden_contents``), its ``tramtiem demo`` answers with a translated
+message, and its selftest syncs with a hub this test starts from the source
+tree on 127.0.0.1.
+
 The figures (bundle size, selftest wall time, bare start-up time) are printed
 to the terminal and written to ``build/bundle-report.json``.
 """
@@ -18,6 +24,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +64,54 @@ def _bundle_env(tmp: Path) -> dict[str, str]:
     (tmp / "home").mkdir(exist_ok=True)
     (tmp / "tmp").mkdir(exist_ok=True)
     return env
+
+
+# What the site bundle must not carry (packaging/tramtiem.spec excludes them; this checks the result).
+SITE_FORBIDDEN = ("hub", "demohub", "fastapi", "starlette", "uvicorn")
+
+
+def bundle_contents(bundle: Path, exe: Path) -> tuple[list[str], list[str]]:
+    """(modules in the executable's archive, files under the bundle folder, relative)."""
+    from PyInstaller.archive.readers import pkg_archive_contents
+
+    modules = pkg_archive_contents(str(exe), recursive=True)
+    files = [p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()]
+    return modules, files
+
+
+def site_forbidden_contents(bundle: Path, exe: Path) -> list[str]:
+    """Modules and files of the bundle that belong to the hub, the demo hub or the web server."""
+    modules, files = bundle_contents(bundle, exe)
+    found = [m for m in modules if m.split(".")[0] in SITE_FORBIDDEN]
+    for rel in files:
+        parts = rel.split("/")
+        if parts[0] == "_internal":
+            parts = parts[1:]
+        # a package folder (hub/migrations/env.py), an extension module, or its .dist-info
+        top = parts[0].split(".")[0].split("-")[0].lower() if parts else ""
+        if top in SITE_FORBIDDEN:
+            found.append(rel)
+    return found
+
+
+@contextmanager
+def _test_hub(tmp: Path, site: str) -> Iterator[tuple[str, str]]:
+    """A hub from the source tree on 127.0.0.1 (SQLite) with ``site`` and a one-time code for it."""
+    from hub import service
+    from hub.app import HubSettings
+    from hub.db import Database
+    from hub.ingest import utc_now
+    from hub.server import run_hub
+
+    url = f"sqlite:///{tmp / 'hub.db'}"
+    with run_hub(HubSettings(database_url=url)) as hub:
+        db = Database(url)
+        try:
+            service.add_site(db, site, "Selftest site", "75", now=utc_now())
+            code = service.new_enrollment_code(db, site, ttl_hours=1, now=utc_now())
+        finally:
+            db.dispose()
+        yield hub.url, code
 
 
 def _children_cpu_s() -> float:
@@ -111,7 +167,10 @@ def test_linux_bundle_builds_and_passes_its_selftest(
     assert sorted(p.name for p in (internal / "ui" / "i18n").iterdir()) == [
         "qt_vi.qm", "tramtiem_en.qm", "tramtiem_vi.qm"]
     assert (internal / "station" / "migrations" / "env.py").is_file()
-    assert (internal / "hub" / "migrations" / "env.py").is_file()
+    # Station-only: nothing of the hub, the demo hub or a web server, module by module.
+    modules, _files = bundle_contents(bundle, exe)
+    assert {"sync.engine", "station.store", "ui.app", "pydantic"} <= set(modules)  # the listing is real
+    assert site_forbidden_contents(bundle, exe) == []
     assert not list(internal.glob("keyrings*")), "keyrings.alt must not be bundled"
     assert list(internal.glob("keyring-*.dist-info")), "keyring's entry points need its metadata"
     assert not list(internal.glob("psycopg*"))
@@ -127,10 +186,14 @@ def test_linux_bundle_builds_and_passes_its_selftest(
     help_s, help_cpu = time.perf_counter() - t0, _children_cpu_s() - cpu0
     assert help_proc.returncode == 0 and "--selftest" in help_proc.stdout
 
-    cpu0, t0 = _children_cpu_s(), time.perf_counter()
-    st = subprocess.run([str(exe), "--selftest"], cwd=run_dir, env=env, capture_output=True,
-                        text=True, timeout=300, check=False)
-    selftest_s, selftest_cpu = time.perf_counter() - t0, _children_cpu_s() - cpu0
+    # A sync round trip from the bundle: against a hub started here from the source tree.
+    from ui.selftest import SITE
+
+    with _test_hub(tmp_path, SITE) as (hub_url, code):
+        cpu0, t0 = _children_cpu_s(), time.perf_counter()
+        st = subprocess.run([str(exe), "--selftest", "--selftest-hub", hub_url, "--selftest-code", code],
+                            cwd=run_dir, env=env, capture_output=True, text=True, timeout=300, check=False)
+        selftest_s, selftest_cpu = time.perf_counter() - t0, _children_cpu_s() - cpu0
     assert st.returncode == 0, st.stdout[-4000:] + st.stderr[-4000:]
     report: dict[str, Any] = json.loads(st.stdout)
     assert report["ok"] and report["frozen"]
@@ -147,14 +210,20 @@ def test_linux_bundle_builds_and_passes_its_selftest(
     assert not checks["keyring"]["keyrings_alt"]
     assert checks["sqlcipher"]["cipher_version"]
     assert not list((tmp_path / "tmp").iterdir()), "the selftest left files behind"
+    # Site build: no demo hub check; the round trip went through (enrolled, pushed, nothing left).
+    assert report["demo_hub"] is False and "hub" not in checks
+    assert checks["sync"]["site"] == SITE and checks["sync"]["pushed"] > 0
+    assert checks["sync"]["pending_left"] == 0
 
-    # The embedded demo hub from the bundle: a real sync over HTTP on 127.0.0.1.
+    # Demo mode is not in the site build: a translated answer, not a traceback.
     demo_dir = tmp_path / "demo"
-    demo = subprocess.run([str(exe), "demo", "--headless", "--people", "10", "--data-dir",
-                           str(demo_dir)], cwd=run_dir, env=env, capture_output=True,
-                          text=True, timeout=300, check=False)
-    assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
-    assert "sync ok" in demo.stdout and "pending left 0" in demo.stdout
+    for lang, words in (("en_US.UTF-8", "source checkout"), ("vi_VN.UTF-8", "mã nguồn")):
+        demo = subprocess.run([str(exe), "demo", "--headless", "--people", "10", "--data-dir",
+                               str(demo_dir)], cwd=run_dir, env={**env, "LANG": lang, "LC_ALL": lang},
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert demo.returncode == 2, demo.stdout[-3000:] + demo.stderr[-3000:]
+        assert words in demo.stderr and "./dev demo" in demo.stderr and "Traceback" not in demo.stderr
+    assert not demo_dir.exists()
 
     figures = {
         "bundle_mb": round(summary["bytes"] / 1e6, 1),

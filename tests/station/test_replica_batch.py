@@ -279,6 +279,7 @@ def test_both_entry_points_of_the_one_writer(st, monkeypatch) -> None:
     assert p["phone"] == "0900000204" and p["name_fold"] == "le van bay" and p["birth"] == "1980-05-02"
 
 
+@pytest.mark.slow  # 2,200 changes applied one by one: large data
 def test_a_page_of_many_late_survivors(st) -> None:
     """Each survivor is applied change by change (a loop: deeper than the recursion limit)."""
     n = 1100

@@ -18,6 +18,7 @@ from kernel.ids import uuid7
 from station.dto import DoseInput
 from station.services import clinical, people
 from sync.protocol import Change, PullResponse
+from tests.pg import migrated_sqlite_url
 from tests.station.helpers import ELIGIBLE_4355, person
 
 EPOCH = "hub-epoch-1"
@@ -100,7 +101,7 @@ class HubFixture:
 @contextmanager
 def site_hub(tmp_path: Path, site: str) -> Iterator[HubFixture]:
     """A hub on a SQLite file under ``tmp_path`` that knows ``site``."""
-    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    url = migrated_sqlite_url(tmp_path / "hub.db")  # at head: no migration per test
     with run_hub(HubSettings(database_url=url)) as running:
         db = Database(url)
         service.add_site(db, site, "Điểm tiêm thử", "75", now=utc_now())

@@ -97,6 +97,7 @@ def test_enroll_then_sync_survives_kills_exactly_once(hub, tmp_path: Path) -> No
     assert scalar(db, "SELECT count(*) FROM dose") == report["counts"]["dose"]
 
 
+@pytest.mark.slow  # CLI subprocesses
 def test_sync_without_enrollment_says_so(tmp_path: Path) -> None:
     d = tmp_path / "st"
     assert run(["init", "--data-dir", str(d), "--site", SITE], tmp_path).returncode == 0
@@ -104,6 +105,7 @@ def test_sync_without_enrollment_says_so(tmp_path: Path) -> None:
     assert r.returncode == 2 and "not enrolled" in r.stderr
 
 
+@pytest.mark.slow  # CLI subprocesses
 def test_sync_unreachable_hub_fails_nonzero(tmp_path: Path) -> None:
     d = tmp_path / "st"
     assert run(["init", "--data-dir", str(d), "--site", SITE], tmp_path).returncode == 0

@@ -78,6 +78,7 @@ def enrolled(hub: HubFixture, st: Station) -> Station:
     return st
 
 
+@pytest.mark.slow  # export, two imports and an online sync end to end
 def test_bundle_imported_twice_then_online_sync_every_op_exactly_once(
     hub: HubFixture, enrolled: Station, staff: Staff, lot_id: str, data_dir: Path, tmp_path: Path,
 ) -> None:

@@ -30,6 +30,7 @@ from sync import cli as sync_cli
 from sync.client import HubClient
 from sync.engine import SyncEngine, SyncSettings
 from sync.protocol import EnrollRequest
+from tests.pg import migrated_sqlite_url
 from ui.bridge import EngineController
 
 HOST = "127.0.0.1"
@@ -67,7 +68,7 @@ class LiveHub:
     """A hub over a SQLite file that a test can stop and start again on the same port."""
 
     def __init__(self, directory: Path, site: str, *, child_process: bool = False) -> None:
-        self.db_url = f"sqlite:///{directory / 'hub.db'}"
+        self.db_url = migrated_sqlite_url(directory / "hub.db")  # at head: no migration per test
         self.site = site
         self.child_process = child_process
         self.port = 0

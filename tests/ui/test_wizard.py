@@ -27,6 +27,7 @@ from station import keys, recovery
 from station.services import admin
 from station.store import open_station
 from sync import cli as sync_cli
+from tests.pg import migrated_sqlite_url
 from tests.ui.conftest import WAIT_MS, Keyboard, login
 from ui import cli as tramtiem
 from ui.app import StationApp
@@ -63,7 +64,7 @@ def tasks(qapp: QApplication) -> Iterator[TaskManager]:
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[Hub]:
-    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    url = migrated_sqlite_url(tmp_path / "hub.db")  # at head: no migration per test
     with run_hub(HubSettings(database_url=url)) as running:
         db = Database(url)
         service.add_site(db, SITE, SITE_NAME, "75", now=utc_now())

@@ -248,6 +248,13 @@
     </message>
 </context>
 <context>
+    <name>DemoCommand</name>
+    <message>
+        <source>Demo mode is not part of this site build: a site laptop only talks to its real hub. To try Trạm Tiêm on throwaway demo data, run it from a source checkout: ./dev demo</source>
+        <translation>Demo mode is not part of this site build: a site laptop only talks to its real hub. To try Trạm Tiêm on throwaway demo data, run it from a source checkout: ./dev demo</translation>
+    </message>
+</context>
+<context>
     <name>EarlyEndDialog</name>
     <message>
         <source>End observation early?</source>

@@ -249,6 +249,13 @@
     </message>
 </context>
 <context>
+    <name>DemoCommand</name>
+    <message>
+        <source>Demo mode is not part of this site build: a site laptop only talks to its real hub. To try Trạm Tiêm on throwaway demo data, run it from a source checkout: ./dev demo</source>
+        <translation>Chế độ dùng thử không có trong bản cài đặt cho điểm tiêm: máy tính ở điểm tiêm chỉ kết nối với máy chủ thật của mình. Để dùng thử Trạm Tiêm trên dữ liệu mẫu (xóa khi đóng), hãy chạy từ mã nguồn: ./dev demo</translation>
+    </message>
+</context>
+<context>
     <name>EarlyEndDialog</name>
     <message>
         <source>End observation early?</source>
