@@ -552,7 +552,7 @@ def create_app(settings: HubSettings) -> FastAPI:
     # ---- routes ----------------------------------------------------------------------
 
     def health_body() -> Health:
-        return Health(hub_epoch=epoch, server_time=timestamps.iso(clock()))
+        return Health(hub_epoch=epoch, server_time=timestamps.utc_iso_ms(clock()))
 
     @app.get("/health", include_in_schema=False)
     def root_health() -> Health:
@@ -583,14 +583,14 @@ def create_app(settings: HubSettings) -> FastAPI:
         skew_ms = int((sent - now).total_seconds() * 1000) if sent is not None else 0
         skew_ms = max(-MAX_INT, min(MAX_INT, skew_ms))
         results, expected = process_push(
-            db, who.station_id, req, now=timestamps.iso(now), skew_ms=skew_ms
+            db, who.station_id, req, now=timestamps.utc_iso_ms(now), skew_ms=skew_ms
         )
         watch.poke()  # siblings waiting on a long-poll pull look now
         return PushResponse(
             results=results,
             expected_next_op_seq=expected,
             hub_epoch=epoch,
-            server_time=timestamps.iso(clock()),
+            server_time=timestamps.utc_iso_ms(clock()),
             clock_skew_ms=skew_ms,
         )
 
@@ -669,7 +669,7 @@ def create_app(settings: HubSettings) -> FastAPI:
         _check_version(req.protocol_version)
         check_safe(req.model_dump())
         service.record_tally(db, who, req, now=clock())
-        return TallyResponse(accepted=True, server_time=timestamps.iso(clock()))
+        return TallyResponse(accepted=True, server_time=timestamps.utc_iso_ms(clock()))
 
     @app.get(
         API_PREFIX + "/persons/by-id-number/{id_number}",
@@ -714,7 +714,7 @@ def create_app(settings: HubSettings) -> FastAPI:
             req.action,
             req.params.model_dump(exclude_none=True),
             req.user_id,
-            now=timestamps.iso(clock()),
+            now=timestamps.utc_iso_ms(clock()),
         )
         watch.poke()
         return res

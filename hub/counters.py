@@ -58,7 +58,8 @@ from sqlalchemy.orm import Session
 
 from hub.db import Database
 from hub.errors import HubError
-from hub.models import Dose, HubAudit, Station, StationTally, WriteOff
+from hub.models import Dose, EnrolledStation, HubAudit, StationTally, WriteOff
+from hub.timestamps import utc_iso_ms
 from kernel.chunks import in_chunks
 from kernel.ids import uuid7
 from sync.protocol import TallyRequest
@@ -115,10 +116,6 @@ def parse_time(raw: object) -> datetime | None:
         return dt.astimezone(UTC) if dt.tzinfo is not None else None
     except (ValueError, OverflowError):
         return None
-
-
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 # ---- notes taken during a push -------------------------------------------------------
@@ -308,7 +305,7 @@ class TallyOutcome:
 
 
 def record_tally(
-    session: Session, station: Station, req: TallyRequest, *, now: datetime
+    session: Session, station: EnrolledStation, req: TallyRequest, *, now: datetime
 ) -> TallyOutcome:
     """Store a (verified) tally: its claims per day, the cross-check, its receipt fields.
 
@@ -316,7 +313,7 @@ def record_tally(
     previous epoch still owed into ``carried``: the restored database may no
     longer hold doses the lost laptop had reported, and they must not vanish.
     """
-    now_iso = _iso(now)
+    now_iso = utc_iso_ms(now)
     # The station row first, as a push takes it (one lock order for both).
     station.last_seen = now_iso
     session.flush()
@@ -377,8 +374,8 @@ def record_tally(
     values: dict[str, Any] = {
         "tally": req.model_dump(mode="json"),
         "received_at": now_iso,
-        "generated_at": _iso(generated) if generated else None,
-        "oldest_pending_at": _iso(oldest) if oldest else None,
+        "generated_at": utc_iso_ms(generated) if generated else None,
+        "oldest_pending_at": utc_iso_ms(oldest) if oldest else None,
         "replica_epoch": req.replica_epoch,
         "outbox_pending": req.outbox_pending,
         "ops_since": 0,
@@ -395,7 +392,7 @@ def record_tally(
     return TallyOutcome(legacy=legacy, mismatch=mismatch, froze_epoch=froze)
 
 
-def _freeze(session: Session, station: Station) -> None:
+def _freeze(session: Session, station: EnrolledStation) -> None:
     session.execute(
         text(
             f"UPDATE station_day SET carried = carried + {CURRENT_MISSING_SQL}, "
@@ -406,7 +403,7 @@ def _freeze(session: Session, station: Station) -> None:
     )
 
 
-def _held(session: Session, station: Station, days: list[str]) -> dict[str, tuple[int, int]]:
+def _held(session: Session, station: EnrolledStation, days: list[str]) -> dict[str, tuple[int, int]]:
     """(held_all, held_valid) per day of ``station`` (rows locked for this transaction)."""
     held: dict[str, tuple[int, int]] = {}
     for chunk in in_chunks(days):
@@ -421,7 +418,7 @@ def _held(session: Session, station: Station, days: list[str]) -> dict[str, tupl
     return held
 
 
-def _cross_check(session: Session, station: Station, by_day: dict[str, dict[str, int]]) -> int:
+def _cross_check(session: Session, station: EnrolledStation, by_day: dict[str, dict[str, int]]) -> int:
     held = {d: a for d, (a, _v) in _held(session, station, sorted(by_day)).items()}
     off = 0
     for day, c in by_day.items():
@@ -435,7 +432,7 @@ def _cross_check(session: Session, station: Station, by_day: dict[str, dict[str,
 
 
 def audit(session: Session, actor: str, action: str, target: str, detail: dict[str, Any], now: datetime) -> None:
-    session.add(HubAudit(at=_iso(now), actor=actor, action=action, target=target, detail=detail))
+    session.add(HubAudit(at=utc_iso_ms(now), actor=actor, action=action, target=target, detail=detail))
 
 
 def clean_actor(raw: str) -> str:
@@ -473,7 +470,7 @@ def write_off(db: Database, station_id: str, *, reason: str, actor: str, now: da
     actor = clean_actor(actor)
 
     def run(s: Session) -> WriteOffResult:
-        st = s.get(Station, station_id)
+        st = s.get(EnrolledStation, station_id)
         if st is None:
             raise HubError(404, "station.not_found", "no such station")
         rows = s.execute(
@@ -509,7 +506,7 @@ def write_off(db: Database, station_id: str, *, reason: str, actor: str, now: da
                 days=days,
                 reason=reason,
                 actor=actor,
-                created_at=_iso(now),
+                created_at=utc_iso_ms(now),
             )
         )
         audit(

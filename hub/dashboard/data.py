@@ -55,13 +55,13 @@ from hub.ingest import SKEW_TOLERANCE_MS
 from hub.models import (
     OPEN_ROWS_SQL,
     Allocation,
+    EnrolledStation,
     Site,
-    Station,
     StationDay,
     StationTally,
     StationTotal,
 )
-from hub.timestamps import iso, parse_ts
+from hub.timestamps import parse_ts, utc_iso_ms
 from kernel import refdata
 from kernel.clock import VN_TZ
 
@@ -145,8 +145,8 @@ class Numbers:
             "revoked_gap": self.revoked_gap,
             "voids_unsent": self.voids_unsent,
             "pending_ops": self.pending_ops,
-            "oldest_pending_at": iso(self.oldest_pending_at) if self.oldest_pending_at else None,
-            "last_contact": iso(self.last_contact) if self.last_contact else None,
+            "oldest_pending_at": utc_iso_ms(self.oldest_pending_at) if self.oldest_pending_at else None,
+            "last_contact": utc_iso_ms(self.last_contact) if self.last_contact else None,
             "clock_skew_ms": self.skew_ms,
             "clock_skew_flag": self.skew_flag,
             "stations": self.stations,
@@ -212,9 +212,9 @@ class StationRow:
             "name": self.name,
             "revoked": self.revoked,
             "revoked_at": self.revoked_at,
-            "last_contact": iso(self.last_seen) if self.last_seen else None,
+            "last_contact": utc_iso_ms(self.last_seen) if self.last_seen else None,
             "clock_skew_ms": self.skew_ms,
-            "tally_received_at": iso(self.tally_received_at) if self.tally_received_at else None,
+            "tally_received_at": utc_iso_ms(self.tally_received_at) if self.tally_received_at else None,
             "old_version": self.legacy,
             "mismatch": self.mismatch,
             "given": self.given,
@@ -223,7 +223,7 @@ class StationRow:
             "written_off": self.written_off,
             "voids_unsent": self.voids_unsent,
             "pending_ops": self.pending_ops,
-            "oldest_pending_at": iso(self.oldest_pending_at) if self.oldest_pending_at else None,
+            "oldest_pending_at": utc_iso_ms(self.oldest_pending_at) if self.oldest_pending_at else None,
         }
 
 
@@ -271,7 +271,7 @@ class Alert:
             "station_id": self.station_id,
             "station_name": self.station_name,
             "value": self.value,
-            "since": iso(self.since) if self.since else None,
+            "since": utc_iso_ms(self.since) if self.since else None,
         }
 
 
@@ -294,7 +294,7 @@ class WriteOffRow:
             "doses": self.doses,
             "reason": self.reason,
             "by": self.actor,
-            "at": iso(self.created_at) if self.created_at else None,
+            "at": utc_iso_ms(self.created_at) if self.created_at else None,
         }
 
 
@@ -317,7 +317,7 @@ class Dashboard:
         out: dict[str, Any] = {
             "scope": str(self.scope),
             "view": str(self.view) if self.view else None,
-            "generated_at": iso(self.now),
+            "generated_at": utc_iso_ms(self.now),
             "total": self.total.as_json(),
             "provinces": [
                 {
@@ -514,13 +514,13 @@ def build(db: Database, scope: Scope, *, now: datetime, view: Scope | None = Non
             _StationInfo._make(row)
             for row in s.execute(
                 select(
-                    Station.id,
-                    Station.name,
-                    Station.site_code,
-                    Station.revoked,
-                    Station.revoked_at,
-                    Station.last_seen,
-                    Station.clock_skew_ms,
+                    EnrolledStation.id,
+                    EnrolledStation.name,
+                    EnrolledStation.site_code,
+                    EnrolledStation.revoked,
+                    EnrolledStation.revoked_at,
+                    EnrolledStation.last_seen,
+                    EnrolledStation.clock_skew_ms,
                     StationTally.received_at,
                     StationTally.legacy,
                     StationTally.mismatch,
@@ -528,8 +528,8 @@ def build(db: Database, scope: Scope, *, now: datetime, view: Scope | None = Non
                     StationTally.ops_since,
                     StationTally.oldest_pending_at,
                 )
-                .outerjoin(StationTally, StationTally.station_id == Station.id)
-                .where(Station.site_code.in_(in_scope))
+                .outerjoin(StationTally, StationTally.station_id == EnrolledStation.id)
+                .where(EnrolledStation.site_code.in_(in_scope))
             )
         ]
         received_by = {
@@ -770,10 +770,10 @@ def set_allocation(db: Database, level: str, code: str, doses: int, *, now: date
             raise HubError(404, "site.not_found", "no such site")
         row = s.get(Allocation, (level, code))
         if row is None:
-            s.add(Allocation(level=level, code=code, doses=doses, updated_at=iso(now)))
+            s.add(Allocation(level=level, code=code, doses=doses, updated_at=utc_iso_ms(now)))
         else:
             row.doses = doses
-            row.updated_at = iso(now)
+            row.updated_at = utc_iso_ms(now)
 
 
 def assign_area(db: Database, site_codes: list[str], area_code: str, name: str | None) -> None:
