@@ -56,6 +56,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
+from hub.counters_repair import rebuild, recount, verify
 from hub.db import Database
 from hub.errors import HubError
 from hub.models import Dose, EnrolledStation, HubAudit, StationTally, WriteOff
@@ -336,31 +337,9 @@ def record_tally(
         row.carried_cut = max(row.carried_cut or "", cut)
         froze = True
         log.info("station %s: new replica epoch; what the previous one owed is carried", station.id)
-    by_day: dict[str, dict[str, int]] = {}
-    for r in req.rows:
-        d = by_day.setdefault(r.day, dict.fromkeys(_CLAIMS, 0))
-        d["t_entered"] += r.entered
-        d["t_pending"] += r.pending
-        d["t_acked"] += r.acknowledged
-        d["t_all_entered"] += r.entered if r.all_entered is None else r.all_entered
-        d["t_all_pending"] += r.pending if r.all_pending is None else r.all_pending
-        d["t_all_acked"] += r.acknowledged if r.all_acknowledged is None else r.all_acknowledged
-        d["t_voids_unsent"] += r.voids_unsent or 0
+    by_day = _claims_by_day(req)
     if legacy and by_day:
-        # A station from before per-station counting counts every dose of its site it
-        # holds (its siblings' too); only its "pending" is its own (its outbox). Claim
-        # what the hub holds from it plus that pending, so it owes exactly its pending.
-        held_now = _held(session, station, sorted(by_day))
-        for day, d in by_day.items():
-            h_all, h_valid = held_now.get(day, (0, 0))
-            d.update(
-                t_entered=h_valid + d["t_pending"],
-                t_acked=h_valid,
-                t_all_entered=h_all + d["t_pending"],
-                t_all_pending=d["t_pending"],
-                t_all_acked=h_all,
-                t_voids_unsent=0,
-            )
+        _claim_what_is_held(session, station, by_day)
     if by_day:
         session.execute(
             _UPSERT_CLAIMS,
@@ -390,6 +369,38 @@ def record_tally(
     if mismatch:
         log.warning("station %s: tally disagrees with the hub by %d dose(s)", station.id, mismatch)
     return TallyOutcome(legacy=legacy, mismatch=mismatch, froze_epoch=froze)
+
+
+def _claims_by_day(req: TallyRequest) -> dict[str, dict[str, int]]:
+    """The tally's claims summed per day (a station sends one row per day and kind)."""
+    by_day: dict[str, dict[str, int]] = {}
+    for r in req.rows:
+        d = by_day.setdefault(r.day, dict.fromkeys(_CLAIMS, 0))
+        d["t_entered"] += r.entered
+        d["t_pending"] += r.pending
+        d["t_acked"] += r.acknowledged
+        d["t_all_entered"] += r.entered if r.all_entered is None else r.all_entered
+        d["t_all_pending"] += r.pending if r.all_pending is None else r.all_pending
+        d["t_all_acked"] += r.acknowledged if r.all_acknowledged is None else r.all_acknowledged
+        d["t_voids_unsent"] += r.voids_unsent or 0
+    return by_day
+
+
+def _claim_what_is_held(session: Session, station: EnrolledStation, by_day: dict[str, dict[str, int]]) -> None:
+    """A station from before per-station counting counts every dose of its site it
+    holds (its siblings' too); only its "pending" is its own (its outbox). Claim
+    what the hub holds from it plus that pending, so it owes exactly its pending."""
+    held_now = _held(session, station, sorted(by_day))
+    for day, d in by_day.items():
+        h_all, h_valid = held_now.get(day, (0, 0))
+        d.update(
+            t_entered=h_valid + d["t_pending"],
+            t_acked=h_valid,
+            t_all_entered=h_all + d["t_pending"],
+            t_all_pending=d["t_pending"],
+            t_all_acked=h_all,
+            t_voids_unsent=0,
+        )
 
 
 def _freeze(session: Session, station: EnrolledStation) -> None:
@@ -533,92 +544,6 @@ def write_offs(session: Session, site_codes: Iterable[str]) -> list[WriteOff]:
             ).scalars()
         )
     return out
-
-
-# ---- rebuilding and checking the held counters ------------------------------------------
-
-_HELD_FROM_DOSES = (
-    "SELECT site_code, coalesce(origin_station, '') AS station_id, day, count(*) AS held_all, "
-    "sum(CASE WHEN voided = 0 THEN 1 ELSE 0 END) AS held_valid FROM dose WHERE source = 'site' "
-    "GROUP BY site_code, coalesce(origin_station, ''), day"
-)
-
-
-def recount(session: Session) -> dict[tuple[str, str, str], tuple[int, int]]:
-    """What the counters should say, counted from the doses (repair and tests only: a full scan)."""
-    return {
-        (str(a), str(b), str(c)): (int(d), int(e))
-        for a, b, c, d, e in session.execute(text(_HELD_FROM_DOSES))
-    }
-
-
-def held(session: Session) -> dict[tuple[str, str, str], tuple[int, int]]:
-    """The held counters as stored (rows with nothing held left out)."""
-    return {
-        (str(a), str(b), str(c)): (int(d), int(e))
-        for a, b, c, d, e in session.execute(
-            text(
-                "SELECT site_code, station_id, day, held_all, held_valid FROM station_day "
-                "WHERE held_all <> 0 OR held_valid <> 0"
-            )
-        )
-    }
-
-
-def verify(session: Session) -> list[str]:
-    """Differences between the stored held counters and a recount ([] when they agree)."""
-    want, have = recount(session), held(session)
-    out = [
-        f"{k}: counters {have.get(k, (0, 0))} doses {want.get(k, (0, 0))}"
-        for k in sorted(set(want) | set(have))
-        if want.get(k, (0, 0)) != have.get(k, (0, 0))
-    ]
-    per_station: dict[tuple[str, str], tuple[int, int]] = {}
-    for (site, st, _day), (a, v) in want.items():
-        x = per_station.get((site, st), (0, 0))
-        per_station[(site, st)] = (x[0] + a, x[1] + v)
-    stored = {
-        (str(a), str(b)): (int(c), int(d))
-        for a, b, c, d in session.execute(
-            text(
-                "SELECT site_code, station_id, held_all, held_valid FROM station_total "
-                "WHERE held_all <> 0 OR held_valid <> 0"
-            )
-        )
-    }
-    out += [
-        f"{k}: total {stored.get(k, (0, 0))} doses {per_station.get(k, (0, 0))}"
-        for k in sorted(set(per_station) | set(stored))
-        if per_station.get(k, (0, 0)) != stored.get(k, (0, 0))
-    ]
-    return out
-
-
-def rebuild(session: Session) -> int:
-    """Recount the held counters from the doses (claims, carried and write-offs are kept)."""
-    session.execute(text("UPDATE station_day SET held_all = 0, held_valid = 0"))
-    rows = [
-        {"site": k[0], "st": k[1], "day": k[2], "a": v[0], "v": v[1]}
-        for k, v in sorted(recount(session).items())
-    ]
-    if rows:
-        session.execute(
-            text(
-                "INSERT INTO station_day (site_code, station_id, day, held_all, held_valid) "
-                "VALUES (:site, :st, :day, :a, :v) ON CONFLICT (site_code, station_id, day) "
-                "DO UPDATE SET held_all = excluded.held_all, held_valid = excluded.held_valid"
-            ),
-            rows,
-        )
-    session.execute(text("DELETE FROM station_total"))
-    session.execute(
-        text(
-            "INSERT INTO station_total (site_code, station_id, held_all, held_valid) "
-            "SELECT site_code, station_id, sum(held_all), sum(held_valid) FROM station_day "
-            "GROUP BY site_code, station_id"
-        )
-    )
-    return len(rows)
 
 
 __all__ = [

@@ -401,6 +401,34 @@ LOOKUP_LIMIT = 60
 LOOKUP_WINDOW_S = 600
 
 
+def _found_person(s: Session, audit: LookupAudit, id_number: str) -> PersonLookupResponse:
+    """The answer to a look-up within the limit, its outcome noted on its audit row."""
+    person = s.execute(select(Person).where(Person.id_key == id_number)).scalar()
+    if person is None:
+        audit.outcome = "not_found"
+        return PersonLookupResponse(found=False)
+    audit.outcome = "found"
+    audit.person_id = person.id
+    doses = s.execute(
+        select(Dose).where(Dose.person_id == person.id, Dose.voided == 0).order_by(Dose.day, Dose.id)
+    ).scalars()
+    return PersonLookupResponse(
+        found=True,
+        person=LookupPerson(full_name=person.full_name, birth_year=person.birth_year, sex=person.sex),
+        doses=[
+            LookupDose(
+                vaccine_code=d.vaccine_code,
+                dose_number=d.dose_number,
+                kind=d.kind,
+                day=d.day,
+                site_code=d.site_code,
+                source=d.source,
+            )
+            for d in doses
+        ],
+    )
+
+
 def lookup_by_id_number(
     db: Database,
     caller: Caller,
@@ -442,34 +470,7 @@ def lookup_by_id_number(
         s.add(audit)
         if used >= limit:
             return window_s
-        person = s.execute(select(Person).where(Person.id_key == id_number)).scalar()
-        if person is None:
-            audit.outcome = "not_found"
-            return PersonLookupResponse(found=False)
-        audit.outcome = "found"
-        audit.person_id = person.id
-        doses = s.execute(
-            select(Dose)
-            .where(Dose.person_id == person.id, Dose.voided == 0)
-            .order_by(Dose.day, Dose.id)
-        ).scalars()
-        return PersonLookupResponse(
-            found=True,
-            person=LookupPerson(
-                full_name=person.full_name, birth_year=person.birth_year, sex=person.sex
-            ),
-            doses=[
-                LookupDose(
-                    vaccine_code=d.vaccine_code,
-                    dose_number=d.dose_number,
-                    kind=d.kind,
-                    day=d.day,
-                    site_code=d.site_code,
-                    source=d.source,
-                )
-                for d in doses
-            ],
-        )
+        return _found_person(s, audit, id_number)
 
     out = db.run_write(run)
     if isinstance(out, int):
