@@ -34,11 +34,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from hub import effects, service
-from hub.db import Database, migrate
 from hub.apply.bulk import BulkRun
+from hub.db import Database, migrate
 from hub.ingest import payload_hash, process_push, utc_now
 from hub.models import Base, EnrolledStation
 from sync.protocol import Op, PushRequest
@@ -443,3 +443,43 @@ def test_payload_hash_is_the_ops_json_without_its_position() -> None:
             assert payload_hash(op) == hashlib.sha256(raw.encode("utf-8")).hexdigest()
             moved = op.model_copy(update={"op_seq": op.op_seq + 7})
             assert payload_hash(moved) == payload_hash(op)
+
+
+def test_a_run_the_database_refuses_is_applied_op_by_op(tmp_path: Path) -> None:
+    """If the database refuses a run's bulk rows, only that run falls back to the ORM appliers
+    (in the same transaction): every op is still answered and written, nothing twice."""
+    schedule, stations = _schedule(2)
+    db = _new_db(hub_database_url("sqlite", tmp_path, None, "refused"), stations)
+    try:
+        station_id, req, now = next(
+            (sid, r, t)
+            for sid, r, t in schedule
+            if sum(o.op_type == "register_person" for o in r.ops) >= 3
+        )
+        victim = next(o for o in req.ops if o.op_type == "register_person")
+        name = victim.payload["person"]["full_name"]
+        with db.write() as s:
+            # Refuses what only the bulk executor writes: a new person row at version 1
+            # (the ORM appliers insert version 0 and number it when the change rows are made).
+            s.execute(
+                text(
+                    "CREATE TRIGGER refuse_bulk BEFORE INSERT ON person "
+                    f"WHEN NEW.version = 1 AND NEW.id = '{victim.entity_id}' "
+                    "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                )
+            )
+        results, _expected = process_push(db, station_id, req, now=now)
+        assert [r.op_id for r in results] == [o.op_id for o in req.ops[: len(results)]]
+        by_id = {r.op_id: r for r in results}
+        assert by_id[victim.op_id].status == "applied", by_id[victim.op_id]
+        # Answered by its ORM applier (no echo marks there), and written once.
+        assert "no_echo" not in by_id[victim.op_id].detail
+        with db.read() as s:
+            rows = s.execute(
+                text("SELECT full_name, version FROM person WHERE id = :i"), {"i": victim.entity_id}
+            ).all()
+            ledger = s.execute(text("SELECT count(*) FROM applied_op")).scalar_one()
+        assert [tuple(r) for r in rows] == [(name, 1)]
+        assert ledger == len(results)
+    finally:
+        db.dispose()
