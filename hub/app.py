@@ -17,6 +17,7 @@ and inflates the body, and refuses one that is not UTF-8.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import os
@@ -31,8 +32,9 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
@@ -486,6 +488,42 @@ def get_caller(
 Auth = Annotated[service.Caller, Depends(get_caller)]
 
 
+# ---- bodies parsed by the route itself ---------------------------------------------
+
+
+def _json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI request body of a route that parses ``model`` from the raw bytes itself
+    (the schema is added to the components by :func:`_with_components`)."""
+    ref = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"content": {"application/json": {"schema": ref}}, "required": True}}
+
+
+def _with_components(app: FastAPI, *models: type[BaseModel]) -> None:
+    """Put ``models`` (and the models they use) into the app's OpenAPI components."""
+    default = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = default()
+            comps = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                js = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                for name, sub in js.pop("$defs", {}).items():
+                    comps.setdefault(name, sub)
+                comps.setdefault(model.__name__, js)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _body_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """pydantic's errors as FastAPI reports a body's: located under ``body``, no input echoed."""
+    return [
+        {"loc": ("body", *e["loc"]), "type": e["type"], "msg": e["msg"]}
+        for e in exc.errors(include_url=False, include_input=False, include_context=False)
+    ]
+
+
 # ---- the app -------------------------------------------------------------------------
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -570,13 +608,30 @@ def create_app(settings: HubSettings) -> FastAPI:
         check_safe(req.model_dump())
         return service.enroll(db, req, now=clock())
 
-    @app.post(API_PREFIX + "/push", response_model=PushResponse, tags=["sync"])
-    def push(req: PushRequest, who: Auth, request: Request) -> PushResponse:
-        """Apply ops in op_seq order; one result per op processed (see docs/protocol.md)."""
+    def push_sync(body: bytes, who: service.Caller, plain: bool) -> Response:
+        # One pass from bytes to the model (pydantic's JSON parser validates as it
+        # reads), and the answer serialized once: FastAPI's own route would json.loads
+        # the body, validate the dict, and validate the 500 results again on the way
+        # out (issue 15: a tenth of the hub's CPU per push).
+        try:
+            req = PushRequest.model_validate_json(body)
+        except ValidationError as exc:
+            if not any(e["type"] == "json_invalid" for e in exc.errors(include_url=False)):
+                raise RequestValidationError(_body_errors(exc)) from None
+            # What pydantic's parser refuses but Python's reads (NaN, lone surrogates)
+            # goes the old way, so it is refused as before: by the schema or check_safe.
+            try:
+                obj = json.loads(body)
+            except ValueError:
+                raise HubError(400, "request.malformed_json", "the body is not valid JSON") from None
+            try:
+                req = PushRequest.model_validate(obj)
+            except ValidationError as exc2:
+                raise RequestValidationError(_body_errors(exc2)) from None
         if req.station_id != who.station_id:
             raise HubError(403, "auth.station_mismatch", "station_id does not match the token")
         _check_version(req.protocol_version)
-        if not getattr(request.state, "body_plain", False):
+        if not plain:
             check_safe(req.model_dump())
         now = clock()
         sent = timestamps.parse_ts(req.sent_at)
@@ -586,12 +641,27 @@ def create_app(settings: HubSettings) -> FastAPI:
             db, who.station_id, req, now=timestamps.utc_iso_ms(now), skew_ms=skew_ms
         )
         watch.poke()  # siblings waiting on a long-poll pull look now
-        return PushResponse(
+        answer = PushResponse.model_construct(
+            protocol_version=PROTOCOL_VERSION,
             results=results,
             expected_next_op_seq=expected,
             hub_epoch=epoch,
             server_time=timestamps.utc_iso_ms(clock()),
             clock_skew_ms=skew_ms,
+        )
+        return Response(answer.model_dump_json(), media_type="application/json")
+
+    @app.post(
+        API_PREFIX + "/push",
+        response_model=PushResponse,
+        tags=["sync"],
+        openapi_extra=_json_body(PushRequest),
+    )
+    async def push(request: Request, who: Auth) -> Response:
+        """Apply ops in op_seq order; one result per op processed (see docs/protocol.md)."""
+        body = await request.body()
+        return await run_in_threadpool(
+            push_sync, body, who, bool(getattr(request.state, "body_plain", False))
         )
 
     @app.get(API_PREFIX + "/pull", response_model=PullResponse, tags=["sync"])
@@ -734,7 +804,9 @@ def create_app(settings: HubSettings) -> FastAPI:
     dashboard.install(app, db, settings)  # HTML for the committee, its own login
 
     # Innermost first: the last one added sees a request first.
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    _with_components(app, PushRequest)
+    # Level 6: the same bytes within 0.5% as the default 9, in a third of the time.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.add_middleware(
         BodyMiddleware,
         max_bytes=settings.max_body_bytes,

@@ -43,7 +43,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
 from kernel.clock import iso
 from kernel.rules.vietnam import PartialDate, fold
-from station.services.common import resolve_person_id
 from station.store import Station
 
 log = logging.getLogger(__name__)
@@ -287,8 +286,15 @@ def _deferred_key(etype: str, eid: str) -> str:
     return f"{DEFERRED_PREFIX}{etype}:{eid}"
 
 
-# Following merge redirects is the services' own helper (one definition).
-resolve_person = resolve_person_id
+def resolve_person(conn: Connection, person_id: str) -> str:
+    """Follow merge redirects: the services' own helper (one definition).
+
+    Imported here, on a merge only: ``station.services.common`` brings the DTOs and
+    reference data, which ``tramtiem sync`` otherwise never loads (issue 15: start-up).
+    """
+    from station.services.common import resolve_person_id
+
+    return resolve_person_id(conn, person_id)
 
 
 def _prepare_row(table: str, ch: _Change) -> dict[str, Any]:

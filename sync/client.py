@@ -30,7 +30,8 @@ import gzip
 import json
 import logging
 import ssl
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import requests
 import urllib3
@@ -57,6 +58,16 @@ from sync.protocol import (
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
+M2 = TypeVar("M2", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Encoded(Generic[M2]):
+    """A request body encoded ahead of its send (:meth:`HubClient.encode`)."""
+
+    model: M2
+    data: bytes
+    gzipped: bool
 
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
 DEFAULT_READ_TIMEOUT_S = 30.0
@@ -190,7 +201,22 @@ class HubClient:
     def enroll(self, req: EnrollRequest) -> EnrollResponse:
         return self._call("POST", "/enroll", EnrollResponse, body=req, auth=False)
 
-    def push(self, req: PushRequest, *, read_timeout_s: float | None = None) -> PushResponse:
+    def encode(self, body: M2) -> Encoded[M2]:
+        """A request body as it goes on the wire (JSON, gzip above GZIP_MIN_BYTES).
+
+        The sync engine encodes the next push while the hub works on the current one,
+        so the encoding is off the path between an answer and the next send.
+        """
+        data = body.model_dump_json().encode("utf-8")
+        gzipped = self.gzip_requests and len(data) >= GZIP_MIN_BYTES
+        if gzipped:
+            # mtime=0: the same batch compresses to the same bytes (reproducible tests).
+            data = gzip.compress(data, compresslevel=6, mtime=0)
+        return Encoded(body, data, gzipped)
+
+    def push(
+        self, req: PushRequest | Encoded[PushRequest], *, read_timeout_s: float | None = None
+    ) -> PushResponse:
         return self._call("POST", "/push", PushResponse, body=req, read_timeout_s=read_timeout_s)
 
     def pull(
@@ -235,7 +261,7 @@ class HubClient:
         path: str,
         model: type[M],
         *,
-        body: BaseModel | None = None,
+        body: BaseModel | Encoded[Any] | None = None,
         params: dict[str, Any] | None = None,
         auth: bool = True,
         read_timeout_s: float | None = None,
@@ -244,11 +270,10 @@ class HubClient:
         headers = self._headers(auth)
         data: bytes | None = None
         if body is not None:
-            data = body.model_dump_json().encode("utf-8")
+            wire = body if isinstance(body, Encoded) else self.encode(body)
+            data = wire.data
             headers["Content-Type"] = "application/json"
-            if self.gzip_requests and len(data) >= GZIP_MIN_BYTES:
-                # mtime=0: the same batch compresses to the same bytes (reproducible tests).
-                data = gzip.compress(data, compresslevel=6, mtime=0)
+            if wire.gzipped:
                 headers["Content-Encoding"] = "gzip"
         timeout = (self.connect_timeout_s, read_timeout_s or self.read_timeout_s)
         try:
