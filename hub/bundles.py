@@ -29,7 +29,7 @@ from hub.app import check_safe
 from hub.db import Database
 from hub.errors import HubError
 from hub.ingest import process_push, utc_now
-from hub.models import Station, StationTally
+from hub.models import EnrolledStation, StationTally
 from kernel.bundle import open_bundle, read_header
 from kernel.errors import StoreError
 from sync.protocol import (
@@ -70,7 +70,7 @@ class ImportSummary:
 
 def _station(db: Database, station_id: str) -> tuple[str, str]:
     with db.read() as s:
-        st = s.execute(select(Station).where(Station.id == station_id)).scalar()
+        st = s.execute(select(EnrolledStation).where(EnrolledStation.id == station_id)).scalar()
         if st is None:
             raise HubError(404, "bundle.unknown_station", "no enrolled station has this id")
         if st.revoked:
@@ -113,7 +113,7 @@ def import_bundle(db: Database, data: bytes) -> ImportSummary:
         if not 1 <= len(req.replica_epoch) <= 64:
             raise HubError(422, "bundle.invalid_op", "replica_epoch must be 1 to 64 characters")
         check_safe(req.model_dump(), "bundle")
-        results, expected = process_push(db, header.station_id, req, now=timestamps.iso(now))
+        results, expected = process_push(db, header.station_id, req, now=timestamps.utc_iso_ms(now))
         summary.ops += len(results)
         summary.statuses.update(r.status for r in results)
         if len(results) < len(chunk):

@@ -56,9 +56,11 @@ from typing import Any
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
+from hub.counters_repair import rebuild, recount, verify
 from hub.db import Database
 from hub.errors import HubError
-from hub.models import Dose, HubAudit, Station, StationTally, WriteOff
+from hub.models import Dose, EnrolledStation, HubAudit, StationTally, WriteOff
+from hub.timestamps import utc_iso_ms
 from kernel.chunks import in_chunks
 from kernel.ids import uuid7
 from sync.protocol import TallyRequest
@@ -115,10 +117,6 @@ def parse_time(raw: object) -> datetime | None:
         return dt.astimezone(UTC) if dt.tzinfo is not None else None
     except (ValueError, OverflowError):
         return None
-
-
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 # ---- notes taken during a push -------------------------------------------------------
@@ -308,7 +306,7 @@ class TallyOutcome:
 
 
 def record_tally(
-    session: Session, station: Station, req: TallyRequest, *, now: datetime
+    session: Session, station: EnrolledStation, req: TallyRequest, *, now: datetime
 ) -> TallyOutcome:
     """Store a (verified) tally: its claims per day, the cross-check, its receipt fields.
 
@@ -316,7 +314,7 @@ def record_tally(
     previous epoch still owed into ``carried``: the restored database may no
     longer hold doses the lost laptop had reported, and they must not vanish.
     """
-    now_iso = _iso(now)
+    now_iso = utc_iso_ms(now)
     # The station row first, as a push takes it (one lock order for both).
     station.last_seen = now_iso
     session.flush()
@@ -339,31 +337,9 @@ def record_tally(
         row.carried_cut = max(row.carried_cut or "", cut)
         froze = True
         log.info("station %s: new replica epoch; what the previous one owed is carried", station.id)
-    by_day: dict[str, dict[str, int]] = {}
-    for r in req.rows:
-        d = by_day.setdefault(r.day, dict.fromkeys(_CLAIMS, 0))
-        d["t_entered"] += r.entered
-        d["t_pending"] += r.pending
-        d["t_acked"] += r.acknowledged
-        d["t_all_entered"] += r.entered if r.all_entered is None else r.all_entered
-        d["t_all_pending"] += r.pending if r.all_pending is None else r.all_pending
-        d["t_all_acked"] += r.acknowledged if r.all_acknowledged is None else r.all_acknowledged
-        d["t_voids_unsent"] += r.voids_unsent or 0
+    by_day = _claims_by_day(req)
     if legacy and by_day:
-        # A station from before per-station counting counts every dose of its site it
-        # holds (its siblings' too); only its "pending" is its own (its outbox). Claim
-        # what the hub holds from it plus that pending, so it owes exactly its pending.
-        held_now = _held(session, station, sorted(by_day))
-        for day, d in by_day.items():
-            h_all, h_valid = held_now.get(day, (0, 0))
-            d.update(
-                t_entered=h_valid + d["t_pending"],
-                t_acked=h_valid,
-                t_all_entered=h_all + d["t_pending"],
-                t_all_pending=d["t_pending"],
-                t_all_acked=h_all,
-                t_voids_unsent=0,
-            )
+        _claim_what_is_held(session, station, by_day)
     if by_day:
         session.execute(
             _UPSERT_CLAIMS,
@@ -377,8 +353,8 @@ def record_tally(
     values: dict[str, Any] = {
         "tally": req.model_dump(mode="json"),
         "received_at": now_iso,
-        "generated_at": _iso(generated) if generated else None,
-        "oldest_pending_at": _iso(oldest) if oldest else None,
+        "generated_at": utc_iso_ms(generated) if generated else None,
+        "oldest_pending_at": utc_iso_ms(oldest) if oldest else None,
         "replica_epoch": req.replica_epoch,
         "outbox_pending": req.outbox_pending,
         "ops_since": 0,
@@ -395,7 +371,39 @@ def record_tally(
     return TallyOutcome(legacy=legacy, mismatch=mismatch, froze_epoch=froze)
 
 
-def _freeze(session: Session, station: Station) -> None:
+def _claims_by_day(req: TallyRequest) -> dict[str, dict[str, int]]:
+    """The tally's claims summed per day (a station sends one row per day and kind)."""
+    by_day: dict[str, dict[str, int]] = {}
+    for r in req.rows:
+        d = by_day.setdefault(r.day, dict.fromkeys(_CLAIMS, 0))
+        d["t_entered"] += r.entered
+        d["t_pending"] += r.pending
+        d["t_acked"] += r.acknowledged
+        d["t_all_entered"] += r.entered if r.all_entered is None else r.all_entered
+        d["t_all_pending"] += r.pending if r.all_pending is None else r.all_pending
+        d["t_all_acked"] += r.acknowledged if r.all_acknowledged is None else r.all_acknowledged
+        d["t_voids_unsent"] += r.voids_unsent or 0
+    return by_day
+
+
+def _claim_what_is_held(session: Session, station: EnrolledStation, by_day: dict[str, dict[str, int]]) -> None:
+    """A station from before per-station counting counts every dose of its site it
+    holds (its siblings' too); only its "pending" is its own (its outbox). Claim
+    what the hub holds from it plus that pending, so it owes exactly its pending."""
+    held_now = _held(session, station, sorted(by_day))
+    for day, d in by_day.items():
+        h_all, h_valid = held_now.get(day, (0, 0))
+        d.update(
+            t_entered=h_valid + d["t_pending"],
+            t_acked=h_valid,
+            t_all_entered=h_all + d["t_pending"],
+            t_all_pending=d["t_pending"],
+            t_all_acked=h_all,
+            t_voids_unsent=0,
+        )
+
+
+def _freeze(session: Session, station: EnrolledStation) -> None:
     session.execute(
         text(
             f"UPDATE station_day SET carried = carried + {CURRENT_MISSING_SQL}, "
@@ -406,7 +414,7 @@ def _freeze(session: Session, station: Station) -> None:
     )
 
 
-def _held(session: Session, station: Station, days: list[str]) -> dict[str, tuple[int, int]]:
+def _held(session: Session, station: EnrolledStation, days: list[str]) -> dict[str, tuple[int, int]]:
     """(held_all, held_valid) per day of ``station`` (rows locked for this transaction)."""
     held: dict[str, tuple[int, int]] = {}
     for chunk in in_chunks(days):
@@ -421,7 +429,7 @@ def _held(session: Session, station: Station, days: list[str]) -> dict[str, tupl
     return held
 
 
-def _cross_check(session: Session, station: Station, by_day: dict[str, dict[str, int]]) -> int:
+def _cross_check(session: Session, station: EnrolledStation, by_day: dict[str, dict[str, int]]) -> int:
     held = {d: a for d, (a, _v) in _held(session, station, sorted(by_day)).items()}
     off = 0
     for day, c in by_day.items():
@@ -435,7 +443,7 @@ def _cross_check(session: Session, station: Station, by_day: dict[str, dict[str,
 
 
 def audit(session: Session, actor: str, action: str, target: str, detail: dict[str, Any], now: datetime) -> None:
-    session.add(HubAudit(at=_iso(now), actor=actor, action=action, target=target, detail=detail))
+    session.add(HubAudit(at=utc_iso_ms(now), actor=actor, action=action, target=target, detail=detail))
 
 
 def clean_actor(raw: str) -> str:
@@ -473,7 +481,7 @@ def write_off(db: Database, station_id: str, *, reason: str, actor: str, now: da
     actor = clean_actor(actor)
 
     def run(s: Session) -> WriteOffResult:
-        st = s.get(Station, station_id)
+        st = s.get(EnrolledStation, station_id)
         if st is None:
             raise HubError(404, "station.not_found", "no such station")
         rows = s.execute(
@@ -509,7 +517,7 @@ def write_off(db: Database, station_id: str, *, reason: str, actor: str, now: da
                 days=days,
                 reason=reason,
                 actor=actor,
-                created_at=_iso(now),
+                created_at=utc_iso_ms(now),
             )
         )
         audit(
@@ -536,92 +544,6 @@ def write_offs(session: Session, site_codes: Iterable[str]) -> list[WriteOff]:
             ).scalars()
         )
     return out
-
-
-# ---- rebuilding and checking the held counters ------------------------------------------
-
-_HELD_FROM_DOSES = (
-    "SELECT site_code, coalesce(origin_station, '') AS station_id, day, count(*) AS held_all, "
-    "sum(CASE WHEN voided = 0 THEN 1 ELSE 0 END) AS held_valid FROM dose WHERE source = 'site' "
-    "GROUP BY site_code, coalesce(origin_station, ''), day"
-)
-
-
-def recount(session: Session) -> dict[tuple[str, str, str], tuple[int, int]]:
-    """What the counters should say, counted from the doses (repair and tests only: a full scan)."""
-    return {
-        (str(a), str(b), str(c)): (int(d), int(e))
-        for a, b, c, d, e in session.execute(text(_HELD_FROM_DOSES))
-    }
-
-
-def held(session: Session) -> dict[tuple[str, str, str], tuple[int, int]]:
-    """The held counters as stored (rows with nothing held left out)."""
-    return {
-        (str(a), str(b), str(c)): (int(d), int(e))
-        for a, b, c, d, e in session.execute(
-            text(
-                "SELECT site_code, station_id, day, held_all, held_valid FROM station_day "
-                "WHERE held_all <> 0 OR held_valid <> 0"
-            )
-        )
-    }
-
-
-def verify(session: Session) -> list[str]:
-    """Differences between the stored held counters and a recount ([] when they agree)."""
-    want, have = recount(session), held(session)
-    out = [
-        f"{k}: counters {have.get(k, (0, 0))} doses {want.get(k, (0, 0))}"
-        for k in sorted(set(want) | set(have))
-        if want.get(k, (0, 0)) != have.get(k, (0, 0))
-    ]
-    per_station: dict[tuple[str, str], tuple[int, int]] = {}
-    for (site, st, _day), (a, v) in want.items():
-        x = per_station.get((site, st), (0, 0))
-        per_station[(site, st)] = (x[0] + a, x[1] + v)
-    stored = {
-        (str(a), str(b)): (int(c), int(d))
-        for a, b, c, d in session.execute(
-            text(
-                "SELECT site_code, station_id, held_all, held_valid FROM station_total "
-                "WHERE held_all <> 0 OR held_valid <> 0"
-            )
-        )
-    }
-    out += [
-        f"{k}: total {stored.get(k, (0, 0))} doses {per_station.get(k, (0, 0))}"
-        for k in sorted(set(per_station) | set(stored))
-        if per_station.get(k, (0, 0)) != stored.get(k, (0, 0))
-    ]
-    return out
-
-
-def rebuild(session: Session) -> int:
-    """Recount the held counters from the doses (claims, carried and write-offs are kept)."""
-    session.execute(text("UPDATE station_day SET held_all = 0, held_valid = 0"))
-    rows = [
-        {"site": k[0], "st": k[1], "day": k[2], "a": v[0], "v": v[1]}
-        for k, v in sorted(recount(session).items())
-    ]
-    if rows:
-        session.execute(
-            text(
-                "INSERT INTO station_day (site_code, station_id, day, held_all, held_valid) "
-                "VALUES (:site, :st, :day, :a, :v) ON CONFLICT (site_code, station_id, day) "
-                "DO UPDATE SET held_all = excluded.held_all, held_valid = excluded.held_valid"
-            ),
-            rows,
-        )
-    session.execute(text("DELETE FROM station_total"))
-    session.execute(
-        text(
-            "INSERT INTO station_total (site_code, station_id, held_all, held_valid) "
-            "SELECT site_code, station_id, sum(held_all), sum(held_valid) FROM station_day "
-            "GROUP BY site_code, station_id"
-        )
-    )
-    return len(rows)
 
 
 __all__ = [

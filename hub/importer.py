@@ -10,7 +10,7 @@ one mapping file serves both and the report reads the same. The differences:
 * known people are found in the hub's database (ID number, active persons);
 * a commit applies one ``register_person`` (new person) or ``add_registration``
   (known person) **op of hub origin** per row through the hub's own ingest (new
-  people through the batched fast path, ``hub.fastpath``, the rest through
+  people through the bulk executor, ``hub.apply.bulk``, the rest through
   ``hub.ingest.apply_op``), so the person, the registration, the person-site link and
   the ``change_log`` rows the stations pull are written exactly as for a pushed op,
   with the ops ledgered in ``applied_op`` (station ``hub``);
@@ -29,12 +29,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import counters
+from hub.apply.bulk import BulkRun
 from hub.db import Database
 from hub.effects import Numbering
 from hub.errors import HubError
-from hub.fastpath import FastRun
-from hub.ingest import apply_op, iso_now, payload_hash, record_applied, utc_now
-from hub.models import Person, Registration, Site, Station
+from hub.ingest import apply_op, payload_hash, record_applied, utc_now
+from hub.models import EnrolledStation, Person, Registration, Site
+from hub.timestamps import utc_iso_ms
 from kernel import exchange
 from kernel.chunks import in_chunks
 from kernel.cliargs import parse_day_arg
@@ -47,7 +48,7 @@ from sync.protocol import Op
 log = logging.getLogger(__name__)
 
 HUB_ORIGIN = "hub"  # the ledger's station id for ops made at the hub
-_FAST_CHUNK = 2000  # ops looked up together for the fast path
+_FAST_CHUNK = 2000  # ops looked up together by the bulk executor
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +130,10 @@ def _op(row: exchange.ImportRow, day: str, import_ref: str, now: str, person_id:
               entity_id=uuid7(), payload=wire(payload), hlc="", recorded_at=now, user_id=None)
 
 
-def _apply_all(s: Session, station: Station, ops: list[Op], now: str) -> int | None:
+def _apply_all(s: Session, station: EnrolledStation, ops: list[Op], now: str) -> int | None:
     """Apply the import's ops in order; returns the first server_seq. Any refusal raises.
 
-    New people (``register_person``) go through :class:`hub.fastpath.FastRun` in
+    New people (``register_person``) go through :class:`hub.apply.bulk.BulkRun` in
     chunks; an op it declines (a same-name-and-phone twin, say) and every
     ``add_registration`` go through :func:`hub.ingest.apply_op`. An
     ``add_registration`` of a known person cannot change what the chunk looked
@@ -148,12 +149,12 @@ def _apply_all(s: Session, station: Station, ops: list[Op], now: str) -> int | N
                         f"row {op.op_seq} was refused ({reason}); nothing was imported",
                         row=op.op_seq, reason=reason)
 
-    def flush(run: FastRun) -> None:
+    def flush(run: BulkRun) -> None:
         for index, first, _led in run.flush():
             firsts[index] = first
 
-    def new_run(start: int, end: int) -> FastRun:
-        run = FastRun(
+    def new_run(start: int, end: int) -> BulkRun:
+        run = BulkRun(
             s, station.site_code, HUB_ORIGIN, "import", now, numbering, echo=False, trusted=True
         )
         run.load([o for o in ops[start:end] if o.op_type == "register_person"])
@@ -185,7 +186,7 @@ def _apply_all(s: Session, station: Station, ops: list[Op], now: str) -> int | N
 
 def commit(db: Database, site: str, plan: exchange.ImportPlan) -> HubImportResult:
     """Apply every good row as a hub-origin op, in one transaction (all or nothing)."""
-    now = iso_now(utc_now())
+    now = utc_iso_ms(utc_now())
 
     def run(s: Session) -> HubImportResult:
         _check_site(s, site)
@@ -195,11 +196,11 @@ def commit(db: Database, site: str, plan: exchange.ImportPlan) -> HubImportResul
             s, site, plan.day, [str(r.values["id_number"]) for r in rows if r.values.get("id_number")]
         )
         # Not added to the session: it only tells the appliers which site this is for.
-        station = Station(id=HUB_ORIGIN, site_code=site, name="hub import", token_hash="",
+        station = EnrolledStation(id=HUB_ORIGIN, site_code=site, name="hub import", token_hash="",
                           revoked=0, enrolled_at=now)
         added_people = added_regs = skipped = 0
         # First the decisions (rows of the same person later in the file are skipped),
-        # then the ops: new people through the batched fast path, the rest op by op.
+        # then the ops: new people through the bulk executor, the rest op by op.
         ops: list[Op] = []
         for r in rows:
             number = r.values.get("id_number")

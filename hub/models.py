@@ -59,7 +59,12 @@ class Site(Base):
     area_name: Mapped[str | None] = mapped_column(Text)
 
 
-class Station(Base):
+class EnrolledStation(Base):
+    """A station enrolled at the hub (its token, site, clock skew): the hub's row for it.
+
+    Not :class:`station.store.Station`, the station's own local store.
+    """
+
     __tablename__ = "station"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     site_code: Mapped[str] = mapped_column(SITE, index=True)

@@ -1,8 +1,8 @@
 """The ops' payloads as the hub parses them: the models of ``kernel.ops``, and the refusal.
 
 The models are defined once, in ``kernel.ops`` (the station services build their
-payloads with them); this module keeps the names the appliers (hub/ingest.py,
-hub/fastpath.py) import, and turns a payload that does not fit into ``rejected
+payloads with them); this module keeps the names the appliers (hub/apply/)
+import, and turns a payload that does not fit into ``rejected
 payload.invalid`` with the failing fields (never their values). docs/protocol.md
 lists the bounds.
 """

@@ -18,15 +18,16 @@ from sqlalchemy import Text, cast, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from hub import counters
+from hub.apply.rows import replica_key
 from hub.dashboard.auth import Scope
 from hub.dashboard.data import build
 from hub.db import Database, hub_epoch
 from hub.effects import review_data
 from hub.errors import HubError
-from hub.fastpath import echo_key
 from hub.models import (
     ChangeLog,
     Dose,
+    EnrolledStation,
     EnrollmentCode,
     HubAudit,
     LookupAudit,
@@ -34,9 +35,8 @@ from hub.models import (
     ReviewItem,
     ReviewSite,
     Site,
-    Station,
 )
-from hub.timestamps import iso, parse_ts
+from hub.timestamps import parse_ts, utc_iso_ms
 from sync.protocol import (
     MAX_PULL_BYTES,
     Change,
@@ -72,7 +72,7 @@ def add_site(db: Database, code: str, name: str, province: str | None, *, now: d
     with db.write() as s:
         if s.get(Site, code) is not None:
             raise HubError(409, "site.exists", "a site with this code exists")
-        s.add(Site(code=code, name=name, province_code=province, created_at=iso(now)))
+        s.add(Site(code=code, name=name, province_code=province, created_at=utc_iso_ms(now)))
 
 
 def new_enrollment_code(db: Database, site_code: str, *, ttl_hours: float, now: datetime) -> str:
@@ -84,8 +84,8 @@ def new_enrollment_code(db: Database, site_code: str, *, ttl_hours: float, now: 
             EnrollmentCode(
                 code_hash=token_hash(raw),
                 site_code=site_code,
-                created_at=iso(now),
-                expires_at=iso(now + timedelta(hours=ttl_hours)),
+                created_at=utc_iso_ms(now),
+                expires_at=utc_iso_ms(now + timedelta(hours=ttl_hours)),
             )
         )
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
@@ -93,7 +93,7 @@ def new_enrollment_code(db: Database, site_code: str, *, ttl_hours: float, now: 
 
 def list_stations(db: Database) -> list[dict[str, Any]]:
     with db.read() as s:
-        rows = s.execute(select(Station).order_by(Station.site_code, Station.enrolled_at)).scalars()
+        rows = s.execute(select(EnrolledStation).order_by(EnrolledStation.site_code, EnrolledStation.enrolled_at)).scalars()
         return [
             {
                 "id": r.id,
@@ -119,12 +119,12 @@ def revoke_station(
     when = now or datetime.now(UTC)
     who = counters.clean_actor(actor)
     with db.write() as s:
-        st = s.get(Station, station_id)
+        st = s.get(EnrolledStation, station_id)
         if st is None:
             raise HubError(404, "station.not_found", "no such station")
         if not st.revoked:
             st.revoked = 1
-            st.revoked_at = iso(when)
+            st.revoked_at = utc_iso_ms(when)
         counters.audit(
             s,
             who,
@@ -143,7 +143,7 @@ def unrevoke_station(
     revoked for a reason (stolen, lost, misused), so whoever held that token keeps nothing."""
     when = now or datetime.now(UTC)
     with db.write() as s:
-        st = s.get(Station, station_id)
+        st = s.get(EnrolledStation, station_id)
         if st is None:
             raise HubError(404, "station.not_found", "no such station")
         if st.revoked:
@@ -173,7 +173,7 @@ def enroll(db: Database, req: EnrollRequest, *, now: datetime) -> EnrollResponse
             raise HubError(403, "enroll.code_expired", "this enrollment code has expired")
         site = s.get(Site, code.site_code)
         assert site is not None
-        existing = s.get(Station, req.station_id)
+        existing = s.get(EnrolledStation, req.station_id)
         if existing is not None and existing.site_code != site.code:
             # A laptop moves between sites only by a fresh install: its data belong to one site.
             raise HubError(409, "enroll.other_site", "this station is enrolled at another site")
@@ -181,17 +181,17 @@ def enroll(db: Database, req: EnrollRequest, *, now: datetime) -> EnrollResponse
             # A revocation is permanent until an administrator lifts it (station unrevoke);
             # the code is not used up.
             raise HubError(403, "enroll.revoked", "this station was revoked at the hub")
-        code.used_at = iso(now)
+        code.used_at = utc_iso_ms(now)
         code.used_by = req.station_id
         if existing is None:
             s.add(
-                Station(
+                EnrolledStation(
                     id=req.station_id,
                     site_code=site.code,
                     name=req.station_name,
                     token_hash=token_hash(token),
                     revoked=0,
-                    enrolled_at=iso(now),
+                    enrolled_at=utc_iso_ms(now),
                     skew_flagged=0,
                 )
             )
@@ -225,7 +225,7 @@ def authenticate(db: Database, authorization: str | None) -> Caller:
         raise HubError(401, "auth.invalid_token", "malformed Authorization header")
     digest = token_hash(token.strip())
     with db.read() as s:
-        st = s.execute(select(Station).where(Station.token_hash == digest)).scalar()
+        st = s.execute(select(EnrolledStation).where(EnrolledStation.token_hash == digest)).scalar()
         if st is None:
             raise HubError(401, "auth.invalid_token", "unknown token")
         if st.revoked:
@@ -239,14 +239,14 @@ TOUCH_GRAIN_S = 10
 
 
 def touch_station(db: Database, station_id: str, *, now: datetime) -> None:
-    stamp = iso(now)
+    stamp = utc_iso_ms(now)
     with db.write() as s:
         s.execute(
             text(
                 "UPDATE station SET last_seen = :t WHERE id = :i "
                 "AND (last_seen IS NULL OR last_seen < :before)"
             ),
-            {"t": stamp, "i": station_id, "before": iso(now - timedelta(seconds=TOUCH_GRAIN_S))},
+            {"t": stamp, "i": station_id, "before": utc_iso_ms(now - timedelta(seconds=TOUCH_GRAIN_S))},
         )
 
 
@@ -273,7 +273,7 @@ def pull(
             [
                 or_(
                     ChangeLog.echo_for.is_(None),
-                    ChangeLog.echo_for != echo_key(caller.station_id, replica_epoch),
+                    ChangeLog.echo_for != replica_key(caller.station_id, replica_epoch),
                 )
             ]
             if replica_epoch
@@ -334,7 +334,7 @@ def record_tally(db: Database, caller: Caller, req: TallyRequest, *, now: dateti
         raise HubError(403, "tally.bad_signature", "the tally signature does not verify")
 
     def run(s: Session) -> None:
-        st = s.get(Station, caller.station_id)
+        st = s.get(EnrolledStation, caller.station_id)
         if st is None:
             raise HubError(401, "auth.invalid_token", "unknown station")
         counters.record_tally(s, st, req, now=now)
@@ -362,8 +362,8 @@ def site_summary(db: Database, site_code: str, *, now: datetime | None = None) -
         received=n.received,
         gap=n.gap,
         pending_at_stations=n.pending_doses,
-        oldest_pending_at=iso(n.oldest_pending_at) if n.oldest_pending_at else None,
-        last_contact=iso(n.last_contact) if n.last_contact else None,
+        oldest_pending_at=utc_iso_ms(n.oldest_pending_at) if n.oldest_pending_at else None,
+        last_contact=utc_iso_ms(n.last_contact) if n.last_contact else None,
         stations=n.stations,
         written_off=n.written_off,
         revoked_gap=n.revoked_gap,
@@ -385,7 +385,7 @@ def audit_log(db: Database, *, limit: int = 200) -> list[dict[str, Any]]:
 def all_site_codes(db: Database) -> list[str]:
     with db.read() as s:
         sites = set(s.execute(select(Site.code)).scalars()) | set(
-            s.execute(select(Station.site_code)).scalars()
+            s.execute(select(EnrolledStation.site_code)).scalars()
         )
     return sorted(sites)
 
@@ -399,6 +399,34 @@ def all_site_codes(db: Database) -> list[str]:
 # province's ID numbers.
 LOOKUP_LIMIT = 60
 LOOKUP_WINDOW_S = 600
+
+
+def _found_person(s: Session, audit: LookupAudit, id_number: str) -> PersonLookupResponse:
+    """The answer to a look-up within the limit, its outcome noted on its audit row."""
+    person = s.execute(select(Person).where(Person.id_key == id_number)).scalar()
+    if person is None:
+        audit.outcome = "not_found"
+        return PersonLookupResponse(found=False)
+    audit.outcome = "found"
+    audit.person_id = person.id
+    doses = s.execute(
+        select(Dose).where(Dose.person_id == person.id, Dose.voided == 0).order_by(Dose.day, Dose.id)
+    ).scalars()
+    return PersonLookupResponse(
+        found=True,
+        person=LookupPerson(full_name=person.full_name, birth_year=person.birth_year, sex=person.sex),
+        doses=[
+            LookupDose(
+                vaccine_code=d.vaccine_code,
+                dose_number=d.dose_number,
+                kind=d.kind,
+                day=d.day,
+                site_code=d.site_code,
+                source=d.source,
+            )
+            for d in doses
+        ],
+    )
 
 
 def lookup_by_id_number(
@@ -423,8 +451,8 @@ def lookup_by_id_number(
     def run(s: Session) -> PersonLookupResponse | int:
         # The station row's lock makes one station's look-ups take turns, so the count
         # below is exact under concurrency (a read-then-write rule).
-        s.execute(select(Station.id).where(Station.id == caller.station_id).with_for_update()).all()
-        since = iso(now - timedelta(seconds=window_s))
+        s.execute(select(EnrolledStation.id).where(EnrolledStation.id == caller.station_id).with_for_update()).all()
+        since = utc_iso_ms(now - timedelta(seconds=window_s))
         used = int(
             s.execute(
                 select(func.count())
@@ -437,39 +465,12 @@ def lookup_by_id_number(
             ).scalar_one()
         )
         audit = LookupAudit(
-            station_id=caller.station_id, site_code=caller.site_code, at=iso(now), outcome="limited"
+            station_id=caller.station_id, site_code=caller.site_code, at=utc_iso_ms(now), outcome="limited"
         )
         s.add(audit)
         if used >= limit:
             return window_s
-        person = s.execute(select(Person).where(Person.id_key == id_number)).scalar()
-        if person is None:
-            audit.outcome = "not_found"
-            return PersonLookupResponse(found=False)
-        audit.outcome = "found"
-        audit.person_id = person.id
-        doses = s.execute(
-            select(Dose)
-            .where(Dose.person_id == person.id, Dose.voided == 0)
-            .order_by(Dose.day, Dose.id)
-        ).scalars()
-        return PersonLookupResponse(
-            found=True,
-            person=LookupPerson(
-                full_name=person.full_name, birth_year=person.birth_year, sex=person.sex
-            ),
-            doses=[
-                LookupDose(
-                    vaccine_code=d.vaccine_code,
-                    dose_number=d.dose_number,
-                    kind=d.kind,
-                    day=d.day,
-                    site_code=d.site_code,
-                    source=d.source,
-                )
-                for d in doses
-            ],
-        )
+        return _found_person(s, audit, id_number)
 
     out = db.run_write(run)
     if isinstance(out, int):

@@ -12,7 +12,13 @@ from datetime import UTC, datetime
 from sync.protocol import parse_timestamp
 
 
-def iso(dt: datetime) -> str:
+def utc_iso_ms(dt: datetime) -> str:
+    """The hub's own timestamps (its records, ``server_time``): UTC, milliseconds.
+
+    Not :func:`kernel.clock.iso`, which writes the station's local records in site
+    time (UTC+7) to the second: the hub compares instants from many stations, and
+    orders a station's requests within one second.
+    """
     return dt.astimezone(UTC).isoformat(timespec="milliseconds")
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from hub.db import Database
 from hub.errors import HubError
 from hub.models import Allocation, Site
-from hub.timestamps import iso
+from hub.timestamps import utc_iso_ms
 
 
 def set_allocation(db: Database, level: str, code: str, doses: int, *, now: datetime) -> None:
@@ -20,10 +20,10 @@ def set_allocation(db: Database, level: str, code: str, doses: int, *, now: date
             raise HubError(404, "site.not_found", "no such site")
         row = s.get(Allocation, (level, code))
         if row is None:
-            s.add(Allocation(level=level, code=code, doses=doses, updated_at=iso(now)))
+            s.add(Allocation(level=level, code=code, doses=doses, updated_at=utc_iso_ms(now)))
         else:
             row.doses = doses
-            row.updated_at = iso(now)
+            row.updated_at = utc_iso_ms(now)
 
 
 def assign_area(db: Database, site_codes: list[str], area_code: str, name: str | None) -> None:

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from hub.db import Database
 from hub.errors import HubError
 from hub.models import DashboardSession, DashboardUser, LoginGuard
-from hub.timestamps import iso, parse_ts
+from hub.timestamps import parse_ts, utc_iso_ms
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def add_user(db: Database, username: str, password: str, scope: Scope, *, now: d
             role=scope.role,
             scope_code=scope.code,
             active=1,
-            created_at=iso(now),
+            created_at=utc_iso_ms(now),
         )
         s.add(user)
         s.flush()
@@ -219,7 +219,7 @@ def _reserve(db: Database, key: str, now: datetime) -> int | None:
         if g is None:
             # A concurrent first attempt inserting the same key makes one of the two
             # fail on the primary key; run_write runs it again and it finds the row.
-            g = LoginGuard(key=key, failures=0, locked_until=None, updated_at=iso(now))
+            g = LoginGuard(key=key, failures=0, locked_until=None, updated_at=utc_iso_ms(now))
             s.add(g)
         until = parse_ts(g.locked_until) if g.locked_until else None
         if until is not None and until > now:
@@ -229,14 +229,14 @@ def _reserve(db: Database, key: str, now: datetime) -> int | None:
             g.locked_until = None
         g.failures += 1
         if g.failures >= MAX_FAILURES:
-            g.locked_until = iso(now + timedelta(minutes=LOCK_MINUTES))
-        g.updated_at = iso(now)
+            g.locked_until = utc_iso_ms(now + timedelta(minutes=LOCK_MINUTES))
+        g.updated_at = utc_iso_ms(now)
         # Housekeeping: rows of names nobody tried for a day go (a flood of made-up
         # names cannot grow the table without bound).
         s.execute(
             delete(LoginGuard).where(
-                LoginGuard.updated_at < iso(now - timedelta(days=1)),
-                or_(LoginGuard.locked_until.is_(None), LoginGuard.locked_until < iso(now)),
+                LoginGuard.updated_at < utc_iso_ms(now - timedelta(days=1)),
+                or_(LoginGuard.locked_until.is_(None), LoginGuard.locked_until < utc_iso_ms(now)),
             )
         )
         return g.failures
@@ -281,7 +281,7 @@ def login(db: Database, username: str, password: str, *, now: datetime) -> tuple
         s.execute(delete(LoginGuard).where(LoginGuard.key == key))
         row = s.get(DashboardUser, user.id)
         assert row is not None
-        row.last_login_at = iso(now)
+        row.last_login_at = utc_iso_ms(now)
         if _hasher.check_needs_rehash(row.password_hash):
             row.password_hash = hash_password(password)
 
@@ -298,13 +298,13 @@ def new_session(db: Database, user_id: int, *, now: datetime) -> str:
     raw = secrets.token_urlsafe(32)
     with db.write() as s:
         # Housekeeping on login, so expired rows never pile up.
-        s.execute(delete(DashboardSession).where(DashboardSession.expires_at < iso(now)))
+        s.execute(delete(DashboardSession).where(DashboardSession.expires_at < utc_iso_ms(now)))
         s.add(
             DashboardSession(
                 id_hash=_session_hash(raw),
                 user_id=user_id,
-                created_at=iso(now),
-                expires_at=iso(now + timedelta(hours=SESSION_HOURS)),
+                created_at=utc_iso_ms(now),
+                expires_at=utc_iso_ms(now + timedelta(hours=SESSION_HOURS)),
             )
         )
     return raw

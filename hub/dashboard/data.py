@@ -75,8 +75,8 @@ from hub.errors import HubError
 from hub.models import (
     OPEN_ROWS_SQL,
     Allocation,
+    EnrolledStation,
     Site,
-    Station,
     StationDay,
     StationTally,
     StationTotal,
@@ -346,13 +346,13 @@ def _read_sites_and_stations(
         _StationInfo._make(row)
         for row in s.execute(
             select(
-                Station.id,
-                Station.name,
-                Station.site_code,
-                Station.revoked,
-                Station.revoked_at,
-                Station.last_seen,
-                Station.clock_skew_ms,
+                EnrolledStation.id,
+                EnrolledStation.name,
+                EnrolledStation.site_code,
+                EnrolledStation.revoked,
+                EnrolledStation.revoked_at,
+                EnrolledStation.last_seen,
+                EnrolledStation.clock_skew_ms,
                 StationTally.received_at,
                 StationTally.legacy,
                 StationTally.mismatch,
@@ -360,8 +360,8 @@ def _read_sites_and_stations(
                 StationTally.ops_since,
                 StationTally.oldest_pending_at,
             )
-            .outerjoin(StationTally, StationTally.station_id == Station.id)
-            .where(Station.site_code.in_(in_scope))
+            .outerjoin(StationTally, StationTally.station_id == EnrolledStation.id)
+            .where(EnrolledStation.site_code.in_(in_scope))
         )
     ]
     return sites, stations

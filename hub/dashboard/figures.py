@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from hub.dashboard.auth import Scope
-from hub.timestamps import iso
+from hub.timestamps import utc_iso_ms
 from kernel.clock import CLOCK_TOLERANCE_MS
 
 CHART_DAYS = 14
@@ -95,8 +95,8 @@ class Numbers:
             "revoked_gap": self.revoked_gap,
             "voids_unsent": self.voids_unsent,
             "pending_ops": self.pending_ops,
-            "oldest_pending_at": iso(self.oldest_pending_at) if self.oldest_pending_at else None,
-            "last_contact": iso(self.last_contact) if self.last_contact else None,
+            "oldest_pending_at": utc_iso_ms(self.oldest_pending_at) if self.oldest_pending_at else None,
+            "last_contact": utc_iso_ms(self.last_contact) if self.last_contact else None,
             "clock_skew_ms": self.skew_ms,
             "clock_skew_flag": self.skew_flag,
             "stations": self.stations,
@@ -162,9 +162,9 @@ class StationRow:
             "name": self.name,
             "revoked": self.revoked,
             "revoked_at": self.revoked_at,
-            "last_contact": iso(self.last_seen) if self.last_seen else None,
+            "last_contact": utc_iso_ms(self.last_seen) if self.last_seen else None,
             "clock_skew_ms": self.skew_ms,
-            "tally_received_at": iso(self.tally_received_at) if self.tally_received_at else None,
+            "tally_received_at": utc_iso_ms(self.tally_received_at) if self.tally_received_at else None,
             "old_version": self.legacy,
             "mismatch": self.mismatch,
             "given": self.given,
@@ -173,7 +173,7 @@ class StationRow:
             "written_off": self.written_off,
             "voids_unsent": self.voids_unsent,
             "pending_ops": self.pending_ops,
-            "oldest_pending_at": iso(self.oldest_pending_at) if self.oldest_pending_at else None,
+            "oldest_pending_at": utc_iso_ms(self.oldest_pending_at) if self.oldest_pending_at else None,
         }
 
 
@@ -221,7 +221,7 @@ class Alert:
             "station_id": self.station_id,
             "station_name": self.station_name,
             "value": self.value,
-            "since": iso(self.since) if self.since else None,
+            "since": utc_iso_ms(self.since) if self.since else None,
         }
 
 
@@ -244,7 +244,7 @@ class WriteOffRow:
             "doses": self.doses,
             "reason": self.reason,
             "by": self.actor,
-            "at": iso(self.created_at) if self.created_at else None,
+            "at": utc_iso_ms(self.created_at) if self.created_at else None,
         }
 
 
@@ -267,7 +267,7 @@ class Dashboard:
         out: dict[str, Any] = {
             "scope": str(self.scope),
             "view": str(self.view) if self.view else None,
-            "generated_at": iso(self.now),
+            "generated_at": utc_iso_ms(self.now),
             "total": self.total.as_json(),
             "provinces": [
                 {

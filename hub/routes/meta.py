@@ -14,7 +14,7 @@ def add_meta_routes(app: FastAPI, ctx: HubContext) -> None:
     db, clock, epoch = ctx.db, ctx.clock, ctx.epoch
 
     def health_body() -> Health:
-        return Health(hub_epoch=epoch, server_time=timestamps.iso(clock()))
+        return Health(hub_epoch=epoch, server_time=timestamps.utc_iso_ms(clock()))
 
     @app.get("/health", include_in_schema=False)
     def root_health() -> Health:

@@ -99,7 +99,7 @@ def add_push_route(app: FastAPI, ctx: HubContext) -> None:
         skew_ms = int((sent - now).total_seconds() * 1000) if sent is not None else 0
         skew_ms = max(-MAX_INT, min(MAX_INT, skew_ms))
         results, expected = process_push(
-            db, who.station_id, req, now=timestamps.iso(now), skew_ms=skew_ms
+            db, who.station_id, req, now=timestamps.utc_iso_ms(now), skew_ms=skew_ms
         )
         watch.poke()  # siblings waiting on a long-poll pull look now
         answer = PushResponse.model_construct(
@@ -107,7 +107,7 @@ def add_push_route(app: FastAPI, ctx: HubContext) -> None:
             results=results,
             expected_next_op_seq=expected,
             hub_epoch=epoch,
-            server_time=timestamps.iso(clock()),
+            server_time=timestamps.utc_iso_ms(clock()),
             clock_skew_ms=skew_ms,
         )
         return Response(answer.model_dump_json(), media_type="application/json")

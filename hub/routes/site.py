@@ -41,7 +41,7 @@ def _add_tally(app: FastAPI, ctx: HubContext) -> None:
         check_version(req.protocol_version)
         check_safe(req.model_dump())
         service.record_tally(db, who, req, now=clock())
-        return TallyResponse(accepted=True, server_time=timestamps.iso(clock()))
+        return TallyResponse(accepted=True, server_time=timestamps.utc_iso_ms(clock()))
 
 
 def _add_person_lookup(app: FastAPI, ctx: HubContext) -> None:
@@ -94,7 +94,7 @@ def _add_reviews(app: FastAPI, ctx: HubContext) -> None:
             req.action,
             req.params.model_dump(exclude_none=True),
             req.user_id,
-            now=timestamps.iso(clock()),
+            now=timestamps.utc_iso_ms(clock()),
         )
         watch.poke()
         return res

@@ -1,0 +1,487 @@
+"""The bulk executor: walk-ins, screenings and doses planned from look-ups, written in bulk.
+
+A campaign day's outbox is almost all ``register_person``, ``record_screening``
+and ``record_dose`` ops for new rows with nothing to reconcile. For these the
+executor plans each op from a handful of ``IN (...)`` look-ups made for a whole
+run of ops (:meth:`BulkRun.load`): the rows it creates (built by
+:mod:`hub.apply.rows`), the registration it moves, its change rows and their
+echo marks. :meth:`BulkRun.flush` then writes a run's rows with one multi-row
+INSERT per table and hands its change rows and ledger rows to the transaction's
+:class:`hub.effects.Numbering`, which numbers and writes them with the rest of
+the push at its end.
+
+This is the only path for these ops: a push applies a run of them at once, the
+op-by-op push (``process_push(fast=False)``) and a lone op apply a run of one.
+An op is planned only when its outcome is certain from what was looked up and
+involves none of the reconciling rules: no redirect to follow, no merge, no
+possible duplicate, no new person-site relation with a backlog, nothing to
+refuse. Anything else the planner declines, and the op goes to its ORM
+applier (:mod:`hub.apply.orm`; the caller writes the buffered rows first, and
+looks up again after).
+
+The rows an op created exactly as sent (version 1, at the op's own site) are
+marked ``echo_for`` that replica (:func:`hub.apply.rows.echo_for`), and the
+answer says ``no_echo``: the station already holds them, so its pull skips them
+(half the pull-back of a campaign day) and it numbers them version 1 itself
+when the answer arrives.
+
+If the database still refuses a buffered write (a value it finds too long, a
+concurrent insert of the same key), :class:`BulkRefused` is raised; the caller
+rolls back and applies those ops through their ORM appliers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, or_, select, update
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+
+from hub import authz, counters
+from hub.apply.orm import Ledgered, ledger_row
+from hub.apply.rows import (
+    DOSE,
+    LOT,
+    PERSON,
+    PERSON_SITE,
+    REDIRECT,
+    REGISTRATION,
+    SCREENING,
+    PlannedChange,
+    change_data,
+    dose_row,
+    echo_for,
+    person_row,
+    registration_row,
+    replica_key,
+    screening_row,
+)
+from hub.effects import ChangeRow, Numbering, insert_rows, scoped_data
+from hub.errors import Rejected
+from hub.payloads import DoseP, RegisterPersonP, ScreeningP, parse, series
+from kernel.chunks import in_chunks
+from kernel.rules.vietnam import fold
+from sync.protocol import Op
+
+PLANNED_TYPES = frozenset({"register_person", "record_screening", "record_dose"})
+
+
+class BulkRefused(Exception):
+    """The database refused a buffered write: apply those ops through their ORM appliers."""
+
+
+def planned_runs(ops: Sequence[Op], *, batch: bool = True) -> list[int]:
+    """For each op: the length of the run of plannable ops it starts (0 inside a run or
+    for an op the executor never plans). ``batch`` False: every run is one op long."""
+    out = [0] * len(ops)
+    i = 0
+    while i < len(ops):
+        j = i
+        while j < len(ops) and ops[j].op_type in PLANNED_TYPES and (batch or j == i):
+            j += 1
+        if j > i:
+            out[i] = j - i
+        i = max(j, i + 1)
+    return out
+
+
+@dataclass
+class PlannedOp:
+    """An op the executor planned, answered once its change rows are numbered."""
+
+    index: int
+    op: Op
+    digest: str
+    changes: list[PlannedChange]
+
+
+@dataclass
+class _Wanted:
+    """The ids a run's ops may touch, gathered before the look-ups."""
+
+    pids: set[str] = field(default_factory=set)
+    rids: set[str] = field(default_factory=set)
+    sids: set[str] = field(default_factory=set)
+    dids: set[str] = field(default_factory=set)
+    numbers: set[str] = field(default_factory=set)
+    phones: set[str] = field(default_factory=set)
+    lots: set[str] = field(default_factory=set)
+
+    def add(self, op: Op) -> None:
+        pl = op.payload
+        if op.op_type == "register_person":
+            self.pids.add(op.entity_id)
+            person = _dict(pl.get("person"))
+            reg = _dict(pl.get("registration"))
+            if isinstance(reg.get("id"), str):
+                self.rids.add(reg["id"])
+            if isinstance(person.get("id_number"), str) and person["id_number"]:
+                self.numbers.add(person["id_number"])
+            elif isinstance(person.get("phone"), str) and person["phone"]:
+                self.phones.add(person["phone"])
+            return
+        if isinstance(pl.get("person_id"), str):
+            self.pids.add(pl["person_id"])
+        if op.op_type == "record_screening":
+            self.sids.add(op.entity_id)
+            if isinstance(pl.get("registration_id"), str):
+                self.rids.add(pl["registration_id"])
+        else:
+            self.dids.add(op.entity_id)
+            if isinstance(pl.get("lot_id"), str):
+                self.lots.add(pl["lot_id"])
+
+
+@dataclass
+class _Buffers:
+    """The rows planned ops will write, until :meth:`BulkRun.flush`."""
+
+    persons: list[dict[str, Any]] = field(default_factory=list)
+    regs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changed_regs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    screenings: list[dict[str, Any]] = field(default_factory=list)
+    doses: list[dict[str, Any]] = field(default_factory=list)
+    sites: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class BulkRun:
+    """What the executor knows about the rows a run of ops touches, and what it buffered."""
+
+    session: Session
+    site: str
+    station_id: str
+    epoch: str
+    now: str
+    numbering: Numbering
+    # Mark rows that only echo the pushing replica's own ops (off for hub-origin ops).
+    echo: bool = True
+    # Ops the hub makes itself (imports at its command line): no station user to check.
+    trusted: bool = False
+    persons: set[str] = field(default_factory=set)
+    redirected: set[str] = field(default_factory=set)  # persons with a redirect out
+    merged_into: set[str] = field(default_factory=set)  # persons with redirects in
+    sites: dict[str, set[str]] = field(default_factory=dict)
+    regs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    regs_of: dict[str, list[str]] = field(default_factory=dict)
+    screenings: set[str] = field(default_factory=set)
+    doses: dict[str, tuple[str, str, int, str, int]] = field(default_factory=dict)
+    doses_of: dict[str, list[str]] = field(default_factory=dict)
+    id_numbers: set[str] = field(default_factory=set)  # held by active persons (id_key)
+    twins: set[tuple[str, str, str]] = field(default_factory=set)  # (name_fold, birth, phone)
+    lots: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (site, vaccine)
+    new: _Buffers = field(default_factory=_Buffers)
+    pending: list[PlannedOp] = field(default_factory=list)
+    pending_ids: set[str] = field(default_factory=set)
+
+    # ---- look-ups --------------------------------------------------------------------
+
+    def load(self, ops: Sequence[Op]) -> None:
+        """One ``IN (...)`` query per table for everything these ops can touch."""
+        s = self.session
+        want = _Wanted()
+        for op in ops:
+            want.add(op)
+        for chunk in in_chunks(sorted(want.pids)):
+            self._load_persons(chunk)
+        for chunk in in_chunks(sorted(want.rids)):
+            for m in s.execute(select(REGISTRATION).where(REGISTRATION.c.id.in_(chunk))).mappings():
+                self._keep_reg(dict(m))
+        for chunk in in_chunks(sorted(want.sids)):
+            self.screenings.update(s.execute(select(SCREENING.c.id).where(SCREENING.c.id.in_(chunk))).scalars())
+        for chunk in in_chunks(sorted(want.dids)):
+            self._load_doses(DOSE.c.id.in_(chunk))
+        for chunk in in_chunks(sorted(want.numbers)):
+            self.id_numbers.update(
+                s.execute(select(PERSON.c.id_key).where(PERSON.c.id_key.in_(chunk))).scalars()
+            )
+        for chunk in in_chunks(sorted(want.lots)):
+            for lid, site, vaccine in s.execute(
+                select(LOT.c.id, LOT.c.site_code, LOT.c.vaccine_code).where(LOT.c.id.in_(chunk))
+            ):
+                self.lots[lid] = (site, vaccine)
+        authz.load_actors(s, self.site, {op.user_id for op in ops if op.user_id is not None})
+        for chunk in in_chunks(sorted(want.phones)):
+            for nf, birth, phone in s.execute(
+                select(PERSON.c.name_fold, PERSON.c.birth, PERSON.c.phone).where(
+                    PERSON.c.phone.in_(chunk), PERSON.c.status == "active"
+                )
+            ):
+                self.twins.add((nf, birth, phone))
+
+    def _load_persons(self, chunk: list[str]) -> None:
+        s = self.session
+        self.persons.update(s.execute(select(PERSON.c.id).where(PERSON.c.id.in_(chunk))).scalars())
+        for frm, to in s.execute(
+            select(REDIRECT.c.from_id, REDIRECT.c.to_id).where(
+                or_(REDIRECT.c.from_id.in_(chunk), REDIRECT.c.to_id.in_(chunk))
+            )
+        ):
+            self.redirected.add(frm)
+            self.merged_into.add(to)
+        for pid, site in s.execute(
+            select(PERSON_SITE.c.person_id, PERSON_SITE.c.site_code).where(PERSON_SITE.c.person_id.in_(chunk))
+        ):
+            self.sites.setdefault(pid, set()).add(site)
+        for m in s.execute(select(REGISTRATION).where(REGISTRATION.c.person_id.in_(chunk))).mappings():
+            self._keep_reg(dict(m))
+        self._load_doses(DOSE.c.person_id.in_(chunk))
+
+    def _load_doses(self, where: ColumnElement[bool]) -> None:
+        cols = (DOSE.c.id, DOSE.c.person_id, DOSE.c.vaccine_code, DOSE.c.dose_number, DOSE.c.day, DOSE.c.voided)
+        for did, pid, vaccine, number, day, voided in self.session.execute(select(*cols).where(where)):
+            self._keep_dose(did, pid, vaccine, number, day, voided)
+
+    def _keep_reg(self, row: dict[str, Any]) -> None:
+        if row["id"] in self.regs:
+            return
+        self.regs[row["id"]] = row
+        self.regs_of.setdefault(row["person_id"], []).append(row["id"])
+
+    def _keep_dose(self, did: str, pid: str, vaccine: str, number: int, day: str, voided: int) -> None:
+        if did in self.doses:
+            return
+        self.doses[did] = (pid, vaccine, int(number), day, int(voided))
+        self.doses_of.setdefault(pid, []).append(did)
+
+    # ---- planning the ops ------------------------------------------------------------
+
+    def try_apply(self, index: int, op: Op, digest: str) -> bool:
+        """Plan ``op`` into the buffers if its outcome is certain; False leaves nothing changed."""
+        try:
+            if op.op_type == "register_person":
+                changes = self._register_person(op)
+            elif op.op_type == "record_screening":
+                changes = self._record_screening(op)
+            elif op.op_type == "record_dose":
+                changes = self._record_dose(op)
+            else:
+                return False
+        except Rejected:
+            return False  # the ORM applier refuses it, with its exact reason
+        if changes is None:
+            return False
+        self.pending.append(PlannedOp(index, op, digest, changes))
+        self.pending_ids.add(op.op_id)
+        return True
+
+    def _allowed(self, op: Op, *actions: str) -> bool:
+        """The op's user may do this at the site (the hub's own imports need no user)."""
+        if self.trusted:
+            return True
+        return authz.allows(authz.actor(self.session, self.site, op.user_id), op.recorded_at, actions)
+
+    def _known_person(self, pid: str) -> bool:
+        """A person the ops may refer to directly: exists, no redirect, already at this site."""
+        return (
+            pid in self.persons
+            and pid not in self.redirected
+            and self.site in self.sites.get(pid, ())
+        )
+
+    def _new_person_certain(self, op: Op, p: RegisterPersonP) -> bool:
+        """Nothing to reconcile: a new id, no earlier holder of the number, no twin."""
+        pid, v = op.entity_id, p.person
+        if (
+            not self._allowed(op, "register", "add_expected")
+            or len(pid) > 36
+            or pid in self.persons
+            or pid in self.redirected
+            or pid in self.merged_into
+            or self.doses_of.get(pid)
+            or self.regs_of.get(pid)
+        ):
+            return False
+        if p.registration is not None and p.registration.id in self.regs:
+            return False
+        if v.id_number:
+            return v.id_number not in self.id_numbers  # same ID number: a merge (ORM)
+        # Same name, birth and phone as an active person: a possible duplicate, a review (ORM).
+        return not (v.phone and (fold(v.full_name), v.birth, v.phone) in self.twins)
+
+    def _register_person(self, op: Op) -> list[PlannedChange] | None:
+        p = parse(RegisterPersonP, op.payload)
+        if not self._new_person_certain(op, p):
+            return None
+        pid, v, at = op.entity_id, p.person, op.recorded_at
+        person = person_row(pid, v, self.site, at, version=1)
+        # Certain now: buffer it.
+        self.persons.add(pid)
+        self.new.persons.append(person)
+        if person["id_number"] is not None:
+            self.id_numbers.add(person["id_number"])
+        if v.phone:
+            self.twins.add((person["name_fold"], v.birth, v.phone))
+        scopes = self.sites.setdefault(pid, set())
+        if self.site not in scopes:
+            scopes.add(self.site)
+            self.new.sites.append({"person_id": pid, "site_code": self.site})
+        changes = [PlannedChange(sc, "person", pid, 1, change_data("person", person)) for sc in sorted(scopes)]
+        reg = p.registration
+        if reg is not None:
+            row = registration_row(reg, pid, self.site, at, version=1)
+            self._keep_reg(row)
+            self.new.regs[reg.id] = row
+            changes.append(PlannedChange(self.site, "registration", reg.id, 1, change_data("registration", row)))
+        return changes
+
+    def _record_screening(self, op: Op) -> list[PlannedChange] | None:
+        p = parse(ScreeningP, op.payload)
+        if (
+            not self._allowed(op, "record_screening")
+            or p.screener_id != (op.user_id or "")
+            or p.id != op.entity_id
+            or p.site_code != self.site
+            or p.id in self.screenings
+            or not self._known_person(p.person_id)
+        ):
+            return None
+        changes: list[PlannedChange] = []
+        if p.registration_id and p.registration_status:
+            reg = self.regs.get(p.registration_id)
+            if (
+                reg is not None
+                and reg["site_code"] == self.site
+                and reg["status"] not in ("vaccinated", "observed")
+            ):
+                changes.append(self._move_registration(reg, p.registration_status, p.screened_at))
+        row = screening_row(p, p.person_id, version=1)
+        self.screenings.add(p.id)
+        self.new.screenings.append(row)
+        changes.append(PlannedChange(self.site, "screening", p.id, 1, change_data("screening", row)))
+        return changes
+
+    def _dose_certain(self, op: Op, p: DoseP) -> bool:
+        """Allowed, the lot this site's, a known person, and no possible duplicate."""
+        lot = self.lots.get(p.lot_id) if p.lot_id is not None else None
+        if (
+            not self._allowed(op, "record_past_dose" if p.source == "history" else "record_dose")
+            or p.vaccinator_id not in (op.user_id, None)
+            or p.override_by is not None  # rare: the ORM applier checks the supervisor
+            or (p.lot_id is not None and lot != (self.site, p.vaccine_code))
+            or p.id != op.entity_id
+            or p.site_code != self.site
+            or p.id in self.doses
+            or not self._known_person(p.person_id)
+        ):
+            return False
+        want = series(p.vaccine_code)
+        for did in self.doses_of.get(p.person_id, ()):
+            _, vaccine, number, day, voided = self.doses[did]
+            if not voided and ((number == p.dose_number and series(vaccine) == want) or day == p.day):
+                return False  # a possible duplicate dose: a review (ORM)
+        return True
+
+    def _record_dose(self, op: Op) -> list[PlannedChange] | None:
+        p = parse(DoseP, op.payload)
+        pid = p.person_id
+        if not self._dose_certain(op, p):
+            return None
+        regs = [
+            self.regs[r]
+            for r in self.regs_of.get(pid, ())
+            if self.regs[r]["site_code"] == self.site and self.regs[r]["day"] == p.day
+        ]
+        if len(regs) > 1:
+            return None  # the ORM applier's order of several registrations decides
+        changes: list[PlannedChange] = []
+        for reg in regs:
+            if reg["status"] != "vaccinated":
+                changes.append(self._move_registration(reg, "vaccinated", p.recorded_at))
+        row = dose_row(p, pid, self.station_id, version=1)
+        self._keep_dose(p.id, pid, p.vaccine_code, p.dose_number, p.day, 0)
+        self.new.doses.append(row)
+        data = change_data("dose", row)
+        for scope in sorted(self.sites.get(pid, ())):
+            changes.append(PlannedChange(scope, "dose", p.id, 1, scoped_data("dose", data, scope)))
+        return changes
+
+    def _move_registration(self, reg: dict[str, Any], status: str, at: str) -> PlannedChange:
+        """A registration's status changed by a screening or a dose: a new version."""
+        reg["status"] = status
+        reg["updated_at"] = at
+        reg["version"] = int(reg["version"] or 0) + 1
+        if reg["id"] not in self.new.regs:
+            self.new.changed_regs[reg["id"]] = reg
+        return PlannedChange(self.site, "registration", reg["id"], reg["version"], change_data("registration", reg))
+
+    # ---- writing ---------------------------------------------------------------------
+
+    def flush(self) -> list[tuple[int, int | None, Ledgered]]:
+        """Write the buffered rows; returns (op index, first change row, ledger row) per
+        planned op: the answer is the ledger row's (``applied``), its ``server_seq`` the
+        Numbering's once written. :class:`BulkRefused` if the database refuses a row
+        (the buffers are then dropped: the caller applies ``pending`` otherwise)."""
+        if not self.pending:
+            return []
+        s = self.session
+        s.flush()  # the ORM's own pending writes (the replica row) go first
+        try:
+            self._write_rows()
+        except (IntegrityError, DataError) as exc:
+            self.new = _Buffers()
+            raise BulkRefused(type(exc).__name__) from None
+        out = [self._number(p) for p in self.pending]
+        # Rows the ORM appliers may read next were written behind the ORM's back.
+        s.expire_all()
+        self.new = _Buffers()
+        self.pending.clear()
+        self.pending_ids.clear()
+        return out
+
+    def _write_rows(self) -> None:
+        s, new = self.session, self.new
+        insert_rows(s, PERSON, new.persons)
+        insert_rows(s, PERSON_SITE, new.sites)
+        insert_rows(s, REGISTRATION, list(new.regs.values()))
+        if new.changed_regs:
+            s.execute(
+                update(REGISTRATION)
+                .where(REGISTRATION.c.id == bindparam("b_id"))
+                .values(
+                    status=bindparam("b_status"),
+                    updated_at=bindparam("b_updated_at"),
+                    version=bindparam("b_version"),
+                ),
+                [
+                    {"b_id": r["id"], "b_status": r["status"], "b_updated_at": r["updated_at"], "b_version": r["version"]}
+                    for r in new.changed_regs.values()
+                ],
+            )
+        insert_rows(s, SCREENING, new.screenings)
+        insert_rows(s, DOSE, new.doses)
+        for d in new.doses:
+            counters.note_new_dose(
+                s,
+                dose_id=d["id"],
+                site=self.site,
+                origin=self.station_id,
+                day=d["day"],
+                source=d["source"],
+                recorded_at=d["recorded_at"],
+            )
+
+    def _number(self, p: PlannedOp) -> tuple[int, int | None, Ledgered]:
+        """Hand one planned op's change rows and ledger row to the Numbering."""
+        replica = replica_key(self.station_id, self.epoch) if self.echo else None
+        offset = self.numbering.add(
+            [
+                ChangeRow(
+                    c.scope, c.entity_type, c.entity_id, "upsert", c.row_version, c.data,
+                    p.op.op_id, echo_for(c, self.site, replica),
+                )
+                for c in p.changes
+            ]
+        )
+        detail: dict[str, Any] = {"entity_changed": True} | ({"no_echo": True} if self.echo else {})
+        result = {"server_seq": None, "reason": None, "detail": detail}
+        row = ledger_row(self.station_id, self.epoch, p.op, p.digest, "applied", result, self.now)
+        self.numbering.add_ledger(row, offset)
+        return p.index, offset, Ledgered(p.op.op_id, self.station_id, p.digest, "applied", result)
+
+
+def _dict(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}

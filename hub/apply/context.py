@@ -1,0 +1,206 @@
+"""What every applier shares: the op's context, the ledger hash and the PostgreSQL locks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub import authz
+from hub.effects import Effects, resolve_person
+from hub.errors import Rejected
+from hub.models import (
+    AppUser,
+    Dose,
+    EnrolledStation,
+    Person,
+    PersonRedirect,
+    PersonSite,
+    Registration,
+    ReviewItem,
+    VaccineLot,
+)
+from kernel.chunks import in_chunks
+from kernel.clock import CLOCK_TOLERANCE_MS
+from sync.protocol import Op
+
+SKEW_TOLERANCE_MS = CLOCK_TOLERANCE_MS
+
+Outcome = tuple[str, dict[str, Any]]  # (ack status, detail)
+
+
+def payload_hash(op: Op) -> str:
+    """What makes two sends of an op "the same": everything but its position in a push."""
+    # The fields of ``op.model_dump(mode="json", exclude={"op_seq"})``, built by hand:
+    # the same JSON (the payload arrived as JSON), a fifth of the time.
+    body = {
+        "op_id": op.op_id,
+        "op_type": op.op_type,
+        "op_version": op.op_version,
+        "entity_type": op.entity_type,
+        "entity_id": op.entity_id,
+        "base_version": op.base_version,
+        "payload": op.payload,
+        "hlc": op.hlc,
+        "recorded_at": op.recorded_at,
+        "user_id": op.user_id,
+    }
+    raw = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Ctx:
+    """One op applied through the ORM: its session, station, effects and clock trust."""
+
+    session: Session
+    station: EnrolledStation
+    op: Op
+    fx: Effects
+    skewed: bool
+    # Hub-origin ops the hub itself makes (imports from the hub CLI): no station user.
+    trusted: bool = False
+
+    @property
+    def site(self) -> str:
+        return self.station.site_code
+
+    def require_role(self, *actions: str) -> None:
+        """The op's user is a user of this site whose role may do one of ``actions``
+        (any role when none is named)."""
+        if not self.trusted:
+            who = authz.actor(self.session, self.site, self.op.user_id)
+            authz.check(who, self.op.recorded_at, actions)
+
+    def require_person(self, person_id: str, reason: str) -> Person:
+        pid = resolve_person(self.session, person_id)
+        if pid != person_id:
+            lock_person(self.session, pid)  # a merge survivor: its rules run alone too
+        person = self.session.get(Person, pid)
+        if person is None:
+            raise Rejected(reason)
+        return person
+
+    def require_in_scope(self, person_id: str) -> None:
+        if self.session.get(PersonSite, (person_id, self.site)) is None:
+            raise Rejected("auth.cross_site")
+
+    def require_own_site(self, site_code: str) -> None:
+        if site_code != self.site:
+            raise Rejected("auth.cross_site")
+
+    def require_entity(self, value: str) -> None:
+        if value != self.op.entity_id:
+            raise Rejected("op.entity_mismatch")
+
+
+def id_key_holder(s: Session, number: str, other_than: str) -> str | None:
+    """The active person holding ``number``'s key, other than ``other_than``."""
+    return s.execute(
+        select(Person.id).where(Person.id_key == number, Person.id != other_than)
+    ).scalar()
+
+
+# ---- PostgreSQL locks ----------------------------------------------------------------
+
+
+def _str(v: Any) -> str | None:
+    return v if isinstance(v, str) and 0 < len(v) <= 64 else None
+
+
+@dataclass
+class _LockTargets:
+    """The ids a push's ops may change, by table (found before any row is locked)."""
+
+    persons: set[str]
+    regs: set[str]
+    doses: set[str]
+    lots: set[str]
+    users: set[str]
+    reviews: set[str]
+
+
+def _lock_targets(ops: list[Op]) -> _LockTargets:
+    t = _LockTargets(set(), set(), set(), set(), set(), set())
+    for op in ops:
+        pl = op.payload
+        kind = op.op_type
+        if kind == "update_person":
+            t.persons.add(op.entity_id)
+        elif kind in ("record_dose", "record_screening"):
+            t.persons.add(_str(pl.get("person_id")) or "")
+        elif kind == "add_registration":
+            reg = pl.get("registration")
+            t.persons.add((_str(reg.get("person_id")) if isinstance(reg, dict) else None) or "")
+        elif kind == "check_in":
+            t.regs.add(op.entity_id)
+        elif kind in ("void_dose", "end_observation"):
+            t.doses.add(op.entity_id)
+        elif kind == "record_adverse_event":
+            t.doses.add(_str(pl.get("dose_id")) or "")
+        elif kind == "upsert_lot":
+            t.lots.add(op.entity_id)
+        elif kind == "upsert_user":
+            t.users.add(op.entity_id)
+        elif kind == "resolve_review":
+            t.reviews.add(_str(pl.get("review_id")) or "")
+    return t
+
+
+def lock_rows(s: Session, ops: list[Op]) -> None:
+    """Lock, in one global order, the existing rows the push's ops may change (PostgreSQL).
+
+    Persons first (sorted by id, merge survivors included), then lots, users and
+    review items; the hub clock is taken last of all (:class:`Numbering`). Two
+    pushes touching the same people therefore queue instead of deadlocking
+    whatever their op order, and every read-then-write rule on a person (the
+    possible-duplicate dose check, merges) runs alone: two stations recording a
+    dose for the same person at the same moment are applied one after the other,
+    and the second sees the first. Registrations and doses change only under
+    their person's lock. SQLite needs none of this: a write transaction there
+    holds the whole database (``BEGIN IMMEDIATE``).
+    """
+    if s.get_bind().dialect.name != "postgresql":
+        return
+    t = _lock_targets(ops)
+    persons = t.persons
+    for ids, owned in ((t.regs, Registration), (t.doses, Dose)):
+        for chunk in in_chunks(sorted(ids - {""})):
+            persons.update(
+                s.execute(select(owned.person_id).where(owned.id.in_(chunk))).scalars()
+            )
+    persons.discard("")
+    for chunk in in_chunks(sorted(persons)):
+        persons.update(
+            s.execute(
+                select(PersonRedirect.to_id).where(PersonRedirect.from_id.in_(chunk))
+            ).scalars()
+        )
+    for column, ids in (
+        (Person.id, persons),
+        (VaccineLot.id, t.lots),
+        (AppUser.id, t.users),
+        (ReviewItem.id, t.reviews),
+    ):
+        for chunk in in_chunks(sorted(ids - {""})):
+            # ORDER BY with FOR UPDATE: PostgreSQL locks the rows in that order.
+            s.execute(select(column).where(column.in_(chunk)).order_by(column).with_for_update()).all()
+    s.info.setdefault("locked_persons", set()).update(persons)
+
+
+def lock_person(s: Session, person_id: str) -> None:
+    """Lock one person row (a merge survivor found during an op) unless already held."""
+    held: set[str] = s.info.setdefault("locked_persons", set())
+    if person_id in held or s.get_bind().dialect.name != "postgresql":
+        return
+    s.execute(select(Person.id).where(Person.id == person_id).with_for_update()).all()
+    held.add(person_id)

@@ -1,0 +1,154 @@
+"""The row-building description of the ops that create rows: one definition per row.
+
+What a ``register_person``, ``record_screening`` or ``record_dose`` op writes
+(the person, registration, screening and dose rows, column by column) is
+defined here once. The bulk executor (:mod:`hub.apply.bulk`) inserts these
+dicts as they are, numbered version 1; the special-case appliers
+(:mod:`hub.apply.people`, :mod:`hub.apply.clinical`: merges, redirects,
+possible duplicates, refusals) build their ORM rows from the same dicts at
+version 0, which :class:`hub.effects.Effects` bumps to 1 when it writes the
+change rows. A column added to a table is added here, and both paths write it.
+
+:class:`PlannedChange` is a change-log row the bulk executor will hand to the
+transaction's :class:`hub.effects.Numbering`; :func:`echo_for` is the one rule
+deciding which of them merely echo what the pushing replica already holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table
+
+from hub.effects import station_columns
+from hub.models import Dose, Person, PersonRedirect, PersonSite, Registration, Screening, VaccineLot
+from hub.payloads import DoseP, PersonP, RegP, ScreeningP
+from kernel.rules.vietnam import fold
+
+PERSON: Table = Person.__table__  # type: ignore[assignment]
+REGISTRATION: Table = Registration.__table__  # type: ignore[assignment]
+SCREENING: Table = Screening.__table__  # type: ignore[assignment]
+DOSE: Table = Dose.__table__  # type: ignore[assignment]
+PERSON_SITE: Table = PersonSite.__table__  # type: ignore[assignment]
+REDIRECT: Table = PersonRedirect.__table__  # type: ignore[assignment]
+LOT: Table = VaccineLot.__table__  # type: ignore[assignment]
+
+# Station columns of each table, in table order (hub-only columns never leave).
+_COLS = {
+    name: station_columns(name, t)
+    for name, t in (("person", PERSON), ("registration", REGISTRATION), ("screening", SCREENING), ("dose", DOSE))
+}
+
+
+def person_row(pid: str, v: PersonP, site: str, at: str, *, version: int) -> dict[str, Any]:
+    """A new person, as ``register_person`` creates it at ``site``."""
+    number = v.id_number or None
+    return {
+        "id": pid,
+        "full_name": v.full_name,
+        "name_fold": fold(v.full_name),
+        "birth": v.birth,
+        "birth_year": int(v.birth[:4]),
+        "sex": v.sex,
+        "id_type": v.id_type or "none",
+        "id_number": number,
+        # The number's key: the caller clears it when an earlier person holds the number.
+        "id_key": number,
+        "old_id_number": v.old_id_number,
+        "phone": v.phone,
+        "province_code": v.province_code,
+        "ward_code": v.ward_code,
+        "address_line": v.address_line,
+        "priority_group": v.priority_group,
+        "occupation": v.occupation,
+        "bhyt": v.bhyt,
+        "status": "active",
+        "consent_at": at if v.consent else None,
+        "origin_site": site,
+        "version": version,
+        "created_at": at,
+        "updated_at": at,
+    }
+
+
+def registration_row(
+    reg: RegP, person_id: str, site: str, at: str, *, version: int, merged_from: str | None = None
+) -> dict[str, Any]:
+    """A new registration (with a walk-in, or added for a known person)."""
+    return {
+        "id": reg.id,
+        "person_id": person_id,
+        "site_code": site,
+        "day": reg.day,
+        "source": reg.source,
+        "status": reg.status,
+        "queue_label": reg.queue_label,
+        "checked_in_at": at if reg.status == "checked_in" else None,
+        "import_ref": reg.import_ref,
+        "version": version,
+        "created_at": at,
+        "updated_at": at,
+        "merged_from": merged_from,
+    }
+
+
+def screening_row(
+    p: ScreeningP, person_id: str, *, version: int, merged_from: str | None = None
+) -> dict[str, Any]:
+    """A new screening; ``person_id`` is the survivor when the sent person was merged."""
+    return p.model_dump(exclude={"registration_status", "person_id"}) | {
+        "person_id": person_id,
+        "version": version,
+        "merged_from": merged_from,
+    }
+
+
+def dose_row(
+    p: DoseP, person_id: str, station_id: str, *, version: int, merged_from: str | None = None
+) -> dict[str, Any]:
+    """A new dose, recorded by ``station_id`` (the given-vs-received counters' origin)."""
+    return p.model_dump(exclude={"person_id"}) | {
+        "person_id": person_id,
+        "observed_at": None,
+        "voided": 0,
+        "void_reason": None,
+        "voided_by": None,
+        "voided_at": None,
+        "version": version,
+        "merged_from": merged_from,
+        "origin_station": station_id,
+    }
+
+
+def change_data(entity_type: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A change row's ``data``: the station columns, as ``effects.row_data`` gives them."""
+    return {c: row.get(c) for c in _COLS[entity_type]}
+
+
+@dataclass
+class PlannedChange:
+    """A change-log row a planned op will write: scope, entity, version and data."""
+
+    scope: str
+    entity_type: str
+    entity_id: str
+    row_version: int
+    data: dict[str, Any]
+
+
+def replica_key(station_id: str, epoch: str) -> str:
+    """The replica a change row merely echoes (``change_log.echo_for``)."""
+    return f"{station_id}:{epoch}"
+
+
+def echo_for(change: PlannedChange, site: str, replica: str | None) -> str | None:
+    """The replica that already holds this row exactly, or None.
+
+    A row at version 1 in the op's own site is the row as the station wrote it:
+    that replica skips it on pull (and numbers it version 1 itself when the answer
+    says ``no_echo``). ``replica`` None: no echo marks (the hub's own imports).
+    """
+    if replica is not None and change.row_version == 1 and change.scope == site:
+        return replica
+    return None
