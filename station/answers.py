@@ -133,7 +133,7 @@ def apply_acks(conn: Connection, acks: Iterable[Ack], *, now: datetime) -> AckSu
     return AckSummary(**counts)
 
 
-# The rows an op creates, which the hub may answer ``no_echo`` for (hub/fastpath.py).
+# The rows an op creates, which the hub may answer ``no_echo`` for (hub/apply/rows.py, echo_for).
 _CREATES = {"register_person": "person", "record_screening": "screening", "record_dose": "dose"}
 
 
