@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy import text
 
-from station import doctor, outbox, sync_status
+from station import answers, doctor, outbox, sync_status
 from station.services import people
 from tests.station.helpers import person
 
@@ -24,8 +24,8 @@ def test_counts_oldest_last_success_and_reviews_in_one_reading(st, staff, clock)
     clock.advance(minutes=10)
     ops = outbox.next_batch(st, max_bytes=10**9, max_ops=1000)
     outbox.mark_inflight(st, [o.op_id for o in ops[:2]])
-    outbox.record_acks(st, [outbox.Ack(ops[0].op_id, "applied", 1)], now=clock(), clock_skew_ms=0)
-    outbox.record_acks(st, [outbox.Ack(ops[1].op_id, "rejected", None, "person.invalid")], now=clock())
+    answers.record_acks(st, [answers.Ack(ops[0].op_id, "applied", 1)], now=clock(), clock_skew_ms=0)
+    answers.record_acks(st, [answers.Ack(ops[1].op_id, "rejected", None, "person.invalid")], now=clock())
     with st.sync_writer() as conn:
         conn.execute(text(
             "INSERT INTO conflict (id, kind, priority, entity_type, entity_id, status, candidates, created_at) "
