@@ -69,7 +69,10 @@ def _station_letter(conn: Connection) -> str:
     return str(conn.execute(text("SELECT station_letter FROM sync_state WHERE id = 1")).scalar_one())
 
 
-def _insert_person(uow: UnitOfWork, person_id: str, values: Mapping[str, object], consent: bool) -> None:
+def _new_person_row(
+    uow: UnitOfWork, person_id: str, values: Mapping[str, object], consent: bool
+) -> dict[str, object]:
+    """The person row a registration writes: the entered values and the row's own fields."""
     row = dict(values)
     row.update(
         id=person_id,
@@ -80,6 +83,11 @@ def _insert_person(uow: UnitOfWork, person_id: str, values: Mapping[str, object]
         created_at=uow.now_iso,
         updated_at=uow.now_iso,
     )
+    return row
+
+
+def _insert_person(uow: UnitOfWork, person_id: str, values: Mapping[str, object], consent: bool) -> None:
+    row = _new_person_row(uow, person_id, values, consent)
     cols = ", ".join(row)
     params = ", ".join(f":{c}" for c in row)
     uow.conn.execute(text(f"INSERT INTO person ({cols}) VALUES ({params})"), row)
@@ -336,16 +344,7 @@ class _ExpectedBatch:
                 "register_person", "person", person_id,
                 _register_payload(values, consent, reg, (*_REG_KEYS_NEW, "import_ref")),
             )
-            person_row = dict(values)
-            person_row.update(
-                id=person_id,
-                status="active",
-                origin_site=uow.actor.site_code,
-                version=0,
-                consent_at=uow.now_iso if consent else None,
-                created_at=uow.now_iso,
-                updated_at=uow.now_iso,
-            )
+            person_row = _new_person_row(uow, person_id, values, consent)
             self.person_rows.append(tuple(person_row[c] for c in _PERSON_INSERT_COLS))
             if number:
                 self.by_number[number] = person_id
