@@ -89,6 +89,38 @@ def _station(args: argparse.Namespace, db: Database) -> int:
     return 0
 
 
+def _relay(args: argparse.Namespace, db: Database) -> int:
+    """Relay credentials of site hubs: make a code, list, revoke; enroll this hub as one."""
+    from hub import relay
+
+    if args.relay_cmd == "code":
+        if not 0 < args.ttl_hours <= 24 * 30:
+            raise HubError(400, "enroll.bad_ttl", "--ttl-hours must be between 0 and 720")
+        print(relay.new_relay_code(db, args.site.strip().upper(), ttl_hours=args.ttl_hours, now=utc_now()))
+    elif args.relay_cmd == "list":
+        rows = relay.list_relays(db)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            print_table(rows, ["id", "site_code", "name", "revoked", "enrolled_at", "last_seen"])
+    elif args.relay_cmd == "revoke":
+        relay.revoke_relay(db, args.relay_id, actor=args.by, reason=args.reason, now=utc_now())
+        print(f"relay {args.relay_id} revoked: its token is refused from now on")
+    else:
+        from hub.site_hub import enroll
+        from hub.upstream import UpstreamError
+
+        try:
+            resp = enroll(db, args.province, args.code, name=args.name, now=utc_now())
+        except UpstreamError as exc:
+            raise HubError(400, exc.code, "the province refused or could not be reached") from None
+        print(
+            f"site hub of {resp.site_code} ({resp.site_name}) enrolled as relay {resp.relay_id}; "
+            f"start it with: tramtiem-hub serve --relay-to {args.province} --host 0.0.0.0"
+        )
+    return 0
+
+
 def _audit(args: argparse.Namespace, db: Database) -> int:
     """The hub's audited admin actions."""
     rows = service.audit_log(db, limit=max(1, min(args.limit, 10_000)))
@@ -185,6 +217,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Database], int]] = {
     "site": _site,
     "enroll-code": _enroll_code,
     "station": _station,
+    "relay": _relay,
     "audit": _audit,
     "counters": _counters,
     "review": _review,

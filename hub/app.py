@@ -15,7 +15,7 @@ ErrorBody answers) and :mod:`hub.routes` (one module per group of endpoints).
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -35,6 +35,7 @@ from hub.routes.context import Auth, HubContext, get_caller
 from hub.routes.meta import add_meta_routes
 from hub.routes.pull import add_pull_route
 from hub.routes.push import add_push_route, with_components
+from hub.routes.relay import add_relay_routes
 from hub.routes.site import add_site_routes
 from hub.settings import (
     MAX_CONCURRENT_REQUESTS,
@@ -59,8 +60,12 @@ __all__ = [
 ]
 
 
-def create_app(settings: HubSettings) -> FastAPI:
-    """Build the hub app over ``settings.database_url`` (migrating it first unless told not to)."""
+def create_app(settings: HubSettings, *, ctx_hook: Callable[[HubContext], None] | None = None) -> FastAPI:
+    """Build the hub app over ``settings.database_url`` (migrating it first unless told not to).
+
+    ``ctx_hook`` may fill the context's relay fields before the routes are built (a site
+    hub: ``hub.site_hub``).
+    """
     if settings.migrate_on_start:
         migrate(settings.database_url)
     db = Database(settings.database_url)
@@ -68,6 +73,8 @@ def create_app(settings: HubSettings) -> FastAPI:
         epoch = hub_epoch(s)
     watch = ChangeWatch(db, poll_s=settings.watch_poll_s)
     ctx = HubContext(db=db, settings=settings, watch=watch, epoch=epoch)
+    if ctx_hook is not None:
+        ctx_hook(ctx)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -85,6 +92,8 @@ def create_app(settings: HubSettings) -> FastAPI:
     app.state.db = db
     app.state.settings = settings
     app.state.watch = watch
+    app.state.ctx = ctx
+    app.state.refresh_roster = ctx.refresh_roster
 
     install_error_handlers(app)
     # In the order the OpenAPI document lists them.
@@ -92,13 +101,14 @@ def create_app(settings: HubSettings) -> FastAPI:
     add_push_route(app, ctx)
     add_pull_route(app, ctx)
     add_site_routes(app, ctx)
+    add_relay_routes(app, ctx)
     dashboard.install(app, db, settings)  # HTML for the committee, its own login
     with_components(app, PushRequest)  # /push parses its body itself; its schema is shown still
-    _add_middlewares(app, settings, db)
+    _add_middlewares(app, settings, db, ctx)
     return app
 
 
-def _add_middlewares(app: FastAPI, settings: HubSettings, db: Database) -> None:
+def _add_middlewares(app: FastAPI, settings: HubSettings, db: Database, ctx: HubContext) -> None:
     # Innermost first: the last one added sees a request first.
     # Level 6: the same bytes within 0.5% as the default 9, in a third of the time.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
@@ -107,6 +117,7 @@ def _add_middlewares(app: FastAPI, settings: HubSettings, db: Database) -> None:
         max_bytes=settings.max_body_bytes,
         preauth_bytes=settings.max_preauth_body_bytes,
         db=db,
+        refresh=lambda: ctx.refresh_roster,
     )
     app.add_middleware(RequestLineMiddleware)
     app.add_middleware(ConcurrencyMiddleware, limit=settings.max_concurrent_requests)

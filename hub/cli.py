@@ -11,6 +11,10 @@
     tramtiem-hub counters check | counters rebuild
     tramtiem-hub review list [--site S] [--status open|resolved|all] [--json]
     tramtiem-hub report [--site S] [--json]
+    tramtiem-hub relay code --site S [--ttl-hours 48] | relay list [--json]
+    tramtiem-hub relay revoke RELAY_ID [--by NAME] [--reason TEXT]
+    tramtiem-hub relay enroll --code C --province URL [--name N]   (on the site hub)
+    tramtiem-hub serve --relay-to URL                              (a site hub, docs/site-hub.md)
     tramtiem-hub import-bundle FILE [--json]
     tramtiem-hub import-registrations FILE --site CODE --date D [--mapping M] [--commit]
     tramtiem-hub dashboard-user | allocation | area ...   (see hub/dashboard/cli.py)
@@ -28,6 +32,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -68,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", parents=[common], help="create or upgrade the hub database")
     _add_site_parsers(sub, common)
     _add_station_parser(sub, common)
+    _add_relay_parser(sub, common)
     _add_record_parsers(sub, common)
     dashboard_cli.register(sub, common)
     importer.add_parser(sub, common)
@@ -82,6 +88,11 @@ def _add_serve_parser(sub: _Sub[argparse.ArgumentParser], common: argparse.Argum
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--relay-to",
+        metavar="URL",
+        help="run as the site hub relaying to this province hub (after `relay enroll`)",
+    )
     lim = serve.add_argument_group(
         "limits (per worker; also TRAMTIEM_HUB_<NAME> in the environment, e.g. "
         "TRAMTIEM_HUB_HEADER_TIMEOUT_S)"
@@ -141,6 +152,25 @@ def _add_station_parser(sub: _Sub[argparse.ArgumentParser], common: argparse.Arg
     wo.add_argument("--json", action="store_true")
 
 
+def _add_relay_parser(sub: _Sub[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    relay = sub.add_parser("relay", parents=[common], help="site hubs relaying a site's desks")
+    r_sub = relay.add_subparsers(dest="relay_cmd", required=True)
+    code = r_sub.add_parser("code", parents=[common], help="a one-time code for a site's site hub")
+    code.add_argument("--site", required=True)
+    code.add_argument("--ttl-hours", type=float, default=48.0)
+    r_sub.add_parser("list", parents=[common]).add_argument("--json", action="store_true")
+    rv = r_sub.add_parser("revoke", parents=[common], help="refuse a site hub's relay token")
+    rv.add_argument("relay_id")
+    rv.add_argument("--by", default=os.environ.get("USER") or "cli", help="who revokes it (audit)")
+    rv.add_argument("--reason", default="", help="why (audit)")
+    en = r_sub.add_parser(
+        "enroll", parents=[common], help="on the site hub: enroll with the province using a relay code"
+    )
+    en.add_argument("--code", required=True)
+    en.add_argument("--province", required=True, metavar="URL")
+    en.add_argument("--name", default="")
+
+
 def _add_record_parsers(sub: _Sub[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     """Audit log, counters, review items, sneakernet bundles, the given-vs-received report."""
     audit = sub.add_parser("audit", parents=[common], help="the hub's audited admin actions")
@@ -193,6 +223,8 @@ def _serve(args: argparse.Namespace, url: str) -> int:
     except ValueError as exc:
         raise HubError(400, "serve.bad_limit", str(exc)) from None
     migrate(url)
+    if args.relay_to:
+        return _serve_site_hub(args, url, settings, limits)
     if args.workers > 1:
         # Worker processes build the app from the environment (already migrated above).
         os.environ["TRAMTIEM_HUB_DATABASE_URL"] = url
@@ -217,6 +249,42 @@ def _serve(args: argparse.Namespace, url: str) -> int:
         if not server.started:
             return 3  # uvicorn has logged why (e.g. the port is taken)
     return 0
+
+
+def _serve_site_hub(args: argparse.Namespace, url: str, settings: Any, limits: Any) -> int:
+    """The site hub: the same app, one process, with the relay tasks (hub/site_hub.py)."""
+    from hub.app import create_app
+    from hub.server import HubServer, uvicorn_config
+    from hub.site_hub import SiteHub, load_link, set_province_url
+
+    if args.workers != 1:
+        raise HubError(400, "serve.relay_workers", "a site hub runs one worker (--workers 1)")
+    db = Database(url)
+    try:
+        if load_link(db) is None:
+            raise HubError(
+                400, "relay.not_enrolled",
+                "enroll this hub first: tramtiem-hub relay enroll --code C --province URL",
+            )
+        set_province_url(db, args.relay_to)  # the province moved: the address given wins
+        link = load_link(db)
+        assert link is not None
+    finally:
+        db.dispose()
+    site: list[SiteHub] = []
+
+    def hook(ctx: Any) -> None:
+        hub = SiteHub(ctx.db, link)
+        hub.install(ctx)
+        site.append(hub)
+
+    server = HubServer(uvicorn_config(create_app(settings, ctx_hook=hook), args.host, args.port, limits))
+    site[0].start()
+    try:
+        server.run()
+    finally:
+        site[0].stop()
+    return 0 if server.started else 3
 
 
 def run(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ each in its own savepoint.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -284,6 +285,7 @@ def process_push(
     now: str,
     fast: bool = True,
     skew_ms: int | None = None,
+    record: Callable[[Session, PushRequest, list[Op], list[OpResult]], None] | None = None,
 ) -> tuple[list[OpResult], int]:
     """Apply a push in one transaction (one COMMIT per batch, not per op).
 
@@ -295,11 +297,20 @@ def process_push(
 
     ``skew_ms`` (station clock minus hub clock, measured on this request) is
     stored in the same transaction (:func:`note_clock_skew`).
+
+    ``record`` (a site hub) is called with the push's answers inside the same
+    transaction: it keeps the ops to forward to the province (``hub.site_hub``), so an
+    op answered here is never an op the site hub forgets.
     """
     ops = sorted(req.ops, key=lambda o: o.op_seq)
-    results, expected = db.run_write(
-        lambda s: _run_push(s, station_id, req, ops, now, batch=fast, skew_ms=skew_ms)
-    )
+
+    def run(s: Session) -> tuple[list[OpResult], int]:
+        results, expected = _run_push(s, station_id, req, ops, now, batch=fast, skew_ms=skew_ms)
+        if record is not None:
+            record(s, req, ops, results)
+        return results, expected
+
+    results, expected = db.run_write(run)
     for res, op in zip(results, ops, strict=False):
         if res.status == "rejected":
             log.info("op rejected: type=%s reason=%s", op.op_type, res.reason)

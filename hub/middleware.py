@@ -14,6 +14,7 @@ import asyncio
 import logging
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi.responses import JSONResponse
@@ -22,11 +23,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub import service
 from hub.db import Database
 from hub.errors import HubError
 from hub.http_errors import error_response
 from hub.hygiene import check_safe
+from sync.protocol import RELAY_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -213,12 +214,19 @@ class BodyMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, preauth_bytes: int, db: Database | None = None
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        preauth_bytes: int,
+        db: Database | None = None,
+        refresh: Callable[[], Callable[[], bool] | None] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.preauth_bytes = preauth_bytes
         self.db = db
+        # A site hub's roster refresh (looked up per request: set once relay mode starts).
+        self.refresh = refresh
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
@@ -229,7 +237,7 @@ class BodyMiddleware:
         }
         state = dict(scope.get("state") or {})
         try:
-            limit = await self._authenticate(headers, state)
+            limit = await self._authenticate(headers, state, str(scope.get("path", "")))
             body = await self._read_body(headers, receive, limit)
         except _Refused as refused:
             await refused.response(scope, receive, send)
@@ -257,13 +265,27 @@ class BodyMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _authenticate(self, headers: dict[str, str], state: dict[str, object]) -> int:
-        """The body limit for this request; a bearer token is checked here, before any body byte."""
+    async def _authenticate(self, headers: dict[str, str], state: dict[str, object], path: str) -> int:
+        """The body limit for this request; a bearer token is checked here, before any body byte.
+
+        On the relay paths (a site hub calling the province) the token must be a relay's,
+        everywhere else a station's: neither opens the other's doors.
+        """
         authorization = headers.get("authorization", "")
         if authorization and self.db is not None and authorization[:7].lower() == "bearer ":
             try:
                 check_safe(authorization, "authorization")
-                state["caller"] = await run_in_threadpool(service.authenticate, self.db, authorization)
+                if path.startswith(RELAY_PREFIX + "/"):
+                    from hub.relay import authenticate_relay
+
+                    state["relay"] = await run_in_threadpool(authenticate_relay, self.db, authorization)
+                else:
+                    from hub.routes.context import authenticate_station
+
+                    refresh = self.refresh() if self.refresh is not None else None
+                    state["caller"] = await run_in_threadpool(
+                        authenticate_station, self.db, authorization, refresh
+                    )
             except HubError as exc:
                 raise _Refused(error_response(exc.status, exc.code, exc.message, exc.detail)) from None
             return self.max_bytes

@@ -180,6 +180,30 @@ def record_acks(
     return summary
 
 
+def record_relay_accepts(
+    st: Station, acks: Sequence[Ack], *, now: datetime
+) -> AckSummary:
+    """The site hub's answers to a push: the ops it now holds become ``relay_accepted``.
+
+    Not acknowledged: only the province's answer acks an op (:func:`record_acks`, which
+    the site hub passes on, or the direct route). Whatever the site hub answered
+    (applied, refused: the province decides), the op is kept and still counts as pending
+    in the tally. Rows the site hub created as sent and will not echo back are numbered
+    version 1, as it holds them. An op already answered by the province keeps its state.
+    """
+    known = [a for a in acks if a.status in ACK_STATE]
+    with st.sync_writer() as conn:
+        raw = conn.connection.driver_connection
+        updated = raw.executemany(  # type: ignore[union-attr]
+            "UPDATE sync_outbox SET state = 'relay_accepted', last_error = NULL "
+            "WHERE op_id = ? AND state IN ('pending', 'inflight')",
+            [(a.op_id,) for a in known],
+        ).rowcount
+        _number_unechoed(conn, [a.op_id for a in known if a.no_echo and ACK_STATE[a.status] == "acked"])
+        conn.execute(text("UPDATE sync_state SET last_relay_ok = :t WHERE id = 1"), {"t": iso(now)})
+    return AckSummary(acked=max(0, int(updated or 0)), unknown=len(acks) - len(known))
+
+
 # ---- settling hub rows kept aside when their ops are answered ---------------------------
 
 
@@ -298,5 +322,6 @@ __all__ = [
     "apply_acks",
     "note_push",
     "record_acks",
+    "record_relay_accepts",
     "settle",
 ]

@@ -228,6 +228,7 @@ class SyncOutbox(Base):
     hlc: Mapped[str] = mapped_column(String(24))
     recorded_at: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str | None] = mapped_column(String(36))
+    # pending | inflight | relay_accepted (the site hub holds it, 0007) | acked | rejected | conflict
     state: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -252,6 +253,11 @@ class SyncState(Base):
     clock_skew_ms: Mapped[int | None] = mapped_column(Integer)
     last_push_ok: Mapped[str | None] = mapped_column(String(32))
     last_pull_ok: Mapped[str | None] = mapped_column(String(32))
+    # The site hub route (0007): its address, its own cursor and epoch, its last good cycle.
+    site_hub_url: Mapped[str | None] = mapped_column(Text)
+    relay_cursor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    relay_hub_epoch: Mapped[str | None] = mapped_column(String(36))
+    last_relay_ok: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditLog(Base):

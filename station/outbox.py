@@ -7,7 +7,10 @@ send), counts for the status bar, the rejected list for a supervisor, and the
 retention purge. The hub's answers are recorded by ``station.answers``.
 
 States: ``pending`` (never sent, or sent without a known outcome and put back),
-``inflight`` (sent, outcome unknown), ``acked`` (applied or duplicate at the
+``inflight`` (sent, outcome unknown), ``relay_accepted`` (the site hub on the LAN holds
+it; the province has not answered it yet: still waiting, still counted pending in the
+tally, and still sent by the direct route, whose answer the ledger makes a duplicate
+if the site hub's copy arrived first), ``acked`` (applied or duplicate at the
 hub), ``rejected`` (the hub refused it; the queue moves on), ``conflict`` (the
 hub queued a review item; delivered all the same). Acked rows are kept for a
 retention window so a hub restored from backup can be refilled.
@@ -34,7 +37,11 @@ from station.store import Station
 
 log = logging.getLogger(__name__)
 
-UNACKED_STATES = ("pending", "inflight")
+RELAY_ACCEPTED = "relay_accepted"
+UNACKED_STATES = ("pending", "inflight", RELAY_ACCEPTED)  # the province has not answered
+# What each route sends: the province takes everything it has not answered; the site
+# hub only what it does not hold yet.
+ROUTE_STATES = {"province": UNACKED_STATES, "site_hub": ("pending", "inflight")}
 DEFAULT_RETENTION_DAYS = 30
 _COLUMNS = (
     "op_seq, op_id, op_type, op_version, entity_type, entity_id, base_version, payload, hlc, "
@@ -84,10 +91,16 @@ class OutboxCounts:
     acked: int
     rejected: int
     conflict: int
+    relay_accepted: int = 0  # held by the site hub, not answered by the province
 
     @property
     def waiting(self) -> int:
-        """Ops the hub has not answered yet (what "N chờ gửi" shows)."""
+        """Ops the province has not answered yet (what "N chờ gửi" shows)."""
+        return self.pending + self.inflight + self.relay_accepted
+
+    @property
+    def unsent(self) -> int:
+        """Ops no hub holds yet (what the site hub route still has to send)."""
         return self.pending + self.inflight
 
 
@@ -172,6 +185,7 @@ def next_batch(
     max_ops: int,
     from_seq: int | None = None,
     after_seq: int | None = None,
+    route: str = "province",
 ) -> list[OutboxOp]:
     """The next ops to send, in ``op_seq`` order, at most ``max_bytes`` (but at least one op).
 
@@ -180,12 +194,13 @@ def next_batch(
     one, e.g. after a hub restore) every op from there on is sent again,
     answered or not, as long as retention still holds it: the hub's ledger
     turns the ones it has into duplicates. With ``after_seq`` only unanswered
-    ops after that op_seq (the batch after the one in flight).
+    ops after that op_seq (the batch after the one in flight). ``route``: the
+    province route also sends ``relay_accepted`` ops, the site hub route does not.
     """
     max_ops = max(1, max_ops)
     if from_seq is None:
         sql = (
-            f"SELECT {_COLUMNS} FROM sync_outbox WHERE state IN ('pending', 'inflight') "
+            f"SELECT {_COLUMNS} FROM sync_outbox WHERE state IN ({_states_sql(route)}) "
             "AND op_seq > :a ORDER BY op_seq LIMIT :n"
         )
         params: dict[str, Any] = {"n": max_ops, "a": -1 if after_seq is None else after_seq}
@@ -210,10 +225,14 @@ def next_batch(
     return out
 
 
-def first_unanswered_seq(st: Station) -> int | None:
+def _states_sql(route: str) -> str:
+    return ", ".join(f"'{state}'" for state in ROUTE_STATES[route])
+
+
+def first_unanswered_seq(st: Station, route: str = "province") -> int | None:
     with st.read() as conn:
         v = conn.execute(
-            text("SELECT min(op_seq) FROM sync_outbox WHERE state IN ('pending', 'inflight')")
+            text(f"SELECT min(op_seq) FROM sync_outbox WHERE state IN ({_states_sql(route)})")
         ).scalar()
     return None if v is None else int(v)
 
@@ -274,15 +293,28 @@ def counts(st: Station) -> OutboxCounts:
         acked=int(rows.get("acked", 0)),
         rejected=int(rows.get("rejected", 0)),
         conflict=int(rows.get("conflict", 0)),
+        relay_accepted=int(rows.get(RELAY_ACCEPTED, 0)),
     )
+
+
+def relay_accepted_ids(st: Station, *, limit: int = 1000) -> list[str]:
+    """Ops the site hub holds that the province has not answered (oldest first)."""
+    with st.read() as conn:
+        return [
+            str(r)
+            for r in conn.execute(
+                text("SELECT op_id FROM sync_outbox WHERE state = :s ORDER BY op_seq LIMIT :n"),
+                {"s": RELAY_ACCEPTED, "n": limit},
+            ).scalars()
+        ]
 
 
 def oldest_pending_at(st: Station) -> str | None:
     with st.read() as conn:
         v = conn.execute(
             text(
-                "SELECT recorded_at FROM sync_outbox WHERE state IN ('pending', 'inflight') "
-                "ORDER BY op_seq LIMIT 1"
+                "SELECT recorded_at FROM sync_outbox "
+                "WHERE state IN ('pending', 'inflight', 'relay_accepted') ORDER BY op_seq LIMIT 1"
             )
         ).scalar()
     return None if v is None else str(v)
@@ -345,6 +377,9 @@ def rejected(st: Station, *, limit: int = 500) -> list[RejectedOp]:
 
 __all__ = [
     "DEFAULT_RETENTION_DAYS",
+    "RELAY_ACCEPTED",
+    "ROUTE_STATES",
+    "UNACKED_STATES",
     "OutboxCounts",
     "OutboxOp",
     "RejectedOp",
@@ -358,4 +393,5 @@ __all__ = [
     "oldest_pending_at",
     "purge_acked",
     "rejected",
+    "relay_accepted_ids",
 ]

@@ -226,9 +226,26 @@ class _PageApplier:
         self.report.stale += done.stale
 
 
-def _check_page(conn: Connection, page: PageLike, from_cursor: int) -> int:
+# Each route has its own cursor and hub epoch: the province's change log, and the site
+# hub's own (numbered by it). Row versions are the province's on both (the site hub keeps
+# the province's numbers and numbers its own changes above them).
+ROUTE_COLUMNS = {
+    "province": ("pull_cursor", "hub_epoch", "last_pull_ok"),
+    "site_hub": ("relay_cursor", "relay_hub_epoch", "last_relay_ok"),
+}
+
+
+def cursor_of(state: dict[str, Any], route: str = "province") -> int:
+    """The route's pull cursor in a ``Station.sync_state()`` row."""
+    return int(state[ROUTE_COLUMNS[route][0]] or 0)
+
+
+def _check_page(conn: Connection, page: PageLike, from_cursor: int, route: str = "province") -> int:
     """The stored cursor, if ``page`` may be applied on it (else MustRefetch or StaleCursor)."""
-    state = conn.execute(text("SELECT hub_epoch, pull_cursor FROM sync_state WHERE id = 1")).mappings().one()
+    cur_col, epoch_col, _ = ROUTE_COLUMNS[route]
+    state = conn.execute(
+        text(f"SELECT {epoch_col} AS hub_epoch, {cur_col} AS pull_cursor FROM sync_state WHERE id = 1")
+    ).mappings().one()
     stored_epoch, cursor = state["hub_epoch"], int(state["pull_cursor"])
     if stored_epoch is not None and stored_epoch != page.hub_epoch:
         raise MustRefetch(page.hub_epoch, "hub_epoch_changed")
@@ -246,6 +263,7 @@ def apply_page(
     from_cursor: int,
     now: datetime | None = None,
     hook: Callable[[str], None] | None = None,
+    route: str = "province",
 ) -> ApplyReport:
     """Apply one pulled page and advance the cursor, in one transaction.
 
@@ -260,7 +278,7 @@ def apply_page(
     now_iso = iso(now or st.clock())
     report = ApplyReport()
     with st.sync_writer() as conn:
-        cursor = _check_page(conn, page, from_cursor)
+        cursor = _check_page(conn, page, from_cursor, route)
         prot = compute_protection(conn)
         raw = conn.connection.driver_connection
         applier = _PageApplier(conn, raw, prot, held_changes.deferred_keys(raw), now_iso, report)
@@ -272,9 +290,10 @@ def apply_page(
         applier.apply(changes[half:])
         report.unparked = _retry_parked(conn, prot, now_iso, report)
         new_cursor = max(cursor, int(page.next_cursor))
+        cur_col, epoch_col, ok_col = ROUTE_COLUMNS[route]
         conn.execute(
             text(
-                "UPDATE sync_state SET pull_cursor = :c, hub_epoch = :e, last_pull_ok = :t WHERE id = 1"
+                f"UPDATE sync_state SET {cur_col} = :c, {epoch_col} = :e, {ok_col} = :t WHERE id = 1"
             ),
             {"c": new_cursor, "e": page.hub_epoch, "t": now_iso},
         )
@@ -296,12 +315,26 @@ def _retry_parked(conn: Connection, prot: Protection, now_iso: str, report: Appl
     return done
 
 
-def reset_for_refetch(st: Station, hub_epoch: str) -> None:
+def reset_for_refetch(st: Station, hub_epoch: str, route: str = "province") -> None:
     """Must-refetch: cursor to 0, new hub epoch, local row versions forgotten; outbox kept.
 
     Versions are zeroed because a restored or replaced hub numbers rows afresh:
     the old numbers would make its rows look stale and be skipped.
+
+    On the site hub route (a new or replaced site hub) only that route's cursor starts
+    again: versions are the province's on both routes. The ops the old site hub held
+    and the province has not answered go back to pending, so the new one receives them
+    (the province's ledger answers ``duplicate`` for any the old one had forwarded).
     """
+    if route == "site_hub":
+        with st.sync_writer() as conn:
+            conn.execute(
+                text("UPDATE sync_state SET relay_cursor = 0, relay_hub_epoch = :e WHERE id = 1"),
+                {"e": hub_epoch},
+            )
+            conn.execute(text("UPDATE sync_outbox SET state = 'pending' WHERE state = 'relay_accepted'"))
+        log.warning("site hub epoch changed: pulling from it again from 0 (relayed ops sent again)")
+        return
     with st.sync_writer() as conn:
         conn.execute(
             text("UPDATE sync_state SET pull_cursor = 0, hub_epoch = :e WHERE id = 1"), {"e": hub_epoch}
@@ -324,6 +357,24 @@ def rotate_replica_epoch(st: Station, new_epoch: str) -> None:
     with st.sync_writer() as conn:
         conn.execute(text("UPDATE sync_state SET replica_epoch = :e WHERE id = 1"), {"e": new_epoch})
     log.warning("replica epoch rotated (hub reported a regressed op sequence)")
+
+
+def site_hub_url(st: Station) -> str | None:
+    """The site hub's address on the LAN (None: this desk syncs with the province only)."""
+    with st.read() as conn:
+        v = conn.execute(text("SELECT site_hub_url FROM sync_state WHERE id = 1")).scalar()
+    return None if not v else str(v)
+
+
+def set_site_hub_url(st: Station, url: str | None) -> None:
+    """Set (or clear, ``None``) the site hub's address. A new address is a new site hub:
+    its cursor starts again and the ops the old one held go to the new one."""
+    with st.sync_writer() as conn:
+        old = conn.execute(text("SELECT site_hub_url FROM sync_state WHERE id = 1")).scalar()
+        conn.execute(text("UPDATE sync_state SET site_hub_url = :u WHERE id = 1"), {"u": url})
+        if (old or None) != url:
+            conn.execute(text("UPDATE sync_state SET relay_cursor = 0, relay_hub_epoch = NULL WHERE id = 1"))
+            conn.execute(text("UPDATE sync_outbox SET state = 'pending' WHERE state = 'relay_accepted'"))
 
 
 # The site's name as the hub knows it (from enrollment): slips, reports, the status bar.
@@ -362,11 +413,15 @@ __all__ = [
     "PageLike",
     "Protection",
     "StaleCursor",
+    "ROUTE_COLUMNS",
     "apply_page",
+    "cursor_of",
     "compute_protection",
     "get_meta",
     "parked_count",
     "reset_for_refetch",
     "rotate_replica_epoch",
     "set_meta",
+    "set_site_hub_url",
+    "site_hub_url",
 ]

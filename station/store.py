@@ -32,7 +32,7 @@ from station.db import guard, make_engine, open_raw
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 GENESIS_HASH = "0" * 64
 SITE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 

@@ -32,10 +32,18 @@ class SyncStatus:
     last_push_ok: str | None
     last_pull_ok: str | None
     open_reviews: int
+    relay_accepted: int = 0  # the site hub holds them; the province has not answered
+    site_hub_url: str | None = None
+    last_relay_ok: str | None = None
 
     @property
     def waiting(self) -> int:
-        """Ops the hub has not answered yet (what "N chờ gửi" shows)."""
+        """Ops the province has not answered yet (what "N chờ gửi" shows)."""
+        return self.pending + self.inflight + self.relay_accepted
+
+    @property
+    def waiting_for_site_hub(self) -> int:
+        """Ops no hub holds yet (what the site hub link still has to carry)."""
         return self.pending + self.inflight
 
     @property
@@ -59,11 +67,13 @@ def query(conn: Connection) -> SyncStatus:
     }
     oldest = conn.execute(
         text(
-            "SELECT recorded_at FROM sync_outbox WHERE state IN ('pending', 'inflight') "
-            "ORDER BY op_seq LIMIT 1"
+            "SELECT recorded_at FROM sync_outbox "
+            "WHERE state IN ('pending', 'inflight', 'relay_accepted') ORDER BY op_seq LIMIT 1"
         )
     ).scalar()
-    ok = conn.execute(text("SELECT last_push_ok, last_pull_ok FROM sync_state WHERE id = 1")).first()
+    ok = conn.execute(
+        text("SELECT last_push_ok, last_pull_ok, site_hub_url, last_relay_ok FROM sync_state WHERE id = 1")
+    ).first()
     reviews = conn.execute(text("SELECT count(*) FROM conflict WHERE status = 'open'")).scalar_one()
     return SyncStatus(
         pending=states.get("pending", 0),
@@ -75,6 +85,9 @@ def query(conn: Connection) -> SyncStatus:
         last_push_ok=None if ok is None or not ok[0] else str(ok[0]),
         last_pull_ok=None if ok is None or not ok[1] else str(ok[1]),
         open_reviews=int(reviews),
+        relay_accepted=states.get("relay_accepted", 0),
+        site_hub_url=None if ok is None or not ok[2] else str(ok[2]),
+        last_relay_ok=None if ok is None or not ok[3] else str(ok[3]),
     )
 
 

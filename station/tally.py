@@ -72,11 +72,11 @@ class Tally:
 _SQL = text(
     """
     WITH pend AS (SELECT entity_id FROM sync_outbox
-                  WHERE op_type = 'record_dose' AND state IN ('pending', 'inflight')),
+                  WHERE op_type = 'record_dose' AND state IN ('pending', 'inflight', 'relay_accepted')),
          refused AS (SELECT entity_id FROM sync_outbox
                      WHERE op_type = 'record_dose' AND state = 'rejected'),
          vpend AS (SELECT entity_id FROM sync_outbox
-                   WHERE op_type = 'void_dose' AND state IN ('pending', 'inflight')),
+                   WHERE op_type = 'void_dose' AND state IN ('pending', 'inflight', 'relay_accepted')),
          wdays AS (SELECT DISTINCT day FROM dose
                    WHERE id IN (SELECT entity_id FROM pend) OR id IN (SELECT entity_id FROM vpend))
     SELECT day, vaccine_code, lot_number,
@@ -115,7 +115,7 @@ def compute(st: Station, *, days: int = DEFAULT_DAYS, now: datetime | None = Non
         ob = conn.execute(
             text(
                 "SELECT count(*), min(recorded_at) FROM sync_outbox "
-                "WHERE state IN ('pending', 'inflight')"
+                "WHERE state IN ('pending', 'inflight', 'relay_accepted')"
             )
         ).one()
         epoch = conn.execute(text("SELECT replica_epoch FROM sync_state WHERE id = 1")).scalar()

@@ -17,6 +17,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 
 import keyring
@@ -221,7 +222,15 @@ def cmd_sync(args: argparse.Namespace) -> int:
             print("error: this station is not enrolled; run: tramtiem enroll --hub URL --code CODE",
                   file=sys.stderr)
             return EXIT_USAGE
-        engine = SyncEngine(st, factory, settings=SyncSettings())
+        route = "province"
+        if getattr(args, "via_site_hub", False):
+            url = replica.site_hub_url(st)
+            if not url:
+                print("error: no site hub address; run: tramtiem site-hub set URL", file=sys.stderr)
+                return EXIT_USAGE
+            factory = client_factory_for(st, url)
+            route = "site_hub"
+        engine = SyncEngine(st, factory, settings=SyncSettings(), route=route)
         if args.once:
             report = engine.run_once()
             print(json.dumps(report_dict(report)) if args.json else format_report(report))
@@ -259,7 +268,39 @@ def register(sub: Any) -> None:
     p.add_argument("--once", action="store_true", help="one cycle, then exit (non-zero on failure)")
     p.add_argument("--json", action="store_true",
                    help="with --once: print the report as one JSON object (counts, codes, seconds)")
+    p.add_argument("--via-site-hub", action="store_true",
+                   help="sync through the site hub on the LAN (tramtiem site-hub set URL)")
     p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("site-hub", help="the site hub on the LAN: set, clear or show its address")
+    p.add_argument("action", choices=["set", "clear", "show"])
+    p.add_argument("url", nargs="?", help="with set: the site hub's address, e.g. http://192.168.1.10:8765")
+    p.add_argument("--data-dir", help="data directory (default: the OS user-data dir)")
+    p.set_defaults(func=cmd_site_hub)
+
+
+def cmd_site_hub(args: argparse.Namespace) -> int:
+    """``tramtiem site-hub set URL | clear | show``: the desk's second route (docs/site-hub.md)."""
+    ddir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    st = open_station(ddir)
+    try:
+        if args.action == "show":
+            print(replica.site_hub_url(st) or "(none: this desk syncs with the province only)")
+            return EXIT_OK
+        if args.action == "clear":
+            replica.set_site_hub_url(st, None)
+            print("site hub cleared: this desk syncs with the province only")
+            return EXIT_OK
+        url = (args.url or "").strip().rstrip("/")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            print("error: site hub address: http(s)://host:port", file=sys.stderr)
+            return EXIT_USAGE
+        replica.set_site_hub_url(st, url)
+        print(f"site hub set to {url}")
+        return EXIT_OK
+    finally:
+        st.close()
 
 
 __all__ = [

@@ -59,6 +59,8 @@ from sync.protocol import (
     PushRequest,
     PushResponse,
     ReviewList,
+    SiteAnswersRequest,
+    SiteAnswersResponse,
     TallyRequest,
     TallyResponse,
 )
@@ -169,6 +171,7 @@ class HubClient:
         read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
         gzip_requests: bool = True,
         keep_alive: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
@@ -189,7 +192,11 @@ class HubClient:
         self._host = parts.hostname or ""
         self._port = port or (443 if scheme == "https" else 80)
         self._prefix = parts.path.rstrip("/")
-        if scheme == "https":
+        if scheme == "https" and ssl_context is not None:
+            # A context given by the caller: a site hub's certificate pinned at enrollment
+            # (sync.pinning, issue 14's LAN part), never a switched-off check.
+            self._ssl = ssl_context
+        elif scheme == "https":
             # The OS trust store (sync.tls), not certifi's list alone: site laptops trust the
             # province's private CA through the Windows certificate store.
             self._ssl, self.trust = tls.make_ssl_context()
@@ -258,6 +265,10 @@ class HubClient:
     def person_by_id_number(self, id_number: str) -> PersonLookupResponse:
         # The ID number travels in the path (the API's shape); it is never logged here.
         return self._call("GET", f"/persons/by-id-number/{id_number}", PersonLookupResponse)
+
+    def site_answers(self, req: SiteAnswersRequest) -> SiteAnswersResponse:
+        """At a site hub: the province's answers to ops this station relayed through it."""
+        return self._call("POST", "/site/answers", SiteAnswersResponse, body=req)
 
     def reviews(self) -> ReviewList:
         return self._call("GET", "/reviews", ReviewList)

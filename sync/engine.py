@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kernel.clock import iso
-from station import outbox, replica, sync_status
+from station import answers, outbox, replica, sync_status
 from station.store import Station
 from sync.client import HubClient, HubError, HubRejected, HubUnreachable
 from sync.crash import CRASH_ENV, CRASH_POINTS, TESTING_ENV, crash_point, test_hooks_allowed
@@ -51,9 +51,9 @@ from sync.events import (
     RemoteApplied,
     SyncEvent,
 )
-from sync.protocol import MAX_PULL_LIMIT, PullResponse
+from sync.protocol import MAX_ANSWER_IDS, MAX_PULL_LIMIT, PullResponse, SiteAnswersRequest
 from sync.pull import own_doses, pull_to_head
-from sync.push import BatchSizer, Pusher
+from sync.push import BatchSizer, Pusher, ack_of
 from sync.report import CycleAbort, FailureKind, SyncReport, failure_kind
 from sync.tally_request import build_tally_request
 
@@ -94,6 +94,9 @@ class SyncSettings:
     stall_cycles: int = 5  # watchdog: online cycles without progress before "stalled"
     retention_days: int = outbox.DEFAULT_RETENTION_DAYS
     seed: int | None = None  # jitter RNG seed (tests)
+    # The site hub route: how often an idle desk asks it for the province's answers to the
+    # ops it holds (a LAN request; the province may be unreachable for hours).
+    relay_answers_poll_s: float = 3.0
 
 
 Listener = Callable[[SyncEvent], None]
@@ -122,7 +125,13 @@ class SyncEngine:
         settings: SyncSettings | None = None,
         rng: random.Random | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        route: str = "province",
     ) -> None:
+        if route not in ("province", "site_hub"):
+            raise ValueError("route: province or site_hub")
+        # "site_hub": the client talks to the site hub on the LAN (docs/site-hub.md):
+        # its answers make ops relay_accepted; the province's answers come through it.
+        self.route = route
         self.st = station
         self.client_factory = client_factory
         self.settings = settings or SyncSettings()
@@ -248,7 +257,11 @@ class SyncEngine:
     def next_delay(self, report: SyncReport) -> float:
         """How long the loop waits after ``report`` unless something wakes it earlier."""
         if report.ok:
-            return self.settings.interval_s if report.pending_left == 0 else 0.5
+            if report.pending_left:
+                return 0.5
+            if report.relay_waiting:
+                return min(self.settings.interval_s, self.settings.relay_answers_poll_s)
+            return self.settings.interval_s
         return self.backoff_delay(self._failures, report.failure or self._failure_kind)
 
     # ---- the background loop ---------------------------------------------------------
@@ -314,7 +327,7 @@ class SyncEngine:
             if self._remote is not None:
                 return  # a page waits to be applied
         state = self.st.sync_state()
-        cursor, epoch = int(state["pull_cursor"]), str(state["replica_epoch"])
+        cursor, epoch = replica.cursor_of(state, self.route), str(state["replica_epoch"])
         self._watcher = threading.Thread(
             target=self._watch, args=(cursor, epoch), name="tramtiem-sync-watch", daemon=True
         )
@@ -368,7 +381,9 @@ class SyncEngine:
         with self._cycle_lock:
             report = SyncReport(online=True)
             try:
-                res = replica.apply_page(self.st, page, from_cursor=r.cursor, hook=crash_point)
+                res = replica.apply_page(
+                    self.st, page, from_cursor=r.cursor, hook=crash_point, route=self.route
+                )
             except replica.StaleCursor:
                 return False  # a cycle pulled meanwhile
             except replica.MustRefetch:
@@ -403,7 +418,7 @@ class SyncEngine:
         report = SyncReport()
         started = self._monotonic()
         deadline = started + self.settings.cycle_time_budget_s
-        cursor_before = int(self.st.sync_state()["pull_cursor"])
+        cursor_before = replica.cursor_of(self.st.sync_state(), self.route)
         self._emit(CycleStarted(**self._backlog()))
         client = self.client_factory()
         try:
@@ -420,6 +435,8 @@ class SyncEngine:
             crash_point("after_tally")
             self._push_all(client, report, deadline)
             self._pull_all(client, report, deadline)
+            if self.route == "site_hub":
+                self._collect_answers(client, report)
             if report.own_pulled or report.epoch_rotated:
                 # Our own doses came back (a restored backup) or we became a new replica:
                 # the hub's cross-check should see the station as it is now.
@@ -449,8 +466,10 @@ class SyncEngine:
 
     def _finish(self, report: SyncReport, started: float, cursor_before: int, state: CycleOutcome) -> SyncReport:
         counts = outbox.counts(self.st)
-        report.pending_left = counts.waiting
-        report.cursor = int(self.st.sync_state()["pull_cursor"])
+        # The site hub route is done with an op once the site hub holds it.
+        report.pending_left = counts.unsent if self.route == "site_hub" else counts.waiting
+        report.relay_waiting = counts.relay_accepted if self.route == "site_hub" else 0
+        report.cursor = replica.cursor_of(self.st.sync_state(), self.route)
         report.batch_bytes = self._batch_bytes
         # Watchdog (research §2.4): online, ops waiting, yet nothing answered and the
         # cursor did not move — for K cycles in a row. Offline cycles do not count.
@@ -506,6 +525,7 @@ class SyncEngine:
             go_on=lambda: not self._stop.is_set() and self._monotonic() <= deadline,
             progress=lambda: self._push_progress(report, total, t0),
             hook=self._crash,
+            route=self.route,
         )
         try:
             pusher.run()
@@ -538,7 +558,26 @@ class SyncEngine:
             go_on=lambda: not self._stop.is_set() and self._monotonic() <= deadline,
             progress=self._pull_progress,
             hook=self._crash,
+            route=self.route,
         )
+
+    # ---- the province's answers, through the site hub -----------------------------------
+
+    def _collect_answers(self, client: HubClient, report: SyncReport) -> None:
+        """Ask the site hub for the province's answers to the ops it holds; record them
+        through the one ack path (``station.answers.record_acks``). Bounded."""
+        for _ in range(self.settings.max_push_batches_per_cycle):
+            ids = outbox.relay_accepted_ids(self.st, limit=MAX_ANSWER_IDS)
+            if not ids:
+                return
+            resp = client.site_answers(SiteAnswersRequest(station_id=self.st.install_id, op_ids=ids))
+            got = [ack_of(r) for r in resp.results if r.op_id in set(ids)]
+            if not got:
+                return
+            res = answers.record_acks(self.st, got, now=self.st.clock())
+            report.province_answers += res.acked + res.duplicate + res.rejected + res.conflict
+            if len(got) < len(ids):
+                return
 
     def _pull_progress(self, done: int, total: int) -> None:
         self._emit(PullProgress(**self._backlog(), done=done, total=total))

@@ -471,3 +471,111 @@ class Health(_Model):
     protocol_version: int = PROTOCOL_VERSION
     hub_epoch: str
     server_time: str
+
+
+# ---- relay: a site hub forwarding its stations' ops to the province (issue 14) ----------
+#
+# The province issues each site hub a relay credential (one-time code → relay token),
+# which speaks for one site. With it the site hub reads the site's station roster (token
+# hashes, never tokens), forwards its stations' ops unchanged, forwards their signed
+# tallies unchanged, and pulls the site's scope. Stations talk to the site hub with their
+# own station token (the site hub knows its hash from the roster). docs/site-hub.md.
+
+RELAY_PREFIX = API_PREFIX + "/relay"
+MAX_RELAY_GROUPS = 200  # (station, replica) groups per relay push; ops still ≤ MAX_OPS_PER_PUSH
+MAX_ANSWER_IDS = 1000
+
+
+class RelayEnrollRequest(_Model):
+    protocol_version: int = Field(default=PROTOCOL_VERSION, ge=0, le=1000)
+    code: str = Field(min_length=6, max_length=64, description="one-time relay code")
+    relay_id: Uuid = Field(description="the site hub's install id (UUID)")
+    relay_name: str = Field(default="", max_length=100)
+
+
+class RelayEnrollResponse(_Model):
+    protocol_version: int = PROTOCOL_VERSION
+    relay_id: str
+    site_code: str
+    site_name: str
+    token: str = Field(description="the relay's bearer token; shown once, stored hashed")
+    hub_epoch: str
+    # The site hub's TLS identity issued by the province (certificate and key, PEM), when
+    # the province has a relay CA configured; None otherwise (plain HTTP on the LAN).
+    tls: dict[str, str] | None = None
+
+
+class RelayStation(_Model):
+    """A station of the relay's site as the site hub needs it to authenticate the desk."""
+
+    station_id: str
+    name: str
+    token_hash: str = Field(description="hex SHA-256 of the station's token (never the token)")
+    revoked: bool
+
+
+class RelayStations(_Model):
+    protocol_version: int = PROTOCOL_VERSION
+    site_code: str
+    site_name: str
+    stations: list[RelayStation]
+    hub_epoch: str
+
+
+class RelayPushRequest(_Model):
+    """Ops of the site's stations, grouped by replica, each group as the station pushed it."""
+
+    protocol_version: int = Field(default=PROTOCOL_VERSION, ge=0, le=1000)
+    relay_id: Uuid
+    groups: list[PushRequest] = Field(max_length=MAX_RELAY_GROUPS)
+
+
+class RelayGroupResult(_Model):
+    station_id: str
+    replica_epoch: str
+    results: list[OpResult] = Field(default_factory=list)
+    expected_next_op_seq: int | None = None
+    # A group refused as a whole (another site's or a revoked station, a regressed replica).
+    error: ErrorBody | None = None
+
+
+class RelayPushResponse(_Model):
+    protocol_version: int = PROTOCOL_VERSION
+    groups: list[RelayGroupResult]
+    hub_epoch: str
+    server_time: str
+
+
+class RelayTallyRequest(_Model):
+    protocol_version: int = Field(default=PROTOCOL_VERSION, ge=0, le=1000)
+    relay_id: Uuid
+    tallies: list[TallyRequest] = Field(max_length=MAX_RELAY_GROUPS)
+
+
+class RelayTallyResult(_Model):
+    station_id: str
+    accepted: bool
+    error: ErrorBody | None = None
+
+
+class RelayTallyResponse(_Model):
+    protocol_version: int = PROTOCOL_VERSION
+    results: list[RelayTallyResult]
+    server_time: str
+
+
+class SiteAnswersRequest(_Model):
+    """A station asks its site hub for the province's answers to ops it relayed."""
+
+    protocol_version: int = Field(default=PROTOCOL_VERSION, ge=0, le=1000)
+    station_id: Uuid
+    op_ids: list[Uuid] = Field(max_length=MAX_ANSWER_IDS)
+
+
+class SiteAnswersResponse(_Model):
+    protocol_version: int = PROTOCOL_VERSION
+    # The province's answers known so far (ops still on their way are left out).
+    results: list[OpResult]
+    # Whether the site hub's line to the province worked at its last attempt.
+    province_reachable: bool
+    hub_epoch: str

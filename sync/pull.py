@@ -35,8 +35,9 @@ def pull_to_head(
     go_on: Callable[[], bool],
     progress: Callable[[int, int], None],
     hook: Callable[[str], None],
+    route: str = "province",
 ) -> None:
-    """Pull until ``has_more`` is false (see the module docstring)."""
+    """Pull until ``has_more`` is false (see the module docstring); ``route``: whose cursor."""
     limit = max(1, min(pull_limit, MAX_PULL_LIMIT))
     refetches = 0
     pool = ThreadPoolExecutor(1, thread_name_prefix="tramtiem-pull")
@@ -46,7 +47,7 @@ def pull_to_head(
             if not go_on():
                 return
             state = st.sync_state()
-            cursor = int(state["pull_cursor"])
+            cursor = replica.cursor_of(state, route)
             # Naming our replica lets the hub leave out rows we pushed ourselves (no_echo).
             epoch = str(state["replica_epoch"])
             if ahead is not None and ahead[:2] == (cursor, epoch):
@@ -61,12 +62,12 @@ def pull_to_head(
             if page.has_more:
                 ahead = (page.next_cursor, epoch, pool.submit(client.pull, page.next_cursor, limit, epoch))
             try:
-                res = replica.apply_page(st, page, from_cursor=cursor, hook=hook)
+                res = replica.apply_page(st, page, from_cursor=cursor, hook=hook, route=route)
             except replica.MustRefetch as exc:
                 refetches += 1
                 if refetches > 1:
                     raise CycleAbort("pull.refetch_loop") from None
-                replica.reset_for_refetch(st, exc.hub_epoch)
+                replica.reset_for_refetch(st, exc.hub_epoch, route)
                 report.refetched = True
                 continue
             except replica.StaleCursor:

@@ -202,6 +202,7 @@ class GapRecovery:
 
     st: Station
     rotation: EpochRotation
+    route: str = "province"
     resend_from: int | None = None
     _last_gap: int | None = None
     _same_gap: int = 0
@@ -218,7 +219,7 @@ class GapRecovery:
             raise CycleAbort("push.gap_stuck")
 
     def _gap(self, expected: int) -> int | None:
-        first = outbox.first_unanswered_seq(self.st)
+        first = outbox.first_unanswered_seq(self.st, self.route)
         if first is None or expected >= first:
             return None
         held = outbox.min_seq(self.st)
@@ -270,12 +271,16 @@ class Pusher:
         go_on: Callable[[], bool],
         progress: Callable[[], None],
         hook: Callable[[str], None],
+        route: str = "province",
     ) -> None:
         self.st, self.client, self.report, self.sizer = st, client, report, sizer
+        # "site_hub": the answers are the site hub's, so the ops become relay_accepted,
+        # not acked (station.answers.record_relay_accepts); the province answers later.
+        self.route = route
         self.max_batches, self.max_transient = max_batches, max_transient
         self.go_on, self.progress, self.hook = go_on, progress, hook
         self.rotation = EpochRotation(st, report)
-        self.gaps = GapRecovery(st, self.rotation)
+        self.gaps = GapRecovery(st, self.rotation, route)
         self.prepared: _Batch | None = None  # the next batch, prepared while one was in flight
         self.held: _Answers | None = None  # a clean batch's answers, recorded once the next is sent
         self.transient = 0  # failed sends in a row (no answer, damaged body)
@@ -325,7 +330,8 @@ class Pusher:
             batch, self.prepared = self.prepared, None
             return batch
         rows = outbox.next_batch(
-            self.st, max_bytes=self.sizer.bytes, max_ops=self.sizer.ops, from_seq=self.gaps.resend_from
+            self.st, max_bytes=self.sizer.bytes, max_ops=self.sizer.ops, from_seq=self.gaps.resend_from,
+            route=self.route,
         )
         if not rows:
             # After a resend from a gap: back to the unanswered ops, else done.
@@ -350,7 +356,9 @@ class Pusher:
         nothing next to the 5-minute skew tolerance.
         """
         max_bytes, max_ops = self.sizer.grown()
-        rows = outbox.next_batch(self.st, max_bytes=max_bytes, max_ops=max_ops, after_seq=last_seq)
+        rows = outbox.next_batch(
+            self.st, max_bytes=max_bytes, max_ops=max_ops, after_seq=last_seq, route=self.route
+        )
         if not rows:
             return None
         ops, bad = wire_ops(rows)
@@ -415,7 +423,10 @@ class Pusher:
         self.progress()
 
     def _record(self, got: list[answers.Ack], skew_ms: int) -> answers.AckSummary:
-        res = answers.record_acks(self.st, got, now=self.st.clock(), clock_skew_ms=skew_ms)
+        if self.route == "site_hub":
+            res = answers.record_relay_accepts(self.st, got, now=self.st.clock())
+        else:
+            res = answers.record_acks(self.st, got, now=self.st.clock(), clock_skew_ms=skew_ms)
         self.hook("after_ack_commit")
         r = self.report
         r.batches += 1

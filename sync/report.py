@@ -46,6 +46,10 @@ class SyncReport:
     duration_s: float = 0.0
     timeouts: int = 0
     batch_bytes: int = 0
+    # The site hub route: the province's answers collected through it, and the ops it
+    # holds that the province has not answered yet.
+    province_answers: int = 0
+    relay_waiting: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property

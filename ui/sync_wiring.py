@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from kernel.errors import StationError
+from station import replica
 from station.store import Station
 from sync import cli as sync_cli
 from sync.engine import SyncEngine, SyncSettings
@@ -25,8 +26,12 @@ log = logging.getLogger(__name__)
 class RunningSync:
     engine: SyncEngine
     controller: EngineController
+    # The site hub route (docs/site-hub.md), when the desk has a site hub address.
+    relay: SyncEngine | None = None
 
     def stop(self) -> None:
+        if self.relay is not None:
+            self.relay.stop(timeout=10.0)
         self.engine.stop(timeout=10.0)
 
 
@@ -40,4 +45,14 @@ def start_sync(st: Station, *, settings: SyncSettings | None = None) -> RunningS
     engine = SyncEngine(st, factory, settings=settings or SyncSettings())
     controller = EngineController(engine, st.clock)
     engine.start()
-    return RunningSync(engine, controller)
+    # Both routes run side by side: the site hub when the LAN reaches it, the province
+    # when this desk's own line is up; the province's ledger applies an op once.
+    relay: SyncEngine | None = None
+    site_hub = replica.site_hub_url(st)
+    if site_hub:
+        relay = SyncEngine(
+            st, sync_cli.client_factory_for(st, site_hub), settings=settings or SyncSettings(),
+            route="site_hub",
+        )
+        relay.start()
+    return RunningSync(engine, controller, relay)

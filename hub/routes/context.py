@@ -10,12 +10,15 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from sqlalchemy.orm import Session
+
 from hub import service
 from hub.db import Database
 from hub.errors import HubError
 from hub.hygiene import check_safe
 from hub.settings import HubSettings
 from hub.watch import ChangeWatch
+from sync.protocol import Op, OpResult, PushRequest, TallyRequest
 
 
 @dataclass
@@ -28,6 +31,17 @@ class HubContext:
     epoch: str  # the hub epoch, read once at start
     # Long-polls waiting, per station (this process).
     waits: dict[str, int] = field(default_factory=dict)
+    # Relay mode (a site hub, hub/site_hub.py): keeps each push's ops to forward, in the
+    # push's transaction; None at a province hub.
+    relay_record: Callable[[Session, PushRequest, list[Op], list[OpResult]], None] | None = None
+    # A site hub's roster refresh on an unknown token (True: the roster changed).
+    refresh_roster: Callable[[], bool] | None = None
+    # The province's answers for a station's relayed ops (a site hub), and whether its line works.
+    province_answers: Callable[[str, list[str]], tuple[list[OpResult], bool]] | None = None
+    # A desk's verified tally, kept to forward unchanged (a site hub).
+    relay_tally: Callable[[TallyRequest], None] | None = None
+    # The relay's TLS identity issued at relay enrollment (the LAN engineer's hub/relay_pki.py).
+    relay_tls_issuer: Callable[[str], dict[str, str] | None] | None = None
 
     @property
     def clock(self) -> Callable[[], datetime]:
@@ -53,7 +67,21 @@ def get_caller(
         raise HubError(401, "auth.missing_token", "Authorization: Bearer <token> is required")
     check_safe(creds.credentials, "authorization")
     db: Database = request.app.state.db
-    return service.authenticate(db, f"Bearer {creds.credentials}")
+    refresh = getattr(request.app.state, "refresh_roster", None)
+    return authenticate_station(db, f"Bearer {creds.credentials}", refresh)
+
+
+def authenticate_station(
+    db: Database, authorization: str, refresh: Callable[[], bool] | None = None
+) -> service.Caller:
+    """:func:`service.authenticate`; at a site hub an unknown token first refreshes the
+    roster from the province once (a desk enrolled since the last refresh)."""
+    try:
+        return service.authenticate(db, authorization)
+    except HubError as exc:
+        if exc.code != "auth.invalid_token" or refresh is None or not refresh():
+            raise
+    return service.authenticate(db, authorization)
 
 
 Auth = Annotated[service.Caller, Depends(get_caller)]

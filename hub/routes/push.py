@@ -8,7 +8,7 @@ the OpenAPI document still shows the request model (:func:`json_body`,
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -66,6 +66,28 @@ def _body_errors(exc: ValidationError) -> list[dict[str, Any]]:
 
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_body(model: type[M], body: bytes) -> M:
+    """``model`` from the raw bytes in one pass (422 on a schema mismatch, 400 on bad JSON)."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        if not any(e["type"] == "json_invalid" for e in exc.errors(include_url=False)):
+            raise RequestValidationError(_body_errors(exc)) from None
+    # What pydantic's parser refuses but Python's reads (NaN, lone surrogates)
+    # goes the old way, so it is refused as before: by the schema or check_safe.
+    try:
+        obj = json.loads(body)
+    except ValueError:
+        raise HubError(400, "request.malformed_json", "the body is not valid JSON") from None
+    try:
+        return model.model_validate(obj)
+    except ValidationError as exc2:
+        raise RequestValidationError(_body_errors(exc2)) from None
+
+
 def add_push_route(app: FastAPI, ctx: HubContext) -> None:
     db, clock, epoch, watch = ctx.db, ctx.clock, ctx.epoch, ctx.watch
 
@@ -74,21 +96,7 @@ def add_push_route(app: FastAPI, ctx: HubContext) -> None:
         # reads), and the answer serialized once: FastAPI's own route would json.loads
         # the body, validate the dict, and validate the 500 results again on the way
         # out (issue 15: a tenth of the hub's CPU per push).
-        try:
-            req = PushRequest.model_validate_json(body)
-        except ValidationError as exc:
-            if not any(e["type"] == "json_invalid" for e in exc.errors(include_url=False)):
-                raise RequestValidationError(_body_errors(exc)) from None
-            # What pydantic's parser refuses but Python's reads (NaN, lone surrogates)
-            # goes the old way, so it is refused as before: by the schema or check_safe.
-            try:
-                obj = json.loads(body)
-            except ValueError:
-                raise HubError(400, "request.malformed_json", "the body is not valid JSON") from None
-            try:
-                req = PushRequest.model_validate(obj)
-            except ValidationError as exc2:
-                raise RequestValidationError(_body_errors(exc2)) from None
+        req = parse_body(PushRequest, body)
         if req.station_id != who.station_id:
             raise HubError(403, "auth.station_mismatch", "station_id does not match the token")
         check_version(req.protocol_version)
@@ -99,7 +107,8 @@ def add_push_route(app: FastAPI, ctx: HubContext) -> None:
         skew_ms = int((sent - now).total_seconds() * 1000) if sent is not None else 0
         skew_ms = max(-MAX_INT, min(MAX_INT, skew_ms))
         results, expected = process_push(
-            db, who.station_id, req, now=timestamps.utc_iso_ms(now), skew_ms=skew_ms
+            db, who.station_id, req, now=timestamps.utc_iso_ms(now), skew_ms=skew_ms,
+            record=ctx.relay_record,
         )
         watch.poke()  # siblings waiting on a long-poll pull look now
         answer = PushResponse.model_construct(

@@ -41,6 +41,8 @@ def _add_tally(app: FastAPI, ctx: HubContext) -> None:
         check_version(req.protocol_version)
         check_safe(req.model_dump())
         service.record_tally(db, who, req, now=clock())
+        if ctx.relay_tally is not None:
+            ctx.relay_tally(req)  # a site hub forwards it to the province unchanged
         return TallyResponse(accepted=True, server_time=timestamps.utc_iso_ms(clock()))
 
 

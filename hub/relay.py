@@ -1,0 +1,263 @@
+"""The province's side of relaying (issue 14): site hubs' credentials and what they may do.
+
+A site hub gets a **relay credential** for one site (``tramtiem-hub relay code --site S``
+→ ``POST /relay/enroll`` → a relay id and token; the province keeps only the token's
+hash). With it the site hub may:
+
+* read the site's station roster (:func:`site_stations`: id, name, token hash, revoked
+  — never a token), so it authenticates the site's desks itself;
+* forward the desks' ops (:func:`relay_push`): each group (one station's replica) runs
+  through exactly the path a station's own ``/push`` takes (``hub.ingest.process_push``:
+  the same ledger, op_seq order and appliers), so an op that already came by the direct
+  route is a ``duplicate`` with its stored answer. A group of another site's station, or
+  of a revoked one, is refused whole (``auth.cross_site`` / ``auth.revoked``) and nothing
+  of it applied;
+* forward the desks' signed tallies unchanged (:func:`relay_tally`): verified with the
+  station's own token hash, exactly as if the station had sent them;
+* pull the site's scope (the same ``service.pull`` as a station, without echo filter).
+
+A revoked relay is refused at once (``403 auth.revoked``); revoking it does not touch the
+stations. Nothing here logs personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub import counters, service
+from hub.db import Database, hub_epoch
+from hub.errors import HubError
+from hub.ingest import process_push
+from hub.models import EnrolledStation, Relay, RelayCode, Site
+from hub.service import CODE_ALPHABET, normalise_code
+from hub.timestamps import parse_ts, utc_iso_ms
+from sync.protocol import (
+    ErrorBody,
+    RelayEnrollRequest,
+    RelayEnrollResponse,
+    RelayGroupResult,
+    RelayStation,
+    RelayStations,
+    RelayTallyResult,
+    TallyRequest,
+    token_hash,
+)
+from sync.protocol import PushRequest as _PushRequest
+
+log = logging.getLogger(__name__)
+
+
+def new_relay_code(db: Database, site_code: str, *, ttl_hours: float, now: datetime) -> str:
+    """A one-time code for a site hub of ``site_code`` (stored hashed, single use, expiring)."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    with db.write() as s:
+        if s.get(Site, site_code) is None:
+            raise HubError(404, "site.not_found", "no such site")
+        s.add(
+            RelayCode(
+                code_hash=token_hash(raw),
+                site_code=site_code,
+                created_at=utc_iso_ms(now),
+                expires_at=utc_iso_ms(now + timedelta(hours=ttl_hours)),
+            )
+        )
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def enroll_relay(
+    db: Database, req: RelayEnrollRequest, *, now: datetime, tls: dict[str, str] | None = None
+) -> RelayEnrollResponse:
+    """Exchange a relay code for the relay's token (``tls``: its identity, when issued)."""
+    code_hash = token_hash(normalise_code(req.code))
+    token = secrets.token_urlsafe(32)
+    with db.write() as s:
+        code = s.get(RelayCode, code_hash, with_for_update=True)
+        if code is None:
+            raise HubError(403, "enroll.invalid_code", "unknown relay code")
+        if code.used_at is not None:
+            raise HubError(403, "enroll.code_used", "this relay code was already used")
+        expires = parse_ts(code.expires_at)
+        if expires is None or expires <= now:
+            raise HubError(403, "enroll.code_expired", "this relay code has expired")
+        site = s.get(Site, code.site_code)
+        assert site is not None
+        existing = s.get(Relay, req.relay_id)
+        if existing is not None and existing.site_code != site.code:
+            raise HubError(409, "enroll.other_site", "this relay is enrolled for another site")
+        if existing is not None and existing.revoked:
+            raise HubError(403, "enroll.revoked", "this relay was revoked at the hub")
+        code.used_at = utc_iso_ms(now)
+        code.used_by = req.relay_id
+        if existing is None:
+            s.add(
+                Relay(
+                    id=req.relay_id,
+                    site_code=site.code,
+                    name=req.relay_name,
+                    token_hash=token_hash(token),
+                    revoked=0,
+                    enrolled_at=utc_iso_ms(now),
+                )
+            )
+        else:
+            existing.token_hash = token_hash(token)  # a reinstalled site hub: a new token
+            existing.name = req.relay_name or existing.name
+        counters.audit(s, "relay", "enroll_relay", req.relay_id, {"site_code": site.code}, now)
+        epoch = hub_epoch(s)
+    log.info("site hub enrolled for site %s", site.code)
+    return RelayEnrollResponse(
+        relay_id=req.relay_id,
+        site_code=site.code,
+        site_name=site.name,
+        token=token,
+        hub_epoch=epoch,
+        tls=tls,
+    )
+
+
+def authenticate_relay(db: Database, authorization: str | None) -> service.Caller:
+    """The relay behind a bearer token, as a caller of its site (401 unknown, 403 revoked).
+
+    The caller's ``station_id`` is the relay's id: pulls by a relay name no replica (no
+    echo filter), and its long-polls are counted under it.
+    """
+    if not authorization:
+        raise HubError(401, "auth.missing_token", "Authorization: Bearer <token> is required")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HubError(401, "auth.invalid_token", "malformed Authorization header")
+    digest = token_hash(token.strip())
+    with db.read() as s:
+        relay = s.execute(select(Relay).where(Relay.token_hash == digest)).scalar()
+        if relay is None:
+            raise HubError(401, "auth.invalid_token", "unknown relay token")
+        if relay.revoked:
+            raise HubError(403, "auth.revoked", "this relay's access was revoked")
+        return service.Caller(relay.id, relay.site_code, digest)
+
+
+def revoke_relay(db: Database, relay_id: str, *, actor: str, reason: str, now: datetime) -> None:
+    """Refuse the relay's token from now on (audited). Its site's stations are untouched."""
+    with db.write() as s:
+        relay = s.get(Relay, relay_id)
+        if relay is None:
+            raise HubError(404, "relay.not_found", "no such relay")
+        if not relay.revoked:
+            relay.revoked = 1
+            relay.revoked_at = utc_iso_ms(now)
+        counters.audit(
+            s, counters.clean_actor(actor), "revoke_relay", relay.id,
+            {"site_code": relay.site_code, "reason": reason[:500]}, now,
+        )
+
+
+def list_relays(db: Database) -> list[dict[str, Any]]:
+    with db.read() as s:
+        rows = s.execute(select(Relay).order_by(Relay.site_code, Relay.enrolled_at)).scalars()
+        return [
+            {"id": r.id, "site_code": r.site_code, "name": r.name, "revoked": bool(r.revoked),
+             "revoked_at": r.revoked_at, "enrolled_at": r.enrolled_at, "last_seen": r.last_seen}
+            for r in rows
+        ]
+
+
+def touch_relay(db: Database, relay_id: str, *, now: datetime) -> None:
+    stamp = utc_iso_ms(now)
+    with db.write() as s:
+        relay = s.get(Relay, relay_id)
+        if relay is not None and (relay.last_seen is None or relay.last_seen < utc_iso_ms(now - timedelta(seconds=10))):
+            relay.last_seen = stamp
+
+
+def site_stations(db: Database, relay: service.Caller) -> RelayStations:
+    """The relay's site's stations: what the site hub needs to authenticate them itself."""
+    with db.read() as s:
+        site = s.get(Site, relay.site_code)
+        rows = s.execute(
+            select(EnrolledStation)
+            .where(EnrolledStation.site_code == relay.site_code)
+            .order_by(EnrolledStation.id)
+        ).scalars()
+        stations = [
+            RelayStation(station_id=r.id, name=r.name, token_hash=r.token_hash, revoked=bool(r.revoked))
+            for r in rows
+        ]
+        epoch = hub_epoch(s)
+    return RelayStations(
+        site_code=relay.site_code,
+        site_name=site.name if site is not None else relay.site_code,
+        stations=stations,
+        hub_epoch=epoch,
+    )
+
+
+def _group_station(s: Session, relay: service.Caller, station_id: str) -> EnrolledStation:
+    st = s.get(EnrolledStation, station_id)
+    if st is None:
+        raise HubError(403, "auth.unknown_station", "no such station")
+    if st.site_code != relay.site_code:
+        raise HubError(403, "auth.cross_site", "this station is not of the relay's site")
+    if st.revoked:
+        raise HubError(403, "auth.revoked", "this station's access was revoked")
+    return st
+
+
+def _error(exc: HubError) -> ErrorBody:
+    return ErrorBody(code=exc.code, message=exc.message, detail=dict(exc.detail))
+
+
+def relay_push(
+    db: Database, relay: service.Caller, groups: list[_PushRequest], *, now: str
+) -> list[RelayGroupResult]:
+    """Each group through the station's own push path, one transaction per group."""
+    out: list[RelayGroupResult] = []
+    for req in groups:
+        try:
+            with db.read() as s:
+                _group_station(s, relay, req.station_id)
+            # No skew measurement: sent_at is when the desk sent it to the site hub.
+            results, expected = process_push(db, req.station_id, req, now=now)
+        except HubError as exc:
+            out.append(
+                RelayGroupResult(
+                    station_id=req.station_id,
+                    replica_epoch=req.replica_epoch,
+                    error=_error(exc),
+                    expected_next_op_seq=exc.detail.get("expected_next_op_seq"),
+                )
+            )
+            continue
+        out.append(
+            RelayGroupResult(
+                station_id=req.station_id,
+                replica_epoch=req.replica_epoch,
+                results=results,
+                expected_next_op_seq=expected,
+            )
+        )
+    return out
+
+
+def relay_tally(
+    db: Database, relay: service.Caller, tallies: list[TallyRequest], *, now: datetime
+) -> list[RelayTallyResult]:
+    """Each station's signed tally, verified with that station's own token hash."""
+    out: list[RelayTallyResult] = []
+    for req in tallies:
+        try:
+            with db.read() as s:
+                st = _group_station(s, relay, req.station_id)
+                caller = service.Caller(st.id, st.site_code, st.token_hash)
+            service.record_tally(db, caller, req, now=now)
+        except HubError as exc:
+            out.append(RelayTallyResult(station_id=req.station_id, accepted=False, error=_error(exc)))
+            continue
+        out.append(RelayTallyResult(station_id=req.station_id, accepted=True))
+    return out
+

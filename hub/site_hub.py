@@ -1,0 +1,831 @@
+"""Relay mode: a hub on the site's LAN serving the site's desks, relaying to the province (issue 14).
+
+The site hub is the ordinary hub app (``hub.app.create_app``: the same routes, the same
+appliers in ``hub/apply``, on SQLite) with three background tasks and four hooks:
+
+* **roster** — the site's stations (id, token hash, revoked) from the province's
+  ``GET /relay/stations``, refreshed every minute and at once when a desk presents a
+  token it does not know: the site hub authenticates the desks itself, with the token
+  each desk already holds (one credential per desk, for both routes);
+* **forwarder** — every op a desk pushed is kept in ``relay_op`` *in the push's own
+  transaction* (:meth:`SiteHub.record_push`), sent upstream unchanged in per-replica
+  ``op_seq`` order (``POST /relay/push``), and the province's answer stored per op; a
+  desk collects the answers for its ops (``POST /site/answers``) and only then counts
+  them acknowledged. The desks' signed tallies are forwarded unchanged;
+* **down** — the province's changes for the site (``GET /relay/pull``, long-polled) are
+  written into the site hub's own tables and its change log, so every desk converges
+  to the province's state: **the province decides**. Each row is also kept as the
+  province sent it (``relay_shadow``). While an op touching the entity is still on its
+  way upstream, the local (provisional) row is kept; once the province has answered every
+  such op, the entity is set to the province's row. A refused op therefore does not stay
+  as if accepted: its entity goes back to what the province holds. Rows written down are
+  numbered above what the desks hold (``row_version``), so a desk takes them.
+
+A site hub crash loses nothing: an op answered to a desk is in ``relay_op``; the
+province's answer is stored in one transaction, and one sent again is a ``duplicate``
+there; a pulled page is written with its cursor in one transaction.
+
+Not here (issue 14's LAN part, built beside this): mDNS announcement, the TLS identity
+issued by the province (``RelayEnrollResponse.tls``), station-side pinning.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session
+
+from hub.db import Database
+from hub.effects import ENTITY_ORDER, ChangeRow, Numbering, row_data
+from hub.models import (
+    DOMAIN_MODELS,
+    EnrolledStation,
+    HubMeta,
+    Person,
+    PersonRedirect,
+    PersonSite,
+    RelayOp,
+    RelayShadow,
+    RelayTally,
+    ReviewItem,
+    ReviewSite,
+    Site,
+)
+from hub.routes.context import HubContext
+from hub.timestamps import utc_iso_ms
+from hub.upstream import Upstream, UpstreamError
+from kernel.ids import uuid7
+from sync.protocol import (
+    MAX_OPS_PER_PUSH,
+    MAX_RELAY_GROUPS,
+    RELAY_PREFIX,
+    Op,
+    OpResult,
+    PullResponse,
+    PushRequest,
+    RelayEnrollRequest,
+    RelayEnrollResponse,
+    RelayPushRequest,
+    RelayPushResponse,
+    RelayStations,
+    RelayTallyRequest,
+    RelayTallyResponse,
+    TallyRequest,
+)
+
+log = logging.getLogger(__name__)
+
+# hub_meta keys of the relay link (the site hub's own database).
+META_URL = "relay.province_url"
+META_ID = "relay.id"
+META_TOKEN = "relay.token"  # noqa: S105 - a key name, not a secret
+META_SITE = "relay.site_code"
+META_SITE_NAME = "relay.site_name"
+META_CURSOR = "relay.cursor"
+META_PROVINCE_EPOCH = "relay.province_epoch"
+META_TLS = "relay.tls"
+
+PULL_LIMIT = 1000
+ROSTER_EVERY_S = 60.0
+ROSTER_MIN_GAP_S = 5.0  # an unknown token refreshes the roster at most this often
+FORWARD_IDLE_S = 0.25
+LONG_POLL_S = 25.0
+BACKOFF_MAX_S = 30.0
+SKIP_GROUP_S = 30.0  # a group the province refused whole is tried again after this
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RelayLink:
+    """The site hub's credential at the province (kept in its own ``hub_meta``)."""
+
+    province_url: str
+    relay_id: str
+    token: str
+    site_code: str
+    site_name: str
+
+
+def _meta(s: Session, key: str) -> str | None:
+    row = s.get(HubMeta, key)
+    return None if row is None else row.value
+
+
+def _set_meta(s: Session, key: str, value: str) -> None:
+    row = s.get(HubMeta, key)
+    if row is None:
+        s.add(HubMeta(key=key, value=value))
+    else:
+        row.value = value
+
+
+def load_link(db: Database) -> RelayLink | None:
+    with db.read() as s:
+        values = [_meta(s, k) for k in (META_URL, META_ID, META_TOKEN, META_SITE, META_SITE_NAME)]
+    if any(v is None for v in values[:4]):
+        return None
+    url, rid, token, site, name = values
+    assert url is not None and rid is not None and token is not None and site is not None
+    return RelayLink(url, rid, token, site, name or site)
+
+
+def set_province_url(db: Database, url: str) -> None:
+    with db.write() as s:
+        _set_meta(s, META_URL, url.rstrip("/"))
+
+
+def enroll(
+    db: Database,
+    province_url: str,
+    code: str,
+    *,
+    name: str = "",
+    ssl_context: ssl.SSLContext | None = None,
+    now: datetime | None = None,
+) -> RelayEnrollResponse:
+    """Enroll this hub as the site hub of the code's site (``tramtiem-hub relay enroll``)."""
+    with db.read() as s:
+        relay_id = _meta(s, META_ID) or uuid7()
+    up = Upstream(province_url, ssl_context=ssl_context)
+    try:
+        resp = up.post(
+            RELAY_PREFIX + "/enroll",
+            RelayEnrollRequest(code=code, relay_id=relay_id, relay_name=name[:100]),
+            RelayEnrollResponse,
+            auth=False,
+        )
+    finally:
+        up.close()
+    stamp = utc_iso_ms(now or _now())
+    with db.write() as s:
+        _set_meta(s, META_URL, province_url.rstrip("/"))
+        _set_meta(s, META_ID, resp.relay_id)
+        _set_meta(s, META_TOKEN, resp.token)
+        _set_meta(s, META_SITE, resp.site_code)
+        _set_meta(s, META_SITE_NAME, resp.site_name)
+        if resp.tls is not None:
+            _set_meta(s, META_TLS, json.dumps(resp.tls))
+        if s.get(Site, resp.site_code) is None:
+            s.add(Site(code=resp.site_code, name=resp.site_name, created_at=stamp))
+    log.info("enrolled as the site hub of site %s", resp.site_code)
+    return resp
+
+
+# ---- what an op touches ------------------------------------------------------------------
+
+
+def touched(op: Op) -> tuple[str, str, str | None]:
+    """The entity an op is about, and a second row it changes: the registration a walk-in
+    creates or a screening moves on, or (a dose) its person, whose registration it moves."""
+    extra: object = None
+    if op.op_type == "register_person":
+        reg = op.payload.get("registration")
+        extra = reg.get("id") if isinstance(reg, dict) else None
+    elif op.op_type == "record_screening":
+        extra = op.payload.get("registration_id")
+    elif op.op_type == "record_dose":
+        extra = op.payload.get("person_id")
+    return op.entity_type, op.entity_id, extra[:64] if isinstance(extra, str) and extra else None
+
+
+class SiteHub:
+    """The relay tasks of one site hub process (see the module docstring)."""
+
+    def __init__(
+        self,
+        db: Database,
+        link: RelayLink,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        long_poll_s: float = LONG_POLL_S,
+        roster_every_s: float = ROSTER_EVERY_S,
+        forward_idle_s: float = FORWARD_IDLE_S,
+        backoff_max_s: float = BACKOFF_MAX_S,
+    ) -> None:
+        self.db = db
+        self.link = link
+        self.ssl_context = ssl_context
+        self.long_poll_s = long_poll_s
+        self.roster_every_s = roster_every_s
+        self.forward_idle_s = forward_idle_s
+        self.backoff_max_s = backoff_max_s
+        self.ctx: HubContext | None = None
+        self.province_reachable = False
+        self._stop = threading.Event()
+        self._wake_forward = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._roster_lock = threading.Lock()
+        self._roster_at = -1e9
+        self._skip: dict[tuple[str, str], float] = {}
+
+    def _upstream(self, read_timeout_s: float | None = None) -> Upstream:
+        kw: dict[str, Any] = {}
+        if read_timeout_s is not None:
+            kw["read_timeout_s"] = read_timeout_s
+        return Upstream(self.link.province_url, self.link.token, ssl_context=self.ssl_context, **kw)
+
+    # ---- hooks into the app ------------------------------------------------------------
+
+    def install(self, ctx: HubContext) -> None:
+        """``create_app(ctx_hook=...)``: the push, tally, auth and answers hooks."""
+        self.ctx = ctx
+        ctx.relay_record = self.record_push
+        ctx.refresh_roster = self.refresh_on_unknown
+        ctx.province_answers = self.answers_for
+        ctx.relay_tally = self.record_tally
+
+    def record_push(self, s: Session, req: PushRequest, ops: list[Op], results: list[OpResult]) -> None:
+        """Inside the desk's push transaction: keep every answered op to forward it."""
+        answered = {r.op_id for r in results if r.reason != "op.id_reused"}
+        todo = [op for op in ops if op.op_id in answered]
+        if not todo:
+            return
+        known = set(
+            s.execute(select(RelayOp.op_id).where(RelayOp.op_id.in_([op.op_id for op in todo]))).scalars()
+        )
+        stamp = utc_iso_ms(_now())
+        # One writer at a time on the site hub's SQLite: max + 1 is this push's place.
+        arrival = int(s.execute(select(func.coalesce(func.max(RelayOp.arrival), 0))).scalar_one())
+        for op in todo:
+            if op.op_id in known:
+                continue
+            etype, eid, extra = touched(op)
+            arrival += 1
+            s.add(
+                RelayOp(
+                    op_id=op.op_id,
+                    arrival=arrival,
+                    station_id=req.station_id,
+                    replica_epoch=req.replica_epoch,
+                    op_seq=op.op_seq,
+                    entity_type=etype,
+                    entity_id=eid,
+                    extra_id=extra,
+                    op=op.model_dump(mode="json"),
+                    schema_version=req.schema_version,
+                    received_at=stamp,
+                )
+            )
+            known.add(op.op_id)
+        self._wake_forward.set()
+
+    def record_tally(self, req: TallyRequest) -> None:
+        """A desk's tally, verified by the site hub: kept (latest per desk) to forward unchanged."""
+        stamp = utc_iso_ms(_now())
+        with self.db.write() as s:
+            row = s.get(RelayTally, req.station_id)
+            data = req.model_dump(mode="json")
+            if row is None:
+                s.add(RelayTally(station_id=req.station_id, tally=data, received_at=stamp))
+            else:
+                row.tally, row.received_at, row.forwarded_at = data, stamp, None
+        self._wake_forward.set()
+
+    def answers_for(self, station_id: str, op_ids: list[str]) -> tuple[list[OpResult], bool]:
+        """The province's answers for ``op_ids`` of ``station_id`` known so far."""
+        if not op_ids:
+            return [], self.province_reachable
+        with self.db.read() as s:
+            rows = s.execute(
+                select(RelayOp.province_result).where(
+                    RelayOp.op_id.in_(sorted(set(op_ids))),
+                    RelayOp.station_id == station_id,
+                    RelayOp.province_status.is_not(None),
+                )
+            ).scalars().all()
+        out = []
+        for r in rows:
+            if r is None:
+                continue
+            try:
+                out.append(OpResult.model_validate(r))
+            except ValueError:
+                log.warning("a stored province answer cannot be read; left out")
+        return out, self.province_reachable
+
+    # ---- roster --------------------------------------------------------------------------
+
+    def refresh_on_unknown(self) -> bool:
+        """An unknown token: refresh the roster (at most every few seconds); True if it changed."""
+        if time.monotonic() - self._roster_at < ROSTER_MIN_GAP_S:
+            return False
+        try:
+            return self.refresh_roster()
+        except UpstreamError:
+            return False
+
+    def refresh_roster(self) -> bool:
+        """The site's stations from the province: added, token replaced, revoked. True on a change."""
+        with self._roster_lock:
+            self._roster_at = time.monotonic()
+            up = self._upstream()
+            try:
+                roster = up.get(RELAY_PREFIX + "/stations", RelayStations)
+            finally:
+                up.close()
+            self.province_reachable = True
+            return self._store_roster(roster)
+
+    def _store_roster(self, roster: RelayStations) -> bool:
+        changed = False
+        stamp = utc_iso_ms(_now())
+        listed = {st.station_id for st in roster.stations}
+        with self.db.write() as s:
+            if s.get(Site, roster.site_code) is None:
+                s.add(Site(code=roster.site_code, name=roster.site_name, created_at=stamp))
+            for st in roster.stations:
+                row = s.get(EnrolledStation, st.station_id)
+                if row is None:
+                    s.add(
+                        EnrolledStation(
+                            id=st.station_id,
+                            site_code=roster.site_code,
+                            name=st.name,
+                            token_hash=st.token_hash,
+                            revoked=int(st.revoked),
+                            enrolled_at=stamp,
+                            skew_flagged=0,
+                        )
+                    )
+                    changed = True
+                elif row.token_hash != st.token_hash or bool(row.revoked) != st.revoked:
+                    row.token_hash, row.revoked = st.token_hash, int(st.revoked)
+                    row.revoked_at = stamp if st.revoked else None
+                    changed = True
+            # A station the province no longer lists for this site is refused here too.
+            for row in s.execute(select(EnrolledStation).where(EnrolledStation.revoked == 0)).scalars():
+                if row.id not in listed:
+                    row.revoked, row.revoked_at = 1, stamp
+                    changed = True
+        return changed
+
+    # ---- forwarder ---------------------------------------------------------------------
+
+    def forward_once(self) -> int:
+        """Send the waiting tallies and up to 1000 waiting ops upstream; returns ops answered."""
+        self._forward_tallies()
+        now_mono = time.monotonic()
+        self._skip = {k: t for k, t in self._skip.items() if t > now_mono}
+        with self.db.read() as s:
+            rows = s.execute(
+                select(RelayOp)
+                .where(RelayOp.province_status.is_(None))
+                .order_by(RelayOp.arrival)
+                .limit(MAX_OPS_PER_PUSH)
+            ).scalars().all()
+        # Runs of one replica's ops, in the order the site hub applied them: each run is
+        # one group, applied by the province in turn (causal order across desks kept).
+        runs: list[tuple[tuple[str, str], list[RelayOp]]] = []
+        for r in rows:
+            key = (r.station_id, r.replica_epoch)
+            if key in self._skip:
+                continue
+            if runs and runs[-1][0] == key:
+                runs[-1][1].append(r)
+            elif len(runs) >= MAX_RELAY_GROUPS:
+                break
+            else:
+                runs.append((key, [r]))
+        if not runs:
+            return 0
+        stamp = utc_iso_ms(_now())
+        body = RelayPushRequest(
+            relay_id=self.link.relay_id,
+            groups=[
+                PushRequest(
+                    station_id=st,
+                    replica_epoch=ep,
+                    schema_version=rs[0].schema_version,
+                    sent_at=stamp,
+                    ops=[Op.model_validate(r.op) for r in rs],
+                )
+                for (st, ep), rs in runs
+            ],
+        )
+        up = self._upstream()
+        try:
+            resp = up.post(RELAY_PREFIX + "/push", body, RelayPushResponse)
+        finally:
+            up.close()
+        self.province_reachable = True
+        answers: list[OpResult] = []
+        for g in resp.groups:
+            if g.error is not None:
+                # Refused whole (a revoked desk, a regressed replica): logged by code, tried later.
+                log.warning("province refused a relayed group: %s", g.error.code)
+                self._skip[(g.station_id, g.replica_epoch)] = time.monotonic() + SKIP_GROUP_S
+                continue
+            if not g.results:
+                # A gap: the province expects ops this site hub never received (the desk sent
+                # them by the other route, or to a site hub before this one). The desk fills
+                # it; this replica waits a while rather than being sent again at once.
+                log.info("province expects an earlier op of a relayed replica; waiting")
+                self._skip[(g.station_id, g.replica_epoch)] = time.monotonic() + SKIP_GROUP_S
+            answers.extend(g.results)
+        if answers:
+            self._store_answers(answers)
+        return len(answers)
+
+    def _forward_tallies(self) -> None:
+        with self.db.read() as s:
+            rows = s.execute(
+                select(RelayTally).where(RelayTally.forwarded_at.is_(None)).limit(MAX_RELAY_GROUPS)
+            ).scalars().all()
+            pending = [(r.station_id, r.received_at, r.tally) for r in rows]
+        if not pending:
+            return
+        body = RelayTallyRequest(
+            relay_id=self.link.relay_id, tallies=[TallyRequest.model_validate(t) for _, _, t in pending]
+        )
+        up = self._upstream()
+        try:
+            up.post(RELAY_PREFIX + "/tally", body, RelayTallyResponse)
+        finally:
+            up.close()
+        stamp = utc_iso_ms(_now())
+        with self.db.write() as s:
+            for station_id, received_at, _ in pending:
+                # Only the tally that was sent: a newer one that came meanwhile goes next time.
+                s.execute(
+                    update(RelayTally)
+                    .where(RelayTally.station_id == station_id, RelayTally.received_at == received_at)
+                    .values(forwarded_at=stamp)
+                )
+
+    def _store_answers(self, answers: list[OpResult]) -> None:
+        stamp = utc_iso_ms(_now())
+        site = self.link.site_code
+
+        def run(s: Session) -> None:
+            numbering = Numbering()
+            answered: list[tuple[OpResult, RelayOp]] = []
+            for r in answers:
+                row = s.get(RelayOp, r.op_id)
+                if row is None or row.province_status is not None:
+                    continue
+                row.province_status = r.status
+                row.province_result = r.model_dump(mode="json")
+                row.answered_at = stamp
+                answered.append((r, row))
+            s.flush()
+            settle(s, answered, site, numbering)
+            numbering.write(s)
+
+        self.db.run_write(run)
+        if self.ctx is not None:
+            self.ctx.watch.poke()
+
+    # ---- down: the province's changes --------------------------------------------------
+
+    def pull_once(self, wait_s: float = 0) -> int:
+        """One page of the province's changes for the site, written with the cursor."""
+        with self.db.read() as s:
+            cursor = int(_meta(s, META_CURSOR) or 0)
+            stored_epoch = _meta(s, META_PROVINCE_EPOCH)
+        up = self._upstream(read_timeout_s=wait_s + 30 if wait_s else None)
+        try:
+            params: dict[str, Any] = {"cursor": cursor, "limit": PULL_LIMIT}
+            if wait_s > 0:
+                params["wait"] = round(wait_s, 3)
+            page = up.get(RELAY_PREFIX + "/pull", PullResponse, params, read_timeout_s=wait_s + 30)
+        finally:
+            up.close()
+        self.province_reachable = True
+        if (stored_epoch is not None and stored_epoch != page.hub_epoch) or cursor > page.head_seq:
+            # The province was restored or replaced: its rows are read again from the start.
+            log.warning("the province's hub epoch changed: pulling its state again from 0")
+            with self.db.write() as s:
+                _set_meta(s, META_CURSOR, "0")
+                _set_meta(s, META_PROVINCE_EPOCH, page.hub_epoch)
+            return 0
+        self._write_page(page, cursor)
+        return len(page.changes) + (1 if page.has_more else 0)
+
+    def _write_page(self, page: PullResponse, cursor: int) -> None:
+        site = self.link.site_code
+
+        def run(s: Session) -> None:
+            if int(_meta(s, META_CURSOR) or 0) != cursor:
+                return  # another pull wrote this page meanwhile
+            numbering = Numbering()
+            waiting = _waiting_entities(
+                s,
+                [c.entity_id for c in page.changes]
+                + [str(c.data["person_id"]) for c in page.changes
+                   if c.entity_type == "registration" and c.data.get("person_id")],
+            )
+            persons: set[str] = set()
+            for ch in page.changes:
+                shadow = s.get(RelayShadow, (ch.entity_type, ch.entity_id))
+                if shadow is not None and shadow.server_seq >= ch.server_seq:
+                    continue
+                if shadow is None:
+                    shadow = RelayShadow(entity_type=ch.entity_type, entity_id=ch.entity_id,
+                                         server_seq=ch.server_seq, kind=ch.kind,
+                                         row_version=ch.row_version, data=dict(ch.data), pending=0)
+                    s.add(shadow)
+                else:
+                    shadow.server_seq, shadow.kind = ch.server_seq, ch.kind
+                    shadow.row_version, shadow.data = ch.row_version, dict(ch.data)
+                if _blocked(ch.entity_type, ch.entity_id, ch.data, waiting):
+                    shadow.pending = 1  # a desk's op on it is on its way: the provisional row stays
+                    continue
+                shadow.pending = 0
+                if write_live(s, ch.entity_type, ch.entity_id, ch.kind, ch.row_version, dict(ch.data),
+                              site, numbering) and ch.entity_type == "person":
+                    persons.add(ch.entity_id)
+            _claim_id_keys(s, persons)
+            _set_meta(s, META_CURSOR, str(max(cursor, page.next_cursor)))
+            _set_meta(s, META_PROVINCE_EPOCH, page.hub_epoch)
+            numbering.write(s)
+
+        self.db.run_write(run)
+        if self.ctx is not None:
+            self.ctx.watch.poke()
+
+    # ---- the background tasks ----------------------------------------------------------
+
+    def start(self) -> None:
+        self._stop.clear()
+        for name, fn in (("roster", self._roster_loop), ("forward", self._forward_loop),
+                         ("down", self._down_loop)):
+            t = threading.Thread(target=fn, name=f"site-hub-{name}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake_forward.set()
+        for t in self._threads:
+            t.join(timeout)
+        self._threads = []
+
+    def _backoff(self, failures: int) -> float:
+        return float(min(self.backoff_max_s, 0.5 * 2 ** min(failures, 10)))
+
+    def _roster_loop(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                self.refresh_roster()
+                failures = 0
+                delay = self.roster_every_s
+            except UpstreamError as exc:
+                self._note_down(exc)
+                failures += 1
+                delay = self._backoff(failures)
+            except Exception:
+                log.exception("site hub roster refresh failed")
+                failures += 1
+                delay = self._backoff(failures)
+            self._stop.wait(delay)
+
+    def _forward_loop(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                n = self.forward_once()
+                failures = 0
+                if n:
+                    continue  # more may wait
+                delay = self.forward_idle_s
+            except UpstreamError as exc:
+                self._note_down(exc)
+                failures += 1
+                delay = self._backoff(failures)
+            except Exception:
+                log.exception("site hub forwarder failed")
+                failures += 1
+                delay = self._backoff(failures)
+            self._wake_forward.wait(delay)
+            self._wake_forward.clear()
+
+    def _down_loop(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                self.pull_once(wait_s=self.long_poll_s)
+                failures = 0
+                continue
+            except UpstreamError as exc:
+                self._note_down(exc)
+                failures += 1
+            except Exception:
+                log.exception("site hub down task failed")
+                failures += 1
+            self._stop.wait(self._backoff(failures))
+
+    def _note_down(self, exc: UpstreamError) -> None:
+        if exc.unreachable:
+            self.province_reachable = False
+        else:
+            log.warning("the province refused the site hub: %s", exc.code)
+
+
+# ---- writing the province's rows into the site hub's tables --------------------------------
+
+MAX_PENDING_PER_SETTLE = 5000
+_ORDER = {etype: i for i, etype in enumerate(ENTITY_ORDER)}
+
+
+def _blocked(etype: str, eid: str, data: dict[str, Any], waiting: set[str]) -> bool:
+    """A desk's op touching this row is still on its way upstream (a registration: also any
+    op on its person, e.g. a dose, which moves the registration on)."""
+    return eid in waiting or (etype == "registration" and str(data.get("person_id")) in waiting)
+
+
+def settle(s: Session, answered: list[tuple[OpResult, RelayOp]], site: str, numbering: Numbering) -> None:
+    """The province answered ops: rows nothing waits on any more take the province's row.
+
+    An op that had no effect there (refused, a losing edit) puts its entity back to the
+    province's row at once. An op whose effect the site hub has not pulled yet leaves its
+    entity alone: the newer row is on its way down and is written when it comes. Every
+    other row kept provisional while ops were waiting (``relay_shadow.pending``) takes the
+    province's row now, parents first.
+    """
+    on_way: set[tuple[str, str]] = set()
+    persons: set[str] = set()
+    for r, row in answered:
+        own = (row.entity_type, row.entity_id)
+        shadow = s.get(RelayShadow, own)
+        if shadow is None:
+            continue
+        if r.status == "rejected" or not r.ack().entity_changed:
+            if not _blocked(own[0], own[1], shadow.data, _waiting_entities(s, _ids_of(shadow))):
+                shadow.pending = 0
+                if write_live(s, own[0], own[1], shadow.kind, shadow.row_version, dict(shadow.data),
+                              site, numbering) and own[0] == "person":
+                    persons.add(own[1])
+        elif r.server_seq is not None and shadow.server_seq < r.server_seq:
+            on_way.add(own)
+    pending = s.execute(
+        select(RelayShadow).where(RelayShadow.pending == 1).limit(MAX_PENDING_PER_SETTLE)
+    ).scalars().all()
+    if pending:
+        waiting = _waiting_entities(s, [i for sh in pending for i in _ids_of(sh)])
+        for sh in sorted(pending, key=lambda x: (_ORDER.get(x.entity_type, 99), x.server_seq)):
+            if (sh.entity_type, sh.entity_id) in on_way or _blocked(
+                sh.entity_type, sh.entity_id, sh.data, waiting
+            ):
+                continue
+            sh.pending = 0
+            if write_live(s, sh.entity_type, sh.entity_id, sh.kind, sh.row_version, dict(sh.data),
+                          site, numbering) and sh.entity_type == "person":
+                persons.add(sh.entity_id)
+    _claim_id_keys(s, persons)
+
+
+def _ids_of(sh: RelayShadow) -> list[str]:
+    ids = [sh.entity_id]
+    if sh.entity_type == "registration" and sh.data.get("person_id"):
+        ids.append(str(sh.data["person_id"]))
+    return ids
+
+
+def _waiting_entities(s: Session, ids: Iterable[str]) -> set[str]:
+    """Of ``ids``, those a desk's op still on its way upstream touches."""
+    want = sorted(set(ids))
+    out: set[str] = set()
+    for i in range(0, len(want), 500):
+        chunk = want[i : i + 500]
+        out.update(
+            s.execute(
+                select(RelayOp.entity_id).where(
+                    RelayOp.province_status.is_(None), RelayOp.entity_id.in_(chunk)
+                )
+            ).scalars()
+        )
+        out.update(
+            x for x in s.execute(
+                select(RelayOp.extra_id).where(RelayOp.province_status.is_(None), RelayOp.extra_id.in_(chunk))
+            ).scalars() if x
+        )
+    return out
+
+
+def write_live(
+    s: Session,
+    etype: str,
+    eid: str,
+    kind: str,
+    row_version: int,
+    data: dict[str, Any],
+    site: str,
+    numbering: Numbering,
+) -> bool:
+    """Set the site hub's row to the province's; logged for the desks. False: nothing changed."""
+    if kind == "redirect" or etype == "person_redirect":
+        return _write_redirect(s, eid, row_version, data, site, numbering)
+    if etype == "review":
+        return _write_review(s, eid, row_version, data, site, numbering)
+    model = DOMAIN_MODELS.get(etype)
+    if model is None:
+        return False
+    columns = set(model.__table__.columns.keys())
+    values = {k: v for k, v in data.items() if k in columns and k != "version"}
+    row = s.get(model, eid)
+    if row is None:
+        row = model(**values)
+        row.version = row_version  # type: ignore[attr-defined]
+        if etype == "person":
+            row.id_key = None  # type: ignore[attr-defined]  # claimed after the page (_claim_id_keys)
+        s.add(row)
+        s.flush()
+    else:
+        current = row_data(etype, row)
+        differs = any(current.get(k) != v for k, v in values.items())
+        local = int(row.version or 0)  # type: ignore[attr-defined]
+        if not differs and local >= row_version:
+            return False
+        for k, v in values.items():
+            setattr(row, k, v)
+        # Numbered above what the desks hold, so they take the province's row.
+        row.version = row_version if row_version > local else local + 1  # type: ignore[attr-defined]
+        if etype == "person" and values.get("status") != "active":
+            row.id_key = None  # type: ignore[attr-defined]
+        s.flush()
+    if etype == "person":
+        _relate(s, eid, site)
+    numbering.add([ChangeRow(site, etype, eid, "upsert", int(row.version), row_data(etype, row), None)])  # type: ignore[attr-defined]
+    return True
+
+
+def _relate(s: Session, person_id: str, site: str) -> None:
+    if s.get(PersonSite, (person_id, site)) is None:
+        s.add(PersonSite(person_id=person_id, site_code=site))
+
+
+def _claim_id_keys(s: Session, persons: set[str]) -> None:
+    """Active persons written down hold their ID number's key when nobody here holds it."""
+    for pid in sorted(persons):
+        p = s.get(Person, pid)
+        if p is None or p.status != "active" or not p.id_number or p.id_key is not None:
+            continue
+        holder = s.execute(select(Person.id).where(Person.id_key == p.id_number)).scalar()
+        if holder is None:
+            p.id_key = p.id_number
+            s.flush()
+
+
+def _write_redirect(s: Session, eid: str, row_version: int, data: dict[str, Any], site: str,
+                    numbering: Numbering) -> bool:
+    to_id = data.get("to_id")
+    row = s.get(PersonRedirect, eid)
+    if to_id is None:
+        if row is None:
+            return False
+        s.delete(row)
+    elif row is None:
+        s.add(PersonRedirect(from_id=eid, to_id=str(to_id), created_at=str(data.get("created_at") or ""),
+                             version=row_version))
+    else:
+        if row.to_id == to_id:
+            return False
+        row.to_id = str(to_id)
+        row.version = max(row.version + 1, row_version)
+    s.flush()
+    numbering.add([ChangeRow(site, "person_redirect", eid, "redirect", row_version, dict(data), None)])
+    return True
+
+
+_REVIEW_FIELDS = ("kind", "priority", "status", "entity_type", "entity_id", "site_codes", "candidates",
+                  "created_at", "resolution")
+
+
+def _write_review(s: Session, eid: str, row_version: int, data: dict[str, Any], site: str,
+                  numbering: Numbering) -> bool:
+    row = s.get(ReviewItem, eid)
+    values = {k: data.get(k) for k in _REVIEW_FIELDS}
+    if row is None:
+        row = ReviewItem(id=eid, version=row_version, **values)
+        s.add(row)
+    else:
+        if all(getattr(row, k) == v for k, v in values.items()) and row.version >= row_version:
+            return False
+        for k, v in values.items():
+            setattr(row, k, v)
+        row.version = row_version if row_version > row.version else row.version + 1
+    for code in values.get("site_codes") or []:
+        if isinstance(code, str) and s.get(ReviewSite, (eid, code)) is None:
+            s.add(ReviewSite(review_id=eid, site_code=code))
+    s.flush()
+    numbering.add([ChangeRow(site, "review", eid, "upsert", int(row.version), dict(data), None)])
+    return True
+
+
+def waiting_ops(db: Database) -> int:
+    """Ops the province has not answered yet (the site hub's backlog)."""
+    with db.read() as s:
+        return int(s.execute(text("SELECT count(*) FROM relay_op WHERE province_status IS NULL")).scalar_one())
