@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from hub import service
 from hub.ingest import utc_now
-from station import outbox, search
+from station import outbox, search, tally
 from station.dto import DoseInput
 from station.services import admin, clinical, people
 from tests.e2e.site_lan import Desk, Lan, run_site_hub, site_lan, wait_until
@@ -91,16 +91,20 @@ def test_walk_in_at_a_found_at_b_with_the_province_down_then_each_op_once(tmp_pa
             # The site hub holds it; only the province's answer acknowledges it.
             assert a.states().get("relay_accepted", 0) == 1 and outbox.counts(a.st).waiting == 1
             b.sync()
-            assert pid in {h.id for h in search.search(b.st, "Nguyễn Thị Đào")}
+            assert pid in {h.person_id for h in search.search(b.st, "Nguyễn Thị Đào")}
             # Screened and vaccinated at B, with A's lot, all through the site hub.
             clinical.record_screening(b.st, staff_b["screener"], pid, answers=ELIGIBLE_4355, outcome="eligible")
             clinical.record_dose(b.st, staff_b["clerk"], DoseInput(pid, lan.lot_id()))
             b.sync()
             a.sync()
             assert lan.pscalar("SELECT count(*) FROM person WHERE id = :i", i=pid) == 0
-            assert sh.waiting() == 4
-            # B's own count still says the dose waits for the province.
-            assert outbox.counts(b.st).relay_accepted == 3
+            # Everything the desks did since is held by the site hub, waiting for the province,
+            # and still counted as waiting at the desks (B's dose is pending in its tally).
+            held = outbox.counts(a.st).relay_accepted + outbox.counts(b.st).relay_accepted
+            assert held >= 3 and sh.waiting() == held
+            assert set(b.states()) == {"acked", "relay_accepted"}
+            assert outbox.counts(b.st).unsent == 0
+            assert sum(r.pending for r in tally.compute(b.st).rows) == 1
 
             lan.line_up()
             wait_until(lambda: sh.waiting() == 0, what="the forwarder to drain")
@@ -146,7 +150,7 @@ def test_the_province_merges_a_walk_in_and_every_desk_follows(tmp_path: Path) ->
             pid = people.register_walk_in(a.st, a.staff()["volunteer"], person()).person.id
             a.sync()
             b.sync()
-            assert pid in {h.id for h in search.search(b.st, "Nguyễn Thị Đào")}
+            assert pid in {h.person_id for h in search.search(b.st, "Nguyễn Thị Đào")}
             lan.line_up()
             wait_until(lambda: sh.waiting() == 0, what="the forwarder to drain")
             # The province merged it into the earlier person; the site hub passes it down.

@@ -91,6 +91,15 @@ ADDED_COLUMNS: dict[str, dict[str, dict[str, Callable[[Row], Any]]]] = {
             "origin_station": lambda r: INSTALL_ID,
         }
     },
+    # 0007: the site hub route (issue 14). The fixture station never had a site hub.
+    "0007": {
+        "sync_state": {
+            "site_hub_url": lambda r: None,
+            "relay_cursor": lambda r: 0,
+            "relay_hub_epoch": lambda r: None,
+            "last_relay_ok": lambda r: None,
+        }
+    },
 }
 
 # Insert order respects the foreign keys.
