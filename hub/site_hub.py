@@ -87,7 +87,7 @@ log = logging.getLogger(__name__)
 # hub_meta keys of the relay link (the site hub's own database).
 META_URL = "relay.province_url"
 META_ID = "relay.id"
-META_TOKEN = "relay.token"  # noqa: S105 - a key name, not a secret
+META_TOKEN = "relay.token"
 META_SITE = "relay.site_code"
 META_SITE_NAME = "relay.site_name"
 META_CURSOR = "relay.cursor"

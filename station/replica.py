@@ -406,6 +406,7 @@ def set_meta(st: Station, key: str, value: str) -> None:
 
 __all__ = [
     "ENTITY_TABLE",
+    "ROUTE_COLUMNS",
     "SITE_NAME_KEY",
     "ApplyReport",
     "ChangeLike",
@@ -413,10 +414,9 @@ __all__ = [
     "PageLike",
     "Protection",
     "StaleCursor",
-    "ROUTE_COLUMNS",
     "apply_page",
-    "cursor_of",
     "compute_protection",
+    "cursor_of",
     "get_meta",
     "parked_count",
     "reset_for_refetch",

@@ -17,8 +17,8 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 import keyring
 import keyring.errors

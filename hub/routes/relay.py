@@ -17,17 +17,16 @@ from starlette.concurrency import run_in_threadpool
 from hub import relay, service, timestamps
 from hub.errors import HubError
 from hub.hygiene import check_safe, check_version
-from hub.routes.context import HubContext
+from hub.routes.context import Auth, HubContext
 from hub.routes.pull import long_poll_pull
 from hub.routes.push import json_body, parse_body
-from hub.routes.context import Auth
 from sync.protocol import (
     API_PREFIX,
     MAX_INT,
     MAX_PULL_LIMIT,
     MAX_PULL_WAIT_S,
-    PullResponse,
     RELAY_PREFIX,
+    PullResponse,
     RelayEnrollRequest,
     RelayEnrollResponse,
     RelayPushRequest,
