@@ -124,9 +124,13 @@ class Lan:
         with self.pdb.read() as s:
             return s.execute(text(sql), params).scalar()
 
-    def enroll(self, name: str, *, installer: bool = False, site: str | None = None) -> Desk:
+    def enroll(
+        self, name: str, *, installer: bool = False, site: str | None = None, install_id: str | None = None
+    ) -> Desk:
         site = site or self.site
-        st = init_station(self.tmp / name, site, station_letter=chr(ord("A") + len(self.desks)))
+        st = init_station(
+            self.tmp / name, site, station_letter=chr(ord("A") + len(self.desks)), install_id=install_id
+        )
         code = service.new_enrollment_code(self.pdb, site, ttl_hours=1, now=utc_now())
         with HubClient(self.province.url) as c:
             token = c.enroll(EnrollRequest(code=code, station_id=st.install_id, station_name=name)).token

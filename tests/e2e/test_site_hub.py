@@ -73,7 +73,9 @@ def province_dump(lan: Lan) -> dict[str, dict[str, dict[str, Any]]]:
 def start(lan: Lan) -> tuple[Desk, Desk]:
     """Desk A installs the site (users, lot) and B joins, both through the province directly."""
     a = lan.enroll("a", installer=True)
-    b = lan.enroll("b")
+    # B's id sorts before A's: what B does with A's walk-in must still reach the province
+    # after the walk-in (the site hub forwards in the order it applied, not by desk).
+    b = lan.enroll("b", install_id="00000000-0000-7000-8000-00000000000b")
     a.sync("province")
     b.sync("province")
     return a, b
