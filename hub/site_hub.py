@@ -213,6 +213,7 @@ class SiteHub:
         roster_every_s: float = ROSTER_EVERY_S,
         forward_idle_s: float = FORWARD_IDLE_S,
         backoff_max_s: float = BACKOFF_MAX_S,
+        roster_min_gap_s: float = ROSTER_MIN_GAP_S,
     ) -> None:
         self.db = db
         self.link = link
@@ -221,6 +222,7 @@ class SiteHub:
         self.roster_every_s = roster_every_s
         self.forward_idle_s = forward_idle_s
         self.backoff_max_s = backoff_max_s
+        self.roster_min_gap_s = roster_min_gap_s
         self.ctx: HubContext | None = None
         self.province_reachable = False
         self._stop = threading.Event()
@@ -319,7 +321,7 @@ class SiteHub:
 
     def refresh_on_unknown(self) -> bool:
         """An unknown token: refresh the roster (at most every few seconds); True if it changed."""
-        if time.monotonic() - self._roster_at < ROSTER_MIN_GAP_S:
+        if time.monotonic() - self._roster_at < self.roster_min_gap_s:
             return False
         try:
             return self.refresh_roster()

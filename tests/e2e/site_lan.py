@@ -183,7 +183,8 @@ def run_site_hub(lan: Lan, *, data: Path | None = None, enroll: bool = True) -> 
     made: list[site_hub.SiteHub] = []
 
     def hook(ctx: HubContext) -> None:
-        sh = site_hub.SiteHub(ctx.db, link, long_poll_s=1.0, backoff_max_s=1.0, roster_every_s=5.0)
+        sh = site_hub.SiteHub(ctx.db, link, long_poll_s=1.0, backoff_max_s=1.0, roster_every_s=60.0,
+                              roster_min_gap_s=0.2)
         sh.install(ctx)
         made.append(sh)
 

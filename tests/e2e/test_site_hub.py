@@ -211,3 +211,25 @@ def test_a_refused_edit_does_not_stay_as_if_accepted(tmp_path: Path) -> None:
 def _phone(desk: Desk, pid: str) -> str:
     with desk.st.read() as conn:
         return str(conn.execute(text("SELECT phone FROM person WHERE id = :i"), {"i": pid}).scalar())
+
+
+def test_site_hub_lets_in_the_sites_desks_only(tmp_path: Path) -> None:
+    """A desk enrolled after the site hub started is let in on first contact (the roster is
+    refreshed on an unknown token); another site's desk, a stranger and a revoked desk are not."""
+    with site_lan(tmp_path) as lan:
+        a, _b = start(lan)
+        service.add_site(lan.pdb, "DN-OTHER-02", "Trạm khác", "75", now=utc_now())
+        with run_site_hub(lan) as sh:
+            wait_until(lambda: sh.scalar("SELECT count(*) FROM station") == 2, what="the roster")
+            late = lan.enroll("late")
+            assert late.engine("site_hub").run_once().ok  # unknown at first: roster refreshed
+            other = lan.enroll("other", installer=True, site="DN-OTHER-02")
+            rep = other.engine("site_hub").run_once()
+            assert not rep.ok and rep.error == "auth.invalid_token"
+            stranger = Desk("x", a.st, "not-a-token-of-anyone", lan.province.url, sh.url)
+            assert stranger.engine("site_hub").run_once().error == "auth.invalid_token"
+            service.revoke_station(lan.pdb, a.st.install_id, now=utc_now())
+            sh.hub.refresh_roster()
+            rep = a.engine("site_hub").run_once()
+            assert not rep.ok and rep.error == "auth.revoked"
+            assert sh.scalar("SELECT count(*) FROM relay_op WHERE station_id = :s", s=other.st.install_id) == 0
