@@ -26,6 +26,7 @@ BENCHES = {
     "dashboard": "bench.dashboard_bench",
     "peer": "bench.peer",
     "sync_noop": "bench.sync_noop",
+    "site_lan": "bench.site_lan",
 }
 
 

@@ -322,7 +322,9 @@ class SiteHub:
     def refresh_on_unknown(self) -> bool:
         """An unknown token: refresh the roster (at most every few seconds); True if it changed."""
         if time.monotonic() - self._roster_at < self.roster_min_gap_s:
-            return False
+            # Refreshed a moment ago (or being refreshed now: wait for it): try the token once more.
+            with self._roster_lock:
+                return True
         try:
             return self.refresh_roster()
         except UpstreamError:
