@@ -531,8 +531,10 @@ class SiteHub:
                    if c.entity_type == "registration" and c.data.get("person_id")],
             )
             persons: set[str] = set()
+            shadows = _shadows(s, [(c.entity_type, c.entity_id) for c in page.changes])
+            _preload(s, page.changes)
             for ch in page.changes:
-                shadow = s.get(RelayShadow, (ch.entity_type, ch.entity_id))
+                shadow = shadows.get((ch.entity_type, ch.entity_id))
                 if shadow is not None and shadow.server_seq >= ch.server_seq:
                     continue
                 if shadow is None:
@@ -540,6 +542,7 @@ class SiteHub:
                                          server_seq=ch.server_seq, kind=ch.kind,
                                          row_version=ch.row_version, data=dict(ch.data), pending=0)
                     s.add(shadow)
+                    shadows[(ch.entity_type, ch.entity_id)] = shadow
                 else:
                     shadow.server_seq, shadow.kind = ch.server_seq, ch.kind
                     shadow.row_version, shadow.data = ch.row_version, dict(ch.data)
@@ -746,7 +749,6 @@ def write_live(
         if etype == "person":
             row.id_key = None  # type: ignore[attr-defined]  # claimed after the page (_claim_id_keys)
         s.add(row)
-        s.flush()
     else:
         current = row_data(etype, row)
         differs = any(current.get(k) != v for k, v in values.items())
@@ -759,11 +761,35 @@ def write_live(
         row.version = row_version if row_version > local else local + 1  # type: ignore[attr-defined]
         if etype == "person" and values.get("status") != "active":
             row.id_key = None  # type: ignore[attr-defined]
-        s.flush()
+            s.flush()  # the number's key is free before another person claims it
     if etype == "person":
         _relate(s, eid, site)
     numbering.add([ChangeRow(site, etype, eid, "upsert", int(row.version), row_data(etype, row), None)])  # type: ignore[attr-defined]
     return True
+
+
+def _preload(s: Session, changes: Iterable[Any]) -> None:
+    """Load a page's existing rows in one query per table and 500 ids: the session then
+    finds each without a query of its own (and without flushing the page row by row)."""
+    by_type: dict[str, set[str]] = {}
+    for c in changes:
+        if c.entity_type in DOMAIN_MODELS and c.kind != "redirect":
+            by_type.setdefault(c.entity_type, set()).add(c.entity_id)
+    for etype, id_set in by_type.items():
+        model = DOMAIN_MODELS[etype]
+        ids = sorted(id_set)
+        for i in range(0, len(ids), 500):
+            s.execute(select(model).where(model.id.in_(ids[i : i + 500]))).scalars().all()  # type: ignore[attr-defined]
+
+
+def _shadows(s: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], RelayShadow]:
+    """The province rows kept for ``keys``, in one query per 500 ids."""
+    out: dict[tuple[str, str], RelayShadow] = {}
+    ids = sorted({k[1] for k in keys})
+    for i in range(0, len(ids), 500):
+        for sh in s.execute(select(RelayShadow).where(RelayShadow.entity_id.in_(ids[i : i + 500]))).scalars():
+            out[(sh.entity_type, sh.entity_id)] = sh
+    return out
 
 
 def _relate(s: Session, person_id: str, site: str) -> None:
