@@ -24,6 +24,7 @@ from kernel.roles import require
 from kernel.rules import schedule
 from kernel.rules import screening as screening_rules
 from kernel.rules import vietnam as vn
+from station.db import raw_connection
 from station.dto import (
     AdverseEventDTO,
     DoseDTO,
@@ -135,7 +136,7 @@ def suggest_dose(st: Station, person_id: str) -> DoseSuggestionDTO:
     with st.read() as conn:
         person = person_facts(conn, person_id)
         history = past_doses(conn, person["id"])
-        profile = current_profile(conn.connection.driver_connection)
+        profile = current_profile(raw_connection(conn))
     s = schedule.suggest_next(
         history, on=today, ages=schedule.age_range(person["birth"], today), profile=profile
     )

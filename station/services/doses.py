@@ -33,6 +33,7 @@ from kernel.rules import schedule
 from kernel.rules import screening as screening_rules
 from kernel.rules import vietnam as vn
 from station._build import BUILD_DATE
+from station.db import RawConnection
 from station.dto import DoseDTO, DoseInput, PastDoseInput
 from station.services.common import check_text, load_person, require_reason
 from station.store import Actor, Station, UnitOfWork
@@ -90,7 +91,7 @@ def past_doses(conn: Connection, person_id: str) -> list[schedule.PastDose]:
     ]
 
 
-def current_profile(raw_conn: Any) -> str:
+def current_profile(raw_conn: RawConnection) -> str:
     row = raw_conn.execute("SELECT value FROM meta WHERE key = ?", (PROFILE_KEY,)).fetchone()
     return refdata.province_profile(row[0] if row else None).id
 
@@ -301,7 +302,7 @@ def active_person(uow: UnitOfWork, person_id: str) -> tuple[str, str]:
     return pid, birth
 
 
-def usable_lot(raw: Any, lot_id: str | None, site_code: str, day: date) -> _Lot:
+def usable_lot(raw: RawConnection, lot_id: str | None, site_code: str, day: date) -> _Lot:
     """The site's lot, active and not expired on ``day``."""
     lot = raw.execute(_LOT_SQL, (lot_id,)).fetchone()
     if lot is None or lot[1] != site_code:
@@ -315,7 +316,7 @@ def usable_lot(raw: Any, lot_id: str | None, site_code: str, day: date) -> _Lot:
     return _Lot(found_id, lot_vaccine, lot_number, expiry, lot_expiry)
 
 
-def cleared_screening(raw: Any, pid: str, site_code: str, day_iso: str) -> _Screening:
+def cleared_screening(raw: RawConnection, pid: str, site_code: str, day_iso: str) -> _Screening:
     """Today's latest screening of the person here, which must have cleared them."""
     scr = raw.execute(_SCREENING_SQL, (pid, site_code, day_iso)).fetchone()
     if scr is None:
@@ -326,7 +327,7 @@ def cleared_screening(raw: Any, pid: str, site_code: str, day_iso: str) -> _Scre
 
 
 def judge(
-    raw: Any,
+    raw: RawConnection,
     data: DoseInput,
     pid: str,
     vaccine_code: str,

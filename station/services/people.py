@@ -26,6 +26,7 @@ from kernel.ops import (
     wire,
 )
 from kernel.roles import require
+from station.db import RawConnection
 from station.dto import PersonDTO, PersonInput, RegisterResult, RegistrationDTO
 from station.services.common import (
     PERSON_COLUMNS,
@@ -220,7 +221,7 @@ _REG_INSERT_SQL = (
 )
 
 
-def _active_ids_by_number(raw: Any, numbers: Sequence[str]) -> dict[str, str]:
+def _active_ids_by_number(raw: RawConnection, numbers: Sequence[str]) -> dict[str, str]:
     """ID number -> an active person with it, for many numbers at once (chunked IN lists)."""
     found: dict[str, str] = {}
     for chunk in in_chunks(sorted(set(numbers))):
