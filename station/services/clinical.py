@@ -10,9 +10,9 @@ import json
 import math
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, SupportsFloat
+from typing import SupportsFloat, TypedDict
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, RowMapping, text
 
 from kernel import refdata
 from kernel.clock import CLOCK_TOLERANCE, iso, parse_iso, to_site_time
@@ -241,7 +241,7 @@ def record_screening(
         stored: dict[str, object] = {"answers": bool_answers, "details": clean_details}
         if guardian:
             stored["guardian"] = guardian
-        row = {
+        row: ScreeningRow = {
             "id": uuid7(),
             "person_id": person["id"],
             "registration_id": reg["id"],
@@ -288,7 +288,7 @@ def _clean_details(details: Mapping[str, str] | None) -> tuple[dict[str, str], l
     return clean, issues
 
 
-def _screenable_registration(conn: Connection, pid: str, site_code: str, day: str) -> Mapping[str, Any]:
+def _screenable_registration(conn: Connection, pid: str, site_code: str, day: str) -> RowMapping:
     """Today's registration of the person here: checked in and not yet vaccinated."""
     reg = conn.execute(
         text(
@@ -301,10 +301,29 @@ def _screenable_registration(conn: Connection, pid: str, site_code: str, day: st
         raise DomainError("screening.not_checked_in")
     if reg["status"] in ("vaccinated", "observed"):
         raise DomainError("screening.already_vaccinated")
-    return dict(reg)
+    return reg
 
 
-def _write_screening(uow: UnitOfWork, row: dict[str, Any], reg_id: str, new_status: str) -> None:
+class ScreeningRow(TypedDict):
+    """A new ``screening`` row (every column but ``rid``)."""
+
+    id: str
+    person_id: str
+    registration_id: str
+    site_code: str
+    day: str
+    form_id: str
+    answers: str  # JSON: answers, details of yes-answers, guardian
+    vitals: str  # JSON
+    suggested_outcome: str
+    outcome: str
+    override_reason: str | None
+    screener_id: str
+    screened_at: str
+    version: int
+
+
+def _write_screening(uow: UnitOfWork, row: ScreeningRow, reg_id: str, new_status: str) -> None:
     """The op, the screening row and the registration's new status."""
     fields = {k: v for k, v in row.items() if k != "version"}
     uow.emit(
@@ -403,13 +422,13 @@ def record_past_dose(st: Station, actor: Actor, data: PastDoseInput) -> DoseDTO:
     return dose_dto(row, tuple(warnings))
 
 
-def _load_dose(conn: Connection, dose_id: str) -> dict[str, Any]:
+def _load_dose(conn: Connection, dose_id: str) -> RowMapping:
     row = conn.execute(
         text(f"SELECT {DOSE_COLUMNS}, version FROM dose WHERE id = :i"), {"i": dose_id}
     ).mappings().first()
     if row is None:
         raise NotFound("dose.not_found")
-    return dict(row)
+    return row
 
 
 def void_dose(st: Station, actor: Actor, dose_id: str, reason: str | None) -> DoseDTO:
