@@ -72,8 +72,8 @@ def raw_connection(conn: Connection) -> RawConnection:
     driver = conn.connection.driver_connection
     if driver is None:  # pragma: no cover - only after the pool invalidated it
         raise StoreError("store.no_connection")
-    # The typing boundary: sqlcipher3 ships no type information, so mypy sees its
-    # connection as Any; what it is, is the pysqlite API that RawConnection describes.
+    # The typing boundary: sqlcipher3 ships no type information, so mypy knows nothing
+    # of its connection; what it is, is the pysqlite API that RawConnection describes.
     return cast(RawConnection, driver)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypedDict
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, RowMapping, text
 
 from kernel.errors import NotFound, ValidationError
 
@@ -67,7 +67,24 @@ def person_dto(row: Mapping[Any, Any]) -> PersonDTO:
     )
 
 
-def registration_dto(row: Mapping[Any, Any]) -> RegistrationDTO:
+class RegistrationRow(TypedDict):
+    """A new ``registration`` row (every column but ``rid``)."""
+
+    id: str
+    person_id: str
+    site_code: str
+    day: str
+    source: str
+    status: str
+    queue_label: str | None
+    checked_in_at: str | None
+    import_ref: str | None
+    version: int
+    created_at: str
+    updated_at: str
+
+
+def registration_dto(row: RegistrationRow | RowMapping) -> RegistrationDTO:
     return RegistrationDTO(
         id=row["id"],
         person_id=row["person_id"],

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -25,6 +24,7 @@ from kernel.ops import (
     person_payload,
     wire,
 )
+from kernel.person import PersonValues
 from kernel.roles import require
 from station.db import RawConnection
 from station.dto import PersonDTO, PersonInput, RegisterResult, RegistrationDTO
@@ -32,6 +32,7 @@ from station.services.common import (
     PERSON_COLUMNS,
     WRITE_CHUNK,
     ProgressFn,
+    RegistrationRow,
     breathe,
     load_person,
     person_dto,
@@ -96,7 +97,7 @@ def _insert_person(uow: UnitOfWork, person_id: str, values: Mapping[str, object]
 
 def _registration_row(
     uow: UnitOfWork, person_id: str, day: str, source: str, status: str, queue_label: str | None
-) -> dict[str, Any]:
+) -> RegistrationRow:
     return {
         "id": uuid7(),
         "person_id": person_id,
@@ -278,7 +279,7 @@ def add_expected(
     return batch.results
 
 
-_Checked = tuple[dict[str, Any], list[FieldIssue], bool]  # values, warnings, consent
+_Checked = tuple[PersonValues, list[FieldIssue], bool]  # values, warnings, consent
 
 
 def _checked_rows(
@@ -325,7 +326,7 @@ class _ExpectedBatch:
         self.reg_rows: list[tuple[object, ...]] = []
         self.results: list[RegisterResult] = []
 
-    def add(self, values: dict[str, Any], warnings: list[FieldIssue], consent: bool) -> None:
+    def add(self, values: PersonValues, warnings: list[FieldIssue], consent: bool) -> None:
         uow = self.uow
         number = values["id_number"]
         existing = self.by_number.get(number) if number else None
@@ -349,7 +350,8 @@ class _ExpectedBatch:
             self.person_rows.append(tuple(person_row[c] for c in _PERSON_INSERT_COLS))
             if number:
                 self.by_number[number] = person_id
-        self.reg_rows.append(tuple(reg[c] for c in _REG_INSERT_COLS))
+        reg_columns: Mapping[str, object] = reg
+        self.reg_rows.append(tuple(reg_columns[c] for c in _REG_INSERT_COLS))
         self.expected_today.add(person_id)
         self.results.append(
             RegisterResult(person_dto(person_row), registration_dto(reg), op_id, tuple(warnings))
