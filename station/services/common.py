@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from sqlalchemy import Connection, RowMapping, text
 
@@ -14,6 +14,7 @@ from kernel.errors import NotFound, ValidationError
 from kernel.person import check_address as check_address
 from kernel.person import check_priority_group as check_priority_group
 from kernel.person import check_text as check_text
+from kernel.person import PersonValues
 from kernel.person import validate_person as validate_person
 from kernel.rules import vietnam as vn
 from station.dto import PersonDTO, RegistrationDTO
@@ -43,7 +44,19 @@ PERSON_COLUMNS = (
 )
 
 
-def person_dto(row: Mapping[Any, Any]) -> PersonDTO:
+class PersonRow(PersonValues):
+    """A new ``person`` row: the checked values and the row's own columns (all but ``rid``)."""
+
+    id: str
+    status: str
+    origin_site: str
+    version: int
+    consent_at: str | None
+    created_at: str
+    updated_at: str
+
+
+def person_dto(row: PersonRow | RowMapping) -> PersonDTO:
     birth = vn.PartialDate.from_iso(row["birth"])
     return PersonDTO(
         id=row["id"],
@@ -110,7 +123,7 @@ def resolve_person_id(conn: Connection, person_id: str) -> str:
     return current
 
 
-def load_person(conn: Connection, person_id: str) -> dict[str, Any]:
+def load_person(conn: Connection, person_id: str) -> RowMapping:
     pid = resolve_person_id(conn, person_id)
     row = (
         conn.execute(text(f"SELECT {PERSON_COLUMNS} FROM person WHERE id = :i"), {"i": pid})
@@ -119,7 +132,7 @@ def load_person(conn: Connection, person_id: str) -> dict[str, Any]:
     )
     if row is None:
         raise NotFound("person.not_found")
-    return dict(row)
+    return row
 
 
 def require_reason(raw: str | None, field: str = "reason") -> str:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, RowMapping, text
 
 from kernel.chunks import in_chunks
 from kernel.errors import DomainError, FieldIssue, NotFound, ValidationError
@@ -31,6 +31,7 @@ from station.dto import PersonDTO, PersonInput, RegisterResult, RegistrationDTO
 from station.services.common import (
     PERSON_COLUMNS,
     WRITE_CHUNK,
+    PersonRow,
     ProgressFn,
     RegistrationRow,
     breathe,
@@ -71,24 +72,21 @@ def _station_letter(conn: Connection) -> str:
     return str(conn.execute(text("SELECT station_letter FROM sync_state WHERE id = 1")).scalar_one())
 
 
-def _new_person_row(
-    uow: UnitOfWork, person_id: str, values: Mapping[str, object], consent: bool
-) -> dict[str, object]:
+def _new_person_row(uow: UnitOfWork, person_id: str, values: PersonValues, consent: bool) -> PersonRow:
     """The person row a registration writes: the entered values and the row's own fields."""
-    row = dict(values)
-    row.update(
-        id=person_id,
-        status="active",
-        origin_site=uow.actor.site_code,
-        version=0,
-        consent_at=uow.now_iso if consent else None,
-        created_at=uow.now_iso,
-        updated_at=uow.now_iso,
-    )
-    return row
+    return {
+        **values,
+        "id": person_id,
+        "status": "active",
+        "origin_site": uow.actor.site_code,
+        "version": 0,
+        "consent_at": uow.now_iso if consent else None,
+        "created_at": uow.now_iso,
+        "updated_at": uow.now_iso,
+    }
 
 
-def _insert_person(uow: UnitOfWork, person_id: str, values: Mapping[str, object], consent: bool) -> None:
+def _insert_person(uow: UnitOfWork, person_id: str, values: PersonValues, consent: bool) -> None:
     row = _new_person_row(uow, person_id, values, consent)
     cols = ", ".join(row)
     params = ", ".join(f":{c}" for c in row)
@@ -335,6 +333,7 @@ class _ExpectedBatch:
         person_id = existing or uuid7()
         reg = _registration_row(uow, person_id, self.day, self.source, "expected", None)
         reg["import_ref"] = self.import_ref
+        person_row: PersonRow | RowMapping
         if existing:
             op_id = uow.emit(
                 "add_registration", "registration", reg["id"],
@@ -346,8 +345,10 @@ class _ExpectedBatch:
                 "register_person", "person", person_id,
                 _register_payload(values, consent, reg, (*_REG_KEYS_NEW, "import_ref")),
             )
-            person_row = _new_person_row(uow, person_id, values, consent)
-            self.person_rows.append(tuple(person_row[c] for c in _PERSON_INSERT_COLS))
+            new_row = _new_person_row(uow, person_id, values, consent)
+            person_row = new_row
+            columns: Mapping[str, object] = new_row
+            self.person_rows.append(tuple(columns[c] for c in _PERSON_INSERT_COLS))
             if number:
                 self.by_number[number] = person_id
         reg_columns: Mapping[str, object] = reg
