@@ -52,7 +52,17 @@ __all__ = [
     "wards",
 ]
 
-from kernel.refdata_files import get, has, load_json, opt_day, opt_int, opt_volume, req, req_list, str_tuple
+from kernel.refdata_files import (
+    get,
+    has,
+    load_json,
+    opt_day,
+    opt_int,
+    opt_volume,
+    req,
+    req_list,
+    str_tuple,
+)
 from kernel.refdata_screening import (
     default_screening_form,
     outcome_precedence,

@@ -7,7 +7,18 @@ and their precedence agree, one selectable default form, days and ages in order)
 from __future__ import annotations
 
 from functools import lru_cache
-from kernel.refdata_files import get, has, load_json, opt_day, opt_float, opt_int, req, req_list, str_tuple
+
+from kernel.refdata_files import (
+    get,
+    has,
+    load_json,
+    opt_day,
+    opt_float,
+    opt_int,
+    req,
+    req_list,
+    str_tuple,
+)
 from kernel.refdata_types import OutcomeLabel, RefDataError, ScreeningForm, ScreeningItem, VitalRule
 
 _FLAGS = frozenset({"pregnancy", "anaphylaxis_covid_vaccine"})

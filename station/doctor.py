@@ -36,7 +36,7 @@ class Diagnosis(TypedDict):
     foreign_key_violations: int
     schema_revision: str | None
     schema_head: str
-    journal_mode: str
+    journal_mode: str | None
     synchronous: str
     outbox: OutboxHealth
     audit: AuditHealth

@@ -210,7 +210,7 @@ def daily_report(st: Station, day: date, *, site_code: str | None = None) -> Dai
 
 
 # A row of _DOSES_SQL: vaccine, dose number, kind, priority group, volume (ml), doses.
-_DoseCountRow = Row[tuple[str, int, str, int | None, float | None, int]]
+_DoseCountRow = Row[str, int, str, int | None, float | None, int]
 
 
 def _dose_counts(dose_rows: Sequence[_DoseCountRow]) -> tuple[DoseCount, ...]:

@@ -18,6 +18,7 @@ import re
 import threading
 import time
 import unicodedata
+
 from sqlalchemy import Connection, RowMapping, text
 
 from kernel.rules import vietnam as vn

@@ -9,12 +9,12 @@ from typing import TypedDict
 from sqlalchemy import Connection, RowMapping, text
 
 from kernel.errors import NotFound, ValidationError
+from kernel.person import PersonValues
 
 # Person validation is pure and lives in the kernel; re-exported for the services.
 from kernel.person import check_address as check_address
 from kernel.person import check_priority_group as check_priority_group
 from kernel.person import check_text as check_text
-from kernel.person import PersonValues
 from kernel.person import validate_person as validate_person
 from kernel.rules import vietnam as vn
 from station.dto import PersonDTO, RegistrationDTO

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+
 from sqlalchemy import RowMapping, text
 
 from kernel.errors import DomainError, FieldIssue, NotFound, ValidationError
