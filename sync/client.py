@@ -169,7 +169,10 @@ class HubClient:
         read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
         gzip_requests: bool = True,
         keep_alive: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """``ssl_context``: for an https address, the context to verify the hub with instead
+        of the OS trust store (the site hub: ``sync.pinning.pinned_context``)."""
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.connect_timeout_s = connect_timeout_s
@@ -189,7 +192,10 @@ class HubClient:
         self._host = parts.hostname or ""
         self._port = port or (443 if scheme == "https" else 80)
         self._prefix = parts.path.rstrip("/")
-        if scheme == "https":
+        if scheme == "https" and ssl_context is not None:
+            # The caller's trust (the site hub's pin or the province's relay CA), not the OS store.
+            self._ssl, self.trust = ssl_context, tls.TrustInfo("pinned", None)
+        elif scheme == "https":
             # The OS trust store (sync.tls), not certifi's list alone: site laptops trust the
             # province's private CA through the Windows certificate store.
             self._ssl, self.trust = tls.make_ssl_context()
