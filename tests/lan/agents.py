@@ -93,7 +93,7 @@ def sniff(iface: str, out: str) -> int:
     with open(out, "ab", buffering=0) as f:
         while not stop.is_set() and time.monotonic() < deadline:
             try:
-                frame = s.recv(65535)
+                frame = s.recv(262144)  # a GSO frame may exceed 64 KiB
             except TimeoutError:
                 continue
             f.write(len(frame).to_bytes(4, "big") + frame)

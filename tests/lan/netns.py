@@ -22,6 +22,7 @@ should have a LAN must not pass by skipping).
 
 from __future__ import annotations
 
+import collections
 import os
 import queue
 import re
@@ -230,20 +231,27 @@ def namespaces_of(tag: str) -> list[str]:
 
 
 class Lines:
-    """A process's output lines, read by a thread so a wait for one is bounded."""
+    """A process's output lines, read by threads so a wait for one is bounded (and a full
+    stderr pipe never blocks the process)."""
 
     def __init__(self, proc: subprocess.Popen[str]) -> None:
         assert proc.stdout is not None
         self.proc = proc
         self.seen: list[str] = []
+        self.errors: collections.deque[str] = collections.deque(maxlen=200)
         self._q: queue.Queue[str | None] = queue.Queue()
-        self._t = threading.Thread(target=self._read, args=(proc.stdout,), daemon=True)
-        self._t.start()
+        threading.Thread(target=self._read, args=(proc.stdout,), daemon=True).start()
+        if proc.stderr is not None:
+            threading.Thread(target=self._drain, args=(proc.stderr,), daemon=True).start()
 
     def _read(self, stream: Any) -> None:
         for line in stream:
             self._q.put(line.rstrip("\n"))
         self._q.put(None)
+
+    def _drain(self, stream: Any) -> None:
+        for line in stream:
+            self.errors.append(line.rstrip("\n"))
 
     def wait(self, prefix: str, *, timeout: float = 30.0) -> str:
         """The next line starting with ``prefix`` (bounded by ``timeout``)."""
@@ -259,11 +267,9 @@ class Lines:
             self.seen.append(line)
             if line.startswith(prefix):
                 return line
-        err = ""
-        if self.proc.poll() is not None and self.proc.stderr is not None:
-            err = self.proc.stderr.read()[-2000:]
         raise AssertionError(
-            f"no {prefix!r} line from {self.proc.args!r} (exit {self.proc.poll()}): {self.seen[-5:]} {err}"
+            f"no {prefix!r} line from {self.proc.args!r} (exit {self.proc.poll()}): "
+            f"{self.seen[-5:]} {list(self.errors)[-20:]}"
         )
 
 

@@ -105,7 +105,7 @@ def test_station_and_site_hub_on_a_lan_pinned_tls_and_nothing_readable_on_the_wi
         to_good = [b for (_, _, dst, dport), b in streams.items() if (dst, dport) == (hub_host.address, 8443)]
         from_good = [b for (src, sport, _, _), b in streams.items() if (src, sport) == (hub_host.address, 8443)]
         # The tap saw both exchanges with the good hub whole: TLS records each way, pushes and answers.
-        assert len(to_good) == 2 and len(from_good) == 2
+        assert len(to_good) >= 2 and len(from_good) >= 2  # one connection per station run
         assert all(b.startswith(b"\x16\x03") for b in to_good + from_good)  # TLS handshake records
         assert sum(map(len, to_good)) > 3000
         leaked = [n for b in streams.values() for n in _needles() if n in b]
