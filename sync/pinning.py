@@ -80,7 +80,7 @@ class PinnedContext(ssl.SSLContext):
     _pin: str | None = None
     _site: str | None = None
 
-    def wrap_socket(self, sock: socket.socket, *args: Any, **kwargs: Any) -> ssl.SSLSocket:  # type: ignore[override]
+    def wrap_socket(self, sock: socket.socket, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
         if not kwargs.get("do_handshake_on_connect", True) or kwargs.get("server_side", False):
             raise ValueError("the pinned context is for clients, with the handshake in wrap_socket")
         tls = super().wrap_socket(sock, *args, **kwargs)
@@ -91,7 +91,7 @@ class PinnedContext(ssl.SSLContext):
             raise
         return tls
 
-    def wrap_bio(self, *args: Any, **kwargs: Any) -> ssl.SSLObject:  # type: ignore[override]
+    def wrap_bio(self, *args: Any, **kwargs: Any) -> ssl.SSLObject:
         raise NotImplementedError("the pinned context checks on wrap_socket only (blocking sockets)")
 
     def check(self, der: bytes | None) -> None:

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from sync.discovery import DEFAULT_PORT, DiscoveryError, locate_site_hub, parse_record, site_hub_from_address
+from sync.discovery import (
+    DEFAULT_PORT,
+    DiscoveryError,
+    locate_site_hub,
+    parse_record,
+    site_hub_from_address,
+)
 
 FP = "ab" * 32
 GOOD = {b"v": b"1", b"site": b"DN-0042", b"fp": FP.encode()}
