@@ -16,6 +16,9 @@ dies never leaves one running for long (the LAN's teardown kills them anyway).
                                     "result {json}"
     announce SITE PORT FP [--address A]   DNS-SD announcement of a site hub; "ready"
     browse SITE [--timeout S]       "result {json}" of sync.discovery.find_site_hub
+    find-and-connect SITE [--timeout S] [--fp FP] [--ca FILE]
+                                    every announced hub of SITE, each tried with the pinned
+                                    context: "result {json}"
 """
 
 from __future__ import annotations
@@ -197,6 +200,26 @@ def browse(site: str, timeout: float) -> int:
     return 0
 
 
+def find_and_connect(site: str, timeout: float, fp: str | None, ca: str | None) -> int:
+    """Browse for every site hub of ``site``, then try each with the station's own trust."""
+    from sync import discovery
+    from sync.client import HubClient, HubError
+    from sync.pinning import pinned_context
+
+    hubs = discovery.browse(site, timeout_s=timeout, first=False)
+    tried: dict[str, str] = {}
+    for hub in hubs:
+        ctx = pinned_context(fingerprint=fp, ca_pem=Path(ca).read_text() if ca else None,
+                             site_code=site if ca else None)
+        with HubClient(hub.url, connect_timeout_s=5, read_timeout_s=10, ssl_context=ctx) as c:
+            try:
+                tried[hub.addresses[0]] = c.health().status
+            except HubError as exc:
+                tried[hub.addresses[0]] = exc.code
+    _say("result", json.dumps({"announced": {h.addresses[0]: h.fingerprint for h in hubs}, "tried": tried}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     _die_later()
     p = argparse.ArgumentParser(prog="tests.lan.agents")
@@ -233,6 +256,11 @@ def main(argv: list[str] | None = None) -> int:
     a = sub.add_parser("browse")
     a.add_argument("site")
     a.add_argument("--timeout", type=float, default=5.0)
+    a = sub.add_parser("find-and-connect")
+    a.add_argument("site")
+    a.add_argument("--timeout", type=float, default=5.0)
+    a.add_argument("--fp")
+    a.add_argument("--ca")
     args = p.parse_args(argv)
     if args.cmd == "tcp-echo":
         return tcp_echo(args.host, args.port)
@@ -246,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         return station(args.url, args.code, args.fp, args.ca, args.site, args.plain)
     if args.cmd == "announce":
         return announce(args.site, args.port, args.fp, args.address)
+    if args.cmd == "find-and-connect":
+        return find_and_connect(args.site, args.timeout, args.fp, args.ca)
     return browse(args.site, args.timeout)
 
 

@@ -9,6 +9,7 @@ import socket
 
 import pytest
 
+from tests.lan import netns
 from tests.lan.netns import Lines, lan, namespaces_of
 
 pytestmark = pytest.mark.lan
@@ -54,3 +55,16 @@ def test_teardown_removes_the_namespaces_and_stops_what_ran_there_even_on_failur
         raise RuntimeError("boom")
     assert proc is not None and proc.poll() is not None
     assert namespaces_of(tag) == []
+
+
+def test_without_root_the_lan_tests_skip_with_the_reason_or_fail_when_required(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(netns.os, "geteuid", lambda: 1000)
+    assert netns.unavailable_reason() == "network namespaces need root (CI runs the tests as root)"
+    monkeypatch.delenv(netns.REQUIRE_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no real LAN: network namespaces need root"), lan(1):
+        pass
+    monkeypatch.setenv(netns.REQUIRE_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match="TRAMTIEM_REQUIRE_LAN=1"), lan(1):
+        pass

@@ -62,6 +62,7 @@ def _needles() -> list[bytes]:
     ]
 
 
+@pytest.mark.slow
 def test_station_and_site_hub_on_a_lan_pinned_tls_and_nothing_readable_on_the_wire(tmp_path: Path) -> None:
     certs = make_certs(tmp_path / "certs", SITE)
     capture = tmp_path / "lan.capture"
@@ -116,3 +117,27 @@ def test_station_and_site_hub_on_a_lan_pinned_tls_and_nothing_readable_on_the_wi
         assert got == {"ok": True, "push": ["applied"], "found": True}, got
         clear = b"".join(tcp_streams(capture, skip_frames=seen).values())
         assert all(n in clear for n in _needles()[:1] + _needles()[2:]), "the tap misses plaintext"
+
+
+@pytest.mark.slow
+def test_a_stranger_announcing_our_site_gets_a_refused_handshake(tmp_path: Path) -> None:
+    """Discovery is a hint: a laptop on the Wi-Fi announcing this site (with its own, self-signed
+    certificate) is found, tried and refused; the province-issued site hub is the one used."""
+    certs = make_certs(tmp_path / "certs", SITE)
+    with lan(3) as net:
+        station, real, stranger = net[0], net[1], net[2]
+        hubs = [_start_hub(real, tmp_path / "real", 8443, certs.good),
+                _start_hub(stranger, tmp_path / "stranger", 8443, certs.self_signed)]
+        for lines in hubs:
+            lines.wait("ready", timeout=60)
+        for host, served in ((real, certs.good), (stranger, certs.self_signed)):
+            Lines(host.popen(host.python(AGENT, "announce", SITE, "8443", served.fingerprint),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)).wait("ready")
+        for trust in (["--fp", certs.good.fingerprint], ["--ca", str(certs.ca_file)]):
+            r = station.run(station.python(AGENT, "find-and-connect", SITE, "--timeout", "6", *trust), timeout=90)
+            out = [line for line in r.stdout.splitlines() if line.startswith("result ")]
+            assert out, (r.stdout, r.stderr[-2000:])
+            got = json.loads(out[0][len("result "):])
+            assert got["announced"] == {real.address: certs.good.fingerprint,
+                                        stranger.address: certs.self_signed.fingerprint}
+            assert got["tried"] == {real.address: "ok", stranger.address: "hub.tls_untrusted"}, trust
