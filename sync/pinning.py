@@ -18,8 +18,9 @@ data is sent:
 Both given: both must hold. In every case the certificate must be within its
 validity dates. The DNS-SD announcement's ``fp=`` is a hint, never a pin: anyone on
 the Wi-Fi can announce anything. A refusal raises ``ssl.SSLCertVerificationError``
-from ``wrap_socket`` (``sync.client`` reports it as ``hub.tls_untrusted``, or
-``hub.tls_expired``), and the socket is closed.
+from ``wrap_socket``, marked ``site_hub`` (``sync.client`` reports it as
+``hub.tls_site_hub``, or ``hub.tls_expired`` for a certificate out of date), and the
+socket is closed.
 
 The context is an ``ssl.SSLContext`` for blocking sockets (``wrap_socket``: what
 ``sync.client.HubClient`` and ``http.client`` use); ``wrap_bio`` (asyncio) is refused
@@ -71,6 +72,7 @@ def _refuse(message: str, verify_code: int = 0) -> ssl.SSLCertVerificationError:
     exc.verify_code = verify_code
     exc.verify_message = message
     exc.reason = "CERTIFICATE_VERIFY_FAILED"
+    exc.site_hub = True  # type: ignore[attr-defined]
     return exc
 
 
@@ -83,7 +85,13 @@ class PinnedContext(ssl.SSLContext):
     def wrap_socket(self, sock: socket.socket, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
         if not kwargs.get("do_handshake_on_connect", True) or kwargs.get("server_side", False):
             raise ValueError("the pinned context is for clients, with the handshake in wrap_socket")
-        tls = super().wrap_socket(sock, *args, **kwargs)
+        try:
+            tls = super().wrap_socket(sock, *args, **kwargs)
+        except ssl.SSLCertVerificationError as exc:
+            # OpenSSL's own refusal (no chain to the relay CA, out of date): still "not this
+            # site's hub" for the client, not "install a CA in Windows".
+            exc.site_hub = True  # type: ignore[attr-defined]
+            raise
         try:
             self.check(tls.getpeercert(binary_form=True))
         except BaseException:

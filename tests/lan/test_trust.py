@@ -98,7 +98,7 @@ def test_station_and_site_hub_on_a_lan_pinned_tls_and_nothing_readable_on_the_wi
         for name in ("other_site", "self_signed", "other_ca"):
             for trust in (pin, chain):
                 got = _station(station, url(name), codes[name][0], *trust)
-                assert got == {"ok": False, "code": "hub.tls_untrusted"}, (name, trust, got)
+                assert got == {"ok": False, "code": "hub.tls_site_hub"}, (name, trust, got)
             assert _stations_enrolled(tmp_path / name) == 0
 
         seen = frame_count(capture)
@@ -140,4 +140,4 @@ def test_a_stranger_announcing_our_site_gets_a_refused_handshake(tmp_path: Path)
             got = json.loads(out[0][len("result "):])
             assert got["announced"] == {real.address: certs.good.fingerprint,
                                         stranger.address: certs.self_signed.fingerprint}
-            assert got["tried"] == {real.address: "ok", stranger.address: "hub.tls_untrusted"}, trust
+            assert got["tried"] == {real.address: "ok", stranger.address: "hub.tls_site_hub"}, trust

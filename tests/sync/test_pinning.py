@@ -54,8 +54,8 @@ def test_the_site_hub_is_trusted_by_its_pin_or_by_the_relay_ca_and_site(certs: C
         assert _health(url, ca_pem=certs.ca_pem, site_code=SITE) == "ok"
         assert _health(url, fingerprint=fp, ca_pem=certs.ca_pem, site_code=SITE) == "ok"
         # Refused: another pin; the right CA for another site; the OS store (nobody else trusts it).
-        assert _health(url, fingerprint=certs.other_site.fingerprint) == "hub.tls_untrusted"
-        assert _health(url, ca_pem=certs.ca_pem, site_code="OTHER-SITE") == "hub.tls_untrusted"
+        assert _health(url, fingerprint=certs.other_site.fingerprint) == "hub.tls_site_hub"
+        assert _health(url, ca_pem=certs.ca_pem, site_code="OTHER-SITE") == "hub.tls_site_hub"
         with HubClient(url, connect_timeout_s=5) as plain, pytest.raises(HubTlsError) as err:
             plain.health()
         assert err.value.code == "hub.tls_untrusted"
@@ -65,10 +65,10 @@ def test_the_site_hub_is_trusted_by_its_pin_or_by_the_relay_ca_and_site(certs: C
 def test_a_hub_with_any_other_certificate_is_refused(certs: Certs, tmp_path: Path, which: str) -> None:
     served: Served = getattr(certs, which)
     with hub_with(served, tmp_path) as url:
-        assert _health(url, fingerprint=certs.good.fingerprint) == "hub.tls_untrusted"
-        assert _health(url, ca_pem=certs.ca_pem, site_code=SITE) == "hub.tls_untrusted"
+        assert _health(url, fingerprint=certs.good.fingerprint) == "hub.tls_site_hub"
+        assert _health(url, ca_pem=certs.ca_pem, site_code=SITE) == "hub.tls_site_hub"
         assert _health(url, fingerprint=certs.good.fingerprint, ca_pem=certs.ca_pem, site_code=SITE) \
-            == "hub.tls_untrusted"
+            == "hub.tls_site_hub"
 
 
 def test_an_expired_site_hub_certificate_is_refused_as_expired(certs: Certs, tmp_path: Path) -> None:
