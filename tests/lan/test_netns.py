@@ -6,6 +6,7 @@ Marked ``lan``: it needs root and iproute2 (tests/lan/netns.py skips otherwise).
 from __future__ import annotations
 
 import socket
+import subprocess
 
 import pytest
 
@@ -68,3 +69,18 @@ def test_without_root_the_lan_tests_skip_with_the_reason_or_fail_when_required(
     monkeypatch.setenv(netns.REQUIRE_ENV, "1")
     with pytest.raises(pytest.fail.Exception, match="TRAMTIEM_REQUIRE_LAN=1"), lan(1):
         pass
+
+
+def test_namespaces_of_a_killed_run_are_swept_by_the_next_lan() -> None:
+    if netns.unavailable_reason() is not None:
+        netns.skip_or_fail(netns.unavailable_reason() or "")
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # reaped: its pid names no process
+    stale = f"tt{gone.pid}x{'0' * 6}-h1"
+    subprocess.run(["ip", "netns", "add", stale], check=True, timeout=10)
+    try:
+        with lan(1):
+            assert stale not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
+                                               timeout=10).stdout
+    finally:
+        subprocess.run(["ip", "netns", "del", stale], capture_output=True, timeout=10)
