@@ -41,8 +41,9 @@ import socket
 import ssl
 import threading
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from pydantic import BaseModel, ValidationError
@@ -157,14 +158,28 @@ class HubRejected(HubError):
     """The hub answered 4xx: the request as sent will not succeed by retrying."""
 
     def __init__(
-        self, code: str, message: str = "", *, status: int | None = None, detail: dict[str, Any] | None = None
+        self,
+        code: str,
+        message: str = "",
+        *,
+        status: int | None = None,
+        detail: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(code, message, status=status)
-        self.detail = detail or {}
+        self.detail: Mapping[str, object] = detail or {}
 
 
 class ReplicaRegressed(HubRejected):
     """409 ``replica.regressed``: this replica's op_seq went backwards (restored backup)."""
+
+
+class ClientOptions(TypedDict, total=False):
+    """:class:`HubClient`'s keyword options, for code that passes them on."""
+
+    connect_timeout_s: float
+    read_timeout_s: float
+    gzip_requests: bool
+    keep_alive: bool
 
 
 class HubClient:
@@ -259,7 +274,7 @@ class HubClient:
     ) -> PullResponse:
         """One page after ``cursor``; with ``wait_s`` a long-poll (the hub holds an empty answer
         until a change in scope is committed, or ``wait_s`` seconds pass)."""
-        params: dict[str, Any] = {"cursor": cursor, "limit": limit}
+        params: dict[str, str | int | float] = {"cursor": cursor, "limit": limit}
         if replica_epoch:
             params["replica_epoch"] = replica_epoch
         read_timeout = None
@@ -379,7 +394,7 @@ class HubClient:
         model: type[M],
         *,
         body: BaseModel | Encoded[Any] | None = None,
-        params: dict[str, Any] | None = None,
+        params: Mapping[str, str | int | float] | None = None,
         auth: bool = True,
         read_timeout_s: float | None = None,
     ) -> M:

@@ -123,16 +123,19 @@ class _Wanted:
             elif isinstance(person.get("phone"), str) and person["phone"]:
                 self.phones.add(person["phone"])
             return
-        if isinstance(pl.get("person_id"), str):
-            self.pids.add(pl["person_id"])
+        pid = pl.get("person_id")
+        if isinstance(pid, str):
+            self.pids.add(pid)
         if op.op_type == "record_screening":
             self.sids.add(op.entity_id)
-            if isinstance(pl.get("registration_id"), str):
-                self.rids.add(pl["registration_id"])
+            rid = pl.get("registration_id")
+            if isinstance(rid, str):
+                self.rids.add(rid)
         else:
             self.dids.add(op.entity_id)
-            if isinstance(pl.get("lot_id"), str):
-                self.lots.add(pl["lot_id"])
+            lot = pl.get("lot_id")
+            if isinstance(lot, str):
+                self.lots.add(lot)
 
 
 @dataclass
