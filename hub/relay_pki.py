@@ -19,7 +19,7 @@ comes from the province hub, never from itself:
   DNS name ``<code>.site-hub.tramtiem.invalid`` for tools that want one), server
   authentication only, valid :data:`RELAY_CERT_DAYS` days;
 * stations trust it by the SHA-256 fingerprint of the certificate, or by a chain to
-  the province's relay CA with their own site code in the SAN (``sync.pinning``).
+  the province's relay CA with their own site code in the SAN (``kernel.relay_site``).
 
 :func:`write_tls_files` writes the key and certificate for uvicorn's
 ``ssl_keyfile``/``ssl_certfile`` with mode 0600.
@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 
 from hub.db import Database
 from hub.errors import HubError
-from sync.pinning import SITE_URI_PREFIX, certificate_site
+from kernel.relay_site import SITE_URI_PREFIX, certificate_site
 
 log = logging.getLogger(__name__)
 

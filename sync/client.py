@@ -462,7 +462,7 @@ def _tls_code(exc: BaseException) -> str:
             text = f"{getattr(cur, 'verify_message', '') or ''} {cur}".lower()
             if verify_code in _X509_EXPIRED or "expired" in text:
                 return "hub.tls_expired"
-            if getattr(cur, "site_hub", False):  # sync.pinning refused it: not our site hub
+            if isinstance(cur, tls.SiteHubRefused):  # sync.pinning refused it: not our site hub
                 return "hub.tls_site_hub"
             if verify_code in _X509_HOSTNAME or "mismatch" in text or "hostname" in text \
                     or "host name" in text or "does not match" in text:

@@ -34,11 +34,12 @@ import re
 import socket
 import ssl
 from datetime import UTC, datetime
-from typing import Any
 
 from cryptography import x509
 
-SITE_URI_PREFIX = "urn:tramtiem:site:"
+from kernel.relay_site import SITE_URI_PREFIX, certificate_site
+from sync.tls import SiteHubRefused
+
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 # The verify codes sync.client maps: OpenSSL's X509_V_ERR_CERT_HAS_EXPIRED / _NOT_YET_VALID.
 _EXPIRED = 10
@@ -57,22 +58,11 @@ def der_fingerprint(der: bytes) -> str:
     return hashlib.sha256(der).hexdigest()
 
 
-def certificate_site(cert: x509.Certificate) -> str | None:
-    """The one site code in the SAN (``urn:tramtiem:site:<code>``), or None."""
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return None
-    uris = [u for u in san.get_values_for_type(x509.UniformResourceIdentifier) if u.startswith(SITE_URI_PREFIX)]
-    return uris[0][len(SITE_URI_PREFIX):] if len(uris) == 1 else None
-
-
-def _refuse(message: str, verify_code: int = 0) -> ssl.SSLCertVerificationError:
-    exc = ssl.SSLCertVerificationError(1, f"[CERTIFICATE_VERIFY_FAILED] certificate verify failed: {message}")
+def _refuse(message: str, verify_code: int = 0) -> SiteHubRefused:
+    exc = SiteHubRefused(1, f"[CERTIFICATE_VERIFY_FAILED] certificate verify failed: {message}")
     exc.verify_code = verify_code
     exc.verify_message = message
     exc.reason = "CERTIFICATE_VERIFY_FAILED"
-    exc.site_hub = True  # type: ignore[attr-defined]
     return exc
 
 
@@ -82,16 +72,27 @@ class PinnedContext(ssl.SSLContext):
     _pin: str | None = None
     _site: str | None = None
 
-    def wrap_socket(self, sock: socket.socket, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
-        if not kwargs.get("do_handshake_on_connect", True) or kwargs.get("server_side", False):
+    def wrap_socket(
+        self,
+        sock: socket.socket,
+        server_side: bool = False,
+        do_handshake_on_connect: bool = True,
+        suppress_ragged_eofs: bool = True,
+        server_hostname: str | bytes | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> ssl.SSLSocket:
+        if not do_handshake_on_connect or server_side:
             raise ValueError("the pinned context is for clients, with the handshake in wrap_socket")
         try:
-            tls = super().wrap_socket(sock, *args, **kwargs)
+            tls = super().wrap_socket(
+                sock, server_side, do_handshake_on_connect, suppress_ragged_eofs, server_hostname, session
+            )
+        except SiteHubRefused:
+            raise
         except ssl.SSLCertVerificationError as exc:
             # OpenSSL's own refusal (no chain to the relay CA, out of date): still "not this
             # site's hub" for the client, not "install a CA in Windows".
-            exc.site_hub = True  # type: ignore[attr-defined]
-            raise
+            raise _refuse(str(exc.verify_message or exc), exc.verify_code) from exc
         try:
             self.check(tls.getpeercert(binary_form=True))
         except BaseException:
@@ -99,7 +100,14 @@ class PinnedContext(ssl.SSLContext):
             raise
         return tls
 
-    def wrap_bio(self, *args: Any, **kwargs: Any) -> ssl.SSLObject:
+    def wrap_bio(
+        self,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        server_side: bool = False,
+        server_hostname: str | bytes | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> ssl.SSLObject:
         raise NotImplementedError("the pinned context checks on wrap_socket only (blocking sockets)")
 
     def check(self, der: bytes | None) -> None:

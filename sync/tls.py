@@ -34,6 +34,14 @@ log = logging.getLogger(__name__)
 CA_FILE_ENV = "TRAMTIEM_CA_FILE"
 
 
+class SiteHubRefused(ssl.SSLCertVerificationError):
+    """``sync.pinning`` refused the server: not this site's hub (``hub.tls_site_hub``).
+
+    Defined here, not in ``sync.pinning``, so the client can tell it apart without importing
+    the certificate parser on every start.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class TrustInfo:
     """What a context trusts, for ``--selftest`` and the logs (no secrets in it)."""
