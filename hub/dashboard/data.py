@@ -301,19 +301,19 @@ def _read_scope(
                 )
             )
         }
-        # The sums' rows, as the tuples the selects' columns make (``tuples()`` types them only).
+        # Rows are typed tuples (SQLAlchemy 2.1): the sums' rows as _ScopeRows declares them.
         on_day_q = rows_where(sd.day == today_s)
         on_day = on_day_q.c
         today_rows = (
-            s.execute(select(on_day.site_code, *_sums(on_day_q)).group_by(on_day.site_code)).tuples().all()
+            s.execute(select(on_day.site_code, *_sums(on_day_q)).group_by(on_day.site_code)).all()
         )
-        chart_rows = s.execute(select(recent.day, *_sums(recent_q)).group_by(recent.day)).tuples().all()
+        chart_rows = s.execute(select(recent.day, *_sums(recent_q)).group_by(recent.day)).all()
         station_days = (
             s.execute(
                 select(recent.station_id, recent.day, *_sums(recent_q)).group_by(
                     recent.station_id, recent.day
                 )
-            ).tuples().all()
+            ).all()
             if per_station
             else []
         )
