@@ -38,7 +38,7 @@ CA_FILE_ENV = "TRAMTIEM_CA_FILE"
 class TrustInfo:
     """What a context trusts, for ``--selftest`` and the logs (no secrets in it)."""
 
-    source: str  # "os" (truststore) or "certifi" (the fallback)
+    source: str  # "os" (truststore), "certifi" (the fallback) or "pinned" (sync.pinning, the site hub)
     extra_ca_file: str | None
 
 
