@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sync import cli as sync_cli
 
@@ -85,7 +84,7 @@ def _demo_hub(ddir: Path, people: int, seed: int) -> Iterator[DemoSetup]:
         yield DemoSetup(ddir / "station", hub.url, summary.people, summary.expected_today)
 
 
-def check_hub(tmp: Path) -> dict[str, Any]:
+def check_hub(tmp: Path) -> dict[str, object]:
     """The embedded hub can start here: its migrations run, its web stack imports."""
     from hub.db import migrate, sqlite_url
 

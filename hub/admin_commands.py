@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from hub import counters, service
 from hub.cli import EXIT_ERROR, SITE_CODE_RE
@@ -19,7 +18,7 @@ from hub.errors import HubError
 from hub.ingest import utc_now
 
 
-def print_table(rows: list[dict[str, Any]], cols: list[str]) -> None:
+def print_table(rows: Sequence[Mapping[str, object]], cols: list[str]) -> None:
     widths = {c: max([len(c)] + [len(str(r.get(c, ""))) for r in rows]) for c in cols}
     print("  ".join(c.ljust(widths[c]) for c in cols))
     for r in rows:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
@@ -54,7 +54,7 @@ class ImportSummary:
     stopped_at_gap: int | None = None  # the op_seq the hub expected when the bundle skipped ahead
     tally_recorded: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
         return {
             "station_id": self.station_id,
             "site_code": self.site_code,
@@ -131,7 +131,7 @@ def import_bundle(db: Database, data: bytes) -> ImportSummary:
     return summary
 
 
-def _record_tally(db: Database, station_id: str, site_code: str, digest: str, meta: dict[str, Any]) -> bool:
+def _record_tally(db: Database, station_id: str, site_code: str, digest: str, meta: Mapping[str, object]) -> bool:
     raw = meta.get("tally")
     if not isinstance(raw, dict):
         return False

@@ -49,9 +49,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
@@ -131,6 +130,16 @@ class _Note:
     dose_id: str
     recorded_at: str | None
     voided_by: str | None = None  # the station whose void op this is (None: a hub resolution)
+
+
+@dataclass(slots=True)
+class _Delta:
+    """What one (site, station, day) gains in this transaction."""
+
+    held_all: int = 0
+    held_valid: int = 0
+    arrivals: list[str | None] = field(default_factory=list)  # recorded_at of new doses not voided
+    sent_voids: int = 0  # voids sent of doses the hub already held
 
 
 def _notes(session: Session) -> list[_Note]:
@@ -213,7 +222,7 @@ def flush(session: Session, *, station_id: str | None = None, answered: int = 0)
     rows in opposite orders. ``answered`` ops of ``station_id`` count against the
     pending ops of its latest tally.
     """
-    notes = session.info.pop(NOTES_KEY, [])
+    notes: list[_Note] = session.info.pop(NOTES_KEY, [])
     if station_id is not None and answered:
         session.flush()
         session.execute(
@@ -224,41 +233,39 @@ def flush(session: Session, *, station_id: str | None = None, answered: int = 0)
         return
     voided = {n.dose_id for n in notes if n.kind == "void"}
     created = {n.dose_id for n in notes if n.kind == "new"}
-    # [held_all, held_valid, arrivals (recorded_at), voids sent]
-    deltas: dict[tuple[str, str, str], list[Any]] = {}
+    deltas: dict[tuple[str, str, str], _Delta] = {}
     for n in notes:
-        d = deltas.setdefault((n.site, n.station, n.day), [0, 0, [], 0])
+        d = deltas.setdefault((n.site, n.station, n.day), _Delta())
         if n.kind == "new":
-            d[0] += 1
-            d[1] += 1
+            d.held_all += 1
+            d.held_valid += 1
             if n.dose_id not in voided:
-                d[2].append(n.recorded_at)
+                d.arrivals.append(n.recorded_at)
         else:
-            d[1] -= 1
+            d.held_valid -= 1
             if n.voided_by is not None and n.dose_id not in created:
                 # A void of a dose the hub already held: one the station's tally counted
                 # as not sent yet (a dose sent with its void was never in that count).
-                deltas.setdefault((n.site, n.voided_by, n.day), [0, 0, [], 0])[3] += 1
-    cuts = _carried_cuts(session, {k[1] for k, d in deltas.items() if d[2]})
-    params = []
+                deltas.setdefault((n.site, n.voided_by, n.day), _Delta()).sent_voids += 1
+    cuts = _carried_cuts(session, {k[1] for k, d in deltas.items() if d.arrivals})
+    params: list[dict[str, str | int]] = []
+    totals: dict[tuple[str, str], list[int]] = {}
     for key in sorted(deltas):
         site, st, day = key
-        d_all, d_valid, arrivals, sent_voids = deltas[key]
+        d = deltas[key]
         paid = 0
         cut = cuts.get(st)
         if cut is not None:
-            for at in arrivals:
+            for at in d.arrivals:
                 when = parse_time(at)
                 if when is not None and when <= cut:
                     paid += 1
         params.append(
-            {"site": site, "st": st, "day": day, "a": d_all, "v": d_valid, "c": paid, "u": sent_voids}
+            {"site": site, "st": st, "day": day, "a": d.held_all, "v": d.held_valid, "c": paid, "u": d.sent_voids}
         )
-    totals: dict[tuple[str, str], list[int]] = {}
-    for p in params:
-        t = totals.setdefault((p["site"], p["st"]), [0, 0])
-        t[0] += p["a"]
-        t[1] += p["v"]
+        t = totals.setdefault((site, st), [0, 0])
+        t[0] += d.held_all
+        t[1] += d.held_valid
     session.flush()  # the ORM's own writes of this transaction go first
     session.execute(_UPSERT_HELD, params)
     changed = [
@@ -350,7 +357,7 @@ def record_tally(
         )
     mismatch = 0 if legacy else _cross_check(session, station, by_day)
     oldest = bounded_time(req.oldest_pending_at, now)
-    values: dict[str, Any] = {
+    values: dict[str, object] = {
         "tally": req.model_dump(mode="json"),
         "received_at": now_iso,
         "generated_at": utc_iso_ms(generated) if generated else None,
@@ -442,7 +449,7 @@ def _cross_check(session: Session, station: EnrolledStation, by_day: dict[str, d
 # ---- write-offs and the audit log ----------------------------------------------------
 
 
-def audit(session: Session, actor: str, action: str, target: str, detail: dict[str, Any], now: datetime) -> None:
+def audit(session: Session, actor: str, action: str, target: str, detail: dict[str, object], now: datetime) -> None:
     session.add(HubAudit(at=utc_iso_ms(now), actor=actor, action=action, target=target, detail=detail))
 
 

@@ -27,10 +27,10 @@ events.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import JSON, Table, select, text
+from sqlalchemy import JSON, FromClause, Table, select, text
 from sqlalchemy.orm import Session
 
 from hub.models import (
@@ -39,6 +39,7 @@ from hub.models import (
     STATION_LACKS,
     AdverseEvent,
     AppliedOp,
+    AppUser,
     Base,
     ChangeLog,
     Dose,
@@ -49,7 +50,10 @@ from hub.models import (
     ReviewItem,
     ReviewSite,
     Screening,
+    VaccineLot,
+    table_of,
 )
+from hub.rowtypes import ChangeLogRow, LedgerRow
 from kernel.ids import uuid7
 
 # Apply order at the station: parents before children (its foreign keys are on).
@@ -68,18 +72,18 @@ SITE_SCOPED = frozenset({"registration", "screening", "vaccine_lot", "app_user"}
 MAX_REDIRECT_HOPS = 16
 
 
-def row_data(entity_type: str, row: Base) -> dict[str, Any]:
+def row_data(entity_type: str, row: Base) -> dict[str, object]:
     """The row as stations store it: station columns only."""
     return {c: getattr(row, c) for c in station_columns(entity_type, row.__table__)}
 
 
-def station_columns(entity_type: str, table: Any) -> list[str]:
+def station_columns(entity_type: str, table: FromClause) -> list[str]:
     """The columns of ``table`` a station stores for ``entity_type``, in table order."""
     skip = HUB_ONLY_COLUMNS | STATION_LACKS.get(entity_type, frozenset())
     return [c.key for c in table.columns if c.key not in skip]
 
 
-def scoped_data(entity_type: str, data: dict[str, Any], scope: str) -> dict[str, Any]:
+def scoped_data(entity_type: str, data: dict[str, object], scope: str) -> dict[str, object]:
     """A row's change data as the station of site ``scope`` receives it.
 
     Lots and screenings are site-scoped: another site never receives the rows a
@@ -91,7 +95,7 @@ def scoped_data(entity_type: str, data: dict[str, Any], scope: str) -> dict[str,
     return data
 
 
-def review_data(item: ReviewItem) -> dict[str, Any]:
+def review_data(item: ReviewItem) -> dict[str, object]:
     return {
         "id": item.id,
         "kind": item.kind,
@@ -142,8 +146,8 @@ def allocate_seqs(session: Session, n: int) -> int:
     return last - n + 1
 
 
-_CHANGES: Table = ChangeLog.__table__  # type: ignore[assignment]
-_LEDGER: Table = AppliedOp.__table__  # type: ignore[assignment]
+_CHANGES = table_of(ChangeLog)
+_LEDGER = table_of(AppliedOp)
 
 
 @dataclass
@@ -155,7 +159,7 @@ class ChangeRow:
     entity_id: str
     kind: str
     row_version: int
-    data: dict[str, Any]
+    data: dict[str, object]
     origin_op_id: str | None
     echo_for: str | None = None
 
@@ -172,7 +176,7 @@ class Numbering:
     """
 
     changes: list[ChangeRow] = field(default_factory=list)
-    ledger: list[tuple[dict[str, Any], int | None]] = field(default_factory=list)
+    ledger: list[tuple[LedgerRow, int | None]] = field(default_factory=list)
     base: int | None = None  # the first number, once written
 
     def add(self, rows: list[ChangeRow]) -> int | None:
@@ -182,7 +186,7 @@ class Numbering:
         self.changes.extend(rows)
         return offset
 
-    def add_ledger(self, row: dict[str, Any], offset: int | None) -> None:
+    def add_ledger(self, row: LedgerRow, offset: int | None) -> None:
         self.ledger.append((row, offset))
 
     def seq(self, offset: int | None) -> int | None:
@@ -197,24 +201,21 @@ class Numbering:
         session.flush()  # the ORM's pending rows first: nothing may lock after the clock
         if self.changes:
             self.base = allocate_seqs(session, len(self.changes))
-            insert_rows(
-                session,
-                _CHANGES,
-                [
-                    {
-                        "server_seq": self.base + i,
-                        "scope": c.scope,
-                        "entity_type": c.entity_type,
-                        "entity_id": c.entity_id,
-                        "kind": c.kind,
-                        "row_version": c.row_version,
-                        "data": c.data,
-                        "origin_op_id": c.origin_op_id,
-                        "echo_for": c.echo_for,
-                    }
-                    for i, c in enumerate(self.changes)
-                ],
-            )
+            rows: list[ChangeLogRow] = [
+                {
+                    "server_seq": self.base + i,
+                    "scope": c.scope,
+                    "entity_type": c.entity_type,
+                    "entity_id": c.entity_id,
+                    "kind": c.kind,
+                    "row_version": c.row_version,
+                    "data": c.data,
+                    "origin_op_id": c.origin_op_id,
+                    "echo_for": c.echo_for,
+                }
+                for i, c in enumerate(self.changes)
+            ]
+            insert_rows(session, _CHANGES, rows)
         for row, offset in self.ledger:
             row["result"]["server_seq"] = self.seq(offset)
         insert_rows(session, _LEDGER, [row for row, _ in self.ledger])
@@ -222,7 +223,7 @@ class Numbering:
         self.ledger = []
 
 
-def insert_rows(s: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+def insert_rows(s: Session, table: Table, rows: Sequence[Mapping[str, object]]) -> None:
     """``executemany`` straight to the driver: SQLAlchemy's per-row bind processing was
     most of the bulk writes' cost. JSON columns are encoded here as SQLAlchemy's JSON
     type encodes them (``json.dumps``); PostgreSQL gets a cast to ``json``.
@@ -238,7 +239,7 @@ def insert_rows(s: Session, table: Table, rows: list[dict[str, Any]]) -> None:
         marks = ", ".join("%s::json" if j else "%s" for j in is_json)
     sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({marks})"
     json_at = [i for i, j in enumerate(is_json) if j]
-    params: list[Any] = [list(map(r.get, cols)) for r in rows]
+    params: list[list[object]] = [list(map(r.get, cols)) for r in rows]
     for values in params:
         for i in json_at:
             values[i] = json.dumps(values[i])
@@ -294,7 +295,7 @@ class Effects:
         entity_type: str,
         entity_id: str,
         site_codes: set[str] | list[str],
-        candidates: dict[str, Any],
+        candidates: dict[str, object],
     ) -> str:
         rid = uuid7()
         sites = sorted(set(site_codes))
@@ -329,12 +330,14 @@ class Effects:
 
     def _scopes(self, entity_type: str, row: Base) -> set[str]:
         if entity_type in SITE_SCOPED:
-            return {str(row.site_code)}  # type: ignore[attr-defined]
+            assert isinstance(row, Registration | Screening | VaccineLot | AppUser)
+            return {str(row.site_code)}
         if entity_type == "person":
             assert isinstance(row, Person)
             return set(person_sites(self.session, row.id))
         if entity_type in ("dose", "adverse_event"):
-            return set(person_sites(self.session, row.person_id))  # type: ignore[attr-defined]
+            assert isinstance(row, Dose | AdverseEvent)
+            return set(person_sites(self.session, row.person_id))
         if entity_type == "person_redirect":
             assert isinstance(row, PersonRedirect)
             return set(person_sites(self.session, row.to_id)) | set(
@@ -345,36 +348,37 @@ class Effects:
             return set(row.site_codes)
         raise AssertionError(entity_type)
 
-    def _entry_data(self, entity_type: str, row: Base, scope: str) -> dict[str, Any]:
+    def _entry_data(self, entity_type: str, row: Base, scope: str) -> dict[str, object]:
         if entity_type == "review":
             assert isinstance(row, ReviewItem)
             return review_data(row)
         return scoped_data(entity_type, row_data(entity_type, row), scope)
 
-    def _backlog(self, person_id: str) -> list[tuple[str, Base]]:
+    def _backlog(self, person_id: str) -> list[tuple[str, str, Base]]:
+        """The rows a site newly relevant to the person gets: (entity type, id, row)."""
         s = self.session
-        out: list[tuple[str, Base]] = []
+        out: list[tuple[str, str, Base]] = []
         person = s.get(Person, person_id)
         if person is not None:
-            out.append(("person", person))
+            out.append(("person", person.id, person))
         redirects = s.execute(
             select(PersonRedirect).where(PersonRedirect.to_id == person_id)
         ).scalars()
         for red in redirects:
             merged = s.get(Person, red.from_id)
             if merged is not None:
-                out.append(("person", merged))
-            out.append(("person_redirect", red))
+                out.append(("person", merged.id, merged))
+            out.append(("person_redirect", red.from_id, red))
         for dose in s.execute(
             select(Dose).where(Dose.person_id == person_id).order_by(Dose.id)
         ).scalars():
-            out.append(("dose", dose))
+            out.append(("dose", dose.id, dose))
         for ae in s.execute(
             select(AdverseEvent)
             .where(AdverseEvent.person_id == person_id)
             .order_by(AdverseEvent.id)
         ).scalars():
-            out.append(("adverse_event", ae))
+            out.append(("adverse_event", ae.id, ae))
         return out
 
     def flush(self) -> int | None:
@@ -390,7 +394,7 @@ class Effects:
         rows: list[tuple[str, str, Base]] = []
         origin = self.origin_op_id
 
-        def entry(scope: str, etype: str, eid: str, kind: str, version: int, data: dict[str, Any]) -> None:
+        def entry(scope: str, etype: str, eid: str, kind: str, version: int, data: dict[str, object]) -> None:
             entries.append(ChangeRow(scope, etype, eid, kind, version, data, origin))
             seen.add((scope, etype, eid))
 
@@ -415,11 +419,10 @@ class Effects:
                     scopes = set(person_sites(s, from_id)) | set(person_sites(s, to_id))
                     for scope in sorted(scopes):
                         # A redirect whose to_id is null is a removal (unmerge).
-                        data = {"from_id": from_id, "to_id": None, "created_at": self.now}
+                        data: dict[str, object] = {"from_id": from_id, "to_id": None, "created_at": self.now}
                         entry(scope, etype, from_id, "redirect", version, data)
         for person_id, site in self.new_relations:
-            for etype, row in self._backlog(person_id):
-                eid = str(row.from_id if etype == "person_redirect" else row.id)  # type: ignore[attr-defined]
+            for etype, eid, row in self._backlog(person_id):
                 if (site, etype, eid) in seen:
                     continue
                 kind = "redirect" if etype == "person_redirect" else "upsert"
@@ -443,7 +446,7 @@ _ETYPE = {
 }
 
 
-def has_registration(s: Any, person_id: str, site_code: str, day: str) -> bool:
+def has_registration(s: Session, person_id: str, site_code: str, day: str) -> bool:
     found = s.execute(
         select(Registration.id).where(
             Registration.person_id == person_id,
@@ -471,9 +474,10 @@ def merge_person(fx: Effects, from_id: str, to_id: str) -> None:
         red.to_id = to_id
         fx.touch("person_redirect", red.from_id)
     for model in REPOINTED:
-        rows: list[Any] = list(s.execute(select(model).where(model.person_id == from_id)).scalars())
-        for row in rows:
-            if model is Registration and has_registration(s, to_id, row.site_code, row.day):
+        # select() over the union of models types its rows as Base: each is one of them.
+        for row in list(s.execute(select(model).where(model.person_id == from_id)).scalars()):
+            assert isinstance(row, REPOINTED)
+            if isinstance(row, Registration) and has_registration(s, to_id, row.site_code, row.day):
                 # The survivor is already registered there that day (two laptops of one
                 # site registered the same walk-in): this visit stays on the merged
                 # person, as stations require one registration per person, site and day.
@@ -505,10 +509,9 @@ def unmerge_person(fx: Effects, from_id: str) -> str | None:
     fx.touch("person", from_id)
     survivor_sites = set(person_sites(s, to_id))
     for model in REPOINTED:
-        moved: list[Any] = list(
-            s.execute(select(model).where(model.merged_from == from_id)).scalars()
-        )
+        moved = list(s.execute(select(model).where(model.merged_from == from_id)).scalars())
         for row in moved:
+            assert isinstance(row, REPOINTED)
             row.person_id = from_id
             row.merged_from = None
             # Sites that saw the row under the survivor must see it move back.

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 
 class HubError(Exception):
     """Raised anywhere below the API; the app turns it into an ``ErrorBody`` response."""
 
-    def __init__(self, status: int, code: str, message: str, **detail: Any) -> None:
+    def __init__(self, status: int, code: str, message: str, **detail: object) -> None:
         super().__init__(code)
         self.status = status
         self.code = code
@@ -22,7 +20,7 @@ class Rejected(Exception):
     ``detail`` must hold no personal data (it is stored and sent back).
     """
 
-    def __init__(self, reason: str, **detail: Any) -> None:
+    def __init__(self, reason: str, **detail: object) -> None:
         super().__init__(reason)
         self.reason = reason
         self.detail = detail

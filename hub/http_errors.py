@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hub.errors import HubError
 from sync.protocol import ErrorBody
 
-# The error responses every route may give, for the OpenAPI document.
+# The error responses every route may give, for the OpenAPI document (FastAPI's `responses` type).
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 403, 404, 408, 409, 413, 422, 429, 500, 503)
 }
@@ -22,7 +22,7 @@ def error_response(
     status: int,
     code: str,
     message: str,
-    detail: dict[str, Any] | None = None,
+    detail: dict[str, object] | None = None,
 ) -> JSONResponse:
     body = ErrorBody(code=code, message=message, detail=detail or {})
     headers = None

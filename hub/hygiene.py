@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
 from hub.errors import HubError
 from sync.protocol import MAX_INT, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
@@ -12,7 +11,7 @@ from sync.protocol import MAX_INT, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
 _TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def check_safe(obj: Any, where: str = "body") -> None:
+def check_safe(obj: object, where: str = "body") -> None:
     """Refuse what no honest client sends and a database would choke on (→ 422, never 500).
 
     Control characters in text (NUL and the rest of C0 but tab, line feed and

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,9 +37,10 @@ from hub.db import Database
 from hub.effects import Effects, Numbering
 from hub.errors import HubError
 from hub.models import AppliedOp, EnrolledStation, Replica, ReviewItem
+from hub.rowtypes import LedgerResult
 from kernel.chunks import in_chunks
 from kernel.ids import uuid7
-from sync.protocol import Op, OpResult, PushRequest
+from sync.protocol import AckStatus, Op, OpResult, PushRequest
 
 __all__ = [
     "SKEW_TOLERANCE_MS",
@@ -63,14 +63,35 @@ def _stored(led: Ledgered) -> OpResult:
     for review keeps that status, or a lost answer would turn a refusal into an
     acknowledgement at the station (and hide it from the supervisor).
     """
-    r = dict(led.result)
+    r = led.result
     return OpResult(
         op_id=led.op_id,
-        status="duplicate" if led.status in ("applied", "duplicate") else led.status,  # type: ignore[arg-type]
-        server_seq=r.get("server_seq"),
-        reason=r.get("reason"),
-        detail=dict(r.get("detail") or {}) | {"original_status": led.status},
+        status="duplicate" if led.status in ("applied", "duplicate") else led.status,
+        server_seq=r["server_seq"],
+        reason=r["reason"],
+        detail=r["detail"] | {"original_status": led.status},
     )
+
+
+# The statuses :func:`hub.apply.orm.ledger_row` stores; a ledger row is read back through it.
+_ACK_STATUS: dict[str, AckStatus] = {
+    "applied": "applied",
+    "duplicate": "duplicate",
+    "rejected": "rejected",
+    "conflict_queued": "conflict_queued",
+}
+
+
+def _stored_result(raw: object) -> LedgerResult:
+    """``applied_op.result`` as read back (JSON): the :class:`LedgerResult` the hub wrote,
+    narrowed value by value (a value of another type reads as absent)."""
+    got = raw if isinstance(raw, dict) else {}
+    seq, reason, detail = got.get("server_seq"), got.get("reason"), got.get("detail")
+    return {
+        "server_seq": seq if isinstance(seq, int) else None,
+        "reason": reason if isinstance(reason, str) else None,
+        "detail": dict(detail) if isinstance(detail, dict) else {},
+    }
 
 
 def _ledger_rows(session: Session, op_ids: list[str]) -> dict[str, Ledgered]:
@@ -86,7 +107,7 @@ def _ledger_rows(session: Session, op_ids: list[str]) -> dict[str, Ledgered]:
                 AppliedOp.result,
             ).where(AppliedOp.op_id.in_(chunk))
         ):
-            found[row[0]] = Ledgered(row[0], row[1], row[2], row[3], dict(row[4]))
+            found[row[0]] = Ledgered(row[0], row[1], row[2], _ACK_STATUS[row[3]], _stored_result(row[4]))
     return found
 
 
@@ -322,7 +343,7 @@ def hub_origin_op(
     station_id: str,
     review_id: str,
     action: str,
-    params: dict[str, Any],
+    params: dict[str, object],
     user_id: str | None,
     *,
     now: str,

@@ -20,13 +20,29 @@ on merges without cascading surprises; the apply code checks what matters.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
-from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from sync.protocol import EntityType
 
 # station_day rows where a station may still owe doses or hold unsent voids (hub/counters.py).
 OPEN_ROWS_SQL = "t_all_entered > held_all OR carried > 0 OR t_voids_unsent > 0"
+
+# What a change row does at the station (sync.protocol.Change.kind).
+ChangeKind = Literal["upsert", "redirect"]
 
 # Long enough for every id the protocol allows (Op.entity_id is at most 64).
 ID = String(64)
@@ -36,6 +52,18 @@ SITE = String(32)
 
 class Base(DeclarativeBase):
     pass
+
+
+def table_of(model: type[Base]) -> Table:
+    """The :class:`Table` of a declarative model, for Core statements and bulk writes.
+
+    SQLAlchemy types ``__table__`` as any ``FromClause`` (a model may map a join);
+    every hub model maps one table, which this checks once, where the name is bound.
+    """
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} does not map a single table")
+    return table
 
 
 # ---- sync bookkeeping ----------------------------------------------------------------
@@ -110,7 +138,8 @@ class AppliedOp(Base):
     op_type: Mapped[str] = mapped_column(String(32))
     payload_sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
-    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # hub.rowtypes.LedgerResult as written; read back through hub.ingest (narrowed there).
+    result: Mapped[dict[str, object]] = mapped_column(JSON)
     received_at: Mapped[str] = mapped_column(TS)
 
 
@@ -126,11 +155,12 @@ class ChangeLog(Base):
     __tablename__ = "change_log"
     server_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     scope: Mapped[str] = mapped_column(SITE)
-    entity_type: Mapped[str] = mapped_column(String(24))
+    # Written by hub.effects.Numbering only, from the entity types and kinds of the protocol.
+    entity_type: Mapped[EntityType] = mapped_column(String(24))
     entity_id: Mapped[str] = mapped_column(ID)
-    kind: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[ChangeKind] = mapped_column(String(12))
     row_version: Mapped[int] = mapped_column(Integer)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    data: Mapped[dict[str, object]] = mapped_column(JSON)  # the row's station columns
     origin_op_id: Mapped[str | None] = mapped_column(String(36))
     # "<station id>:<replica epoch>" when this row only echoes back what that replica
     # sent (a row its op created as sent): a pull naming that replica skips it (0003).
@@ -169,9 +199,9 @@ class ReviewItem(Base):
     entity_type: Mapped[str] = mapped_column(String(24))
     entity_id: Mapped[str] = mapped_column(ID)
     site_codes: Mapped[list[str]] = mapped_column(JSON)
-    candidates: Mapped[dict[str, Any]] = mapped_column(JSON)
+    candidates: Mapped[dict[str, object]] = mapped_column(JSON)
     created_at: Mapped[str] = mapped_column(TS)
-    resolution: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    resolution: Mapped[dict[str, object] | None] = mapped_column(JSON)
     origin_op_id: Mapped[str | None] = mapped_column(String(36))
     version: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -227,7 +257,7 @@ class StationTally(Base):
 
     __tablename__ = "station_tally"
     station_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    tally: Mapped[dict[str, Any]] = mapped_column(JSON)
+    tally: Mapped[dict[str, object]] = mapped_column(JSON)  # the TallyRequest as received (JSON)
     received_at: Mapped[str] = mapped_column(TS)
     # Parsed and bounded at receipt (UTC ISO; NULL when absent or out of bounds).
     generated_at: Mapped[str | None] = mapped_column(TS)
@@ -306,7 +336,7 @@ class WriteOff(Base):
     station_id: Mapped[str] = mapped_column(String(36), index=True)
     site_code: Mapped[str] = mapped_column(SITE, index=True)
     doses: Mapped[int] = mapped_column(BigInteger)
-    days: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"YYYY-MM-DD": doses}
+    days: Mapped[dict[str, int]] = mapped_column(JSON)  # {"YYYY-MM-DD": doses}
     reason: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[str] = mapped_column(TS)
@@ -321,7 +351,7 @@ class HubAudit(Base):
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))
     target: Mapped[str] = mapped_column(String(64))
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    detail: Mapped[dict[str, object]] = mapped_column(JSON)
 
 
 # ---- relay (issue 14): site hubs forwarding a site's ops -------------------------------
@@ -374,12 +404,12 @@ class RelayOp(Base):
     entity_type: Mapped[str] = mapped_column(String(24))
     entity_id: Mapped[str] = mapped_column(ID)
     extra_id: Mapped[str | None] = mapped_column(ID)
-    op: Mapped[dict[str, Any]] = mapped_column(JSON)
+    op: Mapped[dict[str, object]] = mapped_column(JSON)
     schema_version: Mapped[str] = mapped_column(String(16), default="")
     received_at: Mapped[str] = mapped_column(TS)
     # NULL until the province answered; then applied | duplicate | rejected | conflict_queued.
     province_status: Mapped[str | None] = mapped_column(String(16))
-    province_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    province_result: Mapped[dict[str, object] | None] = mapped_column(JSON)
     answered_at: Mapped[str | None] = mapped_column(TS)
 
     __table_args__ = (
@@ -403,7 +433,7 @@ class RelayShadow(Base):
     server_seq: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(12))
     row_version: Mapped[int] = mapped_column(Integer)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    data: Mapped[dict[str, object]] = mapped_column(JSON)
     # 1 while the site hub's own row is kept instead (a desk's op on it is on its way).
     pending: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
@@ -415,7 +445,7 @@ class RelayTally(Base):
 
     __tablename__ = "relay_tally"
     station_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    tally: Mapped[dict[str, Any]] = mapped_column(JSON)
+    tally: Mapped[dict[str, object]] = mapped_column(JSON)
     received_at: Mapped[str] = mapped_column(TS)
     forwarded_at: Mapped[str | None] = mapped_column(TS)
 

@@ -229,7 +229,7 @@ def relay_push(
                     station_id=req.station_id,
                     replica_epoch=req.replica_epoch,
                     error=_error(exc),
-                    expected_next_op_seq=exc.detail.get("expected_next_op_seq"),
+                    expected_next_op_seq=_int_or_none(exc.detail.get("expected_next_op_seq")),
                 )
             )
             continue
@@ -261,3 +261,7 @@ def relay_tally(
         out.append(RelayTallyResult(station_id=req.station_id, accepted=True))
     return out
 
+
+
+def _int_or_none(v: object) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None

@@ -11,7 +11,6 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Text, cast, func, or_, select, text
@@ -91,7 +90,7 @@ def new_enrollment_code(db: Database, site_code: str, *, ttl_hours: float, now: 
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
-def list_stations(db: Database) -> list[dict[str, Any]]:
+def list_stations(db: Database) -> list[dict[str, object]]:
     with db.read() as s:
         rows = s.execute(select(EnrolledStation).order_by(EnrolledStation.site_code, EnrolledStation.enrolled_at)).scalars()
         return [
@@ -303,9 +302,9 @@ def pull(
     changes = [
         Change(
             server_seq=r.server_seq,
-            entity_type=r.entity_type,  # type: ignore[arg-type]
+            entity_type=r.entity_type,
             entity_id=r.entity_id,
-            kind=r.kind,  # type: ignore[arg-type]
+            kind=r.kind,
             row_version=r.row_version,
             data=r.data,
         )
@@ -371,7 +370,7 @@ def site_summary(db: Database, site_code: str, *, now: datetime | None = None) -
     )
 
 
-def audit_log(db: Database, *, limit: int = 200) -> list[dict[str, Any]]:
+def audit_log(db: Database, *, limit: int = 200) -> list[dict[str, object]]:
     """The newest audited admin actions (revocations, write-offs), newest first."""
     with db.read() as s:
         rows = s.execute(select(HubAudit).order_by(HubAudit.id.desc()).limit(limit)).scalars()

@@ -39,8 +39,8 @@ import gzip
 import hashlib
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -68,11 +68,11 @@ def _key(token_hash_hex: str, nonce: bytes) -> bytes:
     )
 
 
-def canonical(obj: Any) -> bytes:
+def canonical(obj: object) -> bytes:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def seal(header: dict[str, Any], lines: list[bytes], token: str, nonce: bytes) -> dict[str, Any]:
+def seal(header: Mapping[str, object], lines: list[bytes], token: str, nonce: bytes) -> dict[str, object]:
     """The bundle document: ``lines`` gzipped and encrypted under ``token``, signed with ``header``."""
     plain = gzip.compress(b"\n".join(lines), compresslevel=6, mtime=0)
     cipher = AESGCM(_key(token_hash(token), nonce)).encrypt(nonce, plain, canonical(header))
@@ -93,21 +93,21 @@ class BundleHeader:
     site_code: str
     created_at: str
     ops: int
-    raw: dict[str, Any]
+    raw: dict[str, object]  # the whole clear header, as signed
 
 
 @dataclass(frozen=True, slots=True)
 class BundleContents:
     header: BundleHeader
-    meta: dict[str, Any]
-    ops: list[dict[str, Any]]
+    meta: dict[str, object]  # the first line: replica epoch, schema, export time, tally
+    ops: list[dict[str, object]]  # each an op's fields (sync.protocol.Op validates them)
 
 
 def _bad(code: str) -> StoreError:
     return StoreError(code)
 
 
-def read_header(data: bytes) -> tuple[BundleHeader, dict[str, Any]]:
+def read_header(data: bytes) -> tuple[BundleHeader, dict[str, object]]:
     """Parse the clear part of a bundle (no key needed). Raises ``StoreError('bundle.malformed')``."""
     try:
         doc = json.loads(data)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 # "info": a note shown with the result that needs no confirmation (e.g. a dose
 # given after the minimum but before the recommended interval).
@@ -41,7 +41,7 @@ class FieldIssue:
 
     field: str
     code: str
-    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    params: dict[str, object] = dataclasses.field(default_factory=dict)
     severity: Severity = "error"
 
     @property
@@ -54,10 +54,10 @@ class StationError(Exception):
 
     code: str = "station.error"
 
-    def __init__(self, code: str | None = None, **params: Any) -> None:
+    def __init__(self, code: str | None = None, **params: object) -> None:
         if code is not None:
             self.code = code
-        self.params: dict[str, Any] = params
+        self.params: dict[str, object] = params
         super().__init__(self._render())
 
     def _render(self) -> str:

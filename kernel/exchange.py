@@ -44,7 +44,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from kernel.errors import FieldIssue, ValidationError
 from kernel.exchange_files import (
@@ -61,7 +61,7 @@ from kernel.exchange_mapping import (
     load_mapping,
     parse_mapping,
 )
-from kernel.person import PersonInput, validate_person
+from kernel.person import PersonInput, PersonValues, validate_person
 from kernel.rules import vietnam as vn
 
 _YEAR = re.compile(r"[0-9]{4}")
@@ -82,7 +82,7 @@ class RowIssue:
     field: str
     code: str
     severity: Severity = "error"
-    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    params: Mapping[str, object] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +91,7 @@ class ImportRow:
     person: PersonInput
     status: RowStatus
     # The validated form (what the services store) and the known person's id, if any.
-    values: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    values: PersonValues = dataclasses.field(compare=False, repr=False)
     person_id: str | None = None
 
 
@@ -211,7 +211,7 @@ def row_to_person(
     birth, err = _birth_text(cell("birth"), mapping)
     if err:
         issues.append(FieldIssue("birth", err))
-    values: dict[str, Any] = {}
+    values: dict[str, str | None] = {}
     for fld in ("sex", "id_type", "priority_group"):
         code, known = _coded(fld, cell(fld), decoders)
         if not known:
@@ -261,7 +261,7 @@ def row_to_person(
 # ---- dry run and commit --------------------------------------------------------------
 
 
-def no_id_key(values: Mapping[str, Any]) -> tuple[str, str, str]:
+def no_id_key(values: PersonValues) -> tuple[str, str, str]:
     return (values["name_fold"], values["birth"], values["phone"] or "")
 
 
@@ -273,7 +273,7 @@ class CheckedFile:
     digest: str
     encoding: str | None
     rows_read: int
-    checked: tuple[tuple[int, PersonInput, Mapping[str, Any]], ...]  # (row, input, clean values)
+    checked: tuple[tuple[int, PersonInput, PersonValues], ...]  # (row, input, clean values)
     issues: tuple[RowIssue, ...]
 
 
@@ -283,7 +283,7 @@ def check_file(path: Path | str, mapping: ColumnMapping, *, today: date) -> Chec
     issues: list[RowIssue] = []
     table = read_table(p, mapping)
     decoders = {fld: mapping.decoder(fld) for fld in CODED_FIELDS}
-    checked: list[tuple[int, PersonInput, Mapping[str, Any]]] = []
+    checked: list[tuple[int, PersonInput, PersonValues]] = []
     first_seen: dict[object, int] = {}
     name_char_rows = 0
     for n, cells in table.rows:

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from kernel import refdata
 from kernel.errors import FieldIssue, ValidationError
@@ -132,7 +132,7 @@ def _decode_csv(data: bytes) -> tuple[str, str]:
 def _csv_rows(data: bytes) -> tuple[Iterator[Sequence[object]], str]:
     content, encoding = _decode_csv(data)
     try:
-        dialect: Any = csv.Sniffer().sniff(content[:8192], delimiters=",;\t")
+        dialect: type[csv.Dialect] = csv.Sniffer().sniff(content[:8192], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
     return iter(csv.reader(io.StringIO(content, newline=""), dialect)), encoding
@@ -146,7 +146,13 @@ def _pick_sheet(names: Sequence[str], mapping: ColumnMapping) -> str:
     raise ValidationError([FieldIssue("file", "file.sheet_missing", {"sheet": mapping.sheet})])
 
 
-def _xlsx_rows(path: Path, mapping: ColumnMapping) -> tuple[Iterator[Sequence[object]], Any]:
+class _Closable(Protocol):
+    """What holds an open workbook: closed once its rows are read."""
+
+    def close(self) -> None: ...
+
+
+def _xlsx_rows(path: Path, mapping: ColumnMapping) -> tuple[Iterator[Sequence[object]], _Closable]:
     """Rows of the mapped sheet: the streaming reader, or openpyxl when it cannot cope."""
     from kernel.xlsxread import SheetReader, UnsupportedWorkbook
 
@@ -193,7 +199,7 @@ def read_table(path: Path, mapping: ColumnMapping) -> Table:
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     suffix = path.suffix.lower()
-    wb: Any = None
+    wb: _Closable | None = None
     encoding: str | None = None
     if suffix == ".csv":
         it, encoding = _csv_rows(data)

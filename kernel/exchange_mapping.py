@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from kernel.errors import FieldIssue, ValidationError
 from kernel.rules import vietnam as vn
@@ -76,11 +75,11 @@ class ColumnMapping:
         return out
 
 
-def _mapping_issue(code: str, **params: Any) -> ValidationError:
+def _mapping_issue(code: str, **params: object) -> ValidationError:
     return ValidationError([FieldIssue("mapping", code, params)])
 
 
-def parse_mapping(raw: Any) -> ColumnMapping:
+def parse_mapping(raw: object) -> ColumnMapping:
     """Check and type a mapping document; ``ValidationError`` (field ``mapping``) when wrong."""
     if not isinstance(raw, dict):
         raise _mapping_issue("mapping.invalid")

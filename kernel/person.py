@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TypedDict
 
 from kernel import refdata
 from kernel.errors import FieldIssue, ValidationError
@@ -99,9 +99,29 @@ def check_address(
     return (prov, ward), issues
 
 
+class PersonValues(TypedDict):
+    """A person's checked values, as the services store them (with the derived search columns)."""
+
+    full_name: str
+    name_fold: str
+    birth: str  # ISO, or a bare year
+    birth_year: int
+    sex: str | None
+    id_type: str
+    id_number: str | None
+    old_id_number: str | None
+    phone: str | None
+    province_code: str | None
+    ward_code: str | None
+    address_line: str | None
+    priority_group: int | None
+    occupation: str | None
+    bhyt: str | None
+
+
 def validate_person(
     data: PersonInput, *, today: date, walk_in: bool
-) -> tuple[dict[str, Any], list[FieldIssue]]:
+) -> tuple[PersonValues, list[FieldIssue]]:
     """All fields of a person at once: (clean values, warnings) or ValidationError."""
     issues: list[FieldIssue] = []
     name, iss = vn.check_full_name(data.full_name)
@@ -137,7 +157,7 @@ def validate_person(
     if errors:
         raise ValidationError(errors)
     assert name is not None and birth is not None
-    values: dict[str, Any] = {
+    values: PersonValues = {
         "full_name": name,
         "name_fold": vn.fold(name),
         "birth": birth.iso(),

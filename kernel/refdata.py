@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
-from typing import Any
 
 __all__ = [
     "Interval",
@@ -53,7 +52,17 @@ __all__ = [
     "wards",
 ]
 
-from kernel.refdata_files import load_json, opt_day, opt_int, opt_volume, req, str_tuple
+from kernel.refdata_files import (
+    get,
+    has,
+    load_json,
+    opt_day,
+    opt_int,
+    opt_volume,
+    req,
+    req_list,
+    str_tuple,
+)
 from kernel.refdata_screening import (
     default_screening_form,
     outcome_precedence,
@@ -105,15 +114,15 @@ def _sort_key(name: str, code: str) -> tuple[str, str, str]:
 # --------------------------------------------------------------------------- vaccines
 
 
-def _parse_vaccine(raw: Any, where: str) -> Vaccine:
+def _parse_vaccine(raw: object, where: str) -> Vaccine:
     code = req(raw, "code", str, where)
     where = f"{where} {code}"
     intervals = []
-    for i, iv in enumerate(req(raw, "intervals", list, where)):
+    for i, iv in enumerate(req_list(raw, "intervals", where)):
         w = f"{where} intervals[{i}]"
         lo = req(iv, "min_days", int, w)
         hi = opt_int(iv, "max_days", w)
-        rec = opt_int(iv, "recommended_days", w) if "recommended_days" in iv else None
+        rec = opt_int(iv, "recommended_days", w) if has(iv, "recommended_days") else None
         if lo < 0 or (hi is not None and hi < lo):
             raise RefDataError(f"{w}: incoherent interval {lo}..{hi}")
         if rec is not None and (rec < lo or (hi is not None and rec > hi)):
@@ -135,11 +144,11 @@ def _parse_vaccine(raw: Any, where: str) -> Vaccine:
         min_age_years=opt_int(raw, "min_age_years", where),
         max_age_years=opt_int(raw, "max_age_years", where),
         active=req(raw, "active", bool, where),
-        half_dose_booster=bool(raw.get("half_dose_booster", False)),
+        half_dose_booster=bool(get(raw, "half_dose_booster", False)),
         contraindications=str_tuple(raw, "contraindications", where, default=True),
         aliases=str_tuple(raw, "aliases", where, default=True),
-        family=str(raw.get("family") or ""),
-        lot_product=str(raw.get("lot_product") or ""),
+        family=str(get(raw, "family") or ""),
+        lot_product=str(get(raw, "lot_product") or ""),
         dose_volume_ml=opt_volume(raw, "dose_volume_ml", where),
         booster_volume_ml=opt_volume(raw, "booster_volume_ml", where),
         in_use_from=opt_day(raw, "in_use_from", where),
@@ -157,7 +166,7 @@ def _parse_vaccine(raw: Any, where: str) -> Vaccine:
     return v
 
 
-def _parse_mix_rule(raw: Any, where: str, catalog: dict[str, Vaccine]) -> MixRule:
+def _parse_mix_rule(raw: object, where: str, catalog: dict[str, Vaccine]) -> MixRule:
     rule_id = req(raw, "id", str, where)
     w = f"{where} mix rule {rule_id}"
     series = req(raw, "series", str, w)
@@ -169,7 +178,7 @@ def _parse_mix_rule(raw: Any, where: str, catalog: dict[str, Vaccine]) -> MixRul
             raise RefDataError(f"{w}: {code} is a product, name its family")
         if catalog[code].disease != catalog[series].disease:
             raise RefDataError(f"{w}: {code} is another disease")
-    condition = raw.get("condition")
+    condition = get(raw, "condition")
     if condition not in (None, "first_unavailable"):
         raise RefDataError(f"{w}: unknown condition {condition!r}")
     lo, hi = opt_int(raw, "min_age_years", w), opt_int(raw, "max_age_years", w)
@@ -183,7 +192,7 @@ def _parse_mix_rule(raw: Any, where: str, catalog: dict[str, Vaccine]) -> MixRul
         valid_to=opt_day(raw, "valid_to", w),
         min_age_years=lo,
         max_age_years=hi,
-        condition=condition,
+        condition=condition if isinstance(condition, str) else None,
         source=req(raw, "source", str, w),
     )
 
@@ -193,7 +202,7 @@ def _vaccine_catalog() -> tuple[str, dict[str, Vaccine], tuple[MixRule, ...]]:
     data = load_json("vaccines.json")
     version = req(data, "catalog_version", str, "vaccines.json")
     result: dict[str, Vaccine] = {}
-    for raw in req(data, "vaccines", list, "vaccines.json"):
+    for raw in req_list(data, "vaccines", "vaccines.json"):
         v = _parse_vaccine(raw, "vaccines.json")
         if v.code in result:
             raise RefDataError(f"vaccines.json: duplicate code {v.code}")
@@ -209,7 +218,7 @@ def _vaccine_catalog() -> tuple[str, dict[str, Vaccine], tuple[MixRule, ...]]:
         if result[v.series_family].family or result[v.lot_code].lot_product:
             raise RefDataError(f"vaccines.json {v.code}: family/lot_product must be a base product")
     rules = tuple(
-        _parse_mix_rule(raw, "vaccines.json", result) for raw in data.get("mix_rules", [])
+        _parse_mix_rule(raw, "vaccines.json", result) for raw in (req_list(data, "mix_rules", "vaccines.json") if has(data, "mix_rules") else [])
     )
     if len({r.id for r in rules}) != len(rules):
         raise RefDataError("vaccines.json: duplicate mix rule id")
@@ -254,11 +263,11 @@ def _profiles() -> tuple[dict[str, ProvinceProfile], str]:
     data = load_json(f)
     catalog = _vaccine_catalog()[1]
     result: dict[str, ProvinceProfile] = {}
-    for raw in req(data, "profiles", list, f):
+    for raw in req_list(data, "profiles", f):
         pid = req(raw, "id", str, f)
         w = f"{f} profile {pid}"
         overrides = []
-        for i, ov in enumerate(req(raw, "intervals", list, w)):
+        for i, ov in enumerate(req_list(raw, "intervals", w)):
             wi = f"{w} intervals[{i}]"
             code = req(ov, "vaccine", str, wi)
             v = catalog.get(code)
@@ -278,7 +287,7 @@ def _profiles() -> tuple[dict[str, ProvinceProfile], str]:
             )
         if pid in result:
             raise RefDataError(f"{w}: duplicate")
-        province = raw.get("province_code")
+        province = get(raw, "province_code")
         result[pid] = ProvinceProfile(
             pid,
             province if isinstance(province, str) else None,
@@ -310,7 +319,7 @@ def province_profile(profile_id: str | None) -> ProvinceProfile:
 def _priority_groups() -> dict[int, PriorityGroup]:
     data = load_json("priority_groups.json")
     result: dict[int, PriorityGroup] = {}
-    for raw in req(data, "groups", list, "priority_groups.json"):
+    for raw in req_list(data, "groups", "priority_groups.json"):
         code = req(raw, "code", int, "priority_groups.json")
         where = f"priority_groups.json {code}"
         if code in result:
@@ -342,12 +351,12 @@ def _admin() -> tuple[
     data = load_json("admin_units.json")
     f = "admin_units.json"
     provs: dict[str, Province] = {}
-    for row in req(data, "provinces", list, f):
+    for row in req_list(data, "provinces", f):
         if not (isinstance(row, list) and len(row) == 3 and all(isinstance(x, str) for x in row)):
             raise RefDataError(f"{f}: bad province row {row!r}")
         provs[row[0]] = Province(row[0], row[1], row[2])
     all_wards: list[Ward] = []
-    for row in req(data, "wards", list, f):
+    for row in req_list(data, "wards", f):
         if not (isinstance(row, list) and len(row) == 4 and all(isinstance(x, str) for x in row)):
             raise RefDataError(f"{f}: bad ward row {row!r}")
         if row[1] not in provs:
@@ -358,12 +367,14 @@ def _admin() -> tuple[
     for w in all_wards:
         by_province[w.province_code].append(w)
     legacy: dict[str, tuple[str, ...]] = {}
-    for row in data.get("legacy_provinces", []):
+    for row in req_list(data, "legacy_provinces", f) if has(data, "legacy_provinces") else []:
+        if not (isinstance(row, list) and len(row) >= 3 and isinstance(row[2], list)):
+            raise RefDataError(f"{f}: bad legacy province row {row!r}")
         legacy[str(row[0])] = tuple(str(c) for c in row[2])
     info = {
-        k: str(data[k])
+        k: str(get(data, k))
         for k in ("source", "package", "package_version", "as_of", "generated")
-        if k in data
+        if has(data, k)
     }
     return (
         provs,

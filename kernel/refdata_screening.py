@@ -7,9 +7,18 @@ and their precedence agree, one selectable default form, days and ages in order)
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
-from kernel.refdata_files import load_json, opt_day, opt_float, opt_int, req, str_tuple
+from kernel.refdata_files import (
+    get,
+    has,
+    load_json,
+    opt_day,
+    opt_float,
+    opt_int,
+    req,
+    req_list,
+    str_tuple,
+)
 from kernel.refdata_types import OutcomeLabel, RefDataError, ScreeningForm, ScreeningItem, VitalRule
 
 _FLAGS = frozenset({"pregnancy", "anaphylaxis_covid_vaccine"})
@@ -27,21 +36,21 @@ def _screening() -> tuple[
         raise RefDataError(f"{f}: outcomes and outcome_precedence differ")
     if outcomes[0] != "eligible":
         raise RefDataError(f"{f}: outcome_precedence must start with 'eligible'")
-    vitals = _vital_rules(req(data, "vitals", list, f), f, outcomes)
+    vitals = _vital_rules(req_list(data, "vitals", f), f, outcomes)
     forms: dict[str, ScreeningForm] = {}
-    for raw in req(data, "forms", list, f):
+    for raw in req_list(data, "forms", f):
         form = _form(raw, f, outcomes, vitals)
         forms[form.id] = form
     default = req(data, "default_form", str, f)
     if default not in forms or not forms[default].selectable:
         raise RefDataError(f"{f}: default_form {default!r} is not a selectable form")
-    note = str(data.get("precedence_note", ""))
+    note = str(get(data, "precedence_note", ""))
     return outcomes, labels, forms, default, note
 
 
-def _outcome_labels(data: Any, f: str) -> dict[str, OutcomeLabel]:
+def _outcome_labels(data: object, f: str) -> dict[str, OutcomeLabel]:
     labels: dict[str, OutcomeLabel] = {}
-    for raw in req(data, "outcomes", list, f):
+    for raw in req_list(data, "outcomes", f):
         code = req(raw, "code", str, f)
         w = f"{f} outcome {code}"
         name_vi, name_en = req(raw, "name_vi", str, w), req(raw, "name_en", str, w)
@@ -50,21 +59,21 @@ def _outcome_labels(data: Any, f: str) -> dict[str, OutcomeLabel]:
             name_vi,
             name_en,
             req(raw, "record_code", str, w),
-            str(raw.get("short_vi") or name_vi),
-            str(raw.get("short_en") or name_en),
+            str(get(raw, "short_vi") or name_vi),
+            str(get(raw, "short_en") or name_en),
         )
     return labels
 
 
-def _outcome(raw: Any, key: str, where: str, outcomes: tuple[str, ...]) -> str:
+def _outcome(raw: object, key: str, where: str, outcomes: tuple[str, ...]) -> str:
     """An outcome code that the file's ``outcome_precedence`` lists."""
-    value: str = req(raw, key, str, where)
+    value = req(raw, key, str, where)
     if value not in outcomes:
         raise RefDataError(f"{where}: unknown outcome {value!r}")
     return value
 
 
-def _vital_rules(rows: Any, where: str, outcomes: tuple[str, ...]) -> tuple[VitalRule, ...]:
+def _vital_rules(rows: list[object], where: str, outcomes: tuple[str, ...]) -> tuple[VitalRule, ...]:
     rules = []
     for raw in rows:
         name = req(raw, "name", str, where)
@@ -83,10 +92,10 @@ def _vital_rules(rows: Any, where: str, outcomes: tuple[str, ...]) -> tuple[Vita
     return tuple(rules)
 
 
-def _item(it: Any, w: str, outcomes: tuple[str, ...]) -> ScreeningItem:
+def _item(it: object, w: str, outcomes: tuple[str, ...]) -> ScreeningItem:
     item_id = req(it, "id", str, w)
     wi = f"{w} item {item_id}"
-    sex = it.get("sex")
+    sex = get(it, "sex")
     if sex not in (None, "M", "F"):
         raise RefDataError(f"{wi}: sex must be M, F or absent")
     flags = str_tuple(it, "flags", wi, default=True)
@@ -97,25 +106,25 @@ def _item(it: Any, w: str, outcomes: tuple[str, ...]) -> ScreeningItem:
         text_vi=req(it, "text_vi", str, wi),
         text_en=req(it, "text_en", str, wi),
         outcome_if_yes=_outcome(it, "outcome_if_yes", wi, outcomes),
-        needs_detail=bool(it.get("needs_detail", False)),
-        sex=sex,
+        needs_detail=bool(get(it, "needs_detail", False)),
+        sex=sex if isinstance(sex, str) else None,
         flags=flags,
-        detail_vi=str(it.get("detail_vi", "")),
-        detail_en=str(it.get("detail_en", "")),
-        confidence=str(it.get("confidence", "")),
-        source=str(it.get("source", "")),
+        detail_vi=str(get(it, "detail_vi", "")),
+        detail_en=str(get(it, "detail_en", "")),
+        confidence=str(get(it, "confidence", "")),
+        source=str(get(it, "source", "")),
     )
 
 
 def _form(
-    raw: Any, f: str, outcomes: tuple[str, ...], vitals: tuple[VitalRule, ...]
+    raw: object, f: str, outcomes: tuple[str, ...], vitals: tuple[VitalRule, ...]
 ) -> ScreeningForm:
     """One form; its own ``vitals`` if it has them, else the file's."""
     form_id = req(raw, "id", str, f)
     w = f"{f} form {form_id}"
     if len(form_id) > 32:
         raise RefDataError(f"{w}: id longer than 32 (the screening.form_id column)")
-    items = [_item(it, w, outcomes) for it in req(raw, "items", list, w)]
+    items = [_item(it, w, outcomes) for it in req_list(raw, "items", w)]
     if len({i.id for i in items}) != len(items):
         raise RefDataError(f"{w}: duplicate item id")
     valid_from = opt_day(raw, "valid_from", w)
@@ -133,15 +142,15 @@ def _form(
         title_en=req(raw, "title_en", str, w),
         valid_from=valid_from,
         items=tuple(items),
-        vitals=_vital_rules(raw["vitals"], w, outcomes) if "vitals" in raw else vitals,
+        vitals=_vital_rules(req_list(raw, "vitals", w), w, outcomes) if has(raw, "vitals") else vitals,
         valid_to=valid_to,
-        decision=str(raw.get("decision", "")),
+        decision=str(get(raw, "decision", "")),
         min_age_years=lo,
         max_age_years=hi,
-        selectable=bool(raw.get("selectable", True)),
-        guardian=bool(raw.get("guardian", False)),
-        source=str(raw.get("source", "")),
-        confidence=str(raw.get("confidence", "")),
+        selectable=bool(get(raw, "selectable", True)),
+        guardian=bool(get(raw, "guardian", False)),
+        source=str(get(raw, "source", "")),
+        confidence=str(get(raw, "confidence", "")),
     )
 
 

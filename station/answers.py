@@ -24,7 +24,6 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
 
@@ -32,6 +31,7 @@ from kernel.chunks import in_chunks
 from kernel.clock import iso
 from kernel.rules.vietnam import PartialDate, fold
 from station import held_changes
+from station.db import raw_connection
 from station.protection import Protection, compute_protection
 from station.replica_rows import (
     COLS,
@@ -95,7 +95,7 @@ def apply_acks(conn: Connection, acks: Iterable[Ack], *, now: datetime) -> AckSu
     ]
     # On the transaction's raw DB-API connection: SQLAlchemy's per-row parameter handling
     # cost more than the UPDATEs themselves (bench peer).
-    updated = conn.connection.driver_connection.executemany(  # type: ignore[union-attr]
+    updated = raw_connection(conn).executemany(
         "UPDATE sync_outbox SET state = ?, ack_server_seq = ?, ack_at = ?, last_error = ? "
         "WHERE op_id = ?",
         rows,
@@ -145,10 +145,10 @@ def _number_unechoed(conn: Connection, op_ids: list[str]) -> None:
     """
     if not op_ids:
         return
-    raw = conn.connection.driver_connection
+    raw = raw_connection(conn)
     by_table: dict[str, list[tuple[str]]] = {}
     for chunk in in_chunks(op_ids):
-        for op_type, entity_id, reg_id in raw.execute(  # type: ignore[union-attr]
+        for op_type, entity_id, reg_id in raw.execute(
             "SELECT op_type, entity_id, CASE WHEN op_type = 'register_person' "
             "THEN json_extract(payload, '$.registration.id') END "
             f"FROM sync_outbox WHERE op_id IN ({', '.join('?' * len(chunk))})",
@@ -161,7 +161,7 @@ def _number_unechoed(conn: Connection, op_ids: list[str]) -> None:
             if isinstance(reg_id, str) and reg_id:
                 by_table.setdefault("registration", []).append((reg_id,))
     for table, keys in by_table.items():
-        raw.executemany(f"UPDATE {table} SET version = 1 WHERE id = ? AND version = 0", keys)  # type: ignore[union-attr]
+        raw.executemany(f"UPDATE {table} SET version = 1 WHERE id = ? AND version = 0", keys)
 
 
 def record_acks(
@@ -259,7 +259,7 @@ def _apply_kept(conn: Connection, ch: held_changes.Change, now_iso: str) -> None
         if ch.entity_type == "review":
             apply_review(conn, ch, set())
         else:
-            write_rows(conn.connection.driver_connection, [ch], now_iso, allow_equal=True)
+            write_rows(raw_connection(conn), [ch], now_iso, allow_equal=True)
     except DB_FAULTS:
         sp.rollback()
         raise  # the database failed, not the row: nothing of this answer is kept
@@ -287,7 +287,7 @@ def _undo_refused_updates(conn: Connection, op_ids: list[str], prot: Protection)
         for fld, change in fields.items():
             if fld in still_kept or fld not in COLS["person"]:
                 continue
-            sets: dict[str, Any] = {fld: change.get("old")}
+            sets: dict[str, object] = {fld: change.get("old")}
             if fld == "full_name" and change.get("old"):
                 sets["name_fold"] = fold(str(change["old"]))
             if fld == "birth" and change.get("old"):

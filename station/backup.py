@@ -49,7 +49,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy.exc import DBAPIError
@@ -64,6 +63,7 @@ from station.backup_make import (
     KEEP_DAYS,
     KEEP_LAST,
     STAGING_DIR,
+    BackupDescription,
     BackupResult,
     BackupScheduler,
     Manifest,
@@ -82,6 +82,7 @@ from station.db import integrity_check, make_engine, open_raw
 from station.store import (
     HEAD_REVISION,
     Actor,
+    StationMeta,
     _read_meta,
     db_path,
     open_station,
@@ -106,7 +107,7 @@ class RestoreResult:
     notes: list[str] = field(default_factory=list)
 
 
-def verify_backup(path: Path, key: bytes, manifest: Manifest | None = None) -> dict[str, Any]:
+def verify_backup(path: Path, key: bytes, manifest: Manifest | None = None) -> BackupDescription:
     """Check a backup file: manifest hash, key, integrity, audit chain. Raises ``StoreError``.
 
     Codes: ``restore.checksum`` (file differs from its manifest: damaged or
@@ -275,7 +276,7 @@ def restore_backup(
 
 def _check_restorable(
     backup: Path, ddir: Path, recovery_code: str | None
-) -> tuple[Manifest, dict[str, Any] | None, bytes]:
+) -> tuple[Manifest, StationMeta | None, bytes]:
     """The backup's manifest, the station.json already there (if any) and the key; nothing moved yet."""
     mpath = manifest_path_for(backup)
     if not backup.is_file():
@@ -286,7 +287,7 @@ def _check_restorable(
     if instance.is_held(ddir):
         # The app has this station open: its file cannot (and must not) be swapped under it.
         raise StoreError("restore.app_running")
-    existing: dict[str, Any] | None = None
+    existing: StationMeta | None = None
     if (ddir / "station.json").exists():
         existing = _read_meta(ddir)
         if existing["install_id"] != manifest.install_id:

@@ -17,12 +17,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from kernel.clock import iso, system_clock, to_site_time
 from kernel.errors import StoreError
 from station import keys
-from station.db import open_raw
+from station.db import RawConnection, open_raw, raw_connection
 from station.store import (
     Station,
     _read_meta,
@@ -112,17 +112,29 @@ _FINGERPRINT_SQL = (
 )
 
 
-def _fingerprint(raw: Any) -> list[int]:
+def _fingerprint(raw: RawConnection) -> list[int]:
     return [int(x) for x in raw.execute(_FINGERPRINT_SQL).fetchone()]
 
 
 def fingerprint(st: Station) -> list[int]:
     """Markers that move on every local write, ack and pull (cheap: four index lookups)."""
     with st.read() as conn:
-        return _fingerprint(conn.connection.driver_connection)
+        return _fingerprint(raw_connection(conn))
 
 
-def describe(path: Path, key: bytes) -> dict[str, Any]:
+class BackupDescription(TypedDict):
+    """What a database file says of itself (read from it, not from a manifest)."""
+
+    schema_revision: str
+    station_id: str
+    site_code: str
+    station_letter: str
+    ops: dict[str, int]  # outbox ops per state
+    doses: int
+    fingerprint: list[int]
+
+
+def describe(path: Path, key: bytes) -> BackupDescription:
     raw = open_raw(path, key)
     try:
         rev_row = raw.execute(

@@ -13,7 +13,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from kernel.bundle import MAX_BUNDLE_OPS, SUFFIX, canonical, seal
 from kernel.clock import iso, to_site_time
@@ -30,7 +29,7 @@ class ExportResult:
     last_op_seq: int | None
 
 
-def _tally_dict(st: Station) -> dict[str, Any]:
+def _tally_dict(st: Station) -> dict[str, object]:
     t = tally.compute(st)
     return {
         "generated_at": t.generated_at,

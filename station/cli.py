@@ -12,7 +12,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kernel.errors import (
     DomainError,
@@ -25,6 +25,9 @@ from kernel.errors import (
 )
 from station import keys
 from station.store import default_data_dir, init_station, open_station
+
+if TYPE_CHECKING:
+    from station.doctor import Diagnosis
 
 EXIT_OK, EXIT_CHECK, EXIT_USAGE, EXIT_STORE, EXIT_INPUT = 0, 1, 2, 3, 4
 
@@ -115,7 +118,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return EXIT_OK if report["ok"] else EXIT_CHECK
 
 
-def _print_report(r: dict[str, Any]) -> None:
+def _print_report(r: Diagnosis) -> None:
     ob = r["outbox"]
     lines = [
         f"data dir        {r['data_dir']}",
@@ -136,7 +139,7 @@ def _print_report(r: dict[str, Any]) -> None:
     print("\n".join(lines))
 
 
-def register(sub: Any) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the station's headless commands to an argparse subparsers object."""
     p = sub.add_parser("init", help="create a new station data directory")
     p.add_argument("--data-dir", help="data directory (default: the OS user-data dir)")

@@ -14,12 +14,13 @@ refuse writes that do not come from a service unit of work (see
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from kernel.errors import StoreError, WrongKey
 
@@ -32,6 +33,48 @@ PRAGMAS = (
     "PRAGMA busy_timeout=10000",
     "PRAGMA temp_store=MEMORY",
 )
+
+
+# SQL parameters: positional (``?``) or named (``:name``).
+Params = Sequence[object] | Mapping[str, object]
+
+
+class RawCursor(Protocol):
+    """A cursor of :class:`RawConnection`.
+
+    Row values are SQLite's (None, int, float, str, bytes), typed by the schema and
+    not by Python: rows stay untyped here, as in typeshed's own ``sqlite3`` stubs, and
+    each reader converts the columns it reads (``int(...)``, ``str(...)``).
+    """
+
+    @property
+    def rowcount(self) -> int: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class RawConnection(Protocol):
+    """The DB-API (pysqlite) surface of a sqlcipher3 connection that the hot paths use.
+
+    Services and the sync writer run their hottest statements on the raw connection of
+    their SQLAlchemy transaction (:func:`raw_connection`): SQLAlchemy's per-statement
+    handling cost more than the statements.
+    """
+
+    def execute(self, sql: str, parameters: Params = (), /) -> RawCursor: ...
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Params], /) -> RawCursor: ...
+    def close(self) -> None: ...
+
+
+def raw_connection(conn: Connection) -> RawConnection:
+    """The DB-API connection under ``conn``: same transaction, same write context."""
+    driver = conn.connection.driver_connection
+    if driver is None:  # pragma: no cover - only after the pool invalidated it
+        raise StoreError("store.no_connection")
+    # The typing boundary: sqlcipher3 ships no type information, so mypy knows nothing
+    # of its connection; what it is, is the pysqlite API that RawConnection describes.
+    return cast(RawConnection, driver)
 
 
 class GuardState:
@@ -67,7 +110,7 @@ def open_raw(path: Path, key: bytes) -> sqlcipher.Connection:
 
 
 def make_engine(path: Path, key: bytes, *, pool_size: int = 4) -> Engine:
-    def creator() -> Any:
+    def creator() -> sqlcipher.Connection:
         conn = open_raw(path, key)
         return conn
 
@@ -84,7 +127,7 @@ def make_engine(path: Path, key: bytes, *, pool_size: int = 4) -> Engine:
     )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, record: Any) -> None:
+    def _on_connect(dbapi_conn: sqlcipher.Connection, record: ConnectionPoolEntry) -> None:
         state = GuardState()
         record.info["tt_guard"] = state
         dbapi_conn.create_function("tt_ctx", 0, lambda: state.ctx)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kernel.cliargs import parse_day_arg
 from station.cli import EXIT_CHECK, EXIT_OK, EXIT_USAGE
@@ -142,7 +142,7 @@ def cmd_report(args: argparse.Namespace, render_pdf: PdfRenderer | None) -> int:
     return EXIT_OK
 
 
-def register(sub: Any, *, render_pdf: PdfRenderer | None = None) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], *, render_pdf: PdfRenderer | None = None) -> None:
     """Add ``export``, ``import-registrations`` and ``report`` to argparse subparsers."""
     p = sub.add_parser("export", help="export the doses of a day or range through a column mapping")
     p.add_argument("--data-dir", help="data directory (default: the OS user-data dir)")

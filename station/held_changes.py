@@ -16,11 +16,13 @@ connection (the sync writer's transaction). Nothing here logs row contents.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import Connection, RowMapping, text
 
+from station.db import RawConnection
 from station.store import Station
 
 
@@ -38,7 +40,7 @@ class ChangeLike(Protocol):
     @property
     def row_version(self) -> int: ...
     @property
-    def data(self) -> dict[str, Any]: ...
+    def data(self) -> Mapping[str, object]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +52,7 @@ class Change:
     entity_id: str
     kind: str
     row_version: int
-    data: dict[str, Any]
+    data: dict[str, object]  # the hub's row: JSON values, read column by column
 
     @classmethod
     def of(cls, ch: ChangeLike) -> Change:
@@ -63,7 +65,7 @@ class Change:
             int(r["row_version"]), dict(json.loads(r["data"])),
         )
 
-    def params(self) -> dict[str, Any]:
+    def params(self) -> dict[str, object]:
         return {
             "server_seq": self.server_seq,
             "entity_type": self.entity_type,
@@ -161,7 +163,7 @@ def is_deferred(conn: Connection, etype: str, eid: str) -> bool:
     )
 
 
-def deferred_keys(raw: Any) -> frozenset[tuple[str, str]]:
+def deferred_keys(raw: RawConnection) -> frozenset[tuple[str, str]]:
     """Every deferred (entity_type, entity_id), on a raw DB-API connection (the bulk pull path)."""
     return frozenset((str(t), str(i)) for t, i in raw.execute("SELECT entity_type, entity_id FROM sync_deferred"))
 

@@ -32,7 +32,7 @@ import traceback
 from io import TextIOWrapper
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TextIO
 
 from kernel.errors import StationError
 
@@ -155,7 +155,7 @@ class _LazyRotatingFileHandler(logging.handlers.RotatingFileHandler):
         return super()._open()
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever ``sys.stderr`` is at the time (as Python's last-resort handler does).
 
     A stream bound at start-up goes stale when something replaces ``sys.stderr``
@@ -163,11 +163,11 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """
 
     @property
-    def stream(self) -> Any:
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
-    def stream(self, _value: Any) -> None:
+    def stream(self, _value: TextIO) -> None:
         pass  # StreamHandler.__init__ assigns one; the live sys.stderr is used instead
 
 

@@ -24,7 +24,6 @@ import getpass
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from kernel.errors import (
     DomainError,
@@ -234,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CHECK if exc.code.startswith("restore.") else EXIT_STORE
 
 
-def register(sub: Any, *, enroll: Enroller | None = None) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], *, enroll: Enroller | None = None) -> None:
     """Add the maintenance commands to an argparse subparsers object."""
 
     def add(name: str, help_: str, fn: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:

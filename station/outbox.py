@@ -27,12 +27,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import bindparam, text
 
 from kernel.chunks import in_chunks
 from kernel.clock import iso, parse_iso
+from station.db import raw_connection
 from station.store import Station
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,28 @@ _COLUMNS = (
 )
 
 
+class WireOp(TypedDict):
+    """An op's fields as ``sync.protocol.Op`` takes them (and a bundle writes them)."""
+
+    op_id: str
+    op_seq: int
+    op_type: str
+    op_version: int
+    entity_type: str
+    entity_id: str
+    base_version: int | None
+    payload: dict[str, object]
+    hlc: str
+    recorded_at: str
+    user_id: str | None
+
+
+# A raw ``sync_outbox`` row in ``_COLUMNS`` order, typed as the schema declares the columns.
+_OutboxRow = tuple[
+    int, str, str, int, str, str, int | None, str, str, str, str | None, str, int, str | None, int | None
+]
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxOp:
     """One op as stored; ``wire()`` gives the fields of ``sync.protocol.Op``."""
@@ -60,7 +83,7 @@ class OutboxOp:
     entity_type: str
     entity_id: str
     base_version: int | None
-    payload: dict[str, Any]
+    payload: dict[str, object]  # the op's JSON object (checked per op type at the hub)
     hlc: str
     recorded_at: str
     user_id: str | None
@@ -68,7 +91,7 @@ class OutboxOp:
     attempts: int
     size: int  # bytes of the op's JSON on the wire (before gzip): batches are sized by it
 
-    def wire(self) -> dict[str, Any]:
+    def wire(self) -> WireOp:
         return {
             "op_id": self.op_id,
             "op_seq": self.op_seq,
@@ -119,29 +142,8 @@ class RejectedOp:
     attempts: int
 
 
-def _row_to_op(row: Any) -> OutboxOp:
-    payload = json.loads(row["payload"])
-    op = OutboxOp(
-        op_seq=int(row["op_seq"]),
-        op_id=row["op_id"],
-        op_type=row["op_type"],
-        op_version=int(row["op_version"]),
-        entity_type=row["entity_type"],
-        entity_id=row["entity_id"],
-        base_version=None if row["base_version"] is None else int(row["base_version"]),
-        payload=payload,
-        hlc=row["hlc"],
-        recorded_at=row["recorded_at"],
-        user_id=row["user_id"],
-        state=row["state"],
-        attempts=int(row["attempts"]),
-        size=_wire_size(row),
-    )
-    return op
-
-
-def _tuple_to_op(r: Sequence[Any]) -> OutboxOp:
-    """``_row_to_op`` for a raw row in ``_COLUMNS`` order."""
+def _tuple_to_op(r: _OutboxRow) -> OutboxOp:
+    """The op of a raw row (a tuple: no SQLAlchemy result processing on the hot path)."""
     (op_seq, op_id, op_type, op_version, entity_type, entity_id, base_version, payload, hlc,
      recorded_at, user_id, state, attempts, _err, _ack) = r
     size = (
@@ -170,14 +172,6 @@ def _tuple_to_op(r: Sequence[Any]) -> OutboxOp:
 _WIRE_OVERHEAD = 190
 
 
-def _wire_size(row: Any) -> int:
-    """About the op's bytes on the wire (the stored payload is its JSON): for batch sizing."""
-    text_bytes = sum(
-        len(str(row[k]).encode()) for k in ("payload", "op_id", "op_type", "entity_type", "entity_id", "hlc")
-    )
-    return text_bytes + len(str(row["recorded_at"])) + len(str(row["user_id"] or "")) + _WIRE_OVERHEAD
-
-
 def next_batch(
     st: Station,
     *,
@@ -203,7 +197,7 @@ def next_batch(
             f"SELECT {_COLUMNS} FROM sync_outbox WHERE state IN ({_states_sql(route)}) "
             "AND op_seq > :a ORDER BY op_seq LIMIT :n"
         )
-        params: dict[str, Any] = {"n": max_ops, "a": -1 if after_seq is None else after_seq}
+        params: dict[str, int] = {"n": max_ops, "a": -1 if after_seq is None else after_seq}
     else:
         sql = f"SELECT {_COLUMNS} FROM sync_outbox WHERE op_seq >= :s ORDER BY op_seq LIMIT :n"
         params = {"s": from_seq, "n": max_ops}
@@ -212,7 +206,7 @@ def next_batch(
     with st.read() as conn:
         # The raw DB-API cursor of this transaction: rows as tuples, no SQLAlchemy result
         # processing (a quarter of the station's cost per op, bench peer).
-        cur = conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+        cur = raw_connection(conn).execute(
             sql.replace(":a", "?").replace(":s", "?").replace(":n", "?"),
             (params["a"], params["n"]) if from_seq is None else (params["s"], params["n"]),
         )
@@ -253,9 +247,9 @@ def mark_inflight(st: Station, op_ids: Sequence[str]) -> None:
     # does not wait for its own fsync (it is on the way of every batch); the next FULL
     # commit (the answers, or any service write) makes it durable with all before it.
     with st.sync_writer(durable=False) as conn:
-        raw = conn.connection.driver_connection
+        raw = raw_connection(conn)
         for chunk in in_chunks(list(op_ids)):
-            raw.execute(  # type: ignore[union-attr]
+            raw.execute(
                 "UPDATE sync_outbox SET attempts = attempts + 1, "
                 "state = CASE WHEN state IN ('pending', 'inflight') THEN 'inflight' ELSE state END "
                 f"WHERE op_id IN ({', '.join('?' * len(chunk))})",

@@ -29,7 +29,6 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import text
 
@@ -60,7 +59,7 @@ class Provision:
     admin: AdminSpec | None = None
 
 
-def parse(raw: Any) -> Provision:
+def parse(raw: object) -> Provision:
     """Validate a provisioning document; ``ValidationError`` names the bad fields."""
     issues: list[FieldIssue] = []
     if not isinstance(raw, dict):

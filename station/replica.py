@@ -35,12 +35,13 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import Connection, text
 
 from kernel.clock import iso
 from station import held_changes
+from station.db import RawConnection, raw_connection
 from station.held_changes import Change, ChangeLike
 from station.protection import Protection, compute_protection
 from station.replica_rows import (
@@ -53,7 +54,7 @@ from station.replica_rows import (
     keep_for,
     write_rows,
 )
-from station.store import Station
+from station.store import Station, SyncStateRow
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ def _apply_one(conn: Connection, ch: Change, prot: Protection, now_iso: str, rep
     if ch.entity_type not in ENTITY_TABLE:
         raise ValueError("unknown entity type")
     keep, ops = keep_for(prot, ch)
-    done = write_rows(conn.connection.driver_connection, [ch], now_iso, keep=frozenset(keep))
+    done = write_rows(raw_connection(conn), [ch], now_iso, keep=frozenset(keep))
     if done.stale:
         report.stale += 1
         return
@@ -168,7 +169,7 @@ class _PageApplier:
     """Applies a page's changes in order: runs in bulk, the rest change by change."""
 
     conn: Connection
-    raw: Any  # the DB-API connection of ``conn`` (same transaction, same pull context)
+    raw: RawConnection  # the DB-API connection of ``conn`` (same transaction, same pull context)
     prot: Protection
     deferred: frozenset[tuple[str, str]]
     now_iso: str
@@ -235,9 +236,9 @@ ROUTE_COLUMNS = {
 }
 
 
-def cursor_of(state: dict[str, Any], route: str = "province") -> int:
+def cursor_of(state: SyncStateRow, route: str = "province") -> int:
     """The route's pull cursor in a ``Station.sync_state()`` row."""
-    return int(state[ROUTE_COLUMNS[route][0]] or 0)
+    return int(state["relay_cursor"] if route == "site_hub" else state["pull_cursor"]) if state else 0
 
 
 def _check_page(conn: Connection, page: PageLike, from_cursor: int, route: str = "province") -> int:
@@ -280,7 +281,7 @@ def apply_page(
     with st.sync_writer() as conn:
         cursor = _check_page(conn, page, from_cursor, route)
         prot = compute_protection(conn)
-        raw = conn.connection.driver_connection
+        raw = raw_connection(conn)
         applier = _PageApplier(conn, raw, prot, held_changes.deferred_keys(raw), now_iso, report)
         changes = [Change.of(c) for c in page.changes]
         half = len(changes) // 2

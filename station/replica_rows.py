@@ -24,13 +24,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
 from kernel.rules.vietnam import PartialDate, fold
+from station.db import RawConnection, raw_connection
 from station.held_changes import Change
 from station.protection import ALL, Protection
 
@@ -51,7 +51,7 @@ TABLE_ORDER = (
 )
 # Values for NOT NULL columns a hub row might omit (older hub, narrower scope);
 # without them one such row would park instead of landing.
-_INSERT_DEFAULTS: dict[str, dict[str, Any]] = {
+_INSERT_DEFAULTS: dict[str, dict[str, object]] = {
     "person": {"status": "active", "id_type": "none", "origin_site": ""},
     "registration": {"source": "app", "status": "expected"},
     "dose": {"kind": "primary", "source": "site", "voided": 0},
@@ -108,7 +108,7 @@ def resolve_person(conn: Connection, person_id: str) -> str:
     return resolve_person_id(conn, person_id)
 
 
-def prepare_row(table: str, ch: Change) -> dict[str, Any]:
+def prepare_row(table: str, ch: Change) -> dict[str, object]:
     cols = COLS[table]
     row = {c: ch.data[c] for c in cols if c in ch.data}
     row["id"] = ch.entity_id
@@ -126,7 +126,7 @@ def prepare_row(table: str, ch: Change) -> dict[str, Any]:
     return row
 
 
-def fill_for_insert(table: str, row: dict[str, Any], now_iso: str) -> None:
+def fill_for_insert(table: str, row: dict[str, object], now_iso: str) -> None:
     """NOT NULL columns a hub row may omit: defaults, and the timestamps as of now."""
     for c, v in _INSERT_DEFAULTS.get(table, {}).items():
         row.setdefault(c, v)
@@ -148,7 +148,7 @@ class Written:
 
 
 def write_rows(
-    raw: Any,
+    raw: RawConnection,
     run: Sequence[Change],
     now_iso: str,
     *,
@@ -174,16 +174,20 @@ def write_rows(
     return out
 
 
+# A row to write: (is_insert, columns, its newest version, also in columns["version"]).
+_Merged = tuple[bool, dict[str, object], int]
+
+
 def _merge(
-    raw: Any, table: str, items: list[Change], out: Written, *, keep: frozenset[str], allow_equal: bool
-) -> dict[str, tuple[bool, dict[str, Any]]]:
-    """id -> (is_insert, row) for the changes not stale; the row's "version" is the newest."""
+    raw: RawConnection, table: str, items: list[Change], out: Written, *, keep: frozenset[str], allow_equal: bool
+) -> dict[str, _Merged]:
+    """id -> (is_insert, row, version) for the changes not stale; the version is the newest."""
     current = _current_versions(raw, table, [ch.entity_id for ch in items])
-    rows: dict[str, tuple[bool, dict[str, Any]]] = {}
+    rows: dict[str, _Merged] = {}
     for ch in items:
         eid = ch.entity_id
         seen = rows.get(eid)
-        cur = seen[1]["version"] if seen is not None else current.get(eid)
+        cur = seen[2] if seen is not None else current.get(eid)
         if cur is not None and (cur > ch.row_version or (cur == ch.row_version and not allow_equal)):
             out.stale += 1
             continue
@@ -193,19 +197,20 @@ def _merge(
         row = prepare_row(table, ch)
         if seen is not None:
             seen[1].update(row)
+            rows[eid] = (seen[0], seen[1], ch.row_version)
         else:
-            rows[eid] = (cur is None, row)
+            rows[eid] = (cur is None, row, ch.row_version)
         out.applied += 1
     return rows
 
 
 def _write_table(
-    raw: Any, table: str, rows: dict[str, tuple[bool, dict[str, Any]]], now_iso: str, keep: frozenset[str]
+    raw: RawConnection, table: str, rows: dict[str, _Merged], now_iso: str, keep: frozenset[str]
 ) -> None:
-    updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-    inserts: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    updates: dict[tuple[str, ...], list[tuple[object, ...]]] = {}
+    inserts: dict[tuple[str, ...], list[tuple[object, ...]]] = {}
     born: list[str] = []
-    for eid, (is_insert, row) in rows.items():
+    for eid, (is_insert, row, _version) in rows.items():
         if is_insert:
             fill_for_insert(table, row, now_iso)
             inserts.setdefault(tuple(row), []).append(tuple(row.values()))
@@ -225,7 +230,7 @@ def _write_table(
             repoint(raw, loser, survivor)
 
 
-def _current_versions(raw: Any, table: str, ids: list[str]) -> dict[str, int]:
+def _current_versions(raw: RawConnection, table: str, ids: list[str]) -> dict[str, int]:
     cur = raw.execute(
         f"SELECT id, version FROM {table} WHERE id IN (SELECT value FROM json_each(?))",
         (json.dumps(ids),),
@@ -233,7 +238,7 @@ def _current_versions(raw: Any, table: str, ids: list[str]) -> dict[str, int]:
     return {str(i): int(v) for i, v in cur}
 
 
-def _redirects_to(raw: Any, ids: list[str]) -> list[tuple[str, str]]:
+def _redirects_to(raw: RawConnection, ids: list[str]) -> list[tuple[str, str]]:
     cur = raw.execute(
         "SELECT from_id, to_id FROM person_redirect WHERE to_id IN (SELECT value FROM json_each(?))",
         (json.dumps(ids),),
@@ -241,7 +246,7 @@ def _redirects_to(raw: Any, ids: list[str]) -> list[tuple[str, str]]:
     return [(str(f), str(t)) for f, t in cur]
 
 
-def repoint(raw: Any, loser: str, survivor: str) -> None:
+def repoint(raw: RawConnection, loser: str, survivor: str) -> None:
     """Re-point this station's own rows the hub has not sent back yet (version 0).
 
     Rows the hub holds come back from it with their authoritative person_id, so
@@ -283,10 +288,10 @@ def apply_redirect(conn: Connection, ch: Change, now_iso: str) -> None:
     final = resolve_person(conn, survivor)
     exists = conn.execute(text("SELECT 1 FROM person WHERE id = :i"), {"i": final}).scalar()
     if exists:
-        repoint(conn.connection.driver_connection, loser, final)
+        repoint(raw_connection(conn), loser, final)
 
 
-def _json_text(v: Any) -> str | None:
+def _json_text(v: object) -> str | None:
     if v is None:
         return None
     return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True)

@@ -25,9 +25,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 
 from kernel import refdata
 from kernel.clock import iso
@@ -210,7 +209,11 @@ def daily_report(st: Station, day: date, *, site_code: str | None = None) -> Dai
     )
 
 
-def _dose_counts(dose_rows: Sequence[Any]) -> tuple[DoseCount, ...]:
+# A row of _DOSES_SQL: vaccine, dose number, kind, priority group, volume (ml), doses.
+_DoseCountRow = Row[str, int, str, int | None, float | None, int]
+
+
+def _dose_counts(dose_rows: Sequence[_DoseCountRow]) -> tuple[DoseCount, ...]:
     """Doses per vaccine, kind, number, priority group and (unusual) volume, in report order."""
     merged: dict[tuple[str, int, str, int | None, float | None], int] = {}
     for r in dose_rows:

@@ -13,10 +13,13 @@ same workbook without Qt.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kernel import refdata
 from station.reports import DailyReport
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 LABELS: dict[str, dict[str, str]] = {
     "vi": {
@@ -166,7 +169,7 @@ def write_report_xlsx(report: DailyReport, path: Path | str, *, lang: str = "vi"
     ws = wb.active
     ws.title = L["sheet_totals"]
 
-    def head(sheet: Any, row: list[object]) -> None:
+    def head(sheet: Worksheet, row: list[object]) -> None:
         sheet.append(row)
         for cell in sheet[sheet.max_row]:
             cell.font = bold

@@ -18,9 +18,8 @@ import re
 import threading
 import time
 import unicodedata
-from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, RowMapping, text
 
 from kernel.rules import vietnam as vn
 from station.dto import DuplicateCandidate, LastDose, PersonHit, PersonInput
@@ -42,7 +41,7 @@ TAIL_MAX_DIGITS = 6  # plain digits up to this long are looked up as tails too
 TAIL_WINDOW = 60  # tail rows read per column: a short tail matches hundreds; type one more digit
 
 
-def _hits(conn: Connection, rows: list[Any], scores: dict[str, float], match: str) -> list[PersonHit]:
+def _hits(conn: Connection, rows: list[RowMapping], scores: dict[str, float], match: str) -> list[PersonHit]:
     ids = [r["id"] for r in rows]
     last: dict[str, LastDose] = {}
     if ids:
@@ -79,7 +78,7 @@ _PERSON_SELECT = (
 )
 
 
-def _rank_names(rows: list[Any], tokens: list[str], marked: set[str]) -> dict[str, float]:
+def _rank_names(rows: list[RowMapping], tokens: list[str], marked: set[str]) -> dict[str, float]:
     scores: dict[str, float] = {}
     for r in rows:
         words = r["name_fold"].split()
@@ -132,7 +131,7 @@ def search(st: Station, query: str, *, limit: int = 20) -> list[PersonHit]:
         return _hits(conn, hits, scores, "name")
 
 
-def _name_rows(conn: Connection, fts: str) -> list[Any]:
+def _name_rows(conn: Connection, fts: str) -> list[RowMapping]:
     return list(conn.execute(
         text(
             f"{_PERSON_SELECT} JOIN (SELECT rowid AS r FROM person_fts WHERE person_fts MATCH :q "
@@ -179,7 +178,7 @@ class _Vocabulary:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_station: dict[int, tuple[Any, float, tuple[dict[str, list[str]], list[str]]]] = {}
+        self._by_station: dict[int, tuple[tuple[object, ...], float, tuple[dict[str, list[str]], list[str]]]] = {}
 
     def has_prefix(self, st: Station, conn: Connection, token: str) -> bool:
         """Some indexed word starts with ``token`` (then it is no typo, only unfinished)."""
@@ -221,7 +220,7 @@ VOCABULARY = _Vocabulary()
 
 def _fuzzy_rows(
     st: Station, conn: Connection, tokens: list[str], seen: set[str], want: int, scores: dict[str, float]
-) -> list[Any]:
+) -> list[RowMapping]:
     """People whose folded name matches every token, at most one edit away each; ranked
     below the exact hits (``FUZZY_PENALTY``), closer matches (more exact tokens) first."""
     # A token that starts some indexed word is only unfinished, not mistyped: widen the
@@ -290,7 +289,7 @@ def _search_tail(conn: Connection, digits: str, limit: int) -> list[PersonHit]:
     return _hits(conn, list(ranked[:limit]), scores, match)
 
 
-def _tail_rows(conn: Connection, digits: str, limit: int = TAIL_WINDOW) -> list[Any]:
+def _tail_rows(conn: Connection, digits: str, limit: int = TAIL_WINDOW) -> list[RowMapping]:
     # The indexes hold (last 3 digits, number): the LIKE is checked in the index and only
     # ``limit`` rows per column are read; three digits match ~1 person in 1,000.
     last3 = digits[-3:]

@@ -8,8 +8,6 @@ a Moderna 6-11 dose (0.25 ml) takes half. A dose recorded before volumes existed
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Connection, text
 
 from kernel import refdata
@@ -39,7 +37,7 @@ GROUP BY d.lot_id, l.vaccine_code, d.volume_ml
 """
 
 
-def lot_usage(conn: Connection, site_code: str, where: str = "", **params: Any) -> dict[str, float]:
+def lot_usage(conn: Connection, site_code: str, where: str = "", **params: object) -> dict[str, float]:
     """Standard doses used per lot id of ``site_code`` (valid doses only).
 
     ``where`` adds conditions on ``d`` (e.g. ``"AND d.day <= :d"``) with ``params``.

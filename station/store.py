@@ -14,12 +14,12 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import Connection, Engine, text
 
@@ -28,7 +28,7 @@ from kernel.errors import FieldIssue, StoreError, ValidationError
 from kernel.ids import uuid7
 from station import keys
 from station._build import BUILD_DATE
-from station.db import guard, make_engine, open_raw
+from station.db import RawConnection, guard, make_engine, open_raw, raw_connection
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,34 @@ def default_data_dir() -> Path:
     import platformdirs  # here: ~50 ms at start-up that a --data-dir never needs
 
     return Path(platformdirs.user_data_dir("tramtiem", "TramTiem"))
+
+
+class StationMeta(TypedDict):
+    """What this code reads of ``station.json`` (the file also holds ``format`` and ``created_at``)."""
+
+    install_id: str
+    site_code: str
+
+
+class SyncStateRow(TypedDict):
+    """The one row of ``sync_state``: this replica's identity and sync cursors."""
+
+    id: int
+    station_id: str
+    site_code: str
+    station_letter: str
+    replica_epoch: str
+    hub_epoch: str | None
+    pull_cursor: int
+    hlc_last: str | None
+    clock_skew_ms: int | None
+    last_push_ok: str | None
+    last_pull_ok: str | None
+    # The site hub route (0007).
+    site_hub_url: str | None
+    relay_cursor: int
+    relay_hub_epoch: str | None
+    last_relay_ok: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +86,11 @@ class Actor:
         return cls(user_id=None, username="system", role="system", site_code=site_code)
 
 
-def _canonical(obj: Any) -> str:
+def _canonical(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def audit_hash(prev_hash: str, fields: list[Any]) -> str:
+def audit_hash(prev_hash: str, fields: Sequence[object]) -> str:
     return hashlib.sha256((prev_hash + "|" + _canonical(fields)).encode()).hexdigest()
 
 
@@ -83,7 +111,7 @@ _AUDIT_SQL = (
 )
 
 
-def _chain_heads(raw: Any) -> tuple[str, HLC, int | None]:
+def _chain_heads(raw: RawConnection) -> tuple[str, HLC, int | None]:
     """Last audit hash, newest HLC (ops are appended in HLC order) and the hub clock skew.
 
     One statement on the raw DB-API connection: this runs at the start of every write.
@@ -115,7 +143,7 @@ class UnitOfWork:
         self.op_ids: list[str] = []
         # The raw DB-API connection of this same transaction: the hot path of every
         # service (outbox, audit, dose) skips SQLAlchemy's per-statement overhead.
-        self.raw: Any = conn.connection.driver_connection
+        self.raw = raw_connection(conn)
         # Chain heads are read inside this (IMMEDIATE) transaction, not taken from
         # memory: another process may have written since this Station opened.
         self._audit_hash, self._hlc, self.clock_skew_ms = _chain_heads(self.raw)
@@ -125,7 +153,7 @@ class UnitOfWork:
         op_type: str,
         entity_type: str,
         entity_id: str,
-        payload: dict[str, Any],
+        payload: Mapping[str, object],
         *,
         base_version: int | None = None,
         op_version: int = 1,
@@ -159,7 +187,7 @@ class UnitOfWork:
         entity_id: str | None,
         *,
         op_id: str | None = None,
-        detail: dict[str, Any] | None = None,
+        detail: Mapping[str, object] | None = None,
     ) -> None:
         """Append a hash-chained audit entry. ``detail`` must hold no personal data."""
         det = _canonical(detail or {})
@@ -189,14 +217,14 @@ class Station:
         self,
         data_dir: Path,
         engine: Engine,
-        meta: dict[str, Any],
+        meta: StationMeta,
         clock: Clock,
     ) -> None:
         self.data_dir = data_dir
         self.engine = engine
         self.clock = clock
-        self.install_id: str = meta["install_id"]
-        self.site_code: str = meta["site_code"]
+        self.install_id = meta["install_id"]
+        self.site_code = meta["site_code"]
         self._write_lock = threading.RLock()
         self._hlc = HLC()
         self._audit_hash = GENESIS_HASH
@@ -209,7 +237,7 @@ class Station:
 
     def _load_runtime_state(self) -> None:
         with self.engine.connect() as conn:
-            self._audit_hash, self._hlc, _skew = _chain_heads(conn.connection.driver_connection)
+            self._audit_hash, self._hlc, _skew = _chain_heads(raw_connection(conn))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -287,10 +315,10 @@ class Station:
         with self._write_lock:
             conn = self.engine.connect().execution_options(tt_writer=True)
             state = guard(conn)
-            raw = conn.connection.driver_connection
+            raw = raw_connection(conn)
             try:
                 if not durable:
-                    raw.execute("PRAGMA synchronous=NORMAL")  # type: ignore[union-attr]
+                    raw.execute("PRAGMA synchronous=NORMAL")
                 with conn.begin():
                     state.ctx = "pull"
                     yield conn
@@ -298,7 +326,7 @@ class Station:
                 state.ctx = None
                 try:
                     if not durable:
-                        raw.execute("PRAGMA synchronous=FULL")  # type: ignore[union-attr]
+                        raw.execute("PRAGMA synchronous=FULL")
                 finally:
                     conn.close()
 
@@ -328,26 +356,44 @@ class Station:
             )
         return issues
 
-    def sync_state(self) -> dict[str, Any]:
+    def sync_state(self) -> SyncStateRow:
         with self.read() as conn:
             row = conn.execute(text("SELECT * FROM sync_state WHERE id = 1")).mappings().one()
-        return dict(row)
+        return SyncStateRow(
+            id=row["id"],
+            station_id=row["station_id"],
+            site_code=row["site_code"],
+            station_letter=row["station_letter"],
+            replica_epoch=row["replica_epoch"],
+            hub_epoch=row["hub_epoch"],
+            pull_cursor=row["pull_cursor"],
+            hlc_last=row["hlc_last"],
+            clock_skew_ms=row["clock_skew_ms"],
+            last_push_ok=row["last_push_ok"],
+            last_pull_ok=row["last_pull_ok"],
+            site_hub_url=row["site_hub_url"],
+            relay_cursor=int(row["relay_cursor"] or 0),
+            relay_hub_epoch=row["relay_hub_epoch"],
+            last_relay_ok=row["last_relay_ok"],
+        )
 
 
 # ---- opening -----------------------------------------------------------------------
 
 
-def _read_meta(data_dir: Path) -> dict[str, Any]:
+def _read_meta(data_dir: Path) -> StationMeta:
     path = data_dir / "station.json"
     if not path.exists():
         raise StoreError("store.not_initialised", data_dir=str(data_dir))
     try:
-        meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        meta: object = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise StoreError("store.bad_metadata", data_dir=str(data_dir)) from None
-    if not isinstance(meta.get("install_id"), str) or not isinstance(meta.get("site_code"), str):
+    install_id = meta.get("install_id") if isinstance(meta, dict) else None
+    site_code = meta.get("site_code") if isinstance(meta, dict) else None
+    if not isinstance(install_id, str) or not isinstance(site_code, str):
         raise StoreError("store.bad_metadata", data_dir=str(data_dir))
-    return meta
+    return StationMeta(install_id=install_id, site_code=site_code)
 
 
 def db_path(data_dir: Path) -> Path:

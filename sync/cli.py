@@ -15,9 +15,10 @@ import argparse
 import dataclasses
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Unpack
 from urllib.parse import urlsplit
 
 import keyring
@@ -27,7 +28,7 @@ from kernel.errors import KeyringUnavailable, StoreError
 from kernel.ids import uuid7
 from station import keys, replica
 from station.store import Station, default_data_dir, init_station, open_station
-from sync.client import TLS_HINTS, HubClient, HubError
+from sync.client import TLS_HINTS, ClientOptions, HubClient, HubError
 from sync.engine import SyncEngine, SyncReport, SyncSettings
 from sync.protocol import EnrollRequest
 
@@ -63,7 +64,9 @@ def hub_url(st: Station) -> str | None:
     return replica.get_meta(st, HUB_URL_KEY)
 
 
-def client_factory_for(st: Station, url: str | None = None, **client_kw: Any) -> Any:
+def client_factory_for(
+    st: Station, url: str | None = None, **client_kw: Unpack[ClientOptions]
+) -> Callable[[], HubClient]:
     """A ``client_factory`` for :class:`SyncEngine` from the station's stored URL and token."""
     base = url or hub_url(st)
     if not base:
@@ -201,7 +204,7 @@ def format_report(r: SyncReport) -> str:
     return line
 
 
-def report_dict(r: SyncReport) -> dict[str, Any]:
+def report_dict(r: SyncReport) -> dict[str, object]:
     """A cycle's report for ``--json`` (scripts, ``bench peer``): counts, codes, seconds."""
     return dataclasses.asdict(r)
 
@@ -252,7 +255,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         st.close()
 
 
-def register(sub: Any) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``enroll`` and ``sync`` to an argparse subparsers object."""
     p = sub.add_parser("enroll", help="enroll this station with the hub (one-time code)")
     p.add_argument("--hub", required=True, help="hub base URL, e.g. https://hub.example.vn")

@@ -15,7 +15,8 @@ Exceptions (all subclasses of :class:`HubError`; every one carries a stable
     │   ├── HubTimeout     the request was sent and no (complete) answer came in time:
     │   │                  the hub may have applied it (send the same op_ids again)
     │   └── HubTlsError    the hub's certificate is not trusted (``hub.tls_*``): IT staff
-    │                      must act (install the CA); retried, but never shown as "offline"
+    │                      must act (install the CA); retried, but never shown as "offline";
+    │                      ``hub.tls_site_hub``: a site hub refused by ``sync.pinning``
     ├── HubRejected        4xx with an ErrorBody: retrying the same request will not help
     │   └── ReplicaRegressed   409 ``replica.regressed``: rotate the replica epoch, re-push
 
@@ -40,8 +41,9 @@ import socket
 import ssl
 import threading
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from pydantic import BaseModel, ValidationError
@@ -110,13 +112,17 @@ class HubTlsError(HubUnreachable):
     Codes (:data:`TLS_CODES`): ``hub.tls_untrusted`` (issued by a CA this laptop
     does not trust: a private CA or an HTTPS-scanning antivirus),
     ``hub.tls_expired``, ``hub.tls_hostname`` (issued for another name than the
-    hub address), ``hub.tls_error`` (any other handshake failure). The message
+    hub address), ``hub.tls_site_hub`` (a site hub refused by ``sync.pinning``: not
+    the certificate the province issued for this site), ``hub.tls_error`` (any other
+    handshake failure). The message
     tells IT staff what to do (``tramtiem sync`` and ``enroll`` print it; the
     window shows a translated text for the code).
     """
 
 
-TLS_CODES = frozenset({"hub.tls_untrusted", "hub.tls_expired", "hub.tls_hostname", "hub.tls_error"})
+TLS_CODES = frozenset(
+    {"hub.tls_untrusted", "hub.tls_expired", "hub.tls_hostname", "hub.tls_error", "hub.tls_site_hub"}
+)
 
 TLS_HINTS = {
     "hub.tls_untrusted": (
@@ -137,6 +143,11 @@ TLS_HINTS = {
         "the secure connection to the hub failed (TLS handshake): check the address "
         "(https:// for an https hub) and any proxy or antivirus between here and the hub"
     ),
+    "hub.tls_site_hub": (
+        "this is not the site hub of this station's site: its certificate is not the one the "
+        "province issued for this site (another site's hub, or a stranger's machine). Nothing "
+        "was sent to it; IT staff: check the site hub's address (docs/site-hub-trust.md)"
+    ),
 }
 
 
@@ -149,14 +160,28 @@ class HubRejected(HubError):
     """The hub answered 4xx: the request as sent will not succeed by retrying."""
 
     def __init__(
-        self, code: str, message: str = "", *, status: int | None = None, detail: dict[str, Any] | None = None
+        self,
+        code: str,
+        message: str = "",
+        *,
+        status: int | None = None,
+        detail: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(code, message, status=status)
-        self.detail = detail or {}
+        self.detail: Mapping[str, object] = detail or {}
 
 
 class ReplicaRegressed(HubRejected):
     """409 ``replica.regressed``: this replica's op_seq went backwards (restored backup)."""
+
+
+class ClientOptions(TypedDict, total=False):
+    """:class:`HubClient`'s keyword options, for code that passes them on."""
+
+    connect_timeout_s: float
+    read_timeout_s: float
+    gzip_requests: bool
+    keep_alive: bool
 
 
 class HubClient:
@@ -173,6 +198,8 @@ class HubClient:
         keep_alive: bool = True,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """``ssl_context``: for an https address, the context to verify the hub with instead
+        of the OS trust store (the site hub: ``sync.pinning.pinned_context``)."""
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.connect_timeout_s = connect_timeout_s
@@ -193,9 +220,8 @@ class HubClient:
         self._port = port or (443 if scheme == "https" else 80)
         self._prefix = parts.path.rstrip("/")
         if scheme == "https" and ssl_context is not None:
-            # A context given by the caller: a site hub's certificate pinned at enrollment
-            # (sync.pinning, issue 14's LAN part), never a switched-off check.
-            self._ssl = ssl_context
+            # The caller's trust (the site hub's pin or the province's relay CA), not the OS store.
+            self._ssl, self.trust = ssl_context, tls.TrustInfo("pinned", None)
         elif scheme == "https":
             # The OS trust store (sync.tls), not certifi's list alone: site laptops trust the
             # province's private CA through the Windows certificate store.
@@ -250,7 +276,7 @@ class HubClient:
     ) -> PullResponse:
         """One page after ``cursor``; with ``wait_s`` a long-poll (the hub holds an empty answer
         until a change in scope is committed, or ``wait_s`` seconds pass)."""
-        params: dict[str, Any] = {"cursor": cursor, "limit": limit}
+        params: dict[str, str | int | float] = {"cursor": cursor, "limit": limit}
         if replica_epoch:
             params["replica_epoch"] = replica_epoch
         read_timeout = None
@@ -374,7 +400,7 @@ class HubClient:
         model: type[M],
         *,
         body: BaseModel | Encoded[Any] | None = None,
-        params: dict[str, Any] | None = None,
+        params: Mapping[str, str | int | float] | None = None,
         auth: bool = True,
         read_timeout_s: float | None = None,
     ) -> M:
@@ -442,6 +468,8 @@ def _tls_code(exc: BaseException) -> str:
             text = f"{getattr(cur, 'verify_message', '') or ''} {cur}".lower()
             if verify_code in _X509_EXPIRED or "expired" in text:
                 return "hub.tls_expired"
+            if isinstance(cur, tls.SiteHubRefused):  # sync.pinning refused it: not our site hub
+                return "hub.tls_site_hub"
             if verify_code in _X509_HOSTNAME or "mismatch" in text or "hostname" in text \
                     or "host name" in text or "does not match" in text:
                 return "hub.tls_hostname"

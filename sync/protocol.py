@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
@@ -107,6 +107,11 @@ EntityType = Literal[
 ]
 
 
+# JSON objects whose values this module does not type (an op's payload is typed per op
+# type by kernel.ops, a row by its table) are ``dict[str, object]``: pydantic takes any
+# value for ``object`` (no check, the same JSON schema as before); readers narrow each value.
+
+
 class _Model(BaseModel):
     # defer_build: a model's validator is built when first used, not at import (a CLI start
     # with nothing to send never builds the ops' and pushes' validators).
@@ -118,7 +123,7 @@ class ErrorBody(_Model):
 
     code: str = Field(examples=["auth.invalid_token"])
     message: str
-    detail: dict[str, Any] = Field(default_factory=dict)
+    detail: dict[str, object] = Field(default_factory=dict)
 
 
 # ---- enrollment ----------------------------------------------------------------------
@@ -151,7 +156,7 @@ class Op(_Model):
     entity_type: EntityType
     entity_id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
     base_version: int | None = Field(default=None, ge=0, le=2**31 - 1)
-    payload: dict[str, Any] = Field(max_length=64, description="checked per op type at the hub: typed_payload()")
+    payload: dict[str, object] = Field(max_length=64, description="checked per op type at the hub: typed_payload()")
     # kernel.clock.HLC: 13 digits of wall milliseconds, a counter of 5 digits (more after
     # long clock jumps back); empty for ops the hub makes itself.
     hlc: str = Field(max_length=32, pattern=r"^([0-9]{13}-[0-9]{5,9})?$")
@@ -243,7 +248,7 @@ class OpResult(_Model):
     status: AckStatus
     server_seq: int | None = Field(default=None, description="change_log seq of the effect, if any")
     reason: str | None = Field(default=None, description="rejection code, e.g. dose.person_unknown")
-    detail: dict[str, Any] = Field(default_factory=dict, description="keys: see AckDetail")
+    detail: dict[str, object] = Field(default_factory=dict, description="keys: see AckDetail")
 
     def ack(self) -> AckDetail:
         """The declared fields of ``detail`` (entity_changed, no_echo, ids), typed."""
@@ -268,7 +273,7 @@ class Change(_Model):
     entity_id: str
     kind: Literal["upsert", "redirect"]
     row_version: int
-    data: dict[str, Any] = Field(description="the full row as the hub holds it")
+    data: dict[str, object] = Field(description="the full row as the hub holds it")
 
 
 class PullResponse(_Model):
@@ -432,9 +437,9 @@ class ReviewItem(_Model):
     entity_type: str
     entity_id: str
     site_codes: list[str]
-    candidates: dict[str, Any]
+    candidates: dict[str, object]
     created_at: str
-    resolution: dict[str, Any] | None = None
+    resolution: dict[str, object] | None = None
 
 
 class ReviewList(_Model):

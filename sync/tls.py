@@ -34,11 +34,19 @@ log = logging.getLogger(__name__)
 CA_FILE_ENV = "TRAMTIEM_CA_FILE"
 
 
+class SiteHubRefused(ssl.SSLCertVerificationError):
+    """``sync.pinning`` refused the server: not this site's hub (``hub.tls_site_hub``).
+
+    Defined here, not in ``sync.pinning``, so the client can tell it apart without importing
+    the certificate parser on every start.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class TrustInfo:
     """What a context trusts, for ``--selftest`` and the logs (no secrets in it)."""
 
-    source: str  # "os" (truststore) or "certifi" (the fallback)
+    source: str  # "os" (truststore), "certifi" (the fallback) or "pinned" (sync.pinning, the site hub)
     extra_ca_file: str | None
 
 

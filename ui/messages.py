@@ -221,6 +221,7 @@ MESSAGES: dict[str, str] = {
     "hub.tls_expired": QT_TRANSLATE_NOOP("Messages", "The hub's certificate has expired, or this computer's date is wrong. Nothing is lost: records wait here. Check the clock, then ask the hub's administrator to renew the certificate."),
     "hub.tls_hostname": QT_TRANSLATE_NOOP("Messages", "The hub's certificate is for another name than the address this station uses. Nothing is lost: records wait here. IT staff: enroll with the name in the certificate."),
     "hub.tls_error": QT_TRANSLATE_NOOP("Messages", "The secure connection to the hub failed. Nothing is lost: records wait here. IT staff: check the hub address (https://) and any proxy or antivirus in between."),
+    "hub.tls_site_hub": QT_TRANSLATE_NOOP("Messages", "This is not your site's hub: its certificate is not the one the province issued for this site. Nothing was sent to it and nothing is lost: records wait here. IT staff: check the site hub's address."),
     "review.not_found": QT_TRANSLATE_NOOP("Messages", "This review item no longer exists."),
     "review.not_open": QT_TRANSLATE_NOOP("Messages", "This review item was already decided."),
     "review.bad_action": QT_TRANSLATE_NOOP("Messages", "This decision does not fit this kind of item."),

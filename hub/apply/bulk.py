@@ -34,9 +34,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import cast
 
-from sqlalchemy import ColumnElement, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, RowMapping, bindparam, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -62,6 +62,14 @@ from hub.apply.rows import (
 from hub.effects import ChangeRow, Numbering, insert_rows, scoped_data
 from hub.errors import Rejected
 from hub.payloads import DoseP, RegisterPersonP, ScreeningP, parse, series
+from hub.rowtypes import (
+    DoseRow,
+    LedgerResult,
+    PersonRow,
+    PersonSiteRow,
+    RegistrationRow,
+    ScreeningRow,
+)
 from kernel.chunks import in_chunks
 from kernel.rules.vietnam import fold
 from sync.protocol import Op
@@ -111,40 +119,44 @@ class _Wanted:
     lots: set[str] = field(default_factory=set)
 
     def add(self, op: Op) -> None:
+        # The payload is not parsed yet: only values of the right type are looked up.
         pl = op.payload
         if op.op_type == "register_person":
             self.pids.add(op.entity_id)
-            person = _dict(pl.get("person"))
-            reg = _dict(pl.get("registration"))
-            if isinstance(reg.get("id"), str):
-                self.rids.add(reg["id"])
-            if isinstance(person.get("id_number"), str) and person["id_number"]:
-                self.numbers.add(person["id_number"])
-            elif isinstance(person.get("phone"), str) and person["phone"]:
-                self.phones.add(person["phone"])
+            person, reg = _dict(pl.get("person")), _dict(pl.get("registration"))
+            rid, number, phone = reg.get("id"), person.get("id_number"), person.get("phone")
+            if isinstance(rid, str):
+                self.rids.add(rid)
+            if isinstance(number, str) and number:
+                self.numbers.add(number)
+            elif isinstance(phone, str) and phone:
+                self.phones.add(phone)
             return
-        if isinstance(pl.get("person_id"), str):
-            self.pids.add(pl["person_id"])
+        pid = pl.get("person_id")
+        if isinstance(pid, str):
+            self.pids.add(pid)
         if op.op_type == "record_screening":
             self.sids.add(op.entity_id)
-            if isinstance(pl.get("registration_id"), str):
-                self.rids.add(pl["registration_id"])
+            rid = pl.get("registration_id")
+            if isinstance(rid, str):
+                self.rids.add(rid)
         else:
             self.dids.add(op.entity_id)
-            if isinstance(pl.get("lot_id"), str):
-                self.lots.add(pl["lot_id"])
+            lot = pl.get("lot_id")
+            if isinstance(lot, str):
+                self.lots.add(lot)
 
 
 @dataclass
 class _Buffers:
     """The rows planned ops will write, until :meth:`BulkRun.flush`."""
 
-    persons: list[dict[str, Any]] = field(default_factory=list)
-    regs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    changed_regs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    screenings: list[dict[str, Any]] = field(default_factory=list)
-    doses: list[dict[str, Any]] = field(default_factory=list)
-    sites: list[dict[str, str]] = field(default_factory=list)
+    persons: list[PersonRow] = field(default_factory=list)
+    regs: dict[str, RegistrationRow] = field(default_factory=dict)
+    changed_regs: dict[str, RegistrationRow] = field(default_factory=dict)
+    screenings: list[ScreeningRow] = field(default_factory=list)
+    doses: list[DoseRow] = field(default_factory=list)
+    sites: list[PersonSiteRow] = field(default_factory=list)
 
 
 @dataclass
@@ -165,7 +177,7 @@ class BulkRun:
     redirected: set[str] = field(default_factory=set)  # persons with a redirect out
     merged_into: set[str] = field(default_factory=set)  # persons with redirects in
     sites: dict[str, set[str]] = field(default_factory=dict)
-    regs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    regs: dict[str, RegistrationRow] = field(default_factory=dict)
     regs_of: dict[str, list[str]] = field(default_factory=dict)
     screenings: set[str] = field(default_factory=set)
     doses: dict[str, tuple[str, str, int, str, int]] = field(default_factory=dict)
@@ -189,7 +201,7 @@ class BulkRun:
             self._load_persons(chunk)
         for chunk in in_chunks(sorted(want.rids)):
             for m in s.execute(select(REGISTRATION).where(REGISTRATION.c.id.in_(chunk))).mappings():
-                self._keep_reg(dict(m))
+                self._keep_reg(_registration(m))
         for chunk in in_chunks(sorted(want.sids)):
             self.screenings.update(s.execute(select(SCREENING.c.id).where(SCREENING.c.id.in_(chunk))).scalars())
         for chunk in in_chunks(sorted(want.dids)):
@@ -227,7 +239,7 @@ class BulkRun:
         ):
             self.sites.setdefault(pid, set()).add(site)
         for m in s.execute(select(REGISTRATION).where(REGISTRATION.c.person_id.in_(chunk))).mappings():
-            self._keep_reg(dict(m))
+            self._keep_reg(_registration(m))
         self._load_doses(DOSE.c.person_id.in_(chunk))
 
     def _load_doses(self, where: ColumnElement[bool]) -> None:
@@ -235,7 +247,7 @@ class BulkRun:
         for did, pid, vaccine, number, day, voided in self.session.execute(select(*cols).where(where)):
             self._keep_dose(did, pid, vaccine, number, day, voided)
 
-    def _keep_reg(self, row: dict[str, Any]) -> None:
+    def _keep_reg(self, row: RegistrationRow) -> None:
         if row["id"] in self.regs:
             return
         self.regs[row["id"]] = row
@@ -399,7 +411,7 @@ class BulkRun:
             changes.append(PlannedChange(scope, "dose", p.id, 1, scoped_data("dose", data, scope)))
         return changes
 
-    def _move_registration(self, reg: dict[str, Any], status: str, at: str) -> PlannedChange:
+    def _move_registration(self, reg: RegistrationRow, status: str, at: str) -> PlannedChange:
         """A registration's status changed by a screening or a dose: a new version."""
         reg["status"] = status
         reg["updated_at"] = at
@@ -476,12 +488,21 @@ class BulkRun:
                 for c in p.changes
             ]
         )
-        detail: dict[str, Any] = {"entity_changed": True} | ({"no_echo": True} if self.echo else {})
-        result = {"server_seq": None, "reason": None, "detail": detail}
+        detail: dict[str, object] = {"entity_changed": True}
+        if self.echo:
+            detail["no_echo"] = True
+        result: LedgerResult = {"server_seq": None, "reason": None, "detail": detail}
         row = ledger_row(self.station_id, self.epoch, p.op, p.digest, "applied", result, self.now)
         self.numbering.add_ledger(row, offset)
         return p.index, offset, Ledgered(p.op.op_id, self.station_id, p.digest, "applied", result)
 
 
-def _dict(v: Any) -> dict[str, Any]:
+def _dict(v: object) -> dict[str, object]:
+    """A JSON object of the unparsed payload, or an empty one for anything else."""
     return v if isinstance(v, dict) else {}
+
+
+def _registration(m: RowMapping) -> RegistrationRow:
+    """A ``registration`` row as read: ``select(REGISTRATION)`` gives its columns, which
+    are :class:`RegistrationRow`'s. A cast, as the result of a Core select is untyped."""
+    return cast(RegistrationRow, dict(m))

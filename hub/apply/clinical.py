@@ -9,8 +9,6 @@ refusal with its exact reason; and the ops that change existing rows.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from hub import authz, counters
@@ -144,7 +142,7 @@ def apply_record_dose(ctx: Ctx) -> Outcome:
             reg.status = "vaccinated"
             reg.updated_at = p.recorded_at
             fx.touch("registration", reg.id)
-    detail: dict[str, Any] = {}
+    detail: dict[str, object] = {}
     if person.id != p.person_id:
         detail["person_id"] = person.id
     if others:

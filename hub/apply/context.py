@@ -6,7 +6,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,11 +26,11 @@ from hub.models import (
 )
 from kernel.chunks import in_chunks
 from kernel.clock import CLOCK_TOLERANCE_MS
-from sync.protocol import Op
+from sync.protocol import AckStatus, Op
 
 SKEW_TOLERANCE_MS = CLOCK_TOLERANCE_MS
 
-Outcome = tuple[str, dict[str, Any]]  # (ack status, detail)
+Outcome = tuple[AckStatus, dict[str, object]]  # (ack status, detail)
 
 
 def payload_hash(op: Op) -> str:
@@ -113,7 +112,7 @@ def id_key_holder(s: Session, number: str, other_than: str) -> str | None:
 # ---- PostgreSQL locks ----------------------------------------------------------------
 
 
-def _str(v: Any) -> str | None:
+def _str(v: object) -> str | None:
     return v if isinstance(v, str) and 0 < len(v) <= 64 else None
 
 

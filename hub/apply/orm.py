@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
@@ -31,7 +30,8 @@ from hub.apply.reviews import apply_resolve_review
 from hub.effects import Effects, Numbering
 from hub.errors import Rejected
 from hub.models import EnrolledStation
-from sync.protocol import Op, OpResult
+from hub.rowtypes import LedgerResult, LedgerRow
+from sync.protocol import AckStatus, Op, OpResult
 
 APPLIERS: dict[str, Callable[[Ctx], Outcome]] = {
     "register_person": apply_register_person,
@@ -56,8 +56,8 @@ class Ledgered:
     op_id: str
     station_id: str
     payload_sha256: str
-    status: str
-    result: dict[str, Any]
+    status: AckStatus
+    result: LedgerResult
 
 
 def apply_op(
@@ -97,12 +97,12 @@ def apply_op(
     # opens a review; the station must then keep the hub's row it already holds
     # rather than wait for a newer one that will never come.
     detail = dict(detail) | {"entity_changed": (op.entity_type, op.entity_id) in set(fx.touched)}
-    return OpResult(op_id=op.op_id, status=status, detail=detail), first  # type: ignore[arg-type]
+    return OpResult(op_id=op.op_id, status=status, detail=detail), first
 
 
 def ledger_row(
-    station_id: str, epoch: str, op: Op, digest: str, status: str, result: dict[str, Any], now: str
-) -> dict[str, Any]:
+    station_id: str, epoch: str, op: Op, digest: str, status: AckStatus, result: LedgerResult, now: str
+) -> LedgerRow:
     """An ``applied_op`` row; ``result.server_seq`` is filled in when the Numbering writes."""
     return {
         "op_id": op.op_id,
@@ -129,6 +129,6 @@ def record_applied(
 ) -> Ledgered:
     """The op's ``applied_op`` ledger row, written with the transaction's Numbering (pushes,
     hub-origin ops, imports); its ``server_seq`` is filled in then."""
-    result = {"server_seq": None, "reason": res.reason, "detail": res.detail}
+    result: LedgerResult = {"server_seq": None, "reason": res.reason, "detail": res.detail}
     numbering.add_ledger(ledger_row(station.id, epoch, op, digest, res.status, result, now), first)
     return Ledgered(op.op_id, station.id, digest, res.status, result)

@@ -10,8 +10,6 @@ built by :mod:`hub.apply.rows`, as the bulk executor builds them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from hub.apply.context import (
@@ -34,6 +32,7 @@ from hub.payloads import (
     check_field_value,
     parse,
 )
+from hub.rowtypes import LwwVerdict
 from kernel.ops import CONTACT_FIELDS, IDENTITY_FIELDS
 from kernel.rules.vietnam import fold
 
@@ -86,7 +85,7 @@ def apply_register_person(ctx: Ctx) -> Outcome:
     return "applied", {}
 
 
-def _merge_same_number(ctx: Ctx, pid: str, earlier: str) -> dict[str, Any]:
+def _merge_same_number(ctx: Ctx, pid: str, earlier: str) -> dict[str, object]:
     """Same ID number: the walk-in registered at two sites. Merge into the earlier
     person; the stations re-point on pull. Informational review (unmerge is an op)."""
     s = ctx.session
@@ -103,7 +102,7 @@ def _merge_same_number(ctx: Ctx, pid: str, earlier: str) -> dict[str, Any]:
     return {"merged_into": earlier, "review_id": rid}
 
 
-def _flag_twins(ctx: Ctx, person: Person) -> dict[str, Any]:
+def _flag_twins(ctx: Ctx, person: Person) -> dict[str, object]:
     """No ID number, and an active person with the same folded name, birth and phone:
     a possible duplicate for a supervisor (nothing is merged on a guess)."""
     s = ctx.session
@@ -145,21 +144,26 @@ def apply_add_registration(ctx: Ctx) -> Outcome:
     return "applied", {}
 
 
-def set_person_field(ctx: Ctx, person: Person, fld: str, value: Any) -> None:
-    if fld == "priority_group" and value is not None:
-        value = int(value)
-    elif value is not None:
-        value = str(value)
-    setattr(person, fld, value)
+def set_person_field(ctx: Ctx, person: Person, fld: str, value: object) -> None:
+    """Set one person field to a value :func:`check_field_value` parsed."""
+    stored: str | int | None
+    if value is None:
+        stored = None
+    elif fld == "priority_group" and isinstance(value, int | str):
+        stored = int(value)  # a number, or digits a station wrote as text
+    else:
+        stored = str(value)
+    setattr(person, fld, stored)
     if fld == "id_number":
         # The number's key goes with it unless another active person holds it (a
         # supervisor's take_value keeps the two apart; the holder stays the key's).
-        free = value is not None and id_key_holder(ctx.session, str(value), person.id) is None
-        person.id_key = value if free and person.status == "active" else None
-    if fld == "full_name" and value:
-        person.name_fold = fold(str(value))
-    if fld == "birth" and value:
-        person.birth_year = int(str(value)[:4])
+        number = None if stored is None else str(stored)
+        free = number is not None and id_key_holder(ctx.session, number, person.id) is None
+        person.id_key = number if free and person.status == "active" else None
+    if fld == "full_name" and stored:
+        person.name_fold = fold(str(stored))
+    if fld == "birth" and stored:
+        person.birth_year = int(str(stored)[:4])
     person.updated_at = ctx.op.recorded_at
     meta = ctx.session.get(FieldMeta, (person.id, fld))
     if meta is None:
@@ -172,7 +176,7 @@ def set_person_field(ctx: Ctx, person: Person, fld: str, value: Any) -> None:
     ctx.fx.touch("person", person.id)
 
 
-def _same(a: Any, b: Any) -> bool:
+def _same(a: object, b: object) -> bool:
     if a is None or b is None:
         return a is None and b is None
     return str(a) == str(b)
@@ -186,7 +190,7 @@ class _Edit:
         self.sites = set(person_sites(ctx.session, person.id))
         self.applied: list[str] = []
         self.noop: list[str] = []
-        self.lww: list[dict[str, Any]] = []
+        self.lww: list[LwwVerdict] = []
         self.queued: list[str] = []
 
     def field(self, fld: str, ch: FieldChange) -> None:
@@ -216,7 +220,7 @@ class _Edit:
             self._queue("high", self.sites, candidates | {"op_id": ctx.op.op_id})
             self.queued.append(fld)
 
-    def _last_writer_wins(self, fld: str, ch: FieldChange, current: Any) -> None:
+    def _last_writer_wins(self, fld: str, ch: FieldChange, current: object) -> None:
         ctx, person = self.ctx, self.person
         meta = ctx.session.get(FieldMeta, (person.id, fld))
         by_receive_order = ctx.skewed or meta is None or bool(meta.skewed)
@@ -230,7 +234,7 @@ class _Edit:
         self._queue("low", self.sites, candidates | {"rule": rule})
         self.lww.append({"field": fld, "won": incoming_wins})
 
-    def _queue(self, priority: str, sites: set[str], candidates: dict[str, Any]) -> None:
+    def _queue(self, priority: str, sites: set[str], candidates: dict[str, object]) -> None:
         self.ctx.fx.review("field_conflict", priority, "person", self.person.id, sites, candidates)
 
 
@@ -251,7 +255,7 @@ def apply_update_person(ctx: Ctx) -> Outcome:
     edit = _Edit(ctx, person)
     for fld, ch in sorted(p.fields.items()):
         edit.field(fld, ch.model_copy(update={"new": new[fld]}))
-    detail: dict[str, Any] = {
+    detail: dict[str, object] = {
         "applied": edit.applied,
         "noop": edit.noop,
         "lww": edit.lww,

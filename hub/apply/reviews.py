@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from sqlalchemy import select
 
@@ -54,9 +54,14 @@ def _flag_duplicate_doses_after_merge(ctx: Ctx, person_id: str, moved: set[str])
     return out
 
 
-def _void_duplicate(ctx: Ctx, cand: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+# ``cand``: the item's candidates, JSON the hub wrote when it opened the item (narrowed
+# where read); ``params``: the supervisor's choice, parsed (kernel.ops.ResolveP).
+
+
+def _void_duplicate(ctx: Ctx, cand: dict[str, object], params: Mapping[str, str]) -> dict[str, object]:
     dose_id = params.get("dose_id")
-    if not isinstance(dose_id, str) or dose_id not in cand.get("dose_ids", []):
+    dose_ids = cand.get("dose_ids")
+    if dose_id is None or not isinstance(dose_ids, list) or dose_id not in dose_ids:
         raise Rejected("review.bad_params", fields=["dose_id"])
     dose = ctx.session.get(Dose, dose_id)
     if dose is None:
@@ -67,9 +72,10 @@ def _void_duplicate(ctx: Ctx, cand: dict[str, Any], params: dict[str, Any]) -> d
     return {"voided": dose_id}
 
 
-def _merge(ctx: Ctx, cand: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+def _merge(ctx: Ctx, cand: dict[str, object], params: Mapping[str, str]) -> dict[str, object]:
     s = ctx.session
-    ids = list(cand.get("person_ids", []))
+    listed = cand.get("person_ids")
+    ids: list[object] = list(listed) if isinstance(listed, list) else []
     from_id = params.get("from_id", ids[-1] if ids else None)
     to_id = params.get("to_id", ids[0] if ids else None)
     if (
@@ -88,21 +94,21 @@ def _merge(ctx: Ctx, cand: dict[str, Any], params: dict[str, Any]) -> dict[str, 
         s.execute(select(Dose.id).where(Dose.person_id == from_id, Dose.voided == 0)).scalars()
     )
     merge_person(ctx.fx, from_id, to_id)
-    effect: dict[str, Any] = {"merged": from_id, "into": to_id}
+    effect: dict[str, object] = {"merged": from_id, "into": to_id}
     flagged = _flag_duplicate_doses_after_merge(ctx, to_id, moved)
     if flagged:
         effect["duplicate_dose_reviews"] = flagged
     return effect
 
 
-def _unmerge(ctx: Ctx, cand: dict[str, Any]) -> dict[str, Any]:
+def _unmerge(ctx: Ctx, cand: dict[str, object]) -> dict[str, object]:
     from_id = cand.get("from_id")
     if not isinstance(from_id, str) or ctx.session.get(PersonRedirect, from_id) is None:
         raise Rejected("review.stale")
     return {"unmerged": from_id, "from": unmerge_person(ctx.fx, from_id)}
 
 
-def _take_value(ctx: Ctx, item: ReviewItem, cand: dict[str, Any]) -> dict[str, Any]:
+def _take_value(ctx: Ctx, item: ReviewItem, cand: dict[str, object]) -> dict[str, object]:
     person = ctx.session.get(Person, item.entity_id)
     fld = cand.get("field")
     if person is None or not isinstance(fld, str) or fld not in IDENTITY_FIELDS | CONTACT_FIELDS:
@@ -112,7 +118,7 @@ def _take_value(ctx: Ctx, item: ReviewItem, cand: dict[str, Any]) -> dict[str, A
     return {"field": fld}
 
 
-def _effect(ctx: Ctx, item: ReviewItem, action: str, params: dict[str, Any]) -> dict[str, Any]:
+def _effect(ctx: Ctx, item: ReviewItem, action: str, params: Mapping[str, str]) -> dict[str, object]:
     """Carry out the chosen action (``keep_*`` changes nothing but the item)."""
     cand = dict(item.candidates)
     if action == "void_dose":

@@ -16,23 +16,31 @@ deciding which of them merely echo what the pushing replica already holds.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import Table
 
 from hub.effects import station_columns
-from hub.models import Dose, Person, PersonRedirect, PersonSite, Registration, Screening, VaccineLot
+from hub.models import (
+    Dose,
+    Person,
+    PersonRedirect,
+    PersonSite,
+    Registration,
+    Screening,
+    VaccineLot,
+    table_of,
+)
 from hub.payloads import DoseP, PersonP, RegP, ScreeningP
+from hub.rowtypes import DoseRow, PersonRow, RegistrationRow, ScreeningRow
 from kernel.rules.vietnam import fold
 
-PERSON: Table = Person.__table__  # type: ignore[assignment]
-REGISTRATION: Table = Registration.__table__  # type: ignore[assignment]
-SCREENING: Table = Screening.__table__  # type: ignore[assignment]
-DOSE: Table = Dose.__table__  # type: ignore[assignment]
-PERSON_SITE: Table = PersonSite.__table__  # type: ignore[assignment]
-REDIRECT: Table = PersonRedirect.__table__  # type: ignore[assignment]
-LOT: Table = VaccineLot.__table__  # type: ignore[assignment]
+PERSON = table_of(Person)
+REGISTRATION = table_of(Registration)
+SCREENING = table_of(Screening)
+DOSE = table_of(Dose)
+PERSON_SITE = table_of(PersonSite)
+REDIRECT = table_of(PersonRedirect)
+LOT = table_of(VaccineLot)
 
 # Station columns of each table, in table order (hub-only columns never leave).
 _COLS = {
@@ -41,7 +49,7 @@ _COLS = {
 }
 
 
-def person_row(pid: str, v: PersonP, site: str, at: str, *, version: int) -> dict[str, Any]:
+def person_row(pid: str, v: PersonP, site: str, at: str, *, version: int) -> PersonRow:
     """A new person, as ``register_person`` creates it at ``site``."""
     number = v.id_number or None
     return {
@@ -74,7 +82,7 @@ def person_row(pid: str, v: PersonP, site: str, at: str, *, version: int) -> dic
 
 def registration_row(
     reg: RegP, person_id: str, site: str, at: str, *, version: int, merged_from: str | None = None
-) -> dict[str, Any]:
+) -> RegistrationRow:
     """A new registration (with a walk-in, or added for a known person)."""
     return {
         "id": reg.id,
@@ -95,10 +103,22 @@ def registration_row(
 
 def screening_row(
     p: ScreeningP, person_id: str, *, version: int, merged_from: str | None = None
-) -> dict[str, Any]:
+) -> ScreeningRow:
     """A new screening; ``person_id`` is the survivor when the sent person was merged."""
-    return p.model_dump(exclude={"registration_status", "person_id"}) | {
+    return {
+        "id": p.id,
         "person_id": person_id,
+        "registration_id": p.registration_id,
+        "site_code": p.site_code,
+        "day": p.day,
+        "form_id": p.form_id,
+        "answers": p.answers,
+        "vitals": p.vitals,
+        "suggested_outcome": p.suggested_outcome,
+        "outcome": p.outcome,
+        "override_reason": p.override_reason,
+        "screener_id": p.screener_id,
+        "screened_at": p.screened_at,
         "version": version,
         "merged_from": merged_from,
     }
@@ -106,10 +126,28 @@ def screening_row(
 
 def dose_row(
     p: DoseP, person_id: str, station_id: str, *, version: int, merged_from: str | None = None
-) -> dict[str, Any]:
+) -> DoseRow:
     """A new dose, recorded by ``station_id`` (the given-vs-received counters' origin)."""
-    return p.model_dump(exclude={"person_id"}) | {
+    return {
+        "id": p.id,
         "person_id": person_id,
+        "site_code": p.site_code,
+        "vaccine_code": p.vaccine_code,
+        "lot_id": p.lot_id,
+        "lot_number": p.lot_number,
+        "dose_number": p.dose_number,
+        "kind": p.kind,
+        "administered_at": p.administered_at,
+        "day": p.day,
+        "recorded_at": p.recorded_at,
+        "vaccinator_id": p.vaccinator_id,
+        "screening_id": p.screening_id,
+        "injection_site": p.injection_site,
+        "source": p.source,
+        "observe_until": p.observe_until,
+        "volume_ml": p.volume_ml,
+        "override_by": p.override_by,
+        "override_reason": p.override_reason,
         "observed_at": None,
         "voided": 0,
         "void_reason": None,
@@ -121,7 +159,7 @@ def dose_row(
     }
 
 
-def change_data(entity_type: str, row: dict[str, Any]) -> dict[str, Any]:
+def change_data(entity_type: str, row: Mapping[str, object]) -> dict[str, object]:
     """A change row's ``data``: the station columns, as ``effects.row_data`` gives them."""
     return {c: row.get(c) for c in _COLS[entity_type]}
 
@@ -134,7 +172,7 @@ class PlannedChange:
     entity_type: str
     entity_id: str
     row_version: int
-    data: dict[str, Any]
+    data: dict[str, object]
 
 
 def replica_key(station_id: str, epoch: str) -> str:

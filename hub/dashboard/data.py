@@ -34,12 +34,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Select,
+    Subquery,
     case,
     cast,
     func,
@@ -80,6 +81,7 @@ from hub.models import (
     StationDay,
     StationTally,
     StationTotal,
+    WriteOff,
 )
 from hub.timestamps import parse_ts
 from kernel import refdata
@@ -121,7 +123,7 @@ def _cond(scope: Scope) -> ColumnElement[bool]:
     return Site.area_code == scope.code
 
 
-def _sites_in(scope: Scope, view: Scope | None) -> Select[Any]:
+def _sites_in(scope: Scope, view: Scope | None) -> Select[str]:
     """The site codes of ``scope``, narrowed to ``view`` (a subquery)."""
     conds = [_cond(scope)] + ([_cond(view)] if view is not None else [])
     return select(Site.code).where(*conds)
@@ -130,7 +132,7 @@ def _sites_in(scope: Scope, view: Scope | None) -> Select[Any]:
 MAX_COUNT = 1_000_000_000  # the wire's bound on a tally count (sync.protocol.Count)
 
 
-def _int(v: Any) -> int:
+def _int(v: object) -> int:
     """A stored count as a reader can use it: 0 for junk, clamped to the wire's range."""
     if isinstance(v, bool) or not isinstance(v, int | str):
         return 0
@@ -140,14 +142,14 @@ def _int(v: Any) -> int:
         return 0
 
 
-def _day(raw: Any) -> date | None:
+def _day(raw: object) -> date | None:
     try:
         return date.fromisoformat(str(raw))
     except ValueError:
         return None
 
 
-def _time(raw: Any, now: datetime) -> datetime | None:
+def _time(raw: object, now: datetime) -> datetime | None:
     """A stored time, bounded: a value no reader can trust is shown as unknown."""
     return counters.bounded_time(raw, now) if isinstance(raw, str) else None
 
@@ -184,12 +186,12 @@ class _ScopeRows:
     sites: list[_SiteInfo]
     stations: list[_StationInfo]
     received_by: dict[tuple[str, str], int]  # (site, station) -> received
-    owed_by: dict[tuple[str, str], list[Any]]  # (site, station) -> missing, written off, voids
-    today_rows: Sequence[Any]  # site, received, missing, written off, voids
-    chart_rows: Sequence[Any]  # day, received, missing, written off, voids
-    station_days: Sequence[Any]  # station, day, received, missing, written off, voids
+    owed_by: dict[tuple[str, str], list[int]]  # (site, station) -> missing, written off, voids
+    today_rows: Sequence[tuple[str, int, int, int, int]]  # site, received, missing, written off, voids
+    chart_rows: Sequence[tuple[str, int, int, int, int]]  # day, received, missing, written off, voids
+    station_days: Sequence[tuple[str, str, int, int, int, int]]  # station, day, and the same four
     allocations: dict[tuple[str, str], int]
-    offs: list[Any]
+    offs: list[WriteOff]
 
 
 def build(db: Database, scope: Scope, *, now: datetime, view: Scope | None = None) -> Dashboard:
@@ -258,7 +260,7 @@ def _read_scope(
     sd = StationDay
     today_s = today.isoformat()
 
-    def rows_where(*conds: ColumnElement[bool] | TextClause) -> Any:
+    def rows_where(*conds: ColumnElement[bool] | TextClause) -> Subquery:
         """The scope's station_day rows meeting ``conds``, with what each still misses."""
         return (
             select(
@@ -276,8 +278,9 @@ def _read_scope(
 
     # Only rows where something may still be owed need the per-day arithmetic (a partial
     # index finds them); "received" comes from one total row per station.
-    owed = rows_where(text(OPEN_ROWS_SQL)).c
-    recent = rows_where(sd.day >= chart_from.isoformat(), sd.day <= today_s).c
+    owed_q = rows_where(text(OPEN_ROWS_SQL))
+    recent_q = rows_where(sd.day >= chart_from.isoformat(), sd.day <= today_s)
+    owed, recent = owed_q.c, recent_q.c
     with db.read() as s:
         sites, stations = _read_sites_and_stations(s, in_scope)
         if view is not None and not sites:
@@ -293,17 +296,21 @@ def _read_scope(
         owed_by = {
             (site_code, station_id): rest
             for site_code, station_id, *rest in s.execute(
-                select(owed.site_code, owed.station_id, *_sums(owed)[1:]).group_by(
+                select(owed.site_code, owed.station_id, *_sums(owed_q)[1:]).group_by(
                     owed.site_code, owed.station_id
                 )
             )
         }
-        on_day = rows_where(sd.day == today_s).c
-        today_rows = s.execute(select(on_day.site_code, *_sums(on_day)).group_by(on_day.site_code)).all()
-        chart_rows = s.execute(select(recent.day, *_sums(recent)).group_by(recent.day)).all()
+        # Rows are typed tuples (SQLAlchemy 2.1): the sums' rows as _ScopeRows declares them.
+        on_day_q = rows_where(sd.day == today_s)
+        on_day = on_day_q.c
+        today_rows = (
+            s.execute(select(on_day.site_code, *_sums(on_day_q)).group_by(on_day.site_code)).all()
+        )
+        chart_rows = s.execute(select(recent.day, *_sums(recent_q)).group_by(recent.day)).all()
         station_days = (
             s.execute(
-                select(recent.station_id, recent.day, *_sums(recent)).group_by(
+                select(recent.station_id, recent.day, *_sums(recent_q)).group_by(
                     recent.station_id, recent.day
                 )
             ).all()
@@ -322,8 +329,9 @@ def _read_scope(
     )
 
 
-def _sums(r: Any) -> tuple[ColumnElement[Any], ...]:
+def _sums(q: Subquery) -> tuple[ColumnElement[int], ...]:
     """Received, missing, written off (at most what is missing) and unsent voids, summed."""
+    r = q.c
     written_off = case((r.written_off < r.missing, r.written_off), else_=r.missing)
     return tuple(
         cast(func.coalesce(func.sum(e), 0), BigInteger)
@@ -332,7 +340,7 @@ def _sums(r: Any) -> tuple[ColumnElement[Any], ...]:
 
 
 def _read_sites_and_stations(
-    s: Session, in_scope: Select[Any]
+    s: Session, in_scope: Select[str]
 ) -> tuple[list[_SiteInfo], list[_StationInfo]]:
     sites = [
         _SiteInfo._make(row)

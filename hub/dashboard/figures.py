@@ -1,15 +1,15 @@
 """What a dashboard page shows: the numbers per station, site, area and province, and the alerts.
 
 Plain dataclasses filled by :func:`hub.dashboard.data.build`; ``as_json`` gives
-``/dashboard/data.json``. The definitions of given, received and gap are in
-:mod:`hub.dashboard.data`.
+``/dashboard/data.json`` (a JSON object, ``dict[str, object]``: written, never read back).
+The definitions of given, received and gap are in :mod:`hub.dashboard.data`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from hub.dashboard.auth import Scope
 from hub.timestamps import utc_iso_ms
@@ -85,7 +85,7 @@ class Numbers:
         if o.skew_ms is not None and (self.skew_ms is None or abs(o.skew_ms) > abs(self.skew_ms)):
             self.skew_ms = o.skew_ms
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         return {
             "given": self.given,
             "received": self.received,
@@ -156,7 +156,7 @@ class StationRow:
     def skew_flag(self) -> bool:
         return self.skew_ms is not None and abs(self.skew_ms) > CLOCK_TOLERANCE_MS
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         return {
             "id": self.id,
             "name": self.name,
@@ -213,7 +213,7 @@ class Alert:
     value: int  # doses (pending, gap, mismatch) or milliseconds (clock)
     since: datetime | None
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         return {
             "kind": self.kind,
             "site_code": self.site_code,
@@ -236,7 +236,7 @@ class WriteOffRow:
     actor: str
     created_at: datetime | None
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         return {
             "id": self.id,
             "station_id": self.station_id,
@@ -263,8 +263,8 @@ class Dashboard:
     def sites(self) -> list[SiteRow]:
         return [s for p in self.provinces for a in p.areas for s in a.sites]
 
-    def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def as_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
             "scope": str(self.scope),
             "view": str(self.view) if self.view else None,
             "generated_at": utc_iso_ms(self.now),

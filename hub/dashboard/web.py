@@ -126,7 +126,7 @@ class _Pages:
             self._secret = auth.load_secret(self.db)
         return self._secret
 
-    def render(self, name: str, lang: view.Lang, status: int = 200, **ctx: Any) -> HTMLResponse:
+    def render(self, name: str, lang: view.Lang, status: int = 200, **ctx: object) -> HTMLResponse:
         nonce = secrets.token_urlsafe(16)
         html = _env.get_template(name).render(
             lang=lang,
@@ -151,6 +151,9 @@ class _Pages:
     def content_ctx(
         self, user: auth.DashUser, lang: view.Lang, where: auth.Scope | None = None
     ) -> dict[str, Any]:
+        # Any, not object: the context is passed as ``**ctx`` to render(), whose ``status``
+        # is an int; Jinja reads values of every kind.
+        """The template context of a page's figures."""
         now = self.clock()
         board = data.build(self.db, user.scope, now=now, view=where)
         return {

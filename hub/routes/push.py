@@ -32,7 +32,7 @@ from sync.protocol import (
 # ---- bodies parsed by the route itself ---------------------------------------------
 
 
-def json_body(model: type[BaseModel]) -> dict[str, Any]:
+def json_body(model: type[BaseModel]) -> dict[str, object]:
     """The OpenAPI request body of a route that parses ``model`` from the raw bytes itself
     (the schema is added to the components by :func:`with_components`)."""
     ref = {"$ref": f"#/components/schemas/{model.__name__}"}
@@ -43,21 +43,22 @@ def with_components(app: FastAPI, *models: type[BaseModel]) -> None:
     """Put ``models`` (and the models they use) into the app's OpenAPI components."""
     default = app.openapi
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = default()
+    def openapi() -> dict[str, Any]:  # FastAPI's type of the OpenAPI document
+        schema = app.openapi_schema
+        if schema is None:
+            schema = default()  # FastAPI keeps it as app.openapi_schema too
             comps = schema.setdefault("components", {}).setdefault("schemas", {})
             for model in models:
                 js = model.model_json_schema(ref_template="#/components/schemas/{model}")
                 for name, sub in js.pop("$defs", {}).items():
                     comps.setdefault(name, sub)
                 comps.setdefault(model.__name__, js)
-        return app.openapi_schema  # type: ignore[return-value]
+        return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _body_errors(exc: ValidationError) -> list[dict[str, Any]]:
+def _body_errors(exc: ValidationError) -> list[dict[str, object]]:
     """pydantic's errors as FastAPI reports a body's: located under ``body``, no input echoed."""
     return [
         {"loc": ("body", *e["loc"]), "type": e["type"], "msg": e["msg"]}

@@ -6,7 +6,7 @@ import re
 import threading
 import time
 from datetime import date
-from typing import Any
+from typing import TypedDict
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -49,10 +49,10 @@ def upsert_lot(st: Station, actor: Actor, data: LotInput) -> LotDTO:
     """Add a lot received at this site, or update one (expiry, count, active)."""
     require(actor.role, "manage_lots")
     with st.unit_of_work(actor) as uow:
-        lot_number, expiry, received, count = _checked_lot(data, uow.today)
-        row = {
+        vaccine_code, lot_number, expiry, received, count = _checked_lot(data, uow.today)
+        row: LotRow = {
             "site_code": actor.site_code,
-            "vaccine_code": data.vaccine_code,
+            "vaccine_code": vaccine_code,
             "lot_number": lot_number,
             "expiry": expiry.iso(),
             "doses_received": count,
@@ -64,8 +64,21 @@ def upsert_lot(st: Station, actor: Actor, data: LotInput) -> LotDTO:
     return next(lot for lot in list_lots(st, include_inactive=True) if lot.id == lot_id)
 
 
-def _checked_lot(data: LotInput, today: date) -> tuple[str, vn.PartialDate, vn.PartialDate, int]:
-    """The lot's number, expiry, day received and dose count, checked (every issue at once)."""
+class LotRow(TypedDict):
+    """The ``vaccine_lot`` columns a lot form writes (the id, version and stock are the store's)."""
+
+    site_code: str
+    vaccine_code: str
+    lot_number: str
+    expiry: str
+    doses_received: int
+    received_on: str
+    active: int
+    updated_at: str
+
+
+def _checked_lot(data: LotInput, today: date) -> tuple[str, str, vn.PartialDate, vn.PartialDate, int]:
+    """The lot's vaccine, number, expiry, day received and dose count, checked (every issue at once)."""
     issues: list[FieldIssue] = []
     if not data.vaccine_code or data.vaccine_code not in refdata.vaccines():
         issues.append(FieldIssue("vaccine_code", "vaccine_code.unknown"))
@@ -110,11 +123,11 @@ def _checked_lot(data: LotInput, today: date) -> tuple[str, vn.PartialDate, vn.P
             errors.append(FieldIssue("expiry", "lot.expired"))
     if errors:
         raise ValidationError(errors)
-    assert expiry is not None and received is not None and count is not None
-    return lot_number, expiry, received, count
+    assert data.vaccine_code and expiry is not None and received is not None and count is not None
+    return data.vaccine_code, lot_number, expiry, received, count
 
 
-def _insert_lot(uow: UnitOfWork, row: dict[str, Any]) -> str:
+def _insert_lot(uow: UnitOfWork, row: LotRow) -> str:
     actor = uow.actor
     lot_number = row["lot_number"]
     clash = uow.conn.execute(
@@ -135,12 +148,12 @@ def _insert_lot(uow: UnitOfWork, row: dict[str, Any]) -> str:
             ":site_code, :vaccine_code, :lot_number, :expiry, :doses_received, "
             ":received_on, :active, 0, :updated_at)"
         ),
-        row | {"id": lot_id},
+        {**row, "id": lot_id},
     )
     return lot_id
 
 
-def _update_lot(uow: UnitOfWork, lot_id: str, row: dict[str, Any]) -> str:
+def _update_lot(uow: UnitOfWork, lot_id: str, row: LotRow) -> str:
     actor = uow.actor
     old = uow.conn.execute(
         text("SELECT version, site_code FROM vaccine_lot WHERE id = :i"), {"i": lot_id}
@@ -154,12 +167,12 @@ def _update_lot(uow: UnitOfWork, lot_id: str, row: dict[str, Any]) -> str:
             "expiry = :expiry, doses_received = :doses_received, received_on = :received_on, "
             "active = :active, updated_at = :updated_at WHERE id = :id"
         ),
-        row | {"id": lot_id},
+        {**row, "id": lot_id},
     )
     return lot_id
 
 
-def _lot_payload(row: dict[str, Any], lot_id: str) -> dict[str, object]:
+def _lot_payload(row: LotRow, lot_id: str) -> dict[str, object]:
     return wire(build(LotP, **row, id=lot_id))
 
 

@@ -10,9 +10,9 @@ import json
 import math
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, SupportsFloat
+from typing import SupportsFloat, TypedDict
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, RowMapping, text
 
 from kernel import refdata
 from kernel.clock import CLOCK_TOLERANCE, iso, parse_iso, to_site_time
@@ -24,6 +24,7 @@ from kernel.roles import require
 from kernel.rules import schedule
 from kernel.rules import screening as screening_rules
 from kernel.rules import vietnam as vn
+from station.db import raw_connection
 from station.dto import (
     AdverseEventDTO,
     DoseDTO,
@@ -135,7 +136,7 @@ def suggest_dose(st: Station, person_id: str) -> DoseSuggestionDTO:
     with st.read() as conn:
         person = person_facts(conn, person_id)
         history = past_doses(conn, person["id"])
-        profile = current_profile(conn.connection.driver_connection)
+        profile = current_profile(raw_connection(conn))
     s = schedule.suggest_next(
         history, on=today, ages=schedule.age_range(person["birth"], today), profile=profile
     )
@@ -240,7 +241,7 @@ def record_screening(
         stored: dict[str, object] = {"answers": bool_answers, "details": clean_details}
         if guardian:
             stored["guardian"] = guardian
-        row = {
+        row: ScreeningRow = {
             "id": uuid7(),
             "person_id": person["id"],
             "registration_id": reg["id"],
@@ -287,7 +288,7 @@ def _clean_details(details: Mapping[str, str] | None) -> tuple[dict[str, str], l
     return clean, issues
 
 
-def _screenable_registration(conn: Connection, pid: str, site_code: str, day: str) -> Mapping[str, Any]:
+def _screenable_registration(conn: Connection, pid: str, site_code: str, day: str) -> RowMapping:
     """Today's registration of the person here: checked in and not yet vaccinated."""
     reg = conn.execute(
         text(
@@ -300,10 +301,29 @@ def _screenable_registration(conn: Connection, pid: str, site_code: str, day: st
         raise DomainError("screening.not_checked_in")
     if reg["status"] in ("vaccinated", "observed"):
         raise DomainError("screening.already_vaccinated")
-    return dict(reg)
+    return reg
 
 
-def _write_screening(uow: UnitOfWork, row: dict[str, Any], reg_id: str, new_status: str) -> None:
+class ScreeningRow(TypedDict):
+    """A new ``screening`` row (every column but ``rid``)."""
+
+    id: str
+    person_id: str
+    registration_id: str
+    site_code: str
+    day: str
+    form_id: str
+    answers: str  # JSON: answers, details of yes-answers, guardian
+    vitals: str  # JSON
+    suggested_outcome: str
+    outcome: str
+    override_reason: str | None
+    screener_id: str
+    screened_at: str
+    version: int
+
+
+def _write_screening(uow: UnitOfWork, row: ScreeningRow, reg_id: str, new_status: str) -> None:
     """The op, the screening row and the registration's new status."""
     fields = {k: v for k, v in row.items() if k != "version"}
     uow.emit(
@@ -402,13 +422,13 @@ def record_past_dose(st: Station, actor: Actor, data: PastDoseInput) -> DoseDTO:
     return dose_dto(row, tuple(warnings))
 
 
-def _load_dose(conn: Connection, dose_id: str) -> dict[str, Any]:
+def _load_dose(conn: Connection, dose_id: str) -> RowMapping:
     row = conn.execute(
         text(f"SELECT {DOSE_COLUMNS}, version FROM dose WHERE id = :i"), {"i": dose_id}
     ).mappings().first()
     if row is None:
         raise NotFound("dose.not_found")
-    return dict(row)
+    return row
 
 
 def void_dose(st: Station, actor: Actor, dose_id: str, reason: str | None) -> DoseDTO:

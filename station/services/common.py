@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import TypedDict
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, RowMapping, text
 
 from kernel.errors import NotFound, ValidationError
+from kernel.person import PersonValues
 
 # Person validation is pure and lives in the kernel; re-exported for the services.
 from kernel.person import check_address as check_address
@@ -43,7 +44,19 @@ PERSON_COLUMNS = (
 )
 
 
-def person_dto(row: Mapping[Any, Any]) -> PersonDTO:
+class PersonRow(PersonValues):
+    """A new ``person`` row: the checked values and the row's own columns (all but ``rid``)."""
+
+    id: str
+    status: str
+    origin_site: str
+    version: int
+    consent_at: str | None
+    created_at: str
+    updated_at: str
+
+
+def person_dto(row: PersonRow | RowMapping) -> PersonDTO:
     birth = vn.PartialDate.from_iso(row["birth"])
     return PersonDTO(
         id=row["id"],
@@ -67,7 +80,24 @@ def person_dto(row: Mapping[Any, Any]) -> PersonDTO:
     )
 
 
-def registration_dto(row: Mapping[Any, Any]) -> RegistrationDTO:
+class RegistrationRow(TypedDict):
+    """A new ``registration`` row (every column but ``rid``)."""
+
+    id: str
+    person_id: str
+    site_code: str
+    day: str
+    source: str
+    status: str
+    queue_label: str | None
+    checked_in_at: str | None
+    import_ref: str | None
+    version: int
+    created_at: str
+    updated_at: str
+
+
+def registration_dto(row: RegistrationRow | RowMapping) -> RegistrationDTO:
     return RegistrationDTO(
         id=row["id"],
         person_id=row["person_id"],
@@ -93,7 +123,7 @@ def resolve_person_id(conn: Connection, person_id: str) -> str:
     return current
 
 
-def load_person(conn: Connection, person_id: str) -> dict[str, Any]:
+def load_person(conn: Connection, person_id: str) -> RowMapping:
     pid = resolve_person_id(conn, person_id)
     row = (
         conn.execute(text(f"SELECT {PERSON_COLUMNS} FROM person WHERE id = :i"), {"i": pid})
@@ -102,7 +132,7 @@ def load_person(conn: Connection, person_id: str) -> dict[str, Any]:
     )
     if row is None:
         raise NotFound("person.not_found")
-    return dict(row)
+    return row
 
 
 def require_reason(raw: str | None, field: str = "reason") -> str:

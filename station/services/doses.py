@@ -11,9 +11,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TypedDict
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, RowMapping, text
 
 from kernel import refdata
 from kernel.clock import CLOCK_TOLERANCE, iso, parse_iso, to_site_time
@@ -33,6 +33,7 @@ from kernel.rules import schedule
 from kernel.rules import screening as screening_rules
 from kernel.rules import vietnam as vn
 from station._build import BUILD_DATE
+from station.db import RawConnection
 from station.dto import DoseDTO, DoseInput, PastDoseInput
 from station.services.common import check_text, load_person, require_reason
 from station.store import Actor, Station, UnitOfWork
@@ -54,7 +55,48 @@ DOSE_COLUMNS = (
 )
 
 
-def dose_dto(row: Mapping[Any, Any], warnings: tuple[FieldIssue, ...] = ()) -> DoseDTO:
+class DoseRow(TypedDict):
+    """A new ``dose`` row, as the services write it (every column but ``rid``)."""
+
+    id: str
+    person_id: str
+    site_code: str
+    vaccine_code: str
+    lot_id: str | None
+    lot_number: str | None
+    dose_number: int
+    kind: str
+    administered_at: str
+    day: str
+    recorded_at: str
+    vaccinator_id: str | None
+    screening_id: str | None
+    injection_site: str | None
+    source: str  # "site" (given here) or "history" (from a paper certificate)
+    observe_until: str | None
+    observed_at: str | None
+    voided: int
+    void_reason: str | None
+    voided_by: str | None
+    voided_at: str | None
+    version: int
+    volume_ml: float | None
+    override_by: str | None
+    override_reason: str | None
+    origin_station: str
+
+
+class PersonFacts(TypedDict):
+    """What the clinical rules need of a person."""
+
+    id: str  # after merge redirects
+    birth: str
+    sex: str | None
+    status: str
+
+
+def dose_dto(row: DoseRow | RowMapping, warnings: tuple[FieldIssue, ...] = ()) -> DoseDTO:
+    """A dose as the UI sees it, from a row just written or one read (``DOSE_COLUMNS``)."""
     return DoseDTO(
         id=row["id"],
         person_id=row["person_id"],
@@ -90,18 +132,18 @@ def past_doses(conn: Connection, person_id: str) -> list[schedule.PastDose]:
     ]
 
 
-def current_profile(raw_conn: Any) -> str:
+def current_profile(raw_conn: RawConnection) -> str:
     row = raw_conn.execute("SELECT value FROM meta WHERE key = ?", (PROFILE_KEY,)).fetchone()
     return refdata.province_profile(row[0] if row else None).id
 
 
-def person_facts(conn: Connection, person_id: str) -> dict[str, Any]:
+def person_facts(conn: Connection, person_id: str) -> PersonFacts:
     """The person (after redirects) with the columns the clinical rules need."""
     pid = load_person(conn, person_id)["id"]
     row = conn.execute(
         text("SELECT id, birth, sex, status FROM person WHERE id = :p"), {"p": pid}
     ).mappings().one()
-    return dict(row)
+    return PersonFacts(id=row["id"], birth=row["birth"], sex=row["sex"], status=row["status"])
 
 
 # ---- checks ------------------------------------------------------------------------
@@ -301,7 +343,7 @@ def active_person(uow: UnitOfWork, person_id: str) -> tuple[str, str]:
     return pid, birth
 
 
-def usable_lot(raw: Any, lot_id: str | None, site_code: str, day: date) -> _Lot:
+def usable_lot(raw: RawConnection, lot_id: str | None, site_code: str, day: date) -> _Lot:
     """The site's lot, active and not expired on ``day``."""
     lot = raw.execute(_LOT_SQL, (lot_id,)).fetchone()
     if lot is None or lot[1] != site_code:
@@ -315,7 +357,7 @@ def usable_lot(raw: Any, lot_id: str | None, site_code: str, day: date) -> _Lot:
     return _Lot(found_id, lot_vaccine, lot_number, expiry, lot_expiry)
 
 
-def cleared_screening(raw: Any, pid: str, site_code: str, day_iso: str) -> _Screening:
+def cleared_screening(raw: RawConnection, pid: str, site_code: str, day_iso: str) -> _Screening:
     """Today's latest screening of the person here, which must have cleared them."""
     scr = raw.execute(_SCREENING_SQL, (pid, site_code, day_iso)).fetchone()
     if scr is None:
@@ -326,7 +368,7 @@ def cleared_screening(raw: Any, pid: str, site_code: str, day_iso: str) -> _Scre
 
 
 def judge(
-    raw: Any,
+    raw: RawConnection,
     data: DoseInput,
     pid: str,
     vaccine_code: str,
@@ -368,7 +410,7 @@ def site_dose_row(
     when: datetime,
     verdict: _Verdict,
     approved: tuple[str, Actor] | None,
-) -> dict[str, Any]:
+) -> DoseRow:
     return {
         "id": uuid7(),
         "person_id": pid,
@@ -401,7 +443,7 @@ def site_dose_row(
 
 def write_site_dose(
     uow: UnitOfWork,
-    row: dict[str, Any],
+    row: DoseRow,
     warnings: list[FieldIssue],
     refusals: list[FieldIssue],
     approved: tuple[str, Actor] | None,
@@ -426,7 +468,8 @@ def write_site_dose(
                 "vaccine_code": row["vaccine_code"],
             },
         )
-    uow.raw.execute(_DOSE_INSERT_SQL, tuple(row[f] for f in _DOSE_FIELDS))
+    columns: Mapping[str, object] = row
+    uow.raw.execute(_DOSE_INSERT_SQL, tuple(columns[f] for f in _DOSE_FIELDS))
     uow.raw.execute(_DOSE_REG_SQL, (uow.now_iso, row["person_id"], row["site_code"], row["day"]))
 
 
@@ -477,7 +520,7 @@ def past_dose_warnings(
 
 def past_dose_row(
     st: Station, uow: UnitOfWork, data: PastDoseInput, pid: str, given_day: date, lot_number: str | None
-) -> dict[str, Any]:
+) -> DoseRow:
     noon = datetime(given_day.year, given_day.month, given_day.day, 12, 0, tzinfo=uow.now.tzinfo)
     return {
         "id": uuid7(),

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
-from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, RowMapping, text
 
 from kernel.chunks import in_chunks
 from kernel.errors import DomainError, FieldIssue, NotFound, ValidationError
@@ -25,12 +24,16 @@ from kernel.ops import (
     person_payload,
     wire,
 )
+from kernel.person import PersonValues
 from kernel.roles import require
+from station.db import RawConnection
 from station.dto import PersonDTO, PersonInput, RegisterResult, RegistrationDTO
 from station.services.common import (
     PERSON_COLUMNS,
     WRITE_CHUNK,
+    PersonRow,
     ProgressFn,
+    RegistrationRow,
     breathe,
     load_person,
     person_dto,
@@ -69,24 +72,21 @@ def _station_letter(conn: Connection) -> str:
     return str(conn.execute(text("SELECT station_letter FROM sync_state WHERE id = 1")).scalar_one())
 
 
-def _new_person_row(
-    uow: UnitOfWork, person_id: str, values: Mapping[str, object], consent: bool
-) -> dict[str, object]:
+def _new_person_row(uow: UnitOfWork, person_id: str, values: PersonValues, consent: bool) -> PersonRow:
     """The person row a registration writes: the entered values and the row's own fields."""
-    row = dict(values)
-    row.update(
-        id=person_id,
-        status="active",
-        origin_site=uow.actor.site_code,
-        version=0,
-        consent_at=uow.now_iso if consent else None,
-        created_at=uow.now_iso,
-        updated_at=uow.now_iso,
-    )
-    return row
+    return {
+        **values,
+        "id": person_id,
+        "status": "active",
+        "origin_site": uow.actor.site_code,
+        "version": 0,
+        "consent_at": uow.now_iso if consent else None,
+        "created_at": uow.now_iso,
+        "updated_at": uow.now_iso,
+    }
 
 
-def _insert_person(uow: UnitOfWork, person_id: str, values: Mapping[str, object], consent: bool) -> None:
+def _insert_person(uow: UnitOfWork, person_id: str, values: PersonValues, consent: bool) -> None:
     row = _new_person_row(uow, person_id, values, consent)
     cols = ", ".join(row)
     params = ", ".join(f":{c}" for c in row)
@@ -95,7 +95,7 @@ def _insert_person(uow: UnitOfWork, person_id: str, values: Mapping[str, object]
 
 def _registration_row(
     uow: UnitOfWork, person_id: str, day: str, source: str, status: str, queue_label: str | None
-) -> dict[str, Any]:
+) -> RegistrationRow:
     return {
         "id": uuid7(),
         "person_id": person_id,
@@ -220,7 +220,7 @@ _REG_INSERT_SQL = (
 )
 
 
-def _active_ids_by_number(raw: Any, numbers: Sequence[str]) -> dict[str, str]:
+def _active_ids_by_number(raw: RawConnection, numbers: Sequence[str]) -> dict[str, str]:
     """ID number -> an active person with it, for many numbers at once (chunked IN lists)."""
     found: dict[str, str] = {}
     for chunk in in_chunks(sorted(set(numbers))):
@@ -277,7 +277,7 @@ def add_expected(
     return batch.results
 
 
-_Checked = tuple[dict[str, Any], list[FieldIssue], bool]  # values, warnings, consent
+_Checked = tuple[PersonValues, list[FieldIssue], bool]  # values, warnings, consent
 
 
 def _checked_rows(
@@ -324,7 +324,7 @@ class _ExpectedBatch:
         self.reg_rows: list[tuple[object, ...]] = []
         self.results: list[RegisterResult] = []
 
-    def add(self, values: dict[str, Any], warnings: list[FieldIssue], consent: bool) -> None:
+    def add(self, values: PersonValues, warnings: list[FieldIssue], consent: bool) -> None:
         uow = self.uow
         number = values["id_number"]
         existing = self.by_number.get(number) if number else None
@@ -333,6 +333,7 @@ class _ExpectedBatch:
         person_id = existing or uuid7()
         reg = _registration_row(uow, person_id, self.day, self.source, "expected", None)
         reg["import_ref"] = self.import_ref
+        person_row: PersonRow | RowMapping
         if existing:
             op_id = uow.emit(
                 "add_registration", "registration", reg["id"],
@@ -344,11 +345,14 @@ class _ExpectedBatch:
                 "register_person", "person", person_id,
                 _register_payload(values, consent, reg, (*_REG_KEYS_NEW, "import_ref")),
             )
-            person_row = _new_person_row(uow, person_id, values, consent)
-            self.person_rows.append(tuple(person_row[c] for c in _PERSON_INSERT_COLS))
+            new_row = _new_person_row(uow, person_id, values, consent)
+            person_row = new_row
+            columns: Mapping[str, object] = new_row
+            self.person_rows.append(tuple(columns[c] for c in _PERSON_INSERT_COLS))
             if number:
                 self.by_number[number] = person_id
-        self.reg_rows.append(tuple(reg[c] for c in _REG_INSERT_COLS))
+        reg_columns: Mapping[str, object] = reg
+        self.reg_rows.append(tuple(reg_columns[c] for c in _REG_INSERT_COLS))
         self.expected_today.add(person_id)
         self.results.append(
             RegisterResult(person_dto(person_row), registration_dto(reg), op_id, tuple(warnings))

@@ -14,9 +14,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 
 from kernel.errors import DomainError, FieldIssue, NotFound, ValidationError
 from kernel.ops import ACTIONS_BY_KIND, ResolveP, build, wire
@@ -37,23 +36,25 @@ class ReviewDTO:
     status: str  # open | resolved
     entity_type: str
     entity_id: str
-    candidates: dict[str, Any]
+    candidates: dict[str, object]  # JSON from the hub: read with isinstance
     created_at: str
-    resolution: dict[str, Any] | None
+    resolution: dict[str, object] | None
     pending: bool  # resolved here, not yet confirmed by the hub
 
 
-def _loads(raw: str | None) -> Any:
+def _loads(raw: str | None) -> object:
     if raw is None:
         return None
     try:
-        return json.loads(raw)
+        value: object = json.loads(raw)
+        return value
     except ValueError:
         return None
 
 
-def _dto(row: Any) -> ReviewDTO:
+def _dto(row: RowMapping) -> ReviewDTO:
     resolution = _loads(row["resolution"])
+    candidates = _loads(row["candidates"])
     return ReviewDTO(
         id=row["id"],
         kind=row["kind"],
@@ -61,7 +62,7 @@ def _dto(row: Any) -> ReviewDTO:
         status=row["status"],
         entity_type=row["entity_type"],
         entity_id=row["entity_id"],
-        candidates=_loads(row["candidates"]) or {},
+        candidates=candidates if isinstance(candidates, dict) else {},
         created_at=row["created_at"],
         resolution=resolution if isinstance(resolution, dict) else None,
         pending=bool(isinstance(resolution, dict) and resolution.get("pending")),

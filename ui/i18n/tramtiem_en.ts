@@ -1591,6 +1591,10 @@
         <translation>The secure connection to the hub failed. Nothing is lost: records wait here. IT staff: check the hub address (https://) and any proxy or antivirus in between.</translation>
     </message>
     <message>
+        <source>This is not your site's hub: its certificate is not the one the province issued for this site. Nothing was sent to it and nothing is lost: records wait here. IT staff: check the site hub's address.</source>
+        <translation>This is not your site's hub: its certificate is not the one the province issued for this site. Nothing was sent to it and nothing is lost: records wait here. IT staff: check the site hub's address.</translation>
+    </message>
+    <message>
         <source>This review item no longer exists.</source>
         <translation>This review item no longer exists.</translation>
     </message>

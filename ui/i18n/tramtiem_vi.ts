@@ -1592,6 +1592,10 @@
         <translation>Kết nối bảo mật tới máy chủ không thành công. Không mất dữ liệu: hồ sơ vẫn chờ ở máy này. Cán bộ IT: kiểm tra địa chỉ máy chủ (https://) và proxy hay phần mềm diệt virus ở giữa.</translation>
     </message>
     <message>
+        <source>This is not your site&apos;s hub: its certificate is not the one the province issued for this site. Nothing was sent to it and nothing is lost: records wait here. IT staff: check the site hub&apos;s address.</source>
+        <translation>Đây không phải máy chủ điểm tiêm của điểm này: chứng chỉ của nó không phải chứng chỉ do tỉnh cấp cho điểm này. Không gửi gì tới máy đó và không mất dữ liệu: hồ sơ vẫn chờ ở máy này. Cán bộ IT: kiểm tra địa chỉ máy chủ điểm tiêm.</translation>
+    </message>
+    <message>
         <source>This review item no longer exists.</source>
         <translation>Mục cần xem xét này không còn nữa.</translation>
     </message>

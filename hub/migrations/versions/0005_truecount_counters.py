@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -149,7 +148,7 @@ def _load_legacy_tallies() -> None:
     }
     loaded = 0
     for station_id, raw in bind.execute(sa.text("SELECT station_id, tally FROM station_tally")).all():
-        body: Any = json.loads(raw) if isinstance(raw, str) else raw
+        body: object = json.loads(raw) if isinstance(raw, str) else raw
         site = stations.get(station_id)
         if site is None or not isinstance(body, dict):
             continue
