@@ -145,6 +145,17 @@ class Lan:
         self.desks[name] = desk
         return desk
 
+    def wait_settled(self) -> None:
+        """Until the site hub has forwarded everything and pulled the province to its head."""
+        sh = self.site_hub
+        assert sh is not None
+        wait_until(lambda: sh.waiting() == 0, what="the forwarder to drain")
+        head = int(self.pscalar("SELECT seq FROM hub_clock WHERE id = 1"))
+        wait_until(
+            lambda: int(sh.scalar("SELECT value FROM hub_meta WHERE key = 'relay.cursor'") or 0) >= head,
+            what="the site hub to pull the province's head",
+        )
+
     def lot_id(self) -> str:
         return str(self.pscalar("SELECT id FROM vaccine_lot WHERE site_code = :s", s=self.site))
 

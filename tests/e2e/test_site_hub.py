@@ -129,6 +129,7 @@ def test_walk_in_at_a_found_at_b_with_the_province_down_then_each_op_once(tmp_pa
             assert (summary.given, summary.received, summary.gap) == (1, 1, 0)
             assert lan.pscalar("SELECT count(*) FROM station_tally") == 2
             # Every desk converges to the province's state.
+            lan.wait_settled()
             b.sync()
             a.sync()
             want = province_dump(lan)
@@ -160,6 +161,7 @@ def test_the_province_merges_a_walk_in_and_every_desk_follows(tmp_path: Path) ->
             assert lan.pscalar("SELECT to_id FROM person_redirect WHERE from_id = :i", i=pid) == earlier
             wait_until(lambda: sh.scalar("SELECT to_id FROM person_redirect WHERE from_id = :i", i=pid) == earlier,
                        what="the merge at the site hub")
+            lan.wait_settled()
             for d in (a, b, a):
                 d.sync()
             want = province_dump(lan)
