@@ -308,10 +308,15 @@ class Pusher:
         epoch = str(self.st.sync_state()["replica_epoch"])
         body: PushRequest | Encoded[PushRequest] = batch.fits(epoch) or push_request(self.st, epoch, batch.ops)
         op_ids = [o.op_id for o in batch.ops]
+        sent = pool.submit(self.client.push, body)
+        # The hub works on this batch meanwhile: the "inflight" mark, the last batch's
+        # answers, the next batch. The mark is bookkeeping (issue 15: it was a commit
+        # between every answer and the next send): if the process dies before it, the
+        # ops are still "pending", go again and the ledger answers "duplicate", as when
+        # a power cut takes the mark (``outbox.mark_inflight``). This thread makes it
+        # before it reads the answer, so a failed send still puts the ops back after it.
         outbox.mark_inflight(self.st, op_ids)
         self.progress()
-        sent = pool.submit(self.client.push, body)
-        # The hub works on this batch meanwhile: answers of the last one, next batch.
         self._flush_held()
         if self.gaps.resend_from is None:
             self.prepared = self._prepare_after(batch.ops[-1].op_seq, epoch)

@@ -445,11 +445,16 @@ def test_payload_hash_is_the_ops_json_without_its_position() -> None:
             assert payload_hash(moved) == payload_hash(op)
 
 
-def test_a_run_the_database_refuses_is_applied_op_by_op(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_run_the_database_refuses_is_applied_op_by_op(
+    backend: str, tmp_path: Path, pg: PgCluster | None
+) -> None:
     """If the database refuses a run's bulk rows, only that run falls back to the ORM appliers
-    (in the same transaction): every op is still answered and written, nothing twice."""
+    (in the same transaction): every op is still answered and written, nothing twice.
+    On PostgreSQL the rows go by COPY (issue 15): its refusal must reach the executor as
+    SQLAlchemy's IntegrityError, as the INSERTs' did."""
     schedule, stations = _schedule(2)
-    db = _new_db(hub_database_url("sqlite", tmp_path, None, "refused"), stations)
+    db = _new_db(hub_database_url(backend, tmp_path, pg, "refused"), stations)
     try:
         station_id, req, now = next(
             (sid, r, t)
@@ -461,13 +466,29 @@ def test_a_run_the_database_refuses_is_applied_op_by_op(tmp_path: Path) -> None:
         with db.write() as s:
             # Refuses what only the bulk executor writes: a new person row at version 1
             # (the ORM appliers insert version 0 and number it when the change rows are made).
-            s.execute(
-                text(
-                    "CREATE TRIGGER refuse_bulk BEFORE INSERT ON person "
-                    f"WHEN NEW.version = 1 AND NEW.id = '{victim.entity_id}' "
-                    "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            if backend == "sqlite":
+                s.execute(
+                    text(
+                        "CREATE TRIGGER refuse_bulk BEFORE INSERT ON person "
+                        f"WHEN NEW.version = 1 AND NEW.id = '{victim.entity_id}' "
+                        "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                    )
                 )
-            )
+            else:
+                s.execute(
+                    text(
+                        "CREATE FUNCTION refuse_bulk() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                        f"IF NEW.version = 1 AND NEW.id = '{victim.entity_id}' THEN "
+                        "RAISE EXCEPTION 'refused' USING ERRCODE = 'unique_violation'; END IF; "
+                        "RETURN NEW; END $$"
+                    )
+                )
+                s.execute(
+                    text(
+                        "CREATE TRIGGER refuse_bulk BEFORE INSERT ON person "
+                        "FOR EACH ROW EXECUTE FUNCTION refuse_bulk()"
+                    )
+                )
         results, _expected = process_push(db, station_id, req, now=now)
         assert [r.op_id for r in results] == [o.op_id for o in req.ops[: len(results)]]
         by_id = {r.op_id: r for r in results}
