@@ -67,10 +67,16 @@ log = logging.getLogger(__name__)
 class SyncSettings:
     """Tunables; defaults suit a slow rural line."""
 
-    batch_bytes_initial: int = 256 * 1024
+    # A cycle's first batch, then ×1.5 after each clean answer (halved after a timeout).
+    # Issue 15: 512 KB (~800 ops, ~100 KB gzipped: 3 s at 256 kbit/s) and up to 1,000
+    # ops (the protocol's MAX_OPS_PER_PUSH, which every hub takes) instead of 256 KB and
+    # 500: 3,223 ops crossed the 256 kbit/s, 300 ms line in 4 round trips instead of 7
+    # (21.5 → 18.0 s); on loopback no measurable change. Nothing about commits changes:
+    # the station still records a batch's answers in one FULL commit.
+    batch_bytes_initial: int = 512 * 1024
     batch_bytes_min: int = 4 * 1024
     batch_bytes_max: int = 2 * 1024 * 1024  # well under MAX_BODY_BYTES
-    batch_ops_max: int = 500
+    batch_ops_max: int = 1000
     # Changes per pull page (the hub allows up to MAX_PULL_LIMIT). 1,000 halves the
     # round trips and commits of 500 (a bootstrap ~10% faster); a page is ~60 KB
     # gzipped, a few seconds on a 256 kbit/s line, and ~30 ms of write lock here.
