@@ -23,20 +23,20 @@ each in its own savepoint.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import counters
-from hub.apply.bulk import BulkRefused, BulkRun, planned_runs
+from hub.apply.bulk import BulkRefused, BulkRun, ids_in, planned_runs
 from hub.apply.context import SKEW_TOLERANCE_MS, lock_rows, payload_hash, utc_now
 from hub.apply.orm import Ledgered, apply_op, record_applied
 from hub.db import Database
 from hub.effects import Effects, Numbering
 from hub.errors import HubError
-from hub.models import AppliedOp, EnrolledStation, Replica, ReviewItem
+from hub.models import EnrolledStation, Replica, ReviewItem
 from hub.rowtypes import LedgerResult
 from kernel.chunks import in_chunks
 from kernel.ids import uuid7
@@ -95,19 +95,19 @@ def _stored_result(raw: object) -> LedgerResult:
 
 
 def _ledger_rows(session: Session, op_ids: list[str]) -> dict[str, Ledgered]:
-    """The ledger rows of a push's op ids: one ``IN (...)`` query per 500."""
+    """The ledger rows of a push's op ids: one ``IN (...)`` query per 500, straight to the
+    driver (:func:`hub.apply.bulk.ids_in`; ``result`` is JSON text on SQLite)."""
     found: dict[str, Ledgered] = {}
     for chunk in in_chunks(sorted(set(op_ids))):
-        for row in session.execute(
-            select(
-                AppliedOp.op_id,
-                AppliedOp.station_id,
-                AppliedOp.payload_sha256,
-                AppliedOp.status,
-                AppliedOp.result,
-            ).where(AppliedOp.op_id.in_(chunk))
+        for op_id, station_id, digest, status, result in ids_in(
+            session,
+            "SELECT op_id, station_id, payload_sha256, status, result FROM applied_op WHERE op_id IN :ids",
+            chunk,
         ):
-            found[row[0]] = Ledgered(row[0], row[1], row[2], _ACK_STATUS[row[3]], _stored_result(row[4]))
+            got = json.loads(result) if isinstance(result, str) else result
+            found[str(op_id)] = Ledgered(
+                str(op_id), str(station_id), str(digest), _ACK_STATUS[str(status)], _stored_result(got)
+            )
     return found
 
 
