@@ -51,6 +51,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from contextlib import ExitStack
 from datetime import timedelta
@@ -265,6 +266,24 @@ def _pg_cpu(data_dir: Path) -> float:
     return total
 
 
+def sched_of(pid: int) -> dict[int, float]:
+    """Seconds each thread of ``pid`` spent runnable but waiting for a CPU (``schedstat``'s
+    run-queue wait; empty where there is no /proc). Issue 15's "2× under load": this is
+    the time the machine's other work took from us, measured, not inferred."""
+    out: dict[int, float] = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for t in tids:
+        try:
+            fields = Path(f"/proc/{pid}/task/{t}/schedstat").read_text().split()
+            out[int(t)] = int(fields[1]) / 1e9
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
 def cli_env(xdg: Path) -> dict[str, str]:
     """The CLI's environment: a file keyring chosen explicitly (the bench has no OS keyring)."""
     return dict(os.environ, PYTHON_KEYRING_BACKEND=PLAINTEXT, XDG_DATA_HOME=str(xdg), PYTHONPATH=str(ROOT))
@@ -280,9 +299,27 @@ def run_cli_sync(data: Path, xdg: Path, hub: str | None = None, profile: Path | 
                "-o", str(profile), "--", *cmd]
     before = os.times()
     t0 = time.perf_counter()
-    res = subprocess.run(cmd, env=cli_env(xdg), capture_output=True, text=True, timeout=3600)
+    proc = subprocess.Popen(cmd, env=cli_env(xdg), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The station's run-queue wait, per thread, read every 20 ms until it exits (a thread's
+    # last reading stands for it): pipes drained by threads so a full pipe cannot block it.
+    waits: dict[int, float] = {}
+    outs: dict[str, str] = {}
+    readers = [
+        threading.Thread(target=lambda k=k, f=f: outs.__setitem__(k, f.read()), daemon=True)
+        for k, f in (("out", proc.stdout), ("err", proc.stderr))
+    ]
+    for r in readers:
+        r.start()
+    deadline = time.monotonic() + 3600
+    while proc.poll() is None and time.monotonic() < deadline:
+        waits.update(sched_of(proc.pid))
+        time.sleep(0.02)
+    rc = proc.wait(timeout=60)
     wall = time.perf_counter() - t0
+    for r in readers:
+        r.join(60)
     after = os.times()
+    res = subprocess.CompletedProcess(cmd, rc, outs.get("out", ""), outs.get("err", ""))
     if res.returncode != 0:
         raise RuntimeError(f"tramtiem sync failed ({res.returncode}): {res.stdout[-500:]} {res.stderr[-2000:]}")
     # The report is the last JSON line (py-spy, when profiling, prints its own lines).
@@ -291,6 +328,7 @@ def run_cli_sync(data: Path, xdg: Path, hub: str | None = None, profile: Path | 
         "wall_s": wall,
         "cycle_s": float(report["duration_s"]),
         "cpu_s": (after.children_user - before.children_user) + (after.children_system - before.children_system),
+        "wait_s": sum(waits.values()) if profile is None else None,
         "report": report,
     }
 
@@ -350,6 +388,7 @@ def ours_run(
                 stack.callback(link_proc.stdin.close)  # type: ignore[union-attr]
                 via = f"http://127.0.0.1:{json.loads(link_proc.stdout.readline())['port']}"  # type: ignore[union-attr]
             hub_cpu0 = _cpu_of(proc.pid)
+            hub_wait0 = sum(sched_of(proc.pid).values())
             pg_dir = hubs.cluster.root / "data" if backend == "postgres" else None
             pg_cpu0 = _pg_cpu(pg_dir) if pg_dir else 0.0
             prof = profile / f"{tag}-station.folded" if profile else None
@@ -366,6 +405,7 @@ def ours_run(
                 hub_prof.send_signal(2)  # SIGINT: py-spy writes its file
                 hub_prof.wait(60)
             out["hub_cpu_s"] = _cpu_of(proc.pid) - hub_cpu0
+            out["hub_wait_s"] = sum(sched_of(proc.pid).values()) - hub_wait0
             out["pg_cpu_s"] = (_pg_cpu(pg_dir) - pg_cpu0) if pg_dir else None
             if link_proc is not None:
                 link_proc.stdin.write("stats\n")  # type: ignore[union-attr]
@@ -485,6 +525,9 @@ def _run(base: Path, hdir: Path, args: argparse.Namespace) -> dict[str, Any]:
                 runs.append({"round": rnd, "side": f"ours_{backend}", "wall_s": r3(o["wall_s"]),
                              "cycle_s": r3(o["cycle_s"]), "noop_wall_s": r3(o["noop_wall_s"]),
                              "station_cpu_s": r3(o["cpu_s"]), "hub_cpu_s": r3(o["hub_cpu_s"]),
+                             "station_wait_s": r3(o["wait_s"]) if o["wait_s"] is not None else None,
+                             "hub_wait_s": r3(o["hub_wait_s"]),
+                             "load_1m": r3(os.getloadavg()[0]) if hasattr(os, "getloadavg") else None,
                              "pg_cpu_s": r3(o["pg_cpu_s"]) if o["pg_cpu_s"] is not None else None,
                              "pushed": rep["pushed"], "batches": rep["batches"], "pulled": rep["pulled"],
                              "hub_doses": o["hub_doses"], "hub_persons": o["hub_persons"], "ok": ok})
@@ -568,6 +611,14 @@ def _run(base: Path, hdir: Path, args: argparse.Namespace) -> dict[str, Any]:
             "postgres_backends": r3(1000 * (med_of("ours_postgres", "pg_cpu_s") or 0) / n_ops),
             "peer_b500_client_per_doc": r3(1000 * (med_of("peer_b500", "client_cpu_s") or 0) / gen["n"]),
             "peer_b500_server_per_doc": r3(1000 * (med_of("peer_b500", "server_cpu_s") or 0) / gen["n"]),
+        },
+        # Run-queue wait (runnable, no CPU free), medians: what the machine's other work
+        # added to our wall; with the CPU seconds it accounts for the spread between runs.
+        "runqueue_wait_s": {
+            "station_sqlite": r3(med_of("ours_sqlite", "wait_s") or 0),
+            "hub_sqlite": r3(med_of("ours_sqlite", "hub_wait_s") or 0),
+            "station_postgres": r3(med_of("ours_postgres", "wait_s") or 0),
+            "hub_postgres": r3(med_of("ours_postgres", "hub_wait_s") or 0),
         },
         "slow_line": slow,
         "runs": runs,
