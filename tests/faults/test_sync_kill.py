@@ -77,9 +77,9 @@ MAX_ITERATIONS = 120
 TIME_BUDGET_S = 230.0
 PROC_TIMEOUT_S = 60.0
 # Before a ``:2`` point: enough waiting for two push batches (the engine starts
-# at 256 KiB) and two pull pages (a person imported at the hub is a person and a
-# registration).
-BIG_PENDING_BYTES = 300 * 1024
+# at ``batch_bytes_initial``: 512 KiB since issue 15) and two pull pages (a person
+# imported at the hub is a person and a registration).
+BIG_PENDING_BYTES = SyncSettings().batch_bytes_initial + 44 * 1024
 BIG_PENDING_OPS = 260
 # Person + registration each: more changes than one pull page holds.
 BIG_HUB_LIST = SyncSettings().pull_limit // 2 + 20
