@@ -25,8 +25,10 @@ A site hub crash loses nothing: an op answered to a desk is in ``relay_op``; the
 province's answer is stored in one transaction, and one sent again is a ``duplicate``
 there; a pulled page is written with its cursor in one transaction.
 
-Not here (issue 14's LAN part, built beside this): mDNS announcement, the TLS identity
-issued by the province (``RelayEnrollResponse.tls``), station-side pinning.
+Trust (docs/site-hub.md): at enrollment the site hub sends a CSR and keeps the certificate
+the province signs for its site (:func:`enroll`, ``hub.relay_pki``); ``serve --relay-to``
+serves HTTPS with it and may announce itself by DNS-SD (``sync.discovery``); the desks
+pin it (``sync.pinning``).
 """
 
 from __future__ import annotations
@@ -39,11 +41,14 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from cryptography import x509
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from hub import relay_pki
 from hub.db import Database
 from hub.effects import ENTITY_ORDER, ChangeRow, Numbering, row_data
 from hub.models import (
@@ -152,22 +157,35 @@ def enroll(
     code: str,
     *,
     name: str = "",
+    data_dir: Path | None = None,
     ssl_context: ssl.SSLContext | None = None,
     now: datetime | None = None,
 ) -> RelayEnrollResponse:
-    """Enroll this hub as the site hub of the code's site (``tramtiem-hub relay enroll``)."""
+    """Enroll this hub as the site hub of the code's site (``tramtiem-hub relay enroll``).
+
+    ``data_dir``: where the site hub keeps its TLS key (made here at first use, never sent)
+    and the certificate the province signs for it (``hub.relay_pki``): the request carries
+    a CSR, and the answer's certificate is checked (this key, this site) and stored. Without
+    ``data_dir`` no certificate is asked for (a site hub for tests on loopback, plain HTTP).
+    """
     with db.read() as s:
         relay_id = _meta(s, META_ID) or uuid7()
+    csr = None
+    if data_dir is not None:
+        csr = relay_pki.make_csr(relay_pki.relay_key(data_dir))
     up = Upstream(province_url, ssl_context=ssl_context)
     try:
         resp = up.post(
             RELAY_PREFIX + "/enroll",
-            RelayEnrollRequest(code=code, relay_id=relay_id, relay_name=name[:100]),
+            RelayEnrollRequest(code=code, relay_id=relay_id, relay_name=name[:100], csr=csr),
             RelayEnrollResponse,
             auth=False,
         )
     finally:
         up.close()
+    tls = None
+    if data_dir is not None:
+        tls = _store_certificate(data_dir, resp)
     stamp = utc_iso_ms(now or _now())
     with db.write() as s:
         _set_meta(s, META_URL, province_url.rstrip("/"))
@@ -175,12 +193,39 @@ def enroll(
         _set_meta(s, META_TOKEN, resp.token)
         _set_meta(s, META_SITE, resp.site_code)
         _set_meta(s, META_SITE_NAME, resp.site_name)
-        if resp.tls is not None:
-            _set_meta(s, META_TLS, json.dumps(resp.tls))
+        if tls is not None:
+            _set_meta(s, META_TLS, json.dumps(tls))
         if s.get(Site, resp.site_code) is None:
             s.add(Site(code=resp.site_code, name=resp.site_name, created_at=stamp))
     log.info("enrolled as the site hub of site %s", resp.site_code)
     return resp
+
+
+def _store_certificate(data_dir: Path, resp: RelayEnrollResponse) -> dict[str, str]:
+    """The province's certificate for this site hub, checked and written beside its key."""
+    tls = resp.tls or {}
+    cert_pem, ca_pem = tls.get("cert_pem"), tls.get("ca_pem")
+    if not isinstance(cert_pem, str) or not isinstance(ca_pem, str):
+        raise relay_pki.RelayPkiError(
+            502, "relay.no_certificate", "the province sent no certificate for this site hub"
+        )
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem.encode("ascii"))
+    except ValueError:
+        raise relay_pki.RelayPkiError(502, "relay.no_certificate", "the province's certificate is unreadable") from None
+    if relay_pki.certificate_site(cert) != resp.site_code:
+        raise relay_pki.RelayPkiError(502, "relay.cert_site", "the province's certificate names another site")
+    relay_pki.write_tls_files(data_dir, cert_pem)  # refused if it is not for this site hub's key
+    return {"fingerprint": relay_pki.fingerprint(cert), "ca_pem": ca_pem}
+
+
+def tls_identity(data_dir: Path) -> tuple[Path, Path, str] | None:
+    """The site hub's certificate and key files and the certificate's fingerprint, if issued."""
+    cert = Path(data_dir) / relay_pki.RELAY_CERT_FILE
+    key = Path(data_dir) / relay_pki.RELAY_KEY_FILE
+    if not (cert.is_file() and key.is_file()):
+        return None
+    return cert, key, relay_pki.fingerprint(cert.read_text("ascii"))
 
 
 # ---- what an op touches ------------------------------------------------------------------

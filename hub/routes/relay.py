@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from hub import relay, service, timestamps
+from hub import relay, relay_pki, service, timestamps
 from hub.errors import HubError
 from hub.hygiene import check_safe, check_version
 from hub.routes.context import Auth, HubContext
@@ -68,8 +68,11 @@ def add_relay_routes(app: FastAPI, ctx: HubContext) -> None:
         """Exchange a one-time relay code for a site hub's relay token."""
         check_version(req.protocol_version)
         check_safe(req.model_dump())
-        tls = ctx.relay_tls_issuer(req.relay_id) if ctx.relay_tls_issuer is not None else None
-        return relay.enroll_relay(db, req, now=clock(), tls=tls)
+        now = clock()
+        # The site hub's certificate, signed for the code's site (a bad CSR is refused before
+        # the code is spent); docs/site-hub.md, "Trust".
+        tls = relay_pki.issue_for_enrollment(db, req.code, req.csr, now=now) if req.csr else None
+        return relay.enroll_relay(db, req, now=now, tls=tls)
 
     @app.get(RELAY_PREFIX + "/stations", response_model=RelayStations, tags=["relay"])
     def relay_stations(who: RelayAuth) -> RelayStations:
