@@ -146,7 +146,7 @@ TLS_HINTS = {
     "hub.tls_site_hub": (
         "this is not the site hub of this station's site: its certificate is not the one the "
         "province issued for this site (another site's hub, or a stranger's machine). Nothing "
-        "was sent to it; IT staff: check the site hub's address (docs/site-hub-trust.md)"
+        "was sent to it; IT staff: check the site hub's address (docs/site-hub.md, Trust)"
     ),
 }
 
