@@ -240,6 +240,8 @@ def _serve(args: argparse.Namespace, url: str) -> int:
         settings = HubSettings.from_env(url, migrate_on_start=False, **app_limits)
     except ValueError as exc:
         raise HubError(400, "serve.bad_limit", str(exc)) from None
+    if (args.announce or args.insecure_http) and not args.relay_to:
+        raise HubError(400, "serve.relay_only", "--announce and --insecure-http are for a site hub (--relay-to)")
     migrate(url)
     if args.relay_to:
         return _serve_site_hub(args, url, settings, limits)

@@ -195,8 +195,17 @@ def relay_ca(db: Database, *, now: datetime | None = None) -> RelayCA:
 
 
 def province_ca_pem(db: Database) -> str:
-    """The relay CA's certificate (PEM), for stations: they may trust a relay by a chain to it."""
-    return relay_ca(db).cert_pem
+    """The relay CA's certificate (PEM), for stations: they may trust a relay by a chain to it.
+
+    Reads the certificate only: a station's enrollment never needs the CA's key (nor its
+    passphrase) once the CA exists.
+    """
+    with db.read() as s:
+        value = _stored(s)
+    if value is None:
+        return relay_ca(db).cert_pem
+    cert = json.loads(value)["cert"]
+    return str(cert)
 
 
 def issue_relay_certificate(

@@ -183,21 +183,21 @@ def enroll(
         )
     finally:
         up.close()
-    tls = None
-    if data_dir is not None:
-        tls = _store_certificate(data_dir, resp)
     stamp = utc_iso_ms(now or _now())
+    # The credential first: the code is spent now, whatever the certificate turns out to be.
     with db.write() as s:
         _set_meta(s, META_URL, province_url.rstrip("/"))
         _set_meta(s, META_ID, resp.relay_id)
         _set_meta(s, META_TOKEN, resp.token)
         _set_meta(s, META_SITE, resp.site_code)
         _set_meta(s, META_SITE_NAME, resp.site_name)
-        if tls is not None:
-            _set_meta(s, META_TLS, json.dumps(tls))
         if s.get(Site, resp.site_code) is None:
             s.add(Site(code=resp.site_code, name=resp.site_name, created_at=stamp))
     log.info("enrolled as the site hub of site %s", resp.site_code)
+    if data_dir is not None:
+        tls = _store_certificate(data_dir, resp)
+        with db.write() as s:
+            _set_meta(s, META_TLS, json.dumps(tls))
     return resp
 
 
