@@ -41,7 +41,7 @@ from sync.discovery import (
     find_site_hub,
     site_hub_from_address,
 )
-from sync.protocol import PullResponse
+from sync.protocol import Health, PullResponse
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +107,10 @@ def trust_context(st: Station) -> ssl.SSLContext:
 class _NoSiteHub(HubClient):
     """The route's client while no site hub is found: every cycle is offline, nothing is sent."""
 
-    def health(self) -> object:  # type: ignore[override]
+    def health(self) -> Health:
         raise HubUnreachable("site_hub.not_found", "no site hub of this site answered on the LAN")
 
-    def pull(self, *args: object, **kw: object) -> PullResponse:  # type: ignore[override]
+    def pull(self, *args: object, **kw: object) -> PullResponse:
         raise HubUnreachable("site_hub.not_found", "no site hub of this site answered on the LAN")
 
 

@@ -22,6 +22,7 @@ from hub import cli as hub_cli
 from hub import relay, relay_pki, service, site_hub
 from hub.app import HubSettings
 from hub.db import Database
+from hub.errors import HubError
 from hub.ingest import utc_now
 from hub.server import run_hub
 from kernel.relay_site import certificate_site
@@ -171,9 +172,7 @@ def test_the_typed_address_wins_and_auto_browses(tmp_path: Path) -> None:
             st.close()
 
 
-def test_serve_relay_to_refuses_plain_http_without_the_insecure_flag(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_serve_relay_to_refuses_plain_http_without_the_insecure_flag(tmp_path: Path) -> None:
     with site_lan(tmp_path) as lan:
         d = tmp_path / "sh"
         db = Database(migrated_sqlite_url(d / "hub.db"))
@@ -181,6 +180,8 @@ def test_serve_relay_to_refuses_plain_http_without_the_insecure_flag(
             site_hub.enroll(db, lan.province.url, relay.new_relay_code(lan.pdb, lan.site, ttl_hours=1, now=utc_now()))
         finally:
             db.dispose()
-        rc = hub_cli.main(["serve", "--relay-to", lan.province.url, "--data-dir", str(d), "--port", "0"])
-        assert rc == hub_cli.EXIT_ERROR
-        assert "relay.no_certificate" in capsys.readouterr().err
+        args = hub_cli._parser().parse_args(
+            ["serve", "--relay-to", lan.province.url, "--data-dir", str(d), "--port", "0"])
+        with pytest.raises(HubError) as exc:
+            hub_cli.run(args)
+        assert exc.value.code == "relay.no_certificate"
