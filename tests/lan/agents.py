@@ -191,20 +191,32 @@ def enroll(url: str, code: str, station_id: str) -> int:
 
 
 def probe(url: str, token: str | None) -> int:
-    """A client that trusts any certificate (an attacker on the Wi-Fi): what does the hub give?"""
-    import ssl
+    """A client that trusts any certificate (an attacker on the Wi-Fi): what does a pull give?
 
-    from sync.client import HubClient, HubError
+    Raw HTTP (not HubClient, which refuses to send without a token): the site hub decides.
+    """
+    import http.client
+    import ssl
+    from urllib.parse import urlsplit
 
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    with HubClient(url, token, connect_timeout_s=5, read_timeout_s=10, ssl_context=ctx) as c:
-        try:
-            page = c.pull(0, 100)
-            result: dict[str, Any] = {"ok": True, "changes": len(page.changes)}
-        except HubError as exc:
-            result = {"ok": False, "code": exc.code}
+    parts = urlsplit(url)
+    conn = http.client.HTTPSConnection(parts.hostname or "", parts.port or 443, timeout=10, context=ctx)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        conn.request("GET", "/sync/v1/pull?cursor=0&limit=100", headers=headers)
+        resp = conn.getresponse()
+        body = json.loads(resp.read() or b"{}")
+        if resp.status == 200:
+            result: dict[str, Any] = {"ok": True, "changes": len(body.get("changes", []))}
+        else:
+            result = {"ok": False, "status": resp.status, "code": body.get("code")}
+    except (OSError, ValueError) as exc:
+        result = {"ok": False, "code": type(exc).__name__}
+    finally:
+        conn.close()
     _say("result", json.dumps(result))
     return 0
 
