@@ -115,13 +115,19 @@ def test_desks_work_together_with_the_province_down_then_each_op_once(tmp_path: 
         # The tallies the desks signed reached the province, and are true.
         wait_until(lambda: site.pscalar("SELECT count(*) FROM station_tally") == 3, what="the three tallies")
 
+        seen: list[object] = []
+
         def true_count() -> bool:
             for d in (a, b, c):
                 d.call("sync")
             s = service.site_summary(site.pdb, site.site)
+            seen.append(s)
             return (s.given, s.received, s.gap) == (1, 1, 0)
 
-        wait_until(true_count, what="given 1, received 1, gap 0", every_s=0.5)
+        try:
+            wait_until(true_count, what="given 1, received 1, gap 0", every_s=0.5)
+        except AssertionError:
+            raise AssertionError(f"tallies not true: {seen[-1]!r}") from None
         # Every desk converges to the province's state.
         head = int(site.pscalar("SELECT seq FROM hub_clock WHERE id = 1"))
         wait_until(lambda: int(site.sh_scalar("SELECT value FROM hub_meta WHERE key = 'relay.cursor'") or 0) >= head,
