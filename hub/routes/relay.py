@@ -65,14 +65,11 @@ def add_relay_routes(app: FastAPI, ctx: HubContext) -> None:
 
     @app.post(RELAY_PREFIX + "/enroll", response_model=RelayEnrollResponse, tags=["relay"])
     def relay_enroll(req: RelayEnrollRequest) -> RelayEnrollResponse:
-        """Exchange a one-time relay code for a site hub's relay token."""
+        """A one-time relay code for a site hub's relay token (with a CSR: its certificate)."""
         check_version(req.protocol_version)
         check_safe(req.model_dump())
-        now = clock()
-        # The site hub's certificate, signed for the code's site (a bad CSR is refused before
-        # the code is spent); docs/site-hub.md, "Trust".
-        tls = relay_pki.issue_for_enrollment(db, req.code, req.csr, now=now) if req.csr else None
-        return relay.enroll_relay(db, req, now=now, tls=tls)
+        tls = relay_pki.issue_for_enrollment(db, req.code, req.csr, now=clock()) if req.csr else None
+        return relay.enroll_relay(db, req, now=clock(), tls=tls)
 
     @app.get(RELAY_PREFIX + "/stations", response_model=RelayStations, tags=["relay"])
     def relay_stations(who: RelayAuth) -> RelayStations:
