@@ -1,5 +1,9 @@
 """The status bar on every screen: line, pending ops, last sync, clock, user, site.
 
+A desk with a site hub shows both links (``station.sync_status.links``): the site hub
+(reachable or not, the ops not yet there) and the province (reachable or not, the ops
+the site hub holds that the province has not answered yet); the total waiting stays.
+
 The sync state is always on screen: action feedback ("Checked in: A3") goes to
 its own label (:meth:`StationStatusBar.show_feedback`), never through
 ``QStatusBar.showMessage``, which would hide every normal widget of the bar
@@ -14,6 +18,7 @@ from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from kernel.clock import parse_iso
+from station import sync_status
 from ui import labels, messages
 from ui.bridge import LineStateChanged, PendingChanged, SyncBridge
 from ui.context import AppContext, Session
@@ -44,6 +49,9 @@ class StationStatusBar(QStatusBar):
         super().__init__(parent)
         self.ctx = ctx
         self.setSizeGripEnabled(False)
+        self.site_hub = QLabel(self)  # the site hub link; hidden without a site hub
+        self.site_hub.setObjectName("siteHubLink")
+        self.site_hub.hide()
         self.line = QLabel(self)
         self.pending = QLabel(self)
         self.last_sync = QLabel(self)
@@ -61,7 +69,7 @@ class StationStatusBar(QStatusBar):
         self._feedback_timer = QTimer(self)
         self._feedback_timer.setSingleShot(True)
         self._feedback_timer.timeout.connect(self.feedback.clear)
-        for w in (self.line, self.pending, self.last_sync, self.clock):
+        for w in (self.site_hub, self.line, self.pending, self.last_sync, self.clock):
             self.addWidget(w)
         self.addWidget(self.feedback, 1)
         self.addPermanentWidget(self.user)
@@ -74,6 +82,7 @@ class StationStatusBar(QStatusBar):
         bridge.sig_sync_succeeded.connect(self.refresh_status)
         bridge.sig_clock_warning_changed.connect(self.refresh_status)
         bridge.sig_progress_changed.connect(self.refresh_status)
+        bridge.sig_links_changed.connect(self.refresh_status)
         self._timer = QTimer(self)
         self._timer.setInterval(AGE_REFRESH_MS)
         self._timer.timeout.connect(self.refresh_status)
@@ -86,10 +95,22 @@ class StationStatusBar(QStatusBar):
         text = labels.tr(labels.LINE, line.state)
         if snap.progress is not None and snap.progress.total:
             text += f" {snap.progress.done}/{snap.progress.total}"
+        self._set_state(self.line, line.state)
+        links = self.links()
+        if links is not None and links.site_hub is not None:
+            site = links.site_hub
+            self.site_hub.setText(self.tr("Site hub: {line} · {n} to send").format(
+                line="?" if site.line == "unknown" else labels.tr(labels.LINE, site.line), n=site.waiting))
+            self._set_state(self.site_hub, site.line)
+            self.site_hub.setToolTip(self.tr(
+                "Site hub {url}: {n} not yet there; {held} held there, not yet at the province."
+            ).format(url=links.site_hub_url, n=site.waiting, held=links.province.waiting))
+            self.site_hub.show()
+            text = self.tr("Province: {line} · {n} at the site hub").format(
+                line=text, n=links.province.waiting)
+        else:
+            self.site_hub.hide()
         self.line.setText(text)
-        self.line.setProperty("state", line.state)
-        self.line.style().unpolish(self.line)
-        self.line.style().polish(self.line)
         now = self.ctx.now()
         p: PendingChanged = snap.pending
         if p.count:
@@ -111,6 +132,20 @@ class StationStatusBar(QStatusBar):
             self.clock.show()
         else:
             self.clock.hide()
+
+    def links(self) -> sync_status.Links | None:
+        """Both links as the core computes them (None before the first status read)."""
+        snap = self.ctx.bridge.snapshot
+        if snap.status is None:
+            return None
+        return sync_status.links(snap.status, province_line=snap.line.state,
+                                 site_hub_line=snap.site_hub_line.state)
+
+    @staticmethod
+    def _set_state(label: QLabel, state: str) -> None:
+        label.setProperty("state", state)
+        label.style().unpolish(label)
+        label.style().polish(label)
 
     def show_feedback(self, text: str, ms: int = FEEDBACK_MS) -> None:
         """Show what the last action did, for ``ms``; the sync state stays visible."""
