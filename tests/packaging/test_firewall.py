@@ -95,8 +95,8 @@ def test_the_admin_script_opens_on_on_and_closes_on_off() -> None:
     assert raw.isascii() and b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")  # cmd.exe line ends
     text = raw.decode("ascii")
     assert "net session" in text.splitlines()[5]  # refuses to run without an administrator
-    on = text.split(":on\r\n", 1)[1].split(":off\r\n", 1)[0]
-    off = text.split(":off\r\n", 1)[1].split(":fail\r\n", 1)[0]
+    on = text.split("\r\n:on\r\n", 1)[1].split("\r\n:off\r\n", 1)[0]
+    off = text.split("\r\n:off\r\n", 1)[1].split("\r\n:fail\r\n", 1)[0]
     for r in fw.RULES:
         assert f'name="{r.name}"' in on and f'name="{r.name}"' in off
         assert f"localport={r.port}" in on and "profile=private,domain" in on

@@ -45,6 +45,7 @@ class SiteHubPanel(QGroupBox):
         super().__init__(self.tr("Site hub (this site's LAN)"), parent)
         self.ctx = ctx
         self._asking = False
+        self._again = False  # asked (Ctrl+R) while an answer was on its way: ask once more
         self._asked_url: str | None = None
         self.remote: SiteHubStatus | None = None
         self.remote_error: str | None = None
@@ -124,7 +125,10 @@ class SiteHubPanel(QGroupBox):
         """Ask the site hub for its province link (a read task: a network call)."""
         snap = self.ctx.bridge.snapshot
         url = snap.status.site_hub_url if snap.status is not None else None
-        if not url or self._asking:
+        if not url:
+            return
+        if self._asking:
+            self._again = True  # the running ask may predate what prompted this one
             return
         self._asking = True
         self._asked_url = url
@@ -136,6 +140,7 @@ class SiteHubPanel(QGroupBox):
         self._asking = False
         self.remote, self.remote_error = status, None
         self._show_remote(self.ctx.now())
+        self._ask_again()
 
     def _failed(self, exc: BaseException) -> None:
         self._asking = False
@@ -143,6 +148,12 @@ class SiteHubPanel(QGroupBox):
         log.info("site hub status not available: %s", code or type(exc).__name__)
         self.remote, self.remote_error = None, str(code or "hub.unreachable")
         self._show_remote(self.ctx.now())
+        self._ask_again()
+
+    def _ask_again(self) -> None:
+        if self._again:
+            self._again = False
+            self.ask()
 
     def _show_remote(self, now: datetime) -> None:
         r = self.remote
