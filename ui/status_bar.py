@@ -25,6 +25,15 @@ from ui.context import AppContext, Session
 
 AGE_REFRESH_MS = 30_000
 FEEDBACK_MS = 8_000
+# A long site or user name is cut with "…" (whole in its tooltip): the sync state needs the room.
+SITE_MAX_PX = 190
+USER_MAX_PX = 170
+
+
+def _elide(label: QLabel, text: str, max_px: int) -> None:
+    shown = label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max_px)
+    label.setText(shown)
+    label.setToolTip(text if shown != text else "")
 
 
 def age_text(since_iso: str | None, now: datetime) -> str:
@@ -59,8 +68,10 @@ class StationStatusBar(QStatusBar):
         self.clock.setProperty("state", "warning")
         self.clock.hide()
         a = session.actor
-        self.user = QLabel(f"{a.display_name or a.username} · {labels.tr(labels.ROLE, a.role)}", self)
-        self.site = QLabel(ctx.site_name() or self.tr("Site {site}").format(site=ctx.station.site_code), self)
+        self.user = QLabel(self)
+        _elide(self.user, f"{a.display_name or a.username} · {labels.tr(labels.ROLE, a.role)}", USER_MAX_PX)
+        self.site = QLabel(self)
+        _elide(self.site, ctx.site_name() or self.tr("Site {site}").format(site=ctx.station.site_code), SITE_MAX_PX)
         # Feedback of the last action, between the sync state and the user; it fades
         # after a few seconds and never covers the sync state.
         self.feedback = QLabel(self)
@@ -97,6 +108,7 @@ class StationStatusBar(QStatusBar):
             text += f" {snap.progress.done}/{snap.progress.total}"
         self._set_state(self.line, line.state)
         links = self.links()
+        both = links is not None and links.site_hub is not None
         if links is not None and links.site_hub is not None:
             site = links.site_hub
             self.site_hub.setText(self.tr("Site hub: {line} · {n} to send").format(
@@ -110,6 +122,7 @@ class StationStatusBar(QStatusBar):
                 line=text, n=links.province.waiting)
         else:
             self.site_hub.hide()
+            self.line.setToolTip("")
         self.line.setText(text)
         now = self.ctx.now()
         p: PendingChanged = snap.pending
@@ -127,6 +140,13 @@ class StationStatusBar(QStatusBar):
             )
         else:
             self.last_sync.setText(self.tr("Never synced"))
+        # With both links their two counts say it (they add up to the total); the total, its
+        # age and the last sync move to the province link's tooltip, so the bar still fits
+        # a 1366-pixel screen (tests/ui/test_fit.py measures the window).
+        self.pending.setVisible(not both)
+        self.last_sync.setVisible(not both)
+        if both:
+            self.line.setToolTip(f"{pending}\n{self.last_sync.text()}")
         if snap.clock:
             self.clock.setText("⚠ " + messages.issue_text(snap.clock[0]))
             self.clock.show()

@@ -27,7 +27,7 @@ from tests.ui.conftest import WAIT_MS, Keyboard, login, wait_idle
 from tests.ui.test_flows import choose_lot
 from ui import labels, messages
 from ui.app import StationApp
-from ui.bridge import LineStateChanged, SiteHubLineChanged
+from ui.bridge import LineStateChanged, SiteHubLineChanged, SyncProgress
 from ui.status_bar import StationStatusBar
 from ui.workspaces.sync import SyncWorkspace
 from ui.workspaces.vaccination import VaccinationWorkspace
@@ -95,6 +95,18 @@ def test_both_links_in_the_status_bar_and_the_site_hubs_view_in_the_sync_workspa
                     line=offline, n=held)
                 assert bar.site_hub.property("state") == "online" and bar.line.property("state") == "offline"
                 assert "Máy chủ điểm" in bar.site_hub.text()  # Vietnamese by default
+                # The longest states (both syncing, a transfer under way) still fit 1366 pixels.
+                app.bridge.feed(SiteHubLineChanged("syncing"))
+                app.bridge.feed(LineStateChanged("syncing"))
+                app.bridge.feed(SyncProgress(1234, 5678))
+                qtbot.waitUntil(lambda: "1234/5678" in bar.line.text(), timeout=WAIT_MS)
+                main.resize(1366, 768)
+                QApplication.processEvents()
+                assert main.width() <= 1366 and bar.site_hub.isVisible() and not bar.pending.isVisible()
+                assert str(held + unsent) in bar.line.toolTip()  # the total moved to the tooltip
+                for ev in (SyncProgress(0, 0), LineStateChanged("offline"), SiteHubLineChanged("online")):
+                    app.bridge.feed(ev)
+                qtbot.waitUntil(lambda: bar.line.property("state") == "offline", timeout=WAIT_MS)
                 # The Sync workspace (F6): the desk's links and what the site hub says.
                 kb.key(K.Key_F6, main)
                 ws = main.workspaces["sync"]
@@ -119,7 +131,7 @@ def test_both_links_in_the_status_bar_and_the_site_hubs_view_in_the_sync_workspa
                 app.poller.poll()
                 wait_idle(qtbot, app)
                 qtbot.waitUntil(lambda: not bar.site_hub.isVisible(), timeout=WAIT_MS)
-                assert not panel.isVisible() and bar.line.text() == offline
+                assert not panel.isVisible() and bar.line.text() == offline and bar.pending.isVisible()
 
 
 def test_the_injection_desk_checks_again_at_save_a_dose_pulled_since_the_person_was_opened(
