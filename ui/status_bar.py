@@ -30,8 +30,9 @@ SITE_MAX_PX = 190
 USER_MAX_PX = 170
 
 
-def _elide(label: QLabel, text: str, max_px: int) -> None:
-    shown = label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max_px)
+def _elide(label: QLabel, text: str, max_px: int | None) -> None:
+    """``text`` in ``label``, cut to ``max_px`` (None: whole)."""
+    shown = text if max_px is None else label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max_px)
     label.setText(shown)
     label.setToolTip(text if shown != text else "")
 
@@ -68,10 +69,10 @@ class StationStatusBar(QStatusBar):
         self.clock.setProperty("state", "warning")
         self.clock.hide()
         a = session.actor
-        self.user = QLabel(self)
-        _elide(self.user, f"{a.display_name or a.username} · {labels.tr(labels.ROLE, a.role)}", USER_MAX_PX)
-        self.site = QLabel(self)
-        _elide(self.site, ctx.site_name() or self.tr("Site {site}").format(site=ctx.station.site_code), SITE_MAX_PX)
+        self._user_text = f"{a.display_name or a.username} · {labels.tr(labels.ROLE, a.role)}"
+        self._site_text = ctx.site_name() or self.tr("Site {site}").format(site=ctx.station.site_code)
+        self.user = QLabel(self._user_text, self)
+        self.site = QLabel(self._site_text, self)
         # Feedback of the last action, between the sync state and the user; it fades
         # after a few seconds and never covers the sync state.
         self.feedback = QLabel(self)
@@ -106,9 +107,17 @@ class StationStatusBar(QStatusBar):
         text = labels.tr(labels.LINE, line.state)
         if snap.progress is not None and snap.progress.total:
             text += f" {snap.progress.done}/{snap.progress.total}"
-        self._set_state(self.line, line.state)
         links = self.links()
         both = links is not None and links.site_hub is not None
+        # With both links their two counts say it (they add up to the total); the total, its
+        # age and the last sync move to the province link's tooltip, and long names are cut,
+        # so the bar still fits a 1366-pixel screen (tests/ui/test_fit.py measures the window).
+        # Room is made before the site hub's label shows: the window never grows meanwhile.
+        self.pending.setVisible(not both)
+        self.last_sync.setVisible(not both)
+        _elide(self.user, self._user_text, USER_MAX_PX if both else None)
+        _elide(self.site, self._site_text, SITE_MAX_PX if both else None)
+        self._set_state(self.line, line.state)
         if links is not None and links.site_hub is not None:
             site = links.site_hub
             self.site_hub.setText(self.tr("Site hub: {line} · {n} to send").format(
@@ -140,11 +149,6 @@ class StationStatusBar(QStatusBar):
             )
         else:
             self.last_sync.setText(self.tr("Never synced"))
-        # With both links their two counts say it (they add up to the total); the total, its
-        # age and the last sync move to the province link's tooltip, so the bar still fits
-        # a 1366-pixel screen (tests/ui/test_fit.py measures the window).
-        self.pending.setVisible(not both)
-        self.last_sync.setVisible(not both)
         if both:
             self.line.setToolTip(f"{pending}\n{self.last_sync.text()}")
         if snap.clock:

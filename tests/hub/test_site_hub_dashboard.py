@@ -127,7 +127,7 @@ def test_the_site_hub_page_shows_the_sites_figures_as_provisional(site: Lan) -> 
     with httpx.Client(timeout=30, follow_redirects=False) as client:
         sign_in(client, lan.province.url, "tinh")
         page = client.get(lan.province.url + "/dashboard").text
-        assert "site-hub" not in page and 'data-site="' + lan.site + '"' in page
+        assert 'id="site-hub"' not in page and 'data-site="' + lan.site + '"' in page
 
 
 def test_a_site_scope_login_is_refused_a_bad_site_code() -> None:

@@ -36,13 +36,15 @@ K = Qt.Key
 
 
 @contextmanager
-def window(qapp: QApplication, desk: Desk, lan: Lan) -> Iterator[StationApp]:
-    """Desk's window, engines not started (the test syncs by hand, deterministically)."""
+def window(
+    qapp: QApplication, desk: Desk, lan: Lan, *, engines: bool = False, province_url: str | None = None
+) -> Iterator[StationApp]:
+    """Desk's window; without ``engines`` none runs (the test syncs by hand, deterministically)."""
     assert lan.site_hub is not None
     replica.set_site_hub_url(desk.st, lan.site_hub.url)
-    replica.set_meta(desk.st, sync_cli.HUB_URL_KEY, lan.province.url)
+    replica.set_meta(desk.st, sync_cli.HUB_URL_KEY, province_url or lan.province.url)
     sync_cli.store_token(desk.st.install_id, desk.token)
-    app = StationApp(qapp, desk.st.data_dir, station=desk.st, start_engine=False)
+    app = StationApp(qapp, desk.st.data_dir, station=desk.st, start_engine=engines)
     app.start()
     try:
         yield app
@@ -181,3 +183,37 @@ def test_the_injection_desk_checks_again_at_save_a_dose_pulled_since_the_person_
                 qtbot.waitUntil(lambda: vac.history_model.rowCount() == 1, timeout=WAIT_MS)
                 assert already.format(vaccine=labels.vaccine_name(given.vaccine_code),
                                       time=labels.site_time(given.administered_at)) in vac.suggest.text()
+
+
+def test_the_window_runs_both_routes_and_the_bar_follows_the_real_engines(
+    qtbot, qapp: QApplication, kb: Keyboard, tmp_path: Path
+) -> None:
+    """The desk's own line is down (its province address answers nothing), the LAN works:
+    the window's two engines (ui/sync_wiring.py) report each link, and what B registers
+    reaches the site hub and waits there for the province."""
+    with site_lan(tmp_path) as lan:
+        _a, b = start(lan)
+        with run_site_hub(lan) as sh:
+            _ready(lan)
+            replica.set_site_hub_url(b.st, sh.url)
+            lan.line_down()
+            dead = "http://127.0.0.1:9"  # nothing listens: the desk's own line is down
+            with window(qapp, b, lan, engines=True, province_url=dead) as app:
+                assert app.sync is not None and app.sync.relay is not None
+                main = login(qtbot, app, kb, "tnv")
+                bar = main.statusBar()
+                assert isinstance(bar, StationStatusBar)
+                people.register_walk_in(b.st, b.staff()["volunteer"], person())
+                app.bridge.request_sync()  # both routes at once
+                qtbot.waitUntil(lambda: outbox.counts(b.st).unsent == 0, timeout=30_000)
+                assert outbox.counts(b.st).relay_accepted >= 1 and sh.waiting() >= 1
+                assert app.poller is not None
+                app.poller.poll()
+                held = outbox.counts(b.st).relay_accepted
+                online, offline = labels.tr(labels.LINE, "online"), labels.tr(labels.LINE, "offline")
+                want_site = _tr("StationStatusBar", "Site hub: {line} · {n} to send").format(line=online, n=0)
+                want_prov = _tr("StationStatusBar", "Province: {line} · {n} at the site hub").format(
+                    line=offline, n=held)
+                qtbot.waitUntil(lambda: bar.site_hub.text() == want_site and bar.line.text() == want_prov,
+                                timeout=30_000)
+                assert bar.site_hub.property("state") == "online" and bar.line.property("state") == "offline"
