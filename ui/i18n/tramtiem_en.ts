@@ -3121,6 +3121,10 @@
         <translation>never</translation>
     </message>
     <message>
+        <source>Line to the province</source>
+        <translation>Line to the province</translation>
+    </message>
+    <message>
         <source>Sync started.</source>
         <translation>Sync started.</translation>
     </message>

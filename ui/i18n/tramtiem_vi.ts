@@ -3113,6 +3113,10 @@
         <translation>chưa lần nào</translation>
     </message>
     <message>
+        <source>Line to the province</source>
+        <translation>Đường lên tỉnh</translation>
+    </message>
+    <message>
         <source>Sync started.</source>
         <translation>Đã bắt đầu đồng bộ.</translation>
     </message>

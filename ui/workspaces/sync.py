@@ -122,13 +122,15 @@ class SyncWorkspace(Workspace):
         self.sync_btn.setProperty("role", "primary")
         self.sync_btn.clicked.connect(self.sync_now)
         grid = QGridLayout()
-        rows = [
-            (self.tr("Line"), self.line), (self.tr("Waiting to send"), self.pending),
+        # With a site hub this row is the province's line (the site hub's is in its box below).
+        self.line_caption = QLabel(self.tr("Line"), self)
+        rows: list[tuple[QLabel | str, QWidget]] = [
+            (self.line_caption, self.line), (self.tr("Waiting to send"), self.pending),
             (self.tr("Oldest waiting"), self.oldest), (self.tr("Last successful sync"), self.last),
             (self.tr("Progress"), self.progress), (self.tr("Time left"), self.eta),
         ]
-        for r, (text, w) in enumerate(rows):
-            grid.addWidget(QLabel(text, self), r, 0)
+        for r, (caption, w) in enumerate(rows):
+            grid.addWidget(caption if isinstance(caption, QLabel) else QLabel(caption, self), r, 0)
             grid.addWidget(w, r, 1)
         grid.setColumnStretch(1, 1)
 
@@ -249,6 +251,9 @@ class SyncWorkspace(Workspace):
         else:
             self.clock_banner.hide()
         self.site_hub.refresh()
+        status = snap.status
+        self.line_caption.setText(self.tr("Line to the province") if status is not None and status.site_hub_url
+                                  else self.tr("Line"))
         has = self.ctx.bridge.has_controller
         self.sync_btn.setEnabled(has)
         self.sync_btn.setToolTip("" if has else messages.text_for("sync.not_running"))
