@@ -148,13 +148,29 @@ class SiteHub:
         self.backoff_max_s = backoff_max_s
         self.roster_min_gap_s = roster_min_gap_s
         self.ctx: HubContext | None = None
-        self.province_reachable = False
+        self._reachable = False
+        self.province_contact_at: str | None = None  # the province's last answer (UTC ISO)
         self._stop = threading.Event()
         self._wake_forward = threading.Event()
         self._threads: list[threading.Thread] = []
         self._roster_lock = threading.Lock()
         self._roster_at = -1e9
         self._skip: dict[tuple[str, str], float] = {}
+
+    @property
+    def province_reachable(self) -> bool:
+        return self._reachable
+
+    @province_reachable.setter
+    def province_reachable(self, value: bool) -> None:
+        # Every place that learns the province answered sets True: that is the last contact.
+        self._reachable = value
+        if value:
+            self.province_contact_at = utc_iso_ms(_now())
+
+    def link_status(self) -> tuple[bool, str | None]:
+        """For the desks' Sync workspace and the dashboard (hub/routes/site_status.py)."""
+        return self._reachable, self.province_contact_at
 
     def _upstream(self, read_timeout_s: float | None = None) -> Upstream:
         kw: dict[str, Any] = {}
@@ -171,6 +187,7 @@ class SiteHub:
         ctx.refresh_roster = self.refresh_on_unknown
         ctx.province_answers = self.answers_for
         ctx.relay_tally = self.record_tally
+        ctx.relay_status = self.link_status
 
     def record_push(self, s: Session, req: PushRequest, ops: list[Op], results: list[OpResult]) -> None:
         """Inside the desk's push transaction: keep every answered op to forward it."""

@@ -122,6 +122,10 @@ MESSAGES: dict[str, str] = {
     "dose.number_invalid": QT_TRANSLATE_NOOP("Messages", "This dose number is not possible."),
     "dose.kind_unexpected": QT_TRANSLATE_NOOP("Messages", "Unexpected kind of dose for this history."),
     "dose.same_day": QT_TRANSLATE_NOOP("Messages", "A dose was already given on this day."),
+    "dose.same_day_other_desk": QT_TRANSLATE_NOOP(
+        "Messages",
+        "Another desk (…{desk}) already gave this person {vaccine} today at {given_at}. Nothing was saved: "
+        "check with that desk before giving a dose."),
     "dose.bad_kind": QT_TRANSLATE_NOOP("Messages", "Choose primary, additional or booster."),
     "dose.unknown_vaccine": QT_TRANSLATE_NOOP("Messages", "Unknown vaccine."),
     "dose.not_found": QT_TRANSLATE_NOOP("Messages", "The dose was not found."),
@@ -300,6 +304,9 @@ def _humanise(params: Mapping[str, object]) -> dict[str, object]:
         day = out.get(key)
         if isinstance(day, str) and len(day) == 10:
             out[key] = labels.site_date(day)
+    given_at = out.get("given_at")
+    if isinstance(given_at, str):
+        out["given_at"] = labels.site_time(given_at, "%H:%M:%S") or given_at
     return out
 
 

@@ -17,7 +17,7 @@ from station import replica
 from station.store import Station
 from sync import cli as sync_cli
 from sync.engine import SyncEngine, SyncSettings
-from ui.bridge import EngineController
+from ui.bridge import EngineController, SiteHubController
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ class RunningSync:
     controller: EngineController
     # The site hub route (docs/site-hub.md), when the desk has a site hub address.
     relay: SyncEngine | None = None
+    relay_controller: SiteHubController | None = None
 
     def stop(self) -> None:
         if self.relay is not None:
@@ -57,4 +58,4 @@ def start_sync(st: Station, *, settings: SyncSettings | None = None) -> RunningS
         else:
             relay = SyncEngine(st, factory, settings=settings or SyncSettings(), route="site_hub")
             relay.start()
-    return RunningSync(engine, controller, relay)
+    return RunningSync(engine, controller, relay, None if relay is None else SiteHubController(relay))
