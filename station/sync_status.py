@@ -87,7 +87,8 @@ def query(conn: Connection) -> SyncStatus:
     found_by: SiteHubSource | None = None
     if site_hub_url is not None:
         how = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": SITE_HUB_FOUND_BY_KEY}).scalar()
-        found_by = "discovered" if how == "discovered" else "typed"
+        # `site-hub set auto`: the desk browses the LAN for its site hub (sync.site_route).
+        found_by = "discovered" if how == "discovered" or site_hub_url == "auto" else "typed"
     return SyncStatus(
         pending=states.get("pending", 0),
         inflight=states.get("inflight", 0),

@@ -226,6 +226,8 @@ MESSAGES: dict[str, str] = {
     "hub.tls_hostname": QT_TRANSLATE_NOOP("Messages", "The hub's certificate is for another name than the address this station uses. Nothing is lost: records wait here. IT staff: enroll with the name in the certificate."),
     "hub.tls_error": QT_TRANSLATE_NOOP("Messages", "The secure connection to the hub failed. Nothing is lost: records wait here. IT staff: check the hub address (https://) and any proxy or antivirus in between."),
     "hub.tls_site_hub": QT_TRANSLATE_NOOP("Messages", "This is not your site's hub: its certificate is not the one the province issued for this site. Nothing was sent to it and nothing is lost: records wait here. IT staff: check the site hub's address."),
+    "site_hub.not_found": QT_TRANSLATE_NOOP("Messages", "No site hub of this site answered on the LAN. Nothing is lost: records wait here and go by the province link when it is up. IT staff: check that the site hub is on, or type its address (tramtiem site-hub set ADDRESS)."),
+    "site_hub.no_trust": QT_TRANSLATE_NOOP("Messages", "This desk has no way to check a site hub's identity (it was enrolled before site hubs existed). Nothing was sent and nothing is lost. IT staff: enroll the desk again, or set the site hub with its fingerprint (tramtiem site-hub set ADDRESS --fingerprint SHA256)."),
     "review.not_found": QT_TRANSLATE_NOOP("Messages", "This review item no longer exists."),
     "review.not_open": QT_TRANSLATE_NOOP("Messages", "This review item was already decided."),
     "review.bad_action": QT_TRANSLATE_NOOP("Messages", "This decision does not fit this kind of item."),

@@ -1599,6 +1599,14 @@
         <translation>This is not your site's hub: its certificate is not the one the province issued for this site. Nothing was sent to it and nothing is lost: records wait here. IT staff: check the site hub's address.</translation>
     </message>
     <message>
+        <source>No site hub of this site answered on the LAN. Nothing is lost: records wait here and go by the province link when it is up. IT staff: check that the site hub is on, or type its address (tramtiem site-hub set ADDRESS).</source>
+        <translation>No site hub of this site answered on the LAN. Nothing is lost: records wait here and go by the province link when it is up. IT staff: check that the site hub is on, or type its address (tramtiem site-hub set ADDRESS).</translation>
+    </message>
+    <message>
+        <source>This desk has no way to check a site hub's identity (it was enrolled before site hubs existed). Nothing was sent and nothing is lost. IT staff: enroll the desk again, or set the site hub with its fingerprint (tramtiem site-hub set ADDRESS --fingerprint SHA256).</source>
+        <translation>This desk has no way to check a site hub's identity (it was enrolled before site hubs existed). Nothing was sent and nothing is lost. IT staff: enroll the desk again, or set the site hub with its fingerprint (tramtiem site-hub set ADDRESS --fingerprint SHA256).</translation>
+    </message>
+    <message>
         <source>This review item no longer exists.</source>
         <translation>This review item no longer exists.</translation>
     </message>

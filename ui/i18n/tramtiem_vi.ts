@@ -1600,6 +1600,14 @@
         <translation>Đây không phải máy chủ điểm tiêm của điểm này: chứng chỉ của nó không phải chứng chỉ do tỉnh cấp cho điểm này. Không gửi gì tới máy đó và không mất dữ liệu: hồ sơ vẫn chờ ở máy này. Cán bộ IT: kiểm tra địa chỉ máy chủ điểm tiêm.</translation>
     </message>
     <message>
+        <source>No site hub of this site answered on the LAN. Nothing is lost: records wait here and go by the province link when it is up. IT staff: check that the site hub is on, or type its address (tramtiem site-hub set ADDRESS).</source>
+        <translation>Không thấy máy chủ điểm của điểm tiêm này trong mạng nội bộ. Không mất gì: dữ liệu chờ ở đây và được gửi lên tỉnh khi có mạng. Cán bộ IT: kiểm tra máy chủ điểm đã bật chưa, hoặc nhập địa chỉ của nó (tramtiem site-hub set ĐỊA_CHỈ).</translation>
+    </message>
+    <message>
+        <source>This desk has no way to check a site hub&apos;s identity (it was enrolled before site hubs existed). Nothing was sent and nothing is lost. IT staff: enroll the desk again, or set the site hub with its fingerprint (tramtiem site-hub set ADDRESS --fingerprint SHA256).</source>
+        <translation>Máy này chưa có cách kiểm tra danh tính máy chủ điểm (được đăng ký trước khi có máy chủ điểm). Chưa gửi gì và không mất gì. Cán bộ IT: đăng ký lại máy này, hoặc đặt máy chủ điểm kèm dấu vân tay (tramtiem site-hub set ĐỊA_CHỈ --fingerprint SHA256).</translation>
+    </message>
+    <message>
         <source>This review item no longer exists.</source>
         <translation>Mục cần xem xét này không còn nữa.</translation>
     </message>
