@@ -21,49 +21,65 @@ appliers in ``hub/apply``, on SQLite) with three background tasks and four hooks
   as if accepted: its entity goes back to what the province holds. Rows written down are
   numbered above what the desks hold (``row_version``), so a desk takes them.
 
+The link to the province (credential, certificate) is in ``hub.site_link``; writing the
+province's rows into the site hub's tables in ``hub.site_rows`` (both re-exported here).
+
 A site hub crash loses nothing: an op answered to a desk is in ``relay_op``; the
 province's answer is stored in one transaction, and one sent again is a ``duplicate``
 there; a pulled page is written with its cursor in one transaction.
 
-Not here (issue 14's LAN part, built beside this): mDNS announcement, the TLS identity
-issued by the province (``RelayEnrollResponse.tls``), station-side pinning.
+Trust (docs/site-hub.md): at enrollment the site hub sends a CSR and keeps the certificate
+the province signs for its site (:func:`enroll`, ``hub.relay_pki``); ``serve --relay-to``
+serves HTTPS with it and may announce itself by DNS-SD (``sync.discovery``); the desks
+pin it (``sync.pinning``).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import ssl
 import threading
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hub.db import Database
-from hub.effects import ENTITY_ORDER, ChangeRow, Numbering, row_data
+from hub.effects import Numbering
 from hub.models import (
-    DOMAIN_MODELS,
     EnrolledStation,
-    HubMeta,
-    Person,
-    PersonRedirect,
-    PersonSite,
     RelayOp,
     RelayShadow,
     RelayTally,
-    ReviewItem,
-    ReviewSite,
     Site,
 )
 from hub.routes.context import HubContext
+from hub.site_link import (
+    META_CURSOR,
+    META_PROVINCE_EPOCH,
+    RelayLink,
+    _meta,
+    _now,
+    _set_meta,
+)
+from hub.site_link import META_TLS as META_TLS
+from hub.site_link import enroll as enroll
+from hub.site_link import load_link as load_link
+from hub.site_link import set_province_url as set_province_url
+from hub.site_link import tls_identity as tls_identity
+from hub.site_rows import (
+    _blocked,
+    _claim_id_keys,
+    _preload,
+    _shadows,
+    _waiting_entities,
+    settle,
+    write_live,
+)
+from hub.site_rows import waiting_ops as waiting_ops
 from hub.timestamps import utc_iso_ms
 from hub.upstream import Upstream, UpstreamError
-from kernel.ids import uuid7
 from sync.protocol import (
     MAX_OPS_PER_PUSH,
     MAX_RELAY_GROUPS,
@@ -72,8 +88,6 @@ from sync.protocol import (
     OpResult,
     PullResponse,
     PushRequest,
-    RelayEnrollRequest,
-    RelayEnrollResponse,
     RelayPushRequest,
     RelayPushResponse,
     RelayStations,
@@ -84,16 +98,6 @@ from sync.protocol import (
 
 log = logging.getLogger(__name__)
 
-# hub_meta keys of the relay link (the site hub's own database).
-META_URL = "relay.province_url"
-META_ID = "relay.id"
-META_TOKEN = "relay.token"
-META_SITE = "relay.site_code"
-META_SITE_NAME = "relay.site_name"
-META_CURSOR = "relay.cursor"
-META_PROVINCE_EPOCH = "relay.province_epoch"
-META_TLS = "relay.tls"
-
 PULL_LIMIT = 1000
 ROSTER_EVERY_S = 60.0
 ROSTER_MIN_GAP_S = 5.0  # an unknown token refreshes the roster at most this often
@@ -101,86 +105,6 @@ FORWARD_IDLE_S = 0.25
 LONG_POLL_S = 25.0
 BACKOFF_MAX_S = 30.0
 SKIP_GROUP_S = 30.0  # a group the province refused whole is tried again after this
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class RelayLink:
-    """The site hub's credential at the province (kept in its own ``hub_meta``)."""
-
-    province_url: str
-    relay_id: str
-    token: str
-    site_code: str
-    site_name: str
-
-
-def _meta(s: Session, key: str) -> str | None:
-    row = s.get(HubMeta, key)
-    return None if row is None else row.value
-
-
-def _set_meta(s: Session, key: str, value: str) -> None:
-    row = s.get(HubMeta, key)
-    if row is None:
-        s.add(HubMeta(key=key, value=value))
-    else:
-        row.value = value
-
-
-def load_link(db: Database) -> RelayLink | None:
-    with db.read() as s:
-        values = [_meta(s, k) for k in (META_URL, META_ID, META_TOKEN, META_SITE, META_SITE_NAME)]
-    if any(v is None for v in values[:4]):
-        return None
-    url, rid, token, site, name = values
-    assert url is not None and rid is not None and token is not None and site is not None
-    return RelayLink(url, rid, token, site, name or site)
-
-
-def set_province_url(db: Database, url: str) -> None:
-    with db.write() as s:
-        _set_meta(s, META_URL, url.rstrip("/"))
-
-
-def enroll(
-    db: Database,
-    province_url: str,
-    code: str,
-    *,
-    name: str = "",
-    ssl_context: ssl.SSLContext | None = None,
-    now: datetime | None = None,
-) -> RelayEnrollResponse:
-    """Enroll this hub as the site hub of the code's site (``tramtiem-hub relay enroll``)."""
-    with db.read() as s:
-        relay_id = _meta(s, META_ID) or uuid7()
-    up = Upstream(province_url, ssl_context=ssl_context)
-    try:
-        resp = up.post(
-            RELAY_PREFIX + "/enroll",
-            RelayEnrollRequest(code=code, relay_id=relay_id, relay_name=name[:100]),
-            RelayEnrollResponse,
-            auth=False,
-        )
-    finally:
-        up.close()
-    stamp = utc_iso_ms(now or _now())
-    with db.write() as s:
-        _set_meta(s, META_URL, province_url.rstrip("/"))
-        _set_meta(s, META_ID, resp.relay_id)
-        _set_meta(s, META_TOKEN, resp.token)
-        _set_meta(s, META_SITE, resp.site_code)
-        _set_meta(s, META_SITE_NAME, resp.site_name)
-        if resp.tls is not None:
-            _set_meta(s, META_TLS, json.dumps(resp.tls))
-        if s.get(Site, resp.site_code) is None:
-            s.add(Site(code=resp.site_code, name=resp.site_name, created_at=stamp))
-    log.info("enrolled as the site hub of site %s", resp.site_code)
-    return resp
 
 
 # ---- what an op touches ------------------------------------------------------------------
@@ -224,13 +148,29 @@ class SiteHub:
         self.backoff_max_s = backoff_max_s
         self.roster_min_gap_s = roster_min_gap_s
         self.ctx: HubContext | None = None
-        self.province_reachable = False
+        self._reachable = False
+        self.province_contact_at: str | None = None  # the province's last answer (UTC ISO)
         self._stop = threading.Event()
         self._wake_forward = threading.Event()
         self._threads: list[threading.Thread] = []
         self._roster_lock = threading.Lock()
         self._roster_at = -1e9
         self._skip: dict[tuple[str, str], float] = {}
+
+    @property
+    def province_reachable(self) -> bool:
+        return self._reachable
+
+    @province_reachable.setter
+    def province_reachable(self, value: bool) -> None:
+        # Every place that learns the province answered sets True: that is the last contact.
+        self._reachable = value
+        if value:
+            self.province_contact_at = utc_iso_ms(_now())
+
+    def link_status(self) -> tuple[bool, str | None]:
+        """For the desks' Sync workspace and the dashboard (hub/routes/site_status.py)."""
+        return self._reachable, self.province_contact_at
 
     def _upstream(self, read_timeout_s: float | None = None) -> Upstream:
         kw: dict[str, Any] = {}
@@ -247,6 +187,7 @@ class SiteHub:
         ctx.refresh_roster = self.refresh_on_unknown
         ctx.province_answers = self.answers_for
         ctx.relay_tally = self.record_tally
+        ctx.relay_status = self.link_status
 
     def record_push(self, s: Session, req: PushRequest, ops: list[Op], results: list[OpResult]) -> None:
         """Inside the desk's push transaction: keep every answered op to forward it."""
@@ -639,223 +580,3 @@ class SiteHub:
             self.province_reachable = False
         else:
             log.warning("the province refused the site hub: %s", exc.code)
-
-
-# ---- writing the province's rows into the site hub's tables --------------------------------
-
-MAX_PENDING_PER_SETTLE = 5000
-_ORDER = {etype: i for i, etype in enumerate(ENTITY_ORDER)}
-
-
-def _blocked(etype: str, eid: str, data: dict[str, Any], waiting: set[str]) -> bool:
-    """A desk's op touching this row is still on its way upstream (a registration: also any
-    op on its person, e.g. a dose, which moves the registration on)."""
-    return eid in waiting or (etype == "registration" and str(data.get("person_id")) in waiting)
-
-
-def settle(s: Session, answered: list[tuple[OpResult, RelayOp]], site: str, numbering: Numbering) -> None:
-    """The province answered ops: rows nothing waits on any more take the province's row.
-
-    An op that had no effect there (refused, a losing edit) puts its entity back to the
-    province's row at once. An op whose effect the site hub has not pulled yet leaves its
-    entity alone: the newer row is on its way down and is written when it comes. Every
-    other row kept provisional while ops were waiting (``relay_shadow.pending``) takes the
-    province's row now, parents first.
-    """
-    on_way: set[tuple[str, str]] = set()
-    persons: set[str] = set()
-    for r, row in answered:
-        own = (row.entity_type, row.entity_id)
-        shadow = s.get(RelayShadow, own)
-        if shadow is None:
-            continue
-        if r.status == "rejected" or not r.ack().entity_changed:
-            if not _blocked(own[0], own[1], shadow.data, _waiting_entities(s, _ids_of(shadow))):
-                shadow.pending = 0
-                if write_live(s, own[0], own[1], shadow.kind, shadow.row_version, dict(shadow.data),
-                              site, numbering) and own[0] == "person":
-                    persons.add(own[1])
-        elif r.server_seq is not None and shadow.server_seq < r.server_seq:
-            on_way.add(own)
-    pending = s.execute(
-        select(RelayShadow).where(RelayShadow.pending == 1).limit(MAX_PENDING_PER_SETTLE)
-    ).scalars().all()
-    if pending:
-        waiting = _waiting_entities(s, [i for sh in pending for i in _ids_of(sh)])
-        for sh in sorted(pending, key=lambda x: (_ORDER.get(x.entity_type, 99), x.server_seq)):
-            if (sh.entity_type, sh.entity_id) in on_way or _blocked(
-                sh.entity_type, sh.entity_id, sh.data, waiting
-            ):
-                continue
-            sh.pending = 0
-            if write_live(s, sh.entity_type, sh.entity_id, sh.kind, sh.row_version, dict(sh.data),
-                          site, numbering) and sh.entity_type == "person":
-                persons.add(sh.entity_id)
-    _claim_id_keys(s, persons)
-
-
-def _ids_of(sh: RelayShadow) -> list[str]:
-    ids = [sh.entity_id]
-    if sh.entity_type == "registration" and sh.data.get("person_id"):
-        ids.append(str(sh.data["person_id"]))
-    return ids
-
-
-def _waiting_entities(s: Session, ids: Iterable[str]) -> set[str]:
-    """Of ``ids``, those a desk's op still on its way upstream touches."""
-    want = sorted(set(ids))
-    out: set[str] = set()
-    for i in range(0, len(want), 500):
-        chunk = want[i : i + 500]
-        out.update(
-            s.execute(
-                select(RelayOp.entity_id).where(
-                    RelayOp.province_status.is_(None), RelayOp.entity_id.in_(chunk)
-                )
-            ).scalars()
-        )
-        out.update(
-            x for x in s.execute(
-                select(RelayOp.extra_id).where(RelayOp.province_status.is_(None), RelayOp.extra_id.in_(chunk))
-            ).scalars() if x
-        )
-    return out
-
-
-def write_live(
-    s: Session,
-    etype: str,
-    eid: str,
-    kind: str,
-    row_version: int,
-    data: dict[str, Any],
-    site: str,
-    numbering: Numbering,
-) -> bool:
-    """Set the site hub's row to the province's; logged for the desks. False: nothing changed."""
-    if kind == "redirect" or etype == "person_redirect":
-        return _write_redirect(s, eid, row_version, data, site, numbering)
-    if etype == "review":
-        return _write_review(s, eid, row_version, data, site, numbering)
-    model = DOMAIN_MODELS.get(etype)
-    if model is None:
-        return False
-    columns = set(model.__table__.columns.keys())
-    values = {k: v for k, v in data.items() if k in columns and k != "version"}
-    row = s.get(model, eid)
-    if row is None:
-        row = model(**values)
-        row.version = row_version  # type: ignore[attr-defined]
-        if etype == "person":
-            row.id_key = None  # type: ignore[attr-defined]  # claimed after the page (_claim_id_keys)
-        s.add(row)
-    else:
-        current = row_data(etype, row)
-        differs = any(current.get(k) != v for k, v in values.items())
-        local = int(row.version or 0)  # type: ignore[attr-defined]
-        if not differs and local >= row_version:
-            return False
-        for k, v in values.items():
-            setattr(row, k, v)
-        # Numbered above what the desks hold, so they take the province's row.
-        row.version = row_version if row_version > local else local + 1  # type: ignore[attr-defined]
-        if etype == "person" and values.get("status") != "active":
-            row.id_key = None  # type: ignore[attr-defined]
-            s.flush()  # the number's key is free before another person claims it
-    if etype == "person":
-        _relate(s, eid, site)
-    numbering.add([ChangeRow(site, etype, eid, "upsert", int(row.version), row_data(etype, row), None)])  # type: ignore[attr-defined]
-    return True
-
-
-def _preload(s: Session, changes: Iterable[Any]) -> None:
-    """Load a page's existing rows in one query per table and 500 ids: the session then
-    finds each without a query of its own (and without flushing the page row by row)."""
-    by_type: dict[str, set[str]] = {}
-    for c in changes:
-        if c.entity_type in DOMAIN_MODELS and c.kind != "redirect":
-            by_type.setdefault(c.entity_type, set()).add(c.entity_id)
-    for etype, id_set in by_type.items():
-        model = DOMAIN_MODELS[etype]
-        ids = sorted(id_set)
-        for i in range(0, len(ids), 500):
-            s.execute(select(model).where(model.id.in_(ids[i : i + 500]))).scalars().all()  # type: ignore[attr-defined]
-
-
-def _shadows(s: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], RelayShadow]:
-    """The province rows kept for ``keys``, in one query per 500 ids."""
-    out: dict[tuple[str, str], RelayShadow] = {}
-    ids = sorted({k[1] for k in keys})
-    for i in range(0, len(ids), 500):
-        for sh in s.execute(select(RelayShadow).where(RelayShadow.entity_id.in_(ids[i : i + 500]))).scalars():
-            out[(sh.entity_type, sh.entity_id)] = sh
-    return out
-
-
-def _relate(s: Session, person_id: str, site: str) -> None:
-    if s.get(PersonSite, (person_id, site)) is None:
-        s.add(PersonSite(person_id=person_id, site_code=site))
-
-
-def _claim_id_keys(s: Session, persons: set[str]) -> None:
-    """Active persons written down hold their ID number's key when nobody here holds it."""
-    for pid in sorted(persons):
-        p = s.get(Person, pid)
-        if p is None or p.status != "active" or not p.id_number or p.id_key is not None:
-            continue
-        holder = s.execute(select(Person.id).where(Person.id_key == p.id_number)).scalar()
-        if holder is None:
-            p.id_key = p.id_number
-            s.flush()
-
-
-def _write_redirect(s: Session, eid: str, row_version: int, data: dict[str, Any], site: str,
-                    numbering: Numbering) -> bool:
-    to_id = data.get("to_id")
-    row = s.get(PersonRedirect, eid)
-    if to_id is None:
-        if row is None:
-            return False
-        s.delete(row)
-    elif row is None:
-        s.add(PersonRedirect(from_id=eid, to_id=str(to_id), created_at=str(data.get("created_at") or ""),
-                             version=row_version))
-    else:
-        if row.to_id == to_id:
-            return False
-        row.to_id = str(to_id)
-        row.version = max(row.version + 1, row_version)
-    s.flush()
-    numbering.add([ChangeRow(site, "person_redirect", eid, "redirect", row_version, dict(data), None)])
-    return True
-
-
-_REVIEW_FIELDS = ("kind", "priority", "status", "entity_type", "entity_id", "site_codes", "candidates",
-                  "created_at", "resolution")
-
-
-def _write_review(s: Session, eid: str, row_version: int, data: dict[str, Any], site: str,
-                  numbering: Numbering) -> bool:
-    row = s.get(ReviewItem, eid)
-    values = {k: data.get(k) for k in _REVIEW_FIELDS}
-    if row is None:
-        row = ReviewItem(id=eid, version=row_version, **values)
-        s.add(row)
-    else:
-        if all(getattr(row, k) == v for k, v in values.items()) and row.version >= row_version:
-            return False
-        for k, v in values.items():
-            setattr(row, k, v)
-        row.version = row_version if row_version > row.version else row.version + 1
-    for code in values.get("site_codes") or []:
-        if isinstance(code, str) and s.get(ReviewSite, (eid, code)) is None:
-            s.add(ReviewSite(review_id=eid, site_code=code))
-    s.flush()
-    numbering.add([ChangeRow(site, "review", eid, "upsert", int(row.version), dict(data), None)])
-    return True
-
-
-def waiting_ops(db: Database) -> int:
-    """Ops the province has not answered yet (the site hub's backlog)."""
-    with db.read() as s:
-        return int(s.execute(text("SELECT count(*) FROM relay_op WHERE province_status IS NULL")).scalar_one())
