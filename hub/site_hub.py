@@ -36,12 +36,12 @@ import logging
 import ssl
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from hub.db import Database
@@ -53,21 +53,24 @@ from hub.models import (
     Person,
     PersonRedirect,
     PersonSite,
+    Registration,
     RelayOp,
     RelayShadow,
     RelayTally,
     ReviewItem,
     ReviewSite,
     Site,
+    table_of,
 )
 from hub.routes.context import HubContext
 from hub.timestamps import utc_iso_ms
-from hub.upstream import Upstream, UpstreamError
+from hub.upstream import READ_TIMEOUT_S, Upstream, UpstreamError
 from kernel.ids import uuid7
 from sync.protocol import (
     MAX_OPS_PER_PUSH,
     MAX_RELAY_GROUPS,
     RELAY_PREFIX,
+    Change,
     Op,
     OpResult,
     PullResponse,
@@ -101,6 +104,7 @@ FORWARD_IDLE_S = 0.25
 LONG_POLL_S = 25.0
 BACKOFF_MAX_S = 30.0
 SKIP_GROUP_S = 30.0  # a group the province refused whole is tried again after this
+MAX_FORWARD_ROUNDS = 10_000  # batches per forward_once (bounded; the loop comes back)
 
 
 def _now() -> datetime:
@@ -232,11 +236,9 @@ class SiteHub:
         self._roster_at = -1e9
         self._skip: dict[tuple[str, str], float] = {}
 
-    def _upstream(self, read_timeout_s: float | None = None) -> Upstream:
-        kw: dict[str, Any] = {}
-        if read_timeout_s is not None:
-            kw["read_timeout_s"] = read_timeout_s
-        return Upstream(self.link.province_url, self.link.token, ssl_context=self.ssl_context, **kw)
+    def _upstream(self, read_timeout_s: float = READ_TIMEOUT_S) -> Upstream:
+        return Upstream(self.link.province_url, self.link.token, ssl_context=self.ssl_context,
+                        read_timeout_s=read_timeout_s)
 
     # ---- hooks into the app ------------------------------------------------------------
 
@@ -260,27 +262,26 @@ class SiteHub:
         stamp = utc_iso_ms(_now())
         # One writer at a time on the site hub's SQLite: max + 1 is this push's place.
         arrival = int(s.execute(select(func.coalesce(func.max(RelayOp.arrival), 0))).scalar_one())
+        rows: list[dict[str, object]] = []
         for op in todo:
             if op.op_id in known:
                 continue
             etype, eid, extra = touched(op)
             arrival += 1
-            s.add(
-                RelayOp(
-                    op_id=op.op_id,
-                    arrival=arrival,
-                    station_id=req.station_id,
-                    replica_epoch=req.replica_epoch,
-                    op_seq=op.op_seq,
-                    entity_type=etype,
-                    entity_id=eid,
-                    extra_id=extra,
-                    op=op.model_dump(mode="json"),
-                    schema_version=req.schema_version,
-                    received_at=stamp,
-                )
-            )
+            rows.append({
+                "op_id": op.op_id, "arrival": arrival, "station_id": req.station_id,
+                "replica_epoch": req.replica_epoch, "op_seq": op.op_seq, "entity_type": etype,
+                "entity_id": eid, "extra_id": extra, "op": op.model_dump(mode="json"),
+                "schema_version": req.schema_version, "received_at": stamp,
+            })
             known.add(op.op_id)
+        if rows:
+            # One executemany, not an ORM object per op (a desk's batch is up to 1000 ops).
+            s.execute(insert(RelayOp), rows)
+            # Wake the forwarder once this push is committed (before, it would find nothing).
+            event.listen(s, "after_commit", self._wake_after_commit, once=True)
+
+    def _wake_after_commit(self, _session: Session) -> None:
         self._wake_forward.set()
 
     def record_tally(self, req: TallyRequest) -> None:
@@ -378,52 +379,87 @@ class SiteHub:
     # ---- forwarder ---------------------------------------------------------------------
 
     def forward_once(self) -> int:
-        """Send the waiting tallies and up to 1000 waiting ops upstream; returns ops answered."""
+        """Send the waiting tallies, then every waiting op upstream; returns ops answered.
+
+        Pipelined: while the province applies one batch (up to 1000 ops), the site hub
+        stores the answers to the previous one, so neither waits for the other. Ops sent and
+        answered but not stored yet are left out of the next batch (they are still waiting
+        in ``relay_op``); an answer lost to a crash is sent again and comes back ``duplicate``.
+        """
         self._forward_tallies()
         now_mono = time.monotonic()
         self._skip = {k: t for k, t in self._skip.items() if t > now_mono}
+        answered = 0
+        unstored: set[str] = set()
+        body = self._next_push(unstored)
+        if body is None:
+            return 0
+        up = self._upstream()
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="site-hub-send")
+        try:
+            sending: Future[RelayPushResponse] | None = pool.submit(
+                up.post, RELAY_PREFIX + "/push", body, RelayPushResponse
+            )
+            for _ in range(MAX_FORWARD_ROUNDS):
+                if sending is None or self._stop.is_set():
+                    break
+                answers = self._answers_of(sending.result())
+                self.province_reachable = True
+                unstored = {r.op_id for r in answers}
+                body = self._next_push(unstored)
+                sending = (
+                    pool.submit(up.post, RELAY_PREFIX + "/push", body, RelayPushResponse)
+                    if body is not None else None
+                )
+                if answers:
+                    self._store_answers(answers)
+                    answered += len(answers)
+            if sending is not None:
+                sending.result()  # stopping: what the province answered is sent again later
+        finally:
+            pool.shutdown(wait=True)
+            up.close()
+        return answered
+
+    def _next_push(self, unstored: set[str]) -> RelayPushRequest | None:
+        """The next waiting ops (up to 1000), as runs of one replica's ops in the order the
+        site hub applied them: each run one group, applied by the province in turn (the
+        causal order across desks kept). ``unstored``: answered ops not written yet."""
         with self.db.read() as s:
             rows = s.execute(
-                select(RelayOp)
+                select(RelayOp.station_id, RelayOp.replica_epoch, RelayOp.schema_version,
+                       RelayOp.op_id, RelayOp.op)
                 .where(RelayOp.province_status.is_(None))
                 .order_by(RelayOp.arrival)
-                .limit(MAX_OPS_PER_PUSH)
-            ).scalars().all()
-        # Runs of one replica's ops, in the order the site hub applied them: each run is
-        # one group, applied by the province in turn (causal order across desks kept).
-        runs: list[tuple[tuple[str, str], list[RelayOp]]] = []
-        for r in rows:
-            key = (r.station_id, r.replica_epoch)
-            if key in self._skip:
+                .limit(MAX_OPS_PER_PUSH + len(unstored))
+            ).all()
+        runs: list[tuple[tuple[str, str], str, list[Op]]] = []
+        n = 0
+        for station_id, epoch, schema, op_id, op in rows:
+            key = (station_id, epoch)
+            if key in self._skip or op_id in unstored:
                 continue
+            if n >= MAX_OPS_PER_PUSH:
+                break
             if runs and runs[-1][0] == key:
-                runs[-1][1].append(r)
+                runs[-1][2].append(Op.model_validate(op))
             elif len(runs) >= MAX_RELAY_GROUPS:
                 break
             else:
-                runs.append((key, [r]))
+                runs.append((key, schema, [Op.model_validate(op)]))
+            n += 1
         if not runs:
-            return 0
+            return None
         stamp = utc_iso_ms(_now())
-        body = RelayPushRequest(
+        return RelayPushRequest(
             relay_id=self.link.relay_id,
             groups=[
-                PushRequest(
-                    station_id=st,
-                    replica_epoch=ep,
-                    schema_version=rs[0].schema_version,
-                    sent_at=stamp,
-                    ops=[Op.model_validate(r.op) for r in rs],
-                )
-                for (st, ep), rs in runs
+                PushRequest(station_id=st, replica_epoch=ep, schema_version=schema, sent_at=stamp, ops=ops)
+                for (st, ep), schema, ops in runs
             ],
         )
-        up = self._upstream()
-        try:
-            resp = up.post(RELAY_PREFIX + "/push", body, RelayPushResponse)
-        finally:
-            up.close()
-        self.province_reachable = True
+
+    def _answers_of(self, resp: RelayPushResponse) -> list[OpResult]:
         answers: list[OpResult] = []
         for g in resp.groups:
             if g.error is not None:
@@ -438,9 +474,7 @@ class SiteHub:
                 log.info("province expects an earlier op of a relayed replica; waiting")
                 self._skip[(g.station_id, g.replica_epoch)] = time.monotonic() + SKIP_GROUP_S
             answers.extend(g.results)
-        if answers:
-            self._store_answers(answers)
-        return len(answers)
+        return answers
 
     def _forward_tallies(self) -> None:
         with self.db.read() as s:
@@ -469,22 +503,27 @@ class SiteHub:
                 )
 
     def _store_answers(self, answers: list[OpResult]) -> None:
+        """The province's answers, one executemany; rows nothing waits on settle (:func:`settle`)."""
         stamp = utc_iso_ms(_now())
         site = self.link.site_code
+        by_id = {r.op_id: r for r in answers}
 
         def run(s: Session) -> None:
             numbering = Numbering()
-            answered: list[tuple[OpResult, RelayOp]] = []
-            for r in answers:
-                row = s.get(RelayOp, r.op_id)
-                if row is None or row.province_status is not None:
-                    continue
-                row.province_status = r.status
-                row.province_result = r.model_dump(mode="json")
-                row.answered_at = stamp
-                answered.append((r, row))
-            s.flush()
-            settle(s, answered, site, numbering)
+            waiting = _still_waiting(s, sorted(by_id))
+            if not waiting:
+                return
+            t = table_of(RelayOp)
+            s.connection().execute(
+                update(t).where(t.c.op_id == bindparam("oid"), t.c.province_status.is_(None))
+                .values(province_status=bindparam("st"), province_result=bindparam("res"),
+                        answered_at=bindparam("at")),
+                [{"oid": oid, "st": by_id[oid].status, "res": by_id[oid].model_dump(mode="json"), "at": stamp}
+                 for oid, _, _, _ in waiting],
+            )
+            settle(s, [(by_id[oid], etype, eid) for oid, etype, eid, _ in waiting], site, numbering)
+            refuse_walk_ins(s, [(etype, eid, extra) for oid, etype, eid, extra in waiting
+                                if by_id[oid].status == "rejected"], site, numbering)
             numbering.write(s)
 
         self.db.run_write(run)
@@ -498,9 +537,9 @@ class SiteHub:
         with self.db.read() as s:
             cursor = int(_meta(s, META_CURSOR) or 0)
             stored_epoch = _meta(s, META_PROVINCE_EPOCH)
-        up = self._upstream(read_timeout_s=wait_s + 30 if wait_s else None)
+        up = self._upstream(read_timeout_s=wait_s + 30 if wait_s else READ_TIMEOUT_S)
         try:
-            params: dict[str, Any] = {"cursor": cursor, "limit": PULL_LIMIT}
+            params: dict[str, str | int | float] = {"cursor": cursor, "limit": PULL_LIMIT}
             if wait_s > 0:
                 params["wait"] = round(wait_s, 3)
             page = up.get(RELAY_PREFIX + "/pull", PullResponse, params, read_timeout_s=wait_s + 30)
@@ -602,6 +641,8 @@ class SiteHub:
     def _forward_loop(self) -> None:
         failures = 0
         while not self._stop.is_set():
+            # Cleared before looking: a push committed while we look wakes the wait below.
+            self._wake_forward.clear()
             try:
                 n = self.forward_once()
                 failures = 0
@@ -616,8 +657,10 @@ class SiteHub:
                 log.exception("site hub forwarder failed")
                 failures += 1
                 delay = self._backoff(failures)
-            self._wake_forward.wait(delay)
-            self._wake_forward.clear()
+            if failures:
+                self._stop.wait(delay)  # the line is down: a desk's push does not cut the backoff
+            else:
+                self._wake_forward.wait(delay)
 
     def _down_loop(self) -> None:
         failures = 0
@@ -647,14 +690,17 @@ MAX_PENDING_PER_SETTLE = 5000
 _ORDER = {etype: i for i, etype in enumerate(ENTITY_ORDER)}
 
 
-def _blocked(etype: str, eid: str, data: dict[str, Any], waiting: set[str]) -> bool:
+def _blocked(etype: str, eid: str, data: Mapping[str, object], waiting: set[str]) -> bool:
     """A desk's op touching this row is still on its way upstream (a registration: also any
     op on its person, e.g. a dose, which moves the registration on)."""
     return eid in waiting or (etype == "registration" and str(data.get("person_id")) in waiting)
 
 
-def settle(s: Session, answered: list[tuple[OpResult, RelayOp]], site: str, numbering: Numbering) -> None:
-    """The province answered ops: rows nothing waits on any more take the province's row.
+def settle(
+    s: Session, answered: Sequence[tuple[OpResult, str, str]], site: str, numbering: Numbering
+) -> None:
+    """The province answered ops (answer, entity type, entity id): rows nothing waits on any
+    more take the province's row.
 
     An op that had no effect there (refused, a losing edit) puts its entity back to the
     province's row at once. An op whose effect the site hub has not pulled yet leaves its
@@ -664,19 +710,25 @@ def settle(s: Session, answered: list[tuple[OpResult, RelayOp]], site: str, numb
     """
     on_way: set[tuple[str, str]] = set()
     persons: set[str] = set()
-    for r, row in answered:
-        own = (row.entity_type, row.entity_id)
-        shadow = s.get(RelayShadow, own)
+    shadows = _shadows(s, [(etype, eid) for _, etype, eid in answered])
+    no_effect: list[RelayShadow] = []
+    for r, etype, eid in answered:
+        shadow = shadows.get((etype, eid))
         if shadow is None:
             continue
         if r.status == "rejected" or not r.ack().entity_changed:
-            if not _blocked(own[0], own[1], shadow.data, _waiting_entities(s, _ids_of(shadow))):
-                shadow.pending = 0
-                if write_live(s, own[0], own[1], shadow.kind, shadow.row_version, dict(shadow.data),
-                              site, numbering) and own[0] == "person":
-                    persons.add(own[1])
+            no_effect.append(shadow)
         elif r.server_seq is not None and shadow.server_seq < r.server_seq:
-            on_way.add(own)
+            on_way.add((etype, eid))
+    if no_effect:
+        waiting = _waiting_entities(s, [i for sh in no_effect for i in _ids_of(sh)])
+        for sh in no_effect:
+            if _blocked(sh.entity_type, sh.entity_id, sh.data, waiting):
+                continue
+            sh.pending = 0
+            if write_live(s, sh.entity_type, sh.entity_id, sh.kind, sh.row_version, dict(sh.data),
+                          site, numbering) and sh.entity_type == "person":
+                persons.add(sh.entity_id)
     pending = s.execute(
         select(RelayShadow).where(RelayShadow.pending == 1).limit(MAX_PENDING_PER_SETTLE)
     ).scalars().all()
@@ -692,6 +744,74 @@ def settle(s: Session, answered: list[tuple[OpResult, RelayOp]], site: str, numb
                           site, numbering) and sh.entity_type == "person":
                 persons.add(sh.entity_id)
     _claim_id_keys(s, persons)
+
+
+def refuse_walk_ins(
+    s: Session, rejected: Sequence[tuple[str, str, str | None]], site: str, numbering: Numbering
+) -> None:
+    """Walk-ins the province refused do not stay at the site as if accepted.
+
+    ``rejected``: what refused ops touched (entity type, id, second row). A person the site
+    hub created from a desk's walk-in whose ``register_person`` the province refused, of
+    which the province holds no row and on which no op is still on its way, is set to
+    ``refused`` with its registrations here: the desks take the rows (numbered above theirs)
+    and no longer find the person (search, queues and counts show active people only). Its
+    own desk shows the refused op with the province's reason, as on the direct route.
+    """
+    candidates: set[str] = set()
+    regs: set[str] = set()
+    for etype, eid, extra in rejected:
+        if etype == "person":
+            candidates.add(eid)
+            if extra:
+                regs.add(extra)
+        elif etype == "dose" and extra:
+            candidates.add(extra)  # the dose's person: its walk-in may have been refused first
+        elif etype == "screening" and extra:
+            regs.add(extra)
+    if regs:
+        candidates.update(s.execute(
+            select(Registration.person_id).where(Registration.id.in_(sorted(regs)[:500]))
+        ).scalars())
+    if not candidates:
+        return
+    waiting = _waiting_entities(s, candidates)
+    known = _shadows(s, [("person", pid) for pid in candidates])
+    for pid in sorted(candidates - waiting):
+        if ("person", pid) in known:
+            continue  # the province holds it (merged, say): its row decides
+        walk_in_refused = s.execute(
+            select(RelayOp.op_id).where(
+                RelayOp.entity_type == "person", RelayOp.entity_id == pid,
+                RelayOp.extra_id.is_not(None), RelayOp.province_status == "rejected",
+            ).limit(1)
+        ).first()
+        person = s.get(Person, pid)
+        if walk_in_refused is None or person is None or person.status != "active":
+            continue
+        person.status, person.id_key = "refused", None
+        person.version += 1
+        numbering.add([ChangeRow(site, "person", pid, "upsert", person.version, row_data("person", person), None)])
+        for reg in s.execute(select(Registration).where(Registration.person_id == pid)).scalars():
+            reg.status = "refused"
+            reg.version += 1
+            numbering.add([ChangeRow(site, "registration", reg.id, "upsert", reg.version,
+                                     row_data("registration", reg), None)])
+    s.flush()
+
+
+def _still_waiting(s: Session, op_ids: list[str]) -> list[tuple[str, str, str, str | None]]:
+    """Of ``op_ids``, those the province had not answered yet: (op id, entity type, entity
+    id, second row it touches)."""
+    out: list[tuple[str, str, str, str | None]] = []
+    for i in range(0, len(op_ids), 500):
+        rows = s.execute(
+            select(RelayOp.op_id, RelayOp.entity_type, RelayOp.entity_id, RelayOp.extra_id).where(
+                RelayOp.op_id.in_(op_ids[i : i + 500]), RelayOp.province_status.is_(None)
+            )
+        ).tuples()
+        out.extend(rows)
+    return out
 
 
 def _ids_of(sh: RelayShadow) -> list[str]:
@@ -728,7 +848,7 @@ def write_live(
     eid: str,
     kind: str,
     row_version: int,
-    data: dict[str, Any],
+    data: dict[str, object],
     site: str,
     numbering: Numbering,
 ) -> bool:
@@ -740,46 +860,49 @@ def write_live(
     model = DOMAIN_MODELS.get(etype)
     if model is None:
         return False
-    columns = set(model.__table__.columns.keys())
+    columns = set(table_of(model).columns.keys())
     values = {k: v for k, v in data.items() if k in columns and k != "version"}
     row = s.get(model, eid)
     if row is None:
         row = model(**values)
-        row.version = row_version  # type: ignore[attr-defined]
-        if etype == "person":
-            row.id_key = None  # type: ignore[attr-defined]  # claimed after the page (_claim_id_keys)
+        setattr(row, "version", row_version)  # noqa: B010 - every domain model has it; Base does not say so
+        if isinstance(row, Person):
+            row.id_key = None  # claimed after the page (_claim_id_keys)
         s.add(row)
+        version = row_version
     else:
         current = row_data(etype, row)
         differs = any(current.get(k) != v for k, v in values.items())
-        local = int(row.version or 0)  # type: ignore[attr-defined]
+        local = int(getattr(row, "version", 0) or 0)
         if not differs and local >= row_version:
             return False
         for k, v in values.items():
             setattr(row, k, v)
         # Numbered above what the desks hold, so they take the province's row.
-        row.version = row_version if row_version > local else local + 1  # type: ignore[attr-defined]
-        if etype == "person" and values.get("status") != "active":
-            row.id_key = None  # type: ignore[attr-defined]
+        version = row_version if row_version > local else local + 1
+        setattr(row, "version", version)  # noqa: B010
+        if isinstance(row, Person) and values.get("status") != "active":
+            row.id_key = None
             s.flush()  # the number's key is free before another person claims it
     if etype == "person":
         _relate(s, eid, site)
-    numbering.add([ChangeRow(site, etype, eid, "upsert", int(row.version), row_data(etype, row), None)])  # type: ignore[attr-defined]
+    numbering.add([ChangeRow(site, etype, eid, "upsert", version, row_data(etype, row), None)])
     return True
 
 
-def _preload(s: Session, changes: Iterable[Any]) -> None:
+def _preload(s: Session, changes: Iterable[Change]) -> None:
     """Load a page's existing rows in one query per table and 500 ids: the session then
     finds each without a query of its own (and without flushing the page row by row)."""
     by_type: dict[str, set[str]] = {}
     for c in changes:
-        if c.entity_type in DOMAIN_MODELS and c.kind != "redirect":
+        if c.entity_type in DOMAIN_MODELS and c.kind != "redirect" and c.entity_type != "person_redirect":
             by_type.setdefault(c.entity_type, set()).add(c.entity_id)
     for etype, id_set in by_type.items():
         model = DOMAIN_MODELS[etype]
+        key = table_of(model).c.id
         ids = sorted(id_set)
         for i in range(0, len(ids), 500):
-            s.execute(select(model).where(model.id.in_(ids[i : i + 500]))).scalars().all()  # type: ignore[attr-defined]
+            s.execute(select(model).where(key.in_(ids[i : i + 500]))).scalars().all()
 
 
 def _shadows(s: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], RelayShadow]:
@@ -809,7 +932,7 @@ def _claim_id_keys(s: Session, persons: set[str]) -> None:
             s.flush()
 
 
-def _write_redirect(s: Session, eid: str, row_version: int, data: dict[str, Any], site: str,
+def _write_redirect(s: Session, eid: str, row_version: int, data: dict[str, object], site: str,
                     numbering: Numbering) -> bool:
     to_id = data.get("to_id")
     row = s.get(PersonRedirect, eid)
@@ -834,7 +957,7 @@ _REVIEW_FIELDS = ("kind", "priority", "status", "entity_type", "entity_id", "sit
                   "created_at", "resolution")
 
 
-def _write_review(s: Session, eid: str, row_version: int, data: dict[str, Any], site: str,
+def _write_review(s: Session, eid: str, row_version: int, data: dict[str, object], site: str,
                   numbering: Numbering) -> bool:
     row = s.get(ReviewItem, eid)
     values = {k: data.get(k) for k in _REVIEW_FIELDS}
@@ -847,7 +970,8 @@ def _write_review(s: Session, eid: str, row_version: int, data: dict[str, Any], 
         for k, v in values.items():
             setattr(row, k, v)
         row.version = row_version if row_version > row.version else row.version + 1
-    for code in values.get("site_codes") or []:
+    codes = values.get("site_codes")
+    for code in codes if isinstance(codes, list) else []:
         if isinstance(code, str) and s.get(ReviewSite, (eid, code)) is None:
             s.add(ReviewSite(review_id=eid, site_code=code))
     s.flush()

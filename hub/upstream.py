@@ -17,7 +17,8 @@ import http.client
 import json
 import ssl
 import threading
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from pydantic import BaseModel, ValidationError
@@ -29,7 +30,7 @@ READ_TIMEOUT_S = 60.0
 
 
 class UpstreamError(Exception):
-    def __init__(self, code: str, status: int | None = None, detail: dict[str, Any] | None = None) -> None:
+    def __init__(self, code: str, status: int | None = None, detail: dict[str, object] | None = None) -> None:
         super().__init__(code)
         self.code = code
         self.status = status
@@ -73,7 +74,7 @@ class Upstream:
                 self._conn.close()
                 self._conn = None
 
-    def get(self, path: str, model: type[M], params: dict[str, Any] | None = None,
+    def get(self, path: str, model: type[M], params: Mapping[str, str | int | float] | None = None,
             *, read_timeout_s: float | None = None) -> M:
         target = path + ("?" + urlencode(params) if params else "")
         return self._call("GET", target, model, None, read_timeout_s)
@@ -124,12 +125,16 @@ class Upstream:
                 self._conn = None
                 raise UpstreamError("province.unreachable") from None
         if status >= 400:
-            code, detail = f"http.{status}", {}
+            code = f"http.{status}"
+            detail: dict[str, object] = {}
             try:
-                err = json.loads(content)
-                code, detail = str(err.get("code") or code), dict(err.get("detail") or {})
-            except (ValueError, AttributeError, TypeError):
-                pass
+                err: object = json.loads(content)
+            except ValueError:
+                err = None
+            if isinstance(err, dict):
+                code = str(err.get("code") or code)
+                got = err.get("detail")
+                detail = {str(k): v for k, v in got.items()} if isinstance(got, dict) else {}
             raise UpstreamError(code, status, detail)
         try:
             return model.model_validate_json(content)

@@ -1,7 +1,9 @@
 """What unanswered local ops changed: the fields a pulled hub row must not overwrite yet.
 
 Local state = last hub state + pending local ops (DESIGN §5). While an op is
-unanswered, the fields it changed stay as edited; the hub row that arrives
+unanswered by the province — pending, in flight, or held by a site hub
+(``relay_accepted``: the province may still refuse or overrule it) — the fields it
+changed stay as edited; the hub row that arrives
 meanwhile is kept aside (``station.held_changes``) and settled when the op is
 answered (``station.answers.settle``).
 """
@@ -52,7 +54,7 @@ def compute_protection(conn: Connection) -> Protection:
     rows = conn.execute(
         text(
             "SELECT op_id, op_type, entity_type, entity_id, base_version, payload FROM sync_outbox "
-            "WHERE state IN ('pending', 'inflight') ORDER BY op_seq"
+            "WHERE state IN ('pending', 'inflight', 'relay_accepted') ORDER BY op_seq"
         )
     ).mappings()
     dose_ops: list[tuple[str, str]] = []
