@@ -36,33 +36,23 @@ import logging
 import ssl
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, event, func, insert, select, text, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from hub.db import Database
-from hub.effects import ENTITY_ORDER, ChangeRow, Numbering, row_data
 from hub.models import (
-    DOMAIN_MODELS,
     EnrolledStation,
     HubMeta,
-    Person,
-    PersonRedirect,
-    PersonSite,
-    Registration,
     RelayOp,
-    RelayShadow,
     RelayTally,
-    ReviewItem,
-    ReviewSite,
     Site,
-    table_of,
 )
 from hub.routes.context import HubContext
+from hub.site_rows import record_ops, store_answers, touched, waiting_ops, write_page
 from hub.timestamps import utc_iso_ms
 from hub.upstream import READ_TIMEOUT_S, Upstream, UpstreamError
 from kernel.ids import uuid7
@@ -70,7 +60,6 @@ from sync.protocol import (
     MAX_OPS_PER_PUSH,
     MAX_RELAY_GROUPS,
     RELAY_PREFIX,
-    Change,
     Op,
     OpResult,
     PullResponse,
@@ -187,23 +176,6 @@ def enroll(
     return resp
 
 
-# ---- what an op touches ------------------------------------------------------------------
-
-
-def touched(op: Op) -> tuple[str, str, str | None]:
-    """The entity an op is about, and a second row it changes: the registration a walk-in
-    creates or a screening moves on, or (a dose) its person, whose registration it moves."""
-    extra: object = None
-    if op.op_type == "register_person":
-        reg = op.payload.get("registration")
-        extra = reg.get("id") if isinstance(reg, dict) else None
-    elif op.op_type == "record_screening":
-        extra = op.payload.get("registration_id")
-    elif op.op_type == "record_dose":
-        extra = op.payload.get("person_id")
-    return op.entity_type, op.entity_id, extra[:64] if isinstance(extra, str) and extra else None
-
-
 class SiteHub:
     """The relay tasks of one site hub process (see the module docstring)."""
 
@@ -256,28 +228,7 @@ class SiteHub:
         todo = [op for op in ops if op.op_id in answered]
         if not todo:
             return
-        known = set(
-            s.execute(select(RelayOp.op_id).where(RelayOp.op_id.in_([op.op_id for op in todo]))).scalars()
-        )
-        stamp = utc_iso_ms(_now())
-        # One writer at a time on the site hub's SQLite: max + 1 is this push's place.
-        arrival = int(s.execute(select(func.coalesce(func.max(RelayOp.arrival), 0))).scalar_one())
-        rows: list[dict[str, object]] = []
-        for op in todo:
-            if op.op_id in known:
-                continue
-            etype, eid, extra = touched(op)
-            arrival += 1
-            rows.append({
-                "op_id": op.op_id, "arrival": arrival, "station_id": req.station_id,
-                "replica_epoch": req.replica_epoch, "op_seq": op.op_seq, "entity_type": etype,
-                "entity_id": eid, "extra_id": extra, "op": op.model_dump(mode="json"),
-                "schema_version": req.schema_version, "received_at": stamp,
-            })
-            known.add(op.op_id)
-        if rows:
-            # One executemany, not an ORM object per op (a desk's batch is up to 1000 ops).
-            s.execute(insert(RelayOp), rows)
+        if record_ops(s, req, todo, utc_iso_ms(_now())):
             # Wake the forwarder once this push is committed (before, it would find nothing).
             event.listen(s, "after_commit", self._wake_after_commit, once=True)
 
@@ -509,22 +460,7 @@ class SiteHub:
         by_id = {r.op_id: r for r in answers}
 
         def run(s: Session) -> None:
-            numbering = Numbering()
-            waiting = _still_waiting(s, sorted(by_id))
-            if not waiting:
-                return
-            t = table_of(RelayOp)
-            s.connection().execute(
-                update(t).where(t.c.op_id == bindparam("oid"), t.c.province_status.is_(None))
-                .values(province_status=bindparam("st"), province_result=bindparam("res"),
-                        answered_at=bindparam("at")),
-                [{"oid": oid, "st": by_id[oid].status, "res": by_id[oid].model_dump(mode="json"), "at": stamp}
-                 for oid, _, _, _ in waiting],
-            )
-            settle(s, [(by_id[oid], etype, eid) for oid, etype, eid, _ in waiting], site, numbering)
-            refuse_walk_ins(s, [(etype, eid, extra) for oid, etype, eid, extra in waiting
-                                if by_id[oid].status == "rejected"], site, numbering)
-            numbering.write(s)
+            store_answers(s, by_id, site, stamp)
 
         self.db.run_write(run)
         if self.ctx is not None:
@@ -562,40 +498,9 @@ class SiteHub:
         def run(s: Session) -> None:
             if int(_meta(s, META_CURSOR) or 0) != cursor:
                 return  # another pull wrote this page meanwhile
-            numbering = Numbering()
-            waiting = _waiting_entities(
-                s,
-                [c.entity_id for c in page.changes]
-                + [str(c.data["person_id"]) for c in page.changes
-                   if c.entity_type == "registration" and c.data.get("person_id")],
-            )
-            persons: set[str] = set()
-            shadows = _shadows(s, [(c.entity_type, c.entity_id) for c in page.changes])
-            _preload(s, page.changes)
-            for ch in page.changes:
-                shadow = shadows.get((ch.entity_type, ch.entity_id))
-                if shadow is not None and shadow.server_seq >= ch.server_seq:
-                    continue
-                if shadow is None:
-                    shadow = RelayShadow(entity_type=ch.entity_type, entity_id=ch.entity_id,
-                                         server_seq=ch.server_seq, kind=ch.kind,
-                                         row_version=ch.row_version, data=dict(ch.data), pending=0)
-                    s.add(shadow)
-                    shadows[(ch.entity_type, ch.entity_id)] = shadow
-                else:
-                    shadow.server_seq, shadow.kind = ch.server_seq, ch.kind
-                    shadow.row_version, shadow.data = ch.row_version, dict(ch.data)
-                if _blocked(ch.entity_type, ch.entity_id, ch.data, waiting):
-                    shadow.pending = 1  # a desk's op on it is on its way: the provisional row stays
-                    continue
-                shadow.pending = 0
-                if write_live(s, ch.entity_type, ch.entity_id, ch.kind, ch.row_version, dict(ch.data),
-                              site, numbering) and ch.entity_type == "person":
-                    persons.add(ch.entity_id)
-            _claim_id_keys(s, persons)
+            write_page(s, page.changes, site)
             _set_meta(s, META_CURSOR, str(max(cursor, page.next_cursor)))
             _set_meta(s, META_PROVINCE_EPOCH, page.hub_epoch)
-            numbering.write(s)
 
         self.db.run_write(run)
         if self.ctx is not None:
@@ -684,302 +589,12 @@ class SiteHub:
             log.warning("the province refused the site hub: %s", exc.code)
 
 
-# ---- writing the province's rows into the site hub's tables --------------------------------
-
-MAX_PENDING_PER_SETTLE = 5000
-_ORDER = {etype: i for i, etype in enumerate(ENTITY_ORDER)}
-
-
-def _blocked(etype: str, eid: str, data: Mapping[str, object], waiting: set[str]) -> bool:
-    """A desk's op touching this row is still on its way upstream (a registration: also any
-    op on its person, e.g. a dose, which moves the registration on)."""
-    return eid in waiting or (etype == "registration" and str(data.get("person_id")) in waiting)
-
-
-def settle(
-    s: Session, answered: Sequence[tuple[OpResult, str, str]], site: str, numbering: Numbering
-) -> None:
-    """The province answered ops (answer, entity type, entity id): rows nothing waits on any
-    more take the province's row.
-
-    An op that had no effect there (refused, a losing edit) puts its entity back to the
-    province's row at once. An op whose effect the site hub has not pulled yet leaves its
-    entity alone: the newer row is on its way down and is written when it comes. Every
-    other row kept provisional while ops were waiting (``relay_shadow.pending``) takes the
-    province's row now, parents first.
-    """
-    on_way: set[tuple[str, str]] = set()
-    persons: set[str] = set()
-    shadows = _shadows(s, [(etype, eid) for _, etype, eid in answered])
-    no_effect: list[RelayShadow] = []
-    for r, etype, eid in answered:
-        shadow = shadows.get((etype, eid))
-        if shadow is None:
-            continue
-        if r.status == "rejected" or not r.ack().entity_changed:
-            no_effect.append(shadow)
-        elif r.server_seq is not None and shadow.server_seq < r.server_seq:
-            on_way.add((etype, eid))
-    if no_effect:
-        waiting = _waiting_entities(s, [i for sh in no_effect for i in _ids_of(sh)])
-        for sh in no_effect:
-            if _blocked(sh.entity_type, sh.entity_id, sh.data, waiting):
-                continue
-            sh.pending = 0
-            if write_live(s, sh.entity_type, sh.entity_id, sh.kind, sh.row_version, dict(sh.data),
-                          site, numbering) and sh.entity_type == "person":
-                persons.add(sh.entity_id)
-    pending = s.execute(
-        select(RelayShadow).where(RelayShadow.pending == 1).limit(MAX_PENDING_PER_SETTLE)
-    ).scalars().all()
-    if pending:
-        waiting = _waiting_entities(s, [i for sh in pending for i in _ids_of(sh)])
-        for sh in sorted(pending, key=lambda x: (_ORDER.get(x.entity_type, 99), x.server_seq)):
-            if (sh.entity_type, sh.entity_id) in on_way or _blocked(
-                sh.entity_type, sh.entity_id, sh.data, waiting
-            ):
-                continue
-            sh.pending = 0
-            if write_live(s, sh.entity_type, sh.entity_id, sh.kind, sh.row_version, dict(sh.data),
-                          site, numbering) and sh.entity_type == "person":
-                persons.add(sh.entity_id)
-    _claim_id_keys(s, persons)
-
-
-def refuse_walk_ins(
-    s: Session, rejected: Sequence[tuple[str, str, str | None]], site: str, numbering: Numbering
-) -> None:
-    """Walk-ins the province refused do not stay at the site as if accepted.
-
-    ``rejected``: what refused ops touched (entity type, id, second row). A person the site
-    hub created from a desk's walk-in whose ``register_person`` the province refused, of
-    which the province holds no row and on which no op is still on its way, is set to
-    ``refused`` with its registrations here: the desks take the rows (numbered above theirs)
-    and no longer find the person (search, queues and counts show active people only). Its
-    own desk shows the refused op with the province's reason, as on the direct route.
-    """
-    candidates: set[str] = set()
-    regs: set[str] = set()
-    for etype, eid, extra in rejected:
-        if etype == "person":
-            candidates.add(eid)
-            if extra:
-                regs.add(extra)
-        elif etype == "dose" and extra:
-            candidates.add(extra)  # the dose's person: its walk-in may have been refused first
-        elif etype == "screening" and extra:
-            regs.add(extra)
-    if regs:
-        candidates.update(s.execute(
-            select(Registration.person_id).where(Registration.id.in_(sorted(regs)[:500]))
-        ).scalars())
-    if not candidates:
-        return
-    waiting = _waiting_entities(s, candidates)
-    known = _shadows(s, [("person", pid) for pid in candidates])
-    for pid in sorted(candidates - waiting):
-        if ("person", pid) in known:
-            continue  # the province holds it (merged, say): its row decides
-        walk_in_refused = s.execute(
-            select(RelayOp.op_id).where(
-                RelayOp.entity_type == "person", RelayOp.entity_id == pid,
-                RelayOp.extra_id.is_not(None), RelayOp.province_status == "rejected",
-            ).limit(1)
-        ).first()
-        person = s.get(Person, pid)
-        if walk_in_refused is None or person is None or person.status != "active":
-            continue
-        person.status, person.id_key = "refused", None
-        person.version += 1
-        numbering.add([ChangeRow(site, "person", pid, "upsert", person.version, row_data("person", person), None)])
-        for reg in s.execute(select(Registration).where(Registration.person_id == pid)).scalars():
-            reg.status = "refused"
-            reg.version += 1
-            numbering.add([ChangeRow(site, "registration", reg.id, "upsert", reg.version,
-                                     row_data("registration", reg), None)])
-    s.flush()
-
-
-def _still_waiting(s: Session, op_ids: list[str]) -> list[tuple[str, str, str, str | None]]:
-    """Of ``op_ids``, those the province had not answered yet: (op id, entity type, entity
-    id, second row it touches)."""
-    out: list[tuple[str, str, str, str | None]] = []
-    for i in range(0, len(op_ids), 500):
-        rows = s.execute(
-            select(RelayOp.op_id, RelayOp.entity_type, RelayOp.entity_id, RelayOp.extra_id).where(
-                RelayOp.op_id.in_(op_ids[i : i + 500]), RelayOp.province_status.is_(None)
-            )
-        ).tuples()
-        out.extend(rows)
-    return out
-
-
-def _ids_of(sh: RelayShadow) -> list[str]:
-    ids = [sh.entity_id]
-    if sh.entity_type == "registration" and sh.data.get("person_id"):
-        ids.append(str(sh.data["person_id"]))
-    return ids
-
-
-def _waiting_entities(s: Session, ids: Iterable[str]) -> set[str]:
-    """Of ``ids``, those a desk's op still on its way upstream touches."""
-    want = sorted(set(ids))
-    out: set[str] = set()
-    for i in range(0, len(want), 500):
-        chunk = want[i : i + 500]
-        out.update(
-            s.execute(
-                select(RelayOp.entity_id).where(
-                    RelayOp.province_status.is_(None), RelayOp.entity_id.in_(chunk)
-                )
-            ).scalars()
-        )
-        out.update(
-            x for x in s.execute(
-                select(RelayOp.extra_id).where(RelayOp.province_status.is_(None), RelayOp.extra_id.in_(chunk))
-            ).scalars() if x
-        )
-    return out
-
-
-def write_live(
-    s: Session,
-    etype: str,
-    eid: str,
-    kind: str,
-    row_version: int,
-    data: dict[str, object],
-    site: str,
-    numbering: Numbering,
-) -> bool:
-    """Set the site hub's row to the province's; logged for the desks. False: nothing changed."""
-    if kind == "redirect" or etype == "person_redirect":
-        return _write_redirect(s, eid, row_version, data, site, numbering)
-    if etype == "review":
-        return _write_review(s, eid, row_version, data, site, numbering)
-    model = DOMAIN_MODELS.get(etype)
-    if model is None:
-        return False
-    columns = set(table_of(model).columns.keys())
-    values = {k: v for k, v in data.items() if k in columns and k != "version"}
-    row = s.get(model, eid)
-    if row is None:
-        row = model(**values)
-        setattr(row, "version", row_version)  # noqa: B010 - every domain model has it; Base does not say so
-        if isinstance(row, Person):
-            row.id_key = None  # claimed after the page (_claim_id_keys)
-        s.add(row)
-        version = row_version
-    else:
-        current = row_data(etype, row)
-        differs = any(current.get(k) != v for k, v in values.items())
-        local = int(getattr(row, "version", 0) or 0)
-        if not differs and local >= row_version:
-            return False
-        for k, v in values.items():
-            setattr(row, k, v)
-        # Numbered above what the desks hold, so they take the province's row.
-        version = row_version if row_version > local else local + 1
-        setattr(row, "version", version)  # noqa: B010
-        if isinstance(row, Person) and values.get("status") != "active":
-            row.id_key = None
-            s.flush()  # the number's key is free before another person claims it
-    if etype == "person":
-        _relate(s, eid, site)
-    numbering.add([ChangeRow(site, etype, eid, "upsert", version, row_data(etype, row), None)])
-    return True
-
-
-def _preload(s: Session, changes: Iterable[Change]) -> None:
-    """Load a page's existing rows in one query per table and 500 ids: the session then
-    finds each without a query of its own (and without flushing the page row by row)."""
-    by_type: dict[str, set[str]] = {}
-    for c in changes:
-        if c.entity_type in DOMAIN_MODELS and c.kind != "redirect" and c.entity_type != "person_redirect":
-            by_type.setdefault(c.entity_type, set()).add(c.entity_id)
-    for etype, id_set in by_type.items():
-        model = DOMAIN_MODELS[etype]
-        key = table_of(model).c.id
-        ids = sorted(id_set)
-        for i in range(0, len(ids), 500):
-            s.execute(select(model).where(key.in_(ids[i : i + 500]))).scalars().all()
-
-
-def _shadows(s: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], RelayShadow]:
-    """The province rows kept for ``keys``, in one query per 500 ids."""
-    out: dict[tuple[str, str], RelayShadow] = {}
-    ids = sorted({k[1] for k in keys})
-    for i in range(0, len(ids), 500):
-        for sh in s.execute(select(RelayShadow).where(RelayShadow.entity_id.in_(ids[i : i + 500]))).scalars():
-            out[(sh.entity_type, sh.entity_id)] = sh
-    return out
-
-
-def _relate(s: Session, person_id: str, site: str) -> None:
-    if s.get(PersonSite, (person_id, site)) is None:
-        s.add(PersonSite(person_id=person_id, site_code=site))
-
-
-def _claim_id_keys(s: Session, persons: set[str]) -> None:
-    """Active persons written down hold their ID number's key when nobody here holds it."""
-    for pid in sorted(persons):
-        p = s.get(Person, pid)
-        if p is None or p.status != "active" or not p.id_number or p.id_key is not None:
-            continue
-        holder = s.execute(select(Person.id).where(Person.id_key == p.id_number)).scalar()
-        if holder is None:
-            p.id_key = p.id_number
-            s.flush()
-
-
-def _write_redirect(s: Session, eid: str, row_version: int, data: dict[str, object], site: str,
-                    numbering: Numbering) -> bool:
-    to_id = data.get("to_id")
-    row = s.get(PersonRedirect, eid)
-    if to_id is None:
-        if row is None:
-            return False
-        s.delete(row)
-    elif row is None:
-        s.add(PersonRedirect(from_id=eid, to_id=str(to_id), created_at=str(data.get("created_at") or ""),
-                             version=row_version))
-    else:
-        if row.to_id == to_id:
-            return False
-        row.to_id = str(to_id)
-        row.version = max(row.version + 1, row_version)
-    s.flush()
-    numbering.add([ChangeRow(site, "person_redirect", eid, "redirect", row_version, dict(data), None)])
-    return True
-
-
-_REVIEW_FIELDS = ("kind", "priority", "status", "entity_type", "entity_id", "site_codes", "candidates",
-                  "created_at", "resolution")
-
-
-def _write_review(s: Session, eid: str, row_version: int, data: dict[str, object], site: str,
-                  numbering: Numbering) -> bool:
-    row = s.get(ReviewItem, eid)
-    values = {k: data.get(k) for k in _REVIEW_FIELDS}
-    if row is None:
-        row = ReviewItem(id=eid, version=row_version, **values)
-        s.add(row)
-    else:
-        if all(getattr(row, k) == v for k, v in values.items()) and row.version >= row_version:
-            return False
-        for k, v in values.items():
-            setattr(row, k, v)
-        row.version = row_version if row_version > row.version else row.version + 1
-    codes = values.get("site_codes")
-    for code in codes if isinstance(codes, list) else []:
-        if isinstance(code, str) and s.get(ReviewSite, (eid, code)) is None:
-            s.add(ReviewSite(review_id=eid, site_code=code))
-    s.flush()
-    numbering.add([ChangeRow(site, "review", eid, "upsert", int(row.version), dict(data), None)])
-    return True
-
-
-def waiting_ops(db: Database) -> int:
-    """Ops the province has not answered yet (the site hub's backlog)."""
-    with db.read() as s:
-        return int(s.execute(text("SELECT count(*) FROM relay_op WHERE province_status IS NULL")).scalar_one())
+__all__ = [
+    "RelayLink",
+    "SiteHub",
+    "enroll",
+    "load_link",
+    "set_province_url",
+    "touched",
+    "waiting_ops",
+]
