@@ -90,17 +90,26 @@ def store_answers(s: Session, answers: Mapping[str, OpResult], site: str, stamp:
         [{"oid": oid, "st": answers[oid].status, "res": answers[oid].model_dump(mode="json"), "at": stamp}
          for oid, _, _, _ in waiting],
     )
-    settle(s, [(answers[oid], etype, eid) for oid, etype, eid, _ in waiting], site, numbering)
+    settle(s, [(answers[oid], etype, eid, extra) for oid, etype, eid, extra in waiting], site, numbering)
     refuse_walk_ins(s, [(etype, eid, extra) for oid, etype, eid, extra in waiting
                         if answers[oid].status == "rejected"], site, numbering)
     numbering.write(s)
 
 
-def write_page(s: Session, changes: Sequence[Change], site: str) -> None:
+def write_page(s: Session, page: Sequence[Change], site: str) -> None:
     """A page of the province's changes into the site hub's tables (the caller's transaction,
     with the cursor). Each row is kept as the province sent it (``relay_shadow``); a row a
     desk's op still on its way touches stays provisional (``pending``), the others take the
-    province's row, numbered above what the desks hold."""
+    province's row, numbered above what the desks hold.
+
+    Only each entity's last change in the page counts: a walk-in screened and vaccinated is
+    three changes of its registration at the province, and writing the first two would set
+    the site hub's row back to "registered" for a moment (and log it twice more for the desks).
+    """
+    last: dict[tuple[str, str], Change] = {}
+    for c in page:
+        last[(c.entity_type, c.entity_id)] = c
+    changes = sorted(last.values(), key=lambda c: c.server_seq)
     numbering = Numbering()
     waiting = _waiting_entities(
         s,
@@ -109,28 +118,32 @@ def write_page(s: Session, changes: Sequence[Change], site: str) -> None:
            if c.entity_type == "registration" and c.data.get("person_id")],
     )
     persons: set[str] = set()
-    shadows = _shadows(s, [(c.entity_type, c.entity_id) for c in changes])
-    _preload(s, changes)
-    for ch in changes:
-        shadow = shadows.get((ch.entity_type, ch.entity_id))
-        if shadow is not None and shadow.server_seq >= ch.server_seq:
-            continue
-        if shadow is None:
-            shadow = RelayShadow(entity_type=ch.entity_type, entity_id=ch.entity_id,
-                                 server_seq=ch.server_seq, kind=ch.kind,
-                                 row_version=ch.row_version, data=dict(ch.data), pending=0)
-            s.add(shadow)
-            shadows[(ch.entity_type, ch.entity_id)] = shadow
-        else:
-            shadow.server_seq, shadow.kind = ch.server_seq, ch.kind
-            shadow.row_version, shadow.data = ch.row_version, dict(ch.data)
-        if _blocked(ch.entity_type, ch.entity_id, ch.data, waiting):
-            shadow.pending = 1  # a desk's op on it is on its way: the provisional row stays
-            continue
-        shadow.pending = 0
-        if write_live(s, ch.entity_type, ch.entity_id, ch.kind, ch.row_version, dict(ch.data),
-                      site, numbering) and ch.entity_type == "person":
-            persons.add(ch.entity_id)
+    shadows = _shadows(s, last)
+    rows = _preload(s, [(c.entity_type, c.entity_id) for c in changes if c.kind != "redirect"])
+    new: list[dict[str, object]] = []
+    with s.no_autoflush:  # one flush at the end, not one per row looked up
+        for ch in changes:
+            shadow = shadows.get((ch.entity_type, ch.entity_id))
+            if shadow is not None and shadow.server_seq >= ch.server_seq:
+                continue
+            blocked = _blocked(ch.entity_type, ch.entity_id, ch.data, waiting)
+            if shadow is None:
+                # Inserted together below (one executemany, not an ORM object per row).
+                new.append({"entity_type": ch.entity_type, "entity_id": ch.entity_id,
+                            "server_seq": ch.server_seq, "kind": ch.kind, "row_version": ch.row_version,
+                            "data": dict(ch.data), "pending": int(blocked)})
+            else:
+                shadow.server_seq, shadow.kind = ch.server_seq, ch.kind
+                shadow.row_version, shadow.data = ch.row_version, dict(ch.data)
+                shadow.pending = int(blocked)
+            if blocked:
+                continue  # a desk's op on it is on its way: the provisional row stays
+            if write_live(s, ch.entity_type, ch.entity_id, ch.kind, ch.row_version, dict(ch.data),
+                          site, numbering) and ch.entity_type == "person":
+                persons.add(ch.entity_id)
+    del rows
+    if new:
+        s.execute(insert(RelayShadow), new)
     _claim_id_keys(s, persons)
     numbering.write(s)
 
@@ -146,22 +159,23 @@ def _blocked(etype: str, eid: str, data: Mapping[str, object], waiting: set[str]
 
 
 def settle(
-    s: Session, answered: Sequence[tuple[OpResult, str, str]], site: str, numbering: Numbering
+    s: Session, answered: Sequence[tuple[OpResult, str, str, str | None]], site: str, numbering: Numbering
 ) -> None:
-    """The province answered ops (answer, entity type, entity id): rows nothing waits on any
-    more take the province's row.
+    """The province answered ops (answer, entity type, entity id, second row): rows nothing
+    waits on any more take the province's row.
 
     An op that had no effect there (refused, a losing edit) puts its entity back to the
     province's row at once. An op whose effect the site hub has not pulled yet leaves its
     entity alone: the newer row is on its way down and is written when it comes. Every
-    other row kept provisional while ops were waiting (``relay_shadow.pending``) takes the
-    province's row now, parents first.
+    other row these ops kept provisional (``relay_shadow.pending``) takes the province's row
+    now, parents first — only those: a row is kept provisional by an op on its way, so only
+    that op's answer can release it (all of them once nothing waits any more).
     """
     on_way: set[tuple[str, str]] = set()
     persons: set[str] = set()
-    shadows = _shadows(s, [(etype, eid) for _, etype, eid in answered])
+    shadows = _shadows(s, [(etype, eid) for _, etype, eid, _ in answered])
     no_effect: list[RelayShadow] = []
-    for r, etype, eid in answered:
+    for r, etype, eid, _ in answered:
         shadow = shadows.get((etype, eid))
         if shadow is None:
             continue
@@ -169,30 +183,47 @@ def settle(
             no_effect.append(shadow)
         elif r.server_seq is not None and shadow.server_seq < r.server_seq:
             on_way.add((etype, eid))
-    if no_effect:
-        waiting = _waiting_entities(s, [i for sh in no_effect for i in _ids_of(sh)])
-        for sh in no_effect:
+    pending = [sh for sh in _pending_for(s, answered) if (sh.entity_type, sh.entity_id) not in on_way]
+    todo = {(sh.entity_type, sh.entity_id): sh for sh in [*no_effect, *pending]}
+    if not todo:
+        return
+    waiting = _waiting_entities(s, [i for sh in todo.values() for i in _ids_of(sh)])
+    rows = _preload(s, [k for k, sh in todo.items() if sh.kind != "redirect"])
+    with s.no_autoflush:
+        for sh in sorted(todo.values(), key=lambda x: (_ORDER.get(x.entity_type, 99), x.server_seq)):
             if _blocked(sh.entity_type, sh.entity_id, sh.data, waiting):
                 continue
             sh.pending = 0
             if write_live(s, sh.entity_type, sh.entity_id, sh.kind, sh.row_version, dict(sh.data),
                           site, numbering) and sh.entity_type == "person":
                 persons.add(sh.entity_id)
-    pending = s.execute(
-        select(RelayShadow).where(RelayShadow.pending == 1).limit(MAX_PENDING_PER_SETTLE)
-    ).scalars().all()
-    if pending:
-        waiting = _waiting_entities(s, [i for sh in pending for i in _ids_of(sh)])
-        for sh in sorted(pending, key=lambda x: (_ORDER.get(x.entity_type, 99), x.server_seq)):
-            if (sh.entity_type, sh.entity_id) in on_way or _blocked(
-                sh.entity_type, sh.entity_id, sh.data, waiting
-            ):
-                continue
-            sh.pending = 0
-            if write_live(s, sh.entity_type, sh.entity_id, sh.kind, sh.row_version, dict(sh.data),
-                          site, numbering) and sh.entity_type == "person":
-                persons.add(sh.entity_id)
+    del rows
     _claim_id_keys(s, persons)
+
+
+def _pending_for(s: Session, answered: Sequence[tuple[OpResult, str, str, str | None]]) -> list[RelayShadow]:
+    """The provisional rows the answered ops may release: their entities, their second rows,
+    and the registrations of persons they touched. Once no op waits, every provisional row."""
+    nothing_waits = s.execute(
+        select(RelayOp.op_id).where(RelayOp.province_status.is_(None)).limit(1)
+    ).first() is None
+    if nothing_waits:
+        return list(s.execute(
+            select(RelayShadow).where(RelayShadow.pending == 1).limit(MAX_PENDING_PER_SETTLE)
+        ).scalars())
+    ids = {eid for _, _, eid, _ in answered} | {x for _, _, _, x in answered if x}
+    ordered = sorted(ids)
+    for i in range(0, len(ordered), 500):
+        ids.update(s.execute(
+            select(Registration.id).where(Registration.person_id.in_(ordered[i : i + 500]))
+        ).scalars())
+    out: list[RelayShadow] = []
+    ordered = sorted(ids)
+    for i in range(0, len(ordered), 500):
+        out.extend(s.execute(select(RelayShadow).where(
+            RelayShadow.pending == 1, RelayShadow.entity_id.in_(ordered[i : i + 500])
+        )).scalars())
+    return out
 
 
 def refuse_walk_ins(
@@ -339,28 +370,38 @@ def write_live(
     return True
 
 
-def _preload(s: Session, changes: Iterable[Change]) -> None:
-    """Load a page's existing rows in one query per table and 500 ids: the session then
-    finds each without a query of its own (and without flushing the page row by row)."""
+def _preload(s: Session, keys: Iterable[tuple[str, str]]) -> list[object]:
+    """Load the site hub's rows for ``keys`` in one query per table and 500 ids. The caller
+    keeps the list: the session holds rows weakly, and a row collected before
+    :func:`write_live` reaches it would be read again, one query per row."""
     by_type: dict[str, set[str]] = {}
-    for c in changes:
-        if c.entity_type in DOMAIN_MODELS and c.kind != "redirect" and c.entity_type != "person_redirect":
-            by_type.setdefault(c.entity_type, set()).add(c.entity_id)
+    for etype, eid in keys:
+        if etype in DOMAIN_MODELS and etype != "person_redirect":
+            by_type.setdefault(etype, set()).add(eid)
+    held: list[object] = []
     for etype, id_set in by_type.items():
         model = DOMAIN_MODELS[etype]
         key = table_of(model).c.id
         ids = sorted(id_set)
         for i in range(0, len(ids), 500):
-            s.execute(select(model).where(key.in_(ids[i : i + 500]))).scalars().all()
+            held.extend(s.execute(select(model).where(key.in_(ids[i : i + 500]))).scalars().all())
+    return held
 
 
-def _shadows(s: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], RelayShadow]:
-    """The province rows kept for ``keys``, in one query per 500 ids."""
+def _shadows(s: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], RelayShadow]:
+    """The province rows kept for ``keys``: one query per entity type and 500 ids, on the
+    primary key (type first: a query on the id alone would read the whole table)."""
+    by_type: dict[str, set[str]] = {}
+    for etype, eid in keys:
+        by_type.setdefault(etype, set()).add(eid)
     out: dict[tuple[str, str], RelayShadow] = {}
-    ids = sorted({k[1] for k in keys})
-    for i in range(0, len(ids), 500):
-        for sh in s.execute(select(RelayShadow).where(RelayShadow.entity_id.in_(ids[i : i + 500]))).scalars():
-            out[(sh.entity_type, sh.entity_id)] = sh
+    for etype, id_set in by_type.items():
+        ids = sorted(id_set)
+        for i in range(0, len(ids), 500):
+            for sh in s.execute(select(RelayShadow).where(
+                RelayShadow.entity_type == etype, RelayShadow.entity_id.in_(ids[i : i + 500])
+            )).scalars():
+                out[(sh.entity_type, sh.entity_id)] = sh
     return out
 
 
