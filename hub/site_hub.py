@@ -52,12 +52,12 @@ from hub.models import (
     Site,
 )
 from hub.routes.context import HubContext
+from hub.site_forward import RelayBatch, answers_of, next_batch
 from hub.site_rows import record_ops, store_answers, touched, waiting_ops, write_page
 from hub.timestamps import utc_iso_ms
 from hub.upstream import READ_TIMEOUT_S, Upstream, UpstreamError
 from kernel.ids import uuid7
 from sync.protocol import (
-    MAX_OPS_PER_PUSH,
     MAX_RELAY_GROUPS,
     RELAY_PREFIX,
     Op,
@@ -66,7 +66,6 @@ from sync.protocol import (
     PushRequest,
     RelayEnrollRequest,
     RelayEnrollResponse,
-    RelayPushRequest,
     RelayPushResponse,
     RelayStations,
     RelayTallyRequest,
@@ -92,7 +91,8 @@ ROSTER_MIN_GAP_S = 5.0  # an unknown token refreshes the roster at most this oft
 FORWARD_IDLE_S = 0.25
 LONG_POLL_S = 25.0
 BACKOFF_MAX_S = 30.0
-SKIP_GROUP_S = 30.0  # a group the province refused whole is tried again after this
+DOWN_DEFER_MAX_S = 10.0  # the province's pages wait at most this long for a backlog to go up
+BUSY_GAP_S = 0.5  # no desk push nor forwarded batch for this long: the down task goes on
 MAX_FORWARD_ROUNDS = 10_000  # batches per forward_once (bounded; the loop comes back)
 
 
@@ -207,6 +207,7 @@ class SiteHub:
         self._roster_lock = threading.Lock()
         self._roster_at = -1e9
         self._skip: dict[tuple[str, str], float] = {}
+        self._busy_at = -1e9  # monotonic time of the last desk push or forwarded batch
 
     def _upstream(self, read_timeout_s: float = READ_TIMEOUT_S) -> Upstream:
         return Upstream(self.link.province_url, self.link.token, ssl_context=self.ssl_context,
@@ -233,6 +234,7 @@ class SiteHub:
             event.listen(s, "after_commit", self._wake_after_commit, once=True)
 
     def _wake_after_commit(self, _session: Session) -> None:
+        self._busy_at = time.monotonic()
         self._wake_forward.set()
 
     def record_tally(self, req: TallyRequest) -> None:
@@ -341,29 +343,29 @@ class SiteHub:
         now_mono = time.monotonic()
         self._skip = {k: t for k, t in self._skip.items() if t > now_mono}
         answered = 0
-        unstored: set[str] = set()
-        body = self._next_push(unstored)
-        if body is None:
+        batch = self._next_batch(set())
+        if batch is None:
             return 0
+        in_flight = batch.touched
         up = self._upstream()
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="site-hub-send")
         try:
             sending: Future[RelayPushResponse] | None = pool.submit(
-                up.post, RELAY_PREFIX + "/push", body, RelayPushResponse
+                up.post_json, RELAY_PREFIX + "/push", batch.body, RelayPushResponse
             )
             for _ in range(MAX_FORWARD_ROUNDS):
                 if sending is None or self._stop.is_set():
                     break
-                answers = self._answers_of(sending.result())
+                answers = answers_of(sending.result(), self._skip)
                 self.province_reachable = True
-                unstored = {r.op_id for r in answers}
-                body = self._next_push(unstored)
-                sending = (
-                    pool.submit(up.post, RELAY_PREFIX + "/push", body, RelayPushResponse)
-                    if body is not None else None
-                )
+                touched, sending = in_flight, None
+                batch = self._next_batch({r.op_id for r in answers})
+                self._busy_at = time.monotonic()
+                if batch is not None:
+                    sending = pool.submit(up.post_json, RELAY_PREFIX + "/push", batch.body, RelayPushResponse)
+                    in_flight = batch.touched
                 if answers:
-                    self._store_answers(answers)
+                    self._store_answers(answers, touched)
                     answered += len(answers)
             if sending is not None:
                 sending.result()  # stopping: what the province answered is sent again later
@@ -372,60 +374,8 @@ class SiteHub:
             up.close()
         return answered
 
-    def _next_push(self, unstored: set[str]) -> RelayPushRequest | None:
-        """The next waiting ops (up to 1000), as runs of one replica's ops in the order the
-        site hub applied them: each run one group, applied by the province in turn (the
-        causal order across desks kept). ``unstored``: answered ops not written yet."""
-        with self.db.read() as s:
-            rows = s.execute(
-                select(RelayOp.station_id, RelayOp.replica_epoch, RelayOp.schema_version,
-                       RelayOp.op_id, RelayOp.op)
-                .where(RelayOp.province_status.is_(None))
-                .order_by(RelayOp.arrival)
-                .limit(MAX_OPS_PER_PUSH + len(unstored))
-            ).all()
-        runs: list[tuple[tuple[str, str], str, list[Op]]] = []
-        n = 0
-        for station_id, epoch, schema, op_id, op in rows:
-            key = (station_id, epoch)
-            if key in self._skip or op_id in unstored:
-                continue
-            if n >= MAX_OPS_PER_PUSH:
-                break
-            if runs and runs[-1][0] == key:
-                runs[-1][2].append(Op.model_validate(op))
-            elif len(runs) >= MAX_RELAY_GROUPS:
-                break
-            else:
-                runs.append((key, schema, [Op.model_validate(op)]))
-            n += 1
-        if not runs:
-            return None
-        stamp = utc_iso_ms(_now())
-        return RelayPushRequest(
-            relay_id=self.link.relay_id,
-            groups=[
-                PushRequest(station_id=st, replica_epoch=ep, schema_version=schema, sent_at=stamp, ops=ops)
-                for (st, ep), schema, ops in runs
-            ],
-        )
-
-    def _answers_of(self, resp: RelayPushResponse) -> list[OpResult]:
-        answers: list[OpResult] = []
-        for g in resp.groups:
-            if g.error is not None:
-                # Refused whole (a revoked desk, a regressed replica): logged by code, tried later.
-                log.warning("province refused a relayed group: %s", g.error.code)
-                self._skip[(g.station_id, g.replica_epoch)] = time.monotonic() + SKIP_GROUP_S
-                continue
-            if not g.results:
-                # A gap: the province expects ops this site hub never received (the desk sent
-                # them by the other route, or to a site hub before this one). The desk fills
-                # it; this replica waits a while rather than being sent again at once.
-                log.info("province expects an earlier op of a relayed replica; waiting")
-                self._skip[(g.station_id, g.replica_epoch)] = time.monotonic() + SKIP_GROUP_S
-            answers.extend(g.results)
-        return answers
+    def _next_batch(self, unstored: set[str]) -> RelayBatch | None:
+        return next_batch(self.db, self.link.relay_id, utc_iso_ms(_now()), unstored=unstored, skip=self._skip)
 
     def _forward_tallies(self) -> None:
         with self.db.read() as s:
@@ -453,14 +403,14 @@ class SiteHub:
                     .values(forwarded_at=stamp)
                 )
 
-    def _store_answers(self, answers: list[OpResult]) -> None:
+    def _store_answers(self, answers: list[OpResult], touched: dict[str, tuple[str, str, str | None]]) -> None:
         """The province's answers, one executemany; rows nothing waits on settle (:func:`settle`)."""
         stamp = utc_iso_ms(_now())
         site = self.link.site_code
         by_id = {r.op_id: r for r in answers}
 
         def run(s: Session) -> None:
-            store_answers(s, by_id, site, stamp)
+            store_answers(s, by_id, site, stamp, touched)
 
         self.db.run_write(run)
         if self.ctx is not None:
@@ -570,6 +520,7 @@ class SiteHub:
     def _down_loop(self) -> None:
         failures = 0
         while not self._stop.is_set():
+            self._yield_to_forwarder()
             try:
                 self.pull_once(wait_s=self.long_poll_s)
                 failures = 0
@@ -581,6 +532,17 @@ class SiteHub:
                 log.exception("site hub down task failed")
                 failures += 1
             self._stop.wait(self._backoff(failures))
+
+    def _yield_to_forwarder(self) -> None:
+        """Forward first: while the desks push and the forwarder sends batch after batch, the
+        province's pages wait (at most ``DOWN_DEFER_MAX_S``, then one page goes through).
+        During a drain those pages are mostly the desks' own rows coming back, or rows their
+        ops still on the way keep provisional; written meanwhile they would take the site
+        hub's one writer from the desks' pushes and the forwarder."""
+        for _ in range(int(DOWN_DEFER_MAX_S / 0.05)):
+            if self._stop.is_set() or time.monotonic() - self._busy_at > BUSY_GAP_S:
+                return
+            self._stop.wait(0.05)
 
     def _note_down(self, exc: UpstreamError) -> None:
         if exc.unreachable:

@@ -74,13 +74,23 @@ def record_ops(s: Session, req: PushRequest, ops: Sequence[Op], stamp: str) -> i
     return len(rows)
 
 
-def store_answers(s: Session, answers: Mapping[str, OpResult], site: str, stamp: str) -> None:
+def store_answers(
+    s: Session,
+    answers: Mapping[str, OpResult],
+    site: str,
+    stamp: str,
+    touched: Mapping[str, tuple[str, str, str | None]] | None = None,
+) -> None:
     """The province's answers to relayed ops (by op id), in one executemany; then the rows
     nothing waits on any more settle (:func:`settle`) and refused walk-ins are withdrawn.
-    An op already answered (a resend) keeps its first answer."""
+    An op already answered (a resend) keeps its first answer. ``touched``: what each op
+    touches, as the forwarder read it (else read here)."""
     numbering = Numbering()
-    waiting = _still_waiting(s, sorted(answers))
-    if not waiting:
+    if touched is not None and all(oid in touched for oid in answers):
+        ops = [(oid, *touched[oid]) for oid in answers]
+    else:
+        ops = _still_waiting(s, sorted(answers))
+    if not ops:
         return
     t = table_of(RelayOp)
     s.connection().execute(
@@ -88,10 +98,11 @@ def store_answers(s: Session, answers: Mapping[str, OpResult], site: str, stamp:
         .values(province_status=bindparam("st"), province_result=bindparam("res"),
                 answered_at=bindparam("at")),
         [{"oid": oid, "st": answers[oid].status, "res": answers[oid].model_dump(mode="json"), "at": stamp}
-         for oid, _, _, _ in waiting],
+         for oid, _, _, _ in ops],
     )
-    settle(s, [(answers[oid], etype, eid, extra) for oid, etype, eid, extra in waiting], site, numbering)
-    refuse_walk_ins(s, [(etype, eid, extra) for oid, etype, eid, extra in waiting
+    # Settling is idempotent: an answer stored before (a resend) settles nothing new.
+    settle(s, [(answers[oid], etype, eid, extra) for oid, etype, eid, extra in ops], site, numbering)
+    refuse_walk_ins(s, [(etype, eid, extra) for oid, etype, eid, extra in ops
                         if answers[oid].status == "rejected"], site, numbering)
     numbering.write(s)
 
@@ -204,6 +215,8 @@ def settle(
 def _pending_for(s: Session, answered: Sequence[tuple[OpResult, str, str, str | None]]) -> list[RelayShadow]:
     """The provisional rows the answered ops may release: their entities, their second rows,
     and the registrations of persons they touched. Once no op waits, every provisional row."""
+    if s.execute(select(RelayShadow.entity_id).where(RelayShadow.pending == 1).limit(1)).first() is None:
+        return []  # nothing kept provisional (the usual case while forwarding a backlog)
     nothing_waits = s.execute(
         select(RelayOp.op_id).where(RelayOp.province_status.is_(None)).limit(1)
     ).first() is None

@@ -80,7 +80,11 @@ class Upstream:
         return self._call("GET", target, model, None, read_timeout_s)
 
     def post(self, path: str, body: BaseModel, model: type[M], *, auth: bool = True) -> M:
-        return self._call("POST", path, model, body, None, auth=auth)
+        return self._call("POST", path, model, body.model_dump_json().encode("utf-8"), None, auth=auth)
+
+    def post_json(self, path: str, body: bytes, model: type[M]) -> M:
+        """POST a JSON body already encoded (the forwarder passes the desks' ops through)."""
+        return self._call("POST", path, model, body, None)
 
     def _connection(self) -> http.client.HTTPConnection:
         if self._conn is None:
@@ -92,14 +96,14 @@ class Upstream:
                 self._conn = http.client.HTTPConnection(self._host, self._port, timeout=self.connect_timeout_s)
         return self._conn
 
-    def _call(self, method: str, path: str, model: type[M], body: BaseModel | None,
+    def _call(self, method: str, path: str, model: type[M], body: bytes | None,
               read_timeout_s: float | None, *, auth: bool = True) -> M:
         headers = {"Accept": "application/json", "Accept-Encoding": "gzip", "User-Agent": "tramtiem-site-hub"}
         if auth and self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         data: bytes | None = None
         if body is not None:
-            data = body.model_dump_json().encode("utf-8")
+            data = body
             headers["Content-Type"] = "application/json"
             if len(data) >= 1024:
                 data = gzip.compress(data, compresslevel=6, mtime=0)
