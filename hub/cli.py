@@ -32,7 +32,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import platformdirs
 
@@ -40,6 +40,11 @@ from hub import importer
 from hub.dashboard import cli as dashboard_cli
 from hub.db import Database, migrate, sqlite_url
 from hub.errors import HubError
+
+if TYPE_CHECKING:  # only for the types: `serve` loads these when it runs
+    from hub.routes.context import HubContext
+    from hub.server import ServerLimits
+    from hub.settings import HubSettings
 
 SITE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 EXIT_USAGE = 2
@@ -251,7 +256,7 @@ def _serve(args: argparse.Namespace, url: str) -> int:
     return 0
 
 
-def _serve_site_hub(args: argparse.Namespace, url: str, settings: Any, limits: Any) -> int:
+def _serve_site_hub(args: argparse.Namespace, url: str, settings: HubSettings, limits: ServerLimits) -> int:
     """The site hub: the same app, one process, with the relay tasks (hub/site_hub.py)."""
     from hub.app import create_app
     from hub.server import HubServer, uvicorn_config
@@ -273,7 +278,7 @@ def _serve_site_hub(args: argparse.Namespace, url: str, settings: Any, limits: A
         db.dispose()
     site: list[SiteHub] = []
 
-    def hook(ctx: Any) -> None:
+    def hook(ctx: HubContext) -> None:
         hub = SiteHub(ctx.db, link)
         hub.install(ctx)
         site.append(hub)
