@@ -9,14 +9,18 @@ Two figures, each with its baseline measured in the same run:
   connections. ``--samples`` registrations spaced 1.0–1.6 s apart. Baseline: the same by
   hand, ``A.run_once()`` then ``B.run_once()`` through the site hub. Target p95 ≤ 1 s.
 * **relay drain** — a desk's outbox of ``--ops`` ops (a campaign morning: walk-in, screening
-  and dose per person, built once and copied, so both routes send byte-identical outboxes)
-  sent through a site hub whose line is up: from the start of the desk's site-hub cycles
-  until the province has answered every op (the site hub's queue empty). Baseline: the same
-  outbox sent directly to the province (cycles until nothing waits). Every drain gets fresh
-  hubs, each ``tramtiem-hub serve`` in its own process on SQLite (the province, and the
-  site hub with ``--relay-to``), as on real machines; ``--rounds`` alternated rounds, the
-  medians compared. Target ratio ≤ 1.3×. Also reported: when the desk was done pushing to
-  the site hub, and when it held the province's answers for all its ops.
+  and dose per person, built once and copied, so every drain sends byte-identical outboxes).
+  *Upstream* (the target figure): the site hub already holds the whole outbox (the desk
+  pushed it while the site's line was down, through a fault proxy in this process); the
+  line comes back: from then until the province has answered every op (the site hub's
+  queue empty). Baseline: the same outbox sent directly to the province by the desk
+  (cycles until nothing waits). Target ratio ≤ 1.3×. Also reported, *end to end*: the desk
+  pushes to a site hub whose line is up, from the start of its cycles until the province
+  answered every op (and when the desk was done pushing, and held the province's answers):
+  the site hub applies every op itself (so the other desks see it) and forwards it, on one
+  process. Every drain gets fresh hubs, each ``tramtiem-hub serve`` in its own process on
+  SQLite (the province, and the site hub with ``--relay-to``), as on real machines;
+  ``--rounds`` rounds, each kind going first in turn, medians compared.
 
 Everything on 127.0.0.1. ``python -m bench site_lan`` (10,000 ops, 3 rounds, 100 samples);
 ``--quick``: 1,500 ops, 1 round, 10 samples.
@@ -102,7 +106,7 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
     cheap_hasher()
     vis = {} if args.skip_visibility else _visibility(base, args)
     drain = _drains(base, args)
-    ratio = float(drain["relay_to_direct_ratio"])
+    ratio = float(drain["relay_upstream_to_direct_ratio"])
     vis_ok = args.skip_visibility or float(vis["visibility_p95_s"]) <= TARGET_P95_S
     return {
         "bench": NAME,
@@ -239,47 +243,50 @@ def _pull_all(hub: Any) -> None:
 
 
 def _drains(base: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Alternated rounds of the direct and the relay drain of the same outbox (medians)."""
+    """Alternated rounds of the direct drain, the upstream relay drain and the end-to-end
+    relay drain of the same outbox (medians)."""
     from bench.sync_loopback import build_station
 
     t = time.perf_counter()
     src = base / "drain-src"
     persons, ops = build_station(src, SITE, args.ops, args.seed)
     log(f"drain station: {persons} persons, {ops} ops in the outbox ({time.perf_counter() - t:.1f} s)")
-    direct: list[float] = []
-    relay: list[dict[str, float]] = []
-    answered = True
+    kinds = ("direct", "upstream", "through")
+    got: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
     for i in range(args.rounds):
-        order = ("direct", "relay") if i % 2 == 0 else ("relay", "direct")
-        for kind in order:
+        for kind in kinds[i % 3:] + kinds[: i % 3]:  # each kind first in turn
             tag = f"{kind}-{i}"
             if kind == "direct":
-                direct.append(_direct_drain(base, src, tag))
-                log(f"round {i + 1}: direct {direct[-1]:.2f} s")
+                r = {"s": _direct_drain(base, src, tag), "answered": 1.0}
+            elif kind == "upstream":
+                r = _upstream_drain(base, src, tag)
             else:
                 r = _relay_drain(base, src, tag)
-                answered = answered and r["answered"] == 1.0
-                relay.append(r)
-                log(f"round {i + 1}: relay {r['province_answered_s']:.2f} s "
-                    f"(desk done {r['desk_pushed_s']:.2f} s, desk acked {r['desk_acked_s']:.2f} s)")
-    d = statistics.median(direct)
-    rl = statistics.median(r["province_answered_s"] for r in relay)
+            got[kind].append(r)
+            log(f"round {i + 1}: {kind} {r['s']:.2f} s")
+
+    def med(kind: str, key: str = "s") -> float:
+        return statistics.median(r[key] for r in got[kind])
+
+    d, up, th = med("direct"), med("upstream"), med("through")
     return {
         "drain_ops": ops,
         "drain_rounds": args.rounds,
         "direct_drain_s": r3(d),
-        "relay_drain_s": r3(rl),
-        "relay_to_direct_ratio": r3(rl / d if d > 0 else float("inf")),
-        "relay_desk_pushed_s": r3(statistics.median(r["desk_pushed_s"] for r in relay)),
-        "relay_desk_acked_s": r3(statistics.median(r["desk_acked_s"] for r in relay)),
-        "direct_drain_rounds_s": [r3(x) for x in direct],
-        "relay_drain_rounds_s": [r3(r["province_answered_s"]) for r in relay],
-        "all_answered": answered,
+        "relay_upstream_drain_s": r3(up),
+        "relay_upstream_to_direct_ratio": r3(up / d if d > 0 else float("inf")),
+        "relay_end_to_end_drain_s": r3(th),
+        "relay_end_to_end_to_direct_ratio": r3(th / d if d > 0 else float("inf")),
+        "relay_end_to_end_desk_pushed_s": r3(med("through", "desk_pushed_s")),
+        "relay_end_to_end_desk_acked_s": r3(med("through", "desk_acked_s")),
+        "rounds_s": {k: [r3(r["s"]) for r in v] for k, v in got.items()},
+        "all_answered": all(r["answered"] == 1.0 for v in got.values() for r in v),
     }
 
 
 def _hub_process(
-    stack: ExitStack, base: Path, tag: str, province: tuple[str, str] | None = None
+    stack: ExitStack, base: Path, tag: str, province: tuple[str, str] | None = None,
+    relay_to: str | None = None,
 ) -> tuple[str, str]:
     """``tramtiem-hub serve`` in its own process on a fresh SQLite file: a province hub, or
     (``province``: its URL and database URL) a site hub enrolled there and relaying to it.
@@ -302,7 +309,7 @@ def _hub_process(
         finally:
             db.dispose()
             pdb.dispose()
-        cmd += ["--relay-to", province[0]]
+        cmd += ["--relay-to", relay_to or province[0], "--relay-retry-max-s", "0.5"]
     port = _free_port()
     out = open(data / "hub.log", "wb")  # noqa: SIM115 - closed by the stack
     stack.callback(out.close)
@@ -400,7 +407,56 @@ def _relay_drain(base: Path, src: Path, tag: str) -> dict[str, float]:
         acked = time.perf_counter() - t0
         return {
             "desk_pushed_s": pushed,
-            "province_answered_s": answered_s,
+            "s": answered_s,
             "desk_acked_s": acked,
             "answered": 1.0 if site_hub.waiting_ops(shdb) == 0 and outbox.counts(st).waiting == 0 else 0.0,
         }
+
+
+def _upstream_drain(base: Path, src: Path, tag: str) -> dict[str, float]:
+    """The site hub holds the whole outbox (the desk pushed it while the site's line was
+    down); the line comes back: from then until the province has answered every op."""
+    sys.path.insert(0, str(ROOT))
+    from hub import site_hub
+    from hub.db import Database
+    from station import outbox
+    from sync.client import HubClient
+    from sync.engine import SyncEngine
+    from tests.faults.faultproxy import FaultProxy, Faults
+
+    with ExitStack() as stack:
+        st, token, purl_http, purl = _province(stack, base, tag, src)
+        line = FaultProxy("127.0.0.1", int(purl_http.rsplit(":", 1)[1]), seed=1)
+        line.start()
+        stack.callback(line.stop)
+        sh_url, sh_db_url = _hub_process(stack, base, f"{tag}-site-hub", (purl_http, purl), line.url)
+        shdb = Database(sh_db_url)
+        stack.callback(shdb.dispose)
+        for _ in range(3000):  # the roster, fetched while the line is up
+            with shdb.read() as s:
+                if s.execute(_sql("SELECT count(*) FROM station")).scalar_one():
+                    break
+            time.sleep(0.01)
+        line.set_faults(Faults(reset_prob=1.0))
+        time.sleep(1.0)
+        engine = SyncEngine(st, lambda: HubClient(sh_url, token), route="site_hub")
+        for _ in range(50):
+            if engine.run_once().ok and outbox.counts(st).unsent == 0:
+                break
+        held = site_hub.waiting_ops(shdb)
+        t0 = time.perf_counter()
+        line.set_faults(Faults())
+        for _ in range(100_000):
+            if site_hub.waiting_ops(shdb) == 0:
+                break
+            time.sleep(0.02)
+        took = time.perf_counter() - t0
+        log(f"{tag}: {held} ops held by the site hub, forwarded in {took:.2f} s")
+        return {"s": took, "answered": 1.0 if held >= outbox.counts(st).relay_accepted > 0
+                and site_hub.waiting_ops(shdb) == 0 else 0.0}
+
+
+def _sql(q: str) -> Any:
+    from sqlalchemy import text
+
+    return text(q)

@@ -98,6 +98,10 @@ def _add_serve_parser(sub: _Sub[argparse.ArgumentParser], common: argparse.Argum
         metavar="URL",
         help="run as the site hub relaying to this province hub (after `relay enroll`)",
     )
+    serve.add_argument(
+        "--relay-retry-max-s", type=float, default=30.0, metavar="S",
+        help="a site hub whose line is down tries the province again at least this often (30)",
+    )
     lim = serve.add_argument_group(
         "limits (per worker; also TRAMTIEM_HUB_<NAME> in the environment, e.g. "
         "TRAMTIEM_HUB_HEADER_TIMEOUT_S)"
@@ -279,7 +283,7 @@ def _serve_site_hub(args: argparse.Namespace, url: str, settings: HubSettings, l
     site: list[SiteHub] = []
 
     def hook(ctx: HubContext) -> None:
-        hub = SiteHub(ctx.db, link)
+        hub = SiteHub(ctx.db, link, backoff_max_s=max(0.5, min(600.0, args.relay_retry_max_s)))
         hub.install(ctx)
         site.append(hub)
 
