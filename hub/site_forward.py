@@ -62,6 +62,10 @@ def next_batch(
             continue
         if len(touched) >= MAX_OPS_PER_PUSH:
             break
+        if "\\u" in op:
+            # Stored with non-ASCII letters escaped: sent as UTF-8, as a desk sends them (an
+            # escaped "à" would make the province walk the whole body for unsafe values).
+            op = json.dumps(json.loads(op), ensure_ascii=False)
         if runs and runs[-1][0] == key:
             runs[-1][2].append(op)
         elif len(runs) >= MAX_RELAY_GROUPS:
