@@ -13,7 +13,7 @@ from station.dto import PersonInput
 from station.services import people
 from station.store import Station
 from sync.events import CycleFinished, CycleStarted, PullProgress, PushProgress
-from tests.ui.conftest import Keyboard, login, wait_idle
+from tests.ui.conftest import WAIT_MS, Keyboard, login, wait_idle
 from ui import labels, messages
 from ui.app import StationApp
 from ui.bridge import (
@@ -85,7 +85,8 @@ def test_clerk_sees_reviews_but_cannot_resolve(qtbot, app: StationApp, kb: Keybo
     assert isinstance(ws, SyncWorkspace)
     wait_idle(qtbot, app)
     ws.reviews_view.setFocus()
-    assert ws.action_buttons["void_dose"].isVisible()
+    # The review list fills from a background read: under load it lands after F6 returns.
+    qtbot.waitUntil(lambda: ws.action_buttons["void_dose"].isVisible(), timeout=WAIT_MS)
     assert not ws.action_buttons["void_dose"].isEnabled()
 
 
