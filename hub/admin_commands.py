@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from hub import counters, service
-from hub.cli import EXIT_ERROR, SITE_CODE_RE
+from hub.cli import EXIT_ERROR, SITE_CODE_RE, default_data_dir
 from hub.db import Database
 from hub.errors import HubError
 from hub.ingest import utc_now
@@ -109,13 +109,17 @@ def _relay(args: argparse.Namespace, db: Database) -> int:
         from hub.site_hub import enroll
         from hub.upstream import UpstreamError
 
+        # The TLS key and the province's certificate live beside the site hub's database.
+        data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
         try:
-            resp = enroll(db, args.province, args.code, name=args.name, now=utc_now())
+            resp = enroll(db, args.province, args.code, name=args.name, data_dir=data_dir, now=utc_now())
         except UpstreamError as exc:
             raise HubError(400, exc.code, "the province refused or could not be reached") from None
+        fp = (resp.tls or {}).get("fingerprint", "")
         print(
             f"site hub of {resp.site_code} ({resp.site_name}) enrolled as relay {resp.relay_id}; "
-            f"start it with: tramtiem-hub serve --relay-to {args.province} --host 0.0.0.0"
+            f"certificate from the province, SHA-256 {fp}; "
+            f"start it with: tramtiem-hub serve --relay-to {args.province} --host 0.0.0.0 --announce"
         )
     return 0
 

@@ -14,7 +14,7 @@
     tramtiem-hub relay code --site S [--ttl-hours 48] | relay list [--json]
     tramtiem-hub relay revoke RELAY_ID [--by NAME] [--reason TEXT]
     tramtiem-hub relay enroll --code C --province URL [--name N]   (on the site hub)
-    tramtiem-hub serve --relay-to URL                              (a site hub, docs/site-hub.md)
+    tramtiem-hub serve --relay-to URL [--announce] [--insecure-http]  (a site hub, docs/site-hub.md)
     tramtiem-hub import-bundle FILE [--json]
     tramtiem-hub import-registrations FILE --site CODE --date D [--mapping M] [--commit]
     tramtiem-hub dashboard-user | allocation | area ...   (see hub/dashboard/cli.py)
@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # only for the types: `serve` loads these when it runs
 
 SITE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 EXIT_USAGE = 2
+ROSTER_ENV = "TRAMTIEM_HUB_RELAY_ROSTER_S"  # a site hub's roster refresh, seconds (default 60)
 EXIT_ERROR = 1
 
 
@@ -96,7 +97,24 @@ def _add_serve_parser(sub: _Sub[argparse.ArgumentParser], common: argparse.Argum
     serve.add_argument(
         "--relay-to",
         metavar="URL",
-        help="run as the site hub relaying to this province hub (after `relay enroll`)",
+        help="run as the site hub relaying to this province hub (after `relay enroll`); "
+        "serves HTTPS with the certificate the province issued (docs/site-hub.md)",
+    )
+    serve.add_argument(
+        "--announce",
+        action="store_true",
+        help="with --relay-to: announce the site hub on the LAN by DNS-SD/mDNS so desks find it",
+    )
+    serve.add_argument(
+        "--announce-address",
+        metavar="IPV4",
+        help="with --announce: the one LAN address to announce (default: every non-loopback IPv4)",
+    )
+    serve.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="with --relay-to: serve plain HTTP without the province's certificate "
+        "(tests and development only: personal data crosses the LAN in clear)",
     )
     serve.add_argument(
         "--relay-retry-max-s", type=float, default=30.0, metavar="S",
@@ -231,6 +249,8 @@ def _serve(args: argparse.Namespace, url: str) -> int:
         settings = HubSettings.from_env(url, migrate_on_start=False, **app_limits)
     except ValueError as exc:
         raise HubError(400, "serve.bad_limit", str(exc)) from None
+    if (args.announce or args.insecure_http) and not args.relay_to:
+        raise HubError(400, "serve.relay_only", "--announce and --insecure-http are for a site hub (--relay-to)")
     migrate(url)
     if args.relay_to:
         return _serve_site_hub(args, url, settings, limits)
@@ -261,10 +281,16 @@ def _serve(args: argparse.Namespace, url: str) -> int:
 
 
 def _serve_site_hub(args: argparse.Namespace, url: str, settings: HubSettings, limits: ServerLimits) -> int:
-    """The site hub: the same app, one process, with the relay tasks (hub/site_hub.py)."""
+    """The site hub: the same app, one process, with the relay tasks (hub/site_hub.py).
+
+    HTTPS with the certificate the province issued at ``relay enroll`` (``--insecure-http``
+    for tests and development only); ``--announce``: DNS-SD on the LAN while it serves.
+    """
+    from contextlib import ExitStack
+
     from hub.app import create_app
     from hub.server import HubServer, uvicorn_config
-    from hub.site_hub import SiteHub, load_link, set_province_url
+    from hub.site_hub import ROSTER_EVERY_S, SiteHub, load_link, set_province_url, tls_identity
 
     if args.workers != 1:
         raise HubError(400, "serve.relay_workers", "a site hub runs one worker (--workers 1)")
@@ -280,17 +306,55 @@ def _serve_site_hub(args: argparse.Namespace, url: str, settings: HubSettings, l
         assert link is not None
     finally:
         db.dispose()
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    identity = None if args.insecure_http else tls_identity(data_dir)
+    if identity is None and not args.insecure_http:
+        raise HubError(
+            400, "relay.no_certificate",
+            f"no certificate from the province in {data_dir}: enroll again with a new relay code "
+            "(tramtiem-hub relay enroll); --insecure-http serves plain HTTP for tests only",
+        )
+    if args.announce and identity is None:
+        raise HubError(400, "serve.announce_tls", "--announce needs the province's certificate (not --insecure-http)")
+    if args.insecure_http:
+        logging.getLogger(__name__).warning(
+            "site hub serving PLAIN HTTP (--insecure-http): desks' data crosses the LAN in clear"
+        )
     site: list[SiteHub] = []
 
+    try:
+        # How often the site's roster is read again (a revoked desk is refused from then on).
+        roster_every_s = float(os.environ.get(ROSTER_ENV, "") or ROSTER_EVERY_S)
+    except ValueError:
+        raise HubError(400, "serve.bad_limit", f"{ROSTER_ENV}: seconds") from None
+    if not 1.0 <= roster_every_s <= 3600.0:
+        raise HubError(400, "serve.bad_limit", f"{ROSTER_ENV}: 1..3600 seconds")
+
     def hook(ctx: HubContext) -> None:
-        hub = SiteHub(ctx.db, link, backoff_max_s=max(0.5, min(600.0, args.relay_retry_max_s)))
+        hub = SiteHub(ctx.db, link, roster_every_s=roster_every_s,
+                      backoff_max_s=max(0.5, min(600.0, args.relay_retry_max_s)))
         hub.install(ctx)
         site.append(hub)
 
-    server = HubServer(uvicorn_config(create_app(settings, ctx_hook=hook), args.host, args.port, limits))
+    tls_kw: dict[str, str] = {}
+    if identity is not None:
+        tls_kw = {"ssl_certfile": str(identity[0]), "ssl_keyfile": str(identity[1])}
+    server = HubServer(
+        uvicorn_config(create_app(settings, ctx_hook=hook), args.host, args.port, limits, **tls_kw)
+    )
     site[0].start()
     try:
-        server.run()
+        with ExitStack() as stack:
+            if args.announce and identity is not None:
+                from sync.discovery import DiscoveryError, announce
+
+                try:
+                    stack.enter_context(
+                        announce(link.site_code, args.port, identity[2], address=args.announce_address)
+                    )
+                except DiscoveryError as exc:
+                    raise HubError(400, exc.code, str(exc)) from None
+            server.run()
     finally:
         site[0].stop()
     return 0 if server.started else 3

@@ -355,6 +355,8 @@ def record_tally(
                 for day in sorted(by_day)
             ],
         )
+    if not legacy and len(req.rows) < _TALLY_ROWS_MAX:
+        _clear_absent_voids(session, station, set(by_day))
     mismatch = 0 if legacy else _cross_check(session, station, by_day)
     oldest = bounded_time(req.oldest_pending_at, now)
     values: dict[str, object] = {
@@ -376,6 +378,25 @@ def record_tally(
     if mismatch:
         log.warning("station %s: tally disagrees with the hub by %d dose(s)", station.id, mismatch)
     return TallyOutcome(legacy=legacy, mismatch=mismatch, froze_epoch=froze)
+
+
+_TALLY_ROWS_MAX = 5000  # sync.protocol.TallyRequest.rows: a tally this long may be cut short
+
+
+def _clear_absent_voids(session: Session, station: EnrolledStation, days: set[str]) -> None:
+    """Days the tally leaves out have no void waiting at the station (a day with one is always
+    in its tally, whatever its age: station/tally.py). An older tally that said otherwise —
+    one a site hub forwarded after the void itself — must not keep counting it."""
+    sql = (
+        "UPDATE station_day SET t_voids_unsent = 0 WHERE site_code = :site AND station_id = :st "
+        "AND t_voids_unsent <> 0"
+    )
+    params: dict[str, object] = {"site": station.site_code, "st": station.id}
+    stmt = text(sql)
+    if days:
+        stmt = text(sql + " AND day NOT IN :days").bindparams(bindparam("days", expanding=True))
+        params["days"] = sorted(days)
+    session.execute(stmt, params)
 
 
 def _claims_by_day(req: TallyRequest) -> dict[str, dict[str, int]]:

@@ -195,8 +195,17 @@ def relay_ca(db: Database, *, now: datetime | None = None) -> RelayCA:
 
 
 def province_ca_pem(db: Database) -> str:
-    """The relay CA's certificate (PEM), for stations: they may trust a relay by a chain to it."""
-    return relay_ca(db).cert_pem
+    """The relay CA's certificate (PEM), for stations: they may trust a relay by a chain to it.
+
+    Reads the certificate only: a station's enrollment never needs the CA's key (nor its
+    passphrase) once the CA exists.
+    """
+    with db.read() as s:
+        value = _stored(s)
+    if value is None:
+        return relay_ca(db).cert_pem
+    cert = json.loads(value)["cert"]
+    return str(cert)
 
 
 def issue_relay_certificate(
@@ -283,6 +292,32 @@ def site_dns_name(site_code: str) -> str:
     return site_code.lower().replace("_", "-") + DNS_SUFFIX
 
 
+def issue_for_enrollment(db: Database, code: str, csr_pem: str, *, now: datetime) -> dict[str, str] | None:
+    """The ``tls`` of a relay enrollment answer: the CSR signed for the relay code's site.
+
+    None when the code is unknown, used or expired (the enrollment itself then refuses it
+    with its own error; nothing is signed for a code that will not enroll). A bad CSR is
+    refused (400 ``relay.csr_invalid``/``relay.csr_key``) *before* the code is spent.
+    """
+    from hub.models import RelayCode
+    from hub.service import normalise_code
+    from hub.timestamps import parse_ts
+    from sync.protocol import token_hash
+
+    with db.read() as s:
+        row = s.get(RelayCode, token_hash(normalise_code(code)))
+        site = None
+        if row is not None and row.used_at is None:
+            expires = parse_ts(row.expires_at)
+            if expires is not None and expires > now:
+                site = row.site_code
+    if site is None:
+        return None
+    ca = relay_ca(db, now=now)
+    issued = issue_relay_certificate(ca, csr_pem, site, now=now)
+    return {"cert_pem": issued.cert_pem, "fingerprint": issued.fingerprint_sha256, "ca_pem": ca.cert_pem}
+
+
 # ---- the relay's side ------------------------------------------------------------------
 
 RELAY_KEY_FILE = "relay.key"
@@ -318,12 +353,17 @@ def relay_key(data_dir: Path) -> ec.EllipticCurvePrivateKey:
     return key
 
 
-def make_csr(key: ec.EllipticCurvePrivateKey, site_code: str) -> str:
-    """A CSR (PEM) for ``key``; the province decides the certificate's names anyway."""
-    check_site_code(site_code)
+def make_csr(key: ec.EllipticCurvePrivateKey, site_code: str | None = None) -> str:
+    """A CSR (PEM) for ``key``; the province decides the certificate's names anyway.
+
+    ``site_code`` may be unknown (a site hub enrolling learns its site from the answer).
+    """
+    cn = "Trạm Tiêm site hub"
+    if site_code is not None:
+        cn += " " + check_site_code(site_code)
     csr = (
         x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Trạm Tiêm site hub {site_code}")]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
         .sign(key, hashes.SHA256())
     )
     return csr.public_bytes(serialization.Encoding.PEM).decode("ascii")
@@ -359,6 +399,7 @@ __all__ = [
     "certificate_site",
     "check_site_code",
     "fingerprint",
+    "issue_for_enrollment",
     "issue_relay_certificate",
     "make_csr",
     "province_ca_pem",

@@ -21,24 +21,27 @@ appliers in ``hub/apply``, on SQLite) with three background tasks and four hooks
   as if accepted: its entity goes back to what the province holds. Rows written down are
   numbered above what the desks hold (``row_version``), so a desk takes them.
 
+The link to the province (credential, certificate) is in ``hub.site_link``; writing the
+province's rows into the site hub's tables, and the desks' ops kept to forward, in
+``hub.site_rows``; the forwarder's batches in ``hub.site_forward``.
+
 A site hub crash loses nothing: an op answered to a desk is in ``relay_op``; the
 province's answer is stored in one transaction, and one sent again is a ``duplicate``
 there; a pulled page is written with its cursor in one transaction.
 
-Not here (issue 14's LAN part, built beside this): mDNS announcement, the TLS identity
-issued by the province (``RelayEnrollResponse.tls``), station-side pinning.
+Trust (docs/site-hub.md): at enrollment the site hub sends a CSR and keeps the certificate
+the province signs for its site (:func:`enroll`, ``hub.relay_pki``); ``serve --relay-to``
+serves HTTPS with it and may announce itself by DNS-SD (``sync.discovery``); the desks
+pin it (``sync.pinning``).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import ssl
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
@@ -46,17 +49,30 @@ from sqlalchemy.orm import Session
 from hub.db import Database
 from hub.models import (
     EnrolledStation,
-    HubMeta,
     RelayOp,
     RelayTally,
     Site,
 )
 from hub.routes.context import HubContext
 from hub.site_forward import RelayBatch, answers_of, next_batch
-from hub.site_rows import record_ops, store_answers, touched, waiting_ops, write_page
+from hub.site_link import (
+    META_CURSOR,
+    META_PROVINCE_EPOCH,
+    RelayLink,
+    _meta,
+    _now,
+    _set_meta,
+)
+from hub.site_link import META_TLS as META_TLS
+from hub.site_link import enroll as enroll
+from hub.site_link import load_link as load_link
+from hub.site_link import set_province_url as set_province_url
+from hub.site_link import tls_identity as tls_identity
+from hub.site_rows import record_ops, store_answers, write_page
+from hub.site_rows import touched as touched
+from hub.site_rows import waiting_ops as waiting_ops
 from hub.timestamps import utc_iso_ms
 from hub.upstream import READ_TIMEOUT_S, Upstream, UpstreamError
-from kernel.ids import uuid7
 from sync.protocol import (
     MAX_RELAY_GROUPS,
     RELAY_PREFIX,
@@ -64,8 +80,6 @@ from sync.protocol import (
     OpResult,
     PullResponse,
     PushRequest,
-    RelayEnrollRequest,
-    RelayEnrollResponse,
     RelayPushResponse,
     RelayStations,
     RelayTallyRequest,
@@ -74,16 +88,6 @@ from sync.protocol import (
 )
 
 log = logging.getLogger(__name__)
-
-# hub_meta keys of the relay link (the site hub's own database).
-META_URL = "relay.province_url"
-META_ID = "relay.id"
-META_TOKEN = "relay.token"
-META_SITE = "relay.site_code"
-META_SITE_NAME = "relay.site_name"
-META_CURSOR = "relay.cursor"
-META_PROVINCE_EPOCH = "relay.province_epoch"
-META_TLS = "relay.tls"
 
 PULL_LIMIT = 1000
 ROSTER_EVERY_S = 60.0
@@ -94,86 +98,6 @@ BACKOFF_MAX_S = 30.0
 DOWN_DEFER_MAX_S = 10.0  # the province's pages wait at most this long for a backlog to go up
 BUSY_GAP_S = 0.5  # no desk push nor forwarded batch for this long: the down task goes on
 MAX_FORWARD_ROUNDS = 10_000  # batches per forward_once (bounded; the loop comes back)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class RelayLink:
-    """The site hub's credential at the province (kept in its own ``hub_meta``)."""
-
-    province_url: str
-    relay_id: str
-    token: str
-    site_code: str
-    site_name: str
-
-
-def _meta(s: Session, key: str) -> str | None:
-    row = s.get(HubMeta, key)
-    return None if row is None else row.value
-
-
-def _set_meta(s: Session, key: str, value: str) -> None:
-    row = s.get(HubMeta, key)
-    if row is None:
-        s.add(HubMeta(key=key, value=value))
-    else:
-        row.value = value
-
-
-def load_link(db: Database) -> RelayLink | None:
-    with db.read() as s:
-        values = [_meta(s, k) for k in (META_URL, META_ID, META_TOKEN, META_SITE, META_SITE_NAME)]
-    if any(v is None for v in values[:4]):
-        return None
-    url, rid, token, site, name = values
-    assert url is not None and rid is not None and token is not None and site is not None
-    return RelayLink(url, rid, token, site, name or site)
-
-
-def set_province_url(db: Database, url: str) -> None:
-    with db.write() as s:
-        _set_meta(s, META_URL, url.rstrip("/"))
-
-
-def enroll(
-    db: Database,
-    province_url: str,
-    code: str,
-    *,
-    name: str = "",
-    ssl_context: ssl.SSLContext | None = None,
-    now: datetime | None = None,
-) -> RelayEnrollResponse:
-    """Enroll this hub as the site hub of the code's site (``tramtiem-hub relay enroll``)."""
-    with db.read() as s:
-        relay_id = _meta(s, META_ID) or uuid7()
-    up = Upstream(province_url, ssl_context=ssl_context)
-    try:
-        resp = up.post(
-            RELAY_PREFIX + "/enroll",
-            RelayEnrollRequest(code=code, relay_id=relay_id, relay_name=name[:100]),
-            RelayEnrollResponse,
-            auth=False,
-        )
-    finally:
-        up.close()
-    stamp = utc_iso_ms(now or _now())
-    with db.write() as s:
-        _set_meta(s, META_URL, province_url.rstrip("/"))
-        _set_meta(s, META_ID, resp.relay_id)
-        _set_meta(s, META_TOKEN, resp.token)
-        _set_meta(s, META_SITE, resp.site_code)
-        _set_meta(s, META_SITE_NAME, resp.site_name)
-        if resp.tls is not None:
-            _set_meta(s, META_TLS, json.dumps(resp.tls))
-        if s.get(Site, resp.site_code) is None:
-            s.add(Site(code=resp.site_code, name=resp.site_name, created_at=stamp))
-    log.info("enrolled as the site hub of site %s", resp.site_code)
-    return resp
 
 
 class SiteHub:
@@ -200,7 +124,8 @@ class SiteHub:
         self.backoff_max_s = backoff_max_s
         self.roster_min_gap_s = roster_min_gap_s
         self.ctx: HubContext | None = None
-        self.province_reachable = False
+        self._reachable = False
+        self.province_contact_at: str | None = None  # the province's last answer (UTC ISO)
         self._stop = threading.Event()
         self._wake_forward = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -208,6 +133,21 @@ class SiteHub:
         self._roster_at = -1e9
         self._skip: dict[tuple[str, str], float] = {}
         self._busy_at = -1e9  # monotonic time of the last desk push or forwarded batch
+
+    @property
+    def province_reachable(self) -> bool:
+        return self._reachable
+
+    @province_reachable.setter
+    def province_reachable(self, value: bool) -> None:
+        # Every place that learns the province answered sets True: that is the last contact.
+        self._reachable = value
+        if value:
+            self.province_contact_at = utc_iso_ms(_now())
+
+    def link_status(self) -> tuple[bool, str | None]:
+        """For the desks' Sync workspace and the dashboard (hub/routes/site_status.py)."""
+        return self._reachable, self.province_contact_at
 
     def _upstream(self, read_timeout_s: float = READ_TIMEOUT_S) -> Upstream:
         return Upstream(self.link.province_url, self.link.token, ssl_context=self.ssl_context,
@@ -222,6 +162,7 @@ class SiteHub:
         ctx.refresh_roster = self.refresh_on_unknown
         ctx.province_answers = self.answers_for
         ctx.relay_tally = self.record_tally
+        ctx.relay_status = self.link_status
 
     def record_push(self, s: Session, req: PushRequest, ops: list[Op], results: list[OpResult]) -> None:
         """Inside the desk's push transaction: keep every answered op to forward it."""
@@ -544,19 +485,9 @@ class SiteHub:
                 return
             self._stop.wait(0.05)
 
+
     def _note_down(self, exc: UpstreamError) -> None:
         if exc.unreachable:
             self.province_reachable = False
         else:
             log.warning("the province refused the site hub: %s", exc.code)
-
-
-__all__ = [
-    "RelayLink",
-    "SiteHub",
-    "enroll",
-    "load_link",
-    "set_province_url",
-    "touched",
-    "waiting_ops",
-]

@@ -12,11 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import Connection, text
 
 from kernel.clock import parse_iso
 from station.store import Station
+
+SiteHubSource = Literal["typed", "discovered"]
+# meta key the discovery writes beside ``sync_state.site_hub_url`` (absent: typed).
+SITE_HUB_FOUND_BY_KEY = "site_hub_found_by"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,9 @@ class SyncStatus:
     relay_accepted: int = 0  # the site hub holds them; the province has not answered
     site_hub_url: str | None = None
     last_relay_ok: str | None = None
+    # How the site hub's address came: "typed" by IT staff (``tramtiem site-hub set``) or
+    # "discovered" on the LAN (mDNS, sync.discovery); None without a site hub.
+    site_hub_found_by: SiteHubSource | None = None
 
     @property
     def waiting(self) -> int:
@@ -75,6 +83,12 @@ def query(conn: Connection) -> SyncStatus:
         text("SELECT last_push_ok, last_pull_ok, site_hub_url, last_relay_ok FROM sync_state WHERE id = 1")
     ).first()
     reviews = conn.execute(text("SELECT count(*) FROM conflict WHERE status = 'open'")).scalar_one()
+    site_hub_url = None if ok is None or not ok[2] else str(ok[2])
+    found_by: SiteHubSource | None = None
+    if site_hub_url is not None:
+        how = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": SITE_HUB_FOUND_BY_KEY}).scalar()
+        # `site-hub set auto`: the desk browses the LAN for its site hub (sync.site_route).
+        found_by = "discovered" if how == "discovered" or site_hub_url == "auto" else "typed"
     return SyncStatus(
         pending=states.get("pending", 0),
         inflight=states.get("inflight", 0),
@@ -86,9 +100,66 @@ def query(conn: Connection) -> SyncStatus:
         last_pull_ok=None if ok is None or not ok[1] else str(ok[1]),
         open_reviews=int(reviews),
         relay_accepted=states.get("relay_accepted", 0),
-        site_hub_url=None if ok is None or not ok[2] else str(ok[2]),
+        site_hub_url=site_hub_url,
         last_relay_ok=None if ok is None or not ok[3] else str(ok[3]),
+        site_hub_found_by=found_by,
     )
+
+
+# ---- the two links (site hub, province) as the status bar and the Sync workspace show them ----
+
+# A route's line as its sync engine last reported it (ui.bridge.LineState's values).
+LineState = Literal["unknown", "unconfigured", "online", "offline", "syncing", "error", "certificate"]
+_REACHABLE: dict[str, bool | None] = {
+    "online": True, "syncing": True, "offline": False, "error": True, "certificate": False,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStatus:
+    """One link: can this desk reach it, and what still has to go over it."""
+
+    route: Literal["site_hub", "province"]
+    line: LineState
+    # True: it answered at the last attempt; False: it did not; None: not known yet.
+    reachable: bool | None
+    # site_hub: ops no hub holds yet (they go to the site hub first);
+    # province: ops the site hub holds that the province has not answered yet
+    # (without a site hub: every op the province has not answered).
+    waiting: int
+    oldest_waiting_at: str | None  # the province link: the oldest op it has not answered
+    last_ok: str | None  # the last good pull over this link
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """Both links of a desk; ``site_hub`` is None when the desk has no site hub address."""
+
+    province: LinkStatus
+    site_hub: LinkStatus | None
+    total_waiting: int  # everything the province has not answered (= "N chờ gửi")
+    site_hub_url: str | None
+    site_hub_found_by: SiteHubSource | None
+
+
+def links(status: SyncStatus, *, province_line: LineState, site_hub_line: LineState = "unknown") -> Links:
+    """The desk's links from its stored status and each route's last line state.
+
+    The waiting counts add up: ops not yet at the site hub plus ops held there for the
+    province is everything the province has not answered.
+    """
+    site: LinkStatus | None = None
+    if status.site_hub_url:
+        site = LinkStatus(
+            route="site_hub", line=site_hub_line, reachable=_REACHABLE.get(site_hub_line),
+            waiting=status.waiting_for_site_hub, oldest_waiting_at=None, last_ok=status.last_relay_ok,
+        )
+    province = LinkStatus(
+        route="province", line=province_line, reachable=_REACHABLE.get(province_line),
+        waiting=status.relay_accepted if site is not None else status.waiting,
+        oldest_waiting_at=status.oldest_pending_at, last_ok=status.last_pull_ok,
+    )
+    return Links(province, site, status.waiting, status.site_hub_url, status.site_hub_found_by)
 
 
 def read(st: Station) -> SyncStatus:
@@ -97,4 +168,14 @@ def read(st: Station) -> SyncStatus:
         return query(conn)
 
 
-__all__ = ["SyncStatus", "query", "read"]
+__all__ = [
+    "SITE_HUB_FOUND_BY_KEY",
+    "LineState",
+    "LinkStatus",
+    "Links",
+    "SiteHubSource",
+    "SyncStatus",
+    "links",
+    "query",
+    "read",
+]

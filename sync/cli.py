@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Unpack
-from urllib.parse import urlsplit
 
 import keyring
 import keyring.errors
@@ -35,6 +34,7 @@ from sync.protocol import EnrollRequest
 EXIT_OK, EXIT_USAGE, EXIT_STORE, EXIT_INPUT, EXIT_HUB = 0, 2, 3, 4, 5
 HUB_URL_KEY = "hub_url"
 SITE_NAME_KEY = replica.SITE_NAME_KEY
+RELAY_CA_KEY = "relay_ca_pem"  # sync.site_route.META_RELAY_CA (not imported: it loads zeroconf)
 
 
 # ---- token and hub URL -------------------------------------------------------------------
@@ -79,6 +79,18 @@ def client_factory_for(
         return HubClient(base, token, **client_kw)
 
     return factory
+
+
+def site_hub_factory(st: Station, **client_kw: Unpack[ClientOptions]) -> Callable[[], HubClient]:
+    """The site hub route's ``client_factory``: its address (typed, or found by DNS-SD) and
+    the pinned context (``sync.site_route``). Raises ``StoreError`` (``sync.not_enrolled``,
+    ``site_hub.not_set``, ``site_hub.no_trust``)."""
+    from sync.site_route import SiteHubRoute
+
+    token = load_token(st.install_id)
+    if not token:
+        raise StoreError("sync.not_enrolled")
+    return SiteHubRoute(st, token, **client_kw).client
 
 
 # ---- enroll ------------------------------------------------------------------------------
@@ -145,6 +157,9 @@ def enroll_station(
         if st is not None:
             replica.set_meta(st, HUB_URL_KEY, hub.rstrip("/"))
             replica.set_meta(st, SITE_NAME_KEY, resp.site_name)
+            if resp.relay_ca_pem:
+                # How this desk will know its site's hub on the LAN (sync.site_route).
+                replica.set_meta(st, RELAY_CA_KEY, resp.relay_ca_pem)
         return Enrolled(sid, resp.site_code, resp.site_name, created=not exists and st is not None)
     finally:
         if st is not None:
@@ -227,11 +242,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         route = "province"
         if getattr(args, "via_site_hub", False):
-            url = replica.site_hub_url(st)
-            if not url:
-                print("error: no site hub address; run: tramtiem site-hub set URL", file=sys.stderr)
+            try:
+                factory = site_hub_factory(st)
+            except StoreError as exc:
+                print(f"error: {SITE_HUB_ERRORS.get(exc.code, exc.code)}", file=sys.stderr)
                 return EXIT_USAGE
-            factory = client_factory_for(st, url)
             route = "site_hub"
         engine = SyncEngine(st, factory, settings=SyncSettings(), route=route)
         if args.once:
@@ -275,32 +290,76 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="sync through the site hub on the LAN (tramtiem site-hub set URL)")
     p.set_defaults(func=cmd_sync)
 
-    p = sub.add_parser("site-hub", help="the site hub on the LAN: set, clear or show its address")
+    p = sub.add_parser("site-hub", help="the site hub on the LAN: set, clear or show it")
     p.add_argument("action", choices=["set", "clear", "show"])
-    p.add_argument("url", nargs="?", help="with set: the site hub's address, e.g. http://192.168.1.10:8765")
+    p.add_argument(
+        "address", nargs="?",
+        help="with set: 'auto' (found on the LAN by DNS-SD) or the address IT staff type, "
+        "e.g. 192.168.1.10 or https://192.168.1.10:8765 (a typed address wins)",
+    )
+    p.add_argument("--fingerprint", metavar="SHA256",
+                   help="with set: also pin the site hub's certificate (64 hex digits, from "
+                   "`tramtiem-hub relay enroll` on the site hub)")
+    p.add_argument("--insecure-http", action="store_true",
+                   help="with set: plain HTTP to the site hub, no certificate (tests and "
+                   "development only: records cross the LAN in clear)")
     p.add_argument("--data-dir", help="data directory (default: the OS user-data dir)")
     p.set_defaults(func=cmd_site_hub)
 
 
+SITE_HUB_ERRORS = {
+    "sync.not_enrolled": "this station is not enrolled; run: tramtiem enroll --hub URL --code CODE",
+    "site_hub.not_set": "no site hub; run: tramtiem site-hub set auto (or set ADDRESS)",
+    "site_hub.no_trust": (
+        "this desk has no way to know its site hub: it was enrolled before the province issued "
+        "site hub certificates; enroll it again (tramtiem enroll), or give the site hub's "
+        "certificate fingerprint (tramtiem site-hub set ADDRESS --fingerprint SHA256)"
+    ),
+}
+
+
 def cmd_site_hub(args: argparse.Namespace) -> int:
-    """``tramtiem site-hub set URL | clear | show``: the desk's second route (docs/site-hub.md)."""
+    """``tramtiem site-hub set auto|ADDRESS [--fingerprint FP] | clear | show`` (docs/site-hub.md)."""
+    from sync.discovery import DiscoveryError
+    from sync.pinning import normalize_fingerprint
+    from sync.site_route import META_PIN, normalise_address, setting
+
     ddir = Path(args.data_dir) if args.data_dir else default_data_dir()
     st = open_station(ddir)
     try:
         if args.action == "show":
-            print(replica.site_hub_url(st) or "(none: this desk syncs with the province only)")
+            cfg = setting(st)
+            if cfg.address is None:
+                print("site hub: none (this desk syncs with the province only)")
+                return EXIT_OK
+            where = "found on the LAN (DNS-SD)" if cfg.auto else cfg.address
+            if cfg.insecure_http:
+                trust = "NONE: plain HTTP (--insecure-http, tests only)"
+            else:
+                trust = " + ".join(
+                    ([f"the province's relay CA for site {st.site_code}"] if cfg.has_relay_ca else [])
+                    + ([f"pinned certificate {cfg.pin}"] if cfg.pin else [])
+                ) or "none: re-enroll this desk or give --fingerprint"
+            print(f"site hub: {where}")
+            print(f"trusted by: {trust}")
             return EXIT_OK
         if args.action == "clear":
             replica.set_site_hub_url(st, None)
+            replica.set_meta(st, META_PIN, "")
             print("site hub cleared: this desk syncs with the province only")
             return EXIT_OK
-        url = (args.url or "").strip().rstrip("/")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            print("error: site hub address: http(s)://host:port", file=sys.stderr)
+        try:
+            address = normalise_address(args.address or "", st.site_code, insecure_http=args.insecure_http)
+            pin = normalize_fingerprint(args.fingerprint) if args.fingerprint else ""
+        except (DiscoveryError, ValueError) as exc:
+            print(f"error: site hub address: {exc}", file=sys.stderr)
             return EXIT_USAGE
-        replica.set_site_hub_url(st, url)
-        print(f"site hub set to {url}")
+        if not args.insecure_http and not pin and not replica.get_meta(st, RELAY_CA_KEY):
+            print(f"error: {SITE_HUB_ERRORS['site_hub.no_trust']}", file=sys.stderr)
+            return EXIT_USAGE
+        replica.set_site_hub_url(st, address)
+        replica.set_meta(st, META_PIN, pin)
+        print(f"site hub set to {'auto (found on the LAN by DNS-SD)' if address == 'auto' else address}")
         return EXIT_OK
     finally:
         st.close()
@@ -317,5 +376,6 @@ __all__ = [
     "provision_enroller",
     "register",
     "report_dict",
+    "site_hub_factory",
     "store_token",
 ]

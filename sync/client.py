@@ -66,6 +66,7 @@ from sync.protocol import (
     TallyRequest,
     TallyResponse,
 )
+from sync.site_hub_status import SITE_HUB_STATUS_PATH, SiteHubStatus
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ TLS_HINTS = {
     "hub.tls_site_hub": (
         "this is not the site hub of this station's site: its certificate is not the one the "
         "province issued for this site (another site's hub, or a stranger's machine). Nothing "
-        "was sent to it; IT staff: check the site hub's address (docs/site-hub-trust.md)"
+        "was sent to it; IT staff: check the site hub's address (docs/site-hub.md, Trust)"
     ),
 }
 
@@ -295,6 +296,10 @@ class HubClient:
     def site_answers(self, req: SiteAnswersRequest) -> SiteAnswersResponse:
         """At a site hub: the province's answers to ops this station relayed through it."""
         return self._call("POST", "/site/answers", SiteAnswersResponse, body=req)
+
+    def site_hub_status(self) -> SiteHubStatus:
+        """At a site hub: its link to the province as it sees it (sync.site_hub_status)."""
+        return self._call("GET", SITE_HUB_STATUS_PATH, SiteHubStatus)
 
     def reviews(self) -> ReviewList:
         return self._call("GET", "/reviews", ReviewList)

@@ -143,6 +143,9 @@ class EnrollResponse(_Model):
     site_name: str
     token: str = Field(description="the station's bearer token; shown once, stored hashed at the hub")
     hub_epoch: str
+    # The province's relay CA (PEM): the station trusts a site hub on its LAN only with a
+    # certificate chaining to it that names the station's own site (sync.pinning).
+    relay_ca_pem: str | None = Field(default=None, max_length=8192)
 
 
 # ---- push ----------------------------------------------------------------------------
@@ -496,6 +499,9 @@ class RelayEnrollRequest(_Model):
     code: str = Field(min_length=6, max_length=64, description="one-time relay code")
     relay_id: Uuid = Field(description="the site hub's install id (UUID)")
     relay_name: str = Field(default="", max_length=100)
+    # The site hub's certificate signing request (PEM): the province signs it for the
+    # code's site (hub.relay_pki). The site hub's private key never leaves it.
+    csr: str | None = Field(default=None, max_length=8192)
 
 
 class RelayEnrollResponse(_Model):
@@ -505,8 +511,9 @@ class RelayEnrollResponse(_Model):
     site_name: str
     token: str = Field(description="the relay's bearer token; shown once, stored hashed")
     hub_epoch: str
-    # The site hub's TLS identity issued by the province (certificate and key, PEM), when
-    # the province has a relay CA configured; None otherwise (plain HTTP on the LAN).
+    # The site hub's TLS identity, when the request carried a CSR (hub.relay_pki): keys
+    # ``cert_pem`` (signed by the province's relay CA for this site), ``fingerprint`` (its
+    # SHA-256) and ``ca_pem`` (the relay CA). None: no CSR was sent.
     tls: dict[str, str] | None = None
 
 

@@ -121,6 +121,8 @@ class StationApp(QObject):
                 self._controller = self.sync.controller
         if self._controller is not None:
             self.bridge.attach(self._controller)
+        if self.sync is not None and self.sync.relay_controller is not None:
+            self.bridge.attach_site_hub(self.sync.relay_controller)
         self.poller = LocalSyncPoller(st, self.tasks, self.bridge, self)
         self.poller.start(hub_configured=bool(self.settings.hub_url or hub_url))
         self.login.station_ready(st, self.ctx.site_name())
@@ -229,6 +231,8 @@ class StationApp(QObject):
             self.sync = start_sync(st)
             if self.sync is not None:
                 self.bridge.attach(self.sync.controller)
+                if self.sync.relay_controller is not None:
+                    self.bridge.attach_site_hub(self.sync.relay_controller)
 
         self.tasks.write(work, owner=self, on_ok=restart, label="move-hub")
 

@@ -24,6 +24,7 @@ from typing import Literal, Protocol
 from PySide6.QtCore import QObject, Qt, Signal
 
 from kernel.errors import FieldIssue
+from station.sync_status import SyncStatus
 from sync.client import is_tls_code
 from sync.events import CycleStarted, PullProgress, PushProgress, RemoteApplied, SyncEvent
 
@@ -41,6 +42,21 @@ LineState = Literal["unknown", "unconfigured", "online", "offline", "syncing", "
 class LineStateChanged:
     state: LineState
     detail_code: str | None = None  # e.g. "net.timeout"; mapped to text by ui.messages
+
+
+@dataclass(frozen=True, slots=True)
+class SiteHubLineChanged:
+    """The site hub route's line (its own engine, ``route="site_hub"``)."""
+
+    state: LineState
+    detail_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRead:
+    """The station's stored sync status (``station.sync_status``), read by the local poller."""
+
+    status: SyncStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +123,8 @@ BridgeEvent = (
     | OpsRejected
     | ReviewsChanged
     | ClockWarning
+    | SiteHubLineChanged
+    | StatusRead
 )
 
 
@@ -133,6 +151,8 @@ class SyncSnapshot:
     rejected: tuple[RejectedOp, ...] = ()
     reviews: tuple[ReviewItemView, ...] = ()
     clock: tuple[FieldIssue, ...] = ()
+    site_hub_line: LineStateChanged = LineStateChanged("unknown")
+    status: SyncStatus | None = None  # the last stored status read (None until the first poll)
 
 
 class SyncBridge(QObject):
@@ -146,12 +166,14 @@ class SyncBridge(QObject):
     sig_reviews_changed = Signal(object)  # tuple[ReviewItemView, ...]
     sig_clock_warning_changed = Signal(object)  # tuple[FieldIssue, ...]
     sig_controller_changed = Signal(bool)
+    sig_links_changed = Signal()  # the site hub's line or the stored status changed
     _sig_event = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.snapshot = SyncSnapshot()
         self._controller: SyncController | None = None
+        self._site_hub: SyncController | None = None
         self._sig_event.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
 
     # ---- controller ---------------------------------------------------------------------
@@ -163,10 +185,22 @@ class SyncBridge(QObject):
         self.sig_controller_changed.emit(True)
 
     def detach(self) -> None:
+        self.detach_site_hub()
         if self._controller is not None:
             self._controller.remove_listener(self.feed)
             self._controller = None
             self.sig_controller_changed.emit(False)
+
+    def attach_site_hub(self, controller: SyncController) -> None:
+        """The site hub route's engine (:class:`SiteHubController`), beside the province's."""
+        self.detach_site_hub()
+        self._site_hub = controller
+        controller.add_listener(self.feed)
+
+    def detach_site_hub(self) -> None:
+        if self._site_hub is not None:
+            self._site_hub.remove_listener(self.feed)
+            self._site_hub = None
 
     @property
     def has_controller(self) -> bool:
@@ -177,6 +211,8 @@ class SyncBridge(QObject):
         if self._controller is None:
             return False
         self._controller.sync_now()
+        if self._site_hub is not None:
+            self._site_hub.sync_now()  # both routes: the LAN one is the quick one
         return True
 
     # ---- events -------------------------------------------------------------------------
@@ -213,6 +249,14 @@ class SyncBridge(QObject):
         elif isinstance(event, ClockWarning):
             self.snapshot = replace(snap, clock=event.issues)
             self.sig_clock_warning_changed.emit(event.issues)
+        elif isinstance(event, SiteHubLineChanged):
+            if snap.site_hub_line.state == event.state and snap.site_hub_line.detail_code == event.detail_code:
+                return
+            self.snapshot = replace(snap, site_hub_line=LineStateChanged(event.state, event.detail_code))
+            self.sig_links_changed.emit()
+        elif isinstance(event, StatusRead):
+            self.snapshot = replace(snap, status=event.status)
+            self.sig_links_changed.emit()
         else:
             log.debug("ignored sync event of type %s", type(event).__name__)
 
@@ -301,6 +345,36 @@ class EngineController:
         def wrapper(ev: SyncEvent) -> None:
             for out in from_engine_event(ev, self._clock()):
                 callback(out)
+
+        self._wrappers[callback] = wrapper
+        self._engine.add_listener(wrapper)
+
+    def remove_listener(self, callback: Callable[[BridgeEvent], None]) -> None:
+        wrapper = self._wrappers.pop(callback, None)
+        if wrapper is not None:
+            self._engine.remove_listener(wrapper)
+
+
+class SiteHubController:
+    """:class:`SyncController` over the site hub route's engine: only its line is shown.
+
+    Its events' backlog numbers are the whole station's (the same as the province
+    engine's), so they are not fed again; the counts per link come from the stored
+    status (:class:`StatusRead`, ``station.sync_status.links``).
+    """
+
+    def __init__(self, engine: SyncEngineLike) -> None:
+        self._engine = engine
+        self._wrappers: dict[Callable[[BridgeEvent], None], Callable[[SyncEvent], None]] = {}
+
+    def sync_now(self) -> None:
+        self._engine.trigger()
+
+    def add_listener(self, callback: Callable[[BridgeEvent], None]) -> None:
+        def wrapper(ev: SyncEvent) -> None:
+            line = _line(ev)
+            if line is not None:
+                callback(SiteHubLineChanged(line.state, line.detail_code))
 
         self._wrappers[callback] = wrapper
         self._engine.add_listener(wrapper)

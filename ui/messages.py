@@ -122,6 +122,10 @@ MESSAGES: dict[str, str] = {
     "dose.number_invalid": QT_TRANSLATE_NOOP("Messages", "This dose number is not possible."),
     "dose.kind_unexpected": QT_TRANSLATE_NOOP("Messages", "Unexpected kind of dose for this history."),
     "dose.same_day": QT_TRANSLATE_NOOP("Messages", "A dose was already given on this day."),
+    "dose.same_day_other_desk": QT_TRANSLATE_NOOP(
+        "Messages",
+        "Another desk (…{desk}) already gave this person {vaccine} today at {given_at}. Nothing was saved: "
+        "check with that desk before giving a dose."),
     "dose.bad_kind": QT_TRANSLATE_NOOP("Messages", "Choose primary, additional or booster."),
     "dose.unknown_vaccine": QT_TRANSLATE_NOOP("Messages", "Unknown vaccine."),
     "dose.not_found": QT_TRANSLATE_NOOP("Messages", "The dose was not found."),
@@ -222,6 +226,8 @@ MESSAGES: dict[str, str] = {
     "hub.tls_hostname": QT_TRANSLATE_NOOP("Messages", "The hub's certificate is for another name than the address this station uses. Nothing is lost: records wait here. IT staff: enroll with the name in the certificate."),
     "hub.tls_error": QT_TRANSLATE_NOOP("Messages", "The secure connection to the hub failed. Nothing is lost: records wait here. IT staff: check the hub address (https://) and any proxy or antivirus in between."),
     "hub.tls_site_hub": QT_TRANSLATE_NOOP("Messages", "This is not your site's hub: its certificate is not the one the province issued for this site. Nothing was sent to it and nothing is lost: records wait here. IT staff: check the site hub's address."),
+    "site_hub.not_found": QT_TRANSLATE_NOOP("Messages", "No site hub of this site answered on the LAN. Nothing is lost: records wait here and go by the province link when it is up. IT staff: check that the site hub is on, or type its address (tramtiem site-hub set ADDRESS)."),
+    "site_hub.no_trust": QT_TRANSLATE_NOOP("Messages", "This desk has no way to check a site hub's identity (it was enrolled before site hubs existed). Nothing was sent and nothing is lost. IT staff: enroll the desk again, or set the site hub with its fingerprint (tramtiem site-hub set ADDRESS --fingerprint SHA256)."),
     "review.not_found": QT_TRANSLATE_NOOP("Messages", "This review item no longer exists."),
     "review.not_open": QT_TRANSLATE_NOOP("Messages", "This review item was already decided."),
     "review.bad_action": QT_TRANSLATE_NOOP("Messages", "This decision does not fit this kind of item."),
@@ -300,6 +306,9 @@ def _humanise(params: Mapping[str, object]) -> dict[str, object]:
         day = out.get(key)
         if isinstance(day, str) and len(day) == 10:
             out[key] = labels.site_date(day)
+    given_at = out.get("given_at")
+    if isinstance(given_at, str):
+        out["given_at"] = labels.site_time(given_at, "%H:%M:%S") or given_at
     return out
 
 

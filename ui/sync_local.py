@@ -26,6 +26,7 @@ from ui.bridge import (
     PendingChanged,
     RejectedOp,
     ReviewsChanged,
+    StatusRead,
     SyncBridge,
     SyncSucceeded,
 )
@@ -63,6 +64,7 @@ def collect(st: Station) -> list[BridgeEvent]:
         OpsRejected(tuple(rejected)),
         ReviewsChanged(reviews_api.list_open_reviews(st)),
         ClockWarning(tuple(st.clock_issues())),
+        StatusRead(status),
     ]
     if status.last_success is not None:
         events.append(SyncSucceeded(status.last_success))

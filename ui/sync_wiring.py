@@ -17,7 +17,7 @@ from station import replica
 from station.store import Station
 from sync import cli as sync_cli
 from sync.engine import SyncEngine, SyncSettings
-from ui.bridge import EngineController
+from ui.bridge import EngineController, SiteHubController
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ class RunningSync:
     controller: EngineController
     # The site hub route (docs/site-hub.md), when the desk has a site hub address.
     relay: SyncEngine | None = None
+    relay_controller: SiteHubController | None = None
 
     def stop(self) -> None:
         if self.relay is not None:
@@ -47,12 +48,14 @@ def start_sync(st: Station, *, settings: SyncSettings | None = None) -> RunningS
     engine.start()
     # Both routes run side by side: the site hub when the LAN reaches it, the province
     # when this desk's own line is up; the province's ledger applies an op once.
+    # Its address is typed or found by DNS-SD, its certificate pinned (sync.site_route).
     relay: SyncEngine | None = None
-    site_hub = replica.site_hub_url(st)
-    if site_hub:
-        relay = SyncEngine(
-            st, sync_cli.client_factory_for(st, site_hub), settings=settings or SyncSettings(),
-            route="site_hub",
-        )
-        relay.start()
-    return RunningSync(engine, controller, relay)
+    if replica.site_hub_url(st):
+        try:
+            factory = sync_cli.site_hub_factory(st)
+        except StationError as exc:
+            log.warning("site hub route not started: %s", exc.code)
+        else:
+            relay = SyncEngine(st, factory, settings=settings or SyncSettings(), route="site_hub")
+            relay.start()
+    return RunningSync(engine, controller, relay, None if relay is None else SiteHubController(relay))

@@ -49,6 +49,7 @@ MAX_PASSWORD_LEN = 256
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 PROVINCE_RE = re.compile(r"^[0-9]{2}$")
 AREA_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,15}$")
+SITE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
 
 # "site" is internal: the station API's own site summary uses the same numbers.
 Role = Literal["province", "district", "site"]
@@ -77,17 +78,20 @@ class DashUser:
 
 
 def parse_scope(raw: str) -> Scope:
-    """``province:75`` or ``district:<area code>`` (the area code of ``site.area_code``)."""
+    """``province:75``, ``district:<area code>`` (the area code of ``site.area_code``) or
+    ``site:<site code>`` (a site hub's supervisor: the site hub holds one site)."""
     role, _, code = raw.strip().partition(":")
     code = code.strip()
     if role == "province" and PROVINCE_RE.match(code):
         return Scope("province", code)
     if role == "district" and AREA_RE.match(code):
         return Scope("district", code.upper())
+    if role == "site" and SITE_RE.match(code):
+        return Scope("site", code.upper())
     raise HubError(
         400,
         "dashboard.bad_scope",
-        "scope: province:<2-digit code> or district:<area code, 1-16 of A-Z, 0-9, '-'>",
+        "scope: province:<2-digit code>, district:<area code, 1-16 of A-Z, 0-9, '-'> or site:<site code>",
     )
 
 
@@ -321,7 +325,7 @@ def session_user(db: Database, raw: str, *, now: datetime) -> DashUser | None:
         user = s.get(DashboardUser, sess.user_id)
         if user is None or not user.active:
             return None
-        role: Role = "province" if user.role == "province" else "district"
+        role: Role = "province" if user.role == "province" else ("site" if user.role == "site" else "district")
         return DashUser(int(user.id), user.username, Scope(role, user.scope_code))
 
 

@@ -1,6 +1,6 @@
 """``tramtiem-hub`` subcommands for the dashboard (wired in by ``hub/cli.py``).
 
-    tramtiem-hub dashboard-user add USERNAME --scope province:75|district:<area> [--password-stdin]
+    tramtiem-hub dashboard-user add USERNAME --scope province:75|district:<area>|site:<code> [--password-stdin]
     tramtiem-hub dashboard-user list [--json] | dashboard-user disable USERNAME
     tramtiem-hub dashboard-user unlock USERNAME     (lift a lockout after failed logins)
     tramtiem-hub allocation set (--site CODE | --area CODE | --province CODE) --doses N
@@ -32,7 +32,7 @@ def register(
     du_sub = du.add_subparsers(dest="du_cmd", required=True)
     add = du_sub.add_parser("add", parents=[common])
     add.add_argument("username")
-    add.add_argument("--scope", required=True, help="province:75 or district:<area code>")
+    add.add_argument("--scope", required=True, help="province:75, district:<area code>, or site:<site code> (a site hub's supervisor)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     du_sub.add_parser("list", parents=[common]).add_argument("--json", action="store_true")
     du_sub.add_parser("disable", parents=[common]).add_argument("username")

@@ -143,6 +143,24 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Alerts: a station with doses pending and no contact for 15 minutes; a station whose clock is off by more than 5 minutes; a station whose acknowledged doses disagree with what the hub holds from it; a revoked station that still owes doses; a station on an old version.",
     ),
     "lang_other": ("English", "Tiếng Việt"),
+    # A site hub's own page (relay mode, issue 14): one site, figures provisional.
+    "scope_site": ("Điểm tiêm", "Site"),
+    "sh_title": ("Máy chủ điểm — {site}", "Site hub — {site}"),
+    "sh_provisional": (
+        "Số liệu tạm thời: đây là số máy chủ điểm đang giữ, chưa được tuyến tỉnh xác nhận hết. Tỉnh quyết định (gộp người trùng, từ chối) và có thể thay đổi các số này khi đường truyền lên tỉnh hoạt động.",
+        "Provisional figures: what this site hub holds, not all confirmed by the province yet. The province decides (merges, refusals) and may change them once the line to the province works.",
+    ),
+    "sh_doses_today": ("Liều đã tiêm hôm nay", "Doses given today"),
+    "sh_registered_today": ("Lượt đăng ký hôm nay", "Registered for today"),
+    "sh_people": ("{n} người tại điểm", "{n} people at the site"),
+    "sh_waiting": ("Chờ chuyển lên tỉnh", "Waiting to reach the province"),
+    "sh_waiting_short": ("Chờ lên tỉnh", "Waiting for province"),
+    "sh_province": ("Đường lên tỉnh", "Line to the province"),
+    "sh_reachable": ("Thông", "Reachable"),
+    "sh_unreachable": ("Mất kết nối", "Unreachable"),
+    "sh_last_answer": ("Tỉnh trả lời gần nhất", "Province last answered"),
+    "sh_vaccine": ("Vắc xin", "Vaccine"),
+    "sh_no_doses": ("Chưa có liều nào hôm nay.", "No doses today yet."),
     "who": ("Người dùng", "User"),
 }
 

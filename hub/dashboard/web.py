@@ -35,9 +35,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
-from hub.dashboard import auth, data, view
+from hub.dashboard import auth, data, figures, site_hub, view
 from hub.db import Database
 from hub.errors import HubError
+from hub.timestamps import parse_ts
+from kernel import refdata
+from kernel.clock import to_site_time
 
 if TYPE_CHECKING:
     from hub.app import HubSettings
@@ -108,6 +111,9 @@ def _origin_ok(request: Request) -> bool:
 def install(app: FastAPI, db: Database, settings: HubSettings) -> None:
     """Add the dashboard routes to the hub ``app``."""
     pages = _Pages(db, settings)
+    # A site hub (hub/site_hub.py) has its link to the province in the app's context.
+    hub_ctx = getattr(app.state, "ctx", None)
+    pages.relay_status = getattr(hub_ctx, "relay_status", None)
     _add_login_routes(app, pages)
     _add_page_routes(app, pages)
 
@@ -120,6 +126,7 @@ class _Pages:
         self.clock: Callable[[], datetime] = settings.clock
         self.refresh_s = max(1, int(settings.dashboard_refresh_s))
         self._secret: bytes | None = None
+        self.relay_status: site_hub.LinkStatus | None = None  # set at a site hub
 
     def secret(self) -> bytes:
         if self._secret is None:
@@ -158,6 +165,9 @@ class _Pages:
         board = data.build(self.db, user.scope, now=now, view=where)
         return {
             "board": board,
+            "site_hub": self.site_hub_figures(board, now),
+            "parse_ts": parse_ts,
+            "vaccine_name": lambda code: _vaccine_name(code, lang),
             "user": user,
             "now": now,
             "refresh_s": self.refresh_s,
@@ -173,6 +183,15 @@ class _Pages:
             "link": lambda kind, code: f"{BASE}/{kind}/{quote(code, safe='')}{_q(lang)}",
             "alert_text": lambda a: view.alert_text(a, lang, now),
         }
+
+    def site_hub_figures(self, board: figures.Dashboard, now: datetime) -> site_hub.SiteHubFigures | None:
+        """At a site hub: its one site's figures (None at a province hub, or no site in scope)."""
+        if self.relay_status is None:
+            return None
+        codes = [s.code for p in board.provinces for a in p.areas for s in a.sites]
+        if not codes:
+            return None
+        return site_hub.figures(self.db, codes[0], to_site_time(now).date(), self.relay_status)
 
     def login_page(self, request: Request, error: str | None = None, status: int = 200) -> HTMLResponse:
         lang = _lang(request)
@@ -310,6 +329,13 @@ def _add_page_routes(app: FastAPI, pages: _Pages) -> None:
             return JSONResponse({"code": exc.code, "message": exc.message, "detail": {}}, status_code=exc.status)
         return JSONResponse(board.as_json(), headers={"Cache-Control": "no-store"})
 
+
+
+def _vaccine_name(code: str, lang: view.Lang) -> str:
+    v = refdata.vaccines().get(code)
+    if v is None:
+        return code
+    return v.name_vi if lang == "vi" and v.name_vi else v.name
 
 
 _VIEW_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")

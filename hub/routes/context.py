@@ -39,8 +39,8 @@ class HubContext:
     province_answers: Callable[[str, list[str]], tuple[list[OpResult], bool]] | None = None
     # A desk's verified tally, kept to forward unchanged (a site hub).
     relay_tally: Callable[[TallyRequest], None] | None = None
-    # The relay's TLS identity issued at relay enrollment (the LAN engineer's hub/relay_pki.py).
-    relay_tls_issuer: Callable[[str], dict[str, str] | None] | None = None
+    # A site hub's link to the province: reachable at the last attempt, last answer (UTC ISO).
+    relay_status: Callable[[], tuple[bool, str | None]] | None = None
 
     @property
     def clock(self) -> Callable[[], datetime]:

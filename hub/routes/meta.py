@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hub import service, timestamps
+from hub import relay_pki, service, timestamps
 from hub.hygiene import check_safe, check_version
 from hub.routes.context import HubContext
 from sync.protocol import API_PREFIX, EnrollRequest, EnrollResponse, Health
@@ -30,4 +30,7 @@ def add_meta_routes(app: FastAPI, ctx: HubContext) -> None:
         """Exchange a one-time enrollment code for the station's bearer token."""
         check_version(req.protocol_version)
         check_safe(req.model_dump())
-        return service.enroll(db, req, now=clock())
+        resp = service.enroll(db, req, now=clock())
+        # The province's relay CA: how the station will know its site's hub on the LAN
+        # (sync.pinning; docs/site-hub.md, "Trust"). Made at first use, shared by all.
+        return resp.model_copy(update={"relay_ca_pem": relay_pki.province_ca_pem(db)})

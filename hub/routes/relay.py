@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from hub import relay, service, timestamps
+from hub import relay, relay_pki, service, timestamps
 from hub.errors import HubError
 from hub.hygiene import check_safe, check_version
 from hub.routes.context import Auth, HubContext
@@ -65,10 +65,10 @@ def add_relay_routes(app: FastAPI, ctx: HubContext) -> None:
 
     @app.post(RELAY_PREFIX + "/enroll", response_model=RelayEnrollResponse, tags=["relay"])
     def relay_enroll(req: RelayEnrollRequest) -> RelayEnrollResponse:
-        """Exchange a one-time relay code for a site hub's relay token."""
+        """A one-time relay code for a site hub's relay token (with a CSR: its certificate)."""
         check_version(req.protocol_version)
         check_safe(req.model_dump())
-        tls = ctx.relay_tls_issuer(req.relay_id) if ctx.relay_tls_issuer is not None else None
+        tls = relay_pki.issue_for_enrollment(db, req.code, req.csr, now=clock()) if req.csr else None
         return relay.enroll_relay(db, req, now=clock(), tls=tls)
 
     @app.get(RELAY_PREFIX + "/stations", response_model=RelayStations, tags=["relay"])

@@ -383,7 +383,7 @@ def record_dose(
         if vaccine_code not in refdata.products_for_lot(lot.vaccine_code):
             raise ValidationError([FieldIssue("vaccine_code", "vaccine_code.lot_mismatch")])
         scr = cleared_screening(raw, pid, actor.site_code, day.isoformat())
-        verdict = judge(raw, data, pid, vaccine_code, day, ages, scr)
+        verdict = judge(raw, data, pid, vaccine_code, day, ages, scr, st.install_id)
         warnings = verdict.warnings + clock_warnings
         if (lot.expiry - day).days <= EXPIRY_NEAR_DAYS:
             warnings.append(FieldIssue("lot_id", "lot.expiry_near", {"expiry": lot.expiry_iso}, "warning"))

@@ -367,6 +367,33 @@ def cleared_screening(raw: RawConnection, pid: str, site_code: str, day_iso: str
     return _Screening(scr[0], scr[2], scr[3])
 
 
+_SAME_DAY_SQL = (
+    "SELECT vaccine_code, administered_at, origin_station FROM dose "
+    "WHERE person_id = ? AND day = ? AND voided = 0 ORDER BY administered_at DESC"
+)
+
+
+def same_day_issue(raw: RawConnection, pid: str, vaccine_code: str, day: date, me: str | None) -> FieldIssue:
+    """``dose.same_day`` naming the dose already given: when, which vaccine, and whether
+    another desk of the site gave it (a dose pulled from the site hub since this desk
+    opened the person: two injection desks, seconds apart).
+
+    Read in the saving transaction, so a dose that arrived by pull after the form was
+    opened is the one named. Codes, an ISO time and the other desk's short id only.
+    """
+    disease = refdata.vaccine(vaccine_code).disease
+    for other_vaccine, at, origin in raw.execute(_SAME_DAY_SQL, (pid, day.isoformat())):
+        v = refdata.vaccines().get(str(other_vaccine))
+        if v is None or v.disease != disease:
+            continue
+        params: dict[str, object] = {"vaccine": str(other_vaccine), "given_at": str(at)}
+        if me is not None and origin and origin != me:
+            params["desk"] = str(origin)[-4:]
+            return FieldIssue("given_on", "dose.same_day_other_desk", params)
+        return FieldIssue("given_on", "dose.same_day", params)
+    return FieldIssue("given_on", "dose.same_day")
+
+
 def judge(
     raw: RawConnection,
     data: DoseInput,
@@ -375,8 +402,11 @@ def judge(
     day: date,
     ages: schedule.Ages | None,
     scr: _Screening,
+    me: str | None = None,
 ) -> _Verdict:
-    """The schedule's and the catalog's rules for this dose (errors raise here)."""
+    """The schedule's and the catalog's rules for this dose (errors raise here).
+
+    ``me``: this station's install id, to tell a same-day dose another desk gave."""
     history = [
         schedule.PastDose(r[0], r[1], r[2], date.fromisoformat(r[3]), bool(r[4]))
         for r in raw.execute(_HISTORY_SQL, (pid,))
@@ -392,7 +422,9 @@ def judge(
     checks += schedule.check_age(vaccine_code, ages)
     errors = [c for c in checks if c.is_error and c.code not in OVERRIDABLE]
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError([
+            same_day_issue(raw, pid, vaccine_code, day, me) if e.code == "dose.same_day" else e for e in errors
+        ])
     refusals = [c for c in checks if c.code in OVERRIDABLE]
     refusals += contraindications(vaccine_code, scr.form_id, scr.answers, history)
     warnings = [c for c in checks if not c.is_error]

@@ -179,15 +179,18 @@ def site_lan(tmp: Path, site: str = "DN-LAN-01") -> Iterator[Lan]:
 
 
 @contextmanager
-def run_site_hub(lan: Lan, *, data: Path | None = None, enroll: bool = True) -> Iterator[SiteHubProc]:
+def run_site_hub(
+    lan: Lan, *, data: Path | None = None, enroll: bool = True, tls_dir: Path | None = None
+) -> Iterator[SiteHubProc]:
     """The site hub on its SQLite file (kept across restarts in ``data``), relaying through
-    the line; its tasks short-timed for tests."""
+    the line; its tasks short-timed for tests. ``tls_dir``: enrolled with a CSR, it serves
+    HTTPS with the certificate the province issued (kept there)."""
     path = data or (lan.tmp / "site-hub.db")
     url = migrated_sqlite_url(path)
     db = Database(url)
     if enroll and site_hub.load_link(db) is None:
         code = relay.new_relay_code(lan.pdb, lan.site, ttl_hours=1, now=utc_now())
-        site_hub.enroll(db, lan.province.url, code)
+        site_hub.enroll(db, lan.province.url, code, data_dir=tls_dir)
     site_hub.set_province_url(db, lan.line.url)
     link = site_hub.load_link(db)
     assert link is not None
@@ -200,7 +203,9 @@ def run_site_hub(lan: Lan, *, data: Path | None = None, enroll: bool = True) -> 
         made.append(sh)
 
     app = create_app(HubSettings(database_url=url, migrate_on_start=False), ctx_hook=hook)
-    with serve_app(app) as running:
+    identity = site_hub.tls_identity(tls_dir) if tls_dir is not None else None
+    tls = {"ssl_certfile": str(identity[0]), "ssl_keyfile": str(identity[1])} if identity else {}
+    with serve_app(app, **tls) as running:
         made[0].start()
         proc = SiteHubProc(running, db, made[0])
         lan.site_hub = proc

@@ -57,7 +57,7 @@ class SiteHubProcess:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hub.cli", "serve", "--relay-to", self.lan.line.url,
-             "--data-dir", str(self.data), "--port", str(self.port)],
+             "--data-dir", str(self.data), "--port", str(self.port), "--insecure-http"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
 

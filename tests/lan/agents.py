@@ -6,7 +6,7 @@ dies never leaves one running for long (the LAN's teardown kills them anyway).
 
     tcp-echo HOST PORT              echo every connection's bytes back; "ready PORT"
     tcp-send HOST PORT TEXT         "reply TEXT" or "error CODE"
-    sniff IFACE FILE                every frame on IFACE appended to FILE (AF_PACKET)
+    [--life S] sniff IFACE FILE     every frame on IFACE appended to FILE (AF_PACKET)
     hub-https DIR HOST PORT SITE [--cert C --key K]
                                     the real hub app on SQLite in DIR, over TLS with C and K
                                     (plain HTTP without); "ready PORT CODE CODE CODE" (one-time
@@ -14,6 +14,8 @@ dies never leaves one running for long (the LAN's teardown kills them anyway).
     station URL CODE [--fp FP] [--ca FILE --site S] [--plain]
                                     enroll, push a walk-in with personal data, look it up:
                                     "result {json}"
+    enroll URL CODE STATION_ID      "token T" (a station's token, for the security tests)
+    probe URL [--token T]           a pull trusting any certificate: "result {json}"
     announce SITE PORT FP [--address A]   DNS-SD announcement of a site hub; "ready"
     browse SITE [--timeout S]       "result {json}" of sync.discovery.find_site_hub
     find-and-connect SITE [--timeout S] [--fp FP] [--ca FILE]
@@ -83,7 +85,7 @@ def tcp_send(host: str, port: int, text: str) -> int:
 # ---- capture -----------------------------------------------------------------------
 
 
-def sniff(iface: str, out: str) -> int:
+def sniff(iface: str, out: str, life_s: float = MAX_LIFE_S) -> int:
     """Every frame crossing ``iface`` (the bridge: both directions of every exchange)."""
     eth_p_all = 0x0003
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(eth_p_all))
@@ -92,7 +94,7 @@ def sniff(iface: str, out: str) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     _say("ready")
-    deadline = time.monotonic() + MAX_LIFE_S
+    deadline = time.monotonic() + life_s
     with open(out, "ab", buffering=0) as f:
         while not stop.is_set() and time.monotonic() < deadline:
             try:
@@ -178,6 +180,47 @@ def station(url: str, code: str, fp: str | None, ca: str | None, site: str | Non
     return 0
 
 
+def enroll(url: str, code: str, station_id: str) -> int:
+    """Enroll a station id with a one-time code; print its token (for the LAN security tests)."""
+    from sync.client import HubClient
+    from sync.protocol import EnrollRequest
+
+    with HubClient(url, connect_timeout_s=5, read_timeout_s=20) as c:
+        _say("token", c.enroll(EnrollRequest(code=code, station_id=station_id)).token)
+    return 0
+
+
+def probe(url: str, token: str | None) -> int:
+    """A client that trusts any certificate (an attacker on the Wi-Fi): what does a pull give?
+
+    Raw HTTP (not HubClient, which refuses to send without a token): the site hub decides.
+    """
+    import http.client
+    import ssl
+    from urllib.parse import urlsplit
+
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    parts = urlsplit(url)
+    conn = http.client.HTTPSConnection(parts.hostname or "", parts.port or 443, timeout=10, context=ctx)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        conn.request("GET", "/sync/v1/pull?cursor=0&limit=100", headers=headers)
+        resp = conn.getresponse()
+        body = json.loads(resp.read() or b"{}")
+        if resp.status == 200:
+            result: dict[str, Any] = {"ok": True, "changes": len(body.get("changes", []))}
+        else:
+            result = {"ok": False, "status": resp.status, "code": body.get("code")}
+    except (OSError, ValueError) as exc:
+        result = {"ok": False, "code": type(exc).__name__}
+    finally:
+        conn.close()
+    _say("result", json.dumps(result))
+    return 0
+
+
 # ---- discovery -------------------------------------------------------------------------
 
 
@@ -221,8 +264,8 @@ def find_and_connect(site: str, timeout: float, fp: str | None, ca: str | None) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    _die_later()
     p = argparse.ArgumentParser(prog="tests.lan.agents")
+    p.add_argument("--life", type=float, default=MAX_LIFE_S, help="stop by itself after (seconds)")
     sub = p.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("tcp-echo")
     a.add_argument("host")
@@ -248,6 +291,13 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--ca")
     a.add_argument("--site")
     a.add_argument("--plain", action="store_true")
+    a = sub.add_parser("enroll")
+    a.add_argument("url")
+    a.add_argument("code")
+    a.add_argument("station_id")
+    a = sub.add_parser("probe")
+    a.add_argument("url")
+    a.add_argument("--token")
     a = sub.add_parser("announce")
     a.add_argument("site")
     a.add_argument("port", type=int)
@@ -262,16 +312,22 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--fp")
     a.add_argument("--ca")
     args = p.parse_args(argv)
+    life = max(1.0, min(float(args.life), 900.0))
+    _die_later(life)
     if args.cmd == "tcp-echo":
         return tcp_echo(args.host, args.port)
     if args.cmd == "tcp-send":
         return tcp_send(args.host, args.port, args.text)
     if args.cmd == "sniff":
-        return sniff(args.iface, args.out)
+        return sniff(args.iface, args.out, life)
     if args.cmd == "hub-https":
         return hub_https(args.dir, args.host, args.port, args.site, args.cert, args.key)
     if args.cmd == "station":
         return station(args.url, args.code, args.fp, args.ca, args.site, args.plain)
+    if args.cmd == "enroll":
+        return enroll(args.url, args.code, args.station_id)
+    if args.cmd == "probe":
+        return probe(args.url, args.token)
     if args.cmd == "announce":
         return announce(args.site, args.port, args.fp, args.address)
     if args.cmd == "find-and-connect":

@@ -29,14 +29,19 @@ from station.demo import DEMO_PASSWORD, generate
 from station.dto import DoseInput, PersonInput
 from station.services import admin, clinical, people
 from station.store import Station, init_station
+from sync.site_hub_status import SiteHubStatus
 from tests.station.helpers import QR_AN, screen_eligible
 from ui.app import StationApp
+from ui.bridge import SiteHubLineChanged
 from ui.dialogs.confirm import ConfirmWarningsDialog
 from ui.settings import UiSettings, save_settings
 from ui.widgets.common import select_first
 
 SIZE = QSize(1366, 768)
 SITE_NAME = "Trạm Y tế phường Tân Phong"
+# The walk's desk has a site hub (issue 14): every status bar shows both links. Port 9
+# (discard) on loopback: nothing answers there, the window's own ask fails at once.
+SITE_HUB_URL = "http://127.0.0.1:9"
 
 
 class Clock:
@@ -126,6 +131,14 @@ def build_station(ddir: Path, clock: Clock, *, people_count: int = 400) -> Stati
             "UPDATE sync_outbox SET state = 'rejected', last_error = :e WHERE op_seq = "
             "(SELECT min(op_seq) FROM sync_outbox WHERE op_type = 'upsert_lot')"),
             {"e": json.dumps({"code": "lot.exists"})})
+    # A site hub: some ops it holds for the province (relay_accepted), the rest not there yet.
+    replica.set_site_hub_url(st, SITE_HUB_URL)
+    with st.sync_writer() as conn:
+        conn.execute(text(
+            "UPDATE sync_outbox SET state = 'relay_accepted' WHERE op_seq IN "
+            "(SELECT op_seq FROM sync_outbox WHERE state = 'pending' ORDER BY op_seq LIMIT 12)"))
+        conn.execute(text("UPDATE sync_state SET last_relay_ok = :t WHERE id = 1"),
+                     {"t": "2026-12-01T02:38:00+00:00"})
     # Two children (issue 12): one waits for screening (the children's checklist), one was
     # cleared and meets the adult Pfizer lot (refused unless a supervisor overrides).
     vol = admin.login(st, "tinhnguyen", DEMO_PASSWORD)
@@ -191,6 +204,10 @@ def _walk(app: StationApp, st: Station) -> Iterator[Screen]:
     login(app, "giamsat")
     main = app.main
     assert main is not None
+    # The site hub route answers on the LAN; the province's line is down (no engine here).
+    app.bridge.feed(SiteHubLineChanged("online"))
+    assert app.poller is not None
+    app.poller.poll()
     main.show_workspace("reception")
     settle(app)
     yield Screen("reception", main)
@@ -304,6 +321,11 @@ def _walk(app: StationApp, st: Station) -> Iterator[Screen]:
     sync.reviews_view.setFocus()  # type: ignore[attr-defined]
     select_first(sync.reviews_view)  # type: ignore[attr-defined]
     settle(app)
+    # What the site hub answers about its own line (a real one is asked in
+    # tests/ui/test_site_hub_links.py; nothing listens on the walk's address).
+    sync.site_hub._answered(SiteHubStatus(  # type: ignore[attr-defined]
+        site_code="DN-DEMO-01", province_reachable=False, province_contact_at="2026-12-01T01:55:00.000Z",
+        waiting_ops=31, waiting_for_you=12, server_time="2026-12-01T02:40:00.000Z"))
     yield Screen("sync", main)
 
     main.show_workspace("admin")

@@ -1239,6 +1239,10 @@
         <translation>A dose was already given on this day.</translation>
     </message>
     <message>
+        <source>Another desk (…{desk}) already gave this person {vaccine} today at {given_at}. Nothing was saved: check with that desk before giving a dose.</source>
+        <translation>Another desk (…{desk}) already gave this person {vaccine} today at {given_at}. Nothing was saved: check with that desk before giving a dose.</translation>
+    </message>
+    <message>
         <source>Choose primary, additional or booster.</source>
         <translation>Choose primary, additional or booster.</translation>
     </message>
@@ -1593,6 +1597,14 @@
     <message>
         <source>This is not your site's hub: its certificate is not the one the province issued for this site. Nothing was sent to it and nothing is lost: records wait here. IT staff: check the site hub's address.</source>
         <translation>This is not your site's hub: its certificate is not the one the province issued for this site. Nothing was sent to it and nothing is lost: records wait here. IT staff: check the site hub's address.</translation>
+    </message>
+    <message>
+        <source>No site hub of this site answered on the LAN. Nothing is lost: records wait here and go by the province link when it is up. IT staff: check that the site hub is on, or type its address (tramtiem site-hub set ADDRESS).</source>
+        <translation>No site hub of this site answered on the LAN. Nothing is lost: records wait here and go by the province link when it is up. IT staff: check that the site hub is on, or type its address (tramtiem site-hub set ADDRESS).</translation>
+    </message>
+    <message>
+        <source>This desk has no way to check a site hub's identity (it was enrolled before site hubs existed). Nothing was sent and nothing is lost. IT staff: enroll the desk again, or set the site hub with its fingerprint (tramtiem site-hub set ADDRESS --fingerprint SHA256).</source>
+        <translation>This desk has no way to check a site hub's identity (it was enrolled before site hubs existed). Nothing was sent and nothing is lost. IT staff: enroll the desk again, or set the site hub with its fingerprint (tramtiem site-hub set ADDRESS --fingerprint SHA256).</translation>
     </message>
     <message>
         <source>This review item no longer exists.</source>
@@ -2909,6 +2921,85 @@
     </message>
 </context>
 <context>
+    <name>SiteHubPanel</name>
+    <message>
+        <source>Site hub (this site's LAN)</source>
+        <translation>Site hub (this site's LAN)</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>Address</translation>
+    </message>
+    <message>
+        <source>Found</source>
+        <translation>Found</translation>
+    </message>
+    <message>
+        <source>This desk → site hub</source>
+        <translation>This desk → site hub</translation>
+    </message>
+    <message>
+        <source>Last contact</source>
+        <translation>Last contact</translation>
+    </message>
+    <message>
+        <source>Not yet at the site hub</source>
+        <translation>Not yet at the site hub</translation>
+    </message>
+    <message>
+        <source>At the site hub, not yet at the province</source>
+        <translation>At the site hub, not yet at the province</translation>
+    </message>
+    <message>
+        <source>Site hub → province</source>
+        <translation>Site hub → province</translation>
+    </message>
+    <message>
+        <source>Province last answered</source>
+        <translation>Province last answered</translation>
+    </message>
+    <message>
+        <source>Waiting at the site hub (all desks)</source>
+        <translation>Waiting at the site hub (all desks)</translation>
+    </message>
+    <message>
+        <source>found on the LAN</source>
+        <translation>found on the LAN</translation>
+    </message>
+    <message>
+        <source>typed by IT staff</source>
+        <translation>typed by IT staff</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>never</translation>
+    </message>
+    <message>
+        <source>{time} ({age} ago)</source>
+        <translation>{time} ({age} ago)</translation>
+    </message>
+    <message>
+        <source>not known (the site hub did not answer)</source>
+        <translation>not known (the site hub did not answer)</translation>
+    </message>
+    <message>
+        <source>asking the site hub…</source>
+        <translation>asking the site hub…</translation>
+    </message>
+    <message>
+        <source>reachable</source>
+        <translation>reachable</translation>
+    </message>
+    <message>
+        <source>not reachable</source>
+        <translation>not reachable</translation>
+    </message>
+    <message>
+        <source>{n} (this desk: {mine})</source>
+        <translation>{n} (this desk: {mine})</translation>
+    </message>
+</context>
+<context>
     <name>StationApp</name>
     <message>
         <source>Trạm Tiêm is already open on this computer for this station. Look for its window in the taskbar.</source>
@@ -2938,6 +3029,18 @@
     <message>
         <source>Site {site}</source>
         <translation>Site {site}</translation>
+    </message>
+    <message>
+        <source>Site hub: {line} · {n} to send</source>
+        <translation>Site hub: {line} · {n} to send</translation>
+    </message>
+    <message>
+        <source>Site hub {url}: {n} not yet there; {held} held there, not yet at the province.</source>
+        <translation>Site hub {url}: {n} not yet there; {held} held there, not yet at the province.</translation>
+    </message>
+    <message>
+        <source>Province: {line} · {n} at the site hub</source>
+        <translation>Province: {line} · {n} at the site hub</translation>
     </message>
     <message numerus="yes">
         <source>Waiting to send: %n</source>
@@ -3024,6 +3127,10 @@
     <message>
         <source>never</source>
         <translation>never</translation>
+    </message>
+    <message>
+        <source>Line to the province</source>
+        <translation>Line to the province</translation>
     </message>
     <message>
         <source>Sync started.</source>
@@ -3247,6 +3354,10 @@
     <message>
         <source>The lot in use ({vaccine}) is not a suggested vaccine.</source>
         <translation>The lot in use ({vaccine}) is not a suggested vaccine.</translation>
+    </message>
+    <message>
+        <source>Already vaccinated today: {vaccine} at {time}.</source>
+        <translation>Already vaccinated today: {vaccine} at {time}.</translation>
     </message>
     <message>
         <source>Choose the lot in use first (F8).</source>

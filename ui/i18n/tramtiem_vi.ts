@@ -1240,6 +1240,10 @@
         <translation>Đã có một mũi tiêm trong ngày này.</translation>
     </message>
     <message>
+        <source>Another desk (…{desk}) already gave this person {vaccine} today at {given_at}. Nothing was saved: check with that desk before giving a dose.</source>
+        <translation>Một bàn tiêm khác (…{desk}) đã tiêm {vaccine} cho người này hôm nay lúc {given_at}. Chưa lưu gì: hãy hỏi lại bàn đó trước khi tiêm.</translation>
+    </message>
+    <message>
         <source>Choose primary, additional or booster.</source>
         <translation>Chọn mũi cơ bản, bổ sung hoặc nhắc lại.</translation>
     </message>
@@ -1594,6 +1598,14 @@
     <message>
         <source>This is not your site&apos;s hub: its certificate is not the one the province issued for this site. Nothing was sent to it and nothing is lost: records wait here. IT staff: check the site hub&apos;s address.</source>
         <translation>Đây không phải máy chủ điểm tiêm của điểm này: chứng chỉ của nó không phải chứng chỉ do tỉnh cấp cho điểm này. Không gửi gì tới máy đó và không mất dữ liệu: hồ sơ vẫn chờ ở máy này. Cán bộ IT: kiểm tra địa chỉ máy chủ điểm tiêm.</translation>
+    </message>
+    <message>
+        <source>No site hub of this site answered on the LAN. Nothing is lost: records wait here and go by the province link when it is up. IT staff: check that the site hub is on, or type its address (tramtiem site-hub set ADDRESS).</source>
+        <translation>Không thấy máy chủ điểm của điểm tiêm này trong mạng nội bộ. Không mất gì: dữ liệu chờ ở đây và được gửi lên tỉnh khi có mạng. Cán bộ IT: kiểm tra máy chủ điểm đã bật chưa, hoặc nhập địa chỉ của nó (tramtiem site-hub set ĐỊA_CHỈ).</translation>
+    </message>
+    <message>
+        <source>This desk has no way to check a site hub&apos;s identity (it was enrolled before site hubs existed). Nothing was sent and nothing is lost. IT staff: enroll the desk again, or set the site hub with its fingerprint (tramtiem site-hub set ADDRESS --fingerprint SHA256).</source>
+        <translation>Máy này chưa có cách kiểm tra danh tính máy chủ điểm (được đăng ký trước khi có máy chủ điểm). Chưa gửi gì và không mất gì. Cán bộ IT: đăng ký lại máy này, hoặc đặt máy chủ điểm kèm dấu vân tay (tramtiem site-hub set ĐỊA_CHỈ --fingerprint SHA256).</translation>
     </message>
     <message>
         <source>This review item no longer exists.</source>
@@ -2904,6 +2916,85 @@
     </message>
 </context>
 <context>
+    <name>SiteHubPanel</name>
+    <message>
+        <source>Site hub (this site&apos;s LAN)</source>
+        <translation>Máy chủ điểm (mạng nội bộ của điểm tiêm)</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>Địa chỉ</translation>
+    </message>
+    <message>
+        <source>Found</source>
+        <translation>Cách tìm</translation>
+    </message>
+    <message>
+        <source>This desk → site hub</source>
+        <translation>Máy này → máy chủ điểm</translation>
+    </message>
+    <message>
+        <source>Last contact</source>
+        <translation>Liên lạc gần nhất</translation>
+    </message>
+    <message>
+        <source>Not yet at the site hub</source>
+        <translation>Chưa tới máy chủ điểm</translation>
+    </message>
+    <message>
+        <source>At the site hub, not yet at the province</source>
+        <translation>Ở máy chủ điểm, chưa lên tỉnh</translation>
+    </message>
+    <message>
+        <source>Site hub → province</source>
+        <translation>Máy chủ điểm → tỉnh</translation>
+    </message>
+    <message>
+        <source>Province last answered</source>
+        <translation>Tỉnh trả lời gần nhất</translation>
+    </message>
+    <message>
+        <source>Waiting at the site hub (all desks)</source>
+        <translation>Đang chờ ở máy chủ điểm (mọi máy)</translation>
+    </message>
+    <message>
+        <source>found on the LAN</source>
+        <translation>tự tìm thấy trong mạng nội bộ</translation>
+    </message>
+    <message>
+        <source>typed by IT staff</source>
+        <translation>do cán bộ CNTT nhập</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>chưa lần nào</translation>
+    </message>
+    <message>
+        <source>{time} ({age} ago)</source>
+        <translation>{time} ({age} trước)</translation>
+    </message>
+    <message>
+        <source>not known (the site hub did not answer)</source>
+        <translation>không rõ (máy chủ điểm không trả lời)</translation>
+    </message>
+    <message>
+        <source>asking the site hub…</source>
+        <translation>đang hỏi máy chủ điểm…</translation>
+    </message>
+    <message>
+        <source>reachable</source>
+        <translation>thông</translation>
+    </message>
+    <message>
+        <source>not reachable</source>
+        <translation>mất kết nối</translation>
+    </message>
+    <message>
+        <source>{n} (this desk: {mine})</source>
+        <translation>{n} (của máy này: {mine})</translation>
+    </message>
+</context>
+<context>
     <name>StationApp</name>
     <message>
         <source>Trạm Tiêm is already open on this computer for this station. Look for its window in the taskbar.</source>
@@ -2931,6 +3022,18 @@
     <message>
         <source>Site {site}</source>
         <translation>Điểm tiêm {site}</translation>
+    </message>
+    <message>
+        <source>Site hub: {line} · {n} to send</source>
+        <translation>Máy chủ điểm: {line} · {n} chờ gửi</translation>
+    </message>
+    <message>
+        <source>Site hub {url}: {n} not yet there; {held} held there, not yet at the province.</source>
+        <translation>Máy chủ điểm {url}: {n} thao tác chưa tới; {held} thao tác đang ở đó, chưa lên tỉnh.</translation>
+    </message>
+    <message>
+        <source>Province: {line} · {n} at the site hub</source>
+        <translation>Tỉnh: {line} · {n} ở máy chủ điểm</translation>
     </message>
     <message numerus="yes">
         <source>Waiting to send: %n</source>
@@ -3016,6 +3119,10 @@
     <message>
         <source>never</source>
         <translation>chưa lần nào</translation>
+    </message>
+    <message>
+        <source>Line to the province</source>
+        <translation>Đường lên tỉnh</translation>
     </message>
     <message>
         <source>Sync started.</source>
@@ -3237,6 +3344,10 @@
     <message>
         <source>The lot in use ({vaccine}) is not a suggested vaccine.</source>
         <translation>Lô đang dùng ({vaccine}) không phải vắc xin được gợi ý.</translation>
+    </message>
+    <message>
+        <source>Already vaccinated today: {vaccine} at {time}.</source>
+        <translation>Đã tiêm hôm nay: {vaccine} lúc {time}.</translation>
     </message>
     <message>
         <source>Choose the lot in use first (F8).</source>

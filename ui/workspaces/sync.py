@@ -28,6 +28,7 @@ from ui.dialogs.reason import ReasonDialog
 from ui.models.table import Column, RowsModel
 from ui.status_bar import age_text
 from ui.widgets.common import Banner, make_table, selected_row, shortcut
+from ui.widgets.site_hub_panel import SiteHubPanel
 from ui.workspaces.base import Workspace
 
 
@@ -121,21 +122,28 @@ class SyncWorkspace(Workspace):
         self.sync_btn.setProperty("role", "primary")
         self.sync_btn.clicked.connect(self.sync_now)
         grid = QGridLayout()
-        rows = [
-            (self.tr("Line"), self.line), (self.tr("Waiting to send"), self.pending),
+        # With a site hub this row is the province's line (the site hub's is in its box below).
+        self.line_caption = QLabel(self.tr("Line"), self)
+        rows: list[tuple[QLabel | str, QWidget]] = [
+            (self.line_caption, self.line), (self.tr("Waiting to send"), self.pending),
             (self.tr("Oldest waiting"), self.oldest), (self.tr("Last successful sync"), self.last),
             (self.tr("Progress"), self.progress), (self.tr("Time left"), self.eta),
         ]
-        for r, (text, w) in enumerate(rows):
-            grid.addWidget(QLabel(text, self), r, 0)
+        for r, (caption, w) in enumerate(rows):
+            grid.addWidget(caption if isinstance(caption, QLabel) else QLabel(caption, self), r, 0)
             grid.addWidget(w, r, 1)
         grid.setColumnStretch(1, 1)
 
         self.rejected_model = RejectedModel(self)
         self.rejected_view = make_table(self.rejected_model, self)
         top = QWidget(self)
-        tl = QHBoxLayout(top)
-        tl.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(top)
+        outer.setContentsMargins(0, 0, 0, 0)
+        tl = QHBoxLayout()
+        outer.addLayout(tl, 1)
+        # Both links, the full width, when the desk has a site hub (hidden otherwise).
+        self.site_hub = SiteHubPanel(self.ctx, top)
+        outer.addWidget(self.site_hub)
         status_box = QVBoxLayout()
         status_box.addLayout(grid)
         status_box.addWidget(self.sync_btn)
@@ -187,7 +195,8 @@ class SyncWorkspace(Workspace):
         """Show the bridge's state now and on every change."""
         br = self.ctx.bridge
         for sig in (br.sig_line_state_changed, br.sig_pending_changed, br.sig_progress_changed,
-                    br.sig_sync_succeeded, br.sig_clock_warning_changed, br.sig_controller_changed):
+                    br.sig_sync_succeeded, br.sig_clock_warning_changed, br.sig_controller_changed,
+                    br.sig_links_changed):
             sig.connect(self.refresh_status)  # bound methods: dropped when this workspace is deleted
         br.sig_rejected_changed.connect(self.rejected_model.set_rows)
         br.sig_reviews_changed.connect(self._reviews_changed)
@@ -206,6 +215,7 @@ class SyncWorkspace(Workspace):
 
     def activate(self) -> None:
         self.refresh_status()
+        self.site_hub.ask()
         self.reviews_view.setFocus()
 
     # ---- status ---------------------------------------------------------------------------
@@ -240,11 +250,16 @@ class SyncWorkspace(Workspace):
             self.clock_banner.show()
         else:
             self.clock_banner.hide()
+        self.site_hub.refresh()
+        status = snap.status
+        self.line_caption.setText(self.tr("Line to the province") if status is not None and status.site_hub_url
+                                  else self.tr("Line"))
         has = self.ctx.bridge.has_controller
         self.sync_btn.setEnabled(has)
         self.sync_btn.setToolTip("" if has else messages.text_for("sync.not_running"))
 
     def sync_now(self) -> None:
+        self.site_hub.ask()  # the site hub's own view, asked again
         if not self.sync_btn.isEnabled():
             self.banner.show_message(messages.text_for("sync.not_running"), "warning")
             return

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from kernel import refdata
-from kernel.errors import NeedsConfirmation, NeedsOverride
+from kernel.errors import NeedsConfirmation, NeedsOverride, ValidationError
 from station.dto import DoseDTO, DoseInput, DoseSuggestionDTO, LotDTO, PersonDTO, RegistrationDTO
 from station.services import admin, clinical, people
 from ui import labels, messages, theme
@@ -88,6 +88,7 @@ class VaccinationWorkspace(Workspace):
         self._person_id: str | None = None
         self._lots: list[LotDTO] = []
         self._suggestion: DoseSuggestionDTO | None = None
+        self._given_today: DoseDTO | None = None
         self.confirm_dialog: ConfirmWarningsDialog | None = None
         self.override_dialog: OverrideDialog | None = None
         self.void_dialog: ReasonDialog | None = None
@@ -300,6 +301,10 @@ class VaccinationWorkspace(Workspace):
         history, suggestion = result
         self.history_model.set_rows(history)
         self._suggestion = suggestion
+        # A dose given today (here or at another desk, pulled from the site hub): shown
+        # before Enter; the save checks again in its own transaction (station.services.doses).
+        today = self.ctx.station.today().isoformat()
+        self._given_today = next((d for d in reversed(history) if d.day == today and not d.voided), None)
         self._update_suggestion_text()
 
     def _update_suggestion_text(self) -> None:
@@ -307,6 +312,7 @@ class VaccinationWorkspace(Workspace):
         if s is None:
             self.suggest.setText("")
             return
+        given = self._given_today
         if s.complete:
             text = self.tr("No further dose is due.")
         else:
@@ -328,6 +334,10 @@ class VaccinationWorkspace(Workspace):
                 and not set(refdata.products_for_lot(lot.vaccine_code)) & set(s.vaccine_codes)):
             text += "\n⚠ " + self.tr("The lot in use ({vaccine}) is not a suggested vaccine.").format(
                 vaccine=labels.vaccine_name(lot.vaccine_code))
+        if given is not None:
+            text = "⚠ " + self.tr("Already vaccinated today: {vaccine} at {time}.").format(
+                vaccine=labels.vaccine_name(given.vaccine_code),
+                time=labels.site_time(given.administered_at)) + "\n" + text
         self.suggest.setText(text)
 
     def _update_buttons(self) -> None:
@@ -391,6 +401,9 @@ class VaccinationWorkspace(Workspace):
             dialog.open()
             return
         self.banner.show_error(exc)
+        if isinstance(exc, ValidationError) and any(i.code.startswith("dose.same_day") for i in exc.issues):
+            # The dose another desk gave (pulled since this person was opened): show it now.
+            self._load_person(data.person_id)
 
     def _ask_override(self, data: DoseInput, exc: NeedsOverride) -> None:
         needs_login = not self.session.can("override_dose_rule")
