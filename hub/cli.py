@@ -32,7 +32,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import platformdirs
 
@@ -40,6 +40,11 @@ from hub import importer
 from hub.dashboard import cli as dashboard_cli
 from hub.db import Database, migrate, sqlite_url
 from hub.errors import HubError
+
+if TYPE_CHECKING:  # only for the types: `serve` loads these when it runs
+    from hub.routes.context import HubContext
+    from hub.server import ServerLimits
+    from hub.settings import HubSettings
 
 SITE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 EXIT_USAGE = 2
@@ -110,6 +115,10 @@ def _add_serve_parser(sub: _Sub[argparse.ArgumentParser], common: argparse.Argum
         action="store_true",
         help="with --relay-to: serve plain HTTP without the province's certificate "
         "(tests and development only: personal data crosses the LAN in clear)",
+    )
+    serve.add_argument(
+        "--relay-retry-max-s", type=float, default=30.0, metavar="S",
+        help="a site hub whose line is down tries the province again at least this often (30)",
     )
     lim = serve.add_argument_group(
         "limits (per worker; also TRAMTIEM_HUB_<NAME> in the environment, e.g. "
@@ -271,7 +280,7 @@ def _serve(args: argparse.Namespace, url: str) -> int:
     return 0
 
 
-def _serve_site_hub(args: argparse.Namespace, url: str, settings: Any, limits: Any) -> int:
+def _serve_site_hub(args: argparse.Namespace, url: str, settings: HubSettings, limits: ServerLimits) -> int:
     """The site hub: the same app, one process, with the relay tasks (hub/site_hub.py).
 
     HTTPS with the certificate the province issued at ``relay enroll`` (``--insecure-http``
@@ -321,8 +330,9 @@ def _serve_site_hub(args: argparse.Namespace, url: str, settings: Any, limits: A
     if not 1.0 <= roster_every_s <= 3600.0:
         raise HubError(400, "serve.bad_limit", f"{ROSTER_ENV}: 1..3600 seconds")
 
-    def hook(ctx: Any) -> None:
-        hub = SiteHub(ctx.db, link, roster_every_s=roster_every_s)
+    def hook(ctx: HubContext) -> None:
+        hub = SiteHub(ctx.db, link, roster_every_s=roster_every_s,
+                      backoff_max_s=max(0.5, min(600.0, args.relay_retry_max_s)))
         hub.install(ctx)
         site.append(hub)
 

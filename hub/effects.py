@@ -55,7 +55,7 @@ from hub.models import (
     table_of,
 )
 from hub.rowtypes import ChangeLogRow, LedgerRow
-from kernel.ids import uuid7
+from kernel.ids import natural_id, uuid7
 
 # Apply order at the station: parents before children (its foreign keys are on).
 ENTITY_ORDER = (
@@ -288,6 +288,7 @@ class Effects:
     removed_redirects: list[tuple[str, str, int]] = field(default_factory=list)
     # Extra sites that must hear about a row whose person changed (re-pointing).
     extra_scopes: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    reviews_made: int = 0
 
     def touch(self, entity_type: str, entity_id: str, *, also: set[str] | None = None) -> None:
         self.touched[(entity_type, entity_id)] = None
@@ -323,7 +324,11 @@ class Effects:
         site_codes: set[str] | list[str],
         candidates: dict[str, object],
     ) -> str:
-        rid = uuid7()
+        # The n-th review of an op has an id made from the op's id: a site hub applying the
+        # op provisionally and the province applying it for good make the same review, so the
+        # province's row replaces the site hub's at every desk instead of standing beside it.
+        rid = natural_id("review", self.origin_op_id, str(self.reviews_made)) if self.origin_op_id else uuid7()
+        self.reviews_made += 1
         sites = sorted(set(site_codes))
         self.session.add(
             ReviewItem(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -157,22 +157,40 @@ def revoke_relay(db: Database, relay_id: str, *, actor: str, reason: str, now: d
         )
 
 
-def list_relays(db: Database) -> list[dict[str, Any]]:
+class RelayInfo(TypedDict):
+    """One site hub as ``tramtiem-hub relay list`` shows it."""
+
+    id: str
+    site_code: str
+    name: str
+    revoked: bool
+    revoked_at: str | None
+    enrolled_at: str
+    last_seen: str | None
+
+
+def list_relays(db: Database) -> list[RelayInfo]:
     with db.read() as s:
         rows = s.execute(select(Relay).order_by(Relay.site_code, Relay.enrolled_at)).scalars()
         return [
-            {"id": r.id, "site_code": r.site_code, "name": r.name, "revoked": bool(r.revoked),
-             "revoked_at": r.revoked_at, "enrolled_at": r.enrolled_at, "last_seen": r.last_seen}
+            RelayInfo(id=r.id, site_code=r.site_code, name=r.name, revoked=bool(r.revoked),
+                      revoked_at=r.revoked_at, enrolled_at=r.enrolled_at, last_seen=r.last_seen)
             for r in rows
         ]
 
 
 def touch_relay(db: Database, relay_id: str, *, now: datetime) -> None:
-    stamp = utc_iso_ms(now)
+    """Note when the relay was last seen (at most every 10 s: a relay push is not a write
+    transaction more than the station's own push is)."""
+    stale = utc_iso_ms(now - timedelta(seconds=10))
+    with db.read() as s:
+        seen = s.execute(select(Relay.last_seen).where(Relay.id == relay_id)).scalar()
+    if seen is not None and seen >= stale:
+        return
     with db.write() as s:
         relay = s.get(Relay, relay_id)
-        if relay is not None and (relay.last_seen is None or relay.last_seen < utc_iso_ms(now - timedelta(seconds=10))):
-            relay.last_seen = stamp
+        if relay is not None and (relay.last_seen is None or relay.last_seen < stale):
+            relay.last_seen = utc_iso_ms(now)
 
 
 def site_stations(db: Database, relay: service.Caller) -> RelayStations:

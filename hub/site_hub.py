@@ -22,7 +22,8 @@ appliers in ``hub/apply``, on SQLite) with three background tasks and four hooks
   numbered above what the desks hold (``row_version``), so a desk takes them.
 
 The link to the province (credential, certificate) is in ``hub.site_link``; writing the
-province's rows into the site hub's tables in ``hub.site_rows`` (both re-exported here).
+province's rows into the site hub's tables, and the desks' ops kept to forward, in
+``hub.site_rows``; the forwarder's batches in ``hub.site_forward``.
 
 A site hub crash loses nothing: an op answered to a desk is in ``relay_op``; the
 province's answer is stored in one transaction, and one sent again is a ``duplicate``
@@ -40,21 +41,20 @@ import logging
 import ssl
 import threading
 import time
-from typing import Any
+from concurrent.futures import Future, ThreadPoolExecutor
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from hub.db import Database
-from hub.effects import Numbering
 from hub.models import (
     EnrolledStation,
     RelayOp,
-    RelayShadow,
     RelayTally,
     Site,
 )
 from hub.routes.context import HubContext
+from hub.site_forward import RelayBatch, answers_of, next_batch
 from hub.site_link import (
     META_CURSOR,
     META_PROVINCE_EPOCH,
@@ -68,27 +68,18 @@ from hub.site_link import enroll as enroll
 from hub.site_link import load_link as load_link
 from hub.site_link import set_province_url as set_province_url
 from hub.site_link import tls_identity as tls_identity
-from hub.site_rows import (
-    _blocked,
-    _claim_id_keys,
-    _preload,
-    _shadows,
-    _waiting_entities,
-    settle,
-    write_live,
-)
+from hub.site_rows import record_ops, store_answers, write_page
+from hub.site_rows import touched as touched
 from hub.site_rows import waiting_ops as waiting_ops
 from hub.timestamps import utc_iso_ms
-from hub.upstream import Upstream, UpstreamError
+from hub.upstream import READ_TIMEOUT_S, Upstream, UpstreamError
 from sync.protocol import (
-    MAX_OPS_PER_PUSH,
     MAX_RELAY_GROUPS,
     RELAY_PREFIX,
     Op,
     OpResult,
     PullResponse,
     PushRequest,
-    RelayPushRequest,
     RelayPushResponse,
     RelayStations,
     RelayTallyRequest,
@@ -104,24 +95,9 @@ ROSTER_MIN_GAP_S = 5.0  # an unknown token refreshes the roster at most this oft
 FORWARD_IDLE_S = 0.25
 LONG_POLL_S = 25.0
 BACKOFF_MAX_S = 30.0
-SKIP_GROUP_S = 30.0  # a group the province refused whole is tried again after this
-
-
-# ---- what an op touches ------------------------------------------------------------------
-
-
-def touched(op: Op) -> tuple[str, str, str | None]:
-    """The entity an op is about, and a second row it changes: the registration a walk-in
-    creates or a screening moves on, or (a dose) its person, whose registration it moves."""
-    extra: object = None
-    if op.op_type == "register_person":
-        reg = op.payload.get("registration")
-        extra = reg.get("id") if isinstance(reg, dict) else None
-    elif op.op_type == "record_screening":
-        extra = op.payload.get("registration_id")
-    elif op.op_type == "record_dose":
-        extra = op.payload.get("person_id")
-    return op.entity_type, op.entity_id, extra[:64] if isinstance(extra, str) and extra else None
+DOWN_DEFER_MAX_S = 10.0  # the province's pages wait at most this long for a backlog to go up
+BUSY_GAP_S = 0.5  # no desk push nor forwarded batch for this long: the down task goes on
+MAX_FORWARD_ROUNDS = 10_000  # batches per forward_once (bounded; the loop comes back)
 
 
 class SiteHub:
@@ -156,6 +132,7 @@ class SiteHub:
         self._roster_lock = threading.Lock()
         self._roster_at = -1e9
         self._skip: dict[tuple[str, str], float] = {}
+        self._busy_at = -1e9  # monotonic time of the last desk push or forwarded batch
 
     @property
     def province_reachable(self) -> bool:
@@ -172,11 +149,9 @@ class SiteHub:
         """For the desks' Sync workspace and the dashboard (hub/routes/site_status.py)."""
         return self._reachable, self.province_contact_at
 
-    def _upstream(self, read_timeout_s: float | None = None) -> Upstream:
-        kw: dict[str, Any] = {}
-        if read_timeout_s is not None:
-            kw["read_timeout_s"] = read_timeout_s
-        return Upstream(self.link.province_url, self.link.token, ssl_context=self.ssl_context, **kw)
+    def _upstream(self, read_timeout_s: float = READ_TIMEOUT_S) -> Upstream:
+        return Upstream(self.link.province_url, self.link.token, ssl_context=self.ssl_context,
+                        read_timeout_s=read_timeout_s)
 
     # ---- hooks into the app ------------------------------------------------------------
 
@@ -195,33 +170,12 @@ class SiteHub:
         todo = [op for op in ops if op.op_id in answered]
         if not todo:
             return
-        known = set(
-            s.execute(select(RelayOp.op_id).where(RelayOp.op_id.in_([op.op_id for op in todo]))).scalars()
-        )
-        stamp = utc_iso_ms(_now())
-        # One writer at a time on the site hub's SQLite: max + 1 is this push's place.
-        arrival = int(s.execute(select(func.coalesce(func.max(RelayOp.arrival), 0))).scalar_one())
-        for op in todo:
-            if op.op_id in known:
-                continue
-            etype, eid, extra = touched(op)
-            arrival += 1
-            s.add(
-                RelayOp(
-                    op_id=op.op_id,
-                    arrival=arrival,
-                    station_id=req.station_id,
-                    replica_epoch=req.replica_epoch,
-                    op_seq=op.op_seq,
-                    entity_type=etype,
-                    entity_id=eid,
-                    extra_id=extra,
-                    op=op.model_dump(mode="json"),
-                    schema_version=req.schema_version,
-                    received_at=stamp,
-                )
-            )
-            known.add(op.op_id)
+        if record_ops(s, req, todo, utc_iso_ms(_now())):
+            # Wake the forwarder once this push is committed (before, it would find nothing).
+            event.listen(s, "after_commit", self._wake_after_commit, once=True)
+
+    def _wake_after_commit(self, _session: Session) -> None:
+        self._busy_at = time.monotonic()
         self._wake_forward.set()
 
     def record_tally(self, req: TallyRequest) -> None:
@@ -319,69 +273,50 @@ class SiteHub:
     # ---- forwarder ---------------------------------------------------------------------
 
     def forward_once(self) -> int:
-        """Send the waiting tallies and up to 1000 waiting ops upstream; returns ops answered."""
+        """Send the waiting tallies, then every waiting op upstream; returns ops answered.
+
+        Pipelined: while the province applies one batch (up to 1000 ops), the site hub
+        stores the answers to the previous one, so neither waits for the other. Ops sent and
+        answered but not stored yet are left out of the next batch (they are still waiting
+        in ``relay_op``); an answer lost to a crash is sent again and comes back ``duplicate``.
+        """
         self._forward_tallies()
         now_mono = time.monotonic()
         self._skip = {k: t for k, t in self._skip.items() if t > now_mono}
-        with self.db.read() as s:
-            rows = s.execute(
-                select(RelayOp)
-                .where(RelayOp.province_status.is_(None))
-                .order_by(RelayOp.arrival)
-                .limit(MAX_OPS_PER_PUSH)
-            ).scalars().all()
-        # Runs of one replica's ops, in the order the site hub applied them: each run is
-        # one group, applied by the province in turn (causal order across desks kept).
-        runs: list[tuple[tuple[str, str], list[RelayOp]]] = []
-        for r in rows:
-            key = (r.station_id, r.replica_epoch)
-            if key in self._skip:
-                continue
-            if runs and runs[-1][0] == key:
-                runs[-1][1].append(r)
-            elif len(runs) >= MAX_RELAY_GROUPS:
-                break
-            else:
-                runs.append((key, [r]))
-        if not runs:
+        answered = 0
+        batch = self._next_batch(set())
+        if batch is None:
             return 0
-        stamp = utc_iso_ms(_now())
-        body = RelayPushRequest(
-            relay_id=self.link.relay_id,
-            groups=[
-                PushRequest(
-                    station_id=st,
-                    replica_epoch=ep,
-                    schema_version=rs[0].schema_version,
-                    sent_at=stamp,
-                    ops=[Op.model_validate(r.op) for r in rs],
-                )
-                for (st, ep), rs in runs
-            ],
-        )
+        in_flight = batch.touched
         up = self._upstream()
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="site-hub-send")
         try:
-            resp = up.post(RELAY_PREFIX + "/push", body, RelayPushResponse)
+            sending: Future[RelayPushResponse] | None = pool.submit(
+                up.post_json, RELAY_PREFIX + "/push", batch.body, RelayPushResponse
+            )
+            for _ in range(MAX_FORWARD_ROUNDS):
+                if sending is None or self._stop.is_set():
+                    break
+                answers = answers_of(sending.result(), self._skip)
+                self.province_reachable = True
+                touched, sending = in_flight, None
+                batch = self._next_batch({r.op_id for r in answers})
+                self._busy_at = time.monotonic()
+                if batch is not None:
+                    sending = pool.submit(up.post_json, RELAY_PREFIX + "/push", batch.body, RelayPushResponse)
+                    in_flight = batch.touched
+                if answers:
+                    self._store_answers(answers, touched)
+                    answered += len(answers)
+            if sending is not None:
+                sending.result()  # stopping: what the province answered is sent again later
         finally:
+            pool.shutdown(wait=True)
             up.close()
-        self.province_reachable = True
-        answers: list[OpResult] = []
-        for g in resp.groups:
-            if g.error is not None:
-                # Refused whole (a revoked desk, a regressed replica): logged by code, tried later.
-                log.warning("province refused a relayed group: %s", g.error.code)
-                self._skip[(g.station_id, g.replica_epoch)] = time.monotonic() + SKIP_GROUP_S
-                continue
-            if not g.results:
-                # A gap: the province expects ops this site hub never received (the desk sent
-                # them by the other route, or to a site hub before this one). The desk fills
-                # it; this replica waits a while rather than being sent again at once.
-                log.info("province expects an earlier op of a relayed replica; waiting")
-                self._skip[(g.station_id, g.replica_epoch)] = time.monotonic() + SKIP_GROUP_S
-            answers.extend(g.results)
-        if answers:
-            self._store_answers(answers)
-        return len(answers)
+        return answered
+
+    def _next_batch(self, unstored: set[str]) -> RelayBatch | None:
+        return next_batch(self.db, self.link.relay_id, utc_iso_ms(_now()), unstored=unstored, skip=self._skip)
 
     def _forward_tallies(self) -> None:
         with self.db.read() as s:
@@ -409,24 +344,14 @@ class SiteHub:
                     .values(forwarded_at=stamp)
                 )
 
-    def _store_answers(self, answers: list[OpResult]) -> None:
+    def _store_answers(self, answers: list[OpResult], touched: dict[str, tuple[str, str, str | None]]) -> None:
+        """The province's answers, one executemany; rows nothing waits on settle (:func:`settle`)."""
         stamp = utc_iso_ms(_now())
         site = self.link.site_code
+        by_id = {r.op_id: r for r in answers}
 
         def run(s: Session) -> None:
-            numbering = Numbering()
-            answered: list[tuple[OpResult, RelayOp]] = []
-            for r in answers:
-                row = s.get(RelayOp, r.op_id)
-                if row is None or row.province_status is not None:
-                    continue
-                row.province_status = r.status
-                row.province_result = r.model_dump(mode="json")
-                row.answered_at = stamp
-                answered.append((r, row))
-            s.flush()
-            settle(s, answered, site, numbering)
-            numbering.write(s)
+            store_answers(s, by_id, site, stamp, touched)
 
         self.db.run_write(run)
         if self.ctx is not None:
@@ -439,9 +364,9 @@ class SiteHub:
         with self.db.read() as s:
             cursor = int(_meta(s, META_CURSOR) or 0)
             stored_epoch = _meta(s, META_PROVINCE_EPOCH)
-        up = self._upstream(read_timeout_s=wait_s + 30 if wait_s else None)
+        up = self._upstream(read_timeout_s=wait_s + 30 if wait_s else READ_TIMEOUT_S)
         try:
-            params: dict[str, Any] = {"cursor": cursor, "limit": PULL_LIMIT}
+            params: dict[str, str | int | float] = {"cursor": cursor, "limit": PULL_LIMIT}
             if wait_s > 0:
                 params["wait"] = round(wait_s, 3)
             page = up.get(RELAY_PREFIX + "/pull", PullResponse, params, read_timeout_s=wait_s + 30)
@@ -464,40 +389,9 @@ class SiteHub:
         def run(s: Session) -> None:
             if int(_meta(s, META_CURSOR) or 0) != cursor:
                 return  # another pull wrote this page meanwhile
-            numbering = Numbering()
-            waiting = _waiting_entities(
-                s,
-                [c.entity_id for c in page.changes]
-                + [str(c.data["person_id"]) for c in page.changes
-                   if c.entity_type == "registration" and c.data.get("person_id")],
-            )
-            persons: set[str] = set()
-            shadows = _shadows(s, [(c.entity_type, c.entity_id) for c in page.changes])
-            _preload(s, page.changes)
-            for ch in page.changes:
-                shadow = shadows.get((ch.entity_type, ch.entity_id))
-                if shadow is not None and shadow.server_seq >= ch.server_seq:
-                    continue
-                if shadow is None:
-                    shadow = RelayShadow(entity_type=ch.entity_type, entity_id=ch.entity_id,
-                                         server_seq=ch.server_seq, kind=ch.kind,
-                                         row_version=ch.row_version, data=dict(ch.data), pending=0)
-                    s.add(shadow)
-                    shadows[(ch.entity_type, ch.entity_id)] = shadow
-                else:
-                    shadow.server_seq, shadow.kind = ch.server_seq, ch.kind
-                    shadow.row_version, shadow.data = ch.row_version, dict(ch.data)
-                if _blocked(ch.entity_type, ch.entity_id, ch.data, waiting):
-                    shadow.pending = 1  # a desk's op on it is on its way: the provisional row stays
-                    continue
-                shadow.pending = 0
-                if write_live(s, ch.entity_type, ch.entity_id, ch.kind, ch.row_version, dict(ch.data),
-                              site, numbering) and ch.entity_type == "person":
-                    persons.add(ch.entity_id)
-            _claim_id_keys(s, persons)
+            write_page(s, page.changes, site)
             _set_meta(s, META_CURSOR, str(max(cursor, page.next_cursor)))
             _set_meta(s, META_PROVINCE_EPOCH, page.hub_epoch)
-            numbering.write(s)
 
         self.db.run_write(run)
         if self.ctx is not None:
@@ -543,6 +437,8 @@ class SiteHub:
     def _forward_loop(self) -> None:
         failures = 0
         while not self._stop.is_set():
+            # Cleared before looking: a push committed while we look wakes the wait below.
+            self._wake_forward.clear()
             try:
                 n = self.forward_once()
                 failures = 0
@@ -557,12 +453,15 @@ class SiteHub:
                 log.exception("site hub forwarder failed")
                 failures += 1
                 delay = self._backoff(failures)
-            self._wake_forward.wait(delay)
-            self._wake_forward.clear()
+            if failures:
+                self._stop.wait(delay)  # the line is down: a desk's push does not cut the backoff
+            else:
+                self._wake_forward.wait(delay)
 
     def _down_loop(self) -> None:
         failures = 0
         while not self._stop.is_set():
+            self._yield_to_forwarder()
             try:
                 self.pull_once(wait_s=self.long_poll_s)
                 failures = 0
@@ -574,6 +473,18 @@ class SiteHub:
                 log.exception("site hub down task failed")
                 failures += 1
             self._stop.wait(self._backoff(failures))
+
+    def _yield_to_forwarder(self) -> None:
+        """Forward first: while the desks push and the forwarder sends batch after batch, the
+        province's pages wait (at most ``DOWN_DEFER_MAX_S``, then one page goes through).
+        During a drain those pages are mostly the desks' own rows coming back, or rows their
+        ops still on the way keep provisional; written meanwhile they would take the site
+        hub's one writer from the desks' pushes and the forwarder."""
+        for _ in range(int(DOWN_DEFER_MAX_S / 0.05)):
+            if self._stop.is_set() or time.monotonic() - self._busy_at > BUSY_GAP_S:
+                return
+            self._stop.wait(0.05)
+
 
     def _note_down(self, exc: UpstreamError) -> None:
         if exc.unreachable:

@@ -17,7 +17,8 @@ import http.client
 import json
 import ssl
 import threading
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from pydantic import BaseModel, ValidationError
@@ -29,7 +30,7 @@ READ_TIMEOUT_S = 60.0
 
 
 class UpstreamError(Exception):
-    def __init__(self, code: str, status: int | None = None, detail: dict[str, Any] | None = None) -> None:
+    def __init__(self, code: str, status: int | None = None, detail: dict[str, object] | None = None) -> None:
         super().__init__(code)
         self.code = code
         self.status = status
@@ -73,13 +74,17 @@ class Upstream:
                 self._conn.close()
                 self._conn = None
 
-    def get(self, path: str, model: type[M], params: dict[str, Any] | None = None,
+    def get(self, path: str, model: type[M], params: Mapping[str, str | int | float] | None = None,
             *, read_timeout_s: float | None = None) -> M:
         target = path + ("?" + urlencode(params) if params else "")
         return self._call("GET", target, model, None, read_timeout_s)
 
     def post(self, path: str, body: BaseModel, model: type[M], *, auth: bool = True) -> M:
-        return self._call("POST", path, model, body, None, auth=auth)
+        return self._call("POST", path, model, body.model_dump_json().encode("utf-8"), None, auth=auth)
+
+    def post_json(self, path: str, body: bytes, model: type[M]) -> M:
+        """POST a JSON body already encoded (the forwarder passes the desks' ops through)."""
+        return self._call("POST", path, model, body, None)
 
     def _connection(self) -> http.client.HTTPConnection:
         if self._conn is None:
@@ -91,14 +96,14 @@ class Upstream:
                 self._conn = http.client.HTTPConnection(self._host, self._port, timeout=self.connect_timeout_s)
         return self._conn
 
-    def _call(self, method: str, path: str, model: type[M], body: BaseModel | None,
+    def _call(self, method: str, path: str, model: type[M], body: bytes | None,
               read_timeout_s: float | None, *, auth: bool = True) -> M:
         headers = {"Accept": "application/json", "Accept-Encoding": "gzip", "User-Agent": "tramtiem-site-hub"}
         if auth and self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         data: bytes | None = None
         if body is not None:
-            data = body.model_dump_json().encode("utf-8")
+            data = body
             headers["Content-Type"] = "application/json"
             if len(data) >= 1024:
                 data = gzip.compress(data, compresslevel=6, mtime=0)
@@ -124,12 +129,16 @@ class Upstream:
                 self._conn = None
                 raise UpstreamError("province.unreachable") from None
         if status >= 400:
-            code, detail = f"http.{status}", {}
+            code = f"http.{status}"
+            detail: dict[str, object] = {}
             try:
-                err = json.loads(content)
-                code, detail = str(err.get("code") or code), dict(err.get("detail") or {})
-            except (ValueError, AttributeError, TypeError):
-                pass
+                err: object = json.loads(content)
+            except ValueError:
+                err = None
+            if isinstance(err, dict):
+                code = str(err.get("code") or code)
+                got = err.get("detail")
+                detail = {str(k): v for k, v in got.items()} if isinstance(got, dict) else {}
             raise UpstreamError(code, status, detail)
         try:
             return model.model_validate_json(content)

@@ -193,8 +193,7 @@ def record_relay_accepts(
     """
     known = [a for a in acks if a.status in ACK_STATE]
     with st.sync_writer() as conn:
-        raw = conn.connection.driver_connection
-        updated = raw.executemany(  # type: ignore[union-attr]
+        updated = raw_connection(conn).executemany(
             "UPDATE sync_outbox SET state = 'relay_accepted', last_error = NULL "
             "WHERE op_id = ? AND state IN ('pending', 'inflight')",
             [(a.op_id,) for a in known],

@@ -1,7 +1,10 @@
 """What unanswered local ops changed: the fields a pulled hub row must not overwrite yet.
 
 Local state = last hub state + pending local ops (DESIGN §5). While an op is
-unanswered, the fields it changed stay as edited; the hub row that arrives
+unanswered by the province — pending, in flight, or held by a site hub
+(``relay_accepted``: the province may still refuse or overrule it; see
+:func:`compute_protection` for the site hub's own rows) — the fields it changed stay
+as edited; the hub row that arrives
 meanwhile is kept aside (``station.held_changes``) and settled when the op is
 answered (``station.answers.settle``).
 """
@@ -46,13 +49,20 @@ class Protection:
         return fields, ops
 
 
-def compute_protection(conn: Connection) -> Protection:
-    """Scan unanswered ops (bounded by the outbox size, typically small)."""
+def compute_protection(conn: Connection, *, route: str = "province") -> Protection:
+    """Scan unanswered ops (bounded by the outbox size, typically small).
+
+    ``route``: where the rows to protect against come from. The province's rows do not
+    include an op the site hub holds (``relay_accepted``), so such an op protects them;
+    the site hub's rows already include it (it applied the op before answering), so on
+    that route only ops no hub holds yet protect.
+    """
     prot = Protection()
+    states = "'pending', 'inflight'" + (", 'relay_accepted'" if route == "province" else "")
     rows = conn.execute(
         text(
             "SELECT op_id, op_type, entity_type, entity_id, base_version, payload FROM sync_outbox "
-            "WHERE state IN ('pending', 'inflight') ORDER BY op_seq"
+            f"WHERE state IN ({states}) ORDER BY op_seq"
         )
     ).mappings()
     dose_ops: list[tuple[str, str]] = []

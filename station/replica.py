@@ -280,7 +280,7 @@ def apply_page(
     report = ApplyReport()
     with st.sync_writer() as conn:
         cursor = _check_page(conn, page, from_cursor, route)
-        prot = compute_protection(conn)
+        prot = compute_protection(conn, route=route)
         raw = raw_connection(conn)
         applier = _PageApplier(conn, raw, prot, held_changes.deferred_keys(raw), now_iso, report)
         changes = [Change.of(c) for c in page.changes]

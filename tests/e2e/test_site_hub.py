@@ -210,6 +210,40 @@ def test_a_refused_edit_does_not_stay_as_if_accepted(tmp_path: Path) -> None:
             assert sh.scalar("SELECT phone FROM person WHERE id = :i", i=pid) == "0912345678"
 
 
+def test_a_refused_walk_in_does_not_stay_at_the_site(tmp_path: Path) -> None:
+    """A walk-in the site hub accepted while the province was unreachable, which the province
+    then refuses (its volunteer was deactivated there meanwhile): the site hub and every desk
+    stop showing the person as registered; its own desk shows the refusal with the reason."""
+    with site_lan(tmp_path) as lan:
+        a, b = start(lan)
+        c = lan.enroll("c")  # a desk with its own line (4G)
+        c.sync("province")
+        with run_site_hub(lan) as sh:
+            wait_until(lambda: sh.scalar("SELECT count(*) FROM station") == 3, what="the roster")
+            wait_until(lambda: sh.scalar("SELECT count(*) FROM app_user") == 4, what="the site's users")
+            volunteer = a.staff()["volunteer"]
+            lan.line_down()
+            time.sleep(1.5)  # the site hub's long-poll through the line ends (wait=1 s)
+            admin.set_user_active(c.st, c.staff()["supervisor"], volunteer.user_id, False)
+            c.sync("province")
+            time.sleep(1.1)  # times are kept to the second: the walk-in must come after it
+            pid = people.register_walk_in(a.st, volunteer, person()).person.id
+            a.sync()
+            b.sync()
+            assert pid in {h.person_id for h in search.search(b.st, "Nguyễn Thị Đào")}  # provisional
+            lan.line_up()
+            wait_until(lambda: sh.waiting() == 0, what="the forwarder to drain")
+            for d in (a, b, a, b):
+                d.sync()
+            assert [r.reason for r in outbox.rejected(a.st)] == ["auth.user_inactive"]
+            assert lan.pscalar("SELECT count(*) FROM person WHERE id = :i", i=pid) == 0
+            assert sh.scalar("SELECT status FROM person WHERE id = :i", i=pid) == "refused"
+            assert sh.scalar("SELECT count(*) FROM registration WHERE person_id = :i AND status != 'refused'",
+                             i=pid) == 0
+            for d in (a, b):
+                assert pid not in {h.person_id for h in search.search(d.st, "Nguyễn Thị Đào")}, d.name
+
+
 def _phone(desk: Desk, pid: str) -> str:
     with desk.st.read() as conn:
         return str(conn.execute(text("SELECT phone FROM person WHERE id = :i"), {"i": pid}).scalar())

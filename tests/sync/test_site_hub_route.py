@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from station import answers, outbox, replica
 from station.answers import Ack
+from station.services import people
 
 
 def _ids(st) -> list[str]:
@@ -38,3 +39,31 @@ def test_relay_accepted_waits_for_the_province_and_a_new_site_hub_gets_it_again(
     c = outbox.counts(st)
     assert (c.relay_accepted, c.pending, c.acked) == (0, len(ids) - 1, 1)
     assert st.sync_state()["relay_cursor"] == 0 and replica.site_hub_url(st) == "http://192.168.1.20:8765"
+
+
+def test_an_edit_the_site_hub_holds_is_not_overwritten_by_an_older_province_row(st, staff, clock) -> None:
+    """A desk's edit held by the site hub (relay_accepted) waits for the province like a
+    pending one: the province's older row, pulled directly meanwhile, is kept aside, not
+    written over the edit; the province's answer then settles it."""
+    from station import held_changes
+    from tests.station.helpers import person
+    from tests.sync.builders import change, page, person_row, row
+
+    pid = people.register_walk_in(st, staff.volunteer, person()).person.id
+    first = outbox.next_batch(st, max_bytes=10**9, max_ops=1000)
+    answers.record_acks(st, [Ack(o.op_id, "applied", 1) for o in first], now=clock())
+    people.update_person(st, staff.volunteer, pid, {"phone": "0987654321"})
+    edit = outbox.next_batch(st, max_bytes=10**9, max_ops=1000)
+    answers.record_relay_accepts(st, [Ack(o.op_id, "applied") for o in edit], now=clock())
+    assert outbox.counts(st).relay_accepted == 1
+    # The province's row from before the edit arrives by the direct route.
+    older = person_row(pid, full_name="Nguyễn Thị Đào", phone="0912345678", address_line="Ấp mới")
+    rep = replica.apply_page(st, page([change(4, "person", pid, older)]), from_cursor=0)
+    assert rep.kept_local == 1
+    p = row(st, "person", pid)
+    assert p["phone"] == "0987654321" and p["address_line"] == "Ấp mới"
+    assert held_changes.deferred_change(st, "person", pid) is not None
+    # The province applied the edit after that row (seq 5): the kept row is dropped.
+    answers.record_acks(st, [Ack(edit[0].op_id, "applied", 5)], now=clock())
+    assert row(st, "person", pid)["phone"] == "0987654321"
+    assert held_changes.deferred_change(st, "person", pid) is None
