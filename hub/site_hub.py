@@ -215,15 +215,23 @@ class SiteHub:
     # ---- roster --------------------------------------------------------------------------
 
     def refresh_on_unknown(self) -> bool:
-        """An unknown token: refresh the roster (at most every few seconds); True if it changed."""
+        """An unknown token: refresh the roster (at most every few seconds); True when the
+        token is worth checking again (a roster was read since the request came in).
+
+        Not "True if the roster changed": a desk's first cycle sends two requests at once;
+        the first one's refresh adds the desk, the second one's refresh (queued on the lock)
+        finds nothing new, and its request must still be let in.
+        """
         if time.monotonic() - self._roster_at < self.roster_min_gap_s:
             # Refreshed a moment ago (or being refreshed now: wait for it): try the token once more.
             with self._roster_lock:
                 return True
         try:
-            return self.refresh_roster()
-        except UpstreamError:
+            self.refresh_roster()
+        except UpstreamError as exc:
+            log.warning("roster refresh for an unknown token failed: %s", exc.code)
             return False
+        return True
 
     def refresh_roster(self) -> bool:
         """The site's stations from the province: added, token replaced, revoked. True on a change."""
