@@ -130,7 +130,7 @@ class SiteHub:
         self._wake_forward = threading.Event()
         self._threads: list[threading.Thread] = []
         self._roster_lock = threading.Lock()
-        self._roster_at = -1e9
+        self._unknown_refresh_at = -1e9
         self._skip: dict[tuple[str, str], float] = {}
         self._busy_at = -1e9  # monotonic time of the last desk push or forwarded batch
 
@@ -222,10 +222,16 @@ class SiteHub:
         the first one's refresh adds the desk, the second one's refresh (queued on the lock)
         finds nothing new, and its request must still be let in.
         """
-        if time.monotonic() - self._roster_at < self.roster_min_gap_s:
+        # The gap bounds the refreshes unknown tokens cause (a stranger sending made-up tokens
+        # costs the province one roster read per gap). It is counted from the last refresh an
+        # unknown token caused, not from the periodic one: a desk enrolled a moment after the
+        # periodic read must still get its own read on first contact.
+        now = time.monotonic()
+        if now - self._unknown_refresh_at < self.roster_min_gap_s:
             # Refreshed a moment ago (or being refreshed now: wait for it): try the token once more.
             with self._roster_lock:
                 return True
+        self._unknown_refresh_at = now
         try:
             self.refresh_roster()
         except UpstreamError as exc:
@@ -236,7 +242,6 @@ class SiteHub:
     def refresh_roster(self) -> bool:
         """The site's stations from the province: added, token replaced, revoked. True on a change."""
         with self._roster_lock:
-            self._roster_at = time.monotonic()
             up = self._upstream()
             try:
                 roster = up.get(RELAY_PREFIX + "/stations", RelayStations)
