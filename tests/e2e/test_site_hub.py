@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from hub import service
@@ -23,6 +24,8 @@ from station.dto import DoseInput
 from station.services import admin, clinical, people
 from tests.e2e.site_lan import Desk, Lan, run_site_hub, site_lan, wait_until
 from tests.station.helpers import ELIGIBLE_4355, person
+
+pytestmark = pytest.mark.slow  # multi-desk runs through a site hub: ./dev test runs them, the fast lane leaves them out
 
 ROW_TABLES = ("person", "registration", "screening", "dose", "vaccine_lot", "app_user")
 

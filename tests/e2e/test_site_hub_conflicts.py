@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from station.dto import DoseInput
@@ -24,6 +25,8 @@ from station.services import clinical, people
 from tests.e2e.site_lan import Desk, Lan, SiteHubProc, run_site_hub, site_lan, wait_until
 from tests.e2e.test_site_hub import dump, province_dump, start
 from tests.station.helpers import ELIGIBLE_4355, person
+
+pytestmark = pytest.mark.slow  # multi-desk runs through a site hub: ./dev test runs them, the fast lane leaves them out
 
 REVIEW_COLS = ("kind", "priority", "status", "entity_type", "entity_id")
 

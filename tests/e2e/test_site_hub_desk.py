@@ -23,6 +23,8 @@ from tests.e2e.site_lan import Desk, Lan, run_site_hub, site_lan, wait_until
 from tests.e2e.test_site_hub import start
 from tests.station.helpers import person, screen_eligible
 
+pytestmark = pytest.mark.slow  # multi-desk runs through a site hub: ./dev test runs them, the fast lane leaves them out
+
 
 def _status(desk: Desk, url: str) -> SiteHubStatus:
     with HubClient(url, desk.token, connect_timeout_s=2.0, read_timeout_s=10.0) as c:

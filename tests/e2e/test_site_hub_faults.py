@@ -28,6 +28,8 @@ from station.demo import fake_person
 from station.services import people
 from tests.e2e.site_lan import Desk, Lan, site_lan, wait_until
 
+pytestmark = pytest.mark.slow  # multi-desk runs through a site hub: ./dev test runs them, the fast lane leaves them out
+
 KILLS = int(os.environ.get("TRAMTIEM_SITE_HUB_KILLS", "5"))  # issue 14 asks 20: set it so
 
 

@@ -25,6 +25,8 @@ from tests.e2e.site_lan import Desk, Lan, run_site_hub, site_lan, wait_until
 from tests.e2e.test_site_hub import dump, province_dump, start
 from tests.station.helpers import ELIGIBLE_4355
 
+pytestmark = pytest.mark.slow  # multi-desk runs through a site hub: ./dev test runs them, the fast lane leaves them out
+
 
 def _walk_ins(desk: Desk, n: int, seed: int) -> list[str]:
     import random
