@@ -230,6 +230,7 @@ class HubClient:
         # One request at a time on the one connection (the engine's threads take turns).
         self._lock = threading.Lock()
         self._conn: http.client.HTTPConnection | None = None
+        self._reused = False  # the last _connect() handed out an open keep-alive connection
 
     # ---- lifecycle ---------------------------------------------------------------
 
@@ -332,7 +333,9 @@ class HubClient:
             self._drop()
             conn = None
         if conn is not None:
+            self._reused = True
             return conn
+        self._reused = False
         if self._ssl is not None:
             conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.connect_timeout_s,
                                                context=self._ssl)
@@ -364,8 +367,23 @@ class HubClient:
     def _exchange(
         self, method: str, target: str, data: bytes | None, headers: dict[str, str], read_timeout_s: float
     ) -> tuple[int, bytes]:
-        """Send one request and read its whole answer: (status, decoded body)."""
+        """Send one request and read its whole answer: (status, decoded body).
+
+        A GET that finds its reused keep-alive connection closed by the hub before any answer
+        (the hub's idle timeout ran out just as the request went out) is sent once more on a
+        new connection: nothing was read, and a GET changes nothing at the hub.
+        """
+        try:
+            return self._exchange_once(method, target, data, headers, read_timeout_s)
+        except _StaleConnection:
+            return self._exchange_once(method, target, data, headers, read_timeout_s, retry=False)
+
+    def _exchange_once(
+        self, method: str, target: str, data: bytes | None, headers: dict[str, str], read_timeout_s: float,
+        *, retry: bool = True,
+    ) -> tuple[int, bytes]:
         conn = self._connect()
+        reused = self._reused
         assert conn.sock is not None
         conn.sock.settimeout(read_timeout_s)
         headers.setdefault("User-Agent", "tramtiem-station")
@@ -386,10 +404,12 @@ class HubClient:
         except http.client.IncompleteRead:
             self._drop()
             raise HubTimeout("hub.truncated") from None
-        except (OSError, http.client.HTTPException):
+        except (OSError, http.client.HTTPException) as exc:
             # The connection broke after it was made (reset, closed without an answer,
             # garbled status line): the request may have been applied (a lost ack).
             self._drop()
+            if retry and reused and method == "GET" and not reading_body and isinstance(exc, _CLOSED):
+                raise _StaleConnection from None
             raise HubTimeout("hub.truncated" if reading_body else "hub.connection_lost") from None
         if encoding in ("gzip", "x-gzip", "deflate"):
             try:
@@ -484,6 +504,14 @@ def _tls_code(exc: BaseException) -> str:
         if "certificate verify failed" in text:
             return "hub.tls_untrusted"
     return "hub.tls_error"
+
+
+class _StaleConnection(Exception):
+    """A reused connection the hub had closed: the request never reached it."""
+
+
+# What a keep-alive connection closed by the other end looks like when a request is sent on it.
+_CLOSED = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
 
 def _dropped(sock: socket.socket) -> bool:

@@ -115,6 +115,22 @@ def test_a_keep_alive_connection_closed_while_idle_is_replaced() -> None:
     assert len(seen) == 2
 
 
+def test_a_get_on_a_connection_the_hub_closes_as_it_goes_out_is_sent_once_more() -> None:
+    # The hub's idle timeout runs out just as the next request goes out on the kept connection:
+    # it closes without an answer. A GET changes nothing at the hub: sent again, on a new one.
+    def handle(c: _Recorder, i: int) -> None:
+        c.request()
+        c.sendall(_answer(_health_body()))
+        if i == 0:
+            c.request()  # arrives on the kept connection ...
+            c.shutdown()  # ... and the hub closes it without a word
+
+    with raw_server(handle, connections=2) as (url, seen), HubClient(url) as client:
+        assert client.health().hub_epoch == "h1"
+        assert client.health().hub_epoch == "h1"
+    assert len(seen) == 3  # the first health, the lost one, the one sent again
+
+
 def test_environment_proxies_are_never_used(monkeypatch: pytest.MonkeyPatch) -> None:
     def proxy(c: _Recorder, _i: int) -> None:
         c.request()
