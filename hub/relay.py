@@ -35,8 +35,8 @@ from hub.db import Database, hub_epoch
 from hub.errors import HubError
 from hub.ingest import process_push
 from hub.models import EnrolledStation, Relay, RelayCode, Site
-from hub.service import CODE_ALPHABET, normalise_code
-from hub.timestamps import parse_ts, utc_iso_ms
+from hub.service import CODE_ALPHABET
+from hub.timestamps import utc_iso_ms
 from sync.protocol import (
     ErrorBody,
     RelayEnrollRequest,
@@ -74,19 +74,9 @@ def enroll_relay(
     db: Database, req: RelayEnrollRequest, *, now: datetime, tls: dict[str, str] | None = None
 ) -> RelayEnrollResponse:
     """Exchange a relay code for the relay's token (``tls``: its identity, when issued)."""
-    code_hash = token_hash(normalise_code(req.code))
     token = secrets.token_urlsafe(32)
     with db.write() as s:
-        code = s.get(RelayCode, code_hash, with_for_update=True)
-        if code is None:
-            raise HubError(403, "enroll.invalid_code", "unknown relay code")
-        if code.used_at is not None:
-            raise HubError(403, "enroll.code_used", "this relay code was already used")
-        expires = parse_ts(code.expires_at)
-        if expires is None or expires <= now:
-            raise HubError(403, "enroll.code_expired", "this relay code has expired")
-        site = s.get(Site, code.site_code)
-        assert site is not None
+        code, site = service.take_code(s, RelayCode, req.code, now=now, what="relay code")
         existing = s.get(Relay, req.relay_id)
         if existing is not None and existing.site_code != site.code:
             raise HubError(409, "enroll.other_site", "this relay is enrolled for another site")

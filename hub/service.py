@@ -11,6 +11,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import Text, cast, func, or_, select, text
@@ -31,6 +32,7 @@ from hub.models import (
     HubAudit,
     LookupAudit,
     Person,
+    RelayCode,
     ReviewItem,
     ReviewSite,
     Site,
@@ -158,20 +160,31 @@ def unrevoke_station(
 # ---- enrollment and auth -------------------------------------------------------------
 
 
+_Code = TypeVar("_Code", EnrollmentCode, RelayCode)
+
+
+def take_code(
+    s: Session, model: type[_Code], text_code: str, *, now: datetime, what: str
+) -> tuple[_Code, Site]:
+    """A one-time code (a station's or a site hub's), locked, checked unused and unexpired,
+    and its site; ``what`` names it in the refusal ("enrollment code", "relay code")."""
+    code = s.get(model, token_hash(normalise_code(text_code)), with_for_update=True)
+    if code is None:
+        raise HubError(403, "enroll.invalid_code", f"unknown {what}")
+    if code.used_at is not None:
+        raise HubError(403, "enroll.code_used", f"this {what} was already used")
+    expires = parse_ts(code.expires_at)
+    if expires is None or expires <= now:
+        raise HubError(403, "enroll.code_expired", f"this {what} has expired")
+    site = s.get(Site, code.site_code)
+    assert site is not None
+    return code, site
+
+
 def enroll(db: Database, req: EnrollRequest, *, now: datetime) -> EnrollResponse:
-    code_hash = token_hash(normalise_code(req.code))
     token = secrets.token_urlsafe(32)
     with db.write() as s:
-        code = s.get(EnrollmentCode, code_hash, with_for_update=True)
-        if code is None:
-            raise HubError(403, "enroll.invalid_code", "unknown enrollment code")
-        if code.used_at is not None:
-            raise HubError(403, "enroll.code_used", "this enrollment code was already used")
-        expires = parse_ts(code.expires_at)
-        if expires is None or expires <= now:
-            raise HubError(403, "enroll.code_expired", "this enrollment code has expired")
-        site = s.get(Site, code.site_code)
-        assert site is not None
+        code, site = take_code(s, EnrollmentCode, req.code, now=now, what="enrollment code")
         existing = s.get(EnrolledStation, req.station_id)
         if existing is not None and existing.site_code != site.code:
             # A laptop moves between sites only by a fresh install: its data belong to one site.
