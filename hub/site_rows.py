@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.db import Database
@@ -482,7 +482,22 @@ def _write_review(s: Session, eid: str, row_version: int, data: dict[str, object
     return True
 
 
+def waiting_counts(db: Database, station_id: str | None = None) -> tuple[int, int]:
+    """Ops the province has not answered: all desks', and ``station_id``'s."""
+    with db.read() as s:
+        total = s.execute(
+            select(func.count()).select_from(RelayOp).where(RelayOp.province_status.is_(None))
+        ).scalar_one()
+        mine = 0
+        if station_id is not None:
+            mine = s.execute(
+                select(func.count()).select_from(RelayOp).where(
+                    RelayOp.province_status.is_(None), RelayOp.station_id == station_id
+                )
+            ).scalar_one()
+    return int(total), int(mine)
+
+
 def waiting_ops(db: Database) -> int:
     """Ops the province has not answered yet (the site hub's backlog)."""
-    with db.read() as s:
-        return int(s.execute(text("SELECT count(*) FROM relay_op WHERE province_status IS NULL")).scalar_one())
+    return waiting_counts(db)[0]

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from hub.db import Database
 from hub.models import Dose, EnrolledStation, PersonSite, Registration, RelayOp, Site
+from hub.site_rows import waiting_counts as waiting_counts  # the site hub's backlog, counted once
 
 # A site hub's link to the province: (reachable at the last attempt, last answer UTC ISO).
 LinkStatus = Callable[[], tuple[bool, str | None]]
@@ -49,22 +50,6 @@ class SiteHubFigures:
     oldest_waiting_at: str | None  # when the oldest of those reached the site hub
     province_reachable: bool
     province_contact_at: str | None
-
-
-def waiting_counts(db: Database, station_id: str | None = None) -> tuple[int, int]:
-    """Ops the province has not answered: all desks', and ``station_id``'s."""
-    with db.read() as s:
-        total = s.execute(
-            select(func.count()).select_from(RelayOp).where(RelayOp.province_status.is_(None))
-        ).scalar_one()
-        mine = 0
-        if station_id is not None:
-            mine = s.execute(
-                select(func.count()).select_from(RelayOp).where(
-                    RelayOp.province_status.is_(None), RelayOp.station_id == station_id
-                )
-            ).scalar_one()
-    return int(total), int(mine)
 
 
 def last_answer_at(db: Database) -> str | None:
