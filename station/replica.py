@@ -360,6 +360,11 @@ def rotate_replica_epoch(st: Station, new_epoch: str) -> None:
     log.warning("replica epoch rotated (hub reported a regressed op sequence)")
 
 
+# meta key: the province's relay CA, received at enrollment; the desk trusts a site hub
+# certificate the province issued for its site with it (sync.site_route, sync.pinning).
+META_RELAY_CA = "relay_ca_pem"
+
+
 def site_hub_url(st: Station) -> str | None:
     """The site hub's address on the LAN (None: this desk syncs with the province only)."""
     with st.read() as conn:
@@ -407,6 +412,7 @@ def set_meta(st: Station, key: str, value: str) -> None:
 
 __all__ = [
     "ENTITY_TABLE",
+    "META_RELAY_CA",
     "ROUTE_COLUMNS",
     "SITE_NAME_KEY",
     "ApplyReport",

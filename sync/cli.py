@@ -34,7 +34,6 @@ from sync.protocol import EnrollRequest
 EXIT_OK, EXIT_USAGE, EXIT_STORE, EXIT_INPUT, EXIT_HUB = 0, 2, 3, 4, 5
 HUB_URL_KEY = "hub_url"
 SITE_NAME_KEY = replica.SITE_NAME_KEY
-RELAY_CA_KEY = "relay_ca_pem"  # sync.site_route.META_RELAY_CA (not imported: it loads zeroconf)
 
 
 # ---- token and hub URL -------------------------------------------------------------------
@@ -159,7 +158,7 @@ def enroll_station(
             replica.set_meta(st, SITE_NAME_KEY, resp.site_name)
             if resp.relay_ca_pem:
                 # How this desk will know its site's hub on the LAN (sync.site_route).
-                replica.set_meta(st, RELAY_CA_KEY, resp.relay_ca_pem)
+                replica.set_meta(st, replica.META_RELAY_CA, resp.relay_ca_pem)
         return Enrolled(sid, resp.site_code, resp.site_name, created=not exists and st is not None)
     finally:
         if st is not None:
@@ -354,7 +353,7 @@ def cmd_site_hub(args: argparse.Namespace) -> int:
         except (DiscoveryError, ValueError) as exc:
             print(f"error: site hub address: {exc}", file=sys.stderr)
             return EXIT_USAGE
-        if not args.insecure_http and not pin and not replica.get_meta(st, RELAY_CA_KEY):
+        if not args.insecure_http and not pin and not replica.get_meta(st, replica.META_RELAY_CA):
             print(f"error: {SITE_HUB_ERRORS['site_hub.no_trust']}", file=sys.stderr)
             return EXIT_USAGE
         replica.set_site_hub_url(st, address)

@@ -46,7 +46,7 @@ from sync.protocol import Health, PullResponse
 log = logging.getLogger(__name__)
 
 AUTO = "auto"
-META_RELAY_CA = "relay_ca_pem"  # the province's relay CA, from enrollment
+META_RELAY_CA = replica.META_RELAY_CA  # the province's relay CA, from enrollment
 META_PIN = "site_hub_fingerprint"  # a fingerprint IT staff typed (optional)
 INSECURE_PREFIX = "http://"  # stored only with --insecure-http
 REBROWSE_S = 30.0
