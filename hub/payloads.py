@@ -9,6 +9,7 @@ lists the bounds.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TypeVar
 
 from pydantic import BaseModel, TypeAdapter
@@ -38,9 +39,14 @@ from kernel.ops import (
     UpdatePersonP,
     UserP,
     VoidP,
-    series,
     valid_birth,
 )
+from kernel.ops import series as _series
+
+# The disease series of a vaccine code, remembered (issue 15: the planner asks it for
+# every dose a person already has; ``kernel.ops.series`` imports and looks up the
+# catalog, which is read once per process, each time). Bounded: codes come from ops.
+series = lru_cache(maxsize=1024)(_series)
 
 _FIELD_ADAPTERS: dict[str, TypeAdapter[object]] = {k: TypeAdapter(t) for k, t in EDITABLE_FIELDS.items()}
 
