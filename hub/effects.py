@@ -27,7 +27,9 @@ events.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import json.encoder
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import JSON, Connection, FromClause, Table, select, text
@@ -224,27 +226,67 @@ class Numbering:
         self.ledger = []
 
 
+def _json_encoder() -> Callable[[object], str]:
+    """``json.dumps(obj)`` as SQLAlchemy's JSON type writes it, with one C encoder made
+    once (issue 15); no cycle check: the values are rows and results the hub built."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython always has it
+        return json.dumps
+    enc = make(None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True)
+
+    def dumps(obj: object) -> str:
+        return "".join(enc(obj, 0))
+
+    return dumps
+
+
+_json = _json_encoder()
+# Per table: its column names and the positions of its JSON columns.
+_SHAPES: dict[str, tuple[list[str], list[int]]] = {}
+
+
+def _shape(table: Table) -> tuple[list[str], list[int]]:
+    got = _SHAPES.get(table.name)
+    if got is None:
+        cols = [c.name for c in table.columns]
+        got = _SHAPES[table.name] = (cols, [i for i, c in enumerate(table.columns) if isinstance(c.type, JSON)])
+    return got
+
+
 def insert_rows(s: Session, table: Table, rows: Sequence[Mapping[str, object]]) -> None:
     """``executemany`` straight to the driver: SQLAlchemy's per-row bind processing was
     most of the bulk writes' cost. JSON columns are encoded here as SQLAlchemy's JSON
-    type encodes them (``json.dumps``); PostgreSQL gets a cast to ``json``.
+    type encodes them (``json.dumps``); PostgreSQL gets the rows with ``COPY``.
+
+    On SQLite the parameter lists go to the DB-API cursor of the transaction's own
+    connection (issue 15: SQLAlchemy's ``exec_driver_sql`` wanted each row copied into a
+    tuple first); a refusal is raised as SQLAlchemy raises it (``IntegrityError``,
+    ``DataError``, ``OperationalError`` with ``.orig``), so the bulk executor's fallback
+    and ``Database.run_write``'s retries see what they saw before.
     """
     if not rows:
         return
     conn = s.connection()
-    cols = [c.name for c in table.columns]
-    is_json = [isinstance(c.type, JSON) for c in table.columns]
-    json_at = [i for i, j in enumerate(is_json) if j]
+    cols, json_at = _shape(table)
     params: list[list[object]] = [list(map(r.get, cols)) for r in rows]
-    for values in params:
-        for i in json_at:
-            values[i] = json.dumps(values[i])
+    if json_at:
+        dumps = _json
+        for values in params:
+            for i in json_at:
+                values[i] = dumps(values[i])
     if conn.dialect.name == "postgresql":
         _copy_rows(conn, table.name, cols, params)
         return
     marks = ", ".join("?" for _ in cols)
     sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({marks})"
-    conn.exec_driver_sql(sql, [tuple(v) for v in params])
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, sqlite3.Connection):  # another driver: through SQLAlchemy
+        conn.exec_driver_sql(sql, [tuple(v) for v in params])
+        return
+    try:
+        raw.executemany(sql, params)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, sqlite3.Error, hide_parameters=True) from None
 
 
 def _copy_rows(conn: Connection, table: str, cols: list[str], rows: list[list[object]]) -> None:

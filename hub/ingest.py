@@ -37,6 +37,7 @@ from hub.db import Database
 from hub.effects import Effects, Numbering
 from hub.errors import HubError
 from hub.models import EnrolledStation, Replica, ReviewItem
+from hub.payloads import parsed_once
 from hub.rowtypes import LedgerResult
 from kernel.chunks import in_chunks
 from kernel.ids import uuid7
@@ -326,7 +327,8 @@ def process_push(
     ops = sorted(req.ops, key=lambda o: o.op_seq)
 
     def run(s: Session) -> tuple[list[OpResult], int]:
-        results, expected = _run_push(s, station_id, req, ops, now, batch=fast, skew_ms=skew_ms)
+        with parsed_once():  # the planner's parsed payloads serve the ORM appliers too
+            results, expected = _run_push(s, station_id, req, ops, now, batch=fast, skew_ms=skew_ms)
         if record is not None:
             record(s, req, ops, results)
         return results, expected

@@ -9,6 +9,9 @@ lists the bounds.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import TypeVar
 
@@ -71,14 +74,46 @@ def check_field_value(fld: str, value: object) -> object:
 
 M = TypeVar("M", bound=BaseModel)
 
+# The payloads parsed in the current push (issue 15): the bulk planner parses an op's
+# payload to plan it; when it declines the op, its ORM applier reads the same model
+# instead of validating the payload again. Keyed by the payload dict's identity; the
+# memo holds the dict itself too, so no other dict can take its id while it is open.
+# The models are frozen, so sharing one is safe; a refusal is kept as its field list.
+_Memo = dict[tuple[int, type[BaseModel]], tuple[dict[str, object], BaseModel | list[str]]]
+_PARSED: ContextVar[_Memo | None] = ContextVar("parsed", default=None)
+
+
+@contextmanager
+def parsed_once() -> Iterator[None]:
+    """Within: each payload is validated once per model (a push's planner and appliers)."""
+    token = _PARSED.set({})
+    try:
+        yield
+    finally:
+        _PARSED.reset(token)
+
 
 def parse(model: type[M], payload: dict[str, object]) -> M:
+    """``payload`` as ``model``, or ``Rejected payload.invalid`` naming the failing fields."""
+    memo = _PARSED.get()
+    key = (id(payload), model)
+    got = memo.get(key) if memo is not None else None
+    if got is not None and got[0] is payload:
+        if isinstance(got[1], model):
+            return got[1]
+        if isinstance(got[1], list):  # refused before: refused again, the same way
+            raise Rejected("payload.invalid", fields=list(got[1]))
     try:
-        return model.model_validate(payload)
+        parsed = model.model_validate(payload)
     except PydanticValidationError as exc:
         # Locations and error types only: the inputs may be personal data.
-        fields = sorted({".".join(str(p) for p in e["loc"]) or "payload" for e in exc.errors()})
-        raise Rejected("payload.invalid", fields=fields[:20]) from None
+        fields = sorted({".".join(str(p) for p in e["loc"]) or "payload" for e in exc.errors()})[:20]
+        if memo is not None:
+            memo[key] = (payload, fields)
+        raise Rejected("payload.invalid", fields=fields) from None
+    if memo is not None:
+        memo[key] = (payload, parsed)
+    return parsed
 
 
 __all__ = [
@@ -106,6 +141,7 @@ __all__ = [
     "VoidP",
     "check_field_value",
     "parse",
+    "parsed_once",
     "series",
     "valid_birth",
 ]
