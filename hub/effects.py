@@ -56,7 +56,7 @@ from hub.models import (
     VaccineLot,
     table_of,
 )
-from hub.rowtypes import ChangeLogRow, LedgerRow
+from hub.rowtypes import LedgerRow
 from kernel.ids import natural_id, uuid7
 
 # Apply order at the station: parents before children (its foreign keys are on).
@@ -151,6 +151,8 @@ def allocate_seqs(session: Session, n: int) -> int:
 
 _CHANGES = table_of(ChangeLog)
 _LEDGER = table_of(AppliedOp)
+_CHANGE_COLS = ["server_seq", "scope", "entity_type", "entity_id", "kind", "row_version", "data", "origin_op_id", "echo_for"]
+assert [c.name for c in _CHANGES.columns] == _CHANGE_COLS, "Numbering.write lists change_log's columns"
 
 
 @dataclass
@@ -203,22 +205,12 @@ class Numbering:
         """Number and insert everything: the last statements of the transaction."""
         session.flush()  # the ORM's pending rows first: nothing may lock after the clock
         if self.changes:
-            self.base = allocate_seqs(session, len(self.changes))
-            rows: list[ChangeLogRow] = [
-                {
-                    "server_seq": self.base + i,
-                    "scope": c.scope,
-                    "entity_type": c.entity_type,
-                    "entity_id": c.entity_id,
-                    "kind": c.kind,
-                    "row_version": c.row_version,
-                    "data": c.data,
-                    "origin_op_id": c.origin_op_id,
-                    "echo_for": c.echo_for,
-                }
+            self.base = base = allocate_seqs(session, len(self.changes))
+            # In change_log's column order (_CHANGE_COLS, checked against the table).
+            insert_values(session, _CHANGES, [
+                [base + i, c.scope, c.entity_type, c.entity_id, c.kind, c.row_version, c.data, c.origin_op_id, c.echo_for]
                 for i, c in enumerate(self.changes)
-            ]
-            insert_rows(session, _CHANGES, rows)
+            ])
         for row, offset in self.ledger:
             row["result"]["server_seq"] = self.seq(offset)
         insert_rows(session, _LEDGER, [row for row, _ in self.ledger])
@@ -255,30 +247,28 @@ def _shape(table: Table) -> tuple[list[str], list[int]]:
 
 def insert_rows(s: Session, table: Table, rows: Sequence[Mapping[str, object]]) -> None:
     """``executemany`` straight to the driver: SQLAlchemy's per-row bind processing was
-    most of the bulk writes' cost. JSON columns are encoded here as SQLAlchemy's JSON
-    type encodes them (``json.dumps``); PostgreSQL gets the rows with ``COPY``.
+    most of the bulk writes' cost. JSON columns are encoded as SQLAlchemy's JSON type
+    encodes them (``json.dumps``); PostgreSQL gets the rows with ``COPY``."""
+    if rows:
+        cols = _shape(table)[0]
+        insert_values(s, table, [list(map(r.get, cols)) for r in rows])
 
-    On SQLite the parameter lists go to the DB-API cursor of the transaction's own
-    connection (issue 15: SQLAlchemy's ``exec_driver_sql`` wanted each row copied into a
-    tuple first); a refusal is raised as SQLAlchemy raises it (``IntegrityError``,
-    ``DataError``, ``OperationalError`` with ``.orig``), so the bulk executor's fallback
-    and ``Database.run_write``'s retries see what they saw before.
-    """
-    if not rows:
-        return
+
+def insert_values(s: Session, table: Table, params: list[list[object]]) -> None:
+    """:func:`insert_rows` of rows already in the table's column order. On SQLite the lists
+    go to the DB-API connection of the transaction (issue 15: ``exec_driver_sql`` wanted
+    tuples); a refusal is raised as SQLAlchemy raises it (``IntegrityError``, ``DataError``,
+    ``OperationalError`` with ``.orig``): the bulk executor's fallback and
+    ``Database.run_write``'s retries see what they saw before."""
     conn = s.connection()
     cols, json_at = _shape(table)
-    params: list[list[object]] = [list(map(r.get, cols)) for r in rows]
-    if json_at:
-        dumps = _json
+    for i in json_at:
         for values in params:
-            for i in json_at:
-                values[i] = dumps(values[i])
+            values[i] = _json(values[i])
     if conn.dialect.name == "postgresql":
         _copy_rows(conn, table.name, cols, params)
         return
-    marks = ", ".join("?" for _ in cols)
-    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({marks})"
+    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     raw = conn.connection.driver_connection
     if not isinstance(raw, sqlite3.Connection):  # another driver: through SQLAlchemy
         conn.exec_driver_sql(sql, [tuple(v) for v in params])
