@@ -74,18 +74,19 @@ def check_field_value(fld: str, value: object) -> object:
 
 M = TypeVar("M", bound=BaseModel)
 
-# The payloads parsed in the current push (issue 15): the bulk planner parses an op's
-# payload to plan it; when it declines the op, its ORM applier reads the same model
-# instead of validating the payload again. Keyed by the payload dict's identity; the
-# memo holds the dict itself too, so no other dict can take its id while it is open.
-# The models are frozen, so sharing one is safe; a refusal is kept as its field list.
+# The payloads the bulk planner parsed and then declined, in the current push (issue 15):
+# the op's ORM applier reads the planner's model (or its refusal, as its field list)
+# instead of validating the payload again. Only declined ops are kept (a memo of every
+# payload cost more than it saved: more live objects for the garbage collector). Keyed
+# by the payload dict's identity; the memo holds the dict too, so no other dict can take
+# its id while it is open. The models are frozen, so sharing one is safe.
 _Memo = dict[tuple[int, type[BaseModel]], tuple[dict[str, object], BaseModel | list[str]]]
 _PARSED: ContextVar[_Memo | None] = ContextVar("parsed", default=None)
 
 
 @contextmanager
 def parsed_once() -> Iterator[None]:
-    """Within: each payload is validated once per model (a push's planner and appliers)."""
+    """Within (a push): a payload the planner parsed is not validated again by its applier."""
     token = _PARSED.set({})
     try:
         yield
@@ -93,27 +94,34 @@ def parsed_once() -> Iterator[None]:
         _PARSED.reset(token)
 
 
+def remember(payload: dict[str, object], model: type[BaseModel], got: BaseModel | Rejected) -> None:
+    """The planner parsed ``payload`` as ``model`` (or was refused) and declined the op."""
+    memo = _PARSED.get()
+    if memo is None:
+        return
+    value: BaseModel | list[str] = got if isinstance(got, BaseModel) else []
+    if isinstance(got, Rejected):
+        fields = got.detail.get("fields")  # parse's refusal always names its fields
+        value = [str(f) for f in fields] if isinstance(fields, list) else []
+    memo[(id(payload), model)] = (payload, value)
+
+
 def parse(model: type[M], payload: dict[str, object]) -> M:
     """``payload`` as ``model``, or ``Rejected payload.invalid`` naming the failing fields."""
     memo = _PARSED.get()
-    key = (id(payload), model)
-    got = memo.get(key) if memo is not None else None
-    if got is not None and got[0] is payload:
-        if isinstance(got[1], model):
-            return got[1]
-        if isinstance(got[1], list):  # refused before: refused again, the same way
-            raise Rejected("payload.invalid", fields=list(got[1]))
+    if memo:
+        got = memo.get((id(payload), model))
+        if got is not None and got[0] is payload:
+            if isinstance(got[1], model):
+                return got[1]
+            if isinstance(got[1], list):  # refused before: refused again, the same way
+                raise Rejected("payload.invalid", fields=list(got[1]))
     try:
-        parsed = model.model_validate(payload)
+        return model.model_validate(payload)
     except PydanticValidationError as exc:
         # Locations and error types only: the inputs may be personal data.
-        fields = sorted({".".join(str(p) for p in e["loc"]) or "payload" for e in exc.errors()})[:20]
-        if memo is not None:
-            memo[key] = (payload, fields)
-        raise Rejected("payload.invalid", fields=fields) from None
-    if memo is not None:
-        memo[key] = (payload, parsed)
-    return parsed
+        fields = sorted({".".join(str(p) for p in e["loc"]) or "payload" for e in exc.errors()})
+        raise Rejected("payload.invalid", fields=fields[:20]) from None
 
 
 __all__ = [
@@ -142,6 +150,7 @@ __all__ = [
     "check_field_value",
     "parse",
     "parsed_once",
+    "remember",
     "series",
     "valid_birth",
 ]

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
+from pydantic import BaseModel
 from sqlalchemy import bindparam, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
@@ -59,7 +60,7 @@ from hub.apply.rows import (
 )
 from hub.effects import ChangeRow, Numbering, insert_rows, scoped_data
 from hub.errors import Rejected
-from hub.payloads import DoseP, RegisterPersonP, ScreeningP, parse, series
+from hub.payloads import DoseP, RegisterPersonP, ScreeningP, parse, remember, series
 from hub.rowtypes import (
     DoseRow,
     LedgerResult,
@@ -73,6 +74,12 @@ from kernel.rules.vietnam import fold
 from sync.protocol import Op
 
 PLANNED_TYPES = frozenset({"register_person", "record_screening", "record_dose"})
+# Each planned type's payload model (the one its ORM applier parses too).
+_PLANNED_MODELS: dict[str, type[BaseModel]] = {
+    "register_person": RegisterPersonP,
+    "record_screening": ScreeningP,
+    "record_dose": DoseP,
+}
 
 
 class BulkRefused(Exception):
@@ -273,19 +280,30 @@ class BulkRun:
     # ---- planning the ops ------------------------------------------------------------
 
     def try_apply(self, index: int, op: Op, digest: str) -> bool:
-        """Plan ``op`` into the buffers if its outcome is certain; False leaves nothing changed."""
+        """Plan ``op`` into the buffers if its outcome is certain; False leaves nothing changed.
+
+        A declined op goes to its ORM applier, which gets the payload as parsed here
+        (or its refusal) instead of validating it again (:func:`hub.payloads.remember`)."""
+        model = _PLANNED_MODELS.get(op.op_type)
+        if model is None:
+            return False
         try:
-            if op.op_type == "register_person":
-                changes = self._register_person(op)
-            elif op.op_type == "record_screening":
-                changes = self._record_screening(op)
-            elif op.op_type == "record_dose":
-                changes = self._record_dose(op)
+            p = parse(model, op.payload)
+        except Rejected as exc:
+            remember(op.payload, model, exc)  # the ORM applier refuses it, with its exact reason
+            return False
+        try:
+            if isinstance(p, RegisterPersonP):
+                changes = self._register_person(op, p)
+            elif isinstance(p, ScreeningP):
+                changes = self._record_screening(op, p)
             else:
-                return False
+                assert isinstance(p, DoseP)
+                changes = self._record_dose(op, p)
         except Rejected:
-            return False  # the ORM applier refuses it, with its exact reason
+            changes = None
         if changes is None:
+            remember(op.payload, model, p)
             return False
         self.pending.append(PlannedOp(index, op, digest, changes))
         self.pending_ids.add(op.op_id)
@@ -325,8 +343,7 @@ class BulkRun:
         # Same name, birth and phone as an active person: a possible duplicate, a review (ORM).
         return not (v.phone and (fold(v.full_name), v.birth, v.phone) in self.twins)
 
-    def _register_person(self, op: Op) -> list[PlannedChange] | None:
-        p = parse(RegisterPersonP, op.payload)
+    def _register_person(self, op: Op, p: RegisterPersonP) -> list[PlannedChange] | None:
         if not self._new_person_certain(op, p):
             return None
         pid, v, at = op.entity_id, p.person, op.recorded_at
@@ -351,8 +368,7 @@ class BulkRun:
             changes.append(PlannedChange(self.site, "registration", reg.id, 1, change_data("registration", row)))
         return changes
 
-    def _record_screening(self, op: Op) -> list[PlannedChange] | None:
-        p = parse(ScreeningP, op.payload)
+    def _record_screening(self, op: Op, p: ScreeningP) -> list[PlannedChange] | None:
         if (
             not self._allowed(op, "record_screening")
             or p.screener_id != (op.user_id or "")
@@ -398,8 +414,7 @@ class BulkRun:
                 return False  # a possible duplicate dose: a review (ORM)
         return True
 
-    def _record_dose(self, op: Op) -> list[PlannedChange] | None:
-        p = parse(DoseP, op.payload)
+    def _record_dose(self, op: Op, p: DoseP) -> list[PlannedChange] | None:
         pid = p.person_id
         if not self._dose_certain(op, p):
             return None

@@ -70,17 +70,20 @@ def test_without_the_memo_declined_ops_are_validated_twice(tmp_path: Path, monke
     assert sum(1 for n in seen.values() if n > 1) >= 5
 
 
-def test_the_memo_is_per_push_and_keeps_refusals_as_they_were() -> None:
+def test_the_memo_keeps_declined_payloads_and_refusals_per_push() -> None:
     good = {"person": {"full_name": "Nguyễn Văn An", "birth": "1990-01-02", "sex": "M"}}
     with payloads.parsed_once():
         first = payloads.parse(payloads.RegisterPersonP, good)
+        assert payloads.parse(payloads.RegisterPersonP, good) is not first  # only a declined op is kept
+        payloads.remember(good, payloads.RegisterPersonP, first)
         assert payloads.parse(payloads.RegisterPersonP, good) is first
         bad: dict[str, object] = {"person": {"full_name": ""}}
         refusals = []
-        for _ in range(2):  # a refusal is remembered: refused again, the same way
+        for _ in range(2):  # a refusal the planner declined on is refused again, the same way
             with pytest.raises(Rejected) as exc:
                 payloads.parse(payloads.RegisterPersonP, bad)
             refusals.append((exc.value.reason, exc.value.detail))
+            payloads.remember(bad, payloads.RegisterPersonP, exc.value)
         assert refusals[0] == refusals[1]
         assert refusals[0][0] == "payload.invalid" and "person.full_name" in refusals[0][1]["fields"]
     assert payloads.parse(payloads.RegisterPersonP, good) is not first  # outside a push: no memo
