@@ -83,13 +83,19 @@ class OutboxOp:
     entity_type: str
     entity_id: str
     base_version: int | None
-    payload: dict[str, object]  # the op's JSON object (checked per op type at the hub)
+    payload_json: str  # the op's JSON object as stored (checked per op type at the hub)
     hlc: str
     recorded_at: str
     user_id: str | None
     state: str
     attempts: int
     size: int  # bytes of the op's JSON on the wire (before gzip): batches are sized by it
+
+    @property
+    def payload(self) -> dict[str, object]:
+        """The payload parsed (the push splices ``payload_json`` as it is: sync.push_body)."""
+        obj: dict[str, object] = json.loads(self.payload_json)
+        return obj
 
     def wire(self) -> WireOp:
         return {
@@ -158,7 +164,7 @@ def _tuple_to_op(r: _OutboxRow) -> OutboxOp:
         entity_type=entity_type,
         entity_id=entity_id,
         base_version=None if base_version is None else int(base_version),
-        payload=json.loads(payload),
+        payload_json=payload,
         hlc=hlc,
         recorded_at=recorded_at,
         user_id=user_id,

@@ -25,19 +25,20 @@ Every loop is bounded in count and time; logs carry counts and codes only.
 
 from __future__ import annotations
 
+import gzip
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import ValidationError
-
 from kernel.clock import iso
 from kernel.ids import uuid7
 from station import answers, outbox, replica
 from station.store import HEAD_REVISION, Station
+from sync import push_body
 from sync.client import (
+    GZIP_MIN_BYTES,
     Encoded,
     HubClient,
     HubError,
@@ -46,7 +47,7 @@ from sync.client import (
     HubUnreachable,
     ReplicaRegressed,
 )
-from sync.protocol import MAX_BODY_BYTES, MAX_OPS_PER_PUSH, Op, OpResult, PushRequest, PushResponse
+from sync.protocol import MAX_BODY_BYTES, MAX_OPS_PER_PUSH, OpResult, PushRequest, PushResponse
 from sync.report import CycleAbort, SyncReport
 
 log = logging.getLogger(__name__)
@@ -82,27 +83,44 @@ def ack_of(r: OpResult) -> answers.Ack:
     )
 
 
-def wire_ops(batch: list[outbox.OutboxOp]) -> tuple[list[Op], list[answers.Ack]]:
-    """The batch as wire ops, and rejections for ops the wire format cannot carry."""
-    ops: list[Op] = []
+def wire_ops(batch: list[outbox.OutboxOp]) -> tuple[list[outbox.OutboxOp], list[str], list[answers.Ack]]:
+    """The ops the wire format carries with their JSON, and rejections for those it cannot.
+
+    Stored ops are spliced as stored when that provably says what their re-encoding
+    would (``sync.push_body``), else validated and encoded as ``Op``.
+    """
+    ops: list[outbox.OutboxOp] = []
+    texts: list[str] = []
     bad: list[answers.Ack] = []
     for o in batch:
-        try:
-            ops.append(Op.model_validate(o.wire()))
-        except ValidationError:
+        text = push_body.op_json(o)
+        if text is None:
             # An op the wire format cannot carry would block the queue forever.
             bad.append(answers.Ack(o.op_id, "rejected", None, "station.invalid_op"))
-    return ops, bad
+        else:
+            ops.append(o)
+            texts.append(text)
+    return ops, texts, bad
 
 
-def push_request(st: Station, epoch: str, ops: list[Op]) -> PushRequest:
-    return PushRequest(
+def encode_push(st: Station, client: HubClient, epoch: str, ops_json: list[str]) -> Encoded[PushRequest]:
+    """The request body as ``HubClient.encode`` would write it for these ops.
+
+    Its ``model`` is the request's header (``ops`` empty): the ops are in ``data`` only.
+    """
+    header = PushRequest(
         station_id=st.install_id,
         replica_epoch=epoch,
         schema_version=HEAD_REVISION,
         sent_at=iso(st.clock()),
-        ops=ops,
+        ops=[],
     )
+    data = push_body.body_json(header, ops_json).encode("utf-8")
+    gzipped = client.gzip_requests and len(data) >= GZIP_MIN_BYTES
+    if gzipped:
+        # As HubClient.encode: mtime=0, the same batch compresses to the same bytes.
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+    return Encoded(header, data, gzipped)
 
 
 # ---- batch sizing ------------------------------------------------------------------------
@@ -240,17 +258,17 @@ class GapRecovery:
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
-    """Ops to send, with their request when it was encoded ahead (while the last was in flight)."""
+    """Ops to send and their JSON, with the request when it was encoded ahead (while the
+    last batch was in flight) for ``epoch``."""
 
-    ops: list[Op]
+    ops: list[outbox.OutboxOp]
+    json: list[str]
     wire: Encoded[PushRequest] | None = None
+    epoch: str | None = None
 
     def fits(self, epoch: str) -> Encoded[PushRequest] | None:
         """The encoded request, if it still says what would be sent now."""
-        w = self.wire
-        if w is None or w.model.replica_epoch != epoch:
-            return None
-        return w if [o.op_id for o in w.model.ops] == [o.op_id for o in self.ops] else None
+        return self.wire if self.wire is not None and self.epoch == epoch else None
 
 
 _Answers = tuple[list[answers.Ack], int]  # a batch's answers and the hub's clock skew
@@ -306,7 +324,7 @@ class Pusher:
         if batch is None:
             return
         epoch = str(self.st.sync_state()["replica_epoch"])
-        body: PushRequest | Encoded[PushRequest] = batch.fits(epoch) or push_request(self.st, epoch, batch.ops)
+        body = batch.fits(epoch) or encode_push(self.st, self.client, epoch, batch.json)
         op_ids = [o.op_id for o in batch.ops]
         sent = pool.submit(self.client.push, body)
         # The hub works on this batch meanwhile: the "inflight" mark, the last batch's
@@ -343,13 +361,13 @@ class Pusher:
             self.empty = self.gaps.resend_from is None
             self.gaps.resend_from = None
             return None
-        ops, bad = wire_ops(rows)
+        ops, texts, bad = wire_ops(rows)
         if bad:
             self._flush_held()
             self._reject_locally(bad)
             self.gaps.resend_from = None
             return None
-        return _Batch(ops) if ops else None
+        return _Batch(ops, texts) if ops else None
 
     def _prepare_after(self, last_seq: int, epoch: str) -> _Batch | None:
         """The batch after ``last_seq``, read and encoded while the current one is in flight.
@@ -366,12 +384,12 @@ class Pusher:
         )
         if not rows:
             return None
-        ops, bad = wire_ops(rows)
+        ops, texts, bad = wire_ops(rows)
         if not ops or bad:
             return None
-        return _Batch(ops, self.client.encode(push_request(self.st, epoch, ops)))
+        return _Batch(ops, texts, encode_push(self.st, self.client, epoch, texts), epoch)
 
-    def _failed(self, exc: HubError, ops: list[Op]) -> None:
+    def _failed(self, exc: HubError, ops: list[outbox.OutboxOp]) -> None:
         """A send without an answer: apply the remedy, or raise ``exc`` to end the cycle."""
         remedy = classify(exc, len(ops))
         if remedy == "rotate_epoch":
@@ -394,7 +412,7 @@ class Pusher:
         else:
             raise exc
 
-    def _answered(self, resp: PushResponse, ops: list[Op]) -> None:
+    def _answered(self, resp: PushResponse, ops: list[outbox.OutboxOp]) -> None:
         got = [ack_of(r) for r in resp.results]
         answered_ids = {a.op_id for a in got}
         op_ids = [o.op_id for o in ops]
@@ -469,6 +487,6 @@ __all__ = [
     "Remedy",
     "ack_of",
     "classify",
-    "push_request",
+    "encode_push",
     "wire_ops",
 ]
