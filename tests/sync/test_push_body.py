@@ -10,8 +10,10 @@ way itself for what the splice cannot prove (NaN, lone surrogates, odd envelopes
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -126,3 +128,29 @@ def test_the_old_way_still_sends_the_ones_pydantic_takes() -> None:
     assert nan is not None and json.loads(nan)["payload"] == {"x": None}
     spaced = op_json(replace(_BASE, recorded_at="2026-12-04 10:00:00+07:00"))
     assert spaced is not None and json.loads(spaced)["recorded_at"] == "2026-12-04 10:00:00+07:00"
+
+
+def test_the_one_writer_of_stored_payloads_is_json_dumps_of_a_mapping() -> None:
+    """The splice reads a payload's shape off its text because only ``json.dumps`` of a
+    mapping ever wrote one (``UnitOfWork.emit``): a second writer must be looked at."""
+    root = Path(__file__).resolve().parents[2]
+    writers, updates = [], []
+    for pkg in ("kernel", "station", "sync", "ui", "demohub"):
+        for f in (root / pkg).rglob("*.py"):
+            src = f.read_text(encoding="utf-8")
+            if re.search(r"INSERT\s+(OR\s+\w+\s+)?INTO\s+sync_outbox|(?<!class )SyncOutbox\(", src):
+                writers.append(f.relative_to(root).as_posix())
+            if re.search(r"UPDATE\s+sync_outbox\s+SET[^;]*?\bpayload\s*=", src):
+                updates.append(f.relative_to(root).as_posix())
+    assert writers == ["station/store.py"] and updates == []
+    store = (root / "station/store.py").read_text(encoding="utf-8")
+    assert "_canonical(payload)," in store
+    assert 'json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))' in store
+
+
+def test_a_payload_read_off_its_text_is_one_json_dumps_wrote() -> None:
+    """The text-only proof agrees with parsing on what ``json.dumps`` writes."""
+    for obj in ({}, {"a": "x,y,z" * 30}, {f"k{i}": [i, i] for i in range(40)}, {"n": "Ngô \\ \" \n"}):
+        text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        o = replace(_BASE, payload_json=text)
+        assert plain(o) and json.loads(op_json(o) or "")["payload"] == obj
