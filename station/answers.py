@@ -53,6 +53,10 @@ ACK_STATE = {
     "conflict_queued": "conflict",
 }
 
+# One attempt per send, counted with its outcome (``outbox.mark_inflight`` counted its own).
+_COUNT_ATTEMPT = ", attempts = attempts + (state <> 'inflight')"
+
+
 @dataclass(frozen=True, slots=True)
 class Ack:
     """The hub's answer for one op (mirrors ``sync.protocol.OpResult``)."""
@@ -74,8 +78,15 @@ class AckSummary:
     unknown: int = 0  # answers for op ids this outbox does not hold (ignored)
 
 
-def apply_acks(conn: Connection, acks: Iterable[Ack], *, now: datetime) -> AckSummary:
-    """Record answers on an open write connection (the caller owns the transaction)."""
+def apply_acks(
+    conn: Connection, acks: Iterable[Ack], *, now: datetime, count_attempt: bool = False
+) -> AckSummary:
+    """Record answers on an open write connection (the caller owns the transaction).
+
+    ``count_attempt``: the answers are to a send of these ops (the push), which counts
+    one attempt each in the same UPDATE (nothing marks an op as it is sent; an op
+    ``outbox.mark_inflight`` marked had its attempt counted there).
+    """
     counts = {"acked": 0, "duplicate": 0, "rejected": 0, "conflict": 0, "unknown": 0}
     now_iso = iso(now)
     acks = list(acks)
@@ -96,8 +107,8 @@ def apply_acks(conn: Connection, acks: Iterable[Ack], *, now: datetime) -> AckSu
     # On the transaction's raw DB-API connection: SQLAlchemy's per-row parameter handling
     # cost more than the UPDATEs themselves (bench peer).
     updated = raw_connection(conn).executemany(
-        "UPDATE sync_outbox SET state = ?, ack_server_seq = ?, ack_at = ?, last_error = ? "
-        "WHERE op_id = ?",
+        "UPDATE sync_outbox SET state = ?, ack_server_seq = ?, ack_at = ?, last_error = ?"
+        f"{_COUNT_ATTEMPT if count_attempt else ''} WHERE op_id = ?",
         rows,
     ).rowcount
     present: set[str] | None = None
@@ -165,7 +176,12 @@ def _number_unechoed(conn: Connection, op_ids: list[str]) -> None:
 
 
 def record_acks(
-    st: Station, acks: Sequence[Ack], *, now: datetime, clock_skew_ms: int | None = None
+    st: Station,
+    acks: Sequence[Ack],
+    *,
+    now: datetime,
+    clock_skew_ms: int | None = None,
+    count_attempt: bool = False,
 ) -> AckSummary:
     """Record a push response's answers in one transaction (with last_push_ok and the skew).
 
@@ -174,7 +190,7 @@ def record_acks(
     row forgotten.
     """
     with st.sync_writer() as conn:
-        summary = apply_acks(conn, acks, now=now)
+        summary = apply_acks(conn, acks, now=now, count_attempt=count_attempt)
         settle(conn, [a for a in acks if a.status in ACK_STATE], now=now)
         note_push(conn, now=now, clock_skew_ms=clock_skew_ms)
     return summary
@@ -194,8 +210,8 @@ def record_relay_accepts(
     known = [a for a in acks if a.status in ACK_STATE]
     with st.sync_writer() as conn:
         updated = raw_connection(conn).executemany(
-            "UPDATE sync_outbox SET state = 'relay_accepted', last_error = NULL "
-            "WHERE op_id = ? AND state IN ('pending', 'inflight')",
+            "UPDATE sync_outbox SET state = 'relay_accepted', last_error = NULL, "
+            f"{_COUNT_ATTEMPT.lstrip(', ')} WHERE op_id = ? AND state IN ('pending', 'inflight')",
             [(a.op_id,) for a in known],
         ).rowcount
         _number_unechoed(conn, [a.op_id for a in known if a.no_echo and ACK_STATE[a.status] == "acked"])

@@ -4,7 +4,7 @@ One batch is in flight at a time. While the hub works on it, this thread records
 the previous batch's answers and prepares (reads and encodes) the next batch:
 once a batch came back clean (every op answered, no gap) the next is sent before
 those answers are committed. Order at the hub is unchanged (one request at a
-time); a crash between the two leaves the earlier ops ``inflight``, and the
+time); a crash between the two leaves the earlier ops unanswered, and the
 ledger answers ``duplicate`` when they go again. Any other outcome drops the
 prepared batch and records at once.
 
@@ -325,15 +325,14 @@ class Pusher:
             return
         epoch = str(self.st.sync_state()["replica_epoch"])
         body = batch.fits(epoch) or encode_push(self.st, self.client, epoch, batch.json)
-        op_ids = [o.op_id for o in batch.ops]
         sent = pool.submit(self.client.push, body)
-        # The hub works on this batch meanwhile: the "inflight" mark, the last batch's
-        # answers, the next batch. The mark is bookkeeping (issue 15: it was a commit
-        # between every answer and the next send): if the process dies before it, the
-        # ops are still "pending", go again and the ledger answers "duplicate", as when
-        # a power cut takes the mark (``outbox.mark_inflight``). This thread makes it
-        # before it reads the answer, so a failed send still puts the ops back after it.
-        outbox.mark_inflight(self.st, op_ids)
+        # The hub works on this batch meanwhile: the last batch's answers, the next batch.
+        # The ops in flight are not marked (issue 15, phase 5: the "inflight" mark wrote
+        # every outbox row a second time): they stay "pending" until their answer is
+        # recorded, which counts the attempt in the same UPDATE (or ``mark_error`` does,
+        # when no answer comes). If the process dies meanwhile they go again and the
+        # hub's ledger answers "duplicate" with the stored result — what a power cut
+        # taking the mark did before.
         self.progress()
         self._flush_held()
         if self.gaps.resend_from is None:
@@ -449,7 +448,9 @@ class Pusher:
         if self.route == "site_hub":
             res = answers.record_relay_accepts(self.st, got, now=self.st.clock())
         else:
-            res = answers.record_acks(self.st, got, now=self.st.clock(), clock_skew_ms=skew_ms)
+            res = answers.record_acks(
+                self.st, got, now=self.st.clock(), clock_skew_ms=skew_ms, count_attempt=True
+            )
         self.hook("after_ack_commit")
         r = self.report
         r.batches += 1
