@@ -67,11 +67,12 @@ MAX_REGRESSED = 2  # epoch rotations for ``replica.regressed`` in one cycle
 # ---- reading the hub's answer ------------------------------------------------------------
 
 
-def ack_of(r: OpResult) -> answers.Ack:
+def ack_of(r: OpResult, op_seq: int | None = None) -> answers.Ack:
     """The station's record of one per-op answer: the only reader of its detail fields.
 
     The effect seq is kept only when the op changed its own entity (see
-    ``station.answers.settle``): a losing edit's seq is its review item's.
+    ``station.answers.settle``): a losing edit's seq is its review item's. ``op_seq``:
+    the op's, when the station sent it (its row is then found by primary key).
     """
     ack = r.ack()
     return answers.Ack(
@@ -80,6 +81,7 @@ def ack_of(r: OpResult) -> answers.Ack:
         r.server_seq if ack.entity_changed else None,
         r.reason,
         no_echo=ack.no_echo,
+        op_seq=op_seq,
     )
 
 
@@ -412,7 +414,8 @@ class Pusher:
             raise exc
 
     def _answered(self, resp: PushResponse, ops: list[outbox.OutboxOp]) -> None:
-        got = [ack_of(r) for r in resp.results]
+        seqs = {o.op_id: o.op_seq for o in ops}
+        got = [ack_of(r, seqs.get(r.op_id)) for r in resp.results]
         answered_ids = {a.op_id for a in got}
         op_ids = [o.op_id for o in ops]
         self.transient = 0
