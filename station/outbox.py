@@ -2,13 +2,14 @@
 
 The services write ops (``UnitOfWork.emit``); this module is what the sync
 engine and the UI use afterwards: the next batch to send (in ``op_seq`` order,
-sized by bytes), the sending bookkeeping (``inflight``, put back after a failed
-send), counts for the status bar, the rejected list for a supervisor, and the
+sized by bytes), the sending bookkeeping (put back after a failed send, with the
+error code), counts for the status bar, the rejected list for a supervisor, and the
 retention purge. The hub's answers are recorded by ``station.answers``.
 
-States: ``pending`` (never sent, or sent without a known outcome and put back),
-``inflight`` (sent, outcome unknown), ``relay_accepted`` (the site hub on the LAN holds
-it; the province has not answered it yet: still waiting, still counted pending in the
+States: ``pending`` (not answered: never sent, in flight, or sent without a known
+outcome and put back), ``inflight`` (sent, outcome unknown: only ``mark_inflight``
+sets it, which the push engine no longer calls), ``relay_accepted`` (the site hub on
+the LAN holds it; the province has not answered it yet: still waiting, still counted pending in the
 tally, and still sent by the direct route, whose answer the ledger makes a duplicate
 if the site hub's copy arrived first), ``acked`` (applied or duplicate at the
 hub), ``rejected`` (the hub refused it; the queue moves on), ``conflict`` (the
@@ -83,13 +84,19 @@ class OutboxOp:
     entity_type: str
     entity_id: str
     base_version: int | None
-    payload: dict[str, object]  # the op's JSON object (checked per op type at the hub)
+    payload_json: str  # the op's JSON object as stored (checked per op type at the hub)
     hlc: str
     recorded_at: str
     user_id: str | None
     state: str
     attempts: int
     size: int  # bytes of the op's JSON on the wire (before gzip): batches are sized by it
+
+    @property
+    def payload(self) -> dict[str, object]:
+        """The payload parsed (the push splices ``payload_json`` as it is: sync.push_body)."""
+        obj: dict[str, object] = json.loads(self.payload_json)
+        return obj
 
     def wire(self) -> WireOp:
         return {
@@ -158,7 +165,7 @@ def _tuple_to_op(r: _OutboxRow) -> OutboxOp:
         entity_type=entity_type,
         entity_id=entity_id,
         base_version=None if base_version is None else int(base_version),
-        payload=json.loads(payload),
+        payload_json=payload,
         hlc=hlc,
         recorded_at=recorded_at,
         user_id=user_id,
@@ -239,7 +246,12 @@ def min_seq(st: Station) -> int | None:
 
 
 def mark_inflight(st: Station, op_ids: Sequence[str]) -> None:
-    """About to send: count the attempt. Answered ops resent after a gap keep their state."""
+    """Mark ops as sent, outcome unknown, and count the attempt (answered ops keep their state).
+
+    The push engine no longer calls it (issue 15, phase 5: it wrote every row a second
+    time; the answer or ``mark_error`` counts the attempt); kept for tools and for
+    ``inflight`` rows an older version left, which every reader treats as pending.
+    """
     if not op_ids:
         return
     # Bookkeeping only: if a power cut takes this commit, the ops are still "pending",
@@ -260,6 +272,9 @@ def mark_inflight(st: Station, op_ids: Sequence[str]) -> None:
 def mark_error(st: Station, op_ids: Sequence[str], code: str) -> None:
     """The send failed without an answer: put the ops back to pending with the error code.
 
+    Counts the attempt (the push marks nothing as it sends: ``sync.push``), unless
+    ``mark_inflight`` counted it.
+
     Only a code is stored (e.g. ``hub.timeout``), never a message that could echo data.
     """
     if not op_ids:
@@ -267,7 +282,7 @@ def mark_error(st: Station, op_ids: Sequence[str], code: str) -> None:
     with st.sync_writer() as conn:
         conn.execute(
             text(
-                "UPDATE sync_outbox SET last_error = :e, "
+                "UPDATE sync_outbox SET last_error = :e, attempts = attempts + (state <> 'inflight'), "
                 "state = CASE WHEN state = 'inflight' THEN 'pending' ELSE state END "
                 "WHERE op_id IN :ids"
             ).bindparams(bindparam("ids", expanding=True)),

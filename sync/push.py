@@ -4,7 +4,7 @@ One batch is in flight at a time. While the hub works on it, this thread records
 the previous batch's answers and prepares (reads and encodes) the next batch:
 once a batch came back clean (every op answered, no gap) the next is sent before
 those answers are committed. Order at the hub is unchanged (one request at a
-time); a crash between the two leaves the earlier ops ``inflight``, and the
+time); a crash between the two leaves the earlier ops unanswered, and the
 ledger answers ``duplicate`` when they go again. Any other outcome drops the
 prepared batch and records at once.
 
@@ -25,19 +25,20 @@ Every loop is bounded in count and time; logs carry counts and codes only.
 
 from __future__ import annotations
 
+import gzip
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import ValidationError
-
 from kernel.clock import iso
 from kernel.ids import uuid7
 from station import answers, outbox, replica
 from station.store import HEAD_REVISION, Station
+from sync import push_body
 from sync.client import (
+    GZIP_MIN_BYTES,
     Encoded,
     HubClient,
     HubError,
@@ -46,7 +47,7 @@ from sync.client import (
     HubUnreachable,
     ReplicaRegressed,
 )
-from sync.protocol import MAX_BODY_BYTES, MAX_OPS_PER_PUSH, Op, OpResult, PushRequest, PushResponse
+from sync.protocol import MAX_BODY_BYTES, MAX_OPS_PER_PUSH, OpResult, PushRequest, PushResponse
 from sync.report import CycleAbort, SyncReport
 
 log = logging.getLogger(__name__)
@@ -66,11 +67,12 @@ MAX_REGRESSED = 2  # epoch rotations for ``replica.regressed`` in one cycle
 # ---- reading the hub's answer ------------------------------------------------------------
 
 
-def ack_of(r: OpResult) -> answers.Ack:
+def ack_of(r: OpResult, op_seq: int | None = None) -> answers.Ack:
     """The station's record of one per-op answer: the only reader of its detail fields.
 
     The effect seq is kept only when the op changed its own entity (see
-    ``station.answers.settle``): a losing edit's seq is its review item's.
+    ``station.answers.settle``): a losing edit's seq is its review item's. ``op_seq``:
+    the op's, when the station sent it (its row is then found by primary key).
     """
     ack = r.ack()
     return answers.Ack(
@@ -79,30 +81,48 @@ def ack_of(r: OpResult) -> answers.Ack:
         r.server_seq if ack.entity_changed else None,
         r.reason,
         no_echo=ack.no_echo,
+        op_seq=op_seq,
     )
 
 
-def wire_ops(batch: list[outbox.OutboxOp]) -> tuple[list[Op], list[answers.Ack]]:
-    """The batch as wire ops, and rejections for ops the wire format cannot carry."""
-    ops: list[Op] = []
+def wire_ops(batch: list[outbox.OutboxOp]) -> tuple[list[outbox.OutboxOp], list[str], list[answers.Ack]]:
+    """The ops the wire format carries with their JSON, and rejections for those it cannot.
+
+    Stored ops are spliced as stored when that provably says what their re-encoding
+    would (``sync.push_body``), else validated and encoded as ``Op``.
+    """
+    ops: list[outbox.OutboxOp] = []
+    texts: list[str] = []
     bad: list[answers.Ack] = []
     for o in batch:
-        try:
-            ops.append(Op.model_validate(o.wire()))
-        except ValidationError:
+        text = push_body.op_json(o)
+        if text is None:
             # An op the wire format cannot carry would block the queue forever.
             bad.append(answers.Ack(o.op_id, "rejected", None, "station.invalid_op"))
-    return ops, bad
+        else:
+            ops.append(o)
+            texts.append(text)
+    return ops, texts, bad
 
 
-def push_request(st: Station, epoch: str, ops: list[Op]) -> PushRequest:
-    return PushRequest(
+def encode_push(st: Station, client: HubClient, epoch: str, ops_json: list[str]) -> Encoded[PushRequest]:
+    """The request body as ``HubClient.encode`` would write it for these ops.
+
+    Its ``model`` is the request's header (``ops`` empty): the ops are in ``data`` only.
+    """
+    header = PushRequest(
         station_id=st.install_id,
         replica_epoch=epoch,
         schema_version=HEAD_REVISION,
         sent_at=iso(st.clock()),
-        ops=ops,
+        ops=[],
     )
+    data = push_body.body_json(header, ops_json).encode("utf-8")
+    gzipped = client.gzip_requests and len(data) >= GZIP_MIN_BYTES
+    if gzipped:
+        # As HubClient.encode: mtime=0, the same batch compresses to the same bytes.
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+    return Encoded(header, data, gzipped)
 
 
 # ---- batch sizing ------------------------------------------------------------------------
@@ -240,17 +260,17 @@ class GapRecovery:
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
-    """Ops to send, with their request when it was encoded ahead (while the last was in flight)."""
+    """Ops to send and their JSON, with the request when it was encoded ahead (while the
+    last batch was in flight) for ``epoch``."""
 
-    ops: list[Op]
+    ops: list[outbox.OutboxOp]
+    json: list[str]
     wire: Encoded[PushRequest] | None = None
+    epoch: str | None = None
 
     def fits(self, epoch: str) -> Encoded[PushRequest] | None:
         """The encoded request, if it still says what would be sent now."""
-        w = self.wire
-        if w is None or w.model.replica_epoch != epoch:
-            return None
-        return w if [o.op_id for o in w.model.ops] == [o.op_id for o in self.ops] else None
+        return self.wire if self.wire is not None and self.epoch == epoch else None
 
 
 _Answers = tuple[list[answers.Ack], int]  # a batch's answers and the hub's clock skew
@@ -306,16 +326,15 @@ class Pusher:
         if batch is None:
             return
         epoch = str(self.st.sync_state()["replica_epoch"])
-        body: PushRequest | Encoded[PushRequest] = batch.fits(epoch) or push_request(self.st, epoch, batch.ops)
-        op_ids = [o.op_id for o in batch.ops]
+        body = batch.fits(epoch) or encode_push(self.st, self.client, epoch, batch.json)
         sent = pool.submit(self.client.push, body)
-        # The hub works on this batch meanwhile: the "inflight" mark, the last batch's
-        # answers, the next batch. The mark is bookkeeping (issue 15: it was a commit
-        # between every answer and the next send): if the process dies before it, the
-        # ops are still "pending", go again and the ledger answers "duplicate", as when
-        # a power cut takes the mark (``outbox.mark_inflight``). This thread makes it
-        # before it reads the answer, so a failed send still puts the ops back after it.
-        outbox.mark_inflight(self.st, op_ids)
+        # The hub works on this batch meanwhile: the last batch's answers, the next batch.
+        # The ops in flight are not marked (issue 15, phase 5: the "inflight" mark wrote
+        # every outbox row a second time): they stay "pending" until their answer is
+        # recorded, which counts the attempt in the same UPDATE (or ``mark_error`` does,
+        # when no answer comes). If the process dies meanwhile they go again and the
+        # hub's ledger answers "duplicate" with the stored result — what a power cut
+        # taking the mark did before.
         self.progress()
         self._flush_held()
         if self.gaps.resend_from is None:
@@ -343,13 +362,13 @@ class Pusher:
             self.empty = self.gaps.resend_from is None
             self.gaps.resend_from = None
             return None
-        ops, bad = wire_ops(rows)
+        ops, texts, bad = wire_ops(rows)
         if bad:
             self._flush_held()
             self._reject_locally(bad)
             self.gaps.resend_from = None
             return None
-        return _Batch(ops) if ops else None
+        return _Batch(ops, texts) if ops else None
 
     def _prepare_after(self, last_seq: int, epoch: str) -> _Batch | None:
         """The batch after ``last_seq``, read and encoded while the current one is in flight.
@@ -366,12 +385,12 @@ class Pusher:
         )
         if not rows:
             return None
-        ops, bad = wire_ops(rows)
+        ops, texts, bad = wire_ops(rows)
         if not ops or bad:
             return None
-        return _Batch(ops, self.client.encode(push_request(self.st, epoch, ops)))
+        return _Batch(ops, texts, encode_push(self.st, self.client, epoch, texts), epoch)
 
-    def _failed(self, exc: HubError, ops: list[Op]) -> None:
+    def _failed(self, exc: HubError, ops: list[outbox.OutboxOp]) -> None:
         """A send without an answer: apply the remedy, or raise ``exc`` to end the cycle."""
         remedy = classify(exc, len(ops))
         if remedy == "rotate_epoch":
@@ -394,8 +413,9 @@ class Pusher:
         else:
             raise exc
 
-    def _answered(self, resp: PushResponse, ops: list[Op]) -> None:
-        got = [ack_of(r) for r in resp.results]
+    def _answered(self, resp: PushResponse, ops: list[outbox.OutboxOp]) -> None:
+        seqs = {o.op_id: o.op_seq for o in ops}
+        got = [ack_of(r, seqs.get(r.op_id)) for r in resp.results]
         answered_ids = {a.op_id for a in got}
         op_ids = [o.op_id for o in ops]
         self.transient = 0
@@ -431,7 +451,9 @@ class Pusher:
         if self.route == "site_hub":
             res = answers.record_relay_accepts(self.st, got, now=self.st.clock())
         else:
-            res = answers.record_acks(self.st, got, now=self.st.clock(), clock_skew_ms=skew_ms)
+            res = answers.record_acks(
+                self.st, got, now=self.st.clock(), clock_skew_ms=skew_ms, count_attempt=True
+            )
         self.hook("after_ack_commit")
         r = self.report
         r.batches += 1
@@ -469,6 +491,6 @@ __all__ = [
     "Remedy",
     "ack_of",
     "classify",
-    "push_request",
+    "encode_push",
     "wire_ops",
 ]

@@ -100,8 +100,9 @@ class _LostAnswer(Exception):
 
 def test_a_desk_moved_from_relay_to_direct_in_the_middle_of_a_batch(tmp_path: Path) -> None:
     """A's second batch reached the site hub (applied and kept there) but A never heard the
-    answer: those ops are still ``inflight`` at A. A moves to its own line and sends
-    everything directly while the site hub's line comes back and it forwards the same ops."""
+    answer: those ops are still unanswered at A (``pending``: nothing marks an op in
+    flight). A moves to its own line and sends everything directly while the site hub's
+    line comes back and it forwards the same ops."""
     with site_lan(tmp_path) as lan:
         a, b = start(lan)
         with run_site_hub(lan) as sh:
@@ -122,7 +123,8 @@ def test_a_desk_moved_from_relay_to_direct_in_the_middle_of_a_batch(tmp_path: Pa
             with mock.patch.object(engine_mod, "crash_point", crash), pytest.raises(_LostAnswer):
                 small.run_once()
             states = a.states()
-            assert states.get("relay_accepted") == 5 and states.get("inflight") == 5, states
+            # the second batch's 5 (answer lost) and the 2 never sent are all still pending
+            assert states.get("relay_accepted") == 5 and states.get("pending") == 7, states
             assert sh.waiting() == 10  # the site hub holds both batches
             # A moves to its own line while the site hub's line comes back: both routes race.
             lan.line_up()
