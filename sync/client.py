@@ -51,6 +51,7 @@ from pydantic import BaseModel, ValidationError
 from sync import tls
 from sync.protocol import (
     API_PREFIX,
+    REVOKED_CERTS_PATH,
     TOKEN_HEADER,
     EnrollRequest,
     EnrollResponse,
@@ -61,6 +62,7 @@ from sync.protocol import (
     PushRequest,
     PushResponse,
     ReviewList,
+    RevokedCerts,
     SiteAnswersRequest,
     SiteAnswersResponse,
     TallyRequest,
@@ -297,6 +299,10 @@ class HubClient:
     def site_answers(self, req: SiteAnswersRequest) -> SiteAnswersResponse:
         """At a site hub: the province's answers to ops this station relayed through it."""
         return self._call("POST", "/site/answers", SiteAnswersResponse, body=req)
+
+    def revoked_site_certs(self) -> RevokedCerts:
+        """At the province: the revoked site hub certificates of this station's site (sync.revocations)."""
+        return self._call("GET", REVOKED_CERTS_PATH, RevokedCerts)
 
     def site_hub_status(self) -> SiteHubStatus:
         """At a site hub: its link to the province as it sees it (sync.site_hub_status)."""

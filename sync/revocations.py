@@ -29,7 +29,7 @@ from kernel.errors import StoreError
 from station import replica
 from station.store import Station
 from sync.client import HubClient, HubError
-from sync.protocol import REVOKED_CERTS_PATH, RevokedCerts
+from sync.protocol import RevokedCerts
 
 log = logging.getLogger(__name__)
 
@@ -79,18 +79,18 @@ def store(st: Station, answer: RevokedCerts, *, now: float | None = None) -> fro
     return frozenset(fresh)
 
 
-def refresh(st: Station, client: HubClient) -> frozenset[str] | None:
+def refresh(st: Station, client: HubClient, *, now: float | None = None) -> frozenset[str] | None:
     """Read the list from the province through ``client`` (the direct route) and keep it.
 
     None when the read failed (the last list stays); never raises a ``HubError``.
     """
     try:
-        answer = client._call("GET", REVOKED_CERTS_PATH, RevokedCerts)
+        answer = client.revoked_site_certs()
     except HubError as exc:
         log.info("revoked site hub certificates not read: %s", exc.code)
         return None
     try:
-        return store(st, answer)
+        return store(st, answer, now=now)
     except StoreError as exc:
         log.warning("revoked site hub certificates not kept: %s", exc)
         return None
@@ -102,7 +102,7 @@ def refresh_due(st: Station, client: HubClient, *, now: float | None = None) -> 
     last = last_read(st)
     if last is not None and 0 <= t - last < REFRESH_S:
         return None
-    return refresh(st, client)
+    return refresh(st, client, now=t)
 
 
 __all__ = [

@@ -106,7 +106,11 @@ def test_a_revoked_site_hub_is_refused_before_a_request_and_nothing_is_lost(
             assert report.ok, report.error
             assert _states(st) == {"relay_accepted": 1}
             assert sh.scalar("SELECT count(*) FROM relay_op") == 1
+            with sync_cli.site_hub_factory(st)() as lan_client:  # never from a site hub
+                assert revocations.refresh(st, lan_client) is None
+            assert revocations.last_read(st) is None
             assert direct.run_once().ok  # the direct route reads the (empty) list
+            assert revocations.last_read(st) is not None
             assert revocations.revoked_fingerprints(st) == frozenset()
 
             # The province revokes the site hub (stolen laptop): its token and certificate.
