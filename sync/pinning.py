@@ -21,8 +21,8 @@ hub certificates (``revoked=``: a callable read at each handshake, so a revocati
 desk learns on its direct route holds from its next connection; ``sync.revocations``). The DNS-SD announcement's ``fp=`` is a hint, never a pin: anyone on
 the Wi-Fi can announce anything. A refusal raises ``ssl.SSLCertVerificationError``
 from ``wrap_socket``, marked ``site_hub`` (``sync.client`` reports it as
-``hub.tls_site_hub``, or ``hub.tls_expired`` for a certificate out of date; a revoked
-one is marked ``revoked``), and the socket is closed.
+``hub.tls_site_hub``, ``hub.tls_site_hub_revoked`` for a revoked one, or
+``hub.tls_expired`` for a certificate out of date), and the socket is closed.
 
 The context is an ``ssl.SSLContext`` for blocking sockets (``wrap_socket``: what
 ``sync.client.HubClient`` and ``http.client`` use); ``wrap_bio`` (asyncio) is refused
@@ -69,7 +69,7 @@ def _refuse(message: str, verify_code: int = 0, *, revoked: bool = False) -> Sit
     exc.verify_code = verify_code
     exc.verify_message = message
     exc.reason = "CERTIFICATE_VERIFY_FAILED"
-    exc.revoked = revoked  # type: ignore[attr-defined]
+    exc.revoked = revoked
     return exc
 
 

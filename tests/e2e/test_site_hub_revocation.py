@@ -127,7 +127,7 @@ def test_a_revoked_site_hub_is_refused_before_a_request_and_nothing_is_lost(
             before = len(seen)
             ops_before = sh.scalar("SELECT count(*) FROM relay_op")
             report = via.run_once()  # the same running engine: the revocation holds at once
-            assert not report.ok and report.error == "hub.tls_site_hub"
+            assert not report.ok and report.error == "hub.tls_site_hub_revoked"
             assert len(seen) == before, seen[before:]  # no request reached the site hub
             assert sh.scalar("SELECT count(*) FROM relay_op") == ops_before
             assert _states(st).get("pending") == 1  # thuky3 waits, nothing lost
@@ -181,7 +181,7 @@ def test_a_site_hub_enrolled_again_leaves_its_old_certificate_refused(tmp_path: 
                 _write(st, "thuky2")
                 before = len(seen)
                 report = via.run_once()  # the old laptop, still on the Wi-Fi
-                assert report.error == "hub.tls_site_hub" and len(seen) == before
+                assert report.error == "hub.tls_site_hub_revoked" and len(seen) == before
             finally:
                 st.close()
         with run_site_hub(lan, data=data, tls_dir=tmp_path / "new") as new:

@@ -16,7 +16,7 @@ from hub.ingest import utc_now
 from kernel.errors import StoreError
 from station.store import init_station
 from sync import revocations
-from sync.client import HubClient
+from sync.client import TLS_CODES, TLS_HINTS, HubClient, HubTlsError
 from sync.pinning import pinned_context
 from sync.protocol import EnrollRequest, RevokedCerts
 from tests.e2e.site_lan import site_lan
@@ -34,8 +34,9 @@ def test_a_revoked_certificate_is_refused_whatever_else_holds(certs: Certs, tmp_
     with hub_with(certs.good, tmp_path) as url:
         assert _health(url, ca_pem=certs.ca_pem, site_code=SITE,
                        revoked=[certs.other_site.fingerprint]) == "ok"  # type: ignore[arg-type]
-        assert _health(url, ca_pem=certs.ca_pem, site_code=SITE, revoked=[good]) == "hub.tls_site_hub"  # type: ignore[arg-type]
-        assert _health(url, fingerprint=good, revoked=[good]) == "hub.tls_site_hub"  # type: ignore[arg-type]
+        assert _health(url, ca_pem=certs.ca_pem, site_code=SITE, revoked=[good]) \
+            == "hub.tls_site_hub_revoked"  # type: ignore[arg-type]
+        assert _health(url, fingerprint=good, revoked=[good]) == "hub.tls_site_hub_revoked"  # type: ignore[arg-type]
         # A callable is read at each handshake: one context, the list learnt in between.
         known: list[str] = []
         ctx = pinned_context(ca_pem=certs.ca_pem, site_code=SITE, revoked=lambda: known)
@@ -43,9 +44,12 @@ def test_a_revoked_certificate_is_refused_whatever_else_holds(certs: Certs, tmp_
             assert c.health().status == "ok"
         known.append(good)
         with HubClient(url, ssl_context=ctx, connect_timeout_s=5, read_timeout_s=10) as c:
-            with pytest.raises(Exception) as exc:
+            with pytest.raises(HubTlsError) as exc:
                 c.health()
-            assert getattr(exc.value, "code", None) == "hub.tls_site_hub"
+            assert exc.value.code == "hub.tls_site_hub_revoked"
+    # Another site's hub stays "not your site's hub", whatever the list holds.
+    with hub_with(certs.other_site, tmp_path / "other") as url:
+        assert _health(url, ca_pem=certs.ca_pem, site_code=SITE, revoked=[good]) == "hub.tls_site_hub"  # type: ignore[arg-type]
 
 
 def test_the_desk_reads_its_sites_list_from_the_province_at_most_every_few_minutes(tmp_path: Path) -> None:
@@ -83,3 +87,8 @@ def test_the_desk_reads_its_sites_list_from_the_province_at_most_every_few_minut
             assert revocations.revoked_fingerprints(st) == {tls["fingerprint"]}
         finally:
             st.close()
+
+
+def test_the_revoked_code_is_a_certificate_problem_with_a_hint_for_it_staff() -> None:
+    assert "hub.tls_site_hub_revoked" in TLS_CODES
+    assert "revoked by the province" in TLS_HINTS["hub.tls_site_hub_revoked"]
