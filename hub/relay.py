@@ -57,18 +57,32 @@ from sync.protocol import PushRequest as _PushRequest
 log = logging.getLogger(__name__)
 
 
-def new_relay_code(db: Database, site_code: str, *, ttl_hours: float, now: datetime) -> str:
-    """A one-time code for a site hub of ``site_code`` (stored hashed, single use, expiring)."""
+def new_relay_code(
+    db: Database, site_code: str, *, ttl_hours: float, now: datetime, replaces: str | None = None
+) -> str:
+    """A one-time code for a site hub of ``site_code`` (stored hashed, single use, expiring).
+
+    ``replaces``: the relay id of the site hub the new one replaces (a laptop replaced,
+    lost or stolen): when the code is used, that relay is revoked, its token and every
+    certificate it was issued, in the enrollment's transaction (audited).
+    """
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
     with db.write() as s:
         if s.get(Site, site_code) is None:
             raise HubError(404, "site.not_found", "no such site")
+        if replaces is not None:
+            old = s.get(Relay, replaces)
+            if old is None:
+                raise HubError(404, "relay.not_found", "no such relay to replace")
+            if old.site_code != site_code:
+                raise HubError(409, "relay.other_site", "the relay to replace is of another site")
         s.add(
             RelayCode(
                 code_hash=token_hash(raw),
                 site_code=site_code,
                 created_at=utc_iso_ms(now),
                 expires_at=utc_iso_ms(now + timedelta(hours=ttl_hours)),
+                replaces=replaces,
             )
         )
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
@@ -107,6 +121,8 @@ def enroll_relay(
             detail["certificate"] = tls.get("fingerprint", "")[:16]
             detail["certs_revoked"] = _record_cert(s, req.relay_id, site.code, tls["cert_pem"], now)
         counters.audit(s, "relay", "enroll_relay", req.relay_id, detail, now)
+        if code.replaces and code.replaces != req.relay_id:
+            _revoke(s, code.replaces, actor="relay", reason=f"replaced by site hub {req.relay_id}", now=now)
         epoch = hub_epoch(s)
     log.info("site hub enrolled for site %s", site.code)
     return RelayEnrollResponse(
@@ -171,19 +187,25 @@ def _revoke_certs(s: Session, relay_id: str, stamp: str, *, keep: str | None = N
 
 def revoke_relay(db: Database, relay_id: str, *, actor: str, reason: str, now: datetime) -> int:
     """Refuse the relay's token from now on and revoke every certificate it was issued
-    (audited; the number of certificates revoked now). Its site's stations are untouched."""
+    (audited; the number of certificates revoked now). Its site's stations are untouched.
+    There is no unrevoke: a site hub set up again enrolls as a new relay (a new certificate)."""
     with db.write() as s:
-        relay = s.get(Relay, relay_id)
-        if relay is None:
-            raise HubError(404, "relay.not_found", "no such relay")
-        if not relay.revoked:
-            relay.revoked = 1
-            relay.revoked_at = utc_iso_ms(now)
-        certs = _revoke_certs(s, relay.id, utc_iso_ms(now))
-        counters.audit(
-            s, counters.clean_actor(actor), "revoke_relay", relay.id,
-            {"site_code": relay.site_code, "reason": reason[:500], "certs_revoked": certs}, now,
-        )
+        return _revoke(s, relay_id, actor=actor, reason=reason, now=now)
+
+
+def _revoke(s: Session, relay_id: str, *, actor: str, reason: str, now: datetime) -> int:
+    relay = s.get(Relay, relay_id)
+    if relay is None:
+        raise HubError(404, "relay.not_found", "no such relay")
+    if not relay.revoked:
+        relay.revoked = 1
+        relay.revoked_at = utc_iso_ms(now)
+    certs = _revoke_certs(s, relay.id, utc_iso_ms(now))
+    counters.audit(
+        s, counters.clean_actor(actor), "revoke_relay", relay.id,
+        {"site_code": relay.site_code, "reason": reason[:500], "certs_revoked": certs}, now,
+    )
+    log.info("site hub of site %s revoked (%d certificate(s))", relay.site_code, certs)
     return certs
 
 

@@ -62,6 +62,9 @@ class RelayCode(Base):
     expires_at: Mapped[str] = mapped_column(TS)
     used_at: Mapped[str | None] = mapped_column(TS)
     used_by: Mapped[str | None] = mapped_column(String(36))
+    # The relay the enrolling site hub replaces (0008, ``relay code --replaces``): revoked,
+    # token and certificates, when this code is used.
+    replaces: Mapped[str | None] = mapped_column(String(36))
 
 
 class RelayOp(Base):

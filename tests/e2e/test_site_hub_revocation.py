@@ -21,6 +21,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hub import cli as hub_cli
 from hub import relay, relay_pki, service, site_hub
 from hub.db import Database
 from hub.ingest import utc_now
@@ -190,6 +191,57 @@ def test_a_site_hub_enrolled_again_leaves_its_old_certificate_refused(tmp_path: 
                 replica.set_site_hub_url(st, new.url)
                 _, via = _engines(st)
                 report = via.run_once()  # the new certificate is the site's hub
+                assert report.ok, report.error
+                assert _states(st).get("pending", 0) == 0
+            finally:
+                st.close()
+
+
+def test_a_new_laptop_enrolled_to_replace_the_old_one_revokes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """IT sets up a new machine (a new relay id) with ``relay code --replaces OLD``: when it
+    enrolls, the old site hub's token and certificate are revoked; the desks refuse the old
+    one once they have reached the province, and use the new one."""
+    seen: list[str] = []
+    with site_lan(tmp_path) as lan:
+        with run_site_hub(lan, data=tmp_path / "old.db", tls_dir=tmp_path / "old", on_app=_counted(seen)) as old:
+            st = _desk(lan, "a")
+            st.close()
+            assert _site_hub_set(lan.tmp / "a", old.url.removeprefix("https://")) == 0
+            st = open_station(lan.tmp / "a")
+            try:
+                direct, via = _engines(st)
+                _write(st, "thuky1")
+                assert via.run_once().ok
+                old_id = str(old.scalar("SELECT value FROM hub_meta WHERE key = 'relay.id'"))
+                old_fp = relay_pki.fingerprint((tmp_path / "old" / "relay.crt").read_text())
+                capsys.readouterr()
+                assert hub_cli.main(["relay", "code", "--site", lan.site, "--replaces", old_id,
+                                     "--database-url", lan.pdb.url]) == 0
+                code = capsys.readouterr().out.strip().splitlines()[-1]
+                assert lan.pscalar("SELECT revoked FROM relay WHERE id = :i", i=old_id) == 0  # not yet
+                new_db = Database(migrated_sqlite_url(tmp_path / "new.db"))
+                try:
+                    resp = site_hub.enroll(new_db, lan.province.url, code, data_dir=tmp_path / "new")
+                finally:
+                    new_db.dispose()
+                assert resp.relay_id != old_id
+                assert lan.pscalar("SELECT revoked FROM relay WHERE id = :i", i=old_id) == 1
+                assert direct.run_once().ok
+                assert revocations.revoked_fingerprints(st) == {old_fp}
+                _write(st, "thuky2")
+                before = len(seen)
+                assert via.run_once().error == "hub.tls_site_hub_revoked"
+                assert len(seen) == before
+            finally:
+                st.close()
+        with run_site_hub(lan, data=tmp_path / "new.db", tls_dir=tmp_path / "new") as new:
+            st = open_station(lan.tmp / "a")
+            try:
+                replica.set_site_hub_url(st, new.url)
+                _, via = _engines(st)
+                report = via.run_once()
                 assert report.ok, report.error
                 assert _states(st).get("pending", 0) == 0
             finally:

@@ -11,9 +11,11 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from hub import relay, relay_pki
+from hub.errors import HubError
 from hub.ingest import utc_now
 from hub.models import HubAudit, RelayCert
 from hub.timestamps import utc_iso_ms
@@ -122,3 +124,27 @@ def test_expired_certificates_drop_off_and_the_list_is_bounded(hub: Hub, tmp_pat
     answer = revoked_list(hub, desk)
     assert len(answer.fingerprints) == MAX_REVOKED_CERTS
     assert API_PREFIX + REVOKED_CERTS_PATH == "/sync/v1/site/revoked-certs"
+
+
+def test_a_code_that_replaces_a_relay_revokes_it_when_used(hub: Hub, tmp_path: Path) -> None:
+    old, other = str(uuid.uuid4()), str(uuid.uuid4())
+    desk = Desk.enroll(hub, SITE, setup=False)
+    old_token, old_fp = enroll(hub, SITE, old, tmp_path / "old")
+    enroll(hub, OTHER, other, tmp_path / "other")
+    with pytest.raises(HubError) as exc:
+        relay.new_relay_code(hub.db, SITE, ttl_hours=1, now=utc_now(), replaces=other)
+    assert exc.value.code == "relay.other_site"
+    with pytest.raises(HubError) as exc:
+        relay.new_relay_code(hub.db, SITE, ttl_hours=1, now=utc_now(), replaces=str(uuid.uuid4()))
+    assert exc.value.code == "relay.not_found"
+    code = relay.new_relay_code(hub.db, SITE, ttl_hours=1, now=utc_now(), replaces=old)
+    assert revoked_list(hub, desk).fingerprints == []  # the code alone revokes nothing
+    new = str(uuid.uuid4())
+    csr = relay_pki.make_csr(relay_pki.relay_key(tmp_path / "new"))
+    r = hub.client.post(hub.running.url + RELAY_PREFIX + "/enroll", json={"code": code, "relay_id": new, "csr": csr})
+    assert r.status_code == 200, r.text
+    assert revoked_list(hub, desk).fingerprints == [old_fp]
+    stations = hub.client.get(hub.running.url + RELAY_PREFIX + "/stations",
+                              headers={"Authorization": f"Bearer {old_token}"})
+    assert stations.status_code == 403 and stations.json()["code"] == "auth.revoked"
+    assert hub.scalar("SELECT revoked FROM relay WHERE id = :i", i=other) == 0

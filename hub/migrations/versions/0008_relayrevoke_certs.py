@@ -7,7 +7,9 @@ Create Date: 2026-12-04 10:45:00
 * ``relay_cert`` (province): every site hub certificate the relay CA signed (its SHA-256
   fingerprint, relay, site, validity) and when it was revoked (a re-enrollment of its
   relay, or ``tramtiem-hub relay revoke``). Certificates issued before this revision were
-  not recorded: they cannot be listed as revoked (docs/site-hub.md, Replacing the site hub).
+  not recorded: they cannot be listed as revoked (docs/site-hub.md, Replacing the site hub);
+* ``relay_code.replaces``: the relay a new site hub replaces (``relay code --replaces``),
+  revoked when the code is used.
 """
 
 from __future__ import annotations
@@ -33,9 +35,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_relay_cert_relay_id", "relay_cert", ["relay_id"])
     op.create_index("ix_relay_cert_site", "relay_cert", ["site_code", "not_after"])
+    with op.batch_alter_table("relay_code") as batch:
+        batch.add_column(sa.Column("replaces", sa.String(length=36), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("relay_code") as batch:
+        batch.drop_column("replaces")
     op.drop_index("ix_relay_cert_site", table_name="relay_cert")
     op.drop_index("ix_relay_cert_relay_id", table_name="relay_cert")
     op.drop_table("relay_cert")
