@@ -41,7 +41,6 @@ from hub.models import EnrolledStation, Relay, RelayCert, RelayCode, Site
 from hub.service import CODE_ALPHABET
 from hub.timestamps import utc_iso_ms
 from sync.protocol import (
-    MAX_REVOKED_CERTS,
     ErrorBody,
     RelayEnrollRequest,
     RelayEnrollResponse,
@@ -53,6 +52,7 @@ from sync.protocol import (
     token_hash,
 )
 from sync.protocol import PushRequest as _PushRequest
+from sync.revoked_certs import MAX_REVOKED_CERTS
 
 log = logging.getLogger(__name__)
 

@@ -51,7 +51,6 @@ from pydantic import BaseModel, ValidationError
 from sync import tls
 from sync.protocol import (
     API_PREFIX,
-    REVOKED_CERTS_PATH,
     TOKEN_HEADER,
     EnrollRequest,
     EnrollResponse,
@@ -62,12 +61,12 @@ from sync.protocol import (
     PushRequest,
     PushResponse,
     ReviewList,
-    RevokedCerts,
     SiteAnswersRequest,
     SiteAnswersResponse,
     TallyRequest,
     TallyResponse,
 )
+from sync.revoked_certs import REVOKED_CERTS_PATH, RevokedCerts
 from sync.site_hub_status import SITE_HUB_STATUS_PATH, SiteHubStatus
 
 log = logging.getLogger(__name__)

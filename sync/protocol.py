@@ -595,24 +595,3 @@ class SiteAnswersResponse(_Model):
     # Whether the site hub's line to the province worked at its last attempt.
     province_reachable: bool
     hub_epoch: str
-
-
-# ---- revoked site hub certificates (issue 14, per-certificate revocation) ---------------
-#
-# A desk trusts any site hub certificate the province's relay CA issued for its site; the
-# province tells it which of those it has revoked (a replaced or stolen site hub laptop).
-# Station-authenticated, at the province only; the caller's own site only; expired
-# certificates are left out (pinning refuses them anyway). docs/protocol.md.
-
-REVOKED_CERTS_PATH = "/site/revoked-certs"
-MAX_REVOKED_CERTS = 1000
-
-
-class RevokedCerts(_Model):
-    protocol_version: int = PROTOCOL_VERSION
-    site_code: str = Field(max_length=32)
-    # SHA-256 fingerprints (lowercase hex of the DER), the most recently revoked first.
-    fingerprints: list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = Field(
-        default_factory=list, max_length=MAX_REVOKED_CERTS
-    )
-    server_time: str = Field(max_length=40)

@@ -3,7 +3,7 @@
 A desk trusts any certificate the province's relay CA issued for its site
 (:mod:`sync.pinning`). When a site hub laptop is replaced, stolen or revoked, the province
 revokes its certificates (``hub.relay``) and lists the revoked, unexpired fingerprints of
-the site at ``GET /sync/v1/site/revoked-certs`` (:class:`sync.protocol.RevokedCerts`,
+the site at ``GET /sync/v1/site/revoked-certs`` (:class:`sync.revoked_certs.RevokedCerts`,
 station token, own site only).
 
 The desk reads that list on its **direct** route to the province (never from a site hub:
@@ -29,7 +29,7 @@ from kernel.errors import StoreError
 from station import replica
 from station.store import Station
 from sync.client import HubClient, HubError
-from sync.protocol import RevokedCerts
+from sync.revoked_certs import RevokedCerts
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@
 ``GET /relay/stations``, ``POST /relay/push``, ``POST /relay/tally``, ``GET /relay/pull``.
 A station token is refused on these paths, and a relay token on a station's.
 With a station token, at the province: ``GET /site/revoked-certs`` (the revoked site hub
-certificates of the caller's own site).
+certificates of the caller's own site) is in ``hub/routes/site_certs.py``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from sync.protocol import (
     MAX_PULL_LIMIT,
     MAX_PULL_WAIT_S,
     RELAY_PREFIX,
-    REVOKED_CERTS_PATH,
     PullResponse,
     RelayEnrollRequest,
     RelayEnrollResponse,
@@ -37,7 +36,6 @@ from sync.protocol import (
     RelayStations,
     RelayTallyRequest,
     RelayTallyResponse,
-    RevokedCerts,
     SiteAnswersRequest,
     SiteAnswersResponse,
 )
@@ -132,19 +130,6 @@ def add_relay_routes(app: FastAPI, ctx: HubContext) -> None:
             raise HubError(404, "relay.not_site_hub", "this hub does not relay to a province")
         results, reachable = ctx.province_answers(who.station_id, list(req.op_ids))
         return SiteAnswersResponse(results=results, province_reachable=reachable, hub_epoch=epoch)
-
-    @app.get(API_PREFIX + REVOKED_CERTS_PATH, response_model=RevokedCerts, tags=["relay"])
-    def revoked_certs(who: Auth) -> RevokedCerts:
-        """At the province: the revoked, unexpired site hub certificates of the caller's site."""
-        if ctx.province_answers is not None:
-            # A site hub knows no revocation (and a revoked one would not tell): ask the province.
-            raise HubError(404, "relay.province_only", "ask the province hub, not a site hub")
-        now = clock()
-        return RevokedCerts(
-            site_code=who.site_code,
-            fingerprints=relay.revoked_certs(db, who.site_code, now=now),
-            server_time=timestamps.utc_iso_ms(now),
-        )
 
     @app.get(RELAY_PREFIX + "/pull", response_model=PullResponse, tags=["relay"])
     async def relay_pull(

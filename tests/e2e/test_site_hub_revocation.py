@@ -105,7 +105,8 @@ def test_a_revoked_site_hub_is_refused_before_a_request_and_nothing_is_lost(
             _write(st, "thuky1")
             report = via.run_once()
             assert report.ok, report.error
-            assert _states(st) == {"relay_accepted": 1}
+            # The site hub holds it (its forwarder may already have had the province's answer).
+            assert sum(_states(st).values()) == 1 and set(_states(st)) <= {"relay_accepted", "acked"}
             assert sh.scalar("SELECT count(*) FROM relay_op") == 1
             with sync_cli.site_hub_factory(st)() as lan_client:  # never from a site hub
                 assert revocations.refresh(st, lan_client) is None

@@ -19,13 +19,8 @@ from hub.errors import HubError
 from hub.ingest import utc_now
 from hub.models import HubAudit, RelayCert
 from hub.timestamps import utc_iso_ms
-from sync.protocol import (
-    API_PREFIX,
-    MAX_REVOKED_CERTS,
-    RELAY_PREFIX,
-    REVOKED_CERTS_PATH,
-    RevokedCerts,
-)
+from sync.protocol import API_PREFIX, RELAY_PREFIX
+from sync.revoked_certs import MAX_REVOKED_CERTS, REVOKED_CERTS_PATH, RevokedCerts
 from tests.hub.conftest import Hub
 from tests.hub.ops import Desk
 

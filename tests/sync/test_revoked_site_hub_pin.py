@@ -18,7 +18,8 @@ from station.store import init_station
 from sync import revocations
 from sync.client import TLS_CODES, TLS_HINTS, HubClient, HubTlsError
 from sync.pinning import pinned_context
-from sync.protocol import EnrollRequest, RevokedCerts
+from sync.protocol import EnrollRequest
+from sync.revoked_certs import RevokedCerts
 from tests.e2e.site_lan import site_lan
 from tests.sync.relay_certs import Certs, make_certs
 from tests.sync.test_pinning import SITE, _health, hub_with
