@@ -120,6 +120,8 @@ def enroll_relay(
         if tls and tls.get("cert_pem"):
             detail["certificate"] = tls.get("fingerprint", "")[:16]
             detail["certs_revoked"] = _record_cert(s, req.relay_id, site.code, tls["cert_pem"], now)
+        else:  # enrolled again without a certificate: the older ones are not this install's
+            detail["certs_revoked"] = _revoke_certs(s, req.relay_id, utc_iso_ms(now))
         counters.audit(s, "relay", "enroll_relay", req.relay_id, detail, now)
         if code.replaces and code.replaces != req.relay_id:
             _revoke(s, code.replaces, actor="relay", reason=f"replaced by site hub {req.relay_id}", now=now)

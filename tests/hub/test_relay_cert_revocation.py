@@ -143,3 +143,13 @@ def test_a_code_that_replaces_a_relay_revokes_it_when_used(hub: Hub, tmp_path: P
                               headers={"Authorization": f"Bearer {old_token}"})
     assert stations.status_code == 403 and stations.json()["code"] == "auth.revoked"
     assert hub.scalar("SELECT revoked FROM relay WHERE id = :i", i=other) == 0
+
+
+def test_enrolling_again_without_a_certificate_still_revokes_the_old_one(hub: Hub, tmp_path: Path) -> None:
+    rid = str(uuid.uuid4())
+    desk = Desk.enroll(hub, SITE, setup=False)
+    _, fp = enroll(hub, SITE, rid, tmp_path / "first")
+    code = relay.new_relay_code(hub.db, SITE, ttl_hours=1, now=utc_now())
+    r = hub.client.post(hub.running.url + RELAY_PREFIX + "/enroll", json={"code": code, "relay_id": rid})
+    assert r.status_code == 200 and r.json()["tls"] is None
+    assert revoked_list(hub, desk).fingerprints == [fp]
