@@ -25,6 +25,8 @@ import json
 import logging
 import time
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from kernel.errors import StoreError
 from station import replica
 from station.store import Station
@@ -91,8 +93,8 @@ def refresh(st: Station, client: HubClient, *, now: float | None = None) -> froz
         return None
     try:
         return store(st, answer, now=now)
-    except StoreError as exc:
-        log.warning("revoked site hub certificates not kept: %s", exc)
+    except (StoreError, SQLAlchemyError) as exc:  # a busy or closed store: read again next time
+        log.warning("revoked site hub certificates not kept: %s", type(exc).__name__)
         return None
 
 
