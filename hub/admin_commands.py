@@ -95,7 +95,8 @@ def _relay(args: argparse.Namespace, db: Database) -> int:
     if args.relay_cmd == "code":
         if not 0 < args.ttl_hours <= 24 * 30:
             raise HubError(400, "enroll.bad_ttl", "--ttl-hours must be between 0 and 720")
-        print(relay.new_relay_code(db, args.site.strip().upper(), ttl_hours=args.ttl_hours, now=utc_now()))
+        print(relay.new_relay_code(db, args.site.strip().upper(), ttl_hours=args.ttl_hours, now=utc_now(),
+                                   replaces=args.replaces))
     elif args.relay_cmd == "list":
         rows = relay.list_relays(db)
         if args.json:
@@ -103,8 +104,9 @@ def _relay(args: argparse.Namespace, db: Database) -> int:
         else:
             print_table(rows, ["id", "site_code", "name", "revoked", "enrolled_at", "last_seen"])
     elif args.relay_cmd == "revoke":
-        relay.revoke_relay(db, args.relay_id, actor=args.by, reason=args.reason, now=utc_now())
-        print(f"relay {args.relay_id} revoked: its token is refused from now on")
+        certs = relay.revoke_relay(db, args.relay_id, actor=args.by, reason=args.reason, now=utc_now())
+        print(f"relay {args.relay_id} revoked: its token is refused from now on; {certs} certificate(s) "
+              "revoked now, refused by the site's desks once each has synced with the province")
     else:
         from hub.site_hub import enroll
         from hub.upstream import UpstreamError

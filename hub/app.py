@@ -37,6 +37,7 @@ from hub.routes.pull import add_pull_route
 from hub.routes.push import add_push_route, with_components
 from hub.routes.relay import add_relay_routes
 from hub.routes.site import add_site_routes
+from hub.routes.site_certs import add_revoked_certs_route
 from hub.routes.site_status import add_site_status_route
 from hub.settings import (
     MAX_CONCURRENT_REQUESTS,
@@ -103,6 +104,7 @@ def create_app(settings: HubSettings, *, ctx_hook: Callable[[HubContext], None] 
     add_pull_route(app, ctx)
     add_site_routes(app, ctx)
     add_relay_routes(app, ctx)
+    add_revoked_certs_route(app, ctx)
     add_site_status_route(app, ctx)
     dashboard.install(app, db, settings)  # HTML for the committee, its own login
     with_components(app, PushRequest)  # /push parses its body itself; its schema is shown still

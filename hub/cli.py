@@ -11,7 +11,7 @@
     tramtiem-hub counters check | counters rebuild
     tramtiem-hub review list [--site S] [--status open|resolved|all] [--json]
     tramtiem-hub report [--site S] [--json]
-    tramtiem-hub relay code --site S [--ttl-hours 48] | relay list [--json]
+    tramtiem-hub relay code --site S [--ttl-hours 48] [--replaces RELAY_ID] | relay list [--json]
     tramtiem-hub relay revoke RELAY_ID [--by NAME] [--reason TEXT]
     tramtiem-hub relay enroll --code C --province URL [--name N]   (on the site hub)
     tramtiem-hub serve --relay-to URL [--announce] [--insecure-http]  (a site hub, docs/site-hub.md)
@@ -185,6 +185,10 @@ def _add_relay_parser(sub: _Sub[argparse.ArgumentParser], common: argparse.Argum
     code = r_sub.add_parser("code", parents=[common], help="a one-time code for a site's site hub")
     code.add_argument("--site", required=True)
     code.add_argument("--ttl-hours", type=float, default=48.0)
+    code.add_argument(
+        "--replaces", metavar="RELAY_ID", default=None,
+        help="the site hub this one replaces: revoked (token and certificates) when the code is used",
+    )
     r_sub.add_parser("list", parents=[common]).add_argument("--json", action="store_true")
     rv = r_sub.add_parser("revoke", parents=[common], help="refuse a site hub's relay token")
     rv.add_argument("relay_id")

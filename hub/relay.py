@@ -17,7 +17,10 @@ hash). With it the site hub may:
 * pull the site's scope (the same ``service.pull`` as a station, without echo filter).
 
 A revoked relay is refused at once (``403 auth.revoked``); revoking it does not touch the
-stations. Nothing here logs personal data.
+stations. Every certificate the province issues a relay is recorded (``relay_cert``): its
+older ones are revoked when it enrolls again, all of them when it is revoked, and the
+site's desks read the revoked fingerprints (:func:`revoked_certs`) to refuse them on the
+LAN (``sync.revocations``). Nothing here logs personal data.
 """
 
 from __future__ import annotations
@@ -30,11 +33,11 @@ from typing import TypedDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub import counters, service
+from hub import counters, relay_pki, service
 from hub.db import Database, hub_epoch
 from hub.errors import HubError
 from hub.ingest import process_push
-from hub.models import EnrolledStation, Relay, RelayCode, Site
+from hub.models import EnrolledStation, Relay, RelayCert, RelayCode, Site
 from hub.service import CODE_ALPHABET
 from hub.timestamps import utc_iso_ms
 from sync.protocol import (
@@ -49,22 +52,37 @@ from sync.protocol import (
     token_hash,
 )
 from sync.protocol import PushRequest as _PushRequest
+from sync.revoked_certs import MAX_REVOKED_CERTS
 
 log = logging.getLogger(__name__)
 
 
-def new_relay_code(db: Database, site_code: str, *, ttl_hours: float, now: datetime) -> str:
-    """A one-time code for a site hub of ``site_code`` (stored hashed, single use, expiring)."""
+def new_relay_code(
+    db: Database, site_code: str, *, ttl_hours: float, now: datetime, replaces: str | None = None
+) -> str:
+    """A one-time code for a site hub of ``site_code`` (stored hashed, single use, expiring).
+
+    ``replaces``: the relay id of the site hub the new one replaces (a laptop replaced,
+    lost or stolen): when the code is used, that relay is revoked, its token and every
+    certificate it was issued, in the enrollment's transaction (audited).
+    """
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
     with db.write() as s:
         if s.get(Site, site_code) is None:
             raise HubError(404, "site.not_found", "no such site")
+        if replaces is not None:
+            old = s.get(Relay, replaces)
+            if old is None:
+                raise HubError(404, "relay.not_found", "no such relay to replace")
+            if old.site_code != site_code:
+                raise HubError(409, "relay.other_site", "the relay to replace is of another site")
         s.add(
             RelayCode(
                 code_hash=token_hash(raw),
                 site_code=site_code,
                 created_at=utc_iso_ms(now),
                 expires_at=utc_iso_ms(now + timedelta(hours=ttl_hours)),
+                replaces=replaces,
             )
         )
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
@@ -98,7 +116,15 @@ def enroll_relay(
         else:
             existing.token_hash = token_hash(token)  # a reinstalled site hub: a new token
             existing.name = req.relay_name or existing.name
-        counters.audit(s, "relay", "enroll_relay", req.relay_id, {"site_code": site.code}, now)
+        detail: dict[str, object] = {"site_code": site.code}
+        if tls and tls.get("cert_pem"):
+            detail["certificate"] = tls.get("fingerprint", "")[:16]
+            detail["certs_revoked"] = _record_cert(s, req.relay_id, site.code, tls["cert_pem"], now)
+        else:  # enrolled again without a certificate: the older ones are not this install's
+            detail["certs_revoked"] = _revoke_certs(s, req.relay_id, utc_iso_ms(now))
+        counters.audit(s, "relay", "enroll_relay", req.relay_id, detail, now)
+        if code.replaces and code.replaces != req.relay_id:
+            _revoke(s, code.replaces, actor="relay", reason=f"replaced by site hub {req.relay_id}", now=now)
         epoch = hub_epoch(s)
     log.info("site hub enrolled for site %s", site.code)
     return RelayEnrollResponse(
@@ -132,19 +158,74 @@ def authenticate_relay(db: Database, authorization: str | None) -> service.Calle
         return service.Caller(relay.id, relay.site_code, digest)
 
 
-def revoke_relay(db: Database, relay_id: str, *, actor: str, reason: str, now: datetime) -> None:
-    """Refuse the relay's token from now on (audited). Its site's stations are untouched."""
+def _record_cert(s: Session, relay_id: str, site_code: str, cert_pem: str, now: datetime) -> int:
+    """Record the certificate just issued to ``relay_id``; revoke its older ones (how many).
+
+    A relay enrolling again is a renewed or replaced site hub: only its newest certificate
+    stays trusted by the site's desks (a laptop that was replaced keeps its old one).
+    """
+    fp = relay_pki.fingerprint(cert_pem)
+    stamp = utc_iso_ms(now)
+    revoked = _revoke_certs(s, relay_id, stamp, keep=fp)
+    if s.get(RelayCert, fp) is None:
+        s.add(RelayCert(
+            fingerprint=fp, relay_id=relay_id, site_code=site_code, issued_at=stamp,
+            not_after=utc_iso_ms(relay_pki.not_after(cert_pem)), revoked_at=None,
+        ))
+    return revoked
+
+
+def _revoke_certs(s: Session, relay_id: str, stamp: str, *, keep: str | None = None) -> int:
+    rows = s.execute(
+        select(RelayCert).where(RelayCert.relay_id == relay_id, RelayCert.revoked_at.is_(None))
+    ).scalars()
+    n = 0
+    for cert in rows:
+        if cert.fingerprint != keep:
+            cert.revoked_at = stamp
+            n += 1
+    return n
+
+
+def revoke_relay(db: Database, relay_id: str, *, actor: str, reason: str, now: datetime) -> int:
+    """Refuse the relay's token from now on and revoke every certificate it was issued
+    (audited; the number of certificates revoked now). Its site's stations are untouched.
+    There is no unrevoke: a site hub set up again enrolls as a new relay (a new certificate)."""
     with db.write() as s:
-        relay = s.get(Relay, relay_id)
-        if relay is None:
-            raise HubError(404, "relay.not_found", "no such relay")
-        if not relay.revoked:
-            relay.revoked = 1
-            relay.revoked_at = utc_iso_ms(now)
-        counters.audit(
-            s, counters.clean_actor(actor), "revoke_relay", relay.id,
-            {"site_code": relay.site_code, "reason": reason[:500]}, now,
-        )
+        return _revoke(s, relay_id, actor=actor, reason=reason, now=now)
+
+
+def _revoke(s: Session, relay_id: str, *, actor: str, reason: str, now: datetime) -> int:
+    relay = s.get(Relay, relay_id)
+    if relay is None:
+        raise HubError(404, "relay.not_found", "no such relay")
+    if not relay.revoked:
+        relay.revoked = 1
+        relay.revoked_at = utc_iso_ms(now)
+    certs = _revoke_certs(s, relay.id, utc_iso_ms(now))
+    counters.audit(
+        s, counters.clean_actor(actor), "revoke_relay", relay.id,
+        {"site_code": relay.site_code, "reason": reason[:500], "certs_revoked": certs}, now,
+    )
+    log.info("site hub of site %s revoked (%d certificate(s))", relay.site_code, certs)
+    return certs
+
+
+def revoked_certs(db: Database, site_code: str, *, now: datetime) -> list[str]:
+    """The revoked, not yet expired certificate fingerprints of ``site_code``'s site hubs,
+    the most recently revoked first (at most ``MAX_REVOKED_CERTS``)."""
+    with db.read() as s:
+        rows = s.execute(
+            select(RelayCert.fingerprint)
+            .where(
+                RelayCert.site_code == site_code,
+                RelayCert.revoked_at.is_not(None),
+                RelayCert.not_after > utc_iso_ms(now),
+            )
+            .order_by(RelayCert.revoked_at.desc(), RelayCert.fingerprint)
+            .limit(MAX_REVOKED_CERTS)
+        ).scalars()
+        return [str(fp) for fp in rows]
 
 
 class RelayInfo(TypedDict):

@@ -102,6 +102,11 @@ def fingerprint(cert: x509.Certificate | str | bytes) -> str:
     return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
+def not_after(cert_pem: str) -> datetime:
+    """The certificate's end of validity (UTC)."""
+    return x509.load_pem_x509_certificate(cert_pem.encode("ascii")).not_valid_after_utc
+
+
 def check_site_code(site_code: str) -> str:
     if not isinstance(site_code, str) or not _SITE_CODE.match(site_code):
         raise RelayPkiError(400, "relay.site_code", "not a site code")
@@ -402,6 +407,7 @@ __all__ = [
     "issue_for_enrollment",
     "issue_relay_certificate",
     "make_csr",
+    "not_after",
     "province_ca_pem",
     "relay_ca",
     "relay_key",

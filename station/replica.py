@@ -363,6 +363,9 @@ def rotate_replica_epoch(st: Station, new_epoch: str) -> None:
 # meta key: the province's relay CA, received at enrollment; the desk trusts a site hub
 # certificate the province issued for its site with it (sync.site_route, sync.pinning).
 META_RELAY_CA = "relay_ca_pem"
+# meta key: the site hub certificates the province revoked for this site (JSON: fingerprints
+# and when they were read, sync.revocations); the desk refuses them (sync.pinning).
+META_REVOKED_CERTS = "relay_revoked_certs"
 
 
 def site_hub_url(st: Station) -> str | None:
@@ -413,6 +416,7 @@ def set_meta(st: Station, key: str, value: str) -> None:
 __all__ = [
     "ENTITY_TABLE",
     "META_RELAY_CA",
+    "META_REVOKED_CERTS",
     "ROUTE_COLUMNS",
     "SITE_NAME_KEY",
     "ApplyReport",

@@ -66,6 +66,7 @@ from sync.protocol import (
     TallyRequest,
     TallyResponse,
 )
+from sync.revoked_certs import REVOKED_CERTS_PATH, RevokedCerts
 from sync.site_hub_status import SITE_HUB_STATUS_PATH, SiteHubStatus
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,8 @@ class HubTlsError(HubUnreachable):
     does not trust: a private CA or an HTTPS-scanning antivirus),
     ``hub.tls_expired``, ``hub.tls_hostname`` (issued for another name than the
     hub address), ``hub.tls_site_hub`` (a site hub refused by ``sync.pinning``: not
-    the certificate the province issued for this site), ``hub.tls_error`` (any other
+    the certificate the province issued for this site), ``hub.tls_site_hub_revoked`` (one
+    the province revoked: a replaced or stolen site hub), ``hub.tls_error`` (any other
     handshake failure). The message
     tells IT staff what to do (``tramtiem sync`` and ``enroll`` print it; the
     window shows a translated text for the code).
@@ -122,7 +124,8 @@ class HubTlsError(HubUnreachable):
 
 
 TLS_CODES = frozenset(
-    {"hub.tls_untrusted", "hub.tls_expired", "hub.tls_hostname", "hub.tls_error", "hub.tls_site_hub"}
+    {"hub.tls_untrusted", "hub.tls_expired", "hub.tls_hostname", "hub.tls_error", "hub.tls_site_hub",
+     "hub.tls_site_hub_revoked"}
 )
 
 TLS_HINTS = {
@@ -148,6 +151,11 @@ TLS_HINTS = {
         "this is not the site hub of this station's site: its certificate is not the one the "
         "province issued for this site (another site's hub, or a stranger's machine). Nothing "
         "was sent to it; IT staff: check the site hub's address (docs/site-hub.md, Trust)"
+    ),
+    "hub.tls_site_hub_revoked": (
+        "this site hub's certificate was revoked by the province (a replaced, lost or stolen "
+        "site hub). Nothing was sent to it; records go by the province link. IT staff: turn "
+        "that machine off, or set up the replacement (docs/site-hub.md, Replacing the site hub)"
     ),
 }
 
@@ -297,6 +305,10 @@ class HubClient:
     def site_answers(self, req: SiteAnswersRequest) -> SiteAnswersResponse:
         """At a site hub: the province's answers to ops this station relayed through it."""
         return self._call("POST", "/site/answers", SiteAnswersResponse, body=req)
+
+    def revoked_site_certs(self) -> RevokedCerts:
+        """At the province: the revoked site hub certificates of this station's site (sync.revocations)."""
+        return self._call("GET", REVOKED_CERTS_PATH, RevokedCerts)
 
     def site_hub_status(self) -> SiteHubStatus:
         """At a site hub: its link to the province as it sees it (sync.site_hub_status)."""
@@ -494,7 +506,7 @@ def _tls_code(exc: BaseException) -> str:
             if verify_code in _X509_EXPIRED or "expired" in text:
                 return "hub.tls_expired"
             if isinstance(cur, tls.SiteHubRefused):  # sync.pinning refused it: not our site hub
-                return "hub.tls_site_hub"
+                return "hub.tls_site_hub_revoked" if cur.revoked else "hub.tls_site_hub"
             if verify_code in _X509_HOSTNAME or "mismatch" in text or "hostname" in text \
                     or "host name" in text or "does not match" in text:
                 return "hub.tls_hostname"

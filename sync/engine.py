@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from kernel.clock import iso
 from station import answers, outbox, replica, sync_status
 from station.store import Station
+from sync import revocations
 from sync.client import HubClient, HubError, HubRejected, HubUnreachable
 from sync.crash import CRASH_ENV, CRASH_POINTS, TESTING_ENV, crash_point, test_hooks_allowed
 from sync.engine_settings import SyncSettings
@@ -408,6 +409,8 @@ class SyncEngine:
                 self._send_tally(client, report)
                 report.closing_tally = True
             outbox.purge_acked(self.st, older_than_days=self.settings.retention_days)
+            if self.route == "province":  # the site hub certificates the province revoked
+                revocations.refresh_due(self.st, client)
             report.ok = True
             self._failures = 0
             self._last_error = None

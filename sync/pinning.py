@@ -16,11 +16,13 @@ data is sent:
   has a valid certificate too, for its own site: refused.
 
 Both given: both must hold. In every case the certificate must be within its
-validity dates. The DNS-SD announcement's ``fp=`` is a hint, never a pin: anyone on
+validity dates, and its fingerprint must not be on the province's list of revoked site
+hub certificates (``revoked=``: a callable read at each handshake, so a revocation the
+desk learns on its direct route holds from its next connection; ``sync.revocations``). The DNS-SD announcement's ``fp=`` is a hint, never a pin: anyone on
 the Wi-Fi can announce anything. A refusal raises ``ssl.SSLCertVerificationError``
 from ``wrap_socket``, marked ``site_hub`` (``sync.client`` reports it as
-``hub.tls_site_hub``, or ``hub.tls_expired`` for a certificate out of date), and the
-socket is closed.
+``hub.tls_site_hub``, ``hub.tls_site_hub_revoked`` for a revoked one, or
+``hub.tls_expired`` for a certificate out of date), and the socket is closed.
 
 The context is an ``ssl.SSLContext`` for blocking sockets (``wrap_socket``: what
 ``sync.client.HubClient`` and ``http.client`` use); ``wrap_bio`` (asyncio) is refused
@@ -33,6 +35,7 @@ import hashlib
 import re
 import socket
 import ssl
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
 from cryptography import x509
@@ -58,11 +61,15 @@ def der_fingerprint(der: bytes) -> str:
     return hashlib.sha256(der).hexdigest()
 
 
-def _refuse(message: str, verify_code: int = 0) -> SiteHubRefused:
+RevokedSource = Callable[[], Collection[str]]
+
+
+def _refuse(message: str, verify_code: int = 0, *, revoked: bool = False) -> SiteHubRefused:
     exc = SiteHubRefused(1, f"[CERTIFICATE_VERIFY_FAILED] certificate verify failed: {message}")
     exc.verify_code = verify_code
     exc.verify_message = message
     exc.reason = "CERTIFICATE_VERIFY_FAILED"
+    exc.revoked = revoked
     return exc
 
 
@@ -71,6 +78,7 @@ class PinnedContext(ssl.SSLContext):
 
     _pin: str | None = None
     _site: str | None = None
+    _revoked: RevokedSource | None = None
 
     def wrap_socket(
         self,
@@ -114,7 +122,10 @@ class PinnedContext(ssl.SSLContext):
         """Raise ``ssl.SSLCertVerificationError`` unless ``der`` is the site hub's certificate."""
         if not der:
             raise _refuse("the server presented no certificate")
-        if self._pin is not None and der_fingerprint(der) != self._pin:
+        fp = der_fingerprint(der)
+        if self._revoked is not None and fp in self._revoked():
+            raise _refuse("the province revoked this site hub certificate", revoked=True)
+        if self._pin is not None and fp != self._pin:
             raise _refuse("not the pinned site hub certificate")
         cert = x509.load_der_x509_certificate(der)
         now = datetime.now(UTC)
@@ -128,12 +139,18 @@ class PinnedContext(ssl.SSLContext):
 
 
 def pinned_context(
-    *, fingerprint: str | None = None, ca_pem: str | None = None, site_code: str | None = None
+    *,
+    fingerprint: str | None = None,
+    ca_pem: str | None = None,
+    site_code: str | None = None,
+    revoked: RevokedSource | Collection[str] = (),
 ) -> PinnedContext:
     """A client ``ssl.SSLContext`` for the site hub: a pin, a chain to the relay CA + site, or both.
 
     ``ca_pem`` needs ``site_code`` (a chain alone would accept any site's hub). Host names
     are not checked (a LAN address from DHCP): the pin or the site code is the identity.
+    ``revoked``: fingerprints (lowercase hex) refused whatever else holds, or a callable
+    returning them, called at each handshake.
     """
     if fingerprint is None and ca_pem is None:
         raise ValueError("a pinned context needs a fingerprint, or the relay CA and a site code")
@@ -144,6 +161,11 @@ def pinned_context(
     ctx.check_hostname = False
     ctx._pin = normalize_fingerprint(fingerprint) if fingerprint is not None else None
     ctx._site = site_code if ca_pem is not None else None
+    if callable(revoked):
+        ctx._revoked = revoked
+    else:
+        fixed = frozenset(revoked)
+        ctx._revoked = lambda: fixed
     if ca_pem is not None:
         ctx.verify_mode = ssl.CERT_REQUIRED
         ctx.load_verify_locations(cadata=ca_pem)  # the only root: not the OS store, not certifi
@@ -157,6 +179,7 @@ def pinned_context(
 __all__ = [
     "SITE_URI_PREFIX",
     "PinnedContext",
+    "RevokedSource",
     "certificate_site",
     "der_fingerprint",
     "normalize_fingerprint",

@@ -13,7 +13,9 @@ Why trusted (:func:`trust_context`, :mod:`sync.pinning`): the province's relay C
 which the desk received with its own enrollment (``EnrollResponse.relay_ca_pem``),
 plus the desk's own site code: only a certificate the province issued **for this
 site** is accepted; and/or a SHA-256 fingerprint IT staff typed
-(``--fingerprint``). The fingerprint an mDNS announcement carries is never a pin.
+(``--fingerprint``). The fingerprint an mDNS announcement carries is never a pin. A
+certificate the province revoked (``sync.revocations``, read on the direct route) is
+refused whatever else holds.
 A desk with neither refuses to use a site hub (``site_hub.no_trust``).
 
 Plain HTTP to a site hub only with ``--insecure-http`` (tests and development): it is
@@ -96,12 +98,16 @@ def normalise_address(text: str, site_code: str, *, insecure_http: bool = False)
 def trust_context(st: Station) -> ssl.SSLContext:
     """The pinned TLS context for this desk's site hub (raises ``StoreError("site_hub.no_trust")``)."""
     from sync.pinning import pinned_context
+    from sync.revocations import revoked_fingerprints
 
     ca = replica.get_meta(st, META_RELAY_CA) or None
     pin = replica.get_meta(st, META_PIN) or None
     if ca is None and pin is None:
         raise StoreError("site_hub.no_trust")
-    return pinned_context(fingerprint=pin, ca_pem=ca, site_code=st.site_code if ca else None)
+    return pinned_context(
+        fingerprint=pin, ca_pem=ca, site_code=st.site_code if ca else None,
+        revoked=lambda: revoked_fingerprints(st),  # read at each handshake: learnt mid-run holds
+    )
 
 
 class _NoSiteHub(HubClient):

@@ -38,8 +38,11 @@ class SiteHubRefused(ssl.SSLCertVerificationError):
     """``sync.pinning`` refused the server: not this site's hub (``hub.tls_site_hub``).
 
     Defined here, not in ``sync.pinning``, so the client can tell it apart without importing
-    the certificate parser on every start.
+    the certificate parser on every start. ``revoked``: the certificate is on the province's
+    list of revoked site hub certificates (``hub.tls_site_hub_revoked``).
     """
+
+    revoked: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,6 +144,9 @@ from hub.models.relay import (
     Relay as Relay,
 )
 from hub.models.relay import (
+    RelayCert as RelayCert,
+)
+from hub.models.relay import (
     RelayCode as RelayCode,
 )
 from hub.models.relay import (

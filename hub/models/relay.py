@@ -32,6 +32,26 @@ class Relay(Base):
     last_seen: Mapped[str | None] = mapped_column(TS)
 
 
+class RelayCert(Base):
+    """At the province: every site hub certificate it issued (0008, ``hub.relay_certs``).
+
+    A certificate is revoked (``revoked_at``) when its relay enrolls again (a renewed or
+    replaced site hub: only the newest one stays) or when the relay is revoked. Desks of the
+    site read the revoked, not-yet-expired fingerprints (``GET /sync/v1/site/revoked-certs``)
+    and refuse those certificates on the LAN.
+    """
+
+    __tablename__ = "relay_cert"
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the DER, hex
+    relay_id: Mapped[str] = mapped_column(String(36), index=True)
+    site_code: Mapped[str] = mapped_column(SITE)
+    issued_at: Mapped[str] = mapped_column(TS)
+    not_after: Mapped[str] = mapped_column(TS)
+    revoked_at: Mapped[str | None] = mapped_column(TS)
+
+    __table_args__ = (Index("ix_relay_cert_site", "site_code", "not_after"),)
+
+
 class RelayCode(Base):
     """At the province: a one-time code a site hub exchanges for its relay token (0007)."""
 
@@ -42,6 +62,9 @@ class RelayCode(Base):
     expires_at: Mapped[str] = mapped_column(TS)
     used_at: Mapped[str | None] = mapped_column(TS)
     used_by: Mapped[str | None] = mapped_column(String(36))
+    # The relay the enrolling site hub replaces (0008, ``relay code --replaces``): revoked,
+    # token and certificates, when this code is used.
+    replaces: Mapped[str | None] = mapped_column(String(36))
 
 
 class RelayOp(Base):

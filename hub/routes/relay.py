@@ -3,6 +3,8 @@
 ``POST /relay/enroll`` (a one-time relay code), and with a relay token:
 ``GET /relay/stations``, ``POST /relay/push``, ``POST /relay/tally``, ``GET /relay/pull``.
 A station token is refused on these paths, and a relay token on a station's.
+With a station token, at the province: ``GET /site/revoked-certs`` (the revoked site hub
+certificates of the caller's own site) is in ``hub/routes/site_certs.py``.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
 from sqlalchemy import text
 
 from hub import relay, service, site_hub
@@ -161,8 +162,9 @@ class Lan:
 
 
 @contextmanager
-def site_lan(tmp: Path, site: str = "DN-LAN-01") -> Iterator[Lan]:
-    purl = migrated_sqlite_url(tmp / "province.db")
+def site_lan(tmp: Path, site: str = "DN-LAN-01", *, province_url: str | None = None) -> Iterator[Lan]:
+    """``province_url``: the province's database (a migrated PostgreSQL one, say); SQLite by default."""
+    purl = province_url or migrated_sqlite_url(tmp / "province.db")
     with run_hub(HubSettings(database_url=purl)) as province:
         pdb = Database(purl)
         service.add_site(pdb, site, "Trạm Y tế Phường 1", "75", now=utc_now())
@@ -180,11 +182,13 @@ def site_lan(tmp: Path, site: str = "DN-LAN-01") -> Iterator[Lan]:
 
 @contextmanager
 def run_site_hub(
-    lan: Lan, *, data: Path | None = None, enroll: bool = True, tls_dir: Path | None = None
+    lan: Lan, *, data: Path | None = None, enroll: bool = True, tls_dir: Path | None = None,
+    on_app: Callable[[FastAPI], None] | None = None,
 ) -> Iterator[SiteHubProc]:
     """The site hub on its SQLite file (kept across restarts in ``data``), relaying through
     the line; its tasks short-timed for tests. ``tls_dir``: enrolled with a CSR, it serves
-    HTTPS with the certificate the province issued (kept there)."""
+    HTTPS with the certificate the province issued (kept there). ``on_app``: called with the
+    app before it serves (a test adds a middleware that counts requests)."""
     path = data or (lan.tmp / "site-hub.db")
     url = migrated_sqlite_url(path)
     db = Database(url)
@@ -203,6 +207,8 @@ def run_site_hub(
         made.append(sh)
 
     app = create_app(HubSettings(database_url=url, migrate_on_start=False), ctx_hook=hook)
+    if on_app is not None:
+        on_app(app)
     identity = site_hub.tls_identity(tls_dir) if tls_dir is not None else None
     tls = {"ssl_certfile": str(identity[0]), "ssl_keyfile": str(identity[1])} if identity else {}
     with serve_app(app, **tls) as running:

@@ -1599,6 +1599,10 @@
         <translation>This is not your site's hub: its certificate is not the one the province issued for this site. Nothing was sent to it and nothing is lost: records wait here. IT staff: check the site hub's address.</translation>
     </message>
     <message>
+        <source>The province has revoked this site hub's certificate (a site hub that was replaced, lost or stolen). Nothing was sent to it and nothing is lost: records go by the province link. IT staff: turn that machine off, or set up the new site hub.</source>
+        <translation>The province has revoked this site hub's certificate (a site hub that was replaced, lost or stolen). Nothing was sent to it and nothing is lost: records go by the province link. IT staff: turn that machine off, or set up the new site hub.</translation>
+    </message>
+    <message>
         <source>No site hub of this site answered on the LAN. Nothing is lost: records wait here and go by the province link when it is up. IT staff: check that the site hub is on, or type its address (tramtiem site-hub set ADDRESS).</source>
         <translation>No site hub of this site answered on the LAN. Nothing is lost: records wait here and go by the province link when it is up. IT staff: check that the site hub is on, or type its address (tramtiem site-hub set ADDRESS).</translation>
     </message>

@@ -1600,6 +1600,10 @@
         <translation>Đây không phải máy chủ điểm tiêm của điểm này: chứng chỉ của nó không phải chứng chỉ do tỉnh cấp cho điểm này. Không gửi gì tới máy đó và không mất dữ liệu: hồ sơ vẫn chờ ở máy này. Cán bộ IT: kiểm tra địa chỉ máy chủ điểm tiêm.</translation>
     </message>
     <message>
+        <source>The province has revoked this site hub&apos;s certificate (a site hub that was replaced, lost or stolen). Nothing was sent to it and nothing is lost: records go by the province link. IT staff: turn that machine off, or set up the new site hub.</source>
+        <translation>Tỉnh đã thu hồi chứng chỉ của máy chủ điểm tiêm này (máy đã được thay, bị mất hoặc bị lấy cắp). Không gửi gì tới máy đó và không mất dữ liệu: hồ sơ được gửi qua đường truyền lên tỉnh. Cán bộ IT: tắt máy đó, hoặc cài đặt máy chủ điểm tiêm mới.</translation>
+    </message>
+    <message>
         <source>No site hub of this site answered on the LAN. Nothing is lost: records wait here and go by the province link when it is up. IT staff: check that the site hub is on, or type its address (tramtiem site-hub set ADDRESS).</source>
         <translation>Không thấy máy chủ điểm của điểm tiêm này trong mạng nội bộ. Không mất gì: dữ liệu chờ ở đây và được gửi lên tỉnh khi có mạng. Cán bộ IT: kiểm tra máy chủ điểm đã bật chưa, hoặc nhập địa chỉ của nó (tramtiem site-hub set ĐỊA_CHỈ).</translation>
     </message>
