@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from kernel.errors import StationError
+from kernel.errors import StationError, ValidationError
 from station.store import default_data_dir, open_station
 from sync import site_hub_serve as shs
 
@@ -30,8 +30,9 @@ def _plain(exc: StationError) -> str:
 
 
 def _fail(exc: StationError, explain: Explain) -> int:
-    print(f"error: {explain(exc)} [{exc.code}]", file=sys.stderr)
-    if exc.code == "validation.failed":
+    codes = ", ".join(i.code for i in exc.issues) if isinstance(exc, ValidationError) else exc.code
+    print(f"error: {explain(exc)} [{codes}]", file=sys.stderr)
+    if isinstance(exc, ValidationError):
         return EXIT_INPUT
     return EXIT_USAGE if exc.code in ("site_hub.not_installed", "site_hub.desk_not_enrolled") else EXIT_HUB
 

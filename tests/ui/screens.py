@@ -369,6 +369,9 @@ def _walk(app: StationApp, st: Station) -> Iterator[Screen]:
     assert main is not None
     main.show_workspace("admin")
     adm = main.workspaces["admin"]
+    adm.tabs.setCurrentIndex(adm.tabs.count() - 2)  # type: ignore[attr-defined]
+    settle(app)
+    yield Screen("admin-site-hub", main)
     adm.tabs.setCurrentIndex(adm.tabs.count() - 1)  # type: ignore[attr-defined]
     settle(app)
     yield Screen("admin-settings", main)
