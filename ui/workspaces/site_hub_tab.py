@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -61,9 +61,11 @@ class SiteHubTab(QWidget):
         self.code = QLineEdit(self)
         self.code.setPlaceholderText("ABCD-EFGH-JKMN")
         self.code.returnPressed.connect(self.turn_on)
+        self.code.setMinimumWidth(320)
         self.port = QSpinBox(self)
         self.port.setRange(1, 65535)
         self.port.setValue(host.port())
+        self.port.setMinimumWidth(140)
         grid = QGridLayout()
         for r, (field, text, widget) in enumerate([
             ("relay_code", self.tr("Relay code"), self.code),
@@ -74,7 +76,7 @@ class SiteHubTab(QWidget):
             grid.addWidget(label, r, 0)
             cell = QVBoxLayout()
             cell.setSpacing(0)
-            cell.addWidget(widget)
+            cell.addWidget(widget, 0, Qt.AlignmentFlag.AlignLeft)
             cell.addWidget(self.errors.add(field, widget, self))
             grid.addLayout(cell, r, 1)
         grid.setColumnStretch(1, 1)
