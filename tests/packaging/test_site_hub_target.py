@@ -1,0 +1,163 @@
+"""The site-hub bundle (``packaging/build.py --target site-hub``), checked without building it.
+
+A PyInstaller build takes minutes, so the fast lane checks what decides the bundle's
+contents: the spec, run with PyInstaller's build steps recorded instead of executed (which
+analyses, which entry points, which exclusions, which executables in which folder), for
+both targets; the hub's entry point imported in a fresh interpreter (no station, Qt,
+SQLCipher or keyring comes in); and how the station finds ``tramtiem-hub`` (beside its own
+executable when frozen, ``python -m hub.cli`` from source, else a translated error). The
+full build of the site-hub bundle is ``test_site_hub_bundle_builds`` (slow).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kernel.errors import StoreError
+from station import replica
+from station.store import init_station
+from sync import site_hub_serve as shs
+from ui import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = ROOT / "packaging" / "tramtiem.spec"
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.analyses: list[dict[str, Any]] = []
+        self.exes: list[dict[str, Any]] = []
+        self.collect: dict[str, Any] = {}
+
+    def globals(self, work: Path) -> dict[str, Any]:
+        rec = self
+
+        class Analysis:
+            def __init__(self, scripts: list[str], **kw: Any) -> None:
+                rec.analyses.append({"scripts": scripts, **kw})
+                self.pure: list[tuple[str, str, str]] = []
+                self.binaries: list[tuple[str, str, str]] = []
+                self.datas: list[tuple[str, str, str]] = []
+                self.scripts = scripts
+
+        def exe(*parts: Any, **kw: Any) -> dict[str, Any]:
+            rec.exes.append(kw)
+            return {"exe": kw["name"]}
+
+        def collect(*parts: Any, **kw: Any) -> None:
+            rec.collect = {"parts": parts, **kw}
+
+        return {"Analysis": Analysis, "PYZ": lambda *a, **k: object(), "EXE": exe, "COLLECT": collect,
+                "SPECPATH": str(SPEC.parent), "workpath": str(work), "__file__": str(SPEC)}
+
+
+def run_spec(target: str, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> _Recorder:
+    import PyInstaller.utils.hooks as hooks
+
+    # The real helpers import every package in a subprocess (seconds each): not the subject.
+    monkeypatch.setattr(hooks, "collect_submodules", lambda package, filter=None: [package])
+    monkeypatch.setattr(hooks, "copy_metadata", lambda package: [])
+    monkeypatch.setenv("TRAMTIEM_BUNDLE", target)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    rec = _Recorder()
+    exec(compile(SPEC.read_text("utf-8"), str(SPEC), "exec"), rec.globals(tmp))  # noqa: S102
+    return rec
+
+
+def test_the_site_bundle_is_unchanged_one_hub_free_analysis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("PyInstaller")
+    rec = run_spec("site", tmp_path, monkeypatch)
+    assert len(rec.analyses) == 1
+    assert rec.analyses[0]["scripts"][0].endswith("launcher.py")
+    assert {"hub", "demohub", "fastapi", "uvicorn"} <= set(rec.analyses[0]["excludes"])
+    assert rec.collect["name"] == "tramtiem"
+    assert "tramtiem-hub" not in [e["name"] for e in rec.exes]
+
+
+def test_the_site_hub_bundle_adds_the_hub_executable_without_the_station(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("PyInstaller")
+    site = run_spec("site", tmp_path, monkeypatch).analyses[0]
+    rec = run_spec("site-hub", tmp_path, monkeypatch)
+    station, hub = rec.analyses
+    # The station's executable: the very same analysis as the site bundle's (hub excluded).
+    assert station == site
+    assert hub["scripts"][0].endswith("hub_launcher.py")
+    assert {"PySide6", "sqlcipher3", "keyring", "station", "ui", "demohub", "psycopg"} <= set(hub["excludes"])
+    assert {"hub", "kernel", "uvicorn", "zeroconf", "sync.protocol", "sync.discovery"} <= set(hub["hiddenimports"])
+    assert any(src.endswith("hub/migrations/script.py.mako") for src, _dest in hub["datas"])
+    assert any(src.endswith("dashboard/templates/dashboard.html") for src, _dest in hub["datas"])
+    names = [e["name"] for e in rec.exes]
+    assert "tramtiem" in names and "tramtiem-hub" in names
+    assert rec.collect["name"] == "tramtiem-site-hub"  # its own folder: dist/tramtiem-site-hub/
+    assert {"exe": "tramtiem-hub"} in rec.collect["parts"]
+
+
+def test_a_wrong_target_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("PyInstaller")
+    with pytest.raises(SystemExit, match="TRAMTIEM_BUNDLE"):
+        run_spec("province", tmp_path, monkeypatch)
+
+
+def test_the_hub_entry_point_brings_no_station_qt_or_keyring() -> None:
+    code = (
+        "import runpy, sys, json\n"
+        "sys.argv = ['tramtiem-hub', '--help']\n"
+        "try:\n    runpy.run_path('packaging/hub_launcher.py', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "import hub.app, hub.site_hub, hub.server\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    modules = json.loads(out.strip().splitlines()[-1])
+    tops = {m.split(".")[0] for m in modules}
+    assert {"hub", "uvicorn", "fastapi"} <= tops
+    assert not tops & {"station", "ui", "PySide6", "shiboken6", "sqlcipher3", "keyring", "demohub"}
+
+
+# ---- how the station finds the hub -------------------------------------------------------
+
+
+def test_a_frozen_station_runs_the_hub_beside_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "tramtiem").write_text("")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "tramtiem"))
+    with pytest.raises(StoreError) as missing:
+        shs.hub_command()  # the plain site bundle: no hub beside it
+    assert missing.value.code == "site_hub.not_installed"
+    (tmp_path / "tramtiem-hub").write_text("")
+    assert shs.hub_command() == [str(tmp_path / "tramtiem-hub")]
+
+
+def test_a_source_install_runs_the_hub_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert shs.hub_command() == [sys.executable, "-m", "hub.cli"]
+    real = shs.importlib.util.find_spec
+    monkeypatch.setattr(shs.importlib.util, "find_spec", lambda name: None if name == "uvicorn" else real(name))
+    with pytest.raises(StoreError) as missing:
+        shs.hub_command()
+    assert missing.value.code == "site_hub.not_installed"
+
+
+def test_without_the_hub_serve_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    st = init_station(tmp_path / "d", "DN-PKG-01")
+    replica.set_meta(st, shs.HUB_URL_KEY, "https://hub.example.vn")
+    st.close()
+    real = shs.importlib.util.find_spec
+    monkeypatch.setattr(shs.importlib.util, "find_spec", lambda name: None if name == "fastapi" else real(name))
+    rc = cli.main(["site-hub", "serve", "--data-dir", str(tmp_path / "d"), "--code", "ABCD-EFGH-JKMN",
+                   "--host", "127.0.0.1", "--no-announce"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "[site_hub.not_installed]" in err and "Traceback" not in err
+    # The window's translation (vi or en, by the system's language), never the bare code.
+    assert "máy chủ điểm" in err or "site hub edition" in err
+    assert not (tmp_path / "d" / shs.SUBDIR).exists()
