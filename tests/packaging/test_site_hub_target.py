@@ -66,7 +66,7 @@ def run_spec(target: str, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> _Record
     monkeypatch.setenv("TRAMTIEM_BUNDLE", target)
     monkeypatch.setattr(sys, "path", list(sys.path))
     rec = _Recorder()
-    exec(compile(SPEC.read_text("utf-8"), str(SPEC), "exec"), rec.globals(tmp))  # noqa: S102
+    exec(compile(SPEC.read_text("utf-8"), str(SPEC), "exec"), rec.globals(tmp))
     return rec
 
 
@@ -161,3 +161,66 @@ def test_without_the_hub_serve_says_what_to_install(
     # The window's translation (vi or en, by the system's language), never the bare code.
     assert "máy chủ điểm" in err or "site hub edition" in err
     assert not (tmp_path / "d" / shs.SUBDIR).exists()
+
+
+# ---- the full build (slow) ------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_site_hub_bundle_builds(tmp_path: Path) -> None:
+    from tests.packaging.test_bundle import (
+        SITE_FORBIDDEN,
+        _bundle_env,
+        _skip_reason,
+        bundle_contents,
+    )
+
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "packaging" / "build.py"), "--quiet", "--target", "site-hub",
+         "--dist", str(tmp_path / "dist"), "--work", str(tmp_path / "work")],
+        cwd=ROOT, capture_output=True, text=True, timeout=1400, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    bundle = Path(summary["bundle"])
+    assert bundle.name == "tramtiem-site-hub" and summary["target"] == "site-hub"
+    station_exe, hub_exe = bundle / "tramtiem", bundle / "tramtiem-hub"
+    # Each executable carries its own modules: the station none of the hub, the hub none of the desk.
+    station_modules, _files = bundle_contents(bundle, station_exe)
+    assert "ui.app" in station_modules
+    assert not [m for m in station_modules if m.split(".")[0] in SITE_FORBIDDEN]
+    hub_modules, _files = bundle_contents(bundle, hub_exe)
+    assert {"hub.cli", "hub.site_hub", "uvicorn", "fastapi"} <= set(hub_modules)
+    assert not [m for m in hub_modules if m.split(".")[0] in ("PySide6", "station", "ui", "sqlcipher3", "keyring")]
+
+    env = _bundle_env(tmp_path)
+    helped = subprocess.run([str(hub_exe), "serve", "--help"], env=env, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert helped.returncode == 0 and "--exit-with-parent" in helped.stdout
+    station_help = subprocess.run([str(station_exe), "site-hub", "--help"], env=env, capture_output=True,
+                                  text=True, timeout=120, check=False)
+    assert station_help.returncode == 0 and "serve" in station_help.stdout
+    # The bundled hub enrolls as a site hub with a province (from the source tree, 127.0.0.1):
+    # its migrations, its TLS key and the province's certificate all work frozen.
+    from hub import relay
+    from hub.db import Database
+    from hub.ingest import utc_now
+    from tests.packaging.test_bundle import _test_hub
+
+    (tmp_path / "province").mkdir()
+    with _test_hub(tmp_path / "province", "DN-PKG-02") as (url, _code):
+        db = Database(f"sqlite:///{tmp_path / 'province' / 'hub.db'}")
+        try:
+            code = relay.new_relay_code(db, "DN-PKG-02", ttl_hours=1, now=utc_now())
+        finally:
+            db.dispose()
+        enrolled = subprocess.run(
+            [str(hub_exe), "relay", "enroll", "--code", code, "--province", url, "--data-dir",
+             str(tmp_path / "site-hub")], env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert enrolled.returncode == 0, enrolled.stdout[-3000:] + enrolled.stderr[-3000:]
+    assert "site hub of DN-PKG-02" in enrolled.stdout
+    assert (tmp_path / "site-hub" / "relay.crt").is_file()
