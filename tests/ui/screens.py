@@ -34,8 +34,8 @@ from tests.station.helpers import QR_AN, screen_eligible
 from ui.app import StationApp
 from ui.bridge import SiteHubLineChanged
 from ui.dialogs.confirm import ConfirmWarningsDialog
-from ui.site_hub_host import HostState
 from ui.settings import UiSettings, save_settings
+from ui.site_hub_host import HostState
 from ui.widgets.common import select_first
 
 SIZE = QSize(1366, 768)

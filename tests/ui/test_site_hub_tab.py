@@ -24,20 +24,17 @@ from station.dto import UserInput
 from station.services import admin
 from station.store import Actor, open_station
 from sync import site_hub_serve as shs
-from tests.e2e.test_site_hub_laptop import (  # noqa: F401 - fixtures
-    SITE,
-    Province,
-    enrolled_desk,
-    free_port,
-    pids_using,
-    plain_keyring,
-    province,
-)
+from tests.e2e import test_site_hub_laptop as laptop
+from tests.e2e.test_site_hub_laptop import SITE, Province, enrolled_desk, free_port, pids_using
 from tests.ui.screens import login, settle, wait_until
 from ui.app import StationApp
 from ui.settings import UiSettings, save_settings
 from ui.site_hub_host import SiteHubHost
 from ui.workspaces.site_hub_tab import SiteHubTab
+
+# The province and the shared keyring file of the command-line tests.
+plain_keyring = laptop.plain_keyring
+province = laptop.province
 
 pytestmark = pytest.mark.slow  # a real hub process and its child: ./dev test runs it
 
