@@ -6,6 +6,6 @@ and a wall clock reading earlier than this date is certainly wrong. The commit
 is shown in the F1 overlay ("About") and by ``--selftest``.
 """
 
-BUILD_DATE = "2026-12-04"
+BUILD_DATE = "2026-11-26"
 VERSION = "0.1.0"
-COMMIT = "9c662380ccf4f42c9e1095adf84a035823333708+dirty"
+COMMIT = ""

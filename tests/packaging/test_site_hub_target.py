@@ -12,8 +12,11 @@ full build of the site-hub bundle is ``test_site_hub_bundle_builds`` (slow).
 from __future__ import annotations
 
 import json
+import ssl
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +224,38 @@ def test_site_hub_bundle_builds(tmp_path: Path) -> None:
         enrolled = subprocess.run(
             [str(hub_exe), "relay", "enroll", "--code", code, "--province", url, "--data-dir",
              str(tmp_path / "site-hub")], env=env, capture_output=True, text=True, timeout=300, check=False)
-    assert enrolled.returncode == 0, enrolled.stdout[-3000:] + enrolled.stderr[-3000:]
-    assert "site hub of DN-PKG-02" in enrolled.stdout
-    assert (tmp_path / "site-hub" / "relay.crt").is_file()
+        assert enrolled.returncode == 0, enrolled.stdout[-3000:] + enrolled.stderr[-3000:]
+        assert "site hub of DN-PKG-02" in enrolled.stdout
+        assert (tmp_path / "site-hub" / "relay.crt").is_file()
+        # And serves HTTPS with it, as the station runs it: a child that ends when stdin closes.
+        port = _free_port()
+        with open(tmp_path / "serve.log", "wb") as log:
+            served = subprocess.Popen(
+                [str(hub_exe), "serve", "--relay-to", url, "--host", "127.0.0.1", "--port", str(port),
+                 "--data-dir", str(tmp_path / "site-hub"), "--exit-with-parent"],
+                env=env, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                deadline = time.monotonic() + 120
+                while not shs.accepts(port):
+                    assert served.poll() is None and time.monotonic() < deadline, "the bundled hub did not serve"
+                    time.sleep(0.2)
+                ctx = ssl.create_default_context()
+                ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE  # the pinning has its own tests
+                with urllib.request.urlopen(f"https://127.0.0.1:{port}/sync/v1/health", context=ctx,
+                                            timeout=10) as answer:
+                    assert json.loads(answer.read())["status"] == "ok"
+                assert served.stdin is not None
+                served.stdin.close()
+                assert served.wait(timeout=60) == 0
+            finally:
+                if served.poll() is None:
+                    served.kill()
+                    served.wait()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
