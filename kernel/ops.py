@@ -39,7 +39,10 @@ from kernel.clock import VN_TZ
 from kernel.roles import ROLES
 from kernel.wire import (
     MAX_YEAR,
+    MIN_YEAR,
     Day,
+    DoseDay,
+    DoseTimestamp,
     Ident,
     ResolveAction,
     SiteCode,
@@ -276,8 +279,8 @@ class DoseP(_P):
     lot_number: str | None = Field(default=None, max_length=32)
     dose_number: int = Field(ge=1, le=20)
     kind: DoseKind
-    administered_at: Timestamp
-    day: Day
+    administered_at: DoseTimestamp  # years before 2000 only from a paper certificate (below)
+    day: DoseDay
     recorded_at: Timestamp
     vaccinator_id: Ident | None = None
     screening_id: Ident | None = None
@@ -297,6 +300,8 @@ class DoseP(_P):
         at = datetime.fromisoformat(self.administered_at)  # checked by the field's validator
         if at.astimezone(VN_TZ).date().isoformat() != self.day:
             raise ValueError("day is not the site-local day of administered_at")
+        if at.year < MIN_YEAR and self.source != "history":
+            raise ValueError(f"a dose before {MIN_YEAR} is only one copied from a paper certificate")
         if self.source == "site" and self.lot_id is None:
             raise ValueError("a dose given at the site names its lot")
         if (self.override_by is None) != (self.override_reason is None):

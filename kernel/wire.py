@@ -16,6 +16,9 @@ from pydantic import AfterValidator, Field, StringConstraints
 # that no reader's date arithmetic (time zones, ages) can overflow on a stored value.
 MIN_YEAR = 2000
 MAX_YEAR = 2100
+# A dose copied from a paper certificate (``source = "history"``) may be older: a routine
+# vaccine (MR) given in the 1990s. Only those fields of a history dose take it.
+HISTORY_MIN_YEAR = 1900
 MAX_INT = 2**62  # PostgreSQL BIGINT holds 2**63-1; anything near it is garbage, not data
 
 
@@ -51,28 +54,40 @@ def parse_day(raw: str, *, min_year: int = MIN_YEAR) -> date | None:
     return d if min_year <= d.year <= MAX_YEAR else None
 
 
-def _timestamp(v: str) -> str:
-    # parse_timestamp without its overflow check: years MIN_YEAR..MAX_YEAR cannot overflow
+def _timestamp(v: str, min_year: int = MIN_YEAR) -> str:
+    # parse_timestamp without its overflow check: years 1900..MAX_YEAR cannot overflow
     # (every op carries timestamps: this runs thousands of times per push).
     try:
         dt = datetime.fromisoformat(v)
     except ValueError:
         dt = None
-    if dt is None or dt.tzinfo is None or not MIN_YEAR <= dt.year <= MAX_YEAR:
-        raise ValueError(f"an ISO 8601 timestamp with an offset, years {MIN_YEAR}-{MAX_YEAR}")
+    if dt is None or dt.tzinfo is None or not min_year <= dt.year <= MAX_YEAR:
+        raise ValueError(f"an ISO 8601 timestamp with an offset, years {min_year}-{MAX_YEAR}")
     return v
 
 
-def _day(v: str) -> str:
-    if parse_day(v) is None:
-        raise ValueError(f"a calendar day YYYY-MM-DD, years {MIN_YEAR}-{MAX_YEAR}")
+def _day(v: str, min_year: int = MIN_YEAR) -> str:
+    if parse_day(v, min_year=min_year) is None:
+        raise ValueError(f"a calendar day YYYY-MM-DD, years {min_year}-{MAX_YEAR}")
     return v
+
+
+def _history_timestamp(v: str) -> str:
+    return _timestamp(v, HISTORY_MIN_YEAR)
+
+
+def _history_day(v: str) -> str:
+    return _day(v, HISTORY_MIN_YEAR)
 
 
 #: A timestamp: ISO 8601 with an offset, years 2000-2100 (kept as sent).
 Timestamp = Annotated[str, StringConstraints(max_length=40), AfterValidator(_timestamp)]
 #: A calendar day YYYY-MM-DD, years 2000-2100.
 Day = Annotated[str, StringConstraints(min_length=10, max_length=10), AfterValidator(_day)]
+#: When a dose was given, years 1900-2100: a dose's model allows the years before 2000
+#: only for a dose from a paper certificate (``kernel.ops.DoseP``).
+DoseTimestamp = Annotated[str, StringConstraints(max_length=40), AfterValidator(_history_timestamp)]
+DoseDay = Annotated[str, StringConstraints(min_length=10, max_length=10), AfterValidator(_history_day)]
 #: Ids made by stations (UUIDs; natural-key UUIDs): letters, digits, '-', '_', '.', ':'.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 Ident = Annotated[str, StringConstraints(min_length=1, max_length=36, pattern=ID_PATTERN)]

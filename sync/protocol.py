@@ -514,7 +514,11 @@ class RelayEnrollResponse(_Model):
     # The site hub's TLS identity, when the request carried a CSR (hub.relay_pki): keys
     # ``cert_pem`` (signed by the province's relay CA for this site), ``fingerprint`` (its
     # SHA-256) and ``ca_pem`` (the relay CA). None: no CSR was sent.
-    tls: dict[str, str] | None = None
+    # Bounded like every value on the wire: at most 8 keys of ≤ 32 characters, values ≤ 8 KB
+    # (a PEM certificate is ~1–2 KB), so a hostile or broken province cannot fill the site hub.
+    tls: dict[Annotated[str, Field(max_length=32)], Annotated[str, Field(max_length=8192)]] | None = Field(
+        default=None, max_length=8
+    )
 
 
 class RelayStation(_Model):
