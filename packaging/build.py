@@ -35,12 +35,15 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "packaging" / "tramtiem.spec"
 BUILD_PY = ROOT / "station" / "_build.py"
+LOCK = ROOT / "build" / "build.lock"
 NAME = "tramtiem"
 TARGETS = {"site": NAME, "site-hub": f"{NAME}-site-hub"}
 HUB_NAME = "tramtiem-hub"
@@ -130,8 +133,33 @@ def hub_executable(bundle: Path) -> Path:
     return bundle / (f"{HUB_NAME}.exe" if sys.platform == "win32" else HUB_NAME)
 
 
+@contextmanager
+def one_build_at_a_time() -> Iterator[None]:
+    """Builds of one checkout take turns: each stamps ``station/_build.py`` and puts it back,
+    so two at once (the site and site-hub bundles, tests in parallel) would restore each
+    other's stamp. POSIX only (``fcntl``); a Windows machine builds one bundle at a time."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(LOCK, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def build(dist: Path, work: Path, build_date: str, version: str, *, quiet: bool, commit: str = "",
           target: str = "site") -> Path:
+    with one_build_at_a_time():
+        return _build(dist, work, build_date, version, quiet=quiet, commit=commit, target=target)
+
+
+def _build(dist: Path, work: Path, build_date: str, version: str, *, quiet: bool, commit: str,
+           target: str) -> Path:
     work.mkdir(parents=True, exist_ok=True)
     saved = work / "_build.py.orig"
     if saved.exists():

@@ -172,6 +172,12 @@ def test_a_laptop_serves_its_site_and_sigterm_leaves_no_process(tmp_path: Path, 
         # Its data stays: the site hub's database, key and certificate.
         info = shs.SiteHubInfo.load(a_dir)
         assert info is not None and info.site_code == SITE and len(info.fingerprint) == 64
+        status = subprocess.run(
+            [sys.executable, "-m", "ui.cli", "site-hub", "status", "--data-dir", str(a_dir)],
+            cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+        assert status.returncode == 0, status.stderr
+        assert f"site hub of {SITE}" in status.stdout and info.fingerprint in status.stdout
+        assert "answering on this laptop: no" in status.stdout
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -259,3 +259,28 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def test_builds_of_one_checkout_take_turns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two builds at once (the site and the site-hub bundle in parallel test workers) would
+    put back each other's stamp of station/_build.py: the second waits for the first."""
+    import threading
+
+    fcntl = pytest.importorskip("fcntl")
+    from tests.packaging.test_bundle import packaging_build
+
+    monkeypatch.setattr(packaging_build, "LOCK", tmp_path / "build.lock")
+    entered = threading.Event()
+
+    def second() -> None:
+        with packaging_build.one_build_at_a_time():
+            entered.set()
+
+    with open(tmp_path / "build.lock", "w") as first:
+        fcntl.flock(first, fcntl.LOCK_EX)  # a build under way
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        assert not entered.wait(0.5)  # still waiting
+        fcntl.flock(first, fcntl.LOCK_UN)
+    waiter.join(10)
+    assert entered.is_set()
