@@ -109,7 +109,13 @@ class SiteHubHost:
             if self.running():
                 return self.state()
             shs.enroll(self.data_dir, self.st, code)
-            proc = self._start(port)
+            try:
+                proc = self._start(port)
+            except StoreError as exc:
+                if exc.code != "site_hub.port_in_use":
+                    raise
+                # Enrolled all the same: another port (or the other program stopped) and on again.
+                raise ValidationError([FieldIssue("port", exc.code, {"port": port})]) from None
             shs.point_desk(self.st, proc, app=True)
         return self.state()
 

@@ -93,3 +93,4 @@ def test_a_desk_without_the_relay_ca_pins_its_own_site_hub(st: Station) -> None:
         assert setting is not None and setting["app"] is False  # the command line, not the window
     finally:
         st.close()
+
