@@ -111,11 +111,12 @@ def enrolled_desk(province: Province, ddir: Path, letter: str) -> Station:
     return open_station(ddir)
 
 
-def serve(ddir: Path, *args: str) -> subprocess.Popen[str]:
+def serve(ddir: Path, *args: str, lang: str = "en_US.UTF-8") -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "ui.cli", "site-hub", "serve", "--data-dir", str(ddir),
          "--host", "127.0.0.1", "--no-announce", *args],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        env={**os.environ, "LC_ALL": lang},
     )
 
 
@@ -206,7 +207,7 @@ def test_the_child_ends_with_its_parent_even_on_sigkill(tmp_path: Path, province
             os.kill(pid_left, signal.SIGKILL)
 
 
-@pytest.mark.parametrize("problem", ["wrong", "used", "missing"])
+@pytest.mark.parametrize("problem", ["wrong", "wrong_vi", "used", "missing"])
 def test_a_bad_relay_code_is_told_and_leaves_nothing(tmp_path: Path, province: Province, problem: str) -> None:
     a_dir = tmp_path / "a"
     enrolled_desk(province, a_dir, "A").close()
@@ -219,12 +220,14 @@ def test_a_bad_relay_code_is_told_and_leaves_nothing(tmp_path: Path, province: P
             other.dispose()
         args = ["--code", code]
     else:
-        args = ["--code", "ABCD-EFGH-JKMN"] if problem == "wrong" else []
-    proc = serve(a_dir, *args, "--port", str(free_port()))
+        args = ["--code", "ABCD-EFGH-JKMN"] if problem.startswith("wrong") else []
+    proc = serve(a_dir, *args, "--port", str(free_port()),
+                 lang="vi_VN.UTF-8" if problem.endswith("_vi") else "en_US.UTF-8")
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 4, (out, err)
     expected = {
         "wrong": ("relay_code.invalid", "The province does not know this relay code"),
+        "wrong_vi": ("relay_code.invalid", "Tỉnh không nhận ra mã chuyển tiếp này"),
         "used": ("relay_code.used", "This relay code was already used"),
         "missing": ("relay_code.required", "Type the relay code"),
     }[problem]
