@@ -299,7 +299,7 @@ def register(
 
     p = sub.add_parser("site-hub", help="the site hub on the LAN: set, clear or show it; "
                        "serve: this laptop is the site hub")
-    p.add_argument("action", choices=["set", "clear", "show", "serve", "status"])
+    p.add_argument("action", choices=["set", "clear", "show", "serve", "status", "stop"])
     p.add_argument(
         "address", nargs="?",
         help="with set: 'auto' (found on the LAN by DNS-SD) or the address IT staff type, "
@@ -328,12 +328,13 @@ SITE_HUB_ERRORS = {
 
 
 def cmd_site_hub(args: argparse.Namespace) -> int:
-    """``tramtiem site-hub set auto|ADDRESS [--fingerprint FP] | clear | show | serve | status``
+    """``tramtiem site-hub set auto|ADDRESS [--fingerprint FP] | clear | show | serve | status | stop``
     (docs/site-hub.md)."""
-    if args.action in ("serve", "status"):
+    if args.action in ("serve", "status", "stop"):
         from sync import site_hub_cli
 
-        run = site_hub_cli.cmd_serve if args.action == "serve" else site_hub_cli.cmd_status
+        run = {"serve": site_hub_cli.cmd_serve, "status": site_hub_cli.cmd_status,
+               "stop": site_hub_cli.cmd_stop}[args.action]
         return run(args, args.explain) if args.explain is not None else run(args)
     from sync.discovery import DiscoveryError
     from sync.pinning import normalize_fingerprint

@@ -188,6 +188,32 @@ def test_a_laptop_serves_its_site_and_sigterm_leaves_no_process(tmp_path: Path, 
         b.close()
 
 
+def test_site_hub_stop_ends_a_running_serve(tmp_path: Path, province: Province) -> None:
+    a_dir = tmp_path / "a"
+    enrolled_desk(province, a_dir, "A").close()
+    port = free_port()
+    proc = serve(a_dir, "--code", province.relay_code(), "--port", str(port))
+    try:
+        wait_serving(proc, port)
+        stopped = subprocess.run(
+            [sys.executable, "-m", "ui.cli", "site-hub", "stop", "--data-dir", str(a_dir)],
+            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+        assert stopped.returncode == 0 and "site hub stopped" in stopped.stdout, stopped.stderr
+        _out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert not pids_using(a_dir / shs.SUBDIR) and not shs.accepts(port)
+        again = subprocess.run(
+            [sys.executable, "-m", "ui.cli", "site-hub", "stop", "--data-dir", str(a_dir)],
+            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+        assert again.returncode == 0 and "no site hub is running" in again.stdout
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        for pid_left in pids_using(a_dir / shs.SUBDIR):
+            os.kill(pid_left, signal.SIGKILL)
+
+
 def test_the_child_ends_with_its_parent_even_on_sigkill(tmp_path: Path, province: Province) -> None:
     a_dir = tmp_path / "a"
     enrolled_desk(province, a_dir, "A").close()
