@@ -43,7 +43,7 @@ from hub.errors import HubError
 
 if TYPE_CHECKING:  # only for the types: `serve` loads these when it runs
     from hub.routes.context import HubContext
-    from hub.server import ServerLimits
+    from hub.server import HubServer, ServerLimits
     from hub.settings import HubSettings
 
 SITE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
@@ -115,6 +115,11 @@ def _add_serve_parser(sub: _Sub[argparse.ArgumentParser], common: argparse.Argum
         action="store_true",
         help="with --relay-to: serve plain HTTP without the province's certificate "
         "(tests and development only: personal data crosses the LAN in clear)",
+    )
+    serve.add_argument(
+        "--exit-with-parent", action="store_true",
+        help="with --relay-to: stop when stdin closes (run as a child of `tramtiem site-hub serve` "
+        "or the station window: it ends with its parent, however the parent ends)",
     )
     serve.add_argument(
         "--relay-retry-max-s", type=float, default=30.0, metavar="S",
@@ -253,7 +258,7 @@ def _serve(args: argparse.Namespace, url: str) -> int:
         settings = HubSettings.from_env(url, migrate_on_start=False, **app_limits)
     except ValueError as exc:
         raise HubError(400, "serve.bad_limit", str(exc)) from None
-    if (args.announce or args.insecure_http) and not args.relay_to:
+    if (args.announce or args.insecure_http or args.exit_with_parent) and not args.relay_to:
         raise HubError(400, "serve.relay_only", "--announce and --insecure-http are for a site hub (--relay-to)")
     migrate(url)
     if args.relay_to:
@@ -347,6 +352,8 @@ def _serve_site_hub(args: argparse.Namespace, url: str, settings: HubSettings, l
         uvicorn_config(create_app(settings, ctx_hook=hook), args.host, args.port, limits, **tls_kw)
     )
     site[0].start()
+    if args.exit_with_parent:
+        _exit_on_stdin_eof(server)
     try:
         with ExitStack() as stack:
             if args.announce and identity is not None:
@@ -362,6 +369,21 @@ def _serve_site_hub(args: argparse.Namespace, url: str, settings: HubSettings, l
     finally:
         site[0].stop()
     return 0 if server.started else 3
+
+
+def _exit_on_stdin_eof(server: HubServer) -> None:
+    """Shut down cleanly when stdin reaches its end: the parent closed it, or died."""
+    import threading
+
+    def watch() -> None:
+        try:
+            while sys.stdin.buffer.read(4096):
+                pass
+        except (OSError, ValueError):
+            pass
+        server.should_exit = True
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def run(args: argparse.Namespace) -> int:

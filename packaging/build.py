@@ -1,4 +1,9 @@
-"""Build the station bundle: ``python packaging/build.py [--dist DIR] [--work DIR]``.
+"""Build the station bundle: ``python packaging/build.py [--target site|site-hub] [--dist DIR] [--work DIR]``.
+
+``--target site`` (the default) builds ``dist/tramtiem/``, the site laptops' bundle, free of
+the hub; ``--target site-hub`` builds ``dist/tramtiem-site-hub/``: the same station plus the
+``tramtiem-hub`` executable, for the one laptop that serves its site's desks
+(docs/site-hub.md; the spec reads ``TRAMTIEM_BUNDLE``).
 
 Needs the packaging extra (``pip install -e .[packaging]``). Steps:
 
@@ -30,13 +35,18 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "packaging" / "tramtiem.spec"
 BUILD_PY = ROOT / "station" / "_build.py"
+LOCK = ROOT / "build" / "build.lock"
 NAME = "tramtiem"
+TARGETS = {"site": NAME, "site-hub": f"{NAME}-site-hub"}
+HUB_NAME = "tramtiem-hub"
 
 
 def project_version() -> str:
@@ -118,7 +128,38 @@ def dir_size(path: Path) -> tuple[int, int]:
     return total, files
 
 
-def build(dist: Path, work: Path, build_date: str, version: str, *, quiet: bool, commit: str = "") -> Path:
+def hub_executable(bundle: Path) -> Path:
+    """The site hub's executable in a site-hub bundle (beside the station's)."""
+    return bundle / (f"{HUB_NAME}.exe" if sys.platform == "win32" else HUB_NAME)
+
+
+@contextmanager
+def one_build_at_a_time() -> Iterator[None]:
+    """Builds of one checkout take turns: each stamps ``station/_build.py`` and puts it back,
+    so two at once (the site and site-hub bundles, tests in parallel) would restore each
+    other's stamp. POSIX only (``fcntl``); a Windows machine builds one bundle at a time."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(LOCK, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def build(dist: Path, work: Path, build_date: str, version: str, *, quiet: bool, commit: str = "",
+          target: str = "site") -> Path:
+    with one_build_at_a_time():
+        return _build(dist, work, build_date, version, quiet=quiet, commit=commit, target=target)
+
+
+def _build(dist: Path, work: Path, build_date: str, version: str, *, quiet: bool, commit: str,
+           target: str) -> Path:
     work.mkdir(parents=True, exist_ok=True)
     saved = work / "_build.py.orig"
     if saved.exists():
@@ -136,7 +177,7 @@ def build(dist: Path, work: Path, build_date: str, version: str, *, quiet: bool,
             "--log-level", "WARN" if quiet else "INFO",
             str(SPEC),
         ]
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", TRAMTIEM_BUNDLE=target)
         proc = subprocess.run(cmd, cwd=ROOT, env=env, check=False)
         if proc.returncode != 0:
             raise SystemExit(f"PyInstaller failed (exit {proc.returncode})")
@@ -144,11 +185,14 @@ def build(dist: Path, work: Path, build_date: str, version: str, *, quiet: bool,
         if BUILD_PY.read_text(encoding="utf-8") != original:
             BUILD_PY.write_text(original, encoding="utf-8")
         saved.unlink(missing_ok=True)
-    return dist / NAME
+    return dist / TARGETS[target]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--target", choices=sorted(TARGETS), default="site",
+                        help="site: the desks' bundle (default); site-hub: also tramtiem-hub, "
+                        "for the laptop that serves its site")
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="output folder (default dist/)")
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "pyinstaller",
                         help="PyInstaller's work folder (default build/pyinstaller)")
@@ -169,15 +213,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"environment matches {args.locked}")
     commit = args.commit if args.commit is not None else git_commit()
     bundle = build(args.dist.resolve(), args.work.resolve(), args.build_date,
-                   args.version or project_version(), quiet=args.quiet, commit=commit)
+                   args.version or project_version(), quiet=args.quiet, commit=commit,
+                   target=args.target)
     exe = executable(bundle)
-    if not exe.exists():
-        raise SystemExit(f"the build finished but {exe} is missing")
+    for need in [exe] + ([hub_executable(bundle)] if args.target == "site-hub" else []):
+        if not need.exists():
+            raise SystemExit(f"the build finished but {need} is missing")
     size, files = dir_size(bundle)
     seconds = time.monotonic() - started
     print(f"bundle: {bundle} ({size / 1e6:.0f} MB in {files} files, built in {seconds:.0f}s)")
     print(f"run:    {exe} --selftest")
-    print(json.dumps({"bundle": str(bundle), "executable": str(exe), "bytes": size,
+    print(json.dumps({"bundle": str(bundle), "executable": str(exe), "target": args.target, "bytes": size,
                       "files": files, "seconds": round(seconds, 1), "commit": commit}))
     return 0
 

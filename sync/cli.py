@@ -23,7 +23,7 @@ from typing import Unpack
 import keyring
 import keyring.errors
 
-from kernel.errors import KeyringUnavailable, StoreError
+from kernel.errors import KeyringUnavailable, StationError, StoreError
 from kernel.ids import uuid7
 from station import keys, replica
 from station.store import Station, default_data_dir, init_station, open_station
@@ -269,8 +269,16 @@ def cmd_sync(args: argparse.Namespace) -> int:
         st.close()
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``enroll`` and ``sync`` to an argparse subparsers object."""
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    explain: Callable[[StationError], str] | None = None,
+) -> None:
+    """Add ``enroll``, ``sync`` and ``site-hub`` to an argparse subparsers object.
+
+    ``explain``: how a ``site-hub serve`` error is told to the user (``ui.cli`` gives the
+    window's translations); the English text of the code otherwise."""
+    from sync import site_hub_cli
+
     p = sub.add_parser("enroll", help="enroll this station with the hub (one-time code)")
     p.add_argument("--hub", required=True, help="hub base URL, e.g. https://hub.example.vn")
     p.add_argument("--code", required=True, help="one-time enrollment code from the hub admin")
@@ -289,8 +297,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="sync through the site hub on the LAN (tramtiem site-hub set URL)")
     p.set_defaults(func=cmd_sync)
 
-    p = sub.add_parser("site-hub", help="the site hub on the LAN: set, clear or show it")
-    p.add_argument("action", choices=["set", "clear", "show"])
+    p = sub.add_parser("site-hub", help="the site hub on the LAN: set, clear or show it; "
+                       "serve: this laptop is the site hub")
+    p.add_argument("action", choices=["set", "clear", "show", "serve", "status", "stop"])
     p.add_argument(
         "address", nargs="?",
         help="with set: 'auto' (found on the LAN by DNS-SD) or the address IT staff type, "
@@ -303,7 +312,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="with set: plain HTTP to the site hub, no certificate (tests and "
                    "development only: records cross the LAN in clear)")
     p.add_argument("--data-dir", help="data directory (default: the OS user-data dir)")
-    p.set_defaults(func=cmd_site_hub)
+    site_hub_cli.add_arguments(p)
+    p.set_defaults(func=cmd_site_hub, explain=explain)
 
 
 SITE_HUB_ERRORS = {
@@ -318,7 +328,14 @@ SITE_HUB_ERRORS = {
 
 
 def cmd_site_hub(args: argparse.Namespace) -> int:
-    """``tramtiem site-hub set auto|ADDRESS [--fingerprint FP] | clear | show`` (docs/site-hub.md)."""
+    """``tramtiem site-hub set auto|ADDRESS [--fingerprint FP] | clear | show | serve | status | stop``
+    (docs/site-hub.md)."""
+    if args.action in ("serve", "status", "stop"):
+        from sync import site_hub_cli
+
+        run = {"serve": site_hub_cli.cmd_serve, "status": site_hub_cli.cmd_status,
+               "stop": site_hub_cli.cmd_stop}[args.action]
+        return run(args, args.explain) if args.explain is not None else run(args)
     from sync.discovery import DiscoveryError
     from sync.pinning import normalize_fingerprint
     from sync.site_route import META_PIN, normalise_address, setting

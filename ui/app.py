@@ -27,6 +27,7 @@ from ui.login import LoginWindow
 from ui.main_window import MainWindow
 from ui.settings import UiSettings, load_settings, save_settings
 from ui.single_instance import InstanceGuard, ask_first_to_show
+from ui.site_hub_host import SiteHubHost
 from ui.sync_local import LocalSyncPoller
 from ui.sync_wiring import RunningSync, start_sync
 from ui.tasks import TaskManager
@@ -74,6 +75,10 @@ class StationApp(QObject):
         self.main: MainWindow | None = None
         self.backups: BackupScheduler | None = None
         self.wizard: SetupWizard | None = None
+        # "This laptop is the site hub" (Admin): the child process it runs (tests replace
+        # the factory to keep it on 127.0.0.1 without announcing).
+        self.make_site_hub: Callable[[Station, Path], SiteHubHost] = SiteHubHost
+        self.site_hub: SiteHubHost | None = None
         self.login = self._new_login()
 
     # ---- start ------------------------------------------------------------------------------
@@ -112,8 +117,15 @@ class StationApp(QObject):
             self.backups = BackupScheduler(st, interval_s=self.settings.backup_minutes * 60)
             self.backups.start()
         site_name, hub_url = enrollment_facts(st)
+        self.site_hub = self.make_site_hub(st, self.data_dir)
         self.ctx = AppContext(st, self.tasks, self.bridge, self.data_dir, self.settings, self._save_settings,
-                              hub_site_name=site_name, enrolled_hub_url=hub_url)
+                              hub_site_name=site_name, enrolled_hub_url=hub_url, site_hub=self.site_hub,
+                              restart_sync=self._restart_sync)
+        if self._given_station is None:
+            # The Admin setting is on: this laptop serves its site's desks again.
+            self.tasks.read(self.site_hub.resume, owner=self, label="site-hub-resume",
+                            on_err=lambda exc: log.warning("site hub not started: %s",
+                                                           getattr(exc, "code", type(exc).__name__)))
         if self._controller is None and self._start_engine:
             # An enrolled station syncs by itself in the background (its own thread).
             self.sync = start_sync(st)
@@ -236,12 +248,31 @@ class StationApp(QObject):
 
         self.tasks.write(work, owner=self, on_ok=restart, label="move-hub")
 
+    def _restart_sync(self) -> None:
+        """This desk's own route to a site hub changed (Admin → Site hub): restart its engines."""
+        st, running = self.station, self.sync
+        if st is None or running is None or not self._start_engine:
+            return
+        self.sync = None
+        self.bridge.detach()
+
+        def restart(_r: None) -> None:
+            self.sync = start_sync(st)
+            if self.sync is not None:
+                self.bridge.attach(self.sync.controller)
+                if self.sync.relay_controller is not None:
+                    self.bridge.attach_site_hub(self.sync.relay_controller)
+
+        self.tasks.read(running.stop, owner=self, on_ok=restart, label="restart-sync")
+
     def shutdown(self) -> None:
         if self.poller is not None:
             self.poller.stop()
         self.bridge.detach()
         if self.sync is not None:
             self.sync.stop()
+        if self.site_hub is not None:
+            self.site_hub.close()  # the setting stays: it starts again with the window
         self._close_main()
         self.login.hide()
         if self.wizard is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from kernel.errors import StationError
 from station import cli as station_cli
 
 # ``tramtiem sync`` and ``tramtiem enroll`` (sync/cli.py) run often and unattended (the
@@ -43,7 +44,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                              "SELFTEST-01 on that hub")
     sub = parser.add_subparsers(dest="command")
     if command in SYNC_COMMANDS:
-        sync_cli.register(sub)
+        sync_cli.register(sub, explain=cli_error_text)
         return parser
     from station import exchange_cli, maintenance_cli
     from ui import print_cli
@@ -52,7 +53,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("app", help="start the station window (the default without a command)")
     p.add_argument("--data-dir", help="station data directory (default: the enrolled station)")
     p.set_defaults(func=cmd_app)
-    sync_cli.register(sub)
+    sync_cli.register(sub, explain=cli_error_text)
     maintenance_cli.register(sub, enroll=sync_cli.provision_enroller)
     exchange_cli.register(sub, render_pdf=print_cli.render_report_pdf)
     p = sub.add_parser("demo", help="try the station on throwaway demo data "
@@ -89,6 +90,27 @@ def demo_hub_available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("demohub") is not None
+
+
+_CLI_APP: list[object] = []  # the QCoreApplication the translations are installed on
+
+
+def cli_error_text(exc: StationError) -> str:
+    """A core error in the user's language for a command (the window's translations;
+    Vietnamese unless the system's language is English)."""
+    from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
+
+    from ui import messages
+    from ui.i18n import qm_path
+
+    if not _CLI_APP:
+        app = QCoreApplication.instance() or QCoreApplication([])
+        lang = "en" if QLocale.system().language() == QLocale.Language.English else "vi"
+        tr = QTranslator(app)
+        if tr.load(str(qm_path(lang))):
+            app.installTranslator(tr)
+        _CLI_APP.extend([app, tr])
+    return messages.error_text(exc)
 
 
 def demo_unavailable_text(lang: str | None = None) -> str:

@@ -11,12 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kernel.roles import can
 from station.store import Actor, Station
 from ui.bridge import SyncBridge
 from ui.settings import UiSettings
 from ui.tasks import TaskManager
+
+if TYPE_CHECKING:
+    from ui.site_hub_host import SiteHubHost
 
 
 @dataclass
@@ -30,6 +34,10 @@ class AppContext:
     # From the hub at enrollment (replica meta), empty on a station never enrolled.
     hub_site_name: str = ""
     enrolled_hub_url: str = ""
+    # "This laptop is the site hub" (Admin): its child process, and how to restart sync
+    # when this desk's own route to a site hub changed.
+    site_hub: SiteHubHost | None = None
+    restart_sync: Callable[[], None] = lambda: None
 
     def site_name(self) -> str:
         """The site as people know it, "Điểm tiêm Biên Hòa (DN-01)"; "" when the hub never said."""

@@ -3,6 +3,9 @@
 ;   python packaging\build.py                      (on Windows: dist\tramtiem\)
 ;   iscc /DAppVersion=0.1.0 packaging\windows\tramtiem.iss
 ;   -> dist\tramtiem-setup-0.1.0.exe
+;   python packaging\build.py --target site-hub
+;   iscc /DAppVersion=0.1.0 /DSiteHub packaging\windows\tramtiem.iss
+;   -> dist\tramtiem-site-hub-setup-0.1.0.exe   (the laptop that is its site's hub)
 ;
 ; Choices, and why (the file is UTF-8 with a BOM: Inno Setup needs it for Vietnamese):
 ; - Per-user install (no admin rights): site laptops are often borrowed and IT
@@ -30,7 +33,18 @@
 #define AppName "Trạm Tiêm"
 #define AppExe "tramtiem.exe"
 #define CliExe "tramtiem-cli.exe"
-#define BundleDir "..\..\dist\tramtiem"
+; The site hub edition (iscc /DSiteHub ...): the same app built with
+; `python packaging\build.py --target site-hub` (dist\tramtiem-site-hub\: tramtiem.exe and
+; tramtiem-hub.exe), for the one laptop that serves its site (Admin -> Site hub). Same AppId:
+; it upgrades a plain installation in place, and the plain one installed over it removes
+; tramtiem-hub.exe again ([InstallDelete]). Tick the "site hub" task for its firewall rules.
+#ifdef SiteHub
+  #define BundleDir "..\..\dist\tramtiem-site-hub"
+  #define SetupName "tramtiem-site-hub-setup"
+#else
+  #define BundleDir "..\..\dist\tramtiem"
+  #define SetupName "tramtiem-setup"
+#endif
 
 [Setup]
 ; Never change this id: it is how an upgrade finds the installed version.
@@ -53,7 +67,7 @@ MinVersion=10.0
 CloseApplications=yes
 RestartApplications=no
 OutputDir=..\..\dist
-OutputBaseFilename=tramtiem-setup-{#AppVersion}
+OutputBaseFilename={#SetupName}-{#AppVersion}
 Compression=lzma2/max
 SolidCompression=yes
 WizardStyle=modern
@@ -70,6 +84,10 @@ Name: "en"; MessagesFile: "compiler:Default.isl"
 [InstallDelete]
 ; Upgrade in place: the previous version's modules must not linger.
 Type: filesandordirs; Name: "{app}\_internal"
+#ifndef SiteHub
+; The plain edition over the site hub edition: no tramtiem-hub.exe left without its modules.
+Type: files; Name: "{app}\tramtiem-hub.exe"
+#endif
 
 [Files]
 Source: "{#BundleDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs

@@ -35,6 +35,7 @@ from ui.app import StationApp
 from ui.bridge import SiteHubLineChanged
 from ui.dialogs.confirm import ConfirmWarningsDialog
 from ui.settings import UiSettings, save_settings
+from ui.site_hub_host import HostState
 from ui.widgets.common import select_first
 
 SIZE = QSize(1366, 768)
@@ -369,6 +370,16 @@ def _walk(app: StationApp, st: Station) -> Iterator[Screen]:
     assert main is not None
     main.show_workspace("admin")
     adm = main.workspaces["admin"]
+    adm.tabs.setCurrentIndex(adm.tabs.count() - 2)  # type: ignore[attr-defined]
+    settle(app)
+    yield Screen("admin-site-hub", main)
+    # Running, with its link to the province down (the longest texts): the state as shown.
+    adm.site_hub_tab.show_state(HostState(  # type: ignore[attr-defined]
+        on=True, running=True, enrolled=True, port=8765, site_code="DN-01",
+        addresses=("https://192.168.1.10:8765", "https://10.8.0.2:8765"), fingerprint="3f1c" * 16,
+        province_reachable=False, province_contact_at="2026-12-01T03:12:00.000Z", waiting_ops=1234))
+    settle(app)
+    yield Screen("admin-site-hub-running", main)
     adm.tabs.setCurrentIndex(adm.tabs.count() - 1)  # type: ignore[attr-defined]
     settle(app)
     yield Screen("admin-settings", main)

@@ -15,6 +15,10 @@
         <translation>Vaccine lots</translation>
     </message>
     <message>
+        <source>Site hub</source>
+        <translation>Site hub</translation>
+    </message>
+    <message>
         <source>Settings</source>
         <translation>Settings</translation>
     </message>
@@ -27,8 +31,8 @@
         <translation>Ctrl+Tab</translation>
     </message>
     <message>
-        <source>Next tab (users, lots, settings)</source>
-        <translation>Next tab (users, lots, settings)</translation>
+        <source>Next tab (users, lots, site hub, settings)</source>
+        <translation>Next tab (users, lots, site hub, settings)</translation>
     </message>
     <message>
         <source>Enter</source>
@@ -1607,6 +1611,66 @@
         <translation>No site hub of this site answered on the LAN. Nothing is lost: records wait here and go by the province link when it is up. IT staff: check that the site hub is on, or type its address (tramtiem site-hub set ADDRESS).</translation>
     </message>
     <message>
+        <source>Type the relay code the province made for this site (12 letters and digits, e.g. ABCD-EFGH-JKMN).</source>
+        <translation>Type the relay code the province made for this site (12 letters and digits, e.g. ABCD-EFGH-JKMN).</translation>
+    </message>
+    <message>
+        <source>A relay code is 12 letters and digits, e.g. ABCD-EFGH-JKMN: check what was typed.</source>
+        <translation>A relay code is 12 letters and digits, e.g. ABCD-EFGH-JKMN: check what was typed.</translation>
+    </message>
+    <message>
+        <source>The province does not know this relay code: check it, or ask the province for a new one.</source>
+        <translation>The province does not know this relay code: check it, or ask the province for a new one.</translation>
+    </message>
+    <message>
+        <source>This relay code was already used: ask the province for a new one.</source>
+        <translation>This relay code was already used: ask the province for a new one.</translation>
+    </message>
+    <message>
+        <source>This relay code has expired (a code lasts 48 hours): ask the province for a new one.</source>
+        <translation>This relay code has expired (a code lasts 48 hours): ask the province for a new one.</translation>
+    </message>
+    <message>
+        <source>This relay code is for another site: ask the province for a code for this site.</source>
+        <translation>This relay code is for another site: ask the province for a code for this site.</translation>
+    </message>
+    <message>
+        <source>The province revoked this site hub: ask it for a new relay code.</source>
+        <translation>The province revoked this site hub: ask it for a new relay code.</translation>
+    </message>
+    <message>
+        <source>Choose a port from {min} to {max} (8765 unless IT staff say otherwise).</source>
+        <translation>Choose a port from {min} to {max} (8765 unless IT staff say otherwise).</translation>
+    </message>
+    <message>
+        <source>This laptop has no site hub program. IT staff: install the site hub edition of Trạm Tiêm (the installer's “This laptop is the site hub” task), then try again.</source>
+        <translation>This laptop has no site hub program. IT staff: install the site hub edition of Trạm Tiêm (the installer's “This laptop is the site hub” task), then try again.</translation>
+    </message>
+    <message>
+        <source>This desk is not enrolled with the province yet: enroll it first; the site hub enrolls with the same province.</source>
+        <translation>This desk is not enrolled with the province yet: enroll it first; the site hub enrolls with the same province.</translation>
+    </message>
+    <message>
+        <source>The province could not be reached to enroll the site hub: check the Internet line and try again. Nothing was changed.</source>
+        <translation>The province could not be reached to enroll the site hub: check the Internet line and try again. Nothing was changed.</translation>
+    </message>
+    <message>
+        <source>The province did not enroll the site hub ({reason}). Nothing was changed. IT staff: see the site hub guide.</source>
+        <translation>The province did not enroll the site hub ({reason}). Nothing was changed. IT staff: see the site hub guide.</translation>
+    </message>
+    <message>
+        <source>Port {port} of this laptop is already in use (is a site hub already running?): stop it, or choose another port.</source>
+        <translation>Port {port} of this laptop is already in use (is a site hub already running?): stop it, or choose another port.</translation>
+    </message>
+    <message>
+        <source>The site hub did not start ({reason}). IT staff: see its log, {log}.</source>
+        <translation>The site hub did not start ({reason}). IT staff: see its log, {log}.</translation>
+    </message>
+    <message>
+        <source>This laptop's site hub is not enrolled yet: type the relay code from the province.</source>
+        <translation>This laptop's site hub is not enrolled yet: type the relay code from the province.</translation>
+    </message>
+    <message>
         <source>This desk has no way to check a site hub's identity (it was enrolled before site hubs existed). Nothing was sent and nothing is lost. IT staff: enroll the desk again, or set the site hub with its fingerprint (tramtiem site-hub set ADDRESS --fingerprint SHA256).</source>
         <translation>This desk has no way to check a site hub's identity (it was enrolled before site hubs existed). Nothing was sent and nothing is lost. IT staff: enroll the desk again, or set the site hub with its fingerprint (tramtiem site-hub set ADDRESS --fingerprint SHA256).</translation>
     </message>
@@ -3001,6 +3065,97 @@
     <message>
         <source>{n} (this desk: {mine})</source>
         <translation>{n} (this desk: {mine})</translation>
+    </message>
+</context>
+<context>
+    <name>SiteHubTab</name>
+    <message>
+        <source>This laptop is the site hub</source>
+        <translation>This laptop is the site hub</translation>
+    </message>
+    <message>
+        <source>The other desks of this site sync with this laptop over the site's network, also when the Internet line is down; it sends everything on to the province. Keep this laptop on during the session. Turn it on once with the relay code from the province.</source>
+        <translation>The other desks of this site sync with this laptop over the site's network, also when the Internet line is down; it sends everything on to the province. Keep this laptop on during the session. Turn it on once with the relay code from the province.</translation>
+    </message>
+    <message>
+        <source>Relay code</source>
+        <translation>Relay code</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>Port</translation>
+    </message>
+    <message>
+        <source>Turn on</source>
+        <translation>Turn on</translation>
+    </message>
+    <message>
+        <source>Turn off</source>
+        <translation>Turn off</translation>
+    </message>
+    <message>
+        <source>Reading the site hub's state…</source>
+        <translation>Reading the site hub's state…</translation>
+    </message>
+    <message>
+        <source>Running: the desks of site {site} sync with this laptop.</source>
+        <translation>Running: the desks of site {site} sync with this laptop.</translation>
+    </message>
+    <message>
+        <source>Address for the other desks: {urls}</source>
+        <translation>Address for the other desks: {urls}</translation>
+    </message>
+    <message>
+        <source>Certificate (SHA-256): {fp}</source>
+        <translation>Certificate (SHA-256): {fp}</translation>
+    </message>
+    <message>
+        <source>Link to the province: not known yet.</source>
+        <translation>Link to the province: not known yet.</translation>
+    </message>
+    <message>
+        <source>Link to the province: up; {n} records waiting to be sent.</source>
+        <translation>Link to the province: up; {n} records waiting to be sent.</translation>
+    </message>
+    <message>
+        <source>Link to the province: down since {when}; {n} records kept here wait for it.</source>
+        <translation>Link to the province: down since {when}; {n} records kept here wait for it.</translation>
+    </message>
+    <message>
+        <source>Turned on, but not running.</source>
+        <translation>Turned on, but not running.</translation>
+    </message>
+    <message>
+        <source>Off: this laptop is an ordinary desk.</source>
+        <translation>Off: this laptop is an ordinary desk.</translation>
+    </message>
+    <message>
+        <source>Enrolled as the site hub of {site} (no code needed to turn it on again).</source>
+        <translation>Enrolled as the site hub of {site} (no code needed to turn it on again).</translation>
+    </message>
+    <message>
+        <source>Enrolling with the province and starting the site hub…</source>
+        <translation>Enrolling with the province and starting the site hub…</translation>
+    </message>
+    <message>
+        <source>The site hub is running.</source>
+        <translation>The site hub is running.</translation>
+    </message>
+    <message>
+        <source>Turn off the site hub</source>
+        <translation>Turn off the site hub</translation>
+    </message>
+    <message>
+        <source>The site hub still holds {n} records the province has not received. They stay on this laptop and every desk keeps its own copy until the province has it: nothing is lost. Turn it off now?</source>
+        <translation>The site hub still holds {n} records the province has not received. They stay on this laptop and every desk keeps its own copy until the province has it: nothing is lost. Turn it off now?</translation>
+    </message>
+    <message>
+        <source>Stopping the site hub…</source>
+        <translation>Stopping the site hub…</translation>
+    </message>
+    <message>
+        <source>The site hub is off; its data stays on this laptop.</source>
+        <translation>The site hub is off; its data stays on this laptop.</translation>
     </message>
 </context>
 <context>

@@ -16,6 +16,10 @@
         <translation>Lô vắc xin</translation>
     </message>
     <message>
+        <source>Site hub</source>
+        <translation>Máy chủ điểm</translation>
+    </message>
+    <message>
         <source>Settings</source>
         <translation>Cài đặt</translation>
     </message>
@@ -28,8 +32,8 @@
         <translation>Ctrl+Tab</translation>
     </message>
     <message>
-        <source>Next tab (users, lots, settings)</source>
-        <translation>Thẻ tiếp theo (người dùng, lô, cài đặt)</translation>
+        <source>Next tab (users, lots, site hub, settings)</source>
+        <translation>Thẻ tiếp theo (người dùng, lô vắc xin, máy chủ điểm, cài đặt)</translation>
     </message>
     <message>
         <source>Enter</source>
@@ -1608,6 +1612,66 @@
         <translation>Không thấy máy chủ điểm của điểm tiêm này trong mạng nội bộ. Không mất gì: dữ liệu chờ ở đây và được gửi lên tỉnh khi có mạng. Cán bộ IT: kiểm tra máy chủ điểm đã bật chưa, hoặc nhập địa chỉ của nó (tramtiem site-hub set ĐỊA_CHỈ).</translation>
     </message>
     <message>
+        <source>Type the relay code the province made for this site (12 letters and digits, e.g. ABCD-EFGH-JKMN).</source>
+        <translation>Nhập mã chuyển tiếp tỉnh cấp cho điểm tiêm này (12 chữ và số, ví dụ ABCD-EFGH-JKMN).</translation>
+    </message>
+    <message>
+        <source>A relay code is 12 letters and digits, e.g. ABCD-EFGH-JKMN: check what was typed.</source>
+        <translation>Mã chuyển tiếp gồm 12 chữ và số, ví dụ ABCD-EFGH-JKMN: kiểm tra lại mã đã nhập.</translation>
+    </message>
+    <message>
+        <source>The province does not know this relay code: check it, or ask the province for a new one.</source>
+        <translation>Tỉnh không nhận ra mã chuyển tiếp này: kiểm tra lại, hoặc xin tỉnh cấp mã mới.</translation>
+    </message>
+    <message>
+        <source>This relay code was already used: ask the province for a new one.</source>
+        <translation>Mã chuyển tiếp này đã được dùng: xin tỉnh cấp mã mới.</translation>
+    </message>
+    <message>
+        <source>This relay code has expired (a code lasts 48 hours): ask the province for a new one.</source>
+        <translation>Mã chuyển tiếp này đã hết hạn (mã có hiệu lực 48 giờ): xin tỉnh cấp mã mới.</translation>
+    </message>
+    <message>
+        <source>This relay code is for another site: ask the province for a code for this site.</source>
+        <translation>Mã chuyển tiếp này của điểm tiêm khác: xin tỉnh cấp mã cho điểm tiêm này.</translation>
+    </message>
+    <message>
+        <source>The province revoked this site hub: ask it for a new relay code.</source>
+        <translation>Tỉnh đã thu hồi máy chủ điểm này: xin tỉnh cấp mã chuyển tiếp mới.</translation>
+    </message>
+    <message>
+        <source>Choose a port from {min} to {max} (8765 unless IT staff say otherwise).</source>
+        <translation>Chọn cổng từ {min} đến {max} (8765, trừ khi cán bộ IT hướng dẫn khác).</translation>
+    </message>
+    <message>
+        <source>This laptop has no site hub program. IT staff: install the site hub edition of Trạm Tiêm (the installer&apos;s “This laptop is the site hub” task), then try again.</source>
+        <translation>Máy này chưa có chương trình máy chủ điểm. Cán bộ IT: cài bản máy chủ điểm của Trạm Tiêm (mục “Máy này là máy chủ điểm” trong bộ cài), rồi thử lại.</translation>
+    </message>
+    <message>
+        <source>This desk is not enrolled with the province yet: enroll it first; the site hub enrolls with the same province.</source>
+        <translation>Máy này chưa đăng ký với tỉnh: hãy đăng ký trước; máy chủ điểm đăng ký với cùng tỉnh đó.</translation>
+    </message>
+    <message>
+        <source>The province could not be reached to enroll the site hub: check the Internet line and try again. Nothing was changed.</source>
+        <translation>Không kết nối được với tỉnh để đăng ký máy chủ điểm: kiểm tra đường Internet rồi thử lại. Chưa có gì thay đổi.</translation>
+    </message>
+    <message>
+        <source>The province did not enroll the site hub ({reason}). Nothing was changed. IT staff: see the site hub guide.</source>
+        <translation>Tỉnh không đăng ký máy chủ điểm ({reason}). Chưa có gì thay đổi. Cán bộ IT: xem hướng dẫn máy chủ điểm.</translation>
+    </message>
+    <message>
+        <source>Port {port} of this laptop is already in use (is a site hub already running?): stop it, or choose another port.</source>
+        <translation>Cổng {port} của máy này đang được dùng (máy chủ điểm đã chạy rồi?): hãy tắt nó, hoặc chọn cổng khác.</translation>
+    </message>
+    <message>
+        <source>The site hub did not start ({reason}). IT staff: see its log, {log}.</source>
+        <translation>Máy chủ điểm không khởi động được ({reason}). Cán bộ IT: xem nhật ký của nó, {log}.</translation>
+    </message>
+    <message>
+        <source>This laptop&apos;s site hub is not enrolled yet: type the relay code from the province.</source>
+        <translation>Máy chủ điểm trên máy này chưa được đăng ký: nhập mã chuyển tiếp tỉnh cấp.</translation>
+    </message>
+    <message>
         <source>This desk has no way to check a site hub&apos;s identity (it was enrolled before site hubs existed). Nothing was sent and nothing is lost. IT staff: enroll the desk again, or set the site hub with its fingerprint (tramtiem site-hub set ADDRESS --fingerprint SHA256).</source>
         <translation>Máy này chưa có cách kiểm tra danh tính máy chủ điểm (được đăng ký trước khi có máy chủ điểm). Chưa gửi gì và không mất gì. Cán bộ IT: đăng ký lại máy này, hoặc đặt máy chủ điểm kèm dấu vân tay (tramtiem site-hub set ĐỊA_CHỈ --fingerprint SHA256).</translation>
     </message>
@@ -2996,6 +3060,97 @@
     <message>
         <source>{n} (this desk: {mine})</source>
         <translation>{n} (của máy này: {mine})</translation>
+    </message>
+</context>
+<context>
+    <name>SiteHubTab</name>
+    <message>
+        <source>This laptop is the site hub</source>
+        <translation>Máy này là máy chủ điểm</translation>
+    </message>
+    <message>
+        <source>The other desks of this site sync with this laptop over the site&apos;s network, also when the Internet line is down; it sends everything on to the province. Keep this laptop on during the session. Turn it on once with the relay code from the province.</source>
+        <translation>Các bàn khác của điểm tiêm đồng bộ với máy này qua mạng nội bộ, kể cả khi mất Internet; máy này chuyển tất cả lên tỉnh. Giữ máy này bật trong suốt buổi tiêm. Bật một lần bằng mã chuyển tiếp tỉnh cấp.</translation>
+    </message>
+    <message>
+        <source>Relay code</source>
+        <translation>Mã chuyển tiếp</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>Cổng</translation>
+    </message>
+    <message>
+        <source>Turn on</source>
+        <translation>Bật</translation>
+    </message>
+    <message>
+        <source>Turn off</source>
+        <translation>Tắt</translation>
+    </message>
+    <message>
+        <source>Reading the site hub&apos;s state…</source>
+        <translation>Đang đọc trạng thái máy chủ điểm…</translation>
+    </message>
+    <message>
+        <source>Running: the desks of site {site} sync with this laptop.</source>
+        <translation>Đang chạy: các bàn của điểm {site} đồng bộ với máy này.</translation>
+    </message>
+    <message>
+        <source>Address for the other desks: {urls}</source>
+        <translation>Địa chỉ cho các bàn khác: {urls}</translation>
+    </message>
+    <message>
+        <source>Certificate (SHA-256): {fp}</source>
+        <translation>Chứng chỉ (SHA-256): {fp}</translation>
+    </message>
+    <message>
+        <source>Link to the province: not known yet.</source>
+        <translation>Kết nối với tỉnh: chưa rõ.</translation>
+    </message>
+    <message>
+        <source>Link to the province: up; {n} records waiting to be sent.</source>
+        <translation>Kết nối với tỉnh: có; {n} bản ghi chờ gửi.</translation>
+    </message>
+    <message>
+        <source>Link to the province: down since {when}; {n} records kept here wait for it.</source>
+        <translation>Kết nối với tỉnh: mất từ {when}; {n} bản ghi giữ ở đây chờ gửi.</translation>
+    </message>
+    <message>
+        <source>Turned on, but not running.</source>
+        <translation>Đã bật nhưng không chạy.</translation>
+    </message>
+    <message>
+        <source>Off: this laptop is an ordinary desk.</source>
+        <translation>Tắt: máy này là một bàn bình thường.</translation>
+    </message>
+    <message>
+        <source>Enrolled as the site hub of {site} (no code needed to turn it on again).</source>
+        <translation>Đã đăng ký làm máy chủ điểm của {site} (bật lại không cần mã).</translation>
+    </message>
+    <message>
+        <source>Enrolling with the province and starting the site hub…</source>
+        <translation>Đang đăng ký với tỉnh và khởi động máy chủ điểm…</translation>
+    </message>
+    <message>
+        <source>The site hub is running.</source>
+        <translation>Máy chủ điểm đang chạy.</translation>
+    </message>
+    <message>
+        <source>Turn off the site hub</source>
+        <translation>Tắt máy chủ điểm</translation>
+    </message>
+    <message>
+        <source>The site hub still holds {n} records the province has not received. They stay on this laptop and every desk keeps its own copy until the province has it: nothing is lost. Turn it off now?</source>
+        <translation>Máy chủ điểm còn giữ {n} bản ghi tỉnh chưa nhận. Chúng vẫn nằm trên máy này và mỗi bàn giữ bản của mình cho đến khi tỉnh nhận: không mất gì. Tắt ngay bây giờ?</translation>
+    </message>
+    <message>
+        <source>Stopping the site hub…</source>
+        <translation>Đang tắt máy chủ điểm…</translation>
+    </message>
+    <message>
+        <source>The site hub is off; its data stays on this laptop.</source>
+        <translation>Máy chủ điểm đã tắt; dữ liệu của nó vẫn nằm trên máy này.</translation>
     </message>
 </context>
 <context>

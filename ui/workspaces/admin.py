@@ -32,6 +32,7 @@ from ui.models.table import Column, RowsModel
 from ui.settings import IDLE_MAX, IDLE_MIN, UiSettings, check
 from ui.widgets.common import Banner, FieldErrors, make_table, selected_row, wrap_popup
 from ui.workspaces.base import Workspace
+from ui.workspaces.site_hub_tab import SiteHubTab
 
 
 class UsersModel(RowsModel):
@@ -106,6 +107,10 @@ class AdminWorkspace(Workspace):
             self.tabs.addTab(self._users_tab(), self.tr("Users"))
         if session.can("manage_lots"):
             self.tabs.addTab(self._lots_tab(), self.tr("Vaccine lots"))
+        self.site_hub_tab: SiteHubTab | None = None
+        if session.can("settings") and ctx.site_hub is not None:
+            self.site_hub_tab = SiteHubTab(ctx.site_hub, ctx.tasks, self.banner, ctx.restart_sync, self)
+            self.tabs.addTab(self.site_hub_tab, self.tr("Site hub"))
         if session.can("settings"):
             self.tabs.addTab(self._settings_tab(), self.tr("Settings"))
         lay = QVBoxLayout(self)
@@ -118,7 +123,7 @@ class AdminWorkspace(Workspace):
 
     def shortcuts(self) -> list[tuple[str, str]]:
         return [
-            (self.tr("Ctrl+Tab"), self.tr("Next tab (users, lots, settings)")),
+            (self.tr("Ctrl+Tab"), self.tr("Next tab (users, lots, site hub, settings)")),
             (self.tr("Enter"), self.tr("Save the form you are in")),
         ]
 
@@ -128,6 +133,8 @@ class AdminWorkspace(Workspace):
 
     def refresh(self) -> None:
         st = self.ctx.station
+        if self.site_hub_tab is not None:
+            self.site_hub_tab.refresh()
         if self.session.can("manage_staff"):
             self.ctx.tasks.read(lambda: admin.list_users(st), owner=self,
                                 on_ok=lambda rows: self.users_model.set_rows(rows),
