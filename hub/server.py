@@ -43,7 +43,7 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from hub.app import HubSettings, create_app
+from hub.app import HubSettings, create_app, settle_heap
 from hub.watch import ChangeWatch
 
 
@@ -170,6 +170,15 @@ class HubServer(uvicorn.Server):
     ``long_poll_max_s``) would keep a restart waiting that long.
     """
 
+    #: Freeze the start-up heap once the server is up (:func:`hub.app.settle_heap`): the
+    #: serving process only, not the in-thread servers tests start by the hundred.
+    settle_heap_at_start = True
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.settle_heap_at_start and self.started:
+            settle_heap()
+
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         app = self.config.app
         watch = getattr(getattr(app, "state", None), "watch", None)
@@ -179,6 +188,8 @@ class HubServer(uvicorn.Server):
 
 
 class _Server(HubServer):
+    settle_heap_at_start = False  # a thread in someone else's process
+
     def install_signal_handlers(self) -> None:  # a thread cannot own signals
         pass
 
