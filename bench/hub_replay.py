@@ -224,8 +224,8 @@ def replay(codes: list[Path], capture_file: Path, rounds: int, per_run: int, pro
         cmd = [str(python), str(Path(__file__).resolve()), "_worker", str(capture_file), str(per_run)]
         if profile is not None:
             profile.mkdir(parents=True, exist_ok=True)
-            out = profile / f"{i}-{code.name}.folded"
-            cmd = [str(python.parent / "py-spy"), "record", "-r", "200", "-f", "raw", "-o", str(out), "--", *cmd]
+            prof_out = profile / f"{i}-{code.name}.folded"
+            cmd = [str(python.parent / "py-spy"), "record", "-r", "200", "-f", "raw", "-o", str(prof_out), "--", *cmd]
         env = {**os.environ, "PYTHONPATH": str(code), "PYTHONDONTWRITEBYTECODE": "1"}
         proc = subprocess.run(cmd, cwd=code, env=env, capture_output=True, text=True, timeout=1800)
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
