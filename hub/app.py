@@ -129,20 +129,29 @@ def _add_middlewares(app: FastAPI, settings: HubSettings, db: Database, ctx: Hub
     app.add_middleware(CatchAllMiddleware)
 
 
-def settle_heap() -> None:
-    """Leave what start-up built out of the garbage collector's full collections (issue 15).
+#: The serving process's first-generation threshold (CPython's default: 700).
+GC_GEN0_THRESHOLD = 20_000
 
-    A server process holds ~10^6 long-lived objects after its imports (modules, classes,
-    SQLAlchemy's and pydantic's schemas); every full collection walked all of them, and a
-    push's thousands of rows set off several: a fifth of the hub's CPU per pushed op.
-    ``gc.freeze()`` moves everything alive now to the permanent generation, which the
-    collector skips (reference counting still frees those objects; only a cycle among them
-    that became garbage later would stay). Called once, by the serving process after
-    start-up (:class:`hub.server.HubServer`, :func:`app_from_env`), never by an app a test
-    builds and throws away.
+
+def settle_heap() -> None:
+    """Keep the garbage collector off the start-up heap and a push's live rows (issue 15).
+
+    After its imports a server process holds ~140,000 long-lived container objects
+    (modules, classes, SQLAlchemy's and pydantic's schemas); every full collection walked
+    all of them, and a push's thousands of rows set off several: a fifth of the hub's CPU
+    per pushed op (``bench/hub_replay.py``). ``gc.freeze()`` moves everything alive now to
+    the permanent generation, which the collector skips (reference counting still frees
+    those objects; only a cycle among them that became garbage later would stay).
+    The youngest generation is then collected every :data:`GC_GEN0_THRESHOLD` new
+    container objects instead of every 700: a push keeps tens of thousands of rows, models
+    and dicts alive until its COMMIT, and each young collection walked them again (a
+    further ~5%); at most that many objects of cyclic garbage wait for a collection.
+    Called once, by the serving process after start-up (:class:`hub.server.HubServer`,
+    :func:`app_from_env`), never by an app a test builds and throws away.
     """
     gc.collect()
     gc.freeze()
+    gc.set_threshold(GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def app_from_env() -> FastAPI:
