@@ -210,7 +210,9 @@ def worker(capture_file: Path, rounds: int) -> dict[str, Any]:
             log(f"{ops} ops in {len(pushes)} pushes: {per_op[-1]:.4f} ms CPU/op; gc {gcd} of {cpu:.2f} s")
         finally:
             shutil.rmtree(base, ignore_errors=True)
-    return {"hub_cpu_ms_per_op": per_op, "ops": ops}
+    import resource
+
+    return {"hub_cpu_ms_per_op": per_op, "ops": ops, "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
 
 
 def replay(codes: list[Path], capture_file: Path, rounds: int, per_run: int, profile: Path | None) -> dict[str, Any]:
@@ -237,8 +239,8 @@ def replay(codes: list[Path], capture_file: Path, rounds: int, per_run: int, pro
                 print("   " + ln, file=sys.stderr)
         load = os.getloadavg()[0]
         got[str(code)] += res["hub_cpu_ms_per_op"]
-        runs.append({"code": str(code), "ms": res["hub_cpu_ms_per_op"], "load_1m": load})
-        log(f"{code}: {[round(x, 4) for x in res['hub_cpu_ms_per_op']]} ms/op (load {load:.2f})")
+        runs.append({"code": str(code), "ms": res["hub_cpu_ms_per_op"], "max_rss_mb": res["max_rss_mb"], "load_1m": load})
+        log(f"{code}: {[round(x, 4) for x in res['hub_cpu_ms_per_op']]} ms/op, max RSS {res['max_rss_mb']} MB (load {load:.2f})")
     med = {k: round(statistics.median(v), 4) for k, v in got.items()}
     out: dict[str, Any] = {"runs": runs, "median_ms_per_op": med}
     if len(codes) == 2:
