@@ -48,6 +48,17 @@ SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
 )
 
+# Session settings of the hub's PostgreSQL connections (issue 15). A custom plan for
+# every execution: the push's look-ups are ``col = ANY(%s)`` with one array of up to
+# 500 ids, and psycopg prepares a statement after its fifth run; PostgreSQL's generic
+# plan of it assumes a 10-element array and the table size of when it was planned, so
+# on a hub whose tables grew since (a fresh hub's first day, before autovacuum's first
+# ANALYZE) it kept a sequential scan of ``dose`` and ``person_site`` testing each row
+# against the whole array: 60% of the backends' time of a first drain. A custom plan
+# knows the array (an index look-up per id, or a hashed array on a small table) and
+# the table's current size. Planning these short statements costs microseconds.
+PG_SESSION_OPTIONS = "-c plan_cache_mode=force_custom_plan"
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -94,7 +105,12 @@ class Database:
             self.read_engine = _sqlite_engine(url, immediate=False)
         else:
             self.write_engine = create_engine(
-                url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+                url,
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                hide_parameters=True,
+                connect_args={"options": PG_SESSION_OPTIONS},
             )
             self.read_engine = self.write_engine
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
