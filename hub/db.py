@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -57,7 +57,20 @@ SQLITE_PRAGMAS = (
 # against the whole array: 60% of the backends' time of a first drain. A custom plan
 # knows the array (an index look-up per id, or a hashed array on a small table) and
 # the table's current size. Planning these short statements costs microseconds.
-PG_SESSION_OPTIONS = "-c plan_cache_mode=force_custom_plan"
+PG_SESSION_SETTINGS = ("SET plan_cache_mode = force_custom_plan",)
+
+
+def _pg_session_settings(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+    """:data:`PG_SESSION_SETTINGS` on each new connection of the pool: ``SET`` and COMMIT
+    (a committed ``SET`` holds for the session), not a startup option a connection pooler
+    could refuse."""
+    cur = dbapi_conn.cursor()
+    try:
+        for sql in PG_SESSION_SETTINGS:
+            cur.execute(sql)
+    finally:
+        cur.close()
+    dbapi_conn.commit()
 
 
 def is_sqlite(url: str) -> bool:
@@ -110,8 +123,8 @@ class Database:
                 max_overflow=20,
                 pool_pre_ping=True,
                 hide_parameters=True,
-                connect_args={"options": PG_SESSION_OPTIONS},
             )
+            event.listen(self.write_engine, "connect", _pg_session_settings)
             self.read_engine = self.write_engine
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
