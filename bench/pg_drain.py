@@ -33,13 +33,14 @@ from typing import Any
 from bench import peer
 
 
-def _hub(stack: ExitStack, base: Path, root: Path, db_url: str) -> tuple[str, subprocess.Popen[bytes]]:
+def _hub(stack: ExitStack, base: Path, root: Path, db_url: str) -> tuple[str, subprocess.Popen[bytes], Path]:
     """``hub.cli serve`` of checkout ``root`` (its code on PYTHONPATH, this interpreter)."""
     from bench.hub_push import _free_port, _wait_healthy
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log = open(base / f"hub-{port}.log", "wb")  # noqa: SIM115 - closed by the stack
+    log_path = base / f"hub-{port}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed by the stack
     stack.callback(log.close)
     proc = subprocess.Popen(
         [sys.executable, "-m", "hub.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -56,7 +57,7 @@ def _hub(stack: ExitStack, base: Path, root: Path, db_url: str) -> tuple[str, su
 
     stack.callback(stop)
     _wait_healthy(url, proc)
-    return url, proc
+    return url, proc, log_path
 
 
 def _database(cl: Any, root: Path) -> str:
@@ -85,7 +86,7 @@ def one_run(base: Path, src: Path, xdg: Path, cl: Any, root: Path, tag: str) -> 
     try:
         with ExitStack() as stack:
             url = _database(cl, root)
-            hub_url, proc = _hub(stack, base, root, url)
+            hub_url, proc, log_path = _hub(stack, base, root, url)
             st = open_station(data)
             try:
                 enroll(st, url, hub_url, f"pg_drain {tag}")
@@ -96,8 +97,13 @@ def one_run(base: Path, src: Path, xdg: Path, cl: Any, root: Path, tag: str) -> 
                 c.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
                 c.execute("SELECT pg_stat_statements_reset()")
             hub0, pg0 = peer._cpu_of(proc.pid), peer._pg_cpu(cl.root / "data")
+            wait0 = sum(peer.sched_of(proc.pid).values())
             out = peer.run_cli_sync(data, xdg)
             out["hub_cpu_s"] = peer._cpu_of(proc.pid) - hub0
+            out["hub_runqueue_wait_s"] = sum(peer.sched_of(proc.pid).values()) - wait0
+            hub_log = log_path.read_text(errors="replace")
+            out["hub_retries"] = hub_log.count("retrying a write transaction")
+            out["hub_op_by_op"] = hub_log.count("applying them op by op")
             out["pg_cpu_s"] = peer._pg_cpu(cl.root / "data") - pg0
             out["load_1m"] = os.getloadavg()[0]
             with psycopg.connect(dsn, autocommit=True) as c:
