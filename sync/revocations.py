@@ -25,22 +25,20 @@ import json
 import logging
 import time
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from kernel.errors import StoreError
-from station import replica
+from station import syncstate
 from station.store import Station
 from sync.client import HubClient, HubError
 from sync.revoked_certs import RevokedCerts
 
 log = logging.getLogger(__name__)
 
-META_KEY = replica.META_REVOKED_CERTS
+META_KEY = syncstate.META_REVOKED_CERTS
 REFRESH_S = 180.0  # at most one read every 3 minutes on the direct route
 
 
 def _load(st: Station) -> dict[str, object]:
-    raw = replica.get_meta(st, META_KEY)
+    raw = syncstate.get_meta(st, META_KEY)
     if not raw:
         return {}
     try:
@@ -68,6 +66,8 @@ def store(st: Station, answer: RevokedCerts, *, now: float | None = None) -> fro
     """Keep the province's answer (for this desk's own site only) and return the list."""
     if answer.site_code.upper() != st.site_code.upper():
         raise StoreError("site_hub.revocations_site")
+    from station import replica
+
     before = revoked_fingerprints(st)
     fresh = list(dict.fromkeys(answer.fingerprints))
     replica.set_meta(st, META_KEY, json.dumps(
@@ -91,6 +91,8 @@ def refresh(st: Station, client: HubClient, *, now: float | None = None) -> froz
     except HubError as exc:
         log.info("revoked site hub certificates not read: %s", exc.code)
         return None
+    from sqlalchemy.exc import SQLAlchemyError  # here: a cycle that reads nothing loads none of it
+
     try:
         return store(st, answer, now=now)
     except (StoreError, SQLAlchemyError) as exc:  # a busy or closed store: read again next time
