@@ -29,7 +29,6 @@ from station import keys, syncstate
 from station.store import Station, default_data_dir, init_station, open_station
 from sync.client import TLS_HINTS, ClientOptions, HubClient, HubError
 from sync.engine import SyncEngine, SyncReport, SyncSettings
-from sync.protocol import EnrollRequest
 
 EXIT_OK, EXIT_USAGE, EXIT_STORE, EXIT_INPUT, EXIT_HUB = 0, 2, 3, 4, 5
 HUB_URL_KEY = "hub_url"
@@ -132,6 +131,7 @@ def enroll_station(
     stored under ``station_id`` all the same.
     """
     from station import replica
+    from sync.protocol import EnrollRequest
 
     exists = (ddir / "station.json").exists()
     keys.check_backend()  # fail before the one-time code is spent

@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kernel.clock import iso
 from station import outbox, sync_status, syncstate
@@ -53,10 +54,13 @@ from sync.events import (
     RemoteApplied,
     SyncEvent,
 )
-from sync.protocol import MAX_ANSWER_IDS, MAX_PULL_LIMIT, PullResponse, SiteAnswersRequest
+from sync.lean import MAX_ANSWER_IDS, MAX_PULL_LIMIT, EmptyPage
 from sync.pull import own_doses, pull_to_head
 from sync.report import CycleAbort, FailureKind, SyncReport, failure_kind
-from sync.tally_request import build_tally_request
+from sync.tally_request import build_tally_request, tally_body
+
+if TYPE_CHECKING:
+    from sync.protocol import PullResponse
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +77,7 @@ class _Remote:
     """What a long-poll pull brought back (a page, or the error that ended it)."""
 
     cursor: int
-    page: PullResponse | None
+    page: PullResponse | EmptyPage | None
     error: HubError | None
     elapsed_s: float
 
@@ -468,7 +472,7 @@ class SyncEngine:
     # ---- tally -----------------------------------------------------------------------
 
     def _send_tally(self, client: HubClient, report: SyncReport) -> None:
-        req = build_tally_request(self.st, client.token or "")
+        req = tally_body(self.st, client.token or "")
         try:
             client.tally(req)
             report.tally_sent = True
@@ -544,6 +548,7 @@ class SyncEngine:
         """Ask the site hub for the province's answers to the ops it holds; record them
         through the one ack path (``station.answers.record_acks``). Bounded."""
         from station import answers
+        from sync.protocol import SiteAnswersRequest
         from sync.push import ack_of
 
         for _ in range(self.settings.max_push_batches_per_cycle):

@@ -11,22 +11,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
+from typing import TYPE_CHECKING
 
 from station import syncstate
 from station.store import Station
 from sync.client import HubClient
-from sync.protocol import MAX_PULL_LIMIT, PullResponse
+from sync.lean import MAX_PULL_LIMIT, EmptyPage
 from sync.report import CycleAbort, SyncReport
 
+if TYPE_CHECKING:
+    from sync.protocol import PullResponse
 
-def own_doses(st: Station, page: PullResponse) -> int:
+def own_doses(st: Station, page: PullResponse | EmptyPage) -> int:
     """Doses in ``page`` this station entered (a restored backup pulling its own back)."""
     me = st.install_id
     return sum(1 for c in page.changes if c.entity_type == "dose" and c.data.get("origin_station") == me)
 
 
 def _apply(
-    st: Station, page: PullResponse, cursor: int, hook: Callable[[str], None], route: str
+    st: Station, page: PullResponse | EmptyPage, cursor: int, hook: Callable[[str], None], route: str
 ) -> syncstate.ApplyReport:
     """``replica.apply_page``; a page with no changes while nothing is parked (the page that
     ends almost every cycle) is applied by ``syncstate.apply_empty_page``, the same steps
@@ -55,7 +58,7 @@ def pull_to_head(
     limit = max(1, min(pull_limit, MAX_PULL_LIMIT))
     refetches = 0
     pool = ThreadPoolExecutor(1, thread_name_prefix="tramtiem-pull")
-    ahead: tuple[int, str, Future[PullResponse]] | None = None
+    ahead: tuple[int, str, Future[PullResponse | EmptyPage]] | None = None
     try:
         for _ in range(max_pages):
             if not go_on():

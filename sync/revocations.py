@@ -24,12 +24,15 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from kernel.errors import StoreError
 from station import syncstate
 from station.store import Station
 from sync.client import HubClient, HubError
-from sync.revoked_certs import RevokedCerts
+
+if TYPE_CHECKING:
+    from sync.revoked_certs import RevokedCerts
 
 log = logging.getLogger(__name__)
 
