@@ -68,6 +68,7 @@ from station.syncstate import (
     cursor_of,
     get_meta,
     meta_value,
+    set_meta,
 )
 
 log = logging.getLogger(__name__)
@@ -328,14 +329,6 @@ def set_site_hub_url(st: Station, url: str | None) -> None:
 def site_name(conn: Connection) -> str:
     """The enrolled site's name, "" on a station never enrolled."""
     return meta_value(conn, SITE_NAME_KEY) or ""
-
-
-def set_meta(st: Station, key: str, value: str) -> None:
-    with st.sync_writer() as conn:
-        conn.execute(
-            text("INSERT INTO meta (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
-            {"k": key, "v": value},
-        )
 
 
 __all__ = [

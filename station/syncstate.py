@@ -155,6 +155,15 @@ def get_meta(st: Station, key: str) -> str | None:
         return meta_value(raw, key)
 
 
+def set_meta(st: Station, key: str, value: str) -> None:
+    """Set a ``meta`` value in the sync engine's durable write transaction."""
+    with st.sync_writer_raw() as raw:
+        raw.execute(
+            "INSERT INTO meta (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v",
+            {"k": key, "v": value},
+        )
+
+
 __all__ = [
     "META_RELAY_CA",
     "META_REVOKED_CERTS",
@@ -170,4 +179,5 @@ __all__ = [
     "cursor_of",
     "get_meta",
     "meta_value",
+    "set_meta",
 ]

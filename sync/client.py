@@ -348,11 +348,15 @@ class HubClient:
 
         return self._call("POST", "/site/answers", SiteAnswersResponse, body=req)
 
-    def revoked_site_certs(self) -> RevokedCerts:
+    def revoked_site_certs(self) -> RevokedCerts | lean.LeanRevoked:
         """At the province: the revoked site hub certificates of this station's site (sync.revocations)."""
-        from sync.revoked_certs import REVOKED_CERTS_PATH, RevokedCerts
+        status, content = self._send("GET", lean.REVOKED_CERTS_PATH)
+        fast = lean.revoked_certs(content)
+        if fast is not None:
+            return fast
+        from sync.revoked_certs import RevokedCerts
 
-        return self._call("GET", REVOKED_CERTS_PATH, RevokedCerts)
+        return _validated(RevokedCerts, status, content)
 
     def site_hub_status(self) -> SiteHubStatus:
         """At a site hub: its link to the province as it sees it (sync.site_hub_status)."""

@@ -97,9 +97,11 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _object(content: bytes, required: frozenset[str], optional: frozenset[str]) -> dict[str, Any] | None:
+def _object(
+    content: bytes, required: frozenset[str], optional: frozenset[str], *, max_bytes: int = 4096
+) -> dict[str, Any] | None:
     """The answer as a dict when it is one JSON object with exactly these keys; else None."""
-    if len(content) > 4096:
+    if len(content) > max_bytes:
         return None
     try:
         text = content.decode("utf-8")
@@ -178,6 +180,36 @@ def empty_page(content: bytes) -> EmptyPage | None:
     if version is None or not (_int(cursor) and _int(head) and type(more) is bool and _text(epoch)):
         return None
     return EmptyPage(next_cursor=cursor, has_more=more, hub_epoch=epoch, head_seq=head, protocol_version=version)
+
+
+@dataclass(frozen=True, slots=True)
+class LeanRevoked:
+    """``sync.revoked_certs.RevokedCerts``'s values (read by ``sync.revocations`` every few minutes)."""
+
+    site_code: str
+    server_time: str
+    fingerprints: tuple[str, ...] = ()
+    protocol_version: int = PROTOCOL_VERSION
+
+
+REVOKED_CERTS_PATH = "/site/revoked-certs"  # = sync.revoked_certs's
+MAX_REVOKED_CERTS = 1000  # = sync.revoked_certs's
+_FINGERPRINT = re.compile(r"[0-9a-f]{64}")
+_REVOKED = (frozenset({"site_code", "server_time"}), frozenset({"protocol_version", "fingerprints"}))
+
+
+def revoked_certs(content: bytes) -> LeanRevoked | None:
+    obj = _object(content, *_REVOKED, max_bytes=80_000)
+    if obj is None or (version := _version(obj)) is None or not 0 <= version <= 1000:
+        return None
+    site, at, fps = obj["site_code"], obj["server_time"], obj.get("fingerprints", [])
+    if not (_text(site) and len(site) <= 32 and _text(at) and len(at) <= 40):
+        return None
+    if type(fps) is not list or len(fps) > MAX_REVOKED_CERTS:
+        return None
+    if not all(type(fp) is str and _FINGERPRINT.fullmatch(fp) for fp in fps):
+        return None
+    return LeanRevoked(site_code=site, server_time=at, fingerprints=tuple(fps), protocol_version=version)
 
 
 # ---- the tally ----------------------------------------------------------------------------
@@ -268,9 +300,11 @@ __all__ = [
     "TOKEN_HEADER",
     "EmptyPage",
     "LeanHealth",
+    "LeanRevoked",
     "LeanTallyAck",
     "empty_page",
     "health",
+    "revoked_certs",
     "tally_ack",
     "tally_json",
 ]

@@ -114,17 +114,23 @@ NOT_IN_AN_EMPTY_CYCLE = (
 EMPTY_CYCLE = """
 import contextlib, io, json, sys
 import ui.cli
+from station import syncstate
+from station.store import open_station
+# As a scheduled task runs it (minutes apart): the revoked site hub list is due again too.
+st = open_station(sys.argv[1])
+syncstate.set_meta(st, syncstate.META_REVOKED_CERTS, "")
+st.close()
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
     rc = ui.cli.main(["sync", "--once", "--json", "--data-dir", sys.argv[1]])
 modules = sorted(sys.modules)
 from station import tally
-from station.store import open_station
 st = open_station(sys.argv[1])
 rows = len(tally.compute(st).rows)
+revoked = json.loads(syncstate.get_meta(st, syncstate.META_REVOKED_CERTS) or "{}")
 st.close()
 print(json.dumps({"rc": rc, "report": json.loads(out.getvalue().strip().splitlines()[-1]),
-                  "modules": modules, "tally_rows": rows}))
+                  "modules": modules, "tally_rows": rows, "revoked": revoked}))
 """
 
 SITE = "DN-COLD-01"
@@ -201,5 +207,6 @@ def test_an_empty_sync_cycle_loads_neither_sqlalchemy_nor_pydantic(tmp_path: Pat
     assert (rep["pushed"], rep["pulled"], rep["pull_pages"], rep["pending_left"], rep["errors"]) == (0, 0, 1, 0, [])
     assert rep["cursor"] == first["cursor"] > 0
     assert got["tally_rows"] > 0  # the tally it signed and sent had rows
+    assert got["revoked"]["fingerprints"] == [] and got["revoked"]["read_at"] > 0  # and it read the list
     loaded = set(got["modules"])
     assert sorted(m for m in NOT_IN_AN_EMPTY_CYCLE if m in loaded) == []

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from kernel import wire
 from station.tally import Tally, TallyLine
-from sync import lean, protocol
+from sync import lean, protocol, revoked_certs
 from sync.protocol import (
     Health,
     PullResponse,
@@ -37,6 +37,8 @@ def test_the_repeated_constants_are_the_protocols() -> None:
     assert lean.MAX_ANSWER_IDS == protocol.MAX_ANSWER_IDS
     assert lean.MAX_TALLY_COUNT == protocol.MAX_TALLY_COUNT
     assert (lean.MIN_YEAR, lean.MAX_YEAR, lean.MAX_INT) == (wire.MIN_YEAR, wire.MAX_YEAR, wire.MAX_INT)
+    assert (lean.REVOKED_CERTS_PATH, lean.MAX_REVOKED_CERTS) == (
+        revoked_certs.REVOKED_CERTS_PATH, revoked_certs.MAX_REVOKED_CERTS)
     rows = TallyRequest.model_fields["rows"].metadata
     assert any(getattr(m, "max_length", None) == lean.MAX_TALLY_ROWS for m in rows)
     count = [m for m in TallyRequest.model_fields["outbox_pending"].metadata if hasattr(m, "le")]
@@ -186,3 +188,36 @@ def test_a_pull_page_with_changes_goes_to_the_model() -> None:
                          "row_version": 1, "data": {}}],
             "next_cursor": 1, "has_more": False, "hub_epoch": "e", "head_seq": 1}
     assert lean.empty_page(json.dumps(page).encode()) is None
+
+
+FP = "ab" * 32
+REVOKED = [
+    b'{"protocol_version":1,"site_code":"DN-01","fingerprints":[],"server_time":"2026-12-04T10:00:00+00:00"}',
+    ('{"site_code":"DN-01","fingerprints":["' + FP + '","' + "0" * 64 + '"],"server_time":"x"}').encode(),
+    b'{"site_code":"DN-01","server_time":"x"}',
+]
+REVOKED_ODD = [
+    ('{"site_code":"DN-01","fingerprints":["' + FP.upper() + '"],"server_time":"x"}').encode(),
+    ('{"site_code":"DN-01","fingerprints":["' + FP + '0"],"server_time":"x"}').encode(),
+    ('{"site_code":"DN-01","fingerprints":["' + FP + '\\n"],"server_time":"x"}').encode(),
+    b'{"site_code":"' + b"S" * 33 + b'","server_time":"x"}',
+    b'{"site_code":"DN-01","server_time":"' + b"t" * 41 + b'"}',
+    b'{"site_code":"DN-01","server_time":"x","protocol_version":1001}',
+    b'{"site_code":"DN-01","server_time":"x","fingerprints":null}',
+    b'{"site_code":"DN-01","server_time":"x","extra":[]}',
+    ('{"site_code":"DN-01","server_time":"x","fingerprints":[' + ",".join(['"' + FP + '"'] * 1001) + "]}").encode(),
+]
+
+
+@pytest.mark.parametrize("body", REVOKED + REVOKED_ODD + ODD)
+def test_a_revoked_list_lean_takes_is_one_the_model_takes_alike(body: bytes) -> None:
+    fast = lean.revoked_certs(body)
+    if fast is not None:
+        m = revoked_certs.RevokedCerts.model_validate_json(body)
+        assert (fast.site_code, fast.server_time, list(fast.fingerprints), fast.protocol_version) == (
+            m.site_code, m.server_time, m.fingerprints, m.protocol_version)
+
+
+def test_the_usual_revoked_lists_are_read_without_the_model() -> None:
+    assert all(lean.revoked_certs(b) is not None for b in REVOKED)
+    assert [b for b in REVOKED_ODD if lean.revoked_certs(b) is not None] == []
