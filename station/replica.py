@@ -306,8 +306,6 @@ def rotate_replica_epoch(st: Station, new_epoch: str) -> None:
     log.warning("replica epoch rotated (hub reported a regressed op sequence)")
 
 
-
-
 def site_hub_url(st: Station) -> str | None:
     """The site hub's address on the LAN (None: this desk syncs with the province only)."""
     with st.read() as conn:
