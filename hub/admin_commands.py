@@ -102,7 +102,7 @@ def _relay(args: argparse.Namespace, db: Database) -> int:
         if args.json:
             print(json.dumps(rows, indent=2))
         else:
-            print_table(rows, ["id", "site_code", "name", "revoked", "enrolled_at", "last_seen"])
+            print_table(rows, ["id", "site_code", "name", "revoked", "enrolled_at", "last_seen", "cert_fingerprint"])
     elif args.relay_cmd == "revoke":
         certs = relay.revoke_relay(db, args.relay_id, actor=args.by, reason=args.reason, now=utc_now())
         print(f"relay {args.relay_id} revoked: its token is refused from now on; {certs} certificate(s) "

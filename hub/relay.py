@@ -238,16 +238,31 @@ class RelayInfo(TypedDict):
     revoked_at: str | None
     enrolled_at: str
     last_seen: str | None
+    # The certificate the desks should see on the LAN (the newest one not revoked), to
+    # compare with the fingerprint a desk shows or to pin it (`tramtiem site-hub set …
+    # --fingerprint`); None when none is recorded (certificates issued before 0008).
+    cert_fingerprint: str | None
+    cert_not_after: str | None
 
 
 def list_relays(db: Database) -> list[RelayInfo]:
     with db.read() as s:
+        current: dict[str, RelayCert] = {}
+        for cert in s.execute(
+            select(RelayCert).where(RelayCert.revoked_at.is_(None)).order_by(RelayCert.issued_at)
+        ).scalars():
+            current[cert.relay_id] = cert  # the newest wins
         rows = s.execute(select(Relay).order_by(Relay.site_code, Relay.enrolled_at)).scalars()
-        return [
-            RelayInfo(id=r.id, site_code=r.site_code, name=r.name, revoked=bool(r.revoked),
-                      revoked_at=r.revoked_at, enrolled_at=r.enrolled_at, last_seen=r.last_seen)
-            for r in rows
-        ]
+        out: list[RelayInfo] = []
+        for r in rows:
+            got = current.get(r.id)
+            out.append(RelayInfo(
+                id=r.id, site_code=r.site_code, name=r.name, revoked=bool(r.revoked),
+                revoked_at=r.revoked_at, enrolled_at=r.enrolled_at, last_seen=r.last_seen,
+                cert_fingerprint=None if got is None else got.fingerprint,
+                cert_not_after=None if got is None else got.not_after,
+            ))
+        return out
 
 
 def touch_relay(db: Database, relay_id: str, *, now: datetime) -> None:

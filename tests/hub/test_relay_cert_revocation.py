@@ -153,3 +153,30 @@ def test_enrolling_again_without_a_certificate_still_revokes_the_old_one(hub: Hu
     r = hub.client.post(hub.running.url + RELAY_PREFIX + "/enroll", json={"code": code, "relay_id": rid})
     assert r.status_code == 200 and r.json()["tls"] is None
     assert revoked_list(hub, desk).fingerprints == [fp]
+
+
+def test_relay_list_shows_the_certificate_the_desks_should_see(
+    hub: Hub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """IT staff compare the fingerprint a desk shows (or pin it) with the province's record."""
+    import json
+
+    from hub.cli import main as hub_main
+
+    rid = str(uuid.uuid4())
+    _, fp1 = enroll(hub, SITE, rid, tmp_path / "first")
+    _, fp2 = enroll(hub, SITE, rid, tmp_path / "second")  # the replacement: fp1 revoked
+    other = str(uuid.uuid4())
+    enroll(hub, OTHER, other, tmp_path / "other")
+    relay.revoke_relay(hub.db, other, actor="it", reason="lost", now=utc_now())
+    listed = {r["id"]: r for r in relay.list_relays(hub.db)}
+    assert listed[rid]["cert_fingerprint"] == fp2 != fp1
+    assert (listed[rid]["cert_not_after"] or "") > utc_iso_ms(utc_now() + timedelta(days=390))
+    # A revoked site hub has no certificate the desks should accept.
+    assert listed[other]["cert_fingerprint"] is None and listed[other]["revoked"] is True
+    assert hub_main(["relay", "list", "--json", "--database-url", hub.db.url]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows[rid]["cert_fingerprint"] == fp2
+    assert hub_main(["relay", "list", "--database-url", hub.db.url]) == 0
+    table = capsys.readouterr().out
+    assert "cert_fingerprint" in table.splitlines()[0] and fp2 in table and fp1 not in table
