@@ -64,10 +64,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# ---- settings, events, report ----------------------------------------------------------
-
-
-
 Listener = Callable[[SyncEvent], None]
 ClientFactory = Callable[[], HubClient]
 
@@ -485,10 +481,7 @@ class SyncEngine:
 
     def _push_all(self, client: HubClient, report: SyncReport, deadline: float) -> None:
         """Push until the outbox is empty (sync.push); the batch size carries over to the next cycle.
-
-        With nothing to send, ``sync.push`` is not even loaded: its first step would read
-        the same empty batch and return, the batch size untouched (issue 15, no-op start).
-        """
+        Nothing to send: sync.push is not loaded (its first read would find nothing; issue 15)."""
         s = self.settings
         if not outbox.next_batch(self.st, max_bytes=1, max_ops=1, route=self.route):
             return
