@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -47,6 +47,30 @@ SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=30000",
     "PRAGMA foreign_keys=ON",
 )
+
+# Session settings of the hub's PostgreSQL connections (issue 15). A custom plan for
+# every execution: the push's look-ups are ``col = ANY(%s)`` with one array of up to
+# 500 ids, and psycopg prepares a statement after its fifth run; PostgreSQL's generic
+# plan of it assumes a 10-element array and the table size of when it was planned, so
+# on a hub whose tables grew since (a fresh hub's first day, before autovacuum's first
+# ANALYZE) it kept a sequential scan of ``dose`` and ``person_site`` testing each row
+# against the whole array: 60% of the backends' time of a first drain. A custom plan
+# knows the array (an index look-up per id, or a hashed array on a small table) and
+# the table's current size. Planning these short statements costs microseconds.
+PG_SESSION_SETTINGS = ("SET plan_cache_mode = force_custom_plan",)
+
+
+def _pg_session_settings(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+    """:data:`PG_SESSION_SETTINGS` on each new connection of the pool: ``SET`` and COMMIT
+    (a committed ``SET`` holds for the session), not a startup option a connection pooler
+    could refuse."""
+    cur = dbapi_conn.cursor()
+    try:
+        for sql in PG_SESSION_SETTINGS:
+            cur.execute(sql)
+    finally:
+        cur.close()
+    dbapi_conn.commit()
 
 
 def is_sqlite(url: str) -> bool:
@@ -94,8 +118,13 @@ class Database:
             self.read_engine = _sqlite_engine(url, immediate=False)
         else:
             self.write_engine = create_engine(
-                url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+                url,
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                hide_parameters=True,
             )
+            event.listen(self.write_engine, "connect", _pg_session_settings)
             self.read_engine = self.write_engine
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)

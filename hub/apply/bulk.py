@@ -113,7 +113,7 @@ def ids_in(s: Session, sql: str, ids: Sequence[str]) -> list[tuple[object, ...]]
         return []
     conn = s.connection()
     if conn.dialect.name == "postgresql":
-        return [tuple(r) for r in conn.exec_driver_sql(sql.replace("IN :ids", "= ANY(%s)"), (list(ids),))]
+        return [tuple(r) for r in conn.exec_driver_sql(sql.replace("IN :ids", "= ANY(%b)"), (list(ids),))]
     marks = ", ".join("?" * len(ids))
     return [tuple(r) for r in conn.exec_driver_sql(sql.replace(":ids", f"({marks})"), tuple(ids))]
 

@@ -82,7 +82,7 @@ class Replica(Base):
 class AppliedOp(Base):
     __tablename__ = "applied_op"
     op_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    station_id: Mapped[str] = mapped_column(String(36), index=True)
+    station_id: Mapped[str] = mapped_column(String(36))  # read with the row, never searched (0009)
     replica_epoch: Mapped[str] = mapped_column(String(64))
     op_seq: Mapped[int] = mapped_column(BigInteger)
     op_type: Mapped[str] = mapped_column(String(32))

@@ -26,7 +26,7 @@ class Person(Base):
     birth_year: Mapped[int] = mapped_column(Integer)
     sex: Mapped[str | None] = mapped_column(String(1))
     id_type: Mapped[str] = mapped_column(String(10), default="none")
-    id_number: Mapped[str | None] = mapped_column(String(20), index=True)
+    id_number: Mapped[str | None] = mapped_column(String(20))  # found through id_key (0009)
     old_id_number: Mapped[str | None] = mapped_column(String(20))
     phone: Mapped[str | None] = mapped_column(String(15))
     province_code: Mapped[str | None] = mapped_column(String(4))

@@ -1,0 +1,180 @@
+"""The PostgreSQL push path, A against B in one run (issue 15, branch pgpush).
+
+``python -m bench.pg_drain --a /work/main [--rounds 3] [--records 10000]``: the ``bench
+peer`` station (the peer's records as 16,118 ops) drained by ``tramtiem sync --once`` to
+a hub on one durable PostgreSQL cluster (fsync and synchronous_commit on, as production),
+alternately a hub running the code of checkout A and of this checkout (B), each on a
+fresh database migrated by its own code (A without B's migrations). The order of A and B
+is swapped every round. Per run: wall (process start to exit), the engine's cycle, CPU
+seconds of the hub process and of the cluster (backends) per op, statements the backends
+ran per push (``pg_stat_statements``, preloaded) and the 1-minute load. Prints JSON: the
+runs and the medians with B / A (the baseline is A, measured in the same run).
+
+The station side is this checkout's for both (only the hub differs). Needs Node and npm
+(the records come from the peer's generator, as ``bench peer``'s do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from bench import peer
+
+
+def _hub(stack: ExitStack, base: Path, root: Path, db_url: str) -> tuple[str, subprocess.Popen[bytes], Path]:
+    """``hub.cli serve`` of checkout ``root`` (its code on PYTHONPATH, this interpreter)."""
+    from bench.hub_push import _free_port, _wait_healthy
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = base / f"hub-{port}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed by the stack
+    stack.callback(log.close)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1", "--database-url", db_url],
+        stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONPATH=str(root)), cwd=root,
+    )
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+    stack.callback(stop)
+    _wait_healthy(url, proc)
+    return url, proc, log_path
+
+
+def _database(cl: Any, root: Path) -> str:
+    """A new database migrated by checkout ``root``'s own migrations."""
+    import psycopg
+
+    name = f"drain_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"host=127.0.0.1 port={cl.port} user=postgres dbname=postgres", autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{cl.port}/{name}"
+    subprocess.run(
+        [sys.executable, "-c", "import sys; from hub.db import migrate; migrate(sys.argv[1])", url],
+        check=True, env=dict(os.environ, PYTHONPATH=str(root)), cwd=root, timeout=300,
+    )
+    return url
+
+
+def one_run(base: Path, src: Path, xdg: Path, cl: Any, root: Path, tag: str) -> dict[str, Any]:
+    import psycopg
+
+    from bench.sync_loopback import enroll
+    from station.store import open_station
+
+    data = base / f"station-{tag}"
+    shutil.copytree(src, data)
+    try:
+        with ExitStack() as stack:
+            url = _database(cl, root)
+            hub_url, proc, log_path = _hub(stack, base, root, url)
+            st = open_station(data)
+            try:
+                enroll(st, url, hub_url, f"pg_drain {tag}")
+            finally:
+                st.close()
+            dsn = f"host=127.0.0.1 port={cl.port} user=postgres dbname={url.rsplit('/', 1)[1]}"
+            with psycopg.connect(dsn, autocommit=True) as c:
+                c.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+                c.execute("SELECT pg_stat_statements_reset()")
+            hub0, pg0 = peer._cpu_of(proc.pid), peer._pg_cpu(cl.root / "data")
+            wait0 = sum(peer.sched_of(proc.pid).values())
+            out = peer.run_cli_sync(data, xdg)
+            out["hub_cpu_s"] = peer._cpu_of(proc.pid) - hub0
+            out["hub_runqueue_wait_s"] = sum(peer.sched_of(proc.pid).values()) - wait0
+            hub_log = log_path.read_text(errors="replace")
+            out["hub_retries"] = hub_log.count("retrying a write transaction")
+            out["hub_op_by_op"] = hub_log.count("applying them op by op")
+            out["pg_cpu_s"] = peer._pg_cpu(cl.root / "data") - pg0
+            out["load_1m"] = os.getloadavg()[0]
+            with psycopg.connect(dsn, autocommit=True) as c:
+                row = c.execute(
+                    "SELECT sum(calls), sum(total_exec_time) FROM pg_stat_statements s "
+                    "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() "
+                    "AND query NOT LIKE '%pg_stat_statements%'"
+                ).fetchone()
+                out["statements"] = int(row[0] or 0) if row else 0
+                out["exec_ms"] = float(row[1] or 0) if row else 0.0
+                out["doses"] = int(c.execute("SELECT count(*) FROM dose").fetchone()[0])  # type: ignore[index]
+            report = out.pop("report", {}) or {}
+            out["pushes"] = report.get("batches") or report.get("pushes")
+            return out
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--a", type=Path, required=True, help="the baseline checkout (its hub code)")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--records", type=int, default=10_000)
+    args = p.parse_args()
+    import psycopg
+
+    from tests.pg import pg_cluster
+
+    roots = {"A": args.a.resolve(), "B": peer.ROOT}
+    base = Path(tempfile.mkdtemp(prefix="bench-pgdrain-"))
+    xdg = base / "xdg"
+    peer._use_file_keyring(xdg)
+    hdir = peer.harness_dir(peer.ROOT / "bench" / "out")
+    peer.compile_project()
+    data, _ = peer.generate(hdir, args.records)
+    src = base / "src"
+    built = peer.build_station(src, peer.read_records(data))
+    runs: dict[str, list[dict[str, Any]]] = {"A": [], "B": []}
+    try:
+        with pg_cluster(durable=True) as cl:
+            with psycopg.connect(f"host=127.0.0.1 port={cl.port} user=postgres dbname=postgres", autocommit=True) as c:
+                c.execute("ALTER SYSTEM SET shared_preload_libraries = pg_stat_statements")
+            opts = f"-p {cl.port} -k {cl.root / 'sock'} -c listen_addresses=127.0.0.1 -c max_connections=200"
+            cl._run(str(cl.bindir / "pg_ctl"), "-D", str(cl.root / "data"), "-o", opts,
+                    "-l", str(cl.root / "log"), "-w", "restart")
+            for r in range(args.rounds):
+                for side in ("A", "B") if r % 2 == 0 else ("B", "A"):
+                    got = one_run(base, src, xdg, cl, roots[side], f"{side}{r}")
+                    print(json.dumps({"side": side, "round": r, **got}), file=sys.stderr)
+                    runs[side].append(got)
+                    time.sleep(2)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    n_ops = built["ops"]
+
+    def med(side: str, key: str) -> float:
+        return statistics.median(float(x[key]) for x in runs[side])
+
+    summary: dict[str, Any] = {}
+    for side in ("A", "B"):
+        summary[side] = {
+            "wall_s": round(med(side, "wall_s"), 3),
+            "cycle_s": round(med(side, "cycle_s"), 3),
+            "hub_cpu_ms_per_op": round(1000 * med(side, "hub_cpu_s") / n_ops, 4),
+            "pg_cpu_ms_per_op": round(1000 * med(side, "pg_cpu_s") / n_ops, 4),
+            "statements": med(side, "statements"),
+            "backend_exec_ms": round(med(side, "exec_ms"), 1),
+        }
+    summary["B_over_A"] = {k: round(summary["B"][k] / summary["A"][k], 3) for k in summary["A"] if summary["A"][k]}
+    print(json.dumps({"bench": "pg_drain", "ops": n_ops, "a": str(roots["A"]), "runs": runs, "medians": summary}))
+
+
+if __name__ == "__main__":
+    main()
