@@ -8,8 +8,11 @@ Timed, alternating in one run (``--runs`` rounds, default 11), wall from process
 exit, as ``bench peer`` measures it:
 
 * ``python -c pass``: the interpreter's own start (the floor);
-* ``python -c "import station.db"``: the SQLCipher driver and SQLAlchemy's engine, the
-  station's database layer alone (the previous floor of any ``tramtiem`` command);
+* ``python -c "import station.db"``: the station's database layer alone (the SQLCipher
+  driver; SQLAlchemy's engine too before issue 15's phase 6, which made it on first use);
+* ``python -c "import sqlalchemy, pydantic, sync.protocol"``: what an empty cycle no
+  longer loads (phase 6: its statements on raw connections, its answers read by
+  ``sync.lean``), for scale;
 * ``tramtiem sync --once --json`` (``python -m ui.cli``), its CPU seconds too and the
   engine's own cycle (``duration_s`` of its report).
 
@@ -109,6 +112,7 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
     cmds = {
         "python_pass": [py, "-c", "pass"],
         "import_station_db": [py, "-c", "import station.db"],
+        "import_sqlalchemy_pydantic": [py, "-c", "import sqlalchemy, pydantic, sync.protocol"],
         "sync_noop": sync_cmd,
     }
     walls: dict[str, list[float]] = {k: [] for k in cmds}
@@ -162,6 +166,7 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
         "noop_cycle_s": stats(cycles),
         "baseline_python_pass_s": stats(walls["python_pass"]),
         "baseline_import_station_db_s": stats(walls["import_station_db"]),
+        "baseline_import_sqlalchemy_pydantic_s": stats(walls["import_sqlalchemy_pydantic"]),
         "noop_above_python_s": r3(noop_med - pass_med),
         "ratio_noop_to_import_station_db": r3(noop_med / statistics.median(walls["import_station_db"])),
         "keyring_detect_s": stats(detect),

@@ -14,15 +14,19 @@ refuse writes that do not come from a service unit of work (see
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import sqlcipher3.dbapi2 as sqlcipher
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from kernel.errors import StoreError, WrongKey
+
+if TYPE_CHECKING:
+    # SQLAlchemy is imported where an engine is made (``make_engine``), not here: a sync
+    # cycle with nothing to do runs on the raw connection alone (issue 15, no-op start).
+    from sqlalchemy import Connection, Engine
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,11 @@ PRAGMAS = (
     "PRAGMA busy_timeout=10000",
     "PRAGMA temp_store=MEMORY",
 )
+
+
+def db_path(data_dir: Path) -> Path:
+    """The station's database file in its data directory."""
+    return data_dir / "station.db"
 
 
 # SQL parameters: positional (``?``) or named (``:name``).
@@ -49,6 +58,8 @@ class RawCursor(Protocol):
 
     @property
     def rowcount(self) -> int: ...
+    @property
+    def description(self) -> Any: ...
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
     def __iter__(self) -> Iterator[Any]: ...
@@ -77,6 +88,18 @@ def raw_connection(conn: Connection) -> RawConnection:
     return cast(RawConnection, driver)
 
 
+def as_raw(conn: Connection | RawConnection) -> RawConnection:
+    """``conn`` itself if it is a raw connection, else the one under the SQLAlchemy connection.
+
+    Lets a query written once for the raw connection also run inside a caller's
+    SQLAlchemy transaction. Without SQLAlchemy loaded nothing can be its connection.
+    """
+    sa = sys.modules.get("sqlalchemy.engine")
+    if sa is not None and isinstance(conn, sa.Connection):
+        return raw_connection(conn)
+    return cast(RawConnection, conn)
+
+
 class GuardState:
     """Per-connection write context read by the ``tt_ctx()`` SQL function.
 
@@ -95,6 +118,13 @@ def _key_pragma(key: bytes) -> str:
     return f"PRAGMA key = \"x'{key.hex()}'\""
 
 
+def install_guard(dbapi_conn: sqlcipher.Connection) -> GuardState:
+    """Give a new connection its ``tt_ctx()`` SQL function and the state it reads."""
+    state = GuardState()
+    dbapi_conn.create_function("tt_ctx", 0, lambda: state.ctx)
+    return state
+
+
 def open_raw(path: Path, key: bytes) -> sqlcipher.Connection:
     """A bare DB-API connection with the key and pragmas (tools, backups, benchmarks)."""
     conn = sqlcipher.connect(str(path), isolation_level=None, check_same_thread=False)
@@ -110,6 +140,9 @@ def open_raw(path: Path, key: bytes) -> sqlcipher.Connection:
 
 
 def make_engine(path: Path, key: bytes, *, pool_size: int = 4) -> Engine:
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
+
     def creator() -> sqlcipher.Connection:
         conn = open_raw(path, key)
         return conn
@@ -128,9 +161,7 @@ def make_engine(path: Path, key: bytes, *, pool_size: int = 4) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlcipher.Connection, record: ConnectionPoolEntry) -> None:
-        state = GuardState()
-        record.info["tt_guard"] = state
-        dbapi_conn.create_function("tt_ctx", 0, lambda: state.ctx)
+        record.info["tt_guard"] = install_guard(dbapi_conn)
 
     # pysqlite's own transaction handling is off (isolation_level=None); we issue
     # BEGIN ourselves so SQLAlchemy's begin/commit map to real transactions.

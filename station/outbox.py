@@ -28,9 +28,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypedDict
-
-from sqlalchemy import bindparam, text
+from typing import Any, TypedDict
 
 from kernel.chunks import in_chunks
 from kernel.clock import iso, parse_iso
@@ -210,10 +208,10 @@ def next_batch(
         params = {"s": from_seq, "n": max_ops}
     out: list[OutboxOp] = []
     total = 0
-    with st.read() as conn:
-        # The raw DB-API cursor of this transaction: rows as tuples, no SQLAlchemy result
-        # processing (a quarter of the station's cost per op, bench peer).
-        cur = raw_connection(conn).execute(
+    with st.read_raw() as raw:
+        # The raw DB-API connection: rows as tuples, no SQLAlchemy result processing (a
+        # quarter of the station's cost per op, bench peer), nor its import (issue 15).
+        cur = raw.execute(
             sql.replace(":a", "?").replace(":s", "?").replace(":n", "?"),
             (params["a"], params["n"]) if from_seq is None else (params["s"], params["n"]),
         )
@@ -230,18 +228,21 @@ def _states_sql(route: str) -> str:
     return ", ".join(f"'{state}'" for state in ROUTE_STATES[route])
 
 
+def _scalar(st: Station, sql: str, params: Sequence[object] = ()) -> Any:
+    """The first column of the first row (None: no row), in a read on a raw connection."""
+    with st.read_raw() as raw:
+        row = raw.execute(sql, params).fetchone()
+    return None if row is None else row[0]
+
+
 def first_unanswered_seq(st: Station, route: str = "province") -> int | None:
-    with st.read() as conn:
-        v = conn.execute(
-            text(f"SELECT min(op_seq) FROM sync_outbox WHERE state IN ({_states_sql(route)})")
-        ).scalar()
+    v = _scalar(st, f"SELECT min(op_seq) FROM sync_outbox WHERE state IN ({_states_sql(route)})")
     return None if v is None else int(v)
 
 
 def min_seq(st: Station) -> int | None:
     """The oldest op still held (older ones were purged after retention)."""
-    with st.read() as conn:
-        v = conn.execute(text("SELECT min(op_seq) FROM sync_outbox")).scalar()
+    v = _scalar(st, "SELECT min(op_seq) FROM sync_outbox")
     return None if v is None else int(v)
 
 
@@ -279,6 +280,8 @@ def mark_error(st: Station, op_ids: Sequence[str], code: str) -> None:
     """
     if not op_ids:
         return
+    from sqlalchemy import bindparam, text
+
     with st.sync_writer() as conn:
         conn.execute(
             text(
@@ -291,10 +294,9 @@ def mark_error(st: Station, op_ids: Sequence[str], code: str) -> None:
 
 
 def counts(st: Station) -> OutboxCounts:
-    with st.read() as conn:
+    with st.read_raw() as raw:
         rows: dict[str, int] = {
-            str(k): int(v)
-            for k, v in conn.execute(text("SELECT state, count(*) FROM sync_outbox GROUP BY state"))
+            str(k): int(v) for k, v in raw.execute("SELECT state, count(*) FROM sync_outbox GROUP BY state")
         }
     return OutboxCounts(
         pending=int(rows.get("pending", 0)),
@@ -308,24 +310,21 @@ def counts(st: Station) -> OutboxCounts:
 
 def relay_accepted_ids(st: Station, *, limit: int = 1000) -> list[str]:
     """Ops the site hub holds that the province has not answered (oldest first)."""
-    with st.read() as conn:
+    with st.read_raw() as raw:
         return [
-            str(r)
-            for r in conn.execute(
-                text("SELECT op_id FROM sync_outbox WHERE state = :s ORDER BY op_seq LIMIT :n"),
-                {"s": RELAY_ACCEPTED, "n": limit},
-            ).scalars()
+            str(r[0])
+            for r in raw.execute(
+                "SELECT op_id FROM sync_outbox WHERE state = ? ORDER BY op_seq LIMIT ?", (RELAY_ACCEPTED, limit)
+            )
         ]
 
 
 def oldest_pending_at(st: Station) -> str | None:
-    with st.read() as conn:
-        v = conn.execute(
-            text(
-                "SELECT recorded_at FROM sync_outbox "
-                "WHERE state IN ('pending', 'inflight', 'relay_accepted') ORDER BY op_seq LIMIT 1"
-            )
-        ).scalar()
+    v = _scalar(
+        st,
+        "SELECT recorded_at FROM sync_outbox "
+        "WHERE state IN ('pending', 'inflight', 'relay_accepted') ORDER BY op_seq LIMIT 1",
+    )
     return None if v is None else str(v)
 
 
@@ -346,12 +345,12 @@ def purge_acked(
     and unanswered ops are never touched.
     """
     cutoff = iso((now or st.clock()) - timedelta(days=older_than_days))
-    with st.sync_writer() as conn:
-        res = conn.execute(
-            text("DELETE FROM sync_outbox WHERE state = 'acked' AND ack_at IS NOT NULL AND ack_at < :c"),
-            {"c": cutoff},
+    # The sync engine's durable write transaction, on a raw connection (no SQLAlchemy).
+    with st.sync_writer_raw() as raw:
+        res = raw.execute(
+            "DELETE FROM sync_outbox WHERE state = 'acked' AND ack_at IS NOT NULL AND ack_at < ?", (cutoff,)
         )
-    n = int(res.rowcount or 0)
+        n = int(res.rowcount or 0)
     if n:
         log.info("purged %d acked outbox ops past retention", n)
     return n
@@ -359,6 +358,8 @@ def purge_acked(
 
 def rejected(st: Station, *, limit: int = 500) -> list[RejectedOp]:
     """Refused ops, newest first, for the supervisor's screen."""
+    from sqlalchemy import text
+
     with st.read() as conn:
         rows = conn.execute(
             text(

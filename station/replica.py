@@ -35,7 +35,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy import Connection, text
 
@@ -54,49 +53,27 @@ from station.replica_rows import (
     keep_for,
     write_rows,
 )
-from station.store import Station, SyncStateRow
+from station.store import Station
+from station.syncstate import (
+    META_RELAY_CA,
+    META_REVOKED_CERTS,
+    ROUTE_COLUMNS,
+    SITE_NAME_KEY,
+    ApplyReport,
+    MustRefetch,
+    PageLike,
+    StaleCursor,
+    advance_cursor,
+    check_page,
+    cursor_of,
+    get_meta,
+    meta_value,
+    set_meta,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_PARKED_RETRIES_PER_PAGE = 200
-
-
-class MustRefetch(Exception):
-    """The hub's epoch changed (or the cursor is past its head): pull again from 0."""
-
-    def __init__(self, hub_epoch: str, reason: str) -> None:
-        super().__init__(reason)
-        self.hub_epoch = hub_epoch
-        self.reason = reason
-
-
-class StaleCursor(Exception):
-    """The page was pulled from a cursor that is no longer the stored one."""
-
-
-class PageLike(Protocol):
-    @property
-    def changes(self) -> Sequence[ChangeLike]: ...
-    @property
-    def next_cursor(self) -> int: ...
-    @property
-    def has_more(self) -> bool: ...
-    @property
-    def hub_epoch(self) -> str: ...
-    @property
-    def head_seq(self) -> int: ...
-
-
-@dataclass(slots=True)
-class ApplyReport:
-    applied: int = 0
-    stale: int = 0  # already had this version or newer (idempotent replays)
-    kept_local: int = 0  # rows whose local edits were kept (deferred hub row)
-    parked: int = 0
-    unparked: int = 0
-    redirects: int = 0
-    reviews: int = 0
-    next_cursor: int = 0
 
 
 # ---- one change ------------------------------------------------------------------------------
@@ -230,31 +207,8 @@ class _PageApplier:
 # Each route has its own cursor and hub epoch: the province's change log, and the site
 # hub's own (numbered by it). Row versions are the province's on both (the site hub keeps
 # the province's numbers and numbers its own changes above them).
-ROUTE_COLUMNS = {
-    "province": ("pull_cursor", "hub_epoch", "last_pull_ok"),
-    "site_hub": ("relay_cursor", "relay_hub_epoch", "last_relay_ok"),
-}
-
-
-def cursor_of(state: SyncStateRow, route: str = "province") -> int:
-    """The route's pull cursor in a ``Station.sync_state()`` row."""
-    return int(state["relay_cursor"] if route == "site_hub" else state["pull_cursor"]) if state else 0
-
-
-def _check_page(conn: Connection, page: PageLike, from_cursor: int, route: str = "province") -> int:
-    """The stored cursor, if ``page`` may be applied on it (else MustRefetch or StaleCursor)."""
-    cur_col, epoch_col, _ = ROUTE_COLUMNS[route]
-    state = conn.execute(
-        text(f"SELECT {epoch_col} AS hub_epoch, {cur_col} AS pull_cursor FROM sync_state WHERE id = 1")
-    ).mappings().one()
-    stored_epoch, cursor = state["hub_epoch"], int(state["pull_cursor"])
-    if stored_epoch is not None and stored_epoch != page.hub_epoch:
-        raise MustRefetch(page.hub_epoch, "hub_epoch_changed")
-    if cursor > page.head_seq:
-        raise MustRefetch(page.hub_epoch, "cursor_past_head")
-    if cursor != from_cursor:
-        raise StaleCursor()
-    return cursor
+# Whether a page may be applied on the stored cursor (``station.syncstate``).
+_check_page = check_page
 
 
 def apply_page(
@@ -290,15 +244,7 @@ def apply_page(
             hook("mid_pull_apply")
         applier.apply(changes[half:])
         report.unparked = _retry_parked(conn, prot, now_iso, report)
-        new_cursor = max(cursor, int(page.next_cursor))
-        cur_col, epoch_col, ok_col = ROUTE_COLUMNS[route]
-        conn.execute(
-            text(
-                f"UPDATE sync_state SET {cur_col} = :c, {epoch_col} = :e, {ok_col} = :t WHERE id = 1"
-            ),
-            {"c": new_cursor, "e": page.hub_epoch, "t": now_iso},
-        )
-        report.next_cursor = new_cursor
+        report.next_cursor = advance_cursor(conn, page, cursor, now_iso, route)
     if report.parked:
         # Counts and codes only: parked rows hold personal data.
         log.warning("pull: %d change(s) parked (not applicable yet)", report.parked)
@@ -360,14 +306,6 @@ def rotate_replica_epoch(st: Station, new_epoch: str) -> None:
     log.warning("replica epoch rotated (hub reported a regressed op sequence)")
 
 
-# meta key: the province's relay CA, received at enrollment; the desk trusts a site hub
-# certificate the province issued for its site with it (sync.site_route, sync.pinning).
-META_RELAY_CA = "relay_ca_pem"
-# meta key: the site hub certificates the province revoked for this site (JSON: fingerprints
-# and when they were read, sync.revocations); the desk refuses them (sync.pinning).
-META_REVOKED_CERTS = "relay_revoked_certs"
-
-
 def site_hub_url(st: Station) -> str | None:
     """The site hub's address on the LAN (None: this desk syncs with the province only)."""
     with st.read() as conn:
@@ -386,31 +324,9 @@ def set_site_hub_url(st: Station, url: str | None) -> None:
             conn.execute(text("UPDATE sync_outbox SET state = 'pending' WHERE state = 'relay_accepted'"))
 
 
-# The site's name as the hub knows it (from enrollment): slips, reports, the status bar.
-SITE_NAME_KEY = "hub_site_name"
-
-
-def _meta_get(conn: Connection, key: str) -> str | None:
-    v = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": key}).scalar()
-    return None if v is None else str(v)
-
-
 def site_name(conn: Connection) -> str:
     """The enrolled site's name, "" on a station never enrolled."""
-    return _meta_get(conn, SITE_NAME_KEY) or ""
-
-
-def get_meta(st: Station, key: str) -> str | None:
-    with st.read() as conn:
-        return _meta_get(conn, key)
-
-
-def set_meta(st: Station, key: str, value: str) -> None:
-    with st.sync_writer() as conn:
-        conn.execute(
-            text("INSERT INTO meta (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
-            {"k": key, "v": value},
-        )
+    return meta_value(conn, SITE_NAME_KEY) or ""
 
 
 __all__ = [

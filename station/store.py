@@ -19,16 +19,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TypedDict
-
-from sqlalchemy import Connection, Engine, text
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from kernel.clock import CLOCK_TOLERANCE_MS, HLC, Clock, iso, site_today, system_clock
 from kernel.errors import FieldIssue, StoreError, ValidationError
 from kernel.ids import uuid7
 from station import keys
 from station._build import BUILD_DATE
-from station.db import RawConnection, guard, make_engine, open_raw, raw_connection
+from station.db import RawConnection, as_raw, guard, make_engine, open_raw, raw_connection
+from station.db import db_path as db_path  # re-exported: the file's one name
+from station.db_copy import MAX_MIGRATION_BACKUPS as MAX_MIGRATION_BACKUPS
+from station.db_copy import backup_file as backup_file  # re-exported (moved for size)
+from station.db_copy import prune_migration_backups
+from station.rawpool import RawPool
+
+if TYPE_CHECKING:
+    import sqlcipher3.dbapi2 as sqlcipher
+    from sqlalchemy import Connection, Engine
 
 log = logging.getLogger(__name__)
 
@@ -211,17 +218,30 @@ class UnitOfWork:
 
 
 class Station:
-    """An open station database. Thread-safe: reads in parallel, one writer at a time."""
+    """An open station database. Thread-safe: reads in parallel, one writer at a time.
+
+    Two ways in, on the same file with the same pragmas and write lock: the SQLAlchemy
+    engine (``read``, ``unit_of_work``, ``sync_writer``), made on first use, and raw
+    sqlcipher connections (``read_raw``, ``sync_writer_raw``) for the few statements of a
+    sync cycle with nothing to do, so that such a cycle never imports SQLAlchemy (issue 15:
+    ~150 ms of a ``tramtiem sync`` start).
+    """
 
     def __init__(
         self,
         data_dir: Path,
-        engine: Engine,
         meta: StationMeta,
         clock: Clock,
+        *,
+        key: bytes,
+        engine: Engine | None = None,
+        raw: sqlcipher.Connection | None = None,
     ) -> None:
         self.data_dir = data_dir
-        self.engine = engine
+        self._key = key
+        self._engine = engine
+        self._engine_lock = threading.Lock()
+        self._raw = RawPool(db_path(data_dir), key, raw)
         self.clock = clock
         self.install_id = meta["install_id"]
         self.site_code = meta["site_code"]
@@ -236,11 +256,39 @@ class Station:
     # ---- lifecycle -----------------------------------------------------------------
 
     def _load_runtime_state(self) -> None:
-        with self.engine.connect() as conn:
-            self._audit_hash, self._hlc, _skew = _chain_heads(raw_connection(conn))
+        with self.read_raw() as raw:
+            self._audit_hash, self._hlc, _skew = _chain_heads(raw)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, made on first use (the pool opens its connections lazily)."""
+        engine = self._engine
+        if engine is None:
+            with self._engine_lock:
+                if self._engine is None:
+                    self._engine = make_engine(db_path(self.data_dir), self._key)
+                engine = self._engine
+        return engine
 
     def close(self) -> None:
-        self.engine.dispose()
+        self._raw.close()
+        if self._engine is not None:
+            self._engine.dispose()
+
+    # ---- raw connections (no SQLAlchemy: station.rawpool) --------------------------------
+
+    @contextmanager
+    def read_raw(self) -> Iterator[RawConnection]:
+        """``read`` on a raw sqlcipher connection: its own connection, one transaction."""
+        with self._raw.transaction("BEGIN", None) as raw:
+            yield raw
+
+    @contextmanager
+    def sync_writer_raw(self) -> Iterator[RawConnection]:
+        """``sync_writer()`` (durable) on a raw connection: the same write lock, ``BEGIN
+        IMMEDIATE``, the ``"pull"`` write context and a ``synchronous=FULL`` commit."""
+        with self._write_lock, self._raw.transaction("BEGIN IMMEDIATE", "pull") as raw:
+            yield raw
 
     def add_commit_listener(self, cb: Callable[[], None]) -> None:
         if cb not in self._commit_listeners:
@@ -346,8 +394,9 @@ class Station:
             behind = (self._hlc.wall_ms - now_ms) // 60000
             issues.append(FieldIssue("clock", "clock.went_back", {"minutes": behind}, "warning"))
         if skew_ms is False:  # not given: read it
-            with self.engine.connect() as own:
-                skew = own.execute(text("SELECT clock_skew_ms FROM sync_state WHERE id = 1")).scalar()
+            with self.read_raw() as own:
+                row = own.execute("SELECT clock_skew_ms FROM sync_state WHERE id = 1").fetchone()
+                skew = None if row is None else row[0]
         else:
             skew = skew_ms
         if skew is not None and abs(int(skew)) > CLOCK_TOLERANCE_MS:
@@ -357,8 +406,12 @@ class Station:
         return issues
 
     def sync_state(self) -> SyncStateRow:
-        with self.read() as conn:
-            row = conn.execute(text("SELECT * FROM sync_state WHERE id = 1")).mappings().one()
+        with self.read_raw() as conn:
+            cur = conn.execute("SELECT * FROM sync_state WHERE id = 1")
+            rows = cur.fetchall()
+            if len(rows) != 1:
+                raise StoreError("store.no_sync_state")
+            row = dict(zip([d[0] for d in cur.description], rows[0], strict=True))
         return SyncStateRow(
             id=row["id"],
             station_id=row["station_id"],
@@ -396,65 +449,15 @@ def _read_meta(data_dir: Path) -> StationMeta:
     return StationMeta(install_id=install_id, site_code=site_code)
 
 
-def db_path(data_dir: Path) -> Path:
-    return data_dir / "station.db"
 
 
-def current_revision(conn: Connection) -> str | None:
-    exists = conn.execute(
-        text("SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'")
-    ).scalar()
+def current_revision(conn: Connection | RawConnection) -> str | None:
+    raw = as_raw(conn)
+    exists = raw.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'").fetchone()
     if not exists:
         return None
-    rev = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    return str(rev) if rev else None
-
-
-MAX_MIGRATION_BACKUPS = 5
-
-
-def backup_file(
-    data_dir: Path,
-    key: bytes,
-    label: str,
-    *,
-    now: datetime | None = None,
-    dest_dir: Path | None = None,
-) -> Path:
-    """Copy the database into ``backups/`` (or ``dest_dir``) with SQLite's online backup API.
-
-    The backup API copies a consistent snapshot including what still sits in the
-    WAL, even while another connection holds a read transaction (a plain file
-    copy after a checkpoint would silently miss those pages). The copy is
-    encrypted with the same key. Returns the copy's path.
-    """
-    dest_dir = dest_dir if dest_dir is not None else data_dir / "backups"
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    stamp = (now or datetime.now()).strftime("%Y%m%dT%H%M%S")
-    dest = dest_dir / f"station-{label}-{stamp}.db"
-    n = 1
-    while dest.exists():
-        dest = dest_dir / f"station-{label}-{stamp}-{n}.db"
-        n += 1
-    src = open_raw(db_path(data_dir), key)
-    try:
-        out = open_raw(dest, key)
-        try:
-            src.backup(out)
-            out.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            out.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-        finally:
-            out.close()
-    finally:
-        src.close()
-    return dest
-
-
-def _prune_migration_backups(data_dir: Path, keep: int = MAX_MIGRATION_BACKUPS) -> None:
-    """Repeatedly failing migrations must not fill the disk with copies."""
-    copies = sorted((data_dir / "backups").glob("station-pre-*.db"), key=lambda p: p.stat().st_mtime)
-    for old in copies[:-keep]:
-        old.unlink(missing_ok=True)
+    rev = raw.execute("SELECT version_num FROM alembic_version").fetchone()
+    return str(rev[0]) if rev and rev[0] else None
 
 
 def _migrate(engine: Engine, target: str = "head") -> None:
@@ -492,23 +495,31 @@ def open_station(
     path = db_path(ddir)
     if not path.exists():
         raise StoreError("store.db_missing", data_dir=str(ddir))
-    engine = make_engine(path, key)
+    # The revision is read on a raw connection, which the station then keeps: the engine
+    # (and SQLAlchemy) are made only for a migration here, else on first use.
+    raw: sqlcipher.Connection | None = open_raw(path, key)
+    engine: Engine | None = None
     try:
-        with engine.connect() as conn:
-            rev = current_revision(conn)
+        rev = current_revision(cast(RawConnection, raw))
         if rev != HEAD_REVISION:
             if rev is not None and rev > HEAD_REVISION:
                 raise StoreError("store.schema_newer", revision=rev, supported=HEAD_REVISION)
             if not migrate:
                 raise StoreError("store.schema_old", revision=rev)
+            cast(RawConnection, raw).close()
+            raw = None
             if rev is not None:
                 backup = backup_file(ddir, key, f"pre-{HEAD_REVISION}-from-{rev}", now=clock())
                 log.info("backed up database before migration to %s", backup.name)
-                _prune_migration_backups(ddir)
+                prune_migration_backups(ddir)
+            engine = make_engine(path, key)
             _migrate(engine)
-        return Station(ddir, engine, meta, clock)
+        return Station(ddir, meta, clock, key=key, engine=engine, raw=raw)
     except BaseException:
-        engine.dispose()
+        if raw is not None:
+            raw.close()
+        if engine is not None:
+            engine.dispose()
         raise
 
 
@@ -543,6 +554,8 @@ def init_station(
         raise ValidationError([FieldIssue("install_id", "install_id.invalid")])
     install_id = install_id or uuid7()
     key = keys.create_key(install_id)
+    from sqlalchemy import text
+
     engine = make_engine(db_path(ddir), key)
     try:
         _migrate(engine)

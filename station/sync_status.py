@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
-
-from sqlalchemy import Connection, text
+from typing import TYPE_CHECKING, Any, Literal
 
 from kernel.clock import parse_iso
+from station.db import RawConnection, as_raw
 from station.store import Station
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 SiteHubSource = Literal["typed", "discovered"]
 # meta key the discovery writes beside ``sync_state.site_hub_url`` (absent: typed).
@@ -68,25 +70,33 @@ class SyncStatus:
         return max(0.0, (now - parse_iso(self.oldest_pending_at)).total_seconds())
 
 
-def query(conn: Connection) -> SyncStatus:
-    """The status inside the caller's transaction (one consistent snapshot)."""
+def _scalar(raw: RawConnection, sql: str, params: tuple[object, ...] = ()) -> Any:
+    row = raw.execute(sql, params).fetchone()
+    return None if row is None else row[0]
+
+
+def query(conn: Connection | RawConnection) -> SyncStatus:
+    """The status inside the caller's transaction (one consistent snapshot).
+
+    On the raw connection (a SQLAlchemy one gives its own): the sync engine reads it at
+    every event, also in a cycle that loads no SQLAlchemy (issue 15)."""
+    raw = as_raw(conn)
     states: dict[str, int] = {
-        str(k): int(v) for k, v in conn.execute(text("SELECT state, count(*) FROM sync_outbox GROUP BY state"))
+        str(k): int(v) for k, v in raw.execute("SELECT state, count(*) FROM sync_outbox GROUP BY state")
     }
-    oldest = conn.execute(
-        text(
-            "SELECT recorded_at FROM sync_outbox "
-            "WHERE state IN ('pending', 'inflight', 'relay_accepted') ORDER BY op_seq LIMIT 1"
-        )
-    ).scalar()
-    ok = conn.execute(
-        text("SELECT last_push_ok, last_pull_ok, site_hub_url, last_relay_ok FROM sync_state WHERE id = 1")
-    ).first()
-    reviews = conn.execute(text("SELECT count(*) FROM conflict WHERE status = 'open'")).scalar_one()
+    oldest = _scalar(
+        raw,
+        "SELECT recorded_at FROM sync_outbox "
+        "WHERE state IN ('pending', 'inflight', 'relay_accepted') ORDER BY op_seq LIMIT 1",
+    )
+    ok = raw.execute(
+        "SELECT last_push_ok, last_pull_ok, site_hub_url, last_relay_ok FROM sync_state WHERE id = 1"
+    ).fetchone()
+    reviews = _scalar(raw, "SELECT count(*) FROM conflict WHERE status = 'open'")
     site_hub_url = None if ok is None or not ok[2] else str(ok[2])
     found_by: SiteHubSource | None = None
     if site_hub_url is not None:
-        how = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": SITE_HUB_FOUND_BY_KEY}).scalar()
+        how = _scalar(raw, "SELECT value FROM meta WHERE key = ?", (SITE_HUB_FOUND_BY_KEY,))
         # `site-hub set auto`: the desk browses the LAN for its site hub (sync.site_route).
         found_by = "discovered" if how == "discovered" or site_hub_url == "auto" else "typed"
     return SyncStatus(
@@ -164,8 +174,8 @@ def links(status: SyncStatus, *, province_line: LineState, site_hub_line: LineSt
 
 def read(st: Station) -> SyncStatus:
     """The status now, in one read transaction (any thread)."""
-    with st.read() as conn:
-        return query(conn)
+    with st.read_raw() as raw:
+        return query(raw)
 
 
 __all__ = [

@@ -33,8 +33,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
-
 from kernel.clock import iso, parse_iso, to_site_time
 from station.store import Station
 
@@ -69,7 +67,7 @@ class Tally:
 # The outbox is looked up through IN-sets that SQLite materialises once (with an
 # index) per query: a LEFT JOIN on the unindexed entity_id scanned the whole
 # outbox for every dose, minutes at a few thousand doses.
-_SQL = text(
+_SQL = (
     """
     WITH pend AS (SELECT entity_id FROM sync_outbox
                   WHERE op_type = 'record_dose' AND state IN ('pending', 'inflight', 'relay_accepted')),
@@ -110,15 +108,16 @@ def compute(st: Station, *, days: int = DEFAULT_DAYS, now: datetime | None = Non
     now = now or st.clock()
     since = (to_site_time(now) - timedelta(days=days)).date().isoformat()
     params = {"site": st.site_code, "me": st.install_id, "since": since, "n": MAX_ROWS}
-    with st.read() as conn:
-        rows = conn.execute(_SQL, params).all()
-        ob = conn.execute(
-            text(
-                "SELECT count(*), min(recorded_at) FROM sync_outbox "
-                "WHERE state IN ('pending', 'inflight', 'relay_accepted')"
-            )
-        ).one()
-        epoch = conn.execute(text("SELECT replica_epoch FROM sync_state WHERE id = 1")).scalar()
+    # On a raw connection (named parameters are SQLite's own): the tally goes first in
+    # every cycle, also one that never loads SQLAlchemy (issue 15, no-op start).
+    with st.read_raw() as raw:
+        rows = raw.execute(_SQL, params).fetchall()
+        ob = raw.execute(
+            "SELECT count(*), min(recorded_at) FROM sync_outbox "
+            "WHERE state IN ('pending', 'inflight', 'relay_accepted')"
+        ).fetchone()
+        row = raw.execute("SELECT replica_epoch FROM sync_state WHERE id = 1").fetchone()
+        epoch = None if row is None else row[0]
     oldest = None if ob[1] is None else str(ob[1])
     age = None
     if oldest is not None:

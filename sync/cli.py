@@ -25,15 +25,14 @@ import keyring.errors
 
 from kernel.errors import KeyringUnavailable, StationError, StoreError
 from kernel.ids import uuid7
-from station import keys, replica
+from station import keys, syncstate
 from station.store import Station, default_data_dir, init_station, open_station
 from sync.client import TLS_HINTS, ClientOptions, HubClient, HubError
 from sync.engine import SyncEngine, SyncReport, SyncSettings
-from sync.protocol import EnrollRequest
 
 EXIT_OK, EXIT_USAGE, EXIT_STORE, EXIT_INPUT, EXIT_HUB = 0, 2, 3, 4, 5
 HUB_URL_KEY = "hub_url"
-SITE_NAME_KEY = replica.SITE_NAME_KEY
+SITE_NAME_KEY = syncstate.SITE_NAME_KEY
 
 
 # ---- token and hub URL -------------------------------------------------------------------
@@ -60,7 +59,7 @@ def load_token(install_id: str) -> str | None:
 
 
 def hub_url(st: Station) -> str | None:
-    return replica.get_meta(st, HUB_URL_KEY)
+    return syncstate.get_meta(st, HUB_URL_KEY)
 
 
 def client_factory_for(
@@ -131,6 +130,9 @@ def enroll_station(
     is created locally (the setup wizard confirms the site first); the token is
     stored under ``station_id`` all the same.
     """
+    from station import replica
+    from sync.protocol import EnrollRequest
+
     exists = (ddir / "station.json").exists()
     keys.check_backend()  # fail before the one-time code is spent
     st: Station | None = open_station(ddir) if exists else None
@@ -272,13 +274,24 @@ def cmd_sync(args: argparse.Namespace) -> int:
 def register(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
     explain: Callable[[StationError], str] | None = None,
+    *,
+    only: str | None = None,
 ) -> None:
     """Add ``enroll``, ``sync`` and ``site-hub`` to an argparse subparsers object.
 
     ``explain``: how a ``site-hub serve`` error is told to the user (``ui.cli`` gives the
-    window's translations); the English text of the code otherwise."""
-    from sync import site_hub_cli
+    window's translations); the English text of the code otherwise. ``only``: that one
+    command alone (``tramtiem sync`` parses its own arguments without ``site-hub``'s
+    modules, which load the station's replica: issue 15, no-op start)."""
+    if only in (None, "enroll"):
+        _register_enroll(sub)
+    if only in (None, "sync"):
+        _register_sync(sub)
+    if only in (None, "site-hub"):
+        _register_site_hub(sub, explain)
 
+
+def _register_enroll(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("enroll", help="enroll this station with the hub (one-time code)")
     p.add_argument("--hub", required=True, help="hub base URL, e.g. https://hub.example.vn")
     p.add_argument("--code", required=True, help="one-time enrollment code from the hub admin")
@@ -287,6 +300,8 @@ def register(
     p.add_argument("--name", default="", help="a name for this station shown at the hub")
     p.set_defaults(func=cmd_enroll)
 
+
+def _register_sync(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sync", help="send waiting records to the hub and fetch changes")
     p.add_argument("--data-dir", help="data directory (default: the OS user-data dir)")
     p.add_argument("--hub", help="hub base URL for this run only (default: the one stored at enrollment)")
@@ -296,6 +311,12 @@ def register(
     p.add_argument("--via-site-hub", action="store_true",
                    help="sync through the site hub on the LAN (tramtiem site-hub set URL)")
     p.set_defaults(func=cmd_sync)
+
+
+def _register_site_hub(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], explain: Callable[[StationError], str] | None
+) -> None:
+    from sync import site_hub_cli
 
     p = sub.add_parser("site-hub", help="the site hub on the LAN: set, clear or show it; "
                        "serve: this laptop is the site hub")
@@ -336,6 +357,7 @@ def cmd_site_hub(args: argparse.Namespace) -> int:
         run = {"serve": site_hub_cli.cmd_serve, "status": site_hub_cli.cmd_status,
                "stop": site_hub_cli.cmd_stop}[args.action]
         return run(args, args.explain) if args.explain is not None else run(args)
+    from station import replica
     from sync.discovery import DiscoveryError
     from sync.pinning import normalize_fingerprint
     from sync.site_route import META_PIN, normalise_address, setting

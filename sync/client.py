@@ -43,36 +43,50 @@ import threading
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 from urllib.parse import urlencode, urlsplit
 
-from pydantic import BaseModel, ValidationError
+from sync import lean, tls
 
-from sync import tls
-from sync.protocol import (
-    API_PREFIX,
-    TOKEN_HEADER,
-    EnrollRequest,
-    EnrollResponse,
-    ErrorBody,
-    Health,
-    PersonLookupResponse,
-    PullResponse,
-    PushRequest,
-    PushResponse,
-    ReviewList,
-    SiteAnswersRequest,
-    SiteAnswersResponse,
-    TallyRequest,
-    TallyResponse,
-)
-from sync.revoked_certs import REVOKED_CERTS_PATH, RevokedCerts
-from sync.site_hub_status import SITE_HUB_STATUS_PATH, SiteHubStatus
+# The exceptions live in sync.client_errors (this module's size); they are this module's API.
+from sync.client_errors import TLS_CODES as TLS_CODES
+from sync.client_errors import TLS_HINTS as TLS_HINTS
+from sync.client_errors import HubError as HubError
+from sync.client_errors import HubRejected as HubRejected
+from sync.client_errors import HubTimeout as HubTimeout
+from sync.client_errors import HubTlsError as HubTlsError
+from sync.client_errors import HubUnreachable as HubUnreachable
+from sync.client_errors import ReplicaRegressed as ReplicaRegressed
+from sync.client_errors import is_tls_code as is_tls_code
+from sync.lean import API_PREFIX, TOKEN_HEADER
+
+if TYPE_CHECKING:
+    # The models are imported where an answer needs them: a cycle with nothing to send
+    # reads its answers with ``sync.lean`` and never loads pydantic (issue 15).
+    from pydantic import BaseModel
+
+    from sync.protocol import (
+        EnrollRequest,
+        EnrollResponse,
+        ErrorBody,
+        Health,
+        PersonLookupResponse,
+        PullResponse,
+        PushRequest,
+        PushResponse,
+        ReviewList,
+        SiteAnswersRequest,
+        SiteAnswersResponse,
+        TallyRequest,
+        TallyResponse,
+    )
+    from sync.revoked_certs import RevokedCerts
+    from sync.site_hub_status import SiteHubStatus
 
 log = logging.getLogger(__name__)
 
-M = TypeVar("M", bound=BaseModel)
-M2 = TypeVar("M2", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
+M2 = TypeVar("M2", bound="BaseModel")
 
 
 @dataclass(frozen=True)
@@ -83,105 +97,18 @@ class Encoded(Generic[M2]):
     data: bytes
     gzipped: bool
 
+
+@dataclass(frozen=True)
+class Json:
+    """A request body already written as JSON (the lean tally, ``sync.lean.tally_json``)."""
+
+    data: bytes
+
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
 DEFAULT_READ_TIMEOUT_S = 30.0
 HEALTH_READ_TIMEOUT_S = 10.0
 # Below this a gzip header costs more than it saves.
 GZIP_MIN_BYTES = 1024
-
-
-class HubError(Exception):
-    """Base of every client error: ``code`` is stable, ``status`` the HTTP status if any."""
-
-    def __init__(self, code: str, message: str = "", *, status: int | None = None) -> None:
-        super().__init__(f"{code}: {message}" if message else code)
-        self.code = code
-        self.message = message
-        self.status = status
-
-
-class HubUnreachable(HubError):
-    """Transient: network down, connection refused/reset, timeout, 5xx, garbled answer."""
-
-
-class HubTimeout(HubUnreachable):
-    """No complete answer in time; the request may have been applied."""
-
-
-class HubTlsError(HubUnreachable):
-    """The TLS handshake failed on the certificate: no data was exchanged.
-
-    Codes (:data:`TLS_CODES`): ``hub.tls_untrusted`` (issued by a CA this laptop
-    does not trust: a private CA or an HTTPS-scanning antivirus),
-    ``hub.tls_expired``, ``hub.tls_hostname`` (issued for another name than the
-    hub address), ``hub.tls_site_hub`` (a site hub refused by ``sync.pinning``: not
-    the certificate the province issued for this site), ``hub.tls_site_hub_revoked`` (one
-    the province revoked: a replaced or stolen site hub), ``hub.tls_error`` (any other
-    handshake failure). The message
-    tells IT staff what to do (``tramtiem sync`` and ``enroll`` print it; the
-    window shows a translated text for the code).
-    """
-
-
-TLS_CODES = frozenset(
-    {"hub.tls_untrusted", "hub.tls_expired", "hub.tls_hostname", "hub.tls_error", "hub.tls_site_hub",
-     "hub.tls_site_hub_revoked"}
-)
-
-TLS_HINTS = {
-    "hub.tls_untrusted": (
-        "the hub's certificate is issued by an authority this computer does not trust "
-        "(a private CA, or an antivirus that scans HTTPS). IT staff: install the CA "
-        "certificate in the Windows certificate store (Trusted Root Certification "
-        "Authorities), or point TRAMTIEM_CA_FILE at a PEM copy of it; see docs/it-guide.md"
-    ),
-    "hub.tls_expired": (
-        "the hub's certificate has expired (or this computer's date is wrong): check the "
-        "clock, then ask the hub's administrator to renew the certificate"
-    ),
-    "hub.tls_hostname": (
-        "the hub's certificate is for another name than the address this station uses: "
-        "enroll with the name written in the certificate, or ask for a certificate for this name"
-    ),
-    "hub.tls_error": (
-        "the secure connection to the hub failed (TLS handshake): check the address "
-        "(https:// for an https hub) and any proxy or antivirus between here and the hub"
-    ),
-    "hub.tls_site_hub": (
-        "this is not the site hub of this station's site: its certificate is not the one the "
-        "province issued for this site (another site's hub, or a stranger's machine). Nothing "
-        "was sent to it; IT staff: check the site hub's address (docs/site-hub.md, Trust)"
-    ),
-    "hub.tls_site_hub_revoked": (
-        "this site hub's certificate was revoked by the province (a replaced, lost or stolen "
-        "site hub). Nothing was sent to it; records go by the province link. IT staff: turn "
-        "that machine off, or set up the replacement (docs/site-hub.md, Replacing the site hub)"
-    ),
-}
-
-
-def is_tls_code(code: str | None) -> bool:
-    """True for the certificate codes: shown as a certificate problem, not as "offline"."""
-    return code in TLS_CODES
-
-
-class HubRejected(HubError):
-    """The hub answered 4xx: the request as sent will not succeed by retrying."""
-
-    def __init__(
-        self,
-        code: str,
-        message: str = "",
-        *,
-        status: int | None = None,
-        detail: Mapping[str, object] | None = None,
-    ) -> None:
-        super().__init__(code, message, status=status)
-        self.detail: Mapping[str, object] = detail or {}
-
-
-class ReplicaRegressed(HubRejected):
-    """409 ``replica.regressed``: this replica's op_seq went backwards (restored backup)."""
 
 
 class ClientOptions(TypedDict, total=False):
@@ -254,13 +181,21 @@ class HubClient:
 
     # ---- endpoints ---------------------------------------------------------------
 
-    def health(self) -> Health:
+    def health(self) -> Health | lean.LeanHealth:
         # A probe: a line that swallows packets must not hold it for the full read timeout.
-        return self._call(
-            "GET", "/health", Health, auth=False, read_timeout_s=min(self.read_timeout_s, HEALTH_READ_TIMEOUT_S)
+        status, content = self._send(
+            "GET", "/health", auth=False, read_timeout_s=min(self.read_timeout_s, HEALTH_READ_TIMEOUT_S)
         )
+        fast = lean.health(content)
+        if fast is not None:
+            return fast
+        from sync.protocol import Health
+
+        return _validated(Health, status, content)
 
     def enroll(self, req: EnrollRequest) -> EnrollResponse:
+        from sync.protocol import EnrollResponse
+
         return self._call("POST", "/enroll", EnrollResponse, body=req, auth=False)
 
     def encode(self, body: M2) -> Encoded[M2]:
@@ -269,23 +204,30 @@ class HubClient:
         The sync engine encodes the next push while the hub works on the current one,
         so the encoding is off the path between an answer and the next send.
         """
-        data = body.model_dump_json().encode("utf-8")
+        data, gzipped = self._wire(body.model_dump_json().encode("utf-8"))
+        return Encoded(body, data, gzipped)
+
+    def _wire(self, data: bytes) -> tuple[bytes, bool]:
+        """(the bytes to send, gzipped?) of a JSON body."""
         gzipped = self.gzip_requests and len(data) >= GZIP_MIN_BYTES
         if gzipped:
             # mtime=0: the same batch compresses to the same bytes (reproducible tests).
             data = gzip.compress(data, compresslevel=6, mtime=0)
-        return Encoded(body, data, gzipped)
+        return data, gzipped
 
     def push(
         self, req: PushRequest | Encoded[PushRequest], *, read_timeout_s: float | None = None
     ) -> PushResponse:
+        from sync.protocol import PushResponse
+
         return self._call("POST", "/push", PushResponse, body=req, read_timeout_s=read_timeout_s)
 
     def pull(
         self, cursor: int, limit: int, replica_epoch: str | None = None, *, wait_s: float = 0
-    ) -> PullResponse:
+    ) -> PullResponse | lean.EmptyPage:
         """One page after ``cursor``; with ``wait_s`` a long-poll (the hub holds an empty answer
-        until a change in scope is committed, or ``wait_s`` seconds pass)."""
+        until a change in scope is committed, or ``wait_s`` seconds pass). A page with no
+        changes is read without the models (``sync.lean``), any other with them."""
         params: dict[str, str | int | float] = {"cursor": cursor, "limit": limit}
         if replica_epoch:
             params["replica_epoch"] = replica_epoch
@@ -293,28 +235,55 @@ class HubClient:
         if wait_s > 0:
             params["wait"] = round(wait_s, 3)
             read_timeout = wait_s + self.read_timeout_s
-        return self._call("GET", "/pull", PullResponse, params=params, read_timeout_s=read_timeout)
+        status, content = self._send("GET", "/pull", params=params, read_timeout_s=read_timeout)
+        fast = lean.empty_page(content)
+        if fast is not None:
+            return fast
+        from sync.protocol import PullResponse
 
-    def tally(self, req: TallyRequest) -> TallyResponse:
-        return self._call("POST", "/tally", TallyResponse, body=req)
+        return _validated(PullResponse, status, content)
+
+    def tally(self, req: TallyRequest | Json) -> TallyResponse | lean.LeanTallyAck:
+        """Send the signed tally: a model, or its JSON written by ``sync.lean.tally_json``."""
+        status, content = self._send("POST", "/tally", body=req)
+        fast = lean.tally_ack(content)
+        if fast is not None:
+            return fast
+        from sync.protocol import TallyResponse
+
+        return _validated(TallyResponse, status, content)
 
     def person_by_id_number(self, id_number: str) -> PersonLookupResponse:
+        from sync.protocol import PersonLookupResponse
+
         # The ID number travels in the path (the API's shape); it is never logged here.
         return self._call("GET", f"/persons/by-id-number/{id_number}", PersonLookupResponse)
 
     def site_answers(self, req: SiteAnswersRequest) -> SiteAnswersResponse:
         """At a site hub: the province's answers to ops this station relayed through it."""
+        from sync.protocol import SiteAnswersResponse
+
         return self._call("POST", "/site/answers", SiteAnswersResponse, body=req)
 
-    def revoked_site_certs(self) -> RevokedCerts:
+    def revoked_site_certs(self) -> RevokedCerts | lean.LeanRevoked:
         """At the province: the revoked site hub certificates of this station's site (sync.revocations)."""
-        return self._call("GET", REVOKED_CERTS_PATH, RevokedCerts)
+        status, content = self._send("GET", lean.REVOKED_CERTS_PATH)
+        fast = lean.revoked_certs(content)
+        if fast is not None:
+            return fast
+        from sync.revoked_certs import RevokedCerts
+
+        return _validated(RevokedCerts, status, content)
 
     def site_hub_status(self) -> SiteHubStatus:
         """At a site hub: its link to the province as it sees it (sync.site_hub_status)."""
+        from sync.site_hub_status import SITE_HUB_STATUS_PATH, SiteHubStatus
+
         return self._call("GET", SITE_HUB_STATUS_PATH, SiteHubStatus)
 
     def reviews(self) -> ReviewList:
+        from sync.protocol import ReviewList
+
         return self._call("GET", "/reviews", ReviewList)
 
     # ---- plumbing ----------------------------------------------------------------
@@ -441,13 +410,30 @@ class HubClient:
         auth: bool = True,
         read_timeout_s: float | None = None,
     ) -> M:
+        status, content = self._send(method, path, body=body, params=params, auth=auth, read_timeout_s=read_timeout_s)
+        return _validated(model, status, content)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: BaseModel | Encoded[Any] | Json | None = None,
+        params: Mapping[str, str | int | float] | None = None,
+        auth: bool = True,
+        read_timeout_s: float | None = None,
+    ) -> tuple[int, bytes]:
+        """One request; (status, body) of a 2xx answer, else the error it means."""
         headers = self._headers(auth)
         data: bytes | None = None
         if body is not None:
-            wire = body if isinstance(body, Encoded) else self.encode(body)
-            data = wire.data
+            if isinstance(body, Json):
+                data, gzipped = self._wire(body.data)
+            else:
+                wire = body if isinstance(body, Encoded) else self.encode(body)
+                data, gzipped = wire.data, wire.gzipped
             headers["Content-Type"] = "application/json"
-            if wire.gzipped:
+            if gzipped:
                 headers["Content-Encoding"] = "gzip"
         target = f"{self._prefix}{API_PREFIX}{path}"
         if params:
@@ -467,11 +453,18 @@ class HubClient:
         if status >= 300:
             # Not followed: the station sends its token and data to its enrolled address only.
             raise HubRejected(f"http.{status}", "the hub answered with a redirect", status=status)
-        try:
-            return model.model_validate_json(content)
-        except ValidationError:
-            # A cut or garbled body (proxy, captive portal): treat as no answer.
-            raise HubTimeout("hub.bad_response", "", status=status) from None
+        return status, content
+
+
+def _validated(model: type[M], status: int, content: bytes) -> M:
+    """The answer as ``model``; a body it does not take is no answer (``hub.bad_response``)."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate_json(content)
+    except ValidationError:
+        # A cut or garbled body (proxy, captive portal): treat as no answer.
+        raise HubTimeout("hub.bad_response", "", status=status) from None
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -544,6 +537,10 @@ def _inflate(data: bytes) -> bytes:
 
 
 def _error_body(content: bytes) -> ErrorBody | None:
+    from pydantic import ValidationError
+
+    from sync.protocol import ErrorBody
+
     try:
         raw = json.loads(content)
     except ValueError:

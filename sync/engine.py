@@ -33,9 +33,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kernel.clock import iso
-from station import answers, outbox, replica, sync_status
+from station import outbox, sync_status, syncstate
 from station.store import Station
 from sync import revocations
 from sync.client import HubClient, HubError, HubRejected, HubUnreachable
@@ -53,17 +54,15 @@ from sync.events import (
     RemoteApplied,
     SyncEvent,
 )
-from sync.protocol import MAX_ANSWER_IDS, MAX_PULL_LIMIT, PullResponse, SiteAnswersRequest
+from sync.lean import MAX_ANSWER_IDS, MAX_PULL_LIMIT, EmptyPage
 from sync.pull import own_doses, pull_to_head
-from sync.push import BatchSizer, Pusher, ack_of
 from sync.report import CycleAbort, FailureKind, SyncReport, failure_kind
-from sync.tally_request import build_tally_request
+from sync.tally_request import build_tally_request, tally_body
+
+if TYPE_CHECKING:
+    from sync.protocol import PullResponse
 
 log = logging.getLogger(__name__)
-
-# ---- settings, events, report ----------------------------------------------------------
-
-
 
 Listener = Callable[[SyncEvent], None]
 ClientFactory = Callable[[], HubClient]
@@ -74,7 +73,7 @@ class _Remote:
     """What a long-poll pull brought back (a page, or the error that ended it)."""
 
     cursor: int
-    page: PullResponse | None
+    page: PullResponse | EmptyPage | None
     error: HubError | None
     elapsed_s: float
 
@@ -293,7 +292,7 @@ class SyncEngine:
             if self._remote is not None:
                 return  # a page waits to be applied
         state = self.st.sync_state()
-        cursor, epoch = replica.cursor_of(state, self.route), str(state["replica_epoch"])
+        cursor, epoch = syncstate.cursor_of(state, self.route), str(state["replica_epoch"])
         self._watcher = threading.Thread(
             target=self._watch, args=(cursor, epoch), name="tramtiem-sync-watch", daemon=True
         )
@@ -344,6 +343,8 @@ class SyncEngine:
                 # An empty answer at once: this hub does not hold pulls. Plain cycles only.
                 self._watch_off_until = self._monotonic() + self.settings.interval_s
             return False
+        from station import replica
+
         with self._cycle_lock:
             report = SyncReport(online=True)
             try:
@@ -384,7 +385,7 @@ class SyncEngine:
         report = SyncReport()
         started = self._monotonic()
         deadline = started + self.settings.cycle_time_budget_s
-        cursor_before = replica.cursor_of(self.st.sync_state(), self.route)
+        cursor_before = syncstate.cursor_of(self.st.sync_state(), self.route)
         self._emit(CycleStarted(**self._backlog()))
         client = self.client_factory()
         try:
@@ -437,7 +438,7 @@ class SyncEngine:
         # The site hub route is done with an op once the site hub holds it.
         report.pending_left = counts.unsent if self.route == "site_hub" else counts.waiting
         report.relay_waiting = counts.relay_accepted if self.route == "site_hub" else 0
-        report.cursor = replica.cursor_of(self.st.sync_state(), self.route)
+        report.cursor = syncstate.cursor_of(self.st.sync_state(), self.route)
         report.batch_bytes = self._batch_bytes
         # Watchdog (research §2.4): online, ops waiting, yet nothing answered and the
         # cursor did not move — for K cycles in a row. Offline cycles do not count.
@@ -467,7 +468,7 @@ class SyncEngine:
     # ---- tally -----------------------------------------------------------------------
 
     def _send_tally(self, client: HubClient, report: SyncReport) -> None:
-        req = build_tally_request(self.st, client.token or "")
+        req = tally_body(self.st, client.token or "")
         try:
             client.tally(req)
             report.tally_sent = True
@@ -479,8 +480,13 @@ class SyncEngine:
     # ---- push ------------------------------------------------------------------------
 
     def _push_all(self, client: HubClient, report: SyncReport, deadline: float) -> None:
-        """Push until the outbox is empty (sync.push); the batch size carries over to the next cycle."""
+        """Push until the outbox is empty (sync.push); the batch size carries over to the next cycle.
+        Nothing to send: sync.push is not loaded (its first read would find nothing; issue 15)."""
         s = self.settings
+        if not outbox.next_batch(self.st, max_bytes=1, max_ops=1, route=self.route):
+            return
+        from sync.push import BatchSizer, Pusher
+
         sizer = BatchSizer.start(
             self._batch_bytes, bytes_min=s.batch_bytes_min, bytes_max=s.batch_bytes_max, ops_max=s.batch_ops_max
         )
@@ -534,6 +540,10 @@ class SyncEngine:
     def _collect_answers(self, client: HubClient, report: SyncReport) -> None:
         """Ask the site hub for the province's answers to the ops it holds; record them
         through the one ack path (``station.answers.record_acks``). Bounded."""
+        from station import answers
+        from sync.protocol import SiteAnswersRequest
+        from sync.push import ack_of
+
         for _ in range(self.settings.max_push_batches_per_cycle):
             ids = outbox.relay_accepted_ids(self.st, limit=MAX_ANSWER_IDS)
             if not ids:

@@ -11,18 +11,35 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
+from typing import TYPE_CHECKING
 
-from station import replica
+from station import syncstate
 from station.store import Station
 from sync.client import HubClient
-from sync.protocol import MAX_PULL_LIMIT, PullResponse
+from sync.lean import MAX_PULL_LIMIT, EmptyPage
 from sync.report import CycleAbort, SyncReport
 
+if TYPE_CHECKING:
+    from sync.protocol import PullResponse
 
-def own_doses(st: Station, page: PullResponse) -> int:
+def own_doses(st: Station, page: PullResponse | EmptyPage) -> int:
     """Doses in ``page`` this station entered (a restored backup pulling its own back)."""
     me = st.install_id
     return sum(1 for c in page.changes if c.entity_type == "dose" and c.data.get("origin_station") == me)
+
+
+def _apply(
+    st: Station, page: PullResponse | EmptyPage, cursor: int, hook: Callable[[str], None], route: str
+) -> syncstate.ApplyReport:
+    """``replica.apply_page``; a page with no changes while nothing is parked (the page that
+    ends almost every cycle) is applied by ``syncstate.apply_empty_page``, the same steps
+    without loading the replica's row writers (issue 15, no-op start)."""
+    res = syncstate.apply_empty_page(st, page, from_cursor=cursor, hook=hook, route=route)
+    if res is not None:
+        return res
+    from station import replica
+
+    return replica.apply_page(st, page, from_cursor=cursor, hook=hook, route=route)
 
 
 def pull_to_head(
@@ -41,13 +58,13 @@ def pull_to_head(
     limit = max(1, min(pull_limit, MAX_PULL_LIMIT))
     refetches = 0
     pool = ThreadPoolExecutor(1, thread_name_prefix="tramtiem-pull")
-    ahead: tuple[int, str, Future[PullResponse]] | None = None
+    ahead: tuple[int, str, Future[PullResponse | EmptyPage]] | None = None
     try:
         for _ in range(max_pages):
             if not go_on():
                 return
             state = st.sync_state()
-            cursor = replica.cursor_of(state, route)
+            cursor = syncstate.cursor_of(state, route)
             # Naming our replica lets the hub leave out rows we pushed ourselves (no_echo).
             epoch = str(state["replica_epoch"])
             if ahead is not None and ahead[:2] == (cursor, epoch):
@@ -62,15 +79,17 @@ def pull_to_head(
             if page.has_more:
                 ahead = (page.next_cursor, epoch, pool.submit(client.pull, page.next_cursor, limit, epoch))
             try:
-                res = replica.apply_page(st, page, from_cursor=cursor, hook=hook, route=route)
-            except replica.MustRefetch as exc:
+                res = _apply(st, page, cursor, hook, route)
+            except syncstate.MustRefetch as exc:
                 refetches += 1
                 if refetches > 1:
                     raise CycleAbort("pull.refetch_loop") from None
+                from station import replica
+
                 replica.reset_for_refetch(st, exc.hub_epoch, route)
                 report.refetched = True
                 continue
-            except replica.StaleCursor:
+            except syncstate.StaleCursor:
                 continue
             report.pull_pages += 1
             report.pulled += res.applied + res.redirects + res.reviews

@@ -24,23 +24,27 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import SQLAlchemyError
+import sqlcipher3.dbapi2 as sqlcipher
 
 from kernel.errors import StoreError
-from station import replica
+from station import syncstate
 from station.store import Station
 from sync.client import HubClient, HubError
-from sync.revoked_certs import RevokedCerts
+
+if TYPE_CHECKING:
+    from sync.lean import LeanRevoked
+    from sync.revoked_certs import RevokedCerts
 
 log = logging.getLogger(__name__)
 
-META_KEY = replica.META_REVOKED_CERTS
+META_KEY = syncstate.META_REVOKED_CERTS
 REFRESH_S = 180.0  # at most one read every 3 minutes on the direct route
 
 
 def _load(st: Station) -> dict[str, object]:
-    raw = replica.get_meta(st, META_KEY)
+    raw = syncstate.get_meta(st, META_KEY)
     if not raw:
         return {}
     try:
@@ -64,13 +68,13 @@ def last_read(st: Station) -> float | None:
     return float(at) if isinstance(at, int | float) else None
 
 
-def store(st: Station, answer: RevokedCerts, *, now: float | None = None) -> frozenset[str]:
+def store(st: Station, answer: RevokedCerts | LeanRevoked, *, now: float | None = None) -> frozenset[str]:
     """Keep the province's answer (for this desk's own site only) and return the list."""
     if answer.site_code.upper() != st.site_code.upper():
         raise StoreError("site_hub.revocations_site")
     before = revoked_fingerprints(st)
     fresh = list(dict.fromkeys(answer.fingerprints))
-    replica.set_meta(st, META_KEY, json.dumps(
+    syncstate.set_meta(st, META_KEY, json.dumps(
         {"fingerprints": fresh, "read_at": time.time() if now is None else now,
          "server_time": answer.server_time},
         separators=(",", ":"),
@@ -93,7 +97,7 @@ def refresh(st: Station, client: HubClient, *, now: float | None = None) -> froz
         return None
     try:
         return store(st, answer, now=now)
-    except (StoreError, SQLAlchemyError) as exc:  # a busy or closed store: read again next time
+    except (StoreError, sqlcipher.Error) as exc:  # a busy or closed store: read again next time
         log.warning("revoked site hub certificates not kept: %s", type(exc).__name__)
         return None
 

@@ -44,7 +44,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                              "SELFTEST-01 on that hub")
     sub = parser.add_subparsers(dest="command")
     if command in SYNC_COMMANDS:
-        sync_cli.register(sub, explain=cli_error_text)
+        sync_cli.register(sub, explain=cli_error_text, only=command)
         return parser
     from station import exchange_cli, maintenance_cli
     from ui import print_cli

@@ -156,6 +156,11 @@ def test_a_laptop_serves_its_site_and_sigterm_leaves_no_process(tmp_path: Path, 
         # A (the laptop itself) syncs through its own site hub, on 127.0.0.1 over HTTPS.
         a = open_station(a_dir)
         try:
+            # `serve` points its own desk at the site hub once the child answers (point_desk
+            # after start): the port may answer a moment before that is written.
+            deadline = time.monotonic() + 60
+            while replica.site_hub_url(a) is None and time.monotonic() < deadline:
+                time.sleep(0.1)
             assert replica.site_hub_url(a) == f"https://127.0.0.1:{port}"
             sync_via_site_hub(a)
             assert pid in {h.person_id for h in search.search(a, "Nguyễn Thị Đào")}
