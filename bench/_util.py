@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,6 +48,20 @@ def in_scratch_dir(prefix: str, keep: str | None, body: Callable[[Path], T]) -> 
             shutil.rmtree(base, ignore_errors=True)
         else:
             log(f"kept {base}")
+
+
+def stop_on_exit(stack: ExitStack, proc: subprocess.Popen[bytes]) -> None:
+    """End ``proc`` when ``stack`` closes: SIGTERM, then SIGKILL after 20 s, reaped either way."""
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
+
+    stack.callback(stop)
 
 
 def log(msg: str) -> None:

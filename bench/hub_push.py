@@ -34,7 +34,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench._util import adult_of_known_age, in_scratch_dir, log, screen_eligible
+from bench._util import adult_of_known_age, in_scratch_dir, log, screen_eligible, stop_on_exit
 
 NAME = "hub_push"
 HELP = "ops/s a hub process takes from M stations syncing at once over HTTP (SQLite or --postgres)"
@@ -188,14 +188,7 @@ def _run(base: Path, args: argparse.Namespace) -> dict[str, Any]:
             cwd=ROOT,
         )
 
-        def stop() -> None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-        stack.callback(stop)
+        stop_on_exit(stack, proc)
         _wait_healthy(hub_url, proc)
         log(f"hub up at {hub_url} ({backend}, {args.workers} worker(s))")
 

@@ -35,6 +35,7 @@ from bench import peer
 
 def _hub(stack: ExitStack, base: Path, root: Path, db_url: str) -> tuple[str, subprocess.Popen[bytes], Path]:
     """``hub.cli serve`` of checkout ``root`` (its code on PYTHONPATH, this interpreter)."""
+    from bench._util import stop_on_exit
     from bench.hub_push import _free_port, _wait_healthy
 
     port = _free_port()
@@ -48,14 +49,7 @@ def _hub(stack: ExitStack, base: Path, root: Path, db_url: str) -> tuple[str, su
         stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONPATH=str(root)), cwd=root,
     )
 
-    def stop() -> None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-    stack.callback(stop)
+    stop_on_exit(stack, proc)
     _wait_healthy(url, proc)
     return url, proc, log_path
 

@@ -41,7 +41,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench._util import in_scratch_dir, log, percentile, r3
+from bench._util import in_scratch_dir, log, percentile, r3, stop_on_exit
 
 NAME = "site_lan"
 HELP = "site hub: visibility between desks with the province down (p50/p95); relay drain / direct drain"
@@ -317,15 +317,7 @@ def _hub_process(
     proc = subprocess.Popen([*cmd, "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
                             env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT)
 
-    def stop() -> None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
-
-    stack.callback(stop)
+    stop_on_exit(stack, proc)
     hub_url = f"http://127.0.0.1:{port}"
     _wait_healthy(hub_url, proc)
     log(f"{tag}: {'site hub' if province else 'hub'} pid {proc.pid} at {hub_url}")

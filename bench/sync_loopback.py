@@ -33,7 +33,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench._util import in_scratch_dir, log, r3
+from bench._util import in_scratch_dir, log, r3, stop_on_exit
 
 NAME = "sync_loopback"
 HELP = "one station drains 10,000 dose ops to a SQLite and a PostgreSQL hub over loopback HTTP"
@@ -110,14 +110,7 @@ def start_hub(stack: ExitStack, base: Path, db_url: str, workers: int = 1) -> tu
         cwd=ROOT,
     )
 
-    def stop() -> None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-    stack.callback(stop)
+    stop_on_exit(stack, proc)
     _wait_healthy(hub_url, proc)
     return hub_url, proc
 
