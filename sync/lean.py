@@ -31,8 +31,9 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+
+from kernel.bounds import MAX_INT, parse_day, parse_timestamp
 
 if TYPE_CHECKING:
     from station.tally import Tally
@@ -46,9 +47,8 @@ MAX_ANSWER_IDS = 1000
 MAX_TALLY_COUNT = 1_000_000  # sync.protocol.TallyCount
 MAX_COUNT = 1_000_000_000  # kernel.wire.Count
 MAX_TALLY_ROWS = 5000  # TallyRequest.rows
-MIN_YEAR, MAX_YEAR = 2000, 2100  # kernel.wire
 
-MAX_INT = 2**62  # kernel.wire.MAX_INT: an answer's integers beyond it go to the model
+# kernel.bounds.MAX_INT: an answer's integers beyond it go to the model
 MAX_TEXT = 256  # an answer's strings longer than this go to the model
 
 
@@ -225,23 +225,13 @@ _ROW_COUNTS = (
 
 
 def _day(v: object) -> bool:
-    if type(v) is not str or len(v) != 10 or v[4] != "-" or v[7] != "-" or not v.isascii():
-        return False
-    try:
-        d = date.fromisoformat(v)
-    except ValueError:
-        return False
-    return MIN_YEAR <= d.year <= MAX_YEAR
+    return type(v) is str and v.isascii() and parse_day(v) is not None
 
 
 def _timestamp(v: object) -> bool:
-    if type(v) is not str or len(v) > 40 or not _PLAIN.fullmatch(v):
-        return False
-    try:
-        dt = datetime.fromisoformat(v)
-    except ValueError:
-        return False
-    return dt.tzinfo is not None and MIN_YEAR <= dt.year <= MAX_YEAR
+    # kernel.bounds' parse also refuses an offset that pushes a boundary year out of
+    # range, which the model lets through: stricter, so such a value goes to the model.
+    return type(v) is str and _PLAIN.fullmatch(v) is not None and parse_timestamp(v) is not None
 
 
 def _count(v: object, top: int) -> bool:

@@ -32,12 +32,11 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
 from typing import get_args
 
 from pydantic import ValidationError
 
-from kernel.wire import MAX_INT, MAX_YEAR, MIN_YEAR, OpType
+from kernel.wire import MAX_INT, OpType, parse_timestamp
 from station.outbox import OutboxOp
 from sync.protocol import EntityType, Op, PushRequest
 
@@ -65,13 +64,7 @@ def _ident(v: str | None, max_len: int) -> bool:
 
 
 def _timestamp(v: str) -> bool:
-    if len(v) > 40 or _TS.fullmatch(v) is None:
-        return False
-    try:
-        dt = datetime.fromisoformat(v)
-    except ValueError:
-        return False
-    return dt.tzinfo is not None and MIN_YEAR <= dt.year <= MAX_YEAR
+    return _TS.fullmatch(v) is not None and parse_timestamp(v) is not None
 
 
 def _plain_payload(text: str) -> bool:
