@@ -130,6 +130,15 @@ def wait_serving(proc: subprocess.Popen[str], port: int, timeout_s: float = 90.0
         time.sleep(0.2)
 
 
+def leave_nothing(proc: subprocess.Popen[str], ddir: Path) -> None:
+    """A test's cleanup: the serve process killed if still running, and any hub left in the desk's folder."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.communicate()
+    for pid_left in pids_using(ddir / shs.SUBDIR):
+        os.kill(pid_left, signal.SIGKILL)
+
+
 def sync_via_site_hub(st: Station) -> None:
     report = SyncEngine(st, site_hub_factory(st), settings=SyncSettings(), route="site_hub").run_once()
     assert report.ok, report.error
@@ -185,11 +194,7 @@ def test_a_laptop_serves_its_site_and_sigterm_leaves_no_process(tmp_path: Path, 
         assert f"site hub of {SITE}" in status.stdout and info.fingerprint in status.stdout
         assert "answering on this laptop: no" in status.stdout
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-        for pid_left in pids_using(a_dir / shs.SUBDIR):
-            os.kill(pid_left, signal.SIGKILL)
+        leave_nothing(proc, a_dir)
         b.close()
 
 
@@ -212,11 +217,7 @@ def test_site_hub_stop_ends_a_running_serve(tmp_path: Path, province: Province) 
             cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
         assert again.returncode == 0 and "no site hub is running" in again.stdout
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-        for pid_left in pids_using(a_dir / shs.SUBDIR):
-            os.kill(pid_left, signal.SIGKILL)
+        leave_nothing(proc, a_dir)
 
 
 def test_the_child_ends_with_its_parent_even_on_sigkill(tmp_path: Path, province: Province) -> None:
@@ -234,8 +235,7 @@ def test_the_child_ends_with_its_parent_even_on_sigkill(tmp_path: Path, province
             time.sleep(0.1)
         assert not pids_using(a_dir / shs.SUBDIR), "the child hub outlived a killed parent"
     finally:
-        for pid_left in pids_using(a_dir / shs.SUBDIR):
-            os.kill(pid_left, signal.SIGKILL)
+        leave_nothing(proc, a_dir)
 
 
 @pytest.mark.parametrize("problem", ["wrong", "wrong_vi", "used", "missing"])
