@@ -108,9 +108,7 @@ class Json:
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
 DEFAULT_READ_TIMEOUT_S = 30.0
 HEALTH_READ_TIMEOUT_S = 10.0
-# sync.protocol.PUSH_WINDOW_HEADER (not imported here: a cycle with nothing to send
-# never loads sync.protocol; tests/sync/test_push_window.py checks they agree).
-_WINDOW_HEADER = "X-Tramtiem-Push-Window"
+_WINDOW_HEADER = "X-Tramtiem-Push-Window"  # sync.protocol's, not imported here (a lean cycle)
 # Below this a gzip header costs more than it saves.
 GZIP_MIN_BYTES = 1024
 
@@ -170,9 +168,7 @@ class HubClient:
         self._lock = threading.Lock()
         self._conn: http.client.HTTPConnection | None = None
         self._reused = False  # the last _connect() handed out an open keep-alive connection
-        # Push batches the hub lets this station keep in flight (its last push answer's
-        # header; 1 until one says more: an older hub never does).
-        self.push_window = 1
+        self.push_window = 1  # push batches the hub's last answer let us keep in flight
         self._window_seen: str | None = None
 
     # ---- lifecycle ---------------------------------------------------------------
