@@ -404,7 +404,9 @@ class Pusher:
         if lane is None:
             lane = self.client.twin()
             self.lanes.append(lane)
-        self.flight.append(_Sent(batch.ops, epoch, pool.submit(lane.push, body, follows=follows), lane))
+        # The mark only when it says something (a client of another make takes no such keyword).
+        answer = pool.submit(lane.push, body, follows=True) if follows else pool.submit(lane.push, body)
+        self.flight.append(_Sent(batch.ops, epoch, answer, lane))
 
     def _take_batch(self) -> _Batch | None:
         """The batch to send now (None: nothing this round; ``empty`` once the queue is)."""
@@ -487,7 +489,7 @@ class Pusher:
             self.held = (got, resp.clock_skew_ms)
             self.sizer.grow()
             self.silent_rounds = 0
-            self.window = min(MAX_IN_FLIGHT, sent.lane.push_window)
+            self.window = min(MAX_IN_FLIGHT, getattr(sent.lane, "push_window", 1))
             return
         self.prepared = None
         self.window = 1
