@@ -21,6 +21,7 @@ process is not seen: the waiter then goes on at :data:`WAIT_S`).
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -31,7 +32,11 @@ from sqlalchemy import text
 from hub.db import Database
 from sync.protocol import PUSH_FOLLOWS_HEADER, PUSH_WINDOW_HEADER
 
-WINDOW = 2  # batches a station may keep in flight (the push answer's header says so)
+# Batches a station may keep in flight (the push answer's header says so). 1 unless the
+# hub's environment says 2: on the 2-core machines it was measured on, two in flight took
+# the hand-over idle away but the hub's time per batch grew as much (docs/perf-sync.md,
+# phase 7); on a quiet machine it did not pay, under load it did.
+WINDOW = 2 if os.environ.get("TRAMTIEM_HUB_PUSH_WINDOW", "1").strip() == "2" else 1
 WINDOW_HEADER = PUSH_WINDOW_HEADER
 FOLLOWS_HEADER = PUSH_FOLLOWS_HEADER
 WAIT_S = 10.0  # at most this long for the batch before (the station reads for 30 s)
