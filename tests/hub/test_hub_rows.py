@@ -1,12 +1,12 @@
 """The rows a push writes in bulk, as stored and as read back (issue 15, phase 7).
 
 * The JSON columns written in bulk (change rows' ``data``, the ledger's ``result``) are
-  stored compact and ASCII (``hub.rowvalues.json_text``), on SQLite and PostgreSQL; a
-  pull reads every value back, also from a row stored the old way (with spaces); pull
-  pages still keep their data within the byte budget on the wire, Vietnamese text
-  included.
-* ``row_values``: a row's values in the table's column order, a missing column NULL,
-  through the real driver (SQLite ``executemany``, PostgreSQL ``COPY``).
+  the text SQLAlchemy's JSON type writes (``json.dumps``, ASCII), on SQLite and
+  PostgreSQL; a pull reads every value back, also from a row stored compact; pull pages
+  keep their data within the byte budget on the wire, Vietnamese text included.
+* ``row_values`` (tuples by ``itemgetter`` where a table has no JSON column): a row's
+  values in the table's column order, a missing column NULL, extra keys ignored, through
+  the real driver (SQLite ``executemany``, PostgreSQL ``COPY``). Fails without it.
 * The middleware's quick scan of a body (``_suspect_json``) answers as its first
   definition (kept here as the reference) over generated bodies.
 """
@@ -45,7 +45,7 @@ def _stored(hub: Hub, sql: str) -> list[str]:
         return [str(v) for v in s.execute(text(sql)).scalars()]
 
 
-def test_stored_json_is_compact_ascii_and_reads_back(hub: Hub, make_station: Callable[..., Sim]) -> None:
+def test_stored_json_is_json_dumps_ascii_and_reads_back(hub: Hub, make_station: Callable[..., Sim]) -> None:
     a = make_station(hub, SITE_A)
     b = make_station(hub, SITE_A, letter="B")
     vaccinate(a, full_name="Nguyễn Thị Ánh Tuyết", address_line=ADDRESS)
@@ -55,16 +55,16 @@ def test_stored_json_is_compact_ascii_and_reads_back(hub: Hub, make_station: Cal
     results = _stored(hub, "SELECT CAST(result AS TEXT) FROM applied_op")
     assert len(data) >= 5 and len(results) == len(pushed["results"])
     for raw in data + results:
-        # Compact, ASCII: exactly what json.dumps writes with compact separators.
-        assert raw.isascii() and raw == json.dumps(json.loads(raw), **COMPACT)
+        # ASCII, exactly what json.dumps writes (as SQLAlchemy's JSON type would).
+        assert raw.isascii() and raw == json.dumps(json.loads(raw))
     assert any("Nguy\\u1ec5n" in raw for raw in data)  # the name, escaped
-    # A row stored the old way (json.dumps's default separators) reads the same.
+    # A row stored compact reads the same.
     with hub.db.write() as s:
         first = int(s.execute(text("SELECT min(server_seq) FROM change_log")).scalar_one())
         old = json.loads(data[0])
         s.execute(
             text("UPDATE change_log SET data = :d WHERE server_seq = :q"),
-            {"d": json.dumps(old), "q": first},
+            {"d": json.dumps(old, ensure_ascii=False, **COMPACT), "q": first},
         )
     got = {c["server_seq"]: c["data"] for c in b.pull()}
     assert len(got) == len(data)
@@ -138,9 +138,12 @@ def test_row_values_through_the_driver(db: Database) -> None:
     }
     lacking = {k: v for k, v in full.items() if k != "echo_for"} | {"server_seq": 10**12 + 2, "extra": 5}
     values = row_values(change, [full])  # type: ignore[arg-type]
-    assert values == [[full[c] for c in cols]] and isinstance(values[0], list)
+    assert values == [[full[c] for c in cols]] and isinstance(values[0], list)  # JSON: lists
     assert row_values(change, [full, lacking])[1][-1] is None  # type: ignore[arg-type]
     sites = PersonSite.__table__
+    pair = {"extra": 1, "site_code": "DN-A", "person_id": "p1"}
+    assert row_values(sites, [pair]) == [("p1", "DN-A")]  # type: ignore[arg-type]
+    assert row_values(sites, [{"person_id": "p1"}]) == [["p1", None]]  # type: ignore[arg-type]
     with db.write() as s:
         insert_rows(s, change, [full, lacking])  # type: ignore[arg-type]
         insert_rows(s, sites, [{"person_id": "p1", "site_code": "DN-A"}, {"site_code": "DN-B", "person_id": "p1"}])  # type: ignore[arg-type]
@@ -151,7 +154,7 @@ def test_row_values_through_the_driver(db: Database) -> None:
         ).all()
         pairs = s.execute(text("SELECT person_id, site_code FROM person_site WHERE person_id = 'p1' ORDER BY 2")).all()
     assert [(q, e) for q, e, _ in got] == [(10**12 + 1, "r:1"), (10**12 + 2, None)]
-    assert got[0][2] == '{"a":[1,"\\u1ec5"]}' == json_text(full["data"])
+    assert got[0][2] == '{"a": [1, "\\u1ec5"]}' == json_text(full["data"])
     assert [tuple(p) for p in pairs] == [("p1", "DN-A"), ("p1", "DN-B")]
 
 
