@@ -109,6 +109,7 @@ DEFAULT_READ_TIMEOUT_S = 30.0
 HEALTH_READ_TIMEOUT_S = 10.0
 # Below this a gzip header costs more than it saves.
 GZIP_MIN_BYTES = 1024
+GZIP_LEVEL = 6  # requests' gzip level; the engine lowers it on a fast link (sync.fastlink)
 
 
 class ClientOptions(TypedDict, total=False):
@@ -141,6 +142,7 @@ class HubClient:
         self.connect_timeout_s = connect_timeout_s
         self.read_timeout_s = read_timeout_s
         self.gzip_requests = gzip_requests
+        self.gzip_level = GZIP_LEVEL
         self.keep_alive = keep_alive
         self.trust: tls.TrustInfo | None = None
         self._ssl: ssl.SSLContext | None = None
@@ -212,7 +214,7 @@ class HubClient:
         gzipped = self.gzip_requests and len(data) >= GZIP_MIN_BYTES
         if gzipped:
             # mtime=0: the same batch compresses to the same bytes (reproducible tests).
-            data = gzip.compress(data, compresslevel=6, mtime=0)
+            data = gzip.compress(data, compresslevel=self.gzip_level, mtime=0)
         return data, gzipped
 
     def push(

@@ -17,12 +17,10 @@ One cycle (DESIGN §5):
    the cursor in one transaction; a new ``hub_epoch`` resets the cursor and pulls again;
 5. purge acked ops past retention; the watchdog flags a stalled queue.
 
-The engine uses the station's own connections per unit of work (``st.read()``
-and ``st.sync_writer()`` each take a fresh pooled connection) and never touches
-the UI's. Events are plain dataclasses delivered to callbacks (a Qt bridge in
-``ui/`` re-emits them as signals). Every loop is bounded in count and time.
-Logs carry counts and codes, never personal data. Crash points for the kill
-tests: ``sync.crash`` (re-exported here).
+The engine uses the station's own connections per unit of work, never the UI's.
+Events are plain dataclasses delivered to callbacks (a Qt bridge in ``ui/`` re-emits
+them as signals). Every loop is bounded in count and time. Logs carry counts and
+codes, never personal data. Crash points for the kill tests: ``sync.crash``.
 """
 
 from __future__ import annotations
@@ -38,7 +36,7 @@ from typing import TYPE_CHECKING
 from kernel.clock import iso
 from station import outbox, sync_status, syncstate
 from station.store import Station
-from sync import revocations
+from sync import fastlink, revocations
 from sync.client import HubClient, HubError, HubRejected, HubUnreachable
 from sync.crash import CRASH_ENV, CRASH_POINTS, TESTING_ENV, crash_point, test_hooks_allowed
 from sync.engine_settings import SyncSettings
@@ -55,6 +53,7 @@ from sync.events import (
     SyncEvent,
 )
 from sync.lean import MAX_ANSWER_IDS, MAX_PULL_LIMIT, EmptyPage
+from sync.preload import preload_done, preload_push
 from sync.pull import own_doses, pull_to_head
 from sync.report import CycleAbort, FailureKind, SyncReport, failure_kind
 from sync.tally_request import build_tally_request, tally_body
@@ -158,7 +157,6 @@ class SyncEngine:
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Ask the thread to stop after the current step; True if it ended within ``timeout``.
-
         A long-poll in flight is left to end on its own (a daemon thread that
         touches nothing once the engine stopped).
         """
@@ -387,10 +385,13 @@ class SyncEngine:
         deadline = started + self.settings.cycle_time_budget_s
         cursor_before = syncstate.cursor_of(self.st.sync_state(), self.route)
         self._emit(CycleStarted(**self._backlog()))
+        preload = preload_push(self.st, self.route)  # while the hub is probed and the tally sent
         client = self.client_factory()
         try:
             try:
+                probe = time.perf_counter()
                 client.health()
+                fastlink.tune(client, time.perf_counter() - probe)  # gzip level 1 on loopback/LAN
             except HubError as exc:
                 report.error = exc.code
                 report.failure = self._failure_kind = failure_kind(exc)
@@ -427,6 +428,7 @@ class SyncEngine:
             report.failure = "refused"
         finally:
             client.close()
+            preload_done(preload)
         if not report.ok:
             self._failures += 1
             self._last_error = report.error
@@ -480,8 +482,8 @@ class SyncEngine:
     # ---- push ------------------------------------------------------------------------
 
     def _push_all(self, client: HubClient, report: SyncReport, deadline: float) -> None:
-        """Push until the outbox is empty (sync.push); the batch size carries over to the next cycle.
-        Nothing to send: sync.push is not loaded (its first read would find nothing; issue 15)."""
+        """Push until the outbox is empty (sync.push); the batch size carries over to the next
+        cycle. Nothing to send: sync.push is not loaded (issue 15)."""
         s = self.settings
         if not outbox.next_batch(self.st, max_bytes=1, max_ops=1, route=self.route):
             return
