@@ -178,8 +178,7 @@ class SyncEngine:
         finally:
             self.st.remove_commit_listener(self.notify_write)
 
-    def trigger(self) -> None:
-        """Run the next cycle now ("Sync now")."""
+    def trigger(self) -> None:  # "Sync now"
         self._manual_flag = True
         self._wake.set()
 
@@ -401,6 +400,8 @@ class SyncEngine:
             report.online = True
             self._send_tally(client, report)
             crash_point("after_tally")
+            # Before the push: never this cycle's answers; it fills the wait for sync.preload.
+            outbox.purge_acked(self.st, older_than_days=self.settings.retention_days)
             self._push_all(client, report, deadline)
             self._pull_all(client, report, deadline)
             if self.route == "site_hub":
@@ -410,7 +411,6 @@ class SyncEngine:
                 # the hub's cross-check should see the station as it is now.
                 self._send_tally(client, report)
                 report.closing_tally = True
-            outbox.purge_acked(self.st, older_than_days=self.settings.retention_days)
             if self.route == "province":  # the site hub certificates the province revoked
                 revocations.refresh_due(self.st, client)
             report.ok = True

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -143,3 +144,37 @@ def test_the_level_by_round_trip() -> None:
     assert fastlink.gzip_level_for(0.015) == 6
     assert fastlink.gzip_level_for(0.6) == 6
     assert fastlink.gzip_level_for(-1.0) == 6  # a clock that went backwards proves nothing
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_the_retention_purge_runs_before_the_push(hub: HubFixture, st: Station, staff, lot_id, clock) -> None:  # noqa: F811
+    """Ops answered past retention go before the push, in the wait for its imports (they went
+    after the pull, on the cycle's tail); this cycle's answers are never among them."""
+    from unittest import mock
+
+    from kernel.clock import iso
+    from sync import engine as engine_mod
+    from tests.sync.test_engine_http import make_engine
+
+    token = enroll(hub, st)
+    vaccinate(st, staff, lot_id, 2)
+    assert make_engine(st, hub.running.url, token).run_once().ok
+    answered = outbox.counts(st).acked
+    with st.sync_writer_raw() as raw:  # answered 40 days ago
+        raw.execute("UPDATE sync_outbox SET ack_at = ? WHERE state = 'acked'", (iso(clock() - timedelta(days=40)),))
+        raw.execute("UPDATE sync_state SET clock_skew_ms = NULL WHERE id = 1")
+    vaccinate(st, staff, lot_id, 1, start=2)
+    waiting = outbox.counts(st).waiting
+
+    def crash(name: str) -> None:
+        if name == "after_push_send_before_ack_commit":
+            raise _Stop
+
+    with mock.patch.object(engine_mod, "crash_point", crash), pytest.raises(_Stop):
+        make_engine(st, hub.running.url, token).run_once()
+    c = outbox.counts(st)
+    assert answered > 0 and c.acked == 0  # purged before the push went out
+    assert c.waiting == waiting  # the op in flight untouched, still unanswered
