@@ -109,7 +109,7 @@ DEFAULT_READ_TIMEOUT_S = 30.0
 HEALTH_READ_TIMEOUT_S = 10.0
 # Below this a gzip header costs more than it saves.
 GZIP_MIN_BYTES = 1024
-GZIP_LEVEL = 6  # requests' gzip level; the engine lowers it on a fast link (sync.fastlink)
+GZIP_LEVEL = 6
 
 
 class ClientOptions(TypedDict, total=False):
@@ -123,6 +123,8 @@ class ClientOptions(TypedDict, total=False):
 
 class HubClient:
     """``HubClient(base_url, token)``; use as a context manager or call :meth:`close`."""
+
+    gzip_level = GZIP_LEVEL  # of requests; the engine sets 1 on a fast link (sync.fastlink)
 
     def __init__(
         self,
@@ -142,7 +144,6 @@ class HubClient:
         self.connect_timeout_s = connect_timeout_s
         self.read_timeout_s = read_timeout_s
         self.gzip_requests = gzip_requests
-        self.gzip_level = GZIP_LEVEL
         self.keep_alive = keep_alive
         self.trust: tls.TrustInfo | None = None
         self._ssl: ssl.SSLContext | None = None

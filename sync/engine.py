@@ -9,13 +9,14 @@ Usage::
 One cycle (DESIGN §5):
 
 1. probe ``/health`` (offline → stop here, retry later with backoff + jitter);
-2. send the signed tally (counts only) so the hub knows the true numbers first;
+2. send the signed tally (counts only) so the hub knows the true numbers first; purge
+   acked ops past retention (while ``sync.preload`` imports the push);
 3. push the outbox in ``op_seq`` order (``sync.push``: batches sized by bytes,
    the next one prepared while the hub works, gap recovery, epoch rotation);
    every per-op answer is recorded in one transaction per batch (``station.acks``);
 4. pull pages until ``has_more`` is false (``sync.pull``), each page applied with
-   the cursor in one transaction; a new ``hub_epoch`` resets the cursor and pulls again;
-5. purge acked ops past retention; the watchdog flags a stalled queue.
+   the cursor in one transaction; a new ``hub_epoch`` resets the cursor and pulls again.
+   The watchdog flags a stalled queue.
 
 The engine uses the station's own connections per unit of work, never the UI's.
 Events are plain dataclasses delivered to callbacks (a Qt bridge in ``ui/`` re-emits
@@ -157,9 +158,8 @@ class SyncEngine:
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Ask the thread to stop after the current step; True if it ended within ``timeout``.
-        A long-poll in flight is left to end on its own (a daemon thread that
-        touches nothing once the engine stopped).
-        """
+        A long-poll in flight is left to end on its own (a daemon thread that touches
+        nothing once the engine stopped)."""
         self._stop.set()
         self._wake.set()
         self.st.remove_commit_listener(self.notify_write)
