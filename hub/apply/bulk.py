@@ -123,7 +123,7 @@ _REG_SQL = f"SELECT {', '.join(_REG_COLS)} FROM registration WHERE "
 _DOSE_SQL = "SELECT id, person_id, vaccine_code, dose_number, day, voided FROM dose WHERE "
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedOp:
     """An op the executor planned, answered once its change rows are numbered."""
 
