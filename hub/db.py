@@ -16,7 +16,7 @@ import random
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -88,7 +88,8 @@ def pipelined(conn: Connection, statements: Sequence[tuple[str, tuple[object, ..
     assert isinstance(driver, psycopg.Connection)
     cursors: list[psycopg.Cursor[Any]] = []
     try:
-        with driver.pipeline():
+        # A libpq older than 14 has no pipeline mode: the same statements one by one.
+        with driver.pipeline() if psycopg.Pipeline.is_supported() else nullcontext():
             for sql, params in statements:
                 cur = driver.cursor()
                 cursors.append(cur)

@@ -202,3 +202,26 @@ def test_a_failed_pipelined_look_up_is_raised_as_sqlalchemy_raises_it(
             ]
     finally:
         db.dispose()
+
+
+def test_without_pipeline_mode_the_look_ups_go_one_by_one(
+    tmp_path: Path, pg: PgCluster | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A libpq older than 14 (no pipeline mode): the same statements, the same rows."""
+    import psycopg
+
+    db = Database(hub_database_url("postgresql", tmp_path, pg, "nopipe"))
+    monkeypatch.setattr(psycopg.Pipeline, "is_supported", classmethod(lambda cls: False))
+
+    def refused(self: psycopg.Connection[Any]) -> None:
+        raise psycopg.NotSupportedError("pipeline mode not supported: libpq too old")  # as psycopg says
+
+    monkeypatch.setattr(psycopg.Connection, "pipeline", refused)
+    try:
+        with db.read() as s:
+            assert pipelined(s.connection(), [("SELECT %s::int", (1,)), ("SELECT %s::text", ("x",))]) == [
+                [(1,)],
+                [("x",)],
+            ]
+    finally:
+        db.dispose()
