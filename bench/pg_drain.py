@@ -12,6 +12,12 @@ runs and the medians with B / A (the baseline is A, measured in the same run).
 
 The station side is this checkout's for both (only the hub differs). Needs Node and npm
 (the records come from the peer's generator, as ``bench peer``'s do).
+
+``--replay`` (branch pgpush2): no station; the 17 pushes ``python -m bench.hub_replay
+capture`` kept are posted as sent, by a test client in one process with the checkout's hub
+(its app, middlewares, route; not uvicorn's HTTP parsing), to a fresh database of the same
+durable cluster: the hub and its backend alone, so the hub's waits for its backend are
+less hidden by the station's work. Per run: wall and CPU of that process, the backends'.
 """
 
 from __future__ import annotations
@@ -116,11 +122,83 @@ def one_run(base: Path, src: Path, xdg: Path, cl: Any, root: Path, tag: str) -> 
         shutil.rmtree(data, ignore_errors=True)
 
 
+def _body(push: dict[str, Any]) -> bytes:
+    """A captured push's JSON (the station sends it gzip-compressed)."""
+    import gzip
+
+    raw = bytes.fromhex(push["body"])
+    return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+
+
+def replay_worker(capture: Path, db_url: str) -> dict[str, Any]:
+    """In a process of checkout A or B (its hub on PYTHONPATH): post the captured pushes."""
+    from fastapi.testclient import TestClient
+
+    from hub import service
+    from hub.app import create_app
+    from hub.ingest import utc_now
+    from hub.settings import HubSettings
+
+    cap = json.loads(capture.read_text(encoding="utf-8"))
+    app = create_app(HubSettings(database_url=db_url, migrate_on_start=False))
+    db = app.state.db
+    service.add_site(db, cap["site"], f"Site {cap['site']}", "75", now=utc_now())
+    code = service.new_enrollment_code(db, cap["site"], ttl_hours=1, now=utc_now())
+    ops = 0
+    with TestClient(app) as client:
+        got = client.post("/sync/v1/enroll", json={"code": code, "station_id": cap["station_id"], "station_name": "replay"})
+        got.raise_for_status()
+        auth = f"Bearer {got.json()['token']}"
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        for push in cap["pushes"]:
+            headers = {k: v for k, v in push["headers"].items() if k.lower() not in ("authorization", "content-length")}
+            r = client.post(push["path"], content=bytes.fromhex(push["body"]), headers={**headers, "Authorization": auth})
+            if r.status_code != 200 or any(x["status"] != "applied" for x in r.json()["results"]):
+                raise RuntimeError(f"push answered {r.status_code}")
+            ops += len(r.json()["results"])
+        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    db.dispose()
+    return {"wall_s": wall, "cycle_s": wall, "hub_cpu_s": cpu, "ops": ops}
+
+
+def replay_run(base: Path, cl: Any, root: Path, capture: Path) -> dict[str, Any]:
+    import psycopg
+
+    url = _database(cl, root)
+    dsn = f"host=127.0.0.1 port={cl.port} user=postgres dbname={url.rsplit('/', 1)[1]}"
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        c.execute("SELECT pg_stat_statements_reset()")
+    pg0 = peer._pg_cpu(cl.root / "data")
+    res = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "_replay", str(capture), url],
+        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(root)), cwd=root, timeout=600, check=False,
+    )
+    if res.returncode:
+        raise RuntimeError(res.stderr[-2000:])
+    out: dict[str, Any] = json.loads(res.stdout.strip().splitlines()[-1])
+    out["pg_cpu_s"] = peer._pg_cpu(cl.root / "data") - pg0
+    out["load_1m"] = os.getloadavg()[0]
+    with psycopg.connect(dsn, autocommit=True) as c:
+        row = c.execute(
+            "SELECT sum(calls), sum(total_exec_time) FROM pg_stat_statements s "
+            "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() "
+            "AND query NOT LIKE '%pg_stat_statements%'"
+        ).fetchone()
+        out["statements"] = int(row[0] or 0) if row else 0
+        out["exec_ms"] = float(row[1] or 0) if row else 0.0
+    return out
+
+
 def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "_replay":
+        print(json.dumps(replay_worker(Path(sys.argv[2]), sys.argv[3])))
+        return
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--a", type=Path, required=True, help="the baseline checkout (its hub code)")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--records", type=int, default=10_000)
+    p.add_argument("--replay", action="store_true", help="post bench.hub_replay's captured pushes instead of a station's drain")
     args = p.parse_args()
     import psycopg
 
@@ -129,12 +207,18 @@ def main() -> None:
     roots = {"A": args.a.resolve(), "B": peer.ROOT}
     base = Path(tempfile.mkdtemp(prefix="bench-pgdrain-"))
     xdg = base / "xdg"
-    peer._use_file_keyring(xdg)
-    hdir = peer.harness_dir(peer.ROOT / "bench" / "out")
-    peer.compile_project()
-    data, _ = peer.generate(hdir, args.records)
     src = base / "src"
-    built = peer.build_station(src, peer.read_records(data))
+    capture = peer.ROOT / "bench" / "out" / "hub_replay" / f"pushes-{args.records}.json"
+    if args.replay:
+        if not capture.exists():
+            raise SystemExit(f"no capture at {capture}: run `python -m bench.hub_replay capture` first")
+        n_ops = sum(len(json.loads(_body(p))["ops"]) for p in json.loads(capture.read_text())["pushes"])
+    else:
+        peer._use_file_keyring(xdg)
+        hdir = peer.harness_dir(peer.ROOT / "bench" / "out")
+        peer.compile_project()
+        data, _ = peer.generate(hdir, args.records)
+        n_ops = peer.build_station(src, peer.read_records(data))["ops"]
     runs: dict[str, list[dict[str, Any]]] = {"A": [], "B": []}
     try:
         with pg_cluster(durable=True) as cl:
@@ -145,13 +229,15 @@ def main() -> None:
                     "-l", str(cl.root / "log"), "-w", "restart")
             for r in range(args.rounds):
                 for side in ("A", "B") if r % 2 == 0 else ("B", "A"):
-                    got = one_run(base, src, xdg, cl, roots[side], f"{side}{r}")
+                    if args.replay:
+                        got = replay_run(base, cl, roots[side], capture)
+                    else:
+                        got = one_run(base, src, xdg, cl, roots[side], f"{side}{r}")
                     print(json.dumps({"side": side, "round": r, **got}), file=sys.stderr)
                     runs[side].append(got)
                     time.sleep(2)
     finally:
         shutil.rmtree(base, ignore_errors=True)
-    n_ops = built["ops"]
 
     def med(side: str, key: str) -> float:
         return statistics.median(float(x[key]) for x in runs[side])

@@ -15,8 +15,8 @@ import logging
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -71,6 +71,37 @@ def _pg_session_settings(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
     finally:
         cur.close()
     dbapi_conn.commit()
+
+
+def pipelined(conn: Connection, statements: Sequence[tuple[str, tuple[object, ...]]]) -> list[list[tuple[Any, ...]]]:
+    """PostgreSQL: the rows of each statement, all sent in one round trip (issue 15).
+
+    psycopg's pipeline mode: the statements go out together, one Sync, and the hub waits
+    for its backend once instead of once per statement; the backend runs them in order
+    in the connection's transaction, as if sent one by one. For look-ups only (a failed
+    statement aborts the rest, and the error is raised here as SQLAlchemy raises the
+    driver's: ``OperationalError``, ``DataError``, … with ``.orig``). Each row a tuple.
+    """
+    import psycopg
+
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    cursors: list[psycopg.Cursor[Any]] = []
+    try:
+        # A libpq older than 14 has no pipeline mode: the same statements one by one.
+        with driver.pipeline() if psycopg.Pipeline.is_supported() else nullcontext():
+            for sql, params in statements:
+                cur = driver.cursor()
+                cursors.append(cur)
+                cur.execute(sql, params)
+        return [cur.fetchall() for cur in cursors]
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(
+            "; ".join(sql for sql, _ in statements), None, exc, psycopg.Error, hide_parameters=True
+        ) from None
+    finally:
+        for cur in cursors:
+            cur.close()
 
 
 def is_sqlite(url: str) -> bool:

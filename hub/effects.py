@@ -26,13 +26,11 @@ events.
 
 from __future__ import annotations
 
-import json
-import json.encoder
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import JSON, Connection, FromClause, Table, select, text
+from sqlalchemy import Connection, FromClause, Table, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -57,6 +55,7 @@ from hub.models import (
     table_of,
 )
 from hub.rowtypes import LedgerRow
+from hub.rowvalues import json_text, row_values, shape
 from kernel.ids import natural_id, uuid7
 
 # Apply order at the station: parents before children (its foreign keys are on).
@@ -155,7 +154,7 @@ _CHANGE_COLS = ["server_seq", "scope", "entity_type", "entity_id", "kind", "row_
 assert [c.name for c in _CHANGES.columns] == _CHANGE_COLS, "Numbering.write lists change_log's columns"
 
 
-@dataclass
+@dataclass(slots=True)
 class ChangeRow:
     """A change-log row waiting for its number."""
 
@@ -218,40 +217,12 @@ class Numbering:
         self.ledger = []
 
 
-def _json_encoder() -> Callable[[object], str]:
-    """``json.dumps(obj)`` as SQLAlchemy's JSON type writes it, with one C encoder made
-    once (issue 15); no cycle check: the values are rows and results the hub built."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # pragma: no cover - CPython always has it
-        return json.dumps
-    enc = make(None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True)
-
-    def dumps(obj: object) -> str:
-        return "".join(enc(obj, 0))
-
-    return dumps
-
-
-_json = _json_encoder()
-# Per table: its column names and the positions of its JSON columns.
-_SHAPES: dict[str, tuple[list[str], list[int]]] = {}
-
-
-def _shape(table: Table) -> tuple[list[str], list[int]]:
-    got = _SHAPES.get(table.name)
-    if got is None:
-        cols = [c.name for c in table.columns]
-        got = _SHAPES[table.name] = (cols, [i for i, c in enumerate(table.columns) if isinstance(c.type, JSON)])
-    return got
-
-
 def insert_rows(s: Session, table: Table, rows: Sequence[Mapping[str, object]]) -> None:
     """``executemany`` straight to the driver: SQLAlchemy's per-row bind processing was
-    most of the bulk writes' cost. JSON columns are encoded as SQLAlchemy's JSON type
-    encodes them (``json.dumps``); PostgreSQL gets the rows with ``COPY``."""
+    most of the bulk writes' cost. JSON columns are encoded as ``hub.rowvalues`` says;
+    PostgreSQL gets the rows with ``COPY``. A column a row lacks is written NULL."""
     if rows:
-        cols = _shape(table)[0]
-        insert_values(s, table, [list(map(r.get, cols)) for r in rows])
+        insert_values(s, table, row_values(table, rows))
 
 
 def insert_values(s: Session, table: Table, params: list[list[object]]) -> None:
@@ -261,10 +232,10 @@ def insert_values(s: Session, table: Table, params: list[list[object]]) -> None:
     ``OperationalError`` with ``.orig``): the bulk executor's fallback and
     ``Database.run_write``'s retries see what they saw before."""
     conn = s.connection()
-    cols, json_at = _shape(table)
+    cols, json_at = shape(table)
     for i in json_at:
         for values in params:
-            values[i] = _json(values[i])
+            values[i] = json_text(values[i])
     if conn.dialect.name == "postgresql":
         _copy_rows(conn, table.name, cols, params)
         return

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from hub import counters
-from hub.apply.bulk import BulkRefused, BulkRun, ids_in, planned_runs
+from hub.apply.bulk import BulkRefused, BulkRun, id_chunks, ids_in, planned_runs
 from hub.apply.context import SKEW_TOLERANCE_MS, lock_rows, payload_hash, utc_now
 from hub.apply.orm import Ledgered, apply_op, record_applied
 from hub.db import Database
@@ -39,7 +39,6 @@ from hub.errors import HubError
 from hub.models import EnrolledStation, Replica, ReviewItem
 from hub.payloads import parsed_once
 from hub.rowtypes import LedgerResult
-from kernel.chunks import in_chunks
 from kernel.ids import uuid7
 from sync.protocol import AckStatus, Op, OpResult, PushRequest
 
@@ -96,10 +95,10 @@ def _stored_result(raw: object) -> LedgerResult:
 
 
 def _ledger_rows(session: Session, op_ids: list[str]) -> dict[str, Ledgered]:
-    """The ledger rows of a push's op ids: one ``IN (...)`` query per 500, straight to the
-    driver (:func:`hub.apply.bulk.ids_in`; ``result`` is JSON text on SQLite)."""
+    """The ledger rows of a push's op ids: one query (per 500 ids on SQLite), straight to
+    the driver (:func:`hub.apply.bulk.ids_in`; ``result`` is JSON text on SQLite)."""
     found: dict[str, Ledgered] = {}
-    for chunk in in_chunks(sorted(set(op_ids))):
+    for chunk in id_chunks(session, sorted(set(op_ids))):
         for op_id, station_id, digest, status, result in ids_in(
             session,
             "SELECT op_id, station_id, payload_sha256, status, result FROM applied_op WHERE op_id IN :ids",

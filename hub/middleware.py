@@ -179,14 +179,21 @@ class RequestLineMiddleware:
 # (NUL and the rest of C0 appear only escaped in JSON) or surrogate, non-finite
 # numbers, digit runs long enough to exceed BIGINT. A superset (an escaped "é"
 # matches too): a hit only means the body gets the full walk. Substring tests run at C speed
-# (a regex alternation over a push body cost more than the walk it saves).
-_MARKERS = (b"\\u00", b"\\ud", b"\\uD", b"NaN", b"Infinity")
+# (a regex alternation over a push body cost more than the walk it saves). The escapes
+# are looked for only in a body with a backslash, "Infinity" only in one with an "I":
+# a one-byte test is a memchr (~0.01 ms for a push's 800 kB against ~0.5 ms for each
+# longer marker; issue 15, phase 7), and a push body rarely holds either.
+_ESCAPES = (b"\\u00", b"\\ud", b"\\uD")
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_NUMBER = b"0" * 19
 
 
 def _suspect_json(body: bytes) -> bool:
-    return any(m in body for m in _MARKERS) or _LONG_NUMBER in body.translate(_DIGITS_TO_ZERO)
+    if b"\\" in body and any(m in body for m in _ESCAPES):
+        return True
+    if b"I" in body and b"Infinity" in body:
+        return True
+    return b"NaN" in body or _LONG_NUMBER in body.translate(_DIGITS_TO_ZERO)
 
 
 class _Refused(Exception):

@@ -66,39 +66,54 @@ class Tally:
 
 # The outbox is looked up through IN-sets that SQLite materialises once (with an
 # index) per query: a LEFT JOIN on the unindexed entity_id scanned the whole
-# outbox for every dose, minutes at a few thousand doses.
+# outbox for every dose, minutes at a few thousand doses. The unanswered ops are read
+# from the outbox once (``waiting``, materialised): the IN-sets, the day list and the
+# outbox's count and oldest op all come from it. Before, each use of an IN-set read the
+# outbox rows again (SQLite copies the inner query's columns into every ``sum``), and
+# the count was a statement of its own: ~4 reads of every unanswered op's row, ~0.13 s
+# of a sync's start with 16,118 ops waiting (issue 15). One row per group, or one row
+# with ``has_row`` 0 when there is no group: the count and oldest op on every row.
 _SQL = (
     """
-    WITH pend AS (SELECT entity_id FROM sync_outbox
-                  WHERE op_type = 'record_dose' AND state IN ('pending', 'inflight', 'relay_accepted')),
+    WITH waiting AS MATERIALIZED (
+             SELECT op_type, entity_id, recorded_at FROM sync_outbox
+             WHERE state IN ('pending', 'inflight', 'relay_accepted')),
+         pend AS (SELECT entity_id FROM waiting WHERE op_type = 'record_dose'),
          refused AS (SELECT entity_id FROM sync_outbox
                      WHERE op_type = 'record_dose' AND state = 'rejected'),
-         vpend AS (SELECT entity_id FROM sync_outbox
-                   WHERE op_type = 'void_dose' AND state IN ('pending', 'inflight', 'relay_accepted')),
+         vpend AS (SELECT entity_id FROM waiting WHERE op_type = 'void_dose'),
          wdays AS (SELECT DISTINCT day FROM dose
-                   WHERE id IN (SELECT entity_id FROM pend) OR id IN (SELECT entity_id FROM vpend))
-    SELECT day, vaccine_code, lot_number,
-           sum(own AND voided = 0) AS entered,
-           sum(own AND voided = 0 AND waits) AS pending,
-           sum(own AND voided = 0 AND NOT waits AND NOT refused) AS acknowledged,
-           sum(own) AS all_entered,
-           sum(own AND waits) AS all_pending,
-           sum(own AND NOT waits AND NOT refused) AS all_acknowledged,
-           sum(voided = 1 AND void_waits AND NOT waits) AS voids_unsent
-    FROM (
-        SELECT d.day, d.vaccine_code, d.lot_number, d.voided,
-               coalesce(d.origin_station = :me, 0) AS own,
-               d.id IN pend AS waits,
-               d.id IN refused AS refused,
-               d.id IN vpend AS void_waits
-        FROM dose d
-        WHERE d.site_code = :site AND d.source = 'site'
-          AND (d.day >= :since OR d.day IN wdays)
-    )
-    WHERE own OR void_waits
-    GROUP BY day, vaccine_code, lot_number
-    ORDER BY day DESC, vaccine_code, lot_number
-    LIMIT :n
+                   WHERE id IN (SELECT entity_id FROM pend) OR id IN (SELECT entity_id FROM vpend)),
+         marked AS MATERIALIZED (
+             SELECT d.day, d.vaccine_code, d.lot_number, d.voided,
+                    coalesce(d.origin_station = :me, 0) AS own,
+                    d.id IN pend AS waits,
+                    d.id IN refused AS refused,
+                    d.id IN vpend AS void_waits
+             FROM dose d
+             WHERE d.site_code = :site AND d.source = 'site'
+               AND (d.day >= :since OR d.day IN wdays)),
+         grouped AS (
+             SELECT day, vaccine_code, lot_number,
+                    sum(own AND voided = 0) AS entered,
+                    sum(own AND voided = 0 AND waits) AS pending,
+                    sum(own AND voided = 0 AND NOT waits AND NOT refused) AS acknowledged,
+                    sum(own) AS all_entered,
+                    sum(own AND waits) AS all_pending,
+                    sum(own AND NOT waits AND NOT refused) AS all_acknowledged,
+                    sum(voided = 1 AND void_waits AND NOT waits) AS voids_unsent,
+                    1 AS has_row
+             FROM marked
+             WHERE own OR void_waits
+             GROUP BY day, vaccine_code, lot_number
+             ORDER BY day DESC, vaccine_code, lot_number
+             LIMIT :n),
+         ob AS (SELECT count(*) AS n, min(recorded_at) AS oldest FROM waiting)
+    SELECT g.day, g.vaccine_code, g.lot_number, g.entered, g.pending, g.acknowledged,
+           g.all_entered, g.all_pending, g.all_acknowledged, g.voids_unsent,
+           coalesce(g.has_row, 0), ob.n, ob.oldest
+    FROM ob LEFT JOIN grouped g ON 1
+    ORDER BY g.day DESC, g.vaccine_code, g.lot_number
     """
 )
 
@@ -111,13 +126,11 @@ def compute(st: Station, *, days: int = DEFAULT_DAYS, now: datetime | None = Non
     # On a raw connection (named parameters are SQLite's own): the tally goes first in
     # every cycle, also one that never loads SQLAlchemy (issue 15, no-op start).
     with st.read_raw() as raw:
-        rows = raw.execute(_SQL, params).fetchall()
-        ob = raw.execute(
-            "SELECT count(*), min(recorded_at) FROM sync_outbox "
-            "WHERE state IN ('pending', 'inflight', 'relay_accepted')"
-        ).fetchone()
+        got = raw.execute(_SQL, params).fetchall()
         row = raw.execute("SELECT replica_epoch FROM sync_state WHERE id = 1").fetchone()
         epoch = None if row is None else row[0]
+    rows = [r for r in got if r[10]]
+    ob = (got[0][11], got[0][12])  # the LEFT JOIN from one row: at least one row
     oldest = None if ob[1] is None else str(ob[1])
     age = None
     if oldest is not None:

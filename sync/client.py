@@ -111,6 +111,7 @@ HEALTH_READ_TIMEOUT_S = 10.0
 _WINDOW_HEADER = "X-Tramtiem-Push-Window"  # sync.protocol's, not imported here (a lean cycle)
 # Below this a gzip header costs more than it saves.
 GZIP_MIN_BYTES = 1024
+GZIP_LEVEL = 6
 
 
 class ClientOptions(TypedDict, total=False):
@@ -124,6 +125,8 @@ class ClientOptions(TypedDict, total=False):
 
 class HubClient:
     """``HubClient(base_url, token)``; use as a context manager or call :meth:`close`."""
+
+    gzip_level = GZIP_LEVEL  # of requests; the engine sets 1 on a fast link (sync.fastlink)
 
     def __init__(
         self,
@@ -224,7 +227,7 @@ class HubClient:
         gzipped = self.gzip_requests and len(data) >= GZIP_MIN_BYTES
         if gzipped:
             # mtime=0: the same batch compresses to the same bytes (reproducible tests).
-            data = gzip.compress(data, compresslevel=6, mtime=0)
+            data = gzip.compress(data, compresslevel=self.gzip_level, mtime=0)
         return data, gzipped
 
     def push(

@@ -9,20 +9,19 @@ Usage::
 One cycle (DESIGN §5):
 
 1. probe ``/health`` (offline → stop here, retry later with backoff + jitter);
-2. send the signed tally (counts only) so the hub knows the true numbers first;
+2. send the signed tally (counts only) so the hub knows the true numbers first; purge
+   acked ops past retention (while ``sync.preload`` imports the push);
 3. push the outbox in ``op_seq`` order (``sync.push``: batches sized by bytes,
    the next one prepared while the hub works, gap recovery, epoch rotation);
    every per-op answer is recorded in one transaction per batch (``station.acks``);
 4. pull pages until ``has_more`` is false (``sync.pull``), each page applied with
-   the cursor in one transaction; a new ``hub_epoch`` resets the cursor and pulls again;
-5. purge acked ops past retention; the watchdog flags a stalled queue.
+   the cursor in one transaction; a new ``hub_epoch`` resets the cursor and pulls again.
+   The watchdog flags a stalled queue.
 
-The engine uses the station's own connections per unit of work (``st.read()``
-and ``st.sync_writer()`` each take a fresh pooled connection) and never touches
-the UI's. Events are plain dataclasses delivered to callbacks (a Qt bridge in
-``ui/`` re-emits them as signals). Every loop is bounded in count and time.
-Logs carry counts and codes, never personal data. Crash points for the kill
-tests: ``sync.crash`` (re-exported here).
+The engine uses the station's own connections per unit of work, never the UI's.
+Events are plain dataclasses delivered to callbacks (a Qt bridge in ``ui/`` re-emits
+them as signals). Every loop is bounded in count and time. Logs carry counts and
+codes, never personal data. Crash points for the kill tests: ``sync.crash``.
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ from typing import TYPE_CHECKING
 from kernel.clock import iso
 from station import outbox, sync_status, syncstate
 from station.store import Station
-from sync import revocations
+from sync import fastlink, revocations
 from sync.client import HubClient, HubError, HubRejected, HubUnreachable
 from sync.crash import CRASH_ENV, CRASH_POINTS, TESTING_ENV, crash_point, test_hooks_allowed
 from sync.engine_settings import SyncSettings
@@ -55,6 +54,7 @@ from sync.events import (
     SyncEvent,
 )
 from sync.lean import MAX_ANSWER_IDS, MAX_PULL_LIMIT, EmptyPage
+from sync.preload import preload_done, preload_push
 from sync.pull import own_doses, pull_to_head
 from sync.report import CycleAbort, FailureKind, SyncReport, failure_kind
 from sync.tally_request import build_tally_request, tally_body
@@ -158,10 +158,8 @@ class SyncEngine:
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Ask the thread to stop after the current step; True if it ended within ``timeout``.
-
-        A long-poll in flight is left to end on its own (a daemon thread that
-        touches nothing once the engine stopped).
-        """
+        A long-poll in flight is left to end on its own (a daemon thread that touches
+        nothing once the engine stopped)."""
         self._stop.set()
         self._wake.set()
         self.st.remove_commit_listener(self.notify_write)
@@ -180,8 +178,7 @@ class SyncEngine:
         finally:
             self.st.remove_commit_listener(self.notify_write)
 
-    def trigger(self) -> None:
-        """Run the next cycle now ("Sync now")."""
+    def trigger(self) -> None:  # "Sync now"
         self._manual_flag = True
         self._wake.set()
 
@@ -387,10 +384,13 @@ class SyncEngine:
         deadline = started + self.settings.cycle_time_budget_s
         cursor_before = syncstate.cursor_of(self.st.sync_state(), self.route)
         self._emit(CycleStarted(**self._backlog()))
+        preload = preload_push(self.st, self.route)  # while the hub is probed and the tally sent
         client = self.client_factory()
         try:
             try:
+                probe = time.perf_counter()
                 client.health()
+                fastlink.tune(client, time.perf_counter() - probe)  # gzip level 1 on loopback/LAN
             except HubError as exc:
                 report.error = exc.code
                 report.failure = self._failure_kind = failure_kind(exc)
@@ -400,6 +400,8 @@ class SyncEngine:
             report.online = True
             self._send_tally(client, report)
             crash_point("after_tally")
+            # Before the push: never this cycle's answers; it fills the wait for sync.preload.
+            outbox.purge_acked(self.st, older_than_days=self.settings.retention_days)
             self._push_all(client, report, deadline)
             self._pull_all(client, report, deadline)
             if self.route == "site_hub":
@@ -409,7 +411,6 @@ class SyncEngine:
                 # the hub's cross-check should see the station as it is now.
                 self._send_tally(client, report)
                 report.closing_tally = True
-            outbox.purge_acked(self.st, older_than_days=self.settings.retention_days)
             if self.route == "province":  # the site hub certificates the province revoked
                 revocations.refresh_due(self.st, client)
             report.ok = True
@@ -427,6 +428,7 @@ class SyncEngine:
             report.failure = "refused"
         finally:
             client.close()
+            preload_done(preload)
         if not report.ok:
             self._failures += 1
             self._last_error = report.error
@@ -480,8 +482,8 @@ class SyncEngine:
     # ---- push ------------------------------------------------------------------------
 
     def _push_all(self, client: HubClient, report: SyncReport, deadline: float) -> None:
-        """Push until the outbox is empty (sync.push); the batch size carries over to the next cycle.
-        Nothing to send: sync.push is not loaded (its first read would find nothing; issue 15)."""
+        """Push until the outbox is empty (sync.push); the batch size carries over to the next
+        cycle. Nothing to send: sync.push is not loaded (issue 15)."""
         s = self.settings
         if not outbox.next_batch(self.st, max_bytes=1, max_ops=1, route=self.route):
             return

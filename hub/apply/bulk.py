@@ -58,6 +58,7 @@ from hub.apply.rows import (
     replica_key,
     screening_row,
 )
+from hub.db import pipelined
 from hub.effects import ChangeRow, Numbering, insert_rows, scoped_data
 from hub.errors import Rejected
 from hub.payloads import DoseP, RegisterPersonP, ScreeningP, parse, remember, series
@@ -118,12 +119,39 @@ def ids_in(s: Session, sql: str, ids: Sequence[str]) -> list[tuple[object, ...]]
     return [tuple(r) for r in conn.exec_driver_sql(sql.replace(":ids", f"({marks})"), tuple(ids))]
 
 
+def id_chunks(s: Session, ids: Sequence[str]) -> list[list[str]]:
+    """``ids`` as the lists :func:`ids_in` takes: all in one on PostgreSQL (an array
+    parameter has no length limit), in slices of 500 on SQLite (its host-parameter limit)."""
+    if not ids:
+        return []
+    if s.get_bind().dialect.name == "postgresql":
+        return [list(ids)]
+    return list(in_chunks(ids))
+
+
+def ids_in_all(s: Session, lookups: Sequence[tuple[str, Sequence[str]]]) -> list[list[tuple[object, ...]]]:
+    """The rows of several :func:`ids_in` look-ups, in their order (issue 15, branch pgpush2).
+
+    PostgreSQL: each look-up one statement with its whole array, all of them sent in one
+    round trip (:func:`hub.db.pipelined`): the hub waited for its backend once per
+    statement and per 500 ids, about 15 times a push. SQLite: each in slices of 500."""
+    conn = s.connection()
+    if conn.dialect.name != "postgresql":
+        return [[r for chunk in in_chunks(ids) for r in ids_in(s, sql, chunk)] for sql, ids in lookups]
+    wanted = [(i, sql.replace("IN :ids", "= ANY(%b)"), list(ids)) for i, (sql, ids) in enumerate(lookups) if ids]
+    out: list[list[tuple[object, ...]]] = [[] for _ in lookups]
+    got = pipelined(conn, [(sql, (ids,)) for _, sql, ids in wanted])
+    for (i, _, _), rows in zip(wanted, got, strict=True):
+        out[i] = rows
+    return out
+
+
 _REG_COLS = [c.name for c in REGISTRATION.columns]
 _REG_SQL = f"SELECT {', '.join(_REG_COLS)} FROM registration WHERE "
 _DOSE_SQL = "SELECT id, person_id, vaccine_code, dose_number, day, voided FROM dose WHERE "
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedOp:
     """An op the executor planned, answered once its change rows are numbered."""
 
@@ -219,50 +247,52 @@ class BulkRun:
     # ---- look-ups --------------------------------------------------------------------
 
     def load(self, ops: Sequence[Op]) -> None:
-        """One ``IN (...)`` query per table for everything these ops can touch."""
+        """Every row these ops can touch: one look-up per table and key (per 500 ids on
+        SQLite), all sent in one round trip on PostgreSQL (:func:`ids_in_all`)."""
         s = self.session
         want = _Wanted()
         for op in ops:
             want.add(op)
-        for chunk in in_chunks(sorted(want.pids)):
-            self._load_persons(chunk)
-        for chunk in in_chunks(sorted(want.rids)):
-            for r in ids_in(s, _REG_SQL + "id IN :ids", chunk):
-                self._keep_reg(_registration(r))
-        for chunk in in_chunks(sorted(want.sids)):
-            self.screenings.update(str(r[0]) for r in ids_in(s, "SELECT id FROM screening WHERE id IN :ids", chunk))
-        for chunk in in_chunks(sorted(want.dids)):
-            self._load_doses("id", chunk)
-        for chunk in in_chunks(sorted(want.numbers)):
-            self.id_numbers.update(
-                str(r[0]) for r in ids_in(s, "SELECT id_key FROM person WHERE id_key IN :ids", chunk)
-            )
-        for chunk in in_chunks(sorted(want.lots)):
-            for lid, site, vaccine in ids_in(s, "SELECT id, site_code, vaccine_code FROM vaccine_lot WHERE id IN :ids", chunk):
-                self.lots[str(lid)] = (str(site), str(vaccine))
-        authz.load_actors(s, self.site, {op.user_id for op in ops if op.user_id is not None})
-        for chunk in in_chunks(sorted(want.phones)):
-            for nf, birth, phone in ids_in(
-                s, "SELECT name_fold, birth, phone FROM person WHERE status = 'active' AND phone IN :ids", chunk
-            ):
-                self.twins.add((str(nf), str(birth), str(phone)))
-
-    def _load_persons(self, chunk: list[str]) -> None:
-        s = self.session
-        self.persons.update(str(r[0]) for r in ids_in(s, "SELECT id FROM person WHERE id IN :ids", chunk))
-        for frm, to in ids_in(
-            s, "SELECT from_id, to_id FROM person_redirect WHERE from_id IN :ids", chunk
-        ) + ids_in(s, "SELECT from_id, to_id FROM person_redirect WHERE to_id IN :ids", chunk):
+        pids, dids = sorted(want.pids), sorted(want.dids)
+        (
+            persons, redirected_from, redirected_to, sites, regs_of_persons, doses_of_persons,
+            regs, screenings, doses, numbers, lots, twins,
+        ) = ids_in_all(s, [
+            ("SELECT id FROM person WHERE id IN :ids", pids),
+            ("SELECT from_id, to_id FROM person_redirect WHERE from_id IN :ids", pids),
+            ("SELECT from_id, to_id FROM person_redirect WHERE to_id IN :ids", pids),
+            ("SELECT person_id, site_code FROM person_site WHERE person_id IN :ids", pids),
+            (_REG_SQL + "person_id IN :ids", pids),
+            (_DOSE_SQL + "person_id IN :ids", pids),
+            (_REG_SQL + "id IN :ids", sorted(want.rids)),
+            ("SELECT id FROM screening WHERE id IN :ids", sorted(want.sids)),
+            (_DOSE_SQL + "id IN :ids", dids),
+            ("SELECT id_key FROM person WHERE id_key IN :ids", sorted(want.numbers)),
+            ("SELECT id, site_code, vaccine_code FROM vaccine_lot WHERE id IN :ids", sorted(want.lots)),
+            ("SELECT name_fold, birth, phone FROM person WHERE status = 'active' AND phone IN :ids", sorted(want.phones)),
+        ])
+        self.persons.update(str(r[0]) for r in persons)
+        for frm, to in redirected_from + redirected_to:
             self.redirected.add(str(frm))
             self.merged_into.add(str(to))
-        for pid, site in ids_in(s, "SELECT person_id, site_code FROM person_site WHERE person_id IN :ids", chunk):
+        for pid, site in sites:
             self.sites.setdefault(str(pid), set()).add(str(site))
-        for r in ids_in(s, _REG_SQL + "person_id IN :ids", chunk):
+        for r in regs_of_persons:
             self._keep_reg(_registration(r))
-        self._load_doses("person_id", chunk)
+        self._keep_doses(doses_of_persons)
+        for r in regs:
+            self._keep_reg(_registration(r))
+        self.screenings.update(str(r[0]) for r in screenings)
+        self._keep_doses(doses)
+        self.id_numbers.update(str(r[0]) for r in numbers)
+        for lid, site, vaccine in lots:
+            self.lots[str(lid)] = (str(site), str(vaccine))
+        authz.load_actors(s, self.site, {op.user_id for op in ops if op.user_id is not None})
+        for nf, birth, phone in twins:
+            self.twins.add((str(nf), str(birth), str(phone)))
 
-    def _load_doses(self, column: str, ids: list[str]) -> None:
-        for did, pid, vaccine, number, day, voided in ids_in(self.session, _DOSE_SQL + f"{column} IN :ids", ids):
+    def _keep_doses(self, rows: list[tuple[object, ...]]) -> None:
+        for did, pid, vaccine, number, day, voided in rows:
             self._keep_dose(str(did), str(pid), str(vaccine), int(str(number)), str(day), int(str(voided)))
 
     def _keep_reg(self, row: RegistrationRow) -> None:

@@ -164,7 +164,7 @@ def change_data(entity_type: str, row: Mapping[str, object]) -> dict[str, object
     return {c: row.get(c) for c in _COLS[entity_type]}
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedChange:
     """A change-log row a planned op will write: scope, entity, version and data."""
 

@@ -1,0 +1,55 @@
+"""The push's modules imported on a thread while a cycle's first steps wait (issue 15).
+
+A new ``tramtiem sync`` with ops to send imports ``sync.push`` at its first push: SQLAlchemy,
+pydantic and the protocol models, ~0.25 s of CPU that was a serial step between the tally's
+answer and the first batch. :func:`preload_push`, called as the cycle starts, imports it on
+a thread while the cycle probes the hub and computes and sends the tally: an import holds
+the GIL, but the tally's query (SQLite releases the GIL while it steps) and the two round
+trips do not, and the import fills them. The push phase imports the same module and, if
+this import is still running, waits for it (the import system's module lock); a failure
+here is left to that import to raise where the engine handles it. Nothing is read or
+written on the thread; an empty cycle starts none (``tests/sync/test_cold_start.py``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import threading
+
+from station import outbox
+from station.store import Station
+
+log = logging.getLogger(__name__)
+
+PUSH_MODULE = "sync.push"
+THREAD_NAME = "tramtiem-sync-preload"
+JOIN_S = 30.0  # a cycle that ends before its push waits for the import at most this long
+
+
+def _import_quietly(name: str) -> None:
+    try:
+        importlib.import_module(name)
+    except Exception:  # the push phase's own import raises it
+        log.debug("preloading %s failed", name, exc_info=True)
+
+
+def preload_push(st: Station, route: str) -> threading.Thread | None:
+    """The thread importing ``sync.push``, started; None when it is loaded or nothing waits."""
+    if PUSH_MODULE in sys.modules:
+        return None
+    if not outbox.next_batch(st, max_bytes=1, max_ops=1, route=route):
+        return None
+    t = threading.Thread(target=_import_quietly, args=(PUSH_MODULE,), name=THREAD_NAME, daemon=True)
+    t.start()
+    return t
+
+
+def preload_done(t: threading.Thread | None) -> None:
+    """At the end of the cycle: the import finished (bounded by :data:`JOIN_S`)."""
+    if t is not None:
+        t.join(JOIN_S)
+
+
+__all__ = ["JOIN_S", "PUSH_MODULE", "THREAD_NAME", "preload_done", "preload_push"]
