@@ -32,6 +32,7 @@ starts at every cycle of a scheduled task, and requests with urllib3 cost about
 
 from __future__ import annotations
 
+import copy
 import gzip
 import http.client
 import json
@@ -107,6 +108,7 @@ class Json:
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
 DEFAULT_READ_TIMEOUT_S = 30.0
 HEALTH_READ_TIMEOUT_S = 10.0
+_WINDOW_HEADER = "X-Tramtiem-Push-Window"  # sync.protocol's, not imported here (a lean cycle)
 # Below this a gzip header costs more than it saves.
 GZIP_MIN_BYTES = 1024
 GZIP_LEVEL = 6
@@ -169,6 +171,8 @@ class HubClient:
         self._lock = threading.Lock()
         self._conn: http.client.HTTPConnection | None = None
         self._reused = False  # the last _connect() handed out an open keep-alive connection
+        self.push_window = 1  # push batches the hub's last answer let us keep in flight
+        self._window_seen: str | None = None
 
     # ---- lifecycle ---------------------------------------------------------------
 
@@ -181,6 +185,14 @@ class HubClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def twin(self) -> HubClient:
+        """A client like this one with a connection of its own (a second push in flight:
+        one request at a time goes on each connection). The caller closes it."""
+        twin = copy.copy(self)
+        twin._lock = threading.Lock()
+        twin._conn, twin._reused, twin._window_seen = None, False, None
+        return twin
 
     # ---- endpoints ---------------------------------------------------------------
 
@@ -219,11 +231,21 @@ class HubClient:
         return data, gzipped
 
     def push(
-        self, req: PushRequest | Encoded[PushRequest], *, read_timeout_s: float | None = None
+        self, req: PushRequest | Encoded[PushRequest], *, read_timeout_s: float | None = None,
+        follows: bool = False,
     ) -> PushResponse:
-        from sync.protocol import PushResponse
+        """``follows``: sent while this station's batch before is still in flight (the hub
+        then applies it after that one: ``hub.push_turns``). Sets :attr:`push_window`."""
+        from sync.protocol import PUSH_FOLLOWS_HEADER, PushResponse
 
-        return self._call("POST", "/push", PushResponse, body=req, read_timeout_s=read_timeout_s)
+        extra = {PUSH_FOLLOWS_HEADER: "1"} if follows else None
+        status, content = self._send(
+            "POST", "/push", body=req, read_timeout_s=read_timeout_s, extra_headers=extra
+        )
+        resp = _validated(PushResponse, status, content)
+        seen = self._window_seen
+        self.push_window = int(seen) if seen is not None and seen.isdigit() and 0 < int(seen) <= 8 else 1
+        return resp
 
     def pull(
         self, cursor: int, limit: int, replica_epoch: str | None = None, *, wait_s: float = 0
@@ -379,6 +401,7 @@ class HubClient:
             content = resp.read()  # the whole body here: a cut one raises inside the try
             status = resp.status
             encoding = (resp.getheader("Content-Encoding") or "").strip().lower()
+            self._window_seen = resp.getheader(_WINDOW_HEADER)
             if resp.will_close:
                 self._drop()
         except TimeoutError:
@@ -425,9 +448,12 @@ class HubClient:
         params: Mapping[str, str | int | float] | None = None,
         auth: bool = True,
         read_timeout_s: float | None = None,
+        extra_headers: dict[str, str] | None = None,
     ) -> tuple[int, bytes]:
         """One request; (status, body) of a 2xx answer, else the error it means."""
         headers = self._headers(auth)
+        if extra_headers:
+            headers.update(extra_headers)
         data: bytes | None = None
         if body is not None:
             if isinstance(body, Json):

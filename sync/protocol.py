@@ -85,6 +85,8 @@ API_PREFIX = "/sync/v1"
 TOKEN_HEADER = "Authorization"  # "Bearer <station token>"
 MAX_BODY_BYTES = 4 * 1024 * 1024  # after gunzip
 MAX_OPS_PER_PUSH = 1000
+PUSH_WINDOW_HEADER = "X-Tramtiem-Push-Window"  # push answers: batches in flight allowed (absent: 1)
+PUSH_FOLLOWS_HEADER = "X-Tramtiem-Follows"  # "1": sent behind one in flight (hub.push_turns)
 MAX_PULL_LIMIT = 2000
 # A long-poll pull waits at most this long for a change (below common proxy idle limits).
 MAX_PULL_WAIT_S = 30

@@ -1,12 +1,17 @@
 """The push phase of a sync cycle: send the outbox in ``op_seq`` order until it is empty.
 
-One batch is in flight at a time. While the hub works on it, this thread records
-the previous batch's answers and prepares (reads and encodes) the next batch:
-once a batch came back clean (every op answered, no gap) the next is sent before
-those answers are committed. Order at the hub is unchanged (one request at a
-time); a crash between the two leaves the earlier ops unanswered, and the
-ledger answers ``duplicate`` when they go again. Any other outcome drops the
-prepared batch and records at once.
+Up to two batches are in flight (issue 15), each on a connection of its own, once
+a clean answer of the hub said it takes them (``PUSH_WINDOW_HEADER``; an older hub
+never does: one at a time). The second is sent marked as following the first and
+the hub applies it after the first (``hub.push_turns``), or answers a gap if the
+first failed. While the hub works, this thread records the previous batch's
+answers and prepares (reads and encodes) the next batch: once a batch came back
+clean (every op answered, no gap) the next is sent before those answers are
+committed. Answers are read and recorded oldest first; a crash between a send
+and the record leaves those ops unanswered, and the ledger answers ``duplicate``
+when they go again. Any other outcome drops the prepared batch, waits for the
+batches still in flight and records what the hub answered them, and goes on one
+at a time from the first unanswered op.
 
 The parts, each with one concern:
 
@@ -27,8 +32,9 @@ from __future__ import annotations
 
 import gzip
 import logging
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -255,7 +261,6 @@ class GapRecovery:
         self.rotation.report.errors.append("push.gap_unrecoverable")
         return None
 
-
 # ---- the loop ----------------------------------------------------------------------------
 
 
@@ -274,7 +279,18 @@ class _Batch:
         return self.wire if self.wire is not None and self.epoch == epoch else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    """A batch on its way: its ops, the epoch it went under, the answer to come."""
+
+    ops: list[outbox.OutboxOp]
+    epoch: str
+    answer: Future[PushResponse]
+    lane: HubClient
+
+
 _Answers = tuple[list[answers.Ack], int]  # a batch's answers and the hub's clock skew
+MAX_IN_FLIGHT = 2  # batches in flight at most, whatever the hub allows
 
 
 class Pusher:
@@ -304,12 +320,15 @@ class Pusher:
         self.gaps = GapRecovery(st, self.rotation, route)
         self.prepared: _Batch | None = None  # the next batch, prepared while one was in flight
         self.held: _Answers | None = None  # a clean batch's answers, recorded once the next is sent
+        self.flight: deque[_Sent] = deque()  # sent, answer not read yet (oldest first)
+        self.window = 1  # batches to keep in flight: more once the hub's clean answer allows
+        self.lanes = [client]  # one connection per batch in flight (the second made when needed)
         self.transient = 0  # failed sends in a row (no answer, damaged body)
         self.silent_rounds = 0  # answers in a row that answered nothing
         self.empty = False
 
     def run(self) -> None:
-        pool = ThreadPoolExecutor(1, thread_name_prefix="tramtiem-push")
+        pool = ThreadPoolExecutor(MAX_IN_FLIGHT, thread_name_prefix="tramtiem-push")
         try:
             for _ in range(self.max_batches):
                 if not self.go_on():
@@ -317,19 +336,29 @@ class Pusher:
                 self._round(pool)
                 if self.empty:
                     return
+        except BaseException:
+            # Something broke between a send and its record: the batches still in flight
+            # are left unrecorded, as a crash would leave them (they go again: duplicates).
+            for sent in self.flight:
+                sent.answer.exception()
+            self.flight.clear()
+            raise
         finally:
-            # Answers the hub gave are never dropped, whatever ends the loop.
-            self._flush_held()
-            pool.shutdown(wait=True)
+            # Answers the hub gave are never dropped, whatever ends the loop: the held
+            # ones (the oldest), then those of the batches still in flight, in order.
+            try:
+                self._flush_held()
+                self._settle_flight()
+            finally:
+                pool.shutdown(wait=True)
+                for lane in self.lanes[1:]:
+                    lane.close()
 
     def _round(self, pool: ThreadPoolExecutor) -> None:
-        batch = self._take_batch()
-        if batch is None:
-            return
         epoch = str(self.st.sync_state()["replica_epoch"])
-        body = batch.fits(epoch) or encode_push(self.st, self.client, epoch, batch.json)
-        sent = pool.submit(self.client.push, body)
-        # The hub works on this batch meanwhile: the last batch's answers, the next batch.
+        if not self._fill(pool, epoch):
+            return
+        # The hub works on the batches in flight meanwhile: the last batch's answers, the next batch.
         # The ops in flight are not marked (issue 15, phase 5: the "inflight" mark wrote
         # every outbox row a second time): they stay "pending" until their answer is
         # recorded, which counts the attempt in the same UPDATE (or ``mark_error`` does,
@@ -338,16 +367,47 @@ class Pusher:
         # taking the mark did before.
         self.progress()
         self._flush_held()
-        if self.gaps.resend_from is None:
-            self.prepared = self._prepare_after(batch.ops[-1].op_seq, epoch)
+        if self.gaps.resend_from is None and self.prepared is None:
+            self.prepared = self._prepare_after(self.flight[-1].ops[-1].op_seq, epoch)
+        sent = self.flight.popleft()
         try:
-            resp = sent.result()
+            resp = sent.answer.result()
         except HubError as exc:
             self.prepared = None
-            self._failed(exc, batch.ops)
+            self.window = 1
+            self._settle_flight()  # what the hub made of the later ones, before the remedy
+            self._failed(exc, sent.ops)
             return
         self.hook("after_push_send_before_ack_commit")
-        self._answered(resp, batch.ops)
+        self._answered(resp, sent)
+
+    def _fill(self, pool: ThreadPoolExecutor, epoch: str) -> bool:
+        """Send until the window is full; False: nothing in flight (nothing to send now)."""
+        if not self.flight:
+            batch = self._take_batch()
+            if batch is None:
+                return False
+            self._send(pool, batch, epoch)
+        while len(self.flight) < self.window and self.gaps.resend_from is None:
+            batch = self.prepared or self._prepare_after(self.flight[-1].ops[-1].op_seq, epoch)
+            self.prepared = None
+            if batch is None:
+                break
+            self._send(pool, batch, epoch)
+        return True
+
+    def _send(self, pool: ThreadPoolExecutor, batch: _Batch, epoch: str) -> None:
+        """Send ``batch`` on a connection of its own; ``follows`` when one is in flight before it."""
+        body = batch.fits(epoch) or encode_push(self.st, self.client, epoch, batch.json)
+        follows = bool(self.flight)
+        busy = {id(s.lane) for s in self.flight}
+        lane = next((c for c in self.lanes if id(c) not in busy), None)
+        if lane is None:
+            lane = self.client.twin()
+            self.lanes.append(lane)
+        # The mark only when it says something (a client of another make takes no such keyword).
+        answer = pool.submit(lane.push, body, follows=True) if follows else pool.submit(lane.push, body)
+        self.flight.append(_Sent(batch.ops, epoch, answer, lane))
 
     def _take_batch(self) -> _Batch | None:
         """The batch to send now (None: nothing this round; ``empty`` once the queue is)."""
@@ -414,30 +474,32 @@ class Pusher:
         else:
             raise exc
 
-    def _answered(self, resp: PushResponse, ops: list[outbox.OutboxOp]) -> None:
-        seqs = {o.op_id: o.op_seq for o in ops}
-        got = [ack_of(r, seqs.get(r.op_id)) for r in resp.results]
+    def _answered(self, resp: PushResponse, sent: _Sent) -> None:
+        ops = sent.ops
+        got = self._acks(resp, ops)
         answered_ids = {a.op_id for a in got}
         op_ids = [o.op_id for o in ops]
         self.transient = 0
         clean = (
-            self.prepared is not None
-            and answered_ids.issuperset(op_ids)
+            answered_ids.issuperset(op_ids)
             and all(a.status in answers.ACK_STATE for a in got)
             and resp.expected_next_op_seq == ops[-1].op_seq + 1
         )
-        if clean:
-            # Recorded once the prepared batch is on its way (see _round).
+        if clean and (self.flight or self.prepared is not None):
+            # Recorded once the next batch is on its way (see _round).
             self.held = (got, resp.clock_skew_ms)
             self.sizer.grow()
             self.silent_rounds = 0
+            self.window = min(MAX_IN_FLIGHT, getattr(sent.lane, "push_window", 1))
             return
         self.prepared = None
+        self.window = 1
         res = self._record(got, resp.clock_skew_ms)
         # Put back sent ops the hub did not answer (it stopped at a gap).
         unanswered = [o for o in op_ids if o not in answered_ids]
         if unanswered:
             outbox.mark_error(self.st, unanswered, "push.not_answered")
+        self._settle_flight()  # the later batches: applied after this one, or a gap
         if res.acked + res.duplicate + res.rejected + res.conflict:
             self.sizer.grow()
             self.silent_rounds = 0
@@ -447,6 +509,34 @@ class Pusher:
                 raise CycleAbort("push.no_progress")
         self.gaps.after_answer(resp.expected_next_op_seq)
         self.progress()
+
+    @staticmethod
+    def _acks(resp: PushResponse, ops: list[outbox.OutboxOp]) -> list[answers.Ack]:
+        seqs = {o.op_id: o.op_seq for o in ops}
+        return [ack_of(r, seqs.get(r.op_id)) for r in resp.results]
+
+    def _settle_flight(self) -> None:
+        """Wait for the batches still in flight and record what the hub answered, in order.
+
+        Called when the batch before them did not come back clean, and at the end: the
+        hub applied each after it (``hub.push_turns``) or answered a gap. Ops without an
+        answer are put back; the outbox's first unanswered op is where sending resumes.
+        """
+        while self.flight:
+            sent = self.flight.popleft()
+            try:
+                resp = sent.answer.result()
+            except HubError as exc:
+                outbox.mark_error(self.st, [o.op_id for o in sent.ops], exc.code)
+                continue
+            self.hook("after_push_send_before_ack_commit")
+            got = self._acks(resp, sent.ops)
+            if got:
+                self._record(got, resp.clock_skew_ms)
+            answered = {a.op_id for a in got}
+            unanswered = [o.op_id for o in sent.ops if o.op_id not in answered]
+            if unanswered:
+                outbox.mark_error(self.st, unanswered, "push.not_answered")
 
     def _record(self, got: list[answers.Ack], skew_ms: int) -> answers.AckSummary:
         if self.route == "site_hub":

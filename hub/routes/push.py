@@ -20,11 +20,13 @@ from hub import service, timestamps
 from hub.errors import HubError
 from hub.hygiene import check_safe, check_version
 from hub.ingest import process_push
+from hub.push_turns import FOLLOWS_HEADER, WINDOW, WINDOW_HEADER, Turn
 from hub.routes.context import Auth, HubContext
 from sync.protocol import (
     API_PREFIX,
     MAX_INT,
     PROTOCOL_VERSION,
+    OpResult,
     PushRequest,
     PushResponse,
 )
@@ -92,7 +94,29 @@ def parse_body(model: type[M], body: bytes) -> M:
 def add_push_route(app: FastAPI, ctx: HubContext) -> None:
     db, clock, epoch, watch = ctx.db, ctx.clock, ctx.epoch, ctx.watch
 
-    def push_sync(body: bytes, who: service.Caller, plain: bool) -> Response:
+    def push_sync(body: bytes, who: service.Caller, plain: bool, follows: bool) -> Response:
+        # A push of this station from here to its answer (hub.push_turns): a batch the
+        # station sent behind it waits for it, and goes on at once if this one fails.
+        with Turn(who.station_id) as turn:
+            req, results, expected, skew_ms = apply_push(body, who, plain, follows, turn)
+            turn.clean = not req.ops or expected > max(op.op_seq for op in req.ops)
+        watch.poke()  # siblings waiting on a long-poll pull look now
+        answer = PushResponse.model_construct(
+            protocol_version=PROTOCOL_VERSION,
+            results=results,
+            expected_next_op_seq=expected,
+            hub_epoch=epoch,
+            server_time=timestamps.utc_iso_ms(clock()),
+            clock_skew_ms=skew_ms,
+        )
+        # The station may keep WINDOW batches in flight (hub.push_turns keeps their order).
+        return Response(
+            answer.model_dump_json(), media_type="application/json", headers={WINDOW_HEADER: str(WINDOW)}
+        )
+
+    def apply_push(
+        body: bytes, who: service.Caller, plain: bool, follows: bool, turn: Turn
+    ) -> tuple[PushRequest, list[OpResult], int, int]:
         # One pass from bytes to the model (pydantic's JSON parser validates as it
         # reads), and the answer serialized once: FastAPI's own route would json.loads
         # the body, validate the dict, and validate the 500 results again on the way
@@ -103,6 +127,8 @@ def add_push_route(app: FastAPI, ctx: HubContext) -> None:
         check_version(req.protocol_version)
         if not plain:
             check_safe(req.model_dump())
+        if follows and req.ops:
+            turn.wait(db, req.replica_epoch, min(op.op_seq for op in req.ops))
         now = clock()
         sent = timestamps.parse_ts(req.sent_at)
         skew_ms = int((sent - now).total_seconds() * 1000) if sent is not None else 0
@@ -111,16 +137,7 @@ def add_push_route(app: FastAPI, ctx: HubContext) -> None:
             db, who.station_id, req, now=timestamps.utc_iso_ms(now), skew_ms=skew_ms,
             record=ctx.relay_record,
         )
-        watch.poke()  # siblings waiting on a long-poll pull look now
-        answer = PushResponse.model_construct(
-            protocol_version=PROTOCOL_VERSION,
-            results=results,
-            expected_next_op_seq=expected,
-            hub_epoch=epoch,
-            server_time=timestamps.utc_iso_ms(clock()),
-            clock_skew_ms=skew_ms,
-        )
-        return Response(answer.model_dump_json(), media_type="application/json")
+        return req, results, expected, skew_ms
 
     @app.post(
         API_PREFIX + "/push",
@@ -132,5 +149,6 @@ def add_push_route(app: FastAPI, ctx: HubContext) -> None:
         """Apply ops in op_seq order; one result per op processed (see docs/protocol.md)."""
         body = await request.body()
         return await run_in_threadpool(
-            push_sync, body, who, bool(getattr(request.state, "body_plain", False))
+            push_sync, body, who, bool(getattr(request.state, "body_plain", False)),
+            request.headers.get(FOLLOWS_HEADER) == "1",
         )
