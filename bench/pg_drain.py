@@ -75,6 +75,16 @@ def _database(cl: Any, root: Path) -> str:
     return url
 
 
+def _statements(c: Any) -> dict[str, Any]:
+    """The statements this database ran since the reset, and their execution time (ms)."""
+    row = c.execute(
+        "SELECT sum(calls), sum(total_exec_time) FROM pg_stat_statements s "
+        "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() "
+        "AND query NOT LIKE '%pg_stat_statements%'"
+    ).fetchone()
+    return {"statements": int(row[0] or 0) if row else 0, "exec_ms": float(row[1] or 0) if row else 0.0}
+
+
 def one_run(base: Path, src: Path, xdg: Path, cl: Any, root: Path, tag: str) -> dict[str, Any]:
     import psycopg
 
@@ -107,13 +117,7 @@ def one_run(base: Path, src: Path, xdg: Path, cl: Any, root: Path, tag: str) -> 
             out["pg_cpu_s"] = peer._pg_cpu(cl.root / "data") - pg0
             out["load_1m"] = os.getloadavg()[0]
             with psycopg.connect(dsn, autocommit=True) as c:
-                row = c.execute(
-                    "SELECT sum(calls), sum(total_exec_time) FROM pg_stat_statements s "
-                    "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() "
-                    "AND query NOT LIKE '%pg_stat_statements%'"
-                ).fetchone()
-                out["statements"] = int(row[0] or 0) if row else 0
-                out["exec_ms"] = float(row[1] or 0) if row else 0.0
+                out.update(_statements(c))
                 out["doses"] = int(c.execute("SELECT count(*) FROM dose").fetchone()[0])  # type: ignore[index]
             report = out.pop("report", {}) or {}
             out["pushes"] = report.get("batches") or report.get("pushes")
@@ -180,13 +184,7 @@ def replay_run(base: Path, cl: Any, root: Path, capture: Path) -> dict[str, Any]
     out["pg_cpu_s"] = peer._pg_cpu(cl.root / "data") - pg0
     out["load_1m"] = os.getloadavg()[0]
     with psycopg.connect(dsn, autocommit=True) as c:
-        row = c.execute(
-            "SELECT sum(calls), sum(total_exec_time) FROM pg_stat_statements s "
-            "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() "
-            "AND query NOT LIKE '%pg_stat_statements%'"
-        ).fetchone()
-        out["statements"] = int(row[0] or 0) if row else 0
-        out["exec_ms"] = float(row[1] or 0) if row else 0.0
+        out.update(_statements(c))
     return out
 
 
