@@ -59,7 +59,7 @@ from sync.client_errors import HubTlsError as HubTlsError
 from sync.client_errors import HubUnreachable as HubUnreachable
 from sync.client_errors import ReplicaRegressed as ReplicaRegressed
 from sync.client_errors import is_tls_code as is_tls_code
-from sync.lean import API_PREFIX, TOKEN_HEADER
+from sync.wire_constants import API_PREFIX, PUSH_WINDOW_HEADER, REVOKED_CERTS_PATH, TOKEN_HEADER
 
 if TYPE_CHECKING:
     # The models are imported where an answer needs them: a cycle with nothing to send
@@ -108,7 +108,6 @@ class Json:
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
 DEFAULT_READ_TIMEOUT_S = 30.0
 HEALTH_READ_TIMEOUT_S = 10.0
-_WINDOW_HEADER = "X-Tramtiem-Push-Window"  # sync.protocol's, not imported here (a lean cycle)
 # Below this a gzip header costs more than it saves.
 GZIP_MIN_BYTES = 1024
 GZIP_LEVEL = 6
@@ -292,7 +291,7 @@ class HubClient:
 
     def revoked_site_certs(self) -> RevokedCerts | lean.LeanRevoked:
         """At the province: the revoked site hub certificates of this station's site (sync.revocations)."""
-        status, content = self._send("GET", lean.REVOKED_CERTS_PATH)
+        status, content = self._send("GET", REVOKED_CERTS_PATH)
         fast = lean.revoked_certs(content)
         if fast is not None:
             return fast
@@ -401,7 +400,7 @@ class HubClient:
             content = resp.read()  # the whole body here: a cut one raises inside the try
             status = resp.status
             encoding = (resp.getheader("Content-Encoding") or "").strip().lower()
-            self._window_seen = resp.getheader(_WINDOW_HEADER)
+            self._window_seen = resp.getheader(PUSH_WINDOW_HEADER)
             if resp.will_close:
                 self._drop()
         except TimeoutError:

@@ -19,8 +19,8 @@ signs, only when every value passes a check at least as strict as the model's
 and the engine builds the model. ``tests/sync/test_lean_answers.py`` holds both sides
 against the models.
 
-Constants the cycle needs are repeated here (pydantic-free); a test holds them equal
-to ``sync.protocol``'s.
+The protocol's constants come from ``sync.wire_constants`` (pydantic-free), as
+``sync.protocol``'s do: one definition.
 """
 
 from __future__ import annotations
@@ -34,17 +34,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kernel.bounds import MAX_INT, parse_day, parse_timestamp
+from sync.wire_constants import (
+    API_PREFIX,
+    MAX_ANSWER_IDS,
+    MAX_PULL_LIMIT,
+    MAX_REVOKED_CERTS,
+    MAX_TALLY_COUNT,
+    PROTOCOL_VERSION,
+    REVOKED_CERTS_PATH,
+    TOKEN_HEADER,
+)
 
 if TYPE_CHECKING:
     from station.tally import Tally
 
-# = sync.protocol's (tests/sync/test_lean_answers.py)
-PROTOCOL_VERSION = 1
-API_PREFIX = "/sync/v1"
-TOKEN_HEADER = "Authorization"
-MAX_PULL_LIMIT = 2000
-MAX_ANSWER_IDS = 1000
-MAX_TALLY_COUNT = 1_000_000  # sync.protocol.TallyCount
 MAX_COUNT = 1_000_000_000  # kernel.wire.Count
 MAX_TALLY_ROWS = 5000  # TallyRequest.rows
 
@@ -192,8 +195,6 @@ class LeanRevoked:
     protocol_version: int = PROTOCOL_VERSION
 
 
-REVOKED_CERTS_PATH = "/site/revoked-certs"  # = sync.revoked_certs's
-MAX_REVOKED_CERTS = 1000  # = sync.revoked_certs's
 _FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 _REVOKED = (frozenset({"site_code", "server_time"}), frozenset({"protocol_version", "fingerprints"}))
 
@@ -287,6 +288,7 @@ __all__ = [
     "MAX_ANSWER_IDS",
     "MAX_PULL_LIMIT",
     "PROTOCOL_VERSION",
+    "REVOKED_CERTS_PATH",
     "TOKEN_HEADER",
     "EmptyPage",
     "LeanHealth",

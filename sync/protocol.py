@@ -78,16 +78,17 @@ from kernel.wire import (
 from kernel.wire import (
     parse_timestamp as parse_timestamp,
 )
+from sync import wire_constants  # the constants, one definition (pydantic-free)
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = wire_constants.PROTOCOL_VERSION
 MIN_PROTOCOL_VERSION = 1
-API_PREFIX = "/sync/v1"
-TOKEN_HEADER = "Authorization"  # "Bearer <station token>"
+API_PREFIX = wire_constants.API_PREFIX
+TOKEN_HEADER = wire_constants.TOKEN_HEADER  # "Bearer <station token>"
 MAX_BODY_BYTES = 4 * 1024 * 1024  # after gunzip
 MAX_OPS_PER_PUSH = 1000
-PUSH_WINDOW_HEADER = "X-Tramtiem-Push-Window"  # push answers: batches in flight allowed (absent: 1)
-PUSH_FOLLOWS_HEADER = "X-Tramtiem-Follows"  # "1": sent behind one in flight (hub.push_turns)
-MAX_PULL_LIMIT = 2000
+PUSH_WINDOW_HEADER = wire_constants.PUSH_WINDOW_HEADER
+PUSH_FOLLOWS_HEADER = wire_constants.PUSH_FOLLOWS_HEADER
+MAX_PULL_LIMIT = wire_constants.MAX_PULL_LIMIT
 # A long-poll pull waits at most this long for a change (below common proxy idle limits).
 MAX_PULL_WAIT_S = 30
 # A pull page also stops once its rows' data reach this many bytes (JSON), so a
@@ -294,7 +295,7 @@ class PullResponse(_Model):
 
 
 # Counts are bounded at the edge: a day of one station never holds a million doses.
-MAX_TALLY_COUNT = 1_000_000
+MAX_TALLY_COUNT = wire_constants.MAX_TALLY_COUNT
 TallyCount = Annotated[int, Field(ge=0, le=MAX_TALLY_COUNT)]
 
 
@@ -493,7 +494,7 @@ class Health(_Model):
 
 RELAY_PREFIX = API_PREFIX + "/relay"
 MAX_RELAY_GROUPS = 200  # (station, replica) groups per relay push; ops still ≤ MAX_OPS_PER_PUSH
-MAX_ANSWER_IDS = 1000
+MAX_ANSWER_IDS = wire_constants.MAX_ANSWER_IDS
 
 
 class RelayEnrollRequest(_Model):

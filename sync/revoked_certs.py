@@ -15,11 +15,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sync import wire_constants
 from sync.protocol import PROTOCOL_VERSION
 
 # Under the protocol's prefix (``sync.protocol.API_PREFIX``), as every station path.
-REVOKED_CERTS_PATH = "/site/revoked-certs"
-MAX_REVOKED_CERTS = 1000
+REVOKED_CERTS_PATH = wire_constants.REVOKED_CERTS_PATH  # one definition (pydantic-free)
+MAX_REVOKED_CERTS = wire_constants.MAX_REVOKED_CERTS
 
 
 class RevokedCerts(BaseModel):

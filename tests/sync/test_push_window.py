@@ -22,7 +22,8 @@ from hub import push_turns
 from hub.errors import HubError
 from station import outbox
 from station.store import Station
-from sync.client import _WINDOW_HEADER, HubClient
+from sync import client as client_module
+from sync.client import HubClient
 from sync.protocol import PUSH_WINDOW_HEADER
 from tests.sync.test_engine_http import enroll, hub, make_engine, vaccinate  # noqa: F401 (fixture)
 
@@ -71,7 +72,8 @@ def _outbox(st: Station) -> dict[str, tuple[str, int]]:
 
 
 def test_the_header_names_agree() -> None:
-    assert _WINDOW_HEADER == PUSH_WINDOW_HEADER
+    # The client reads the header the protocol (and so the hub) names: one definition.
+    assert client_module.PUSH_WINDOW_HEADER == PUSH_WINDOW_HEADER
 
 
 def test_a_hub_says_one_unless_told_two(hub, st, staff, lot_id, seen: Seen) -> None:  # noqa: F811
