@@ -55,7 +55,7 @@ from hub.models import (
     table_of,
 )
 from hub.rowtypes import LedgerRow
-from hub.rowvalues import json_text, row_values, shape
+from hub.rowvalues import json_text, row_values, shape, sqlite_rows
 from kernel.ids import natural_id, uuid7
 
 # Apply order at the station: parents before children (its foreign keys are on).
@@ -239,13 +239,14 @@ def insert_values(s: Session, table: Table, params: list[list[object]]) -> None:
     if conn.dialect.name == "postgresql":
         _copy_rows(conn, table.name, cols, params)
         return
+    cols, rows = sqlite_rows(table, params)
     sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     raw = conn.connection.driver_connection
     if not isinstance(raw, sqlite3.Connection):  # another driver: through SQLAlchemy
-        conn.exec_driver_sql(sql, [tuple(v) for v in params])
+        conn.exec_driver_sql(sql, [tuple(v) for v in rows])
         return
     try:
-        raw.executemany(sql, params)
+        raw.executemany(sql, rows)
     except sqlite3.Error as exc:
         raise DBAPIError.instance(sql, None, exc, sqlite3.Error, hide_parameters=True) from None
 
