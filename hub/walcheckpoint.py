@@ -50,7 +50,7 @@ def wal_pending(path: str) -> int | None:
     if len(head) < _HEADER.size:
         return None
     frames, backfilled = _HEADER.unpack(head)
-    return max(0, frames - backfilled)
+    return max(0, int(frames) - int(backfilled))
 
 
 class Checkpointer:
