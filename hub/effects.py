@@ -54,7 +54,7 @@ from hub.models import (
     VaccineLot,
     table_of,
 )
-from hub.rowtypes import LedgerRow
+from hub.rowtypes import LedgerResult, LedgerRow
 from hub.rowvalues import json_text, row_values, shape, sqlite_rows
 from kernel.ids import natural_id, uuid7
 
@@ -168,6 +168,10 @@ class ChangeRow:
     echo_for: str | None = None
 
 
+_LEDGER_COLS = ["op_id", "station_id", "replica_epoch", "op_seq", "op_type", "payload_sha256", "status", "result", "received_at"]
+assert [c.name for c in _LEDGER.columns] == _LEDGER_COLS, "Numbering lists applied_op's columns"
+
+
 @dataclass
 class Numbering:
     """The change rows and ledger rows of one write transaction, numbered at its end.
@@ -177,13 +181,23 @@ class Numbering:
     change row; :meth:`write` numbers everything with one ``hub_clock`` update,
     fills each ledger row's ``result.server_seq`` in place (so answers built
     from the same dicts see the number) and writes both tables in bulk.
+
+    Both are kept as the tables' values, in their column order (issue 15, phase 8: the
+    bulk executor builds them so, one list per row instead of a row object and a list):
+    a change row's ``server_seq`` (its first value) is None until written.
     """
 
-    changes: list[ChangeRow] = field(default_factory=list)
-    ledger: list[tuple[LedgerRow, int | None]] = field(default_factory=list)
+    changes: list[list[object]] = field(default_factory=list)
+    ledger: list[tuple[list[object], LedgerResult, int | None]] = field(default_factory=list)
     base: int | None = None  # the first number, once written
 
     def add(self, rows: list[ChangeRow]) -> int | None:
+        return self.add_values(
+            [[None, c.scope, c.entity_type, c.entity_id, c.kind, c.row_version, c.data, c.origin_op_id, c.echo_for] for c in rows]
+        )
+
+    def add_values(self, rows: list[list[object]]) -> int | None:
+        """Change rows as ``change_log``'s values (``_CHANGE_COLS``), server_seq None."""
         if not rows:
             return None
         offset = len(self.changes)
@@ -191,7 +205,15 @@ class Numbering:
         return offset
 
     def add_ledger(self, row: LedgerRow, offset: int | None) -> None:
-        self.ledger.append((row, offset))
+        values: list[object] = [
+            row["op_id"], row["station_id"], row["replica_epoch"], row["op_seq"], row["op_type"],
+            row["payload_sha256"], row["status"], row["result"], row["received_at"],
+        ]
+        self.ledger.append((values, row["result"], offset))
+
+    def add_ledger_values(self, values: list[object], result: LedgerResult, offset: int | None) -> None:
+        """A ledger row as ``applied_op``'s values (``_LEDGER_COLS``), ``result`` among them."""
+        self.ledger.append((values, result, offset))
 
     def seq(self, offset: int | None) -> int | None:
         """The server_seq of the change row at ``offset`` (after :meth:`write`)."""
@@ -203,18 +225,17 @@ class Numbering:
     def write(self, session: Session) -> None:
         """Number and insert everything: the last statements of the transaction."""
         session.flush()  # the ORM's pending rows first: nothing may lock after the clock
-        if self.changes:
-            self.base = base = allocate_seqs(session, len(self.changes))
-            # In change_log's column order (_CHANGE_COLS, checked against the table).
-            insert_values(session, _CHANGES, [
-                [base + i, c.scope, c.entity_type, c.entity_id, c.kind, c.row_version, c.data, c.origin_op_id, c.echo_for]
-                for i, c in enumerate(self.changes)
-            ])
-        for row, offset in self.ledger:
-            row["result"]["server_seq"] = self.seq(offset)
-        insert_rows(session, _LEDGER, [row for row, _ in self.ledger])
-        self.changes = []
-        self.ledger = []
+        changes, self.changes = self.changes, []
+        if changes:
+            self.base = base = allocate_seqs(session, len(changes))
+            for i, values in enumerate(changes, base):
+                values[0] = i
+            insert_values(session, _CHANGES, changes)
+        for _, result, offset in self.ledger:
+            result["server_seq"] = self.seq(offset)
+        ledger, self.ledger = self.ledger, []
+        if ledger:
+            insert_values(session, _LEDGER, [values for values, _, _ in ledger])
 
 
 def insert_rows(s: Session, table: Table, rows: Sequence[Mapping[str, object]]) -> None:
