@@ -104,12 +104,13 @@ class Checkpointer:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                     self.runs += 1
         except sqlite3.Error as exc:
-            # The writer's own fallback checkpoint still bounds the log; a later commit
+            # The writer's own fallback checkpoint still bounds the log; the next commit
             # starts a new thread.
             log.warning("WAL checkpoint failed: %s", type(exc).__name__)
-            with self._lock:
-                self._thread = None
         finally:
+            with self._lock:
+                if self._thread is threading.current_thread():  # ended by an error
+                    self._thread = None
             if conn is not None:
                 conn.close()
 
