@@ -55,7 +55,7 @@ from hub.models import (
     table_of,
 )
 from hub.rowtypes import LedgerResult, LedgerRow
-from hub.rowvalues import json_text, row_values, shape, sqlite_rows
+from hub.rowvalues import json_text, result_text, row_values, shape, sqlite_rows
 from kernel.ids import natural_id, uuid7
 
 # Apply order at the station: parents before children (its foreign keys are on).
@@ -170,6 +170,7 @@ class ChangeRow:
 
 _LEDGER_COLS = ["op_id", "station_id", "replica_epoch", "op_seq", "op_type", "payload_sha256", "status", "result", "received_at"]
 assert [c.name for c in _LEDGER.columns] == _LEDGER_COLS, "Numbering lists applied_op's columns"
+_RESULT_AT = _LEDGER_COLS.index("result")
 
 
 @dataclass
@@ -231,11 +232,12 @@ class Numbering:
             for i, values in enumerate(changes, base):
                 values[0] = i
             insert_values(session, _CHANGES, changes)
-        for _, result, offset in self.ledger:
-            result["server_seq"] = self.seq(offset)
         ledger, self.ledger = self.ledger, []
+        for values, result, offset in ledger:
+            result["server_seq"] = self.seq(offset)
+            values[_RESULT_AT] = result_text(result)
         if ledger:
-            insert_values(session, _LEDGER, [values for values, _, _ in ledger])
+            insert_values(session, _LEDGER, [values for values, _, _ in ledger], encoded=True)
 
 
 def insert_rows(s: Session, table: Table, rows: Sequence[Mapping[str, object]]) -> None:
@@ -246,17 +248,18 @@ def insert_rows(s: Session, table: Table, rows: Sequence[Mapping[str, object]]) 
         insert_values(s, table, row_values(table, rows))
 
 
-def insert_values(s: Session, table: Table, params: list[list[object]]) -> None:
+def insert_values(s: Session, table: Table, params: list[list[object]], *, encoded: bool = False) -> None:
     """:func:`insert_rows` of rows already in the table's column order. On SQLite the lists
     go to the DB-API connection of the transaction (issue 15: ``exec_driver_sql`` wanted
     tuples); a refusal is raised as SQLAlchemy raises it (``IntegrityError``, ``DataError``,
     ``OperationalError`` with ``.orig``): the bulk executor's fallback and
     ``Database.run_write``'s retries see what they saw before. SQLite's statement leaves
     out the nullable columns None in every row (:func:`hub.rowvalues.sqlite_rows`: the
-    same NULL stored, half the cost of a dose row); ``COPY`` keeps every column."""
+    same NULL stored, half the cost of a dose row); ``COPY`` keeps every column.
+    ``encoded``: the JSON columns hold their text already."""
     conn = s.connection()
     cols, json_at = shape(table)
-    for i in json_at:
+    for i in () if encoded else json_at:
         for values in params:
             values[i] = json_text(values[i])
     if conn.dialect.name == "postgresql":

@@ -40,6 +40,33 @@ def _json_encoder() -> Callable[[object], str]:
 
 json_text = _json_encoder()
 
+# The ledger's result of an applied op, as json_text writes it (with no_echo, without).
+_RESULT_KEYS = ["server_seq", "reason", "detail"]
+_NO_ECHO_KEYS = ["entity_changed", "no_echo"]
+_APPLIED_NO_ECHO = '{"server_seq": %d, "reason": null, "detail": {"entity_changed": true, "no_echo": true}}'
+_APPLIED = '{"server_seq": %d, "reason": null, "detail": {"entity_changed": true}}'
+
+
+def result_text(result: Mapping[str, object]) -> str:
+    """``json_text(result)`` of a ledger result. The two the bulk executor writes for
+    almost every op (applied, numbered, ``entity_changed`` with or without ``no_echo``)
+    from a template (issue 15, phase 8: ~0.3 against ~1.4 µs an op); the same text
+    either way (the tests compare them)."""
+    seq = result.get("server_seq")
+    detail = result.get("detail")
+    if (
+        type(seq) is int
+        and type(detail) is dict
+        and detail.get("entity_changed") is True
+        and result.get("reason", 0) is None
+        and list(result) == _RESULT_KEYS
+    ):
+        if len(detail) == 1:
+            return _APPLIED % seq
+        if detail.get("no_echo") is True and list(detail) == _NO_ECHO_KEYS:
+            return _APPLIED_NO_ECHO % seq
+    return json_text(result)
+
 # Per table: its column names and the positions of its JSON columns; its row picker;
 # the positions of the columns an INSERT may leave out (:func:`sqlite_rows`).
 _SHAPES: dict[str, tuple[list[str], list[int]]] = {}

@@ -5,6 +5,8 @@
   the other values, their order), on SQLite and through PostgreSQL's ``COPY`` (which
   keeps every column); no omittable column has a default in the migrated schema (an
   omitted column would take it).
+* ``result_text``: the ledger's result text from its template is ``json_text``'s, for
+  the shapes it takes and the ones it must leave to the encoder.
 * The WAL checkpointer (``hub.walcheckpoint``): the writer's connections leave the
   checkpoints to it, it runs once the log passes its threshold and leaves the log short,
   its thread ends when idle and with ``dispose``; a writer killed (SIGKILL) while it and
@@ -28,7 +30,7 @@ from sqlalchemy import text
 from hub.db import Database
 from hub.effects import insert_rows
 from hub.models import Dose, Person, Registration, table_of
-from hub.rowvalues import _omittable, shape, sqlite_rows
+from hub.rowvalues import _omittable, json_text, result_text, shape, sqlite_rows
 from hub.walcheckpoint import WAL_PAGES, WRITER_FALLBACK_PAGES, wal_pending
 from tests.pg import PgCluster, migrated_hub_url
 
@@ -91,6 +93,27 @@ def test_no_omittable_column_has_a_default(db: Database) -> None:
                 nullable = {r[0] for r in info if r[2] == "YES"}
         assert omittable <= nullable, table.name
         assert {c: defaults[c] for c in omittable if defaults[c] is not None} == {}, table.name
+
+
+def test_result_text_is_the_encoders() -> None:
+    shapes: list[dict[str, object]] = []
+    for seq in (1, 10**15, 0, -1, None, True, 2.0):
+        for reason in (None, "dup", 0):
+            for detail in (
+                {"entity_changed": True, "no_echo": True},
+                {"entity_changed": True},
+                {"no_echo": True, "entity_changed": True},
+                {"entity_changed": 1},
+                {"entity_changed": True, "no_echo": 1},
+                {"entity_changed": False},
+                {"entity_changed": True, "moved": "Nguyễn"},
+                {},
+            ):
+                shapes.append({"server_seq": seq, "reason": reason, "detail": detail})
+                shapes.append({"reason": reason, "server_seq": seq, "detail": detail})
+    shapes.append({"server_seq": 3, "reason": None, "detail": {"entity_changed": True}, "extra": 1})
+    for result in shapes:
+        assert result_text(result) == json_text(result), result
 
 
 def _sqlite_db(tmp_path: Path) -> Database:
