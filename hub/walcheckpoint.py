@@ -5,9 +5,14 @@ SQLite checkpoints a WAL database in the COMMIT that takes the log past its thre
 the database file and fsynced it before the push could answer. Here the hub's writer
 connections only checkpoint once the log is far past that (:data:`WRITER_FALLBACK_PAGES`,
 a safety net should this thread not keep up), and a :class:`Checkpointer` thread with its
-own connection runs ``PRAGMA wal_checkpoint(PASSIVE)`` once a commit has left
-:data:`WAL_PAGES` pages in the log that are not in the database file yet. SQLite releases
-the GIL while it copies and syncs, so the checkpoint no longer holds up the push.
+own connection runs ``PRAGMA wal_checkpoint(PASSIVE)`` after the commits, at most once
+every :data:`INTERVAL_S` while they keep coming (their pages copied together). SQLite
+releases the GIL while it copies and syncs, so the checkpoint no longer holds up a push.
+
+The log's size is not read from its ``-shm`` file: opening and closing any of a
+database's files in a process that has it open drops that process's POSIX locks on it
+(https://www.sqlite.org/howtocorrupt.html, 2.2), and another process then re-initialises
+the shared memory under it (a first version did: the site hub died of SIGBUS).
 
 Durability is SQLite's, unchanged: every COMMIT still appends its pages to the WAL and
 fsyncs it (``synchronous=FULL``) before the push answers; a checkpoint copies committed
@@ -22,66 +27,50 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import struct
 import threading
+import time
 
 log = logging.getLogger(__name__)
 
-# A checkpoint once this many committed pages wait in the WAL (SQLite's own default).
-WAL_PAGES = 1000
+# At most one checkpoint this often while commits keep coming (seconds).
+INTERVAL_S = 0.5
 # The writer's own auto-checkpoint: only if the thread fell this far behind (64 MB of log).
 WRITER_FALLBACK_PAGES = 16000
 # The thread ends after this long without a commit (a new one starts with the next).
 IDLE_EXIT_S = 10.0
-
-# The wal-index header (https://www.sqlite.org/walformat.html, 2.1): mxFrame at byte 16,
-# the checkpoint's nBackfill at byte 96, both 32-bit in the host's byte order.
-_HEADER = struct.Struct("=16xI76xI")
-
-
-def wal_pending(path: str) -> int | None:
-    """Pages committed to the WAL of the database at ``path`` and not yet checkpointed, as
-    its wal-index says; None when it cannot be read (then checkpoint anyway)."""
-    try:
-        with open(path + "-shm", "rb") as f:
-            head = f.read(_HEADER.size)
-    except OSError:
-        return None
-    if len(head) < _HEADER.size:
-        return None
-    frames, backfilled = _HEADER.unpack(head)
-    return max(0, int(frames) - int(backfilled))
 
 
 class Checkpointer:
     """One SQLite database's checkpoints, on a thread of their own.
 
     :meth:`poke` after each write transaction's COMMIT (``hub.db.Database.write``): the
-    thread wakes, reads how much of the log waits, and checkpoints once it is
-    ``pages`` or more. ``runs`` counts the checkpoints it made (for the tests)."""
+    thread wakes and checkpoints (PASSIVE), waiting first until ``interval_s`` has passed
+    since its last one. ``runs`` counts the checkpoints it made and ``last`` is SQLite's
+    answer to the latest (busy, frames in the log, frames checkpointed), for the tests."""
 
-    def __init__(self, path: str, *, pages: int = WAL_PAGES, idle_s: float = IDLE_EXIT_S) -> None:
+    def __init__(self, path: str, *, interval_s: float = INTERVAL_S, idle_s: float = IDLE_EXIT_S) -> None:
         self.path = path
-        self.pages = pages
+        self.interval_s = interval_s
         self.idle_s = idle_s
         self.runs = 0
+        self.last: tuple[int, int, int] | None = None
         self._wake = threading.Event()
+        self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._closed = False
 
     def poke(self) -> None:
-        """A write transaction committed: look at the log soon, not on the caller's thread."""
+        """A write transaction committed: checkpoint soon, not on the caller's thread."""
         self._wake.set()
         with self._lock:
-            if self._thread is None and not self._closed:
+            if self._thread is None and not self._stop.is_set():
                 self._thread = threading.Thread(target=self._run, name="hub-wal-checkpoint", daemon=True)
                 self._thread.start()
 
     def close(self) -> None:
         """Stop the thread (after the checkpoint it may be making)."""
         with self._lock:
-            self._closed = True
+            self._stop.set()
             thread = self._thread
         self._wake.set()
         if thread is not None:
@@ -89,20 +78,24 @@ class Checkpointer:
 
     def _run(self) -> None:
         conn: sqlite3.Connection | None = None
+        done_at = float("-inf")
         try:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA synchronous=FULL")
             while True:
                 self._wake.wait(self.idle_s)
                 with self._lock:  # a poke sets the flag before it looks at the thread
-                    if self._closed or not self._wake.is_set():
+                    if self._stop.is_set() or not self._wake.is_set():
                         self._thread = None
                         return
-                    self._wake.clear()
-                pending = wal_pending(self.path)
-                if pending is None or pending >= self.pages:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    self.runs += 1
+                # The commits of the next moment wait with these: one copy of their pages.
+                if self._stop.wait(max(0.0, done_at + self.interval_s - time.monotonic())):
+                    continue
+                self._wake.clear()
+                got = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                done_at = time.monotonic()
+                self.last = (int(got[0]), int(got[1]), int(got[2]))
+                self.runs += 1
         except sqlite3.Error as exc:
             # The writer's own fallback checkpoint still bounds the log; the next commit
             # starts a new thread.
@@ -119,4 +112,4 @@ def checkpointer_for(url_database: str | None) -> Checkpointer | None:
     """A checkpointer for a SQLite database file (none for an in-memory database)."""
     if not url_database or url_database == ":memory:" or url_database.startswith("file::memory:"):
         return None
-    return Checkpointer(os.fspath(url_database), pages=WAL_PAGES)
+    return Checkpointer(os.fspath(url_database), interval_s=INTERVAL_S)

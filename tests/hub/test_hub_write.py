@@ -8,7 +8,8 @@
 * ``result_text``: the ledger's result text from its template is ``json_text``'s, for
   the shapes it takes and the ones it must leave to the encoder.
 * The WAL checkpointer (``hub.walcheckpoint``): the writer's connections leave the
-  checkpoints to it, it runs once the log passes its threshold and leaves the log short,
+  checkpoints to it, it runs after the commits (fewer times than they) and leaves the
+  whole log checkpointed,
   its thread ends when idle and with ``dispose``; a writer killed (SIGKILL) while it and
   its checkpointer run, again and again, loses no committed transaction.
 """
@@ -31,7 +32,7 @@ from hub.db import Database
 from hub.effects import insert_rows
 from hub.models import Dose, Person, Registration, table_of
 from hub.rowvalues import _omittable, json_text, result_text, shape, sqlite_rows
-from hub.walcheckpoint import WAL_PAGES, WRITER_FALLBACK_PAGES, wal_pending
+from hub.walcheckpoint import INTERVAL_S, WRITER_FALLBACK_PAGES
 from tests.pg import PgCluster, migrated_hub_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,26 +129,27 @@ def _fill(db: Database, first: int, count: int) -> None:
 
 def test_the_checkpointer_runs_off_the_writer(tmp_path: Path) -> None:
     db = _sqlite_db(tmp_path)
-    path = str(db.write_engine.url.database)
     try:
         with db.write() as s:
             limit = s.connection().exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
         assert limit == WRITER_FALLBACK_PAGES  # the writer does not checkpoint at 1,000 pages
         ck = db.checkpointer
-        assert ck is not None and ck.pages == WAL_PAGES
-        n = 0
+        assert ck is not None and ck.interval_s == INTERVAL_S
+        ck.interval_s = 0.05
         deadline = time.monotonic() + 60
-        while ck.runs == 0 and time.monotonic() < deadline:
+        n = 0
+        while n < 3000 and time.monotonic() < deadline:
             _fill(db, n, 100)  # ~40 pages a commit
             n += 100
-            time.sleep(0.01)
-        assert ck.runs >= 1
-        # The log waits no more than a threshold's worth after the thread's pass.
-        while (wal_pending(path) or 0) >= WAL_PAGES and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert (wal_pending(path) or 0) < WAL_PAGES
+        assert 1 <= ck.runs < n // 100  # fewer checkpoints than commits
+        # After the last commit, one more pass leaves nothing of the log behind.
+        runs = ck.runs
+        _fill(db, n, 1)
+        while ck.runs == runs and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ck.last is not None and ck.last[0] == 0 and ck.last[1] == ck.last[2] > 0
         with db.read() as s:
-            assert s.execute(text("SELECT count(*) FROM dose")).scalar() == n
+            assert s.execute(text("SELECT count(*) FROM dose")).scalar() == n + 1
     finally:
         db.dispose()
     assert db.checkpointer is not None and db.checkpointer._thread is None  # stopped
@@ -174,7 +176,7 @@ def test_the_checkpointer_thread_ends_when_idle(tmp_path: Path) -> None:
 _WRITER = """
 import sys
 import hub.walcheckpoint as w
-w.WAL_PAGES = 20  # a checkpoint after nearly every commit
+w.INTERVAL_S = 0.0  # a checkpoint after nearly every commit
 from hub.db import Database
 from tests.hub.test_hub_write import _fill
 db = Database(sys.argv[1])
