@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -56,7 +56,8 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from hub.counters_repair import rebuild, recount, verify
-from hub.db import Database
+from hub.db import Database, pipelined
+from hub.effects import Numbering
 from hub.errors import HubError
 from hub.models import Dose, EnrolledStation, HubAudit, StationTally, WriteOff
 from hub.timestamps import utc_iso_ms
@@ -215,22 +216,61 @@ _UPSERT_TOTAL = text(
 )
 
 
-def flush(session: Session, *, station_id: str | None = None, answered: int = 0) -> None:
+_OPS_SINCE = "UPDATE station_tally SET ops_since = ops_since + :n WHERE station_id = :s"
+
+
+def _pg(sql: str) -> str:
+    """A statement's ``:name`` parameters as psycopg's ``%(name)s``."""
+    return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql)
+
+
+_PG = {sql: _pg(sql) for sql in (_OPS_SINCE, _UPSERT_HELD.text, _UPSERT_TOTAL.text)}
+
+
+def flush(
+    session: Session, *, station_id: str | None = None, answered: int = 0, numbering: Numbering | None = None
+) -> None:
     """Write this transaction's counter changes: one atomic upsert per (site, station, day).
 
     Keys are written in sorted order, so two transactions never take the same
     rows in opposite orders. ``answered`` ops of ``station_id`` count against the
     pending ops of its latest tally.
+
+    ``numbering`` (PostgreSQL; issue 15, branch pgwaits): the writes are handed to it
+    instead, to go out with the hub clock's update in one round trip
+    (:meth:`hub.effects.Numbering.write`: in this order, just before the clock, in this
+    transaction); only the read of the carried cuts, when one is needed, waits here, sent
+    with the ``ops_since`` update before it.
     """
-    notes: list[_Note] = session.info.pop(NOTES_KEY, [])
+    pg = numbering is not None and session.get_bind().dialect.name == "postgresql"
+    writes: list[tuple[str, list[dict[str, str | int]]]] = []
     if station_id is not None and answered:
-        session.flush()
-        session.execute(
-            text("UPDATE station_tally SET ops_since = ops_since + :n WHERE station_id = :s"),
-            {"n": answered, "s": station_id},
-        )
-    if not notes:
+        writes.append((_OPS_SINCE, [{"n": answered, "s": station_id}]))
+    notes: list[_Note] = session.info.pop(NOTES_KEY, [])
+    session.flush()  # the ORM's own writes of this transaction go first
+    deltas = _deltas(notes)
+    stations = {k[1] for k, d in deltas.items() if d.arrivals}
+    if pg and stations:
+        # the ops_since update first, then the read, as one at a time did: one round trip
+        conn = session.connection()
+        before = [(_PG[sql], p) for sql, rows in writes for p in rows]
+        got = pipelined(conn, [*before, (_CUTS_PG, (sorted(stations),))])
+        cuts = _parsed_cuts(got[-1])
+        writes = []
+    else:
+        if writes and not pg:
+            session.execute(text(_OPS_SINCE), writes.pop()[1])
+        cuts = _carried_cuts(session, stations)
+    writes += _upserts(deltas, cuts)
+    if pg:
+        assert numbering is not None
+        numbering.before += [(_PG[sql], p) for sql, rows in writes for p in rows]
         return
+    for sql, rows in writes:
+        session.execute(text(sql), rows)
+
+
+def _deltas(notes: list[_Note]) -> dict[tuple[str, str, str], _Delta]:
     voided = {n.dose_id for n in notes if n.kind == "void"}
     created = {n.dose_id for n in notes if n.kind == "new"}
     deltas: dict[tuple[str, str, str], _Delta] = {}
@@ -247,7 +287,15 @@ def flush(session: Session, *, station_id: str | None = None, answered: int = 0)
                 # A void of a dose the hub already held: one the station's tally counted
                 # as not sent yet (a dose sent with its void was never in that count).
                 deltas.setdefault((n.site, n.voided_by, n.day), _Delta()).sent_voids += 1
-    cuts = _carried_cuts(session, {k[1] for k, d in deltas.items() if d.arrivals})
+    return deltas
+
+
+def _upserts(
+    deltas: dict[tuple[str, str, str], _Delta], cuts: dict[str, datetime]
+) -> list[tuple[str, list[dict[str, str | int]]]]:
+    """The upserts of ``station_day`` (sorted by key) and of ``station_total`` (sorted)."""
+    if not deltas:
+        return []
     params: list[dict[str, str | int]] = []
     totals: dict[tuple[str, str], list[int]] = {}
     for key in sorted(deltas):
@@ -266,13 +314,25 @@ def flush(session: Session, *, station_id: str | None = None, answered: int = 0)
         t = totals.setdefault((site, st), [0, 0])
         t[0] += d.held_all
         t[1] += d.held_valid
-    session.flush()  # the ORM's own writes of this transaction go first
-    session.execute(_UPSERT_HELD, params)
-    changed = [
+    out: list[tuple[str, list[dict[str, str | int]]]] = [(_UPSERT_HELD.text, params)]
+    changed: list[dict[str, str | int]] = [
         {"site": k[0], "st": k[1], "a": v[0], "v": v[1]} for k, v in sorted(totals.items()) if v != [0, 0]
     ]
     if changed:
-        session.execute(_UPSERT_TOTAL, changed)
+        out.append((_UPSERT_TOTAL.text, changed))
+    return out
+
+
+_CUTS_PG = "SELECT station_id, carried_cut FROM station_tally WHERE station_id = ANY(%b) AND carried_cut IS NOT NULL"
+
+
+def _parsed_cuts(rows: Iterable[Sequence[object]]) -> dict[str, datetime]:
+    out: dict[str, datetime] = {}
+    for sid, cut in rows:
+        parsed = parse_time(cut)
+        if parsed is not None:
+            out[str(sid)] = parsed
+    return out
 
 
 def _carried_cuts(session: Session, stations: set[str]) -> dict[str, datetime]:
@@ -280,14 +340,15 @@ def _carried_cuts(session: Session, stations: set[str]) -> dict[str, datetime]:
         return {}
     out: dict[str, datetime] = {}
     for chunk in in_chunks(sorted(stations)):
-        for sid, cut in session.execute(
-            select(StationTally.station_id, StationTally.carried_cut).where(
-                StationTally.station_id.in_(chunk), StationTally.carried_cut.is_not(None)
+        out.update(
+            _parsed_cuts(
+                session.execute(
+                    select(StationTally.station_id, StationTally.carried_cut).where(
+                        StationTally.station_id.in_(chunk), StationTally.carried_cut.is_not(None)
+                    )
+                )
             )
-        ):
-            parsed = parse_time(cut)
-            if parsed is not None:
-                out[str(sid)] = parsed
+        )
     return out
 
 
