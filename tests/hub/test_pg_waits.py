@@ -22,7 +22,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from hub.db import Database
 from hub.ingest import process_push
-from sync.protocol import Op, PushRequest
+from sync.protocol import PushRequest
 from tests.hub.conftest import Hub
 from tests.hub.ops import Desk, new_cccd
 from tests.hub.test_pg_lookups import _round_trips as round_trips
