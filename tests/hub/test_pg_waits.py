@@ -160,10 +160,10 @@ def test_one_replica_pushed_twice_at_once_applies_each_op_once(hub: Hub) -> None
     lock (now sent with the person locks and the ledger) makes the two take turns; the
     second answers every op ``duplicate`` (or the first does, if the second won)."""
     desk = Desk.enroll(hub, "WAIT-S")
-    people = [desk.walk_in(new_cccd()) for _ in range(3)]
+    people = [desk.walk_in(new_cccd()) for _ in range(3 * TRIALS)]
     assert {r["status"] for r in desk.push(people)} == {"applied"}
     for trial in range(TRIALS):
-        ops = [desk.dose(p["entity_id"], dose_number=1 + trial) for p in people]
+        ops = [desk.dose(p["entity_id"]) for p in people[3 * trial : 3 * trial + 3]]
         out = at_once([lambda c, o=ops: desk.post(o, c), lambda c, o=ops: desk.post(o, c)])
         got = sorted(tuple(statuses(r)) for r in out)
         assert got == [("applied",) * 3, ("duplicate",) * 3], (trial, got)
