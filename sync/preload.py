@@ -1,5 +1,10 @@
 """The push's modules imported on a thread while a cycle's first steps wait (issue 15).
 
+Two steps, in this order: ``sync.push`` (pydantic and the protocol models: what the
+first batch needs to be encoded and its answer read), then ``station.answers`` and
+``station.replica`` (SQLAlchemy: needed only to record an answer, which comes after
+the first batch went out). The push phase waits for the first step only.
+
 A new ``tramtiem sync`` with ops to send imports ``sync.push`` at its first push: SQLAlchemy,
 pydantic and the protocol models, ~0.25 s of CPU that was a serial step between the tally's
 answer and the first batch. :func:`preload_push`, called as the cycle starts, imports it on
@@ -24,15 +29,18 @@ from station.store import Station
 log = logging.getLogger(__name__)
 
 PUSH_MODULE = "sync.push"
+# Imported after PUSH_MODULE, while the first batch is read, sent and applied.
+RECORD_MODULES = ("station.answers", "station.replica")
 THREAD_NAME = "tramtiem-sync-preload"
 JOIN_S = 30.0  # a cycle that ends before its push waits for the import at most this long
 
 
-def _import_quietly(name: str) -> None:
-    try:
-        importlib.import_module(name)
-    except Exception:  # the push phase's own import raises it
-        log.debug("preloading %s failed", name, exc_info=True)
+def _import_quietly(*names: str) -> None:
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # the push phase's own import raises it
+            log.debug("preloading %s failed", name, exc_info=True)
 
 
 def preload_push(st: Station, route: str) -> threading.Thread | None:
@@ -41,7 +49,7 @@ def preload_push(st: Station, route: str) -> threading.Thread | None:
         return None
     if not outbox.next_batch(st, max_bytes=1, max_ops=1, route=route):
         return None
-    t = threading.Thread(target=_import_quietly, args=(PUSH_MODULE,), name=THREAD_NAME, daemon=True)
+    t = threading.Thread(target=_import_quietly, args=(PUSH_MODULE, *RECORD_MODULES), name=THREAD_NAME, daemon=True)
     t.start()
     return t
 
@@ -52,4 +60,4 @@ def preload_done(t: threading.Thread | None) -> None:
         t.join(JOIN_S)
 
 
-__all__ = ["JOIN_S", "PUSH_MODULE", "THREAD_NAME", "preload_done", "preload_push"]
+__all__ = ["JOIN_S", "PUSH_MODULE", "RECORD_MODULES", "THREAD_NAME", "preload_done", "preload_push"]

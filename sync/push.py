@@ -40,7 +40,8 @@ from typing import Literal
 
 from kernel.clock import iso
 from kernel.ids import uuid7
-from station import answers, outbox, replica
+from station import outbox
+from station.ack import ACK_STATE, Ack, AckSummary
 from station.store import HEAD_REVISION, Station
 from sync import push_body
 from sync.client import (
@@ -73,7 +74,7 @@ MAX_REGRESSED = 2  # epoch rotations for ``replica.regressed`` in one cycle
 # ---- reading the hub's answer ------------------------------------------------------------
 
 
-def ack_of(r: OpResult, op_seq: int | None = None) -> answers.Ack:
+def ack_of(r: OpResult, op_seq: int | None = None) -> Ack:
     """The station's record of one per-op answer: the only reader of its detail fields.
 
     The effect seq is kept only when the op changed its own entity (see
@@ -81,7 +82,7 @@ def ack_of(r: OpResult, op_seq: int | None = None) -> answers.Ack:
     the op's, when the station sent it (its row is then found by primary key).
     """
     ack = r.ack()
-    return answers.Ack(
+    return Ack(
         r.op_id,
         r.status,
         r.server_seq if ack.entity_changed else None,
@@ -91,7 +92,7 @@ def ack_of(r: OpResult, op_seq: int | None = None) -> answers.Ack:
     )
 
 
-def wire_ops(batch: list[outbox.OutboxOp]) -> tuple[list[outbox.OutboxOp], list[str], list[answers.Ack]]:
+def wire_ops(batch: list[outbox.OutboxOp]) -> tuple[list[outbox.OutboxOp], list[str], list[Ack]]:
     """The ops the wire format carries with their JSON, and rejections for those it cannot.
 
     Stored ops are spliced as stored when that provably says what their re-encoding
@@ -99,12 +100,12 @@ def wire_ops(batch: list[outbox.OutboxOp]) -> tuple[list[outbox.OutboxOp], list[
     """
     ops: list[outbox.OutboxOp] = []
     texts: list[str] = []
-    bad: list[answers.Ack] = []
+    bad: list[Ack] = []
     for o in batch:
         text = push_body.op_json(o)
         if text is None:
             # An op the wire format cannot carry would block the queue forever.
-            bad.append(answers.Ack(o.op_id, "rejected", None, "station.invalid_op"))
+            bad.append(Ack(o.op_id, "rejected", None, "station.invalid_op"))
         else:
             ops.append(o)
             texts.append(text)
@@ -212,6 +213,8 @@ class EpochRotation:
     regressed: int = 0
 
     def rotate(self) -> None:
+        from station import replica  # SQLAlchemy: not on the way to the first batch
+
         replica.rotate_replica_epoch(self.st, uuid7())
         self.report.epoch_rotated = True
 
@@ -289,7 +292,7 @@ class _Sent:
     lane: HubClient
 
 
-_Answers = tuple[list[answers.Ack], int]  # a batch's answers and the hub's clock skew
+_Answers = tuple[PushResponse, list[outbox.OutboxOp]]  # a clean batch's answer and its ops
 MAX_IN_FLIGHT = 2  # batches in flight at most, whatever the hub allows
 
 
@@ -469,29 +472,32 @@ class Pusher:
         elif remedy == "split":
             self.sizer.split(len(ops))
         elif remedy == "reject_op":
-            self._reject_locally([answers.Ack(ops[0].op_id, "rejected", None, exc.code)])
+            self._reject_locally([Ack(ops[0].op_id, "rejected", None, exc.code)])
             self.gaps.resend_from = None
         else:
             raise exc
 
     def _answered(self, resp: PushResponse, sent: _Sent) -> None:
         ops = sent.ops
-        got = self._acks(resp, ops)
-        answered_ids = {a.op_id for a in got}
         op_ids = [o.op_id for o in ops]
         self.transient = 0
+        # Whether the batch came back clean, from the results as they are: the answers
+        # are turned into the station's records (``ack_of``) only after the next batch
+        # is on its way, in :meth:`_flush_held` (issue 15: the hand-over between batches).
         clean = (
-            answered_ids.issuperset(op_ids)
-            and all(a.status in answers.ACK_STATE for a in got)
-            and resp.expected_next_op_seq == ops[-1].op_seq + 1
+            resp.expected_next_op_seq == ops[-1].op_seq + 1
+            and all(r.status in ACK_STATE for r in resp.results)
+            and {r.op_id for r in resp.results}.issuperset(op_ids)
         )
         if clean and (self.flight or self.prepared is not None):
             # Recorded once the next batch is on its way (see _round).
-            self.held = (got, resp.clock_skew_ms)
+            self.held = (resp, ops)
             self.sizer.grow()
             self.silent_rounds = 0
             self.window = min(MAX_IN_FLIGHT, getattr(sent.lane, "push_window", 1))
             return
+        got = self._acks(resp, ops)
+        answered_ids = {a.op_id for a in got}
         self.prepared = None
         self.window = 1
         res = self._record(got, resp.clock_skew_ms)
@@ -511,7 +517,7 @@ class Pusher:
         self.progress()
 
     @staticmethod
-    def _acks(resp: PushResponse, ops: list[outbox.OutboxOp]) -> list[answers.Ack]:
+    def _acks(resp: PushResponse, ops: list[outbox.OutboxOp]) -> list[Ack]:
         seqs = {o.op_id: o.op_seq for o in ops}
         return [ack_of(r, seqs.get(r.op_id)) for r in resp.results]
 
@@ -538,7 +544,11 @@ class Pusher:
             if unanswered:
                 outbox.mark_error(self.st, unanswered, "push.not_answered")
 
-    def _record(self, got: list[answers.Ack], skew_ms: int) -> answers.AckSummary:
+    def _record(self, got: list[Ack], skew_ms: int) -> AckSummary:
+        # SQLAlchemy comes with it: imported here, after the first batch went out
+        # (``sync.preload`` imports it on its thread meanwhile; issue 15).
+        from station import answers
+
         if self.route == "site_hub":
             res = answers.record_relay_accepts(self.st, got, now=self.st.clock())
         else:
@@ -556,16 +566,19 @@ class Pusher:
 
     def _flush_held(self) -> None:
         if self.held is not None:
-            self._record(*self.held)
+            resp, ops = self.held
+            self._record(self._acks(resp, ops), resp.clock_skew_ms)
             self.held = None
 
-    def _reject_locally(self, refused: list[answers.Ack]) -> None:
+    def _reject_locally(self, refused: list[Ack]) -> None:
         """Record ops as rejected that the hub never ledgered (it could not even read them).
 
         The hub would wait for their op_seq for ever (a gap), so this replica
         continues under a new epoch: the hub starts a new replica at the first
         op_seq it sees, and the refused ops stay visible to the supervisor.
         """
+        from station import answers
+
         res = answers.record_acks(self.st, refused, now=self.st.clock())
         self.report.rejected += res.rejected
         self.rotation.rotate()
