@@ -43,7 +43,7 @@ from kernel.ids import uuid7
 from station import outbox
 from station.ack import ACK_STATE, Ack, AckSummary
 from station.store import HEAD_REVISION, Station
-from sync import push_body
+from sync import preload, push_body
 from sync.client import (
     GZIP_MIN_BYTES,
     Encoded,
@@ -411,6 +411,7 @@ class Pusher:
         # The mark only when it says something (a client of another make takes no such keyword).
         answer = pool.submit(lane.push, body, follows=True) if follows else pool.submit(lane.push, body)
         self.flight.append(_Sent(batch.ops, epoch, answer, lane))
+        preload.batch_sent()  # the record modules load while the hub works (sync.preload)
 
     def _take_batch(self) -> _Batch | None:
         """The batch to send now (None: nothing this round; ``empty`` once the queue is)."""
@@ -545,9 +546,7 @@ class Pusher:
                 outbox.mark_error(self.st, unanswered, "push.not_answered")
 
     def _record(self, got: list[Ack], skew_ms: int) -> AckSummary:
-        # SQLAlchemy comes with it: imported here, after the first batch went out
-        # (``sync.preload`` imports it on its thread meanwhile; issue 15).
-        from station import answers
+        from station import answers  # SQLAlchemy: after the first send (sync.preload)
 
         if self.route == "site_hub":
             res = answers.record_relay_accepts(self.st, got, now=self.st.clock())
