@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -55,6 +56,7 @@ from sync.client import (
     ReplicaRegressed,
 )
 from sync.protocol import MAX_BODY_BYTES, MAX_OPS_PER_PUSH, OpResult, PushRequest, PushResponse
+from sync.push_body import wire_ops
 from sync.report import CycleAbort, SyncReport
 
 log = logging.getLogger(__name__)
@@ -90,26 +92,6 @@ def ack_of(r: OpResult, op_seq: int | None = None) -> Ack:
         no_echo=ack.no_echo,
         op_seq=op_seq,
     )
-
-
-def wire_ops(batch: list[outbox.OutboxOp]) -> tuple[list[outbox.OutboxOp], list[str], list[Ack]]:
-    """The ops the wire format carries with their JSON, and rejections for those it cannot.
-
-    Stored ops are spliced as stored when that provably says what their re-encoding
-    would (``sync.push_body``), else validated and encoded as ``Op``.
-    """
-    ops: list[outbox.OutboxOp] = []
-    texts: list[str] = []
-    bad: list[Ack] = []
-    for o in batch:
-        text = push_body.op_json(o)
-        if text is None:
-            # An op the wire format cannot carry would block the queue forever.
-            bad.append(Ack(o.op_id, "rejected", None, "station.invalid_op"))
-        else:
-            ops.append(o)
-            texts.append(text)
-    return ops, texts, bad
 
 
 def encode_push(st: Station, client: HubClient, epoch: str, ops_json: list[str]) -> Encoded[PushRequest]:
@@ -294,6 +276,7 @@ class _Sent:
 
 _Answers = tuple[PushResponse, list[outbox.OutboxOp]]  # a clean batch's answer and its ops
 MAX_IN_FLIGHT = 2  # batches in flight at most, whatever the hub allows
+SEND_START_S = 0.05  # at most this long for the send's thread to start before going on
 
 
 class Pusher:
@@ -408,8 +391,15 @@ class Pusher:
         if lane is None:
             lane = self.client.twin()
             self.lanes.append(lane)
-        # The mark only when it says something (a client of another make takes no such keyword).
-        answer = pool.submit(lane.push, body, follows=True) if follows else pool.submit(lane.push, body)
+        going = threading.Event()
+
+        def send() -> PushResponse:
+            going.set()  # the mark only when it says something (a client of another make has none)
+            return lane.push(body, follows=True) if follows else lane.push(body)
+
+        answer = pool.submit(send)
+        # This thread records answers next (CPU): the send's thread starts first (hand-over).
+        going.wait(SEND_START_S)
         self.flight.append(_Sent(batch.ops, epoch, answer, lane))
         preload.batch_sent()  # the record modules load while the hub works (sync.preload)
 
