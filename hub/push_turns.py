@@ -55,9 +55,6 @@ class _Station:
     # it holds for STALL_S only (a late batch of a window, not of another cycle).
     stalled_at: float | None = None
     version: int = 0  # pushes of this station that ended (a wake-up is never missed)
-    arrived: int = 0  # pushes of this station that arrived (each Turn's ticket)
-    under_way: set[int] = field(default_factory=set)  # the tickets of the pushes not ended
-    in_wait: set[int] = field(default_factory=set)  # of those, the tickets in Turn.wait
     changed: threading.Condition = field(default_factory=lambda: threading.Condition(_LOCK))
 
 
@@ -91,48 +88,22 @@ class Turn:
         self.station_id, self.clock = station_id, clock
         self.clean = False
         self._rep = _Station()
-        self._ticket = 0
 
     def __enter__(self) -> Turn:
         with _LOCK:
             self._rep = _STATIONS.setdefault(self.station_id, _Station())
             self._rep.active += 1
-            self._rep.arrived += 1
-            self._ticket = self._rep.arrived
-            self._rep.under_way.add(self._ticket)
         return self
 
     def __exit__(self, *exc: object) -> None:
         with _LOCK:
             rep = self._rep
             rep.active -= 1
-            rep.under_way.discard(self._ticket)
             rep.version += 1
             now = self.clock()
             rep.stalled_at = None if self.clean else now
             rep.changed.notify_all()
             _forget(self.station_id, rep, now)
-
-    def wait_behind(self) -> bool:
-        """Before its body is parsed: wait while a push of this station that arrived
-        earlier in this process is under way (bounded by :data:`WAIT_S`).
-
-        A following batch parsed while the one before is applied takes the interpreter
-        from that apply (one process: the GIL); parsed after it, it starts at once from
-        the wake-up. This decides nothing: :meth:`wait` and the transaction's own checks
-        still order the batch. False: the bound ran out.
-        """
-        rep = self._rep
-        deadline = self.clock() + WAIT_S
-        with _LOCK:
-            # Never behind a push that itself waits (in :meth:`wait`) for a later one:
-            # two batches that arrived out of order.
-            while any(t < self._ticket and t not in rep.in_wait for t in rep.under_way):
-                now = self.clock()
-                if now >= deadline:
-                    return False
-                rep.changed.wait(min(deadline - now, POLL_S))
-        return True
 
     def wait(self, db: Database, epoch: str, first_seq: int) -> str:
         """Wait until the replica's pushes before ``first_seq`` are committed (bounded).
@@ -145,8 +116,6 @@ class Turn:
         deadline = self.clock() + WAIT_S
         with _LOCK:
             rep.waiting += 1
-            rep.in_wait.add(self._ticket)
-            rep.changed.notify_all()  # a later push waiting behind this one goes on
         try:
             while True:
                 with _LOCK:
@@ -166,7 +135,6 @@ class Turn:
         finally:
             with _LOCK:
                 rep.waiting -= 1
-                rep.in_wait.discard(self._ticket)
 
 
 def pending() -> int:

@@ -121,8 +121,6 @@ def add_push_route(app: FastAPI, ctx: HubContext) -> None:
         # reads), and the answer serialized once: FastAPI's own route would json.loads
         # the body, validate the dict, and validate the 500 results again on the way
         # out (issue 15: a tenth of the hub's CPU per push).
-        if follows:
-            turn.wait_behind()  # parsed once the batch before is applied (hub.push_turns)
         req = parse_body(PushRequest, body)
         if req.station_id != who.station_id:
             raise HubError(403, "auth.station_mismatch", "station_id does not match the token")
