@@ -393,8 +393,8 @@ class Pusher:
             self.lanes.append(lane)
         going = threading.Event()
 
-        def send() -> PushResponse:
-            going.set()  # the mark only when it says something (a client of another make has none)
+        def send() -> PushResponse:  # the mark only when it says something (other clients lack it)
+            going.set()
             return lane.push(body, follows=True) if follows else lane.push(body)
 
         answer = pool.submit(send)
