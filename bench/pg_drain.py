@@ -82,7 +82,18 @@ def _statements(c: Any) -> dict[str, Any]:
         "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() "
         "AND query NOT LIKE '%pg_stat_statements%'"
     ).fetchone()
-    return {"statements": int(row[0] or 0) if row else 0, "exec_ms": float(row[1] or 0) if row else 0.0}
+    top = c.execute(
+        "SELECT calls, total_exec_time, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) "
+        "FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
+        "WHERE d.datname = current_database() AND query NOT LIKE '%pg_stat_statements%' "
+        "ORDER BY total_exec_time DESC LIMIT 12"
+    ).fetchall()
+    return {
+        "statements": int(row[0] or 0) if row else 0,
+        "exec_ms": float(row[1] or 0) if row else 0.0,
+        # the costliest statements: calls, execution ms, rows, the statement's start
+        "top": [[int(n), round(float(ms), 1), int(r), str(q)] for n, ms, r, q in top],
+    }
 
 
 def one_run(base: Path, src: Path, xdg: Path, cl: Any, root: Path, tag: str) -> dict[str, Any]:

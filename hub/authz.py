@@ -64,22 +64,33 @@ def forget(s: Session, user_id: str) -> None:
 
 def load_actors(s: Session, site: str, user_ids: set[str]) -> None:
     """Fetch the users of ``site`` among ``user_ids`` in one query per 500 (the fast path)."""
+    for chunk in in_chunks(actors_wanted(s, site, user_ids)):
+        found = select(AppUser.id, AppUser.site_code, AppUser.role, AppUser.active, AppUser.updated_at)
+        keep_actors(s, site, chunk, [tuple(r) for r in s.execute(found.where(AppUser.id.in_(chunk), AppUser.site_code == site))])
+
+
+# The same look-up as a plain statement (``IN :ids``: :func:`hub.apply.bulk.ids_in_all`);
+# rows of another site are left out by :func:`keep_actors`.
+ACTORS_SQL = "SELECT id, site_code, role, active, updated_at FROM app_user WHERE id IN :ids"
+
+
+def actors_wanted(s: Session, site: str, user_ids: set[str]) -> list[str]:
+    """The users among ``user_ids`` not yet known in this session, sorted."""
     cache = _cache(s)
-    want = sorted(u for u in user_ids if (site, u) not in cache)
-    for chunk in in_chunks(want):
-        found = {
-            u.id: u
-            for u in s.execute(
-                select(AppUser).where(AppUser.id.in_(chunk), AppUser.site_code == site)
-            ).scalars()
-        }
-        for uid in chunk:
-            row = found.get(uid)
-            cache[(site, uid)] = (
-                Actor(uid, row.role, bool(row.active), parse_timestamp(row.updated_at))
-                if row is not None
-                else None
-            )
+    return sorted(u for u in user_ids if (site, u) not in cache)
+
+
+def keep_actors(s: Session, site: str, wanted: list[str], rows: list[tuple[object, ...]]) -> None:
+    """Remember what was found for ``wanted`` at ``site`` (rows of :data:`ACTORS_SQL`)."""
+    found = {str(r[0]): r for r in rows if r[1] == site}
+    cache = _cache(s)
+    for uid in wanted:
+        row = found.get(uid)
+        cache[(site, uid)] = (
+            Actor(uid, str(row[2]), bool(row[3]), parse_timestamp(row[4] if isinstance(row[4], str) else ""))
+            if row is not None
+            else None
+        )
 
 
 def actor(s: Session, site: str, user_id: str | None) -> Actor | None:

@@ -15,7 +15,7 @@ import logging
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
@@ -74,17 +74,25 @@ def _pg_session_settings(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
     dbapi_conn.commit()
 
 
-def pipelined(conn: Connection, statements: Sequence[tuple[str, tuple[object, ...]]]) -> list[list[tuple[Any, ...]]]:
+# A statement for :func:`pipelined`: psycopg's SQL and its parameters (a tuple for ``%s``/``%b``,
+# a mapping for ``%(name)s``).
+Statement = tuple[str, tuple[object, ...] | Mapping[str, object]]
+
+
+def pipelined(conn: Connection, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
     """PostgreSQL: the rows of each statement, all sent in one round trip (issue 15).
 
     psycopg's pipeline mode: the statements go out together, one Sync, and the hub waits
     for its backend once instead of once per statement; the backend runs them in order
-    in the connection's transaction, as if sent one by one. For look-ups only (a failed
-    statement aborts the rest, and the error is raised here as SQLAlchemy raises the
-    driver's: ``OperationalError``, ``DataError``, … with ``.orig``). Each row a tuple.
+    in the connection's transaction, as if sent one by one. A failed statement aborts the
+    rest (and so the transaction, as it would one by one), and the error is raised here as
+    SQLAlchemy raises the driver's: ``OperationalError``, ``IntegrityError``, … with
+    ``.orig``. Each row a tuple; a statement without rows (a write) reads as none.
     """
     import psycopg
 
+    if not statements:
+        return []
     driver = conn.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
     cursors: list[psycopg.Cursor[Any]] = []
@@ -95,7 +103,8 @@ def pipelined(conn: Connection, statements: Sequence[tuple[str, tuple[object, ..
                 cur = driver.cursor()
                 cursors.append(cur)
                 cur.execute(sql, params)
-        return [cur.fetchall() for cur in cursors]
+        # a statement that returns no rows (a write) reads as no rows
+        return [cur.fetchall() if cur.description is not None else [] for cur in cursors]
     except psycopg.Error as exc:
         raise DBAPIError.instance(
             "; ".join(sql for sql, _ in statements), None, exc, psycopg.Error, hide_parameters=True

@@ -34,6 +34,7 @@ from sqlalchemy import Connection, FromClause, Table, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from hub.db import Statement, pipelined
 from hub.models import (
     DOMAIN_MODELS,
     HUB_ONLY_COLUMNS,
@@ -134,12 +135,16 @@ def resolve_person(session: Session, person_id: str) -> str:
     return current
 
 
-def allocate_seqs(session: Session, n: int) -> int:
+def allocate_seqs(session: Session, n: int, before: Sequence[Statement] = ()) -> int:
     """Number ``n`` change rows; returns the first server_seq.
 
     The ``hub_clock`` row lock taken here is held until COMMIT: call it last
-    (:meth:`Numbering.write`), see the module docstring.
+    (:meth:`Numbering.write`), see the module docstring. ``before`` (PostgreSQL): writes
+    sent ahead of it in the same round trip (:func:`hub.db.pipelined`, run in order).
     """
+    if before:
+        got = pipelined(session.connection(), [*before, ("UPDATE hub_clock SET seq = seq + %s WHERE id = 1 RETURNING seq", (n,))])
+        return int(got[-1][0][0]) - n + 1
     last = int(
         session.execute(
             text("UPDATE hub_clock SET seq = seq + :n WHERE id = 1 RETURNING seq"), {"n": n}
@@ -191,6 +196,8 @@ class Numbering:
     changes: list[list[object]] = field(default_factory=list)
     ledger: list[tuple[list[object], LedgerResult, int | None]] = field(default_factory=list)
     base: int | None = None  # the first number, once written
+    # PostgreSQL: writes to send with the clock's, just before it (hub.counters.flush)
+    before: list[Statement] = field(default_factory=list)
 
     def add(self, rows: list[ChangeRow]) -> int | None:
         return self.add_values(
@@ -226,9 +233,12 @@ class Numbering:
     def write(self, session: Session) -> None:
         """Number and insert everything: the last statements of the transaction."""
         session.flush()  # the ORM's pending rows first: nothing may lock after the clock
+        before, self.before = self.before, []
         changes, self.changes = self.changes, []
+        if before and not changes:
+            pipelined(session.connection(), before)
         if changes:
-            self.base = base = allocate_seqs(session, len(changes))
+            self.base = base = allocate_seqs(session, len(changes), before)
             for i, values in enumerate(changes, base):
                 values[0] = i
             insert_values(session, _CHANGES, changes)

@@ -26,8 +26,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hub import counters
 from hub.apply.bulk import BulkRefused, BulkRun, id_chunks, ids_in, planned_runs
@@ -97,17 +99,37 @@ def _stored_result(raw: object) -> LedgerResult:
 def _ledger_rows(session: Session, op_ids: list[str]) -> dict[str, Ledgered]:
     """The ledger rows of a push's op ids: one query (per 500 ids on SQLite), straight to
     the driver (:func:`hub.apply.bulk.ids_in`; ``result`` is JSON text on SQLite)."""
+    rows = [r for chunk in id_chunks(session, sorted(set(op_ids))) for r in ids_in(session, _LEDGER_SQL, chunk)]
+    return _ledgered(rows)
+
+
+_LEDGER_SQL = "SELECT op_id, station_id, payload_sha256, status, result FROM applied_op WHERE op_id IN :ids"
+_LEDGER_PG = _LEDGER_SQL.replace("IN :ids", "= ANY(%b)")
+_REPLICA_SQL = "SELECT next_op_seq, created_at FROM replica WHERE station_id = %s AND epoch = %s FOR UPDATE"
+
+
+def _op_ids(ops: list[Op]) -> list[str]:
+    return sorted({op.op_id for op in ops})
+
+
+def _attached(s: Session, key: tuple[str, str], rows: list[tuple[Any, ...]]) -> Replica | None:
+    """The replica row read (and locked) by hand, as the ORM's own persistent object: its
+    changes are flushed as an UPDATE, as if ``Session.get`` had loaded it."""
+    if not rows:
+        return None
+    rep = Replica(station_id=key[0], epoch=key[1], next_op_seq=int(rows[0][0]), created_at=str(rows[0][1]))
+    make_transient_to_detached(rep)
+    s.add(rep)
+    return rep
+
+
+def _ledgered(rows: list[tuple[Any, ...]]) -> dict[str, Ledgered]:
     found: dict[str, Ledgered] = {}
-    for chunk in id_chunks(session, sorted(set(op_ids))):
-        for op_id, station_id, digest, status, result in ids_in(
-            session,
-            "SELECT op_id, station_id, payload_sha256, status, result FROM applied_op WHERE op_id IN :ids",
-            chunk,
-        ):
-            got = json.loads(result) if isinstance(result, str) else result
-            found[str(op_id)] = Ledgered(
-                str(op_id), str(station_id), str(digest), _ACK_STATUS[str(status)], _stored_result(got)
-            )
+    for op_id, station_id, digest, status, result in rows:
+        got = json.loads(result) if isinstance(result, str) else result
+        found[str(op_id)] = Ledgered(
+            str(op_id), str(station_id), str(digest), _ACK_STATUS[str(status)], _stored_result(got)
+        )
     return found
 
 
@@ -152,10 +174,16 @@ class _Push:
 
     def run_all(self) -> None:
         s, ops = self.s, self.ops
-        # Lock the replica row so two pushes of one replica take turns (PostgreSQL).
-        self.rep = s.get(Replica, (self.station.id, self.epoch), with_for_update=True)
-        lock_rows(s, ops)
-        self.ledger = _ledger_rows(s, [op.op_id for op in ops])
+        if s.get_bind().dialect.name == "postgresql":
+            # The replica row's lock (two pushes of one replica take turns), the rows the ops
+            # touch, the ledger: in that order, in one round trip (issue 15, branch pgwaits).
+            s.flush()  # the station row first (its clock skew), as the ORM's read flushed it
+            key = (self.station.id, self.epoch)
+            (rep,), (led,) = lock_rows(s, ops, before=[(_REPLICA_SQL, key)], after=[(_LEDGER_PG, (_op_ids(ops),))])
+            self.rep, self.ledger = _attached(s, key, rep), _ledgered(led)
+        else:
+            self.rep = s.get(Replica, (self.station.id, self.epoch), with_for_update=True)
+            self.ledger = _ledger_rows(s, _op_ids(ops))
         for i, op in enumerate(ops):
             if not self._one(i, op):
                 break  # a gap: answer what came before and the next expected op_seq
@@ -226,10 +254,13 @@ class _Push:
             return
         s = self.s
         s.flush()  # the ORM's own writes (the replica row) stay outside the savepoint
+        seq = self.rep.next_op_seq if self.rep is not None else None
         noted = counters.mark(s)
         try:
             with s.begin_nested():
                 written = run.flush()
+            if self.rep is not None:  # as flushed: not read again after the run's expire_all
+                set_committed_value(self.rep, "next_op_seq", seq)
         except BulkRefused as exc:
             log.info("push: the database refused a run's rows (%s); applying them op by op", exc)
             counters.rollback_to(s, noted)
@@ -268,7 +299,7 @@ def _run_push(
     push.run_all()
     # The dose counters move in this same transaction (hub/counters.py), before the
     # clock: their rows are taken in sorted order, the hub clock after everything.
-    counters.flush(s, station_id=station_id, answered=len(push.results))
+    counters.flush(s, station_id=station_id, answered=len(push.results), numbering=numbering)
     push.numbering.write(s)  # the hub clock: the transaction's last lock
     rep = push.rep
     expected = rep.next_op_seq if rep is not None else (ops[0].op_seq if ops else 1)

@@ -271,7 +271,7 @@ class BulkRun:
         pids, dids = sorted(want.pids), sorted(want.dids)
         (
             persons, redirected_from, redirected_to, sites, regs_of_persons, doses_of_persons,
-            regs, screenings, doses, numbers, lots, twins,
+            regs, screenings, doses, numbers, lots, twins, actors,
         ) = ids_in_all(s, [
             ("SELECT id FROM person WHERE id IN :ids", pids),
             ("SELECT from_id, to_id FROM person_redirect WHERE from_id IN :ids", pids),
@@ -285,6 +285,7 @@ class BulkRun:
             ("SELECT id_key FROM person WHERE id_key IN :ids", sorted(want.numbers)),
             ("SELECT id, site_code, vaccine_code FROM vaccine_lot WHERE id IN :ids", sorted(want.lots)),
             ("SELECT name_fold, birth, phone FROM person WHERE status = 'active' AND phone IN :ids", sorted(want.phones)),
+            (authz.ACTORS_SQL, users := authz.actors_wanted(s, self.site, {o.user_id for o in ops if o.user_id is not None})),
         ])
         self.persons.update(str(r[0]) for r in persons)
         for frm, to in redirected_from + redirected_to:
@@ -302,7 +303,7 @@ class BulkRun:
         self.id_numbers.update(str(r[0]) for r in numbers)
         for lid, site, vaccine in lots:
             self.lots[str(lid)] = (str(site), str(vaccine))
-        authz.load_actors(s, self.site, {op.user_id for op in ops if op.user_id is not None})
+        authz.keep_actors(s, self.site, users, actors)
         for nf, birth, phone in twins:
             self.twins.add((str(nf), str(birth), str(phone)))
 

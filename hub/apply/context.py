@@ -6,14 +6,16 @@ import functools
 import hashlib
 import json
 import json.encoder
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import authz
+from hub.db import Statement, pipelined
 from hub.effects import Effects, resolve_person
 from hub.errors import Rejected
 from hub.models import (
@@ -203,7 +205,27 @@ def _lock_targets(ops: list[Op]) -> _LockTargets:
     return t
 
 
-def lock_rows(s: Session, ops: list[Op]) -> None:
+# The persons a push's ops may change, locked in one statement (issue 15, branch pgwaits):
+# those the ops name ($1), those of the registrations ($2) and doses ($3) they name, and the
+# survivors those were merged into; locked in one sorted pass. The ids are gathered by an
+# uncorrelated sub-select (an InitPlan: run once, before any row is locked, as the three
+# look-ups that went before it were), then ``id = ANY(...)``: the primary key's index
+# look-ups, as before. Only ``person`` rows are locked (``OF person``).
+_LOCK_PERSONS = (
+    "SELECT id FROM person WHERE id = ANY(ARRAY("
+    "WITH p AS (SELECT unnest(%b::text[]) AS id"
+    " UNION SELECT person_id FROM registration WHERE id = ANY(%b)"
+    " UNION SELECT person_id FROM dose WHERE id = ANY(%b))"
+    " SELECT id FROM p UNION SELECT to_id FROM person_redirect WHERE from_id = ANY(ARRAY(SELECT id FROM p))"
+    ")) ORDER BY id FOR UPDATE OF person"
+)
+
+Rows = list[tuple[Any, ...]]
+
+
+def lock_rows(
+    s: Session, ops: list[Op], *, before: Sequence[Statement] = (), after: Sequence[Statement] = ()
+) -> tuple[list[Rows], list[Rows]]:
     """Lock, in one global order, the existing rows the push's ops may change (PostgreSQL).
 
     Persons first (sorted by id, merge survivors included), then lots, users and
@@ -215,31 +237,36 @@ def lock_rows(s: Session, ops: list[Op]) -> None:
     and the second sees the first. Registrations and doses change only under
     their person's lock. SQLite needs none of this: a write transaction there
     holds the whole database (``BEGIN IMMEDIATE``).
+
+    PostgreSQL: one statement per table (the persons' ids gathered in the same
+    statement, :data:`_LOCK_PERSONS`), sent in one round trip with the caller's
+    ``before`` statements (the replica row's lock) ahead of them and its ``after``
+    look-ups (the ledger) behind them (:func:`hub.db.pipelined`: run in that order,
+    in this transaction); returns those statements' rows. SQLite: nothing is run,
+    ``([], [])``.
     """
     if s.get_bind().dialect.name != "postgresql":
-        return
+        return [], []
     t = _lock_targets(ops)
-    persons = t.persons
-    conn = s.connection()
 
-    def ids(sql: str, values: set[str]) -> list[str]:
-        # One binary array parameter (``= ANY(%b)``): a short statement psycopg prepares
-        # once, not SQLAlchemy compiling an ``IN`` of 500 expanded parameters per chunk
-        # (issue 15); binary, as dumping it costs a third of a text array's.
-        values = values - {""}
-        if not values:
-            return []
-        return [str(r[0]) for r in conn.exec_driver_sql(sql, (sorted(values),))]
+    def arr(values: set[str]) -> list[str]:
+        return sorted(values - {""})
 
-    persons.update(ids("SELECT person_id FROM registration WHERE id = ANY(%b)", t.regs))
-    persons.update(ids("SELECT person_id FROM dose WHERE id = ANY(%b)", t.doses))
-    persons.discard("")
-    persons.update(ids("SELECT to_id FROM person_redirect WHERE from_id = ANY(%b)", persons))
-    for table, wanted in (("person", persons), ("vaccine_lot", t.lots), ("app_user", t.users), ("review_item", t.reviews)):
+    persons, regs, doses = arr(t.persons), arr(t.regs), arr(t.doses)
+    locks: list[Statement] = []
+    if persons or regs or doses:
+        locks.append((_LOCK_PERSONS, (persons, regs, doses)))
+    for table, wanted in (("vaccine_lot", t.lots), ("app_user", t.users), ("review_item", t.reviews)):
         # ORDER BY with FOR UPDATE: PostgreSQL locks the rows in that order (one statement
         # per table, all its rows in one sorted pass: the same global order as before).
-        ids(f"SELECT id FROM {table} WHERE id = ANY(%b) ORDER BY id FOR UPDATE", wanted)
-    s.info.setdefault("locked_persons", set()).update(persons)
+        if arr(wanted):
+            locks.append((f"SELECT id FROM {table} WHERE id = ANY(%b) ORDER BY id FOR UPDATE", (arr(wanted),)))
+    got = pipelined(s.connection(), [*before, *locks, *after])
+    held = set(persons)
+    if persons or regs or doses:
+        held.update(str(r[0]) for r in got[len(before)])
+    s.info.setdefault("locked_persons", set()).update(held)
+    return got[: len(before)], got[len(before) + len(locks) :]
 
 
 def lock_person(s: Session, person_id: str) -> None:
