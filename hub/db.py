@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from hub.errors import HubError
+from hub.walcheckpoint import WRITER_FALLBACK_PAGES, checkpointer_for
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,8 @@ def sqlite_url(path: Path) -> str:
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    # The writer leaves the WAL's checkpoints to hub.walcheckpoint's thread (issue 15).
+    pragmas = (*SQLITE_PRAGMAS, f"PRAGMA wal_autocheckpoint={WRITER_FALLBACK_PAGES}") if immediate else SQLITE_PRAGMAS
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
@@ -136,7 +139,7 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         # Take transaction control away from pysqlite so our BEGIN is the only one.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        for pragma in SQLITE_PRAGMAS:
+        for pragma in pragmas:
             cur.execute(pragma)
         cur.close()
 
@@ -166,10 +169,14 @@ class Database:
             )
             event.listen(self.write_engine, "connect", _pg_session_settings)
             self.read_engine = self.write_engine
+        # SQLite: the WAL's checkpoints on a thread of their own (hub.walcheckpoint).
+        self.checkpointer = checkpointer_for(make_url(url).database) if self.sqlite else None
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
 
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
@@ -179,6 +186,8 @@ class Database:
         """One write transaction: commits on success, rolls back on any exception."""
         with self._write() as session, session.begin():
             yield session
+        if self.checkpointer is not None:
+            self.checkpointer.poke()  # committed: the WAL's checkpoint, off this thread
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -55,8 +55,8 @@ from hub.models import (
     VaccineLot,
     table_of,
 )
-from hub.rowtypes import LedgerRow
-from hub.rowvalues import json_text, row_values, shape
+from hub.rowtypes import LedgerResult, LedgerRow
+from hub.rowvalues import json_text, result_text, row_values, shape, sqlite_rows
 from kernel.ids import natural_id, uuid7
 
 # Apply order at the station: parents before children (its foreign keys are on).
@@ -173,6 +173,11 @@ class ChangeRow:
     echo_for: str | None = None
 
 
+_LEDGER_COLS = ["op_id", "station_id", "replica_epoch", "op_seq", "op_type", "payload_sha256", "status", "result", "received_at"]
+assert [c.name for c in _LEDGER.columns] == _LEDGER_COLS, "Numbering lists applied_op's columns"
+_RESULT_AT = _LEDGER_COLS.index("result")
+
+
 @dataclass
 class Numbering:
     """The change rows and ledger rows of one write transaction, numbered at its end.
@@ -182,15 +187,25 @@ class Numbering:
     change row; :meth:`write` numbers everything with one ``hub_clock`` update,
     fills each ledger row's ``result.server_seq`` in place (so answers built
     from the same dicts see the number) and writes both tables in bulk.
+
+    Both are kept as the tables' values, in their column order (issue 15, phase 8: the
+    bulk executor builds them so, one list per row instead of a row object and a list):
+    a change row's ``server_seq`` (its first value) is None until written.
     """
 
-    changes: list[ChangeRow] = field(default_factory=list)
-    ledger: list[tuple[LedgerRow, int | None]] = field(default_factory=list)
+    changes: list[list[object]] = field(default_factory=list)
+    ledger: list[tuple[list[object], LedgerResult, int | None]] = field(default_factory=list)
     base: int | None = None  # the first number, once written
     # PostgreSQL: writes to send with the clock's, just before it (hub.counters.flush)
     before: list[Statement] = field(default_factory=list)
 
     def add(self, rows: list[ChangeRow]) -> int | None:
+        return self.add_values(
+            [[None, c.scope, c.entity_type, c.entity_id, c.kind, c.row_version, c.data, c.origin_op_id, c.echo_for] for c in rows]
+        )
+
+    def add_values(self, rows: list[list[object]]) -> int | None:
+        """Change rows as ``change_log``'s values (``_CHANGE_COLS``), server_seq None."""
         if not rows:
             return None
         offset = len(self.changes)
@@ -198,7 +213,15 @@ class Numbering:
         return offset
 
     def add_ledger(self, row: LedgerRow, offset: int | None) -> None:
-        self.ledger.append((row, offset))
+        values: list[object] = [
+            row["op_id"], row["station_id"], row["replica_epoch"], row["op_seq"], row["op_type"],
+            row["payload_sha256"], row["status"], row["result"], row["received_at"],
+        ]
+        self.ledger.append((values, row["result"], offset))
+
+    def add_ledger_values(self, values: list[object], result: LedgerResult, offset: int | None) -> None:
+        """A ledger row as ``applied_op``'s values (``_LEDGER_COLS``), ``result`` among them."""
+        self.ledger.append((values, result, offset))
 
     def seq(self, offset: int | None) -> int | None:
         """The server_seq of the change row at ``offset`` (after :meth:`write`)."""
@@ -211,20 +234,20 @@ class Numbering:
         """Number and insert everything: the last statements of the transaction."""
         session.flush()  # the ORM's pending rows first: nothing may lock after the clock
         before, self.before = self.before, []
-        if before and not self.changes:
+        changes, self.changes = self.changes, []
+        if before and not changes:
             pipelined(session.connection(), before)
-        if self.changes:
-            self.base = base = allocate_seqs(session, len(self.changes), before)
-            # In change_log's column order (_CHANGE_COLS, checked against the table).
-            insert_values(session, _CHANGES, [
-                [base + i, c.scope, c.entity_type, c.entity_id, c.kind, c.row_version, c.data, c.origin_op_id, c.echo_for]
-                for i, c in enumerate(self.changes)
-            ])
-        for row, offset in self.ledger:
-            row["result"]["server_seq"] = self.seq(offset)
-        insert_rows(session, _LEDGER, [row for row, _ in self.ledger])
-        self.changes = []
-        self.ledger = []
+        if changes:
+            self.base = base = allocate_seqs(session, len(changes), before)
+            for i, values in enumerate(changes, base):
+                values[0] = i
+            insert_values(session, _CHANGES, changes)
+        ledger, self.ledger = self.ledger, []
+        for values, result, offset in ledger:
+            result["server_seq"] = self.seq(offset)
+            values[_RESULT_AT] = result_text(result)
+        if ledger:
+            insert_values(session, _LEDGER, [values for values, _, _ in ledger], encoded=True)
 
 
 def insert_rows(s: Session, table: Table, rows: Sequence[Mapping[str, object]]) -> None:
@@ -235,27 +258,31 @@ def insert_rows(s: Session, table: Table, rows: Sequence[Mapping[str, object]]) 
         insert_values(s, table, row_values(table, rows))
 
 
-def insert_values(s: Session, table: Table, params: list[list[object]]) -> None:
+def insert_values(s: Session, table: Table, params: list[list[object]], *, encoded: bool = False) -> None:
     """:func:`insert_rows` of rows already in the table's column order. On SQLite the lists
     go to the DB-API connection of the transaction (issue 15: ``exec_driver_sql`` wanted
     tuples); a refusal is raised as SQLAlchemy raises it (``IntegrityError``, ``DataError``,
     ``OperationalError`` with ``.orig``): the bulk executor's fallback and
-    ``Database.run_write``'s retries see what they saw before."""
+    ``Database.run_write``'s retries see what they saw before. SQLite's statement leaves
+    out the nullable columns None in every row (:func:`hub.rowvalues.sqlite_rows`: the
+    same NULL stored, half the cost of a dose row); ``COPY`` keeps every column.
+    ``encoded``: the JSON columns hold their text already."""
     conn = s.connection()
     cols, json_at = shape(table)
-    for i in json_at:
+    for i in () if encoded else json_at:
         for values in params:
             values[i] = json_text(values[i])
     if conn.dialect.name == "postgresql":
         _copy_rows(conn, table.name, cols, params)
         return
+    cols, rows = sqlite_rows(table, params)
     sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     raw = conn.connection.driver_connection
     if not isinstance(raw, sqlite3.Connection):  # another driver: through SQLAlchemy
-        conn.exec_driver_sql(sql, [tuple(v) for v in params])
+        conn.exec_driver_sql(sql, [tuple(v) for v in rows])
         return
     try:
-        raw.executemany(sql, params)
+        raw.executemany(sql, rows)
     except sqlite3.Error as exc:
         raise DBAPIError.instance(sql, None, exc, sqlite3.Error, hide_parameters=True) from None
 

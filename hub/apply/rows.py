@@ -9,15 +9,14 @@ possible duplicates, refusals) build their ORM rows from the same dicts at
 version 0, which :class:`hub.effects.Effects` bumps to 1 when it writes the
 change rows. A column added to a table is added here, and both paths write it.
 
-:class:`PlannedChange` is a change-log row the bulk executor will hand to the
-transaction's :class:`hub.effects.Numbering`; :func:`echo_for` is the one rule
-deciding which of them merely echo what the pushing replica already holds.
+:func:`planned_change` is a change-log row the bulk executor will hand to the
+transaction's :class:`hub.effects.Numbering`, with the one rule deciding which of
+them merely echo what the pushing replica already holds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from hub.effects import station_columns
 from hub.models import (
@@ -164,29 +163,22 @@ def change_data(entity_type: str, row: Mapping[str, object]) -> dict[str, object
     return {c: row.get(c) for c in _COLS[entity_type]}
 
 
-@dataclass(slots=True)
-class PlannedChange:
-    """A change-log row a planned op will write: scope, entity, version and data."""
+def planned_change(
+    scope: str, entity_type: str, entity_id: str, row_version: int, data: dict[str, object],
+    op_id: str, site: str, replica: str | None,
+) -> list[object]:
+    """A change-log row a planned op will write, as ``change_log``'s values in its column
+    order (what :meth:`hub.effects.Numbering.add_values` takes; its ``server_seq`` None
+    until numbered), marked ``echo_for`` the replica that already holds it.
 
-    scope: str
-    entity_type: str
-    entity_id: str
-    row_version: int
-    data: dict[str, object]
+    A row at version 1 in the op's own site is the row as the station wrote it: that
+    replica skips it on pull (and numbers it version 1 itself when the answer says
+    ``no_echo``). ``replica`` None: no echo marks (the hub's own imports).
+    """
+    echo = replica if replica is not None and row_version == 1 and scope == site else None
+    return [None, scope, entity_type, entity_id, "upsert", row_version, data, op_id, echo]
 
 
 def replica_key(station_id: str, epoch: str) -> str:
     """The replica a change row merely echoes (``change_log.echo_for``)."""
     return f"{station_id}:{epoch}"
-
-
-def echo_for(change: PlannedChange, site: str, replica: str | None) -> str | None:
-    """The replica that already holds this row exactly, or None.
-
-    A row at version 1 in the op's own site is the row as the station wrote it:
-    that replica skips it on pull (and numbers it version 1 itself when the answer
-    says ``no_echo``). ``replica`` None: no echo marks (the hub's own imports).
-    """
-    if replica is not None and change.row_version == 1 and change.scope == site:
-        return replica
-    return None
