@@ -20,6 +20,7 @@ Pure (pydantic only), like ``kernel.wire``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -86,6 +87,23 @@ def _swap(node: Any) -> tuple[Any, int]:
 M = TypeVar("M", bound=BaseModel)
 
 
+def _classes(node: Any, found: set[type]) -> set[type]:
+    """The model classes a core schema builds instances of."""
+    if isinstance(node, list):
+        for item in node:
+            _classes(item, found)
+    elif isinstance(node, dict):
+        if node.get("type") == "model" and isinstance(node.get("cls"), type):
+            found.add(node["cls"])
+        for key, value in node.items():
+            if key not in ("metadata", "function", "cls", "config"):
+                _classes(value, found)
+    return found
+
+
+_BUILD = threading.Lock()
+
+
 def fast_validator(model: type[BaseModel]) -> SchemaValidator | None:
     """The model's validator with its value checks as patterns (None: it has none)."""
     model.model_rebuild()  # a deferred model builds its schema now
@@ -93,7 +111,19 @@ def fast_validator(model: type[BaseModel]) -> SchemaValidator | None:
     if not swapped:
         return None
     config = ConfigWrapper(model.model_config).core_config(title=model.__name__)
-    return SchemaValidator(schema, config)  # type: ignore[arg-type]
+    # pydantic-core builds a nested model whose class is complete with that class's own
+    # validator (its Python checks): while this one is built, the classes say they are
+    # not, so every model in it is built from the schema given here.
+    classes = _classes(schema, set())
+    with _BUILD:
+        saved = {cls: cls.__dict__.get("__pydantic_complete__", False) for cls in classes}
+        try:
+            for cls in classes:
+                type.__setattr__(cls, "__pydantic_complete__", False)
+            return SchemaValidator(schema, config)  # type: ignore[arg-type]
+        finally:
+            for cls, was in saved.items():
+                type.__setattr__(cls, "__pydantic_complete__", was)
 
 
 _FAST: dict[type[BaseModel], SchemaValidator | None] = {}
