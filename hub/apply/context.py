@@ -60,6 +60,10 @@ _string = json.encoder.encode_basestring  # a str as JSON, ensure_ascii=False (C
 # writes ``1e-5`` where Python writes ``1e-05``), nor tuples, subclasses or other types.
 _PLAIN = frozenset({str, int, bool, type(None)})
 _STR_ONLY = frozenset({str})
+# Key sequences found sorted (a station writes the same few again and again): one look-up
+# instead of a sort. Bounded: past that many, a payload's keys are compared each time.
+_SORTED_KEYS: set[tuple[str, ...]] = set()
+_MAX_SORTED_KEYS = 1024
 
 
 def _plain_sorted(d: dict[str, object]) -> bool:
@@ -67,10 +71,13 @@ def _plain_sorted(d: dict[str, object]) -> bool:
     a plain ``str``/``int``/``bool``/``None`` or such a dict or list: then ``to_json``
     writes the canonical text (``sort_keys`` would not move a key). ``TypeError`` for
     keys that are not all ``str``."""
-    keys = [*d]
-    if keys != sorted(keys):
-        return False
-    "".join(keys)  # TypeError unless every key is a str
+    keys = tuple(d)
+    if keys not in _SORTED_KEYS:
+        if list(keys) != sorted(keys):
+            return False
+        "".join(keys)  # TypeError unless every key is a str
+        if len(_SORTED_KEYS) < _MAX_SORTED_KEYS:
+            _SORTED_KEYS.add(keys)
     return _plain_values(d.values())
 
 
