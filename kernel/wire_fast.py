@@ -120,7 +120,7 @@ def fast_validator(model: type[BaseModel]) -> SchemaValidator | None:
         try:
             for cls in classes:
                 type.__setattr__(cls, "__pydantic_complete__", False)
-            return SchemaValidator(schema, config)  # type: ignore[arg-type]
+            return SchemaValidator(schema, config)
         finally:
             for cls, was in saved.items():
                 type.__setattr__(cls, "__pydantic_complete__", was)
@@ -142,7 +142,7 @@ def validate(model: type[M], data: object) -> M:
             pass  # the model decides (a value written another way, or a refusal)
         else:
             assert type(got) is model
-            return got  # type: ignore[no-any-return]
+            return got
     return model.model_validate(data)
 
 
@@ -159,5 +159,5 @@ def validate_json(model: type[M], data: bytes) -> M:
             pass
         else:
             assert type(got) is model
-            return got  # type: ignore[no-any-return]
+            return got
     return model.model_validate_json(data)
