@@ -52,6 +52,13 @@ from kernel.ops import series as _series
 # catalog, which is read once per process, each time). Bounded: codes come from ops.
 series = lru_cache(maxsize=1024)(_series)
 
+# The payload models' validators with the usual values checked in pydantic-core
+# (kernel.wire_fast), built now, at import, before any push.
+wire_fast.prepare(
+    AddRegistrationP, AdverseP, CheckInP, DoseP, LotP, ObserveP, RegisterPersonP, ResolveP, ScreeningP,
+    UpdatePersonP, UserP, VoidP,
+)
+
 _FIELD_ADAPTERS: dict[str, TypeAdapter[object]] = {k: TypeAdapter(t) for k, t in EDITABLE_FIELDS.items()}
 
 

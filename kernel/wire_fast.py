@@ -101,21 +101,23 @@ def _classes(node: Any, found: set[type]) -> set[type]:
     return found
 
 
-_BUILD = threading.Lock()
+_BUILD = threading.RLock()
+_FAST: dict[type[BaseModel], SchemaValidator | None] = {}
 
 
 def fast_validator(model: type[BaseModel]) -> SchemaValidator | None:
     """The model's validator with its value checks as patterns (None: it has none)."""
-    model.model_rebuild()  # a deferred model builds its schema now
-    schema, swapped = _swap(model.__pydantic_core_schema__)
-    if not swapped:
-        return None
-    config = ConfigWrapper(model.model_config).core_config(title=model.__name__)
-    # pydantic-core builds a nested model whose class is complete with that class's own
-    # validator (its Python checks): while this one is built, the classes say they are
-    # not, so every model in it is built from the schema given here.
-    classes = _classes(schema, set())
     with _BUILD:
+        model.model_rebuild()  # a deferred model builds its schema now
+        schema, swapped = _swap(model.__pydantic_core_schema__)
+        if not swapped:
+            return None
+        config = ConfigWrapper(model.model_config).core_config(title=model.__name__)
+        # pydantic-core builds a nested model whose class is complete with that class's
+        # own validator (its Python checks): while this one is built, the classes say they
+        # are not, so every model in it is built from the schema given here. Under the
+        # lock, and done once per model (:func:`prepare` at the hub's import).
+        classes = _classes(schema, set())
         saved = {cls: cls.__dict__.get("__pydantic_complete__", False) for cls in classes}
         try:
             for cls in classes:
@@ -126,15 +128,25 @@ def fast_validator(model: type[BaseModel]) -> SchemaValidator | None:
                 type.__setattr__(cls, "__pydantic_complete__", was)
 
 
-_FAST: dict[type[BaseModel], SchemaValidator | None] = {}
+def _fast(model: type[BaseModel]) -> SchemaValidator | None:
+    try:
+        return _FAST[model]
+    except KeyError:
+        with _BUILD:
+            if model not in _FAST:
+                _FAST[model] = fast_validator(model)
+            return _FAST[model]
+
+
+def prepare(*models: type[BaseModel]) -> None:
+    """Build the fast validators of ``models`` now (at import, before any request)."""
+    for model in models:
+        _fast(model)
 
 
 def validate(model: type[M], data: object) -> M:
     """``model.model_validate(data)``: the same instance, or the same ``ValidationError``."""
-    try:
-        fast = _FAST[model]
-    except KeyError:
-        fast = _FAST[model] = fast_validator(model)
+    fast = _fast(model)
     if fast is not None:
         try:
             got = fast.validate_python(data)
@@ -148,10 +160,7 @@ def validate(model: type[M], data: object) -> M:
 
 def validate_json(model: type[M], data: bytes) -> M:
     """``model.model_validate_json(data)``: the same instance, or the same ``ValidationError``."""
-    try:
-        fast = _FAST[model]
-    except KeyError:
-        fast = _FAST[model] = fast_validator(model)
+    fast = _fast(model)
     if fast is not None:
         try:
             got = fast.validate_json(data)

@@ -30,9 +30,14 @@ from sync.protocol import (
     OpResult,
     PushRequest,
     PushResponse,
+    RelayPushRequest,
 )
 
 # ---- bodies parsed by the route itself ---------------------------------------------
+
+# Their validators with the usual timestamps checked in pydantic-core (kernel.wire_fast),
+# built at import, before any request.
+wire_fast.prepare(PushRequest, RelayPushRequest)
 
 
 def json_body(model: type[BaseModel]) -> dict[str, object]:
