@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, text
@@ -31,6 +30,7 @@ from kernel.chunks import in_chunks
 from kernel.clock import iso
 from kernel.rules.vietnam import PartialDate, fold
 from station import held_changes
+from station.ack import ACK_STATE, Ack, AckSummary
 from station.db import raw_connection
 from station.protection import Protection, compute_protection
 from station.replica_rows import (
@@ -45,40 +45,9 @@ from station.replica_rows import (
 from station.store import Station
 
 MAX_DEFERRED_SETTLE = 2000
-# What each hub answer turns an op into.
-ACK_STATE = {
-    "applied": "acked",
-    "duplicate": "acked",
-    "rejected": "rejected",
-    "conflict_queued": "conflict",
-}
 
 # One attempt per send, counted with its outcome (``outbox.mark_inflight`` counted its own).
 _COUNT_ATTEMPT = ", attempts = attempts + (state <> 'inflight')"
-
-
-@dataclass(frozen=True, slots=True)
-class Ack:
-    """The hub's answer for one op (mirrors ``sync.protocol.OpResult``)."""
-
-    op_id: str
-    status: str  # applied | duplicate | rejected | conflict_queued
-    server_seq: int | None = None
-    reason: str | None = None
-    # The hub will not send back the rows this op created (they are version 1 there).
-    no_echo: bool = False
-    # The op's op_seq when the answer is to a push of ours (its row by primary key);
-    # the row must still carry ``op_id``, or the answer counts as unknown.
-    op_seq: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AckSummary:
-    acked: int = 0
-    duplicate: int = 0
-    rejected: int = 0
-    conflict: int = 0
-    unknown: int = 0  # answers for op ids this outbox does not hold (ignored)
 
 
 def apply_acks(

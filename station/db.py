@@ -94,8 +94,10 @@ def as_raw(conn: Connection | RawConnection) -> RawConnection:
     Lets a query written once for the raw connection also run inside a caller's
     SQLAlchemy transaction. Without SQLAlchemy loaded nothing can be its connection.
     """
-    sa = sys.modules.get("sqlalchemy.engine")
-    if sa is not None and isinstance(conn, sa.Connection):
+    # getattr: SQLAlchemy may be half imported (``sync.preload``'s thread): before its
+    # Connection class exists, nothing is one.
+    sa_connection = getattr(sys.modules.get("sqlalchemy.engine"), "Connection", None)
+    if sa_connection is not None and isinstance(conn, sa_connection):
         return raw_connection(conn)
     return cast(RawConnection, conn)
 

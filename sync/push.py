@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -40,9 +41,10 @@ from typing import Literal
 
 from kernel.clock import iso
 from kernel.ids import uuid7
-from station import answers, outbox, replica
+from station import outbox
+from station.ack import ACK_STATE, Ack, AckSummary
 from station.store import HEAD_REVISION, Station
-from sync import push_body
+from sync import preload, push_body
 from sync.client import (
     GZIP_MIN_BYTES,
     Encoded,
@@ -54,6 +56,7 @@ from sync.client import (
     ReplicaRegressed,
 )
 from sync.protocol import MAX_BODY_BYTES, MAX_OPS_PER_PUSH, OpResult, PushRequest, PushResponse
+from sync.push_body import wire_ops
 from sync.report import CycleAbort, SyncReport
 
 log = logging.getLogger(__name__)
@@ -73,7 +76,7 @@ MAX_REGRESSED = 2  # epoch rotations for ``replica.regressed`` in one cycle
 # ---- reading the hub's answer ------------------------------------------------------------
 
 
-def ack_of(r: OpResult, op_seq: int | None = None) -> answers.Ack:
+def ack_of(r: OpResult, op_seq: int | None = None) -> Ack:
     """The station's record of one per-op answer: the only reader of its detail fields.
 
     The effect seq is kept only when the op changed its own entity (see
@@ -81,7 +84,7 @@ def ack_of(r: OpResult, op_seq: int | None = None) -> answers.Ack:
     the op's, when the station sent it (its row is then found by primary key).
     """
     ack = r.ack()
-    return answers.Ack(
+    return Ack(
         r.op_id,
         r.status,
         r.server_seq if ack.entity_changed else None,
@@ -89,26 +92,6 @@ def ack_of(r: OpResult, op_seq: int | None = None) -> answers.Ack:
         no_echo=ack.no_echo,
         op_seq=op_seq,
     )
-
-
-def wire_ops(batch: list[outbox.OutboxOp]) -> tuple[list[outbox.OutboxOp], list[str], list[answers.Ack]]:
-    """The ops the wire format carries with their JSON, and rejections for those it cannot.
-
-    Stored ops are spliced as stored when that provably says what their re-encoding
-    would (``sync.push_body``), else validated and encoded as ``Op``.
-    """
-    ops: list[outbox.OutboxOp] = []
-    texts: list[str] = []
-    bad: list[answers.Ack] = []
-    for o in batch:
-        text = push_body.op_json(o)
-        if text is None:
-            # An op the wire format cannot carry would block the queue forever.
-            bad.append(answers.Ack(o.op_id, "rejected", None, "station.invalid_op"))
-        else:
-            ops.append(o)
-            texts.append(text)
-    return ops, texts, bad
 
 
 def encode_push(st: Station, client: HubClient, epoch: str, ops_json: list[str]) -> Encoded[PushRequest]:
@@ -212,6 +195,8 @@ class EpochRotation:
     regressed: int = 0
 
     def rotate(self) -> None:
+        from station import replica  # SQLAlchemy: not on the way to the first batch
+
         replica.rotate_replica_epoch(self.st, uuid7())
         self.report.epoch_rotated = True
 
@@ -289,8 +274,9 @@ class _Sent:
     lane: HubClient
 
 
-_Answers = tuple[list[answers.Ack], int]  # a batch's answers and the hub's clock skew
+_Answers = tuple[PushResponse, list[outbox.OutboxOp]]  # a clean batch's answer and its ops
 MAX_IN_FLIGHT = 2  # batches in flight at most, whatever the hub allows
+SEND_START_S = 0.05  # at most this long for the send's thread to start before going on
 
 
 class Pusher:
@@ -405,9 +391,17 @@ class Pusher:
         if lane is None:
             lane = self.client.twin()
             self.lanes.append(lane)
-        # The mark only when it says something (a client of another make takes no such keyword).
-        answer = pool.submit(lane.push, body, follows=True) if follows else pool.submit(lane.push, body)
+        going = threading.Event()
+
+        def send() -> PushResponse:  # the mark only when it says something (other clients lack it)
+            going.set()
+            return lane.push(body, follows=True) if follows else lane.push(body)
+
+        answer = pool.submit(send)
+        # This thread records answers next (CPU): the send's thread starts first (hand-over).
+        going.wait(SEND_START_S)
         self.flight.append(_Sent(batch.ops, epoch, answer, lane))
+        preload.batch_sent()  # the record modules load while the hub works (sync.preload)
 
     def _take_batch(self) -> _Batch | None:
         """The batch to send now (None: nothing this round; ``empty`` once the queue is)."""
@@ -469,29 +463,32 @@ class Pusher:
         elif remedy == "split":
             self.sizer.split(len(ops))
         elif remedy == "reject_op":
-            self._reject_locally([answers.Ack(ops[0].op_id, "rejected", None, exc.code)])
+            self._reject_locally([Ack(ops[0].op_id, "rejected", None, exc.code)])
             self.gaps.resend_from = None
         else:
             raise exc
 
     def _answered(self, resp: PushResponse, sent: _Sent) -> None:
         ops = sent.ops
-        got = self._acks(resp, ops)
-        answered_ids = {a.op_id for a in got}
         op_ids = [o.op_id for o in ops]
         self.transient = 0
+        # Whether the batch came back clean, from the results as they are: the answers
+        # are turned into the station's records (``ack_of``) only after the next batch
+        # is on its way, in :meth:`_flush_held` (issue 15: the hand-over between batches).
         clean = (
-            answered_ids.issuperset(op_ids)
-            and all(a.status in answers.ACK_STATE for a in got)
-            and resp.expected_next_op_seq == ops[-1].op_seq + 1
+            resp.expected_next_op_seq == ops[-1].op_seq + 1
+            and all(r.status in ACK_STATE for r in resp.results)
+            and {r.op_id for r in resp.results}.issuperset(op_ids)
         )
         if clean and (self.flight or self.prepared is not None):
             # Recorded once the next batch is on its way (see _round).
-            self.held = (got, resp.clock_skew_ms)
+            self.held = (resp, ops)
             self.sizer.grow()
             self.silent_rounds = 0
             self.window = min(MAX_IN_FLIGHT, getattr(sent.lane, "push_window", 1))
             return
+        got = self._acks(resp, ops)
+        answered_ids = {a.op_id for a in got}
         self.prepared = None
         self.window = 1
         res = self._record(got, resp.clock_skew_ms)
@@ -511,7 +508,7 @@ class Pusher:
         self.progress()
 
     @staticmethod
-    def _acks(resp: PushResponse, ops: list[outbox.OutboxOp]) -> list[answers.Ack]:
+    def _acks(resp: PushResponse, ops: list[outbox.OutboxOp]) -> list[Ack]:
         seqs = {o.op_id: o.op_seq for o in ops}
         return [ack_of(r, seqs.get(r.op_id)) for r in resp.results]
 
@@ -538,7 +535,9 @@ class Pusher:
             if unanswered:
                 outbox.mark_error(self.st, unanswered, "push.not_answered")
 
-    def _record(self, got: list[answers.Ack], skew_ms: int) -> answers.AckSummary:
+    def _record(self, got: list[Ack], skew_ms: int) -> AckSummary:
+        from station import answers  # SQLAlchemy: after the first send (sync.preload)
+
         if self.route == "site_hub":
             res = answers.record_relay_accepts(self.st, got, now=self.st.clock())
         else:
@@ -556,16 +555,19 @@ class Pusher:
 
     def _flush_held(self) -> None:
         if self.held is not None:
-            self._record(*self.held)
+            resp, ops = self.held
+            self._record(self._acks(resp, ops), resp.clock_skew_ms)
             self.held = None
 
-    def _reject_locally(self, refused: list[answers.Ack]) -> None:
+    def _reject_locally(self, refused: list[Ack]) -> None:
         """Record ops as rejected that the hub never ledgered (it could not even read them).
 
         The hub would wait for their op_seq for ever (a gap), so this replica
         continues under a new epoch: the hub starts a new replica at the first
         op_seq it sees, and the refused ops stay visible to the supervisor.
         """
+        from station import answers
+
         res = answers.record_acks(self.st, refused, now=self.st.clock())
         self.report.rejected += res.rejected
         self.rotation.rotate()

@@ -37,6 +37,7 @@ from typing import get_args
 from pydantic import ValidationError
 
 from kernel.wire import MAX_INT, OpType, parse_timestamp
+from station.ack import Ack
 from station.outbox import OutboxOp
 from sync.protocol import EntityType, Op, PushRequest
 
@@ -136,4 +137,31 @@ def body_json(header: PushRequest, ops_json: list[str]) -> str:
     return f"{head[:-3]}[{','.join(ops_json)}]}}"
 
 
-__all__ = ["MAX_PAYLOAD_KEYS", "body_json", "op_json", "plain", "spliced"]
+def wire_ops(batch: list[OutboxOp]) -> tuple[list[OutboxOp], list[str], list[Ack]]:
+    """The ops the wire format carries with their JSON, and rejections for those it cannot.
+
+    Stored ops are spliced as stored when that provably says what their re-encoding
+    would (``sync.push_body``), else validated and encoded as ``Op``.
+    """
+    ops: list[OutboxOp] = []
+    texts: list[str] = []
+    bad: list[Ack] = []
+    for o in batch:
+        text = op_json(o)
+        if text is None:
+            # An op the wire format cannot carry would block the queue forever.
+            bad.append(Ack(o.op_id, "rejected", None, "station.invalid_op"))
+        else:
+            ops.append(o)
+            texts.append(text)
+    return ops, texts, bad
+
+
+__all__ = [
+    "MAX_PAYLOAD_KEYS",
+    "body_json",
+    "op_json",
+    "plain",
+    "spliced",
+    "wire_ops",
+]
