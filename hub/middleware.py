@@ -176,14 +176,16 @@ class RequestLineMiddleware:
 
 
 # Anything in raw JSON that check_safe might refuse: an escaped control character
-# (NUL and the rest of C0 appear only escaped in JSON) or surrogate, non-finite
-# numbers, digit runs long enough to exceed BIGINT. A superset (an escaped "é"
-# matches too): a hit only means the body gets the full walk. Substring tests run at C speed
-# (a regex alternation over a push body cost more than the walk it saves). The escapes
-# are looked for only in a body with a backslash, "Infinity" only in one with an "I":
-# a one-byte test is a memchr (~0.01 ms for a push's 800 kB against ~0.5 ms for each
-# longer marker; issue 15, phase 7), and a push body rarely holds either.
-_ESCAPES = (b"\\u00", b"\\ud", b"\\uD")
+# (NUL and the rest of C0 appear only escaped in JSON: ``\u0000``…, ``\b``, ``\f``)
+# or surrogate, non-finite numbers, digit runs long enough to exceed BIGINT. A superset
+# (an escaped "é" matches too): a hit only means the body gets the full walk. Substring
+# tests run at C speed (a regex alternation over a push body cost more than the walk it
+# saves). The escapes are looked for only in a body with a backslash, "Infinity" only in
+# one with an "I": a one-byte test is a memchr (~0.01 ms for a push's 800 kB against
+# ~0.5 ms for each longer marker; issue 15, phase 7), and a push body rarely holds either.
+# ``\b`` and ``\f`` (JSON's short escapes of two of those control characters) went
+# unchecked before phase 8.
+_ESCAPES = (b"\\u00", b"\\ud", b"\\uD", b"\\b", b"\\f")
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_NUMBER = b"0" * 19
 

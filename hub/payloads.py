@@ -19,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from hub.errors import Rejected
+from kernel import wire_fast
 from kernel.ops import (
     ACTIONS_BY_KIND,
     CONTACT_FIELDS,
@@ -50,6 +51,13 @@ from kernel.ops import series as _series
 # every dose a person already has; ``kernel.ops.series`` imports and looks up the
 # catalog, which is read once per process, each time). Bounded: codes come from ops.
 series = lru_cache(maxsize=1024)(_series)
+
+# The payload models' validators with the usual values checked in pydantic-core
+# (kernel.wire_fast), built now, at import, before any push.
+wire_fast.prepare(
+    AddRegistrationP, AdverseP, CheckInP, DoseP, LotP, ObserveP, RegisterPersonP, ResolveP, ScreeningP,
+    UpdatePersonP, UserP, VoidP,
+)
 
 _FIELD_ADAPTERS: dict[str, TypeAdapter[object]] = {k: TypeAdapter(t) for k, t in EDITABLE_FIELDS.items()}
 
@@ -117,7 +125,8 @@ def parse(model: type[M], payload: dict[str, object]) -> M:
             if isinstance(got[1], list):  # refused before: refused again, the same way
                 raise Rejected("payload.invalid", fields=list(got[1]))
     try:
-        return model.model_validate(payload)
+        # The model's own answer; the usual values checked in pydantic-core alone (issue 15).
+        return wire_fast.validate(model, payload)
     except PydanticValidationError as exc:
         # Locations and error types only: the inputs may be personal data.
         fields = sorted({".".join(str(p) for p in e["loc"]) or "payload" for e in exc.errors()})

@@ -22,6 +22,7 @@ from hub.hygiene import check_safe, check_version
 from hub.ingest import process_push
 from hub.push_turns import FOLLOWS_HEADER, WINDOW, WINDOW_HEADER, Turn
 from hub.routes.context import Auth, HubContext
+from kernel import wire_fast
 from sync.protocol import (
     API_PREFIX,
     MAX_INT,
@@ -29,9 +30,14 @@ from sync.protocol import (
     OpResult,
     PushRequest,
     PushResponse,
+    RelayPushRequest,
 )
 
 # ---- bodies parsed by the route itself ---------------------------------------------
+
+# Their validators with the usual timestamps checked in pydantic-core (kernel.wire_fast),
+# built at import, before any request.
+wire_fast.prepare(PushRequest, RelayPushRequest)
 
 
 def json_body(model: type[BaseModel]) -> dict[str, object]:
@@ -75,7 +81,8 @@ M = TypeVar("M", bound=BaseModel)
 def parse_body(model: type[M], body: bytes) -> M:
     """``model`` from the raw bytes in one pass (422 on a schema mismatch, 400 on bad JSON)."""
     try:
-        return model.model_validate_json(body)
+        # The model's own answer; timestamps of the usual shapes checked in pydantic-core.
+        return wire_fast.validate_json(model, body)
     except ValidationError as exc:
         if not any(e["type"] == "json_invalid" for e in exc.errors(include_url=False)):
             raise RequestValidationError(_body_errors(exc)) from None
