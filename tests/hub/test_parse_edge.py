@@ -506,4 +506,13 @@ def test_bad_payloads_are_refused_op_by_op_and_the_push_goes_on(hub: Hub) -> Non
         raw = json.dumps(desk.body([op])).encode()  # ASCII: the surrogate as its escape
         r = hub.client.post(hub.api + "/push", content=raw, headers=desk.headers | {"Content-Type": "application/json"})
         assert r.status_code == 422 and r.json()["code"] == "request.invalid", (value, r.text)
+    # A number past a float's range (read as infinity) under a key no payload model reads:
+    # the quick scan let it through unchecked before (phase 8's note), it would have
+    # reached the ledger's hash and a site hub's forwarded copy.
+    for number in ("1e400", "-2E+999", "9.5e0400"):
+        op = desk.dose(pid, dose_number=9)
+        op["payload"]["figure"] = 12345
+        raw = json.dumps(desk.body([op])).replace('"figure": 12345', f'"figure": {number}').encode()
+        r = hub.client.post(hub.api + "/push", content=raw, headers=desk.headers | {"Content-Type": "application/json"})
+        assert r.status_code == 422 and r.json()["code"] == "request.invalid", (number, r.text)
     assert hub.count("applied_op") == before
