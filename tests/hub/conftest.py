@@ -69,6 +69,16 @@ def hub(request: pytest.FixtureRequest, tmp_path: Path, pg: PgCluster | None) ->
             db.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path, pg: PgCluster | None) -> Iterator[Database]:
+    """A migrated hub database of each backend, no server (a module's own ``db`` overrides it)."""
+    database = Database(migrated_hub_url(request.param, tmp_path, pg))
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
 @pytest.fixture
 def sqlite_hub(tmp_path: Path) -> Iterator[Hub]:
     url = migrated_hub_url("sqlite", tmp_path, None)

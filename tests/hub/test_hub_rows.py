@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -118,15 +118,6 @@ def test_pull_pages_stay_within_their_byte_budget(
             assert any(len(w) > 1 for w in wire)
         finally:
             db.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path, pg: PgCluster | None) -> Iterator[Database]:
-    database = Database(migrated_hub_url(request.param, tmp_path, pg))
-    try:
-        yield database
-    finally:
-        database.dispose()
 
 
 def test_row_values_through_the_driver(db: Database) -> None:

@@ -22,7 +22,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,19 +32,10 @@ from hub.effects import insert_rows
 from hub.models import Dose, Person, Registration, table_of
 from hub.rowvalues import _omittable, json_text, result_text, shape, sqlite_rows
 from hub.walcheckpoint import INTERVAL_S, WRITER_FALLBACK_PAGES
-from tests.pg import PgCluster, migrated_hub_url
+from tests.pg import migrated_hub_url
 
 ROOT = Path(__file__).resolve().parents[2]
 DOSE = table_of(Dose)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path, pg: PgCluster | None) -> Iterator[Database]:
-    database = Database(migrated_hub_url(request.param, tmp_path, pg))
-    try:
-        yield database
-    finally:
-        database.dispose()
 
 
 def _dose(n: int, **values: object) -> dict[str, object]:
