@@ -116,7 +116,8 @@ class Lan:
     site_hub: SiteHubProc | None = None
 
     def line_down(self) -> None:
-        self.line.set_faults(Faults(reset_prob=1.0))
+        # A cut line: new connections reset, and those already open (a keep-alive pull) too.
+        self.line.set_faults(Faults(reset_prob=1.0), drop_open=True)
 
     def line_up(self) -> None:
         self.line.set_faults(Faults())

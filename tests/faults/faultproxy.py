@@ -273,6 +273,9 @@ class FaultProxy:
         self._server: asyncio.Server | None = None
         self._closing = False
         self._port: int | None = None
+        # The open connections' transports (client side, then upstream once connected),
+        # for ``set_faults(..., drop_open=True)``; touched on the loop's thread only.
+        self._open: dict[int, list[asyncio.BaseTransport]] = {}
 
     # ----------------------------------------------------------- public API
 
@@ -291,9 +294,20 @@ class FaultProxy:
         with self._lock:
             return self._faults
 
-    def set_faults(self, faults: Faults) -> None:
+    def set_faults(self, faults: Faults, *, drop_open: bool = False) -> None:
+        """New faults for the connections accepted from now on. ``drop_open``: the
+        connections already open are reset too (a cut cable: a keep-alive connection
+        opened before the cut must not go on working), before this returns."""
         with self._lock:
             self._faults = faults
+        if drop_open and self._loop is not None and not self._closing:
+            asyncio.run_coroutine_threadsafe(self._drop_open(), self._loop).result(timeout=10)
+
+    async def _drop_open(self) -> None:
+        for transports in list(self._open.values()):
+            for t in transports:
+                if not t.is_closing():
+                    t.abort()
 
     def set_schedule(self, schedule: Sequence[str]) -> None:
         """Replace the remaining scripted actions (validated up front)."""
@@ -450,6 +464,8 @@ class FaultProxy:
         # Decide before the first await so decisions follow accept order.
         conn = self._decide()
         uwriter: asyncio.StreamWriter | None = None
+        key = id(cwriter)
+        self._open[key] = [cwriter.transport]
         try:
             if conn.action == "reset":
                 _abort_with_rst(cwriter)
@@ -468,6 +484,7 @@ class FaultProxy:
                 _abort_with_rst(cwriter)
                 return
             uwriter = up_writer  # for the finally clause
+            self._open[key].append(up_writer.transport)
             if conn.action == "pass":
                 await self._relay(creader, cwriter, ureader, up_writer, conn)
             else:
@@ -481,6 +498,7 @@ class FaultProxy:
             # calls task.exception() and logs the CancelledError as an error.
             pass
         finally:
+            self._open.pop(key, None)
             for w in (cwriter, uwriter):
                 if w is not None and not w.transport.is_closing():
                     w.transport.abort()

@@ -304,6 +304,28 @@ def test_set_faults_at_runtime(upstream: _Upstream) -> None:
     assert upstream.count == 2
 
 
+def test_a_cut_with_drop_open_also_ends_the_connections_already_open(upstream: _Upstream) -> None:
+    """New faults apply to new connections; a keep-alive connection opened before them
+    goes on working unless ``drop_open`` (a cut cable) resets it too."""
+    with _proxy(upstream) as proxy:
+        for drop_open, survives in ((False, True), (True, False)):
+            proxy.set_faults(NO_FAULTS)
+            conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=CLIENT_TIMEOUT)
+            try:
+                conn.request("GET", "/before")
+                assert conn.getresponse().read() == b"echo /before"
+                proxy.set_faults(Faults(reset_prob=1), drop_open=drop_open)
+                try:
+                    conn.request("GET", "/after")  # the same connection (HTTP/1.1 keep-alive)
+                    got: bytes | None = conn.getresponse().read()
+                except (OSError, http.client.HTTPException):
+                    got = None
+                assert (got == b"echo /after") is survives, (drop_open, got)
+            finally:
+                conn.close()
+        assert _wait_for(lambda: proxy.stats_snapshot()["active"] == 0)
+
+
 def test_upstream_down_looks_like_dead_hub(upstream: _Upstream) -> None:
     dead_port = upstream.port
     upstream.shutdown()
