@@ -275,7 +275,7 @@ class FaultProxy:
         self._port: int | None = None
         # The open connections' transports (client side, then upstream once connected),
         # for ``set_faults(..., drop_open=True)``; touched on the loop's thread only.
-        self._open: dict[int, list[asyncio.BaseTransport]] = {}
+        self._open: dict[int, list[asyncio.WriteTransport]] = {}
 
     # ----------------------------------------------------------- public API
 
