@@ -26,6 +26,7 @@ events.
 
 from __future__ import annotations
 
+import operator
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -176,6 +177,7 @@ class ChangeRow:
 _LEDGER_COLS = ["op_id", "station_id", "replica_epoch", "op_seq", "op_type", "payload_sha256", "status", "result", "received_at"]
 assert [c.name for c in _LEDGER.columns] == _LEDGER_COLS, "Numbering lists applied_op's columns"
 _RESULT_AT = _LEDGER_COLS.index("result")
+_LEDGER_VALUES = operator.itemgetter(*_LEDGER_COLS)  # a ledger row's values in that order
 
 
 @dataclass
@@ -213,11 +215,7 @@ class Numbering:
         return offset
 
     def add_ledger(self, row: LedgerRow, offset: int | None) -> None:
-        values: list[object] = [
-            row["op_id"], row["station_id"], row["replica_epoch"], row["op_seq"], row["op_type"],
-            row["payload_sha256"], row["status"], row["result"], row["received_at"],
-        ]
-        self.ledger.append((values, row["result"], offset))
+        self.ledger.append((list(_LEDGER_VALUES(row)), row["result"], offset))
 
     def add_ledger_values(self, values: list[object], result: LedgerResult, offset: int | None) -> None:
         """A ledger row as ``applied_op``'s values (``_LEDGER_COLS``), ``result`` among them."""

@@ -45,6 +45,9 @@ _DATE_1900 = rf"(?:(?:19|20)[0-9]{{2}}-{_MD}|{_LEAP_20}|{_LEAP_19})"
 _TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{3}|\.[0-9]{6})?"
 _OFFSET = r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
 
+# The keys of a core schema node whose values are not schemas (a walk does not enter them).
+_OPAQUE = frozenset({"metadata", "function", "cls", "config"})
+
 # Each Python check of a value, and a pattern that matches only values it accepts.
 FAST_PATTERNS: dict[Callable[..., Any], str] = {
     wire._timestamp: rf"^{_DATE_2000}T{_TIME}{_OFFSET}$",
@@ -75,7 +78,7 @@ def _swap(node: Any) -> tuple[Any, int]:
     out: dict[str, Any] = {}
     total = 0
     for key, value in node.items():
-        if key in ("metadata", "function", "cls", "config"):
+        if key in _OPAQUE:
             out[key] = value
             continue
         new, n = _swap(value)
@@ -96,7 +99,7 @@ def _classes(node: Any, found: set[type]) -> set[type]:
         if node.get("type") == "model" and isinstance(node.get("cls"), type):
             found.add(node["cls"])
         for key, value in node.items():
-            if key not in ("metadata", "function", "cls", "config"):
+            if key not in _OPAQUE:
                 _classes(value, found)
     return found
 

@@ -94,24 +94,24 @@ class RefDoseP(DoseP):
 REFERENCE: dict[type[BaseModel], type[BaseModel]] = {DoseP: RefDoseP, RegisterPersonP: RefRegisterPersonP}
 
 
-def reference_parse(model: type[BaseModel], payload: object) -> tuple[str, object]:
-    """What ``hub.payloads.parse`` answered before: the model's values, or the fields."""
-    try:
-        got = REFERENCE.get(model, model).model_validate(payload)
-    except ValidationError as exc:
-        fields = sorted({".".join(str(p) for p in e["loc"]) or "payload" for e in exc.errors()})
-        return "refused", fields[:20]
-    return "parsed", (ops.wire(got), got.model_dump())  # type: ignore[arg-type]
-
-
-def kernel_parse(model: type[BaseModel], payload: object) -> tuple[str, object]:
-    """The kernel's model itself (what a station's ``model_validate`` answers)."""
+def _outcome(model: type[BaseModel], payload: object) -> tuple[str, object]:
+    """``model.model_validate(payload)`` as an outcome: its values, or the fields refused."""
     try:
         got = model.model_validate(payload)
     except ValidationError as exc:
         fields = sorted({".".join(str(p) for p in e["loc"]) or "payload" for e in exc.errors()})
         return "refused", fields[:20]
     return "parsed", (ops.wire(got), got.model_dump())  # type: ignore[arg-type]
+
+
+def reference_parse(model: type[BaseModel], payload: object) -> tuple[str, object]:
+    """What ``hub.payloads.parse`` answered before: the model's values, or the fields."""
+    return _outcome(REFERENCE.get(model, model), payload)
+
+
+def kernel_parse(model: type[BaseModel], payload: object) -> tuple[str, object]:
+    """The kernel's model itself (what a station's ``model_validate`` answers)."""
+    return _outcome(model, payload)
 
 
 def hub_parse(model: type[BaseModel], payload: object) -> tuple[str, object]:
