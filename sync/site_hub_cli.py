@@ -27,6 +27,7 @@ from sync import site_hub_serve as shs
 EXIT_OK, EXIT_USAGE, EXIT_INPUT, EXIT_HUB = 0, 2, 4, 5
 PIDFILE = "serve.json"  # the running ``serve``: its process id and port (``stop`` reads it)
 STOP_WAIT_S = 60.0
+STARTUP_GRACE_S = 120.0  # a file this fresh with the port still closed: a ``serve`` starting
 
 Explain = Callable[[StationError], str]
 
@@ -59,9 +60,11 @@ def cmd_serve(args: argparse.Namespace, explain: Explain = _plain) -> int:
     pidfile = shs.hub_dir(ddir) / PIDFILE
     try:
         info = shs.enroll(ddir, st, args.code or "", name=args.name or "")
+        # Written before the child can accept: ``stop`` seeing the port open always finds the
+        # file, and a ``stop`` while the child starts waits for it (STARTUP_GRACE_S).
+        pidfile.write_text(json.dumps({"pid": os.getpid(), "port": args.port}), "utf-8")
         proc.start()
         shs.point_desk(st, proc)
-        pidfile.write_text(json.dumps({"pid": os.getpid(), "port": args.port}), "utf-8")
         print(f"site hub of {info.site_code} serving on https://{args.host}:{args.port} "
               f"(relaying to {info.province_url}); certificate SHA-256 {info.fingerprint}; "
               f"this desk syncs through it ({proc.local_url}); Ctrl+C stops it", flush=True)
@@ -81,6 +84,19 @@ def cmd_serve(args: argparse.Namespace, explain: Explain = _plain) -> int:
         st.close()
 
 
+def _started(pidfile: Path, port: int) -> bool:
+    """Whether the ``serve`` of this file answers on its port, waiting while one is starting."""
+    while not shs.accepts(port):
+        try:
+            age = time.time() - pidfile.stat().st_mtime
+        except OSError:
+            return False  # the ``serve`` ended while starting
+        if not 0 <= age < STARTUP_GRACE_S:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def cmd_stop(args: argparse.Namespace, explain: Explain = _plain) -> int:
     """Stop a ``tramtiem site-hub serve`` running for this data directory (it stops its child)."""
     ddir = Path(args.data_dir) if args.data_dir else default_data_dir()
@@ -91,7 +107,7 @@ def cmd_stop(args: argparse.Namespace, explain: Explain = _plain) -> int:
     except (OSError, ValueError, KeyError, TypeError):
         print("no site hub is running from this data directory")
         return EXIT_OK
-    if not shs.accepts(port):  # a file left by a process that ended without removing it
+    if not _started(pidfile, port):  # a file left by a process that ended without removing it
         pidfile.unlink(missing_ok=True)
         print("no site hub is running from this data directory")
         return EXIT_OK

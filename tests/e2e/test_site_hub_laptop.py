@@ -34,6 +34,7 @@ from station import replica, search
 from station.dto import UserInput
 from station.services import admin, people
 from station.store import Actor, Station, open_station
+from sync import site_hub_cli
 from sync import site_hub_serve as shs
 from sync.cli import enroll_station, site_hub_factory
 from sync.engine import SyncEngine, SyncSettings
@@ -203,8 +204,19 @@ def test_site_hub_stop_ends_a_running_serve(tmp_path: Path, province: Province) 
     enrolled_desk(province, a_dir, "A").close()
     port = free_port()
     proc = serve(a_dir, "--code", province.relay_code(), "--port", str(port))
+    pidfile = shs.hub_dir(a_dir) / site_hub_cli.PIDFILE
     try:
-        wait_serving(proc, port)
+        # ``stop`` as soon as the file is there: the port may not be open yet (the child is
+        # starting) and ``stop`` waits for it. And the port never opens before the file exists
+        # (it did: a ``stop`` in between said no site hub was running, CI 2026-12-04).
+        deadline = time.monotonic() + 90
+        while True:
+            port_open = shs.accepts(port)  # looked at first: the file must be there already
+            if pidfile.exists():
+                break
+            assert not port_open, "the port opened before serve.json was written"
+            assert proc.poll() is None and time.monotonic() < deadline, "the site hub did not start"
+            time.sleep(0.005)
         stopped = subprocess.run(
             [sys.executable, "-m", "ui.cli", "site-hub", "stop", "--data-dir", str(a_dir)],
             cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
