@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -152,10 +153,11 @@ def test_row_values_through_the_driver(db: Database) -> None:
 
 def _suspect_reference(body: bytes) -> bool:
     """``hub.middleware._suspect_json`` as first written (issue 15, phase 5), with what phase 8
-    added: JSON's short escapes of two control characters, exponents of three digits or more."""
+    added: JSON's short escapes of two control characters, a number's exponent of three digits
+    or more (a number: at the start or after ``:`` ``,`` ``[`` or JSON's whitespace, not text)."""
     markers = (b"\\u00", b"\\ud", b"\\uD", b"\\b", b"\\f", b"NaN", b"Infinity")
     digits = body.translate(bytes.maketrans(b"123456789", b"000000000"))
-    big_exponent = re.search(rb"0[eE]\+?000", digits) is not None
+    big_exponent = re.search(rb"(?:^|[:,\[ \t\r\n])-?[0.]*0[eE]\+?000", digits) is not None
     return any(m in body for m in markers) or b"0" * 19 in digits or big_exponent
 
 
@@ -165,6 +167,7 @@ def test_quick_scan_answers_as_its_reference() -> None:
         b'{"a":', b'"x"', b"\\", b"\\u", b"\\u00", b"\\ud8", b"\\uD8", b"\\n", b"NaN", b"Na", b"N", b"aN",
         b"Infinity", b"Infinit", b"I", b"nfinity", b"-Infinity", b"1" * 18, b"9" * 19, b"12345",
         "Nguyễn Ích".encode(), b" ", b",", b"}", b"0", b"e5", b"\\b", b"\\f", b"b", b"1e400", b"E+3", b"e-999",
+        b"-", b".", b":", b"[", b"\n", b"\t", b"a", b"03e456", b'"', b"2.5", b"E+400",
     ]
     seen = {True: 0, False: 0}
     for _ in range(20_000):
@@ -173,3 +176,21 @@ def test_quick_scan_answers_as_its_reference() -> None:
         assert _suspect_json(body) is want, body
         seen[want] += 1
     assert min(seen.values()) > 2_000
+
+
+def test_ids_and_digests_in_text_do_not_take_the_full_walk_but_a_huge_exponent_does() -> None:
+    """Hex text such as ``"…-03e412…"`` is in every push (its ids): only a number's exponent counts.
+
+    Stop 25's first version sent every real push body to ``check_safe``'s walk for them.
+    """
+    rng = random.Random(25)
+    ids = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(2_000)]
+    doc = {"ops": [{"op_id": i, "ref": i.upper(), "volume_ml": 0.5, "n": 12} for i in ids]}
+    body = json.dumps(doc).encode()
+    assert re.search(rb"[0-9][eE]\+?[0-9]{3}", body), "the sample has no look-alike"
+    assert _suspect_json(body) is False
+    for number in (b"1e400", b"-2E+999", b"9.5e0400", b"0.0E308"):
+        for value in (number, b"[" + number + b"]", b"\n " + number):
+            bad = body[:-3] + b', "x": ' + value + b"}]}"
+            assert _suspect_json(bad) is True, bad[-30:]
+        assert json.loads(bad)["ops"][-1]["x"] == float(number)
