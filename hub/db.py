@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
-import selectors
+import select
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -92,9 +92,12 @@ def _may_be_dead(dbapi_conn: Any, record: ConnectionPoolEntry) -> bool:
     if since is None or time.monotonic() - since >= PING_IDLE_S or dbapi_conn.closed:
         return True
     try:
-        with selectors.DefaultSelector() as sel:
-            sel.register(dbapi_conn.fileno(), selectors.EVENT_READ)
-            return bool(sel.select(0))
+        fd = dbapi_conn.fileno()
+        if hasattr(select, "poll"):  # one system call, any descriptor number
+            p = select.poll()
+            p.register(fd, select.POLLIN)
+            return bool(p.poll(0))
+        return bool(select.select([fd], [], [], 0)[0])
     except (OSError, ValueError):
         return True
 
