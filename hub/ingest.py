@@ -115,9 +115,6 @@ _STATION_SKEW = (
     f"UPDATE station SET clock_skew_ms = %s, last_seen = %s WHERE id = %s RETURNING {', '.join(_STATION_COLS)}"
 )
 _STATION_READ = f"SELECT {', '.join(_STATION_COLS)} FROM station WHERE id = %s"
-# A run's savepoint on PostgreSQL, never released (COMMIT ends it): its RELEASE was one more
-# wait per run. ROLLBACK TO names the latest of that name: the run's own.
-_RUN_SAVEPOINT = "pg9_run"
 
 
 def _op_ids(ops: list[Op]) -> list[str]:
@@ -284,16 +281,8 @@ class _Push:
         seq = self.rep.next_op_seq if self.rep is not None else None
         noted = counters.mark(s)
         try:
-            if self.pg:  # a savepoint left to COMMIT: no RELEASE to wait for
-                s.connection().exec_driver_sql(f"SAVEPOINT {_RUN_SAVEPOINT}")
-                try:
-                    written = run.flush()
-                except BulkRefused:
-                    s.connection().exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_RUN_SAVEPOINT}")
-                    raise
-            else:
-                with s.begin_nested():
-                    written = run.flush()
+            with s.begin_nested():
+                written = run.flush()
             if self.rep is not None and inspect(self.rep).persistent:
                 # as flushed: not read again after the run's expire_all
                 set_committed_value(self.rep, "next_op_seq", seq)

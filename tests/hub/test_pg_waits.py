@@ -205,9 +205,8 @@ def test_a_push_over_http_begins_with_its_station_and_locks_in_one_round_trip(hu
     on connections the first returned to the pool): no pool ping; the authentication's
     token look-up alone, without BEGIN and COMMIT; the write transaction's BEGIN, the
     station's clock-skew UPDATE, the replica lock, the person locks and the ledger in one
-    round trip; the run's savepoint never released (COMMIT ends it); the replica's new
-    order written once, with the hub clock. Main `ea8d559` sent these two pushes in 39
-    round trips (and 3 COPY ends each); this branch in 24."""
+    round trip; the replica's new order written once, with the hub clock. Main `ea8d559`
+    sent these two pushes in 39 round trips (and 3 COPY ends each); this branch in 26."""
     desk = Desk.enroll(hub, "WAIT-H")
     people = [desk.walk_in(new_cccd()) for _ in range(6)]
     assert {r["status"] for r in desk.push(people)} == {"applied"}
@@ -229,11 +228,10 @@ def test_a_push_over_http_begins_with_its_station_and_locks_in_one_round_trip(hu
         assert "UPDATE station SET clock_skew_ms" in g[1] and "FROM replica WHERE" in g[2], g
         assert any("FOR UPDATE OF person" in q for q in g) and "FROM applied_op" in g[-1], g
     assert flat.count("COMMIT") == 2
-    assert not [q for q in flat if q.startswith("RELEASE")], "a run's savepoint released"
     clocks = [g for g in trips if any("UPDATE hub_clock" in q for q in g)]
     assert len(clocks) == 2 and all(g[0].startswith("UPDATE replica SET next_op_seq") for g in clocks), clocks
     assert sum(q.startswith("UPDATE replica") for q in flat) == 2
-    assert len(trips) <= 24, f"{len(trips)} round trips: " + " | ".join(";".join(g)[:60] for g in trips)
+    assert len(trips) <= 26, f"{len(trips)} round trips: " + " | ".join(";".join(g)[:60] for g in trips)
     # What those statements wrote: the replica's order, the station's skew and contact.
     assert hub.scalar("SELECT next_op_seq FROM replica WHERE station_id = :s", s=desk.station_id) == desk.seq + 1
     assert hub.scalar("SELECT clock_skew_ms FROM station WHERE id = :s", s=desk.station_id) is not None
