@@ -34,7 +34,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from hub import counters
 from hub.apply.bulk import BulkRefused, BulkRun, id_chunks, ids_in, planned_runs
 from hub.apply.context import SKEW_TOLERANCE_MS, lock_rows, payload_hash, utc_now
-from hub.apply.orm import Ledgered, apply_op, record_applied
+from hub.apply.orm import Ledgered, answer, apply_op, record_applied
 from hub.db import Database
 from hub.effects import Effects, Numbering
 from hub.errors import HubError
@@ -306,12 +306,6 @@ def _run_push(
     return push.answers(), expected
 
 
-# Every field of an answer is given: passing the set saves model_construct working it
-# out for each of a push's answers (issue 15: two thirds of its time). A set of its own
-# per answer: a model_copy(update=...) adds to it.
-_ALL_SET = frozenset(OpResult.model_fields)
-
-
 def _answer(a: Answer, numbering: Numbering) -> OpResult:
     if isinstance(a, Ledgered):
         return _stored(a)
@@ -319,21 +313,12 @@ def _answer(a: Answer, numbering: Numbering) -> OpResult:
     if isinstance(first_item, str):  # ("fresh", led): a planned op, its ledger row numbered
         assert isinstance(second, Ledgered)
         r = second.result
-        return OpResult.model_construct(
-            set(_ALL_SET), op_id=second.op_id, status="applied", server_seq=r["server_seq"], reason=None, detail=r["detail"]
-        )
+        return answer(second.op_id, "applied", r["server_seq"], None, r["detail"])
     assert isinstance(first_item, OpResult) and not isinstance(second, Ledgered)
     if second is None:
         return first_item
     # Built without validating again: the fields are the validated result's.
-    return OpResult.model_construct(
-        set(_ALL_SET),
-        op_id=first_item.op_id,
-        status=first_item.status,
-        server_seq=numbering.seq(second),
-        reason=first_item.reason,
-        detail=first_item.detail,
-    )
+    return answer(first_item.op_id, first_item.status, numbering.seq(second), first_item.reason, first_item.detail)
 
 
 def process_push(
