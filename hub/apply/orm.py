@@ -80,7 +80,7 @@ def answer(op_id: str, status: AckStatus, server_seq: int | None, reason: str | 
     return got
 
 
-@dataclass
+@dataclass(slots=True)
 class Ledgered:
     """A ledger row as the push loop needs it (looked up, or written by this push)."""
 
