@@ -8,6 +8,8 @@ worker-thread hops can be counted):
   (the route's caller dependency was a plain function, which FastAPI runs in a
   worker thread, and GZipMiddleware compresses an answer of 128 KiB or more in a
   worker thread of its own): fails on the code before;
+* the parsed request is freed on the server's event loop once the answer is sent,
+  not in the worker thread between the COMMIT and the answer: fails on the code before;
 * the answer is gzipped as before (the same JSON, ``Vary: Accept-Encoding``), and
   sent as plain JSON to a client that does not accept gzip;
 * a token refused and a revoked station are answered as before, with nothing read;
@@ -21,6 +23,7 @@ from __future__ import annotations
 import functools
 import gzip
 import random
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +33,8 @@ import pytest
 
 from hub import service
 from hub.middleware import _suspect_json
+from hub.routes import push as push_route
+from sync.protocol import PushRequest
 from tests.hub.conftest import Hub
 from tests.hub.ops import Desk
 from tests.hub.test_hub_rows import _suspect_reference
@@ -64,6 +69,36 @@ def test_a_push_crosses_to_a_worker_thread_twice(sqlite_hub: Hub, hops: list[str
     assert hops == ["authenticate_station", "push_sync"]
     assert r.headers["content-encoding"] == "gzip"
     assert int(r.headers["content-length"]) < 128 * 1024 < len(r.content)  # httpx inflated it
+
+
+def test_the_parsed_request_is_freed_after_the_answer_is_sent(
+    sqlite_hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    freed: list[str] = []
+
+    class Tracked(PushRequest):
+        def __del__(self) -> None:
+            freed.append(threading.current_thread().name)
+
+    real = push_route.parse_body
+
+    def parse_body(model: Any, body: bytes) -> Any:
+        got = real(model, body)
+        return Tracked.model_construct(**dict(got)) if model is PushRequest else got
+
+    desk = Desk.enroll(sqlite_hub, "DN-HOP-04")
+    monkeypatch.setattr(push_route, "parse_body", parse_body)
+    with httpx.Client(timeout=60) as client:
+        for _ in range(3):
+            r = client.post(desk.hub.api + "/push", json=desk.body([desk.walk_in() for _ in range(5)]),
+                            headers=desk.headers)
+            assert [x["status"] for x in r.json()["results"]] == ["applied"] * 5
+    for _ in range(100):  # the last one may still be on its way out
+        if len(freed) == 3:
+            break
+        threading.Event().wait(0.02)
+    # Before: in the worker thread, as push_sync returned (an AnyIO worker thread).
+    assert freed == ["hub-uvicorn"] * 3
 
 
 def test_the_answer_is_gzipped_as_before_and_plain_to_whoever_asks(sqlite_hub: Hub) -> None:
