@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
-    _release_gc()
+    _release_gc(freeze=args.command == "sync")
     if args.selftest:
         from ui import selftest
 
@@ -229,21 +229,23 @@ def main(argv: list[str] | None = None) -> int:
 _GC_HELD: list[bool] = []  # run() turned the collector off for the start-up imports
 
 
-def _release_gc() -> None:
+def _release_gc(*, freeze: bool = False) -> None:
     """The collector back on once the command's modules are loaded (after :func:`run`).
 
     ``run`` turns it off first: the start-up imports make ~24,000 objects that all live
     as long as the process, and the collections they triggered (every 700 new objects,
     full ones as the heap grew) walked them again and again (~6 ms of a ``tramtiem sync``
-    start, issue 15). They go to the permanent generation (``gc.freeze``), as
-    ``sync.cli.settle_heap`` does for a sync, so that the first young collection does not
-    walk them all either; the few hundred objects of cyclic garbage the imports left stay
-    there (a few tens of KB, never freed). A caller of :func:`main` (the tests) never
-    turned it off, and its heap is left alone.
+    start, issue 15). For a sync they go to the permanent generation (``gc.freeze``), as
+    ``sync.cli.settle_heap`` does next, so that its collection does not walk them all
+    (the few hundred objects of cyclic garbage the imports left stay there: tens of KB,
+    never freed); any other command (the window runs for hours) gets the collector back
+    as it was. A caller of :func:`main` (the tests) never turned it off, and its heap is
+    left alone.
     """
     if _GC_HELD:
         _GC_HELD.clear()
-        gc.freeze()
+        if freeze:
+            gc.freeze()
         gc.enable()
 
 
