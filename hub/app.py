@@ -129,8 +129,11 @@ def _add_middlewares(app: FastAPI, settings: HubSettings, db: Database, ctx: Hub
     app.add_middleware(CatchAllMiddleware)
 
 
-#: The serving process's first-generation threshold (CPython's default: 700).
-GC_GEN0_THRESHOLD = 20_000
+#: The serving process's first-generation threshold (CPython's default: 700). 50,000
+#: (issue 15, phase 9; 20,000 before): a push of 1,000 ops holds up to ~30,000-45,000 new
+#: container objects at once until its COMMIT, so 20,000 set off ~7 young collections over
+#: the peer's 17 pushes (~1.2 µs of the hub's ~100 µs an op); 50,000, none.
+GC_GEN0_THRESHOLD = 50_000
 
 
 def settle_heap() -> None:
@@ -145,7 +148,8 @@ def settle_heap() -> None:
     The youngest generation is then collected every :data:`GC_GEN0_THRESHOLD` new
     container objects instead of every 700: a push keeps tens of thousands of rows, models
     and dicts alive until its COMMIT, and each young collection walked them again (a
-    further ~5%); at most that many objects of cyclic garbage wait for a collection.
+    further ~5%); at most that many objects of cyclic garbage wait for a collection
+    (5-10 MB at most; the hub makes little cyclic garbage).
     Called once, by the serving process after start-up (:class:`hub.server.HubServer`,
     :func:`app_from_env`), never by an app a test builds and throws away.
     """

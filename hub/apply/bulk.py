@@ -251,6 +251,7 @@ class BulkRun:
     new: _Buffers = field(default_factory=_Buffers)
     pending: list[PlannedOp] = field(default_factory=list)
     pending_ids: set[str] = field(default_factory=set)
+    allowed: dict[tuple[str | None, tuple[str, ...]], bool] = field(default_factory=dict)  # _allowed's
     replica: str | None = field(init=False)  # the echo marks' replica (None: no marks)
 
     def __post_init__(self) -> None:
@@ -356,10 +357,21 @@ class BulkRun:
         return True
 
     def _allowed(self, op: Op, *actions: str) -> bool:
-        """The op's user may do this at the site (the hub's own imports need no user)."""
+        """The op's user may do this at the site (the hub's own imports need no user).
+
+        Remembered for the run per user and actions where the answer does not depend on
+        when the op was recorded (an unknown user, an active one): a run's ops are one
+        station's, mostly by one user, and no op of a run changes a user."""
         if self.trusted:
             return True
-        return authz.allows(authz.actor(self.session, self.site, op.user_id), op.recorded_at, actions)
+        key = (op.user_id, actions)
+        got = self.allowed.get(key)
+        if got is None:
+            who = authz.actor(self.session, self.site, op.user_id)
+            got = authz.allows(who, op.recorded_at, actions)
+            if who is None or who.active:
+                self.allowed[key] = got
+        return got
 
     def _known_person(self, pid: str) -> bool:
         """A person the ops may refer to directly: exists, no redirect, already at this site."""
