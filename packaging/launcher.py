@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import multiprocessing
-import sys
 
 if __name__ == "__main__":
     # A process pool (multiprocessing) re-runs this script in a frozen build.
     multiprocessing.freeze_support()
-    from ui.cli import main
+    from ui.cli import run
 
-    sys.exit(main())
+    run()  # main(), then the process's end (ui.cli.run: a sync ends without the teardown)

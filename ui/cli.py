@@ -7,10 +7,18 @@ without a display.
 from __future__ import annotations
 
 import argparse
+import gc
+import os
 import sys
+import threading
+from typing import TYPE_CHECKING
 
-from kernel.errors import StationError
-from station import cli as station_cli
+if TYPE_CHECKING:
+    from kernel.errors import StationError
+
+# This module imports little at its top: ``run`` turns the garbage collector off before
+# the command's modules load (``station.cli``, ``sync.cli`` and theirs are imported
+# where they are used).
 
 # ``tramtiem sync`` and ``tramtiem enroll`` (sync/cli.py) run often and unattended (the
 # engine's CLI, scheduled tasks): their parser is built alone, without the other
@@ -24,6 +32,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     Parsing ``[command, ...]`` gives the same namespace either way (same defaults, same
     errors and ``--help`` of the subcommand); ``tramtiem --help`` builds everything.
     """
+    from station import cli as station_cli
     from sync import cli as sync_cli
 
     parser = argparse.ArgumentParser(
@@ -135,6 +144,8 @@ def demo_unavailable_text(lang: str | None = None) -> str:
 def _demo(args: argparse.Namespace, ddir: object) -> int:
     from pathlib import Path
 
+    from station import cli as station_cli
+
     if not demo_hub_available():
         print(demo_unavailable_text(), file=sys.stderr)
         return station_cli.EXIT_USAGE
@@ -167,6 +178,7 @@ def _sync_once(data_dir: object) -> int:
     """Headless demo: one sync cycle to the embedded hub, then a summary."""
     from pathlib import Path
 
+    from station import cli as station_cli
     from station.store import open_station
     from sync import cli as sync_cli
     from sync.engine import SyncEngine
@@ -194,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
+    _release_gc(freeze=args.command == "sync")
     if args.selftest:
         from ui import selftest
 
@@ -206,7 +219,81 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "app":
         return cmd_app(args)
     _setup_command_logging(args)
+    from station import cli as station_cli
+
     return station_cli.run(args)
+
+
+# ---- the process's own start and end (the console script, ``python -m ui.cli``) ----------
+
+_GC_HELD: list[bool] = []  # run() turned the collector off for the start-up imports
+
+
+def _release_gc(*, freeze: bool = False) -> None:
+    """The collector back on once the command's modules are loaded (after :func:`run`).
+
+    ``run`` turns it off first: the start-up imports make ~24,000 objects that all live
+    as long as the process, and the collections they triggered (every 700 new objects,
+    full ones as the heap grew) walked them again and again (~6 ms of a ``tramtiem sync``
+    start, issue 15). For a sync they go to the permanent generation (``gc.freeze``), as
+    ``sync.cli.settle_heap`` does next, so that its collection does not walk them all
+    (the few hundred objects of cyclic garbage the imports left stay there: tens of KB,
+    never freed); any other command (the window runs for hours) gets the collector back
+    as it was. A caller of :func:`main` (the tests) never turned it off, and its heap is
+    left alone.
+    """
+    if _GC_HELD:
+        _GC_HELD.clear()
+        if freeze:
+            gc.freeze()
+        gc.enable()
+
+
+def run() -> None:
+    """The ``tramtiem`` command as a process: :func:`main`, then the process's end.
+
+    After a ``tramtiem sync`` the process ends at once (``os._exit``) instead of tearing
+    down the interpreter: by then the station is closed (every transaction committed, its
+    connections closed), and freeing every module and object one by one took 45-90 ms of
+    each sync's wall (issue 15). What an ordinary exit does that matters is done first:
+    the ``atexit`` handlers (logging's flush and close of the log files, temporary files,
+    coverage), and stdout and stderr flushed. Only with no other thread left (an ordinary
+    exit would wait for a non-daemon one, and kill a daemon one), and never for a command
+    that raised: those end as before. In-process callers use :func:`main`.
+    """
+    _GC_HELD[:] = [True]
+    gc.disable()
+    try:
+        code = main()
+    finally:
+        _release_gc()
+    if sys.argv[1:2] == ["sync"]:
+        _exit_now(code)
+    raise SystemExit(code)
+
+
+def _flushed() -> bool:
+    for f in (sys.stdout, sys.stderr):
+        if f is None:
+            continue
+        try:
+            f.flush()
+        except (OSError, ValueError):  # a closed pipe: the ordinary exit reports it
+            return False
+    return True
+
+
+def _exit_now(code: int) -> None:
+    """End the process without the interpreter's teardown, when nothing is left to wait for."""
+    import atexit
+
+    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
+    if run_exitfuncs is None or threading.active_count() != 1 or not _flushed():
+        return  # the ordinary exit
+    run_exitfuncs()  # as the interpreter's exit runs them (logging.shutdown among them)
+    if _flushed():
+        os._exit(code)
+    raise SystemExit(code)  # a handler's output could not be written: reported as usual
 
 
 def _setup_command_logging(args: argparse.Namespace) -> None:
@@ -224,4 +311,4 @@ def _setup_command_logging(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()
