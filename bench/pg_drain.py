@@ -18,6 +18,12 @@ capture`` kept are posted as sent, by a test client in one process with the chec
 (its app, middlewares, route; not uvicorn's HTTP parsing), to a fresh database of the same
 durable cluster: the hub and its backend alone, so the hub's waits for its backend are
 less hidden by the station's work. Per run: wall and CPU of that process, the backends'.
+
+``--replay --waits`` (branch pg9): before the timed rounds, one replay per checkout with
+libpq's trace on every connection of its hub (opened after the enrollment): the round
+trips the hub waited for per push (a client ``Sync`` or simple ``Query`` ends one; a
+COPY's end is one more), and the statements that open them, most frequent first. The
+trace slows the hub: that replay is not timed.
 """
 
 from __future__ import annotations
@@ -145,6 +151,64 @@ def _body(push: dict[str, Any]) -> bytes:
     return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
 
 
+def _trace_connections(db: Any, path: str) -> None:
+    """libpq's trace of every connection the hub opens from now on, appended to ``path``."""
+    import psycopg
+    from sqlalchemy import event
+
+    db.write_engine.dispose()  # the enrollment's connections are not traced
+
+    def trace(dbapi_conn: Any, _rec: Any) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        dbapi_conn.pgconn.trace(fd)
+        dbapi_conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+
+    for engine in {db.write_engine, db.read_engine}:
+        event.listen(engine, "connect", trace)
+
+
+def waits(trace: str) -> tuple[int, dict[str, int]]:
+    """Round trips in a libpq trace (the client's ``Sync`` or simple ``Query`` ends one, a
+    ``CopyDone`` one more), and how many start with each statement (its first 60 characters)."""
+    import re
+
+    names: dict[str, str] = {}
+    group: list[str] = []
+    firsts: dict[str, int] = {}
+    n = 0
+
+    def close(extra: str = "") -> None:
+        nonlocal n, group
+        if group or extra:
+            n += 1
+            key = (group[0] if group else extra)[:60]
+            firsts[key] = firsts.get(key, 0) + 1
+        group = []
+
+    for line in trace.splitlines():
+        parts = line.split("\t")
+        if len(parts) < 3 or parts[0] != "F":
+            continue
+        msg, rest = parts[2].strip(), "\t".join(parts[3:]).strip()
+        if msg == "Parse":
+            m = re.match(r'"([^"]*)" "(.*)', rest)
+            if m:
+                names[m.group(1)] = sql = re.sub(r'"( \d+)+$', "", m.group(2))
+                group.append(sql)
+        elif msg == "Bind":
+            m = re.match(r'"[^"]*" "([^"]+)"', rest)
+            if m:
+                group.append(names.get(m.group(1), m.group(1)))
+        elif msg == "Query":
+            group.append(rest.strip('"'))
+            close()
+        elif msg == "Sync":
+            close()
+        elif msg == "CopyDone":
+            close("(COPY end)")
+    return n, dict(sorted(firsts.items(), key=lambda kv: -kv[1]))
+
+
 def replay_worker(capture: Path, db_url: str) -> dict[str, Any]:
     """In a process of checkout A or B (its hub on PYTHONPATH): post the captured pushes."""
     from fastapi.testclient import TestClient
@@ -164,6 +228,8 @@ def replay_worker(capture: Path, db_url: str) -> dict[str, Any]:
         got = client.post("/sync/v1/enroll", json={"code": code, "station_id": cap["station_id"], "station_name": "replay"})
         got.raise_for_status()
         auth = f"Bearer {got.json()['token']}"
+        if os.environ.get("PG_DRAIN_TRACE"):
+            _trace_connections(db, os.environ["PG_DRAIN_TRACE"])
         t0, cpu0 = time.perf_counter(), time.process_time()
         for push in cap["pushes"]:
             headers = {k: v for k, v in push["headers"].items() if k.lower() not in ("authorization", "content-length")}
@@ -176,7 +242,7 @@ def replay_worker(capture: Path, db_url: str) -> dict[str, Any]:
     return {"wall_s": wall, "cycle_s": wall, "hub_cpu_s": cpu, "ops": ops}
 
 
-def replay_run(base: Path, cl: Any, root: Path, capture: Path) -> dict[str, Any]:
+def replay_run(base: Path, cl: Any, root: Path, capture: Path, trace: Path | None = None) -> dict[str, Any]:
     import psycopg
 
     url = _database(cl, root)
@@ -187,7 +253,8 @@ def replay_run(base: Path, cl: Any, root: Path, capture: Path) -> dict[str, Any]
     pg0 = peer._pg_cpu(cl.root / "data")
     res = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "_replay", str(capture), url],
-        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(root)), cwd=root, timeout=600, check=False,
+        capture_output=True, text=True, cwd=root, timeout=600, check=False,
+        env=dict(os.environ, PYTHONPATH=str(root), **({"PG_DRAIN_TRACE": str(trace)} if trace else {})),
     )
     if res.returncode:
         raise RuntimeError(res.stderr[-2000:])
@@ -208,6 +275,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--records", type=int, default=10_000)
     p.add_argument("--replay", action="store_true", help="post bench.hub_replay's captured pushes instead of a station's drain")
+    p.add_argument("--waits", action="store_true", help="with --replay: first a traced replay per checkout, its round trips")
     args = p.parse_args()
     import psycopg
 
@@ -229,6 +297,7 @@ def main() -> None:
         data, _ = peer.generate(hdir, args.records)
         n_ops = peer.build_station(src, peer.read_records(data))["ops"]
     runs: dict[str, list[dict[str, Any]]] = {"A": [], "B": []}
+    traced: dict[str, Any] = {}
     try:
         with pg_cluster(durable=True) as cl:
             with psycopg.connect(f"host=127.0.0.1 port={cl.port} user=postgres dbname=postgres", autocommit=True) as c:
@@ -236,6 +305,15 @@ def main() -> None:
             opts = f"-p {cl.port} -k {cl.root / 'sock'} -c listen_addresses=127.0.0.1 -c max_connections=200"
             cl._run(str(cl.bindir / "pg_ctl"), "-D", str(cl.root / "data"), "-o", opts,
                     "-l", str(cl.root / "log"), "-w", "restart")
+            if args.replay and args.waits:
+                n_pushes = len(json.loads(capture.read_text())["pushes"])
+                for side in ("A", "B"):
+                    trace = base / f"trace-{side}"
+                    replay_run(base, cl, roots[side], capture, trace)
+                    n, firsts = waits(trace.read_text(errors="replace"))
+                    traced[side] = {"waits": n, "waits_per_push": round(n / n_pushes, 2), "first_statements": firsts}
+                    print(json.dumps({"side": side, "traced": traced[side]}), file=sys.stderr)
+                    trace.unlink()
             for r in range(args.rounds):
                 for side in ("A", "B") if r % 2 == 0 else ("B", "A"):
                     if args.replay:
@@ -252,7 +330,7 @@ def main() -> None:
         return statistics.median(float(x[key]) for x in runs[side])
 
     summary: dict[str, Any] = {}
-    for side in ("A", "B"):
+    for side in ("A", "B") if args.rounds else ():
         summary[side] = {
             "wall_s": round(med(side, "wall_s"), 3),
             "cycle_s": round(med(side, "cycle_s"), 3),
@@ -261,8 +339,12 @@ def main() -> None:
             "statements": med(side, "statements"),
             "backend_exec_ms": round(med(side, "exec_ms"), 1),
         }
-    summary["B_over_A"] = {k: round(summary["B"][k] / summary["A"][k], 3) for k in summary["A"] if summary["A"][k]}
-    print(json.dumps({"bench": "pg_drain", "ops": n_ops, "a": str(roots["A"]), "runs": runs, "medians": summary}))
+    if summary:
+        summary["B_over_A"] = {k: round(summary["B"][k] / summary["A"][k], 3) for k in summary["A"] if summary["A"][k]}
+    out = {"bench": "pg_drain", "ops": n_ops, "a": str(roots["A"]), "runs": runs, "medians": summary}
+    if traced:
+        out["waits"] = traced
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

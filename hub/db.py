@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import select
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -22,7 +23,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -74,6 +75,57 @@ def _pg_session_settings(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
     dbapi_conn.commit()
 
 
+# A pooled PostgreSQL connection is pinged when it is taken from the pool only if it may
+# be dead (issue 15, branch pg9): idle for this long, or its socket readable while no query
+# is pending (the server ends a connection with a FATAL message and a close — a restart, a
+# terminated backend, an idle timeout — or the peer's reset: readable at once). SQLAlchemy's
+# pool_pre_ping sent ``;`` on every checkout, a round trip before every request's first
+# statement, two per push (the authentication's, the push's).
+PING_IDLE_S = 5.0
+_IDLE_SINCE = "pg9_idle_since"
+
+
+def _may_be_dead(dbapi_conn: Any, record: ConnectionPoolEntry) -> bool:
+    """A pooled connection idle longer than :data:`PING_IDLE_S`, closed, or whose socket
+    has something to read (an idle connection's server sends nothing unless it ends it)."""
+    since = record.info.pop(_IDLE_SINCE, None)
+    if since is None or time.monotonic() - since >= PING_IDLE_S or dbapi_conn.closed:
+        return True
+    try:
+        fd = dbapi_conn.fileno()
+        if hasattr(select, "poll"):  # one system call, any descriptor number
+            p = select.poll()
+            p.register(fd, select.POLLIN)
+            return bool(p.poll(0))
+        return bool(select.select([fd], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
+
+
+def _pg_pool_checks(engine: Engine) -> None:
+    """Replace ``pool_pre_ping``: a connection found dead at checkout is replaced by a new
+    one before the caller sees it (``DisconnectionError``: the pool's own recipe), as the
+    pre-ping did; only the ping of a connection used a moment ago is left out."""
+
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()  # just opened: alive
+
+    @event.listens_for(engine, "checkin")
+    def _idle(dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        if dbapi_conn is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_conn: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        if not _may_be_dead(dbapi_conn, record):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # the driver's error, whatever it is: a new connection
+            raise DisconnectionError("the pooled connection is gone") from exc
+
+
 # A statement for :func:`pipelined`: psycopg's SQL and its parameters (a tuple for ``%s``/``%b``,
 # a mapping for ``%(name)s``).
 Statement = tuple[str, tuple[object, ...] | Mapping[str, object]]
@@ -112,6 +164,25 @@ def pipelined(conn: Connection, statements: Sequence[Statement]) -> list[list[tu
     finally:
         for cur in cursors:
             cur.close()
+
+
+def begin_with(s: Session) -> list[Statement]:
+    """PostgreSQL: the session's transaction begun by the caller's first pipeline (issue 15,
+    branch pg9). psycopg sends its own ``BEGIN`` before a transaction's first statement and
+    waits for it alone, even in a pipeline; so the connection is taken in autocommit (the
+    driver then sends no ``BEGIN``) and ``BEGIN`` is returned as the first statement to
+    pipeline: every statement after it runs in that transaction block, and the session's
+    COMMIT or ROLLBACK ends it (the driver sends them while a block is open). The pool
+    puts the connection back out of autocommit. To be called before the transaction's first
+    statement; if the connection is already in use, nothing: the driver's own ``BEGIN``."""
+    conn = s.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    driver = conn.connection.driver_connection
+    import psycopg
+
+    assert isinstance(driver, psycopg.Connection)
+    if driver.autocommit and driver.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+        return [("BEGIN", ())]
+    return []
 
 
 def is_sqlite(url: str) -> bool:
@@ -164,15 +235,21 @@ class Database:
                 url,
                 pool_size=10,
                 max_overflow=20,
-                pool_pre_ping=True,
                 hide_parameters=True,
             )
             event.listen(self.write_engine, "connect", _pg_session_settings)
+            _pg_pool_checks(self.write_engine)
             self.read_engine = self.write_engine
         # SQLite: the WAL's checkpoints on a thread of their own (hub.walcheckpoint).
         self.checkpointer = checkpointer_for(make_url(url).database) if self.sqlite else None
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+        # PostgreSQL: a read of one statement without BEGIN and COMMIT (:meth:`read`).
+        self._read_single = (
+            self._read
+            if self.sqlite
+            else sessionmaker(self.read_engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+        )
 
     def dispose(self) -> None:
         if self.checkpointer is not None:
@@ -190,8 +267,12 @@ class Database:
             self.checkpointer.poke()  # committed: the WAL's checkpoint, off this thread
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
-        with self._read() as session, session.begin():
+    def read(self, *, single: bool = False) -> Iterator[Session]:
+        """A read transaction. ``single``: the caller runs one statement; on PostgreSQL it
+        runs in autocommit (issue 15, branch pg9): one round trip instead of three (``BEGIN``,
+        the statement, ``COMMIT``), the same rows — a statement of a READ COMMITTED
+        transaction sees what was committed when it started, as a statement alone does."""
+        with (self._read_single if single else self._read)() as session, session.begin():
             yield session
 
     def run_write(self, fn: Callable[[Session], T], *, attempts: int = WRITE_ATTEMPTS) -> T:

@@ -28,14 +28,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import inspect, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hub import counters
 from hub.apply.bulk import BulkRefused, BulkRun, id_chunks, ids_in, planned_runs
 from hub.apply.context import SKEW_TOLERANCE_MS, lock_rows, payload_hash, utc_now
 from hub.apply.orm import Ledgered, answer, apply_op, record_applied
-from hub.db import Database
+from hub.db import Database, begin_with
 from hub.effects import Effects, Numbering
 from hub.errors import HubError
 from hub.models import EnrolledStation, Replica, ReviewItem
@@ -106,21 +107,33 @@ def _ledger_rows(session: Session, op_ids: list[str]) -> dict[str, Ledgered]:
 _LEDGER_SQL = "SELECT op_id, station_id, payload_sha256, status, result FROM applied_op WHERE op_id IN :ids"
 _LEDGER_PG = _LEDGER_SQL.replace("IN :ids", "= ANY(%b)")
 _REPLICA_SQL = "SELECT next_op_seq, created_at FROM replica WHERE station_id = %s AND epoch = %s FOR UPDATE"
+_REPLICA_SEQ = "UPDATE replica SET next_op_seq = %s WHERE station_id = %s AND epoch = %s"
+# The push's station row on PostgreSQL (issue 15, branch pg9), read by hand in the start's
+# round trip: its clock skew written and the row returned, or (no skew measured) read.
+_STATION_COLS = tuple(c.name for c in EnrolledStation.__table__.columns)
+_STATION_SKEW = (
+    f"UPDATE station SET clock_skew_ms = %s, last_seen = %s WHERE id = %s RETURNING {', '.join(_STATION_COLS)}"
+)
+_STATION_READ = f"SELECT {', '.join(_STATION_COLS)} FROM station WHERE id = %s"
 
 
 def _op_ids(ops: list[Op]) -> list[str]:
     return sorted({op.op_id for op in ops})
 
 
-def _attached(s: Session, key: tuple[str, str], rows: list[tuple[Any, ...]]) -> Replica | None:
-    """The replica row read (and locked) by hand, as the ORM's own persistent object: its
-    changes are flushed as an UPDATE, as if ``Session.get`` had loaded it."""
+def _held(key: tuple[str, str], rows: list[tuple[Any, ...]]) -> Replica | None:
+    """The replica row read (and locked) by hand, kept out of the session: its new
+    ``next_op_seq`` is written once, with the hub clock (:func:`_run_push`)."""
     if not rows:
         return None
-    rep = Replica(station_id=key[0], epoch=key[1], next_op_seq=int(rows[0][0]), created_at=str(rows[0][1]))
-    make_transient_to_detached(rep)
-    s.add(rep)
-    return rep
+    return Replica(station_id=key[0], epoch=key[1], next_op_seq=int(rows[0][0]), created_at=str(rows[0][1]))
+
+
+def _station(rows: list[tuple[Any, ...]]) -> EnrolledStation:
+    """The station row read by hand, out of the session (the appliers read its id and site;
+    a run's ``expire_all`` must not send the ORM to read it again)."""
+    assert rows, "the pushing station's row is gone"
+    return EnrolledStation(**dict(zip(_STATION_COLS, rows[0], strict=True)))
 
 
 def _ledgered(rows: list[tuple[Any, ...]]) -> dict[str, Ledgered]:
@@ -147,18 +160,11 @@ class _Push:
     """
 
     def __init__(
-        self,
-        s: Session,
-        station: EnrolledStation,
-        req: PushRequest,
-        ops: list[Op],
-        now: str,
-        numbering: Numbering,
-        *,
-        skewed: bool,
-        batch: bool,
+        self, s: Session, station_id: str, req: PushRequest, ops: list[Op], now: str, numbering: Numbering, *, batch: bool
     ) -> None:
-        self.s, self.station, self.ops, self.now, self.skewed = s, station, ops, now, skewed
+        self.s, self.station_id, self.ops, self.now = s, station_id, ops, now
+        self.station: EnrolledStation
+        self.skewed = False
         self.epoch = req.replica_epoch
         self.numbering = numbering
         self.results: list[Answer | None] = []
@@ -170,23 +176,41 @@ class _Push:
             for j in range(i, i + n):
                 self.ends[j] = i + n
         self.rep: Replica | None = None
+        self.rep_seq: int | None = None  # PostgreSQL: the held replica's next_op_seq as read
         # The replica's next op_seq after the planned ops, not yet set on its row object
         # (an ORM attribute set per op: ~1 µs). Set before anything flushes or reads it (_settle).
         self.seq: int | None = None
         self.ledger: dict[str, Ledgered] = {}
+        self.pg = s.get_bind().dialect.name == "postgresql"
+
+    def start(self, skew_ms: int | None) -> None:
+        """The station row (its clock skew written), the replica row's lock, the rows the
+        ops touch, the ledger: in that order."""
+        s, ops, key = self.s, self.ops, (self.station_id, self.epoch)
+        if self.pg:
+            # All in one round trip, the transaction's BEGIN with them (issue 15, branches
+            # pgwaits and pg9): the station's UPDATE takes its row lock first, as its flush did.
+            first = (_STATION_SKEW, (skew_ms, self.now, key[0])) if skew_ms is not None else (_STATION_READ, key[:1])
+            begin = begin_with(s)
+            got, (led,) = lock_rows(s, ops, before=[*begin, first, (_REPLICA_SQL, key)], after=[(_LEDGER_PG, (_op_ids(ops),))])
+            st, rep = got[len(begin) :]
+            self.station, self.rep, self.ledger = _station(st), _held(key, rep), _ledgered(led)
+            self.rep_seq = self.rep.next_op_seq if self.rep is not None else None
+            if skew_ms is not None:
+                _flag_skew(s, self.station, skew_ms, now=self.now, numbering=self.numbering)
+        else:
+            station = s.get(EnrolledStation, key[0])
+            assert station is not None
+            self.station = station
+            if skew_ms is not None:
+                note_clock_skew(s, station, skew_ms, now=self.now, numbering=self.numbering)
+            self.rep = s.get(Replica, key, with_for_update=True)
+            self.ledger = _ledger_rows(s, _op_ids(ops))
+        skew = self.station.clock_skew_ms
+        self.skewed = skew is not None and abs(skew) > SKEW_TOLERANCE_MS
 
     def run_all(self) -> None:
-        s, ops = self.s, self.ops
-        if s.get_bind().dialect.name == "postgresql":
-            # The replica row's lock (two pushes of one replica take turns), the rows the ops
-            # touch, the ledger: in that order, in one round trip (issue 15, branch pgwaits).
-            s.flush()  # the station row first (its clock skew), as the ORM's read flushed it
-            key = (self.station.id, self.epoch)
-            (rep,), (led,) = lock_rows(s, ops, before=[(_REPLICA_SQL, key)], after=[(_LEDGER_PG, (_op_ids(ops),))])
-            self.rep, self.ledger = _attached(s, key, rep), _ledgered(led)
-        else:
-            self.rep = s.get(Replica, (self.station.id, self.epoch), with_for_update=True)
-            self.ledger = _ledger_rows(s, _op_ids(ops))
+        ops = self.ops
         for i, op in enumerate(ops):
             if not self._one(i, op):
                 break  # a gap: answer what came before and the next expected op_seq
@@ -268,13 +292,14 @@ class _Push:
         if run is None or not run.pending:
             return
         s = self.s
-        s.flush()  # the ORM's own writes (the replica row) stay outside the savepoint
+        s.flush()  # the ORM's own writes (a new replica row) stay outside the savepoint
         seq = self.rep.next_op_seq if self.rep is not None else None
         noted = counters.mark(s)
         try:
             with s.begin_nested():
                 written = run.flush()
-            if self.rep is not None:  # as flushed: not read again after the run's expire_all
+            if self.rep is not None and inspect(self.rep).persistent:
+                # as flushed: not read again after the run's expire_all
                 set_committed_value(self.rep, "next_op_seq", seq)
         except BulkRefused as exc:
             log.info("push: the database refused a run's rows (%s); applying them op by op", exc)
@@ -305,18 +330,18 @@ def _run_push(
     """The push in one transaction: ledger and order checks per op, effects in runs or op by op."""
     s.info["locked_persons"] = set()
     numbering = Numbering()
-    station = s.get(EnrolledStation, station_id)
-    assert station is not None
-    if skew_ms is not None:
-        note_clock_skew(s, station, skew_ms, now=now, numbering=numbering)
-    skewed = station.clock_skew_ms is not None and abs(station.clock_skew_ms) > SKEW_TOLERANCE_MS
-    push = _Push(s, station, req, ops, now, numbering, skewed=skewed, batch=batch)
+    push = _Push(s, station_id, req, ops, now, numbering, batch=batch)
+    push.start(skew_ms)
     push.run_all()
+    push._settle()  # the planned ops' order on the replica row object (run_all's last run did)
+    rep = push.rep
+    if rep is not None and push.rep_seq is not None and rep.next_op_seq != push.rep_seq:
+        # PostgreSQL: the held replica row's order, written once, with the clock's round trip
+        numbering.before.append((_REPLICA_SEQ, (rep.next_op_seq, station_id, req.replica_epoch)))
     # The dose counters move in this same transaction (hub/counters.py), before the
     # clock: their rows are taken in sorted order, the hub clock after everything.
     counters.flush(s, station_id=station_id, answered=len(push.results), numbering=numbering)
     push.numbering.write(s)  # the hub clock: the transaction's last lock
-    rep = push.rep
     expected = rep.next_op_seq if rep is not None else (ops[0].op_seq if ops else 1)
     return push.answers(), expected
 
@@ -424,7 +449,16 @@ def note_clock_skew(
     """Store the measured skew; open one ``clock_skew`` review the first time it is too large."""
     station.clock_skew_ms = skew_ms
     station.last_seen = now
+    _flag_skew(s, station, skew_ms, now=now, numbering=numbering)
+
+
+def _flag_skew(s: Session, station: EnrolledStation, skew_ms: int, *, now: str, numbering: Numbering) -> None:
+    """One ``clock_skew`` review, the first time the skew is too large. A station row read
+    by hand (PostgreSQL, already written and locked by the push's start) is flagged by an
+    UPDATE of its own; the ORM's flushes that of one it loaded."""
     if abs(skew_ms) > SKEW_TOLERANCE_MS and not station.skew_flagged:
+        if inspect(station).transient:
+            s.execute(update(EnrolledStation).where(EnrolledStation.id == station.id).values(skew_flagged=1))
         station.skew_flagged = 1
         fx = Effects(s, None, now, numbering)
         fx.review(

@@ -236,7 +236,7 @@ def authenticate(db: Database, authorization: str | None) -> Caller:
     if scheme.lower() != "bearer" or not token.strip():
         raise HubError(401, "auth.invalid_token", "malformed Authorization header")
     digest = token_hash(token.strip())
-    with db.read() as s:
+    with db.read(single=True) as s:  # one statement: one round trip on PostgreSQL
         st = s.execute(select(EnrolledStation).where(EnrolledStation.token_hash == digest)).scalar()
         if st is None:
             raise HubError(401, "auth.invalid_token", "unknown token")
