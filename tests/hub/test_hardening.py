@@ -397,19 +397,25 @@ def test_roles_and_actors_are_checked_for_every_op(hub: Hub) -> None:
         assert (r["status"], r["reason"]) == ("rejected", want), r
 
 
-def test_own_password_and_deactivated_users(hub: Hub) -> None:
-    a = Desk.enroll(hub, SITE)
+def clerk_row(hub: Hub, a: Desk, site: str, *, active: int, updated_at: str) -> dict[str, Any]:
+    """The desk's clerk as an ``upsert_user`` payload (a known password hash)."""
     clerk = a.users["clerk"]
-    row = {
+    return {
         "id": clerk,
-        "site_code": SITE,
+        "site_code": site,
         "username": hub.scalar("SELECT username FROM app_user WHERE id = :i", i=clerk),
         "display_name": "Người dùng clerk",
         "role": "clerk",
         "password_hash": "$argon2id$v=19$m=1024,t=1,p=1$bmV3c2FsdHNhbHQ$3oYrHJaC7g1Ha1dTeVKsHPPsyKWHoX7Jm1wK7vPl8Dg",
-        "active": 1,
-        "updated_at": a.at(),
+        "active": active,
+        "updated_at": updated_at,
     }
+
+
+def test_own_password_and_deactivated_users(hub: Hub) -> None:
+    a = Desk.enroll(hub, SITE)
+    clerk = a.users["clerk"]
+    row = clerk_row(hub, a, SITE, active=1, updated_at=a.at())
     own = a.op("upsert_user", "app_user", clerk, row, role="clerk")
     promote = a.op("upsert_user", "app_user", clerk, row | {"role": "supervisor"}, role="clerk")
     assert rejected(a.push([own, promote])) == ["applied", "auth.forbidden"]

@@ -37,6 +37,7 @@ from kernel.ops import DoseP, PersonP, RegP, ScreeningP
 from sync.protocol import OpResult
 from tests.hub.conftest import Hub
 from tests.hub.ops import Desk, new_cccd
+from tests.hub.test_hardening import clerk_row
 
 SITE = "SC-A"
 AT = "2026-12-04T09:00:00+07:00"
@@ -203,16 +204,7 @@ def test_a_run_sets_the_replica_row_once(hub: Hub, replica_sets: list[int]) -> N
 def test_a_deactivated_users_ops_are_each_answered_by_their_time(hub: Hub) -> None:
     a = Desk.enroll(hub, SITE)
     clerk = a.users["clerk"]
-    row = {
-        "id": clerk,
-        "site_code": SITE,
-        "username": hub.scalar("SELECT username FROM app_user WHERE id = :i", i=clerk),
-        "display_name": "Người dùng clerk",
-        "role": "clerk",
-        "password_hash": "$argon2id$v=19$m=1024,t=1,p=1$bmV3c2FsdHNhbHQ$3oYrHJaC7g1Ha1dTeVKsHPPsyKWHoX7Jm1wK7vPl8Dg",
-        "active": 0,
-        "updated_at": "2026-12-01T10:00:00+07:00",
-    }
+    row = clerk_row(hub, a, SITE, active=0, updated_at="2026-12-01T10:00:00+07:00")
     assert [r["status"] for r in a.push([a.op("upsert_user", "app_user", clerk, row)])] == ["applied"]
     times = ["2026-12-01T10:01:00+07:00", "2026-12-01T09:59:00+07:00", "2026-12-01T10:02:00+07:00",
              "2026-12-01T09:58:00+07:00"]
