@@ -100,7 +100,7 @@ def parse_body(model: type[M], body: bytes) -> M:
         raise RequestValidationError(_body_errors(exc2)) from None
 
 
-# The answer gzipped as the app's GZipMiddleware would (hub.app: level 6, from 1 KiB), but in
+# The answer gzipped as the app's GZipMiddleware does (hub.app gives it these two settings), but in
 # the push's worker thread: the middleware hands an answer of 128 KiB or more (1,000 results)
 # to a worker thread of its own, one more hop between the COMMIT and the answer on the wire
 # (issue 15, phase 9). It passes an answer that has its Content-Encoding through unchanged.
