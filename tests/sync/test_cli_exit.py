@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -102,14 +105,23 @@ def _report(stdout: str) -> dict[str, object]:
     return dict(json.loads([ln for ln in stdout.splitlines() if ln.startswith("{")][-1]))
 
 
-def test_a_sync_ends_without_the_teardown_after_its_exit_handlers_and_its_log(
-    tmp_path: Path, desk: tuple[Path, dict[str, str]]
-) -> None:
+@contextmanager
+def _probed_sync(
+    tmp_path: Path, desk: tuple[Path, dict[str, str]], mode: str
+) -> Iterator[tuple[subprocess.CompletedProcess[str], Path]]:
+    """An enrolled desk's ``PROBE`` sync (``mode``: "-" or "hold") and its notes file, the hub still up."""
     ddir, env = desk
     notes = tmp_path / "notes.txt"
     with site_hub(tmp_path, SITE) as h:
         _enrolled(h, ddir, env)
-        r = _cli(["-c", PROBE, str(ddir), str(notes), "-"], _verbose(env))
+        yield _cli(["-c", PROBE, str(ddir), str(notes), mode], _verbose(env)), notes
+
+
+def test_a_sync_ends_without_the_teardown_after_its_exit_handlers_and_its_log(
+    tmp_path: Path, desk: tuple[Path, dict[str, str]]
+) -> None:
+    ddir, env = desk
+    with _probed_sync(tmp_path, desk, "-") as (r, notes):
         again = _cli(["-m", "ui.cli", "sync", "--once", "--json", "--data-dir", str(ddir)], env)
     assert r.returncode == 0, _errors(r.stderr)
     rep = _report(r.stdout)  # stdout flushed before the process ended
@@ -137,23 +149,20 @@ def test_a_thread_still_running_gets_the_ordinary_exit(
     tmp_path: Path, desk: tuple[Path, dict[str, str]]
 ) -> None:
     """A non-daemon thread alive at the end: the interpreter waits for it, as before."""
-    ddir, env = desk
-    notes = tmp_path / "notes.txt"
-    with site_hub(tmp_path, SITE) as h:
-        _enrolled(h, ddir, env)
-        r = _cli(["-c", PROBE, str(ddir), str(notes), "hold"], _verbose(env))
+    with _probed_sync(tmp_path, desk, "hold") as (r, notes):
+        pass
     assert r.returncode == 0, _errors(r.stderr)
     assert _report(r.stdout)["ok"]
     assert _torn_down(r.stderr)
     assert notes.read_text().splitlines()[1:] == ["thread", "atexit"]  # the thread waited for first
 
 
-def test_other_commands_end_as_before_and_a_failed_sync_with_its_code(tmp_path: Path) -> None:
+def test_other_commands_end_as_before_and_a_failed_sync_with_its_code(
+    tmp_path: Path, desk: tuple[Path, dict[str, str]]
+) -> None:
     """Only ``sync`` ends early: ``--help`` and a failing ``doctor`` tear the interpreter
     down, with their exit codes; a sync that fails (no station) ends early with its code."""
-    env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
-               XDG_DATA_HOME=str(tmp_path / "xdg"))
-    env.pop("TRAMTIEM_CRASH_AT", None)
+    _ddir, env = desk
     probe = PROBE.replace('sys.argv = ["tramtiem", "sync", "--once", "--json", "--data-dir", data_dir]',
                           "sys.argv = ['tramtiem', *sys.argv[4:]]")
     for args in (["--help"], ["doctor", "--data-dir", str(tmp_path / "none")]):
