@@ -57,7 +57,7 @@ from hub.models import (
     table_of,
 )
 from hub.rowtypes import LedgerResult, LedgerRow
-from hub.rowvalues import json_text, result_text, row_values, shape, sqlite_rows
+from hub.rowvalues import json_text, result_text, row_values, shape, sqlite_dict_rows, sqlite_rows
 from kernel.ids import natural_id, uuid7
 
 # Apply order at the station: parents before children (its foreign keys are on).
@@ -241,8 +241,14 @@ class Numbering:
                 values[0] = i
             insert_values(session, _CHANGES, changes)
         ledger, self.ledger = self.ledger, []
+        first = self.base
         for values, result, offset in ledger:
-            result["server_seq"] = self.seq(offset)
+            # self.seq(offset), without a call per op (issue 15, phase 10)
+            if offset is None:
+                result["server_seq"] = None
+            else:
+                assert first is not None, "numbered only once written"
+                result["server_seq"] = first + offset
             values[_RESULT_AT] = result_text(result)
         if ledger:
             insert_values(session, _LEDGER, [values for values, _, _ in ledger], encoded=True)
@@ -252,8 +258,15 @@ def insert_rows(s: Session, table: Table, rows: Sequence[Mapping[str, object]]) 
     """``executemany`` straight to the driver: SQLAlchemy's per-row bind processing was
     most of the bulk writes' cost. JSON columns are encoded as ``hub.rowvalues`` says;
     PostgreSQL gets the rows with ``COPY``. A column a row lacks is written NULL."""
-    if rows:
-        insert_values(s, table, row_values(table, rows))
+    if not rows:
+        return
+    conn = s.connection()
+    if conn.dialect.name == "sqlite":
+        picked = sqlite_dict_rows(table, rows)
+        if picked is not None:  # the columns and values insert_values would send, in one pass
+            _sqlite_insert(conn, table.name, *picked)
+            return
+    insert_values(s, table, row_values(table, rows))
 
 
 def insert_values(s: Session, table: Table, params: list[list[object]], *, encoded: bool = False) -> None:
@@ -273,8 +286,12 @@ def insert_values(s: Session, table: Table, params: list[list[object]], *, encod
     if conn.dialect.name == "postgresql":
         _copy_rows(conn, table.name, cols, params)
         return
-    cols, rows = sqlite_rows(table, params)
-    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    _sqlite_insert(conn, table.name, *sqlite_rows(table, params))
+
+
+def _sqlite_insert(conn: Connection, table: str, cols: list[str], rows: Sequence[Sequence[object]]) -> None:
+    """SQLite: ``rows`` (values of ``cols``) with one ``executemany`` (see :func:`insert_values`)."""
+    sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     raw = conn.connection.driver_connection
     if not isinstance(raw, sqlite3.Connection):  # another driver: through SQLAlchemy
         conn.exec_driver_sql(sql, [tuple(v) for v in rows])

@@ -312,8 +312,17 @@ class _Push:
             self.ledger[led.op_id] = led
 
     def answers(self) -> list[OpResult]:
-        answered = [_answer(r, self.numbering) for r in self.results if r is not None]
-        assert len(answered) == len(self.results)
+        numbering = self.numbering
+        answered: list[OpResult] = []
+        for r in self.results:
+            assert r is not None, "every op processed is answered"
+            if type(r) is tuple and type(r[0]) is str:  # a planned op: _answer's first case, inline
+                led = r[1]
+                assert isinstance(led, Ledgered)
+                res = led.result
+                answered.append(answer(led.op_id, "applied", res["server_seq"], None, res["detail"]))
+            else:
+                answered.append(_answer(r, numbering))
         return answered
 
 
