@@ -143,15 +143,29 @@ def allocate_seqs(session: Session, n: int, before: Sequence[Statement] = ()) ->
     (:meth:`Numbering.write`), see the module docstring. ``before`` (PostgreSQL): writes
     sent ahead of it in the same round trip (:func:`hub.db.pipelined`, run in order).
     """
-    if before:
+    if before and session.get_bind().dialect.name == "postgresql":
         got = pipelined(session.connection(), [*before, ("UPDATE hub_clock SET seq = seq + %s WHERE id = 1 RETURNING seq", (n,))])
         return int(got[-1][0][0]) - n + 1
+    run_before(session, before)
     last = int(
         session.execute(
             text("UPDATE hub_clock SET seq = seq + :n WHERE id = 1 RETURNING seq"), {"n": n}
         ).scalar_one()
     )
     return last - n + 1
+
+
+def run_before(session: Session, statements: Sequence[Statement]) -> None:
+    """The writes handed to :attr:`Numbering.before`, in order: PostgreSQL in one round trip
+    (:func:`hub.db.pipelined`), SQLite one by one (their parameters already ``?``)."""
+    if not statements:
+        return
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        pipelined(conn, statements)
+        return
+    for sql, params in statements:
+        conn.exec_driver_sql(sql, params)
 
 
 _CHANGES = table_of(ChangeLog)
@@ -234,7 +248,7 @@ class Numbering:
         before, self.before = self.before, []
         changes, self.changes = self.changes, []
         if before and not changes:
-            pipelined(session.connection(), before)
+            run_before(session, before)
         if changes:
             self.base = base = allocate_seqs(session, len(changes), before)
             for i, values in enumerate(changes, base):
