@@ -12,10 +12,13 @@ they replace.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from hub.apply.bulk import BulkRun, PlannedOp
 from hub.apply.orm import Ledgered
@@ -25,7 +28,9 @@ from hub.effects import Numbering, insert_rows, insert_values
 from hub.models import ReviewItem, table_of
 from hub.rowvalues import row_values, sqlite_dict_rows, sqlite_rows
 from sync.protocol import Op
-from tests.hub.test_push_shortcuts import _rows
+from tests.hub.conftest import Hub
+from tests.hub.ops import Desk, new_cccd
+from tests.hub.test_push_shortcuts import SITE, _rows
 from tests.pg import migrated_sqlite_url
 
 _TABLES = {"person": PERSON, "registration": REGISTRATION, "dose": DOSE, "screening": SCREENING}
@@ -168,3 +173,52 @@ def test_a_run_is_numbered_as_op_by_op(echo: bool, tmp_path: Path) -> None:
     assert [offset for _i, offset, _led in got[0][0]] == [1, None, 2, 5, None]
     assert stored[0] == stored[1]
     assert len(stored[0][0]) == 5 and len(stored[0][1]) == 7
+
+
+@pytest.fixture
+def statements() -> Iterator[list[str]]:
+    """Every statement the engines of this process send through SQLAlchemy (the hub runs here)."""
+    seen: list[str] = []
+
+    def on_execute(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        seen.append(" ".join(sql.split()))
+
+    event.listen(Engine, "before_cursor_execute", on_execute)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", on_execute)
+
+
+def test_a_sqlite_push_reads_its_station_and_replica_once_and_writes_the_order_once(
+    sqlite_hub: Hub, statements: list[str]
+) -> None:
+    hub = sqlite_hub
+    a = Desk.enroll(hub, SITE)
+    first = [a.walk_in(new_cccd()) for _ in range(4)]
+    user = a.user("clerk")  # an ORM op between two runs
+    second = [a.walk_in(new_cccd()) for _ in range(3)]
+    ops = [*first, user, *second]
+    statements.clear()
+    assert {r["status"] for r in a.push(ops)} == {"applied"}
+    replica = [s for s in statements if " replica " in f" {s} "]
+    station = [s for s in statements if " station " in f" {s} "]
+    # Read by hand once, written once at the end (before: the ORM's load, and its UPDATE at
+    # each run's flush and after the ORM's op); the station row read with its skew written.
+    assert [s.split()[0] for s in replica] == ["SELECT", "UPDATE"], replica
+    assert replica[1].startswith("UPDATE replica SET next_op_seq = ?")
+    # (the SELECT: the route's token check, on its read engine)
+    assert [s.split()[0] for s in station] == ["SELECT", "UPDATE"] and "RETURNING" in station[1], station
+    last = ops[-1]["op_seq"]
+    assert hub.scalar("SELECT next_op_seq FROM replica WHERE station_id = :s", s=a.station_id) == last + 1
+    assert hub.scalar("SELECT clock_skew_ms FROM station WHERE id = :s", s=a.station_id) is not None
+
+    # A gap, then the same ops again: the order as before (and as PostgreSQL's, tests above).
+    more = [a.walk_in(new_cccd()) for _ in range(3)]
+    del more[1]
+    got = a.post(more).json()
+    assert [x["status"] for x in got["results"]] == ["applied"]
+    assert got["expected_next_op_seq"] == more[0]["op_seq"] + 1
+    again = a.post(ops).json()
+    assert {x["status"] for x in again["results"]} == {"duplicate"}
+    assert hub.scalar("SELECT next_op_seq FROM replica WHERE station_id = :s", s=a.station_id) == more[0]["op_seq"] + 1
