@@ -27,12 +27,10 @@ events.
 from __future__ import annotations
 
 import operator
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, FromClause, Table, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import FromClause, Table, select, text
 from sqlalchemy.orm import Session
 
 from hub.db import Statement, pipelined
@@ -57,7 +55,16 @@ from hub.models import (
     table_of,
 )
 from hub.rowtypes import LedgerResult, LedgerRow
-from hub.rowvalues import json_text, result_text, row_values, shape, sqlite_dict_rows, sqlite_rows
+from hub.rowvalues import (
+    copy_rows,
+    json_text,
+    result_text,
+    row_values,
+    shape,
+    sqlite_dict_rows,
+    sqlite_insert,
+    sqlite_rows,
+)
 from kernel.ids import natural_id, uuid7
 
 # Apply order at the station: parents before children (its foreign keys are on).
@@ -278,7 +285,7 @@ def insert_rows(s: Session, table: Table, rows: Sequence[Mapping[str, object]]) 
     if conn.dialect.name == "sqlite":
         picked = sqlite_dict_rows(table, rows)
         if picked is not None:  # the columns and values insert_values would send, in one pass
-            _sqlite_insert(conn, table.name, *picked)
+            sqlite_insert(conn, table.name, *picked)
             return
     insert_values(s, table, row_values(table, rows))
 
@@ -298,47 +305,9 @@ def insert_values(s: Session, table: Table, params: list[list[object]], *, encod
         for values in params:
             values[i] = json_text(values[i])
     if conn.dialect.name == "postgresql":
-        _copy_rows(conn, table.name, cols, params)
+        copy_rows(conn, table.name, cols, params)
         return
-    _sqlite_insert(conn, table.name, *sqlite_rows(table, params))
-
-
-def _sqlite_insert(conn: Connection, table: str, cols: list[str], rows: Sequence[Sequence[object]]) -> None:
-    """SQLite: ``rows`` (values of ``cols``) with one ``executemany`` (see :func:`insert_values`)."""
-    sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-    raw = conn.connection.driver_connection
-    if not isinstance(raw, sqlite3.Connection):  # another driver: through SQLAlchemy
-        conn.exec_driver_sql(sql, [tuple(v) for v in rows])
-        return
-    try:
-        raw.executemany(sql, rows)
-    except sqlite3.Error as exc:
-        raise DBAPIError.instance(sql, None, exc, sqlite3.Error, hide_parameters=True) from None
-
-
-def _copy_rows(conn: Connection, table: str, cols: list[str], rows: list[list[object]]) -> None:
-    """PostgreSQL: the rows with one ``COPY ... FROM STDIN`` in the transaction (issue 15).
-
-    ``executemany`` sent one Bind/Execute per row (psycopg's pipeline): a third of the
-    hub's CPU on a push and most of its backend's went to that per-row protocol work.
-    COPY checks the same constraints and fires the same triggers, in the same
-    transaction (durable at its COMMIT, like the INSERTs were). The JSON columns are
-    the same text (``json.dumps``) parsed by the column's type. A refusal is raised as
-    SQLAlchemy raises the driver's errors (``IntegrityError``, ``DataError``,
-    ``OperationalError`` with ``.orig``), so the bulk executor's fallback and
-    ``Database.run_write``'s retries see what they saw before.
-    """
-    import psycopg
-
-    sql = f"COPY {table} ({', '.join(cols)}) FROM STDIN"
-    driver = conn.connection.driver_connection
-    assert isinstance(driver, psycopg.Connection)
-    try:
-        with driver.cursor() as cur, cur.copy(sql) as copy:
-            for values in rows:
-                copy.write_row(values)
-    except psycopg.Error as exc:
-        raise DBAPIError.instance(sql, None, exc, psycopg.Error, hide_parameters=True) from None
+    sqlite_insert(conn, table.name, *sqlite_rows(table, params))
 
 
 def _version(row: Base) -> int:
