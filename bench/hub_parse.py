@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,7 @@ def worker(capture: Path, reps: int) -> dict[str, float]:
         else:  # the route before phase 10
             route.answer_response(a.model_dump_json().encode(), True, {})
 
-    stages = {
+    stages: dict[str, tuple[Callable[[Any], object], list[Any]]] = {
         "inflate_utf8": (inflate, zipped),
         "scan": (middleware._suspect_json, bodies),
         "parse_body": (lambda b: route.parse_body(PushRequest, b), bodies),
