@@ -228,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
 
 _GC_HELD: list[bool] = []  # run() turned the collector off for the start-up imports
 # Set by run() unless already set: pydantic's plugin discovery off (its entry-point scan,
-# ~6 ms of a sync's first push; issue 15). An operator's own value is kept.
+# ~6 ms of the preload's import that a sync's first push waits for; issue 15, phase 10).
+# An operator's own value is kept.
 PYDANTIC_PLUGINS_ENV = "PYDANTIC_DISABLE_PLUGINS"
 
 
