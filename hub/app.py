@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
+from pydantic import BaseModel
 
 from hub.dashboard import web as dashboard
 from hub.db import Database, hub_epoch, migrate
@@ -52,6 +53,8 @@ from hub.settings import (
     HubSettings,
 )
 from hub.watch import ChangeWatch
+from kernel import ops
+from sync import protocol, revoked_certs
 from sync.protocol import PushRequest
 
 # Importable from here as before (the CLI, the embedded hub, the bundle importer, tests).
@@ -62,6 +65,7 @@ __all__ = [
     "Auth",
     "HubSettings",
     "app_from_env",
+    "build_models",
     "check_safe",
     "create_app",
     "get_caller",
@@ -74,6 +78,7 @@ def create_app(settings: HubSettings, *, ctx_hook: Callable[[HubContext], None] 
     ``ctx_hook`` may fill the context's relay fields before the routes are built (a site
     hub: ``hub.site_hub``).
     """
+    build_models()
     if settings.migrate_on_start:
         migrate(settings.database_url)
     db = Database(settings.database_url)
@@ -116,6 +121,23 @@ def create_app(settings: HubSettings, *, ctx_hook: Callable[[HubContext], None] 
     with_components(app, PushRequest)  # /push parses its body itself; its schema is shown still
     _add_middlewares(app, settings, db, ctx)
     return app
+
+
+def build_models() -> None:
+    """Build the validator of every wire model now, at the hub's start (issue 15, phase 10).
+
+    The models of ``sync.protocol``, ``kernel.ops`` and ``sync.revoked_certs`` are built on
+    first use (``defer_build``: a station's sync builds only its push's); a hub answers any
+    of them, and its first request of each kind is on some station's way. Each is built
+    once per process, from the same definition as on first use: the same validation.
+    """
+    for module in (protocol, ops, revoked_certs):
+        for value in vars(module).values():
+            if (
+                isinstance(value, type) and issubclass(value, BaseModel)
+                and value.__module__ == module.__name__ and not value.__pydantic_complete__
+            ):
+                value.model_rebuild()
 
 
 def _add_middlewares(app: FastAPI, settings: HubSettings, db: Database, ctx: HubContext) -> None:

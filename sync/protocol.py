@@ -15,15 +15,12 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
-from kernel.ops import OpPayload, payload_model
-
-# The bounded values (timestamps, days, ids, op types) are defined in the pure kernel, so
-# the station services build op payloads with them (kernel.ops) without importing sync;
-# re-exported here for the protocol's readers.
+# The bounded values (timestamps, days, ids, op types): the pure kernel's (kernel.ops builds
+# op payloads with them without importing sync), re-exported here for the protocol's readers.
 from kernel.wire import (
     ID_PATTERN as ID_PATTERN,
 )
@@ -80,6 +77,9 @@ from kernel.wire import (
 )
 from sync import wire_constants  # the constants, one definition (pydantic-free)
 
+if TYPE_CHECKING:  # the payload models (kernel.ops): the hub's; a station's sync never loads them
+    from kernel.ops import OpPayload
+
 PROTOCOL_VERSION = wire_constants.PROTOCOL_VERSION
 MIN_PROTOCOL_VERSION = 1
 API_PREFIX = wire_constants.API_PREFIX
@@ -91,9 +91,8 @@ PUSH_FOLLOWS_HEADER = wire_constants.PUSH_FOLLOWS_HEADER
 MAX_PULL_LIMIT = wire_constants.MAX_PULL_LIMIT
 # A long-poll pull waits at most this long for a change (below common proxy idle limits).
 MAX_PULL_WAIT_S = 30
-# A pull page also stops once its rows' data reach this many bytes (JSON), so a
-# page of large rows (review items, long screening answers) stays small enough
-# for a slow line; at least one row is always sent.
+# A pull page also stops once its rows' data reach this many bytes (JSON): a page of large rows
+# (review items, long screening answers) stays small for a slow line; one row is always sent.
 MAX_PULL_BYTES = 1024 * 1024
 
 AckStatus = Literal["applied", "duplicate", "rejected", "conflict_queued"]
@@ -116,8 +115,7 @@ EntityType = Literal[
 
 
 class _Model(BaseModel):
-    # defer_build: a model's validator is built when first used, not at import (a CLI start
-    # with nothing to send never builds the ops' and pushes' validators).
+    # defer_build: each validator built at first use; the hub builds all at its start (hub.app).
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
@@ -172,10 +170,12 @@ class Op(_Model):
     def typed_payload(self) -> OpPayload:
         """The payload parsed with its op type's model (kernel.ops); pydantic's
         ``ValidationError`` if it does not fit (the hub answers ``payload.invalid``)."""
+        from kernel.ops import payload_model
         return payload_model(self.op_type).model_validate(self.payload)
 
 
 class PushRequest(_Model):
+    model_config = ConfigDict(defer_build=False)  # built at import: a push encodes one at once
     protocol_version: int = Field(default=PROTOCOL_VERSION, ge=0, le=1000)
     station_id: Uuid
     replica_epoch: Epoch
@@ -187,7 +187,7 @@ class PushRequest(_Model):
 class LwwOutcome(BaseModel):
     """A contact field an ``update_person`` settled by last writer wins."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
     field: str = Field(max_length=32)
     won: StrictBool
@@ -202,7 +202,7 @@ class AckDetail(BaseModel):
     keys) are kept as extras.
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
     # Did the op change its own entity? False for a losing edit (LWW lost, identity
     # held): its seq is its review item's, and the station keeps the hub's row it holds.

@@ -227,6 +227,10 @@ def main(argv: list[str] | None = None) -> int:
 # ---- the process's own start and end (the console script, ``python -m ui.cli``) ----------
 
 _GC_HELD: list[bool] = []  # run() turned the collector off for the start-up imports
+# Set by run() unless already set: pydantic's plugin discovery off (its entry-point scan,
+# ~6 ms of the preload's import that a sync's first push waits for; issue 15, phase 10).
+# An operator's own value is kept.
+PYDANTIC_PLUGINS_ENV = "PYDANTIC_DISABLE_PLUGINS"
 
 
 def _release_gc(*, freeze: bool = False) -> None:
@@ -263,6 +267,9 @@ def run() -> None:
     """
     _GC_HELD[:] = [True]
     gc.disable()
+    # pydantic looks for plugins (the ``pydantic`` entry points of every installed package)
+    # when it builds its first validator; Trạm Tiêm uses none (docs/perf-sync.md, phase 10).
+    os.environ.setdefault(PYDANTIC_PLUGINS_ENV, "__all__")
     try:
         code = main()
     finally:

@@ -117,6 +117,14 @@ def answer_response(data: bytes, gzip_ok: bool, headers: dict[str, str]) -> Resp
     return Response(data, media_type="application/json", headers=headers)
 
 
+def push_answer(answer: PushResponse, gzip_ok: bool) -> Response:
+    """A push's answer: the serializer's bytes (``model_dump_json().encode()``'s, without
+    the str between and its copy), gzipped when the station accepts it."""
+    data = PushResponse.__pydantic_serializer__.to_json(answer)
+    # The station may keep WINDOW batches in flight (hub.push_turns keeps their order).
+    return answer_response(data, gzip_ok, {WINDOW_HEADER: str(WINDOW)})
+
+
 async def _let_go(keep: list[object]) -> None:
     keep.clear()
 
@@ -142,8 +150,7 @@ def add_push_route(app: FastAPI, ctx: HubContext) -> None:
             server_time=timestamps.utc_iso_ms(clock()),
             clock_skew_ms=skew_ms,
         )
-        # The station may keep WINDOW batches in flight (hub.push_turns keeps their order).
-        return answer_response(answer.model_dump_json().encode(), gzip_ok, {WINDOW_HEADER: str(WINDOW)})
+        return push_answer(answer, gzip_ok)
 
     def apply_push(
         body: bytes, who: service.Caller, plain: bool, follows: bool, turn: Turn
