@@ -27,12 +27,10 @@ events.
 from __future__ import annotations
 
 import operator
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, FromClause, Table, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import FromClause, Table, select, text
 from sqlalchemy.orm import Session
 
 from hub.db import Statement, pipelined
@@ -57,7 +55,16 @@ from hub.models import (
     table_of,
 )
 from hub.rowtypes import LedgerResult, LedgerRow
-from hub.rowvalues import json_text, result_text, row_values, shape, sqlite_rows
+from hub.rowvalues import (
+    copy_rows,
+    json_text,
+    result_text,
+    row_values,
+    shape,
+    sqlite_dict_rows,
+    sqlite_insert,
+    sqlite_rows,
+)
 from kernel.ids import natural_id, uuid7
 
 # Apply order at the station: parents before children (its foreign keys are on).
@@ -143,15 +150,29 @@ def allocate_seqs(session: Session, n: int, before: Sequence[Statement] = ()) ->
     (:meth:`Numbering.write`), see the module docstring. ``before`` (PostgreSQL): writes
     sent ahead of it in the same round trip (:func:`hub.db.pipelined`, run in order).
     """
-    if before:
+    if before and session.get_bind().dialect.name == "postgresql":
         got = pipelined(session.connection(), [*before, ("UPDATE hub_clock SET seq = seq + %s WHERE id = 1 RETURNING seq", (n,))])
         return int(got[-1][0][0]) - n + 1
+    run_before(session, before)
     last = int(
         session.execute(
             text("UPDATE hub_clock SET seq = seq + :n WHERE id = 1 RETURNING seq"), {"n": n}
         ).scalar_one()
     )
     return last - n + 1
+
+
+def run_before(session: Session, statements: Sequence[Statement]) -> None:
+    """The writes handed to :attr:`Numbering.before`, in order: PostgreSQL in one round trip
+    (:func:`hub.db.pipelined`), SQLite one by one (their parameters already ``?``)."""
+    if not statements:
+        return
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        pipelined(conn, statements)
+        return
+    for sql, params in statements:
+        conn.exec_driver_sql(sql, params)
 
 
 _CHANGES = table_of(ChangeLog)
@@ -234,15 +255,21 @@ class Numbering:
         before, self.before = self.before, []
         changes, self.changes = self.changes, []
         if before and not changes:
-            pipelined(session.connection(), before)
+            run_before(session, before)
         if changes:
             self.base = base = allocate_seqs(session, len(changes), before)
             for i, values in enumerate(changes, base):
                 values[0] = i
             insert_values(session, _CHANGES, changes)
         ledger, self.ledger = self.ledger, []
+        first = self.base
         for values, result, offset in ledger:
-            result["server_seq"] = self.seq(offset)
+            # self.seq(offset), without a call per op (issue 15, phase 10)
+            if offset is None:
+                result["server_seq"] = None
+            else:
+                assert first is not None, "numbered only once written"
+                result["server_seq"] = first + offset
             values[_RESULT_AT] = result_text(result)
         if ledger:
             insert_values(session, _LEDGER, [values for values, _, _ in ledger], encoded=True)
@@ -252,8 +279,15 @@ def insert_rows(s: Session, table: Table, rows: Sequence[Mapping[str, object]]) 
     """``executemany`` straight to the driver: SQLAlchemy's per-row bind processing was
     most of the bulk writes' cost. JSON columns are encoded as ``hub.rowvalues`` says;
     PostgreSQL gets the rows with ``COPY``. A column a row lacks is written NULL."""
-    if rows:
-        insert_values(s, table, row_values(table, rows))
+    if not rows:
+        return
+    conn = s.connection()
+    if conn.dialect.name == "sqlite":
+        picked = sqlite_dict_rows(table, rows)
+        if picked is not None:  # the columns and values insert_values would send, in one pass
+            sqlite_insert(conn, table.name, *picked)
+            return
+    insert_values(s, table, row_values(table, rows))
 
 
 def insert_values(s: Session, table: Table, params: list[list[object]], *, encoded: bool = False) -> None:
@@ -271,43 +305,9 @@ def insert_values(s: Session, table: Table, params: list[list[object]], *, encod
         for values in params:
             values[i] = json_text(values[i])
     if conn.dialect.name == "postgresql":
-        _copy_rows(conn, table.name, cols, params)
+        copy_rows(conn, table.name, cols, params)
         return
-    cols, rows = sqlite_rows(table, params)
-    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-    raw = conn.connection.driver_connection
-    if not isinstance(raw, sqlite3.Connection):  # another driver: through SQLAlchemy
-        conn.exec_driver_sql(sql, [tuple(v) for v in rows])
-        return
-    try:
-        raw.executemany(sql, rows)
-    except sqlite3.Error as exc:
-        raise DBAPIError.instance(sql, None, exc, sqlite3.Error, hide_parameters=True) from None
-
-
-def _copy_rows(conn: Connection, table: str, cols: list[str], rows: list[list[object]]) -> None:
-    """PostgreSQL: the rows with one ``COPY ... FROM STDIN`` in the transaction (issue 15).
-
-    ``executemany`` sent one Bind/Execute per row (psycopg's pipeline): a third of the
-    hub's CPU on a push and most of its backend's went to that per-row protocol work.
-    COPY checks the same constraints and fires the same triggers, in the same
-    transaction (durable at its COMMIT, like the INSERTs were). The JSON columns are
-    the same text (``json.dumps``) parsed by the column's type. A refusal is raised as
-    SQLAlchemy raises the driver's errors (``IntegrityError``, ``DataError``,
-    ``OperationalError`` with ``.orig``), so the bulk executor's fallback and
-    ``Database.run_write``'s retries see what they saw before.
-    """
-    import psycopg
-
-    sql = f"COPY {table} ({', '.join(cols)}) FROM STDIN"
-    driver = conn.connection.driver_connection
-    assert isinstance(driver, psycopg.Connection)
-    try:
-        with driver.cursor() as cur, cur.copy(sql) as copy:
-            for values in rows:
-                copy.write_row(values)
-    except psycopg.Error as exc:
-        raise DBAPIError.instance(sql, None, exc, psycopg.Error, hide_parameters=True) from None
+    sqlite_insert(conn, table.name, *sqlite_rows(table, params))
 
 
 def _version(row: Base) -> int:

@@ -115,6 +115,12 @@ _STATION_SKEW = (
     f"UPDATE station SET clock_skew_ms = %s, last_seen = %s WHERE id = %s RETURNING {', '.join(_STATION_COLS)}"
 )
 _STATION_READ = f"SELECT {', '.join(_STATION_COLS)} FROM station WHERE id = %s"
+# The same on SQLite: its parameters as ``?``; no FOR UPDATE (the write transaction, BEGIN
+# IMMEDIATE, holds the whole database).
+_SQLITE = {
+    sql: sql.replace("%s", "?").replace(" FOR UPDATE", "")
+    for sql in (_REPLICA_SQL, _REPLICA_SEQ, _STATION_SKEW, _STATION_READ)
+}
 
 
 def _op_ids(ops: list[Op]) -> list[str]:
@@ -199,12 +205,19 @@ class _Push:
             if skew_ms is not None:
                 _flag_skew(s, self.station, skew_ms, now=self.now, numbering=self.numbering)
         else:
-            station = s.get(EnrolledStation, key[0])
-            assert station is not None
-            self.station = station
+            # Read (and written) by hand as on PostgreSQL, out of the session (issue 15, phase
+            # 10: the ORM's two loads and their flushes were ~0.7 ms a push): the station row
+            # with its clock skew, the replica row, whose next_op_seq is written once at the end.
+            conn = s.connection()
+            station_sql, params = (
+                (_STATION_SKEW, (skew_ms, self.now, key[0])) if skew_ms is not None else (_STATION_READ, key[:1])
+            )
+            st = [tuple(r) for r in conn.exec_driver_sql(_SQLITE[station_sql], params)]
+            rep = [tuple(r) for r in conn.exec_driver_sql(_SQLITE[_REPLICA_SQL], key)]
+            self.station, self.rep = _station(st), _held(key, rep)
+            self.rep_seq = self.rep.next_op_seq if self.rep is not None else None
             if skew_ms is not None:
-                note_clock_skew(s, station, skew_ms, now=self.now, numbering=self.numbering)
-            self.rep = s.get(Replica, key, with_for_update=True)
+                _flag_skew(s, self.station, skew_ms, now=self.now, numbering=self.numbering)
             self.ledger = _ledger_rows(s, _op_ids(ops))
         skew = self.station.clock_skew_ms
         self.skewed = skew is not None and abs(skew) > SKEW_TOLERANCE_MS
@@ -312,8 +325,17 @@ class _Push:
             self.ledger[led.op_id] = led
 
     def answers(self) -> list[OpResult]:
-        answered = [_answer(r, self.numbering) for r in self.results if r is not None]
-        assert len(answered) == len(self.results)
+        numbering = self.numbering
+        answered: list[OpResult] = []
+        for r in self.results:
+            assert r is not None, "every op processed is answered"
+            if type(r) is tuple and type(r[0]) is str:  # a planned op: _answer's first case, inline
+                led = r[1]
+                assert isinstance(led, Ledgered)
+                res = led.result
+                answered.append(answer(led.op_id, "applied", res["server_seq"], None, res["detail"]))
+            else:
+                answered.append(_answer(r, numbering))
         return answered
 
 
@@ -337,7 +359,9 @@ def _run_push(
     rep = push.rep
     if rep is not None and push.rep_seq is not None and rep.next_op_seq != push.rep_seq:
         # PostgreSQL: the held replica row's order, written once, with the clock's round trip
-        numbering.before.append((_REPLICA_SEQ, (rep.next_op_seq, station_id, req.replica_epoch)))
+        # (SQLite: run just before the clock's update as well, Numbering.write)
+        sql = _REPLICA_SEQ if push.pg else _SQLITE[_REPLICA_SEQ]
+        numbering.before.append((sql, (rep.next_op_seq, station_id, req.replica_epoch)))
     # The dose counters move in this same transaction (hub/counters.py), before the
     # clock: their rows are taken in sorted order, the hub clock after everything.
     counters.flush(s, station_id=station_id, answered=len(push.results), numbering=numbering)

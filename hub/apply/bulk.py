@@ -521,7 +521,7 @@ class BulkRun:
         except (IntegrityError, DataError) as exc:
             self.new = _Buffers()
             raise BulkRefused(type(exc).__name__) from None
-        out = [self._number(p) for p in self.pending]
+        out = self._number_all()
         # Rows the ORM appliers may read next were written behind the ORM's back.
         s.expire_all()
         self.new = _Buffers()
@@ -561,19 +561,27 @@ class BulkRun:
                 recorded_at=d["recorded_at"],
             )
 
-    def _number(self, p: PlannedOp) -> tuple[int, int | None, Ledgered]:
-        """Hand one planned op's change rows and ledger row to the Numbering."""
-        offset = self.numbering.add_values(p.changes)
-        detail: dict[str, object] = {"entity_changed": True, "no_echo": True} if self.echo else {"entity_changed": True}
-        result: LedgerResult = {"server_seq": None, "reason": None, "detail": detail}
-        op = p.op
-        # applied_op's values in its column order (hub.effects._LEDGER_COLS; orm.ledger_row's).
-        self.numbering.add_ledger_values(
-            [op.op_id, self.station_id, self.epoch, op.op_seq, op.op_type, p.digest, "applied", result, self.now],
-            result,
-            offset,
-        )
-        return p.index, offset, Ledgered(op.op_id, self.station_id, p.digest, "applied", result)
+    def _number_all(self) -> list[tuple[int, int | None, Ledgered]]:
+        """Hand each planned op's change rows and ledger row to the Numbering, in order:
+        what :meth:`Numbering.add_values` and :meth:`Numbering.add_ledger_values` do, in one
+        loop (issue 15, phase 10: no method calls per op)."""
+        changes, ledger = self.numbering.changes, self.numbering.ledger
+        station, epoch, now, echo = self.station_id, self.epoch, self.now, self.echo
+        out: list[tuple[int, int | None, Ledgered]] = []
+        for p in self.pending:
+            rows = p.changes
+            offset: int | None = None
+            if rows:
+                offset = len(changes)
+                changes += rows
+            detail: dict[str, object] = {"entity_changed": True, "no_echo": True} if echo else {"entity_changed": True}
+            result: LedgerResult = {"server_seq": None, "reason": None, "detail": detail}
+            op = p.op
+            op_id, digest = op.op_id, p.digest
+            # applied_op's values in its column order (hub.effects._LEDGER_COLS; orm.ledger_row's).
+            ledger.append(([op_id, station, epoch, op.op_seq, op.op_type, digest, "applied", result, now], result, offset))
+            out.append((p.index, offset, Ledgered(op_id, station, digest, "applied", result)))
+        return out
 
 
 def _dict(v: object) -> dict[str, object]:
