@@ -147,7 +147,7 @@ def test_desks_work_together_with_the_province_down_then_each_op_once(tmp_path: 
 
 
 def _probe(host: Any, url: str, token: str | None = None) -> dict[str, Any]:
-    r = host.run(host.python("tests.lan.agents", "probe", url, *(["--token", token] if token else [])), timeout=60)
+    r = host.run(host.python("tests.lan.agents", "probe", url, *([f"--token={token}"] if token else [])), timeout=60)
     out = [line for line in r.stdout.splitlines() if line.startswith("result ")]
     assert out, (r.stdout, r.stderr[-2000:])
     result: dict[str, Any] = json.loads(out[0][len("result "):])
