@@ -151,6 +151,17 @@ class Desk:
             self.hub.api + "/push", json=self.body(ops), headers=self.headers
         )
 
+    def post_raw(self, ops: list[dict[str, Any]], client: httpx.Client) -> tuple[httpx.Response, bytes]:
+        """A push asking for gzip, and the answer's bytes as they came over the wire (not inflated)."""
+        req = client.build_request(
+            "POST", self.hub.api + "/push", json=self.body(ops), headers=self.headers | {"Accept-Encoding": "gzip"}
+        )
+        streamed = client.send(req, stream=True)
+        try:
+            return streamed, b"".join(streamed.iter_raw())
+        finally:
+            streamed.close()
+
     def push(self, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
         r = self.post(ops)
         assert r.status_code == 200, r.text

@@ -34,16 +34,7 @@ def _gzip(data: bytes, level: int) -> bytes:
 def test_the_answer_on_the_wire_is_its_json_gzipped_as_before(sqlite_hub: Hub) -> None:
     desk = Desk.enroll(sqlite_hub, "DN-ANS-01")
     with httpx.Client(timeout=120) as client:
-        walk_ins = [desk.walk_in() for _ in range(120)]
-        raw = client.build_request(
-            "POST", desk.hub.api + "/push", json=desk.body(walk_ins),
-            headers=desk.headers | {"Accept-Encoding": "gzip"},
-        )
-        streamed = client.send(raw, stream=True)
-        try:
-            wire = b"".join(streamed.iter_raw())
-        finally:
-            streamed.close()
+        streamed, wire = desk.post_raw([desk.walk_in() for _ in range(120)], client)
     assert streamed.status_code == 200
     assert streamed.headers["content-encoding"] == "gzip"
     answer = zlib.decompress(wire, 16 + zlib.MAX_WBITS)

@@ -18,10 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from hub import service
-from hub.ingest import utc_now
-from tests.sync.builders import site_hub
-from tests.sync.test_sync_start_work import _cli
+from tests.sync.builders import HubFixture, site_hub
+from tests.sync.test_sync_start_work import _cli, _enrolled_desk
 
 SITE = "DN-EXIT-01"
 
@@ -79,14 +77,8 @@ def desk(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return tmp_path / "a", env
 
 
-def _enrolled(h: object, desk: Path, env: dict[str, str]) -> None:
-    code = service.new_enrollment_code(h.db, SITE, ttl_hours=1, now=utc_now())  # type: ignore[attr-defined]
-    r = _cli(["-m", "ui.cli", "enroll", "--hub", h.running.url, "--code", code,  # type: ignore[attr-defined]
-              "--data-dir", str(desk)], env)
-    assert r.returncode == 0, r.stderr
-    r = _cli(["-m", "ui.cli", "demo-data", "--data-dir", str(desk), "--people", "12", "--seed", "5",
-              "--quiet"], env)
-    assert r.returncode == 0, r.stderr
+def _enrolled(h: HubFixture, desk: Path, env: dict[str, str]) -> None:
+    _enrolled_desk(h, SITE, desk, env, people=12, seed=5)
 
 
 def _verbose(env: dict[str, str]) -> dict[str, str]:

@@ -18,12 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from hub import service
-from hub.ingest import utc_now
 from station.db import RawConnection, as_raw
 from sync.preload import THREAD_NAME
 from tests.sync.builders import site_hub
-from tests.sync.test_sync_start_work import _cli
+from tests.sync.test_sync_start_work import _cli, _enrolled_desk
 
 SITE = "DN-FIRST-01"
 
@@ -60,12 +58,7 @@ def test_the_first_batch_is_sent_before_sqlalchemy_is_imported(tmp_path: Path) -
     env.pop("TRAMTIEM_CRASH_AT", None)
     desk = tmp_path / "a"
     with site_hub(tmp_path, SITE) as h:
-        code = service.new_enrollment_code(h.db, SITE, ttl_hours=1, now=utc_now())
-        r = _cli(["-m", "ui.cli", "enroll", "--hub", h.running.url, "--code", code, "--data-dir", str(desk)], env)
-        assert r.returncode == 0, r.stderr
-        r = _cli(["-m", "ui.cli", "demo-data", "--data-dir", str(desk), "--people", "30", "--seed", "3",
-                  "--quiet"], env)
-        assert r.returncode == 0, r.stderr
+        _enrolled_desk(h, SITE, desk, env, people=30, seed=3)
         r = _cli(["-c", PROBE, str(desk)], env)
         assert r.returncode == 0, r.stderr
     got = json.loads(r.stdout.strip().splitlines()[-1])

@@ -18,10 +18,8 @@ import json
 import os
 from pathlib import Path
 
-from hub import service
-from hub.ingest import utc_now
 from tests.sync.builders import site_hub
-from tests.sync.test_sync_start_work import _cli
+from tests.sync.test_sync_start_work import _cli, _enrolled_desk
 
 SITE = "DN-IMPORTS-01"
 
@@ -86,12 +84,7 @@ def test_the_first_push_builds_its_request_without_payload_models_or_plugin_disc
 
     desk = tmp_path / "a"
     with site_hub(tmp_path, SITE) as h:
-        code = service.new_enrollment_code(h.db, SITE, ttl_hours=1, now=utc_now())
-        r = _cli(["-m", "ui.cli", "enroll", "--hub", h.running.url, "--code", code, "--data-dir", str(desk)], env)
-        assert r.returncode == 0, r.stderr
-        r = _cli(["-m", "ui.cli", "demo-data", "--data-dir", str(desk), "--people", "20", "--seed", "4",
-                  "--quiet"], env)
-        assert r.returncode == 0, r.stderr
+        _enrolled_desk(h, SITE, desk, env, people=20, seed=4)
         mark.unlink(missing_ok=True)  # the commands above go through ui.cli.run as well
         r = _cli(["-c", PROBE, str(desk)], env)
         assert r.returncode == 0, r.stderr

@@ -57,6 +57,19 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
 
 
+def _enrolled_desk(
+    h: HubFixture, site: str, desk: Path, env: dict[str, str], *, people: int, seed: int, letter: str | None = None
+) -> None:
+    """A desk enrolled through ``tramtiem enroll`` and given demo records (``tramtiem demo-data``)."""
+    code = service.new_enrollment_code(h.db, site, ttl_hours=1, now=utc_now())
+    more = [] if letter is None else ["--site-letter", letter]
+    r = _cli(["-m", "ui.cli", "enroll", "--hub", h.running.url, "--code", code, "--data-dir", str(desk), *more], env)
+    assert r.returncode == 0, r.stderr
+    r = _cli(["-m", "ui.cli", "demo-data", "--data-dir", str(desk), "--people", str(people), "--seed", str(seed),
+              "--quiet"], env)
+    assert r.returncode == 0, r.stderr
+
+
 def test_a_sync_with_work_imports_the_push_on_a_thread_and_applies_a_page_without_the_models(
     tmp_path: Path,
 ) -> None:
@@ -66,13 +79,7 @@ def test_a_sync_with_work_imports_the_push_on_a_thread_and_applies_a_page_withou
     with site_hub(tmp_path, SITE) as h:
         desks = [tmp_path / "a", tmp_path / "b"]
         for i, d in enumerate(desks):
-            code = service.new_enrollment_code(h.db, SITE, ttl_hours=1, now=utc_now())
-            r = _cli(["-m", "ui.cli", "enroll", "--hub", h.running.url, "--code", code, "--data-dir", str(d),
-                      "--site-letter", "AB"[i]], env)
-            assert r.returncode == 0, r.stderr
-            r = _cli(["-m", "ui.cli", "demo-data", "--data-dir", str(d), "--people", "4", "--seed", str(i + 1),
-                      "--quiet"], env)
-            assert r.returncode == 0, r.stderr
+            _enrolled_desk(h, SITE, d, env, people=4, seed=i + 1, letter="AB"[i])
         r = _cli(["-m", "ui.cli", "sync", "--once", "--json", "--data-dir", str(desks[0])], env)
         assert r.returncode == 0, r.stderr
         # B pushes its own records and pulls A's: a page with changes, applied.
