@@ -62,8 +62,15 @@ class Look(importlib.abc.MetaPathFinder):
         spec.loader.exec_module = exec_module
         return spec
 sys.meta_path.insert(0, Look())
+def held():
+    # Alive until the ordinary exit begins (threading._shutdown stops the main thread, then
+    # joins this one), whatever the load: a fixed sleep could end before the sync did.
+    end = time.monotonic() + 120
+    while threading.main_thread().is_alive() and time.monotonic() < end:
+        time.sleep(0.01)
+    note("thread")
 if hold:
-    threading.Thread(target=lambda: (time.sleep(1.0), note("thread"))).start()
+    threading.Thread(target=held).start()
 sys.argv = ["tramtiem", "sync", "--once", "--json", "--data-dir", data_dir]
 runpy.run_module("ui.cli", run_name="__main__", alter_sys=True)
 """
