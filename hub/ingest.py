@@ -193,31 +193,26 @@ class _Push:
         """The station row (its clock skew written), the replica row's lock, the rows the
         ops touch, the ledger: in that order."""
         s, ops, key = self.s, self.ops, (self.station_id, self.epoch)
+        first = (_STATION_SKEW, (skew_ms, self.now, key[0])) if skew_ms is not None else (_STATION_READ, key[:1])
         if self.pg:
             # All in one round trip, the transaction's BEGIN with them (issue 15, branches
             # pgwaits and pg9): the station's UPDATE takes its row lock first, as its flush did.
-            first = (_STATION_SKEW, (skew_ms, self.now, key[0])) if skew_ms is not None else (_STATION_READ, key[:1])
             begin = begin_with(s)
             got, (led,) = lock_rows(s, ops, before=[*begin, first, (_REPLICA_SQL, key)], after=[(_LEDGER_PG, (_op_ids(ops),))])
             st, rep = got[len(begin) :]
-            self.station, self.rep, self.ledger = _station(st), _held(key, rep), _ledgered(led)
-            self.rep_seq = self.rep.next_op_seq if self.rep is not None else None
-            if skew_ms is not None:
-                _flag_skew(s, self.station, skew_ms, now=self.now, numbering=self.numbering)
+            self.ledger = _ledgered(led)
         else:
             # Read (and written) by hand as on PostgreSQL, out of the session (issue 15, phase
             # 10: the ORM's two loads and their flushes were ~0.7 ms a push): the station row
             # with its clock skew, the replica row, whose next_op_seq is written once at the end.
             conn = s.connection()
-            station_sql, params = (
-                (_STATION_SKEW, (skew_ms, self.now, key[0])) if skew_ms is not None else (_STATION_READ, key[:1])
-            )
-            st = [tuple(r) for r in conn.exec_driver_sql(_SQLITE[station_sql], params)]
+            st = [tuple(r) for r in conn.exec_driver_sql(_SQLITE[first[0]], first[1])]
             rep = [tuple(r) for r in conn.exec_driver_sql(_SQLITE[_REPLICA_SQL], key)]
-            self.station, self.rep = _station(st), _held(key, rep)
-            self.rep_seq = self.rep.next_op_seq if self.rep is not None else None
-            if skew_ms is not None:
-                _flag_skew(s, self.station, skew_ms, now=self.now, numbering=self.numbering)
+        self.station, self.rep = _station(st), _held(key, rep)
+        self.rep_seq = self.rep.next_op_seq if self.rep is not None else None
+        if skew_ms is not None:
+            _flag_skew(s, self.station, skew_ms, now=self.now, numbering=self.numbering)
+        if not self.pg:
             self.ledger = _ledger_rows(s, _op_ids(ops))
         skew = self.station.clock_skew_ms
         self.skewed = skew is not None and abs(skew) > SKEW_TOLERANCE_MS
