@@ -201,8 +201,8 @@ _BIG_EXPONENT = b"0e000"
 # What a JSON number follows (or the body's start); text is inside quotes.
 _BEFORE_NUMBER = frozenset(b":,[ \t\r\n")
 _MANTISSA = frozenset(b"0.")
-_MAX_LOOKALIKES = 10_000
-_MAX_N = 4_000  # "N"s looked at one by one; past them, one substring search of the rest  # more look-alikes than this: the full walk (the scan stays linear)
+_MAX_LOOKALIKES = 10_000  # more look-alikes than this: the full walk (the scan stays linear)
+_MAX_N = 4_000  # "N"s looked at one by one; past them, one substring search of the rest
 
 
 def _suspect_json(body: bytes) -> bool:
