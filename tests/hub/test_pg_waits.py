@@ -35,12 +35,10 @@ def _void(desk: Desk, dose_id: str) -> dict[str, Any]:
     return desk.op("void_dose", "dose", dose_id, {"reason": "nhập nhầm", "voided_at": desk.at()})
 
 
-def _traced_push(db: Database, desk: Desk, ops: list[dict[str, Any]], trace: Path) -> list[list[str]]:
-    """``ops`` pushed by ``desk`` in process, on a new traced connection: its round trips."""
+def _trace_db(db: Database, trace: Path) -> Any:
+    """Trace every connection ``db`` opens from now on (its pool emptied first), to ``trace``."""
     db.write_engine.dispose()
-    traced: list[Any] = []
 
-    @event.listens_for(db.write_engine, "connect")
     def _trace(dbapi_conn: DBAPIConnection, _rec: ConnectionPoolEntry) -> None:
         import psycopg
 
@@ -48,16 +46,24 @@ def _traced_push(db: Database, desk: Desk, ops: list[dict[str, Any]], trace: Pat
         fd = os.open(trace, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         dbapi_conn.pgconn.trace(fd)
         dbapi_conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
-        traced.append(dbapi_conn)
 
+    event.listen(db.write_engine, "connect", _trace)
+    return _trace
+
+
+def _untrace_db(db: Database, listener: Any) -> None:
+    event.remove(db.write_engine, "connect", listener)
+    db.write_engine.dispose()  # the traced connections closed
+
+
+def _traced_push(db: Database, desk: Desk, ops: list[dict[str, Any]], trace: Path) -> list[list[str]]:
+    """``ops`` pushed by ``desk`` in process, on a new traced connection: its round trips."""
+    listener = _trace_db(db, trace)
     req = PushRequest.model_validate(desk.body(ops))
     try:
         results, _ = process_push(db, desk.station_id, req, now="2026-12-01T02:00:00.000+00:00", skew_ms=5)
     finally:
-        for conn in traced:
-            conn.pgconn.untrace()
-        event.remove(db.write_engine, "connect", _trace)
-        db.write_engine.dispose()
+        _untrace_db(db, listener)
     assert [r.status for r in results] == ["applied"] * len(ops), [(r.status, r.reason) for r in results]
     return round_trips(trace.read_text())
 
@@ -178,25 +184,11 @@ def test_one_replica_pushed_twice_at_once_applies_each_op_once(hub: Hub) -> None
 
 def _trace_hub(hub: Hub, trace: Path) -> Any:
     """Trace every connection the running hub opens from now on (its pool emptied first)."""
-    db = hub.running.app.state.db
-    db.write_engine.dispose()
-
-    def _trace(dbapi_conn: DBAPIConnection, _rec: ConnectionPoolEntry) -> None:
-        import psycopg
-
-        assert isinstance(dbapi_conn, psycopg.Connection)
-        fd = os.open(trace, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-        dbapi_conn.pgconn.trace(fd)
-        dbapi_conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
-
-    event.listen(db.write_engine, "connect", _trace)
-    return _trace
+    return _trace_db(hub.running.app.state.db, trace)
 
 
 def _untrace_hub(hub: Hub, listener: Any) -> None:
-    db = hub.running.app.state.db
-    event.remove(db.write_engine, "connect", listener)
-    db.write_engine.dispose()
+    _untrace_db(hub.running.app.state.db, listener)
 
 
 @on_postgresql
